@@ -1,0 +1,63 @@
+# Isobar's build. `make build` then `bin/isobar ...`; `make test` is what CI runs.
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+GO       ?= go
+BIN      := bin/isobar
+# Packages whose tests compare with golden/ (a test binary without -update
+# support fails on `./... -update`, so they are listed).
+GOLDEN_PKGS := ./controlplane/ ./sim/... ./cmd/isobar/
+FUZZTIME ?= 10s
+BENCHTIME ?= 3x
+
+.PHONY: all build test vet unit fuzz bench update-golden generate check-generate lint envtest-assets clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/isobar
+
+# envtest-assets installs etcd (Debian) and builds kube-apiserver once, cached
+# outside the repository (~/.cache/isobar), and prints the folder.
+envtest-assets:
+	@./scripts/envtest-assets.sh
+
+vet:
+	$(GO) vet ./...
+
+unit:
+	KUBEBUILDER_ASSETS="$$(./scripts/envtest-assets.sh)" $(GO) test -count=1 -timeout 15m ./...
+
+# fuzz runs every Fuzz target for FUZZTIME each (a smoke run in `make test`).
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+test: vet check-generate unit fuzz
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
+
+update-golden:
+	$(GO) test -count=1 $(GOLDEN_PKGS) -run 'Golden|Scenario|README|Seed' -update
+
+generate:
+	$(GO) tool controller-gen object paths=./controlplane/apis/... paths=./operator/api/...
+	$(GO) tool controller-gen crd:crdVersions=v1 paths=./controlplane/apis/... output:crd:dir=./deploy/crds
+	$(GO) tool controller-gen crd:crdVersions=v1 paths=./operator/api/... output:crd:dir=./deploy/operator/crds
+	$(GO) run ./operator/installgen > deploy/operator/install.yaml
+
+# check-generate fails when generated files are stale.
+check-generate: generate
+	@git diff --exit-code -- controlplane/apis operator/api deploy || \
+	  { echo "generated files are out of date: run make generate and commit"; exit 1; }
+
+lint: vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+
+clean:
+	rm -rf bin

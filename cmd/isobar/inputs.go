@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/source"
+)
+
+// inputFlags are the flags of every command that reads objects from files.
+type inputFlags struct {
+	files     []string
+	namespace string
+	compile   compileFlags
+}
+
+// compileFlags are the options of the core shared by translate, check,
+// route, diff, sim and serve.
+type compileFlags struct {
+	rootNamespaces        []string
+	ingressClass          string
+	disablePermitInsecure bool
+	httpPort, httpsPort   uint32
+	enableExternalName    bool
+}
+
+func (f *inputFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVarP(&f.files, "filename", "f", nil,
+		"file or folder of Kubernetes YAML/JSON (repeatable; folders are read recursively; - for stdin)")
+	cmd.Flags().StringVarP(&f.namespace, "namespace", "n", "default", "namespace of objects that name none")
+	f.compile.register(cmd)
+}
+
+func (f *compileFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringSliceVar(&f.rootNamespaces, "root-namespaces", nil,
+		"namespaces where root HTTPProxies and IngressRoutes may live (default: all)")
+	cmd.Flags().StringVar(&f.ingressClass, "ingress-class", "",
+		"the only ingress class processed (default: objects with no class or class \"contour\")")
+	cmd.Flags().BoolVar(&f.disablePermitInsecure, "disable-permit-insecure", false,
+		"ignore permitInsecure on every route")
+	cmd.Flags().Uint32Var(&f.httpPort, "http-port", 8080, "port of Envoy's HTTP listener")
+	cmd.Flags().Uint32Var(&f.httpsPort, "https-port", 8443, "port of Envoy's HTTPS listener")
+	cmd.Flags().BoolVar(&f.enableExternalName, "enable-external-name", false,
+		"allow routing to ExternalName Services (off by default: they can reach anything DNS resolves)")
+}
+
+// options returns the core options the flags describe.
+func (f *compileFlags) options() controlplane.Options {
+	return controlplane.Options{Options: graph.Options{
+		RootNamespaces:        f.rootNamespaces,
+		IngressClass:          f.ingressClass,
+		DisablePermitInsecure: f.disablePermitInsecure,
+		HTTPPort:              f.httpPort,
+		HTTPSPort:             f.httpsPort,
+		EnableExternalName:    f.enableExternalName,
+	}}
+}
+
+// load reads the files; problems are printed to stderr and returned so the
+// command can exit 2 after printing what it could.
+func (f *inputFlags) load(stdin io.Reader, stderr io.Writer) (*source.Index, []source.Problem, error) {
+	if len(f.files) == 0 {
+		return nil, nil, exitWith(exitBadInput, fmt.Errorf("no input: give -f FILE or -f FOLDER (- reads stdin)"))
+	}
+	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: f.namespace, Stdin: stdin}, f.files...)
+	for _, p := range problems {
+		fmt.Fprintln(stderr, "error:", p.Error())
+	}
+	return idx, problems, nil
+}
+
+// compile loads and compiles in one step.
+func (f *inputFlags) compileInputs(cmd *cobra.Command) (*controlplane.Result, []source.Problem, error) {
+	idx, problems, err := f.load(cmd.InOrStdin(), cmd.ErrOrStderr())
+	if err != nil {
+		return nil, nil, err
+	}
+	res, err := controlplane.Compile(idx, f.compile.options())
+	if err != nil {
+		return nil, problems, fmt.Errorf("internal error (please report it): %w", err)
+	}
+	return res, problems, nil
+}
+

@@ -1,0 +1,195 @@
+package v1
+
+import corev1 "k8s.io/api/core/v1"
+
+// The types in this file are read so that manifests using them decode;
+// Isobar reports the features they configure as not supported (warnings).
+
+// AuthorizationServer configures external authorization.
+type AuthorizationServer struct {
+	// +optional
+	ExtensionServiceRef ExtensionServiceReference `json:"extensionRef,omitempty"`
+	// +optional
+	AuthPolicy *AuthorizationPolicy `json:"authPolicy,omitempty"`
+	// +optional
+	ResponseTimeout string `json:"responseTimeout,omitempty"`
+	// +optional
+	FailOpen bool `json:"failOpen,omitempty"`
+	// +optional
+	WithRequestBody *AuthorizationServerBufferSettings `json:"withRequestBody,omitempty"`
+}
+
+// ExtensionServiceReference names an ExtensionService.
+type ExtensionServiceReference struct {
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+}
+
+// AuthorizationPolicy tunes authorization per route.
+type AuthorizationPolicy struct {
+	// +optional
+	Disabled bool `json:"disabled,omitempty"`
+	// +optional
+	Context map[string]string `json:"context,omitempty"`
+}
+
+// AuthorizationServerBufferSettings buffers request bodies for authorization.
+type AuthorizationServerBufferSettings struct {
+	// +optional
+	MaxRequestBytes uint32 `json:"maxRequestBytes,omitempty"`
+	// +optional
+	AllowPartialMessage bool `json:"allowPartialMessage,omitempty"`
+	// +optional
+	PackAsBytes bool `json:"packAsBytes,omitempty"`
+}
+
+// CORSHeaderValue is a header name or method in a CORS policy.
+type CORSHeaderValue string
+
+// CORSPolicy configures cross-origin resource sharing.
+type CORSPolicy struct {
+	// +optional
+	AllowCredentials bool `json:"allowCredentials,omitempty"`
+	// +optional
+	AllowPrivateNetwork bool              `json:"allowPrivateNetwork,omitempty"`
+	AllowOrigin         []string          `json:"allowOrigin"`
+	AllowMethods        []CORSHeaderValue `json:"allowMethods"`
+	// +optional
+	AllowHeaders []CORSHeaderValue `json:"allowHeaders,omitempty"`
+	// +optional
+	ExposeHeaders []CORSHeaderValue `json:"exposeHeaders,omitempty"`
+	// +optional
+	MaxAge string `json:"maxAge,omitempty"`
+}
+
+// RateLimitPolicy limits request rates.
+type RateLimitPolicy struct {
+	// +optional
+	Local *LocalRateLimitPolicy `json:"local,omitempty"`
+	// +optional
+	Global *GlobalRateLimitPolicy `json:"global,omitempty"`
+}
+
+// LocalRateLimitPolicy is a per-Envoy token bucket.
+type LocalRateLimitPolicy struct {
+	Requests uint32 `json:"requests"`
+	Unit     string `json:"unit"`
+	// +optional
+	Burst uint32 `json:"burst,omitempty"`
+	// +optional
+	ResponseStatusCode uint32 `json:"responseStatusCode,omitempty"`
+	// +optional
+	ResponseHeadersToAdd []HeaderValue `json:"responseHeadersToAdd,omitempty"`
+}
+
+// GlobalRateLimitPolicy sends descriptors to a rate-limit service.
+type GlobalRateLimitPolicy struct {
+	// +optional
+	Disabled bool `json:"disabled,omitempty"`
+	// +optional
+	Descriptors []RateLimitDescriptor `json:"descriptors,omitempty"`
+}
+
+// RateLimitDescriptor is a list of entries.
+type RateLimitDescriptor struct {
+	Entries []RateLimitDescriptorEntry `json:"entries"`
+}
+
+// RateLimitDescriptorEntry is one descriptor entry.
+type RateLimitDescriptorEntry struct {
+	// +optional
+	GenericKey *GenericKeyDescriptor `json:"genericKey,omitempty"`
+	// +optional
+	RequestHeader *RequestHeaderDescriptor `json:"requestHeader,omitempty"`
+	// +optional
+	RequestHeaderValueMatch *RequestHeaderValueMatchDescriptor `json:"requestHeaderValueMatch,omitempty"`
+	// +optional
+	RemoteAddress *RemoteAddressDescriptor `json:"remoteAddress,omitempty"`
+}
+
+// GenericKeyDescriptor is a fixed key/value.
+type GenericKeyDescriptor struct {
+	// +optional
+	Key   string `json:"key,omitempty"`
+	Value string `json:"value"`
+}
+
+// RequestHeaderDescriptor takes a header's value.
+type RequestHeaderDescriptor struct {
+	HeaderName    string `json:"headerName"`
+	DescriptorKey string `json:"descriptorKey"`
+}
+
+// RequestHeaderValueMatchDescriptor matches headers.
+type RequestHeaderValueMatchDescriptor struct {
+	Headers []HeaderMatchCondition `json:"headers"`
+	// +optional
+	ExpectMatch *bool  `json:"expectMatch,omitempty"`
+	Value       string `json:"value"`
+}
+
+// RemoteAddressDescriptor takes the client address.
+type RemoteAddressDescriptor struct{}
+
+// JWTProvider verifies JSON Web Tokens.
+type JWTProvider struct {
+	Name string `json:"name"`
+	// +optional
+	Default bool `json:"default,omitempty"`
+	// +optional
+	Issuer string `json:"issuer,omitempty"`
+	// +optional
+	Audiences []string `json:"audiences,omitempty"`
+	// +optional
+	RemoteJWKS RemoteJWKS `json:"remoteJWKS,omitempty"`
+	// +optional
+	ForwardJWT bool `json:"forwardJWT,omitempty"`
+}
+
+// RemoteJWKS fetches keys over HTTP.
+type RemoteJWKS struct {
+	URI string `json:"uri"`
+	// +optional
+	Timeout string `json:"timeout,omitempty"`
+	// +optional
+	CacheDuration *string `json:"cacheDuration,omitempty"`
+	// +optional
+	DNSLookupFamily string `json:"dnsLookupFamily,omitempty"`
+	// +optional
+	UpstreamValidation *UpstreamValidation `json:"validation,omitempty"`
+}
+
+// JWTVerificationPolicy tunes JWT verification per route.
+type JWTVerificationPolicy struct {
+	// +optional
+	Require string `json:"require,omitempty"`
+	// +optional
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// IPFilterPolicy allows or denies a CIDR.
+type IPFilterPolicy struct {
+	// Source is Peer or Remote.
+	// +kubebuilder:validation:Enum=Peer;Remote
+	Source string `json:"source"`
+	CIDR   string `json:"cidr"`
+}
+
+// HTTPProxyStatus is what Isobar (like Contour) reports.
+type HTTPProxyStatus struct {
+	// CurrentStatus is valid, invalid or orphaned.
+	// +optional
+	CurrentStatus string `json:"currentStatus,omitempty"`
+	// +optional
+	Description string `json:"description,omitempty"`
+	// LoadBalancer is the Envoy Service's address.
+	// +optional
+	LoadBalancer corev1.LoadBalancerStatus `json:"loadBalancer,omitempty"`
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []DetailedCondition `json:"conditions,omitempty"`
+}

@@ -1,0 +1,311 @@
+package v1
+
+// Route is one HTTP route: conditions and exactly one action (services, a
+// redirect or a direct response).
+type Route struct {
+	// +optional
+	Conditions []MatchCondition `json:"conditions,omitempty"`
+	// +optional
+	Services []Service `json:"services,omitempty"`
+	// +optional
+	EnableWebsockets bool `json:"enableWebsockets,omitempty"`
+	// PermitInsecure serves this route over HTTP on a TLS host.
+	// +optional
+	PermitInsecure bool `json:"permitInsecure,omitempty"`
+	// +optional
+	AuthPolicy *AuthorizationPolicy `json:"authPolicy,omitempty"`
+	// +optional
+	TimeoutPolicy *TimeoutPolicy `json:"timeoutPolicy,omitempty"`
+	// +optional
+	RetryPolicy *RetryPolicy `json:"retryPolicy,omitempty"`
+	// +optional
+	HealthCheckPolicy *HTTPHealthCheckPolicy `json:"healthCheckPolicy,omitempty"`
+	// +optional
+	LoadBalancerPolicy *LoadBalancerPolicy `json:"loadBalancerPolicy,omitempty"`
+	// +optional
+	PathRewritePolicy *PathRewritePolicy `json:"pathRewritePolicy,omitempty"`
+	// +optional
+	RequestHeadersPolicy *HeadersPolicy `json:"requestHeadersPolicy,omitempty"`
+	// +optional
+	ResponseHeadersPolicy *HeadersPolicy `json:"responseHeadersPolicy,omitempty"`
+	// +optional
+	CookieRewritePolicies []CookieRewritePolicy `json:"cookieRewritePolicies,omitempty"`
+	// +optional
+	RateLimitPolicy *RateLimitPolicy `json:"rateLimitPolicy,omitempty"`
+	// +optional
+	RequestRedirectPolicy *HTTPRequestRedirectPolicy `json:"requestRedirectPolicy,omitempty"`
+	// +optional
+	DirectResponsePolicy *HTTPDirectResponsePolicy `json:"directResponsePolicy,omitempty"`
+	// +optional
+	InternalRedirectPolicy *HTTPInternalRedirectPolicy `json:"internalRedirectPolicy,omitempty"`
+	// +optional
+	JWTVerificationPolicy *JWTVerificationPolicy `json:"jwtVerificationPolicy,omitempty"`
+	// +optional
+	IPAllowFilterPolicy []IPFilterPolicy `json:"ipAllowPolicy,omitempty"`
+	// +optional
+	IPDenyFilterPolicy []IPFilterPolicy `json:"ipDenyPolicy,omitempty"`
+}
+
+// Service is an upstream Kubernetes Service port.
+type Service struct {
+	// Name of the Service.
+	Name string `json:"name"`
+	// Port of the Service.
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
+	Port int `json:"port"`
+	// HealthPort is the port health checks go to.
+	// +optional
+	HealthPort int `json:"healthPort,omitempty"`
+	// Protocol overrides the upstream protocol: h2, h2c or tls.
+	// +optional
+	// +kubebuilder:validation:Enum=h2;h2c;tls
+	Protocol *string `json:"protocol,omitempty"`
+	// Weight is the relative share of traffic.
+	// +optional
+	Weight int64 `json:"weight,omitempty"`
+	// UpstreamValidation verifies the upstream's certificate.
+	// +optional
+	UpstreamValidation *UpstreamValidation `json:"validation,omitempty"`
+	// Mirror sends a copy of requests to this Service.
+	// +optional
+	Mirror bool `json:"mirror,omitempty"`
+	// +optional
+	RequestHeadersPolicy *HeadersPolicy `json:"requestHeadersPolicy,omitempty"`
+	// +optional
+	ResponseHeadersPolicy *HeadersPolicy `json:"responseHeadersPolicy,omitempty"`
+	// +optional
+	CookieRewritePolicies []CookieRewritePolicy `json:"cookieRewritePolicies,omitempty"`
+	// +optional
+	SlowStartPolicy *SlowStartPolicy `json:"slowStartPolicy,omitempty"`
+}
+
+// UpstreamValidation verifies a TLS upstream.
+type UpstreamValidation struct {
+	// CACertificate is a Secret holding ca.crt.
+	CACertificate string `json:"caSecret"`
+	// SubjectName is the name the upstream certificate must carry.
+	// +optional
+	SubjectName string `json:"subjectName,omitempty"`
+	// SubjectNames are names, any of which the certificate may carry.
+	// +optional
+	SubjectNames []string `json:"subjectNames,omitempty"`
+}
+
+// TimeoutPolicy sets route timeouts: durations such as "30s", or "infinity".
+type TimeoutPolicy struct {
+	// +optional
+	Response string `json:"response,omitempty"`
+	// +optional
+	Idle string `json:"idle,omitempty"`
+	// +optional
+	IdleConnection string `json:"idleConnection,omitempty"`
+}
+
+// RetryOn is an Envoy retry condition.
+type RetryOn string
+
+// RetryPolicy configures retries.
+type RetryPolicy struct {
+	// NumRetries is the number of retries; -1 disables retries.
+	// +optional
+	NumRetries int64 `json:"count,omitempty"`
+	// +optional
+	PerTryTimeout string `json:"perTryTimeout,omitempty"`
+	// +optional
+	RetryOn []RetryOn `json:"retryOn,omitempty"`
+	// +optional
+	RetriableStatusCodes []uint32 `json:"retriableStatusCodes,omitempty"`
+}
+
+// HTTPHealthCheckPolicy is an active HTTP health check.
+type HTTPHealthCheckPolicy struct {
+	Path string `json:"path"`
+	// +optional
+	Host string `json:"host,omitempty"`
+	// +optional
+	IntervalSeconds int64 `json:"intervalSeconds,omitempty"`
+	// +optional
+	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
+	// +optional
+	UnhealthyThresholdCount int64 `json:"unhealthyThresholdCount,omitempty"`
+	// +optional
+	HealthyThresholdCount int64 `json:"healthyThresholdCount,omitempty"`
+	// +optional
+	ExpectedStatuses []StatusRange `json:"expectedStatuses,omitempty"`
+}
+
+// StatusRange is [Start, End) of HTTP status codes.
+type StatusRange struct {
+	Start int64 `json:"start"`
+	End   int64 `json:"end"`
+}
+
+// TCPHealthCheckPolicy is an active TCP health check.
+type TCPHealthCheckPolicy struct {
+	// +optional
+	IntervalSeconds int64 `json:"intervalSeconds,omitempty"`
+	// +optional
+	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
+	// +optional
+	UnhealthyThresholdCount uint32 `json:"unhealthyThresholdCount,omitempty"`
+	// +optional
+	HealthyThresholdCount uint32 `json:"healthyThresholdCount,omitempty"`
+}
+
+// LoadBalancerPolicy selects the load-balancing strategy.
+type LoadBalancerPolicy struct {
+	// Strategy is RoundRobin, WeightedLeastRequest, Random, Cookie or RequestHash.
+	// +optional
+	Strategy string `json:"strategy,omitempty"`
+	// +optional
+	RequestHashPolicies []RequestHashPolicy `json:"requestHashPolicies,omitempty"`
+}
+
+// RequestHashPolicy is one input of the RequestHash strategy.
+type RequestHashPolicy struct {
+	// +optional
+	Terminal bool `json:"terminal,omitempty"`
+	// +optional
+	HeaderHashOptions *HeaderHashOptions `json:"headerHashOptions,omitempty"`
+	// +optional
+	QueryParameterHashOptions *QueryParameterHashOptions `json:"queryParameterHashOptions,omitempty"`
+	// +optional
+	HashSourceIP bool `json:"hashSourceIP,omitempty"`
+}
+
+// HeaderHashOptions hashes a header.
+type HeaderHashOptions struct {
+	HeaderName string `json:"headerName"`
+}
+
+// QueryParameterHashOptions hashes a query parameter.
+type QueryParameterHashOptions struct {
+	ParameterName string `json:"parameterName"`
+}
+
+// PathRewritePolicy rewrites the path sent upstream.
+type PathRewritePolicy struct {
+	// +optional
+	ReplacePrefix []ReplacePrefix `json:"replacePrefix,omitempty"`
+}
+
+// ReplacePrefix replaces Prefix (or the route's prefix when empty) with
+// Replacement.
+type ReplacePrefix struct {
+	// +optional
+	Prefix      string `json:"prefix,omitempty"`
+	Replacement string `json:"replacement"`
+}
+
+// HeadersPolicy sets and removes headers.
+type HeadersPolicy struct {
+	// +optional
+	Set []HeaderValue `json:"set,omitempty"`
+	// +optional
+	Remove []string `json:"remove,omitempty"`
+}
+
+// HeaderValue is a header name and value.
+type HeaderValue struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// CookieRewritePolicy rewrites Set-Cookie attributes.
+type CookieRewritePolicy struct {
+	Name string `json:"name"`
+	// +optional
+	PathRewrite *CookiePathRewrite `json:"pathRewrite,omitempty"`
+	// +optional
+	DomainRewrite *CookieDomainRewrite `json:"domainRewrite,omitempty"`
+	// +optional
+	Secure *bool `json:"secure,omitempty"`
+	// +optional
+	SameSite *string `json:"sameSite,omitempty"`
+}
+
+// CookiePathRewrite sets a cookie's Path.
+type CookiePathRewrite struct {
+	Value string `json:"value"`
+}
+
+// CookieDomainRewrite sets a cookie's Domain.
+type CookieDomainRewrite struct {
+	Value string `json:"value"`
+}
+
+// HTTPRequestRedirectPolicy answers with a redirect.
+type HTTPRequestRedirectPolicy struct {
+	// +optional
+	// +kubebuilder:validation:Enum=http;https
+	Scheme *string `json:"scheme,omitempty"`
+	// +optional
+	Hostname *string `json:"hostname,omitempty"`
+	// +optional
+	Port *int32 `json:"port,omitempty"`
+	// +optional
+	// +kubebuilder:validation:Enum=301;302
+	StatusCode *int `json:"statusCode,omitempty"`
+	// +optional
+	Path *string `json:"path,omitempty"`
+	// +optional
+	Prefix *string `json:"prefix,omitempty"`
+}
+
+// HTTPDirectResponsePolicy answers with a fixed response.
+type HTTPDirectResponsePolicy struct {
+	// +kubebuilder:validation:Minimum=200
+	// +kubebuilder:validation:Maximum=599
+	StatusCode int `json:"statusCode"`
+	// +optional
+	Body string `json:"body,omitempty"`
+}
+
+// RedirectResponseCode is a code Envoy follows internally.
+type RedirectResponseCode uint32
+
+// HTTPInternalRedirectPolicy lets Envoy follow upstream redirects.
+type HTTPInternalRedirectPolicy struct {
+	// +optional
+	MaxInternalRedirects uint32 `json:"maxInternalRedirects,omitempty"`
+	// +optional
+	RedirectResponseCodes []RedirectResponseCode `json:"redirectResponseCodes,omitempty"`
+	// +optional
+	// +kubebuilder:validation:Enum=Always;Never;SafeOnly
+	AllowCrossSchemeRedirect string `json:"allowCrossSchemeRedirect,omitempty"`
+	// +optional
+	DenyRepeatedRouteRedirect bool `json:"denyRepeatedRouteRedirect,omitempty"`
+}
+
+// SlowStartPolicy ramps traffic to new endpoints.
+type SlowStartPolicy struct {
+	Window string `json:"window"`
+	// +optional
+	Aggression string `json:"aggression,omitempty"`
+	// +optional
+	MinimumWeightPercent uint32 `json:"minWeightPercent,omitempty"`
+}
+
+// TCPProxy forwards TLS connections.
+type TCPProxy struct {
+	// +optional
+	LoadBalancerPolicy *LoadBalancerPolicy `json:"loadBalancerPolicy,omitempty"`
+	// +optional
+	Services []Service `json:"services,omitempty"`
+	// Include delegates the TCP proxy to another HTTPProxy.
+	// +optional
+	Include *TCPProxyInclude `json:"include,omitempty"`
+	// IncludesDeprecated is the older spelling of Include.
+	// +optional
+	IncludesDeprecated *TCPProxyInclude `json:"includes,omitempty"`
+	// +optional
+	HealthCheckPolicy *TCPHealthCheckPolicy `json:"healthCheckPolicy,omitempty"`
+}
+
+// TCPProxyInclude names an HTTPProxy holding a tcpproxy.
+type TCPProxyInclude struct {
+	Name string `json:"name"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+}

@@ -1,0 +1,189 @@
+package controlplane_test
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"sigs.k8s.io/yaml"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/goldentest"
+)
+
+// goldenCase is one folder under fixtures/ holding an input.yaml.
+type goldenCase struct {
+	name  string // path below fixtures/, slash-separated
+	input string // absolute path of input.yaml
+}
+
+// goldenCases finds every fixtures/**/input.yaml outside fixtures/scenarios.
+func goldenCases(t *testing.T) []goldenCase {
+	t.Helper()
+	root := goldentest.Path("fixtures")
+	var cases []goldenCase
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && d.Name() == "scenarios" {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && d.Name() == "input.yaml" {
+			rel, _ := filepath.Rel(root, filepath.Dir(p))
+			cases = append(cases, goldenCase{name: filepath.ToSlash(rel), input: p})
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// caseOptions reads per-case options from a header line of input.yaml:
+//
+//	# args: --root-namespaces=roots,marketing --ingress-class=x --disable-permit-insecure
+func caseOptions(t *testing.T, input []byte) (controlplane.Options, string) {
+	t.Helper()
+	opts := controlplane.Options{}
+	ns := "default"
+	for _, line := range strings.Split(string(input), "\n") {
+		args, ok := strings.CutPrefix(line, "# args:")
+		if !ok {
+			continue
+		}
+		for _, a := range strings.Fields(args) {
+			k, v, _ := strings.Cut(a, "=")
+			switch k {
+			case "--root-namespaces":
+				opts.RootNamespaces = strings.Split(v, ",")
+			case "--ingress-class":
+				opts.IngressClass = v
+			case "--disable-permit-insecure":
+				opts.DisablePermitInsecure = true
+			case "--enable-external-name":
+				opts.EnableExternalName = true
+			case "--namespace", "-n":
+				ns = v
+			default:
+				t.Fatalf("unknown option %q in the args header", a)
+			}
+		}
+	}
+	opts.Options = opts.Options.Defaults()
+	return opts, ns
+}
+
+// compileCase loads and compiles one case, returning the translate document
+// and the load problems rendered as text.
+func compileCase(t *testing.T, c goldenCase) (xds.Document, string) {
+	t.Helper()
+	raw, err := os.ReadFile(c.input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, ns := caseOptions(t, raw)
+	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: ns}, c.input)
+	res, err := controlplane.Compile(idx, opts)
+	if err != nil {
+		t.Fatalf("compile: %v", err)
+	}
+	var pb strings.Builder
+	for _, p := range problems {
+		pb.WriteString(strings.ReplaceAll(p.Error(), goldentest.Root()+string(filepath.Separator), "") + "\n")
+	}
+	return xds.Document{Resources: res.Resources, Status: res.Statuses, Findings: res.Findings}, pb.String()
+}
+
+// TestGolden compiles every fixture and compares the xDS (as protos, with
+// protocmp), the statuses and the findings with golden/<case>/translate.yaml.
+func TestGolden(t *testing.T) {
+	used := map[string]bool{}
+	for _, c := range goldenCases(t) {
+		gpath := path.Join("golden", c.name, "translate.yaml")
+		ppath := path.Join("golden", c.name, "problems.txt")
+		used[gpath] = true
+		doc, problems := compileCase(t, c)
+		if problems != "" {
+			used[ppath] = true
+		}
+		t.Run(c.name, func(t *testing.T) {
+			var got bytes.Buffer
+			if err := xds.Marshal(&got, doc, xds.MarshalOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			if problems != "" {
+				goldentest.CheckText(t, ppath, []byte(problems))
+			}
+			if goldentest.Write(t, gpath, got.Bytes()) {
+				return
+			}
+			compareDocument(t, gpath, goldentest.Read(t, gpath), got.Bytes())
+		})
+	}
+	goldentest.Orphans(t, "golden", withPrefixesOf(used, "golden/scenarios/", "golden/route/", "golden/diff/", "golden/readme/"))
+}
+
+// withPrefixesOf marks every existing golden under the given prefixes as
+// used: other tests own them and check their own orphans.
+func withPrefixesOf(used map[string]bool, prefixes ...string) map[string]bool {
+	out := map[string]bool{}
+	for k := range used {
+		out[k] = true
+	}
+	_ = filepath.WalkDir(goldentest.Path("golden"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(goldentest.Root(), p)
+		rel = filepath.ToSlash(rel)
+		for _, pre := range prefixes {
+			if strings.HasPrefix(rel, pre) {
+				out[rel] = true
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// compareDocument parses both documents and compares resources as protos and
+// status/findings as values.
+func compareDocument(t *testing.T, name string, want, got []byte) {
+	t.Helper()
+	wantRes, err := xds.Parse(want)
+	if err != nil {
+		t.Fatalf("%s: golden does not parse: %v", name, err)
+	}
+	gotRes, err := xds.Parse(got)
+	if err != nil {
+		t.Fatalf("%s: output does not parse: %v", name, err)
+	}
+	if d := cmp.Diff(wantRes, gotRes, protocmp.Transform()); d != "" {
+		t.Errorf("%s: xDS differs from the golden (-want +got); run `make update-golden` if intended:\n%s", name, d)
+	}
+	var wantRest, gotRest struct {
+		Status   []status.Object  `json:"status"`
+		Findings []status.Finding `json:"findings"`
+	}
+	if err := yaml.Unmarshal(want, &wantRest); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if err := yaml.Unmarshal(got, &gotRest); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if d := cmp.Diff(wantRest, gotRest); d != "" {
+		t.Errorf("%s: status or findings differ from the golden (-want +got); run `make update-golden` if intended:\n%s", name, d)
+	}
+}
+

@@ -1,0 +1,106 @@
+package graph
+
+import (
+	"slices"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Options change how objects are read. The zero value is Contour's default.
+type Options struct {
+	// RootNamespaces, when not empty, are the only namespaces where root
+	// HTTPProxies and IngressRoutes may live.
+	RootNamespaces []string
+	// IngressClass, when set, is the only class processed; when empty,
+	// objects with no class or with class "contour" are processed.
+	IngressClass string
+	// DisablePermitInsecure ignores permitInsecure on every route.
+	DisablePermitInsecure bool
+	// HTTPPort and HTTPSPort are the listener ports (default 8080 and 8443).
+	HTTPPort, HTTPSPort uint32
+	// EnableExternalName allows routing to ExternalName Services (off by
+	// default: GHSA-5ph6-qq5x-7jwc).
+	EnableExternalName bool
+}
+
+// Defaults fills the zero fields of o.
+func (o Options) Defaults() Options {
+	if o.HTTPPort == 0 {
+		o.HTTPPort = 8080
+	}
+	if o.HTTPSPort == 0 {
+		o.HTTPSPort = 8443
+	}
+	return o
+}
+
+// builder carries the state of one Build.
+type builder struct {
+	idx    *source.Index
+	opts   Options
+	g      *Graph
+	report *status.Report
+	// owners maps a claimed fqdn to the root that owns it (see claimHosts).
+	owners map[string]status.Ref
+}
+
+// processors run in this order; each may read what the earlier ones did.
+var processors = []func(*builder){
+	(*builder).indexNotes,
+	(*builder).claimHosts,
+	(*builder).processHTTPProxies,
+	(*builder).processIngressRoutes,
+	(*builder).processIngresses,
+	(*builder).findShadowedRoutes,
+}
+
+// Build returns the routing graph and the status of every object in idx.
+// It never mutates idx.
+func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
+	opts = opts.Defaults()
+	b := &builder{
+		idx:    idx,
+		opts:   opts,
+		g:      New(opts.HTTPPort, opts.HTTPSPort),
+		report: status.NewReport(),
+		owners: map[string]status.Ref{},
+	}
+	for _, p := range processors {
+		p(b)
+	}
+	b.prune()
+	return b.g, b.report
+}
+
+// indexNotes copies the observations Load made into findings.
+func (b *builder) indexNotes() {
+	for _, f := range b.idx.Notes {
+		b.report.Find(f)
+	}
+}
+
+// prune drops virtual hosts left without routes (and, for secure ones,
+// without a TCP proxy).
+func (b *builder) prune() {
+	for name, vh := range b.g.VirtualHosts {
+		if len(vh.Routes) == 0 {
+			delete(b.g.VirtualHosts, name)
+		}
+	}
+	for name, vh := range b.g.SecureVirtualHosts {
+		if len(vh.Routes) == 0 && vh.TCPProxy == nil {
+			delete(b.g.SecureVirtualHosts, name)
+		}
+	}
+}
+
+// ageOf returns the age of an object from its metadata.
+func ageOf(m metav1.Object) Age { return Age{Created: m.GetCreationTimestamp().Time} }
+
+// rootNamespaceAllowed reports whether a root may live in ns.
+func (b *builder) rootNamespaceAllowed(ns string) bool {
+	return len(b.opts.RootNamespaces) == 0 || slices.Contains(b.opts.RootNamespaces, ns)
+}

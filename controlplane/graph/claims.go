@@ -1,0 +1,156 @@
+package graph
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Reasons for virtual host claims, Contour's names.
+const (
+	ReasonDuplicateVhost                 = "DuplicateVhost"
+	ReasonFQDNNotSpecified               = "FQDNNotSpecified"
+	ReasonFQDNNotValid                   = "FQDNNotValid"
+	ReasonRootProxyNotAllowedInNamespace = "RootProxyNotAllowedInNamespace"
+)
+
+// Finding codes for host ownership.
+const (
+	FindingDuplicateVhost = "DuplicateVhost"
+)
+
+// claim is a root object asking for an fqdn.
+type claim struct {
+	ref  status.Ref
+	age  Age
+	fqdn string
+}
+
+// claimHosts decides which root owns each fqdn before any route is built.
+// Roots are root HTTPProxies and root IngressRoutes whose class matches; a
+// root with a missing or malformed fqdn, or outside the root namespaces, is
+// invalid and claims nothing. The oldest root keeps the host; every other
+// claimant is invalid with DuplicateVhost, so nobody can take a live host
+// down by creating a duplicate.
+func (b *builder) claimHosts() {
+	var claims []claim
+	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+		p := b.idx.HTTPProxies[key]
+		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
+			continue
+		}
+		ref := status.Ref{Kind: status.KindHTTPProxy, Namespace: p.Namespace, Name: p.Name}
+		if fqdn, ok := b.checkRoot(ref, p.Spec.VirtualHost.Fqdn, true); ok {
+			claims = append(claims, claim{ref: ref, age: ageOf(p), fqdn: fqdn})
+		}
+	}
+	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {
+		r := b.idx.IngressRoutes[key]
+		if r.Spec.VirtualHost == nil || !b.classMatches(objectClass(r.Annotations, nil)) {
+			continue
+		}
+		ref := status.Ref{Kind: status.KindIngressRoute, Namespace: r.Namespace, Name: r.Name}
+		if fqdn, ok := b.checkRoot(ref, r.Spec.VirtualHost.Fqdn, false); ok {
+			claims = append(claims, claim{ref: ref, age: ageOf(r), fqdn: fqdn})
+		}
+	}
+	sort.SliceStable(claims, func(i, j int) bool {
+		if claims[i].fqdn != claims[j].fqdn {
+			return claims[i].fqdn < claims[j].fqdn
+		}
+		return claims[i].age.olderThan(claims[j].age, claims[i].ref, claims[j].ref)
+	})
+	for i := 0; i < len(claims); {
+		j := i + 1
+		for j < len(claims) && claims[j].fqdn == claims[i].fqdn {
+			j++
+		}
+		b.owners[claims[i].fqdn] = claims[i].ref
+		if j-i > 1 {
+			b.reportDuplicates(claims[i:j])
+		}
+		i = j
+	}
+}
+
+// reportDuplicates marks every claimant but the first (the owner) invalid.
+func (b *builder) reportDuplicates(group []claim) {
+	names := make([]string, len(group))
+	refs := make([]status.Ref, len(group))
+	for i, c := range group {
+		names[i] = c.ref.Namespace + "/" + c.ref.Name
+		refs[i] = c.ref
+	}
+	owner := group[0].ref
+	for _, c := range group[1:] {
+		b.report.Error(c.ref, status.VirtualHostError, ReasonDuplicateVhost,
+			"fqdn %q is used in multiple %ss: %s; the oldest, %s, keeps it",
+			c.fqdn, c.ref.Kind, strings.Join(names, ", "), owner)
+	}
+	b.report.Find(status.Finding{
+		Code: FindingDuplicateVhost, Severity: status.SeverityError, Objects: refs,
+		Message: fmt.Sprintf("fqdn %q is claimed by %d roots; %s is the oldest and keeps it, the others are invalid",
+			group[0].fqdn, len(group), owner),
+	})
+}
+
+// checkRoot validates what every root needs before claiming a host and
+// returns the normalised fqdn.
+func (b *builder) checkRoot(ref status.Ref, fqdn string, wildcardOK bool) (string, bool) {
+	typ := status.VirtualHostError
+	if !b.rootNamespaceAllowed(ref.Namespace) {
+		b.report.Error(ref, status.RootNamespaceError, ReasonRootProxyNotAllowedInNamespace,
+			"root %s cannot be defined in this namespace", ref.Kind)
+		return "", false
+	}
+	if fqdn == "" {
+		b.report.Error(ref, typ, ReasonFQDNNotSpecified, "Spec.VirtualHost.Fqdn must be specified")
+		return "", false
+	}
+	norm, err := normalizeFQDN(fqdn, wildcardOK)
+	if err != nil {
+		b.report.Error(ref, typ, ReasonFQDNNotValid, "Spec.VirtualHost.Fqdn %q is not valid: %s", fqdn, err)
+		return "", false
+	}
+	return norm, true
+}
+
+// normalizeFQDN lower-cases fqdn, drops one trailing dot, and checks it is a
+// DNS name (optionally with a leading "*." label). IP addresses are refused.
+func normalizeFQDN(fqdn string, wildcardOK bool) (string, error) {
+	s := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(fqdn)), ".")
+	if len(s) > 253 {
+		return "", fmt.Errorf("longer than 253 characters")
+	}
+	if strings.HasPrefix(s, "*.") {
+		if !wildcardOK {
+			return "", fmt.Errorf("wildcard names are not allowed here")
+		}
+		if errs := validation.IsWildcardDNS1123Subdomain(s); len(errs) > 0 {
+			return "", fmt.Errorf("%s", strings.Join(errs, "; "))
+		}
+		return s, nil
+	}
+	if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
+		return "", fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	if len(validation.IsValidIP(nil, s)) == 0 {
+		return "", fmt.Errorf("an IP address is not a host name")
+	}
+	return s, nil
+}
+
+// owns reports whether ref owns fqdn.
+func (b *builder) owns(ref status.Ref, fqdn string) bool { return b.owners[fqdn] == ref }
+
+func stringPtr(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}

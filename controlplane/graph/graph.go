@@ -1,0 +1,209 @@
+package graph
+
+import (
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Graph is the routing graph one Build produces.
+type Graph struct {
+	// HTTPPort and HTTPSPort are the ports of the ingress_http and
+	// ingress_https listeners.
+	HTTPPort, HTTPSPort uint32
+	// VirtualHosts are the insecure virtual hosts keyed by name (a
+	// lower-case fqdn, a wildcard "*.example.com", or "*" for Ingress rules
+	// without a host).
+	VirtualHosts map[string]*VirtualHost
+	// SecureVirtualHosts are the virtual hosts served on ingress_https,
+	// keyed by fqdn.
+	SecureVirtualHosts map[string]*SecureVirtualHost
+}
+
+// New returns an empty graph with the given listener ports.
+func New(httpPort, httpsPort uint32) *Graph {
+	return &Graph{
+		HTTPPort:           httpPort,
+		HTTPSPort:          httpsPort,
+		VirtualHosts:       map[string]*VirtualHost{},
+		SecureVirtualHosts: map[string]*SecureVirtualHost{},
+	}
+}
+
+// VirtualHost returns the insecure virtual host called name, creating it.
+func (g *Graph) VirtualHost(name string) *VirtualHost {
+	vh, ok := g.VirtualHosts[name]
+	if !ok {
+		vh = &VirtualHost{Name: name, Routes: map[MatchKey]*Route{}}
+		g.VirtualHosts[name] = vh
+	}
+	return vh
+}
+
+// SecureVirtualHost returns the secure virtual host called name, creating it.
+func (g *Graph) SecureVirtualHost(name string) *SecureVirtualHost {
+	vh, ok := g.SecureVirtualHosts[name]
+	if !ok {
+		vh = &SecureVirtualHost{VirtualHost: VirtualHost{Name: name, Routes: map[MatchKey]*Route{}}}
+		g.SecureVirtualHosts[name] = vh
+	}
+	return vh
+}
+
+// VirtualHost is a set of routes served for one host name.
+type VirtualHost struct {
+	// Name is the host: a lower-case fqdn, "*.domain" or "*".
+	Name string
+	// Routes are keyed by their match conditions, so that two routes with
+	// identical conditions cannot coexist (see AddRoute).
+	Routes map[MatchKey]*Route
+}
+
+// AddRoute adds r unless a route with the same match conditions is already
+// there. When there is one, the route of the older source object (see
+// Route.Age) is kept and the other is returned as the loser; for two routes of
+// the same object the first added is kept. The caller reports the loser.
+func (vh *VirtualHost) AddRoute(r *Route) (loser *Route) {
+	key := r.Key()
+	have, ok := vh.Routes[key]
+	if !ok {
+		vh.Routes[key] = r
+		return nil
+	}
+	if have.Source == r.Source || !r.Age.olderThan(have.Age, r.Source, have.Source) {
+		return r
+	}
+	vh.Routes[key] = r
+	return have
+}
+
+// SecureVirtualHost is a virtual host served over TLS on ingress_https.
+type SecureVirtualHost struct {
+	VirtualHost
+	// Owner is the object that holds the TLS configuration.
+	Owner status.Ref
+	// Secret is the serving certificate; nil with Passthrough.
+	Secret *Secret
+	// MinTLS and MaxTLS are "1.2" or "1.3"; empty means the default
+	// (1.2 and 1.3).
+	MinTLS, MaxTLS string
+	// Passthrough forwards the TLS stream untouched to TCPProxy.
+	Passthrough bool
+	// TCPProxy, when set, replaces HTTP routing for this host.
+	TCPProxy *TCPProxy
+	// ClientValidation, when set, requires (or asks for) client certificates.
+	ClientValidation *ClientValidation
+}
+
+// ClientValidation configures downstream client certificate checks.
+type ClientValidation struct {
+	// CA is the PEM bundle client certificates must chain to.
+	CA *Secret
+	// SkipVerify accepts any client certificate.
+	SkipVerify bool
+	// Optional lets clients without a certificate through.
+	Optional bool
+}
+
+// TCPProxy forwards a TLS connection (terminated or passed through) to
+// weighted backends.
+type TCPProxy struct {
+	Backends []Backend
+	Source   status.Ref
+}
+
+// Secret is a validated Kubernetes Secret used for TLS.
+type Secret struct {
+	Namespace, Name string
+	// Cert and Key are the PEM tls.crt and tls.key; CA is ca.crt for CA
+	// bundles (Cert and Key empty then).
+	Cert, Key, CA []byte
+}
+
+// Age is the creation time of an object, used to decide which of two
+// conflicting objects keeps what it claimed.
+type Age struct {
+	Created time.Time
+}
+
+// olderThan reports whether a (of object ra) is older than b (of object rb):
+// earlier creationTimestamp first, then kind, namespace and name.
+func (a Age) olderThan(b Age, ra, rb status.Ref) bool {
+	if !a.Created.Equal(b.Created) {
+		return a.Created.Before(b.Created)
+	}
+	return ra.Less(rb)
+}
+
+// Older reports whether object ra created at a is older than object rb
+// created at b by the oldest-object rule.
+func Older(ra status.Ref, a Age, rb status.Ref, b Age) bool { return a.olderThan(b, ra, rb) }
+
+// Cluster is one upstream: a Service port with the options that change how
+// Envoy talks to it. Two routes to the same Service port with the same
+// options share one Cluster.
+type Cluster struct {
+	// Namespace and Service name the Kubernetes Service.
+	Namespace, Service string
+	// Port is the Service port routed to.
+	Port corev1.ServicePort
+	// ExternalName is the DNS name of an ExternalName Service; empty otherwise.
+	ExternalName string
+	// Protocol is "", "h2", "h2c" or "tls".
+	Protocol string
+	// LoadBalancer is the load-balancing strategy.
+	LoadBalancer LoadBalancer
+	// HealthCheck, when set, enables active HTTP (or TCP) health checks.
+	HealthCheck *HealthCheck
+	// Validation, when set, verifies the upstream's certificate.
+	Validation *UpstreamValidation
+	// CircuitBreakers come from the Service's annotations.
+	CircuitBreakers CircuitBreakers
+	// SNI is sent to TLS upstreams; empty means none.
+	SNI string
+}
+
+// LoadBalancer is an HTTPProxy/IngressRoute load-balancing strategy.
+type LoadBalancer string
+
+// Load-balancing strategies.
+const (
+	RoundRobin           LoadBalancer = "RoundRobin"
+	WeightedLeastRequest LoadBalancer = "WeightedLeastRequest"
+	Random               LoadBalancer = "Random"
+	Cookie               LoadBalancer = "Cookie"
+	RequestHash          LoadBalancer = "RequestHash"
+)
+
+// HealthCheck is an active health check. Path empty means a TCP check.
+type HealthCheck struct {
+	Path, Host                           string
+	Interval, Timeout                    time.Duration
+	UnhealthyThreshold, HealthyThreshold uint32
+	ExpectedStatuses                     []StatusRange
+}
+
+// StatusRange is a half-open range of HTTP status codes [Start, End).
+type StatusRange struct{ Start, End int64 }
+
+// UpstreamValidation verifies a TLS upstream.
+type UpstreamValidation struct {
+	CA           *Secret
+	SubjectNames []string
+}
+
+// CircuitBreakers are Envoy circuit-breaker thresholds; zero means unset.
+type CircuitBreakers struct {
+	MaxConnections, MaxPendingRequests, MaxRequests, MaxRetries, PerHostMaxConnections uint32
+}
+
+// Backend is a cluster with its share of a route's traffic.
+type Backend struct {
+	Cluster *Cluster
+	// Weight is the relative weight; Translate normalises the set.
+	Weight uint32
+	// RequestHeaders and ResponseHeaders apply to this backend only.
+	RequestHeaders, ResponseHeaders *HeadersPolicy
+}

@@ -1,0 +1,4 @@
+package graph
+
+// processIngresses builds routes from Ingress rules. (Being written.)
+func (b *builder) processIngresses() {}

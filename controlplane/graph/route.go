@@ -1,0 +1,220 @@
+package graph
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// PathKind is how a route matches the request path.
+type PathKind int
+
+// Path match kinds, in the order Contour sorts them (exact, regex, prefix).
+const (
+	// PathPrefix is a string prefix (HTTPProxy, IngressRoute, Ingress "/").
+	PathPrefix PathKind = iota
+	// PathSegmentPrefix matches whole path segments (Ingress pathType Prefix).
+	PathSegmentPrefix
+	// PathExact matches the whole path.
+	PathExact
+	// PathRegex matches the whole path with an RE2 regular expression.
+	PathRegex
+)
+
+// String returns prefix, segment, exact or regex.
+func (k PathKind) String() string {
+	return [...]string{"prefix", "segment", "exact", "regex"}[k]
+}
+
+// PathMatch is a route's path condition.
+type PathMatch struct {
+	Kind  PathKind
+	Value string
+}
+
+// HeaderMatchKind is how a header condition compares.
+type HeaderMatchKind int
+
+// Header match kinds, in Contour's sort rank (exact < regex < contains < present).
+const (
+	HeaderExact HeaderMatchKind = iota
+	HeaderRegex
+	HeaderContains
+	HeaderPresent
+)
+
+// String returns exact, regex, contains or present.
+func (k HeaderMatchKind) String() string {
+	return [...]string{"exact", "regex", "contains", "present"}[k]
+}
+
+// HeaderMatch is one header condition.
+type HeaderMatch struct {
+	Name       string
+	Kind       HeaderMatchKind
+	Value      string
+	Invert     bool
+	IgnoreCase bool
+	// TreatMissingAsEmpty matches a missing header as "".
+	TreatMissingAsEmpty bool
+}
+
+// QueryMatchKind is how a query-parameter condition compares.
+type QueryMatchKind int
+
+// Query match kinds, in Contour's sort rank.
+const (
+	QueryExact QueryMatchKind = iota
+	QueryRegex
+	QueryPrefix
+	QuerySuffix
+	QueryContains
+	QueryPresent
+)
+
+// String returns the kind's name.
+func (k QueryMatchKind) String() string {
+	return [...]string{"exact", "regex", "prefix", "suffix", "contains", "present"}[k]
+}
+
+// QueryMatch is one query-parameter condition.
+type QueryMatch struct {
+	Name       string
+	Kind       QueryMatchKind
+	Value      string
+	IgnoreCase bool
+}
+
+// Route is one route of a virtual host. It has exactly one action: Backends,
+// Redirect or DirectResponse (HTTPSRedirect overrides them on insecure
+// copies of secure routes).
+type Route struct {
+	Path    PathMatch
+	Headers []HeaderMatch
+	Query   []QueryMatch
+
+	Backends       []Backend
+	Redirect       *Redirect
+	DirectResponse *DirectResponse
+	// HTTPSRedirect answers 301 to the https:// URL.
+	HTTPSRedirect bool
+
+	Mirror          *Mirror
+	Websocket       bool
+	Timeouts        Timeouts
+	Retry           *RetryPolicy
+	PrefixRewrite   *PrefixRewrite
+	RequestHeaders  *HeadersPolicy
+	ResponseHeaders *HeadersPolicy
+	HashPolicies    []HashPolicy
+	// InternalRedirect, when set, lets Envoy follow upstream redirects.
+	InternalRedirect *InternalRedirect
+
+	// Source is the object the route came from; Age its creation time.
+	Source status.Ref
+	Age    Age
+}
+
+// Redirect is an HTTP redirect answer. Empty fields keep the request's value.
+type Redirect struct {
+	Scheme, Host string
+	Port         uint32
+	// Path replaces the whole path; Prefix replaces the matched prefix.
+	Path, Prefix string
+	// Code is 301, 302, 303, 307 or 308.
+	Code int
+}
+
+// DirectResponse is a fixed answer.
+type DirectResponse struct {
+	Code int
+	Body string
+}
+
+// Mirror sends a copy of a share of the requests to a cluster.
+type Mirror struct {
+	Cluster *Cluster
+	// Percent of requests mirrored, 0 < Percent <= 100.
+	Percent uint32
+}
+
+// Timeouts of a route. A zero duration is unset; Infinite disables the timeout.
+type Timeouts struct {
+	Response, Idle                 time.Duration
+	ResponseInfinite, IdleInfinite bool
+}
+
+// RetryPolicy is when and how often Envoy retries.
+type RetryPolicy struct {
+	RetryOn              []string
+	NumRetries           uint32
+	PerTryTimeout        time.Duration
+	RetriableStatusCodes []uint32
+}
+
+// PrefixRewrite replaces the matched path prefix with Replacement.
+type PrefixRewrite struct {
+	Prefix, Replacement string
+}
+
+// HeadersPolicy sets and removes headers; HostRewrite rewrites :authority.
+type HeadersPolicy struct {
+	// Set is sorted by header name.
+	Set         []Header
+	Remove      []string
+	HostRewrite string
+}
+
+// Header is a name/value pair.
+type Header struct{ Name, Value string }
+
+// HashPolicy is one input to the request-hash load balancer.
+type HashPolicy struct {
+	Header, Query, Cookie string
+	SourceIP              bool
+	Terminal              bool
+}
+
+// InternalRedirect lets Envoy follow upstream redirects.
+type InternalRedirect struct {
+	MaxRedirects              uint32
+	Codes                     []uint32
+	AllowCrossScheme          bool
+	DenyRepeatedRouteRedirect bool
+}
+
+// MatchKey identifies a route's match conditions: two routes with the same key
+// match exactly the same requests.
+type MatchKey string
+
+// Key returns the route's match key. Header and query conditions are compared
+// as sets.
+func (r *Route) Key() MatchKey {
+	var b strings.Builder
+	b.WriteString(r.Path.Kind.String() + ":" + r.Path.Value)
+	hs := make([]string, 0, len(r.Headers))
+	for _, h := range r.Headers {
+		hs = append(hs, strings.ToLower(h.Name)+"|"+h.Kind.String()+"|"+h.Value+"|"+
+			strconv.FormatBool(h.Invert)+"|"+strconv.FormatBool(h.IgnoreCase)+"|"+strconv.FormatBool(h.TreatMissingAsEmpty))
+	}
+	sort.Strings(hs)
+	for _, h := range hs {
+		b.WriteString("\x00h:" + h)
+	}
+	qs := make([]string, 0, len(r.Query))
+	for _, q := range r.Query {
+		qs = append(qs, q.Name+"|"+q.Kind.String()+"|"+q.Value+"|"+strconv.FormatBool(q.IgnoreCase))
+	}
+	sort.Strings(qs)
+	for _, q := range qs {
+		b.WriteString("\x00q:" + q)
+	}
+	return MatchKey(b.String())
+}
+
+// MatchString renders the path condition as "prefix:/blog", the form the
+// simulator and findings print.
+func (r *Route) MatchString() string { return r.Path.Kind.String() + ":" + r.Path.Value }

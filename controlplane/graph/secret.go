@@ -1,0 +1,231 @@
+package graph
+
+import (
+	"bytes"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/source"
+)
+
+// Reasons for secret problems, Contour's names.
+const (
+	ReasonSecretNotValid            = "SecretNotValid"
+	ReasonDelegationNotPermitted    = "DelegationNotPermitted"
+	ReasonCACertificateNotDelegated = "CACertificateNotDelegated"
+)
+
+// splitSecretRef splits "name" or "namespace/name"; a bare name belongs to
+// defaultNamespace.
+func splitSecretRef(ref, defaultNamespace string) (namespace, name string) {
+	if ns, n, ok := strings.Cut(ref, "/"); ok {
+		return ns, n
+	}
+	return defaultNamespace, ref
+}
+
+// lookupTLSSecret resolves a serving certificate referenced from namespace
+// from. ref is "name" or "namespace/name"; a Secret in another namespace
+// needs a TLSCertificateDelegation.
+func (b *builder) lookupTLSSecret(ref, from string) (*Secret, error) {
+	ns, name := splitSecretRef(ref, from)
+	if !b.delegationPermitted(ns, name, from) {
+		return nil, &LookupError{Reason: ReasonDelegationNotPermitted,
+			Message: fmt.Sprintf("Secret %q certificate delegation not permitted", ns+"/"+name)}
+	}
+	s, ok := b.idx.Secrets[source.Key(ns, name)]
+	if !ok {
+		return nil, &LookupError{Reason: ReasonSecretNotValid,
+			Message: fmt.Sprintf("Secret %q not found", ns+"/"+name)}
+	}
+	if err := validateTLSSecret(s); err != nil {
+		return nil, &LookupError{Reason: ReasonSecretNotValid,
+			Message: fmt.Sprintf("Secret %q is invalid: %s", ns+"/"+name, err)}
+	}
+	return &Secret{Namespace: ns, Name: name, Cert: s.Data[corev1.TLSCertKey], Key: s.Data[corev1.TLSPrivateKeyKey]}, nil
+}
+
+// lookupCASecret resolves a CA bundle (ca.crt) referenced from namespace from.
+func (b *builder) lookupCASecret(ref, from string) (*Secret, error) {
+	ns, name := splitSecretRef(ref, from)
+	if !b.delegationPermitted(ns, name, from) {
+		return nil, &LookupError{Reason: ReasonCACertificateNotDelegated,
+			Message: fmt.Sprintf("CA Secret %q is not delegated to namespace %q", ns+"/"+name, from)}
+	}
+	s, ok := b.idx.Secrets[source.Key(ns, name)]
+	if !ok {
+		return nil, &LookupError{Reason: ReasonSecretNotValid,
+			Message: fmt.Sprintf("CA Secret %q not found", ns+"/"+name)}
+	}
+	ca := s.Data["ca.crt"]
+	if err := validateCABundle(ca); err != nil {
+		return nil, &LookupError{Reason: ReasonSecretNotValid,
+			Message: fmt.Sprintf("CA Secret %q is invalid: %s", ns+"/"+name, err)}
+	}
+	return &Secret{Namespace: ns, Name: name, CA: ca}, nil
+}
+
+// delegationPermitted reports whether a Secret in namespace ns called name
+// may be used from namespace target: always in its own namespace, otherwise
+// only if a TLSCertificateDelegation in ns names it and lists target or "*".
+func (b *builder) delegationPermitted(ns, name, target string) bool {
+	if ns == target {
+		return true
+	}
+	allows := func(secretName string, targets []string) bool {
+		return secretName == name && (slices.Contains(targets, target) || slices.Contains(targets, "*"))
+	}
+	for _, key := range source.SortedKeys(b.idx.Delegations) {
+		if key.Namespace != ns {
+			continue
+		}
+		for _, d := range b.idx.Delegations[key].Spec.Delegations {
+			if allows(d.SecretName, d.TargetNamespaces) {
+				return true
+			}
+		}
+	}
+	for _, key := range source.SortedKeys(b.idx.LegacyDelegations) {
+		if key.Namespace != ns {
+			continue
+		}
+		for _, d := range b.idx.LegacyDelegations[key].Spec.Delegations {
+			if allows(d.SecretName, d.TargetNamespaces) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// validateTLSSecret checks a serving certificate: type kubernetes.io/tls (or
+// Opaque with the same keys), PEM certificates that parse, exactly one
+// unencrypted private key that matches the leaf, a leaf with a CN or SAN.
+func validateTLSSecret(s *corev1.Secret) error {
+	if s.Type != corev1.SecretTypeTLS && s.Type != corev1.SecretTypeOpaque && s.Type != "" {
+		return fmt.Errorf("secret type is %q, not %q", s.Type, corev1.SecretTypeTLS)
+	}
+	certPEM, keyPEM := s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey]
+	if len(certPEM) == 0 {
+		return fmt.Errorf("missing TLS certificate")
+	}
+	if len(keyPEM) == 0 {
+		return fmt.Errorf("missing TLS private key")
+	}
+	certs, err := parseCertificates(certPEM)
+	if err != nil {
+		return err
+	}
+	leaf := certs[0]
+	if leaf.Subject.CommonName == "" && len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 {
+		return fmt.Errorf("certificate has neither a common name nor a subject alternative name")
+	}
+	key, err := parsePrivateKey(keyPEM)
+	if err != nil {
+		return err
+	}
+	if !publicKeysMatch(leaf.PublicKey, key) {
+		return fmt.Errorf("private key does not match the certificate")
+	}
+	return nil
+}
+
+// parseCertificates decodes a PEM chain; any block other than CERTIFICATE is
+// an error (a private key in tls.crt leaks it to Envoy's certificate list).
+func parseCertificates(data []byte) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	rest := bytes.TrimSpace(data)
+	for len(rest) > 0 {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, fmt.Errorf("invalid TLS certificate: data is not PEM")
+		}
+		if block.Type != "CERTIFICATE" {
+			return nil, fmt.Errorf("invalid TLS certificate: unexpected PEM block %q", block.Type)
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("invalid TLS certificate: %w", err)
+		}
+		certs = append(certs, c)
+		rest = bytes.TrimSpace(rest)
+	}
+	if len(certs) == 0 {
+		return nil, fmt.Errorf("missing TLS certificate")
+	}
+	return certs, nil
+}
+
+// parsePrivateKey decodes exactly one unencrypted PEM private key.
+func parsePrivateKey(data []byte) (crypto.PrivateKey, error) {
+	var keys []*pem.Block
+	rest := bytes.TrimSpace(data)
+	for len(rest) > 0 {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			return nil, fmt.Errorf("invalid TLS private key: data is not PEM")
+		}
+		if strings.Contains(block.Type, "PRIVATE KEY") {
+			keys = append(keys, block)
+		}
+		rest = bytes.TrimSpace(rest)
+	}
+	switch {
+	case len(keys) == 0:
+		return nil, fmt.Errorf("invalid TLS private key: no private key found")
+	case len(keys) > 1:
+		return nil, fmt.Errorf("invalid TLS private key: more than one private key")
+	case keys[0].Type == "ENCRYPTED PRIVATE KEY" || keys[0].Headers["Proc-Type"] != "":
+		return nil, fmt.Errorf("invalid TLS private key: the key is encrypted")
+	}
+	der := keys[0].Bytes
+	if k, err := x509.ParsePKCS1PrivateKey(der); err == nil {
+		return k, nil
+	}
+	if k, err := x509.ParsePKCS8PrivateKey(der); err == nil {
+		return k, nil
+	}
+	if k, err := x509.ParseECPrivateKey(der); err == nil {
+		return k, nil
+	}
+	return nil, fmt.Errorf("invalid TLS private key: unsupported key format")
+}
+
+// publicKeysMatch reports whether key is the private half of pub.
+func publicKeysMatch(pub any, key crypto.PrivateKey) bool {
+	type publicKeyer interface{ Public() crypto.PublicKey }
+	pk, ok := key.(publicKeyer)
+	if !ok {
+		return false
+	}
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		return p.Equal(pk.Public())
+	case *ecdsa.PublicKey:
+		return p.Equal(pk.Public())
+	case ed25519.PublicKey:
+		return p.Equal(pk.Public())
+	}
+	return false
+}
+
+// validateCABundle checks that data holds at least one CERTIFICATE block and
+// that every block parses as x509.
+func validateCABundle(data []byte) error {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return fmt.Errorf("missing ca.crt")
+	}
+	_, err := parseCertificates(data)
+	return err
+}

@@ -1,0 +1,181 @@
+package kube
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// WriteResult counts what one Write did.
+type WriteResult struct {
+	Written, Skipped, Conflicts, Failed int
+	// Errors holds up to ten errors, for the caller to log.
+	Errors []error
+}
+
+// StatusWriter writes statuses to the API server. It never blocks xDS
+// delivery: callers run Write in its own goroutine, and a newer call simply
+// recomputes from the newest statuses.
+type StatusWriter struct {
+	Client client.Client
+	// Workers is the number of parallel writers (default 8).
+	Workers int
+	// Now is the clock for lastTransitionTime (default time.Now).
+	Now func() time.Time
+}
+
+type job struct {
+	obj     client.Object
+	desired client.Object
+}
+
+// Write brings the status of every HTTPProxy, IngressRoute and Ingress in
+// current (the informer's view, which holds each object's present status)
+// to what objs and lb say. Objects whose status already matches are skipped
+// without a request.
+func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) WriteResult {
+	jobs := w.jobs(current, objs, lb)
+	var res WriteResult
+	var written, conflicts, failed atomic.Int64
+	var mu sync.Mutex
+	res.Skipped = len(objs) - len(jobs)
+	ch := make(chan job)
+	var wg sync.WaitGroup
+	workers := w.Workers
+	if workers <= 0 {
+		workers = 8
+	}
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				err := w.Client.Status().Update(ctx, j.desired)
+				switch {
+				case err == nil:
+					written.Add(1)
+				case apierrors.IsConflict(err):
+					conflicts.Add(1) // the informer brings the new version; the next Write retries
+				case apierrors.IsNotFound(err):
+				default:
+					failed.Add(1)
+					mu.Lock()
+					if len(res.Errors) < 10 {
+						res.Errors = append(res.Errors, err)
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+		}
+	}
+	close(ch)
+	wg.Wait()
+	res.Written, res.Conflicts, res.Failed = int(written.Load()), int(conflicts.Load()), int(failed.Load())
+	return res
+}
+
+// jobs computes the objects whose status must change.
+func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) []job {
+	now := metav1.NewTime(w.now())
+	var out []job
+	for _, o := range objs {
+		key := source.Key(o.Namespace, o.Name)
+		switch o.Kind {
+		case status.KindHTTPProxy:
+			p, ok := current.HTTPProxies[key]
+			if !ok {
+				continue
+			}
+			d := p.DeepCopy()
+			d.Status = proxyStatus(o, p.Status, p.Generation, lb, now)
+			if !apiequality.Semantic.DeepEqual(p.Status, d.Status) {
+				out = append(out, job{p, d})
+			}
+		case status.KindIngressRoute:
+			r, ok := current.IngressRoutes[key]
+			if !ok {
+				continue
+			}
+			d := r.DeepCopy()
+			d.Status.CurrentStatus, d.Status.Description = string(o.CurrentStatus), o.Description
+			d.Status.LoadBalancer = lb
+			if !apiequality.Semantic.DeepEqual(r.Status, d.Status) {
+				out = append(out, job{r, d})
+			}
+		case status.KindIngress:
+			ing, ok := current.Ingresses[key]
+			if !ok {
+				continue
+			}
+			d := ing.DeepCopy()
+			d.Status.LoadBalancer = ingressLB(lb)
+			if !apiequality.Semantic.DeepEqual(ing.Status, d.Status) {
+				out = append(out, job{ing, d})
+			}
+		}
+	}
+	return out
+}
+
+func (w *StatusWriter) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+// proxyStatus converts one status.Object to Contour's HTTPProxy status,
+// keeping lastTransitionTime when the condition's status did not change.
+func proxyStatus(o status.Object, prev contourv1.HTTPProxyStatus, gen int64, lb corev1.LoadBalancerStatus, now metav1.Time) contourv1.HTTPProxyStatus {
+	out := contourv1.HTTPProxyStatus{
+		CurrentStatus: string(o.CurrentStatus),
+		Description:   o.Description,
+		LoadBalancer:  lb,
+	}
+	for _, c := range o.Conditions {
+		dc := contourv1.DetailedCondition{Condition: metav1.Condition{
+			Type: c.Type, Status: metav1.ConditionStatus(c.Status), Reason: c.Reason, Message: c.Message,
+			ObservedGeneration: gen, LastTransitionTime: now,
+		}}
+		for _, pc := range prev.Conditions {
+			if pc.Type == c.Type && pc.Status == dc.Status {
+				dc.LastTransitionTime = pc.LastTransitionTime
+			}
+		}
+		for _, e := range c.Errors {
+			dc.Errors = append(dc.Errors, contourv1.SubCondition{Type: string(e.Type), Status: metav1.ConditionStatus(e.Status), Reason: e.Reason, Message: e.Message})
+		}
+		for _, e := range c.Warnings {
+			dc.Warnings = append(dc.Warnings, contourv1.SubCondition{Type: string(e.Type), Status: metav1.ConditionStatus(e.Status), Reason: e.Reason, Message: e.Message})
+		}
+		out.Conditions = append(out.Conditions, dc)
+	}
+	return out
+}
+
+// ingressLB converts the Envoy Service's load-balancer status to Ingress's.
+func ingressLB(lb corev1.LoadBalancerStatus) networkingv1.IngressLoadBalancerStatus {
+	var out networkingv1.IngressLoadBalancerStatus
+	for _, i := range lb.Ingress {
+		out.Ingress = append(out.Ingress, networkingv1.IngressLoadBalancerIngress{IP: i.IP, Hostname: i.Hostname})
+	}
+	return out
+}

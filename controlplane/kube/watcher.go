@@ -1,0 +1,210 @@
+package kube
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
+	toolscache "k8s.io/client-go/tools/cache"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/isobar-dev/isobar/controlplane/source"
+)
+
+// Options select what the watcher reads.
+type Options struct {
+	// WatchNamespaces, when not empty, limits namespaced objects to these
+	// namespaces.
+	WatchNamespaces []string
+}
+
+// secretFieldSelector keeps Secrets that can never be TLS material out of
+// the informer (Helm releases are the usual memory hog, Contour #7660).
+const secretFieldSelector = "type!=helm.sh/release.v1,type!=kubernetes.io/service-account-token," +
+	"type!=kubernetes.io/dockerconfigjson,type!=kubernetes.io/dockercfg,type!=bootstrap.kubernetes.io/token"
+
+// Watcher mirrors the cluster's objects into a source.Index.
+type Watcher struct {
+	cache   cache.Cache
+	skipped []string
+
+	mu     sync.Mutex
+	idx    *source.Index
+	full   bool                          // a non-endpoint object changed since the last Take
+	eps    map[types.NamespacedName]bool // Services whose endpoints changed since the last Take
+	notify chan struct{}
+	regs   []toolscache.ResourceEventHandlerRegistration
+}
+
+// NewWatcher prepares informers for every kind the core reads that the
+// cluster serves. Custom resources the cluster does not serve are skipped
+// and listed by Skipped.
+func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
+	scheme := NewScheme()
+	httpClient, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
+	if err != nil {
+		return nil, err
+	}
+	secretSel, err := fields.ParseSelector(secretFieldSelector)
+	if err != nil {
+		return nil, err
+	}
+	copts := cache.Options{
+		HTTPClient:       httpClient,
+		Scheme:           scheme,
+		Mapper:           mapper,
+		DefaultTransform: stripManagedFields,
+		ByObject: map[client.Object]cache.ByObject{
+			&corev1.Secret{}: {Field: secretSel, Transform: trimSecret},
+		},
+	}
+	if len(opts.WatchNamespaces) > 0 {
+		copts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range opts.WatchNamespaces {
+			copts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
+	c, err := cache.New(cfg, copts)
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{cache: c, idx: source.NewIndex(), eps: map[types.NamespacedName]bool{}, notify: make(chan struct{}, 1)}
+	for _, obj := range watched() {
+		gvk, err := apiutil.GVKForObject(obj, scheme)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			if meta.IsNoMatchError(err) {
+				w.skipped = append(w.skipped, gvk.String())
+				continue
+			}
+			return nil, fmt.Errorf("discovering %s: %w", gvk, err)
+		}
+		inf, err := c.GetInformer(context.Background(), obj)
+		if err != nil {
+			return nil, fmt.Errorf("informer for %s: %w", gvk, err)
+		}
+		reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+			AddFunc:    func(o any) { w.upsert(o) },
+			UpdateFunc: func(_, o any) { w.upsert(o) },
+			DeleteFunc: func(o any) { w.remove(o) },
+		})
+		if err != nil {
+			return nil, err
+		}
+		w.regs = append(w.regs, reg)
+	}
+	return w, nil
+}
+
+// Skipped lists the kinds the cluster does not serve (their CRDs are not
+// installed); the caller logs them.
+func (w *Watcher) Skipped() []string { return w.skipped }
+
+// Start runs the informers until ctx ends. It blocks.
+func (w *Watcher) Start(ctx context.Context) error { return w.cache.Start(ctx) }
+
+// WaitForSync blocks until every informer has listed its objects and the
+// watcher has indexed them, or ctx ends.
+func (w *Watcher) WaitForSync(ctx context.Context) bool {
+	if !w.cache.WaitForCacheSync(ctx) {
+		return false
+	}
+	for _, r := range w.regs {
+		if !toolscache.WaitForCacheSync(ctx.Done(), r.HasSynced) {
+			return false
+		}
+	}
+	return true
+}
+
+// Changed is signalled (coalesced) whenever the index changes.
+func (w *Watcher) Changed() <-chan struct{} { return w.notify }
+
+// Take returns a copy of the index and what changed since the last Take:
+// full is true when anything other than endpoints changed; services lists
+// the Services whose EndpointSlices or Endpoints changed.
+func (w *Watcher) Take() (idx *source.Index, full bool, services []types.NamespacedName) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	idx, full = w.idx.Clone(), w.full
+	services = source.SortedKeys(w.eps)
+	w.full, w.eps = false, map[types.NamespacedName]bool{}
+	return idx, full, services
+}
+
+func (w *Watcher) upsert(o any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.idx.Upsert(o); err != nil {
+		return
+	}
+	w.mark(o)
+}
+
+func (w *Watcher) remove(o any) {
+	if d, ok := o.(toolscache.DeletedFinalStateUnknown); ok {
+		o = d.Obj
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.idx.Delete(o); err != nil {
+		return
+	}
+	w.mark(o)
+}
+
+// mark records what kind of change o is and signals Changed.
+func (w *Watcher) mark(o any) {
+	switch e := o.(type) {
+	case *discoveryv1.EndpointSlice:
+		w.eps[types.NamespacedName{Namespace: e.Namespace, Name: e.Labels[source.ServiceLabel]}] = true
+	case *corev1.Endpoints:
+		w.eps[types.NamespacedName{Namespace: e.Namespace, Name: e.Name}] = true
+	default:
+		w.full = true
+	}
+	select {
+	case w.notify <- struct{}{}:
+	default:
+	}
+}
+
+// stripManagedFields drops managedFields, which the core never reads.
+func stripManagedFields(o any) (any, error) {
+	if m, ok := o.(metav1Object); ok {
+		m.SetManagedFields(nil)
+	}
+	return o, nil
+}
+
+// trimSecret keeps only the keys TLS uses, so large unrelated Secrets cost
+// little memory.
+func trimSecret(o any) (any, error) {
+	s, ok := o.(*corev1.Secret)
+	if !ok {
+		return o, nil
+	}
+	s.SetManagedFields(nil)
+	keep := map[string][]byte{}
+	for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey, "ca.crt", "crl.pem"} {
+		if v, ok := s.Data[k]; ok {
+			keep[k] = v
+		}
+	}
+	s.Data, s.StringData = keep, nil
+	return s, nil
+}

@@ -1,0 +1,91 @@
+package source
+
+import (
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Origin says where an object was read from. Objects from a cluster have none.
+type Origin struct {
+	File string `json:"file,omitempty"`
+	// Doc is the 1-based index of the document in File.
+	Doc int `json:"doc,omitempty"`
+	// Line is the 1-based line where the document starts.
+	Line int `json:"line,omitempty"`
+}
+
+// Index holds every object the core reads, keyed by namespace/name.
+// EndpointSlices are grouped by the Service they belong to (the
+// kubernetes.io/service-name label). The zero value is not usable; call
+// NewIndex.
+type Index struct {
+	Namespaces     map[string]*corev1.Namespace
+	Services       map[types.NamespacedName]*corev1.Service
+	EndpointSlices map[types.NamespacedName]map[string]*discoveryv1.EndpointSlice
+	Endpoints      map[types.NamespacedName]*corev1.Endpoints
+	Secrets        map[types.NamespacedName]*corev1.Secret
+	Ingresses      map[types.NamespacedName]*networkingv1.Ingress
+	IngressClasses map[string]*networkingv1.IngressClass
+	HTTPProxies    map[types.NamespacedName]*contourv1.HTTPProxy
+	Delegations    map[types.NamespacedName]*contourv1.TLSCertificateDelegation
+	IngressRoutes  map[types.NamespacedName]*heptiov1beta1.IngressRoute
+	// LegacyDelegations are contour.heptio.com/v1beta1 TLSCertificateDelegations.
+	LegacyDelegations map[types.NamespacedName]*heptiov1beta1.TLSCertificateDelegation
+
+	// Origins records where each object came from, when known.
+	Origins map[status.Ref]Origin
+	// Notes are observations made while indexing that are not errors (an
+	// object converted from a removed API version, a default namespace
+	// applied...). Load fills them; the graph turns them into findings.
+	Notes []status.Finding
+}
+
+// NewIndex returns an empty Index.
+func NewIndex() *Index {
+	return &Index{
+		Namespaces:        map[string]*corev1.Namespace{},
+		Services:          map[types.NamespacedName]*corev1.Service{},
+		EndpointSlices:    map[types.NamespacedName]map[string]*discoveryv1.EndpointSlice{},
+		Endpoints:         map[types.NamespacedName]*corev1.Endpoints{},
+		Secrets:           map[types.NamespacedName]*corev1.Secret{},
+		Ingresses:         map[types.NamespacedName]*networkingv1.Ingress{},
+		IngressClasses:    map[string]*networkingv1.IngressClass{},
+		HTTPProxies:       map[types.NamespacedName]*contourv1.HTTPProxy{},
+		Delegations:       map[types.NamespacedName]*contourv1.TLSCertificateDelegation{},
+		IngressRoutes:     map[types.NamespacedName]*heptiov1beta1.IngressRoute{},
+		LegacyDelegations: map[types.NamespacedName]*heptiov1beta1.TLSCertificateDelegation{},
+		Origins:           map[status.Ref]Origin{},
+	}
+}
+
+// Key returns the map key for namespace/name.
+func Key(namespace, name string) types.NamespacedName {
+	return types.NamespacedName{Namespace: namespace, Name: name}
+}
+
+// SortedKeys returns the keys of m sorted by namespace, then name. Processors
+// iterate through it so that output never depends on map order.
+func SortedKeys[V any](m map[types.NamespacedName]V) []types.NamespacedName {
+	keys := make([]types.NamespacedName, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].Namespace != keys[j].Namespace {
+			return keys[i].Namespace < keys[j].Namespace
+		}
+		return keys[i].Name < keys[j].Name
+	})
+	return keys
+}
+
+// ServiceLabel is the EndpointSlice label naming the Service it belongs to.
+const ServiceLabel = discoveryv1.LabelServiceName

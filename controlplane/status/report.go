@@ -1,0 +1,162 @@
+package status
+
+import (
+	"fmt"
+	"sort"
+)
+
+// Report collects statuses and findings while the graph is built. The zero
+// value is not usable; call NewReport. A Report is not safe for concurrent use.
+type Report struct {
+	objects  map[Ref]*entry
+	findings map[string]Finding
+}
+
+type entry struct {
+	touched  bool // Valid was called or a sub-condition was added
+	orphaned bool
+	errors   []SubCondition
+	warnings []SubCondition
+}
+
+// NewReport returns an empty report.
+func NewReport() *Report {
+	return &Report{objects: map[Ref]*entry{}, findings: map[string]Finding{}}
+}
+
+func (r *Report) entry(ref Ref) *entry {
+	e, ok := r.objects[ref]
+	if !ok {
+		e = &entry{}
+		r.objects[ref] = e
+	}
+	return e
+}
+
+// Track registers ref so that it appears in Objects even if nothing else is
+// said about it. An object tracked but never marked Valid and never given an
+// error is reported as orphaned for HTTPProxy and IngressRoute (it was not
+// reached from a root) and valid otherwise.
+func (r *Report) Track(ref Ref) { r.entry(ref) }
+
+// Valid records that ref was processed; it stays valid unless an error is added.
+func (r *Report) Valid(ref Ref) { r.entry(ref).touched = true }
+
+// Error adds an error sub-condition to ref, which makes it invalid.
+func (r *Report) Error(ref Ref, t ConditionType, reason, format string, args ...any) {
+	e := r.entry(ref)
+	e.touched = true
+	sc := SubCondition{Type: t, Status: "True", Reason: reason, Message: fmt.Sprintf(format, args...)}
+	for _, have := range e.errors {
+		if have == sc {
+			return
+		}
+	}
+	e.errors = append(e.errors, sc)
+}
+
+// Warning adds a warning sub-condition to ref; it stays valid.
+func (r *Report) Warning(ref Ref, t ConditionType, reason, format string, args ...any) {
+	e := r.entry(ref)
+	sc := SubCondition{Type: t, Status: "True", Reason: reason, Message: fmt.Sprintf(format, args...)}
+	for _, have := range e.warnings {
+		if have == sc {
+			return
+		}
+	}
+	e.warnings = append(e.warnings, sc)
+}
+
+// Orphan marks ref as not reached from any root.
+func (r *Report) Orphan(ref Ref) { r.entry(ref).orphaned = true }
+
+// HasErrors reports whether ref has at least one error sub-condition.
+func (r *Report) HasErrors(ref Ref) bool {
+	e, ok := r.objects[ref]
+	return ok && len(e.errors) > 0
+}
+
+// Find records a finding. Identical findings are kept once.
+func (r *Report) Find(f Finding) {
+	f.Objects = sortRefs(append([]Ref(nil), f.Objects...))
+	r.findings[f.key()] = f
+}
+
+// Objects returns the status of every tracked object, sorted by reference.
+func (r *Report) Objects() []Object {
+	out := make([]Object, 0, len(r.objects))
+	for ref, e := range r.objects {
+		out = append(out, e.object(ref))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.Less(out[j].Ref) })
+	return out
+}
+
+// Object returns the status of one object and whether it is tracked.
+func (r *Report) Object(ref Ref) (Object, bool) {
+	e, ok := r.objects[ref]
+	if !ok {
+		return Object{}, false
+	}
+	return e.object(ref), true
+}
+
+// Findings returns every finding, most severe first, then by code, objects
+// and message.
+func (r *Report) Findings() []Finding {
+	out := make([]Finding, 0, len(r.findings))
+	for _, f := range r.findings {
+		out = append(out, f)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Severity.Rank() != b.Severity.Rank() {
+			return a.Severity.Rank() > b.Severity.Rank()
+		}
+		return a.key() < b.key()
+	})
+	return out
+}
+
+func (e *entry) object(ref Ref) Object {
+	errs := sortSubs(e.errors)
+	warns := sortSubs(e.warnings)
+	o := Object{Ref: ref}
+	cond := Condition{Type: "Valid", Errors: errs, Warnings: warns}
+	switch {
+	case len(errs) > 0:
+		o.CurrentStatus, o.Description = Invalid, errorPresentMsg
+		cond.Status, cond.Reason, cond.Message = "False", errorPresentReason, errorPresentMsg
+	case e.orphaned || (!e.touched && (ref.Kind == KindHTTPProxy || ref.Kind == KindIngressRoute)):
+		msg := orphanedMsgProxy
+		if ref.Kind == KindIngressRoute {
+			msg = orphanedMsgRoute
+		}
+		o.CurrentStatus, o.Description = Orphaned, msg
+		cond.Status, cond.Reason, cond.Message = "False", string(OrphanedError), msg
+		cond.Errors = []SubCondition{{Type: OrphanedError, Status: "True", Reason: string(OrphanedError), Message: msg}}
+	default:
+		o.CurrentStatus, o.Description = Valid, validMessage(ref.Kind)
+		cond.Status, cond.Reason, cond.Message = "True", validReason, validMessage(ref.Kind)
+	}
+	o.Conditions = []Condition{cond}
+	return o
+}
+
+func sortSubs(in []SubCondition) []SubCondition {
+	if len(in) == 0 {
+		return nil
+	}
+	out := append([]SubCondition(nil), in...)
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Type != b.Type {
+			return a.Type < b.Type
+		}
+		if a.Reason != b.Reason {
+			return a.Reason < b.Reason
+		}
+		return a.Message < b.Message
+	})
+	return out
+}

@@ -1,0 +1,186 @@
+package xds
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Document is everything `isobar translate` prints: the xDS resources, the
+// status of every object and the findings.
+type Document struct {
+	Resources *Resources
+	Status    []status.Object
+	Findings  []status.Finding
+}
+
+// Format is an output encoding.
+type Format string
+
+// Output encodings.
+const (
+	YAML Format = "yaml"
+	JSON Format = "json"
+)
+
+// MarshalOptions tune Marshal.
+type MarshalOptions struct {
+	Format Format
+	// ShowSecrets keeps private keys; by default they are replaced by
+	// "[redacted]".
+	ShowSecrets bool
+}
+
+// Redacted is what replaces a private key in the output.
+const Redacted = "[redacted]"
+
+// Marshal writes doc as one YAML (or JSON) mapping with the keys listeners,
+// routes, clusters, endpoints, secrets, status and findings, in that order.
+// Resources are protojson with proto field names, as in Envoy's config dump.
+// The output is byte-identical for equal documents.
+func Marshal(w io.Writer, doc Document, opts MarshalOptions) error {
+	sections, err := doc.sections(opts)
+	if err != nil {
+		return err
+	}
+	var out bytes.Buffer
+	if opts.Format == JSON {
+		writeJSON(&out, sections)
+	} else {
+		for _, s := range sections {
+			out.WriteString(s.key + ":")
+			if bytes.Equal(s.json, []byte("[]")) {
+				out.WriteString(" []\n")
+				continue
+			}
+			out.WriteByte('\n')
+			if err := jsonToYAML(&out, s.json); err != nil {
+				return fmt.Errorf("%s: %w", s.key, err)
+			}
+		}
+	}
+	_, err = w.Write(out.Bytes())
+	return err
+}
+
+type section struct {
+	key  string
+	json []byte
+}
+
+func (doc Document) sections(opts MarshalOptions) ([]section, error) {
+	res := doc.Resources
+	if res == nil {
+		res = &Resources{}
+	}
+	secrets := make([]proto.Message, len(res.Secrets))
+	for i, s := range res.Secrets {
+		secrets[i] = s
+		if !opts.ShowSecrets {
+			secrets[i] = redact(s)
+		}
+	}
+	var out []section
+	for _, s := range []struct {
+		key  string
+		msgs []proto.Message
+	}{
+		{"listeners", messages(res.Listeners)},
+		{"routes", messages(res.Routes)},
+		{"clusters", messages(res.Clusters)},
+		{"endpoints", messages(res.Endpoints)},
+		{"secrets", secrets},
+	} {
+		b, err := protoList(s.msgs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.key, err)
+		}
+		out = append(out, section{s.key, b})
+	}
+	for _, s := range []struct {
+		key string
+		v   any
+	}{{"status", nonNil(doc.Status)}, {"findings", nonNil(doc.Findings)}} {
+		b, err := json.Marshal(s.v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.key, err)
+		}
+		out = append(out, section{s.key, b})
+	}
+	return out, nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+func messages[T proto.Message](in []T) []proto.Message {
+	out := make([]proto.Message, len(in))
+	for i, m := range in {
+		out[i] = m
+	}
+	return out
+}
+
+var protoOptions = protojson.MarshalOptions{UseProtoNames: true}
+
+// protoList encodes msgs as a compact JSON array.
+func protoList(msgs []proto.Message) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.WriteByte('[')
+	for i, m := range msgs {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		b, err := protoOptions.Marshal(m)
+		if err != nil {
+			return nil, err
+		}
+		// protojson varies its whitespace on purpose; compact it away.
+		if err := json.Compact(&buf, b); err != nil {
+			return nil, err
+		}
+	}
+	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
+// redact returns a copy of s with its private key replaced.
+func redact(s *tlsv3.Secret) *tlsv3.Secret {
+	c, ok := s.GetType().(*tlsv3.Secret_TlsCertificate)
+	if !ok || c.TlsCertificate.GetPrivateKey() == nil {
+		return s
+	}
+	out := proto.Clone(s).(*tlsv3.Secret)
+	out.GetTlsCertificate().PrivateKey = &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: Redacted}}
+	return out
+}
+
+// writeJSON writes the sections as one indented JSON object in order.
+func writeJSON(out *bytes.Buffer, sections []section) {
+	out.WriteString("{")
+	for i, s := range sections {
+		if i > 0 {
+			out.WriteString(",")
+		}
+		out.WriteString("\n  \"" + s.key + "\": ")
+		var ind bytes.Buffer
+		if err := json.Indent(&ind, s.json, "  ", "  "); err != nil {
+			out.Write(s.json)
+			continue
+		}
+		out.Write(ind.Bytes())
+	}
+	out.WriteString("\n}\n")
+}

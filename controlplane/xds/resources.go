@@ -1,0 +1,70 @@
+package xds
+
+import (
+	"sort"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+)
+
+// Resources is the full xDS output of one build. Every list is sorted by
+// resource name once Sort has been called; producers call it before handing
+// the set on, and consumers may rely on it.
+type Resources struct {
+	Listeners []*listenerv3.Listener
+	Routes    []*routev3.RouteConfiguration
+	Clusters  []*clusterv3.Cluster
+	Endpoints []*endpointv3.ClusterLoadAssignment
+	Secrets   []*tlsv3.Secret
+}
+
+// Sort orders every list by resource name (ClusterLoadAssignments by
+// cluster_name).
+func (r *Resources) Sort() {
+	sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].GetName() < r.Listeners[j].GetName() })
+	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].GetName() < r.Routes[j].GetName() })
+	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].GetName() < r.Clusters[j].GetName() })
+	sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].GetClusterName() < r.Endpoints[j].GetClusterName() })
+	sort.Slice(r.Secrets, func(i, j int) bool { return r.Secrets[i].GetName() < r.Secrets[j].GetName() })
+}
+
+// Listener returns the listener called name, or nil.
+func (r *Resources) Listener(name string) *listenerv3.Listener {
+	for _, l := range r.Listeners {
+		if l.GetName() == name {
+			return l
+		}
+	}
+	return nil
+}
+
+// RouteConfiguration returns the route configuration called name, or nil.
+func (r *Resources) RouteConfiguration(name string) *routev3.RouteConfiguration {
+	i := sort.Search(len(r.Routes), func(i int) bool { return r.Routes[i].GetName() >= name })
+	if i < len(r.Routes) && r.Routes[i].GetName() == name {
+		return r.Routes[i]
+	}
+	return nil
+}
+
+// Cluster returns the cluster called name, or nil. The list must be sorted.
+func (r *Resources) Cluster(name string) *clusterv3.Cluster {
+	i := sort.Search(len(r.Clusters), func(i int) bool { return r.Clusters[i].GetName() >= name })
+	if i < len(r.Clusters) && r.Clusters[i].GetName() == name {
+		return r.Clusters[i]
+	}
+	return nil
+}
+
+// ClusterLoadAssignment returns the ClusterLoadAssignment for the EDS service name, or
+// nil. The list must be sorted.
+func (r *Resources) ClusterLoadAssignment(name string) *endpointv3.ClusterLoadAssignment {
+	i := sort.Search(len(r.Endpoints), func(i int) bool { return r.Endpoints[i].GetClusterName() >= name })
+	if i < len(r.Endpoints) && r.Endpoints[i].GetClusterName() == name {
+		return r.Endpoints[i]
+	}
+	return nil
+}

@@ -1,0 +1,212 @@
+package diff
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/sim/probe"
+)
+
+// State is one side of a diff: the objects and what the core made of them.
+type State struct {
+	Index  *source.Index
+	Result *controlplane.Result
+}
+
+// Backend is one destination of a request with its share of the traffic.
+type Backend struct {
+	Namespace string `json:"namespace"`
+	Service   string `json:"service"`
+	Port      int    `json:"port"`
+	Weight    int    `json:"weight"`
+}
+
+// Answer is what a request gets, reduced to what a reviewer compares.
+type Answer struct {
+	Routed   bool      `json:"routed"`
+	Status   int       `json:"status"`
+	Backends []Backend `json:"backends"`
+	Redirect string    `json:"redirect,omitempty"`
+	// Source is the object whose route answered ("HTTPProxy ns/name").
+	Source string `json:"source,omitempty"`
+}
+
+// Same reports whether two answers send the request to the same place.
+func (a Answer) Same(b Answer) bool {
+	if a.Routed != b.Routed || a.Status != b.Status || a.Redirect != b.Redirect || len(a.Backends) != len(b.Backends) {
+		return false
+	}
+	for i := range a.Backends {
+		if a.Backends[i] != b.Backends[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders an answer on one line.
+func (a Answer) String() string {
+	switch {
+	case a.Redirect != "":
+		return fmt.Sprintf("%d → %s", a.Status, a.Redirect)
+	case len(a.Backends) == 0:
+		return fmt.Sprintf("%d (not routed)", a.Status)
+	}
+	parts := make([]string, len(a.Backends))
+	for i, b := range a.Backends {
+		parts[i] = fmt.Sprintf("%s/%s:%d", b.Namespace, b.Service, b.Port)
+		if len(a.Backends) > 1 {
+			parts[i] += fmt.Sprintf(" %d%%", b.Weight)
+		}
+	}
+	return fmt.Sprintf("%d %s", a.Status, strings.Join(parts, ", "))
+}
+
+// Request is a request to compare: a probe derived from a state, or one from
+// a requests file.
+type Request struct {
+	Name    string            `json:"name,omitempty"`
+	URL     string            `json:"url"`
+	Method  string            `json:"method"`
+	Headers map[string]string `json:"headers,omitempty"`
+}
+
+// Evaluator answers a request against a resource set.
+type Evaluator func(res *xds.Resources, req Request) (Answer, error)
+
+// Options tune Compare.
+type Options struct {
+	// Requests are checked in addition to the probes.
+	Requests []Request
+	// NoProbes turns off the probes derived from both states.
+	NoProbes bool
+	// Evaluate answers requests; without it no request is compared.
+	Evaluate Evaluator
+}
+
+// RequestChange is a request whose answer differs between the states.
+type RequestChange struct {
+	Request Request `json:"request"`
+	Before  Answer  `json:"before"`
+	After   Answer  `json:"after"`
+	// Unrouted says a request that was routed is not any more.
+	Unrouted bool `json:"unrouted"`
+}
+
+// Report is the whole difference.
+type Report struct {
+	Objects   []ObjectChange   `json:"objects"`
+	Statuses  []StatusChange   `json:"statuses"`
+	Findings  FindingChanges   `json:"findings"`
+	Resources []ResourceChange `json:"resources"`
+	Requests  []RequestChange  `json:"requests"`
+	// Probes is how many requests were compared.
+	Probes int `json:"probes"`
+	// Dangers explain why the change is dangerous (exit code 3): an object
+	// that becomes invalid, a routed request that becomes unrouted.
+	Dangers []string `json:"dangers"`
+}
+
+// Empty reports whether nothing differs.
+func (r *Report) Empty() bool {
+	return len(r.Objects) == 0 && len(r.Statuses) == 0 && len(r.Findings.Added) == 0 &&
+		len(r.Findings.Removed) == 0 && len(r.Resources) == 0 && len(r.Requests) == 0
+}
+
+// Compare computes the difference from base to head.
+func Compare(base, head State, opts Options) (*Report, error) {
+	r := &Report{Dangers: []string{}}
+	var err error
+	if r.Objects, err = compareObjects(base.Index, head.Index); err != nil {
+		return nil, err
+	}
+	r.Statuses = compareStatuses(base.Result.Statuses, head.Result.Statuses)
+	r.Findings = compareFindings(base.Result.Findings, head.Result.Findings)
+	if r.Resources, err = compareResources(base.Result.Resources, head.Result.Resources); err != nil {
+		return nil, err
+	}
+	if opts.Evaluate != nil {
+		if err := r.compareRequests(base, head, opts); err != nil {
+			return nil, err
+		}
+	}
+	r.classify()
+	return r, nil
+}
+
+// requests returns the requests to compare: the given ones first, then the
+// probes of both states, without duplicates.
+func requests(base, head State, opts Options) []Request {
+	seen := map[string]bool{}
+	var out []Request
+	add := func(q Request) {
+		if q.Method == "" {
+			q.Method = "GET"
+		}
+		k := requestKey(q)
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, q)
+		}
+	}
+	for _, q := range opts.Requests {
+		add(q)
+	}
+	if !opts.NoProbes {
+		for _, res := range []*xds.Resources{base.Result.Resources, head.Result.Resources} {
+			for _, p := range probe.Derive(res) {
+				add(Request{URL: p.URL, Method: p.Method, Headers: p.Headers})
+			}
+		}
+	}
+	return out
+}
+
+func requestKey(q Request) string {
+	hs := make([]string, 0, len(q.Headers))
+	for k, v := range q.Headers {
+		hs = append(hs, strings.ToLower(k)+"="+v)
+	}
+	sort.Strings(hs)
+	return q.Method + " " + q.URL + " " + strings.Join(hs, "&")
+}
+
+func (r *Report) compareRequests(base, head State, opts Options) error {
+	reqs := requests(base, head, opts)
+	r.Probes = len(reqs)
+	for _, q := range reqs {
+		before, err := opts.Evaluate(base.Result.Resources, q)
+		if err != nil {
+			return fmt.Errorf("request %s: %w", q.URL, err)
+		}
+		after, err := opts.Evaluate(head.Result.Resources, q)
+		if err != nil {
+			return fmt.Errorf("request %s: %w", q.URL, err)
+		}
+		if !before.Same(after) {
+			r.Requests = append(r.Requests, RequestChange{Request: q, Before: before, After: after,
+				Unrouted: before.Routed && !after.Routed})
+		}
+	}
+	return nil
+}
+
+// classify lists what makes the change dangerous.
+func (r *Report) classify() {
+	for _, s := range r.Statuses {
+		if s.After == status.Invalid && s.Before != status.Invalid {
+			r.Dangers = append(r.Dangers, fmt.Sprintf("%s becomes invalid", s.Ref))
+		}
+	}
+	for _, q := range r.Requests {
+		if q.Unrouted {
+			r.Dangers = append(r.Dangers, fmt.Sprintf("%s %s was routed (%s) and is not any more (%s)",
+				q.Request.Method, q.Request.URL, q.Before, q.After))
+		}
+	}
+}
