@@ -1,0 +1,46 @@
+package controlplane
+
+import (
+	"fmt"
+
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/translate"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+)
+
+// Options tune Compile.
+type Options struct {
+	graph.Options
+}
+
+// Result is everything one Compile produces.
+type Result struct {
+	Graph     *graph.Graph
+	Resources *xds.Resources
+	// Statuses of every HTTPProxy, IngressRoute and Ingress, sorted.
+	Statuses []status.Object
+	// Findings of the graph and the translation, most severe first.
+	Findings []status.Finding
+}
+
+// Compile turns the objects of idx into xDS resources, statuses and
+// findings. It is pure: the same index gives the same result, whatever the
+// order objects were added in. An error is an Isobar bug (a resource failed
+// Envoy's validation or the set is inconsistent), never bad input.
+func Compile(idx *source.Index, opts Options) (*Result, error) {
+	g, report := graph.Build(idx, opts.Options)
+	res, findings, err := translate.Translate(g, idx)
+	if err != nil {
+		return nil, err
+	}
+	if err := snapshot.Consistent(res); err != nil {
+		return nil, fmt.Errorf("inconsistent resources (this is an Isobar bug): %w", err)
+	}
+	for _, f := range findings {
+		report.Find(f)
+	}
+	return &Result{Graph: g, Resources: res, Statuses: report.Objects(), Findings: report.Findings()}, nil
+}

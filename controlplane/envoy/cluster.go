@@ -1,0 +1,151 @@
+package envoy
+
+import (
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// ClusterOptions describe an upstream cluster.
+type ClusterOptions struct {
+	Name, AltStatName string
+	// EDSName is the ClusterLoadAssignment name for EDS clusters.
+	EDSName string
+	// DNSName and Port make a STRICT_DNS cluster instead (ExternalName).
+	DNSName string
+	Port    uint32
+	// LB is the load-balancing policy.
+	LB clusterv3.Cluster_LbPolicy
+	// HTTP2 speaks HTTP/2 to the upstream.
+	HTTP2 bool
+	// TLS, when set, originates TLS.
+	TLS *UpstreamTLS
+	// HealthCheck, when set, enables active checks.
+	HealthCheck *HealthCheck
+	// Thresholds are circuit-breaker limits; zero fields are unset.
+	MaxConnections, MaxPendingRequests, MaxRequests, MaxRetries, PerHostMaxConnections uint32
+}
+
+// UpstreamTLS configures TLS to the upstream.
+type UpstreamTLS struct {
+	SNI          string
+	CA           []byte
+	SubjectNames []string
+}
+
+// HealthCheck is an active check; an empty Path means TCP.
+type HealthCheck struct {
+	Path, Host                           string
+	Interval, Timeout                    time.Duration
+	UnhealthyThreshold, HealthyThreshold uint32
+	ExpectedStatuses                     [][2]int64
+}
+
+// ConnectTimeout is the upstream connect timeout (Contour's default).
+const ConnectTimeout = 2 * time.Second
+
+// Cluster builds a cluster from o.
+func Cluster(o ClusterOptions) *clusterv3.Cluster {
+	c := &clusterv3.Cluster{
+		Name:           o.Name,
+		AltStatName:    o.AltStatName,
+		ConnectTimeout: Duration(ConnectTimeout),
+		LbPolicy:       o.LB,
+	}
+	if o.DNSName != "" {
+		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}
+		c.LoadAssignment = &endpointv3.ClusterLoadAssignment{ClusterName: o.Name, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+			LbEndpoints: []*endpointv3.LbEndpoint{LbEndpoint(o.DNSName, o.Port)},
+		}}}
+	} else {
+		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
+		c.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ADS(), ServiceName: o.EDSName}
+	}
+	if o.HTTP2 {
+		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{
+			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": Any(&httpv3.HttpProtocolOptions{
+				UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+					ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
+				}},
+			}),
+		}
+	}
+	if o.TLS != nil {
+		var alpn []string
+		if o.HTTP2 {
+			alpn = []string{"h2"}
+		}
+		c.TransportSocket = &corev3.TransportSocket{
+			Name:       wellknown.TransportSocketTLS,
+			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: Any(UpstreamTLSContext(o.TLS.SNI, o.TLS.CA, o.TLS.SubjectNames, alpn...))},
+		}
+	}
+	if o.HealthCheck != nil {
+		c.HealthChecks = []*corev3.HealthCheck{healthCheck(o.HealthCheck)}
+	}
+	c.CircuitBreakers = circuitBreakers(o)
+	return c
+}
+
+func healthCheck(h *HealthCheck) *corev3.HealthCheck {
+	hc := &corev3.HealthCheck{
+		Timeout:            Duration(h.Timeout),
+		Interval:           Duration(h.Interval),
+		UnhealthyThreshold: UInt32(h.UnhealthyThreshold),
+		HealthyThreshold:   UInt32(h.HealthyThreshold),
+	}
+	if h.Path == "" {
+		hc.HealthChecker = &corev3.HealthCheck_TcpHealthCheck_{TcpHealthCheck: &corev3.HealthCheck_TcpHealthCheck{}}
+		return hc
+	}
+	http := &corev3.HealthCheck_HttpHealthCheck{Path: h.Path, Host: h.Host}
+	for _, r := range h.ExpectedStatuses {
+		http.ExpectedStatuses = append(http.ExpectedStatuses, &typev3.Int64Range{Start: r[0], End: r[1]})
+	}
+	hc.HealthChecker = &corev3.HealthCheck_HttpHealthCheck_{HttpHealthCheck: http}
+	return hc
+}
+
+func circuitBreakers(o ClusterOptions) *clusterv3.CircuitBreakers {
+	if o.MaxConnections == 0 && o.MaxPendingRequests == 0 && o.MaxRequests == 0 && o.MaxRetries == 0 && o.PerHostMaxConnections == 0 {
+		return nil
+	}
+	cb := &clusterv3.CircuitBreakers{}
+	if o.MaxConnections+o.MaxPendingRequests+o.MaxRequests+o.MaxRetries > 0 {
+		cb.Thresholds = []*clusterv3.CircuitBreakers_Thresholds{{
+			Priority:           corev3.RoutingPriority_DEFAULT,
+			MaxConnections:     UInt32(o.MaxConnections),
+			MaxPendingRequests: UInt32(o.MaxPendingRequests),
+			MaxRequests:        UInt32(o.MaxRequests),
+			MaxRetries:         UInt32(o.MaxRetries),
+		}}
+	}
+	if o.PerHostMaxConnections > 0 {
+		cb.PerHostThresholds = []*clusterv3.CircuitBreakers_Thresholds{{
+			Priority: corev3.RoutingPriority_DEFAULT, MaxConnections: UInt32(o.PerHostMaxConnections),
+		}}
+	}
+	return cb
+}
+
+// LbEndpoint is one endpoint address:port.
+func LbEndpoint(address string, port uint32) *endpointv3.LbEndpoint {
+	return &endpointv3.LbEndpoint{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+		Address: SocketAddress(address, port),
+	}}}
+}
+
+// ClusterLoadAssignment lists endpoints for name (possibly none).
+func ClusterLoadAssignment(name string, endpoints []*endpointv3.LbEndpoint) *endpointv3.ClusterLoadAssignment {
+	cla := &endpointv3.ClusterLoadAssignment{ClusterName: name}
+	if len(endpoints) > 0 {
+		cla.Endpoints = []*endpointv3.LocalityLbEndpoints{{LbEndpoints: endpoints}}
+	}
+	return cla
+}

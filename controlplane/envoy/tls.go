@@ -1,0 +1,78 @@
+package envoy
+
+import (
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+func wrapBool(b bool) *wrapperspb.BoolValue { return wrapperspb.Bool(b) }
+
+// TLSVersion maps "1.2"/"1.3" to Envoy's enum; anything else is AUTO.
+func TLSVersion(v string) tlsv3.TlsParameters_TlsProtocol {
+	switch v {
+	case "1.2":
+		return tlsv3.TlsParameters_TLSv1_2
+	case "1.3":
+		return tlsv3.TlsParameters_TLSv1_3
+	}
+	return tlsv3.TlsParameters_TLS_AUTO
+}
+
+// ClientValidation configures downstream client certificate checks.
+type ClientValidation struct {
+	CA         []byte
+	SkipVerify bool
+	Optional   bool
+}
+
+// DownstreamTLSContext terminates TLS with the SDS secret secretName,
+// versions min..max ("1.2"/"1.3"), ALPN alpn, and optional client checks.
+func DownstreamTLSContext(secretName, min, max string, alpn []string, cv *ClientValidation) *tlsv3.DownstreamTlsContext {
+	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+		TlsParams: &tlsv3.TlsParameters{
+			TlsMinimumProtocolVersion: TLSVersion(min),
+			TlsMaximumProtocolVersion: TLSVersion(max),
+		},
+		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: secretName, SdsConfig: ADS()}},
+		AlpnProtocols:                  alpn,
+	}}
+	if cv != nil {
+		vc := &tlsv3.CertificateValidationContext{}
+		if len(cv.CA) > 0 {
+			vc.TrustedCa = InlineBytes(cv.CA)
+		}
+		if cv.SkipVerify {
+			vc.TrustChainVerification = tlsv3.CertificateValidationContext_ACCEPT_UNTRUSTED
+		}
+		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
+		ctx.RequireClientCertificate = wrapBool(!cv.Optional)
+	}
+	return ctx
+}
+
+// UpstreamTLSContext originates TLS to an upstream with sni, verifying it
+// against ca and subjectNames when ca is set.
+func UpstreamTLSContext(sni string, ca []byte, subjectNames []string, alpn ...string) *tlsv3.UpstreamTlsContext {
+	ctx := &tlsv3.UpstreamTlsContext{Sni: sni, CommonTlsContext: &tlsv3.CommonTlsContext{AlpnProtocols: alpn}}
+	if len(ca) > 0 {
+		vc := &tlsv3.CertificateValidationContext{TrustedCa: InlineBytes(ca)}
+		for _, n := range subjectNames {
+			vc.MatchTypedSubjectAltNames = append(vc.MatchTypedSubjectAltNames, &tlsv3.SubjectAltNameMatcher{
+				SanType: tlsv3.SubjectAltNameMatcher_DNS,
+				Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: n}},
+			})
+		}
+		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
+	}
+	return ctx
+}
+
+// TLSCertificateSecret is an SDS secret holding a certificate and key.
+func TLSCertificateSecret(name string, cert, key []byte) *tlsv3.Secret {
+	return &tlsv3.Secret{Name: name, Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
+		CertificateChain: InlineBytes(cert),
+		PrivateKey:       InlineBytes(key),
+	}}}
+}
+

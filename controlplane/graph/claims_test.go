@@ -1,0 +1,141 @@
+package graph
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+func rootProxy(ns, name, fqdn string, created int64) *contourv1.HTTPProxy {
+	return &contourv1.HTTPProxy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, CreationTimestamp: metav1.NewTime(time.Unix(created, 0))},
+		Spec:       contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: fqdn}},
+	}
+}
+
+func TestClaimHosts(t *testing.T) {
+	t.Parallel()
+	proxy := func(ns, name string) status.Ref {
+		return status.Ref{Kind: status.KindHTTPProxy, Namespace: ns, Name: name}
+	}
+	for name, tc := range map[string]struct {
+		objs       []any
+		opts       Options
+		wantOwners map[string]status.Ref
+		wantErrors map[status.Ref]string // reason of the (single) error
+	}{
+		"oldest root keeps the host": {
+			objs:       []any{rootProxy("b", "www", "www.example.com", 100), rootProxy("a", "www", "WWW.Example.com.", 200)},
+			wantOwners: map[string]status.Ref{"www.example.com": proxy("b", "www")},
+			wantErrors: map[status.Ref]string{proxy("a", "www"): ReasonDuplicateVhost},
+		},
+		"equal timestamps: namespace/name decides": {
+			objs:       []any{rootProxy("b", "www", "www.example.com", 0), rootProxy("a", "www", "www.example.com", 0)},
+			wantOwners: map[string]status.Ref{"www.example.com": proxy("a", "www")},
+			wantErrors: map[status.Ref]string{proxy("b", "www"): ReasonDuplicateVhost},
+		},
+		"an IngressRoute root competes too": {
+			objs: []any{rootProxy("a", "www", "www.example.com", 300), &heptiov1beta1.IngressRoute{
+				ObjectMeta: metav1.ObjectMeta{Namespace: "z", Name: "old", CreationTimestamp: metav1.NewTime(time.Unix(1, 0))},
+				Spec:       heptiov1beta1.IngressRouteSpec{VirtualHost: &heptiov1beta1.VirtualHost{Fqdn: "www.example.com"}}}},
+			wantOwners: map[string]status.Ref{"www.example.com": {Kind: status.KindIngressRoute, Namespace: "z", Name: "old"}},
+			wantErrors: map[status.Ref]string{proxy("a", "www"): ReasonDuplicateVhost},
+		},
+		"missing fqdn":          {objs: []any{rootProxy("a", "p", "", 0)}, wantOwners: map[string]status.Ref{}, wantErrors: map[status.Ref]string{proxy("a", "p"): ReasonFQDNNotSpecified}},
+		"ip address is no fqdn": {objs: []any{rootProxy("a", "p", "10.0.0.1", 0)}, wantOwners: map[string]status.Ref{}, wantErrors: map[status.Ref]string{proxy("a", "p"): ReasonFQDNNotValid}},
+		"double wildcard":       {objs: []any{rootProxy("a", "p", "*.*.example.com", 0)}, wantOwners: map[string]status.Ref{}, wantErrors: map[status.Ref]string{proxy("a", "p"): ReasonFQDNNotValid}},
+		"wildcard is fine":      {objs: []any{rootProxy("a", "p", "*.example.com", 0)}, wantOwners: map[string]status.Ref{"*.example.com": proxy("a", "p")}, wantErrors: map[status.Ref]string{}},
+		"root outside root namespaces": {
+			objs: []any{rootProxy("team", "p", "a.com", 0), rootProxy("roots", "q", "b.com", 0)}, opts: Options{RootNamespaces: []string{"roots"}},
+			wantOwners: map[string]status.Ref{"b.com": proxy("roots", "q")},
+			wantErrors: map[status.Ref]string{proxy("team", "p"): ReasonRootProxyNotAllowedInNamespace},
+		},
+		"other ingress class is ignored": {
+			objs: []any{func() *contourv1.HTTPProxy {
+				p := rootProxy("a", "p", "a.com", 0)
+				p.Spec.IngressClassName = "nginx"
+				return p
+			}()},
+			wantOwners: map[string]status.Ref{}, wantErrors: map[status.Ref]string{},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			idx := source.NewIndex()
+			for _, o := range tc.objs {
+				if err := idx.Upsert(o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b := &builder{idx: idx, opts: tc.opts.Defaults(), g: New(8080, 8443), report: status.NewReport(), owners: map[string]status.Ref{}}
+			b.claimHosts()
+			if d := cmp.Diff(tc.wantOwners, b.owners); d != "" {
+				t.Errorf("owners (-want +got):\n%s", d)
+			}
+			gotErrors := map[status.Ref]string{}
+			for _, o := range b.report.Objects() {
+				for _, c := range o.Conditions {
+					for _, e := range c.Errors {
+						gotErrors[o.Ref] = e.Reason
+					}
+				}
+			}
+			if d := cmp.Diff(tc.wantErrors, gotErrors); d != "" {
+				t.Errorf("errors (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestAddRouteOldestWins(t *testing.T) {
+	t.Parallel()
+	a := status.Ref{Kind: status.KindIngress, Namespace: "teama", Name: "blog"}
+	bRef := status.Ref{Kind: status.KindIngress, Namespace: "teamb", Name: "blog"}
+	route := func(src status.Ref, created int64, svc string) *Route {
+		age := Age{} // no creationTimestamp
+		if created != 0 {
+			age.Created = time.Unix(created, 0)
+		}
+		return &Route{Path: PathMatch{Kind: PathSegmentPrefix, Value: "/blog"}, Source: src, Age: age, Backends: []Backend{{Cluster: &Cluster{Namespace: src.Namespace, Service: svc}}}}
+	}
+	for name, tc := range map[string]struct {
+		first, second *Route
+		wantService   string
+		wantWhy       string
+	}{
+		"older second wins":        {route(bRef, 200, "new"), route(a, 100, "old"), "old", "it is older"},
+		"older first stays":        {route(a, 100, "old"), route(bRef, 200, "new"), "old", "it is older"},
+		"no timestamps: name wins": {route(bRef, 0, "b"), route(a, 0, "a"), "a", "neither has a creationTimestamp"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			b := &builder{opts: Options{}.Defaults(), g: New(8080, 8443), report: status.NewReport()}
+			b.addRoute("projectcontour.io", false, tc.first, false)
+			b.addRoute("projectcontour.io", false, tc.second, false)
+			vh := b.g.VirtualHosts["projectcontour.io"]
+			if len(vh.Routes) != 1 {
+				t.Fatalf("want 1 route, got %d", len(vh.Routes))
+			}
+			for _, r := range vh.Routes {
+				if got := r.Backends[0].Cluster.Service; got != tc.wantService {
+					t.Errorf("winner routes to %q, want %q", got, tc.wantService)
+				}
+			}
+			fs := b.report.Findings()
+			if len(fs) != 1 || fs[0].Code != FindingDuplicateRoute || fs[0].Severity != status.SeverityError {
+				t.Fatalf("want one DuplicateRoute error finding, got %+v", fs)
+			}
+			if !strings.Contains(fs[0].Message, tc.wantWhy) {
+				t.Errorf("finding %q does not say %q", fs[0].Message, tc.wantWhy)
+			}
+		})
+	}
+}

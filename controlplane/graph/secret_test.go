@@ -1,0 +1,119 @@
+package graph
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/source"
+)
+
+// testCert returns a PEM certificate and key for cn (and dnsNames).
+func testCert(t *testing.T, cn string, dnsNames ...string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn}, DNSNames: dnsNames,
+		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+}
+
+func tlsSecret(ns, name string, cert, key []byte) *corev1.Secret {
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Type:       corev1.SecretTypeTLS,
+		Data:       map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key},
+	}
+}
+
+func TestValidateTLSSecret(t *testing.T) {
+	t.Parallel()
+	cert, key := testCert(t, "a.example.com", "a.example.com")
+	otherCert, otherKey := testCert(t, "b.example.com")
+	noName, noNameKey := testCert(t, "")
+	for name, tc := range map[string]struct {
+		secret *corev1.Secret
+		want   string // substring of the error; "" means valid
+	}{
+		"valid":                {tlsSecret("ns", "s", cert, key), ""},
+		"valid chain of two":   {tlsSecret("ns", "s", append(append([]byte{}, cert...), otherCert...), key), ""},
+		"missing cert":         {tlsSecret("ns", "s", nil, key), "missing TLS certificate"},
+		"missing key":          {tlsSecret("ns", "s", cert, nil), "missing TLS private key"},
+		"not PEM":              {tlsSecret("ns", "s", []byte("hello"), key), "not PEM"},
+		"key in tls.crt":       {tlsSecret("ns", "s", append(append([]byte{}, cert...), key...), key), "unexpected PEM block"},
+		"mismatched key":       {tlsSecret("ns", "s", cert, otherKey), "does not match"},
+		"two keys":             {tlsSecret("ns", "s", cert, append(append([]byte{}, key...), otherKey...)), "more than one private key"},
+		"no CN or SAN":         {tlsSecret("ns", "s", noName, noNameKey), "neither a common name"},
+		"garbage certificate":  {tlsSecret("ns", "s", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("x")}), key), "invalid TLS certificate"},
+		"wrong type": {&corev1.Secret{Type: "kubernetes.io/dockerconfigjson",
+			Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}}, "secret type"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			err := validateTLSSecret(tc.secret)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("want valid, got %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("want error containing %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
+
+func TestDelegationPermitted(t *testing.T) {
+	t.Parallel()
+	idx := source.NewIndex()
+	for _, d := range []*contourv1.TLSCertificateDelegation{
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "admin", Name: "d1"}, Spec: contourv1.TLSCertificateDelegationSpec{
+			Delegations: []contourv1.CertificateDelegation{{SecretName: "wild", TargetNamespaces: []string{"team-a"}}}}},
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "admin", Name: "d2"}, Spec: contourv1.TLSCertificateDelegationSpec{
+			Delegations: []contourv1.CertificateDelegation{{SecretName: "shared", TargetNamespaces: []string{"*"}}}}},
+		// A delegation in the wrong namespace grants nothing.
+		{ObjectMeta: metav1.ObjectMeta{Namespace: "team-b", Name: "d3"}, Spec: contourv1.TLSCertificateDelegationSpec{
+			Delegations: []contourv1.CertificateDelegation{{SecretName: "wild", TargetNamespaces: []string{"team-b"}}}}},
+	} {
+		if err := idx.Upsert(d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &builder{idx: idx}
+	for _, tc := range []struct {
+		ns, name, target string
+		want             bool
+	}{
+		{"admin", "wild", "admin", true},   // own namespace
+		{"admin", "wild", "team-a", true},  // delegated
+		{"admin", "wild", "team-b", false}, // not delegated to team-b (d3 lives in team-b)
+		{"admin", "other", "team-a", false},
+		{"admin", "shared", "anyone", true}, // "*"
+	} {
+		if got := b.delegationPermitted(tc.ns, tc.name, tc.target); got != tc.want {
+			t.Errorf("delegationPermitted(%s/%s → %s) = %v, want %v", tc.ns, tc.name, tc.target, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,64 @@
+package snapshot
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/isobar-dev/isobar/controlplane/xds"
+)
+
+// Type names of the resource sets, as the server keys them.
+const (
+	Listeners = "listeners"
+	Routes    = "routes"
+	Clusters  = "clusters"
+	Endpoints = "endpoints"
+	Secrets   = "secrets"
+)
+
+var deterministic = proto.MarshalOptions{Deterministic: true}
+
+// Version returns the content hash of one resource: the first 16 hex
+// characters of the SHA-256 of its deterministic encoding.
+func Version(m proto.Message) (string, error) {
+	b, err := deterministic.Marshal(m)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8]), nil
+}
+
+// Versions returns a content hash per type over the sorted resources of that
+// type; equal sets give equal versions.
+func Versions(res *xds.Resources) (map[string]string, error) {
+	out := map[string]string{}
+	for typ, msgs := range map[string][]proto.Message{
+		Listeners: asMessages(res.Listeners),
+		Routes:    asMessages(res.Routes),
+		Clusters:  asMessages(res.Clusters),
+		Endpoints: asMessages(res.Endpoints),
+		Secrets:   asMessages(res.Secrets),
+	} {
+		h := sha256.New()
+		for _, m := range msgs {
+			v, err := Version(m)
+			if err != nil {
+				return nil, err
+			}
+			h.Write([]byte(v))
+		}
+		out[typ] = hex.EncodeToString(h.Sum(nil)[:8])
+	}
+	return out, nil
+}
+
+func asMessages[T proto.Message](in []T) []proto.Message {
+	out := make([]proto.Message, len(in))
+	for i, m := range in {
+		out[i] = m
+	}
+	return out
+}

@@ -1,0 +1,201 @@
+package source
+
+import (
+	"bytes"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// LoadOptions tune Load.
+type LoadOptions struct {
+	// DefaultNamespace is the namespace of namespaced objects that name
+	// none, as with `kubectl apply` (default "default").
+	DefaultNamespace string
+	// Stdin is read for the path "-".
+	Stdin io.Reader
+}
+
+// RequestsFile reports whether a file holds requests for `isobar route`
+// rather than objects: requests.yaml or *.requests.yaml. Load skips them
+// when reading folders, so a fixture folder can hold both.
+func RequestsFile(path string) bool {
+	base := filepath.Base(path)
+	return base == "requests.yaml" || base == "requests.yml" || strings.HasSuffix(base, ".requests.yaml")
+}
+
+// Load reads every path — a file, a folder (recursively: *.yaml, *.yml,
+// *.json, in lexical order, skipping requests files) or "-" for stdin —
+// into a new Index. Documents it cannot use are returned as Problems; every
+// other document is still indexed. The Index does not depend on the order
+// of the paths or of the documents in them, except that when the same
+// object appears twice the one read last wins (with a warning note).
+func Load(opts LoadOptions, paths ...string) (*Index, []Problem) {
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = "default"
+	}
+	l := &loader{opts: opts, idx: NewIndex(), seen: map[refKey]Origin{}}
+	for _, p := range paths {
+		l.path(p)
+	}
+	sort.SliceStable(l.idx.Notes, func(i, j int) bool { return l.idx.Notes[i].Message < l.idx.Notes[j].Message })
+	return l.idx, l.problems
+}
+
+// LoadBytes reads one document stream (YAML or JSON) named name into a new
+// Index, as Load does for a file.
+func LoadBytes(opts LoadOptions, name string, data []byte) (*Index, []Problem) {
+	if opts.DefaultNamespace == "" {
+		opts.DefaultNamespace = "default"
+	}
+	l := &loader{opts: opts, idx: NewIndex(), seen: map[refKey]Origin{}}
+	l.stream(name, data)
+	return l.idx, l.problems
+}
+
+type loader struct {
+	opts     LoadOptions
+	idx      *Index
+	problems []Problem
+	seen     map[refKey]Origin
+}
+
+type refKey struct{ kind, ns, name string }
+
+func (l *loader) path(p string) {
+	if p == "-" {
+		if l.opts.Stdin == nil {
+			l.problems = append(l.problems, Problem{File: "-", Message: "no standard input"})
+			return
+		}
+		data, err := io.ReadAll(l.opts.Stdin)
+		if err != nil {
+			l.problems = append(l.problems, Problem{File: "-", Message: err.Error()})
+			return
+		}
+		l.stream("-", data)
+		return
+	}
+	info, err := os.Stat(p)
+	if err != nil {
+		l.problems = append(l.problems, Problem{File: p, Message: err.Error()})
+		return
+	}
+	if !info.IsDir() {
+		l.file(p)
+		return
+	}
+	var files []string
+	err = filepath.WalkDir(p, func(f string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || RequestsFile(f) {
+			return nil
+		}
+		switch strings.ToLower(filepath.Ext(f)) {
+		case ".yaml", ".yml", ".json":
+			files = append(files, f)
+		}
+		return nil
+	})
+	if err != nil {
+		l.problems = append(l.problems, Problem{File: p, Message: err.Error()})
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		l.file(f)
+	}
+}
+
+func (l *loader) file(f string) {
+	data, err := os.ReadFile(f)
+	if err != nil {
+		l.problems = append(l.problems, Problem{File: f, Message: err.Error()})
+		return
+	}
+	l.stream(f, data)
+}
+
+// document is one YAML document of a stream.
+type document struct {
+	index int      // 1-based
+	start int      // 1-based line of its first line
+	lines []string // its lines
+}
+
+// splitDocuments splits a YAML stream on "---" separator lines.
+func splitDocuments(data []byte) []document {
+	var docs []document
+	cur := document{index: 1, start: 1}
+	line := 0
+	for len(data) > 0 {
+		line++
+		i := bytes.IndexByte(data, '\n')
+		var l []byte
+		if i < 0 {
+			l, data = data, nil
+		} else {
+			l, data = data[:i], data[i+1:]
+		}
+		s := strings.TrimRight(string(l), "\r")
+		if s == "---" || strings.HasPrefix(s, "--- ") {
+			docs = append(docs, cur)
+			cur = document{index: cur.index + 1, start: line + 1}
+			continue
+		}
+		cur.lines = append(cur.lines, s)
+	}
+	return append(docs, cur)
+}
+
+// stream reads every document of one file.
+func (l *loader) stream(name string, data []byte) {
+	trimmed := bytes.TrimSpace(data)
+	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
+		l.decodeJSON(name, 1, 1, trimmed)
+		return
+	}
+	for _, d := range splitDocuments(data) {
+		if isEmpty(d.lines) {
+			continue
+		}
+		l.decodeYAML(name, d)
+	}
+}
+
+func isEmpty(lines []string) bool {
+	for _, s := range lines {
+		s = strings.TrimSpace(s)
+		if s != "" && !strings.HasPrefix(s, "#") {
+			return false
+		}
+	}
+	return true
+}
+
+// firstContentLine is the file line of a document's first non-comment line.
+func firstContentLine(d document) int {
+	for i, s := range d.lines {
+		s = strings.TrimSpace(s)
+		if s != "" && !strings.HasPrefix(s, "#") {
+			return d.start + i
+		}
+	}
+	return d.start
+}
+
+func (l *loader) problem(p Problem) { l.problems = append(l.problems, p) }
+
+func describeKinds() string {
+	kinds := make([]string, 0, len(decoders))
+	for gvk := range decoders {
+		kinds = append(kinds, gvk.kind+" ("+gvk.apiVersion+")")
+	}
+	sort.Strings(kinds)
+	return strings.Join(kinds, ", ")
+}
+

@@ -1,0 +1,73 @@
+package status
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestReportObjects(t *testing.T) {
+	t.Parallel()
+	r := NewReport()
+	valid := Ref{Kind: KindHTTPProxy, Namespace: "a", Name: "valid"}
+	bad := Ref{Kind: KindHTTPProxy, Namespace: "a", Name: "bad"}
+	orphan := Ref{Kind: KindHTTPProxy, Namespace: "b", Name: "child"}
+	ingress := Ref{Kind: KindIngress, Namespace: "c", Name: "web"}
+	warned := Ref{Kind: KindIngressRoute, Namespace: "a", Name: "warned"}
+	r.Valid(valid)
+	r.Error(bad, TLSError, "SecretNotValid", "Secret %q not found", "a/s")
+	r.Error(bad, TLSError, "SecretNotValid", "Secret %q not found", "a/s") // duplicates are kept once
+	r.Track(orphan)
+	r.Track(ingress)
+	r.Valid(warned)
+	r.Warning(warned, IgnoredFieldWarning, "IgnoredField", "field x is ignored")
+
+	want := []Object{
+		{Ref: bad, CurrentStatus: Invalid, Description: "At least one error present, see Errors for details",
+			Conditions: []Condition{{Type: "Valid", Status: "False", Reason: "ErrorPresent", Message: "At least one error present, see Errors for details",
+				Errors: []SubCondition{{Type: TLSError, Status: "True", Reason: "SecretNotValid", Message: `Secret "a/s" not found`}}}}},
+		{Ref: valid, CurrentStatus: Valid, Description: "Valid HTTPProxy",
+			Conditions: []Condition{{Type: "Valid", Status: "True", Reason: "Valid", Message: "Valid HTTPProxy"}}},
+		{Ref: orphan, CurrentStatus: Orphaned, Description: orphanedMsgProxy,
+			Conditions: []Condition{{Type: "Valid", Status: "False", Reason: "Orphaned", Message: orphanedMsgProxy,
+				Errors: []SubCondition{{Type: OrphanedError, Status: "True", Reason: "Orphaned", Message: orphanedMsgProxy}}}}},
+		{Ref: ingress, CurrentStatus: Valid, Description: "Valid Ingress",
+			Conditions: []Condition{{Type: "Valid", Status: "True", Reason: "Valid", Message: "Valid Ingress"}}},
+		{Ref: warned, CurrentStatus: Valid, Description: "Valid IngressRoute",
+			Conditions: []Condition{{Type: "Valid", Status: "True", Reason: "Valid", Message: "Valid IngressRoute",
+				Warnings: []SubCondition{{Type: IgnoredFieldWarning, Status: "True", Reason: "IgnoredField", Message: "field x is ignored"}}}}},
+	}
+	if d := cmp.Diff(want, r.Objects()); d != "" {
+		t.Errorf("objects (-want +got):\n%s", d)
+	}
+	findings := ObjectFindings(r.Objects())
+	wantFindings := []Finding{
+		{Code: "SecretNotValid", Severity: SeverityError, Objects: []Ref{bad}, Message: `Secret "a/s" not found`},
+		{Code: "Orphaned", Severity: SeverityWarning, Objects: []Ref{orphan}, Message: orphanedMsgProxy},
+		{Code: "IgnoredField", Severity: SeverityWarning, Objects: []Ref{warned}, Message: "field x is ignored"},
+	}
+	if d := cmp.Diff(wantFindings, findings); d != "" {
+		t.Errorf("object findings (-want +got):\n%s", d)
+	}
+}
+
+func TestFindingsOrder(t *testing.T) {
+	t.Parallel()
+	r := NewReport()
+	a := Ref{Kind: KindIngress, Namespace: "a", Name: "x"}
+	r.Find(Finding{Code: "Zeta", Severity: SeverityInfo, Objects: []Ref{a}, Message: "m"})
+	r.Find(Finding{Code: "Beta", Severity: SeverityWarning, Objects: []Ref{a}, Message: "m"})
+	r.Find(Finding{Code: "Alpha", Severity: SeverityError, Objects: []Ref{a, a}, Message: "m"})
+	r.Find(Finding{Code: "Alpha", Severity: SeverityError, Objects: []Ref{a}, Message: "m"})
+	got := r.Findings()
+	var codes []string
+	for _, f := range got {
+		codes = append(codes, f.Code)
+	}
+	if d := cmp.Diff([]string{"Alpha", "Beta", "Zeta"}, codes); d != "" {
+		t.Errorf("order (-want +got):\n%s", d)
+	}
+	if len(got[0].Objects) != 1 {
+		t.Errorf("duplicate objects kept: %v", got[0].Objects)
+	}
+}

@@ -1,0 +1,128 @@
+package translate
+
+import (
+	"strings"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+)
+
+// sessionCookie is the cookie of the Cookie load-balancing strategy.
+const sessionCookie = "X-Contour-Session-Affinity"
+
+// routeAction forwards to the route's backends with its policies.
+func (t *translator) routeAction(r *graph.Route) *routev3.RouteAction {
+	a := &routev3.RouteAction{}
+	ws := t.weighted(r.Backends)
+	if len(ws) == 1 && !perBackendHeaders(r.Backends) {
+		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: ws[0].Name}
+	} else {
+		wc := &routev3.WeightedCluster{}
+		for i, b := range r.Backends {
+			w := normalizeWeights(r.Backends)[i]
+			if w == 0 {
+				continue
+			}
+			cw := &routev3.WeightedCluster_ClusterWeight{Name: t.cluster(b.Cluster), Weight: envoy.UInt32(w)}
+			cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(b.RequestHeaders)
+			cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(b.ResponseHeaders)
+			wc.Clusters = append(wc.Clusters, cw)
+		}
+		a.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}
+	}
+	switch {
+	case r.Timeouts.ResponseInfinite:
+		a.Timeout = durationpb.New(0)
+	case r.Timeouts.Response > 0:
+		a.Timeout = durationpb.New(r.Timeouts.Response)
+	}
+	switch {
+	case r.Timeouts.IdleInfinite:
+		a.IdleTimeout = durationpb.New(0)
+	case r.Timeouts.Idle > 0:
+		a.IdleTimeout = durationpb.New(r.Timeouts.Idle)
+	}
+	if p := r.Retry; p != nil {
+		a.RetryPolicy = &routev3.RetryPolicy{
+			RetryOn:              strings.Join(p.RetryOn, ","),
+			NumRetries:           envoy.UInt32(p.NumRetries),
+			PerTryTimeout:        envoy.Duration(p.PerTryTimeout),
+			RetriableStatusCodes: p.RetriableStatusCodes,
+		}
+	}
+	if p := r.PrefixRewrite; p != nil {
+		a.PrefixRewrite = p.Replacement
+	}
+	if r.RequestHeaders != nil && r.RequestHeaders.HostRewrite != "" {
+		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: r.RequestHeaders.HostRewrite}
+	}
+	if m := r.Mirror; m != nil {
+		a.RequestMirrorPolicies = []*routev3.RouteAction_RequestMirrorPolicy{{
+			Cluster: t.cluster(m.Cluster),
+			RuntimeFraction: &corev3.RuntimeFractionalPercent{DefaultValue: &typev3.FractionalPercent{
+				Numerator: m.Percent, Denominator: typev3.FractionalPercent_HUNDRED,
+			}},
+		}}
+	}
+	a.HashPolicy = hashPolicies(r)
+	if r.Websocket {
+		a.UpgradeConfigs = []*routev3.RouteAction_UpgradeConfig{{UpgradeType: "websocket"}}
+	}
+	if ir := r.InternalRedirect; ir != nil {
+		a.InternalRedirectPolicy = &routev3.InternalRedirectPolicy{
+			MaxInternalRedirects:     envoy.UInt32(ir.MaxRedirects),
+			RedirectResponseCodes:    ir.Codes,
+			AllowCrossSchemeRedirect: ir.AllowCrossScheme,
+		}
+	}
+	return a
+}
+
+func perBackendHeaders(bs []graph.Backend) bool {
+	for _, b := range bs {
+		if b.RequestHeaders != nil || b.ResponseHeaders != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// hashPolicies are the inputs of the ring-hash load balancer: the session
+// cookie for Cookie, the configured ones for RequestHash.
+func hashPolicies(r *graph.Route) []*routev3.RouteAction_HashPolicy {
+	if len(r.Backends) == 0 {
+		return nil
+	}
+	switch r.Backends[0].Cluster.LoadBalancer {
+	case graph.Cookie:
+		return []*routev3.RouteAction_HashPolicy{{PolicySpecifier: &routev3.RouteAction_HashPolicy_Cookie_{
+			Cookie: &routev3.RouteAction_HashPolicy_Cookie{Name: sessionCookie, Ttl: durationpb.New(0), Path: "/"},
+		}}}
+	case graph.RequestHash:
+	default:
+		return nil
+	}
+	var out []*routev3.RouteAction_HashPolicy
+	for _, h := range r.HashPolicies {
+		hp := &routev3.RouteAction_HashPolicy{Terminal: h.Terminal}
+		switch {
+		case h.Header != "":
+			hp.PolicySpecifier = &routev3.RouteAction_HashPolicy_Header_{Header: &routev3.RouteAction_HashPolicy_Header{HeaderName: h.Header}}
+		case h.Query != "":
+			hp.PolicySpecifier = &routev3.RouteAction_HashPolicy_QueryParameter_{QueryParameter: &routev3.RouteAction_HashPolicy_QueryParameter{Name: h.Query}}
+		case h.Cookie != "":
+			hp.PolicySpecifier = &routev3.RouteAction_HashPolicy_Cookie_{Cookie: &routev3.RouteAction_HashPolicy_Cookie{Name: h.Cookie}}
+		case h.SourceIP:
+			hp.PolicySpecifier = &routev3.RouteAction_HashPolicy_ConnectionProperties_{ConnectionProperties: &routev3.RouteAction_HashPolicy_ConnectionProperties{SourceIp: true}}
+		default:
+			continue
+		}
+		out = append(out, hp)
+	}
+	return out
+}

@@ -1,0 +1,90 @@
+package translate
+
+import (
+	"strconv"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+)
+
+// Default active health-check settings (Contour's).
+const (
+	defaultHealthInterval  = 5 * time.Second
+	defaultHealthTimeout   = 2 * time.Second
+	defaultUnhealthy       = 3
+	defaultHealthy         = 2
+	defaultHealthCheckHost = "contour-envoy-healthcheck"
+)
+
+func lbPolicy(lb graph.LoadBalancer) clusterv3.Cluster_LbPolicy {
+	switch lb {
+	case graph.WeightedLeastRequest:
+		return clusterv3.Cluster_LEAST_REQUEST
+	case graph.Random:
+		return clusterv3.Cluster_RANDOM
+	case graph.Cookie, graph.RequestHash:
+		return clusterv3.Cluster_RING_HASH
+	}
+	return clusterv3.Cluster_ROUND_ROBIN
+}
+
+// clusterResource builds the Envoy cluster called name for c.
+func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
+	o := envoy.ClusterOptions{
+		Name:                  name,
+		AltStatName:           c.Namespace + "_" + c.Service + "_" + strconv.Itoa(int(c.Port.Port)),
+		EDSName:               EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port),
+		LB:                    lbPolicy(c.LoadBalancer),
+		HTTP2:                 c.Protocol == "h2" || c.Protocol == "h2c",
+		MaxConnections:        c.CircuitBreakers.MaxConnections,
+		MaxPendingRequests:    c.CircuitBreakers.MaxPendingRequests,
+		MaxRequests:           c.CircuitBreakers.MaxRequests,
+		MaxRetries:            c.CircuitBreakers.MaxRetries,
+		PerHostMaxConnections: c.CircuitBreakers.PerHostMaxConnections,
+	}
+	if c.ExternalName != "" {
+		o.DNSName, o.Port = c.ExternalName, uint32(c.Port.Port)
+	}
+	if c.Protocol == "h2" || c.Protocol == "tls" {
+		tls := &envoy.UpstreamTLS{SNI: c.SNI}
+		if c.Validation != nil {
+			if c.Validation.CA != nil {
+				tls.CA = c.Validation.CA.CA
+			}
+			tls.SubjectNames = c.Validation.SubjectNames
+			if tls.SNI == "" && len(c.Validation.SubjectNames) > 0 {
+				tls.SNI = c.Validation.SubjectNames[0]
+			}
+		}
+		o.TLS = tls
+	}
+	if h := c.HealthCheck; h != nil {
+		hc := &envoy.HealthCheck{
+			Path: h.Path, Host: h.Host, Interval: h.Interval, Timeout: h.Timeout,
+			UnhealthyThreshold: h.UnhealthyThreshold, HealthyThreshold: h.HealthyThreshold,
+		}
+		if hc.Interval == 0 {
+			hc.Interval = defaultHealthInterval
+		}
+		if hc.Timeout == 0 {
+			hc.Timeout = defaultHealthTimeout
+		}
+		if hc.UnhealthyThreshold == 0 {
+			hc.UnhealthyThreshold = defaultUnhealthy
+		}
+		if hc.HealthyThreshold == 0 {
+			hc.HealthyThreshold = defaultHealthy
+		}
+		if hc.Path != "" && hc.Host == "" {
+			hc.Host = defaultHealthCheckHost
+		}
+		for _, r := range h.ExpectedStatuses {
+			hc.ExpectedStatuses = append(hc.ExpectedStatuses, [2]int64{r.Start, r.End})
+		}
+		o.HealthCheck = hc
+	}
+	return envoy.Cluster(o)
+}

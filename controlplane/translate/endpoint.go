@@ -1,0 +1,152 @@
+package translate
+
+import (
+	"fmt"
+	"net"
+	"sort"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// FindingEndpointSource says a Service has both EndpointSlices and Endpoints
+// and which one was used.
+const FindingEndpointSource = "EndpointSourceChoice"
+
+// endpoints builds one ClusterLoadAssignment per EDS cluster.
+func (t *translator) endpoints() []*endpointv3.ClusterLoadAssignment {
+	seen := map[string]bool{}
+	noted := map[string]bool{}
+	var out []*endpointv3.ClusterLoadAssignment
+	for _, name := range sortedKeys(t.clusters) {
+		c := t.clusters[name]
+		if c.ExternalName != "" {
+			continue
+		}
+		eds := EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port)
+		if seen[eds] {
+			continue
+		}
+		seen[eds] = true
+		out = append(out, ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port))
+		svc := c.Namespace + "/" + c.Service
+		if _, both := t.idx.Endpoints[source.Key(c.Namespace, c.Service)]; both && len(t.idx.EndpointSlices[source.Key(c.Namespace, c.Service)]) > 0 && !noted[svc] {
+			noted[svc] = true
+			t.findings = append(t.findings, status.Finding{
+				Code: FindingEndpointSource, Severity: status.SeverityInfo,
+				Objects: []status.Ref{{Kind: status.KindService, Namespace: c.Namespace, Name: c.Service}},
+				Message: fmt.Sprintf("Service %s has both EndpointSlices and a v1 Endpoints object; the EndpointSlices are used", svc),
+			})
+		}
+	}
+	return out
+}
+
+// ClusterLoadAssignment builds the endpoints of one Service port: from its
+// EndpointSlices when it has any, otherwise from its v1 Endpoints. Only
+// ready, non-terminating addresses are listed, sorted. A Service with no
+// endpoints gets an empty assignment, so every EDS cluster has one. The
+// live control plane calls it directly for endpoint-only changes.
+func ClusterLoadAssignment(idx *source.Index, namespace, service string, port corev1.ServicePort) *endpointv3.ClusterLoadAssignment {
+	name := EDSName(namespace, service, port.Name, port.Port)
+	key := source.Key(namespace, service)
+	var addrs []hostPort
+	if slices := idx.EndpointSlices[key]; len(slices) > 0 {
+		addrs = sliceAddresses(slices, port)
+	} else if ep, ok := idx.Endpoints[key]; ok {
+		addrs = endpointsAddresses(ep, port)
+	}
+	sort.Slice(addrs, func(i, j int) bool {
+		if addrs[i].host != addrs[j].host {
+			return addrs[i].host < addrs[j].host
+		}
+		return addrs[i].port < addrs[j].port
+	})
+	lbs := make([]*endpointv3.LbEndpoint, 0, len(addrs))
+	for i, a := range addrs {
+		if i > 0 && a == addrs[i-1] {
+			continue
+		}
+		lbs = append(lbs, envoy.LbEndpoint(a.host, a.port))
+	}
+	return envoy.ClusterLoadAssignment(name, lbs)
+}
+
+type hostPort struct {
+	host string
+	port uint32
+}
+
+// portMatches reports whether an endpoint port (name, number) serves the
+// Service port sp: by name, or the only port when the Service port is
+// unnamed.
+func portMatches(sp corev1.ServicePort, name string) bool {
+	return sp.Name == name
+}
+
+func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.ServicePort) []hostPort {
+	var out []hostPort
+	for _, s := range slices {
+		if s.AddressType == discoveryv1.AddressTypeFQDN {
+			continue
+		}
+		for _, p := range s.Ports {
+			name := ""
+			if p.Name != nil {
+				name = *p.Name
+			}
+			if !portMatches(sp, name) || p.Port == nil {
+				continue
+			}
+			if p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP {
+				continue
+			}
+			for _, e := range s.Endpoints {
+				if e.Conditions.Ready != nil && !*e.Conditions.Ready {
+					continue
+				}
+				if e.Conditions.Terminating != nil && *e.Conditions.Terminating {
+					continue
+				}
+				for _, a := range e.Addresses {
+					if net.ParseIP(a) != nil {
+						out = append(out, hostPort{a, uint32(*p.Port)})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func endpointsAddresses(ep *corev1.Endpoints, sp corev1.ServicePort) []hostPort {
+	var out []hostPort
+	for _, sub := range ep.Subsets {
+		for _, p := range sub.Ports {
+			if !portMatches(sp, p.Name) || (p.Protocol != "" && p.Protocol != corev1.ProtocolTCP) {
+				continue
+			}
+			for _, a := range sub.Addresses {
+				if net.ParseIP(a.IP) != nil {
+					out = append(out, hostPort{a.IP, uint32(p.Port)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+

@@ -1,0 +1,95 @@
+package translate
+
+import (
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+)
+
+// alpn is what HTTPS virtual hosts offer.
+var alpn = []string{"h2", "http/1.1"}
+
+// listeners builds ingress_http (always, so a request to an empty or broken
+// configuration gets 404 rather than a refused connection) and ingress_https
+// (when there is a secure virtual host): one filter chain per host, sorted
+// by server name. routeConfigurations must have run (it registers clusters
+// and secrets).
+func (t *translator) listeners() []*listenerv3.Listener {
+	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.g.HTTPPort, []*listenerv3.FilterChain{
+		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes)),
+	})}
+	vhosts := graph.SortedSecureVirtualHosts(t.g)
+	if len(vhosts) == 0 {
+		return out
+	}
+	chains := make([]*listenerv3.FilterChain, 0, len(vhosts))
+	for _, vh := range vhosts {
+		chains = append(chains, t.filterChain(vh))
+	}
+	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, chains, envoy.TLSInspector()))
+}
+
+// filterChain serves one secure virtual host: TLS termination (unless
+// passthrough) and either an HTTP connection manager or a TCP proxy.
+func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.FilterChain {
+	var tls *tlsv3.DownstreamTlsContext
+	if !vh.Passthrough && vh.Secret != nil {
+		var cv *envoy.ClientValidation
+		if v := vh.ClientValidation; v != nil {
+			cv = &envoy.ClientValidation{SkipVerify: v.SkipVerify, Optional: v.Optional}
+			if v.CA != nil {
+				cv.CA = v.CA.CA
+			}
+		}
+		protos := alpn
+		if vh.TCPProxy != nil {
+			protos = nil
+		}
+		tls = envoy.DownstreamTLSContext(t.secret(vh.Secret), defaultTLS(vh.MinTLS, "1.2"), defaultTLS(vh.MaxTLS, "1.3"), protos, cv)
+	}
+	names := []string{vh.Name}
+	if vh.TCPProxy != nil {
+		return envoy.FilterChain(names, tls, envoy.TCPProxy(HTTPSListener, t.weighted(vh.TCPProxy.Backends)))
+	}
+	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name))
+}
+
+func defaultTLS(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+// weighted registers backends' clusters and returns their normalised weights.
+func (t *translator) weighted(backends []graph.Backend) []envoy.WeightedCluster {
+	ws := normalizeWeights(backends)
+	out := make([]envoy.WeightedCluster, 0, len(backends))
+	for i, b := range backends {
+		if ws[i] == 0 {
+			continue
+		}
+		out = append(out, envoy.WeightedCluster{Name: t.cluster(b.Cluster), Weight: ws[i]})
+	}
+	return out
+}
+
+// normalizeWeights gives every backend an equal share when no weight is set,
+// and otherwise keeps the weights as given (backends with weight 0 get no
+// traffic and are left out of the split).
+func normalizeWeights(backends []graph.Backend) []uint32 {
+	out := make([]uint32, len(backends))
+	var total uint32
+	for i, b := range backends {
+		out[i] = b.Weight
+		total += b.Weight
+	}
+	if total == 0 {
+		for i := range out {
+			out[i] = 1
+		}
+	}
+	return out
+}

@@ -1,0 +1,88 @@
+package translate
+
+import (
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+
+	"github.com/isobar-dev/isobar/controlplane/graph"
+)
+
+// routeMatch translates the path, header and query conditions of r.
+func routeMatch(r *graph.Route) *routev3.RouteMatch {
+	m := &routev3.RouteMatch{}
+	switch r.Path.Kind {
+	case graph.PathExact:
+		m.PathSpecifier = &routev3.RouteMatch_Path{Path: r.Path.Value}
+	case graph.PathRegex:
+		m.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: r.Path.Value}}
+	case graph.PathSegmentPrefix:
+		if r.Path.Value == "/" || r.Path.Value == "" {
+			m.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: "/"}
+		} else {
+			m.PathSpecifier = &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: r.Path.Value}
+		}
+	default:
+		m.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: r.Path.Value}
+	}
+	for _, h := range r.Headers {
+		m.Headers = append(m.Headers, headerMatcher(h))
+	}
+	for _, q := range r.Query {
+		m.QueryParameters = append(m.QueryParameters, queryMatcher(q))
+	}
+	return m
+}
+
+func stringMatcher(kind string, value string, ignoreCase bool) *matcherv3.StringMatcher {
+	sm := &matcherv3.StringMatcher{IgnoreCase: ignoreCase}
+	switch kind {
+	case "exact":
+		sm.MatchPattern = &matcherv3.StringMatcher_Exact{Exact: value}
+	case "prefix":
+		sm.MatchPattern = &matcherv3.StringMatcher_Prefix{Prefix: value}
+	case "suffix":
+		sm.MatchPattern = &matcherv3.StringMatcher_Suffix{Suffix: value}
+	case "contains":
+		sm.MatchPattern = &matcherv3.StringMatcher_Contains{Contains: value}
+	case "regex":
+		sm.IgnoreCase = false // not allowed with safe_regex; the processor folds it into the pattern
+		sm.MatchPattern = &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: value}}
+	}
+	return sm
+}
+
+func headerMatcher(h graph.HeaderMatch) *routev3.HeaderMatcher {
+	hm := &routev3.HeaderMatcher{Name: h.Name, InvertMatch: h.Invert, TreatMissingHeaderAsEmpty: h.TreatMissingAsEmpty}
+	if h.Kind == graph.HeaderPresent {
+		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}
+		return hm
+	}
+	hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_StringMatch{StringMatch: stringMatcher(h.Kind.String(), h.Value, h.IgnoreCase)}
+	return hm
+}
+
+func queryMatcher(q graph.QueryMatch) *routev3.QueryParameterMatcher {
+	qm := &routev3.QueryParameterMatcher{Name: q.Name}
+	if q.Kind == graph.QueryPresent {
+		qm.QueryParameterMatchSpecifier = &routev3.QueryParameterMatcher_PresentMatch{PresentMatch: true}
+		return qm
+	}
+	qm.QueryParameterMatchSpecifier = &routev3.QueryParameterMatcher_StringMatch{StringMatch: stringMatcher(q.Kind.String(), q.Value, q.IgnoreCase)}
+	return qm
+}
+
+// headers translates a header policy into additions (overwriting) and removals.
+func headers(p *graph.HeadersPolicy) ([]*corev3.HeaderValueOption, []string) {
+	if p == nil {
+		return nil, nil
+	}
+	var add []*corev3.HeaderValueOption
+	for _, h := range p.Set {
+		add = append(add, &corev3.HeaderValueOption{
+			Header:       &corev3.HeaderValue{Key: h.Name, Value: h.Value},
+			AppendAction: corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD,
+		})
+	}
+	return add, p.Remove
+}
