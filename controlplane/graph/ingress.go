@@ -1,4 +1,255 @@
 package graph
 
-// processIngresses builds routes from Ingress rules. (Being written.)
-func (b *builder) processIngresses() {}
+import (
+	"fmt"
+	"sort"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Reasons and finding codes of the Ingress processor.
+const (
+	ReasonPathNotValid        = "PathNotValid"
+	ReasonHostNotValid        = "HostNotValid"
+	ReasonHostOwnedByRoot     = "HostOwnedByRoot"
+	ReasonAnnotationNotValid  = "AnnotationNotValid"
+	ReasonBackendNotSupported = "BackendNotSupported"
+	// FindingIngressHostOwnedByRoot: an Ingress rule names a host a root
+	// HTTPProxy or IngressRoute owns.
+	FindingIngressHostOwnedByRoot = "IngressHostOwnedByRoot"
+	// FindingIgnoredByIngressClass: an object asks for another ingress class.
+	FindingIgnoredByIngressClass = "IgnoredByIngressClass"
+)
+
+// processIngresses adds the rules of every Ingress whose class matches, the
+// oldest Ingress first so that the oldest keeps a contested TLS host.
+func (b *builder) processIngresses() {
+	keys := make([]types.NamespacedName, 0, len(b.idx.Ingresses))
+	for _, k := range sortedIngressKeys(b) {
+		ing := b.idx.Ingresses[k]
+		ref := status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}
+		class := objectClass(ing.Annotations, ing.Spec.IngressClassName)
+		if !b.classMatches(class) {
+			b.ignoredByClass(ref, class)
+			continue
+		}
+		keys = append(keys, k)
+	}
+	for _, k := range keys {
+		b.processIngress(b.idx.Ingresses[k])
+	}
+}
+
+// sortedIngressKeys orders Ingresses oldest first, then by namespace/name.
+func sortedIngressKeys(b *builder) []types.NamespacedName {
+	keys := make([]types.NamespacedName, 0, len(b.idx.Ingresses))
+	for k := range b.idx.Ingresses {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, c := b.idx.Ingresses[keys[i]], b.idx.Ingresses[keys[j]]
+		ra := status.Ref{Kind: status.KindIngress, Namespace: a.Namespace, Name: a.Name}
+		rc := status.Ref{Kind: status.KindIngress, Namespace: c.Namespace, Name: c.Name}
+		return Older(ra, ageOf(a), rc, ageOf(c))
+	})
+	return keys
+}
+
+// ignoredByClass reports an object skipped for its ingress class.
+func (b *builder) ignoredByClass(ref status.Ref, class string) {
+	want := `no class or "contour"`
+	if b.opts.IngressClass != "" {
+		want = fmt.Sprintf("%q", b.opts.IngressClass)
+	}
+	b.report.Find(status.Finding{Code: FindingIgnoredByIngressClass, Severity: status.SeverityInfo, Objects: []status.Ref{ref},
+		Message: fmt.Sprintf("%s asks for ingress class %q; this control plane serves %s, so it is ignored", ref, class, want)})
+}
+
+// processIngress adds one Ingress: its TLS hosts, then its rules.
+func (b *builder) processIngress(ing *networkingv1.Ingress) {
+	ref := status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}
+	b.report.Valid(ref)
+	ann := b.ingressAnnotations(ref, ing.Annotations)
+	tlsHosts := b.ingressTLS(ref, ing, ann)
+	rules := ing.Spec.Rules
+	if db := ing.Spec.DefaultBackend; db != nil {
+		// The default backend is a rule with no host and path "/", placed
+		// first so explicit rules override it.
+		rules = append([]networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+			Paths: []networkingv1.HTTPIngressPath{{Path: "/", Backend: *db}},
+		}}}}, rules...)
+	}
+	offset := 0
+	if ing.Spec.DefaultBackend != nil {
+		offset = -1
+	}
+	for i, rule := range rules {
+		field := fmt.Sprintf("spec.rules[%d]", i+offset)
+		if i+offset < 0 {
+			field = "spec.defaultBackend"
+		}
+		b.ingressRule(ref, ing, field, rule, ann, tlsHosts)
+	}
+}
+
+// ingressRule adds the paths of one rule.
+func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, field string, rule networkingv1.IngressRule, ann ingressAnnotations, tlsHosts map[string]bool) {
+	host := "*"
+	if rule.Host != "" {
+		h, err := normalizeFQDN(rule.Host, true)
+		if err != nil {
+			b.report.Error(ref, status.RuleError, ReasonHostNotValid, "%s host %q: %s", field, rule.Host, err)
+			return
+		}
+		host = h
+	}
+	if owner, ok := b.owners[host]; ok {
+		b.report.Error(ref, status.RuleError, ReasonHostOwnedByRoot, "%s host %q is owned by %s; the rule is ignored", field, host, owner)
+		b.report.Find(status.Finding{Code: FindingIngressHostOwnedByRoot, Severity: status.SeverityError, Objects: []status.Ref{owner, ref},
+			Message: fmt.Sprintf("%s claims host %q, which %s owns; only the root's routes are served", ref, host, owner)})
+		return
+	}
+	if rule.HTTP == nil {
+		return
+	}
+	for j, p := range rule.HTTP.Paths {
+		pf := fmt.Sprintf("%s.http.paths[%d]", field, j)
+		r, err := b.ingressRoute(ref, ing, p, ann)
+		if err != nil {
+			reason := ReasonPathNotValid
+			if le, ok := err.(*LookupError); ok {
+				reason = le.Reason
+			} else if be, ok := err.(backendError); ok {
+				reason = be.reason
+			}
+			b.report.Error(ref, status.RuleError, reason, "%s path %q: %s", pf, p.Path, err)
+			if r == nil {
+				continue
+			}
+		}
+		tls := tlsHosts[host]
+		switch {
+		case !ann.allowHTTP && tls:
+			b.addTo(&b.g.SecureVirtualHost(host).VirtualHost, r)
+		case !ann.allowHTTP:
+			// kubernetes.io/ingress.allow-http: "false" and no TLS: nothing to serve.
+		default:
+			b.addRoute(host, tls, r, !ann.forceSSLRedirect)
+		}
+	}
+}
+
+type backendError struct{ reason, msg string }
+
+func (e backendError) Error() string { return e.msg }
+
+// ingressRoute builds the route of one path. A backend that cannot be
+// resolved gives the route with no backends (503) and the error.
+func (b *builder) ingressRoute(ref status.Ref, ing *networkingv1.Ingress, p networkingv1.HTTPIngressPath, ann ingressAnnotations) (*Route, error) {
+	pm, err := ingressPath(p)
+	if err != nil {
+		return nil, err
+	}
+	r := &Route{Path: pm, Source: ref, Age: ageOf(ing), Retry: ann.retry, Timeouts: ann.timeouts}
+	r.Websocket = ann.websocketPaths[p.Path] || (p.Path == "" && ann.websocketPaths["/"])
+	svc := p.Backend.Service
+	if svc == nil {
+		return nil, backendError{ReasonBackendNotSupported, "only Service backends are supported"}
+	}
+	port := intstr.FromInt32(svc.Port.Number)
+	if svc.Port.Name != "" {
+		port = intstr.FromString(svc.Port.Name)
+	}
+	c, err := b.lookupService(ing.Namespace, svc.Name, port)
+	if err != nil {
+		return r, err
+	}
+	r.Backends = []Backend{{Cluster: c, Weight: 1}}
+	return r, nil
+}
+
+// ingressPath maps an Ingress path and pathType to a path match.
+func ingressPath(p networkingv1.HTTPIngressPath) (PathMatch, error) {
+	path := p.Path
+	if path == "" {
+		path = "/"
+	}
+	kind := networkingv1.PathTypeImplementationSpecific
+	if p.PathType != nil {
+		kind = *p.PathType
+	}
+	var pm PathMatch
+	switch kind {
+	case networkingv1.PathTypeExact:
+		pm = PathMatch{Kind: PathExact, Value: path}
+	case networkingv1.PathTypePrefix:
+		trimmed := trimTrailingSlash(path)
+		pm = PathMatch{Kind: PathSegmentPrefix, Value: trimmed}
+		if trimmed == "/" {
+			pm.Kind = PathPrefix
+		}
+	case networkingv1.PathTypeImplementationSpecific:
+		pm = PathMatch{Kind: PathPrefix, Value: path}
+		if isImplementationSpecificRegex(path) {
+			pm.Kind = PathRegex
+		}
+	default:
+		return pm, fmt.Errorf("unknown pathType %q", kind)
+	}
+	if err := validatePath(pm.Kind, pm.Value); err != nil {
+		return pm, err
+	}
+	return pm, nil
+}
+
+func trimTrailingSlash(p string) string {
+	for len(p) > 1 && p[len(p)-1] == '/' {
+		p = p[:len(p)-1]
+	}
+	return p
+}
+
+// ingressTLS creates the secure virtual hosts of spec.tls and returns the
+// hosts served over HTTPS.
+func (b *builder) ingressTLS(ref status.Ref, ing *networkingv1.Ingress, ann ingressAnnotations) map[string]bool {
+	hosts := map[string]bool{}
+	for i, t := range ing.Spec.TLS {
+		secretRef := t.SecretName
+		if ann.certNamespace != "" {
+			secretRef = ann.certNamespace + "/" + t.SecretName
+		}
+		secret, err := b.lookupTLSSecret(secretRef, ing.Namespace)
+		if err != nil {
+			le := err.(*LookupError)
+			b.report.Error(ref, status.TLSError, le.Reason, "spec.tls[%d]: %s", i, le.Message)
+			continue
+		}
+		for _, h := range t.Hosts {
+			host, err := normalizeFQDN(h, true)
+			if err != nil {
+				b.report.Error(ref, status.TLSError, ReasonHostNotValid, "spec.tls[%d] host %q: %s", i, h, err)
+				continue
+			}
+			if _, owned := b.owners[host]; owned {
+				continue // reported with the rules
+			}
+			vh := b.g.SecureVirtualHost(host)
+			if vh.Secret != nil && (vh.Secret.Namespace != secret.Namespace || vh.Secret.Name != secret.Name) {
+				b.report.Warning(ref, status.TLSError, "TLSHostConflict",
+					"spec.tls[%d] host %q already uses Secret %s/%s from %s (older); this Secret is ignored for it",
+					i, host, vh.Secret.Namespace, vh.Secret.Name, vh.Owner)
+				hosts[host] = true
+				continue
+			}
+			if vh.Secret == nil {
+				vh.Secret, vh.Owner, vh.MinTLS, vh.MaxTLS = secret, ref, ann.minTLS, ann.maxTLS
+			}
+			hosts[host] = true
+		}
+	}
+	return hosts
+}

@@ -1,0 +1,111 @@
+package graph
+
+import (
+	"fmt"
+	"regexp/syntax"
+	"strings"
+)
+
+// Limits on what reaches Envoy.
+const (
+	maxPathLength  = 1024
+	maxRegexLength = 1024
+	maxRegexProg   = 1000 // RE2 program size; Envoy's default limit is 100 per pattern warning, 1000 hard
+)
+
+// validatePath checks a path condition: it must start with "/", hold no
+// control characters, spaces, "#" or "?" (they are never part of a
+// request's path), no "//", "/./" or "/../" segments (Envoy normalises
+// them away, so the route could never match), and be at most 1024 bytes.
+func validatePath(kind PathKind, p string) error {
+	if kind == PathRegex {
+		if !strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "^/") && !strings.HasPrefix(p, "(") && !strings.HasPrefix(p, "^(") {
+			return fmt.Errorf("regex %q must start with /", p)
+		}
+		return validateRegex(p)
+	}
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("%q must start with /", p)
+	}
+	if len(p) > maxPathLength {
+		return fmt.Errorf("longer than %d bytes", maxPathLength)
+	}
+	for _, r := range p {
+		if r < 0x21 || r == 0x7f || r == '#' || r == '?' || r == '\\' {
+			return fmt.Errorf("%q contains %q, which is never part of a request path", p, r)
+		}
+	}
+	if strings.Contains(p, "//") {
+		return fmt.Errorf("%q contains //, which Envoy merges before matching", p)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		if seg == "." || seg == ".." {
+			return fmt.Errorf("%q contains a %q segment, which Envoy removes before matching", p, seg)
+		}
+	}
+	if strings.Contains(strings.ToLower(p), "%2f") {
+		return fmt.Errorf("%q contains an encoded slash", p)
+	}
+	return nil
+}
+
+// validateRegex checks that re is RE2 syntax (Go's regexp/syntax is RE2),
+// valid UTF-8, and small enough.
+func validateRegex(re string) error {
+	if len(re) > maxRegexLength {
+		return fmt.Errorf("regex longer than %d bytes", maxRegexLength)
+	}
+	parsed, err := syntax.Parse(re, syntax.Perl)
+	if err != nil {
+		return fmt.Errorf("regex %q: %w", re, err)
+	}
+	prog, err := syntax.Compile(parsed.Simplify())
+	if err != nil {
+		return fmt.Errorf("regex %q: %w", re, err)
+	}
+	if len(prog.Inst) > maxRegexProg {
+		return fmt.Errorf("regex %q is too complex (%d instructions, limit %d)", re, len(prog.Inst), maxRegexProg)
+	}
+	return nil
+}
+
+// validateHeaderName checks an HTTP header name (an RFC 7230 token, lower
+// or upper case; pseudo-headers only when pseudo is true).
+func validateHeaderName(n string, pseudo bool) error {
+	if n == "" {
+		return fmt.Errorf("header name is empty")
+	}
+	if strings.HasPrefix(n, ":") {
+		if !pseudo {
+			return fmt.Errorf("header %q: pseudo-headers cannot be used here", n)
+		}
+		n = n[1:]
+	}
+	for _, r := range n {
+		if !isTokenChar(r) {
+			return fmt.Errorf("header name %q contains %q", n, r)
+		}
+	}
+	return nil
+}
+
+func isTokenChar(r rune) bool {
+	switch {
+	case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("!#$%&'*+-.^_`|~", r)
+}
+
+// validateHeaderValue refuses CR, LF and NUL.
+func validateHeaderValue(v string) error {
+	if strings.ContainsAny(v, "\r\n\x00") {
+		return fmt.Errorf("header value %q contains a line break or NUL", v)
+	}
+	return nil
+}
+
+// isImplementationSpecificRegex reports whether an Ingress
+// ImplementationSpecific path is a regex (it holds one of ^+*[]%), as
+// Contour decides.
+func isImplementationSpecificRegex(p string) bool { return strings.ContainsAny(p, "^+*[]%") }
