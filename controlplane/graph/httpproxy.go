@@ -1,5 +1,261 @@
 package graph
 
-// processHTTPProxies builds the routes of every root HTTPProxy that owns its
-// host, following includes. (Being written.)
-func (b *builder) processHTTPProxies() {}
+import (
+	"strings"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Reasons of the HTTPProxy processor, Contour's names.
+const (
+	ReasonNothingDefined           = "NothingDefined"
+	ReasonIncludeCreatesCycle      = "IncludeCreatesCycle"
+	ReasonIncludeNotFound          = "IncludeNotFound"
+	ReasonRootIncludesRoot         = "RootIncludesRoot"
+	ReasonDuplicateMatchConditions = "DuplicateMatchConditions"
+	ReasonIncludeNotValid          = "IncludeNotValid"
+	ReasonIncludeTooDeep           = "IncludeTooDeep"
+	ReasonIgnoredField             = "IgnoredField"
+)
+
+// maxIncludeDepth bounds include chains (robustness: no stack overflow).
+const maxIncludeDepth = 32
+
+// proxyWalk is one traversal of an include tree from a root.
+type proxyWalk struct {
+	fqdn string
+	tls  bool
+	// routes collected, added to the graph only if the root stays valid.
+	routes []pendingRoute
+	// invalid objects met in this walk (their routes are dropped).
+	invalid map[status.Ref]bool
+}
+
+type pendingRoute struct {
+	route          *Route
+	permitInsecure bool
+}
+
+func proxyRef(p *contourv1.HTTPProxy) status.Ref {
+	return status.Ref{Kind: status.KindHTTPProxy, Namespace: p.Namespace, Name: p.Name}
+}
+
+// processHTTPProxies builds every root HTTPProxy that owns its host,
+// following includes. Every class-matching HTTPProxy is tracked so that one
+// no root reaches comes out orphaned.
+func (b *builder) processHTTPProxies() {
+	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+		p := b.idx.HTTPProxies[key]
+		class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
+		if !b.classMatches(class) {
+			b.ignoredByClass(proxyRef(p), class)
+			continue
+		}
+		b.report.Track(proxyRef(p))
+	}
+	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+		p := b.idx.HTTPProxies[key]
+		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
+			continue
+		}
+		fqdn, err := normalizeFQDN(p.Spec.VirtualHost.Fqdn, true)
+		if err != nil || !b.owns(proxyRef(p), fqdn) {
+			continue // claimHosts reported it
+		}
+		b.processRoot(p, fqdn)
+	}
+}
+
+// processRoot builds one root: TLS, then its routes and includes.
+func (b *builder) processRoot(p *contourv1.HTTPProxy, fqdn string) {
+	ref := proxyRef(p)
+	b.report.Valid(ref)
+	if len(p.Spec.Routes) == 0 && len(p.Spec.Includes) == 0 && p.Spec.TCPProxy == nil {
+		b.report.Error(ref, status.SpecError, ReasonNothingDefined, "HTTPProxy.Spec must have at least one route, include or tcpproxy")
+		return
+	}
+	b.unsupportedVirtualHostFields(ref, p.Spec.VirtualHost)
+	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}}
+	var svh *SecureVirtualHost
+	if tls := p.Spec.VirtualHost.TLS; tls != nil {
+		var ok bool
+		if svh, ok = b.rootTLS(ref, p, tls); !ok {
+			return
+		}
+		w.tls = true
+	}
+	if p.Spec.TCPProxy != nil {
+		if svh == nil {
+			b.report.Error(ref, status.TCPProxyError, "TLSMustBeConfigured", "Spec.TCPProxy requires that either Spec.TLS.Passthrough or Spec.TLS.SecretName be set")
+			return
+		}
+		tp, ok := b.tcpProxy(p, []status.Ref{ref})
+		if !ok {
+			return
+		}
+		if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
+			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
+		}
+		b.commitSecure(svh)
+		vh := b.g.SecureVirtualHost(fqdn)
+		vh.TCPProxy = tp
+		return
+	}
+	if svh != nil && svh.Passthrough {
+		b.report.Error(ref, status.TLSError, "TLSConfigNotValid", "Spec.VirtualHost.TLS.Passthrough requires a tcpproxy")
+		return
+	}
+	b.walk(w, p, scope{}, []status.Ref{ref})
+	if w.invalid[ref] {
+		return
+	}
+	if svh != nil {
+		b.commitSecure(svh)
+	}
+	for _, pr := range w.routes {
+		if w.invalid[pr.route.Source] {
+			continue
+		}
+		b.addRoute(fqdn, w.tls, pr.route, pr.permitInsecure)
+	}
+}
+
+// commitSecure records a validated secure virtual host in the graph.
+func (b *builder) commitSecure(svh *SecureVirtualHost) {
+	vh := b.g.SecureVirtualHost(svh.Name)
+	vh.Owner, vh.Secret, vh.MinTLS, vh.MaxTLS = svh.Owner, svh.Secret, svh.MinTLS, svh.MaxTLS
+	vh.Passthrough, vh.ClientValidation = svh.Passthrough, svh.ClientValidation
+}
+
+// walk collects the routes of p under s, then follows its includes. path is
+// the chain of objects from the root, for cycle detection.
+func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []status.Ref) {
+	ref := proxyRef(p)
+	b.report.Valid(ref)
+	for i := range p.Spec.Routes {
+		r, permitInsecure, err := b.proxyRoute(p, &p.Spec.Routes[i], i, s)
+		if err != nil {
+			w.invalid[ref] = true
+			continue
+		}
+		w.routes = append(w.routes, pendingRoute{r, permitInsecure})
+	}
+	seen := map[string]int{}
+	for i, inc := range p.Spec.Includes {
+		key, childScope, err := includeScope(s, inc)
+		if err != nil {
+			b.report.Error(ref, status.IncludeError, err.(conditionError).reason, "Spec.Includes[%d]: %s", i, err)
+			w.invalid[ref] = true
+			continue
+		}
+		if j, dup := seen[key]; dup {
+			b.report.Error(ref, status.IncludeError, ReasonDuplicateMatchConditions,
+				"duplicate conditions defined on an include: Spec.Includes[%d] and Spec.Includes[%d]; the later one is ignored", j, i)
+			continue
+		}
+		seen[key] = i
+		b.include(w, p, inc, childScope, path)
+	}
+}
+
+// includeScope validates an include's conditions and returns a key that
+// identifies them (for duplicate detection) and the scope for the child.
+func includeScope(s scope, inc contourv1.Include) (string, scope, error) {
+	_, prefix, has, err := pathOf(inc.Conditions, true)
+	if err != nil {
+		return "", s, err
+	}
+	hs, err := headerConditions(inc.Conditions)
+	if err != nil {
+		return "", s, err
+	}
+	qs, err := queryConditions(inc.Conditions)
+	if err != nil {
+		return "", s, err
+	}
+	child := scope{prefix: s.prefix, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
+		query: append(append([]QueryMatch(nil), s.query...), qs...)}
+	if has {
+		child.prefix = joinPrefix(s.prefix, prefix)
+	}
+	probe := &Route{Path: PathMatch{Kind: PathPrefix, Value: prefix}, Headers: hs, Query: qs}
+	return string(probe.Key()), child, nil
+}
+
+// include follows one include of parent, or answers 502 for its scope when
+// the child is missing, a root, on a cycle, too deep or invalid.
+func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contourv1.Include, s scope, path []status.Ref) {
+	pref := proxyRef(parent)
+	ns := inc.Namespace
+	if ns == "" {
+		ns = parent.Namespace
+	}
+	cref := status.Ref{Kind: status.KindHTTPProxy, Namespace: ns, Name: inc.Name}
+	child, ok := b.idx.HTTPProxies[source.Key(ns, inc.Name)]
+	fail := func(reason, format string, args ...any) {
+		b.report.Error(pref, status.IncludeError, reason, format, args...)
+		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
+	}
+	switch {
+	case !ok || !b.classMatches(objectClass(child.Annotations, stringPtr(child.Spec.IngressClassName))):
+		fail(ReasonIncludeNotFound, "include %s/%s not found", ns, inc.Name)
+		return
+	case child.Spec.VirtualHost != nil:
+		fail(ReasonRootIncludesRoot, "root httpproxy cannot include another root httpproxy: %s/%s", ns, inc.Name)
+		return
+	case len(path) >= maxIncludeDepth:
+		fail(ReasonIncludeTooDeep, "include chain deeper than %d at %s/%s", maxIncludeDepth, ns, inc.Name)
+		return
+	}
+	for _, r := range path {
+		if r == cref {
+			chain := make([]string, 0, len(path)+1)
+			for _, x := range append(path, cref) {
+				chain = append(chain, x.Namespace+"/"+x.Name)
+			}
+			fail(ReasonIncludeCreatesCycle, "include creates an include cycle: %s", strings.Join(chain, " -> "))
+			return
+		}
+	}
+	if len(child.Spec.Routes) == 0 && len(child.Spec.Includes) == 0 {
+		b.report.Valid(cref)
+		b.report.Error(cref, status.SpecError, ReasonNothingDefined, "HTTPProxy.Spec must have at least one route or include")
+		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
+		return
+	}
+	before := len(w.routes)
+	b.walk(w, child, s, append(append([]status.Ref(nil), path...), cref))
+	if w.invalid[cref] {
+		// The invalid child contributes nothing; its scope answers 502 and
+		// the parent says why, without becoming invalid itself.
+		w.routes = append(w.routes[:before], pendingRoute{route: badGateway(s, pref, parent)})
+		b.report.Warning(pref, status.IncludeError, ReasonIncludeNotValid, "included HTTPProxy %s/%s is invalid; its routes answer 502", ns, inc.Name)
+	}
+}
+
+// badGateway is the route that answers 502 for an include that cannot be
+// followed, limited to the include's conditions.
+func badGateway(s scope, src status.Ref, p *contourv1.HTTPProxy) *Route {
+	return &Route{Path: routePath(s, PathPrefix, "", false), Headers: s.headers, Query: s.query,
+		DirectResponse: &DirectResponse{Code: 502}, Source: src, Age: ageOf(p)}
+}
+
+// unsupportedVirtualHostFields warns about virtual host features Isobar does
+// not translate, so nothing is dropped silently.
+func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.VirtualHost) {
+	for field, set := range map[string]bool{
+		"authorization":   vh.Authorization != nil,
+		"corsPolicy":      vh.CORSPolicy != nil,
+		"rateLimitPolicy": vh.RateLimitPolicy != nil,
+		"jwtProviders":    len(vh.JWTProviders) > 0,
+		"ipAllowPolicy":   len(vh.IPAllowFilterPolicy) > 0,
+		"ipDenyPolicy":    len(vh.IPDenyFilterPolicy) > 0,
+	} {
+		if set {
+			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.%s is not supported by Isobar yet and is ignored", field)
+		}
+	}
+}
+

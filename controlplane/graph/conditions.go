@@ -1,0 +1,250 @@
+package graph
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+)
+
+// Reasons for HTTPProxy conditions, Contour's names.
+const (
+	ReasonPathMatchConditionsNotValid   = "PathMatchConditionsNotValid"
+	ReasonHeaderMatchConditionsNotValid = "HeaderMatchConditionsNotValid"
+	ReasonQueryMatchConditionsNotValid  = "QueryParameterMatchConditionsNotValid"
+)
+
+// conditionError is a condition problem with its Contour reason.
+type conditionError struct{ reason, msg string }
+
+func (e conditionError) Error() string { return e.msg }
+
+// scope is what an include passes down: the concatenated path prefix and
+// the accumulated header and query conditions.
+type scope struct {
+	prefix  string
+	headers []HeaderMatch
+	query   []QueryMatch
+}
+
+// pathOf returns the single path condition of a block (kind, value), or
+// none. More than one is an error; include blocks allow prefixes only.
+func pathOf(conds []contourv1.MatchCondition, include bool) (PathKind, string, bool, error) {
+	var kind PathKind
+	var value string
+	found := false
+	for _, c := range conds {
+		n := 0
+		for _, v := range []string{c.Prefix, c.Exact, c.Regex} {
+			if v != "" {
+				n++
+			}
+		}
+		if n == 0 {
+			continue
+		}
+		if n > 1 || found {
+			return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, "more than one prefix, exact or regex is not allowed in a condition block"}
+		}
+		found = true
+		switch {
+		case c.Prefix != "":
+			kind, value = PathPrefix, c.Prefix
+		case c.Exact != "":
+			kind, value = PathExact, c.Exact
+		default:
+			kind, value = PathRegex, c.Regex
+		}
+	}
+	if !found {
+		return 0, "", false, nil
+	}
+	if include && kind != PathPrefix {
+		return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, "exact and regex conditions are not allowed in includes"}
+	}
+	if kind != PathRegex && !strings.HasPrefix(value, "/") {
+		return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, fmt.Sprintf("%s conditions must start with /", kind)}
+	}
+	if err := validatePath(kind, value); err != nil {
+		return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, err.Error()}
+	}
+	return kind, value, true, nil
+}
+
+// joinPrefix concatenates an inherited prefix and a child's path, collapsing
+// "//", and dropping a child "/" so that /blog + / stays /blog.
+func joinPrefix(parent, child string) string {
+	if parent == "" || parent == "/" {
+		return child
+	}
+	if child == "" || child == "/" {
+		return parent
+	}
+	return strings.ReplaceAll(parent+child, "//", "/")
+}
+
+// routePath merges the inherited prefix with a route's own path condition.
+// A child regex is wrapped so it cannot match outside the parent's prefix.
+func routePath(s scope, kind PathKind, value string, has bool) PathMatch {
+	if !has {
+		if s.prefix == "" {
+			return PathMatch{Kind: PathPrefix, Value: "/"}
+		}
+		return PathMatch{Kind: PathPrefix, Value: s.prefix}
+	}
+	if s.prefix == "" || s.prefix == "/" {
+		return PathMatch{Kind: kind, Value: value}
+	}
+	switch kind {
+	case PathRegex:
+		return PathMatch{Kind: PathRegex, Value: regexp.QuoteMeta(strings.TrimSuffix(s.prefix, "/")) + "(?:" + value + ")"}
+	default:
+		return PathMatch{Kind: kind, Value: joinPrefix(s.prefix, value)}
+	}
+}
+
+// headerConditions converts and checks a block's header conditions.
+func headerConditions(conds []contourv1.MatchCondition) ([]HeaderMatch, error) {
+	var out []HeaderMatch
+	for _, c := range conds {
+		h := c.Header
+		if h == nil {
+			continue
+		}
+		m, err := headerCondition(h)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, checkHeaderContradictions(out)
+}
+
+func headerCondition(h *contourv1.HeaderMatchCondition) (HeaderMatch, error) {
+	bad := func(format string, args ...any) (HeaderMatch, error) {
+		return HeaderMatch{}, conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf(format, args...)}
+	}
+	if err := validateHeaderName(h.Name, false); err != nil {
+		return bad("%s", err)
+	}
+	m := HeaderMatch{Name: h.Name, IgnoreCase: h.IgnoreCase, TreatMissingAsEmpty: h.TreatMissingAsEmpty}
+	n := 0
+	set := func(kind HeaderMatchKind, value string, invert bool) {
+		n++
+		m.Kind, m.Value, m.Invert = kind, value, invert
+	}
+	if h.Present {
+		set(HeaderPresent, "", false)
+	}
+	if h.NotPresent {
+		set(HeaderPresent, "", true)
+	}
+	if h.Contains != "" {
+		set(HeaderContains, h.Contains, false)
+	}
+	if h.NotContains != "" {
+		set(HeaderContains, h.NotContains, true)
+	}
+	if h.Exact != "" {
+		set(HeaderExact, h.Exact, false)
+	}
+	if h.NotExact != "" {
+		set(HeaderExact, h.NotExact, true)
+	}
+	if h.Regex != "" {
+		set(HeaderRegex, h.Regex, false)
+	}
+	switch {
+	case n == 0:
+		return bad("header %q: one of present, notpresent, contains, notcontains, exact, notexact or regex is required", h.Name)
+	case n > 1:
+		return bad("header %q: only one of present, notpresent, contains, notcontains, exact, notexact or regex may be set", h.Name)
+	}
+	if err := validateHeaderValue(m.Value); err != nil {
+		return bad("%s", err)
+	}
+	if m.Kind == HeaderRegex {
+		if m.IgnoreCase {
+			m.Value, m.IgnoreCase = "(?i)"+m.Value, false
+		}
+		if err := validateRegex(m.Value); err != nil {
+			return bad("header %q: %s", h.Name, err)
+		}
+	}
+	return m, nil
+}
+
+// checkHeaderContradictions refuses conditions no request can satisfy.
+func checkHeaderContradictions(hs []HeaderMatch) error {
+	for i, a := range hs {
+		for _, b := range hs[i+1:] {
+			if !strings.EqualFold(a.Name, b.Name) {
+				continue
+			}
+			switch {
+			case a.Kind == HeaderPresent && b.Kind == HeaderPresent && a.Invert != b.Invert:
+				return conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf("header %q cannot be both present and not present", a.Name)}
+			case a.Kind == HeaderExact && b.Kind == HeaderExact && !a.Invert && !b.Invert && a.Value != b.Value:
+				return conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf("header %q cannot equal both %q and %q", a.Name, a.Value, b.Value)}
+			case a.Kind == b.Kind && a.Kind != HeaderPresent && a.Value == b.Value && a.Invert != b.Invert:
+				return conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf("header %q: %s and not %s %q contradict", a.Name, a.Kind, a.Kind, a.Value)}
+			}
+		}
+	}
+	return nil
+}
+
+// queryConditions converts and checks a block's query-parameter conditions.
+func queryConditions(conds []contourv1.MatchCondition) ([]QueryMatch, error) {
+	var out []QueryMatch
+	for _, c := range conds {
+		q := c.QueryParameter
+		if q == nil {
+			continue
+		}
+		bad := func(format string, args ...any) ([]QueryMatch, error) {
+			return nil, conditionError{ReasonQueryMatchConditionsNotValid, fmt.Sprintf(format, args...)}
+		}
+		if q.Name == "" {
+			return bad("query parameter conditions need a name")
+		}
+		m := QueryMatch{Name: q.Name, IgnoreCase: q.IgnoreCase}
+		n := 0
+		set := func(kind QueryMatchKind, v string) { n++; m.Kind, m.Value = kind, v }
+		if q.Exact != "" {
+			set(QueryExact, q.Exact)
+		}
+		if q.Prefix != "" {
+			set(QueryPrefix, q.Prefix)
+		}
+		if q.Suffix != "" {
+			set(QuerySuffix, q.Suffix)
+		}
+		if q.Regex != "" {
+			set(QueryRegex, q.Regex)
+		}
+		if q.Contains != "" {
+			set(QueryContains, q.Contains)
+		}
+		if q.Present {
+			set(QueryPresent, "")
+		}
+		if n != 1 {
+			return bad("query parameter %q: exactly one of exact, prefix, suffix, regex, contains or present is required", q.Name)
+		}
+		if m.Kind == QueryRegex {
+			if m.IgnoreCase {
+				m.Value, m.IgnoreCase = "(?i)"+m.Value, false
+			}
+			if err := validateRegex(m.Value); err != nil {
+				return bad("query parameter %q: %s", q.Name, err)
+			}
+		}
+		if err := validateHeaderValue(m.Value); err != nil {
+			return bad("query parameter %q: %s", q.Name, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
+}

@@ -1,0 +1,287 @@
+package graph
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Route-level reasons, Contour's names.
+const (
+	ReasonRouteActionCountNotValid = "RouteActionCountNotValid"
+	ReasonOnlyOneMirror            = "OnlyOneMirror"
+	ReasonTimeoutPolicyNotValid    = "TimeoutPolicyNotValid"
+	ReasonRetryPolicyNotValid      = "RetryPolicyNotValid"
+	ReasonRequestRedirectPolicy    = "RequestRedirectPolicy"
+	ReasonDirectResponsePolicy     = "DirectResponsePolicy"
+	ReasonHealthCheckPolicyInvalid = "HealthCheckPolicyInvalid"
+	ReasonTLSUpstreamValidation    = "TLSUpstreamValidation"
+)
+
+// routeError is a fatal problem with one route: the object is invalid.
+type routeError struct {
+	t      status.ConditionType
+	reason string
+	msg    string
+}
+
+func (e routeError) Error() string { return e.msg }
+
+// proxyRoute builds route i of p under scope s. A fatal problem is reported
+// on p and returned; unresolved services are reported but the route is kept
+// (it answers 503 when none resolves).
+func (b *builder) proxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (*Route, bool, error) {
+	ref := proxyRef(p)
+	r, err := b.buildProxyRoute(p, spec, i, s)
+	if err != nil {
+		re, ok := err.(routeError)
+		if !ok {
+			ce := err.(conditionError)
+			re = routeError{status.RouteError, ce.reason, ce.msg}
+		}
+		b.report.Error(ref, re.t, re.reason, "Spec.Routes[%d]: %s", i, re.msg)
+		return nil, false, err
+	}
+	return r, spec.PermitInsecure, nil
+}
+
+func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (*Route, error) {
+	kind, value, has, err := pathOf(spec.Conditions, false)
+	if err != nil {
+		return nil, err
+	}
+	hs, err := headerConditions(spec.Conditions)
+	if err != nil {
+		return nil, err
+	}
+	qs, err := queryConditions(spec.Conditions)
+	if err != nil {
+		return nil, err
+	}
+	r := &Route{
+		Path:      routePath(s, kind, value, has),
+		Headers:   append(append([]HeaderMatch(nil), s.headers...), hs...),
+		Query:     append(append([]QueryMatch(nil), s.query...), qs...),
+		Websocket: spec.EnableWebsockets,
+		Source:    proxyRef(p),
+		Age:       ageOf(p),
+	}
+	if err := checkHeaderContradictions(r.Headers); err != nil {
+		return nil, err
+	}
+	actions := 0
+	for _, set := range []bool{len(spec.Services) > 0, spec.RequestRedirectPolicy != nil, spec.DirectResponsePolicy != nil} {
+		if set {
+			actions++
+		}
+	}
+	if actions != 1 {
+		return nil, routeError{status.RouteError, ReasonRouteActionCountNotValid,
+			"must set exactly one of services, requestRedirectPolicy or directResponsePolicy"}
+	}
+	b.unsupportedRouteFields(p, spec, i)
+	switch {
+	case spec.RequestRedirectPolicy != nil:
+		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
+		return r, err
+	case spec.DirectResponsePolicy != nil:
+		d := spec.DirectResponsePolicy
+		if d.StatusCode < 200 || d.StatusCode > 599 {
+			return nil, routeError{status.RouteError, ReasonDirectResponsePolicy, fmt.Sprintf("status code %d is not between 200 and 599", d.StatusCode)}
+		}
+		r.DirectResponse = &DirectResponse{Code: d.StatusCode, Body: d.Body}
+		return r, nil
+	}
+	if err := b.routePolicies(r, p, spec, s); err != nil {
+		return nil, err
+	}
+	return r, b.routeServices(r, p, spec, i)
+}
+
+// routeServices resolves the services of a route into backends and the
+// mirror. Unresolved services are reported (non-fatal) and left out.
+func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int) error {
+	ref := proxyRef(p)
+	lb := loadBalancer(spec.LoadBalancerPolicy)
+	hc, err := healthCheck(spec.HealthCheckPolicy)
+	if err != nil {
+		return err
+	}
+	mirrors := 0
+	for j, svc := range spec.Services {
+		if svc.Mirror {
+			mirrors++
+			if mirrors > 1 {
+				return routeError{status.ServiceError, ReasonOnlyOneMirror, "only one service per route may be nominated as mirror"}
+			}
+		}
+		c, err := b.proxyService(p, svc)
+		if err != nil {
+			le := err.(*LookupError)
+			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
+			continue
+		}
+		c.LoadBalancer, c.HealthCheck = lb, hc
+		if svc.Mirror {
+			pct := uint32(100)
+			if svc.Weight > 0 && svc.Weight < 100 {
+				pct = uint32(svc.Weight)
+			}
+			r.Mirror = &Mirror{Cluster: c, Percent: pct}
+			continue
+		}
+		be := Backend{Cluster: c, Weight: uint32(max(0, svc.Weight))}
+		if be.RequestHeaders, err = headersPolicy(svc.RequestHeadersPolicy, p.Namespace, svc, false); err != nil {
+			return err
+		}
+		if be.ResponseHeaders, err = headersPolicy(svc.ResponseHeadersPolicy, p.Namespace, svc, true); err != nil {
+			return err
+		}
+		r.Backends = append(r.Backends, be)
+	}
+	return nil
+}
+
+// proxyService resolves one service reference with its protocol and
+// upstream validation.
+func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*Cluster, error) {
+	c, err := b.lookupService(p.Namespace, svc.Name, intstr.FromInt(svc.Port))
+	if err != nil {
+		return nil, err
+	}
+	if svc.Protocol != nil && *svc.Protocol != "" {
+		switch *svc.Protocol {
+		case "h2", "h2c", "tls":
+			c.Protocol = *svc.Protocol
+		default:
+			return nil, &LookupError{Reason: ReasonUnsupportedProtocol, Message: fmt.Sprintf("unsupported protocol %q", *svc.Protocol)}
+		}
+	}
+	if v := svc.UpstreamValidation; v != nil {
+		ca, err := b.lookupCASecret(v.CACertificate, p.Namespace)
+		if err != nil {
+			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
+		}
+		names := v.SubjectNames
+		if len(names) == 0 && v.SubjectName != "" {
+			names = []string{v.SubjectName}
+		}
+		if len(names) == 0 {
+			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: "validation needs subjectName or subjectNames"}
+		}
+		c.Validation = &UpstreamValidation{CA: ca, SubjectNames: names}
+		if c.Protocol == "" || c.Protocol == "h2c" {
+			c.Protocol = "tls"
+		}
+	}
+	return c, nil
+}
+
+// loadBalancer reads a strategy; unknown values are RoundRobin (Contour).
+func loadBalancer(p *contourv1.LoadBalancerPolicy) LoadBalancer {
+	if p == nil {
+		return RoundRobin
+	}
+	switch LoadBalancer(p.Strategy) {
+	case WeightedLeastRequest, Random, Cookie, RequestHash:
+		return LoadBalancer(p.Strategy)
+	}
+	return RoundRobin
+}
+
+func healthCheck(p *contourv1.HTTPHealthCheckPolicy) (*HealthCheck, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if err := validatePath(PathExact, p.Path); err != nil {
+		return nil, routeError{status.RouteError, ReasonHealthCheckPolicyInvalid, "healthCheckPolicy.path: " + err.Error()}
+	}
+	hc := &HealthCheck{Path: p.Path, Host: p.Host,
+		Interval: time.Duration(p.IntervalSeconds) * time.Second, Timeout: time.Duration(p.TimeoutSeconds) * time.Second,
+		UnhealthyThreshold: uint32(max(0, p.UnhealthyThresholdCount)), HealthyThreshold: uint32(max(0, p.HealthyThresholdCount))}
+	for _, s := range p.ExpectedStatuses {
+		if s.Start < 100 || s.End > 600 || s.Start >= s.End {
+			return nil, routeError{status.RouteError, ReasonHealthCheckPolicyInvalid,
+				fmt.Sprintf("expected status range [%d, %d) is not within [100, 600)", s.Start, s.End)}
+		}
+		hc.ExpectedStatuses = append(hc.ExpectedStatuses, StatusRange{s.Start, s.End})
+	}
+	return hc, nil
+}
+
+// redirectPolicy validates a requestRedirectPolicy.
+func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
+	bad := func(msg string) (*Redirect, error) {
+		return nil, routeError{status.RouteError, ReasonRequestRedirectPolicy, msg}
+	}
+	r := &Redirect{Code: 302}
+	if p.StatusCode != nil {
+		if *p.StatusCode != 301 && *p.StatusCode != 302 {
+			return bad("statusCode must be 301 or 302")
+		}
+		r.Code = *p.StatusCode
+	}
+	if p.Scheme != nil {
+		if *p.Scheme != "http" && *p.Scheme != "https" {
+			return bad("scheme must be http or https")
+		}
+		r.Scheme = *p.Scheme
+	}
+	if p.Hostname != nil {
+		h, err := normalizeFQDN(*p.Hostname, false)
+		if err != nil {
+			return bad("hostname: " + err.Error())
+		}
+		r.Host = h
+	}
+	if p.Port != nil {
+		if *p.Port < 1 || *p.Port > 65535 {
+			return bad("port " + strconv.Itoa(int(*p.Port)) + " is out of range")
+		}
+		r.Port = uint32(*p.Port)
+	}
+	if p.Path != nil && p.Prefix != nil {
+		return bad("path and prefix cannot both be set")
+	}
+	for _, v := range []*string{p.Path, p.Prefix} {
+		if v != nil {
+			if err := validatePath(PathExact, *v); err != nil {
+				return bad(err.Error())
+			}
+		}
+	}
+	if p.Path != nil {
+		r.Path = *p.Path
+	}
+	if p.Prefix != nil {
+		r.Prefix = *p.Prefix
+	}
+	return r, nil
+}
+
+// unsupportedRouteFields warns about route features not translated yet.
+func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
+	for field, set := range map[string]bool{
+		"authPolicy":            spec.AuthPolicy != nil,
+		"rateLimitPolicy":       spec.RateLimitPolicy != nil,
+		"cookieRewritePolicies": len(spec.CookieRewritePolicies) > 0,
+		"jwtVerificationPolicy": spec.JWTVerificationPolicy != nil,
+		"ipAllowPolicy":         len(spec.IPAllowFilterPolicy) > 0,
+		"ipDenyPolicy":          len(spec.IPDenyFilterPolicy) > 0,
+	} {
+		if set {
+			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField, "Spec.Routes[%d].%s is not supported by Isobar yet and is ignored", i, field)
+		}
+	}
+	for j, s := range spec.Services {
+		if s.SlowStartPolicy != nil || s.HealthPort != 0 || len(s.CookieRewritePolicies) > 0 {
+			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
+				"Spec.Routes[%d].Services[%d]: slowStartPolicy, healthPort and cookieRewritePolicies are not supported yet and are ignored", i, j)
+		}
+	}
+}

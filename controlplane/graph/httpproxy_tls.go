@@ -1,0 +1,154 @@
+package graph
+
+import (
+	"strings"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// Reasons for TLS and TCP proxy problems, Contour's names.
+const (
+	ReasonTLSConfigNotValid       = "TLSConfigNotValid"
+	ReasonClientValidationInvalid = "ClientValidationInvalid"
+	ReasonTLSIncompatibleFeatures = "TLSIncompatibleFeatures"
+	ReasonNoServicesAndInclude    = "NoServicesAndInclude"
+	ReasonTCPProxyIncludeNotFound = "IncludeNotFound"
+)
+
+// rootTLS validates the TLS block of a root and returns the secure virtual
+// host it describes (not yet in the graph). Any problem makes the root
+// invalid: the host is then served neither over HTTPS nor over HTTP.
+func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1.TLS) (*SecureVirtualHost, bool) {
+	fqdn, _ := normalizeFQDN(p.Spec.VirtualHost.Fqdn, true)
+	bad := func(reason, format string, args ...any) (*SecureVirtualHost, bool) {
+		b.report.Error(ref, status.TLSError, reason, format, args...)
+		return nil, false
+	}
+	switch {
+	case tls.Passthrough && tls.SecretName != "":
+		return bad(ReasonTLSConfigNotValid, "Spec.VirtualHost.TLS: both Passthrough and SecretName were specified")
+	case !tls.Passthrough && tls.SecretName == "":
+		return bad(ReasonTLSConfigNotValid, "Spec.VirtualHost.TLS: neither Passthrough nor SecretName were specified")
+	case tls.Passthrough && tls.ClientValidation != nil:
+		return bad(ReasonTLSIncompatibleFeatures, "Spec.VirtualHost.TLS: passthrough cannot be combined with clientValidation")
+	case tls.Passthrough && tls.EnableFallbackCertificate:
+		return bad(ReasonTLSIncompatibleFeatures, "Spec.VirtualHost.TLS: passthrough cannot be combined with enableFallbackCertificate")
+	}
+	min, max := tls.MinimumProtocolVersion, tls.MaximumProtocolVersion
+	for _, v := range []string{min, max} {
+		if v != "" && v != "1.2" && v != "1.3" {
+			return bad(ReasonTLSConfigNotValid, "Spec.VirtualHost.TLS: protocol version %q is not supported (1.2 or 1.3)", v)
+		}
+	}
+	if min != "" && max != "" && min > max {
+		return bad(ReasonTLSConfigNotValid, "Spec.VirtualHost.TLS: minimum protocol version %s is above the maximum %s", min, max)
+	}
+	svh := &SecureVirtualHost{VirtualHost: VirtualHost{Name: fqdn}, Owner: ref, MinTLS: min, MaxTLS: max, Passthrough: tls.Passthrough}
+	if tls.EnableFallbackCertificate {
+		b.report.Warning(ref, status.TLSError, ReasonIgnoredField,
+			"Spec.VirtualHost.TLS.EnableFallbackCertificate: Isobar has no fallback certificate; clients without SNI are not served")
+	}
+	if !tls.Passthrough {
+		secret, err := b.lookupTLSSecret(tls.SecretName, p.Namespace)
+		if err != nil {
+			le := err.(*LookupError)
+			return bad(le.Reason, "Spec.VirtualHost.TLS %s", le.Message)
+		}
+		svh.Secret = secret
+	}
+	if cv := tls.ClientValidation; cv != nil {
+		v := &ClientValidation{SkipVerify: cv.SkipClientCertValidation, Optional: cv.OptionalClientCertificate}
+		if cv.CACertificate == "" && !cv.SkipClientCertValidation {
+			return bad(ReasonClientValidationInvalid, "Spec.VirtualHost.TLS.ClientValidation: a caSecret is required unless skipClientCertValidation is set")
+		}
+		if cv.CACertificate != "" {
+			ca, err := b.lookupCASecret(cv.CACertificate, p.Namespace)
+			if err != nil {
+				le := err.(*LookupError)
+				return bad(le.Reason, "Spec.VirtualHost.TLS.ClientValidation: %s", le.Message)
+			}
+			v.CA = ca
+		}
+		if cv.CertificateRevocationList != "" || cv.ForwardClientCertificate != nil {
+			b.report.Warning(ref, status.TLSError, ReasonIgnoredField, "Spec.VirtualHost.TLS.ClientValidation: crlSecret and forwardClientCertificate are not supported yet and are ignored")
+		}
+		svh.ClientValidation = v
+	}
+	return svh, true
+}
+
+// tcpProxy builds the TCP proxy of p, following an include to a child's
+// tcpproxy. path guards against include cycles.
+func (b *builder) tcpProxy(p *contourv1.HTTPProxy, path []status.Ref) (*TCPProxy, bool) {
+	ref := proxyRef(p)
+	tp := p.Spec.TCPProxy
+	inc := tp.Include
+	if inc == nil {
+		inc = tp.IncludesDeprecated
+	}
+	bad := func(t status.ConditionType, reason, format string, args ...any) (*TCPProxy, bool) {
+		b.report.Error(ref, t, reason, format, args...)
+		return nil, false
+	}
+	switch {
+	case len(tp.Services) > 0 && inc != nil:
+		return bad(status.TCPProxyError, ReasonNoServicesAndInclude, "cannot specify services and include in the same httpproxy")
+	case len(tp.Services) == 0 && inc == nil:
+		return bad(status.TCPProxyError, ReasonNothingDefined, "either services or inclusion must be specified")
+	}
+	if inc != nil {
+		return b.tcpProxyInclude(p, inc, path)
+	}
+	lb := loadBalancer(tp.LoadBalancerPolicy)
+	if lb == Cookie || lb == RequestHash {
+		b.report.Warning(ref, status.TCPProxyError, ReasonIgnoredField, "Spec.TCPProxy.LoadBalancerPolicy %s does not apply to TCP; RoundRobin is used", lb)
+		lb = RoundRobin
+	}
+	out := &TCPProxy{Source: ref}
+	for i, s := range tp.Services {
+		c, err := b.proxyService(p, s)
+		if err != nil {
+			le := err.(*LookupError)
+			return bad(status.TCPProxyError, le.Reason, "Spec.TCPProxy.Services[%d]: %s", i, le.Message)
+		}
+		c.LoadBalancer = lb
+		out.Backends = append(out.Backends, Backend{Cluster: c, Weight: uint32(max(0, s.Weight))})
+	}
+	b.report.Valid(ref)
+	return out, true
+}
+
+func (b *builder) tcpProxyInclude(p *contourv1.HTTPProxy, inc *contourv1.TCPProxyInclude, path []status.Ref) (*TCPProxy, bool) {
+	ref := proxyRef(p)
+	ns := inc.Namespace
+	if ns == "" {
+		ns = p.Namespace
+	}
+	cref := status.Ref{Kind: status.KindHTTPProxy, Namespace: ns, Name: inc.Name}
+	child, ok := b.idx.HTTPProxies[source.Key(ns, inc.Name)]
+	bad := func(reason, format string, args ...any) (*TCPProxy, bool) {
+		b.report.Error(ref, status.TCPProxyIncludeError, reason, format, args...)
+		return nil, false
+	}
+	switch {
+	case !ok:
+		return bad(ReasonTCPProxyIncludeNotFound, "include %s/%s not found", ns, inc.Name)
+	case child.Spec.VirtualHost != nil:
+		return bad(ReasonRootIncludesRoot, "root httpproxy cannot include another root httpproxy: %s/%s", ns, inc.Name)
+	case child.Spec.TCPProxy == nil:
+		return bad(ReasonTCPProxyIncludeNotFound, "included httpproxy %s/%s has no tcpproxy", ns, inc.Name)
+	}
+	for _, r := range path {
+		if r == cref {
+			names := make([]string, 0, len(path)+1)
+			for _, x := range append(path, cref) {
+				names = append(names, x.Namespace+"/"+x.Name)
+			}
+			return bad(ReasonIncludeCreatesCycle, "include creates a cycle: %s", strings.Join(names, " -> "))
+		}
+	}
+	b.report.Valid(cref)
+	return b.tcpProxy(child, append(append([]status.Ref(nil), path...), cref))
+}
