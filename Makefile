@@ -10,7 +10,7 @@ GOLDEN_PKGS := ./controlplane/ ./sim/... ./cmd/isobar/
 FUZZTIME ?= 10s
 BENCHTIME ?= 3x
 
-.PHONY: all build test vet unit fuzz bench update-golden generate check-generate lint envtest-assets clean
+.PHONY: all build test vet unit fuzz fuzz-guided bench update-golden generate check-generate lint envtest-assets clean
 
 all: build
 
@@ -29,10 +29,25 @@ unit:
 	KUBEBUILDER_ASSETS="$$(./scripts/envtest-assets.sh)" $(GO) test -count=1 -timeout 15m ./...
 
 # fuzz runs every Fuzz target for FUZZTIME each (a smoke run in `make test`).
+# The test binary is built without coverage instrumentation: instrumenting the
+# Kubernetes and Envoy packages makes each execution take seconds, while plain
+# random mutation runs ~1,500 inputs a second. `make fuzz-guided` runs Go's
+# coverage-guided mode instead.
 fuzz:
+	@mkdir -p bin/fuzz
 	@for pkg in $$($(GO) list ./...); do \
 	  for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    bin=bin/fuzz/$$(echo $$pkg | tr / _).test; \
+	    $(GO) test -c -o $$bin $$pkg; \
+	    dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
+	    (cd $$dir && $(CURDIR)/$$bin -test.run '^$$' -test.fuzz "^$$fz$$" -test.fuzztime $(FUZZTIME) -test.fuzzcachedir $(CURDIR)/bin/fuzz/cache); \
+	  done; \
+	done
+
+fuzz-guided:
+	@for pkg in $$($(GO) list ./...); do \
+	  for fz in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    $(GO) test -run '^$$' -fuzz "^$$fz$$" -fuzztime $(FUZZTIME) $$pkg; \
 	  done; \
 	done

@@ -25,6 +25,9 @@ func FuzzTranslate(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		if p := os.Getenv("FUZZ_TRACE"); p != "" {
+			_ = os.WriteFile(p, data, 0o644)
+		}
 		file := filepath.Join(t.TempDir(), "in.yaml")
 		if err := os.WriteFile(file, data, 0o644); err != nil {
 			t.Fatal(err)

@@ -285,3 +285,6 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 		}
 	}
 }
+
+// seconds converts a count of seconds to a duration.
+func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
