@@ -186,4 +186,3 @@ func compareDocument(t *testing.T, name string, want, got []byte) {
 		t.Errorf("%s: status or findings differ from the golden (-want +got); run `make update-golden` if intended:\n%s", name, d)
 	}
 }
-

@@ -85,4 +85,3 @@ func (f *inputFlags) compileInputs(cmd *cobra.Command) (*controlplane.Result, []
 	}
 	return res, problems, nil
 }
-

@@ -75,4 +75,3 @@ func TLSCertificateSecret(name string, cert, key []byte) *tlsv3.Secret {
 		PrivateKey:       InlineBytes(key),
 	}}}
 }
-

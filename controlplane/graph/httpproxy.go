@@ -258,4 +258,3 @@ func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.Vir
 		}
 	}
 }
-

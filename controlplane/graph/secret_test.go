@@ -59,16 +59,16 @@ func TestValidateTLSSecret(t *testing.T) {
 		secret *corev1.Secret
 		want   string // substring of the error; "" means valid
 	}{
-		"valid":                {tlsSecret("ns", "s", cert, key), ""},
-		"valid chain of two":   {tlsSecret("ns", "s", append(append([]byte{}, cert...), otherCert...), key), ""},
-		"missing cert":         {tlsSecret("ns", "s", nil, key), "missing TLS certificate"},
-		"missing key":          {tlsSecret("ns", "s", cert, nil), "missing TLS private key"},
-		"not PEM":              {tlsSecret("ns", "s", []byte("hello"), key), "not PEM"},
-		"key in tls.crt":       {tlsSecret("ns", "s", append(append([]byte{}, cert...), key...), key), "unexpected PEM block"},
-		"mismatched key":       {tlsSecret("ns", "s", cert, otherKey), "does not match"},
-		"two keys":             {tlsSecret("ns", "s", cert, append(append([]byte{}, key...), otherKey...)), "more than one private key"},
-		"no CN or SAN":         {tlsSecret("ns", "s", noName, noNameKey), "neither a common name"},
-		"garbage certificate":  {tlsSecret("ns", "s", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("x")}), key), "invalid TLS certificate"},
+		"valid":               {tlsSecret("ns", "s", cert, key), ""},
+		"valid chain of two":  {tlsSecret("ns", "s", append(append([]byte{}, cert...), otherCert...), key), ""},
+		"missing cert":        {tlsSecret("ns", "s", nil, key), "missing TLS certificate"},
+		"missing key":         {tlsSecret("ns", "s", cert, nil), "missing TLS private key"},
+		"not PEM":             {tlsSecret("ns", "s", []byte("hello"), key), "not PEM"},
+		"key in tls.crt":      {tlsSecret("ns", "s", append(append([]byte{}, cert...), key...), key), "unexpected PEM block"},
+		"mismatched key":      {tlsSecret("ns", "s", cert, otherKey), "does not match"},
+		"two keys":            {tlsSecret("ns", "s", cert, append(append([]byte{}, key...), otherKey...)), "more than one private key"},
+		"no CN or SAN":        {tlsSecret("ns", "s", noName, noNameKey), "neither a common name"},
+		"garbage certificate": {tlsSecret("ns", "s", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("x")}), key), "invalid TLS certificate"},
 		"wrong type": {&corev1.Secret{Type: "kubernetes.io/dockerconfigjson",
 			Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}}, "secret type"},
 	} {

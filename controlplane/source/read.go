@@ -198,4 +198,3 @@ func describeKinds() string {
 	sort.Strings(kinds)
 	return strings.Join(kinds, ", ")
 }
-
