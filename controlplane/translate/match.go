@@ -55,7 +55,10 @@ func stringMatcher(kind string, value string, ignoreCase bool) *matcherv3.String
 func headerMatcher(h graph.HeaderMatch) *routev3.HeaderMatcher {
 	hm := &routev3.HeaderMatcher{Name: h.Name, InvertMatch: h.Invert, TreatMissingHeaderAsEmpty: h.TreatMissingAsEmpty}
 	if h.Kind == graph.HeaderPresent {
-		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}
+		// "not present" is present_match: false; Envoy does not invert
+		// present_match on a missing header.
+		hm.InvertMatch = false
+		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_PresentMatch{PresentMatch: !h.Invert}
 		return hm
 	}
 	hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_StringMatch{StringMatch: stringMatcher(h.Kind.String(), h.Value, h.IgnoreCase)}

@@ -1,0 +1,207 @@
+package router
+
+import (
+	"strconv"
+	"strings"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+)
+
+// action applies the route's action: forward, redirect or direct response.
+func (r *Router) action(rt *routev3.Route, p *parsed, path string, res *Result) {
+	switch a := rt.GetAction().(type) {
+	case *routev3.Route_DirectResponse:
+		res.Status = int(a.DirectResponse.GetStatus())
+		res.Body = a.DirectResponse.GetBody().GetInlineString()
+		if res.Body == "" {
+			res.Body = string(a.DirectResponse.GetBody().GetInlineBytes())
+		}
+		res.tracef("direct response %d", res.Status)
+	case *routev3.Route_Redirect:
+		res.Redirect, res.Status = redirectURL(a.Redirect, p, path, rt.GetMatch())
+		res.tracef("redirect %d to %s", res.Status, res.Redirect)
+	case *routev3.Route_Route:
+		r.forward(a.Route, p, path, rt.GetMatch(), res)
+	default:
+		res.Status = 404
+		res.tracef("the route has no action: 404")
+	}
+}
+
+// forward reports the full weighted split and the upstream request.
+func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *routev3.RouteMatch, res *Result) {
+	type wc struct {
+		name   string
+		weight uint32
+	}
+	var clusters []wc
+	if c := a.GetCluster(); c != "" {
+		clusters = []wc{{c, 1}}
+	}
+	for _, w := range a.GetWeightedClusters().GetClusters() {
+		clusters = append(clusters, wc{w.GetName(), w.GetWeight().GetValue()})
+	}
+	var total uint32
+	for _, c := range clusters {
+		total += c.weight
+	}
+	healthy := 0
+	for _, c := range clusters {
+		if c.weight == 0 {
+			continue
+		}
+		b := r.backend(c.name)
+		b.Weight = int((uint64(c.weight)*100 + uint64(total)/2) / uint64(total))
+		if b.Endpoints > 0 {
+			healthy++
+		} else {
+			res.tracef("cluster %s has no endpoints: its %d%% of requests get 503", c.name, b.Weight)
+		}
+		res.Backends = append(res.Backends, b)
+	}
+	sortBackends(res.Backends)
+	res.UpstreamPath, res.UpstreamHost = rewrite(a, path, p, rm), p.authority
+	if h := a.GetHostRewriteLiteral(); h != "" {
+		res.UpstreamHost = h
+	}
+	switch {
+	case len(res.Backends) == 0:
+		res.Status = 503
+		res.tracef("no cluster to forward to: 503")
+	case healthy == 0:
+		res.Status = 503
+		res.tracef("no cluster of the route has endpoints: 503")
+	default:
+		res.Routed, res.Status = true, 200
+		names := make([]string, len(res.Backends))
+		for i, b := range res.Backends {
+			names[i] = b.Cluster + " " + strconv.Itoa(b.Weight) + "%"
+		}
+		res.tracef("forward to %s", strings.Join(names, ", "))
+	}
+}
+
+// backend describes a cluster: the Service it stands for (from Isobar's
+// and Contour's name namespace/service/port/hash, or alt_stat_name) and
+// how many endpoints it has.
+func (r *Router) backend(name string) Backend {
+	b := Backend{Cluster: name}
+	parts := strings.Split(name, "/")
+	if len(parts) >= 3 {
+		b.Namespace, b.Service = parts[0], parts[1]
+		b.Port, _ = strconv.Atoi(parts[2])
+	}
+	c, ok := r.clusters[name]
+	if !ok {
+		return b
+	}
+	if la := c.GetLoadAssignment(); la != nil {
+		for _, l := range la.GetEndpoints() {
+			b.Endpoints += len(l.GetLbEndpoints())
+		}
+		return b
+	}
+	eds := c.GetEdsClusterConfig().GetServiceName()
+	if eds == "" {
+		eds = name
+	}
+	b.Endpoints = r.endpoints[eds]
+	return b
+}
+
+// rewrite applies prefix_rewrite / regex_rewrite to the path.
+func rewrite(a *routev3.RouteAction, path string, p *parsed, rm *routev3.RouteMatch) string {
+	out := path
+	if pr := a.GetPrefixRewrite(); pr != "" {
+		prefix := matchedPrefix(rm)
+		out = pr + strings.TrimPrefix(path, prefix)
+		out = strings.ReplaceAll(out, "//", "/")
+	}
+	if rr := a.GetRegexRewrite(); rr != nil {
+		if re, err := compile(rr.GetPattern().GetRegex()); err == nil {
+			out = re.ReplaceAllString(path, rr.GetSubstitution())
+		}
+	}
+	if p.rawQuery != "" {
+		out += "?" + p.rawQuery
+	}
+	return out
+}
+
+func matchedPrefix(rm *routev3.RouteMatch) string {
+	switch ps := rm.GetPathSpecifier().(type) {
+	case *routev3.RouteMatch_Prefix:
+		return ps.Prefix
+	case *routev3.RouteMatch_PathSeparatedPrefix:
+		return ps.PathSeparatedPrefix
+	case *routev3.RouteMatch_Path:
+		return ps.Path
+	}
+	return ""
+}
+
+// redirectURL composes the Location Envoy would send.
+func redirectURL(rd *routev3.RedirectAction, p *parsed, path string, rm *routev3.RouteMatch) (string, int) {
+	scheme := p.scheme
+	if rd.GetHttpsRedirect() {
+		scheme = "https"
+	}
+	if s := rd.GetSchemeRedirect(); s != "" {
+		scheme = s
+	}
+	host := stripPort(p.authority)
+	if h := rd.GetHostRedirect(); h != "" {
+		host = h
+	}
+	port := ""
+	if pr := rd.GetPortRedirect(); pr != 0 {
+		port = ":" + strconv.Itoa(int(pr))
+	}
+	newPath := path
+	switch {
+	case rd.GetPathRedirect() != "":
+		newPath = rd.GetPathRedirect()
+	case rd.GetPrefixRewrite() != "":
+		newPath = rd.GetPrefixRewrite() + strings.TrimPrefix(path, matchedPrefix(rm))
+		newPath = strings.ReplaceAll(newPath, "//", "/")
+	}
+	if p.rawQuery != "" && !rd.GetStripQuery() && !strings.Contains(newPath, "?") {
+		newPath += "?" + p.rawQuery
+	}
+	code := map[routev3.RedirectAction_RedirectResponseCode]int{
+		routev3.RedirectAction_MOVED_PERMANENTLY: 301, routev3.RedirectAction_FOUND: 302,
+		routev3.RedirectAction_SEE_OTHER: 303, routev3.RedirectAction_TEMPORARY_REDIRECT: 307,
+		routev3.RedirectAction_PERMANENT_REDIRECT: 308,
+	}[rd.GetResponseCode()]
+	return scheme + "://" + host + port + newPath, code
+}
+
+// tcpProxy reports the backends of a TCP proxy chain.
+func (r *Router) tcpProxy(c *chain, res *Result) {
+	names := []string{}
+	weights := []uint32{}
+	if cl := c.tcp.GetCluster(); cl != "" {
+		names, weights = append(names, cl), append(weights, 1)
+	}
+	for _, w := range c.tcp.GetWeightedClusters().GetClusters() {
+		names, weights = append(names, w.GetName()), append(weights, w.GetWeight())
+	}
+	var total uint32
+	for _, w := range weights {
+		total += w
+	}
+	for i, n := range names {
+		b := r.backend(n)
+		if total > 0 {
+			b.Weight = int((uint64(weights[i])*100 + uint64(total)/2) / uint64(total))
+		}
+		res.Backends = append(res.Backends, b)
+	}
+	sortBackends(res.Backends)
+	mode := "terminated"
+	if !c.tls {
+		mode = "passed through"
+	}
+	res.Routed, res.Status = len(res.Backends) > 0, 200
+	res.tracef("TCP proxy: the TLS connection is %s and forwarded to %d cluster(s); HTTP routing does not apply", mode, len(res.Backends))
+}
