@@ -6,7 +6,7 @@ GO       ?= go
 BIN      := bin/isobar
 # Packages whose tests compare with golden/ (a test binary without -update
 # support fails on `./... -update`, so they are listed).
-GOLDEN_PKGS := ./controlplane/ ./sim/... ./cmd/isobar/
+GOLDEN_PKGS := ./controlplane/ ./sim/scenario/ ./cmd/isobar/
 FUZZTIME ?= 10s
 BENCHTIME ?= 3x
 
@@ -58,7 +58,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
 
 update-golden:
-	$(GO) test -count=1 $(GOLDEN_PKGS) -run 'Golden|Scenario|README|Seed' -update
+	$(GO) test -count=1 $(GOLDEN_PKGS) -run 'Golden|Scenario|Fixture|README' -update
 
 generate:
 	$(GO) tool controller-gen object paths=./controlplane/apis/... paths=./operator/api/...

@@ -8,5 +8,6 @@ func commands() []*cobra.Command {
 		newTranslateCmd(),
 		newCheckCmd(),
 		newRouteCmd(),
+		newSimCmd(),
 	}
 }

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/isobar-dev/isobar/internal/goldentest"
+)
+
+// run executes the isobar command line in-process from the repository root
+// and returns its stdout, stderr and exit code.
+func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chdir(goldentest.Root()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = os.Chdir(wd) }()
+	var out, errb bytes.Buffer
+	cmd := newRootCmd()
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errb)
+	cmd.SetIn(strings.NewReader(stdin))
+	err = cmd.Execute()
+	code := 0
+	var ee *exitError
+	switch {
+	case errors.As(err, &ee):
+		code = ee.code
+		if ee.err != nil {
+			errb.WriteString("isobar: " + ee.err.Error() + "\n")
+		}
+	case err != nil:
+		code = exitBadInput
+		errb.WriteString("isobar: " + err.Error() + "\n")
+	}
+	return out.String(), errb.String(), code
+}
+
+// TestFixtureRequests runs every requests.yaml next to a fixture through
+// `isobar route --requests` and requires every expectation to hold; the text
+// output is kept as a golden under golden/route/.
+func TestFixtureRequests(t *testing.T) {
+	files, err := filepath.Glob(goldentest.Path("fixtures/*/requests.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, _ := filepath.Glob(goldentest.Path("fixtures/*/*/requests.yaml"))
+	files = append(files, more...)
+	if len(files) == 0 {
+		t.Fatal("no requests files found")
+	}
+	used := map[string]bool{}
+	for _, f := range files {
+		rel, _ := filepath.Rel(goldentest.Root(), filepath.Dir(f))
+		rel = filepath.ToSlash(rel)
+		golden := "golden/route/" + strings.TrimPrefix(rel, "fixtures/") + ".txt"
+		used[golden] = true
+		t.Run(rel, func(t *testing.T) {
+			out, errOut, code := run(t, "", "route", "-f", rel, "--requests", rel+"/requests.yaml")
+			if code != 0 {
+				t.Errorf("exit %d\n%s%s", code, out, errOut)
+			}
+			goldentest.CheckText(t, golden, []byte(out))
+		})
+	}
+	goldentest.Orphans(t, "golden/route", used)
+}
