@@ -8,6 +8,7 @@ func commands() []*cobra.Command {
 		newTranslateCmd(),
 		newCheckCmd(),
 		newRouteCmd(),
+		newDiffCmd(),
 		newSimCmd(),
 	}
 }

@@ -52,6 +52,8 @@ func (a Answer) Same(b Answer) bool {
 // String renders an answer on one line.
 func (a Answer) String() string {
 	switch {
+	case a.Status == 0:
+		return "no answer (connection refused or TLS handshake failed)"
 	case a.Redirect != "":
 		return fmt.Sprintf("%d → %s", a.Status, a.Redirect)
 	case len(a.Backends) == 0:

@@ -16,9 +16,11 @@ func (r *Router) action(rt *routev3.Route, p *parsed, path string, res *Result) 
 		if res.Body == "" {
 			res.Body = string(a.DirectResponse.GetBody().GetInlineBytes())
 		}
+		res.Routed = res.Status < 400
 		res.tracef("direct response %d", res.Status)
 	case *routev3.Route_Redirect:
 		res.Redirect, res.Status = redirectURL(a.Redirect, p, path, rt.GetMatch())
+		res.Routed = true
 		res.tracef("redirect %d to %s", res.Status, res.Redirect)
 	case *routev3.Route_Route:
 		r.forward(a.Route, p, path, rt.GetMatch(), res)

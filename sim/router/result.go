@@ -41,7 +41,10 @@ type RouteInfo struct {
 
 // Result is the answer to one request.
 type Result struct {
-	Request     Request    `json:"request"`
+	Request Request `json:"request"`
+	// Routed says the request got the answer a route intended: backends, a
+	// redirect, or a direct response below 400. 404, 421, 502, 503 and a
+	// refused connection (status 0) are not routed.
 	Routed      bool       `json:"routed"`
 	Status      int        `json:"status"`
 	Listener    string     `json:"listener"`
