@@ -10,5 +10,6 @@ func commands() []*cobra.Command {
 		newRouteCmd(),
 		newDiffCmd(),
 		newSimCmd(),
+		newGenCmd(),
 	}
 }

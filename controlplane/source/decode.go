@@ -68,7 +68,7 @@ type header struct {
 	Items []json.RawMessage `json:"items"`
 }
 
-func (l *loader) decodeYAML(file string, d document) {
+func decodeYAML(l sink, file string, d document) {
 	data, err := yaml.YAMLToJSON([]byte(strings.Join(d.lines, "\n")))
 	if err != nil {
 		p := yamlProblem(err, d.lines, d.start)
@@ -77,10 +77,10 @@ func (l *loader) decodeYAML(file string, d document) {
 		l.problem(p)
 		return
 	}
-	l.decodeJSON(file, d.index, firstContentLine(d), data)
+	decodeJSON(l, file, d.index, firstContentLine(d), data)
 }
 
-func (l *loader) decodeJSON(file string, doc, line int, data []byte) {
+func decodeJSON(l sink, file string, doc, line int, data []byte) {
 	where := Problem{File: file, Doc: doc, Line: line}
 	var h header
 	if err := json.Unmarshal(data, &h); err != nil {
@@ -108,13 +108,13 @@ func (l *loader) decodeJSON(file string, doc, line int, data []byte) {
 	}
 	if strings.HasSuffix(h.Kind, "List") && h.Items != nil {
 		for _, item := range h.Items {
-			l.decodeJSON(file, doc, line, item)
+			decodeJSON(l, file, doc, line, item)
 		}
 		return
 	}
 	dec, ok := decoders[gvk{h.APIVersion, h.Kind}]
 	if !ok {
-		l.unknown(where, h)
+		unknown(l, where, h)
 		return
 	}
 	if h.Metadata.Name == "" {
@@ -170,7 +170,7 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 // unknown reports a kind the core does not read: known Kubernetes kinds
 // and the operator's Contour are noted and skipped; anything else is a
 // problem naming what Isobar reads.
-func (l *loader) unknown(where Problem, h header) {
+func unknown(l sink, where Problem, h header) {
 	ref := status.Ref{Kind: h.Kind, Namespace: h.Metadata.Namespace, Name: h.Metadata.Name}
 	gv, err := schema.ParseGroupVersion(h.APIVersion)
 	switch {

@@ -6,8 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // LoadOptions tune Load.
@@ -152,18 +154,36 @@ func splitDocuments(data []byte) []document {
 	return append(docs, cur)
 }
 
-// stream reads every document of one file.
+// stream reads every document of one file. Documents are decoded in
+// parallel (YAML parsing is most of the cost) and applied in order, so the
+// result is the same as a sequential read.
 func (l *loader) stream(name string, data []byte) {
 	trimmed := bytes.TrimSpace(data)
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
-		l.decodeJSON(name, 1, 1, trimmed)
+		decodeJSON(l, name, 1, 1, trimmed)
 		return
 	}
+	var docs []document
 	for _, d := range splitDocuments(data) {
-		if isEmpty(d.lines) {
-			continue
+		if !isEmpty(d.lines) {
+			docs = append(docs, d)
 		}
-		l.decodeYAML(name, d)
+	}
+	recs := make([]recorder, len(docs))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(docs)/64))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(docs); i += workers {
+				decodeYAML(&recs[i], name, docs[i])
+			}
+		}(w)
+	}
+	wg.Wait()
+	for i := range recs {
+		recs[i].replay(l)
 	}
 }
 

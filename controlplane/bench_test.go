@@ -1,0 +1,116 @@
+package controlplane_test
+
+import (
+	"bytes"
+	"io"
+	"sync"
+	"testing"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/translate"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/sim/gen"
+)
+
+var corpora sync.Map // name → []byte
+
+// corpus generates (once) the named corpus with the project's generator.
+func corpus(b *testing.B, name string) []byte {
+	b.Helper()
+	if v, ok := corpora.Load(name); ok {
+		return v.([]byte)
+	}
+	o := map[string]gen.Options{"S1k": gen.S1k(), "S10k": gen.S10k()}[name]
+	var buf bytes.Buffer
+	if _, err := gen.Write(&buf, o); err != nil {
+		b.Fatal(err)
+	}
+	corpora.Store(name, buf.Bytes())
+	return buf.Bytes()
+}
+
+func loadCorpus(b *testing.B, name string) *source.Index {
+	idx, problems := source.LoadBytes(source.LoadOptions{}, name, corpus(b, name))
+	if len(problems) > 0 {
+		b.Fatalf("%s: %d problems, first: %v", name, len(problems), problems[0])
+	}
+	return idx
+}
+
+func BenchmarkDecode(b *testing.B) {
+	for _, name := range []string{"S1k", "S10k"} {
+		b.Run(name, func(b *testing.B) {
+			data := corpus(b, name)
+			b.SetBytes(int64(len(data)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, problems := source.LoadBytes(source.LoadOptions{}, name, data); len(problems) > 0 {
+					b.Fatal(problems[0])
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkBuild(b *testing.B) {
+	for _, name := range []string{"S1k", "S10k"} {
+		b.Run(name, func(b *testing.B) {
+			idx := loadCorpus(b, name)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				graph.Build(idx, graph.Options{})
+			}
+		})
+	}
+}
+
+func BenchmarkTranslate(b *testing.B) {
+	for _, name := range []string{"S1k", "S10k"} {
+		b.Run(name, func(b *testing.B) {
+			idx := loadCorpus(b, name)
+			g, _ := graph.Build(idx, graph.Options{})
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, _, err := translate.Translate(g, idx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompile is the full translate (decode excluded): graph, xDS,
+// validation and consistency.
+func BenchmarkCompile(b *testing.B) {
+	for _, name := range []string{"S1k", "S10k"} {
+		b.Run(name, func(b *testing.B) {
+			idx := loadCorpus(b, name)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if _, err := controlplane.Compile(idx, controlplane.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkMarshal(b *testing.B) {
+	for _, name := range []string{"S1k", "S10k"} {
+		b.Run(name, func(b *testing.B) {
+			res, err := controlplane.Compile(loadCorpus(b, name), controlplane.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			doc := xds.Document{Resources: res.Resources, Status: res.Statuses, Findings: res.Findings}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := xds.Marshal(io.Discard, doc, xds.MarshalOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
