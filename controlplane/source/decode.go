@@ -69,6 +69,10 @@ type header struct {
 }
 
 func decodeYAML(l sink, file string, d document) {
+	if data, ok := fastJSON(d.lines); ok {
+		decodeJSON(l, file, d.index, firstContentLine(d), data)
+		return
+	}
 	data, err := yaml.YAMLToJSON([]byte(strings.Join(d.lines, "\n")))
 	if err != nil {
 		p := yamlProblem(err, d.lines, d.start)
