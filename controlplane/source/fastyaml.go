@@ -3,7 +3,6 @@ package source
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -114,8 +113,7 @@ func (p *fastParser) mapping(buf *bytes.Buffer, ind int, first string) bool {
 		if n > 0 {
 			buf.WriteByte(',')
 		}
-		kb, _ := json.Marshal(key)
-		buf.Write(kb)
+		writeString(buf, key)
 		buf.WriteByte(':')
 		if rest != "" {
 			if !scalarOrFlow(buf, rest) {
@@ -218,7 +216,7 @@ func splitKey(text string) (key, rest string, ok bool) {
 		return "", "", false
 	}
 	key = strings.TrimRight(text[:i], " ")
-	if !plainKeyRE.MatchString(key) || plainKind(key, true) != "string" {
+	if !isPlainKey(key) || plainKind(key, true) != "string" {
 		return "", "", false
 	}
 	return key, strings.TrimSpace(text[i+1:]), true
@@ -266,8 +264,7 @@ func flow(buf *bytes.Buffer, v string) (int, bool) {
 			if !ok || rest != "" {
 				return 0, false
 			}
-			kb, _ := json.Marshal(key)
-			buf.Write(kb)
+			writeString(buf, key)
 			buf.WriteByte(':')
 			i = end + 1 // past ':'
 			for i < len(v) && v[i] == ' ' {
@@ -324,15 +321,6 @@ func flowToken(v string, i int, key bool) int {
 	return i
 }
 
-var (
-	intRE       = regexp.MustCompile(`^-?(0|[1-9][0-9]*)$`)
-	floatRE     = regexp.MustCompile(`^[-+]?(\.[0-9]+|[0-9][0-9_]*(\.[0-9_]*)?)([eE][-+]?[0-9]+)?$`)
-	plainKeyRE  = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./-]*$`)
-	flowPlainRE = regexp.MustCompile(`^[A-Za-z0-9_./@=+-]+$`)
-	dateRE      = regexp.MustCompile(`^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}`)
-	baseRE      = regexp.MustCompile(`^[-+]?0[xXoObB]`)
-)
-
 // scalar writes the JSON of a plain or quoted scalar, or refuses when its
 // YAML 1.1 type is not obvious.
 func scalar(buf *bytes.Buffer, v string, inFlow bool) bool {
@@ -341,8 +329,7 @@ func scalar(buf *bytes.Buffer, v string, inFlow bool) bool {
 		if !ok || strings.TrimSpace(v[n:]) != "" {
 			return false
 		}
-		b, _ := json.Marshal(s)
-		buf.Write(b)
+		writeString(buf, s)
 		return true
 	}
 	kind := plainKind(v, inFlow)
@@ -350,8 +337,7 @@ func scalar(buf *bytes.Buffer, v string, inFlow bool) bool {
 	case "":
 		return false
 	case "string":
-		b, _ := json.Marshal(v)
-		buf.Write(b)
+		writeString(buf, v)
 	case "int":
 		buf.WriteString(v)
 	default:
@@ -375,15 +361,14 @@ func plainKind(v string, inFlow bool) string {
 	case "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf", ".nan", "<<", "=":
 		return ""
 	}
-	if intRE.MatchString(v) && len(v) < 16 {
+	if isInt(v) && len(v) < 16 {
 		return "int"
 	}
-	if floatRE.MatchString(v) || strings.ContainsAny(v[:1], "+.0123456789") && strings.ContainsAny(v, ":_") ||
-		dateRE.MatchString(v) || baseRE.MatchString(v) {
+	if numberLike(v) {
 		return ""
 	}
 	if strings.ContainsAny(v[:1], "[]{}&*!|>%@`?#,\"'") || (v[0] == '-' && (len(v) == 1 || v[1] == ' ')) ||
-		strings.Contains(v, ": ") || strings.HasSuffix(v, ":") || (inFlow && !flowPlainRE.MatchString(v)) {
+		strings.Contains(v, ": ") || strings.HasSuffix(v, ":") || (inFlow && !isFlowPlain(v)) {
 		return ""
 	}
 	return "string"
@@ -450,4 +435,83 @@ func printable(l string) bool {
 		}
 	}
 	return true
+}
+
+// isInt matches -?(0|[1-9][0-9]*).
+func isInt(v string) bool {
+	if v != "" && v[0] == '-' {
+		v = v[1:]
+	}
+	if v == "" || (v[0] == '0' && len(v) > 1) {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		if v[i] < '0' || v[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// numberLike reports scalars YAML 1.1 may read as a number, date or time
+// (floats, octal, hex, binary, sexagesimal, timestamps): the full parser
+// decides those. Plain strings such as IP addresses or "10s" are not.
+func numberLike(v string) bool {
+	c := v[0]
+	if !(c == '+' || c == '-' || c == '.' || (c >= '0' && c <= '9')) {
+		return false
+	}
+	if _, err := strconv.ParseFloat(strings.ReplaceAll(v, "_", ""), 64); err == nil {
+		return true
+	}
+	if _, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 0, 64); err == nil {
+		return true
+	}
+	if strings.ContainsRune(v, ':') {
+		return true
+	}
+	return len(v) >= 5 && v[4] == '-' && isInt(v[:4])
+}
+
+// isPlainKey matches [A-Za-z0-9_][A-Za-z0-9_./-]*: every key of a
+// Kubernetes object, annotation or label.
+func isPlainKey(k string) bool {
+	if k == "" || k[0] == '.' || k[0] == '/' || k[0] == '-' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if !isWordByte(k[i]) && k[i] != '.' && k[i] != '/' && k[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isFlowPlain matches [A-Za-z0-9_./@=+-]+, what a plain scalar inside a
+// flow collection may hold on the fast path.
+func isFlowPlain(v string) bool {
+	for i := 0; i < len(v); i++ {
+		if !isWordByte(v[i]) && !strings.ContainsRune("./@=+-", rune(v[i])) {
+			return false
+		}
+	}
+	return v != ""
+}
+
+func isWordByte(b byte) bool {
+	return b == '_' || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9')
+}
+
+// writeString writes s as a JSON string, copying plain ASCII directly.
+func writeString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b, _ := json.Marshal(s)
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
 }
