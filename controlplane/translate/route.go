@@ -82,7 +82,12 @@ func wildcardAuthority(name string) *routev3.HeaderMatcher {
 
 // route translates the match, the action and the metadata of one route.
 func (t *translator) route(r *graph.Route) *routev3.Route {
-	out := &routev3.Route{Match: routeMatch(r), Metadata: sourceMetadata(r)}
+	md, ok := t.metadata[r.Source]
+	if !ok {
+		md = sourceMetadata(r)
+		t.metadata[r.Source] = md
+	}
+	out := &routev3.Route{Match: routeMatch(r), Metadata: md}
 	switch {
 	case r.HTTPSRedirect:
 		out.Action = &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{

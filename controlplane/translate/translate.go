@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -32,7 +33,8 @@ type validator interface{ Validate() error }
 // means a resource failed Envoy's validation: an Isobar bug, never the
 // user's input.
 func Translate(g *graph.Graph, idx *source.Index) (*xds.Resources, []status.Finding, error) {
-	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{}}
+	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
+		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()
@@ -52,11 +54,19 @@ type translator struct {
 	clusters map[string]*graph.Cluster // by Envoy name
 	secrets  map[string]*graph.Secret  // by SDS name
 	findings []status.Finding
+	// names memoises ClusterName; metadata shares one (immutable) source
+	// metadata message between the routes of an object.
+	names    map[*graph.Cluster]string
+	metadata map[status.Ref]*corev3.Metadata
 }
 
 // cluster registers c and returns its Envoy name.
 func (t *translator) cluster(c *graph.Cluster) string {
-	name := ClusterName(c)
+	name, ok := t.names[c]
+	if !ok {
+		name = ClusterName(c)
+		t.names[c] = name
+	}
 	if _, ok := t.clusters[name]; !ok {
 		t.clusters[name] = c
 	}
