@@ -11,5 +11,6 @@ func commands() []*cobra.Command {
 		newDiffCmd(),
 		newSimCmd(),
 		newGenCmd(),
+		newBootstrapCmd(),
 	}
 }

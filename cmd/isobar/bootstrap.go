@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/isobar-dev/isobar/controlplane/bootstrap"
+)
+
+func newBootstrapCmd() *cobra.Command {
+	o := bootstrap.Defaults()
+	cmd := &cobra.Command{
+		Use:   "bootstrap PATH|-",
+		Short: "Write Envoy's bootstrap configuration pointing at the Isobar xDS server",
+		Long: `bootstrap writes Envoy's bootstrap JSON: the admin endpoint (an address and
+port, or a unix socket path), one static cluster for the xDS server (HTTP/2
+with keepalives) and every resource type over one ADS stream. With
+--xds-ca-file, --xds-cert-file and --xds-key-file Envoy talks TLS to the
+xDS server; with --resources-dir as well, the certificates are referenced
+through SDS files Envoy watches, so they rotate without a restart.
+
+It runs as the init container of the Envoy pods:
+  isobar bootstrap --admin-address=0.0.0.0 /config/contour.json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if args[0] == "-" {
+				b, err := bootstrap.Build(o)
+				if err != nil {
+					return exitWith(exitBadInput, err)
+				}
+				data, err := bootstrap.JSON(b)
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(data)
+				return err
+			}
+			if err := bootstrap.Write(args[0], o); err != nil {
+				return exitWith(exitBadInput, err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "isobar bootstrap: wrote %s\n", args[0])
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.XDSAddress, "xds-address", o.XDSAddress, "address of the Isobar xDS server (IP or DNS name)")
+	f.Uint32Var(&o.XDSPort, "xds-port", o.XDSPort, "port of the Isobar xDS server")
+	f.StringVar(&o.AdminAddress, "admin-address", o.AdminAddress, "Envoy admin address, or an absolute unix socket path")
+	f.Uint32Var(&o.AdminPort, "admin-port", o.AdminPort, "Envoy admin port")
+	f.StringVar(&o.NodeID, "node-id", o.NodeID, "Envoy node id")
+	f.StringVar(&o.Cluster, "cluster", o.Cluster, "Envoy node cluster")
+	f.StringVar(&o.CAFile, "xds-ca-file", "", "CA bundle that signed the xDS server's certificate")
+	f.StringVar(&o.CertFile, "xds-cert-file", "", "Envoy's client certificate for the xDS server")
+	f.StringVar(&o.KeyFile, "xds-key-file", "", "Envoy's client key for the xDS server")
+	f.StringVar(&o.ResourcesDir, "resources-dir", "", "write SDS files for the xDS certificates here (rotation without restart)")
+	return cmd
+}
