@@ -11,6 +11,7 @@ func commands() []*cobra.Command {
 		newDiffCmd(),
 		newSimCmd(),
 		newGenCmd(),
+		newServeCmd(),
 		newBootstrapCmd(),
 	}
 }

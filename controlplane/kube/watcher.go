@@ -3,11 +3,14 @@ package kube
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/rest"
@@ -16,6 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
+	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
@@ -98,8 +103,14 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 			return nil, fmt.Errorf("informer for %s: %w", gvk, err)
 		}
 		reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(o any) { w.upsert(o) },
-			UpdateFunc: func(_, o any) { w.upsert(o) },
+			AddFunc: func(o any) { w.upsert(o) },
+			UpdateFunc: func(old, o any) {
+				if statusOnly(old, o) {
+					w.store(o) // keep the newest version without a rebuild
+					return
+				}
+				w.upsert(o)
+			},
 			DeleteFunc: func(o any) { w.remove(o) },
 		})
 		if err != nil {
@@ -153,6 +164,37 @@ func (w *Watcher) upsert(o any) {
 		return
 	}
 	w.mark(o)
+}
+
+// store replaces an object without signalling a change.
+func (w *Watcher) store(o any) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	_ = w.idx.Upsert(o)
+}
+
+// Snapshot returns a copy of the current index without consuming changes.
+func (w *Watcher) Snapshot() *source.Index {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.idx.Clone()
+}
+
+// statusOnly reports an update that changed nothing the core reads: the
+// same generation (spec unchanged), labels and annotations — typically our
+// own status write coming back.
+func statusOnly(old, cur any) bool {
+	a, ok1 := old.(metav1.Object)
+	b, ok2 := cur.(metav1.Object)
+	if !ok1 || !ok2 || a.GetGeneration() == 0 || a.GetGeneration() != b.GetGeneration() {
+		return false
+	}
+	switch cur.(type) {
+	case *contourv1.HTTPProxy, *heptiov1beta1.IngressRoute, *networkingv1.Ingress:
+	default:
+		return false
+	}
+	return reflect.DeepEqual(a.GetLabels(), b.GetLabels()) && reflect.DeepEqual(a.GetAnnotations(), b.GetAnnotations())
 }
 
 func (w *Watcher) remove(o any) {

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/isobar-dev/isobar/controlplane/live"
+	"github.com/isobar-dev/isobar/controlplane/server"
+	"github.com/isobar-dev/isobar/controlplane/source"
+)
+
+// serveFlags are the flags of `isobar serve`.
+type serveFlags struct {
+	compile                          compileFlags
+	fixtures, kubeconfig             string
+	xdsAddress, httpAddress          string
+	xdsPort, httpPort                int
+	caFile, certFile, keyFile        string
+	insecure                         bool
+	watchNamespaces                  []string
+	envoyServiceNS, envoyServiceName string
+	leaderElection                   bool
+	leaseNamespace, leaseName        string
+	configPath                       string
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve (--fixtures DIR | --kubeconfig FILE | in-cluster)",
+		Short: "Run the live control plane: watch objects, serve xDS to Envoy, write status",
+		Long: `serve runs the control plane. Objects come from the Kubernetes API (in-cluster
+or --kubeconfig) or, with --fixtures DIR, from a folder of YAML that is
+watched: editing a file changes what connected Envoys receive.
+
+The xDS port (--xds-port, default 8001) opens only after the first complete
+build, so Envoy never receives an empty or partial configuration. /healthz
+and /metrics are served on --http-port (default 8000). Only the leader
+(a Lease, unless --disable-leader-election) writes statuses; every replica
+serves xDS.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), f) },
+	}
+	fl := cmd.Flags()
+	f.compile.register(cmd)
+	fl.StringVar(&f.fixtures, "fixtures", "", "serve the objects of this folder (watched) instead of a cluster")
+	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster configuration)")
+	fl.StringVar(&f.xdsAddress, "xds-address", "0.0.0.0", "xDS listen address")
+	fl.IntVar(&f.xdsPort, "xds-port", 8001, "xDS listen port")
+	fl.StringVar(&f.httpAddress, "http-address", "0.0.0.0", "address of /healthz and /metrics")
+	fl.IntVar(&f.httpPort, "http-port", 8000, "port of /healthz and /metrics")
+	fl.StringVar(&f.caFile, "xds-ca-file", "", "CA that Envoy client certificates must chain to")
+	fl.StringVar(&f.certFile, "xds-cert-file", "", "xDS server certificate")
+	fl.StringVar(&f.keyFile, "xds-key-file", "", "xDS server key")
+	fl.BoolVar(&f.insecure, "insecure", false, "serve xDS without TLS (only when asked for: Envoy's configuration includes TLS keys)")
+	fl.StringSliceVar(&f.watchNamespaces, "watch-namespaces", nil, "only read objects from these namespaces")
+	fl.StringVar(&f.envoyServiceNS, "envoy-service-namespace", "projectcontour", "namespace of the Envoy Service whose address goes into statuses")
+	fl.StringVar(&f.envoyServiceName, "envoy-service-name", "envoy", "name of the Envoy Service whose address goes into statuses")
+	fl.BoolVar(&f.leaderElection, "leader-election", true, "elect a leader to write statuses (--leader-election=false: always write)")
+	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", "projectcontour", "namespace of the leader-election Lease")
+	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")
+	fl.StringVar(&f.configPath, "config-path", "", "configuration file written by the operator (accepted for compatibility; flags take precedence)")
+	return cmd
+}
+
+func runServe(parent context.Context, f serveFlags) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	tlsFiles, err := f.tls()
+	if err != nil {
+		return exitWith(exitBadInput, err)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg})
+	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: func(b live.Build) { recordBuild(log, srv.Metrics(), b) }}
+	health := &healthState{}
+	var sourceErr error
+	switch {
+	case f.fixtures != "":
+		sourceErr = serveFixtures(ctx, f, loop, log)
+	default:
+		sourceErr = serveCluster(ctx, f, loop, log, srv.Metrics(), health)
+	}
+	if sourceErr != nil {
+		return sourceErr
+	}
+	httpSrv := &http.Server{Addr: net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), Handler: httpMux(reg, health, srv), ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := httpSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "error", err)
+			stop()
+		}
+	}()
+	errc := make(chan error, 2)
+	go func() { errc <- srv.Run(ctx) }()
+	go func() { errc <- loop.Run(ctx) }()
+	go func() {
+		select {
+		case <-srv.Listening():
+			log.Info("serving xDS", "address", srv.Addr().String())
+		case <-ctx.Done():
+		}
+	}()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+		stop()
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = httpSrv.Shutdown(shutdownCtx)
+	log.Info("stopped")
+	return runErr
+}
+
+func (f serveFlags) tls() (*server.TLSFiles, error) {
+	n := 0
+	for _, p := range []string{f.caFile, f.certFile, f.keyFile} {
+		if p != "" {
+			n++
+		}
+	}
+	switch {
+	case n == 3:
+		return &server.TLSFiles{CAFile: f.caFile, CertFile: f.certFile, KeyFile: f.keyFile}, nil
+	case n > 0:
+		return nil, fmt.Errorf("mTLS needs all of --xds-ca-file, --xds-cert-file and --xds-key-file")
+	case !f.insecure:
+		return nil, fmt.Errorf("no xDS TLS files given: pass --xds-ca-file, --xds-cert-file and --xds-key-file, or --insecure to serve plaintext")
+	}
+	return nil, nil
+}
+
+// serveFixtures feeds the loop from a watched folder.
+func serveFixtures(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger) error {
+	folder := &live.Folder{Dir: f.fixtures,
+		Load: func(dir string) (*source.Index, []source.Problem) { return source.Load(source.LoadOptions{}, dir) },
+		OnProblems: func(ps []source.Problem) {
+			for _, p := range ps {
+				log.Warn("fixture problem", "error", p.Error())
+			}
+		}}
+	if err := folder.Start(ctx); err != nil {
+		return exitWith(exitBadInput, err)
+	}
+	loop.Source = folder
+	log.Info("serving fixtures", "dir", f.fixtures)
+	return nil
+}
+
+func recordBuild(log *slog.Logger, m *server.Metrics, b live.Build) {
+	kind, result := "endpoints", "ok"
+	if b.Full {
+		kind = "full"
+	}
+	if b.Err != nil {
+		result = "error"
+		log.Error("build failed", "kind", kind, "error", b.Err)
+	}
+	m.Builds.WithLabelValues(kind, result).Inc()
+	m.BuildSeconds.WithLabelValues(kind).Observe(b.Duration.Seconds())
+}
+
+// healthState tracks what /healthz reports.
+type healthState struct {
+	check func(context.Context) error
+}
+
+func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	healthz := func(w http.ResponseWriter, r *http.Request) {
+		if h.check != nil {
+			if err := h.check(r.Context()); err != nil {
+				http.Error(w, "Kubernetes check failed: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
+		}
+		fmt.Fprintln(w, "ok")
+	}
+	mux.HandleFunc("/healthz", healthz)
+	mux.HandleFunc("/health", healthz)
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if srv.Addr() == nil {
+			http.Error(w, "waiting for the first build", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	return mux
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/tools/leaderelection"
+	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/kube"
+	"github.com/isobar-dev/isobar/controlplane/live"
+	"github.com/isobar-dev/isobar/controlplane/server"
+	"github.com/isobar-dev/isobar/controlplane/source"
+)
+
+// serveCluster feeds the loop from the Kubernetes API and starts leader
+// election and the status writer. It returns once the informers synced.
+func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger, m *server.Metrics, h *healthState) error {
+	cfg, err := restConfig(f.kubeconfig)
+	if err != nil {
+		return exitWith(exitBadInput, err)
+	}
+	cfg.QPS, cfg.Burst = 100, 200 // status writes must not queue behind a tiny client budget
+	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces})
+	if err != nil {
+		return err
+	}
+	for _, k := range w.Skipped() {
+		log.Warn("kind not served by the cluster; its CRD is not installed", "kind", k)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	h.check = func(ctx context.Context) error {
+		_, err := cs.Discovery().ServerVersion()
+		return err
+	}
+	go func() {
+		if err := w.Start(ctx); err != nil {
+			log.Error("informers stopped", "error", err)
+		}
+	}()
+	log.Info("waiting for informers to sync")
+	if !w.WaitForSync(ctx) {
+		return ctx.Err()
+	}
+	loop.Source = w
+	c, err := client.New(cfg, client.Options{Scheme: kube.NewScheme()})
+	if err != nil {
+		return err
+	}
+	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: m, envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
+		kick: make(chan struct{}, 1), refresh: w.Snapshot}
+	loop.OnResult = sw.offer
+	if !f.leaderElection {
+		go sw.run(ctx)
+		return nil
+	}
+	return electLeader(ctx, f, cs, log, sw)
+}
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		return clientcmd.BuildConfigFromFlags("", kubeconfig)
+	}
+	return rest.InClusterConfig()
+}
+
+// electLeader runs the status writer only while this replica holds the
+// Lease; every replica keeps serving xDS.
+func electLeader(ctx context.Context, f serveFlags, cs *kubernetes.Clientset, log *slog.Logger, sw *statusLoop) error {
+	id, _ := os.Hostname()
+	id += "-" + time.Now().UTC().Format("150405.000000")
+	lock := &resourcelock.LeaseLock{
+		LeaseMeta:  metav1ObjectMeta(f.leaseNamespace, f.leaseName),
+		Client:     cs.CoordinationV1(),
+		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+	}
+	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
+		Lock: lock, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+		ReleaseOnCancel: true,
+		Callbacks: leaderelection.LeaderCallbacks{
+			OnStartedLeading: func(lctx context.Context) {
+				log.Info("became leader: writing statuses", "identity", id)
+				sw.run(lctx)
+			},
+			OnStoppedLeading: func() { log.Info("stopped leading", "identity", id) },
+		},
+	})
+	if err != nil {
+		return err
+	}
+	go le.Run(ctx)
+	return nil
+}
+
+// statusLoop writes the latest statuses whenever a build offers new ones,
+// on its own goroutine, so status writes never delay xDS delivery. Only the
+// newest result matters: intermediate ones are skipped.
+type statusLoop struct {
+	writer             *kube.StatusWriter
+	log                *slog.Logger
+	metrics            *server.Metrics
+	envoyNS, envoyName string
+	// refresh returns the newest objects, for retrying after a conflict.
+	refresh func() *source.Index
+
+	mu     sync.Mutex
+	latest *pending
+	kick   chan struct{}
+}
+
+type pending struct {
+	idx *source.Index
+	res *controlplane.Result
+}
+
+// offer records the newest result; it never blocks.
+func (s *statusLoop) offer(idx *source.Index, res *controlplane.Result) {
+	s.mu.Lock()
+	s.latest = &pending{idx, res}
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+func (s *statusLoop) run(ctx context.Context) {
+	select { // write once on becoming leader
+	case s.kick <- struct{}{}:
+	default:
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.kick:
+		}
+		s.mu.Lock()
+		p := s.latest
+		s.mu.Unlock()
+		if p == nil {
+			continue
+		}
+		var lb corev1.LoadBalancerStatus
+		if svc, ok := p.idx.Services[source.Key(s.envoyNS, s.envoyName)]; ok {
+			lb = svc.Status.LoadBalancer
+		}
+		r := s.writer.Write(ctx, p.idx, p.res.Statuses, lb)
+		s.metrics.StatusWrites.WithLabelValues("written").Add(float64(r.Written))
+		s.metrics.StatusWrites.WithLabelValues("skipped").Add(float64(r.Skipped))
+		s.metrics.StatusWrites.WithLabelValues("conflict").Add(float64(r.Conflicts))
+		s.metrics.StatusWrites.WithLabelValues("failed").Add(float64(r.Failed))
+		for _, err := range r.Errors {
+			s.log.Warn("status write failed", "error", err)
+		}
+		if r.Conflicts > 0 || r.Failed > 0 {
+			time.AfterFunc(time.Second, func() { s.offer(s.refresh(), p.res) })
+		}
+	}
+}
+
+func metav1ObjectMeta(ns, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Namespace: ns, Name: name}
+}

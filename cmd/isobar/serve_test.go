@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/isobar-dev/isobar/internal/goldentest"
+)
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestServeFixtures runs `isobar serve --fixtures` against a folder, reads
+// the routes over a real ADS stream, edits a file and sees the change
+// arrive; /healthz and /metrics answer.
+func TestServeFixtures(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.ReadFile(goldentest.Path("fixtures/seeds/talk-canary/input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(dir, "app.yaml")
+	if err := os.WriteFile(file, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	xdsPort, httpPort := freePort(t), freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, serveFlags{fixtures: dir, xdsAddress: "127.0.0.1", xdsPort: xdsPort,
+			httpAddress: "127.0.0.1", httpPort: httpPort, insecure: true})
+	}()
+	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	var ads discoverygrpc.AggregatedDiscoveryService_StreamAggregatedResourcesClient
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+		defer scancel()
+		ads, err = discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(sctx)
+		if err == nil {
+			err = ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNames: []string{"ingress_http"}})
+		}
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no xDS server: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	weights := func() string {
+		r, err := ads.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rc routev3.RouteConfiguration
+		if err := r.GetResources()[0].UnmarshalTo(&rc); err != nil {
+			t.Fatal(err)
+		}
+		if err := ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNames: []string{"ingress_http"},
+			VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce()}); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range rc.GetVirtualHosts()[0].GetRoutes()[0].GetRoute().GetWeightedClusters().GetClusters() {
+			out = append(out, c.GetName()+"="+strconv.Itoa(int(c.GetWeight().GetValue())))
+		}
+		return strings.Join(out, ",")
+	}
+	if got := weights(); got != "default/app-stable/80/da39a3ee5e=90,default/app-canary/80/da39a3ee5e=10" {
+		t.Fatalf("initial weights %q", got)
+	}
+	edited := strings.Replace(strings.Replace(string(src), "weight: 90", "weight: 40", 1), "weight: 10", "weight: 60", 1)
+	if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got := weights(); got != "default/app-stable/80/da39a3ee5e=40,default/app-canary/80/da39a3ee5e=60" {
+		t.Fatalf("weights after the edit %q", got)
+	}
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok", "/metrics": "isobar_xds_pushes_total"} {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(httpPort) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
+			t.Errorf("%s: %d %q", path, resp.StatusCode, body)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
