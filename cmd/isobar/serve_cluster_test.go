@@ -1,0 +1,168 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/client-go/util/retry"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/kube"
+	"github.com/isobar-dev/isobar/internal/goldentest"
+)
+
+// startAPIServer starts a real kube-apiserver and etcd with Isobar's CRDs.
+func startAPIServer(t *testing.T) (*envtest.Environment, string, client.Client) {
+	t.Helper()
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		if testing.Short() {
+			t.Skip("KUBEBUILDER_ASSETS is not set (-short)")
+		}
+		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` (it builds kube-apiserver and installs etcd once) or export KUBEBUILDER_ASSETS=$(make -s envtest-assets)")
+	}
+	env := &envtest.Environment{CRDDirectoryPaths: []string{goldentest.Path("deploy/crds")}, ErrorIfCRDPathMissing: true}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatalf("envtest: %v", err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	kc := clientcmdapi.NewConfig()
+	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
+	kc.AuthInfos["envtest"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
+	kc.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "envtest"}
+	kc.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*kc, path); err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: kube.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, path, c
+}
+
+func eventually(t *testing.T, within time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// TestServeCluster runs `isobar serve` against a real API server: objects
+// applied there reach a gRPC xDS client, and the leader writes statuses.
+func TestServeCluster(t *testing.T) {
+	_, kubeconfig, c := startAPIServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for _, ns := range []string{"apps", "projectcontour"} {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
+		Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}}
+	proxy := &contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
+		Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "web.example.com"},
+			Routes: []contourv1.Route{{Services: []contourv1.Service{{Name: "web", Port: 80}}}}}}
+	for _, o := range []client.Object{svc, proxy} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xdsPort := freePort(t)
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: xdsPort,
+			httpAddress: "127.0.0.1", httpPort: freePort(t), insecure: true, leaderElection: true,
+			leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy"})
+	}()
+	// The leader writes the status.
+	eventually(t, 30*time.Second, "status valid", func() bool {
+		var p contourv1.HTTPProxy
+		return c.Get(ctx, client.ObjectKeyFromObject(proxy), &p) == nil && p.Status.CurrentStatus == "valid" &&
+			len(p.Status.Conditions) == 1 && p.Status.Conditions[0].ObservedGeneration == p.Generation
+	})
+	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ads, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNames: []string{"ingress_http"}}); err != nil {
+		t.Fatal(err)
+	}
+	vhosts := func() []string {
+		r, err := ads.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNames: []string{"ingress_http"}, VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce()})
+		var rc routev3.RouteConfiguration
+		if err := r.GetResources()[0].UnmarshalTo(&rc); err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, vh := range rc.GetVirtualHosts() {
+			out = append(out, vh.GetName())
+		}
+		return out
+	}
+	if got := vhosts(); len(got) != 1 || got[0] != "web.example.com" {
+		t.Fatalf("virtual hosts %v", got)
+	}
+	// A second HTTPProxy applied to the API server reaches the client.
+	second := proxy.DeepCopy()
+	second.ObjectMeta = metav1.ObjectMeta{Namespace: "apps", Name: "api"}
+	second.Spec.VirtualHost.Fqdn = "api.example.com"
+	if err := c.Create(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	if got := vhosts(); len(got) != 2 {
+		t.Fatalf("virtual hosts after the second proxy %v", got)
+	}
+	// An invalid change is reported on that object only.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur contourv1.HTTPProxy
+		if err := c.Get(ctx, client.ObjectKeyFromObject(second), &cur); err != nil {
+			return err
+		}
+		cur.Spec.Routes[0].Services[0].Name = "missing"
+		return c.Update(ctx, &cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "status invalid", func() bool {
+		var p contourv1.HTTPProxy
+		return c.Get(ctx, client.ObjectKeyFromObject(second), &p) == nil && p.Status.CurrentStatus == "invalid"
+	})
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
