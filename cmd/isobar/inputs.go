@@ -42,8 +42,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		"the only ingress class processed (default: objects with no class or class \"contour\")")
 	cmd.Flags().BoolVar(&f.disablePermitInsecure, "disable-permit-insecure", false,
 		"ignore permitInsecure on every route")
-	cmd.Flags().Uint32Var(&f.httpPort, "http-port", 8080, "port of Envoy's HTTP listener")
-	cmd.Flags().Uint32Var(&f.httpsPort, "https-port", 8443, "port of Envoy's HTTPS listener")
+	cmd.Flags().Uint32Var(&f.httpPort, "envoy-service-http-port", 8080, "port of Envoy's HTTP listener (ingress_http)")
+	cmd.Flags().Uint32Var(&f.httpsPort, "envoy-service-https-port", 8443, "port of Envoy's HTTPS listener (ingress_https)")
 	cmd.Flags().BoolVar(&f.enableExternalName, "enable-external-name", false,
 		"allow routing to ExternalName Services (off by default: they can reach anything DNS resolves)")
 }
