@@ -65,7 +65,8 @@ func TestFixtureRequests(t *testing.T) {
 		golden := "golden/route/" + strings.TrimPrefix(rel, "fixtures/") + ".txt"
 		used[golden] = true
 		t.Run(rel, func(t *testing.T) {
-			out, errOut, code := run(t, "", "route", "-f", rel, "--requests", rel+"/requests.yaml")
+			args := append([]string{"route", "-f", rel, "--requests", rel + "/requests.yaml"}, headerArgs(t, filepath.Join(filepath.Dir(f), "input.yaml"))...)
+			out, errOut, code := run(t, "", args...)
 			if code != 0 {
 				t.Errorf("exit %d\n%s%s", code, out, errOut)
 			}
@@ -73,4 +74,20 @@ func TestFixtureRequests(t *testing.T) {
 		})
 	}
 	goldentest.Orphans(t, "golden/route", used)
+}
+
+// headerArgs returns the command-line options a fixture's input.yaml asks
+// for in its "# args:" header line.
+func headerArgs(t *testing.T, input string) []string {
+	t.Helper()
+	data, err := os.ReadFile(input)
+	if err != nil {
+		return nil
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# args:"); ok {
+			return strings.Fields(rest)
+		}
+	}
+	return nil
 }
