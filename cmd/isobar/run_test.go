@@ -15,11 +15,17 @@ import (
 // and returns its stdout, stderr and exit code.
 func run(t *testing.T, stdin string, args ...string) (string, string, int) {
 	t.Helper()
+	return runIn(t, goldentest.Root(), stdin, args...)
+}
+
+// runIn is run from another working directory.
+func runIn(t *testing.T, dir, stdin string, args ...string) (string, string, int) {
+	t.Helper()
 	wd, err := os.Getwd()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Chdir(goldentest.Root()); err != nil {
+	if err := os.Chdir(dir); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = os.Chdir(wd) }()
