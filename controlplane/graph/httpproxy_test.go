@@ -1,0 +1,180 @@
+package graph
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestHTTPProxy(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		yaml         string
+		opts         Options
+		wantRoutes   []string
+		wantStatuses []string
+	}{
+		"includes concatenate prefixes and accumulate headers": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: root, namespace: r}
+spec:
+  virtualhost: {fqdn: a.com}
+  includes:
+  - {name: child, namespace: c, conditions: [{prefix: /blog}, {header: {name: X-Beta, present: true}}]}
+  routes: [{services: [{name: s, port: 80}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: child, namespace: c}
+spec:
+  routes:
+  - services: [{name: s, port: 80}]
+  - conditions: [{prefix: /admin}, {queryParameter: {name: k, exact: v}}]
+    services: [{name: s, port: 80, weight: 3}, {name: t, port: 80, weight: 1}]
+  - conditions: [{exact: /x}]
+    services: [{name: s, port: 80}]
+` + svcs("r", "s") + svcs("c", "s", "t"),
+			wantRoutes: []string{
+				"a.com: exact:/blog/x h:x-beta=present: -> c/s:80",
+				"a.com: prefix:/blog/admin h:x-beta=present: q:k=exact:v -> c/s:80*3,c/t:80*1",
+				"a.com: prefix:/blog h:x-beta=present: -> c/s:80",
+				"a.com: prefix:/ -> r/s:80",
+			},
+			wantStatuses: []string{"HTTPProxy c/child: valid", "HTTPProxy r/root: valid"},
+		},
+		"a child regex cannot escape the include prefix": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: root, namespace: r}
+spec:
+  virtualhost: {fqdn: a.com}
+  includes: [{name: child, conditions: [{prefix: /app/}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: child, namespace: r}
+spec:
+  routes: [{conditions: [{regex: "/x|/admin.*"}], services: [{name: s, port: 80}]}]
+` + svcs("r", "s"),
+			wantRoutes:   []string{`a.com: regex:/app(?:/x|/admin.*) -> r/s:80`},
+			wantStatuses: []string{"HTTPProxy r/child: valid", "HTTPProxy r/root: valid"},
+		},
+		"missing service degrades one route to 503": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+  routes:
+  - conditions: [{prefix: /gone}]
+    services: [{name: nope, port: 80}]
+  - services: [{name: s, port: 80}, {name: nope, port: 80}]
+` + svcs("ns", "s"),
+			wantRoutes:   []string{"a.com: prefix:/gone -> 503", "a.com: prefix:/ -> ns/s:80"},
+			wantStatuses: []string{"HTTPProxy ns/p: invalid ServiceUnresolvedReference,ServiceUnresolvedReference"},
+		},
+		"passthrough with tcpproxy": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com, tls: {passthrough: true}}
+  tcpproxy: {services: [{name: s, port: 80}]}
+` + svcs("ns", "s"),
+			wantRoutes:   []string{"https a.com: tcpproxy -> ns/s:80"},
+			wantStatuses: []string{"HTTPProxy ns/p: valid"},
+		},
+		"an invalid child answers 502 and warns the parent": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: root, namespace: r}
+spec:
+  virtualhost: {fqdn: a.com}
+  includes: [{name: child, conditions: [{prefix: /c}]}]
+  routes: [{services: [{name: s, port: 80}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: child, namespace: r}
+spec:
+  routes: [{conditions: [{prefix: nope}], services: [{name: s, port: 80}]}]
+` + svcs("r", "s"),
+			wantRoutes:   []string{"a.com: prefix:/c -> direct 502", "a.com: prefix:/ -> r/s:80"},
+			wantStatuses: []string{"HTTPProxy r/child: invalid PathMatchConditionsNotValid", "HTTPProxy r/root: valid warn:IncludeNotValid"},
+		},
+		"nothing defined": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+`,
+			wantRoutes:   nil,
+			wantStatuses: []string{"HTTPProxy ns/p: invalid NothingDefined"},
+		},
+		"redirect and direct response": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+  routes:
+  - conditions: [{prefix: /old}]
+    requestRedirectPolicy: {hostname: b.com, path: /new}
+  - conditions: [{prefix: /teapot}]
+    directResponsePolicy: {statusCode: 418}
+`,
+			wantRoutes:   []string{"a.com: prefix:/teapot -> direct 418", "a.com: prefix:/old -> redirect 302 b.com/new"},
+			wantStatuses: []string{"HTTPProxy ns/p: valid"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			g, r := build(t, tc.opts, tc.yaml)
+			if d := cmp.Diff(tc.wantRoutes, summary(g)); d != "" {
+				t.Errorf("routes (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantStatuses, statuses(r)); d != "" {
+				t.Errorf("statuses (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestShadowedRoutes(t *testing.T) {
+	t.Parallel()
+	_, r := build(t, Options{}, `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+  routes:
+  - conditions: [{regex: "/.*"}]
+    services: [{name: s, port: 80}]
+  - conditions: [{prefix: /api}]
+    services: [{name: s, port: 80}]
+  - conditions: [{regex: "/v[0-9]"}]
+    services: [{name: s, port: 80}]
+  - conditions: [{exact: /v1}]
+    services: [{name: s, port: 80}]
+`+svcs("ns", "s"))
+	var got []string
+	for _, f := range r.Findings() {
+		got = append(got, f.Code+": "+f.Message)
+	}
+	want := []string{
+		`ShadowedRoute: host "a.com": path prefix:/api of HTTPProxy ns/p can never match: path regex:/.* of the same object comes first in Envoy's order and matches every request it would`,
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
