@@ -16,8 +16,8 @@ var certs embed.FS
 // Options size the corpus. Zero values take the defaults of DefaultOptions.
 type Options struct {
 	Proxies, Routes, Ingresses, Namespaces, Endpoints, ServicesPerProxy, CertPool int
-	TLSFrac, IncludeFrac, WeightedFrac, HeaderFrac                                  float64
-	Seed                                                                            uint64
+	TLSFrac, IncludeFrac, WeightedFrac, HeaderFrac                                float64
+	Seed                                                                          uint64
 	// EndpointKind is endpointslices, endpoints or both.
 	EndpointKind string
 	Domain       string

@@ -39,7 +39,7 @@ func toCluster(name string) *routev3.Route_Route {
 
 func fixture(t *testing.T) *xds.Resources {
 	hcm := &hcmv3.HttpConnectionManager{StripPortMode: &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-		NormalizePath: wrapperspb.Bool(true),
+		NormalizePath:  wrapperspb.Bool(true),
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: "http"}}}
 	l := &listenerv3.Listener{Name: "http", Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 8080}}}},
