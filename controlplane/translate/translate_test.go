@@ -1,0 +1,114 @@
+package translate
+
+import (
+	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// The expectations below are written as proto literals by hand, not built
+// with the envoy constructors translate uses.
+
+func TestTranslateRoute(t *testing.T) {
+	t.Parallel()
+	g := graph.New(8080, 8443)
+	src := status.Ref{Kind: "HTTPProxy", Namespace: "ns", Name: "p"}
+	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}, LoadBalancer: graph.RoundRobin}
+	canary := &graph.Cluster{Namespace: "ns", Service: "canary", Port: corev1.ServicePort{Port: 8080}, LoadBalancer: graph.RoundRobin}
+	g.VirtualHost("a.com").AddRoute(&graph.Route{
+		Path:     graph.PathMatch{Kind: graph.PathSegmentPrefix, Value: "/api"},
+		Headers:  []graph.HeaderMatch{{Name: "x-debug", Kind: graph.HeaderPresent, Invert: true}},
+		Backends: []graph.Backend{{Cluster: web, Weight: 90}, {Cluster: canary, Weight: 10}},
+		Timeouts: graph.Timeouts{Response: 30 * time.Second},
+		Source:   src,
+	})
+	res, _, err := Translate(g, source.NewIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRoutes := &routev3.RouteConfiguration{Name: "ingress_http", VirtualHosts: []*routev3.VirtualHost{{
+		Name: "a.com", Domains: []string{"a.com"},
+		Routes: []*routev3.Route{{
+			Match: &routev3.RouteMatch{
+				PathSpecifier: &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: "/api"},
+				Headers:       []*routev3.HeaderMatcher{{Name: "x-debug", HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: false}}},
+			},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{Clusters: []*routev3.WeightedCluster_ClusterWeight{
+					{Name: "ns/web/80/da39a3ee5e", Weight: wrapperspb.UInt32(90)},
+					{Name: "ns/canary/8080/da39a3ee5e", Weight: wrapperspb.UInt32(10)},
+				}}},
+				Timeout: durationpb.New(30 * time.Second),
+			}},
+			Metadata: &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"envoy.access_loggers.file": {Fields: map[string]*structpb.Value{
+				"io.projectcontour.kind": structpb.NewStringValue("HTTPProxy"), "io.projectcontour.namespace": structpb.NewStringValue("ns"),
+				"io.projectcontour.name": structpb.NewStringValue("p"),
+			}}}},
+		}},
+	}}}
+	if d := cmp.Diff([]*routev3.RouteConfiguration{wantRoutes}, res.Routes, protocmp.Transform()); d != "" {
+		t.Errorf("routes (-want +got):\n%s", d)
+	}
+	wantCluster := &clusterv3.Cluster{
+		Name: "ns/canary/8080/da39a3ee5e", AltStatName: "ns_canary_8080",
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{ServiceName: "ns/canary/8080", EdsConfig: &corev3.ConfigSource{
+			ResourceApiVersion: corev3.ApiVersion_V3, ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}}},
+		ConnectTimeout: durationpb.New(2 * time.Second),
+	}
+	if d := cmp.Diff(wantCluster, res.Clusters[0], protocmp.Transform()); d != "" {
+		t.Errorf("cluster (-want +got):\n%s", d)
+	}
+	if len(res.Endpoints) != 2 || res.Endpoints[0].GetClusterName() != "ns/canary/8080" || len(res.Endpoints[0].GetEndpoints()) != 0 {
+		t.Errorf("every EDS cluster needs an (empty) assignment: %v", res.Endpoints)
+	}
+}
+
+func TestTranslateRedirectAndWildcard(t *testing.T) {
+	t.Parallel()
+	g := graph.New(8080, 8443)
+	g.VirtualHost("*.a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, HTTPSRedirect: true})
+	res, _, err := Translate(g, source.NewIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &routev3.Route{
+		Match: &routev3.RouteMatch{
+			PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"},
+			Headers: []*routev3.HeaderMatcher{{Name: ":authority", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+				MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: `^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.a\.com(:[0-9]+)?$`}},
+			}}}},
+		},
+		Action: &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{SchemeRewriteSpecifier: &routev3.RedirectAction_HttpsRedirect{HttpsRedirect: true}}},
+	}
+	if d := cmp.Diff(want, res.Routes[0].GetVirtualHosts()[0].GetRoutes()[0], protocmp.Transform()); d != "" {
+		t.Errorf("route (-want +got):\n%s", d)
+	}
+}
+
+func TestHashname(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ in, want string }{
+		{"ns/svc/80/da39a3ee5e", "ns/svc/80/da39a3ee5e"},
+		{"a-very-long-namespace-name/a-very-long-service-name-indeed/8080/da39a3ee5e", "a-very-long-namespace-name/a-very-long-service-name-i-"},
+	} {
+		got := hashname(60, tc.in)
+		if len(got) > 60 || (len(tc.in) <= 60 && got != tc.want) || (len(tc.in) > 60 && got[:len(tc.want)] != tc.want) {
+			t.Errorf("hashname(%q) = %q", tc.in, got)
+		}
+	}
+}
