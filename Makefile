@@ -61,12 +61,14 @@ update-golden:
 	$(GO) test -count=1 $(GOLDEN_PKGS) -run 'Golden|Scenario|Fixture|README' -update
 
 generate:
-	$(GO) tool controller-gen object paths=./controlplane/apis/...
+	$(GO) tool controller-gen object paths=./controlplane/apis/... paths=./operator/api/...
 	$(GO) tool controller-gen crd:crdVersions=v1 paths=./controlplane/apis/... output:crd:dir=./deploy/crds
+	$(GO) tool controller-gen crd:crdVersions=v1 paths=./operator/api/... output:crd:dir=./deploy/operator/crds
+	$(GO) run ./operator/installgen > deploy/operator/install.yaml
 
 # check-generate fails when generated files are stale.
 check-generate: generate
-	@git diff --exit-code -- controlplane/apis deploy || \
+	@git diff --exit-code -- controlplane/apis operator/api deploy || \
 	  { echo "generated files are out of date: run make generate and commit"; exit 1; }
 
 lint: vet

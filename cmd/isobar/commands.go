@@ -13,5 +13,6 @@ func commands() []*cobra.Command {
 		newGenCmd(),
 		newServeCmd(),
 		newBootstrapCmd(),
+		newOperatorCmd(),
 	}
 }
