@@ -97,3 +97,26 @@ func headerArgs(t *testing.T, input string) []string {
 	}
 	return nil
 }
+
+// TestBootstrapInitContainer is the seed's init container command line:
+// `isobar bootstrap --admin-address=0.0.0.0 /config/contour.json`.
+func TestBootstrapInitContainer(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config", "contour.json")
+	_, errOut, code := run(t, "", "bootstrap", "--admin-address=0.0.0.0", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"address": "0.0.0.0"`, `"port_value": 9001`, `"ads_config"`, `"name": "contour"`} {
+		if !strings.Contains(string(data), want) {
+			t.Errorf("bootstrap lacks %s", want)
+		}
+	}
+	_, _, code = run(t, "", "bootstrap", "--xds-ca-file=/x", "-")
+	if code != exitBadInput {
+		t.Errorf("a partial TLS configuration must exit 2, got %d", code)
+	}
+}
