@@ -3,6 +3,9 @@ package graph
 import (
 	"fmt"
 	"regexp"
+	"regexp/syntax"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/isobar-dev/isobar/controlplane/status"
@@ -21,31 +24,36 @@ const maxShadowRoutes = 2000
 // are a subset of the later one's. With Contour's order (exact, then regex,
 // then prefixes, longer first) this mostly happens when a broad regex sorts
 // before prefixes. Redirect copies on port 80 are skipped, so each conflict
-// is reported once.
+// is reported once; only the first earlier route that shadows is named.
 func (b *builder) findShadowedRoutes() {
-	check := func(vh *VirtualHost) {
-		routes := SortedRoutes(vh)
-		if len(routes) > maxShadowRoutes {
-			return
-		}
-		for j, later := range routes {
-			if later.HTTPSRedirect {
-				continue
-			}
-			for _, earlier := range routes[:j] {
-				if earlier.HTTPSRedirect || !covers(earlier, later) {
-					continue
-				}
-				b.reportShadow(vh, earlier, later)
-				break
-			}
-		}
-	}
 	for _, vh := range SortedVirtualHosts(b.g) {
-		check(vh)
+		b.checkShadows(vh)
 	}
 	for _, vh := range SortedSecureVirtualHosts(b.g) {
-		check(&vh.VirtualHost)
+		b.checkShadows(&vh.VirtualHost)
+	}
+}
+
+func (b *builder) checkShadows(vh *VirtualHost) {
+	if len(vh.Routes) < 2 || len(vh.Routes) > maxShadowRoutes {
+		return
+	}
+	routes := SortedRoutes(vh)
+	infos := make([]shadowInfo, len(routes))
+	for i, r := range routes {
+		infos[i] = newShadowInfo(r)
+	}
+	for j := range routes {
+		if routes[j].HTTPSRedirect {
+			continue
+		}
+		for i := range routes[:j] {
+			if routes[i].HTTPSRedirect || !infos[i].covers(&infos[j]) {
+				continue
+			}
+			b.reportShadow(vh, routes[i], routes[j])
+			break
+		}
 	}
 }
 
@@ -60,36 +68,94 @@ func (b *builder) reportShadow(vh *VirtualHost, earlier, later *Route) {
 			vh.Name, describeMatch(later), later.Source, describeMatch(earlier), who)})
 }
 
-// covers reports whether every request later matches also matches earlier.
-func covers(earlier, later *Route) bool {
-	if !subset(headerKeys(earlier.Headers), headerKeys(later.Headers)) || !subset(queryKeys(earlier.Query), queryKeys(later.Query)) {
+// shadowInfo is what covers needs of one route, computed once per route.
+type shadowInfo struct {
+	path PathMatch
+	// headers and query are the full condition keys, sorted.
+	headers, query []string
+	// prog is the compiled path regex of a regex route (nil when it does
+	// not compile); literal is the prefix every match of it starts with.
+	prog    *syntax.Prog
+	literal string
+}
+
+func newShadowInfo(r *Route) shadowInfo {
+	in := shadowInfo{path: r.Path, headers: conditionKeys(r, true), query: conditionKeys(r, false)}
+	if r.Path.Kind != PathRegex {
+		return in
+	}
+	if re, err := regexp.Compile(r.Path.Value); err == nil {
+		in.literal, _ = re.LiteralPrefix()
+	}
+	if parsed, err := syntax.Parse(r.Path.Value, syntax.Perl); err == nil {
+		if prog, err := syntax.Compile(parsed.Simplify()); err == nil {
+			in.prog = prog
+		}
+	}
+	return in
+}
+
+// conditionKeys renders the header (or query) conditions with every field
+// that changes what they match, sorted.
+func conditionKeys(r *Route, headers bool) []string {
+	var out []string
+	if headers {
+		for _, h := range r.Headers {
+			out = append(out, fmt.Sprintf("%s\x00%d\x00%s\x00%t\x00%t\x00%t", strings.ToLower(h.Name), h.Kind, h.Value, h.Invert, h.IgnoreCase, h.TreatMissingAsEmpty))
+		}
+	} else {
+		for _, q := range r.Query {
+			out = append(out, fmt.Sprintf("%s\x00%d\x00%s\x00%t", q.Name, q.Kind, q.Value, q.IgnoreCase))
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// covers reports whether every request later matches also matches e: e's
+// header and query conditions are a subset of later's and e's path matches
+// every path later's does. It answers false when it cannot tell.
+func (e *shadowInfo) covers(later *shadowInfo) bool {
+	if !subset(e.headers, later.headers) || !subset(e.query, later.query) {
 		return false
 	}
-	e, l := earlier.Path, later.Path
-	if l.Kind == PathRegex {
-		return false // regex against regex: undecidable here
-	}
-	switch e.Kind {
+	return pathCovers(e, later)
+}
+
+func pathCovers(e, later *shadowInfo) bool {
+	ep, lp := e.path, later.path
+	switch ep.Kind {
+	case PathExact:
+		return lp.Kind == PathExact && lp.Value == ep.Value
 	case PathPrefix:
-		return strings.HasPrefix(l.Value, e.Value)
+		if lp.Kind == PathRegex {
+			return strings.HasPrefix(later.literal, ep.Value)
+		}
+		return strings.HasPrefix(lp.Value, ep.Value)
 	case PathSegmentPrefix:
-		return l.Kind != PathPrefix && (l.Value == e.Value || strings.HasPrefix(l.Value, e.Value+"/"))
+		base := strings.TrimSuffix(ep.Value, "/")
+		under := func(p string) bool { return base == "" || p == base || strings.HasPrefix(p, base+"/") }
+		switch lp.Kind {
+		case PathRegex:
+			return base == "" || strings.HasPrefix(later.literal, base+"/")
+		case PathPrefix:
+			// A string prefix stays under the segment only when it already
+			// ends the segment: "/api/" under "/api", not "/api".
+			return base == "" || strings.HasPrefix(lp.Value, base+"/")
+		}
+		return under(lp.Value)
 	case PathRegex:
-		re, err := regexp.Compile(`^(?:` + e.Value + `)$`)
-		if err != nil {
-			return false
+		if e.prog == nil || lp.Kind == PathRegex {
+			return false // regex against regex: not decided here
 		}
-		if l.Kind == PathExact {
-			return re.MatchString(l.Value)
+		if lp.Kind == PathExact {
+			return acceptsAllAfter(e.prog, lp.Value, false)
 		}
-		// A prefix route is shadowed when the regex accepts the prefix
-		// followed by anything (probed with a few typical continuations).
-		for _, tail := range []string{"", "/", "/x", "/x/y.z", "-x"} {
-			if !re.MatchString(l.Value + tail) {
-				return false
-			}
+		value := lp.Value
+		if lp.Kind == PathSegmentPrefix && value != "/" {
+			value = strings.TrimSuffix(value, "/")
 		}
-		return true
+		return acceptsAllAfter(e.prog, value, true)
 	}
 	return false
 }
@@ -103,4 +169,98 @@ func subset(a, b []string) bool {
 		}
 	}
 	return i == len(a)
+}
+
+// acceptsAllAfter reports whether the whole-path regex prog accepts s
+// (anySuffix false) or s followed by any string (anySuffix true): after s,
+// the regex must be able to match here and sit in a loop of "any
+// character" from which it can still match. It follows prog as a Thompson
+// NFA and treats word-boundary assertions as failing, so it may answer
+// false for a regex that does accept, but a true answer is always right.
+func acceptsAllAfter(prog *syntax.Prog, s string, anySuffix bool) bool {
+	cur := []uint32{uint32(prog.Start)}
+	for i, r := range s {
+		var next []uint32
+		for _, pc := range closure(prog, cur, i == 0, false) {
+			if in := &prog.Inst[pc]; consumes(in.Op) && in.MatchRune(r) {
+				next = append(next, in.Out)
+			}
+		}
+		if len(next) == 0 {
+			return false
+		}
+		cur = next
+	}
+	atStart := s == ""
+	if !hasMatch(prog, closure(prog, cur, atStart, true)) {
+		return false
+	}
+	if !anySuffix {
+		return true
+	}
+	for _, pc := range closure(prog, cur, atStart, false) {
+		in := &prog.Inst[pc]
+		if in.Op != syntax.InstRuneAny && in.Op != syntax.InstRuneAnyNotNL {
+			continue
+		}
+		after := []uint32{in.Out}
+		if hasMatch(prog, closure(prog, after, false, true)) && slices.Contains(closure(prog, after, false, false), pc) {
+			return true
+		}
+	}
+	return false
+}
+
+// consumes reports whether op reads one character.
+func consumes(op syntax.InstOp) bool {
+	switch op {
+	case syntax.InstRune, syntax.InstRune1, syntax.InstRuneAny, syntax.InstRuneAnyNotNL:
+		return true
+	}
+	return false
+}
+
+// closure returns every instruction reachable from pcs without reading a
+// character, at the start and/or the end of the path as told.
+func closure(prog *syntax.Prog, pcs []uint32, atStart, atEnd bool) []uint32 {
+	var ok syntax.EmptyOp
+	if atStart {
+		ok |= syntax.EmptyBeginText | syntax.EmptyBeginLine
+	}
+	if atEnd {
+		ok |= syntax.EmptyEndText | syntax.EmptyEndLine
+	}
+	seen := make(map[uint32]bool, len(pcs)*2)
+	var out []uint32
+	stack := append([]uint32(nil), pcs...)
+	for len(stack) > 0 {
+		pc := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if seen[pc] {
+			continue
+		}
+		seen[pc] = true
+		out = append(out, pc)
+		in := &prog.Inst[pc]
+		switch in.Op {
+		case syntax.InstAlt, syntax.InstAltMatch:
+			stack = append(stack, in.Out, in.Arg)
+		case syntax.InstCapture, syntax.InstNop:
+			stack = append(stack, in.Out)
+		case syntax.InstEmptyWidth:
+			if syntax.EmptyOp(in.Arg)&^ok == 0 {
+				stack = append(stack, in.Out)
+			}
+		}
+	}
+	return out
+}
+
+func hasMatch(prog *syntax.Prog, pcs []uint32) bool {
+	for _, pc := range pcs {
+		if prog.Inst[pc].Op == syntax.InstMatch {
+			return true
+		}
+	}
+	return false
 }

@@ -15,21 +15,39 @@ import (
 // maxNameLength is Contour's limit for cluster and secret names.
 const maxNameLength = 60
 
-// hashname joins parts with "/"; when the result is longer than l, parts are
-// truncated from the right and a 6-character SHA-256 suffix of the full name
-// keeps names distinct (Contour's Hashname).
+// hashname joins parts with "/". When the result is not shorter than l
+// (Contour's rule: a name of exactly l characters is shortened too), parts
+// are shortened from the last to the first, each to l/len(parts)
+// characters ending in "-" and the first 6 hex characters of the SHA-256 of
+// the full name, until the name fits; when even that is too long, the name
+// is the SHA-256 hex itself, cut to l. This is Contour's Hashname, so
+// long names stay identical to Contour's.
 func hashname(l int, parts ...string) string {
 	full := strings.Join(parts, "/")
-	if len(full) <= l {
+	if len(full) < l {
 		return full
 	}
 	sum := sha256.Sum256([]byte(full))
-	suffix := hex.EncodeToString(sum[:])[:6]
-	budget := l - len(suffix) - 1
-	if budget < 0 {
-		return suffix
+	hash := hex.EncodeToString(sum[:])
+	short := append([]string(nil), parts...)
+	for i := len(short) - 1; i >= 0; i-- {
+		short[i] = shorten(l/len(short), short[i], hash[:6])
+		if r := strings.Join(short, "/"); len(r) < l {
+			return r
+		}
 	}
-	return strings.TrimRight(full[:budget], "/") + "-" + suffix
+	return hash[:min(len(hash), l)]
+}
+
+// shorten cuts s to l characters, ending it with "-" and suffix.
+func shorten(l int, s, suffix string) string {
+	switch {
+	case l >= len(s):
+		return s
+	case l <= len(suffix):
+		return suffix[:l]
+	}
+	return s[:l-len(suffix)-1] + "-" + suffix
 }
 
 // shortHash is the first 10 hex characters of SHA-1.

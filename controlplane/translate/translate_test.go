@@ -102,13 +102,49 @@ func TestTranslateRedirectAndWildcard(t *testing.T) {
 
 func TestHashname(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ in, want string }{
-		{"ns/svc/80/da39a3ee5e", "ns/svc/80/da39a3ee5e"},
-		{"a-very-long-namespace-name/a-very-long-service-name-indeed/8080/da39a3ee5e", "a-very-long-namespace-name/a-very-long-service-name-i-"},
+	// Suffixes are the first 6 hex characters of sha256 of the joined name,
+	// computed with sha256sum.
+	for _, tc := range []struct {
+		name  string
+		l     int
+		parts []string
+		want  string
+	}{
+		{"short", 60, []string{"ns", "svc", "80", "da39a3ee5e"}, "ns/svc/80/da39a3ee5e"},
+		{"59 characters fit", 60, []string{"ns", "service-name-padded-to-forty-three-chars-x", "80", "da39a3ee5e"},
+			"ns/service-name-padded-to-forty-three-chars-x/80/da39a3ee5e"},
+		{"exactly 60 is shortened", 60, []string{"ns", "service-name-padded-to-forty-three-chars-xy", "80", "da39a3ee5e"},
+			"ns/service--a69b36/80/da39a3ee5e"},
+		{"service shortened", 60, []string{"a-very-long-namespace-name", "a-very-long-service-name-indeed", "8080", "da39a3ee5e"},
+			"a-very-long-namespace-name/a-very-l-402a54/8080/da39a3ee5e"},
+		{"everything too long: the hash", 10, []string{"aaaaaaaaaa", "bbbbbbbbbb"}, "82d67b922a"},
 	} {
-		got := hashname(60, tc.in)
-		if len(got) > 60 || (len(tc.in) <= 60 && got != tc.want) || (len(tc.in) > 60 && got[:len(tc.want)] != tc.want) {
-			t.Errorf("hashname(%q) = %q", tc.in, got)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := hashname(tc.l, tc.parts...); got != tc.want {
+				t.Errorf("hashname(%d, %q) = %q, want %q", tc.l, tc.parts, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestClusterName(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		c    *graph.Cluster
+		want string
+	}{
+		{"no options", &graph.Cluster{Namespace: "default", Service: "backend", Port: corev1.ServicePort{Port: 80}, LoadBalancer: graph.RoundRobin},
+			"default/backend/80/da39a3ee5e"},
+		{"h2 (sha1 of proto=h2)", &graph.Cluster{Namespace: "default", Service: "backend", Port: corev1.ServicePort{Name: "grpc", Port: 80}, Protocol: "h2"},
+			"default/backend/80/563b0467fa"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if got := ClusterName(tc.c); got != tc.want {
+				t.Errorf("ClusterName = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

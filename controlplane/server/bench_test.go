@@ -1,0 +1,188 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/sim/gen"
+)
+
+// deltaClient is one fake Envoy on a delta ADS stream that ACKs everything
+// and records when each resource name arrived.
+type deltaClient struct {
+	mu      sync.Mutex
+	arrived map[string]time.Time
+	count   int
+}
+
+func (c *deltaClient) run(ctx context.Context, conn *grpc.ClientConn, types []string, ready chan<- struct{}, want int) error {
+	stream, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range types {
+		if err := stream.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: []string{"*"}}); err != nil {
+			return err
+		}
+	}
+	signalled := false
+	for {
+		r, err := stream.Recv()
+		if err != nil {
+			return err
+		}
+		now := time.Now()
+		c.mu.Lock()
+		for _, res := range r.GetResources() {
+			c.arrived[res.GetName()] = now
+		}
+		c.count += len(r.GetResources())
+		done := c.count >= want
+		c.mu.Unlock()
+		if done && !signalled {
+			signalled = true
+			ready <- struct{}{}
+		}
+		if err := stream.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce()}); err != nil {
+			return err
+		}
+	}
+}
+
+func (c *deltaClient) at(name string) (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t, ok := c.arrived[name]
+	return t, ok
+}
+
+func corpusResources(b *testing.B, o gen.Options) *xds.Resources {
+	var buf bytes.Buffer
+	if _, err := gen.Write(&buf, o); err != nil {
+		b.Fatal(err)
+	}
+	idx, _ := source.LoadBytes(source.LoadOptions{}, "corpus", buf.Bytes())
+	res, err := controlplane.Compile(idx, controlplane.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return res.Resources
+}
+
+// BenchmarkFanOut connects N delta-ADS clients (EDS and RDS) to a server
+// loaded with a corpus, then measures how long until the last client has
+// (a) its full initial set, (b) one changed ClusterLoadAssignment, (c) one
+// changed RouteConfiguration. Figures are reported as custom metrics.
+func BenchmarkFanOut(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		o       gen.Options
+		clients int
+	}{{"S1k-1000clients", gen.S1k(), 1000}, {"S10k-100clients", gen.S10k(), 100}} {
+		b.Run(c.name, func(b *testing.B) {
+			res := corpusResources(b, c.o)
+			for i := 0; i < b.N; i++ {
+				fanOut(b, res, c.clients)
+			}
+		})
+	}
+}
+
+func fanOut(b *testing.B, res *xds.Resources, n int) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := New(Options{Address: "127.0.0.1"})
+	go func() { _ = s.Run(ctx) }()
+	if err := s.SetResources(ctx, res); err != nil {
+		b.Fatal(err)
+	}
+	<-s.Listening()
+	want := len(res.Endpoints) + len(res.Routes)
+	ready := make(chan struct{}, n)
+	clients := make([]*deltaClient, n)
+	start := time.Now()
+	for i := range clients {
+		conn, err := grpc.NewClient(s.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer conn.Close()
+		clients[i] = &deltaClient{arrived: map[string]time.Time{}}
+		go func(c *deltaClient) {
+			_ = c.run(ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want)
+		}(clients[i])
+	}
+	for i := 0; i < n; i++ {
+		select {
+		case <-ready:
+		case <-time.After(120 * time.Second):
+			b.Fatalf("only %d of %d clients got the full set", i, n)
+		}
+	}
+	b.ReportMetric(time.Since(start).Seconds(), "s-all-connected")
+	// One endpoint change.
+	cla := proto.Clone(res.Endpoints[len(res.Endpoints)/2]).(*endpointv3.ClusterLoadAssignment)
+	cla.Endpoints = nil
+	t0 := time.Now()
+	if err := s.UpdateEndpoints(ctx, []*endpointv3.ClusterLoadAssignment{cla}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(p99(b, clients, cla.GetClusterName(), t0), "ms-eds-p99")
+	// One route change.
+	next := *res
+	next.Routes = append([]*routev3.RouteConfiguration(nil), res.Routes...)
+	rc := proto.Clone(next.Routes[0]).(*routev3.RouteConfiguration)
+	rc.VirtualHosts = rc.VirtualHosts[:len(rc.VirtualHosts)-1]
+	next.Routes[0] = rc
+	t1 := time.Now()
+	if err := s.SetResources(ctx, &next); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(time.Since(t1).Microseconds())/1000, "ms-setresources")
+	b.ReportMetric(p99(b, clients, rc.GetName(), t1), "ms-rds-p99")
+}
+
+// p99 waits until every client has name after t0 and returns the 99th
+// percentile delay in milliseconds.
+func p99(b *testing.B, clients []*deltaClient, name string, t0 time.Time) float64 {
+	deadline := time.Now().Add(60 * time.Second)
+	var delays []float64
+	for _, c := range clients {
+		for {
+			if at, ok := c.at(name); ok && !at.Before(t0) {
+				delays = append(delays, float64(at.Sub(t0).Microseconds())/1000)
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("a client never received %s", name)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+	sort.Float64s(delays)
+	return delays[len(delays)*99/100-boolToInt(len(delays)*99%100 == 0)]
+}
+
+func boolToInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
