@@ -45,6 +45,8 @@ type builder struct {
 	report *status.Report
 	// owners maps a claimed fqdn to the root that owns it (see claimHosts).
 	owners map[string]status.Ref
+	// secretChecks memoises Secret validation by content.
+	secretChecks map[string]error
 }
 
 // processors run in this order; each may read what the earlier ones did.

@@ -47,7 +47,7 @@ func (b *builder) lookupTLSSecret(ref, from string) (*Secret, error) {
 		return nil, &LookupError{Reason: ReasonSecretNotValid,
 			Message: fmt.Sprintf("Secret %q not found", ns+"/"+name)}
 	}
-	if err := validateTLSSecret(s); err != nil {
+	if err := b.validateTLSSecretOnce(s); err != nil {
 		return nil, &LookupError{Reason: ReasonSecretNotValid,
 			Message: fmt.Sprintf("Secret %q is invalid: %s", ns+"/"+name, err)}
 	}
@@ -105,6 +105,22 @@ func (b *builder) delegationPermitted(ns, name, target string) bool {
 		}
 	}
 	return false
+}
+
+// validateTLSSecretOnce validates s, remembering the answer for identical
+// content within one build (certificates are often shared, and parsing
+// keys is the costly part of validation).
+func (b *builder) validateTLSSecretOnce(s *corev1.Secret) error {
+	key := string(s.Type) + "\x00" + string(s.Data[corev1.TLSCertKey]) + "\x00" + string(s.Data[corev1.TLSPrivateKeyKey])
+	if err, ok := b.secretChecks[key]; ok {
+		return err
+	}
+	err := validateTLSSecret(s)
+	if b.secretChecks == nil {
+		b.secretChecks = map[string]error{}
+	}
+	b.secretChecks[key] = err
+	return err
 }
 
 // validateTLSSecret checks a serving certificate: type kubernetes.io/tls (or
