@@ -10,11 +10,13 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// Any packs m. It panics only on a message that cannot be marshalled, which
-// cannot happen for the generated Envoy types used here.
+// Any packs m with a deterministic encoding, so equal messages give equal
+// bytes (content-hashed versions rely on it). It panics only on a message
+// that cannot be marshalled, which cannot happen for the generated Envoy
+// types used here.
 func Any(m proto.Message) *anypb.Any {
-	a, err := anypb.New(m)
-	if err != nil {
+	a := &anypb.Any{}
+	if err := anypb.MarshalFrom(a, m, proto.MarshalOptions{Deterministic: true}); err != nil {
 		panic(err)
 	}
 	return a

@@ -23,8 +23,9 @@ func (t *translator) routeAction(r *graph.Route) *routev3.RouteAction {
 		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: ws[0].Name}
 	} else {
 		wc := &routev3.WeightedCluster{}
+		weights := normalizeWeights(r.Backends)
 		for i, b := range r.Backends {
-			w := normalizeWeights(r.Backends)[i]
+			w := weights[i]
 			if w == 0 {
 				continue
 			}

@@ -2,6 +2,7 @@ package diff
 
 import (
 	"encoding/json"
+	"reflect"
 	"sort"
 
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -28,6 +29,7 @@ type ObjectChange struct {
 // compareObjects lists objects added, removed or changed, ignoring status and
 // server-managed metadata.
 func compareObjects(base, head *source.Index) ([]ObjectChange, error) {
+	base, head = withoutEqual(base, head)
 	b, err := objectDocs(base)
 	if err != nil {
 		return nil, err
@@ -107,4 +109,29 @@ func mergeRefs(a, b []status.Ref) []status.Ref {
 
 func sortRefs(refs []status.Ref) {
 	sort.Slice(refs, func(i, j int) bool { return refs[i].Less(refs[j]) })
+}
+
+// withoutEqual returns the entries of both indexes minus the objects that
+// are deeply equal on both sides (most of them, in a review), so that only
+// the rest are rendered and compared field by field.
+func withoutEqual(base, head *source.Index) (*source.Index, *source.Index) {
+	if base == nil || head == nil {
+		return base, head
+	}
+	hs := map[status.Ref]any{}
+	for _, e := range head.Entries() {
+		hs[e.Ref] = e.Object
+	}
+	nb, nh := source.NewIndex(), source.NewIndex()
+	for _, e := range base.Entries() {
+		if h, ok := hs[e.Ref]; ok && reflect.DeepEqual(e.Object, h) {
+			delete(hs, e.Ref)
+			continue
+		}
+		_ = nb.Upsert(e.Object)
+	}
+	for _, o := range hs {
+		_ = nh.Upsert(o)
+	}
+	return nb, nh
 }

@@ -3,6 +3,8 @@ package diff
 import (
 	"fmt"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 
@@ -71,7 +73,13 @@ func compareResources(base, head *xds.Resources) ([]ResourceChange, error) {
 				out = append(out, ResourceChange{Type: typ, Name: name, Change: Removed})
 			case !proto.Equal(bv, hv):
 				c := ResourceChange{Type: typ, Name: name, Change: Changed}
-				if typ != "secret" {
+				if rb, ok := bv.(*routev3.RouteConfiguration); ok {
+					fc, err := routeConfigChanges(rb, hv.(*routev3.RouteConfiguration))
+					if err != nil {
+						return nil, fmt.Errorf("%s %s: %w", typ, name, err)
+					}
+					c.Fields = fc
+				} else if typ != "secret" {
 					fc, err := protoFieldChanges(bv, hv)
 					if err != nil {
 						return nil, fmt.Errorf("%s %s: %w", typ, name, err)
@@ -118,4 +126,39 @@ func unionNames(a, b []named) []string {
 	}
 	sortStrings(out)
 	return out
+}
+
+// routeConfigChanges compares two route configurations virtual host by
+// virtual host, so one changed host in a configuration of thousands costs
+// one host's comparison.
+func routeConfigChanges(a, b *routev3.RouteConfiguration) ([]FieldChange, error) {
+	bv := map[string]*routev3.VirtualHost{}
+	for _, vh := range b.GetVirtualHosts() {
+		bv[vh.GetName()] = vh
+	}
+	var out []FieldChange
+	seen := map[string]bool{}
+	for _, va := range a.GetVirtualHosts() {
+		seen[va.GetName()] = true
+		vb, ok := bv[va.GetName()]
+		switch {
+		case !ok:
+			out = append(out, FieldChange{Path: "virtual_hosts[" + va.GetName() + "]", Before: "(present)"})
+		case !proto.Equal(va, vb):
+			fc, err := protoFieldChanges(va, vb)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range fc {
+				f.Path = "virtual_hosts[" + va.GetName() + "]." + f.Path
+				out = append(out, f)
+			}
+		}
+	}
+	for _, vb := range b.GetVirtualHosts() {
+		if !seen[vb.GetName()] {
+			out = append(out, FieldChange{Path: "virtual_hosts[" + vb.GetName() + "]", After: "(present)"})
+		}
+	}
+	return out, nil
 }

@@ -57,7 +57,12 @@ func (r *Router) filterChain(l *listener, p *parsed, res *Result) *chain {
 	}
 	var best *chain
 	bestRank := -1
-	for _, c := range l.chains {
+	candidates := l.others
+	if c, ok := l.byName[p.sni]; ok && p.sni != "" && (c.transport != "raw_buffer" || p.scheme != "https") {
+		best, bestRank = c, 1<<20 // an exact server name beats everything
+		candidates = nil
+	}
+	for _, c := range candidates {
 		if c.transport == "raw_buffer" && p.scheme == "https" || c.transport == "tls" && p.scheme != "https" {
 			continue
 		}
@@ -67,7 +72,6 @@ func (r *Router) filterChain(l *listener, p *parsed, res *Result) *chain {
 			rank = 0
 		case p.sni != "":
 			for _, n := range c.serverNames {
-				n = strings.ToLower(n)
 				switch {
 				case n == p.sni:
 					rank = max(rank, 1<<20)

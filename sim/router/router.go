@@ -38,6 +38,10 @@ type listener struct {
 	name   string
 	tls    bool // has the TLS inspector
 	chains []*chain
+	// byName indexes chains by exact lower-case server name; wildcard
+	// server names and chains without names are scanned.
+	byName map[string]*chain
+	others []*chain
 }
 
 type chain struct {
@@ -113,7 +117,24 @@ func indexListener(l *listenerv3.Listener) *listener {
 				c.tcp = &tcp
 			}
 		}
+		for i, n := range c.serverNames {
+			c.serverNames[i] = strings.ToLower(n)
+		}
 		out.chains = append(out.chains, c)
+	}
+	out.byName = map[string]*chain{}
+	for _, c := range out.chains {
+		wild := len(c.serverNames) == 0 || c.transport != ""
+		for _, n := range c.serverNames {
+			if strings.HasPrefix(n, "*") {
+				wild = true
+			} else if _, dup := out.byName[n]; !dup {
+				out.byName[n] = c
+			}
+		}
+		if wild {
+			out.others = append(out.others, c)
+		}
 	}
 	return out
 }

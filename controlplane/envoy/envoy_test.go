@@ -1,0 +1,175 @@
+package envoy
+
+import (
+	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// ads is the ADS config source, written out by hand.
+func ads() *corev3.ConfigSource {
+	return &corev3.ConfigSource{ResourceApiVersion: corev3.ApiVersion_V3,
+		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}}
+}
+
+func mustAny(t *testing.T, m proto.Message) *anypb.Any {
+	t.Helper()
+	a, err := anypb.New(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+type validator interface{ Validate() error }
+
+func TestConstructors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		got  proto.Message
+		want func(t *testing.T) proto.Message
+	}{
+		{
+			name: "http connection manager",
+			got:  HTTPConnectionManager("ingress_http", "ingress_http"),
+			want: func(t *testing.T) proto.Message {
+				return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
+					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
+						StatPrefix: "ingress_http",
+						RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
+							ConfigSource: ads(), RouteConfigName: "ingress_http"}},
+						HttpFilters: []*hcmv3.HttpFilter{{Name: "envoy.filters.http.router",
+							ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &routerv3.Router{})}}},
+						UseRemoteAddress: wrapperspb.Bool(true),
+						StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+						NormalizePath:    wrapperspb.Bool(true),
+					})}}
+			},
+		},
+		{
+			name: "tcp proxy to weighted clusters",
+			got:  TCPProxy("ingress_https", []WeightedCluster{{Name: "a", Weight: 1}, {Name: "b", Weight: 3}}),
+			want: func(t *testing.T) proto.Message {
+				return &listenerv3.Filter{Name: "envoy.filters.network.tcp_proxy",
+					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &tcpproxyv3.TcpProxy{
+						StatPrefix: "ingress_https",
+						ClusterSpecifier: &tcpproxyv3.TcpProxy_WeightedClusters{WeightedClusters: &tcpproxyv3.TcpProxy_WeightedCluster{
+							Clusters: []*tcpproxyv3.TcpProxy_WeightedCluster_ClusterWeight{{Name: "a", Weight: 1}, {Name: "b", Weight: 3}}}},
+					})}}
+			},
+		},
+		{
+			name: "downstream TLS with SDS, versions and ALPN",
+			got:  DownstreamTLSContext("ns/cert/0123456789", "1.2", "1.3", []string{"h2", "http/1.1"}, nil),
+			want: func(t *testing.T) proto.Message {
+				return &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
+					TlsParams: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_2,
+						TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3},
+					TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: "ns/cert/0123456789", SdsConfig: ads()}},
+					AlpnProtocols:                  []string{"h2", "http/1.1"},
+				}}
+			},
+		},
+		{
+			name: "EDS cluster speaking h2 over TLS with circuit breakers",
+			got: Cluster(ClusterOptions{Name: "ns/s/443/abc", AltStatName: "ns_s_443", EDSName: "ns/s/https",
+				LB: clusterv3.Cluster_RING_HASH, HTTP2: true, TLS: &UpstreamTLS{SNI: "s.ns", CA: []byte("CA"), SubjectNames: []string{"s.ns"}},
+				MaxConnections: 10, PerHostMaxConnections: 2}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/s/443/abc", AltStatName: "ns_s_443",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/https"},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					LbPolicy:             clusterv3.Cluster_RING_HASH,
+					TypedExtensionProtocolOptions: map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(t, &httpv3.HttpProtocolOptions{
+						UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
+							ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}}}})},
+					TransportSocket: &corev3.TransportSocket{Name: "envoy.transport_sockets.tls",
+						ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(t, &tlsv3.UpstreamTlsContext{
+							Sni: "s.ns",
+							CommonTlsContext: &tlsv3.CommonTlsContext{AlpnProtocols: []string{"h2"},
+								ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+									TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("CA")}},
+									MatchTypedSubjectAltNames: []*tlsv3.SubjectAltNameMatcher{{SanType: tlsv3.SubjectAltNameMatcher_DNS,
+										Matcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "s.ns"}}}},
+								}}},
+						})}},
+					CircuitBreakers: &clusterv3.CircuitBreakers{
+						Thresholds:        []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(10)}},
+						PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(2)}},
+					},
+				}
+			},
+		},
+		{
+			name: "STRICT_DNS cluster with an HTTP health check",
+			got: Cluster(ClusterOptions{Name: "ns/ext/80/abc", AltStatName: "ns_ext_80", DNSName: "example.com", Port: 80,
+				HealthCheck: &HealthCheck{Path: "/healthz", Host: "h", Interval: 5 * time.Second, Timeout: 2 * time.Second,
+					UnhealthyThreshold: 3, HealthyThreshold: 2, ExpectedStatuses: [][2]int64{{200, 300}}}}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/ext/80/abc", AltStatName: "ns_ext_80",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/ext/80/abc", Endpoints: []*endpointv3.LocalityLbEndpoints{{
+						LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+							Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+								Address: "example.com", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 80}}}}}}}},
+					}}},
+					HealthChecks: []*corev3.HealthCheck{{
+						Timeout: durationpb.New(2 * time.Second), Interval: durationpb.New(5 * time.Second),
+						UnhealthyThreshold: wrapperspb.UInt32(3), HealthyThreshold: wrapperspb.UInt32(2),
+						HealthChecker: &corev3.HealthCheck_HttpHealthCheck_{HttpHealthCheck: &corev3.HealthCheck_HttpHealthCheck{
+							Path: "/healthz", Host: "h", ExpectedStatuses: []*typev3.Int64Range{{Start: 200, End: 300}}}},
+					}},
+				}
+			},
+		},
+		{
+			name: "empty load assignment",
+			got:  ClusterLoadAssignment("ns/s/http", nil),
+			want: func(t *testing.T) proto.Message { return &endpointv3.ClusterLoadAssignment{ClusterName: "ns/s/http"} },
+		},
+		{
+			name: "certificate secret",
+			got:  TLSCertificateSecret("ns/c/abc", []byte("CERT"), []byte("KEY")),
+			want: func(t *testing.T) proto.Message {
+				return &tlsv3.Secret{Name: "ns/c/abc", Type: &tlsv3.Secret_TlsCertificate{TlsCertificate: &tlsv3.TlsCertificate{
+					CertificateChain: &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("CERT")}},
+					PrivateKey:       &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("KEY")}},
+				}}}
+			},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if d := cmp.Diff(tc.want(t), tc.got, protocmp.Transform()); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+			if v, ok := tc.got.(validator); ok {
+				if err := v.Validate(); err != nil {
+					t.Errorf("Validate: %v", err)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,138 @@
+package translate
+
+import (
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+func lbEndpoint(ip string, port uint32) *endpointv3.LbEndpoint {
+	return &endpointv3.LbEndpoint{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+		Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+			Address: ip, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port}}}}}}}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func slice(name string, ports []discoveryv1.EndpointPort, eps ...discoveryv1.Endpoint) *discoveryv1.EndpointSlice {
+	return &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name},
+		AddressType: discoveryv1.AddressTypeIPv4, Ports: ports, Endpoints: eps}
+}
+
+func TestClusterLoadAssignment(t *testing.T) {
+	t.Parallel()
+	httpPort := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}, {Name: ptr("metrics"), Port: ptr(int32(9090))}}
+	unnamed := []discoveryv1.EndpointPort{{Name: ptr(""), Port: ptr(int32(3000))}}
+	ep := func(ready, terminating *bool, ips ...string) discoveryv1.Endpoint {
+		return discoveryv1.Endpoint{Addresses: ips, Conditions: discoveryv1.EndpointConditions{Ready: ready, Terminating: terminating}}
+	}
+	legacy := &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}, Subsets: []corev1.EndpointSubset{{
+		Addresses: []corev1.EndpointAddress{{IP: "10.1.0.2"}, {IP: "10.1.0.1"}},
+		Ports:     []corev1.EndpointPort{{Name: "http", Port: 8080}, {Name: "metrics", Port: 9090}},
+	}}}
+	for _, tc := range []struct {
+		name   string
+		slices []*discoveryv1.EndpointSlice
+		legacy *corev1.Endpoints
+		port   corev1.ServicePort
+		want   *endpointv3.ClusterLoadAssignment
+	}{
+		{
+			name: "slices: ready (or unknown) only, sorted, duplicates merged, by port name",
+			slices: []*discoveryv1.EndpointSlice{
+				slice("web-b", httpPort, ep(nil, nil, "10.0.0.9"), ep(ptr(false), nil, "10.0.0.5"), ep(ptr(true), ptr(true), "10.0.0.6")),
+				slice("web-a", httpPort, ep(ptr(true), nil, "10.0.0.10", "10.0.0.1"), ep(nil, nil, "10.0.0.9")),
+			},
+			port: corev1.ServicePort{Name: "http", Port: 80},
+			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/http", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
+				lbEndpoint("10.0.0.1", 8080), lbEndpoint("10.0.0.10", 8080), lbEndpoint("10.0.0.9", 8080)}}}},
+		},
+		{
+			name:   "slices: unnamed port",
+			slices: []*discoveryv1.EndpointSlice{slice("web-a", unnamed, ep(nil, nil, "10.0.0.1"))},
+			port:   corev1.ServicePort{Port: 80},
+			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/80", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
+				lbEndpoint("10.0.0.1", 3000)}}}},
+		},
+		{
+			name:   "Endpoints when there are no slices",
+			legacy: legacy,
+			port:   corev1.ServicePort{Name: "metrics", Port: 9090},
+			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/metrics", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
+				lbEndpoint("10.1.0.1", 9090), lbEndpoint("10.1.0.2", 9090)}}}},
+		},
+		{
+			name:   "slices win over Endpoints",
+			slices: []*discoveryv1.EndpointSlice{slice("web-a", httpPort, ep(nil, nil, "10.0.0.1"))},
+			legacy: legacy,
+			port:   corev1.ServicePort{Name: "http", Port: 80},
+			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/http", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
+				lbEndpoint("10.0.0.1", 8080)}}}},
+		},
+		{
+			name: "no endpoints: an empty assignment",
+			port: corev1.ServicePort{Name: "http", Port: 80},
+			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/http"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			idx := source.NewIndex()
+			key := source.Key("ns", "web")
+			for _, s := range tc.slices {
+				if idx.EndpointSlices[key] == nil {
+					idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{}
+				}
+				idx.EndpointSlices[key][s.Name] = s
+			}
+			if tc.legacy != nil {
+				idx.Endpoints[key] = tc.legacy
+			}
+			got := ClusterLoadAssignment(idx, "ns", "web", tc.port)
+			if d := cmp.Diff(tc.want, got, protocmp.Transform()); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+func TestEndpointSourceFinding(t *testing.T) {
+	t.Parallel()
+	idx := source.NewIndex()
+	key := source.Key("ns", "web")
+	idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{"web-a": slice("web-a", nil)}
+	idx.Endpoints[key] = &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}}
+	g := graph.New(8080, 8443)
+	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
+	web2 := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}, LoadBalancer: graph.Random}
+	g.VirtualHost("a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}}})
+	g.VirtualHost("a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/b"}, Backends: []graph.Backend{{Cluster: web2}}})
+	res, findings, err := Translate(g, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []status.Finding{{Code: "EndpointSourceChoice", Severity: status.SeverityInfo,
+		Objects: []status.Ref{{Kind: "Service", Namespace: "ns", Name: "web"}},
+		Message: "Service ns/web has both EndpointSlices and a v1 Endpoints object; the EndpointSlices are used"}}
+	if d := cmp.Diff(want, findings); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	// Two clusters (different load balancers) share one assignment.
+	wantCLAs := []*endpointv3.ClusterLoadAssignment{{ClusterName: "ns/web/http"}}
+	if d := cmp.Diff(wantCLAs, res.Endpoints, protocmp.Transform()); d != "" {
+		t.Errorf("endpoints (-want +got):\n%s", d)
+	}
+	if len(res.Clusters) != 2 {
+		t.Errorf("want 2 clusters, got %d", len(res.Clusters))
+	}
+}
