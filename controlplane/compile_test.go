@@ -3,6 +3,7 @@ package controlplane_test
 import (
 	"testing"
 
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -68,7 +69,7 @@ func TestCompile(t *testing.T) {
 		got.RouteConfigs = append(got.RouteConfigs, rc.GetName())
 		for _, vh := range rc.GetVirtualHosts() {
 			for _, r := range vh.GetRoutes() {
-				got.Routes = append(got.Routes, vh.GetName()+" "+r.GetMatch().String())
+				got.Routes = append(got.Routes, vh.GetName()+" "+matchString(r.GetMatch()))
 			}
 		}
 	}
@@ -81,7 +82,7 @@ func TestCompile(t *testing.T) {
 		}
 	}
 	for _, s := range res.Statuses {
-		got.Statuses = append(got.Statuses, s.Ref.String()+" "+s.CurrentStatus)
+		got.Statuses = append(got.Statuses, s.Ref.String()+" "+string(s.CurrentStatus))
 	}
 	for _, f := range res.Findings {
 		got.Findings = append(got.Findings, string(f.Severity)+" "+f.Code)
@@ -91,9 +92,9 @@ func TestCompile(t *testing.T) {
 		RouteConfigs: []string{"ingress_http"},
 		Clusters:     []string{"team-a/web/80/da39a3ee5e"},
 		Routes: []string{
-			`a.example.com path:"/health"`,
-			`a.example.com safe_regex:{regex:"/.*"}`,
-			`a.example.com prefix:"/api"`,
+			"a.example.com exact /health",
+			"a.example.com regex /.*",
+			"a.example.com prefix /api",
 		},
 		Endpoints: map[string]int{"team-a/web/http": 2},
 		Statuses:  []string{"HTTPProxy team-a/root invalid"},
@@ -102,4 +103,16 @@ func TestCompile(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("compile (-want +got):\n%s", d)
 	}
+}
+
+func matchString(m *routev3.RouteMatch) string {
+	switch {
+	case m.GetPath() != "":
+		return "exact " + m.GetPath()
+	case m.GetSafeRegex() != nil:
+		return "regex " + m.GetSafeRegex().GetRegex()
+	case m.GetPathSeparatedPrefix() != "":
+		return "segment " + m.GetPathSeparatedPrefix()
+	}
+	return "prefix " + m.GetPrefix()
 }
