@@ -159,6 +159,15 @@ func TestConstructors(t *testing.T) {
 				}}}
 			},
 		},
+		{
+			name: "CA secret",
+			got:  ValidationContextSecret("ns/ca/abc", []byte("CA")),
+			want: func(t *testing.T) proto.Message {
+				return &tlsv3.Secret{Name: "ns/ca/abc", Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+					TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("CA")}},
+				}}}
+			},
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -75,3 +75,11 @@ func TLSCertificateSecret(name string, cert, key []byte) *tlsv3.Secret {
 		PrivateKey:       InlineBytes(key),
 	}}}
 }
+
+// ValidationContextSecret is an SDS secret holding a CA bundle that peer
+// certificates must chain to.
+func ValidationContextSecret(name string, ca []byte) *tlsv3.Secret {
+	return &tlsv3.Secret{Name: name, Type: &tlsv3.Secret_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+		TrustedCa: InlineBytes(ca),
+	}}}
+}

@@ -148,6 +148,9 @@ func pathCovers(e, later *shadowInfo) bool {
 		if e.prog == nil || lp.Kind == PathRegex {
 			return false // regex against regex: not decided here
 		}
+		if !strings.HasPrefix(lp.Value, e.literal) {
+			return false // every match of e starts with its literal prefix
+		}
 		if lp.Kind == PathExact {
 			return acceptsAllAfter(e.prog, lp.Value, false)
 		}
@@ -230,7 +233,7 @@ func closure(prog *syntax.Prog, pcs []uint32, atStart, atEnd bool) []uint32 {
 	if atEnd {
 		ok |= syntax.EmptyEndText | syntax.EmptyEndLine
 	}
-	seen := make(map[uint32]bool, len(pcs)*2)
+	seen := make([]bool, len(prog.Inst))
 	var out []uint32
 	stack := append([]uint32(nil), pcs...)
 	for len(stack) > 0 {

@@ -18,8 +18,10 @@ const sessionCookie = "X-Contour-Session-Affinity"
 // routeAction forwards to the route's backends with its policies.
 func (t *translator) routeAction(r *graph.Route) *routev3.RouteAction {
 	a := &routev3.RouteAction{}
-	ws := t.weighted(r.Backends)
-	if len(ws) == 1 && !perBackendHeaders(r.Backends) {
+	single := len(r.Backends) == 1 && !perBackendHeaders(r.Backends)
+	if single {
+		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: t.cluster(r.Backends[0].Cluster)}
+	} else if ws := t.weighted(r.Backends); len(ws) == 1 && !perBackendHeaders(r.Backends) {
 		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: ws[0].Name}
 	} else {
 		wc := &routev3.WeightedCluster{}

@@ -163,6 +163,12 @@ func TestRouteActions(t *testing.T) {
 			}, Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 200}}},
 		},
 		{
+			name:  "segment prefix without its trailing slash",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathSegmentPrefix, Value: "/docs/"}},
+			want: &routev3.Route{Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: "/docs"}},
+				Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 503}}},
+		},
+		{
 			name:  "segment prefix / is a plain prefix",
 			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathSegmentPrefix, Value: "/"}},
 			want:  &routev3.Route{Match: prefix("/"), Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 503}}},

@@ -2,14 +2,17 @@ package translate
 
 import (
 	"fmt"
-	"net"
+	"net/netip"
+	"runtime"
 	"sort"
+	"sync"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -18,12 +21,13 @@ import (
 // and which one was used.
 const FindingEndpointSource = "EndpointSourceChoice"
 
-// endpoints builds one ClusterLoadAssignment per EDS cluster.
-func (t *translator) endpoints() []*endpointv3.ClusterLoadAssignment {
+// endpoints builds one ClusterLoadAssignment per EDS cluster; clusterNames
+// are the registered clusters, sorted.
+func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadAssignment {
 	seen := map[string]bool{}
 	noted := map[string]bool{}
-	var out []*endpointv3.ClusterLoadAssignment
-	for _, name := range sortedKeys(t.clusters) {
+	var todo []*graph.Cluster
+	for _, name := range clusterNames {
 		c := t.clusters[name]
 		if c.ExternalName != "" {
 			continue
@@ -33,7 +37,7 @@ func (t *translator) endpoints() []*endpointv3.ClusterLoadAssignment {
 			continue
 		}
 		seen[eds] = true
-		out = append(out, ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port))
+		todo = append(todo, c)
 		svc := c.Namespace + "/" + c.Service
 		if _, both := t.idx.Endpoints[source.Key(c.Namespace, c.Service)]; both && len(t.idx.EndpointSlices[source.Key(c.Namespace, c.Service)]) > 0 && !noted[svc] {
 			noted[svc] = true
@@ -44,6 +48,21 @@ func (t *translator) endpoints() []*endpointv3.ClusterLoadAssignment {
 			})
 		}
 	}
+	// Each assignment only reads the index: build them on every CPU.
+	out := make([]*endpointv3.ClusterLoadAssignment, len(todo))
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(todo)/minParallelHosts))
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(todo); i += workers {
+				c := todo[i]
+				out[i] = ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port)
+			}
+		}()
+	}
+	wg.Wait()
 	return out
 }
 
@@ -114,7 +133,7 @@ func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.Serv
 					continue
 				}
 				for _, a := range e.Addresses {
-					if net.ParseIP(a) != nil {
+					if isIP(a) {
 						out = append(out, hostPort{a, uint32(*p.Port)})
 					}
 				}
@@ -132,7 +151,7 @@ func endpointsAddresses(ep *corev1.Endpoints, sp corev1.ServicePort) []hostPort 
 				continue
 			}
 			for _, a := range sub.Addresses {
-				if net.ParseIP(a.IP) != nil {
+				if isIP(a.IP) {
 					out = append(out, hostPort{a.IP, uint32(p.Port)})
 				}
 			}
@@ -148,4 +167,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// isIP reports whether s is an IP address (not a host name).
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
 }

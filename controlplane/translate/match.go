@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"strings"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
@@ -8,30 +10,33 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// routeMatch translates the path, header and query conditions of r.
-func routeMatch(r *graph.Route) *routev3.RouteMatch {
-	m := &routev3.RouteMatch{}
+// routeMatch fills m with the path, header and query conditions of r.
+func routeMatch(m *routev3.RouteMatch, r *graph.Route) {
 	switch r.Path.Kind {
 	case graph.PathExact:
 		m.PathSpecifier = &routev3.RouteMatch_Path{Path: r.Path.Value}
 	case graph.PathRegex:
 		m.PathSpecifier = &routev3.RouteMatch_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: r.Path.Value}}
 	case graph.PathSegmentPrefix:
-		if r.Path.Value == "/" || r.Path.Value == "" {
+		// Envoy rejects a trailing slash in path_separated_prefix; the
+		// segment prefix "/" is every path.
+		if v := strings.TrimRight(r.Path.Value, "/"); v == "" {
 			m.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: "/"}
 		} else {
-			m.PathSpecifier = &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: r.Path.Value}
+			m.PathSpecifier = &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: v}
 		}
 	default:
 		m.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: r.Path.Value}
 	}
-	for _, h := range r.Headers {
-		m.Headers = append(m.Headers, headerMatcher(h))
+	if len(r.Headers) > 0 {
+		m.Headers = make([]*routev3.HeaderMatcher, 0, len(r.Headers)+1) // room for :authority
+		for _, h := range r.Headers {
+			m.Headers = append(m.Headers, headerMatcher(h))
+		}
 	}
 	for _, q := range r.Query {
 		m.QueryParameters = append(m.QueryParameters, queryMatcher(q))
 	}
-	return m
 }
 
 func stringMatcher(kind string, value string, ignoreCase bool) *matcherv3.StringMatcher {

@@ -50,8 +50,14 @@ func shorten(l int, s, suffix string) string {
 	return s[:l-len(suffix)-1] + "-" + suffix
 }
 
+// emptyHash is shortHash(""), the hash of a cluster without options.
+const emptyHash = "da39a3ee5e"
+
 // shortHash is the first 10 hex characters of SHA-1.
 func shortHash(s string) string {
+	if s == "" {
+		return emptyHash
+	}
 	sum := sha1.Sum([]byte(s))
 	return hex.EncodeToString(sum[:])[:10]
 }

@@ -2,7 +2,9 @@ package translate
 
 import (
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -10,6 +12,7 @@ import (
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
 // Route metadata keys naming the source object, Contour's (#5534).
@@ -27,19 +30,25 @@ const misdirectedBody = "misdirected request: the Host does not match the TLS se
 // routeConfigurations builds ingress_http and one https/<fqdn> per secure
 // virtual host that routes HTTP.
 func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
-	insecure := &routev3.RouteConfiguration{Name: HTTPRoutes}
-	for _, vh := range graph.SortedVirtualHosts(t.g) {
-		insecure.VirtualHosts = append(insecure.VirtualHosts, t.virtualHost(vh))
-	}
-	out := []*routev3.RouteConfiguration{insecure}
+	insecure := graph.SortedVirtualHosts(t.g)
+	var secure []*graph.SecureVirtualHost
 	for _, vh := range graph.SortedSecureVirtualHosts(t.g) {
-		if vh.TCPProxy != nil || vh.Passthrough || len(vh.Routes) == 0 {
-			continue
+		if vh.TCPProxy == nil && !vh.Passthrough && len(vh.Routes) > 0 {
+			secure = append(secure, vh)
 		}
+	}
+	hosts := make([]*graph.VirtualHost, 0, len(insecure)+len(secure))
+	hosts = append(hosts, insecure...)
+	for _, vh := range secure {
+		hosts = append(hosts, &vh.VirtualHost)
+	}
+	translated := t.virtualHosts(hosts)
+	out := []*routev3.RouteConfiguration{{Name: HTTPRoutes, VirtualHosts: translated[:len(insecure):len(insecure)]}}
+	for i, vh := range secure {
 		out = append(out, &routev3.RouteConfiguration{
 			Name: HTTPSRoutesPrefix + vh.Name,
 			VirtualHosts: []*routev3.VirtualHost{
-				t.virtualHost(&vh.VirtualHost),
+				translated[len(insecure)+i],
 				// A request whose Host is not this chain's SNI reaches the
 				// catch-all and gets 421, as Contour answers.
 				{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
@@ -54,6 +63,53 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 	return out
 }
 
+// minParallelHosts is the number of virtual hosts below which they are
+// translated on one goroutine.
+const minParallelHosts = 256
+
+// virtualHosts translates hosts, in order. Large sets are split into one
+// contiguous chunk per CPU, each translated with its own cluster registry;
+// the registries are then merged chunk by chunk, so the first route (in
+// host order) to name a cluster decides it, exactly as on one goroutine.
+func (t *translator) virtualHosts(hosts []*graph.VirtualHost) []*routev3.VirtualHost {
+	return t.virtualHostsOn(min(runtime.GOMAXPROCS(0), len(hosts)/minParallelHosts), hosts)
+}
+
+// virtualHostsOn translates hosts on the given number of goroutines.
+func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*routev3.VirtualHost {
+	out := make([]*routev3.VirtualHost, len(hosts))
+	workers = min(workers, len(hosts))
+	if workers <= 1 {
+		for i, vh := range hosts {
+			out[i] = t.virtualHost(vh)
+		}
+		return out
+	}
+	forks := make([]*translator, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		forks[w] = &translator{g: t.g, idx: t.idx, clusters: map[string]*graph.Cluster{},
+			names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}}
+		lo, hi := w*len(hosts)/workers, (w+1)*len(hosts)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := lo; i < hi; i++ {
+				out[i] = forks[w].virtualHost(hosts[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, f := range forks {
+		for name, c := range f.clusters {
+			if _, ok := t.clusters[name]; !ok {
+				t.clusters[name] = c
+			}
+		}
+	}
+	return out
+}
+
 // virtualHost translates one virtual host with its routes in Contour's order.
 func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	out := &routev3.VirtualHost{Name: vh.Name, Domains: []string{vh.Name}}
@@ -61,18 +117,31 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	if strings.HasPrefix(vh.Name, "*.") && vh.Name != "*" {
 		authority = wildcardAuthority(vh.Name)
 	}
-	for _, r := range graph.SortedRoutes(vh) {
-		er := t.route(r)
+	sorted := graph.SortedRoutes(vh)
+	out.Routes = make([]*routev3.Route, len(sorted))
+	// One allocation for all the routes and matches of the host.
+	routes := make([]routev3.Route, len(sorted))
+	matches := make([]routev3.RouteMatch, len(sorted))
+	for i, r := range sorted {
+		er := &routes[i]
+		t.route(er, &matches[i], r)
 		if authority != nil {
-			er.Match.Headers = append([]*routev3.HeaderMatcher{authority}, er.Match.Headers...)
+			hs := append(er.Match.Headers, nil)
+			copy(hs[1:], hs)
+			hs[0] = authority
+			er.Match.Headers = hs
 		}
-		out.Routes = append(out.Routes, er)
+		out.Routes[i] = er
 	}
 	return out
 }
 
 // wildcardAuthority restricts a wildcard host to exactly one DNS label, as
 // Contour does (Envoy's "*.example.com" would also match a.b.example.com).
+// For "*.example.com" the :authority must match
+// ^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.example\.com(:[0-9]+)?$ : one
+// label (letters, digits and inner hyphens), the literal domain, an
+// optional port.
 func wildcardAuthority(name string) *routev3.HeaderMatcher {
 	re := `^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?` + regexp.QuoteMeta(name[1:]) + `(:[0-9]+)?$`
 	return &routev3.HeaderMatcher{Name: ":authority", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
@@ -80,14 +149,20 @@ func wildcardAuthority(name string) *routev3.HeaderMatcher {
 	}}
 }
 
-// route translates the match, the action and the metadata of one route.
-func (t *translator) route(r *graph.Route) *routev3.Route {
-	md, ok := t.metadata[r.Source]
-	if !ok {
-		md = sourceMetadata(r)
-		t.metadata[r.Source] = md
+// route fills out (and its match m) with the match, the action and the
+// metadata of r.
+func (t *translator) route(out *routev3.Route, m *routev3.RouteMatch, r *graph.Route) {
+	md := t.lastMetadata
+	if t.lastSource != r.Source || md == nil {
+		var ok bool
+		if md, ok = t.metadata[r.Source]; !ok {
+			md = sourceMetadata(r)
+			t.metadata[r.Source] = md
+		}
+		t.lastSource, t.lastMetadata = r.Source, md
 	}
-	out := &routev3.Route{Match: routeMatch(r), Metadata: md}
+	routeMatch(m, r)
+	out.Match, out.Metadata = m, md
 	switch {
 	case r.HTTPSRedirect:
 		out.Action = &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{
@@ -105,7 +180,6 @@ func (t *translator) route(r *graph.Route) *routev3.Route {
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)
 	}
-	return out
 }
 
 func directResponse(code int, body string) *routev3.DirectResponseAction {

@@ -2,10 +2,12 @@ package translate
 
 import (
 	"fmt"
-	"sort"
+	"runtime"
+	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -38,8 +40,9 @@ func Translate(g *graph.Graph, idx *source.Index) (*xds.Resources, []status.Find
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()
-	res.Clusters = t.clusterResources()
-	res.Endpoints = t.endpoints()
+	clusterNames := sortedKeys(t.clusters)
+	res.Clusters = t.clusterResources(clusterNames)
+	res.Endpoints = t.endpoints(clusterNames)
 	res.Secrets = t.secretResources()
 	res.Sort()
 	if err := validate(res); err != nil {
@@ -58,6 +61,10 @@ type translator struct {
 	// metadata message between the routes of an object.
 	names    map[*graph.Cluster]string
 	metadata map[status.Ref]*corev3.Metadata
+	// lastSource and lastMetadata skip the map for consecutive routes of
+	// one object.
+	lastSource   status.Ref
+	lastMetadata *corev3.Metadata
 }
 
 // cluster registers c and returns its Envoy name.
@@ -80,12 +87,8 @@ func (t *translator) secret(s *graph.Secret) string {
 	return name
 }
 
-func (t *translator) clusterResources() []*clusterv3.Cluster {
-	names := make([]string, 0, len(t.clusters))
-	for n := range t.clusters {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+// clusterResources builds the clusters called names (sorted).
+func (t *translator) clusterResources(names []string) []*clusterv3.Cluster {
 	out := make([]*clusterv3.Cluster, 0, len(names))
 	for _, n := range names {
 		out = append(out, clusterResource(n, t.clusters[n]))
@@ -93,37 +96,52 @@ func (t *translator) clusterResources() []*clusterv3.Cluster {
 	return out
 }
 
-// validate runs Envoy's validation on every resource.
+// validate runs Envoy's validation on every resource, spread over the
+// available CPUs. The error reported is the first in resource order, so the
+// answer does not depend on scheduling.
 func validate(res *xds.Resources) error {
-	check := func(kind, name string, v validator) error {
-		if err := v.Validate(); err != nil {
-			return fmt.Errorf("%s %q is not valid (this is an Isobar bug): %w", kind, name, err)
-		}
-		return nil
+	type item struct {
+		kind, name string
+		v          validator
 	}
+	items := make([]item, 0, len(res.Listeners)+len(res.Routes)+len(res.Clusters)+len(res.Endpoints)+len(res.Secrets))
 	for _, r := range res.Listeners {
-		if err := check("listener", r.GetName(), r); err != nil {
-			return err
-		}
+		items = append(items, item{"listener", r.GetName(), r})
 	}
 	for _, r := range res.Routes {
-		if err := check("route configuration", r.GetName(), r); err != nil {
-			return err
+		// Each virtual host is checked on its own so that ingress_http,
+		// which holds most of them, is spread over the workers too; the
+		// configuration itself holds nothing else translate sets.
+		items = append(items, item{"route configuration", r.GetName(), &routev3.RouteConfiguration{Name: r.GetName()}})
+		for _, vh := range r.GetVirtualHosts() {
+			items = append(items, item{"route configuration " + r.GetName() + " virtual host", vh.GetName(), vh})
 		}
 	}
 	for _, r := range res.Clusters {
-		if err := check("cluster", r.GetName(), r); err != nil {
-			return err
-		}
+		items = append(items, item{"cluster", r.GetName(), r})
 	}
 	for _, r := range res.Endpoints {
-		if err := check("cluster load assignment", r.GetClusterName(), r); err != nil {
-			return err
-		}
+		items = append(items, item{"cluster load assignment", r.GetClusterName(), r})
 	}
 	for _, r := range res.Secrets {
-		if err := check("secret", r.GetName(), r); err != nil {
-			return err
+		items = append(items, item{"secret", r.GetName(), r})
+	}
+	errs := make([]error, len(items))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(items)/256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(items); i += workers {
+				errs[i] = items[i].v.Validate()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("%s %q is not valid (this is an Isobar bug): %w", items[i].kind, items[i].name, err)
 		}
 	}
 	return nil

@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -146,5 +148,62 @@ func TestClusterName(t *testing.T) {
 				t.Errorf("ClusterName = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestTranslateInvalidResource(t *testing.T) {
+	t.Parallel()
+	g := graph.New(8080, 8443)
+	g.VirtualHost("a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, DirectResponse: &graph.DirectResponse{Code: 99}})
+	_, _, err := Translate(g, source.NewIndex())
+	want := `route configuration ingress_http virtual host "a.com" is not valid (this is an Isobar bug)`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Translate error = %v, want one containing %q", err, want)
+	}
+}
+
+func TestShortHash(t *testing.T) {
+	t.Parallel()
+	// Expected values from sha1sum.
+	for in, want := range map[string]string{"": "da39a3ee5e", "proto=h2": "563b0467fa", "CERT": "971a925b3d"} {
+		if got := shortHash(in); got != want {
+			t.Errorf("shortHash(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestVirtualHostsParallel checks that splitting the hosts over goroutines
+// gives the same hosts and the same cluster registry as one goroutine.
+func TestVirtualHostsParallel(t *testing.T) {
+	t.Parallel()
+	g := graph.New(8080, 8443)
+	var hosts []*graph.VirtualHost
+	for i := range 40 {
+		// Distinct *graph.Cluster values with equal names across hosts.
+		shared := &graph.Cluster{Namespace: "ns", Service: "shared", Port: corev1.ServicePort{Port: 80}}
+		own := &graph.Cluster{Namespace: "ns", Service: "svc" + strconv.Itoa(i%7), Port: corev1.ServicePort{Port: 80}}
+		vh := g.VirtualHost("h" + strconv.Itoa(i) + ".com")
+		vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: shared}},
+			Source: status.Ref{Kind: "HTTPProxy", Namespace: "ns", Name: "p" + strconv.Itoa(i%3)}})
+		vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/own"}, Backends: []graph.Backend{{Cluster: own, Weight: 1}, {Cluster: shared, Weight: 2}}})
+		hosts = append(hosts, vh)
+	}
+	newT := func() *translator {
+		return &translator{g: g, idx: source.NewIndex(), clusters: map[string]*graph.Cluster{},
+			names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}}
+	}
+	one, three := newT(), newT()
+	want := one.virtualHostsOn(1, hosts)
+	got := three.virtualHostsOn(3, hosts)
+	if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
+		t.Errorf("virtual hosts (-one +three):\n%s", d)
+	}
+	if len(one.clusters) != 8 {
+		t.Errorf("want 8 clusters, got %d", len(one.clusters))
+	}
+	for name, c := range one.clusters {
+		if three.clusters[name] != c {
+			t.Errorf("cluster %s: the parallel registry kept a different *graph.Cluster", name)
+		}
 	}
 }
