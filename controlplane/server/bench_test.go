@@ -185,4 +185,3 @@ func boolToInt(b bool) int {
 	}
 	return 0
 }
-

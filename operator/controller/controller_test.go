@@ -237,7 +237,7 @@ func TestConflictsAndInvalidSpec(t *testing.T) {
 	bad := &operatorv1alpha1.Contour{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "bad"},
 		Spec: operatorv1alpha1.ContourSpec{Namespace: operatorv1alpha1.NamespaceSpec{Name: "bad-ns"},
 			NetworkPublishing: operatorv1alpha1.NetworkPublishing{Envoy: operatorv1alpha1.EnvoyNetworkPublishing{
-				Type: operatorv1alpha1.LoadBalancerService,
+				Type:           operatorv1alpha1.LoadBalancerService,
 				ContainerPorts: []operatorv1alpha1.ContainerPort{{Name: "http", PortNumber: 8080}, {Name: "https", PortNumber: 8080}}}}}}
 	if err := k8s.Create(ctx, bad); err != nil {
 		t.Fatal(err)
