@@ -53,11 +53,19 @@ turns this into 1).`,
 				base = dir
 			}
 			opts := cf.options()
-			bs, err := diffState(cmd, namespace, opts, base, "--base")
-			if err != nil {
-				return err
-			}
+			// The two states are read and compiled at the same time.
+			var bs, hs diff.State
+			var berr error
+			done := make(chan struct{})
+			go func() {
+				defer close(done)
+				bs, berr = diffState(cmd, namespace, opts, base, "--base")
+			}()
 			hs, err := diffState(cmd, namespace, opts, head, "--head")
+			<-done
+			if berr != nil {
+				return berr
+			}
 			if err != nil {
 				return err
 			}

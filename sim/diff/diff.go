@@ -72,7 +72,10 @@ func (a Answer) String() string {
 // Request is a request to compare: a probe derived from a state, or one from
 // a requests file.
 type Request struct {
-	Name    string            `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// probe is set for derived probes: where they came from, so unchanged
+	// hosts can be skipped.
+	probe   *probe.Probe
 	URL     string            `json:"url"`
 	Method  string            `json:"method"`
 	Headers map[string]string `json:"headers,omitempty"`
@@ -162,7 +165,7 @@ func requests(base, head State, opts Options) []Request {
 	if !opts.NoProbes {
 		for _, res := range []*xds.Resources{base.Result.Resources, head.Result.Resources} {
 			for _, p := range probe.Derive(res) {
-				add(Request{URL: p.URL, Method: p.Method, Headers: p.Headers})
+				add(Request{URL: p.URL, Method: p.Method, Headers: p.Headers, probe: &p})
 			}
 		}
 	}
@@ -181,7 +184,11 @@ func requestKey(q Request) string {
 func (r *Report) compareRequests(base, head State, opts Options) error {
 	reqs := requests(base, head, opts)
 	r.Probes = len(reqs)
+	affected := affectedHosts(base.Result.Resources, head.Result.Resources)
 	for _, q := range reqs {
+		if q.probe != nil && !affected.includes(q.probe) {
+			continue // its host, listeners, clusters and endpoints are all unchanged: same answer
+		}
 		before, err := opts.Evaluate(base.Result.Resources, q)
 		if err != nil {
 			return fmt.Errorf("request %s: %w", q.URL, err)

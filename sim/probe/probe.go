@@ -14,11 +14,13 @@ import (
 
 // Probe is one synthetic request.
 type Probe struct {
-	// Name identifies the probe: "<route config>/<vhost>#<index> <match>".
-	Name    string
-	URL     string
-	Method  string
-	Headers map[string]string
+	// Name identifies the probe: "<route config>/<vhost>#<index>".
+	Name string
+	// RouteConfig and VirtualHost locate the route the probe was made for.
+	RouteConfig, VirtualHost string
+	URL                      string
+	Method                   string
+	Headers                  map[string]string
 }
 
 // HTTPSPrefix is the prefix of secure route configuration names.
@@ -52,6 +54,7 @@ func Derive(res *xds.Resources) []Probe {
 					}
 					seen[key] = true
 					p.Name = rc.GetName() + "/" + vh.GetName() + "#" + strconv.Itoa(i)
+					p.RouteConfig, p.VirtualHost = rc.GetName(), vh.GetName()
 					out = append(out, p)
 				}
 			}
