@@ -1,6 +1,8 @@
 package source
 
 import (
+	"encoding/json"
+
 	corev1 "k8s.io/api/core/v1"
 	extensionsv1beta1 "k8s.io/api/extensions/v1beta1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -42,33 +44,19 @@ func convertNetworkingV1beta1(o metav1.Object) (any, string) {
 	return out, removedIn122
 }
 
-// convertExtensionsV1beta1 converts an extensions/v1beta1 Ingress.
+// convertExtensionsV1beta1 converts an extensions/v1beta1 Ingress. Its
+// fields are those of networking.k8s.io/v1beta1, so it goes through that
+// conversion.
 func convertExtensionsV1beta1(o metav1.Object) (any, string) {
-	in := o.(*extensionsv1beta1.Ingress)
-	out := &networkingv1.Ingress{ObjectMeta: in.ObjectMeta}
-	out.APIVersion, out.Kind = "networking.k8s.io/v1", "Ingress"
-	out.Spec.IngressClassName = in.Spec.IngressClassName
-	if in.Spec.Backend != nil {
-		out.Spec.DefaultBackend = backendV1(in.Spec.Backend.ServiceName, in.Spec.Backend.ServicePort, in.Spec.Backend.Resource)
+	var same networkingv1beta1.Ingress
+	b, err := json.Marshal(o.(*extensionsv1beta1.Ingress))
+	if err == nil {
+		err = json.Unmarshal(b, &same)
 	}
-	for _, t := range in.Spec.TLS {
-		out.Spec.TLS = append(out.Spec.TLS, networkingv1.IngressTLS{Hosts: t.Hosts, SecretName: t.SecretName})
+	if err != nil { // cannot happen: the two types have the same fields
+		panic(err)
 	}
-	for _, r := range in.Spec.Rules {
-		rule := networkingv1.IngressRule{Host: r.Host}
-		if r.HTTP != nil {
-			rule.HTTP = &networkingv1.HTTPIngressRuleValue{}
-			for _, p := range r.HTTP.Paths {
-				rule.HTTP.Paths = append(rule.HTTP.Paths, networkingv1.HTTPIngressPath{
-					Path:     p.Path,
-					PathType: pathTypeV1((*string)(p.PathType)),
-					Backend:  *backendV1(p.Backend.ServiceName, p.Backend.ServicePort, p.Backend.Resource),
-				})
-			}
-		}
-		out.Spec.Rules = append(out.Spec.Rules, rule)
-	}
-	return out, removedIn122
+	return convertNetworkingV1beta1(&same)
 }
 
 // pathTypeV1 defaults a missing pathType to ImplementationSpecific.
