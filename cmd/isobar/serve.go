@@ -10,8 +10,13 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -83,6 +88,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	routeLibraryLogs(log)
 	tlsFiles, err := f.tls()
 	if err != nil {
 		return exitWith(exitBadInput, err)
@@ -185,13 +191,17 @@ type healthState struct {
 	check func(context.Context) error
 }
 
+// httpMux serves /metrics, /healthz and /readyz. /healthz is a liveness
+// answer: it stays 200 while the API server is unreachable (the process keeps
+// serving the last configuration, and a restart could not sync anyway) and
+// says so in its body; /readyz is 503 until the first build is served.
 func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	healthz := func(w http.ResponseWriter, r *http.Request) {
 		if h.check != nil {
 			if err := h.check(r.Context()); err != nil {
-				http.Error(w, "Kubernetes check failed: "+err.Error(), http.StatusServiceUnavailable)
+				fmt.Fprintf(w, "ok: serving the last configuration; Kubernetes API unreachable: %v\n", err)
 				return
 			}
 		}
@@ -207,4 +217,15 @@ func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http
 		fmt.Fprintln(w, "ok")
 	})
 	return mux
+}
+
+var libraryLogs sync.Once
+
+// routeLibraryLogs sends controller-runtime's and client-go's logs (informer
+// retries, leader election) to the process's structured log, once.
+func routeLibraryLogs(log *slog.Logger) {
+	libraryLogs.Do(func() {
+		ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
+		klog.SetLogger(logr.FromSlogHandler(log.Handler()))
+	})
 }

@@ -78,17 +78,19 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 }
 
 // electLeader runs the status writer only while this replica holds the
-// Lease; every replica keeps serving xDS.
+// Lease; every replica keeps serving xDS. A replica that loses the Lease (an
+// API server outage longer than the renew deadline) campaigns again until
+// ctx ends.
 func electLeader(ctx context.Context, f serveFlags, cs *kubernetes.Clientset, log *slog.Logger, sw *statusLoop) error {
 	id, _ := os.Hostname()
 	id += "-" + time.Now().UTC().Format("150405.000000")
-	lock := &resourcelock.LeaseLock{
-		LeaseMeta:  metav1ObjectMeta(f.leaseNamespace, f.leaseName),
-		Client:     cs.CoordinationV1(),
-		LockConfig: resourcelock.ResourceLockConfig{Identity: id},
-	}
-	le, err := leaderelection.NewLeaderElector(leaderelection.LeaderElectionConfig{
-		Lock: lock, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+	cfg := leaderelection.LeaderElectionConfig{
+		Lock: &resourcelock.LeaseLock{
+			LeaseMeta:  metav1ObjectMeta(f.leaseNamespace, f.leaseName),
+			Client:     cs.CoordinationV1(),
+			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+		},
+		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
 		ReleaseOnCancel: true,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(lctx context.Context) {
@@ -97,11 +99,20 @@ func electLeader(ctx context.Context, f serveFlags, cs *kubernetes.Clientset, lo
 			},
 			OnStoppedLeading: func() { log.Info("stopped leading", "identity", id) },
 		},
-	})
-	if err != nil {
+	}
+	if _, err := leaderelection.NewLeaderElector(cfg); err != nil {
 		return err
 	}
-	go le.Run(ctx)
+	go func() {
+		for ctx.Err() == nil {
+			le, err := leaderelection.NewLeaderElector(cfg)
+			if err != nil {
+				log.Error("leader election", "error", err)
+				return
+			}
+			le.Run(ctx) // returns when the Lease is lost or ctx ends
+		}
+	}()
 	return nil
 }
 

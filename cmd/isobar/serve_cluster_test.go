@@ -37,6 +37,10 @@ func startAPIServer(t *testing.T) (*envtest.Environment, string, client.Client) 
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test` (it builds kube-apiserver and installs etcd once) or export KUBEBUILDER_ASSETS=$(make -s envtest-assets)")
 	}
 	env := &envtest.Environment{CRDDirectoryPaths: []string{goldentest.Path("deploy/crds")}, ErrorIfCRDPathMissing: true}
+	// A certificate folder we own survives APIServer.Stop, so a restarted
+	// API server keeps its serving certificate, port and client CA.
+	// A graceful stop that takes longer than StopTimeout ends with SIGKILL.
+	env.ControlPlane.APIServer = &envtest.APIServer{CertDir: t.TempDir(), StopTimeout: 5 * time.Second}
 	cfg, err := env.Start()
 	if err != nil {
 		t.Fatalf("envtest: %v", err)
