@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
+	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -25,6 +27,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 
@@ -54,7 +57,8 @@ var typeOrder = []string{resourcev3.SecretType, resourcev3.ClusterType, resource
 // UpdateEndpoints, and run it with Run.
 type Server struct {
 	opts    Options
-	caches  map[string]*cachev3.LinearCache
+	caches  map[string]*cachev3.LinearCache // state of the world
+	deltas  map[string]*deltaCache          // incremental
 	metrics *Metrics
 
 	mu       sync.Mutex
@@ -76,10 +80,11 @@ func New(opts Options) *Server {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{opts: opts, caches: map[string]*cachev3.LinearCache{}, versions: map[string]map[string]string{},
+	s := &Server{opts: opts, caches: map[string]*cachev3.LinearCache{}, deltas: map[string]*deltaCache{}, versions: map[string]map[string]string{},
 		ready: make(chan struct{}), listened: make(chan struct{})}
 	for _, t := range typeOrder {
 		s.caches[t] = cachev3.NewLinearCache(t)
+		s.deltas[t] = newDeltaCache(t)
 		s.versions[t] = map[string]string{}
 	}
 	s.metrics = newMetrics(opts.Registry)
@@ -92,7 +97,8 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // SetResources replaces the whole resource set, updating only resources
 // whose content changed, in make-before-break order (additions and changes
 // of secrets, clusters, endpoints, listeners, routes; then removals in the
-// reverse order). The first call opens the port.
+// reverse order). Each resource is encoded once, to hash it; changed ones
+// are sent with those bytes. The first call opens the port.
 func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	if err := snapshot.Consistent(res); err != nil {
 		return fmt.Errorf("refusing an inconsistent resource set: %w", err)
@@ -113,22 +119,14 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 			return err
 		}
 		removals[t] = removed
-		if len(changed) > 0 {
-			if err := s.caches[t].UpdateResources(changed, nil); err != nil {
-				return err
-			}
-			s.metrics.updated.WithLabelValues(shortType(t)).Add(float64(len(changed)))
+		if err := s.apply(t, changed, nil); err != nil {
+			return err
 		}
 	}
 	for i := len(typeOrder) - 1; i >= 0; i-- {
 		t := typeOrder[i]
-		if len(removals[t]) > 0 {
-			if err := s.caches[t].UpdateResources(nil, removals[t]); err != nil {
-				return err
-			}
-			for _, n := range removals[t] {
-				delete(s.versions[t], n)
-			}
+		if err := s.apply(t, nil, removals[t]); err != nil {
+			return err
 		}
 		s.metrics.resources.WithLabelValues(shortType(t)).Set(float64(len(want[t])))
 	}
@@ -136,19 +134,80 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	return nil
 }
 
-// changes returns the resources of type t whose content differs from what
-// the cache holds, and the names no longer wanted.
-func (s *Server) changes(t string, want map[string]types.Resource) (map[string]types.Resource, []string, error) {
-	changed := map[string]types.Resource{}
-	have := s.versions[t]
-	for name, r := range want {
-		v, err := snapshot.Version(r)
-		if err != nil {
-			return nil, nil, err
+// encoded is one changed resource: the message for state-of-the-world
+// streams and its encoding for incremental ones.
+type encoded struct {
+	msg types.Resource
+	res *discoverygrpc.Resource
+}
+
+// apply hands changes and removals of type t to both caches.
+func (s *Server) apply(t string, changed []encoded, removed []string) error {
+	if len(changed) > 0 {
+		msgs := make(map[string]types.Resource, len(changed))
+		resources := make([]*discoverygrpc.Resource, len(changed))
+		for i, e := range changed {
+			msgs[e.res.GetName()] = e.msg
+			resources[i] = e.res
 		}
-		if have[name] != v {
-			changed[name] = r
-			have[name] = v
+		if err := s.caches[t].UpdateResources(msgs, nil); err != nil {
+			return err
+		}
+		s.deltas[t].update(resources, nil)
+		s.metrics.updated.WithLabelValues(shortType(t)).Add(float64(len(changed)))
+	}
+	if len(removed) > 0 {
+		if err := s.caches[t].UpdateResources(nil, removed); err != nil {
+			return err
+		}
+		s.deltas[t].update(nil, removed)
+		for _, n := range removed {
+			delete(s.versions[t], n)
+		}
+	}
+	return nil
+}
+
+// changes encodes the resources of type t (in parallel) and returns those
+// whose content differs from what the caches hold, and the names no longer
+// wanted.
+func (s *Server) changes(t string, want map[string]types.Resource) ([]encoded, []string, error) {
+	names := make([]string, 0, len(want))
+	for name := range want {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	have := s.versions[t]
+	out := make([]*encoded, len(names))
+	errs := make([]error, len(names))
+	workers := min(runtime.GOMAXPROCS(0), 1+len(names)/256)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(names); i += workers {
+				b, v, err := snapshot.Encode(want[names[i]])
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				if have[names[i]] != v {
+					out[i] = &encoded{msg: want[names[i]], res: &discoverygrpc.Resource{Name: names[i], Version: v,
+						Resource: &anypb.Any{TypeUrl: t, Value: b}}}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, nil, err
+	}
+	var changed []encoded
+	for _, e := range out {
+		if e != nil {
+			changed = append(changed, *e)
+			have[e.res.GetName()] = e.res.GetVersion()
 		}
 	}
 	var removed []string
@@ -157,6 +216,7 @@ func (s *Server) changes(t string, want map[string]types.Resource) (map[string]t
 			removed = append(removed, name)
 		}
 	}
+	sort.Strings(removed)
 	return changed, removed, nil
 }
 
@@ -165,23 +225,21 @@ func (s *Server) changes(t string, want map[string]types.Resource) (map[string]t
 func (s *Server) UpdateEndpoints(_ context.Context, clas []*endpointv3.ClusterLoadAssignment) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	changed := map[string]types.Resource{}
-	have := s.versions[resourcev3.EndpointType]
+	t := resourcev3.EndpointType
+	var changed []encoded
+	have := s.versions[t]
 	for _, c := range clas {
-		v, err := snapshot.Version(c)
+		b, v, err := snapshot.Encode(c)
 		if err != nil {
 			return err
 		}
 		if have[c.GetClusterName()] != v {
-			changed[c.GetClusterName()] = c
 			have[c.GetClusterName()] = v
+			changed = append(changed, encoded{msg: c, res: &discoverygrpc.Resource{Name: c.GetClusterName(), Version: v,
+				Resource: &anypb.Any{TypeUrl: t, Value: b}}})
 		}
 	}
-	if len(changed) == 0 {
-		return nil
-	}
-	s.metrics.updated.WithLabelValues("endpoints").Add(float64(len(changed)))
-	return s.caches[resourcev3.EndpointType].UpdateResources(changed, nil)
+	return s.apply(t, changed, nil)
 }
 
 func named[T types.Resource](list []T, name func(int) string) map[string]types.Resource {
@@ -234,7 +292,7 @@ func (s *Server) Run(ctx context.Context) error {
 	for t, c := range s.caches {
 		mux.Caches[t] = c
 	}
-	xs := serverv3.NewServer(ctx, mux, s.callbacks())
+	xs := serverv3.NewServer(ctx, &splitCache{sotw: mux, delta: s.deltas}, s.callbacks())
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xs)
 	routeservice.RegisterRouteDiscoveryServiceServer(gs, xs)

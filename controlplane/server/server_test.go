@@ -61,16 +61,36 @@ func start(t *testing.T, res *xds.Resources) (*Server, *grpc.ClientConn) {
 	return s, conn
 }
 
-func recv[T any](t *testing.T, f func() (T, error), within time.Duration) (T, bool) {
+// inbox reads one stream on one goroutine, so that waiting for a message
+// with a timeout never leaves a second reader behind.
+type inbox[T any] struct {
+	ch chan inboxItem[T]
+}
+
+type inboxItem[T any] struct {
+	v   T
+	err error
+}
+
+func pump[T any](f func() (T, error)) *inbox[T] {
+	in := &inbox[T]{ch: make(chan inboxItem[T], 64)}
+	go func() {
+		for {
+			v, err := f()
+			in.ch <- inboxItem[T]{v, err}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return in
+}
+
+// next returns the next message, or false when none came within the time.
+func (in *inbox[T]) next(t *testing.T, within time.Duration) (T, bool) {
 	t.Helper()
-	type result struct {
-		v   T
-		err error
-	}
-	ch := make(chan result, 1)
-	go func() { v, err := f(); ch <- result{v, err} }()
 	select {
-	case r := <-ch:
+	case r := <-in.ch:
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
@@ -90,12 +110,13 @@ func TestADSStateOfTheWorld(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	in := pump(ads.Recv)
 	want := map[string]int{resourcev3.ClusterType: len(res.Clusters), resourcev3.ListenerType: len(res.Listeners), resourcev3.SecretType: len(res.Secrets)}
 	for typ, n := range want {
 		if err := ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: typ}); err != nil {
 			t.Fatal(err)
 		}
-		r, ok := recv(t, ads.Recv, 5*time.Second)
+		r, ok := in.next(t, 5*time.Second)
 		if !ok {
 			t.Fatalf("%s: no response", typ)
 		}
@@ -111,7 +132,7 @@ func TestADSStateOfTheWorld(t *testing.T) {
 	if err := s.SetResources(ctx, res); err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := recv(t, ads.Recv, 300*time.Millisecond); ok {
+	if r, ok := in.next(t, 300*time.Millisecond); ok {
 		t.Fatalf("an unchanged resource set was resent: %s", r.GetTypeUrl())
 	}
 	// A NACK is counted and not answered with a resend.
@@ -137,6 +158,7 @@ func TestDeltaEndpointFastPath(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	in := pump(delta.Recv)
 	for _, typ := range []string{resourcev3.EndpointType, resourcev3.ClusterType} {
 		if err := delta.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: []string{"*"}}); err != nil {
 			t.Fatal(err)
@@ -144,7 +166,7 @@ func TestDeltaEndpointFastPath(t *testing.T) {
 	}
 	got := map[string]int{}
 	for i := 0; i < 2; i++ {
-		r, ok := recv(t, delta.Recv, 5*time.Second)
+		r, ok := in.next(t, 5*time.Second)
 		if !ok {
 			t.Fatal("no initial delta response")
 		}
@@ -163,7 +185,7 @@ func TestDeltaEndpointFastPath(t *testing.T) {
 	if err := s.UpdateEndpoints(ctx, []*endpointv3.ClusterLoadAssignment{changed}); err != nil {
 		t.Fatal(err)
 	}
-	r, ok := recv(t, delta.Recv, 5*time.Second)
+	r, ok := in.next(t, 5*time.Second)
 	if !ok {
 		t.Fatal("the endpoint change did not arrive")
 	}
@@ -173,14 +195,25 @@ func TestDeltaEndpointFastPath(t *testing.T) {
 	if err := delta.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce()}); err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := recv(t, delta.Recv, 300*time.Millisecond); ok {
+	if r, ok := in.next(t, 300*time.Millisecond); ok {
 		t.Fatalf("unexpected push of %s", r.GetTypeUrl())
 	}
 	// The same change again sends nothing.
 	if err := s.UpdateEndpoints(ctx, []*endpointv3.ClusterLoadAssignment{changed}); err != nil {
 		t.Fatal(err)
 	}
-	if r, ok := recv(t, delta.Recv, 300*time.Millisecond); ok {
+	if r, ok := in.next(t, 300*time.Millisecond); ok {
 		t.Fatalf("unchanged endpoints were resent: %s", r.GetTypeUrl())
+	}
+	// A delta NACK is counted and answered with nothing.
+	if err := delta.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResponseNonce: r.GetNonce(),
+		ErrorDetail: &statuspb.Status{Message: "bad endpoints"}}); err != nil {
+		t.Fatal(err)
+	}
+	if r, ok := in.next(t, 300*time.Millisecond); ok {
+		t.Fatalf("a NACK was answered with a resend of %s", r.GetTypeUrl())
+	}
+	if s.NACKs() != 1 {
+		t.Fatalf("NACKs = %d, want 1", s.NACKs())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/isobar-dev/isobar/controlplane/xds"
@@ -33,42 +34,82 @@ func TestSlowClientDoesNotStallOthers(t *testing.T) {
 		res.Clusters = append(res.Clusters, base.Clusters...)
 		return &res
 	}
-	s, conn := start(t, big(0))
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	client := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn)
-	slow, err := client.StreamAggregatedResources(ctx)
+	for _, delta := range []bool{false, true} {
+		t.Run(map[bool]string{false: "sotw", true: "delta"}[delta], func(t *testing.T) {
+			s, conn := start(t, big(0))
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			open := sotwClusters
+			if delta {
+				open = deltaClusters
+			}
+			open(ctx, t, conn) // the slow client never reads
+			fast := open(ctx, t, conn)
+			if !fast.next(t, 5*time.Second) {
+				t.Fatal("no initial response")
+			}
+			for round := 1; round <= 5; round++ {
+				start := time.Now()
+				if err := s.SetResources(ctx, big(round)); err != nil {
+					t.Fatal(err)
+				}
+				if !fast.next(t, 5*time.Second) {
+					t.Fatalf("round %d: the fast client got nothing while another client stalls", round)
+				}
+				if d := time.Since(start); d > 2*time.Second {
+					t.Errorf("round %d took %s", round, d)
+				}
+			}
+		})
+	}
+}
+
+// clusterClient subscribes to clusters; next waits for a response and
+// ACKs it.
+type clusterClient struct {
+	next func(t *testing.T, within time.Duration) bool
+}
+
+func sotwClusters(ctx context.Context, t *testing.T, conn *grpc.ClientConn) clusterClient {
+	t.Helper()
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := slow.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.ClusterType}); err != nil {
+	if err := st.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.ClusterType}); err != nil {
 		t.Fatal(err)
 	}
-	// The slow client never calls Recv again.
-	fast, err := client.StreamAggregatedResources(ctx)
+	var in *inbox[*discoverygrpc.DiscoveryResponse]
+	return clusterClient{func(t *testing.T, within time.Duration) bool {
+		if in == nil {
+			in = pump(st.Recv)
+		}
+		r, ok := in.next(t, within)
+		if ok {
+			_ = st.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.ClusterType, VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce()})
+		}
+		return ok
+	}}
+}
+
+func deltaClusters(ctx context.Context, t *testing.T, conn *grpc.ClientConn) clusterClient {
+	t.Helper()
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fast.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.ClusterType}); err != nil {
+	if err := st.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.ClusterType, ResourceNamesSubscribe: []string{"*"}}); err != nil {
 		t.Fatal(err)
 	}
-	r, ok := recv(t, fast.Recv, 5*time.Second)
-	if !ok {
-		t.Fatal("no initial response")
-	}
-	for round := 1; round <= 5; round++ {
-		if err := fast.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.ClusterType, VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce()}); err != nil {
-			t.Fatal(err)
+	var in *inbox[*discoverygrpc.DeltaDiscoveryResponse]
+	return clusterClient{func(t *testing.T, within time.Duration) bool {
+		if in == nil {
+			in = pump(st.Recv)
 		}
-		start := time.Now()
-		if err := s.SetResources(ctx, big(round)); err != nil {
-			t.Fatal(err)
+		r, ok := in.next(t, within)
+		if ok {
+			_ = st.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.ClusterType, ResponseNonce: r.GetNonce()})
 		}
-		if r, ok = recv(t, fast.Recv, 5*time.Second); !ok {
-			t.Fatalf("round %d: the fast client got nothing while another client stalls", round)
-		}
-		if d := time.Since(start); d > 2*time.Second {
-			t.Errorf("round %d took %s", round, d)
-		}
-	}
+		return ok
+	}}
 }

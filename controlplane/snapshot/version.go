@@ -23,12 +23,19 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // Version returns the content hash of one resource: the first 16 hex
 // characters of the SHA-256 of its deterministic encoding.
 func Version(m proto.Message) (string, error) {
+	_, v, err := Encode(m)
+	return v, err
+}
+
+// Encode returns the deterministic encoding of one resource and its
+// Version, so that a caller which sends the bytes encodes only once.
+func Encode(m proto.Message) ([]byte, string, error) {
 	b, err := deterministic.Marshal(m)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8]), nil
+	return b, hex.EncodeToString(sum[:8]), nil
 }
 
 // Versions returns a content hash per type over the sorted resources of that
