@@ -118,7 +118,7 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 	start := time.Now()
 	for i := range clients {
 		conn, err := grpc.NewClient(s.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.ForceCodec(lightCodec{})))
 		if err != nil {
 			b.Fatal(err)
 		}
