@@ -53,15 +53,25 @@ turns this into 1).`,
 				base = dir
 			}
 			opts := cf.options()
-			// The two states are read and compiled at the same time.
-			var bs, hs diff.State
+			// The head is read after the base, reusing every document that did
+			// not change; then both are compiled at the same time.
+			reuse := source.NewReuse()
+			bidx, err := diffIndex(cmd, namespace, reuse, base, "--base")
+			if err != nil {
+				return err
+			}
+			hidx, err := diffIndex(cmd, namespace, reuse, head, "--head")
+			if err != nil {
+				return err
+			}
+			var bs diff.State
 			var berr error
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				bs, berr = diffState(cmd, namespace, opts, base, "--base")
+				bs, berr = diffState(bidx, opts)
 			}()
-			hs, err := diffState(cmd, namespace, opts, head, "--head")
+			hs, err := diffState(hidx, opts)
 			<-done
 			if berr != nil {
 				return berr
@@ -107,15 +117,20 @@ turns this into 1).`,
 	return cmd
 }
 
-// diffState loads and compiles one side.
-func diffState(cmd *cobra.Command, namespace string, opts controlplane.Options, paths []string, flag string) (diff.State, error) {
-	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: namespace, Stdin: cmd.InOrStdin()}, paths...)
+// diffIndex loads one side.
+func diffIndex(cmd *cobra.Command, namespace string, reuse *source.Reuse, paths []string, flag string) (*source.Index, error) {
+	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: namespace, Stdin: cmd.InOrStdin(), Reuse: reuse}, paths...)
 	for _, p := range problems {
 		fmt.Fprintf(cmd.ErrOrStderr(), "error: %s: %s\n", flag, p.Error())
 	}
 	if len(problems) > 0 {
-		return diff.State{}, exitWith(exitBadInput, fmt.Errorf("%s: %d document(s) could not be read", flag, len(problems)))
+		return nil, exitWith(exitBadInput, fmt.Errorf("%s: %d document(s) could not be read", flag, len(problems)))
 	}
+	return idx, nil
+}
+
+// diffState compiles one side.
+func diffState(idx *source.Index, opts controlplane.Options) (diff.State, error) {
 	res, err := controlplane.Compile(idx, opts)
 	if err != nil {
 		return diff.State{}, fmt.Errorf("internal error (please report it): %w", err)

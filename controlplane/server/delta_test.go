@@ -14,7 +14,7 @@ import (
 // does: one subscription per type, a watch per request, the response's
 // version map stored back into the subscription.
 type fakeStream struct {
-	c   *deltaCache
+	c      *deltaCache
 	sub    streamv3.Subscription
 	out    chan cachev3.DeltaResponse
 	cancel func()

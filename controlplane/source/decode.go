@@ -87,13 +87,16 @@ func decodeYAML(l sink, file string, d document) {
 func decodeJSON(l sink, file string, doc, line int, data []byte) {
 	where := Problem{File: file, Doc: doc, Line: line}
 	var h header
-	if err := json.Unmarshal(data, &h); err != nil {
-		where.Message = "not a Kubernetes object: " + strings.TrimPrefix(err.Error(), "json: ")
-		if len(data) > 0 && data[0] == '[' {
-			where.Message = "not a Kubernetes object: the document is a list; objects are mappings with apiVersion and kind"
+	if !scanHeader(data, &h) {
+		h = header{}
+		if err := json.Unmarshal(data, &h); err != nil {
+			where.Message = "not a Kubernetes object: " + strings.TrimPrefix(err.Error(), "json: ")
+			if len(data) > 0 && data[0] == '[' {
+				where.Message = "not a Kubernetes object: the document is a list; objects are mappings with apiVersion and kind"
+			}
+			l.problem(where)
+			return
 		}
-		l.problem(where)
-		return
 	}
 	where.Kind, where.Namespace, where.Name = h.Kind, h.Metadata.Namespace, h.Metadata.Name
 	switch {

@@ -19,6 +19,9 @@ type LoadOptions struct {
 	DefaultNamespace string
 	// Stdin is read for the path "-".
 	Stdin io.Reader
+	// Reuse, when set, shares decoded documents with other loads that use
+	// it (see Reuse).
+	Reuse *Reuse
 }
 
 // RequestsFile reports whether a file holds requests for `isobar route`
@@ -170,6 +173,10 @@ func (l *loader) stream(name string, data []byte) {
 		}
 	}
 	recs := make([]recorder, len(docs))
+	reuse := l.opts.Reuse
+	if !reuse.usable(l.opts.DefaultNamespace) {
+		reuse = nil
+	}
 	workers := min(runtime.GOMAXPROCS(0), max(1, len(docs)/64))
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -177,7 +184,7 @@ func (l *loader) stream(name string, data []byte) {
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(docs); i += workers {
-				decodeYAML(&recs[i], name, docs[i])
+				decodeReusing(reuse, &recs[i], name, docs[i])
 			}
 		}(w)
 	}

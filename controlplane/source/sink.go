@@ -17,7 +17,11 @@ type sink interface {
 
 // recorder is a sink that keeps the results of one document so that
 // documents decoded in parallel can be applied in order.
-type recorder struct{ ops []func(sink) }
+type recorder struct {
+	ops []func(sink)
+	// single is the last object added, for Reuse.
+	single *decoded
+}
 
 func (r *recorder) problem(p Problem) { r.ops = append(r.ops, func(s sink) { s.problem(p) }) }
 
@@ -27,6 +31,7 @@ func (r *recorder) note(sev status.Severity, code string, ref status.Ref, format
 }
 
 func (r *recorder) add(where Problem, h header, dec decoder, obj metav1.Object) {
+	r.single = &decoded{h, dec, obj}
 	r.ops = append(r.ops, func(s sink) { s.add(where, h, dec, obj) })
 }
 

@@ -3,6 +3,7 @@ package xds
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -59,13 +60,16 @@ func Marshal(w io.Writer, doc Document, opts MarshalOptions) error {
 	} else {
 		for _, s := range sections {
 			out.WriteString(s.key + ":")
-			if bytes.Equal(s.json, []byte("[]")) {
+			switch {
+			case s.yaml != nil:
+				out.Write(s.yaml)
+			case bytes.Equal(s.json, []byte("[]")):
 				out.WriteString(" []\n")
-				continue
-			}
-			out.WriteByte('\n')
-			if err := jsonToYAML(&out, s.json); err != nil {
-				return fmt.Errorf("%s: %w", s.key, err)
+			default:
+				out.WriteByte('\n')
+				if err := jsonToYAML(&out, s.json); err != nil {
+					return fmt.Errorf("%s: %w", s.key, err)
+				}
 			}
 		}
 	}
@@ -73,9 +77,13 @@ func Marshal(w io.Writer, doc Document, opts MarshalOptions) error {
 	return err
 }
 
+// section is one key of the document: its value as compact JSON, or, for
+// resource lists in YAML, the block sequence already converted (with the
+// line break after the key).
 type section struct {
 	key  string
 	json []byte
+	yaml []byte
 }
 
 func (doc Document) sections(opts MarshalOptions) ([]section, error) {
@@ -101,11 +109,19 @@ func (doc Document) sections(opts MarshalOptions) ([]section, error) {
 		{"endpoints", messages(res.Endpoints)},
 		{"secrets", secrets},
 	} {
+		if opts.Format != JSON && len(s.msgs) > 0 {
+			y, err := protoListYAML(s.msgs)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.key, err)
+			}
+			out = append(out, section{key: s.key, yaml: y})
+			continue
+		}
 		b, err := protoList(s.msgs)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.key, err)
 		}
-		out = append(out, section{s.key, b})
+		out = append(out, section{key: s.key, json: b})
 	}
 	for _, s := range []struct {
 		key string
@@ -115,7 +131,7 @@ func (doc Document) sections(opts MarshalOptions) ([]section, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.key, err)
 		}
-		out = append(out, section{s.key, b})
+		out = append(out, section{key: s.key, json: b})
 	}
 	return out, nil
 }
@@ -189,6 +205,57 @@ func protoList(msgs []proto.Message) ([]byte, error) {
 		buf.Write(parts[w].Bytes())
 	}
 	buf.WriteByte(']')
+	return buf.Bytes(), nil
+}
+
+// protoListYAML encodes msgs as a YAML block sequence: a line break, then
+// one item per message, each converted from its compact protojson on the
+// worker that encoded it. The bytes are those jsonToYAML gives for the
+// whole list.
+func protoListYAML(msgs []proto.Message) ([]byte, error) {
+	workers := 1
+	if len(msgs) >= 256 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parts := make([]bytes.Buffer, workers)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	chunk := (len(msgs) + workers - 1) / workers
+	for w := 0; w < workers; w++ {
+		lo, hi := w*chunk, min(len(msgs), (w+1)*chunk)
+		wg.Add(1)
+		go func(w, lo, hi int) {
+			defer wg.Done()
+			var raw []byte
+			var compact bytes.Buffer
+			for i := lo; i < hi; i++ {
+				var err error
+				if raw, err = protoOptions.MarshalAppend(raw[:0], msgs[i]); err != nil {
+					errs[w] = err
+					return
+				}
+				compact.Reset()
+				if err := json.Compact(&compact, raw); err != nil {
+					errs[w] = err
+					return
+				}
+				parts[w].WriteByte('\n')
+				if err := itemToYAML(&parts[w], compact.Bytes()); err != nil {
+					errs[w] = err
+					return
+				}
+			}
+		}(w, lo, hi)
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	for w := range parts {
+		buf.Write(parts[w].Bytes())
+	}
+	buf.WriteByte('\n')
 	return buf.Bytes(), nil
 }
 

@@ -19,6 +19,19 @@ func jsonToYAML(out *bytes.Buffer, in []byte) error {
 	return nil
 }
 
+// itemToYAML appends one block-sequence item ("- " and the value, indented
+// under the dash) for the compact JSON value in, without a line break
+// before or after it.
+func itemToYAML(out *bytes.Buffer, in []byte) error {
+	c := converter{in: in, out: out}
+	out.WriteByte('-')
+	if c.peek() == '{' && len(in) > 1 && in[1] != '}' {
+		out.WriteByte(' ') // the first key goes on the dash's line
+		return c.object(2, false)
+	}
+	return c.value(2, true)
+}
+
 type converter struct {
 	in  []byte
 	pos int

@@ -20,8 +20,8 @@ func (a affected) includes(p *probe.Probe) bool {
 	return a.all || a.hosts[p.RouteConfig+"\x00"+p.VirtualHost]
 }
 
-func affectedHosts(base, head *xds.Resources) affected {
-	if base == nil || head == nil || !equalListeners(base, head) {
+func affectedHosts(base, head *xds.Resources, db, dh digests) affected {
+	if base == nil || head == nil || !equalListeners(base, head, db, dh) {
 		return affected{all: true}
 	}
 	changedClusters := map[string]bool{}
@@ -30,7 +30,7 @@ func affectedHosts(base, head *xds.Resources) affected {
 		hc[c.GetName()] = c
 	}
 	for _, c := range base.Clusters {
-		if h, ok := hc[c.GetName()]; !ok || !proto.Equal(c, h) {
+		if h, ok := hc[c.GetName()]; !ok || !same(db, dh, c, h) {
 			changedClusters[c.GetName()] = true
 		}
 		delete(hc, c.GetName())
@@ -44,7 +44,7 @@ func affectedHosts(base, head *xds.Resources) affected {
 	}
 	changedEDS := map[string]bool{}
 	for _, e := range base.Endpoints {
-		if h, ok := he[e.GetClusterName()]; !ok || !proto.Equal(e, h) {
+		if h, ok := he[e.GetClusterName()]; !ok || !same(db, dh, e, h) {
 			changedEDS[e.GetClusterName()] = true
 		}
 		delete(he, e.GetClusterName())
@@ -63,7 +63,7 @@ func affectedHosts(base, head *xds.Resources) affected {
 	bv := vhostIndex(base)
 	hv := vhostIndex(head)
 	for key, vh := range bv {
-		if other, ok := hv[key]; !ok || !proto.Equal(vh, other) || routesTo(vh, changedClusters) {
+		if other, ok := hv[key]; !ok || !same(db, dh, vh, other) || routesTo(vh, changedClusters) {
 			out.hosts[key] = true
 		}
 	}
@@ -75,12 +75,12 @@ func affectedHosts(base, head *xds.Resources) affected {
 	return out
 }
 
-func equalListeners(a, b *xds.Resources) bool {
+func equalListeners(a, b *xds.Resources, da, db digests) bool {
 	if len(a.Listeners) != len(b.Listeners) {
 		return false
 	}
 	for i := range a.Listeners {
-		if !proto.Equal(a.Listeners[i], b.Listeners[i]) {
+		if !same(da, db, a.Listeners[i], b.Listeners[i]) {
 			return false
 		}
 	}

@@ -132,11 +132,12 @@ func Compare(base, head State, opts Options) (*Report, error) {
 	}
 	r.Statuses = compareStatuses(base.Result.Statuses, head.Result.Statuses)
 	r.Findings = compareFindings(base.Result.Findings, head.Result.Findings)
-	if r.Resources, err = compareResources(base.Result.Resources, head.Result.Resources); err != nil {
+	db, dh := digest(base.Result.Resources), digest(head.Result.Resources)
+	if r.Resources, err = compareResources(base.Result.Resources, head.Result.Resources, db, dh); err != nil {
 		return nil, err
 	}
 	if opts.Evaluate != nil {
-		if err := r.compareRequests(base, head, opts); err != nil {
+		if err := r.compareRequests(base, head, opts, db, dh); err != nil {
 			return nil, err
 		}
 	}
@@ -181,10 +182,10 @@ func requestKey(q Request) string {
 	return q.Method + " " + q.URL + " " + strings.Join(hs, "&")
 }
 
-func (r *Report) compareRequests(base, head State, opts Options) error {
+func (r *Report) compareRequests(base, head State, opts Options, db, dh digests) error {
 	reqs := requests(base, head, opts)
 	r.Probes = len(reqs)
-	affected := affectedHosts(base.Result.Resources, head.Result.Resources)
+	affected := affectedHosts(base.Result.Resources, head.Result.Resources, db, dh)
 	for _, q := range reqs {
 		if q.probe != nil && !affected.includes(q.probe) {
 			continue // its host, listeners, clusters and endpoints are all unchanged: same answer

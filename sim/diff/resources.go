@@ -51,7 +51,7 @@ func byName(res *xds.Resources) map[string][]named {
 // compareResources lists xDS resources added, removed or changed, by type
 // (listener, route, cluster, endpoint, secret) then name. Secrets are
 // compared but their fields are not printed.
-func compareResources(base, head *xds.Resources) ([]ResourceChange, error) {
+func compareResources(base, head *xds.Resources, db, dh digests) ([]ResourceChange, error) {
 	b, h := byName(base), byName(head)
 	var out []ResourceChange
 	for _, typ := range []string{"listener", "route", "cluster", "endpoint", "secret"} {
@@ -71,10 +71,10 @@ func compareResources(base, head *xds.Resources) ([]ResourceChange, error) {
 				out = append(out, ResourceChange{Type: typ, Name: name, Change: Added})
 			case !inHead:
 				out = append(out, ResourceChange{Type: typ, Name: name, Change: Removed})
-			case !proto.Equal(bv, hv):
+			case !same(db, dh, bv, hv):
 				c := ResourceChange{Type: typ, Name: name, Change: Changed}
 				if rb, ok := bv.(*routev3.RouteConfiguration); ok {
-					fc, err := routeConfigChanges(rb, hv.(*routev3.RouteConfiguration))
+					fc, err := routeConfigChanges(rb, hv.(*routev3.RouteConfiguration), db, dh)
 					if err != nil {
 						return nil, fmt.Errorf("%s %s: %w", typ, name, err)
 					}
@@ -131,7 +131,7 @@ func unionNames(a, b []named) []string {
 // routeConfigChanges compares two route configurations virtual host by
 // virtual host, so one changed host in a configuration of thousands costs
 // one host's comparison.
-func routeConfigChanges(a, b *routev3.RouteConfiguration) ([]FieldChange, error) {
+func routeConfigChanges(a, b *routev3.RouteConfiguration, da, db digests) ([]FieldChange, error) {
 	bv := map[string]*routev3.VirtualHost{}
 	for _, vh := range b.GetVirtualHosts() {
 		bv[vh.GetName()] = vh
@@ -144,7 +144,7 @@ func routeConfigChanges(a, b *routev3.RouteConfiguration) ([]FieldChange, error)
 		switch {
 		case !ok:
 			out = append(out, FieldChange{Path: "virtual_hosts[" + va.GetName() + "]", Before: "(present)"})
-		case !proto.Equal(va, vb):
+		case !same(da, db, va, vb):
 			fc, err := protoFieldChanges(va, vb)
 			if err != nil {
 				return nil, err

@@ -1,0 +1,167 @@
+package source
+
+import (
+	"bytes"
+	"encoding/json"
+	"unicode/utf8"
+	"strings"
+)
+
+// scanHeader reads apiVersion, kind and metadata.name/namespace from a
+// compact JSON object without decoding the rest, which decodeJSON does once
+// it knows the kind. It declines (false) whatever it does not handle simply —
+// lists, escaped strings, keys differing from ours only in case (which
+// encoding/json would match), malformed input — and the caller then decodes
+// the header with encoding/json, which also explains errors.
+func scanHeader(data []byte, h *header) bool {
+	s := jsonScanner{data: data}
+	return s.object(func(key string) bool {
+		switch key {
+		case "apiVersion":
+			return s.str(&h.APIVersion)
+		case "kind":
+			return s.str(&h.Kind)
+		case "metadata":
+			if s.peek() != '{' {
+				return false
+			}
+			return s.object(func(key string) bool {
+				switch key {
+				case "name":
+					return s.str(&h.Metadata.Name)
+				case "namespace":
+					return s.str(&h.Metadata.Namespace)
+				}
+				if strings.EqualFold(key, "name") || strings.EqualFold(key, "namespace") {
+					return false
+				}
+				return s.skip()
+			})
+		}
+		for _, k := range []string{"apiVersion", "kind", "metadata", "items"} {
+			if strings.EqualFold(key, k) {
+				return false
+			}
+		}
+		return s.skip()
+	}) && s.pos == len(s.data)
+}
+
+type jsonScanner struct {
+	data []byte
+	pos  int
+}
+
+func (s *jsonScanner) peek() byte {
+	if s.pos < len(s.data) {
+		return s.data[s.pos]
+	}
+	return 0
+}
+
+// object walks the members of an object, calling member after each key
+// with the cursor on the value.
+func (s *jsonScanner) object(member func(key string) bool) bool {
+	if s.peek() != '{' {
+		return false
+	}
+	s.pos++
+	if s.peek() == '}' {
+		s.pos++
+		return true
+	}
+	for {
+		var key string
+		if !s.str(&key) || s.peek() != ':' {
+			return false
+		}
+		s.pos++
+		if !member(key) {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case '}':
+			s.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+// str reads a string without escapes, control characters or invalid
+// UTF-8 (which encoding/json would rewrite).
+func (s *jsonScanner) str(out *string) bool {
+	if s.peek() != '"' {
+		return false
+	}
+	end := bytes.IndexByte(s.data[s.pos+1:], '"')
+	if end < 0 {
+		return false
+	}
+	raw := s.data[s.pos+1 : s.pos+1+end]
+	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) || bytes.IndexFunc(raw, func(r rune) bool { return r < ' ' }) >= 0 {
+		return false
+	}
+	*out = string(raw)
+	s.pos += end + 2
+	return true
+}
+
+// skip passes over one value of compact JSON, checking its syntax.
+func (s *jsonScanner) skip() bool {
+	switch s.peek() {
+	case '"':
+		s.pos++
+		for s.pos < len(s.data) && s.data[s.pos] != '"' {
+			if s.data[s.pos] < ' ' {
+				return false
+			}
+			if s.data[s.pos] == '\\' {
+				s.pos++
+				if s.pos >= len(s.data) || !bytes.ContainsRune([]byte(`"\\/bfnrtu`), rune(s.data[s.pos])) {
+					return false
+				}
+				if s.data[s.pos] == 'u' && !json.Valid([]byte(`"\`+string(s.data[s.pos:min(len(s.data), s.pos+5)])+`"`)) {
+					return false
+				}
+			}
+			s.pos++
+		}
+		if s.pos >= len(s.data) {
+			return false
+		}
+		s.pos++
+		return true
+	case '{':
+		return s.object(func(string) bool { return s.skip() })
+	case '[':
+		s.pos++
+		if s.peek() == ']' {
+			s.pos++
+			return true
+		}
+		for {
+			if !s.skip() {
+				return false
+			}
+			switch s.peek() {
+			case ',':
+				s.pos++
+			case ']':
+				s.pos++
+				return true
+			default:
+				return false
+			}
+		}
+	}
+	start := s.pos
+	for s.pos < len(s.data) && !bytes.ContainsRune([]byte(",}]"), rune(s.data[s.pos])) {
+		s.pos++
+	}
+	tok := s.data[start:s.pos]
+	return len(tok) > 0 && json.Valid(tok)
+}

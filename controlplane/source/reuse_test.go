@@ -1,0 +1,55 @@
+package source
+
+import (
+	"testing"
+
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+func TestReuseSharesUnchangedDocuments(t *testing.T) {
+	base := []byte(`apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: apps}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {ports: [{port: 80}]}
+`)
+	head := []byte(`apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: apps}
+spec: {ports: [{port: 80}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api}
+spec: {ports: [{port: 8080}]}
+---
+apiVersion: v1
+kind: Nonsense
+metadata: {name: x}
+`)
+	r := NewReuse()
+	b, bp := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "team"}, "base.yaml", base)
+	h, hp := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "team"}, "head.yaml", head)
+	if len(bp) != 0 || len(hp) != 1 || hp[0].File != "head.yaml" || hp[0].Doc != 3 {
+		t.Fatalf("problems: base %v, head %v", bp, hp)
+	}
+	if b.Services[Key("apps", "web")] != h.Services[Key("apps", "web")] {
+		t.Error("the unchanged Service was decoded twice")
+	}
+	bapi, hapi := b.Services[Key("team", "api")], h.Services[Key("team", "api")]
+	if bapi == nil || hapi == nil || bapi == hapi || hapi.Spec.Ports[0].Port != 8080 || bapi.Spec.Ports[0].Port != 80 {
+		t.Errorf("the changed Service: base %v, head %v", bapi, hapi)
+	}
+	if o := h.Origins[status.Ref{Kind: "Service", Namespace: "apps", Name: "web"}]; o.File != "head.yaml" || o.Doc != 1 {
+		t.Errorf("origin of a reused object: %+v", o)
+	}
+	// Another default namespace does not reuse.
+	o, _ := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "other"}, "base.yaml", base)
+	if o.Services[Key("apps", "web")] == b.Services[Key("apps", "web")] {
+		t.Error("a load with another default namespace reused objects")
+	}
+}
