@@ -1,13 +1,17 @@
 package xds
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"runtime"
+	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -50,101 +54,77 @@ const Redacted = "[redacted]"
 // Resources are protojson with proto field names, as in Envoy's config dump.
 // The output is byte-identical for equal documents.
 func Marshal(w io.Writer, doc Document, opts MarshalOptions) error {
-	sections, err := doc.sections(opts)
-	if err != nil {
+	lists := doc.lists(opts)
+	yaml := opts.Format != JSON
+	enc := startEncoding(lists, yaml)
+	if !yaml {
+		enc.wait()
+		if err := enc.err(); err != nil {
+			return err
+		}
+		out := bufio.NewWriterSize(w, 1<<20)
+		writeJSON(out, lists, enc.items)
+		return out.Flush()
+	}
+	// Each list is written as soon as it is encoded and then dropped, so
+	// the whole document is never held twice.
+	out := bufio.NewWriterSize(w, 1<<20)
+	for i, l := range lists {
+		<-enc.ready[i]
+		if err := enc.err(); err != nil {
+			enc.wait()
+			return err
+		}
+		out.WriteString(l.key + ":")
+		if len(enc.items[i]) == 0 {
+			out.WriteString(" []\n")
+			continue
+		}
+		for _, item := range enc.items[i] {
+			out.WriteByte('\n')
+			out.Write(item)
+		}
+		out.WriteByte('\n')
+		enc.items[i] = nil
+	}
+	if err := out.Flush(); err != nil {
 		return err
 	}
-	var out bytes.Buffer
-	if opts.Format == JSON {
-		writeJSON(&out, sections)
-	} else {
-		for _, s := range sections {
-			out.WriteString(s.key + ":")
-			switch {
-			case s.yaml != nil:
-				out.Write(s.yaml)
-			case bytes.Equal(s.json, []byte("[]")):
-				out.WriteString(" []\n")
-			default:
-				out.WriteByte('\n')
-				if err := jsonToYAML(&out, s.json); err != nil {
-					return fmt.Errorf("%s: %w", s.key, err)
-				}
-			}
-		}
-	}
-	_, err = w.Write(out.Bytes())
-	return err
+	return enc.err()
 }
 
-// section is one key of the document: its value as compact JSON, or, for
-// resource lists in YAML, the block sequence already converted (with the
-// line break after the key).
-type section struct {
-	key  string
-	json []byte
-	yaml []byte
+// list is one key of the document and its items: proto messages (encoded
+// with protojson) or plain values (encoding/json).
+type list struct {
+	key   string
+	items []any
 }
 
-func (doc Document) sections(opts MarshalOptions) ([]section, error) {
+func (doc Document) lists(opts MarshalOptions) []list {
 	res := doc.Resources
 	if res == nil {
 		res = &Resources{}
 	}
-	secrets := make([]proto.Message, len(res.Secrets))
+	secrets := make([]any, len(res.Secrets))
 	for i, s := range res.Secrets {
 		secrets[i] = s
 		if !opts.ShowSecrets {
 			secrets[i] = redact(s)
 		}
 	}
-	var out []section
-	for _, s := range []struct {
-		key  string
-		msgs []proto.Message
-	}{
-		{"listeners", messages(res.Listeners)},
-		{"routes", messages(res.Routes)},
-		{"clusters", messages(res.Clusters)},
-		{"endpoints", messages(res.Endpoints)},
+	return []list{
+		{"listeners", anys(res.Listeners)},
+		{"routes", anys(res.Routes)},
+		{"clusters", anys(res.Clusters)},
+		{"endpoints", anys(res.Endpoints)},
 		{"secrets", secrets},
-	} {
-		if opts.Format != JSON && len(s.msgs) > 0 {
-			y, err := protoListYAML(s.msgs)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", s.key, err)
-			}
-			out = append(out, section{key: s.key, yaml: y})
-			continue
-		}
-		b, err := protoList(s.msgs)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.key, err)
-		}
-		out = append(out, section{key: s.key, json: b})
+		{"status", anys(doc.Status)},
+		{"findings", anys(doc.Findings)},
 	}
-	for _, s := range []struct {
-		key string
-		v   any
-	}{{"status", nonNil(doc.Status)}, {"findings", nonNil(doc.Findings)}} {
-		b, err := json.Marshal(s.v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.key, err)
-		}
-		out = append(out, section{key: s.key, json: b})
-	}
-	return out, nil
 }
 
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}
-
-func messages[T proto.Message](in []T) []proto.Message {
-	out := make([]proto.Message, len(in))
+func anys[T any](in []T) []any {
+	out := make([]any, len(in))
 	for i, m := range in {
 		out[i] = m
 	}
@@ -153,110 +133,120 @@ func messages[T proto.Message](in []T) []proto.Message {
 
 var protoOptions = protojson.MarshalOptions{UseProtoNames: true}
 
-// protoList encodes msgs as a compact JSON array. Large lists are encoded
-// by several goroutines over contiguous ranges and joined in order, so the
-// bytes are the same as a sequential encoding.
-func protoList(msgs []proto.Message) ([]byte, error) {
-	workers := 1
-	if len(msgs) >= 256 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	parts := make([]bytes.Buffer, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	chunk := (len(msgs) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min(len(msgs), (w+1)*chunk)
-		wg.Add(1)
-		go func(w, lo, hi int) {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				if i > lo {
-					parts[w].WriteByte(',')
-				}
-				b, err := protoOptions.Marshal(msgs[i])
-				if err != nil {
-					errs[w] = err
-					return
-				}
-				// protojson varies its whitespace on purpose; compact it away.
-				if err := json.Compact(&parts[w], b); err != nil {
-					errs[w] = err
-					return
-				}
-			}
-		}(w, lo, hi)
-	}
-	wg.Wait()
-	var buf bytes.Buffer
-	buf.WriteByte('[')
-	first := true
-	for w := range parts {
-		if errs[w] != nil {
-			return nil, errs[w]
-		}
-		if parts[w].Len() == 0 {
-			continue
-		}
-		if !first {
-			buf.WriteByte(',')
-		}
-		first = false
-		buf.Write(parts[w].Bytes())
-	}
-	buf.WriteByte(']')
-	return buf.Bytes(), nil
+// encoding encodes every item of every list, as compact JSON or as a YAML
+// block-sequence item, on every core. Items are taken largest first (route
+// configurations and listeners can be megabytes each) so that no core is
+// left with one big item at the end; each lands in its own slot, so the
+// result does not depend on scheduling. ready[i] is closed once list i is
+// complete.
+type encoding struct {
+	items [][][]byte
+	ready []chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	errs  []error
 }
 
-// protoListYAML encodes msgs as a YAML block sequence: a line break, then
-// one item per message, each converted from its compact protojson on the
-// worker that encoded it. The bytes are those jsonToYAML gives for the
-// whole list.
-func protoListYAML(msgs []proto.Message) ([]byte, error) {
-	workers := 1
-	if len(msgs) >= 256 {
-		workers = runtime.GOMAXPROCS(0)
+func startEncoding(lists []list, yaml bool) *encoding {
+	type ref struct{ list, item, size int }
+	var order []ref
+	e := &encoding{items: make([][][]byte, len(lists)), ready: make([]chan struct{}, len(lists))}
+	left := make([]atomic.Int64, len(lists))
+	for li, l := range lists {
+		e.items[li] = make([][]byte, len(l.items))
+		e.ready[li] = make(chan struct{})
+		left[li].Store(int64(len(l.items)))
+		if len(l.items) == 0 {
+			close(e.ready[li])
+		}
+		for ii, it := range l.items {
+			size := 0
+			if l.key == "routes" || l.key == "listeners" {
+				size = proto.Size(it.(proto.Message))
+			}
+			order = append(order, ref{li, ii, size})
+		}
 	}
-	parts := make([]bytes.Buffer, workers)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	chunk := (len(msgs) + workers - 1) / workers
-	for w := 0; w < workers; w++ {
-		lo, hi := w*chunk, min(len(msgs), (w+1)*chunk)
-		wg.Add(1)
-		go func(w, lo, hi int) {
-			defer wg.Done()
-			var raw []byte
-			var compact bytes.Buffer
-			for i := lo; i < hi; i++ {
-				var err error
-				if raw, err = protoOptions.MarshalAppend(raw[:0], msgs[i]); err != nil {
-					errs[w] = err
+	sort.SliceStable(order, func(i, j int) bool { return order[i].size > order[j].size })
+	var next atomic.Int64
+	for range runtime.GOMAXPROCS(0) {
+		e.wg.Add(1)
+		go func() {
+			defer e.wg.Done()
+			var enc itemEncoder
+			for {
+				n := int(next.Add(1)) - 1
+				if n >= len(order) {
 					return
 				}
-				compact.Reset()
-				if err := json.Compact(&compact, raw); err != nil {
-					errs[w] = err
-					return
+				r := order[n]
+				b, err := enc.encode(lists[r.list].items[r.item], yaml)
+				if err != nil {
+					e.mu.Lock()
+					e.errs = append(e.errs, fmt.Errorf("%s: %w", lists[r.list].key, err))
+					e.mu.Unlock()
 				}
-				parts[w].WriteByte('\n')
-				if err := itemToYAML(&parts[w], compact.Bytes()); err != nil {
-					errs[w] = err
-					return
+				e.items[r.list][r.item] = b
+				if left[r.list].Add(-1) == 0 {
+					close(e.ready[r.list])
 				}
 			}
-		}(w, lo, hi)
+		}()
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	return e
+}
+
+func (e *encoding) wait() { e.wg.Wait() }
+
+// err returns the errors so far, sorted so that the message is stable.
+func (e *encoding) err() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	msgs := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		msgs[i] = err.Error()
+	}
+	sort.Strings(msgs)
+	if len(msgs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(msgs, "; "))
+}
+
+// itemEncoder holds one goroutine's scratch buffers.
+type itemEncoder struct {
+	raw     []byte
+	compact bytes.Buffer
+}
+
+func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
+	var js []byte
+	if m, ok := item.(proto.Message); ok {
+		var err error
+		if e.raw, err = protoOptions.MarshalAppend(e.raw[:0], m); err != nil {
+			return nil, err
+		}
+		// protojson varies its whitespace on purpose; compact it away.
+		e.compact.Reset()
+		if err := json.Compact(&e.compact, e.raw); err != nil {
+			return nil, err
+		}
+		js = e.compact.Bytes()
+	} else {
+		var err error
+		if js, err = json.Marshal(item); err != nil {
+			return nil, err
+		}
+	}
+	var out bytes.Buffer
+	if !yaml {
+		out.Write(js)
+		return out.Bytes(), nil
+	}
+	if err := itemToYAML(&out, js); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	for w := range parts {
-		buf.Write(parts[w].Bytes())
-	}
-	buf.WriteByte('\n')
-	return buf.Bytes(), nil
+	return out.Bytes(), nil
 }
 
 // redact returns a copy of s with its private key replaced.
@@ -270,17 +260,19 @@ func redact(s *tlsv3.Secret) *tlsv3.Secret {
 	return out
 }
 
-// writeJSON writes the sections as one indented JSON object in order.
-func writeJSON(out *bytes.Buffer, sections []section) {
+// writeJSON writes the lists as one indented JSON object in order.
+func writeJSON(out *bufio.Writer, lists []list, items [][][]byte) {
 	out.WriteString("{")
-	for i, s := range sections {
+	for i, l := range lists {
 		if i > 0 {
 			out.WriteString(",")
 		}
-		out.WriteString("\n  \"" + s.key + "\": ")
+		out.WriteString("\n  \"" + l.key + "\": ")
+		compact := append([]byte{'['}, bytes.Join(items[i], []byte{','})...)
+		compact = append(compact, ']')
 		var ind bytes.Buffer
-		if err := json.Indent(&ind, s.json, "  ", "  "); err != nil {
-			out.Write(s.json)
+		if err := json.Indent(&ind, compact, "  ", "  "); err != nil {
+			out.Write(compact)
 			continue
 		}
 		out.Write(ind.Bytes())
