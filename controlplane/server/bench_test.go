@@ -93,7 +93,7 @@ func BenchmarkFanOut(b *testing.B) {
 		name    string
 		o       gen.Options
 		clients int
-	}{{"S1k-1000clients", gen.S1k(), 1000}, {"S10k-100clients", gen.S10k(), 100}} {
+	}{{"S1k-1000clients", gen.S1k(), 1000}, {"S10k-100clients", gen.S10k(), 100}, {"S10k-1000clients", gen.S10k(), 1000}} {
 		b.Run(c.name, func(b *testing.B) {
 			res := corpusResources(b, c.o)
 			for i := 0; i < b.N; i++ {
@@ -184,4 +184,27 @@ func boolToInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// BenchmarkSetResources measures a new snapshot after one route
+// configuration changed, with S10k loaded and no client connected: what
+// the server spends before anything is sent.
+func BenchmarkSetResources(b *testing.B) {
+	res := corpusResources(b, gen.S10k())
+	s := New(Options{Address: "127.0.0.1"})
+	ctx := context.Background()
+	if err := s.SetResources(ctx, res); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		next := *res
+		next.Routes = append([]*routev3.RouteConfiguration(nil), res.Routes...)
+		rc := proto.Clone(next.Routes[0]).(*routev3.RouteConfiguration)
+		rc.VirtualHosts = rc.VirtualHosts[:len(rc.VirtualHosts)-i%2]
+		next.Routes[0] = rc
+		if err := s.SetResources(ctx, &next); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

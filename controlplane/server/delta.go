@@ -29,11 +29,18 @@ type deltaCache struct {
 	typeURL string
 
 	mu       sync.Mutex
-	entries  map[string]*discoverygrpc.Resource // shared, read-only, by every response
+	entries  map[string]wired // shared, read-only, by every response
 	rev      uint64
 	log      []logEntry // names changed, in revision order
 	logStart uint64     // changes at revisions ≤ logStart may be missing from log
 	watches  map[*deltaWatch]struct{}
+}
+
+// wired is a resource and its encoding as a Resource message, which every
+// stream's response reuses (see wireCodec).
+type wired struct {
+	res  *discoverygrpc.Resource
+	wire []byte
 }
 
 type logEntry struct {
@@ -48,7 +55,7 @@ type deltaWatch struct {
 }
 
 func newDeltaCache(typeURL string) *deltaCache {
-	return &deltaCache{typeURL: typeURL, entries: map[string]*discoverygrpc.Resource{}, watches: map[*deltaWatch]struct{}{}}
+	return &deltaCache{typeURL: typeURL, entries: map[string]wired{}, watches: map[*deltaWatch]struct{}{}}
 }
 
 // update stores changed resources and deletes removed names, then answers
@@ -57,13 +64,21 @@ func (c *deltaCache) update(changed []*discoverygrpc.Resource, removed []string)
 	if len(changed) == 0 && len(removed) == 0 {
 		return
 	}
+	encoded := make([]wired, len(changed))
+	for i, r := range changed {
+		wire, err := deterministic.Marshal(r)
+		if err != nil {
+			wire = nil // sent the ordinary way
+		}
+		encoded[i] = wired{r, wire}
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rev++
 	names := make([]string, 0, len(changed)+len(removed))
-	for _, r := range changed {
-		c.entries[r.GetName()] = r
-		names = append(names, r.GetName())
+	for _, e := range encoded {
+		c.entries[e.res.GetName()] = e
+		names = append(names, e.res.GetName())
 	}
 	for _, n := range removed {
 		delete(c.entries, n)
@@ -162,7 +177,7 @@ func (c *deltaCache) respond(w *deltaWatch, candidates []string) *deltaResponse 
 	known := w.sub.ReturnedResources()
 	subscribed := w.sub.SubscribedResources()
 	seen := make(map[string]bool, len(candidates))
-	var updated []*discoverygrpc.Resource
+	var updated []wired
 	var removed []string
 	for _, name := range candidates {
 		if name == revisionKey || seen[name] {
@@ -171,7 +186,7 @@ func (c *deltaCache) respond(w *deltaWatch, candidates []string) *deltaResponse 
 		seen[name] = true
 		version, isKnown := known[name]
 		_, named := subscribed[name]
-		res, exists := c.entries[name]
+		entry, exists := c.entries[name]
 		switch {
 		case !w.sub.IsWildcard() && !named:
 			if isKnown { // no longer subscribed: forget it
@@ -181,16 +196,21 @@ func (c *deltaCache) respond(w *deltaWatch, candidates []string) *deltaResponse 
 			if isKnown {
 				removed = append(removed, name)
 			}
-		case !isKnown || version != res.GetVersion():
-			updated = append(updated, res)
+		case !isKnown || version != entry.res.GetVersion():
+			updated = append(updated, entry)
 		}
 	}
 	if len(updated) == 0 && len(removed) == 0 {
 		return nil
 	}
-	sort.Slice(updated, func(i, j int) bool { return updated[i].GetName() < updated[j].GetName() })
+	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
 	sort.Strings(removed)
-	return &deltaResponse{req: w.req, known: known, resources: updated, removed: removed, rev: c.rev}
+	r := &deltaResponse{req: w.req, known: known, removed: removed, rev: c.rev,
+		resources: make([]*discoverygrpc.Resource, len(updated)), wires: make([][]byte, len(updated))}
+	for i, u := range updated {
+		r.resources[i], r.wires[i] = u.res, u.wire
+	}
+	return r
 }
 
 // deltaResponse is one incremental answer. Its version map is the stream's
@@ -201,16 +221,21 @@ type deltaResponse struct {
 	req       *cachev3.DeltaRequest
 	known     map[string]string
 	resources []*discoverygrpc.Resource
+	wires     [][]byte // encodings of resources, shared by every stream
 	removed   []string
 	rev       uint64
 	apply     sync.Once
 }
 
-// GetDeltaDiscoveryResponse returns a new message sharing the encoded
-// resources.
+// GetDeltaDiscoveryResponse returns a new message sharing the resources,
+// and hands their encodings to wireCodec for when the stream sends it.
 func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoverygrpc.DeltaDiscoveryResponse, error) {
-	return &discoverygrpc.DeltaDiscoveryResponse{SystemVersionInfo: r.GetResponseVersion(), Resources: r.resources,
-		RemovedResources: r.removed, TypeUrl: r.req.GetTypeUrl()}, nil
+	msg := &discoverygrpc.DeltaDiscoveryResponse{SystemVersionInfo: r.GetResponseVersion(), Resources: r.resources,
+		RemovedResources: r.removed, TypeUrl: r.req.GetTypeUrl()}
+	if len(r.resources) > 0 {
+		preEncoded.Store(msg, r.wires)
+	}
+	return msg, nil
 }
 
 // GetDeltaRequest returns the request the watch answered.
@@ -274,8 +299,8 @@ func (c *deltaCache) snapshot() (map[string]string, uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := make(map[string]string, len(c.entries))
-	for n, r := range c.entries {
-		out[n] = r.GetVersion()
+	for n, e := range c.entries {
+		out[n] = e.res.GetVersion()
 	}
 	return out, c.rev
 }

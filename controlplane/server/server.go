@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
@@ -63,6 +64,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	versions map[string]map[string]string // type → name → content hash
+	refs     map[string]snapshot.Refs     // listener version → what it refers to
 	ready    chan struct{}
 	once     sync.Once
 	addr     net.Addr
@@ -100,9 +102,6 @@ func (s *Server) Metrics() *Metrics { return s.metrics }
 // reverse order). Each resource is encoded once, to hash it; changed ones
 // are sent with those bytes. The first call opens the port.
 func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
-	if err := snapshot.Consistent(res); err != nil {
-		return fmt.Errorf("refusing an inconsistent resource set: %w", err)
-	}
 	want := map[string]map[string]types.Resource{
 		resourcev3.ListenerType: named(res.Listeners, func(i int) string { return res.Listeners[i].GetName() }),
 		resourcev3.RouteType:    named(res.Routes, func(i int) string { return res.Routes[i].GetName() }),
@@ -112,14 +111,22 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	changed := map[string][]encoded{}
 	removals := map[string][]string{}
 	for _, t := range typeOrder {
-		changed, removed, err := s.changes(t, want[t])
+		c, r, err := s.changes(t, want[t])
 		if err != nil {
 			return err
 		}
-		removals[t] = removed
-		if err := s.apply(t, changed, nil); err != nil {
+		changed[t], removals[t] = c, r
+	}
+	refs, next := s.listenerRefs(changed[resourcev3.ListenerType])
+	if err := snapshot.ConsistentWith(res, refs); err != nil {
+		return fmt.Errorf("refusing an inconsistent resource set: %w", err)
+	}
+	s.refs = next
+	for _, t := range typeOrder {
+		if err := s.apply(t, changed[t], nil); err != nil {
 			return err
 		}
 	}
@@ -132,6 +139,33 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	}
 	s.once.Do(func() { close(s.ready) })
 	return nil
+}
+
+// listenerRefs returns References for the consistency check, remembered by
+// listener version: the HTTPS listener holds a filter chain per host, and
+// decoding them all again on every build would cost more than the rest of
+// the snapshot.
+func (s *Server) listenerRefs(changed []encoded) (func(*listenerv3.Listener) (snapshot.Refs, error), map[string]snapshot.Refs) {
+	versions := map[string]string{}
+	for _, e := range changed {
+		versions[e.res.GetName()] = e.res.GetVersion()
+	}
+	next := map[string]snapshot.Refs{}
+	return func(l *listenerv3.Listener) (snapshot.Refs, error) {
+		v, ok := versions[l.GetName()]
+		if !ok {
+			v = s.versions[resourcev3.ListenerType][l.GetName()]
+		}
+		if r, ok := s.refs[v]; ok {
+			next[v] = r
+			return r, nil
+		}
+		r, err := snapshot.References(l)
+		if err == nil {
+			next[v] = r
+		}
+		return r, err
+	}, next
 }
 
 // encoded is one changed resource: the message for state-of-the-world
@@ -149,6 +183,7 @@ func (s *Server) apply(t string, changed []encoded, removed []string) error {
 		for i, e := range changed {
 			msgs[e.res.GetName()] = e.msg
 			resources[i] = e.res
+			s.versions[t][e.res.GetName()] = e.res.GetVersion()
 		}
 		if err := s.caches[t].UpdateResources(msgs, nil); err != nil {
 			return err
@@ -207,7 +242,6 @@ func (s *Server) changes(t string, want map[string]types.Resource) ([]encoded, [
 	for _, e := range out {
 		if e != nil {
 			changed = append(changed, *e)
-			have[e.res.GetName()] = e.res.GetVersion()
 		}
 	}
 	var removed []string
@@ -272,6 +306,7 @@ func (s *Server) Run(ctx context.Context) error {
 	case <-s.ready:
 	}
 	gopts := []grpc.ServerOption{
+		grpc.ForceServerCodecV2(wireCodec{}),
 		grpc.MaxConcurrentStreams(1 << 20),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 30 * time.Second, Timeout: 5 * time.Second}),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}),

@@ -17,6 +17,12 @@ import (
 // a missing route configuration or secret, a route or TCP proxy naming a
 // missing cluster, an EDS cluster without a ClusterLoadAssignment.
 func Consistent(res *xds.Resources) error {
+	return ConsistentWith(res, References)
+}
+
+// ConsistentWith is Consistent with the listeners' references given by
+// refs (References, or a cache of it).
+func ConsistentWith(res *xds.Resources, refs func(*listenerv3.Listener) (Refs, error)) error {
 	routes := names(res.Routes, (*routev3.RouteConfiguration).GetName)
 	clusters := names(res.Clusters, (*clusterv3.Cluster).GetName)
 	secrets := names(res.Secrets, (*tlsv3.Secret).GetName)
@@ -25,7 +31,11 @@ func Consistent(res *xds.Resources) error {
 		claNames[e.GetClusterName()] = true
 	}
 	for _, l := range res.Listeners {
-		if err := checkListener(l, routes, clusters, secrets); err != nil {
+		r, err := refs(l)
+		if err == nil {
+			err = checkRefs(r, routes, clusters, secrets)
+		}
+		if err != nil {
 			return fmt.Errorf("listener %q: %w", l.GetName(), err)
 		}
 	}
@@ -81,29 +91,37 @@ func routeClusters(r *routev3.Route) []string {
 	return out
 }
 
-func checkListener(l *listenerv3.Listener, routes, clusters, secrets map[string]bool) error {
+// Refs are the names a listener refers to.
+type Refs struct {
+	Routes, Clusters, Secrets []string
+}
+
+// References decodes the filters and TLS contexts of a listener's filter
+// chains and returns the route configurations, clusters and secrets they
+// name. Callers that see the same listener often can keep the answer by
+// the listener's Version.
+func References(l *listenerv3.Listener) (Refs, error) {
+	var r Refs
 	for _, fc := range l.GetFilterChains() {
 		if ts := fc.GetTransportSocket(); ts != nil {
 			var ctx tlsv3.DownstreamTlsContext
 			if err := ts.GetTypedConfig().UnmarshalTo(&ctx); err != nil {
-				return err
+				return Refs{}, err
 			}
 			for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
-				if !secrets[s.GetName()] {
-					return fmt.Errorf("secret %q does not exist", s.GetName())
-				}
+				r.Secrets = append(r.Secrets, s.GetName())
 			}
 		}
 		for _, f := range fc.GetFilters() {
-			if err := checkFilter(f, routes, clusters); err != nil {
-				return err
+			if err := filterRefs(f, &r); err != nil {
+				return Refs{}, err
 			}
 		}
 	}
-	return nil
+	return r, nil
 }
 
-func checkFilter(f *listenerv3.Filter, routes, clusters map[string]bool) error {
+func filterRefs(f *listenerv3.Filter, r *Refs) error {
 	tc := f.GetTypedConfig()
 	if tc == nil {
 		return nil
@@ -113,8 +131,8 @@ func checkFilter(f *listenerv3.Filter, routes, clusters map[string]bool) error {
 		if err := tc.UnmarshalTo(&hcm); err != nil {
 			return err
 		}
-		if name := hcm.GetRds().GetRouteConfigName(); name != "" && !routes[name] {
-			return fmt.Errorf("route configuration %q does not exist", name)
+		if name := hcm.GetRds().GetRouteConfigName(); name != "" {
+			r.Routes = append(r.Routes, name)
 		}
 		return nil
 	}
@@ -123,14 +141,32 @@ func checkFilter(f *listenerv3.Filter, routes, clusters map[string]bool) error {
 		if err := tc.UnmarshalTo(&tp); err != nil {
 			return err
 		}
-		names := []string{tp.GetCluster()}
-		for _, w := range tp.GetWeightedClusters().GetClusters() {
-			names = append(names, w.GetName())
+		if n := tp.GetCluster(); n != "" {
+			r.Clusters = append(r.Clusters, n)
 		}
-		for _, n := range names {
-			if n != "" && !clusters[n] {
-				return fmt.Errorf("cluster %q does not exist", n)
+		for _, w := range tp.GetWeightedClusters().GetClusters() {
+			if w.GetName() != "" {
+				r.Clusters = append(r.Clusters, w.GetName())
 			}
+		}
+	}
+	return nil
+}
+
+func checkRefs(r Refs, routes, clusters, secrets map[string]bool) error {
+	for _, s := range r.Secrets {
+		if !secrets[s] {
+			return fmt.Errorf("secret %q does not exist", s)
+		}
+	}
+	for _, n := range r.Routes {
+		if !routes[n] {
+			return fmt.Errorf("route configuration %q does not exist", n)
+		}
+	}
+	for _, n := range r.Clusters {
+		if !clusters[n] {
+			return fmt.Errorf("cluster %q does not exist", n)
 		}
 	}
 	return nil
