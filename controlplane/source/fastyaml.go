@@ -357,9 +357,11 @@ func plainKind(v string, inFlow bool) string {
 	case "false", "False", "FALSE":
 		return "false"
 	}
-	switch strings.ToLower(v) {
-	case "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf", ".nan", "<<", "=":
-		return ""
+	if len(v) <= len("-.inf") {
+		switch strings.ToLower(v) {
+		case "yes", "no", "on", "off", "y", "n", ".inf", "-.inf", "+.inf", ".nan", "<<", "=":
+			return ""
+		}
 	}
 	if isInt(v) && len(v) < 16 {
 		return "int"
@@ -426,6 +428,16 @@ func quoted(v string) (string, int, bool) {
 // printable reports whether a line holds only characters YAML allows
 // unescaped (valid UTF-8, no control characters, no tab).
 func printable(l string) bool {
+	ascii := true
+	for i := 0; i < len(l); i++ {
+		if l[i] < 0x20 || l[i] >= 0x7f {
+			ascii = false
+			break
+		}
+	}
+	if ascii {
+		return true
+	}
 	if !utf8.ValidString(l) {
 		return false
 	}

@@ -159,9 +159,55 @@ func (s *jsonScanner) skip() bool {
 		}
 	}
 	start := s.pos
-	for s.pos < len(s.data) && !bytes.ContainsRune([]byte(",}]"), rune(s.data[s.pos])) {
+	for s.pos < len(s.data) {
+		if c := s.data[s.pos]; c == ',' || c == '}' || c == ']' {
+			break
+		}
 		s.pos++
 	}
-	tok := s.data[start:s.pos]
-	return len(tok) > 0 && json.Valid(tok)
+	switch tok := s.data[start:s.pos]; string(tok) {
+	case "true", "false", "null":
+		return true
+	default:
+		return validNumber(tok)
+	}
+}
+
+// validNumber matches JSON's number grammar:
+// -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func validNumber(b []byte) bool {
+	i := 0
+	digits := func() int {
+		n := 0
+		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+			i++
+			n++
+		}
+		return n
+	}
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case digits() == 0:
+		return false
+	}
+	if i < len(b) && b[i] == '.' {
+		i++
+		if digits() == 0 {
+			return false
+		}
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(b)
 }

@@ -75,3 +75,14 @@ func TestScanHeaderEscapesInSkippedValues(t *testing.T) {
 		}
 	}
 }
+
+func TestValidNumber(t *testing.T) {
+	for in, want := range map[string]bool{
+		"0": true, "-0": true, "12": true, "1.5": true, "-1.5e10": true, "2E-3": true, "1e+9": true,
+		"": false, "-": false, "01": false, "1.": false, ".5": false, "1e": false, "+1": false, "0x10": false, "1_000": false,
+	} {
+		if got := validNumber([]byte(in)); got != want {
+			t.Errorf("validNumber(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
