@@ -164,8 +164,13 @@ func requests(base, head State, opts Options) []Request {
 		add(q)
 	}
 	if !opts.NoProbes {
-		for _, res := range []*xds.Resources{base.Result.Resources, head.Result.Resources} {
-			for _, p := range probe.Derive(res) {
+		var headProbes []probe.Probe
+		done := make(chan struct{})
+		go func() { headProbes = probe.Derive(head.Result.Resources); close(done) }()
+		baseProbes := probe.Derive(base.Result.Resources)
+		<-done
+		for _, probes := range [][]probe.Probe{baseProbes, headProbes} {
+			for _, p := range probes {
 				add(Request{URL: p.URL, Method: p.Method, Headers: p.Headers, probe: &p})
 			}
 		}
