@@ -3,8 +3,8 @@ package source
 import (
 	"bytes"
 	"encoding/json"
-	"unicode/utf8"
 	"strings"
+	"unicode/utf8"
 )
 
 // scanHeader reads apiVersion, kind and metadata.name/namespace from a
