@@ -52,7 +52,7 @@ fuzz-guided:
 	  done; \
 	done
 
-test: vet check-generate unit fuzz
+test: lint check-generate unit fuzz
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -timeout 60m ./...
