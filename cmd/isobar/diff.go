@@ -54,33 +54,8 @@ turns this into 1).`,
 				defer cleanup()
 				base = dir
 			}
-			opts := cf.options()
 			tuneGCForBatch()
-			// The head is read after the base, reusing every document that did
-			// not change, while the base compiles (compiling only reads the
-			// shared objects).
-			reuse := source.NewReuse()
-			bidx, err := diffIndex(cmd, namespace, reuse, base, "--base")
-			if err != nil {
-				return err
-			}
-			var bs diff.State
-			var berr error
-			done := make(chan struct{})
-			go func() {
-				defer close(done)
-				bs, berr = diffState(bidx, opts)
-			}()
-			hidx, err := diffIndex(cmd, namespace, reuse, head, "--head")
-			if err != nil {
-				<-done
-				return err
-			}
-			hs, err := diffState(hidx, opts)
-			<-done
-			if berr != nil {
-				return berr
-			}
+			bs, hs, err := diffStates(cmd, namespace, cf.options(), base, head)
 			if err != nil {
 				return err
 			}
@@ -191,4 +166,33 @@ func tuneGCForBatch() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(2 << 30)
 	}
+}
+
+// diffStates reads and compiles both sides. The head is read after the
+// base, reusing every document that did not change, while the base compiles
+// (compiling only reads the shared objects).
+func diffStates(cmd *cobra.Command, namespace string, opts controlplane.Options, base, head []string) (diff.State, diff.State, error) {
+	reuse := source.NewReuse()
+	bidx, err := diffIndex(cmd, namespace, reuse, base, "--base")
+	if err != nil {
+		return diff.State{}, diff.State{}, err
+	}
+	var bs diff.State
+	var berr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		bs, berr = diffState(bidx, opts)
+	}()
+	hidx, err := diffIndex(cmd, namespace, reuse, head, "--head")
+	if err != nil {
+		<-done
+		return diff.State{}, diff.State{}, err
+	}
+	hs, err := diffState(hidx, opts)
+	<-done
+	if berr != nil {
+		return diff.State{}, diff.State{}, berr
+	}
+	return bs, hs, err
 }
