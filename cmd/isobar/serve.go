@@ -57,7 +57,11 @@ and /metrics are served on --http-port (default 8000). Only the leader
 (a Lease, unless --disable-leader-election) writes statuses; every replica
 serves xDS.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), f) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// klog's logger may only be set before any client runs.
+			routeLibraryLogs(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+			return runServe(cmd.Context(), f)
+		},
 	}
 	fl := cmd.Flags()
 	f.compile.register(cmd)
@@ -88,7 +92,6 @@ func runServe(parent context.Context, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	routeLibraryLogs(log)
 	tlsFiles, err := f.tls()
 	if err != nil {
 		return exitWith(exitBadInput, err)
@@ -222,7 +225,8 @@ func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http
 var libraryLogs sync.Once
 
 // routeLibraryLogs sends controller-runtime's and client-go's logs (informer
-// retries, leader election) to the process's structured log, once.
+// retries, leader election) to the process's structured log, once. klog
+// requires this before any Kubernetes client is used.
 func routeLibraryLogs(log *slog.Logger) {
 	libraryLogs.Do(func() {
 		ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))

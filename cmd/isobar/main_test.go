@@ -1,0 +1,21 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+)
+
+// TestMain routes the Kubernetes libraries' logs (warnings and errors only)
+// to stderr before any test starts a client, as `isobar serve` does before
+// it runs.
+func TestMain(m *testing.M) {
+	h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
+	ctrl.SetLogger(logr.FromSlogHandler(h))
+	klog.SetLogger(logr.FromSlogHandler(h))
+	os.Exit(m.Run())
+}
