@@ -41,7 +41,7 @@ fuzz:
 	    $(GO) test -c -o $$bin $$pkg; \
 	    dir=$$($(GO) list -f '{{.Dir}}' $$pkg); \
 	    echo "fuzz $$pkg $$fz ($(FUZZTIME))"; \
-	    (cd $$dir && $(CURDIR)/$$bin -test.run '^$$' -test.fuzz "^$$fz$$" -test.fuzztime $(FUZZTIME) -test.fuzzcachedir $(CURDIR)/bin/fuzz/cache); \
+	    ./scripts/fuzz-run.sh $(CURDIR)/$$bin $$dir $$fz $(FUZZTIME) $(CURDIR)/bin/fuzz/cache || exit 1; \
 	  done; \
 	done
 
