@@ -182,7 +182,9 @@ func diffStates(cmd *cobra.Command, namespace string, opts controlplane.Options,
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		bs, berr = diffState(bidx, opts)
+		if bs, berr = diffState(bidx, opts); berr == nil {
+			bs.Prepare() // while the head is read and compiled
+		}
 	}()
 	hidx, err := diffIndex(cmd, namespace, reuse, head, "--head")
 	if err != nil {

@@ -130,30 +130,38 @@ type document struct {
 	index int      // 1-based
 	start int      // 1-based line of its first line
 	lines []string // its lines
+	raw   string   // its text, lines joined as in the file
 }
 
-// splitDocuments splits a YAML stream on "---" separator lines.
+// splitDocuments splits a YAML stream on "---" separator lines. The file is
+// copied into a string once; lines and documents are substrings of it.
 func splitDocuments(data []byte) []document {
+	text := string(data)
 	var docs []document
 	cur := document{index: 1, start: 1}
-	line := 0
-	for len(data) > 0 {
+	line, docStart, pos := 0, 0, 0
+	for pos < len(text) {
 		line++
-		i := bytes.IndexByte(data, '\n')
-		var l []byte
-		if i < 0 {
-			l, data = data, nil
+		end := strings.IndexByte(text[pos:], '\n')
+		next := len(text)
+		if end < 0 {
+			end = len(text)
 		} else {
-			l, data = data[:i], data[i+1:]
+			end += pos
+			next = end + 1
 		}
-		s := strings.TrimRight(string(l), "\r")
+		s := strings.TrimRight(text[pos:end], "\r")
 		if s == "---" || strings.HasPrefix(s, "--- ") {
+			cur.raw = text[docStart:pos]
 			docs = append(docs, cur)
 			cur = document{index: cur.index + 1, start: line + 1}
-			continue
+			docStart = next
+		} else {
+			cur.lines = append(cur.lines, s)
 		}
-		cur.lines = append(cur.lines, s)
+		pos = next
 	}
+	cur.raw = text[min(docStart, len(text)):]
 	return append(docs, cur)
 }
 

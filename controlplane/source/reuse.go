@@ -1,7 +1,6 @@
 package source
 
 import (
-	"strings"
 	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -66,7 +65,7 @@ func decodeReusing(r *Reuse, rec *recorder, file string, d document) {
 		decodeYAML(rec, file, d)
 		return
 	}
-	key := strings.Join(d.lines, "\n")
+	key := d.raw
 	if hit, ok := r.get(key); ok {
 		where := Problem{File: file, Doc: d.index, Line: firstContentLine(d),
 			Kind: hit.h.Kind, Namespace: hit.h.Metadata.Namespace, Name: hit.h.Metadata.Name}

@@ -16,6 +16,29 @@ import (
 type State struct {
 	Index  *source.Index
 	Result *controlplane.Result
+
+	// prepared by Prepare, or by Compare when missing.
+	digests digests
+	probes  []probe.Probe
+	ready   bool
+}
+
+// Prepare does the work of Compare that needs only this state (digests of
+// its resources, its probes), so that a caller can do it while the other
+// state is still compiling. Compare does it for states that were not
+// prepared.
+func (s *State) Prepare() {
+	if s.ready || s.Result == nil {
+		return
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.probes = probe.Derive(s.Result.Resources)
+	}()
+	s.digests = digest(s.Result.Resources)
+	<-done
+	s.ready = true
 }
 
 // Backend is one destination of a request with its share of the traffic.
@@ -132,7 +155,9 @@ func Compare(base, head State, opts Options) (*Report, error) {
 	}
 	r.Statuses = compareStatuses(base.Result.Statuses, head.Result.Statuses)
 	r.Findings = compareFindings(base.Result.Findings, head.Result.Findings)
-	db, dh := digest(base.Result.Resources), digest(head.Result.Resources)
+	base.Prepare()
+	head.Prepare()
+	db, dh := base.digests, head.digests
 	if r.Resources, err = compareResources(base.Result.Resources, head.Result.Resources, db, dh); err != nil {
 		return nil, err
 	}
@@ -164,12 +189,7 @@ func requests(base, head State, opts Options) []Request {
 		add(q)
 	}
 	if !opts.NoProbes {
-		var headProbes []probe.Probe
-		done := make(chan struct{})
-		go func() { headProbes = probe.Derive(head.Result.Resources); close(done) }()
-		baseProbes := probe.Derive(base.Result.Resources)
-		<-done
-		for _, probes := range [][]probe.Probe{baseProbes, headProbes} {
+		for _, probes := range [][]probe.Probe{base.probes, head.probes} {
 			for _, p := range probes {
 				add(Request{URL: p.URL, Method: p.Method, Headers: p.Headers, probe: &p})
 			}
