@@ -1,6 +1,7 @@
 package source
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/isobar-dev/isobar/controlplane/status"
@@ -51,5 +52,24 @@ metadata: {name: x}
 	o, _ := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "other"}, "base.yaml", base)
 	if o.Services[Key("apps", "web")] == b.Services[Key("apps", "web")] {
 		t.Error("a load with another default namespace reused objects")
+	}
+}
+
+func TestSplitDocumentsRawText(t *testing.T) {
+	docs := splitDocuments([]byte("a: 1\r\nb: 2\n---\n--- \nc: 3\n---"))
+	want := []document{
+		{index: 1, start: 1, lines: []string{"a: 1", "b: 2"}, raw: "a: 1\r\nb: 2\n"},
+		{index: 2, start: 4, raw: ""},
+		{index: 3, start: 5, lines: []string{"c: 3"}, raw: "c: 3\n"},
+		{index: 4, start: 7, raw: ""},
+	}
+	if len(docs) != len(want) {
+		t.Fatalf("%d documents, want %d: %+v", len(docs), len(want), docs)
+	}
+	for i := range want {
+		d, w := docs[i], want[i]
+		if d.index != w.index || d.start != w.start || d.raw != w.raw || strings.Join(d.lines, "|") != strings.Join(w.lines, "|") {
+			t.Errorf("document %d: got %+v, want %+v", i+1, d, w)
+		}
 	}
 }
