@@ -215,8 +215,7 @@ func (e *encoding) err() error {
 
 // itemEncoder holds one goroutine's scratch buffers.
 type itemEncoder struct {
-	raw     []byte
-	compact bytes.Buffer
+	raw []byte
 }
 
 func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
@@ -226,12 +225,9 @@ func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
 		if e.raw, err = protoOptions.MarshalAppend(e.raw[:0], m); err != nil {
 			return nil, err
 		}
-		// protojson varies its whitespace on purpose; compact it away.
-		e.compact.Reset()
-		if err := json.Compact(&e.compact, e.raw); err != nil {
-			return nil, err
-		}
-		js = e.compact.Bytes()
+		// protojson may put a space after ':' and ','; the YAML converter
+		// skips it and the JSON output is re-indented.
+		js = e.raw
 	} else {
 		var err error
 		if js, err = json.Marshal(item); err != nil {

@@ -5,9 +5,10 @@ import (
 	"fmt"
 )
 
-// jsonToYAML appends to out the block YAML form of the compact JSON value in
-// in, keeping the key order of the JSON. It accepts only what encoding/json
-// and protojson produce after json.Compact (no insignificant whitespace).
+// jsonToYAML appends to out the block YAML form of the JSON value in in,
+// keeping the key order of the JSON. It accepts what encoding/json and
+// protojson produce: no insignificant whitespace except spaces after ':'
+// and ','.
 // Strings that would read back as something else are written in JSON's
 // double-quoted form, which YAML reads identically.
 func jsonToYAML(out *bytes.Buffer, in []byte) error {
@@ -40,6 +41,14 @@ type converter struct {
 
 func (c *converter) errorf(format string, args ...any) error {
 	return fmt.Errorf("json to yaml at byte %d: "+format, append([]any{c.pos}, args...)...)
+}
+
+// skipSpace passes the single space protojson may put after ':' and ','
+// (it varies its output on purpose).
+func (c *converter) skipSpace() {
+	for c.pos < len(c.in) && c.in[c.pos] == ' ' {
+		c.pos++
+	}
 }
 
 func (c *converter) peek() byte {
@@ -92,6 +101,7 @@ func (c *converter) object(indent int, inline bool) error {
 			return c.errorf("expected ':'")
 		}
 		c.pos++
+		c.skipSpace()
 		c.out.WriteByte(':')
 		next := indent + 2
 		if c.peek() == '[' {
@@ -103,6 +113,7 @@ func (c *converter) object(indent int, inline bool) error {
 		switch c.peek() {
 		case ',':
 			c.pos++
+			c.skipSpace()
 		case '}':
 			c.pos++
 			return nil
@@ -149,6 +160,7 @@ func (c *converter) array(indent int, inline bool) error {
 		switch c.peek() {
 		case ',':
 			c.pos++
+			c.skipSpace()
 		case ']':
 			c.pos++
 			return nil
@@ -186,7 +198,7 @@ func (c *converter) scalar() error {
 	}
 	for c.pos < len(c.in) {
 		switch c.in[c.pos] {
-		case ',', '}', ']':
+		case ',', '}', ']', ' ':
 			c.out.Write(c.in[start:c.pos])
 			return nil
 		}
