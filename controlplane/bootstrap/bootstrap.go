@@ -41,12 +41,22 @@ type Options struct {
 	// ResourcesDir, with TLS, writes SDS files there (sds/*.json) that Envoy
 	// watches, instead of naming the files inline.
 	ResourcesDir string
+	// Protocol is the ADS variant: "delta" (incremental: only changed
+	// resources travel, the default) or "sotw" (state of the world, as
+	// Contour's bootstrap).
+	Protocol string
 }
+
+// ADS variants.
+const (
+	Delta = "delta"
+	SotW  = "sotw"
+)
 
 // Defaults returns the defaults of `isobar bootstrap`.
 func Defaults() Options {
 	return Options{XDSAddress: "127.0.0.1", XDSPort: 8001, AdminAddress: "127.0.0.1", AdminPort: 9001,
-		NodeID: "envoy", Cluster: "isobar"}
+		NodeID: "envoy", Cluster: "isobar", Protocol: Delta}
 }
 
 // XDSCluster is the name of the static cluster of the xDS server.
@@ -69,6 +79,14 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 	if tlsFiles != 0 && tlsFiles != 3 {
 		return nil, fmt.Errorf("TLS to the xDS server needs all of --xds-ca-file, --xds-cert-file and --xds-key-file")
 	}
+	apiType := corev3.ApiConfigSource_DELTA_GRPC
+	switch o.Protocol {
+	case Delta, "":
+	case SotW:
+		apiType = corev3.ApiConfigSource_GRPC
+	default:
+		return nil, fmt.Errorf("unknown xDS protocol %q: use %s or %s", o.Protocol, Delta, SotW)
+	}
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{Id: o.NodeID, Cluster: o.Cluster},
 		Admin: &bootstrapv3.Admin{
@@ -79,7 +97,7 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 		StaticResources: &bootstrapv3.Bootstrap_StaticResources{Clusters: []*clusterv3.Cluster{xdsCluster(o, tlsFiles == 3)}},
 		DynamicResources: &bootstrapv3.Bootstrap_DynamicResources{
 			AdsConfig: &corev3.ApiConfigSource{
-				ApiType:             corev3.ApiConfigSource_GRPC,
+				ApiType:             apiType,
 				TransportApiVersion: corev3.ApiVersion_V3,
 				GrpcServices: []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
 					EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: XDSCluster, Authority: XDSCluster},

@@ -26,7 +26,7 @@ func TestBuildDefaults(t *testing.T) {
 	ads := &corev3.ConfigSource{ResourceApiVersion: corev3.ApiVersion_V3,
 		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}}
 	want := &bootstrapv3.Bootstrap_DynamicResources{
-		AdsConfig: &corev3.ApiConfigSource{ApiType: corev3.ApiConfigSource_GRPC, TransportApiVersion: corev3.ApiVersion_V3,
+		AdsConfig: &corev3.ApiConfigSource{ApiType: corev3.ApiConfigSource_DELTA_GRPC, TransportApiVersion: corev3.ApiVersion_V3,
 			GrpcServices: []*corev3.GrpcService{{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
 				EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "contour", Authority: "contour"}}}}},
 		LdsConfig: ads, CdsConfig: ads,
@@ -45,6 +45,28 @@ func TestBuildDefaults(t *testing.T) {
 	ep := c.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress().GetSocketAddress()
 	if ep.GetAddress() != "127.0.0.1" || ep.GetPortValue() != 8001 {
 		t.Errorf("xDS endpoint = %v", ep)
+	}
+}
+
+func TestProtocol(t *testing.T) {
+	t.Parallel()
+	for proto, want := range map[string]corev3.ApiConfigSource_ApiType{
+		"": corev3.ApiConfigSource_DELTA_GRPC, Delta: corev3.ApiConfigSource_DELTA_GRPC, SotW: corev3.ApiConfigSource_GRPC,
+	} {
+		o := Defaults()
+		o.Protocol = proto
+		b, err := Build(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := b.GetDynamicResources().GetAdsConfig().GetApiType(); got != want {
+			t.Errorf("protocol %q: api_type %v, want %v", proto, got, want)
+		}
+	}
+	o := Defaults()
+	o.Protocol = "rest"
+	if _, err := Build(o); err == nil {
+		t.Error("an unknown protocol was accepted")
 	}
 }
 
