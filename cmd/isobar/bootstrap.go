@@ -54,6 +54,6 @@ It runs as the init container of the Envoy pods:
 	f.StringVar(&o.CertFile, "xds-cert-file", "", "Envoy's client certificate for the xDS server")
 	f.StringVar(&o.KeyFile, "xds-key-file", "", "Envoy's client key for the xDS server")
 	f.StringVar(&o.ResourcesDir, "resources-dir", "", "write SDS files for the xDS certificates here (rotation without restart)")
-	f.StringVar(&o.Protocol, "xds-protocol", o.Protocol, "ADS variant: delta (only changed resources are sent) or sotw (state of the world)")
+	f.StringVar((*string)(&o.Protocol), "xds-protocol", string(o.Protocol), "ADS variant: delta (only changed resources are sent) or sotw (state of the world)")
 	return cmd
 }

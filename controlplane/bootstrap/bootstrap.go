@@ -41,22 +41,24 @@ type Options struct {
 	// ResourcesDir, with TLS, writes SDS files there (sds/*.json) that Envoy
 	// watches, instead of naming the files inline.
 	ResourcesDir string
-	// Protocol is the ADS variant: "delta" (incremental: only changed
-	// resources travel, the default) or "sotw" (state of the world, as
-	// Contour's bootstrap).
-	Protocol string
+	// Protocol is the ADS variant (default ProtocolDelta).
+	Protocol Protocol
 }
 
-// ADS variants.
+// Protocol is an ADS variant.
+type Protocol string
+
+// ADS variants: incremental, where only changed resources travel, and state
+// of the world, as Contour's bootstrap.
 const (
-	Delta = "delta"
-	SotW  = "sotw"
+	ProtocolDelta Protocol = "delta"
+	ProtocolSotW  Protocol = "sotw"
 )
 
 // Defaults returns the defaults of `isobar bootstrap`.
 func Defaults() Options {
 	return Options{XDSAddress: "127.0.0.1", XDSPort: 8001, AdminAddress: "127.0.0.1", AdminPort: 9001,
-		NodeID: "envoy", Cluster: "isobar", Protocol: Delta}
+		NodeID: "envoy", Cluster: "isobar", Protocol: ProtocolDelta}
 }
 
 // XDSCluster is the name of the static cluster of the xDS server.
@@ -81,11 +83,11 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 	}
 	apiType := corev3.ApiConfigSource_DELTA_GRPC
 	switch o.Protocol {
-	case Delta, "":
-	case SotW:
+	case ProtocolDelta, "":
+	case ProtocolSotW:
 		apiType = corev3.ApiConfigSource_GRPC
 	default:
-		return nil, fmt.Errorf("unknown xDS protocol %q: use %s or %s", o.Protocol, Delta, SotW)
+		return nil, fmt.Errorf("unknown xDS protocol %q: use %s or %s", o.Protocol, ProtocolDelta, ProtocolSotW)
 	}
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{Id: o.NodeID, Cluster: o.Cluster},

@@ -50,8 +50,8 @@ func TestBuildDefaults(t *testing.T) {
 
 func TestProtocol(t *testing.T) {
 	t.Parallel()
-	for proto, want := range map[string]corev3.ApiConfigSource_ApiType{
-		"": corev3.ApiConfigSource_DELTA_GRPC, Delta: corev3.ApiConfigSource_DELTA_GRPC, SotW: corev3.ApiConfigSource_GRPC,
+	for proto, want := range map[Protocol]corev3.ApiConfigSource_ApiType{
+		"": corev3.ApiConfigSource_DELTA_GRPC, ProtocolDelta: corev3.ApiConfigSource_DELTA_GRPC, ProtocolSotW: corev3.ApiConfigSource_GRPC,
 	} {
 		o := Defaults()
 		o.Protocol = proto
