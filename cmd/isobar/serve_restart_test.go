@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func TestServeSurvivesAPIServerRestart(t *testing.T) {
 	eventually(t, 30*time.Second, "status valid", func() bool { return status("web") == "valid" })
 
 	updates := watchVirtualHosts(ctx, t, xdsPort)
-	if got := <-updates; !equalStrings(got, []string{"web.example.com"}) {
+	if got := <-updates; !slices.Equal(got, []string{"web.example.com"}) {
 		t.Fatalf("virtual hosts before the outage %v", got)
 	}
 
@@ -81,7 +82,7 @@ func TestServeSurvivesAPIServerRestart(t *testing.T) {
 	for waiting := true; waiting; {
 		select {
 		case got := <-updates:
-			if !equalStrings(got, []string{"web.example.com"}) {
+			if !slices.Equal(got, []string{"web.example.com"}) {
 				t.Fatalf("during the outage the client received virtual hosts %v", got)
 			}
 		case <-outage:
@@ -110,7 +111,7 @@ func TestServeSurvivesAPIServerRestart(t *testing.T) {
 	}
 	want := []string{"api.example.com", "web.example.com"}
 	deadline := time.After(40 * time.Second)
-	for got := <-updates; !equalStrings(got, want); {
+	for got := <-updates; !slices.Equal(got, want); {
 		select {
 		case got = <-updates:
 			if len(got) == 0 {
@@ -175,16 +176,4 @@ func watchVirtualHosts(ctx context.Context, t *testing.T, port int) <-chan []str
 		}
 	}()
 	return out
-}
-
-func equalStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
