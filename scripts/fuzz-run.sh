@@ -3,8 +3,9 @@
 #
 # Go's fuzz coordinator can report "context deadline exceeded" as a failure
 # when -test.fuzztime ends: it sees its deadline before the workers' context
-# has been cancelled (a race inside internal/fuzz). That run found nothing, so
-# it is run once more; any other failure, or a failing input, fails.
+# has been cancelled (a race inside internal/fuzz). Such a run found nothing,
+# so it is run again (three attempts); any other failure, or a failing input,
+# fails.
 set -u
 bin=$1 dir=$2 target=$3 fuzztime=$4 cache=$5
 run() {
@@ -12,9 +13,11 @@ run() {
   return "${PIPESTATUS[0]}"
 }
 mkdir -p "$cache"
-run && exit 0
-if grep -q 'context deadline exceeded' "$cache/last.log" && ! grep -q 'Failing input written' "$cache/last.log"; then
-  echo "fuzz-run: $target stopped on Go's end-of-run deadline race; running it again"
+for attempt in 1 2 3; do
   run && exit 0
-fi
+  if ! grep -q 'context deadline exceeded' "$cache/last.log" || grep -q 'Failing input written' "$cache/last.log"; then
+    exit 1
+  fi
+  echo "fuzz-run: $target stopped on Go's end-of-run deadline race (attempt $attempt of 3)"
+done
 exit 1
