@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
-	"sync"
 	"syscall"
 	"time"
 
@@ -222,14 +221,10 @@ func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http
 	return mux
 }
 
-var libraryLogs sync.Once
-
 // routeLibraryLogs sends controller-runtime's and client-go's logs (informer
-// retries, leader election) to the process's structured log, once. klog
-// requires this before any Kubernetes client is used.
+// retries, leader election) to the process's structured log. klog requires
+// this before any Kubernetes client is used.
 func routeLibraryLogs(log *slog.Logger) {
-	libraryLogs.Do(func() {
-		ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
-		klog.SetLogger(logr.FromSlogHandler(log.Handler()))
-	})
+	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
+	klog.SetLogger(logr.FromSlogHandler(log.Handler()))
 }

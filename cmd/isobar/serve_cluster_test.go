@@ -62,6 +62,37 @@ func startAPIServer(t *testing.T) (*envtest.Environment, string, client.Client) 
 	return env, path, c
 }
 
+// testServe is `isobar serve` running against an envtest API server.
+type testServe struct {
+	xdsPort, httpPort int
+	cancel            context.CancelFunc
+	done              chan error
+}
+
+// startServe runs `isobar serve` against kubeconfig on free local ports,
+// plaintext, electing a leader in projectcontour/isobar-leader when lead.
+func startServe(ctx context.Context, t *testing.T, kubeconfig string, lead bool) *testServe {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &testServe{xdsPort: freePort(t), httpPort: freePort(t), cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		s.done <- runServe(ctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: s.xdsPort,
+			httpAddress: "127.0.0.1", httpPort: s.httpPort, insecure: true, leaderElection: lead,
+			leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy"})
+	}()
+	return s
+}
+
+// stop ends serve and fails the test if it does not return.
+func (s *testServe) stop(t *testing.T) {
+	t.Helper()
+	s.cancel()
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
 func eventually(t *testing.T, within time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
@@ -94,13 +125,8 @@ func TestServeCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	xdsPort := freePort(t)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: xdsPort,
-			httpAddress: "127.0.0.1", httpPort: freePort(t), insecure: true, leaderElection: true,
-			leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy"})
-	}()
+	srv := startServe(ctx, t, kubeconfig, true)
+	xdsPort := srv.xdsPort
 	// The leader writes the status.
 	eventually(t, 30*time.Second, "status valid", func() bool {
 		var p contourv1.HTTPProxy
@@ -163,10 +189,5 @@ func TestServeCluster(t *testing.T) {
 		var p contourv1.HTTPProxy
 		return c.Get(ctx, client.ObjectKeyFromObject(second), &p) == nil && p.Status.CurrentStatus == "invalid"
 	})
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	srv.stop(t)
 }

@@ -50,12 +50,8 @@ func TestServeClusterDelta(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	xdsPort := freePort(t)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: xdsPort,
-			httpAddress: "127.0.0.1", httpPort: freePort(t), insecure: true, envoyServiceNS: "projectcontour", envoyServiceName: "envoy"})
-	}()
+	srv := startServe(ctx, t, kubeconfig, false)
+	xdsPort := srv.xdsPort
 	var conn *grpc.ClientConn
 	var stream discoverygrpc.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
 	eventually(t, 30*time.Second, "the xDS port", func() bool {
@@ -135,10 +131,5 @@ func TestServeClusterDelta(t *testing.T) {
 		t.Fatalf("after the new HTTPProxy: %v", r)
 	}
 	quiet("the new HTTPProxy")
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	srv.stop(t)
 }

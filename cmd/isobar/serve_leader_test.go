@@ -50,16 +50,6 @@ func TestLeaderHandoverAndSecretDeletion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	start := func() (context.CancelFunc, chan error) {
-		rctx, cancel := context.WithCancel(ctx)
-		done := make(chan error, 1)
-		go func() {
-			done <- runServe(rctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: freePort(t),
-				httpAddress: "127.0.0.1", httpPort: freePort(t), insecure: true, leaderElection: true,
-				leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy"})
-		}()
-		return cancel, done
-	}
 	holder := func() string {
 		var l coordinationv1.Lease
 		if err := c.Get(ctx, client.ObjectKey{Namespace: "projectcontour", Name: "isobar-leader"}, &l); err != nil || l.Spec.HolderIdentity == nil {
@@ -74,18 +64,17 @@ func TestLeaderHandoverAndSecretDeletion(t *testing.T) {
 		}
 		return p.Status.CurrentStatus
 	}
-	stopA, doneA := start()
+	a := startServe(ctx, t, kubeconfig, true)
 	eventually(t, 30*time.Second, "a leader", func() bool { return holder() != "" })
 	first := holder()
 	eventually(t, 30*time.Second, "statuses from the leader", func() bool { return proxyStatus("secure") == "valid" && proxyStatus("plain") == "valid" })
-	stopB, doneB := start()
-	defer func() { stopB(); <-doneB }()
+	b := startServe(ctx, t, kubeconfig, true)
+	defer b.stop(t)
 	time.Sleep(2 * time.Second)
 	if holder() != first {
 		t.Fatalf("the second replica took the lease while the first was alive: %q → %q", first, holder())
 	}
-	stopA()
-	<-doneA
+	a.stop(t)
 	eventually(t, 40*time.Second, "the second replica to lead", func() bool { h := holder(); return h != "" && h != first })
 	// The new leader writes statuses: deleting the Secret in use makes only
 	// the TLS proxy invalid.

@@ -51,13 +51,8 @@ func TestServeSurvivesAPIServerRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	xdsPort, httpPort := freePort(t), freePort(t)
-	done := make(chan error, 1)
-	go func() {
-		done <- runServe(ctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: xdsPort,
-			httpAddress: "127.0.0.1", httpPort: httpPort, insecure: true, leaderElection: true,
-			leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy"})
-	}()
+	srv := startServe(ctx, t, kubeconfig, true)
+	xdsPort, httpPort := srv.xdsPort, srv.httpPort
 	status := func(name string) string {
 		var p contourv1.HTTPProxy
 		if err := c.Get(ctx, client.ObjectKey{Namespace: "apps", Name: name}, &p); err != nil {
@@ -123,12 +118,7 @@ func TestServeSurvivesAPIServerRestart(t *testing.T) {
 	}
 	// The replica campaigns again and the new object gets its status.
 	eventually(t, 60*time.Second, "status of the new proxy", func() bool { return status("api") == "valid" })
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
-	}
+	srv.stop(t)
 }
 
 // watchVirtualHosts subscribes to the route configuration ingress_http over

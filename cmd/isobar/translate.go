@@ -32,12 +32,11 @@ Exit codes: 0 ok, 2 bad input (what could be read is still printed).`,
 			if err != nil {
 				return err
 			}
-			// Only the document is printed: let the graph, and with it the
-			// decoded objects, be collected while it is encoded.
+			// Only the document is printed. The graph and the decoded objects
+			// are most of the live heap: collecting them before encoding
+			// halves the peak heap.
 			doc := xds.Document{Resources: res.Resources, Status: res.Statuses, Findings: res.Findings}
 			res = nil
-			// The decoded objects and the graph are most of the live heap
-			// now; collecting them before encoding halves the peak heap.
 			runtime.GC()
 			if err := xds.Marshal(cmd.OutOrStdout(), doc, xds.MarshalOptions{Format: format, ShowSecrets: showSecrets}); err != nil {
 				return err

@@ -52,11 +52,6 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if len(wires) != len(msg.GetResources()) {
 		return standard.Marshal(v)
 	}
-	for _, b := range wires {
-		if b == nil {
-			return standard.Marshal(v)
-		}
-	}
 	// Every field but the resources, encoded normally.
 	head := msg.ProtoReflect().Type().New()
 	msg.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {

@@ -15,9 +15,9 @@ import (
 // message; any other message is plain protobuf.
 func TestWireCodecSharesEncodings(t *testing.T) {
 	c := newDeltaCache("type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment")
-	c.update([]*discoverygrpc.Resource{
-		{Name: "b", Version: "2", Resource: &anypb.Any{TypeUrl: c.typeURL, Value: []byte{0x0a, 0x01, 'b'}}},
-		{Name: "a", Version: "1", Resource: &anypb.Any{TypeUrl: c.typeURL, Value: []byte{0x0a, 0x01, 'a'}}},
+	c.update([]wired{
+		mustWire(&discoverygrpc.Resource{Name: "b", Version: "2", Resource: &anypb.Any{TypeUrl: c.typeURL, Value: []byte{0x0a, 0x01, 'b'}}}),
+		mustWire(&discoverygrpc.Resource{Name: "a", Version: "1", Resource: &anypb.Any{TypeUrl: c.typeURL, Value: []byte{0x0a, 0x01, 'a'}}}),
 	}, nil)
 	_, first := openStream(c, []string{"*"}, nil)
 	if first == nil || len(first.GetResources()) != 2 {

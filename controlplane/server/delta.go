@@ -43,6 +43,12 @@ type wired struct {
 	wire []byte
 }
 
+// newWired encodes r for wireCodec.
+func newWired(r *discoverygrpc.Resource) (wired, error) {
+	b, err := deterministic.Marshal(r)
+	return wired{r, b}, err
+}
+
 type logEntry struct {
 	rev  uint64
 	name string
@@ -60,23 +66,15 @@ func newDeltaCache(typeURL string) *deltaCache {
 
 // update stores changed resources and deletes removed names, then answers
 // every open watch the change concerns.
-func (c *deltaCache) update(changed []*discoverygrpc.Resource, removed []string) {
+func (c *deltaCache) update(changed []wired, removed []string) {
 	if len(changed) == 0 && len(removed) == 0 {
 		return
-	}
-	encoded := make([]wired, len(changed))
-	for i, r := range changed {
-		wire, err := deterministic.Marshal(r)
-		if err != nil {
-			wire = nil // sent the ordinary way
-		}
-		encoded[i] = wired{r, wire}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rev++
 	names := make([]string, 0, len(changed)+len(removed))
-	for _, e := range encoded {
+	for _, e := range changed {
 		c.entries[e.res.GetName()] = e
 		names = append(names, e.res.GetName())
 	}
@@ -112,17 +110,15 @@ func (c *deltaCache) compact() {
 func (c *deltaCache) createWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var resp *deltaResponse
-	if names, ok := c.changedSince(req, sub); ok {
-		resp = c.respond(&deltaWatch{req, sub, out}, names)
-	} else {
-		resp = c.respond(&deltaWatch{req, sub, out}, c.allNames(sub))
+	w := &deltaWatch{req, sub, out}
+	names, ok := c.changedSince(req, sub)
+	if !ok {
+		names = c.allNames(sub)
 	}
-	if resp != nil {
+	if resp := c.respond(w, names); resp != nil {
 		out <- resp
 		return func() {}, nil
 	}
-	w := &deltaWatch{req, sub, out}
 	c.watches[w] = struct{}{}
 	return func() {
 		c.mu.Lock()
@@ -292,15 +288,4 @@ func (s *splitCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Sub
 // Fetch serves REST polling.
 func (s *splitCache) Fetch(ctx context.Context, req *cachev3.Request) (cachev3.Response, error) {
 	return s.sotw.Fetch(ctx, req)
-}
-
-// snapshot returns the version of every resource and the cache revision.
-func (c *deltaCache) snapshot() (map[string]string, uint64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[string]string, len(c.entries))
-	for n, e := range c.entries {
-		out[n] = e.res.GetVersion()
-	}
-	return out, c.rev
 }

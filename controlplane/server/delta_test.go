@@ -65,8 +65,27 @@ func (s *fakeStream) ack() *discoverygrpc.DeltaDiscoveryResponse {
 	return s.request(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: s.c.typeURL, ResponseNonce: "n"})
 }
 
-func res(name, version string) *discoverygrpc.Resource {
-	return &discoverygrpc.Resource{Name: name, Version: version}
+func res(name, version string) wired {
+	return mustWire(&discoverygrpc.Resource{Name: name, Version: version})
+}
+
+func mustWire(r *discoverygrpc.Resource) wired {
+	w, err := newWired(r)
+	if err != nil {
+		panic(err)
+	}
+	return w
+}
+
+// snapshot returns the version of every resource and the cache revision.
+func (c *deltaCache) snapshot() (map[string]string, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make(map[string]string, len(c.entries))
+	for n, e := range c.entries {
+		out[n] = e.res.GetVersion()
+	}
+	return out, c.rev
 }
 
 // summary renders a response as "name@version …" and "-removed …".
@@ -93,38 +112,38 @@ func expect(t *testing.T, step string, got *discoverygrpc.DeltaDiscoveryResponse
 
 func TestDeltaCacheWildcard(t *testing.T) {
 	c := newDeltaCache("t")
-	c.update([]*discoverygrpc.Resource{res("b", "1"), res("a", "1"), res("c", "1")}, nil)
+	c.update([]wired{res("b", "1"), res("a", "1"), res("c", "1")}, nil)
 	s, first := openStream(c, []string{"*"}, nil)
 	expect(t, "initial", first, "a@1", "b@1", "c@1")
 	expect(t, "ack", s.ack())
-	c.update([]*discoverygrpc.Resource{res("b", "2")}, nil)
+	c.update([]wired{res("b", "2")}, nil)
 	expect(t, "one change", s.take(), "b@2")
 	expect(t, "ack after change", s.ack())
-	c.update([]*discoverygrpc.Resource{res("b", "2")}, nil) // same version: nothing to send
+	c.update([]wired{res("b", "2")}, nil) // same version: nothing to send
 	expect(t, "unchanged", s.take())
 	c.update(nil, []string{"c"})
 	expect(t, "removal", s.take(), "-c")
 	expect(t, "ack after removal", s.ack())
 	// Changes while the client has not yet ACKed arrive with the ACK.
-	c.update([]*discoverygrpc.Resource{res("a", "2")}, nil)
+	c.update([]wired{res("a", "2")}, nil)
 	expect(t, "a changes", s.take(), "a@2")
-	c.update([]*discoverygrpc.Resource{res("d", "1")}, []string{"b"})
+	c.update([]wired{res("d", "1")}, []string{"b"})
 	expect(t, "no watch open: nothing pushed", s.take())
 	expect(t, "the ACK collects what changed meanwhile", s.ack(), "d@1", "-b")
 }
 
 func TestDeltaCacheNamedSubscription(t *testing.T) {
 	c := newDeltaCache("t")
-	c.update([]*discoverygrpc.Resource{res("a", "1"), res("b", "1")}, nil)
+	c.update([]wired{res("a", "1"), res("b", "1")}, nil)
 	s, first := openStream(c, []string{"a"}, nil)
 	expect(t, "initial", first, "a@1")
 	expect(t, "ack", s.ack())
-	c.update([]*discoverygrpc.Resource{res("b", "2")}, nil)
+	c.update([]wired{res("b", "2")}, nil)
 	expect(t, "unsubscribed change", s.take())
 	// Subscribing to b and to a name that does not exist yet.
 	expect(t, "subscribe b, z", s.change([]string{"b", "z"}, nil), "b@2")
 	expect(t, "ack", s.ack())
-	c.update([]*discoverygrpc.Resource{res("z", "1")}, nil)
+	c.update([]wired{res("z", "1")}, nil)
 	expect(t, "z appears", s.take(), "z@1")
 	expect(t, "ack", s.ack())
 	// Unsubscribing then subscribing again resends the resource.
@@ -134,7 +153,7 @@ func TestDeltaCacheNamedSubscription(t *testing.T) {
 
 func TestDeltaCacheReconnectWithVersions(t *testing.T) {
 	c := newDeltaCache("t")
-	c.update([]*discoverygrpc.Resource{res("a", "1"), res("b", "2"), res("c", "1")}, nil)
+	c.update([]wired{res("a", "1"), res("b", "2"), res("c", "1")}, nil)
 	// The client had a@1, b@1 and gone@1: b is stale and gone no longer exists.
 	_, first := openStream(c, []string{"*"}, map[string]string{"a": "1", "b": "1", "gone": "1"})
 	expect(t, "reconnect", first, "b@2", "c@1", "-gone")
@@ -144,13 +163,13 @@ func TestDeltaCacheReconnectWithVersions(t *testing.T) {
 
 func TestDeltaCacheLogCompaction(t *testing.T) {
 	c := newDeltaCache("t")
-	c.update([]*discoverygrpc.Resource{res("a", "0")}, nil)
+	c.update([]wired{res("a", "0")}, nil)
 	s, _ := openStream(c, []string{"*"}, nil)
 	late, _ := openStream(c, []string{"*"}, nil)
 	expect(t, "ack", s.ack())
 	// late never ACKs while thousands of changes go by and the log is compacted.
 	for i := 1; i <= 3*maxLogFloor; i++ {
-		c.update([]*discoverygrpc.Resource{res(fmt.Sprintf("n%05d", i%7), fmt.Sprint(i))}, nil)
+		c.update([]wired{res(fmt.Sprintf("n%05d", i%7), fmt.Sprint(i))}, nil)
 		s.take()
 		s.ack()
 	}

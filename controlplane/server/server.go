@@ -169,20 +169,27 @@ func (s *Server) listenerRefs(changed []encoded) (func(*listenerv3.Listener) (sn
 }
 
 // encoded is one changed resource: the message for state-of-the-world
-// streams and its encoding for incremental ones.
+// streams and its encodings for incremental ones.
 type encoded struct {
 	msg types.Resource
-	res *discoverygrpc.Resource
+	wired
+}
+
+// encode wraps a resource's deterministic encoding b and version v for the
+// caches.
+func encode(t, name, v string, msg types.Resource, b []byte) (encoded, error) {
+	w, err := newWired(&discoverygrpc.Resource{Name: name, Version: v, Resource: &anypb.Any{TypeUrl: t, Value: b}})
+	return encoded{msg, w}, err
 }
 
 // apply hands changes and removals of type t to both caches.
 func (s *Server) apply(t string, changed []encoded, removed []string) error {
 	if len(changed) > 0 {
 		msgs := make(map[string]types.Resource, len(changed))
-		resources := make([]*discoverygrpc.Resource, len(changed))
+		resources := make([]wired, len(changed))
 		for i, e := range changed {
 			msgs[e.res.GetName()] = e.msg
-			resources[i] = e.res
+			resources[i] = e.wired
 			s.versions[t][e.res.GetName()] = e.res.GetVersion()
 		}
 		if err := s.caches[t].UpdateResources(msgs, nil); err != nil {
@@ -223,14 +230,12 @@ func (s *Server) changes(t string, want map[string]types.Resource) ([]encoded, [
 			defer wg.Done()
 			for i := w; i < len(names); i += workers {
 				b, v, err := snapshot.Encode(want[names[i]])
-				if err != nil {
-					errs[i] = err
-					continue
+				if err == nil && have[names[i]] != v {
+					var e encoded
+					e, err = encode(t, names[i], v, want[names[i]], b)
+					out[i] = &e
 				}
-				if have[names[i]] != v {
-					out[i] = &encoded{msg: want[names[i]], res: &discoverygrpc.Resource{Name: names[i], Version: v,
-						Resource: &anypb.Any{TypeUrl: t, Value: b}}}
-				}
+				errs[i] = err
 			}
 		}()
 	}
@@ -269,8 +274,11 @@ func (s *Server) UpdateEndpoints(_ context.Context, clas []*endpointv3.ClusterLo
 		}
 		if have[c.GetClusterName()] != v {
 			have[c.GetClusterName()] = v
-			changed = append(changed, encoded{msg: c, res: &discoverygrpc.Resource{Name: c.GetClusterName(), Version: v,
-				Resource: &anypb.Any{TypeUrl: t, Value: b}}})
+			e, err := encode(t, c.GetClusterName(), v, c, b)
+			if err != nil {
+				return err
+			}
+			changed = append(changed, e)
 		}
 	}
 	return s.apply(t, changed, nil)

@@ -234,11 +234,10 @@ func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
 			return nil, err
 		}
 	}
-	var out bytes.Buffer
 	if !yaml {
-		out.Write(js)
-		return out.Bytes(), nil
+		return bytes.Clone(js), nil // js may be the scratch buffer
 	}
+	var out bytes.Buffer
 	if err := itemToYAML(&out, js); err != nil {
 		return nil, err
 	}

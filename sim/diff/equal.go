@@ -2,6 +2,7 @@ package diff
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"runtime"
 	"sync"
 
@@ -9,18 +10,17 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/xds"
 )
 
-var deterministic = proto.MarshalOptions{Deterministic: true}
-
-// digests holds the SHA-256 of the deterministic encoding of every resource
-// of one state and of every virtual host, so that comparing two states
-// encodes each message once. A route configuration's digest covers its
+// digests holds the content hash (snapshot.Version) of every resource of
+// one state and of every virtual host, so that comparing two states encodes
+// each message once. A route configuration's digest covers its
 // own fields and its virtual hosts' digests, so its hosts are not encoded
 // twice. Equal digests mean equal resources (translate emits no NaNs and
 // no unknown fields, the cases where encodings and proto.Equal differ).
-type digests map[proto.Message][32]byte
+type digests map[proto.Message]string
 
 // digest encodes the resources of res on every core.
 func digest(res *xds.Resources) digests {
@@ -45,34 +45,37 @@ func digest(res *xds.Resources) digests {
 	for _, s := range res.Secrets {
 		msgs = append(msgs, s)
 	}
-	sums := make([][32]byte, len(msgs))
+	sums := make([]string, len(msgs))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
 	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var buf []byte
 			for i := w; i < len(msgs); i += workers {
-				buf, _ = deterministic.MarshalAppend(buf[:0], msgs[i])
-				sums[i] = sha256.Sum256(buf)
+				sums[i], _ = snapshot.Version(msgs[i]) // an unencodable message has "" and compares with proto.Equal
 			}
 		}()
 	}
 	wg.Wait()
 	out := make(digests, len(msgs)+len(res.Routes))
 	for i, m := range msgs {
-		out[m] = sums[i]
+		if sums[i] != "" {
+			out[m] = sums[i]
+		}
 	}
 	for _, rc := range res.Routes {
-		out[rc] = routeConfigDigest(rc, out)
+		if d, ok := routeConfigDigest(rc, out); ok {
+			out[rc] = d
+		}
 	}
 	return out
 }
 
-// routeConfigDigest hashes the fields of rc other than its virtual hosts,
-// then the digests of its hosts in order.
-func routeConfigDigest(rc *routev3.RouteConfiguration, hosts digests) [32]byte {
+// routeConfigDigest hashes the version of rc's fields other than its
+// virtual hosts, then the digests of its hosts in order; false when a part
+// has no digest.
+func routeConfigDigest(rc *routev3.RouteConfiguration, hosts digests) (string, bool) {
 	m := rc.ProtoReflect()
 	shell := m.Type().New()
 	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
@@ -81,16 +84,20 @@ func routeConfigDigest(rc *routev3.RouteConfiguration, hosts digests) [32]byte {
 		}
 		return true
 	})
-	b, _ := deterministic.Marshal(shell.Interface())
-	h := sha256.New()
-	h.Write(b)
-	for _, vh := range rc.GetVirtualHosts() {
-		sum := hosts[vh]
-		h.Write(sum[:])
+	v, err := snapshot.Version(shell.Interface())
+	if err != nil {
+		return "", false
 	}
-	var out [32]byte
-	h.Sum(out[:0])
-	return out
+	h := sha256.New()
+	h.Write([]byte(v))
+	for _, vh := range rc.GetVirtualHosts() {
+		d, ok := hosts[vh]
+		if !ok {
+			return "", false
+		}
+		h.Write([]byte(d))
+	}
+	return hex.EncodeToString(h.Sum(nil)), true
 }
 
 // same reports whether a (digested in da) and b (in db) are equal.
