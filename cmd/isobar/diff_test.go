@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/isobar-dev/isobar/internal/goldentest"
@@ -39,6 +40,18 @@ func TestDiffGolden(t *testing.T) {
 		out, _, code := run(t, "", "diff", "--base", "fixtures/diff/canary-shift/base.yaml", "--head", "fixtures/diff/canary-shift/base.yaml")
 		if code != 0 || out != "no change (1 requests compared)\n" {
 			t.Errorf("exit %d, output %q", code, out)
+		}
+	})
+	t.Run("timings", func(t *testing.T) {
+		base := "fixtures/diff/canary-shift/base.yaml"
+		_, errOut, _ := run(t, "", "diff", "--base", base, "--head", base, "--timings")
+		for _, phase := range []string{"base read", "head compiled", "compared", "written"} {
+			if !strings.Contains(errOut, "timing: "+phase) {
+				t.Errorf("no %q timing in %q", phase, errOut)
+			}
+		}
+		if _, errOut, _ := run(t, "", "diff", "--base", base, "--head", base); strings.Contains(errOut, "timing:") {
+			t.Errorf("timings without --timings: %q", errOut)
 		}
 	})
 	goldentest.Orphans(t, "golden/diff", used)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"time"
 
 	"github.com/spf13/cobra"
 )
@@ -45,9 +46,16 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(commands()...)
 	var cpuProfile string
+	var showTimings bool
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the command to this file (for performance reports)")
+	root.PersistentFlags().BoolVar(&showTimings, "timings", false, "print when each phase of the command ended, on stderr (for performance reports)")
 	_ = root.PersistentFlags().MarkHidden("cpuprofile")
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+	_ = root.PersistentFlags().MarkHidden("timings")
+	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
+		timings = nil
+		if showTimings {
+			timings = &phaseClock{w: cmd.ErrOrStderr(), start: time.Now()}
+		}
 		if cpuProfile == "" {
 			return nil
 		}

@@ -47,6 +47,8 @@ type builder struct {
 	owners map[string]status.Ref
 	// secretChecks memoises Secret validation by content.
 	secretChecks map[string]error
+	// services memoises lookupService.
+	services map[serviceKey]serviceLookup
 }
 
 // processors run in this order; each may read what the earlier ones did.

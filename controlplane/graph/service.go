@@ -40,10 +40,45 @@ const (
 	annotationPrefixLegacy    = "contour.heptio.com/"
 )
 
+// serviceKey names one port of one Service as a route refers to it.
+type serviceKey struct {
+	namespace, name string
+	port            intstr.IntOrString
+}
+
+// serviceLookup is a memoised resolveService answer.
+type serviceLookup struct {
+	cluster Cluster
+	err     error
+}
+
 // lookupService resolves namespace/name and port (a number, or a port name)
-// to a Cluster with the Service's protocol and circuit breakers. The caller
-// sets route-level options (load balancer, health check, validation).
+// to a new Cluster with the Service's protocol and circuit breakers. The
+// caller sets route-level options (load balancer, health check,
+// validation). Answers are memoised: many routes name the same Service.
 func (b *builder) lookupService(namespace, name string, port intstr.IntOrString) (*Cluster, error) {
+	k := serviceKey{namespace, name, port}
+	l, ok := b.services[k]
+	if !ok {
+		c, err := b.resolveService(namespace, name, port)
+		if c != nil {
+			l.cluster = *c
+		}
+		l.err = err
+		if b.services == nil {
+			b.services = map[serviceKey]serviceLookup{}
+		}
+		b.services[k] = l
+	}
+	if l.err != nil {
+		return nil, l.err
+	}
+	c := l.cluster
+	return &c, nil
+}
+
+// resolveService does lookupService's work.
+func (b *builder) resolveService(namespace, name string, port intstr.IntOrString) (*Cluster, error) {
 	svc, ok := b.idx.Services[source.Key(namespace, name)]
 	if !ok {
 		return nil, &LookupError{Reason: ReasonServiceUnresolved,

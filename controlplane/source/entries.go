@@ -20,6 +20,14 @@ const (
 // Entries returns every object in the index sorted by kind, namespace and
 // name. Consumers that compare two states (diff, scenarios) use it.
 func (idx *Index) Entries() []Entry {
+	out := idx.EntriesUnordered()
+	sort.Slice(out, func(i, j int) bool { return out[i].Ref.Less(out[j].Ref) })
+	return out
+}
+
+// EntriesUnordered returns every object in the index in no particular
+// order, for consumers that only look objects up.
+func (idx *Index) EntriesUnordered() []Entry {
 	var out []Entry
 	add := func(kind, ns, name string, obj any) {
 		out = append(out, Entry{Ref: status.Ref{Kind: kind, Namespace: ns, Name: name}, Object: obj})
@@ -59,6 +67,5 @@ func (idx *Index) Entries() []Entry {
 	for k, o := range idx.LegacyDelegations {
 		add(KindLegacyDelegation, k.Namespace, k.Name, o)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Ref.Less(out[j].Ref) })
 	return out
 }

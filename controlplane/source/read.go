@@ -129,40 +129,60 @@ func (l *loader) file(f string) {
 type document struct {
 	index int      // 1-based
 	start int      // 1-based line of its first line
-	lines []string // its lines
+	lines []string // its lines, once split (splitLines)
 	raw   string   // its text, lines joined as in the file
 }
 
 // splitDocuments splits a YAML stream on "---" separator lines. The file is
-// copied into a string once; lines and documents are substrings of it.
+// copied into a string once; documents are substrings of it. Only the
+// separators are looked at here: a document's lines are split by
+// (*document).splitLines, on the decoding workers.
 func splitDocuments(data []byte) []document {
 	text := string(data)
 	var docs []document
 	cur := document{index: 1, start: 1}
-	line, docStart, pos := 0, 0, 0
+	line, pos, docStart := 1, 0, 0 // line is the number of the line starting at pos
 	for pos < len(text) {
-		line++
-		end := strings.IndexByte(text[pos:], '\n')
-		next := len(text)
-		if end < 0 {
-			end = len(text)
-		} else {
-			end += pos
-			next = end + 1
+		if !strings.HasPrefix(text[pos:], "---") {
+			i := strings.Index(text[pos:], "\n---")
+			if i < 0 {
+				break
+			}
+			line += strings.Count(text[pos:pos+i+1], "\n")
+			pos += i + 1
 		}
-		s := strings.TrimRight(text[pos:end], "\r")
-		if s == "---" || strings.HasPrefix(s, "--- ") {
+		end, next := len(text), len(text)
+		if i := strings.IndexByte(text[pos:], '\n'); i >= 0 {
+			end, next = pos+i, pos+i+1
+		}
+		if s := strings.TrimRight(text[pos:end], "\r"); s == "---" || strings.HasPrefix(s, "--- ") {
 			cur.raw = text[docStart:pos]
 			docs = append(docs, cur)
 			cur = document{index: cur.index + 1, start: line + 1}
 			docStart = next
-		} else {
-			cur.lines = append(cur.lines, s)
 		}
-		pos = next
+		pos, line = next, line+1
 	}
 	cur.raw = text[min(docStart, len(text)):]
 	return append(docs, cur)
+}
+
+// splitLines fills d.lines from d.raw: its lines without line breaks.
+func (d *document) splitLines() {
+	if d.lines != nil || d.raw == "" {
+		return
+	}
+	raw := strings.TrimSuffix(d.raw, "\n")
+	d.lines = make([]string, 0, strings.Count(raw, "\n")+1)
+	for {
+		i := strings.IndexByte(raw, '\n')
+		if i < 0 {
+			d.lines = append(d.lines, strings.TrimRight(raw, "\r"))
+			return
+		}
+		d.lines = append(d.lines, strings.TrimRight(raw[:i], "\r"))
+		raw = raw[i+1:]
+	}
 }
 
 // stream reads every document of one file. Documents are decoded in
@@ -174,12 +194,7 @@ func (l *loader) stream(name string, data []byte) {
 		decodeJSON(l, name, 1, 1, trimmed)
 		return
 	}
-	var docs []document
-	for _, d := range splitDocuments(data) {
-		if !isEmpty(d.lines) {
-			docs = append(docs, d)
-		}
-	}
+	docs := splitDocuments(data)
 	recs := make([]recorder, len(docs))
 	reuse := l.opts.Reuse
 	if !reuse.usable(l.opts.DefaultNamespace) {
@@ -192,7 +207,9 @@ func (l *loader) stream(name string, data []byte) {
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(docs); i += workers {
-				decodeReusing(reuse, &recs[i], name, docs[i])
+				if docs[i].splitLines(); !isEmpty(docs[i].lines) {
+					decodeReusing(reuse, &recs[i], name, docs[i])
+				}
 			}
 		}(w)
 	}

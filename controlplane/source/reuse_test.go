@@ -68,6 +68,7 @@ func TestSplitDocumentsRawText(t *testing.T) {
 	}
 	for i := range want {
 		d, w := docs[i], want[i]
+		d.splitLines()
 		if d.index != w.index || d.start != w.start || d.raw != w.raw || strings.Join(d.lines, "|") != strings.Join(w.lines, "|") {
 			t.Errorf("document %d: got %+v, want %+v", i+1, d, w)
 		}

@@ -149,14 +149,22 @@ func (r *Report) Empty() bool {
 // Compare computes the difference from base to head.
 func Compare(base, head State, opts Options) (*Report, error) {
 	r := &Report{Dangers: []string{}}
+	prepared := make(chan struct{})
+	go func() { // while objects, statuses and findings are compared
+		defer close(prepared)
+		base.Prepare()
+		head.Prepare()
+	}()
 	var err error
-	if r.Objects, err = compareObjects(base.Index, head.Index); err != nil {
+	r.Objects, err = compareObjects(base.Index, head.Index)
+	if err == nil {
+		r.Statuses = compareStatuses(base.Result.Statuses, head.Result.Statuses)
+		r.Findings = compareFindings(base.Result.Findings, head.Result.Findings)
+	}
+	<-prepared
+	if err != nil {
 		return nil, err
 	}
-	r.Statuses = compareStatuses(base.Result.Statuses, head.Result.Statuses)
-	r.Findings = compareFindings(base.Result.Findings, head.Result.Findings)
-	base.Prepare()
-	head.Prepare()
 	db, dh := base.digests, head.digests
 	if r.Resources, err = compareResources(base.Result.Resources, head.Result.Resources, db, dh); err != nil {
 		return nil, err
@@ -170,34 +178,7 @@ func Compare(base, head State, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// requests returns the requests to compare: the given ones first, then the
-// probes of both states, without duplicates.
-func requests(base, head State, opts Options) []Request {
-	seen := map[string]bool{}
-	var out []Request
-	add := func(q Request) {
-		if q.Method == "" {
-			q.Method = "GET"
-		}
-		k := requestKey(q)
-		if !seen[k] {
-			seen[k] = true
-			out = append(out, q)
-		}
-	}
-	for _, q := range opts.Requests {
-		add(q)
-	}
-	if !opts.NoProbes {
-		for _, probes := range [][]probe.Probe{base.probes, head.probes} {
-			for _, p := range probes {
-				add(Request{URL: p.URL, Method: p.Method, Headers: p.Headers, probe: &p})
-			}
-		}
-	}
-	return out
-}
-
+// requestKey identifies a request as probe.Probe.Key does.
 func requestKey(q Request) string {
 	hs := make([]string, 0, len(q.Headers))
 	for k, v := range q.Headers {
@@ -207,14 +188,38 @@ func requestKey(q Request) string {
 	return q.Method + " " + q.URL + " " + strings.Join(hs, "&")
 }
 
+// compareRequests answers, on both states, the given requests then the
+// probes of both states (each distinct request once, all of them counted in
+// r.Probes), skipping the probes of hosts whose answers cannot differ.
 func (r *Report) compareRequests(base, head State, opts Options, db, dh digests) error {
-	reqs := requests(base, head, opts)
-	r.Probes = len(reqs)
 	affected := affectedHosts(base.Result.Resources, head.Result.Resources, db, dh)
-	for _, q := range reqs {
-		if q.probe != nil && !affected.includes(q.probe) {
-			continue // its host, listeners, clusters and endpoints are all unchanged: same answer
+	seen := map[string]bool{}
+	var todo []Request
+	for _, q := range opts.Requests {
+		if q.Method == "" {
+			q.Method = "GET"
 		}
+		if k := requestKey(q); !seen[k] {
+			seen[k] = true
+			todo = append(todo, q)
+		}
+	}
+	if !opts.NoProbes {
+		for _, probes := range [][]probe.Probe{base.probes, head.probes} {
+			for i := range probes {
+				p := &probes[i]
+				if seen[p.Key] {
+					continue
+				}
+				seen[p.Key] = true
+				if affected.includes(p) { // else its host, listeners, clusters and endpoints are unchanged: same answer
+					todo = append(todo, Request{URL: p.URL, Method: p.Method, Headers: p.Headers, probe: p})
+				}
+			}
+		}
+	}
+	r.Probes = len(seen)
+	for _, q := range todo {
 		before, err := opts.Evaluate(base.Result.Resources, q)
 		if err != nil {
 			return fmt.Errorf("request %s: %w", q.URL, err)

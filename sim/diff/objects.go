@@ -118,12 +118,13 @@ func withoutEqual(base, head *source.Index) (*source.Index, *source.Index) {
 	if base == nil || head == nil {
 		return base, head
 	}
-	hs := map[status.Ref]any{}
-	for _, e := range head.Entries() {
+	he := head.EntriesUnordered()
+	hs := make(map[status.Ref]any, len(he))
+	for _, e := range he {
 		hs[e.Ref] = e.Object
 	}
 	nb, nh := source.NewIndex(), source.NewIndex()
-	for _, e := range base.Entries() {
+	for _, e := range base.EntriesUnordered() {
 		if h, ok := hs[e.Ref]; ok && reflect.DeepEqual(e.Object, h) {
 			delete(hs, e.Ref)
 			continue

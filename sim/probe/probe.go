@@ -21,6 +21,9 @@ type Probe struct {
 	URL                      string
 	Method                   string
 	Headers                  map[string]string
+	// Key identifies the request: method, URL and headers (names in lower
+	// case, sorted). Two probes with the same key are the same request.
+	Key string
 }
 
 // HTTPSPrefix is the prefix of secure route configuration names.
@@ -53,6 +56,7 @@ func Derive(res *xds.Resources) []Probe {
 						continue
 					}
 					seen[key] = true
+					p.Key = key
 					p.Name = rc.GetName() + "/" + vh.GetName() + "#" + strconv.Itoa(i)
 					p.RouteConfig, p.VirtualHost = rc.GetName(), vh.GetName()
 					out = append(out, p)
@@ -64,7 +68,7 @@ func Derive(res *xds.Resources) []Probe {
 		if out[i].URL != out[j].URL {
 			return out[i].URL < out[j].URL
 		}
-		return out[i].key() < out[j].key()
+		return out[i].Key < out[j].Key
 	})
 	return out
 }
@@ -201,7 +205,7 @@ func literalRegex(re string) (string, bool) {
 func (p Probe) key() string {
 	keys := make([]string, 0, len(p.Headers))
 	for k, v := range p.Headers {
-		keys = append(keys, k+"="+v)
+		keys = append(keys, strings.ToLower(k)+"="+v)
 	}
 	sort.Strings(keys)
 	return p.Method + " " + p.URL + " " + strings.Join(keys, "&")

@@ -43,12 +43,12 @@ func TestDerive(t *testing.T) {
 		}},
 	}}
 	want := []Probe{
-		{Name: "ingress_http/a.com#3", RouteConfig: "ingress_http", VirtualHost: "a.com", URL: "http://a.com/", Method: "GET", Headers: map[string]string{}},
-		{Name: "ingress_http/a.com#0", RouteConfig: "ingress_http", VirtualHost: "a.com", URL: "http://a.com/api?q=abprobe", Method: "GET", Headers: map[string]string{"x-variant": "v2", "x-debug": "probe"}},
-		{Name: "ingress_http/a.com#2", RouteConfig: "ingress_http", VirtualHost: "a.com", URL: "http://a.com/static.files/", Method: "GET", Headers: map[string]string{}},
-		{Name: "ingress_http/*#0", RouteConfig: "ingress_http", VirtualHost: "*", URL: "http://probe.invalid/", Method: "GET", Headers: map[string]string{}},
-		{Name: "ingress_http/*.wild.com#0", RouteConfig: "ingress_http", VirtualHost: "*.wild.com", URL: "http://probe.wild.com/seg", Method: "GET", Headers: map[string]string{}},
-		{Name: "https/secure.example.com/secure.example.com#0", RouteConfig: "https/secure.example.com", VirtualHost: "secure.example.com", URL: "https://secure.example.com/exact", Method: "GET", Headers: map[string]string{}},
+		{Name: "ingress_http/a.com#3", RouteConfig: "ingress_http", VirtualHost: "a.com", URL: "http://a.com/", Method: "GET", Headers: map[string]string{}, Key: "GET http://a.com/ "},
+		{Name: "ingress_http/a.com#0", RouteConfig: "ingress_http", VirtualHost: "a.com", URL: "http://a.com/api?q=abprobe", Method: "GET", Headers: map[string]string{"x-variant": "v2", "x-debug": "probe"}, Key: "GET http://a.com/api?q=abprobe x-debug=probe&x-variant=v2"},
+		{Name: "ingress_http/a.com#2", RouteConfig: "ingress_http", VirtualHost: "a.com", URL: "http://a.com/static.files/", Method: "GET", Headers: map[string]string{}, Key: "GET http://a.com/static.files/ "},
+		{Name: "ingress_http/*#0", RouteConfig: "ingress_http", VirtualHost: "*", URL: "http://probe.invalid/", Method: "GET", Headers: map[string]string{}, Key: "GET http://probe.invalid/ "},
+		{Name: "ingress_http/*.wild.com#0", RouteConfig: "ingress_http", VirtualHost: "*.wild.com", URL: "http://probe.wild.com/seg", Method: "GET", Headers: map[string]string{}, Key: "GET http://probe.wild.com/seg "},
+		{Name: "https/secure.example.com/secure.example.com#0", RouteConfig: "https/secure.example.com", VirtualHost: "secure.example.com", URL: "https://secure.example.com/exact", Method: "GET", Headers: map[string]string{}, Key: "GET https://secure.example.com/exact "},
 	}
 	if d := cmp.Diff(want, Derive(res)); d != "" {
 		t.Errorf("probes (-want +got):\n%s", d)
