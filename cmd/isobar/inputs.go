@@ -79,9 +79,11 @@ func (f *inputFlags) compileInputs(cmd *cobra.Command) (*controlplane.Result, []
 	if err != nil {
 		return nil, nil, err
 	}
+	timings.mark("read")
 	res, err := controlplane.Compile(idx, f.compile.options())
 	if err != nil {
 		return nil, problems, fmt.Errorf("internal error (please report it): %w", err)
 	}
+	timings.mark("compiled")
 	return res, problems, nil
 }

@@ -38,9 +38,11 @@ Exit codes: 0 ok, 2 bad input (what could be read is still printed).`,
 			doc := xds.Document{Resources: res.Resources, Status: res.Statuses, Findings: res.Findings}
 			res = nil
 			runtime.GC()
+			timings.mark("collected")
 			if err := xds.Marshal(cmd.OutOrStdout(), doc, xds.MarshalOptions{Format: format, ShowSecrets: showSecrets}); err != nil {
 				return err
 			}
+			timings.mark("written")
 			if len(problems) > 0 {
 				return exitWith(exitBadInput, fmt.Errorf("%d document(s) could not be read", len(problems)))
 			}

@@ -130,6 +130,11 @@ func decodeJSON(l sink, file string, doc, line int, data []byte) {
 		return
 	}
 	obj := dec.make()
+	if quickUnmarshal(data, obj) {
+		l.add(where, h, dec, obj)
+		return
+	}
+	obj = dec.make()
 	strict, err := sigsjson.UnmarshalStrict(data, obj)
 	if err != nil {
 		where.Field, where.Message = fieldOf(err)

@@ -17,8 +17,10 @@ import (
 // octals, timestamps...), returns ok=false and the caller uses the full
 // parser, so the result is always what the full parser would give.
 func fastJSON(lines []string) (out []byte, ok bool) {
-	p := &fastParser{}
+	p := &fastParser{lines: make([]fastLine, 0, len(lines))}
+	size := 0
 	for _, l := range lines {
+		size += len(l)
 		if !printable(l) {
 			return nil, false
 		}
@@ -44,6 +46,7 @@ func fastJSON(lines []string) (out []byte, ok bool) {
 		}
 	}()
 	var buf bytes.Buffer
+	buf.Grow(2*size + 64) // JSON adds quotes and braces, drops indentation
 	if !p.node(&buf, p.lines[0].indent) || p.pos != len(p.lines) {
 		return nil, false
 	}
