@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // FindingShadowedRoute: a route can never be reached because an earlier
@@ -26,23 +27,31 @@ const maxShadowRoutes = 2000
 // before prefixes. Redirect copies on port 80 are skipped, so each conflict
 // is reported once; only the first earlier route that shadows is named.
 func (b *builder) findShadowedRoutes() {
-	for _, vh := range SortedVirtualHosts(b.g) {
-		b.checkShadows(vh)
-	}
+	hosts := SortedVirtualHosts(b.g)
 	for _, vh := range SortedSecureVirtualHosts(b.g) {
-		b.checkShadows(&vh.VirtualHost)
+		hosts = append(hosts, &vh.VirtualHost)
+	}
+	// Hosts are independent: check them on every core, report in order.
+	found := make([][]status.Finding, len(hosts))
+	parallel.For(len(hosts), 64, func(i int) { found[i] = shadows(hosts[i]) })
+	for _, fs := range found {
+		for _, f := range fs {
+			b.report.Find(f)
+		}
 	}
 }
 
-func (b *builder) checkShadows(vh *VirtualHost) {
+// shadows returns the findings of the shadowed routes of vh.
+func shadows(vh *VirtualHost) []status.Finding {
 	if len(vh.Routes) < 2 || len(vh.Routes) > maxShadowRoutes {
-		return
+		return nil
 	}
 	routes := SortedRoutes(vh)
 	infos := make([]shadowInfo, len(routes))
 	for i, r := range routes {
 		infos[i] = newShadowInfo(r)
 	}
+	var out []status.Finding
 	for j := range routes {
 		if routes[j].HTTPSRedirect {
 			continue
@@ -51,21 +60,22 @@ func (b *builder) checkShadows(vh *VirtualHost) {
 			if routes[i].HTTPSRedirect || !infos[i].covers(&infos[j]) {
 				continue
 			}
-			b.reportShadow(vh, routes[i], routes[j])
+			out = append(out, shadowFinding(vh, routes[i], routes[j]))
 			break
 		}
 	}
+	return out
 }
 
-func (b *builder) reportShadow(vh *VirtualHost, earlier, later *Route) {
+func shadowFinding(vh *VirtualHost, earlier, later *Route) status.Finding {
 	who := "the same object"
 	if earlier.Source != later.Source {
 		who = earlier.Source.String()
 	}
-	b.report.Find(status.Finding{Code: FindingShadowedRoute, Severity: status.SeverityWarning,
+	return status.Finding{Code: FindingShadowedRoute, Severity: status.SeverityWarning,
 		Objects: []status.Ref{earlier.Source, later.Source},
 		Message: fmt.Sprintf("host %q: %s of %s can never match: %s of %s comes first in Envoy's order and matches every request it would",
-			vh.Name, describeMatch(later), later.Source, describeMatch(earlier), who)})
+			vh.Name, describeMatch(later), later.Source, describeMatch(earlier), who)}
 }
 
 // shadowInfo is what covers needs of one route, computed once per route.

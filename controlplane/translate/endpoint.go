@@ -3,9 +3,7 @@ package translate
 import (
 	"fmt"
 	"net/netip"
-	"runtime"
 	"sort"
-	"sync"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +13,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // FindingEndpointSource says a Service has both EndpointSlices and Endpoints
@@ -50,19 +49,10 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 	}
 	// Each assignment only reads the index: build them on every CPU.
 	out := make([]*endpointv3.ClusterLoadAssignment, len(todo))
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(todo)/minParallelHosts))
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(todo); i += workers {
-				c := todo[i]
-				out[i] = ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port)
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(todo), minParallelHosts, func(i int) {
+		c := todo[i]
+		out[i] = ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port)
+	})
 	return out
 }
 

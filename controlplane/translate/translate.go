@@ -13,6 +13,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // Listener and route configuration names, Contour's.
@@ -89,10 +90,8 @@ func (t *translator) secret(s *graph.Secret) string {
 
 // clusterResources builds the clusters called names (sorted).
 func (t *translator) clusterResources(names []string) []*clusterv3.Cluster {
-	out := make([]*clusterv3.Cluster, 0, len(names))
-	for _, n := range names {
-		out = append(out, clusterResource(n, t.clusters[n]))
-	}
+	out := make([]*clusterv3.Cluster, len(names))
+	parallel.For(len(names), minParallelHosts, func(i int) { out[i] = clusterResource(names[i], t.clusters[names[i]]) })
 	return out
 }
 
