@@ -1,6 +1,8 @@
 package graph
 
 import (
+	"sync"
+
 	"slices"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -45,8 +47,9 @@ type builder struct {
 	report *status.Report
 	// owners maps a claimed fqdn to the root that owns it (see claimHosts).
 	owners map[string]status.Ref
-	// secretChecks memoises Secret validation by content.
-	secretChecks map[string]error
+	// secretChecks memoises Secret validation by content (string → error),
+	// shared by the builders of all roots.
+	secretChecks *sync.Map
 	// services memoises lookupService.
 	services map[serviceKey]serviceLookup
 }
@@ -71,6 +74,8 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 		g:      New(opts.HTTPPort, opts.HTTPSPort),
 		report: status.NewReport(),
 		owners: map[string]status.Ref{},
+
+		secretChecks: &sync.Map{},
 	}
 	for _, p := range processors {
 		p(b)

@@ -6,6 +6,7 @@ import (
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // Reasons of the HTTPProxy processor, Contour's names.
@@ -55,6 +56,11 @@ func (b *builder) processHTTPProxies() {
 		}
 		b.report.Track(proxyRef(p))
 	}
+	type root struct {
+		p    *contourv1.HTTPProxy
+		fqdn string
+	}
+	var roots []root
 	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
 		p := b.idx.HTTPProxies[key]
 		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
@@ -64,17 +70,64 @@ func (b *builder) processHTTPProxies() {
 		if err != nil || !b.owns(proxyRef(p), fqdn) {
 			continue // claimHosts reported it
 		}
-		b.processRoot(p, fqdn)
+		roots = append(roots, root{p, fqdn})
+	}
+	// Each root owns its fqdn and only reads the index: roots are planned
+	// on every core, each into a report of its own, then applied in order.
+	plans := make([]rootPlan, len(roots))
+	parallel.For(len(roots), 16, func(i int) {
+		rb := b.forRoot()
+		plans[i] = rb.planRoot(roots[i].p, roots[i].fqdn)
+		plans[i].report = rb.report
+	})
+	for _, plan := range plans {
+		b.report.Merge(plan.report)
+		b.commitRoot(plan)
 	}
 }
 
-// processRoot builds one root: TLS, then its routes and includes.
-func (b *builder) processRoot(p *contourv1.HTTPProxy, fqdn string) {
+// rootPlan is what processing one root decided about the graph.
+type rootPlan struct {
+	fqdn string
+	// svh is the validated secure virtual host to record, if any; tcp its
+	// tcpproxy.
+	svh *SecureVirtualHost
+	tcp *TCPProxy
+	// tls: the routes go on the secure host (and redirect on port 80).
+	tls    bool
+	routes []pendingRoute
+	report *status.Report
+}
+
+// forRoot returns a builder for planning one root: its own report and
+// Service memo, the shared read-only state, and no graph (planning never
+// writes it).
+func (b *builder) forRoot() *builder {
+	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks}
+}
+
+// commitRoot applies a plan to the graph.
+func (b *builder) commitRoot(plan rootPlan) {
+	if plan.svh != nil {
+		b.commitSecure(plan.svh)
+	}
+	if plan.tcp != nil {
+		b.g.SecureVirtualHost(plan.fqdn).TCPProxy = plan.tcp
+		return
+	}
+	for _, pr := range plan.routes {
+		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
+	}
+}
+
+// planRoot processes one root: TLS, then its routes and includes.
+func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
+	plan := rootPlan{fqdn: fqdn}
 	ref := proxyRef(p)
 	b.report.Valid(ref)
 	if len(p.Spec.Routes) == 0 && len(p.Spec.Includes) == 0 && p.Spec.TCPProxy == nil {
 		b.report.Error(ref, status.SpecError, ReasonNothingDefined, "HTTPProxy.Spec must have at least one route, include or tcpproxy")
-		return
+		return plan
 	}
 	b.unsupportedVirtualHostFields(ref, p.Spec.VirtualHost)
 	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}}
@@ -82,44 +135,40 @@ func (b *builder) processRoot(p *contourv1.HTTPProxy, fqdn string) {
 	if tls := p.Spec.VirtualHost.TLS; tls != nil {
 		var ok bool
 		if svh, ok = b.rootTLS(ref, p, tls); !ok {
-			return
+			return plan
 		}
 		w.tls = true
 	}
 	if p.Spec.TCPProxy != nil {
 		if svh == nil {
 			b.report.Error(ref, status.TCPProxyError, "TLSMustBeConfigured", "Spec.TCPProxy requires that either Spec.TLS.Passthrough or Spec.TLS.SecretName be set")
-			return
+			return plan
 		}
 		tp, ok := b.tcpProxy(p, []status.Ref{ref})
 		if !ok {
-			return
+			return plan
 		}
 		if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
 		}
-		b.commitSecure(svh)
-		vh := b.g.SecureVirtualHost(fqdn)
-		vh.TCPProxy = tp
-		return
+		plan.svh, plan.tcp = svh, tp
+		return plan
 	}
 	if svh != nil && svh.Passthrough {
 		b.report.Error(ref, status.TLSError, "TLSConfigNotValid", "Spec.VirtualHost.TLS.Passthrough requires a tcpproxy")
-		return
+		return plan
 	}
 	b.walk(w, p, scope{}, []status.Ref{ref})
 	if w.invalid[ref] {
-		return
+		return plan
 	}
-	if svh != nil {
-		b.commitSecure(svh)
-	}
+	plan.svh, plan.tls = svh, w.tls
 	for _, pr := range w.routes {
-		if w.invalid[pr.route.Source] {
-			continue
+		if !w.invalid[pr.route.Source] {
+			plan.routes = append(plan.routes, pr)
 		}
-		b.addRoute(fqdn, w.tls, pr.route, pr.permitInsecure)
 	}
+	return plan
 }
 
 // commitSecure records a validated secure virtual host in the graph.

@@ -112,15 +112,20 @@ func (b *builder) delegationPermitted(ns, name, target string) bool {
 // keys is the costly part of validation).
 func (b *builder) validateTLSSecretOnce(s *corev1.Secret) error {
 	key := string(s.Type) + "\x00" + string(s.Data[corev1.TLSCertKey]) + "\x00" + string(s.Data[corev1.TLSPrivateKeyKey])
-	if err, ok := b.secretChecks[key]; ok {
-		return err
+	if err, ok := b.secretChecks.Load(key); ok {
+		return errOrNil(err)
 	}
 	err := validateTLSSecret(s)
-	if b.secretChecks == nil {
-		b.secretChecks = map[string]error{}
-	}
-	b.secretChecks[key] = err
+	b.secretChecks.Store(key, err)
 	return err
+}
+
+// errOrNil turns a memoised answer back into an error.
+func errOrNil(v any) error {
+	if v == nil {
+		return nil
+	}
+	return v.(error)
 }
 
 // validateTLSSecret checks a serving certificate: type kubernetes.io/tls (or

@@ -2,6 +2,7 @@ package status
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 )
 
@@ -65,6 +66,29 @@ func (r *Report) Warning(ref Ref, t ConditionType, reason, format string, args .
 		}
 	}
 	e.warnings = append(e.warnings, sc)
+}
+
+// Merge adds everything o says to r, as if its calls had been made on r.
+// Statuses and findings do not depend on the order calls are made in.
+func (r *Report) Merge(o *Report) {
+	for ref, oe := range o.objects {
+		e := r.entry(ref)
+		e.touched = e.touched || oe.touched
+		e.orphaned = e.orphaned || oe.orphaned
+		for _, sc := range oe.errors {
+			if !slices.Contains(e.errors, sc) {
+				e.errors = append(e.errors, sc)
+			}
+		}
+		for _, sc := range oe.warnings {
+			if !slices.Contains(e.warnings, sc) {
+				e.warnings = append(e.warnings, sc)
+			}
+		}
+	}
+	for k, f := range o.findings {
+		r.findings[k] = f
+	}
 }
 
 // Orphan marks ref as not reached from any root.
