@@ -23,8 +23,25 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // Version returns the content hash of one resource: the first 16 hex
 // characters of the SHA-256 of its deterministic encoding.
 func Version(m proto.Message) (string, error) {
-	_, v, err := Encode(m)
-	return v, err
+	var h Hasher
+	return h.Version(m)
+}
+
+// Hasher computes Versions reusing one encoding buffer, which saves an
+// allocation per resource for callers that hash many. The zero value is
+// ready; a Hasher is not safe for concurrent use.
+type Hasher struct {
+	buf []byte
+}
+
+// Version returns the content hash of m, as the function Version does.
+func (h *Hasher) Version(m proto.Message) (string, error) {
+	var err error
+	if h.buf, err = deterministic.MarshalAppend(h.buf[:0], m); err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(h.buf)
+	return hex.EncodeToString(sum[:8]), nil
 }
 
 // Encode returns the deterministic encoding of one resource and its
@@ -50,8 +67,9 @@ func Versions(res *xds.Resources) (map[string]string, error) {
 		Secrets:   asMessages(res.Secrets),
 	} {
 		h := sha256.New()
+		var hasher Hasher
 		for _, m := range msgs {
-			v, err := Version(m)
+			v, err := hasher.Version(m)
 			if err != nil {
 				return nil, err
 			}

@@ -52,8 +52,9 @@ func digest(res *xds.Resources) digests {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var h snapshot.Hasher
 			for i := w; i < len(msgs); i += workers {
-				sums[i], _ = snapshot.Version(msgs[i]) // an unencodable message has "" and compares with proto.Equal
+				sums[i], _ = h.Version(msgs[i]) // an unencodable message has "" and compares with proto.Equal
 			}
 		}()
 	}
