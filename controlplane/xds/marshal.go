@@ -238,8 +238,12 @@ func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
 		return bytes.Clone(js), nil // js may be the scratch buffer
 	}
 	var out bytes.Buffer
+	out.Grow(len(js) + len(js)/2) // indentation makes YAML longer than compact JSON
 	if err := itemToYAML(&out, js); err != nil {
 		return nil, err
+	}
+	if b := out.Bytes(); cap(b)-len(b) > len(b)/4 {
+		return bytes.Clone(b), nil // items wait for their list: keep no slack
 	}
 	return out.Bytes(), nil
 }

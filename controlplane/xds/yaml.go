@@ -231,12 +231,18 @@ func plainSafe(s []byte) bool {
 	if digitsOnly || looksNumeric(s) {
 		return false
 	}
-	switch string(bytes.ToLower(s)) {
-	case "true", "false", "null", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity":
-		return false
+	if len(s) <= len("infinity") {
+		for _, word := range yaml11Words {
+			if bytes.EqualFold(s, []byte(word)) {
+				return false
+			}
+		}
 	}
 	return true
 }
+
+// yaml11Words read back as booleans, null or special floats in YAML 1.1.
+var yaml11Words = []string{"true", "false", "null", "yes", "no", "on", "off", "y", "n", "nan", "inf", "infinity"}
 
 // looksNumeric catches strings YAML 1.1 would read as numbers (1e3, 0x1f,
 // 1_000, 1.5).
