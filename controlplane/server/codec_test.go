@@ -24,7 +24,7 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 		t.Fatalf("initial response %v", first)
 	}
 	// Build a response the way the stream does and send it through the codec.
-	r := &deltaResponse{req: &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL}, known: map[string]string{}, rev: 9,
+	r := &deltaResponse{req: &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL}, rev: 9,
 		resources: []*discoverygrpc.Resource{c.entries["a"].res, c.entries["b"].res},
 		wires:     [][]byte{c.entries["a"].wire, c.entries["b"].wire}, removed: []string{"gone"}}
 	msg, _ := r.GetDeltaDiscoveryResponse()

@@ -9,22 +9,36 @@ import (
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
-// revisionKey is a reserved entry in the version maps this cache hands to a
-// stream: the cache revision that map is consistent with. It is never sent
-// to Envoy, and no resource name starts with NUL.
+// revisionKey is the one entry of the version map this cache gives a
+// stream once it has answered it: the cache revision the stream is up to
+// date with. It is never sent to Envoy, and no resource name starts with
+// NUL.
 const revisionKey = "\x00isobar/revision"
 
-// maxLogFloor is the smallest change log kept before compaction.
-const maxLogFloor = 4096
+// Compaction keeps at least maxLogFloor changes, or four per resource, and
+// the last keepRevisions revisions whole: a stream further behind than that
+// is asked to reconnect (errLagging).
+const (
+	maxLogFloor   = 4096
+	keepRevisions = 16
+)
+
+// errLagging ends a stream whose last answer is older than the change log:
+// Envoy reconnects with the versions it has, and is answered from those.
+var errLagging = status.Error(codes.Unavailable, "isobar: this stream fell too far behind; reconnect with initial_resource_versions")
 
 // deltaCache serves incremental xDS for one resource type. go-control-plane's
 // LinearCache compares every resource with every stream's versions on each
-// change and on each ACK, which costs resources × streams (21,000 × 1,000 for
-// the endpoints of S10k with 1,000 Envoys). deltaCache keeps a log of the
-// names that changed, so a change of k resources costs O(k) per stream and an
-// ACK costs O(changes since that stream's last response).
+// change and on each ACK, and keeps every resource's version per stream.
+// deltaCache keeps one log of the names that changed: a change of k
+// resources costs O(k) per stream, an ACK O(changes since that stream's last
+// answer), and a stream's state is one revision number. What a stream holds
+// follows from that revision and the log: every resource it subscribes to as
+// it was at that revision (each answer brings the stream fully up to date).
 type deltaCache struct {
 	typeURL string
 
@@ -49,73 +63,116 @@ func newWired(r *discoverygrpc.Resource) (wired, error) {
 	return wired{r, b}, err
 }
 
+// change says what happened to a name at a revision.
+type change uint8
+
+const (
+	created change = iota
+	modified
+	deleted
+)
+
 type logEntry struct {
 	rev  uint64
 	name string
+	what change
 }
 
 type deltaWatch struct {
-	req *cachev3.DeltaRequest
-	sub cachev3.Subscription
-	out chan cachev3.DeltaResponse
+	req   *cachev3.DeltaRequest
+	sub   cachev3.Subscription
+	out   chan cachev3.DeltaResponse
+	since uint64 // the revision the stream is up to date with
 }
 
 func newDeltaCache(typeURL string) *deltaCache {
 	return &deltaCache{typeURL: typeURL, entries: map[string]wired{}, watches: map[*deltaWatch]struct{}{}}
 }
 
-// update stores changed resources and deletes removed names, then answers
-// every open watch the change concerns.
+// update stores changed resources and deletes removed names (a resource
+// whose version did not change is no change), then answers every open
+// watch the change concerns.
 func (c *deltaCache) update(changed []wired, removed []string) {
-	if len(changed) == 0 && len(removed) == 0 {
-		return
-	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.rev++
-	names := make([]string, 0, len(changed)+len(removed))
+	rev := c.rev + 1
+	var names []string
 	for _, e := range changed {
-		c.entries[e.res.GetName()] = e
-		names = append(names, e.res.GetName())
+		name := e.res.GetName()
+		what := created
+		if old, ok := c.entries[name]; ok {
+			if old.res.GetVersion() == e.res.GetVersion() {
+				continue
+			}
+			what = modified
+		}
+		c.entries[name] = e
+		c.log = append(c.log, logEntry{rev, name, what})
+		names = append(names, name)
 	}
 	for _, n := range removed {
+		if _, ok := c.entries[n]; !ok {
+			continue
+		}
 		delete(c.entries, n)
+		c.log = append(c.log, logEntry{rev, n, deleted})
 		names = append(names, n)
 	}
-	for _, n := range names {
-		c.log = append(c.log, logEntry{c.rev, n})
+	if len(names) == 0 {
+		return
 	}
+	c.rev = rev
 	c.compact()
 	for w := range c.watches {
-		if resp := c.respond(w, names); resp != nil {
+		if resp := c.incremental(w, names, nil); resp != nil {
 			delete(c.watches, w)
 			w.out <- resp // the stream holds at most one watch per type: its buffer has room
 		}
 	}
 }
 
-// compact drops the older half of the log once it outgrows the resources.
+// compact drops the older half of the log once it outgrows the resources,
+// keeping the last revisions and what open watches still need.
 func (c *deltaCache) compact() {
-	limit := max(maxLogFloor, 2*len(c.entries))
+	limit := max(maxLogFloor, 4*len(c.entries))
 	if len(c.log) <= limit {
 		return
 	}
 	drop := len(c.log) / 2
+	if c.rev > keepRevisions {
+		drop = min(drop, sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > c.rev-keepRevisions }))
+	} else {
+		drop = 0
+	}
+	for w := range c.watches {
+		drop = min(drop, sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > w.since }))
+	}
+	if drop == 0 {
+		return
+	}
 	c.logStart = c.log[drop-1].rev
 	c.log = append([]logEntry(nil), c.log[drop:]...)
 }
 
 // createWatch answers at once when the client lacks something, and
-// otherwise waits for a change.
+// otherwise waits for a change. A stream answered before is compared with
+// the log since its revision; a new one with the versions it says it has.
 func (c *deltaCache) createWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	w := &deltaWatch{req, sub, out}
-	names, ok := c.changedSince(req, sub)
-	if !ok {
-		names = c.allNames(sub)
+	w := &deltaWatch{req: req, sub: sub, out: out}
+	var resp *deltaResponse
+	if since, ok := revisionOf(sub); ok {
+		if since < c.logStart {
+			return nil, errLagging
+		}
+		w.since = since
+		resp = c.incremental(w, c.changedSince(since), req.GetResourceNamesSubscribe())
+	} else {
+		w.since = c.rev // a response brings it there; until then it waits on every change
+		resp = c.full(w)
 	}
-	if resp := c.respond(w, names); resp != nil {
+	if resp != nil {
 		out <- resp
 		return func() {}, nil
 	}
@@ -127,68 +184,125 @@ func (c *deltaCache) createWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	}, nil
 }
 
-// changedSince returns the names changed since the revision the stream's
-// version map is consistent with. It declines (ok false) when the request
-// changes the subscription or the log no longer reaches back that far.
-func (c *deltaCache) changedSince(req *cachev3.DeltaRequest, sub cachev3.Subscription) ([]string, bool) {
-	if len(req.GetResourceNamesSubscribe()) > 0 || len(req.GetResourceNamesUnsubscribe()) > 0 {
-		return nil, false
-	}
+// revisionOf reads the revision a stream was last answered at.
+func revisionOf(sub cachev3.Subscription) (uint64, bool) {
 	mark, ok := sub.ReturnedResources()[revisionKey]
 	if !ok {
-		return nil, false
+		return 0, false
 	}
-	since, err := strconv.ParseUint(mark, 10, 64)
-	if err != nil || since < c.logStart {
-		return nil, false
-	}
+	rev, err := strconv.ParseUint(mark, 10, 64)
+	return rev, err == nil
+}
+
+// changedSince returns the names changed after revision since, in order.
+func (c *deltaCache) changedSince(since uint64) []string {
 	i := sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > since })
 	names := make([]string, 0, len(c.log)-i)
 	for _, e := range c.log[i:] {
 		names = append(names, e.name)
 	}
-	return names, true
+	return names
 }
 
-// allNames lists every name the subscription could need an answer about.
-func (c *deltaCache) allNames(sub cachev3.Subscription) []string {
+// existedAt reports whether name existed at revision since, given that it
+// changed after it: its first change after since did not create it.
+func (c *deltaCache) existedAt(name string, since uint64) bool {
+	i := sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > since })
+	for _, e := range c.log[i:] {
+		if e.name == name {
+			return e.what != created
+		}
+	}
+	_, ok := c.entries[name]
+	return ok
+}
+
+// incremental answers a stream up to date with revision w.since: the
+// candidates changed since, subscribe names the request just added ("*":
+// everything), and names go-control-plane marked with an empty version
+// (unsubscribed by name from a wildcard watch, whose state must be resent).
+func (c *deltaCache) incremental(w *deltaWatch, candidates, subscribe []string) *deltaResponse {
+	fresh := map[string]bool{}
+	for _, n := range subscribe {
+		if n == "*" {
+			for name := range c.entries {
+				fresh[name] = true
+				candidates = append(candidates, name)
+			}
+			continue
+		}
+		fresh[n] = true
+		candidates = append(candidates, n)
+	}
+	for n, v := range w.sub.ReturnedResources() {
+		if v == "" {
+			fresh[n] = true
+			candidates = append(candidates, n)
+		}
+	}
+	var updated []wired
+	var removed []string
+	seen := make(map[string]bool, len(candidates))
+	for _, name := range candidates {
+		if seen[name] || !w.relevant(name) {
+			continue
+		}
+		seen[name] = true
+		entry, exists := c.entries[name]
+		switch {
+		case exists:
+			updated = append(updated, entry)
+		case fresh[name]:
+			if v, marked := w.sub.ReturnedResources()[name]; marked && v == "" {
+				removed = append(removed, name)
+			}
+		case c.existedAt(name, w.since):
+			removed = append(removed, name)
+		}
+	}
+	return c.response(w, updated, removed)
+}
+
+// relevant reports whether the stream's subscription covers name.
+func (w *deltaWatch) relevant(name string) bool {
+	if name == revisionKey {
+		return false
+	}
+	if w.sub.IsWildcard() {
+		return true
+	}
+	_, ok := w.sub.SubscribedResources()[name]
+	return ok
+}
+
+// full answers a stream's first request from the versions it says it has
+// (initial_resource_versions), or from nothing.
+func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
+	known := w.sub.ReturnedResources()
 	var names []string
-	if sub.IsWildcard() {
+	if w.sub.IsWildcard() {
 		for n := range c.entries {
 			names = append(names, n)
 		}
 	}
-	for n := range sub.SubscribedResources() {
+	for n := range w.sub.SubscribedResources() {
 		names = append(names, n)
 	}
-	for n := range sub.ReturnedResources() {
+	for n := range known {
 		names = append(names, n)
 	}
-	return names
-}
-
-// respond compares the candidate names with what the stream knows and
-// builds the response, or returns nil when the stream is up to date.
-func (c *deltaCache) respond(w *deltaWatch, candidates []string) *deltaResponse {
-	known := w.sub.ReturnedResources()
-	subscribed := w.sub.SubscribedResources()
-	seen := make(map[string]bool, len(candidates))
 	var updated []wired
 	var removed []string
-	for _, name := range candidates {
-		if name == revisionKey || seen[name] {
+	seen := make(map[string]bool, len(names))
+	for _, name := range names {
+		if seen[name] || name == revisionKey {
 			continue
 		}
 		seen[name] = true
 		version, isKnown := known[name]
-		_, named := subscribed[name]
 		entry, exists := c.entries[name]
 		switch {
-		case !w.sub.IsWildcard() && !named:
-			if isKnown { // no longer subscribed: forget it
-				removed = append(removed, name)
-			}
-		case !exists:
+		case !w.relevant(name) || !exists:
 			if isKnown {
 				removed = append(removed, name)
 			}
@@ -196,12 +310,17 @@ func (c *deltaCache) respond(w *deltaWatch, candidates []string) *deltaResponse 
 			updated = append(updated, entry)
 		}
 	}
+	return c.response(w, updated, removed)
+}
+
+// response sorts an answer, or returns nil when there is nothing to say.
+func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string) *deltaResponse {
 	if len(updated) == 0 && len(removed) == 0 {
 		return nil
 	}
 	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
 	sort.Strings(removed)
-	r := &deltaResponse{req: w.req, known: known, removed: removed, rev: c.rev,
+	r := &deltaResponse{req: w.req, removed: removed, rev: c.rev,
 		resources: make([]*discoverygrpc.Resource, len(updated)), wires: make([][]byte, len(updated))}
 	for i, u := range updated {
 		r.resources[i], r.wires[i] = u.res, u.wire
@@ -209,18 +328,14 @@ func (c *deltaCache) respond(w *deltaWatch, candidates []string) *deltaResponse 
 	return r
 }
 
-// deltaResponse is one incremental answer. Its version map is the stream's
-// own map, brought up to date when the stream applies the response (on the
-// stream's goroutine, which owns the map), so no stream copies a map of
-// every resource name per response.
+// deltaResponse is one incremental answer. Its version map holds only the
+// revision it brings the stream to (see deltaCache).
 type deltaResponse struct {
 	req       *cachev3.DeltaRequest
-	known     map[string]string
 	resources []*discoverygrpc.Resource
 	wires     [][]byte // encodings of resources, shared by every stream
 	removed   []string
 	rev       uint64
-	apply     sync.Once
 }
 
 // GetDeltaDiscoveryResponse returns a new message sharing the resources,
@@ -243,19 +358,9 @@ func (r *deltaResponse) GetSystemVersion() (string, error) { return r.GetRespons
 // GetResponseVersion returns the cache revision as a string.
 func (r *deltaResponse) GetResponseVersion() string { return strconv.FormatUint(r.rev, 10) }
 
-// GetNextVersionMap applies the response to the stream's version map and
-// returns it.
+// GetNextVersionMap returns the stream's next state: the revision only.
 func (r *deltaResponse) GetNextVersionMap() map[string]string {
-	r.apply.Do(func() {
-		for _, res := range r.resources {
-			r.known[res.GetName()] = res.GetVersion()
-		}
-		for _, n := range r.removed {
-			delete(r.known, n)
-		}
-		r.known[revisionKey] = strconv.FormatUint(r.rev, 10)
-	})
-	return r.known
+	return map[string]string{revisionKey: strconv.FormatUint(r.rev, 10)}
 }
 
 // GetReturnedResources is GetNextVersionMap.

@@ -2,7 +2,10 @@ package server
 
 import (
 	"fmt"
+	"maps"
+	"math/rand"
 	"reflect"
+	"sort"
 	"testing"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
@@ -18,6 +21,7 @@ type fakeStream struct {
 	sub    streamv3.Subscription
 	out    chan cachev3.DeltaResponse
 	cancel func()
+	err    error // the last request's, which ends the stream
 }
 
 func openStream(c *deltaCache, subscribe []string, initial map[string]string) (*fakeStream, *discoverygrpc.DeltaDiscoveryResponse) {
@@ -32,8 +36,9 @@ func (s *fakeStream) request(req *discoverygrpc.DeltaDiscoveryRequest) *discover
 		s.cancel() // the server cancels the type's previous watch first
 	}
 	cancel, err := s.c.createWatch(req, &s.sub, s.out)
-	if err != nil {
-		panic(err)
+	if s.err = err; err != nil {
+		s.cancel = nil
+		return nil
 	}
 	s.cancel = cancel
 	return s.take()
@@ -181,6 +186,148 @@ func TestDeltaCacheLogCompaction(t *testing.T) {
 		last := 3*maxLogFloor - (3*maxLogFloor-i)%7
 		want = append(want, fmt.Sprintf("n%05d@%d", i, last))
 	}
-	expect(t, "the late client's ACK after compaction", late.ack(), want...)
+	if late.ack(); late.err != errLagging {
+		t.Fatalf("the late client's ACK after compaction: error %v, want %v", late.err, errLagging)
+	}
+	// Envoy reconnects with the versions it has and gets what changed.
+	_, again := openStream(c, []string{"*"}, map[string]string{"a": "0"})
+	expect(t, "the late client reconnects", again, want...)
 	expect(t, "the prompt client is up to date", s.ack())
+}
+
+// A stream's state in the cache is one revision, whatever it holds.
+func TestDeltaStreamStateIsOneRevision(t *testing.T) {
+	c := newDeltaCache("t")
+	var many []wired
+	for i := range 1000 {
+		many = append(many, res(fmt.Sprintf("r%04d", i), "1"))
+	}
+	c.update(many, nil)
+	s, first := openStream(c, []string{"*"}, nil)
+	if len(first.GetResources()) != 1000 {
+		t.Fatalf("initial response has %d resources", len(first.GetResources()))
+	}
+	c.update([]wired{res("r0001", "2")}, nil)
+	s.ack()
+	if got := s.sub.ReturnedResources(); len(got) != 1 {
+		t.Errorf("the stream's version map has %d entries, want the revision only", len(got))
+	}
+}
+
+func TestDeltaCacheShortLivedAndUnsubscribed(t *testing.T) {
+	c := newDeltaCache("t")
+	c.update([]wired{res("a", "1"), res("b", "1")}, nil)
+	s, _ := openStream(c, []string{"*"}, nil)
+	c.update([]wired{res("tmp", "1")}, nil) // created and deleted before the client asks again
+	c.update(nil, []string{"tmp", "b"})
+	expect(t, "only b is news", s.ack(), "-b")
+	// A wildcard watch that also names a resource and unsubscribes the name
+	// asks for its state again (the protocol's rule).
+	expect(t, "a named too", s.change([]string{"a"}, nil), "a@1")
+	expect(t, "a is resent", s.change(nil, []string{"a"}), "a@1")
+	s.ack()
+	s.change([]string{"a"}, nil)
+	c.update(nil, []string{"a"})
+	s.take()
+	s.ack()
+	expect(t, "gone, then unsubscribed by name", s.change(nil, []string{"a"}), "-a")
+}
+
+// TestDeltaCacheAgainstModel drives streams with random changes,
+// subscriptions, ACKs and reconnections, applying every answer to a model
+// of what the client holds: after each answer the client must hold exactly
+// the current version of every resource it subscribes to.
+func TestDeltaCacheAgainstModel(t *testing.T) {
+	names := []string{"a", "b", "c", "d", "e"}
+	for seed := int64(1); seed <= 20; seed++ {
+		rng := rand.New(rand.NewSource(seed))
+		c := newDeltaCache("t")
+		type client struct {
+			s        *fakeStream
+			holds    map[string]string
+			wildcard bool
+			named    map[string]bool
+		}
+		apply := func(cl *client, r *discoverygrpc.DeltaDiscoveryResponse) {
+			for _, x := range r.GetResources() {
+				cl.holds[x.GetName()] = x.GetVersion()
+			}
+			for _, n := range r.GetRemovedResources() {
+				delete(cl.holds, n)
+			}
+		}
+		connect := func(cl *client) {
+			var sub []string
+			if cl.wildcard {
+				sub = []string{"*"}
+			}
+			for n := range cl.named {
+				sub = append(sub, n)
+			}
+			if len(sub) == 0 {
+				return // an empty first request would mean wildcard (legacy)
+			}
+			sort.Strings(sub)
+			var first *discoverygrpc.DeltaDiscoveryResponse
+			cl.s, first = openStream(c, sub, maps.Clone(cl.holds))
+			apply(cl, first)
+		}
+		clients := []*client{{wildcard: true}, {named: map[string]bool{"a": true, "c": true}}, {wildcard: true, named: map[string]bool{"b": true}}}
+		for _, cl := range clients {
+			cl.holds = map[string]string{}
+			if cl.named == nil {
+				cl.named = map[string]bool{}
+			}
+			connect(cl)
+		}
+		for step := 0; step < 300; step++ {
+			n := names[rng.Intn(len(names))]
+			cl := clients[rng.Intn(len(clients))]
+			switch rng.Intn(6) {
+			case 0, 1:
+				c.update([]wired{res(n, fmt.Sprint(rng.Intn(4)))}, nil)
+			case 2:
+				c.update(nil, []string{n})
+			case 3:
+				apply(cl, cl.s.ack())
+			case 4:
+				if cl.named[n] {
+					delete(cl.named, n)
+					if !cl.wildcard {
+						delete(cl.holds, n) // Envoy drops what it no longer subscribes to
+					}
+					apply(cl, cl.s.change(nil, []string{n}))
+				} else {
+					cl.named[n] = true
+					apply(cl, cl.s.change([]string{n}, nil))
+				}
+			case 5:
+				connect(cl)
+			}
+			for _, other := range clients {
+				for r := other.s.take(); r != nil; r = other.s.take() {
+					apply(other, r)
+				}
+			}
+			// Settle: every client ACKs until nothing more comes.
+			current, _ := c.snapshot()
+			for _, x := range clients {
+				for r := x.s.ack(); r != nil; r = x.s.ack() {
+					apply(x, r)
+				}
+				if x.s.err != nil {
+					t.Fatalf("seed %d step %d: %v", seed, step, x.s.err)
+				}
+				want := map[string]string{}
+				for name, v := range current {
+					if x.wildcard || x.named[name] {
+						want[name] = v
+					}
+				}
+				if !reflect.DeepEqual(x.holds, want) {
+					t.Fatalf("seed %d step %d: a client (wildcard %v, names %v) holds %v, want %v", seed, step, x.wildcard, x.named, x.holds, want)
+				}
+			}
+		}
+	}
 }
