@@ -4,6 +4,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/isobar-dev/isobar/controlplane/xds"
@@ -36,23 +38,46 @@ type Hasher struct {
 
 // Version returns the content hash of m, as the function Version does.
 func (h *Hasher) Version(m proto.Message) (string, error) {
-	var err error
-	if h.buf, err = deterministic.MarshalAppend(h.buf[:0], m); err != nil {
+	b, err := h.marshal(m)
+	if err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(h.buf)
+	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:8]), nil
+}
+
+func (h *Hasher) marshal(m proto.Message) ([]byte, error) {
+	switch m.(type) {
+	case *routev3.RouteConfiguration, *listenerv3.Listener:
+		return marshal(m)
+	}
+	var err error
+	h.buf, err = deterministic.MarshalAppend(h.buf[:0], m)
+	return h.buf, err
 }
 
 // Encode returns the deterministic encoding of one resource and its
 // Version, so that a caller which sends the bytes encodes only once.
 func Encode(m proto.Message) ([]byte, string, error) {
-	b, err := deterministic.Marshal(m)
+	b, err := marshal(m)
 	if err != nil {
 		return nil, "", err
 	}
 	sum := sha256.Sum256(b)
 	return b, hex.EncodeToString(sum[:8]), nil
+}
+
+// marshal is proto's deterministic encoding; a route configuration or a
+// listener with many virtual hosts or filter chains is encoded on every
+// core (see marshalSplit), with the same bytes.
+func marshal(m proto.Message) ([]byte, error) {
+	switch m.(type) {
+	case *routev3.RouteConfiguration, *listenerv3.Listener:
+		if b, ok, err := marshalSplit(m); ok || err != nil {
+			return b, err
+		}
+	}
+	return deterministic.Marshal(m)
 }
 
 // Versions returns a content hash per type over the sorted resources of that
