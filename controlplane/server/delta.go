@@ -48,6 +48,12 @@ type deltaCache struct {
 	log      []logEntry // names changed, in revision order
 	logStart uint64     // changes at revisions ≤ logStart may be missing from log
 	watches  map[*deltaWatch]struct{}
+
+	// acked is the newest revision a stream accepted, nacked the newest one
+	// a stream rejected. While nacked is newer, new streams are answered as
+	// of acked: an Envoy that starts then gets a configuration some Envoy
+	// accepted, and is offered the newer one like the others after that.
+	acked, nacked uint64
 }
 
 // wired is a resource and its encoding as a Resource message, which every
@@ -76,6 +82,7 @@ type logEntry struct {
 	rev  uint64
 	name string
 	what change
+	prev wired // the resource before the change (none when created)
 }
 
 type deltaWatch struct {
@@ -100,22 +107,24 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 	for _, e := range changed {
 		name := e.res.GetName()
 		what := created
-		if old, ok := c.entries[name]; ok {
+		old, ok := c.entries[name]
+		if ok {
 			if old.res.GetVersion() == e.res.GetVersion() {
 				continue
 			}
 			what = modified
 		}
 		c.entries[name] = e
-		c.log = append(c.log, logEntry{rev, name, what})
+		c.log = append(c.log, logEntry{rev, name, what, old})
 		names = append(names, name)
 	}
 	for _, n := range removed {
-		if _, ok := c.entries[n]; !ok {
+		old, ok := c.entries[n]
+		if !ok {
 			continue
 		}
 		delete(c.entries, n)
-		c.log = append(c.log, logEntry{rev, n, deleted})
+		c.log = append(c.log, logEntry{rev, n, deleted, old})
 		names = append(names, n)
 	}
 	if len(names) == 0 {
@@ -124,7 +133,7 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 	c.rev = rev
 	c.compact()
 	for w := range c.watches {
-		if resp := c.incremental(w, names, nil); resp != nil {
+		if resp := c.incremental(w, c.changedSince(w.since), nil); resp != nil {
 			delete(c.watches, w)
 			w.out <- resp // the stream holds at most one watch per type: its buffer has room
 		}
@@ -140,12 +149,15 @@ func (c *deltaCache) compact() {
 	}
 	drop := len(c.log) / 2
 	if c.rev > keepRevisions {
-		drop = min(drop, sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > c.rev-keepRevisions }))
+		drop = min(drop, c.after(c.rev-keepRevisions))
 	} else {
 		drop = 0
 	}
+	if c.nacked > c.acked {
+		drop = min(drop, c.after(c.acked)) // new streams are answered as of acked
+	}
 	for w := range c.watches {
-		drop = min(drop, sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > w.since }))
+		drop = min(drop, c.after(w.since))
 	}
 	if drop == 0 {
 		return
@@ -169,7 +181,7 @@ func (c *deltaCache) createWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 		w.since = since
 		resp = c.incremental(w, c.changedSince(since), req.GetResourceNamesSubscribe())
 	} else {
-		w.since = c.rev // a response brings it there; until then it waits on every change
+		w.since = c.servedAt()
 		resp = c.full(w)
 	}
 	if resp != nil {
@@ -194,9 +206,14 @@ func revisionOf(sub cachev3.Subscription) (uint64, bool) {
 	return rev, err == nil
 }
 
+// after returns the index of the first log entry newer than rev.
+func (c *deltaCache) after(rev uint64) int {
+	return sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > rev })
+}
+
 // changedSince returns the names changed after revision since, in order.
 func (c *deltaCache) changedSince(since uint64) []string {
-	i := sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > since })
+	i := c.after(since)
 	names := make([]string, 0, len(c.log)-i)
 	for _, e := range c.log[i:] {
 		names = append(names, e.name)
@@ -204,17 +221,54 @@ func (c *deltaCache) changedSince(since uint64) []string {
 	return names
 }
 
-// existedAt reports whether name existed at revision since, given that it
-// changed after it: its first change after since did not create it.
-func (c *deltaCache) existedAt(name string, since uint64) bool {
-	i := sort.Search(len(c.log), func(i int) bool { return c.log[i].rev > since })
-	for _, e := range c.log[i:] {
-		if e.name == name {
-			return e.what != created
+// ack and nack record a stream's answer to a response of revision rev.
+func (c *deltaCache) ack(rev uint64) {
+	c.mu.Lock()
+	c.acked = max(c.acked, rev)
+	c.mu.Unlock()
+}
+
+func (c *deltaCache) nack(rev uint64) {
+	c.mu.Lock()
+	c.nacked = max(c.nacked, rev)
+	c.mu.Unlock()
+}
+
+// servedAt is the revision a new stream is answered as of: the newest
+// acknowledged one while a newer one was rejected, else the current one.
+func (c *deltaCache) servedAt() uint64 {
+	if c.nacked > c.acked && c.acked > 0 && c.acked >= c.logStart {
+		return c.acked
+	}
+	return c.rev
+}
+
+// pastState is the resources as of an earlier revision: the value before
+// the first change after that revision of every name changed since, and the
+// current value of the others.
+type pastState struct {
+	c     *deltaCache
+	first map[string]logEntry // the first change after the revision, by name
+}
+
+// stateAt returns the resources as of revision rev (≥ logStart).
+func (c *deltaCache) stateAt(rev uint64) pastState {
+	st := pastState{c: c, first: map[string]logEntry{}}
+	for _, e := range c.log[c.after(rev):] {
+		if _, seen := st.first[e.name]; !seen {
+			st.first[e.name] = e
 		}
 	}
-	_, ok := c.entries[name]
-	return ok
+	return st
+}
+
+// get returns the resource called name, and whether it existed.
+func (st pastState) get(name string) (wired, bool) {
+	if e, changed := st.first[name]; changed {
+		return e.prev, e.what != created
+	}
+	e, ok := st.c.entries[name]
+	return e, ok
 }
 
 // incremental answers a stream up to date with revision w.since: the
@@ -240,6 +294,7 @@ func (c *deltaCache) incremental(w *deltaWatch, candidates, subscribe []string) 
 			candidates = append(candidates, n)
 		}
 	}
+	then := c.stateAt(w.since)
 	var updated []wired
 	var removed []string
 	seen := make(map[string]bool, len(candidates))
@@ -256,11 +311,13 @@ func (c *deltaCache) incremental(w *deltaWatch, candidates, subscribe []string) 
 			if v, marked := w.sub.ReturnedResources()[name]; marked && v == "" {
 				removed = append(removed, name)
 			}
-		case c.existedAt(name, w.since):
-			removed = append(removed, name)
+		default:
+			if _, existed := then.get(name); existed {
+				removed = append(removed, name)
+			}
 		}
 	}
-	return c.response(w, updated, removed)
+	return c.response(w, updated, removed, c.rev)
 }
 
 // relevant reports whether the stream's subscription covers name.
@@ -275,13 +332,17 @@ func (w *deltaWatch) relevant(name string) bool {
 	return ok
 }
 
-// full answers a stream's first request from the versions it says it has
-// (initial_resource_versions), or from nothing.
+// full answers a stream's first request, as of revision w.since, from the
+// versions it says it has (initial_resource_versions), or from nothing.
 func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 	known := w.sub.ReturnedResources()
+	then := c.stateAt(w.since)
 	var names []string
 	if w.sub.IsWildcard() {
 		for n := range c.entries {
+			names = append(names, n)
+		}
+		for n := range then.first {
 			names = append(names, n)
 		}
 	}
@@ -300,7 +361,7 @@ func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 		}
 		seen[name] = true
 		version, isKnown := known[name]
-		entry, exists := c.entries[name]
+		entry, exists := then.get(name)
 		switch {
 		case !w.relevant(name) || !exists:
 			if isKnown {
@@ -310,17 +371,18 @@ func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 			updated = append(updated, entry)
 		}
 	}
-	return c.response(w, updated, removed)
+	return c.response(w, updated, removed, w.since)
 }
 
-// response sorts an answer, or returns nil when there is nothing to say.
-func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string) *deltaResponse {
+// response sorts an answer that brings a stream to revision rev, or
+// returns nil when there is nothing to say.
+func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string, rev uint64) *deltaResponse {
 	if len(updated) == 0 && len(removed) == 0 {
 		return nil
 	}
 	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
 	sort.Strings(removed)
-	r := &deltaResponse{req: w.req, removed: removed, rev: c.rev,
+	r := &deltaResponse{req: w.req, removed: removed, rev: rev,
 		resources: make([]*discoverygrpc.Resource, len(updated)), wires: make([][]byte, len(updated))}
 	for i, u := range updated {
 		r.resources[i], r.wires[i] = u.res, u.wire

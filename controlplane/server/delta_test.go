@@ -331,3 +331,30 @@ func TestDeltaCacheAgainstModel(t *testing.T) {
 		}
 	}
 }
+
+// After a NACK, new streams are answered as of the last revision a stream
+// accepted, then offered the newer one like everybody else.
+func TestDeltaCacheNewStreamsGetTheAcceptedRevision(t *testing.T) {
+	c := newDeltaCache("t")
+	c.update([]wired{res("a", "1"), res("b", "1")}, nil)
+	s, first := openStream(c, []string{"*"}, nil)
+	expect(t, "first stream", first, "a@1", "b@1")
+	expect(t, "its ACK", s.ack())
+	c.ack(1)
+	c.update([]wired{res("a", "2"), res("c", "1")}, []string{"b"})
+	expect(t, "the change", s.take(), "a@2", "c@1", "-b")
+	c.nack(2)
+	late, got := openStream(c, []string{"*"}, nil)
+	expect(t, "a new stream after the NACK", got, "a@1", "b@1")
+	expect(t, "its ACK brings the newer revision", late.ack(), "a@2", "c@1", "-b")
+	named, got := openStream(c, []string{"a", "c"}, nil)
+	expect(t, "a named stream after the NACK", got, "a@1")
+	expect(t, "and its ACK", named.ack(), "a@2", "c@1")
+	resumed, got := openStream(c, []string{"*"}, map[string]string{"a": "1", "b": "1"})
+	expect(t, "a stream that has the accepted revision", got)
+	c.update([]wired{res("d", "1")}, nil)
+	expect(t, "it gets everything since", resumed.take(), "a@2", "c@1", "d@1", "-b")
+	c.ack(3)
+	_, got = openStream(c, []string{"*"}, nil)
+	expect(t, "once a newer revision is accepted", got, "a@2", "c@1", "d@1")
+}

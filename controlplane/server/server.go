@@ -71,6 +71,7 @@ type Server struct {
 	listened chan struct{}
 
 	nackCount atomic.Int64
+	sent      sentResponses // per delta stream and type: the last response's nonce and revision
 }
 
 // New returns a server with empty caches; the port opens in Run after the

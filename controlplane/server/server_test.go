@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -215,5 +217,87 @@ func TestDeltaEndpointFastPath(t *testing.T) {
 	}
 	if s.NACKs() != 1 {
 		t.Fatalf("NACKs = %d, want 1", s.NACKs())
+	}
+}
+
+// TestDeltaNewEnvoyAfterNACK: once an Envoy rejects a new cluster set, an
+// Envoy that connects gets the set that was accepted, then is offered the
+// new one.
+func TestDeltaNewEnvoyAfterNACK(t *testing.T) {
+	res := compiled(t, "fixtures/seeds/talk-delegation")
+	s, conn := start(t, res)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	open := func() (discoverygrpc.AggregatedDiscoveryService_DeltaAggregatedResourcesClient, *inbox[*discoverygrpc.DeltaDiscoveryResponse]) {
+		st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.ClusterType, ResourceNamesSubscribe: []string{"*"}}); err != nil {
+			t.Fatal(err)
+		}
+		return st, pump(st.Recv)
+	}
+	answer := func(st discoverygrpc.AggregatedDiscoveryService_DeltaAggregatedResourcesClient, r *discoverygrpc.DeltaDiscoveryResponse, nack string) {
+		req := &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce()}
+		if nack != "" {
+			req.ErrorDetail = &statuspb.Status{Message: nack}
+		}
+		if err := st.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	timeoutOf := func(r *discoverygrpc.DeltaDiscoveryResponse, name string) time.Duration {
+		for _, x := range r.GetResources() {
+			if x.GetName() == name {
+				var c clusterv3.Cluster
+				if err := x.GetResource().UnmarshalTo(&c); err != nil {
+					t.Fatal(err)
+				}
+				return c.GetConnectTimeout().AsDuration()
+			}
+		}
+		t.Fatalf("%s not in the response", name)
+		return 0
+	}
+	name := res.Clusters[0].GetName()
+	old := res.Clusters[0].GetConnectTimeout().AsDuration()
+
+	first, in := open()
+	r, ok := in.next(t, 5*time.Second)
+	if !ok {
+		t.Fatal("no initial response")
+	}
+	answer(first, r, "")
+	next := *res
+	next.Clusters = append([]*clusterv3.Cluster(nil), res.Clusters...)
+	changed := proto.Clone(res.Clusters[0]).(*clusterv3.Cluster)
+	changed.ConnectTimeout = durationpb.New(old + 7*time.Second)
+	next.Clusters[0] = changed
+	if err := s.SetResources(ctx, &next); err != nil {
+		t.Fatal(err)
+	}
+	r, ok = in.next(t, 5*time.Second)
+	if !ok || timeoutOf(r, name) != old+7*time.Second {
+		t.Fatal("the change did not arrive")
+	}
+	answer(first, r, "rejected")
+	deadline := time.Now().Add(5 * time.Second)
+	for s.NACKs() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	late, lin := open()
+	r, ok = lin.next(t, 5*time.Second)
+	if !ok {
+		t.Fatal("no response to the new Envoy")
+	}
+	if got := timeoutOf(r, name); got != old {
+		t.Errorf("the new Envoy got connect_timeout %s, want the accepted %s", got, old)
+	}
+	answer(late, r, "")
+	r, ok = lin.next(t, 5*time.Second)
+	if !ok || timeoutOf(r, name) != old+7*time.Second {
+		t.Fatal("the new Envoy was not offered the newer set after its ACK")
 	}
 }
