@@ -17,7 +17,31 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // preEncoded holds, for each DeltaDiscoveryResponse deltaCache has built and
 // the stream is about to send, the encodings of its resources. wireCodec
 // takes the entry when it encodes the message.
-var preEncoded sync.Map // *DeltaDiscoveryResponse → [][]byte
+var preEncoded sync.Map // *DeltaDiscoveryResponse → encodedResources
+
+// encodedResources are the encodings of a response's resources, each
+// shared by every stream; framed, when set, is all of them already framed as
+// the message's resources field (tag, length, bytes), shared by every stream
+// the same answer goes to, so that a thousand in-flight copies of a 20,000
+// resource answer cost one buffer each rather than 40,000.
+type encodedResources struct {
+	wires  [][]byte
+	framed []byte
+}
+
+// frame returns wires framed as DeltaDiscoveryResponse resources.
+func frame(wires [][]byte) []byte {
+	size := 0
+	for _, b := range wires {
+		size += protowire.SizeTag(resourcesField.Number()) + protowire.SizeBytes(len(b))
+	}
+	out := make([]byte, 0, size)
+	for _, b := range wires {
+		out = protowire.AppendTag(out, resourcesField.Number(), protowire.BytesType)
+		out = protowire.AppendBytes(out, b)
+	}
+	return out
+}
 
 // resourcesField is DeltaDiscoveryResponse.resources.
 var resourcesField = (&discoverygrpc.DeltaDiscoveryResponse{}).ProtoReflect().Descriptor().Fields().ByName("resources")
@@ -48,7 +72,8 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if !ok {
 		return standard.Marshal(v)
 	}
-	wires := w.([][]byte)
+	enc := w.(encodedResources)
+	wires := enc.wires
 	if len(wires) != len(msg.GetResources()) {
 		return standard.Marshal(v)
 	}
@@ -63,6 +88,9 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	hb, err := deterministic.Marshal(head.Interface())
 	if err != nil {
 		return nil, err
+	}
+	if enc.framed != nil {
+		return mem.BufferSlice{mem.SliceBuffer(hb), mem.SliceBuffer(enc.framed)}, nil
 	}
 	out := make(mem.BufferSlice, 0, 1+2*len(wires))
 	out = append(out, mem.SliceBuffer(hb))

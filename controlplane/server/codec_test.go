@@ -46,6 +46,36 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 	if d := cmp.Diff(msg, &got, protocmp.Transform()); d != "" {
 		t.Errorf("read back (-sent +got):\n%s", d)
 	}
+	// A first answer of a wildcard stream is shared by every such stream:
+	// the codec writes it as two buffers, the second framed once.
+	msgs := []*discoverygrpc.DeltaDiscoveryResponse{}
+	for range 2 {
+		w := &deltaWatch{req: &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL}, since: c.rev}
+		m, _ := c.everything(w).GetDeltaDiscoveryResponse()
+		m.Nonce = "3"
+		msgs = append(msgs, m)
+	}
+	var bodies [][]byte
+	for _, m := range msgs {
+		out, err := wireCodec{}.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(out) != 2 {
+			t.Fatalf("a shared answer took %d buffers", len(out))
+		}
+		bodies = append(bodies, out[1].ReadOnlyData())
+		var got discoverygrpc.DeltaDiscoveryResponse
+		if err := proto.Unmarshal(out.Materialize(), &got); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(m, &got, protocmp.Transform()); d != "" {
+			t.Errorf("shared answer read back (-sent +got):\n%s", d)
+		}
+	}
+	if &bodies[0][0] != &bodies[1][0] {
+		t.Error("two streams' first answers do not share their framed resources")
+	}
 	// A message the cache did not build is ordinary protobuf.
 	plain := &discoverygrpc.DeltaDiscoveryResponse{Nonce: "1", Resources: []*discoverygrpc.Resource{{Name: "x"}}}
 	b, err := wireCodec{}.Marshal(plain)

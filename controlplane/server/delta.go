@@ -54,6 +54,12 @@ type deltaCache struct {
 	// of acked: an Envoy that starts then gets a configuration some Envoy
 	// accepted, and is offered the newer one like the others after that.
 	acked, nacked uint64
+
+	// whole is every resource as of revision wholeRev, sorted, shared by
+	// the first answers of wildcard streams that know nothing yet (1,000
+	// Envoys connecting at once would otherwise each sort 20,000 names).
+	whole    *deltaResponse
+	wholeRev uint64
 }
 
 // wired is a resource and its encoding as a Resource message, which every
@@ -336,6 +342,9 @@ func (w *deltaWatch) relevant(name string) bool {
 // versions it says it has (initial_resource_versions), or from nothing.
 func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 	known := w.sub.ReturnedResources()
+	if w.sub.IsWildcard() && len(known) == 0 && len(w.sub.SubscribedResources()) == 0 && w.since == c.rev {
+		return c.everything(w)
+	}
 	then := c.stateAt(w.since)
 	var names []string
 	if w.sub.IsWildcard() {
@@ -374,6 +383,25 @@ func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 	return c.response(w, updated, removed, w.since)
 }
 
+// everything answers w with every current resource, from the sorted list
+// built once per revision.
+func (c *deltaCache) everything(w *deltaWatch) *deltaResponse {
+	if len(c.entries) == 0 {
+		return nil
+	}
+	if c.whole == nil || c.wholeRev != c.rev {
+		all := make([]wired, 0, len(c.entries))
+		for _, e := range c.entries {
+			all = append(all, e)
+		}
+		c.whole, c.wholeRev = c.response(w, all, nil, c.rev), c.rev
+		c.whole.framed = frame(c.whole.wires)
+	}
+	r := *c.whole
+	r.req = w.req
+	return &r
+}
+
 // response sorts an answer that brings a stream to revision rev, or
 // returns nil when there is nothing to say.
 func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string, rev uint64) *deltaResponse {
@@ -396,6 +424,7 @@ type deltaResponse struct {
 	req       *cachev3.DeltaRequest
 	resources []*discoverygrpc.Resource
 	wires     [][]byte // encodings of resources, shared by every stream
+	framed    []byte   // all of them framed, for an answer shared by many streams
 	removed   []string
 	rev       uint64
 }
@@ -406,7 +435,7 @@ func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoverygrpc.DeltaDiscove
 	msg := &discoverygrpc.DeltaDiscoveryResponse{SystemVersionInfo: r.GetResponseVersion(), Resources: r.resources,
 		RemovedResources: r.removed, TypeUrl: r.req.GetTypeUrl()}
 	if len(r.resources) > 0 {
-		preEncoded.Store(msg, r.wires)
+		preEncoded.Store(msg, encodedResources{r.wires, r.framed})
 	}
 	return msg, nil
 }
