@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"runtime"
+	"runtime/pprof"
+	"strings"
 	"sort"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"github.com/google/pprof/profile"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -149,11 +152,16 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 	b.ReportMetric(time.Since(start).Seconds(), "s-all-connected")
 	var ms runtime.MemStats
 	runtime.GC()
+	runtime.GC() // and what pools released at the first
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(float64(ms.HeapAlloc)/(1<<20), "MB-live-heap")
 	// What the server (its caches, encodings and streams) and the clients
-	// added to the heap the compiled resources already took.
-	b.ReportMetric(float64(int64(ms.HeapAlloc)-int64(before.HeapAlloc))/(1<<20), "MB-heap-added")
+	// added to the heap the compiled resources already took, and of that,
+	// what the clients hold (mostly data received and not yet read).
+	added := int64(ms.HeapAlloc) - int64(before.HeapAlloc)
+	byClients := clientHeap(b)
+	b.ReportMetric(float64(added)/(1<<20), "MB-heap-added")
+	b.ReportMetric(float64(byClients)/(1<<20), "MB-of-it-clients")
 	// One endpoint change.
 	cla := proto.Clone(res.Endpoints[len(res.Endpoints)/2]).(*endpointv3.ClusterLoadAssignment)
 	cla.Endpoints = nil
@@ -225,4 +233,50 @@ func BenchmarkSetResources(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// clientSide are functions on the stacks of allocations the benchmark's
+// clients made (their transports, streams and decoding).
+var clientSide = []string{"http2Client", "clientStream", "deltaClient", "grpc.NewClient", "addrConn", "lightCodec"}
+
+// clientHeap estimates, from a heap profile, the live bytes the clients
+// allocated.
+func clientHeap(b *testing.B) int64 {
+	var buf bytes.Buffer
+	if err := pprof.Lookup("heap").WriteTo(&buf, 0); err != nil {
+		b.Fatal(err)
+	}
+	p, err := profile.Parse(&buf)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx := -1
+	for i, st := range p.SampleType {
+		if st.Type == "inuse_space" {
+			idx = i
+		}
+	}
+	if idx < 0 {
+		b.Fatal("no inuse_space in the heap profile")
+	}
+	var total int64
+	for _, smp := range p.Sample {
+		if onClientSide(smp) {
+			total += smp.Value[idx]
+		}
+	}
+	return total
+}
+
+func onClientSide(smp *profile.Sample) bool {
+	for _, loc := range smp.Location {
+		for _, line := range loc.Line {
+			for _, f := range clientSide {
+				if line.Function != nil && strings.Contains(line.Function.Name, f) {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
