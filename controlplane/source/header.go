@@ -110,6 +110,33 @@ func (s *jsonScanner) str(out *string) bool {
 	return true
 }
 
+// array walks the elements of an array, calling element with the cursor on
+// each; element must pass over it.
+func (s *jsonScanner) array(element func() bool) bool {
+	if s.peek() != '[' {
+		return false
+	}
+	s.pos++
+	if s.peek() == ']' {
+		s.pos++
+		return true
+	}
+	for {
+		if !element() {
+			return false
+		}
+		switch s.peek() {
+		case ',':
+			s.pos++
+		case ']':
+			s.pos++
+			return true
+		default:
+			return false
+		}
+	}
+}
+
 // skip passes over one value of compact JSON, checking its syntax.
 func (s *jsonScanner) skip() bool {
 	switch s.peek() {
@@ -138,25 +165,7 @@ func (s *jsonScanner) skip() bool {
 	case '{':
 		return s.object(func(string) bool { return s.skip() })
 	case '[':
-		s.pos++
-		if s.peek() == ']' {
-			s.pos++
-			return true
-		}
-		for {
-			if !s.skip() {
-				return false
-			}
-			switch s.peek() {
-			case ',':
-				s.pos++
-			case ']':
-				s.pos++
-				return true
-			default:
-				return false
-			}
-		}
+		return s.array(s.skip)
 	}
 	start := s.pos
 	for s.pos < len(s.data) {

@@ -303,25 +303,7 @@ func (q *quickDecoder) skipValue() bool {
 	case '{':
 		return q.members(func([]byte) bool { return q.skipValue() })
 	case '[':
-		q.pos++
-		if q.peek() == ']' {
-			q.pos++
-			return true
-		}
-		for {
-			if !q.skipValue() {
-				return false
-			}
-			switch q.peek() {
-			case ',':
-				q.pos++
-			case ']':
-				q.pos++
-				return true
-			default:
-				return false
-			}
-		}
+		return q.array(q.skipValue)
 	}
 	return q.skip()
 }
@@ -383,39 +365,12 @@ func (q *quickDecoder) sliceValue(v reflect.Value) bool {
 		v.SetBytes(b[:n])
 		return true
 	}
-	if q.peek() != '[' {
-		return false
-	}
-	q.pos++
 	start, n := q.pos, 0 // count first: elements are decoded in place, without regrowing
-	for q.peek() != ']' {
-		if !q.skipValue() {
-			return false
-		}
-		n++
-		switch q.peek() {
-		case ',':
-			if q.pos++; q.peek() == ']' {
-				return false
-			}
-		case ']':
-		default:
-			return false
-		}
+	if !q.array(func() bool { n++; return q.skipValue() }) {
+		return false
 	}
 	q.pos = start
 	v.Set(reflect.MakeSlice(t, n, n))
-	for i := 0; i < n; i++ {
-		if !q.value(v.Index(i)) {
-			return false
-		}
-		if q.peek() == ',' {
-			q.pos++
-		}
-	}
-	if q.peek() != ']' {
-		return false
-	}
-	q.pos++
-	return true
+	i := 0
+	return q.array(func() bool { i++; return q.value(v.Index(i - 1)) })
 }
