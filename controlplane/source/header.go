@@ -62,6 +62,12 @@ func (s *jsonScanner) peek() byte {
 // object walks the members of an object, calling member after each key
 // with the cursor on the value.
 func (s *jsonScanner) object(member func(key string) bool) bool {
+	return s.members(func(key []byte) bool { return member(string(key)) })
+}
+
+// members walks the members of an object like object, passing each key as
+// bytes of the input.
+func (s *jsonScanner) members(member func(key []byte) bool) bool {
 	if s.peek() != '{' {
 		return false
 	}
@@ -71,8 +77,8 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 		return true
 	}
 	for {
-		var key string
-		if !s.str(&key) || s.peek() != ':' {
+		key, ok := s.plainString()
+		if !ok || s.peek() != ':' {
 			return false
 		}
 		s.pos++
@@ -94,20 +100,35 @@ func (s *jsonScanner) object(member func(key string) bool) bool {
 // str reads a string without escapes, control characters or invalid
 // UTF-8 (which encoding/json would rewrite).
 func (s *jsonScanner) str(out *string) bool {
-	if s.peek() != '"' {
-		return false
-	}
-	end := bytes.IndexByte(s.data[s.pos+1:], '"')
-	if end < 0 {
-		return false
-	}
-	raw := s.data[s.pos+1 : s.pos+1+end]
-	if bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw) || bytes.IndexFunc(raw, func(r rune) bool { return r < ' ' }) >= 0 {
-		return false
-	}
+	raw, ok := s.plainString()
 	*out = string(raw)
-	s.pos += end + 2
-	return true
+	return ok
+}
+
+// plainString reads a string literal with no escape, control character or
+// invalid UTF-8 and returns its bytes.
+func (s *jsonScanner) plainString() ([]byte, bool) {
+	if s.peek() != '"' {
+		return nil, false
+	}
+	start := s.pos + 1
+	ascii := true
+	for i := start; i < len(s.data); i++ {
+		switch c := s.data[i]; {
+		case c == '"':
+			raw := s.data[start:i]
+			if !ascii && !utf8.Valid(raw) {
+				return nil, false
+			}
+			s.pos = i + 1
+			return raw, true
+		case c == '\\' || c < ' ':
+			return nil, false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		}
+	}
+	return nil, false
 }
 
 // array walks the elements of an array, calling element with the cursor on

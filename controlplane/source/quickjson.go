@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unicode/utf8"
 )
 
 // quickUnmarshal decodes compact JSON into the object v points to, for the
@@ -236,64 +235,6 @@ func (q *quickDecoder) structValue(v reflect.Value, p *quickPlan) bool {
 		}
 		return q.value(fv)
 	})
-}
-
-// members walks the members of an object like jsonScanner.object, passing
-// each key as bytes of the input (valid until the next call).
-func (q *quickDecoder) members(member func(key []byte) bool) bool {
-	if q.peek() != '{' {
-		return false
-	}
-	q.pos++
-	if q.peek() == '}' {
-		q.pos++
-		return true
-	}
-	for {
-		key, ok := q.plainString()
-		if !ok || q.peek() != ':' {
-			return false
-		}
-		q.pos++
-		if !member(key) {
-			return false
-		}
-		switch q.peek() {
-		case ',':
-			q.pos++
-		case '}':
-			q.pos++
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// plainString reads a string literal with no escape, control character or
-// invalid UTF-8 and returns its bytes.
-func (q *quickDecoder) plainString() ([]byte, bool) {
-	if q.peek() != '"' {
-		return nil, false
-	}
-	start := q.pos + 1
-	ascii := true
-	for i := start; i < len(q.data); i++ {
-		switch c := q.data[i]; {
-		case c == '"':
-			raw := q.data[start:i]
-			if !ascii && !utf8.Valid(raw) {
-				return nil, false
-			}
-			q.pos = i + 1
-			return raw, true
-		case c == '\\' || c < ' ':
-			return nil, false
-		case c >= utf8.RuneSelf:
-			ascii = false
-		}
-	}
-	return nil, false
 }
 
 // skipValue passes over one value like jsonScanner.skip, without
