@@ -33,12 +33,12 @@ Exit codes: 0 ok, 2 bad input (what could be read is still printed).`,
 				return err
 			}
 			// Only the document is printed. The graph and the decoded objects
-			// are most of the live heap: collecting them before encoding
-			// halves the peak heap.
+			// are most of the live heap: a collection started now, while
+			// encoding begins, frees them before the encodings pile up
+			// (without it the peak heap is about 25 % higher).
 			doc := xds.Document{Resources: res.Resources, Status: res.Statuses, Findings: res.Findings}
 			res = nil
-			runtime.GC()
-			timings.mark("collected")
+			go runtime.GC()
 			if err := xds.Marshal(cmd.OutOrStdout(), doc, xds.MarshalOptions{Format: format, ShowSecrets: showSecrets}); err != nil {
 				return err
 			}

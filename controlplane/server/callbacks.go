@@ -15,8 +15,9 @@ func (s *Server) NACKs() int64 { return s.nackCount.Load() }
 
 // callbacks count streams, pushes and NACKs. A NACK is logged with Envoy's
 // error detail; nothing is resent because of it (the cache only sends again
-// when the resource changes), so a bad resource cannot cause a loop. Delta
-// ACKs and NACKs are reported to the type's cache, which answers new
+// when the resource changes), so a bad resource cannot cause a loop. ACKs
+// and NACKs, delta and state of the world, are tied to a revision by the
+// response nonce and reported to the type's cache, which answers new
 // streams as of the last accepted revision while a newer one is rejected.
 func (s *Server) callbacks() serverv3.Callbacks {
 	m := s.metrics
@@ -26,7 +27,10 @@ func (s *Server) callbacks() serverv3.Callbacks {
 			m.streams.Inc()
 			return nil
 		},
-		StreamClosedFunc: func(int64, *corev3.Node) { m.streams.Dec() },
+		StreamClosedFunc: func(id int64, _ *corev3.Node) {
+			m.streams.Dec()
+			s.sentSotW.forget(id)
+		},
 		DeltaStreamOpenFunc: func(context.Context, int64, string) error {
 			m.streams.Inc()
 			return nil
@@ -36,11 +40,18 @@ func (s *Server) callbacks() serverv3.Callbacks {
 			s.sent.forget(id)
 		},
 		StreamRequestFunc: func(id int64, r *discoveryv3.DiscoveryRequest) error {
+			rev, answered := s.sentSotW.answered(id, r.GetTypeUrl(), r.GetResponseNonce())
+			c := s.deltas[r.GetTypeUrl()]
 			if d := r.GetErrorDetail(); d != nil {
 				s.nackCount.Add(1)
 				m.nacks.WithLabelValues(shortType(r.GetTypeUrl())).Inc()
 				log.Warn("xDS NACK", "stream", id, "node", r.GetNode().GetId(), "type", shortType(r.GetTypeUrl()),
-					"version", r.GetVersionInfo(), "nonce", r.GetResponseNonce(), "error", d.GetMessage())
+					"version", r.GetVersionInfo(), "nonce", r.GetResponseNonce(), "revision", rev, "error", d.GetMessage())
+				if answered && c != nil {
+					c.nack(rev)
+				}
+			} else if answered && c != nil {
+				c.ack(rev)
 			}
 			return nil
 		},
@@ -60,12 +71,17 @@ func (s *Server) callbacks() serverv3.Callbacks {
 			}
 			return nil
 		},
-		StreamResponseFunc: func(_ context.Context, _ int64, _ *discoveryv3.DiscoveryRequest, r *discoveryv3.DiscoveryResponse) {
+		StreamResponseFunc: func(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, r *discoveryv3.DiscoveryResponse) {
 			m.pushes.WithLabelValues(shortType(r.GetTypeUrl())).Inc()
+			if rev, ok := s.linear.revision(r.GetTypeUrl(), r.GetVersionInfo()); ok {
+				s.sentSotW.record(id, r.GetTypeUrl(), r.GetNonce(), rev)
+			}
 		},
 		StreamDeltaResponseFunc: func(id int64, _ *discoveryv3.DeltaDiscoveryRequest, r *discoveryv3.DeltaDiscoveryResponse) {
 			m.pushes.WithLabelValues(shortType(r.GetTypeUrl())).Inc()
-			s.sent.record(id, r)
+			if rev, err := strconv.ParseUint(r.GetSystemVersionInfo(), 10, 64); err == nil {
+				s.sent.record(id, r.GetTypeUrl(), r.GetNonce(), rev)
+			}
 		},
 	}
 }
@@ -83,11 +99,7 @@ type sentResponse struct {
 	rev   uint64
 }
 
-func (s *sentResponses) record(id int64, r *discoveryv3.DeltaDiscoveryResponse) {
-	rev, err := strconv.ParseUint(r.GetSystemVersionInfo(), 10, 64)
-	if err != nil {
-		return
-	}
+func (s *sentResponses) record(id int64, typeURL, nonce string, rev uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.last == nil {
@@ -96,7 +108,7 @@ func (s *sentResponses) record(id int64, r *discoveryv3.DeltaDiscoveryResponse) 
 	if s.last[id] == nil {
 		s.last[id] = map[string]sentResponse{}
 	}
-	s.last[id][r.GetTypeUrl()] = sentResponse{r.GetNonce(), rev}
+	s.last[id][typeURL] = sentResponse{nonce, rev}
 }
 
 // answered returns the revision of the response a request's nonce names,

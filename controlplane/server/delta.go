@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"sort"
 	"strconv"
 	"sync"
@@ -225,6 +224,13 @@ func (c *deltaCache) changedSince(since uint64) []string {
 		names = append(names, e.name)
 	}
 	return names
+}
+
+// revision returns the current revision.
+func (c *deltaCache) revision() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rev
 }
 
 // ack and nack record a stream's answer to a response of revision rev.
@@ -460,28 +466,3 @@ func (r *deltaResponse) GetReturnedResources() map[string]string { return r.GetN
 // GetContext returns a background context.
 func (r *deltaResponse) GetContext() context.Context { return context.Background() }
 
-// splitCache answers state-of-the-world requests from go-control-plane's
-// linear caches and incremental ones from deltaCache.
-type splitCache struct {
-	sotw  *cachev3.MuxCache
-	delta map[string]*deltaCache
-}
-
-// CreateWatch serves state-of-the-world xDS.
-func (s *splitCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
-	return s.sotw.CreateWatch(req, sub, out)
-}
-
-// CreateDeltaWatch serves incremental xDS.
-func (s *splitCache) CreateDeltaWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
-	c, ok := s.delta[req.GetTypeUrl()]
-	if !ok {
-		return nil, errors.New("no resources of type " + req.GetTypeUrl())
-	}
-	return c.createWatch(req, sub, out)
-}
-
-// Fetch serves REST polling.
-func (s *splitCache) Fetch(ctx context.Context, req *cachev3.Request) (cachev3.Response, error) {
-	return s.sotw.Fetch(ctx, req)
-}

@@ -72,6 +72,8 @@ type Server struct {
 
 	nackCount atomic.Int64
 	sent      sentResponses // per delta stream and type: the last response's nonce and revision
+	sentSotW  sentResponses // the same for state-of-the-world streams
+	linear    linearVersions
 }
 
 // New returns a server with empty caches; the port opens in Run after the
@@ -193,17 +195,19 @@ func (s *Server) apply(t string, changed []encoded, removed []string) error {
 			resources[i] = e.wired
 			s.versions[t][e.res.GetName()] = e.res.GetVersion()
 		}
+		s.deltas[t].update(resources, nil)
+		s.linear.updated(t, s.deltas[t].revision())
 		if err := s.caches[t].UpdateResources(msgs, nil); err != nil {
 			return err
 		}
-		s.deltas[t].update(resources, nil)
 		s.metrics.updated.WithLabelValues(shortType(t)).Add(float64(len(changed)))
 	}
 	if len(removed) > 0 {
+		s.deltas[t].update(nil, removed)
+		s.linear.updated(t, s.deltas[t].revision())
 		if err := s.caches[t].UpdateResources(nil, removed); err != nil {
 			return err
 		}
-		s.deltas[t].update(nil, removed)
 		for _, n := range removed {
 			delete(s.versions[t], n)
 		}

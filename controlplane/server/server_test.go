@@ -301,3 +301,85 @@ func TestDeltaNewEnvoyAfterNACK(t *testing.T) {
 		t.Fatal("the new Envoy was not offered the newer set after its ACK")
 	}
 }
+
+// TestSotWNewEnvoyAfterNACK: the same rule for state-of-the-world streams.
+func TestSotWNewEnvoyAfterNACK(t *testing.T) {
+	res := compiled(t, "fixtures/seeds/talk-delegation")
+	s, conn := start(t, res)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	open := func() (discoverygrpc.AggregatedDiscoveryService_StreamAggregatedResourcesClient, *inbox[*discoverygrpc.DiscoveryResponse]) {
+		st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.ClusterType}); err != nil {
+			t.Fatal(err)
+		}
+		return st, pump(st.Recv)
+	}
+	// accepted is the version the client holds after r: r's when it ACKs.
+	answer := func(st discoverygrpc.AggregatedDiscoveryService_StreamAggregatedResourcesClient, r *discoverygrpc.DiscoveryResponse, held, nack string) {
+		req := &discoverygrpc.DiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce(), VersionInfo: r.GetVersionInfo()}
+		if nack != "" {
+			req.VersionInfo, req.ErrorDetail = held, &statuspb.Status{Message: nack}
+		}
+		if err := st.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := res.Clusters[0].GetName()
+	old := res.Clusters[0].GetConnectTimeout().AsDuration()
+	timeoutOf := func(r *discoverygrpc.DiscoveryResponse) time.Duration {
+		for _, a := range r.GetResources() {
+			var c clusterv3.Cluster
+			if err := a.UnmarshalTo(&c); err != nil {
+				t.Fatal(err)
+			}
+			if c.GetName() == name {
+				return c.GetConnectTimeout().AsDuration()
+			}
+		}
+		t.Fatalf("%s not in the response", name)
+		return 0
+	}
+
+	first, in := open()
+	r, ok := in.next(t, 5*time.Second)
+	if !ok {
+		t.Fatal("no initial response")
+	}
+	held := r.GetVersionInfo()
+	answer(first, r, held, "")
+	next := *res
+	next.Clusters = append([]*clusterv3.Cluster(nil), res.Clusters...)
+	changed := proto.Clone(res.Clusters[0]).(*clusterv3.Cluster)
+	changed.ConnectTimeout = durationpb.New(old + 7*time.Second)
+	next.Clusters[0] = changed
+	if err := s.SetResources(ctx, &next); err != nil {
+		t.Fatal(err)
+	}
+	r, ok = in.next(t, 5*time.Second)
+	if !ok || timeoutOf(r) != old+7*time.Second {
+		t.Fatal("the change did not arrive")
+	}
+	answer(first, r, held, "rejected")
+	deadline := time.Now().Add(5 * time.Second)
+	for s.NACKs() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	late, lin := open()
+	r, ok = lin.next(t, 5*time.Second)
+	if !ok {
+		t.Fatal("no response to the new Envoy")
+	}
+	if got := timeoutOf(r); got != old {
+		t.Errorf("the new Envoy got connect_timeout %s, want the accepted %s", got, old)
+	}
+	answer(late, r, "", "")
+	r, ok = lin.next(t, 5*time.Second)
+	if !ok || timeoutOf(r) != old+7*time.Second {
+		t.Fatal("the new Envoy was not offered the newer set after its ACK")
+	}
+}
