@@ -465,4 +465,3 @@ func (r *deltaResponse) GetReturnedResources() map[string]string { return r.GetN
 
 // GetContext returns a background context.
 func (r *deltaResponse) GetContext() context.Context { return context.Background() }
-
