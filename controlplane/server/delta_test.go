@@ -233,6 +233,78 @@ func TestDeltaCacheShortLivedAndUnsubscribed(t *testing.T) {
 	expect(t, "gone, then unsubscribed by name", s.change(nil, []string{"a"}), "-a")
 }
 
+// modelClient is what a client holds, by its own account, and what it
+// subscribes to.
+type modelClient struct {
+	s        *fakeStream
+	holds    map[string]string
+	wildcard bool
+	named    map[string]bool
+}
+
+// apply updates the holdings as the client does with a response.
+func (cl *modelClient) apply(r *discoverygrpc.DeltaDiscoveryResponse) {
+	for _, x := range r.GetResources() {
+		cl.holds[x.GetName()] = x.GetVersion()
+	}
+	for _, n := range r.GetRemovedResources() {
+		delete(cl.holds, n)
+	}
+}
+
+// connect opens a new stream with what the client holds.
+func (cl *modelClient) connect(c *deltaCache) {
+	var sub []string
+	if cl.wildcard {
+		sub = []string{"*"}
+	}
+	for n := range cl.named {
+		sub = append(sub, n)
+	}
+	if len(sub) == 0 {
+		return // an empty first request would mean wildcard (legacy)
+	}
+	sort.Strings(sub)
+	var first *discoverygrpc.DeltaDiscoveryResponse
+	cl.s, first = openStream(c, sub, maps.Clone(cl.holds))
+	cl.apply(first)
+}
+
+// toggle subscribes to n, or unsubscribes (dropping n unless wildcard).
+func (cl *modelClient) toggle(n string) {
+	if cl.named[n] {
+		delete(cl.named, n)
+		if !cl.wildcard {
+			delete(cl.holds, n) // Envoy drops what it no longer subscribes to
+		}
+		cl.apply(cl.s.change(nil, []string{n}))
+		return
+	}
+	cl.named[n] = true
+	cl.apply(cl.s.change([]string{n}, nil))
+}
+
+// settle ACKs until nothing more comes and checks the holdings.
+func (cl *modelClient) settle(t *testing.T, c *deltaCache, where string) {
+	t.Helper()
+	for r := cl.s.ack(); r != nil; r = cl.s.ack() {
+		cl.apply(r)
+	}
+	if cl.s.err != nil {
+		t.Fatalf("%s: %v", where, cl.s.err)
+	}
+	current, _ := c.snapshot()
+	want := map[string]string{}
+	for name, v := range current {
+		if cl.wildcard || cl.named[name] {
+			want[name] = v
+		}
+	}
+	if !reflect.DeepEqual(cl.holds, want) {
+		t.Fatalf("%s: a client (wildcard %v, names %v) holds %v, want %v", where, cl.wildcard, cl.named, cl.holds, want)
+	}
+}
+
 // TestDeltaCacheAgainstModel drives streams with random changes,
 // subscriptions, ACKs and reconnections, applying every answer to a model
 // of what the client holds: after each answer the client must hold exactly
@@ -242,43 +314,14 @@ func TestDeltaCacheAgainstModel(t *testing.T) {
 	for seed := int64(1); seed <= 20; seed++ {
 		rng := rand.New(rand.NewSource(seed))
 		c := newDeltaCache("t")
-		type client struct {
-			s        *fakeStream
-			holds    map[string]string
-			wildcard bool
-			named    map[string]bool
+		clients := []*modelClient{
+			{wildcard: true, named: map[string]bool{}},
+			{named: map[string]bool{"a": true, "c": true}},
+			{wildcard: true, named: map[string]bool{"b": true}},
 		}
-		apply := func(cl *client, r *discoverygrpc.DeltaDiscoveryResponse) {
-			for _, x := range r.GetResources() {
-				cl.holds[x.GetName()] = x.GetVersion()
-			}
-			for _, n := range r.GetRemovedResources() {
-				delete(cl.holds, n)
-			}
-		}
-		connect := func(cl *client) {
-			var sub []string
-			if cl.wildcard {
-				sub = []string{"*"}
-			}
-			for n := range cl.named {
-				sub = append(sub, n)
-			}
-			if len(sub) == 0 {
-				return // an empty first request would mean wildcard (legacy)
-			}
-			sort.Strings(sub)
-			var first *discoverygrpc.DeltaDiscoveryResponse
-			cl.s, first = openStream(c, sub, maps.Clone(cl.holds))
-			apply(cl, first)
-		}
-		clients := []*client{{wildcard: true}, {named: map[string]bool{"a": true, "c": true}}, {wildcard: true, named: map[string]bool{"b": true}}}
 		for _, cl := range clients {
 			cl.holds = map[string]string{}
-			if cl.named == nil {
-				cl.named = map[string]bool{}
-			}
-			connect(cl)
+			cl.connect(c)
 		}
 		for step := 0; step < 300; step++ {
 			n := names[rng.Intn(len(names))]
@@ -289,44 +332,19 @@ func TestDeltaCacheAgainstModel(t *testing.T) {
 			case 2:
 				c.update(nil, []string{n})
 			case 3:
-				apply(cl, cl.s.ack())
+				cl.apply(cl.s.ack())
 			case 4:
-				if cl.named[n] {
-					delete(cl.named, n)
-					if !cl.wildcard {
-						delete(cl.holds, n) // Envoy drops what it no longer subscribes to
-					}
-					apply(cl, cl.s.change(nil, []string{n}))
-				} else {
-					cl.named[n] = true
-					apply(cl, cl.s.change([]string{n}, nil))
-				}
+				cl.toggle(n)
 			case 5:
-				connect(cl)
+				cl.connect(c)
 			}
 			for _, other := range clients {
 				for r := other.s.take(); r != nil; r = other.s.take() {
-					apply(other, r)
+					other.apply(r)
 				}
 			}
-			// Settle: every client ACKs until nothing more comes.
-			current, _ := c.snapshot()
 			for _, x := range clients {
-				for r := x.s.ack(); r != nil; r = x.s.ack() {
-					apply(x, r)
-				}
-				if x.s.err != nil {
-					t.Fatalf("seed %d step %d: %v", seed, step, x.s.err)
-				}
-				want := map[string]string{}
-				for name, v := range current {
-					if x.wildcard || x.named[name] {
-						want[name] = v
-					}
-				}
-				if !reflect.DeepEqual(x.holds, want) {
-					t.Fatalf("seed %d step %d: a client (wildcard %v, names %v) holds %v, want %v", seed, step, x.wildcard, x.named, x.holds, want)
-				}
+				x.settle(t, c, fmt.Sprintf("seed %d step %d", seed, step))
 			}
 		}
 	}
