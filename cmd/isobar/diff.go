@@ -60,14 +60,8 @@ turns this into 1).`,
 				return err
 			}
 			dopts := diff.Options{NoProbes: noProbes, Evaluate: evaluator()}
-			if requestsFile != "" {
-				cases, err := router.LoadCases(requestsFile)
-				if err != nil {
-					return exitWith(exitBadInput, err)
-				}
-				for _, c := range cases {
-					dopts.Requests = append(dopts.Requests, diff.Request{Name: c.Name, URL: c.URL, Method: c.Method, Headers: c.Headers})
-				}
+			if dopts.Requests, err = diffRequests(requestsFile); err != nil {
+				return err
 			}
 			rep, err := diff.Compare(bs, hs, dopts)
 			if err != nil {
@@ -97,6 +91,22 @@ turns this into 1).`,
 	cmd.Flags().StringVarP(&namespace, "namespace", "n", "default", "namespace of objects that name none")
 	cf.register(cmd)
 	return cmd
+}
+
+// diffRequests reads the --requests file, if any.
+func diffRequests(file string) ([]diff.Request, error) {
+	if file == "" {
+		return nil, nil
+	}
+	cases, err := router.LoadCases(file)
+	if err != nil {
+		return nil, exitWith(exitBadInput, err)
+	}
+	out := make([]diff.Request, 0, len(cases))
+	for _, c := range cases {
+		out = append(out, diff.Request{Name: c.Name, URL: c.URL, Method: c.Method, Headers: c.Headers})
+	}
+	return out, nil
 }
 
 // diffIndex loads one side.
