@@ -36,11 +36,14 @@ func Compile(idx *source.Index, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := snapshot.Consistent(res); err != nil {
-		return nil, fmt.Errorf("inconsistent resources (this is an Isobar bug): %w", err)
-	}
+	consistent := make(chan error, 1)
+	go func() { consistent <- snapshot.Consistent(res) }() // while the statuses are sorted
 	for _, f := range findings {
 		report.Find(f)
 	}
-	return &Result{Graph: g, Resources: res, Statuses: report.Objects(), Findings: report.Findings()}, nil
+	out := &Result{Graph: g, Resources: res, Statuses: report.Objects(), Findings: report.Findings()}
+	if err := <-consistent; err != nil {
+		return nil, fmt.Errorf("inconsistent resources (this is an Isobar bug): %w", err)
+	}
+	return out, nil
 }

@@ -141,6 +141,38 @@ func LbEndpoint(address string, port uint32) *endpointv3.LbEndpoint {
 	}}}
 }
 
+// HostPort is one endpoint address.
+type HostPort struct {
+	Host string
+	Port uint32
+}
+
+// LbEndpoints returns an endpoint per address, as LbEndpoint does, with the
+// messages of all of them allocated together (a few allocations per list
+// instead of seven per endpoint: S10k has 60,000 endpoints).
+func LbEndpoints(addrs []HostPort) []*endpointv3.LbEndpoint {
+	n := len(addrs)
+	lbs := make([]endpointv3.LbEndpoint, n)
+	ids := make([]endpointv3.LbEndpoint_Endpoint, n)
+	eps := make([]endpointv3.Endpoint, n)
+	as := make([]corev3.Address, n)
+	sas := make([]corev3.Address_SocketAddress, n)
+	socks := make([]corev3.SocketAddress, n)
+	ports := make([]corev3.SocketAddress_PortValue, n)
+	out := make([]*endpointv3.LbEndpoint, n)
+	for i, a := range addrs {
+		ports[i].PortValue = a.Port
+		socks[i].Protocol, socks[i].Address, socks[i].PortSpecifier = corev3.SocketAddress_TCP, a.Host, &ports[i]
+		sas[i].SocketAddress = &socks[i]
+		as[i].Address = &sas[i]
+		eps[i].Address = &as[i]
+		ids[i].Endpoint = &eps[i]
+		lbs[i].HostIdentifier = &ids[i]
+		out[i] = &lbs[i]
+	}
+	return out
+}
+
 // ClusterLoadAssignment lists endpoints for name (possibly none).
 func ClusterLoadAssignment(name string, endpoints []*endpointv3.LbEndpoint) *endpointv3.ClusterLoadAssignment {
 	cla := &endpointv3.ClusterLoadAssignment{ClusterName: name}

@@ -182,3 +182,28 @@ func TestConstructors(t *testing.T) {
 		})
 	}
 }
+
+// LbEndpoints builds the same messages as LbEndpoint, one per address, and
+// they do not share parts.
+func TestLbEndpoints(t *testing.T) {
+	addrs := []HostPort{{"10.0.0.1", 80}, {"10.0.0.2", 8080}, {"10.0.0.2", 9090}}
+	got := LbEndpoints(addrs)
+	if len(got) != len(addrs) {
+		t.Fatalf("%d endpoints for %d addresses", len(got), len(addrs))
+	}
+	for i, a := range addrs {
+		if d := cmp.Diff(LbEndpoint(a.Host, a.Port), got[i], protocmp.Transform()); d != "" {
+			t.Errorf("endpoint %d (-LbEndpoint +LbEndpoints):\n%s", i, d)
+		}
+		if err := got[i].Validate(); err != nil {
+			t.Errorf("endpoint %d: %v", i, err)
+		}
+	}
+	got[0].GetEndpoint().GetAddress().GetSocketAddress().Address = "changed"
+	if got[1].GetEndpoint().GetAddress().GetSocketAddress().GetAddress() != "10.0.0.2" {
+		t.Error("endpoints share their addresses")
+	}
+	if len(LbEndpoints(nil)) != 0 {
+		t.Error("endpoints out of no addresses")
+	}
+}

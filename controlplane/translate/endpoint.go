@@ -76,14 +76,13 @@ func ClusterLoadAssignment(idx *source.Index, namespace, service string, port co
 		}
 		return addrs[i].port < addrs[j].port
 	})
-	lbs := make([]*endpointv3.LbEndpoint, 0, len(addrs))
+	unique := make([]envoy.HostPort, 0, len(addrs))
 	for i, a := range addrs {
-		if i > 0 && a == addrs[i-1] {
-			continue
+		if i == 0 || a != addrs[i-1] {
+			unique = append(unique, envoy.HostPort{Host: a.host, Port: a.port})
 		}
-		lbs = append(lbs, envoy.LbEndpoint(a.host, a.port))
 	}
-	return envoy.ClusterLoadAssignment(name, lbs)
+	return envoy.ClusterLoadAssignment(name, envoy.LbEndpoints(unique))
 }
 
 type hostPort struct {
