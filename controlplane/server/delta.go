@@ -137,12 +137,26 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 	}
 	c.rev = rev
 	c.compact()
+	// Most open watches are up to date with the same revision: what changed
+	// since one is computed once for all of them.
+	since := map[uint64]sinceView{}
 	for w := range c.watches {
-		if resp := c.incremental(w, c.changedSince(w.since), nil); resp != nil {
+		v, ok := since[w.since]
+		if !ok {
+			v = sinceView{c.changedSince(w.since), c.stateAt(w.since)}
+			since[w.since] = v
+		}
+		if resp := c.incrementalFrom(w, v.names, v.then, nil); resp != nil {
 			delete(c.watches, w)
 			w.out <- resp // the stream holds at most one watch per type: its buffer has room
 		}
 	}
+}
+
+// sinceView is what changed after a revision, and the resources then.
+type sinceView struct {
+	names []string
+	then  pastState
 }
 
 // compact drops the older half of the log once it outgrows the resources,
@@ -158,8 +172,8 @@ func (c *deltaCache) compact() {
 	} else {
 		drop = 0
 	}
-	if c.nacked > c.acked {
-		drop = min(drop, c.after(c.acked)) // new streams are answered as of acked
+	if c.nacked > c.acked && c.acked > 0 && len(c.log) <= 4*limit {
+		drop = min(drop, c.after(c.acked)) // new streams are answered as of acked, within bounds
 	}
 	for w := range c.watches {
 		drop = min(drop, c.after(w.since))
@@ -288,6 +302,12 @@ func (st pastState) get(name string) (wired, bool) {
 // everything), and names go-control-plane marked with an empty version
 // (unsubscribed by name from a wildcard watch, whose state must be resent).
 func (c *deltaCache) incremental(w *deltaWatch, candidates, subscribe []string) *deltaResponse {
+	return c.incrementalFrom(w, candidates, c.stateAt(w.since), subscribe)
+}
+
+// incrementalFrom is incremental with the resources as of w.since given.
+func (c *deltaCache) incrementalFrom(w *deltaWatch, candidates []string, then pastState, subscribe []string) *deltaResponse {
+	candidates = candidates[:len(candidates):len(candidates)] // shared: appends must copy
 	fresh := map[string]bool{}
 	for _, n := range subscribe {
 		if n == "*" {
@@ -306,7 +326,6 @@ func (c *deltaCache) incremental(w *deltaWatch, candidates, subscribe []string) 
 			candidates = append(candidates, n)
 		}
 	}
-	then := c.stateAt(w.since)
 	var updated []wired
 	var removed []string
 	seen := make(map[string]bool, len(candidates))

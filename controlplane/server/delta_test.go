@@ -376,3 +376,26 @@ func TestDeltaCacheNewStreamsGetTheAcceptedRevision(t *testing.T) {
 	_, got = openStream(c, []string{"*"}, nil)
 	expect(t, "once a newer revision is accepted", got, "a@2", "c@1", "d@1")
 }
+
+// The log is still compacted when a NACK came before any ACK, and when a
+// rejected revision stays unfixed for a long time (new streams then get the
+// current set again).
+func TestDeltaCacheCompactsDespiteNACKs(t *testing.T) {
+	for _, acked := range []uint64{0, 1} {
+		c := newDeltaCache("t")
+		c.update([]wired{res("a", "0")}, nil)
+		if acked > 0 {
+			c.ack(acked)
+		}
+		c.nack(1)
+		for i := 1; i <= 20*maxLogFloor; i++ {
+			c.update([]wired{res(fmt.Sprintf("n%d", i%7), fmt.Sprint(i))}, nil)
+		}
+		if c.logStart == 0 {
+			t.Errorf("acked %d: the log was never compacted", acked)
+		}
+		if got := c.servedAt(); got != c.rev {
+			t.Errorf("acked %d: new streams are served revision %d of %d", acked, got, c.rev)
+		}
+	}
+}
