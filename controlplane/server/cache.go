@@ -67,12 +67,7 @@ func (c *deltaCache) acceptedSotW(req *cachev3.Request) cachev3.Response {
 	then := c.stateAt(at)
 	var names []string
 	if len(req.GetResourceNames()) == 0 || (len(req.GetResourceNames()) == 1 && req.GetResourceNames()[0] == "*") {
-		for n := range c.entries {
-			names = append(names, n)
-		}
-		for n := range then.first {
-			names = append(names, n)
-		}
+		names = then.names()
 	} else {
 		names = append(names, req.GetResourceNames()...)
 	}

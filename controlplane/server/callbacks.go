@@ -8,6 +8,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 )
 
 // NACKs returns the number of rejected responses seen so far.
@@ -21,7 +22,6 @@ func (s *Server) NACKs() int64 { return s.nackCount.Load() }
 // streams as of the last accepted revision while a newer one is rejected.
 func (s *Server) callbacks() serverv3.Callbacks {
 	m := s.metrics
-	log := s.opts.Logger
 	return serverv3.CallbackFuncs{
 		StreamOpenFunc: func(context.Context, int64, string) error {
 			m.streams.Inc()
@@ -40,35 +40,13 @@ func (s *Server) callbacks() serverv3.Callbacks {
 			s.sent.forget(id)
 		},
 		StreamRequestFunc: func(id int64, r *discoveryv3.DiscoveryRequest) error {
-			rev, answered := s.sentSotW.answered(id, r.GetTypeUrl(), r.GetResponseNonce())
-			c := s.deltas[r.GetTypeUrl()]
-			if d := r.GetErrorDetail(); d != nil {
-				s.nackCount.Add(1)
-				m.nacks.WithLabelValues(shortType(r.GetTypeUrl())).Inc()
-				log.Warn("xDS NACK", "stream", id, "node", r.GetNode().GetId(), "type", shortType(r.GetTypeUrl()),
-					"version", r.GetVersionInfo(), "nonce", r.GetResponseNonce(), "revision", rev, "error", d.GetMessage())
-				if answered && c != nil {
-					c.nack(rev)
-				}
-			} else if answered && c != nil {
-				c.ack(rev)
-			}
+			s.answer(&s.sentSotW, id, r.GetTypeUrl(), r.GetResponseNonce(), r.GetErrorDetail(),
+				"xDS NACK", "node", r.GetNode().GetId(), "version", r.GetVersionInfo())
 			return nil
 		},
 		StreamDeltaRequestFunc: func(id int64, r *discoveryv3.DeltaDiscoveryRequest) error {
-			rev, answered := s.sent.answered(id, r.GetTypeUrl(), r.GetResponseNonce())
-			c := s.deltas[r.GetTypeUrl()]
-			if d := r.GetErrorDetail(); d != nil {
-				s.nackCount.Add(1)
-				m.nacks.WithLabelValues(shortType(r.GetTypeUrl())).Inc()
-				log.Warn("xDS NACK (delta)", "stream", id, "node", r.GetNode().GetId(), "type", shortType(r.GetTypeUrl()),
-					"nonce", r.GetResponseNonce(), "revision", rev, "error", d.GetMessage())
-				if answered && c != nil {
-					c.nack(rev)
-				}
-			} else if answered && c != nil {
-				c.ack(rev)
-			}
+			s.answer(&s.sent, id, r.GetTypeUrl(), r.GetResponseNonce(), r.GetErrorDetail(),
+				"xDS NACK (delta)", "node", r.GetNode().GetId())
 			return nil
 		},
 		StreamResponseFunc: func(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, r *discoveryv3.DiscoveryResponse) {
@@ -83,6 +61,27 @@ func (s *Server) callbacks() serverv3.Callbacks {
 				s.sent.record(id, r.GetTypeUrl(), r.GetNonce(), rev)
 			}
 		},
+	}
+}
+
+// answer handles a request that may ACK or NACK the stream's last response
+// of its type (sent tells which revision that was): a NACK is counted and
+// logged with Envoy's error detail, and both reach the type's cache.
+func (s *Server) answer(sent *sentResponses, id int64, typeURL, nonce string, detail *statuspb.Status, msg string, logArgs ...any) {
+	rev, answered := sent.answered(id, typeURL, nonce)
+	c := s.deltas[typeURL]
+	if detail != nil {
+		s.nackCount.Add(1)
+		s.metrics.nacks.WithLabelValues(shortType(typeURL)).Inc()
+		s.opts.Logger.Warn(msg, append(logArgs, "stream", id, "type", shortType(typeURL), "nonce", nonce,
+			"revision", rev, "error", detail.GetMessage())...)
+	}
+	switch {
+	case !answered || c == nil:
+	case detail != nil:
+		c.nack(rev)
+	default:
+		c.ack(rev)
 	}
 }
 

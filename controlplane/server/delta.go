@@ -288,6 +288,19 @@ func (c *deltaCache) stateAt(rev uint64) pastState {
 	return st
 }
 
+// names lists every name that may have existed then (with repeats): the
+// current ones and those changed since.
+func (st pastState) names() []string {
+	out := make([]string, 0, len(st.c.entries)+len(st.first))
+	for n := range st.c.entries {
+		out = append(out, n)
+	}
+	for n := range st.first {
+		out = append(out, n)
+	}
+	return out
+}
+
 // get returns the resource called name, and whether it existed.
 func (st pastState) get(name string) (wired, bool) {
 	if e, changed := st.first[name]; changed {
@@ -373,12 +386,7 @@ func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 	then := c.stateAt(w.since)
 	var names []string
 	if w.sub.IsWildcard() {
-		for n := range c.entries {
-			names = append(names, n)
-		}
-		for n := range then.first {
-			names = append(names, n)
-		}
+		names = then.names()
 	}
 	for n := range w.sub.SubscribedResources() {
 		names = append(names, n)

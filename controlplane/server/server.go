@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"runtime"
 	"sort"
 	"strconv"
 	"sync"
@@ -34,6 +33,7 @@ import (
 
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // Options configure the server.
@@ -227,24 +227,15 @@ func (s *Server) changes(t string, want map[string]types.Resource) ([]encoded, [
 	have := s.versions[t]
 	out := make([]*encoded, len(names))
 	errs := make([]error, len(names))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(names)/256)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := w; i < len(names); i += workers {
-				b, v, err := snapshot.Encode(want[names[i]])
-				if err == nil && have[names[i]] != v {
-					var e encoded
-					e, err = encode(t, names[i], v, want[names[i]], b)
-					out[i] = &e
-				}
-				errs[i] = err
-			}
-		}()
-	}
-	wg.Wait()
+	parallel.For(len(names), 128, func(i int) {
+		b, v, err := snapshot.Encode(want[names[i]])
+		if err == nil && have[names[i]] != v {
+			var e encoded
+			e, err = encode(t, names[i], v, want[names[i]], b)
+			out[i] = &e
+		}
+		errs[i] = err
+	})
 	if err := errors.Join(errs...); err != nil {
 		return nil, nil, err
 	}

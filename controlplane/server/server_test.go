@@ -269,12 +269,7 @@ func TestDeltaNewEnvoyAfterNACK(t *testing.T) {
 		t.Fatal("no initial response")
 	}
 	answer(first, r, "")
-	next := *res
-	next.Clusters = append([]*clusterv3.Cluster(nil), res.Clusters...)
-	changed := proto.Clone(res.Clusters[0]).(*clusterv3.Cluster)
-	changed.ConnectTimeout = durationpb.New(old + 7*time.Second)
-	next.Clusters[0] = changed
-	if err := s.SetResources(ctx, &next); err != nil {
+	if err := s.SetResources(ctx, withConnectTimeout(res, old+7*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	r, ok = in.next(t, 5*time.Second)
@@ -282,10 +277,7 @@ func TestDeltaNewEnvoyAfterNACK(t *testing.T) {
 		t.Fatal("the change did not arrive")
 	}
 	answer(first, r, "rejected")
-	deadline := time.Now().Add(5 * time.Second)
-	for s.NACKs() == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForNACK(s)
 
 	late, lin := open()
 	r, ok = lin.next(t, 5*time.Second)
@@ -351,12 +343,7 @@ func TestSotWNewEnvoyAfterNACK(t *testing.T) {
 	}
 	held := r.GetVersionInfo()
 	answer(first, r, held, "")
-	next := *res
-	next.Clusters = append([]*clusterv3.Cluster(nil), res.Clusters...)
-	changed := proto.Clone(res.Clusters[0]).(*clusterv3.Cluster)
-	changed.ConnectTimeout = durationpb.New(old + 7*time.Second)
-	next.Clusters[0] = changed
-	if err := s.SetResources(ctx, &next); err != nil {
+	if err := s.SetResources(ctx, withConnectTimeout(res, old+7*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 	r, ok = in.next(t, 5*time.Second)
@@ -364,10 +351,7 @@ func TestSotWNewEnvoyAfterNACK(t *testing.T) {
 		t.Fatal("the change did not arrive")
 	}
 	answer(first, r, held, "rejected")
-	deadline := time.Now().Add(5 * time.Second)
-	for s.NACKs() == 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitForNACK(s)
 
 	late, lin := open()
 	r, ok = lin.next(t, 5*time.Second)
@@ -381,5 +365,24 @@ func TestSotWNewEnvoyAfterNACK(t *testing.T) {
 	r, ok = lin.next(t, 5*time.Second)
 	if !ok || timeoutOf(r) != old+7*time.Second {
 		t.Fatal("the new Envoy was not offered the newer set after its ACK")
+	}
+}
+
+// withConnectTimeout returns res with its first cluster's connect_timeout
+// set to d.
+func withConnectTimeout(res *xds.Resources, d time.Duration) *xds.Resources {
+	next := *res
+	next.Clusters = append([]*clusterv3.Cluster(nil), res.Clusters...)
+	changed := proto.Clone(res.Clusters[0]).(*clusterv3.Cluster)
+	changed.ConnectTimeout = durationpb.New(d)
+	next.Clusters[0] = changed
+	return &next
+}
+
+// waitForNACK waits up to 5 s for the server to have counted a NACK.
+func waitForNACK(s *Server) {
+	deadline := time.Now().Add(5 * time.Second)
+	for s.NACKs() == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
 	}
 }

@@ -38,28 +38,18 @@ type Hasher struct {
 
 // Version returns the content hash of m, as the function Version does.
 func (h *Hasher) Version(m proto.Message) (string, error) {
-	b, err := h.marshal(m)
-	if err != nil {
+	var err error
+	if h.buf, err = marshalAppend(h.buf[:0], m); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(b)
+	sum := sha256.Sum256(h.buf)
 	return hex.EncodeToString(sum[:8]), nil
-}
-
-func (h *Hasher) marshal(m proto.Message) ([]byte, error) {
-	switch m.(type) {
-	case *routev3.RouteConfiguration, *listenerv3.Listener:
-		return marshal(m)
-	}
-	var err error
-	h.buf, err = deterministic.MarshalAppend(h.buf[:0], m)
-	return h.buf, err
 }
 
 // Encode returns the deterministic encoding of one resource and its
 // Version, so that a caller which sends the bytes encodes only once.
 func Encode(m proto.Message) ([]byte, string, error) {
-	b, err := marshal(m)
+	b, err := marshalAppend(nil, m)
 	if err != nil {
 		return nil, "", err
 	}
@@ -67,17 +57,18 @@ func Encode(m proto.Message) ([]byte, string, error) {
 	return b, hex.EncodeToString(sum[:8]), nil
 }
 
-// marshal is proto's deterministic encoding; a route configuration or a
-// listener with many virtual hosts or filter chains is encoded on every
-// core (see marshalSplit), with the same bytes.
-func marshal(m proto.Message) ([]byte, error) {
+// marshalAppend appends proto's deterministic encoding of m to buf; a route
+// configuration or a listener with many virtual hosts or filter chains is
+// encoded on every core (see marshalSplit), with the same bytes, into a
+// buffer of its own.
+func marshalAppend(buf []byte, m proto.Message) ([]byte, error) {
 	switch m.(type) {
 	case *routev3.RouteConfiguration, *listenerv3.Listener:
 		if b, ok, err := marshalSplit(m); ok || err != nil {
 			return b, err
 		}
 	}
-	return deterministic.Marshal(m)
+	return deterministic.MarshalAppend(buf, m)
 }
 
 // Versions returns a content hash per type over the sorted resources of that

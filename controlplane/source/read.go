@@ -6,10 +6,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strings"
-	"sync"
+
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // LoadOptions tune Load.
@@ -200,20 +200,11 @@ func (l *loader) stream(name string, data []byte) {
 	if !reuse.usable(l.opts.DefaultNamespace) {
 		reuse = nil
 	}
-	workers := min(runtime.GOMAXPROCS(0), max(1, len(docs)/64))
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
-			for i := w; i < len(docs); i += workers {
-				if docs[i].splitLines(); !isEmpty(docs[i].lines) {
-					decodeReusing(reuse, &recs[i], name, docs[i])
-				}
-			}
-		}(w)
-	}
-	wg.Wait()
+	parallel.For(len(docs), 64, func(i int) {
+		if docs[i].splitLines(); !isEmpty(docs[i].lines) {
+			decodeReusing(reuse, &recs[i], name, docs[i])
+		}
+	})
 	for i := range recs {
 		recs[i].replay(l)
 	}

@@ -2,7 +2,6 @@ package diff
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -178,16 +177,6 @@ func Compare(base, head State, opts Options) (*Report, error) {
 	return r, nil
 }
 
-// requestKey identifies a request as probe.Probe.Key does.
-func requestKey(q Request) string {
-	hs := make([]string, 0, len(q.Headers))
-	for k, v := range q.Headers {
-		hs = append(hs, strings.ToLower(k)+"="+v)
-	}
-	sort.Strings(hs)
-	return q.Method + " " + q.URL + " " + strings.Join(hs, "&")
-}
-
 // compareRequests answers, on both states, the given requests then the
 // probes of both states (each distinct request once, all of them counted in
 // r.Probes), skipping the probes of hosts whose answers cannot differ.
@@ -199,7 +188,7 @@ func (r *Report) compareRequests(base, head State, opts Options, db, dh digests)
 		if q.Method == "" {
 			q.Method = "GET"
 		}
-		if k := requestKey(q); !seen[k] {
+		if k := probe.RequestKey(q.Method, q.URL, q.Headers); !seen[k] {
 			seen[k] = true
 			todo = append(todo, q)
 		}

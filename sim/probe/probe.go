@@ -21,8 +21,7 @@ type Probe struct {
 	URL                      string
 	Method                   string
 	Headers                  map[string]string
-	// Key identifies the request: method, URL and headers (names in lower
-	// case, sorted). Two probes with the same key are the same request.
+	// Key is the request's RequestKey.
 	Key string
 }
 
@@ -202,11 +201,15 @@ func literalRegex(re string) (string, bool) {
 	return b.String(), true
 }
 
-func (p Probe) key() string {
-	keys := make([]string, 0, len(p.Headers))
-	for k, v := range p.Headers {
+func (p Probe) key() string { return RequestKey(p.Method, p.URL, p.Headers) }
+
+// RequestKey identifies a request: method, URL and headers (names in lower
+// case, sorted). Two requests with the same key are the same request.
+func RequestKey(method, url string, headers map[string]string) string {
+	keys := make([]string, 0, len(headers))
+	for k, v := range headers {
 		keys = append(keys, strings.ToLower(k)+"="+v)
 	}
 	sort.Strings(keys)
-	return p.Method + " " + p.URL + " " + strings.Join(keys, "&")
+	return method + " " + url + " " + strings.Join(keys, "&")
 }
