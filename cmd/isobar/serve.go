@@ -177,8 +177,11 @@ func serveFixtures(ctx context.Context, f serveFlags, loop *live.Loop, log *slog
 
 func recordBuild(log *slog.Logger, m *server.Metrics, b live.Build) {
 	kind, result := "endpoints", "ok"
-	if b.Full {
+	switch {
+	case b.Full:
 		kind = "full"
+	case b.Proxies > 0:
+		kind = "proxies"
 	}
 	if b.Err != nil {
 		result = "error"

@@ -2,9 +2,13 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -189,5 +193,26 @@ func TestServeCluster(t *testing.T) {
 		var p contourv1.HTTPProxy
 		return c.Get(ctx, client.ObjectKeyFromObject(second), &p) == nil && p.Status.CurrentStatus == "invalid"
 	})
+	// Those HTTPProxy changes were compiled incrementally.
+	resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(srv.httpPort) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`isobar_builds_total\{kind="proxies",result="ok"\} [1-9]`).Match(body) {
+		t.Errorf("no incremental HTTPProxy build in the metrics:\n%s", grepLines(string(body), "isobar_builds_total"))
+	}
 	srv.stop(t)
+}
+
+// grepLines returns the lines of s that contain sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

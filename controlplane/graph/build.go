@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"k8s.io/apimachinery/pkg/types"
 	"sync"
 
 	"slices"
@@ -52,6 +53,10 @@ type builder struct {
 	secretChecks *sync.Map
 	// services memoises lookupService.
 	services map[serviceKey]serviceLookup
+	// reads records the HTTPProxies a root's walk looked up, found or not.
+	reads []types.NamespacedName
+	// parts, when set, receives the reports split by unit (BuildParts).
+	parts *Parts
 }
 
 // processors run in this order; each may read what the earlier ones did.

@@ -45,7 +45,7 @@ func (b *builder) claimHosts() {
 			continue
 		}
 		ref := status.Ref{Kind: status.KindHTTPProxy, Namespace: p.Namespace, Name: p.Name}
-		if fqdn, ok := b.checkRoot(ref, p.Spec.VirtualHost.Fqdn, true); ok {
+		if fqdn, ok := b.checkRoot(b.proxyReport(key), ref, p.Spec.VirtualHost.Fqdn, true); ok {
 			claims = append(claims, claim{ref: ref, age: ageOf(p), fqdn: fqdn})
 		}
 	}
@@ -55,16 +55,12 @@ func (b *builder) claimHosts() {
 			continue
 		}
 		ref := status.Ref{Kind: status.KindIngressRoute, Namespace: r.Namespace, Name: r.Name}
-		if fqdn, ok := b.checkRoot(ref, r.Spec.VirtualHost.Fqdn, false); ok {
+		if fqdn, ok := b.checkRoot(b.report, ref, r.Spec.VirtualHost.Fqdn, false); ok {
 			claims = append(claims, claim{ref: ref, age: ageOf(r), fqdn: fqdn})
 		}
 	}
-	sort.SliceStable(claims, func(i, j int) bool {
-		if claims[i].fqdn != claims[j].fqdn {
-			return claims[i].fqdn < claims[j].fqdn
-		}
-		return claims[i].age.olderThan(claims[j].age, claims[i].ref, claims[j].ref)
-	})
+	sortClaims(claims)
+	b.recordClaims(claims)
 	for i := 0; i < len(claims); {
 		j := i + 1
 		for j < len(claims) && claims[j].fqdn == claims[i].fqdn {
@@ -72,14 +68,25 @@ func (b *builder) claimHosts() {
 		}
 		b.owners[claims[i].fqdn] = claims[i].ref
 		if j-i > 1 {
-			b.reportDuplicates(claims[i:j])
+			b.reportDuplicates(b.claimReport(claims[i:j]), claims[i:j])
 		}
 		i = j
 	}
 }
 
-// reportDuplicates marks every claimant but the first (the owner) invalid.
-func (b *builder) reportDuplicates(group []claim) {
+// sortClaims orders claims by fqdn, then oldest first.
+func sortClaims(claims []claim) {
+	sort.SliceStable(claims, func(i, j int) bool {
+		if claims[i].fqdn != claims[j].fqdn {
+			return claims[i].fqdn < claims[j].fqdn
+		}
+		return claims[i].age.olderThan(claims[j].age, claims[i].ref, claims[j].ref)
+	})
+}
+
+// reportDuplicates marks every claimant but the first (the owner) invalid,
+// in rep.
+func (b *builder) reportDuplicates(rep *status.Report, group []claim) {
 	names := make([]string, len(group))
 	refs := make([]status.Ref, len(group))
 	for i, c := range group {
@@ -88,11 +95,11 @@ func (b *builder) reportDuplicates(group []claim) {
 	}
 	owner := group[0].ref
 	for _, c := range group[1:] {
-		b.report.Error(c.ref, status.VirtualHostError, ReasonDuplicateVhost,
+		rep.Error(c.ref, status.VirtualHostError, ReasonDuplicateVhost,
 			"fqdn %q is used in multiple %ss: %s; the oldest, %s, keeps it",
 			c.fqdn, c.ref.Kind, strings.Join(names, ", "), owner)
 	}
-	b.report.Find(status.Finding{
+	rep.Find(status.Finding{
 		Code: FindingDuplicateVhost, Severity: status.SeverityError, Objects: refs,
 		Message: fmt.Sprintf("fqdn %q is claimed by %d roots; %s is the oldest and keeps it, the others are invalid",
 			group[0].fqdn, len(group), owner),
@@ -100,21 +107,21 @@ func (b *builder) reportDuplicates(group []claim) {
 }
 
 // checkRoot validates what every root needs before claiming a host and
-// returns the normalised fqdn.
-func (b *builder) checkRoot(ref status.Ref, fqdn string, wildcardOK bool) (string, bool) {
+// returns the normalised fqdn; problems go to rep.
+func (b *builder) checkRoot(rep *status.Report, ref status.Ref, fqdn string, wildcardOK bool) (string, bool) {
 	typ := status.VirtualHostError
 	if !b.rootNamespaceAllowed(ref.Namespace) {
-		b.report.Error(ref, status.RootNamespaceError, ReasonRootProxyNotAllowedInNamespace,
+		rep.Error(ref, status.RootNamespaceError, ReasonRootProxyNotAllowedInNamespace,
 			"root %s cannot be defined in this namespace", ref.Kind)
 		return "", false
 	}
 	if fqdn == "" {
-		b.report.Error(ref, typ, ReasonFQDNNotSpecified, "Spec.VirtualHost.Fqdn must be specified")
+		rep.Error(ref, typ, ReasonFQDNNotSpecified, "Spec.VirtualHost.Fqdn must be specified")
 		return "", false
 	}
 	norm, err := normalizeFQDN(fqdn, wildcardOK)
 	if err != nil {
-		b.report.Error(ref, typ, ReasonFQDNNotValid, "Spec.VirtualHost.Fqdn %q is not valid: %s", fqdn, err)
+		rep.Error(ref, typ, ReasonFQDNNotValid, "Spec.VirtualHost.Fqdn %q is not valid: %s", fqdn, err)
 		return "", false
 	}
 	return norm, true

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"k8s.io/apimachinery/pkg/types"
 	"strings"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
@@ -51,10 +52,10 @@ func (b *builder) processHTTPProxies() {
 		p := b.idx.HTTPProxies[key]
 		class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
 		if !b.classMatches(class) {
-			b.ignoredByClass(proxyRef(p), class)
+			b.ignoredByClass(b.proxyReport(key), proxyRef(p), class)
 			continue
 		}
-		b.report.Track(proxyRef(p))
+		b.proxyReport(key).Track(proxyRef(p))
 	}
 	type root struct {
 		p    *contourv1.HTTPProxy
@@ -78,11 +79,22 @@ func (b *builder) processHTTPProxies() {
 	parallel.For(len(roots), 16, func(i int) {
 		rb := b.forRoot()
 		plans[i] = rb.planRoot(roots[i].p, roots[i].fqdn)
-		plans[i].report = rb.report
+		plans[i].report, plans[i].reads = rb.report, rb.reads
 	})
 	for _, plan := range plans {
-		b.report.Merge(plan.report)
+		part := b.hostPart(plan.fqdn)
+		if part == nil {
+			b.report.Merge(plan.report)
+			b.commitRoot(plan)
+			continue
+		}
+		// What committing says (route conflicts) is the host's too.
+		part.Report.Merge(plan.report)
+		part.Reads = plan.reads
+		base := b.report
+		b.report = part.Report
 		b.commitRoot(plan)
+		b.report = base
 	}
 }
 
@@ -97,6 +109,8 @@ type rootPlan struct {
 	tls    bool
 	routes []pendingRoute
 	report *status.Report
+	// reads are the HTTPProxies the walk looked up (see builder.reads).
+	reads []types.NamespacedName
 }
 
 // forRoot returns a builder for planning one root: its own report and
@@ -242,7 +256,7 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 		ns = parent.Namespace
 	}
 	cref := status.Ref{Kind: status.KindHTTPProxy, Namespace: ns, Name: inc.Name}
-	child, ok := b.idx.HTTPProxies[source.Key(ns, inc.Name)]
+	child, ok := b.lookupProxy(ns, inc.Name)
 	fail := func(reason, format string, args ...any) {
 		b.report.Error(pref, status.IncludeError, reason, format, args...)
 		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
-	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
@@ -127,7 +126,7 @@ func (b *builder) tcpProxyInclude(p *contourv1.HTTPProxy, inc *contourv1.TCPProx
 		ns = p.Namespace
 	}
 	cref := status.Ref{Kind: status.KindHTTPProxy, Namespace: ns, Name: inc.Name}
-	child, ok := b.idx.HTTPProxies[source.Key(ns, inc.Name)]
+	child, ok := b.lookupProxy(ns, inc.Name)
 	bad := func(reason, format string, args ...any) (*TCPProxy, bool) {
 		b.report.Error(ref, status.TCPProxyIncludeError, reason, format, args...)
 		return nil, false

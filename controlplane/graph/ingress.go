@@ -34,7 +34,7 @@ func (b *builder) processIngresses() {
 		ref := status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}
 		class := objectClass(ing.Annotations, ing.Spec.IngressClassName)
 		if !b.classMatches(class) {
-			b.ignoredByClass(ref, class)
+			b.ignoredByClass(b.report, ref, class)
 			continue
 		}
 		keys = append(keys, k)
@@ -59,13 +59,13 @@ func sortedIngressKeys(b *builder) []types.NamespacedName {
 	return keys
 }
 
-// ignoredByClass reports an object skipped for its ingress class.
-func (b *builder) ignoredByClass(ref status.Ref, class string) {
+// ignoredByClass reports, in rep, an object skipped for its ingress class.
+func (b *builder) ignoredByClass(rep *status.Report, ref status.Ref, class string) {
 	want := `no class or "contour"`
 	if b.opts.IngressClass != "" {
 		want = fmt.Sprintf("%q", b.opts.IngressClass)
 	}
-	b.report.Find(status.Finding{Code: FindingIgnoredByIngressClass, Severity: status.SeverityInfo, Objects: []status.Ref{ref},
+	rep.Find(status.Finding{Code: FindingIgnoredByIngressClass, Severity: status.SeverityInfo, Objects: []status.Ref{ref},
 		Message: fmt.Sprintf("%s asks for ingress class %q; this control plane serves %s, so it is ignored", ref, class, want)})
 }
 
@@ -107,6 +107,7 @@ func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, field s
 		}
 		host = h
 	}
+	b.pin(host)
 	if owner, ok := b.owners[host]; ok {
 		b.report.Error(ref, status.RuleError, ReasonHostOwnedByRoot, "%s host %q is owned by %s; the rule is ignored", field, host, owner)
 		b.report.Find(status.Finding{Code: FindingIngressHostOwnedByRoot, Severity: status.SeverityError, Objects: []status.Ref{owner, ref},
@@ -234,6 +235,7 @@ func (b *builder) ingressTLS(ref status.Ref, ing *networkingv1.Ingress, ann ingr
 				b.report.Error(ref, status.TLSError, ReasonHostNotValid, "spec.tls[%d] host %q: %s", i, h, err)
 				continue
 			}
+			b.pin(host)
 			if _, owned := b.owners[host]; owned {
 				continue // reported with the rules
 			}

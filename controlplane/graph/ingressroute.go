@@ -40,7 +40,7 @@ func (b *builder) processIngressRoutes() {
 		r := b.idx.IngressRoutes[key]
 		class := objectClass(r.Annotations, nil)
 		if !b.classMatches(class) {
-			b.ignoredByClass(routeRef(r), class)
+			b.ignoredByClass(b.report, routeRef(r), class)
 			continue
 		}
 		b.report.Track(routeRef(r))

@@ -34,9 +34,13 @@ func (b *builder) findShadowedRoutes() {
 	// Hosts are independent: check them on every core, report in order.
 	found := make([][]status.Finding, len(hosts))
 	parallel.For(len(hosts), 64, func(i int) { found[i] = shadows(hosts[i]) })
-	for _, fs := range found {
+	for i, fs := range found {
+		rep := b.report
+		if part := b.hostPart(hosts[i].Name); part != nil {
+			rep = part.Report
+		}
 		for _, f := range fs {
-			b.report.Find(f)
+			rep.Find(f)
 		}
 	}
 }

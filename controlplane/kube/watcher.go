@@ -41,12 +41,14 @@ type Watcher struct {
 	cache   cache.Cache
 	skipped []string
 
-	mu     sync.Mutex
-	idx    *source.Index
-	full   bool                          // a non-endpoint object changed since the last Take
-	eps    map[types.NamespacedName]bool // Services whose endpoints changed since the last Take
-	notify chan struct{}
-	regs   []toolscache.ResourceEventHandlerRegistration
+	mu   sync.Mutex
+	idx  *source.Index
+	full bool                          // an object other than HTTPProxies and endpoints changed since the last Take
+	eps  map[types.NamespacedName]bool // Services whose endpoints changed since the last Take
+	// proxies are the HTTPProxies changed since the last Take.
+	proxies map[types.NamespacedName]bool
+	notify  chan struct{}
+	regs    []toolscache.ResourceEventHandlerRegistration
 }
 
 // NewWatcher prepares informers for every kind the core reads that the
@@ -85,7 +87,7 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{cache: c, idx: source.NewIndex(), eps: map[types.NamespacedName]bool{}, notify: make(chan struct{}, 1)}
+	w := &Watcher{cache: c, idx: source.NewIndex(), eps: map[types.NamespacedName]bool{}, proxies: map[types.NamespacedName]bool{}, notify: make(chan struct{}, 1)}
 	for _, obj := range watched() {
 		gvk, err := apiutil.GVKForObject(obj, scheme)
 		if err != nil {
@@ -145,16 +147,15 @@ func (w *Watcher) WaitForSync(ctx context.Context) bool {
 // Changed is signalled (coalesced) whenever the index changes.
 func (w *Watcher) Changed() <-chan struct{} { return w.notify }
 
-// Take returns a copy of the index and what changed since the last Take:
-// full is true when anything other than endpoints changed; services lists
-// the Services whose EndpointSlices or Endpoints changed.
-func (w *Watcher) Take() (idx *source.Index, full bool, services []types.NamespacedName) {
+// Take returns a snapshot of the index (copy on write: cheap) and what
+// changed since the last Take.
+func (w *Watcher) Take() source.Change {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	idx, full = w.idx.Clone(), w.full
-	services = source.SortedKeys(w.eps)
-	w.full, w.eps = false, map[types.NamespacedName]bool{}
-	return idx, full, services
+	c := source.Change{Index: w.idx.Snapshot(), Full: w.full,
+		Proxies: source.SortedKeys(w.proxies), Services: source.SortedKeys(w.eps)}
+	w.full, w.proxies, w.eps = false, map[types.NamespacedName]bool{}, map[types.NamespacedName]bool{}
+	return c
 }
 
 func (w *Watcher) upsert(o any) {
@@ -173,11 +174,12 @@ func (w *Watcher) store(o any) {
 	_ = w.idx.Upsert(o)
 }
 
-// Snapshot returns a copy of the current index without consuming changes.
+// Snapshot returns a snapshot of the current index without consuming
+// changes.
 func (w *Watcher) Snapshot() *source.Index {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.idx.Clone()
+	return w.idx.Snapshot()
 }
 
 // statusOnly reports an update that changed nothing the core reads: the
@@ -216,6 +218,8 @@ func (w *Watcher) mark(o any) {
 		w.eps[types.NamespacedName{Namespace: e.Namespace, Name: e.Labels[source.ServiceLabel]}] = true
 	case *corev1.Endpoints:
 		w.eps[types.NamespacedName{Namespace: e.Namespace, Name: e.Name}] = true
+	case *contourv1.HTTPProxy:
+		w.proxies[types.NamespacedName{Namespace: e.Namespace, Name: e.Name}] = true
 	default:
 		w.full = true
 	}

@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
-
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
@@ -119,8 +117,8 @@ func (f *Folder) fingerprint() (string, error) {
 func (f *Folder) Changed() <-chan struct{} { return f.notify }
 
 // Take implements Source; every change is full.
-func (f *Folder) Take() (*source.Index, bool, []types.NamespacedName) {
+func (f *Folder) Take() source.Change {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.idx, true, nil
+	return source.Change{Index: f.idx, Full: true}
 }

@@ -9,9 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/isobar-dev/isobar/controlplane"
-	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
-	"github.com/isobar-dev/isobar/controlplane/translate"
 	"github.com/isobar-dev/isobar/controlplane/xds"
 )
 
@@ -19,15 +17,15 @@ import (
 type Source interface {
 	// Changed is signalled (coalesced) when objects change.
 	Changed() <-chan struct{}
-	// Take returns the current objects and what changed since the last
-	// Take: full when anything but endpoints changed, and the Services
-	// whose endpoints changed.
-	Take() (idx *source.Index, full bool, services []types.NamespacedName)
+	// Take returns the current objects, which must not change afterwards,
+	// and what changed since the last Take.
+	Take() source.Change
 }
 
 // XDS receives resources.
 type XDS interface {
-	// SetResources replaces the full resource set.
+	// SetResources replaces the full resource set. Resources that did not
+	// change are the same pointers as in the previous call.
 	SetResources(ctx context.Context, res *xds.Resources) error
 	// UpdateEndpoints replaces some ClusterLoadAssignments.
 	UpdateEndpoints(ctx context.Context, changed []*endpointv3.ClusterLoadAssignment) error
@@ -35,7 +33,10 @@ type XDS interface {
 
 // Build describes one completed build, for metrics and logs.
 type Build struct {
+	// Full is set for a full compile; Proxies counts the HTTPProxies an
+	// incremental one redid the hosts of.
 	Full     bool
+	Proxies  int
 	Duration time.Duration
 	// Endpoints is the number of ClusterLoadAssignments sent on the fast path.
 	Endpoints int
@@ -59,7 +60,7 @@ type Loop struct {
 	// (default 1s).
 	Idle time.Duration
 
-	last *controlplane.Result
+	compiler *controlplane.Compiler
 }
 
 func (l *Loop) defaults() {
@@ -78,8 +79,9 @@ func (l *Loop) defaults() {
 // to be synced), then applies changes until ctx ends.
 func (l *Loop) Run(ctx context.Context) error {
 	l.defaults()
-	idx, _, _ := l.Source.Take()
-	if err := l.full(ctx, idx); err != nil {
+	l.compiler = controlplane.NewCompiler(l.Options)
+	first := l.Source.Take()
+	if err := l.full(ctx, first.Index); err != nil {
 		return fmt.Errorf("first build: %w", err)
 	}
 	lastBuild := time.Now()
@@ -92,21 +94,30 @@ func (l *Loop) Run(ctx context.Context) error {
 		if time.Since(lastBuild) < l.Idle {
 			l.collect(ctx)
 		}
-		idx, full, services := l.Source.Take()
-		start := time.Now()
-		var b Build
-		if full || l.last == nil {
-			b = Build{Full: true, Err: l.full(ctx, idx)}
-		} else {
-			n, err := l.endpoints(ctx, idx, services)
-			b = Build{Endpoints: n, Err: err}
-		}
-		b.Duration = time.Since(start)
+		b := l.apply(ctx, l.Source.Take())
 		lastBuild = time.Now()
 		if l.OnBuild != nil {
 			l.OnBuild(b)
 		}
 	}
+}
+
+// apply compiles one change the cheapest right way: a full compile, the
+// hosts of the changed HTTPProxies, or the endpoints of changed Services.
+func (l *Loop) apply(ctx context.Context, ch source.Change) Build {
+	start := time.Now()
+	var b Build
+	switch {
+	case ch.Full || l.compiler.Last() == nil:
+		b = Build{Full: true, Err: l.full(ctx, ch.Index)}
+	case len(ch.Proxies) > 0:
+		b = Build{Proxies: len(ch.Proxies), Err: l.proxies(ctx, ch)}
+	default:
+		n, err := l.endpoints(ctx, ch.Index, ch.Services)
+		b = Build{Endpoints: n, Err: err}
+	}
+	b.Duration = time.Since(start)
+	return b
 }
 
 // collect waits for a quiet Window after the latest change, at most MaxDelay.
@@ -132,70 +143,46 @@ func (l *Loop) collect(ctx context.Context) {
 
 // full compiles everything and sends it.
 func (l *Loop) full(ctx context.Context, idx *source.Index) error {
-	res, err := controlplane.Compile(idx, l.Options)
+	res, err := l.compiler.Compile(idx)
 	if err != nil {
 		return err
 	}
+	return l.send(ctx, idx, res)
+}
+
+// proxies recompiles the hosts the changed HTTPProxies reach (the compiler
+// falls back to a full compile when it must), with the endpoints of the
+// changed Services, and sends the result.
+func (l *Loop) proxies(ctx context.Context, ch source.Change) error {
+	res, err := l.compiler.Update(ch.Index, ch.Proxies)
+	if err != nil {
+		return err
+	}
+	if len(ch.Services) > 0 {
+		if _, err := l.compiler.Endpoints(ch.Index, ch.Services); err != nil {
+			return err
+		}
+		res = l.compiler.Last()
+	}
+	return l.send(ctx, ch.Index, res)
+}
+
+func (l *Loop) send(ctx context.Context, idx *source.Index, res *controlplane.Result) error {
 	if err := l.XDS.SetResources(ctx, res.Resources); err != nil {
 		return err
 	}
-	l.last = res
 	if l.OnResult != nil {
 		l.OnResult(idx, res)
 	}
 	return nil
 }
 
-// endpoints rebuilds the ClusterLoadAssignments of the changed Services that
-// the last graph routes to; the graph itself is untouched.
+// endpoints rebuilds the ClusterLoadAssignments of the changed Services;
+// the graph is untouched.
 func (l *Loop) endpoints(ctx context.Context, idx *source.Index, services []types.NamespacedName) (int, error) {
-	want := map[types.NamespacedName]bool{}
-	for _, s := range services {
-		want[s] = true
-	}
-	var changed []*endpointv3.ClusterLoadAssignment
-	seen := map[string]bool{}
-	for _, c := range clusters(l.last.Graph) {
-		key := types.NamespacedName{Namespace: c.Namespace, Name: c.Service}
-		if !want[key] || c.ExternalName != "" {
-			continue
-		}
-		cla := translate.ClusterLoadAssignment(idx, c.Namespace, c.Service, c.Port)
-		if seen[cla.GetClusterName()] {
-			continue
-		}
-		seen[cla.GetClusterName()] = true
-		changed = append(changed, cla)
-	}
-	if len(changed) == 0 {
-		return 0, nil
+	changed, err := l.compiler.Endpoints(idx, services)
+	if err != nil || len(changed) == 0 {
+		return 0, err
 	}
 	return len(changed), l.XDS.UpdateEndpoints(ctx, changed)
-}
-
-// clusters lists every cluster the graph routes to.
-func clusters(g *graph.Graph) []*graph.Cluster {
-	var out []*graph.Cluster
-	add := func(vh *graph.VirtualHost) {
-		for _, r := range vh.Routes {
-			for _, b := range r.Backends {
-				out = append(out, b.Cluster)
-			}
-			if r.Mirror != nil {
-				out = append(out, r.Mirror.Cluster)
-			}
-		}
-	}
-	for _, vh := range g.VirtualHosts {
-		add(vh)
-	}
-	for _, vh := range g.SecureVirtualHosts {
-		add(&vh.VirtualHost)
-		if vh.TCPProxy != nil {
-			for _, b := range vh.TCPProxy.Backends {
-				out = append(out, b.Cluster)
-			}
-		}
-	}
-	return out
 }

@@ -3,8 +3,10 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -19,6 +22,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -279,4 +283,71 @@ func onClientSide(smp *profile.Sample) bool {
 		}
 	}
 	return false
+}
+
+// BenchmarkSetResourcesLarge is BenchmarkSetResources for a change inside
+// one of the two big resources: one virtual host of the HTTP route
+// configuration (9,000 virtual hosts), or one filter chain of the HTTPS
+// listener (2,700 filter chains), replaced in a new message that keeps
+// the other elements.
+func BenchmarkSetResourcesLarge(b *testing.B) {
+	res := corpusResources(b, gen.S10k())
+	b.Run("route-virtual-host", func(b *testing.B) {
+		s := New(Options{Address: "127.0.0.1"})
+		ctx := context.Background()
+		if err := s.SetResources(ctx, res); err != nil {
+			b.Fatal(err)
+		}
+		i := slices.IndexFunc(res.Routes, func(rc *routev3.RouteConfiguration) bool { return len(rc.GetVirtualHosts()) > 1000 })
+		big := res.Routes[i]
+		b.ResetTimer()
+		for n := 0; n < b.N; n++ {
+			next := *res
+			next.Routes = slices.Clone(res.Routes)
+			rc := &routev3.RouteConfiguration{Name: big.GetName(), VirtualHosts: slices.Clone(big.GetVirtualHosts())}
+			vh := proto.Clone(rc.VirtualHosts[len(rc.VirtualHosts)/2]).(*routev3.VirtualHost)
+			vh.Domains = append(vh.Domains, fmt.Sprint("extra-", n, ".example.com"))
+			rc.VirtualHosts[len(rc.VirtualHosts)/2] = vh
+			next.Routes[i] = rc
+			if err := s.SetResources(ctx, &next); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("listener-filter-chain", func(b *testing.B) {
+		s := New(Options{Address: "127.0.0.1"})
+		ctx := context.Background()
+		if err := s.SetResources(ctx, res); err != nil {
+			b.Fatal(err)
+		}
+		i := slices.IndexFunc(res.Listeners, func(l *listenerv3.Listener) bool { return len(l.GetFilterChains()) > 1000 })
+		big := res.Listeners[i]
+		b.ResetTimer()
+		for n := 0; n < b.N; n++ {
+			next := *res
+			next.Listeners = slices.Clone(res.Listeners)
+			l := shallow(big)
+			l.FilterChains = slices.Clone(big.GetFilterChains())
+			fc := proto.Clone(l.FilterChains[len(l.FilterChains)/2]).(*listenerv3.FilterChain)
+			fc.Name = fmt.Sprint(fc.GetName(), "-", n)
+			l.FilterChains[len(l.FilterChains)/2] = fc
+			next.Listeners[i] = l
+			if err := s.SetResources(ctx, &next); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// shallow returns a new listener sharing l's fields but the filter chains.
+func shallow(l *listenerv3.Listener) *listenerv3.Listener {
+	out := &listenerv3.Listener{}
+	chains := l.ProtoReflect().Descriptor().Fields().ByName("filter_chains")
+	l.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		if fd != chains {
+			out.ProtoReflect().Set(fd, v)
+		}
+		return true
+	})
+	return out
 }

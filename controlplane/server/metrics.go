@@ -34,7 +34,7 @@ func newMetrics(r prometheus.Registerer) *Metrics {
 		resources: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "isobar_xds_resources",
 			Help: "Resources currently served, by type."}, []string{"type"}),
 		BuildSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "isobar_build_duration_seconds",
-			Help: "Time to compile and hand over a configuration, by kind (full or endpoints).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"kind"}),
+			Help: "Time to compile and hand over a configuration, by kind (full, proxies: the hosts of changed HTTPProxies, or endpoints).", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"kind"}),
 		Builds: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "isobar_builds_total",
 			Help: "Builds by kind and result."}, []string{"kind", "result"}),
 		StatusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "isobar_status_writes_total",

@@ -51,17 +51,24 @@ func ConsistentWith(res *xds.Resources, refs func(*listenerv3.Listener) (Refs, e
 		}
 	}
 	for _, c := range res.Clusters {
-		if c.GetType() == clusterv3.Cluster_EDS {
-			name := c.GetEdsClusterConfig().GetServiceName()
-			if name == "" {
-				name = c.GetName()
-			}
-			if !claNames[name] {
-				return fmt.Errorf("cluster %q: ClusterLoadAssignment %q does not exist", c.GetName(), name)
-			}
+		if name, ok := edsName(c); ok && !claNames[name] {
+			return fmt.Errorf("cluster %q: ClusterLoadAssignment %q does not exist", c.GetName(), name)
 		}
 	}
 	return nil
+}
+
+// edsName returns the ClusterLoadAssignment an EDS cluster takes its
+// endpoints from (its EDS service name, or its own name); ok is false for
+// other clusters.
+func edsName(c *clusterv3.Cluster) (name string, ok bool) {
+	if c.GetType() != clusterv3.Cluster_EDS {
+		return "", false
+	}
+	if name = c.GetEdsClusterConfig().GetServiceName(); name == "" {
+		name = c.GetName()
+	}
+	return name, true
 }
 
 func names[T any](list []T, name func(T) string) map[string]bool {
@@ -74,21 +81,27 @@ func names[T any](list []T, name func(T) string) map[string]bool {
 
 // routeClusters lists the clusters a route forwards or mirrors to.
 func routeClusters(r *routev3.Route) []string {
+	var out []string
+	forRouteClusters(r, func(c string) { out = append(out, c) })
+	return out
+}
+
+// forRouteClusters calls fn with each cluster a route forwards or mirrors
+// to, in routeClusters' order.
+func forRouteClusters(r *routev3.Route, fn func(string)) {
 	a := r.GetRoute()
 	if a == nil {
-		return nil
+		return
 	}
-	var out []string
 	if c := a.GetCluster(); c != "" {
-		out = append(out, c)
+		fn(c)
 	}
 	for _, w := range a.GetWeightedClusters().GetClusters() {
-		out = append(out, w.GetName())
+		fn(w.GetName())
 	}
 	for _, m := range a.GetRequestMirrorPolicies() {
-		out = append(out, m.GetCluster())
+		fn(m.GetCluster())
 	}
-	return out
 }
 
 // Refs are the names a listener refers to.
@@ -103,22 +116,30 @@ type Refs struct {
 func References(l *listenerv3.Listener) (Refs, error) {
 	var r Refs
 	for _, fc := range l.GetFilterChains() {
-		if ts := fc.GetTransportSocket(); ts != nil {
-			var ctx tlsv3.DownstreamTlsContext
-			if err := ts.GetTypedConfig().UnmarshalTo(&ctx); err != nil {
-				return Refs{}, err
-			}
-			for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
-				r.Secrets = append(r.Secrets, s.GetName())
-			}
-		}
-		for _, f := range fc.GetFilters() {
-			if err := filterRefs(f, &r); err != nil {
-				return Refs{}, err
-			}
+		if err := chainRefs(fc, &r); err != nil {
+			return Refs{}, err
 		}
 	}
 	return r, nil
+}
+
+// chainRefs appends what one filter chain refers to to r.
+func chainRefs(fc *listenerv3.FilterChain, r *Refs) error {
+	if ts := fc.GetTransportSocket(); ts != nil {
+		var ctx tlsv3.DownstreamTlsContext
+		if err := ts.GetTypedConfig().UnmarshalTo(&ctx); err != nil {
+			return err
+		}
+		for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
+			r.Secrets = append(r.Secrets, s.GetName())
+		}
+	}
+	for _, f := range fc.GetFilters() {
+		if err := filterRefs(f, r); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func filterRefs(f *listenerv3.Filter, r *Refs) error {

@@ -3,6 +3,7 @@ package snapshot_test
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"testing"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -63,6 +64,28 @@ func TestMarshalSplitIsProtoEncoding(t *testing.T) {
 	if split < 2 {
 		t.Errorf("only %d resources were big enough to split", split)
 	}
+	// Again through an Encoder, replacing every hundredth virtual host of
+	// a new route configuration that keeps the others.
+	var enc snapshot.Encoder
+	if _, _, err := enc.Encode(snapshot.KindRoute, rc.GetName(), rc); err != nil {
+		t.Fatal(err)
+	}
+	next := &routev3.RouteConfiguration{Name: rc.GetName(), VirtualHosts: slices.Clone(rc.GetVirtualHosts()), InternalOnlyHeaders: []string{"x-other"}}
+	for i := 0; i < len(next.VirtualHosts); i += 100 {
+		vh := proto.Clone(next.VirtualHosts[i]).(*routev3.VirtualHost)
+		vh.Domains = append(vh.Domains, "also.example.com")
+		next.VirtualHosts[i] = vh
+	}
+	got, _, err := enc.Encode(snapshot.KindRoute, rc.GetName(), next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want, _ := (proto.MarshalOptions{Deterministic: true}).Marshal(next); !bytes.Equal(got, want) {
+		t.Errorf("re-encoding with reuse differs from proto's (%d vs %d bytes)", len(got), len(want))
+	}
+	if r, want := enc.Reused(snapshot.KindRoute, rc.GetName()), len(next.VirtualHosts)-(len(next.VirtualHosts)+99)/100; r != want {
+		t.Errorf("%d virtual hosts reused, want %d", r, want)
+	}
 }
 
 func TestMarshalSplitSmallMessages(t *testing.T) {
@@ -72,5 +95,82 @@ func TestMarshalSplitSmallMessages(t *testing.T) {
 	}
 	if _, ok, _ := snapshot.MarshalSplit(l); ok {
 		t.Error("a listener below minSplit filter chains was split")
+	}
+}
+
+// TestEncoderReusesElements: encoding a route configuration again, as a
+// new message that keeps most virtual hosts as the same messages, takes
+// their bytes from the last encoding and still gives proto's bytes and
+// Version; replaced, inserted and far-moved elements are handled.
+func TestEncoderReusesElements(t *testing.T) {
+	t.Parallel()
+	vhost := func(i int, domain string) *routev3.VirtualHost {
+		return &routev3.VirtualHost{Name: fmt.Sprint("vh", i), Domains: []string{domain}, Routes: []*routev3.Route{{Name: fmt.Sprint("r", i)}}}
+	}
+	first := &routev3.RouteConfiguration{Name: "big", InternalOnlyHeaders: []string{"x-a"}}
+	for i := range snapshot.MinSplit + 100 {
+		first.VirtualHosts = append(first.VirtualHosts, vhost(i, fmt.Sprint(i, ".example.com")))
+	}
+	// Replace three, insert two, drop twenty in a row (beyond the look-ahead),
+	// move the last one to the front, and change a field after the list.
+	vhs := slices.Clone(first.VirtualHosts)
+	for _, i := range []int{3, 200, 400} {
+		vhs[i] = vhost(i, "changed.example.com")
+	}
+	vhs = slices.Insert(vhs, 10, vhost(-1, "new.example.com"), vhost(-2, "new2.example.com"))
+	vhs = slices.Delete(vhs, 300, 320)
+	vhs = append(vhs[len(vhs)-1:], vhs[:len(vhs)-1]...)
+	second := &routev3.RouteConfiguration{Name: "big", VirtualHosts: vhs, InternalOnlyHeaders: []string{"x-b"}}
+	wantReused := len(first.VirtualHosts) - 3 - 20
+
+	var enc snapshot.Encoder
+	firstBytes, _, err := enc.Encode(snapshot.KindRoute, "big", first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := bytes.Clone(firstBytes)
+	for i, tc := range []struct {
+		m      *routev3.RouteConfiguration
+		reused int
+	}{
+		{second, wantReused},
+		{second, len(vhs)},
+		{first, len(first.VirtualHosts) - 3 - 20},
+	} {
+		got, v, err := enc.Encode(snapshot.KindRoute, "big", tc.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := proto.MarshalOptions{Deterministic: true}.Marshal(tc.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("step %d: encoding differs from proto's (%d vs %d bytes)", i, len(got), len(want))
+		}
+		if wv, _ := snapshot.Version(tc.m); v != wv {
+			t.Errorf("step %d: version %s, want %s", i, v, wv)
+		}
+		if r := enc.Reused(snapshot.KindRoute, "big"); r != tc.reused {
+			t.Errorf("step %d: %d virtual hosts reused, want %d", i, r, tc.reused)
+		}
+	}
+	if !bytes.Equal(firstBytes, kept) {
+		t.Error("a later encoding wrote into an earlier one's bytes")
+	}
+	// Below minSplit elements, nothing is remembered.
+	small := &routev3.RouteConfiguration{Name: "big", VirtualHosts: vhs[:3]}
+	if _, _, err := enc.Encode(snapshot.KindRoute, "big", small); err != nil {
+		t.Fatal(err)
+	}
+	if r := enc.Reused(snapshot.KindRoute, "big"); r != -1 {
+		t.Errorf("a small route configuration left a memo (%d reused)", r)
+	}
+	// A listener of the same name is another resource.
+	if _, _, err := enc.Encode(snapshot.KindRoute, "big", second); err != nil {
+		t.Fatal(err)
+	}
+	if r := enc.Reused(snapshot.KindListener, "big"); r != -1 {
+		t.Errorf("the route configuration's memo was found for a listener (%d reused)", r)
 	}
 }

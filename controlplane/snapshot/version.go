@@ -42,8 +42,7 @@ func (h *Hasher) Version(m proto.Message) (string, error) {
 	if h.buf, err = marshalAppend(h.buf[:0], m); err != nil {
 		return "", err
 	}
-	sum := sha256.Sum256(h.buf)
-	return hex.EncodeToString(sum[:8]), nil
+	return versionOf(h.buf), nil
 }
 
 // Encode returns the deterministic encoding of one resource and its
@@ -53,8 +52,14 @@ func Encode(m proto.Message) ([]byte, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
+	return b, versionOf(b), nil
+}
+
+// versionOf returns the Version of a resource whose deterministic encoding
+// is b.
+func versionOf(b []byte) string {
 	sum := sha256.Sum256(b)
-	return b, hex.EncodeToString(sum[:8]), nil
+	return hex.EncodeToString(sum[:8])
 }
 
 // marshalAppend appends proto's deterministic encoding of m to buf; a route

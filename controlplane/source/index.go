@@ -46,6 +46,11 @@ type Index struct {
 	// object converted from a removed API version, a default namespace
 	// applied...). Load fills them; the graph turns them into findings.
 	Notes []status.Finding
+
+	// shared has a bit per map that a Snapshot may share (see own);
+	// snapshotted is set once Snapshot has been called.
+	shared      uint16
+	snapshotted bool
 }
 
 // NewIndex returns an empty Index.

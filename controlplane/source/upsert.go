@@ -17,30 +17,49 @@ import (
 func (idx *Index) Upsert(obj any) error {
 	switch o := obj.(type) {
 	case *corev1.Namespace:
+		own(idx, bitNamespaces, &idx.Namespaces)
 		idx.Namespaces[o.Name] = o
 	case *corev1.Service:
+		own(idx, bitServices, &idx.Services)
 		idx.Services[nn(o.Namespace, o.Name)] = o
 	case *discoveryv1.EndpointSlice:
 		svc := nn(o.Namespace, o.Labels[ServiceLabel])
-		if idx.EndpointSlices[svc] == nil {
-			idx.EndpointSlices[svc] = map[string]*discoveryv1.EndpointSlice{}
+		own(idx, bitEndpointSlices, &idx.EndpointSlices)
+		slices := idx.EndpointSlices[svc]
+		if slices == nil || idx.snapshotted {
+			// A Service's slices are few: once idx has been snapshotted,
+			// its map is copied on every write, so that a map shared with
+			// a snapshot is never written.
+			slices = make(map[string]*discoveryv1.EndpointSlice, len(idx.EndpointSlices[svc])+1)
+			for k, v := range idx.EndpointSlices[svc] {
+				slices[k] = v
+			}
 		}
-		idx.EndpointSlices[svc][o.Name] = o
+		slices[o.Name] = o
+		idx.EndpointSlices[svc] = slices
 	case *corev1.Endpoints:
+		own(idx, bitEndpoints, &idx.Endpoints)
 		idx.Endpoints[nn(o.Namespace, o.Name)] = o
 	case *corev1.Secret:
+		own(idx, bitSecrets, &idx.Secrets)
 		idx.Secrets[nn(o.Namespace, o.Name)] = o
 	case *networkingv1.Ingress:
+		own(idx, bitIngresses, &idx.Ingresses)
 		idx.Ingresses[nn(o.Namespace, o.Name)] = o
 	case *networkingv1.IngressClass:
+		own(idx, bitIngressClasses, &idx.IngressClasses)
 		idx.IngressClasses[o.Name] = o
 	case *contourv1.HTTPProxy:
+		own(idx, bitHTTPProxies, &idx.HTTPProxies)
 		idx.HTTPProxies[nn(o.Namespace, o.Name)] = o
 	case *contourv1.TLSCertificateDelegation:
+		own(idx, bitDelegations, &idx.Delegations)
 		idx.Delegations[nn(o.Namespace, o.Name)] = o
 	case *heptiov1beta1.IngressRoute:
+		own(idx, bitIngressRoutes, &idx.IngressRoutes)
 		idx.IngressRoutes[nn(o.Namespace, o.Name)] = o
 	case *heptiov1beta1.TLSCertificateDelegation:
+		own(idx, bitLegacyDelegations, &idx.LegacyDelegations)
 		idx.LegacyDelegations[nn(o.Namespace, o.Name)] = o
 	default:
 		return fmt.Errorf("%w: %T", ErrUnsupportedType, obj)
@@ -53,30 +72,48 @@ func (idx *Index) Upsert(obj any) error {
 func (idx *Index) Delete(obj any) error {
 	switch o := obj.(type) {
 	case *corev1.Namespace:
+		own(idx, bitNamespaces, &idx.Namespaces)
 		delete(idx.Namespaces, o.Name)
 	case *corev1.Service:
+		own(idx, bitServices, &idx.Services)
 		delete(idx.Services, nn(o.Namespace, o.Name))
 	case *discoveryv1.EndpointSlice:
 		svc := nn(o.Namespace, o.Labels[ServiceLabel])
-		delete(idx.EndpointSlices[svc], o.Name)
-		if len(idx.EndpointSlices[svc]) == 0 {
+		own(idx, bitEndpointSlices, &idx.EndpointSlices)
+		slices := map[string]*discoveryv1.EndpointSlice{}
+		for k, v := range idx.EndpointSlices[svc] {
+			if k != o.Name {
+				slices[k] = v
+			}
+		}
+		if len(slices) == 0 {
 			delete(idx.EndpointSlices, svc)
+		} else {
+			idx.EndpointSlices[svc] = slices
 		}
 	case *corev1.Endpoints:
+		own(idx, bitEndpoints, &idx.Endpoints)
 		delete(idx.Endpoints, nn(o.Namespace, o.Name))
 	case *corev1.Secret:
+		own(idx, bitSecrets, &idx.Secrets)
 		delete(idx.Secrets, nn(o.Namespace, o.Name))
 	case *networkingv1.Ingress:
+		own(idx, bitIngresses, &idx.Ingresses)
 		delete(idx.Ingresses, nn(o.Namespace, o.Name))
 	case *networkingv1.IngressClass:
+		own(idx, bitIngressClasses, &idx.IngressClasses)
 		delete(idx.IngressClasses, o.Name)
 	case *contourv1.HTTPProxy:
+		own(idx, bitHTTPProxies, &idx.HTTPProxies)
 		delete(idx.HTTPProxies, nn(o.Namespace, o.Name))
 	case *contourv1.TLSCertificateDelegation:
+		own(idx, bitDelegations, &idx.Delegations)
 		delete(idx.Delegations, nn(o.Namespace, o.Name))
 	case *heptiov1beta1.IngressRoute:
+		own(idx, bitIngressRoutes, &idx.IngressRoutes)
 		delete(idx.IngressRoutes, nn(o.Namespace, o.Name))
 	case *heptiov1beta1.TLSCertificateDelegation:
+		own(idx, bitLegacyDelegations, &idx.LegacyDelegations)
 		delete(idx.LegacyDelegations, nn(o.Namespace, o.Name))
 	default:
 		return fmt.Errorf("%w: %T", ErrUnsupportedType, obj)

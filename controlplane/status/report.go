@@ -72,22 +72,26 @@ func (r *Report) Warning(ref Ref, t ConditionType, reason, format string, args .
 // Statuses and findings do not depend on the order calls are made in.
 func (r *Report) Merge(o *Report) {
 	for ref, oe := range o.objects {
-		e := r.entry(ref)
-		e.touched = e.touched || oe.touched
-		e.orphaned = e.orphaned || oe.orphaned
-		for _, sc := range oe.errors {
-			if !slices.Contains(e.errors, sc) {
-				e.errors = append(e.errors, sc)
-			}
-		}
-		for _, sc := range oe.warnings {
-			if !slices.Contains(e.warnings, sc) {
-				e.warnings = append(e.warnings, sc)
-			}
-		}
+		r.entry(ref).add(oe)
 	}
 	for k, f := range o.findings {
 		r.findings[k] = f
+	}
+}
+
+// add merges what o says of an object into e.
+func (e *entry) add(o *entry) {
+	e.touched = e.touched || o.touched
+	e.orphaned = e.orphaned || o.orphaned
+	for _, sc := range o.errors {
+		if !slices.Contains(e.errors, sc) {
+			e.errors = append(e.errors, sc)
+		}
+	}
+	for _, sc := range o.warnings {
+		if !slices.Contains(e.warnings, sc) {
+			e.warnings = append(e.warnings, sc)
+		}
 	}
 }
 
@@ -132,6 +136,13 @@ func (r *Report) Findings() []Finding {
 	for _, f := range r.findings {
 		out = append(out, f)
 	}
+	sortFindings(out)
+	return out
+}
+
+// sortFindings orders findings most severe first, then by code, objects
+// and message.
+func sortFindings(out []Finding) {
 	sort.Slice(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.Severity.Rank() != b.Severity.Rank() {
@@ -139,7 +150,6 @@ func (r *Report) Findings() []Finding {
 		}
 		return a.key() < b.key()
 	})
-	return out
 }
 
 func (e *entry) object(ref Ref) Object {

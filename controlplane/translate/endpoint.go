@@ -38,13 +38,9 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 		seen[eds] = true
 		todo = append(todo, c)
 		svc := c.Namespace + "/" + c.Service
-		if _, both := t.idx.Endpoints[source.Key(c.Namespace, c.Service)]; both && len(t.idx.EndpointSlices[source.Key(c.Namespace, c.Service)]) > 0 && !noted[svc] {
+		if f, ok := EndpointSourceFinding(t.idx, c.Namespace, c.Service); ok && !noted[svc] {
 			noted[svc] = true
-			t.findings = append(t.findings, status.Finding{
-				Code: FindingEndpointSource, Severity: status.SeverityInfo,
-				Objects: []status.Ref{{Kind: status.KindService, Namespace: c.Namespace, Name: c.Service}},
-				Message: fmt.Sprintf("Service %s has both EndpointSlices and a v1 Endpoints object; the EndpointSlices are used", svc),
-			})
+			t.findings = append(t.findings, f)
 		}
 	}
 	// Each assignment only reads the index: build them on every CPU.
@@ -54,6 +50,21 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 		out[i] = ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port)
 	})
 	return out
+}
+
+// EndpointSourceFinding returns the finding that says which endpoint source
+// a Service routed to uses, when it has both EndpointSlices and a v1
+// Endpoints object.
+func EndpointSourceFinding(idx *source.Index, namespace, service string) (status.Finding, bool) {
+	key := source.Key(namespace, service)
+	if _, both := idx.Endpoints[key]; !both || len(idx.EndpointSlices[key]) == 0 {
+		return status.Finding{}, false
+	}
+	return status.Finding{
+		Code: FindingEndpointSource, Severity: status.SeverityInfo,
+		Objects: []status.Ref{{Kind: status.KindService, Namespace: namespace, Name: service}},
+		Message: fmt.Sprintf("Service %s/%s has both EndpointSlices and a v1 Endpoints object; the EndpointSlices are used", namespace, service),
+	}, true
 }
 
 // ClusterLoadAssignment builds the endpoints of one Service port: from its

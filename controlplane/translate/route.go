@@ -33,7 +33,7 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 	insecure := graph.SortedVirtualHosts(t.g)
 	var secure []*graph.SecureVirtualHost
 	for _, vh := range graph.SortedSecureVirtualHosts(t.g) {
-		if vh.TCPProxy == nil && !vh.Passthrough && len(vh.Routes) > 0 {
+		if routesHTTP(vh) {
 			secure = append(secure, vh)
 		}
 	}
@@ -45,20 +45,7 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 	translated := t.virtualHosts(hosts)
 	out := []*routev3.RouteConfiguration{{Name: HTTPRoutes, VirtualHosts: translated[:len(insecure):len(insecure)]}}
 	for i, vh := range secure {
-		out = append(out, &routev3.RouteConfiguration{
-			Name: HTTPSRoutesPrefix + vh.Name,
-			VirtualHosts: []*routev3.VirtualHost{
-				translated[len(insecure)+i],
-				// A request whose Host is not this chain's SNI reaches the
-				// catch-all and gets 421, as Contour answers.
-				{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
-					Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-					Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
-						Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: misdirectedBody}},
-					}},
-				}}},
-			},
-		})
+		out = append(out, secureRoutes(vh.Name, translated[len(insecure)+i]))
 	}
 	return out
 }

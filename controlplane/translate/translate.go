@@ -36,6 +36,15 @@ type validator interface{ Validate() error }
 // means a resource failed Envoy's validation: an Isobar bug, never the
 // user's input.
 func Translate(g *graph.Graph, idx *source.Index) (*xds.Resources, []status.Finding, error) {
+	tr, err := TranslateAll(g, idx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return tr.Resources, tr.Findings, nil
+}
+
+// TranslateAll is Translate, with the cluster registry.
+func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
 		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}}
 	res := &xds.Resources{}
@@ -47,9 +56,9 @@ func Translate(g *graph.Graph, idx *source.Index) (*xds.Resources, []status.Find
 	res.Secrets = t.secretResources()
 	res.Sort()
 	if err := validate(res); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return res, t.findings, nil
+	return &Translation{Resources: res, Findings: t.findings, Clusters: t.clusters}, nil
 }
 
 type translator struct {

@@ -3,6 +3,8 @@ package xds
 import (
 	"sort"
 
+	"google.golang.org/protobuf/proto"
+
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -67,4 +69,23 @@ func (r *Resources) ClusterLoadAssignment(name string) *endpointv3.ClusterLoadAs
 		return r.Endpoints[i]
 	}
 	return nil
+}
+
+// Equal reports whether r and o hold the same resources in the same order,
+// compared with proto.Equal.
+func (r *Resources) Equal(o *Resources) bool {
+	return equalList(r.Listeners, o.Listeners) && equalList(r.Routes, o.Routes) && equalList(r.Clusters, o.Clusters) &&
+		equalList(r.Endpoints, o.Endpoints) && equalList(r.Secrets, o.Secrets)
+}
+
+func equalList[T proto.Message](a, b []T) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !proto.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"reflect"
 
-	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
 	"github.com/isobar-dev/isobar/controlplane/xds"
@@ -21,7 +20,7 @@ func sameDocument(a, b []byte) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	if !sameResources(ra, rb) {
+	if !ra.Equal(rb) {
 		return false, nil
 	}
 	var sa, sb struct {
@@ -38,21 +37,4 @@ func sameDocument(a, b []byte) (bool, error) {
 	_ = json.Unmarshal(append(append([]byte(`[`), sa.Status...), append([]byte(`,`), append(sa.Findings, ']')...)...), &va)
 	_ = json.Unmarshal(append(append([]byte(`[`), sb.Status...), append([]byte(`,`), append(sb.Findings, ']')...)...), &vb)
 	return reflect.DeepEqual(va, vb), nil
-}
-
-func sameResources(a, b *xds.Resources) bool {
-	return equalList(a.Listeners, b.Listeners) && equalList(a.Routes, b.Routes) && equalList(a.Clusters, b.Clusters) &&
-		equalList(a.Endpoints, b.Endpoints) && equalList(a.Secrets, b.Secrets)
-}
-
-func equalList[T proto.Message](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !proto.Equal(a[i], b[i]) {
-			return false
-		}
-	}
-	return true
 }

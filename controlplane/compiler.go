@@ -1,0 +1,304 @@
+package controlplane
+
+import (
+	"fmt"
+	"sort"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"k8s.io/apimachinery/pkg/types"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/translate"
+)
+
+// Compiler compiles an index and keeps what it built, so that a later
+// index in which only HTTPProxies changed is compiled by redoing only the
+// hosts those changes can reach: the hosts they claimed or claim, and the
+// hosts whose include trees looked them up. Every result equals what
+// Compile returns for the same index; resources that did not change are
+// the same pointers as in the previous result, which lets the xDS server
+// skip them. Hosts that an IngressRoute or an Ingress also names, and every
+// other kind of change, take a full compile.
+//
+// Results share their Graph: Update changes it in place, so a Result's
+// Graph is only valid until the next call. A Compiler is not safe for
+// concurrent use.
+type Compiler struct {
+	opts Options
+	idx  *source.Index
+	last *Result
+	// pinned are the hosts that need a full compile (graph.Parts.Pinned).
+	pinned map[string]bool
+	hosts  map[string]*hostState
+	// readers lists, per HTTPProxy, the hosts whose walks looked it up;
+	// claimants, per fqdn, the HTTPProxies validly claiming it.
+	readers   map[types.NamespacedName]map[string]bool
+	claimants map[string]map[types.NamespacedName]bool
+	ledger    *status.Ledger
+	clusters  map[string]*clusterUse
+	eds       map[string]*edsUse
+	secrets   map[string]*secretUse
+	// services lists, per Service, the ClusterLoadAssignments of its ports
+	// that some cluster uses.
+	services map[types.NamespacedName]map[string]bool
+	// fulls counts full compiles.
+	fulls int
+}
+
+// hostState is one host's part of the graph and its translation.
+type hostState struct {
+	part *graph.HostPart
+	tr   *translate.Host
+}
+
+// clusterUse is a cluster with the number of units (hosts, and the rest of
+// the configuration as one) that refer to it.
+type clusterUse struct {
+	c     *graph.Cluster
+	res   *clusterv3.Cluster
+	eds   string // its ClusterLoadAssignment; "" for ExternalName
+	users int
+}
+
+type edsUse struct {
+	c     *graph.Cluster
+	cla   *endpointv3.ClusterLoadAssignment
+	users int
+}
+
+type secretUse struct {
+	res   *tlsv3.Secret
+	users int
+}
+
+// Unit names in the status ledger.
+const (
+	unitBase    = "base"
+	unitProxy   = "proxy/"
+	unitHost    = "host/"
+	unitService = "service/"
+	// unitTranslate holds translation findings other than endpoint sources.
+	unitTranslate = "translate"
+)
+
+// NewCompiler returns a Compiler with no previous result.
+func NewCompiler(opts Options) *Compiler { return &Compiler{opts: opts} }
+
+// FullCompiles returns how many full compiles c has made, Update's
+// fallbacks included.
+func (c *Compiler) FullCompiles() int { return c.fulls }
+
+// Last returns the latest result, nil before the first compile or after a
+// failed one.
+func (c *Compiler) Last() *Result { return c.last }
+
+// Compile compiles idx from scratch and keeps what it needs for Update.
+func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
+	c.last = nil
+	c.fulls++
+	g, parts := graph.BuildParts(idx, c.opts.Options)
+	tr, err := translate.TranslateAll(g, idx)
+	if err != nil {
+		return nil, err
+	}
+	if err := snapshot.Consistent(tr.Resources); err != nil {
+		return nil, fmt.Errorf("inconsistent resources (this is an Isobar bug): %w", err)
+	}
+	c.idx, c.pinned = idx, parts.Pinned
+	c.hosts, c.readers, c.claimants = map[string]*hostState{}, map[types.NamespacedName]map[string]bool{}, map[string]map[types.NamespacedName]bool{}
+	c.ledger = status.NewLedger()
+	c.ledger.Set(unitBase, parts.Base)
+	for key, r := range parts.Proxies {
+		c.ledger.Set(unitProxy+key.String(), r)
+	}
+	names := make(map[string]bool, len(parts.Hosts))
+	for fqdn, part := range parts.Hosts {
+		names[fqdn] = true
+		c.ledger.Set(unitHost+fqdn, part.Report)
+		c.addReads(fqdn, part.Reads)
+		for _, k := range part.Claimants {
+			c.claim(fqdn, k)
+		}
+	}
+	split, rest := translate.Split(tr, g, names)
+	for fqdn, part := range parts.Hosts {
+		c.hosts[fqdn] = &hostState{part: part, tr: split[fqdn]}
+	}
+	if err := c.countUses(tr, split, rest); err != nil {
+		return nil, err
+	}
+	c.last = &Result{Graph: g, Resources: tr.Resources, Statuses: c.ledger.Objects(), Findings: c.ledger.Findings()}
+	return c.last, nil
+}
+
+// countUses fills the cluster, endpoint and secret registries from a full
+// translation split by host.
+func (c *Compiler) countUses(tr *translate.Translation, split map[string]*translate.Host, rest *translate.Host) error {
+	c.clusters, c.eds, c.secrets = map[string]*clusterUse{}, map[string]*edsUse{}, map[string]*secretUse{}
+	c.services = map[types.NamespacedName]map[string]bool{}
+	for _, r := range tr.Resources.Clusters {
+		c.clusters[r.GetName()] = &clusterUse{c: tr.Clusters[r.GetName()], res: r}
+	}
+	for _, r := range tr.Resources.Endpoints {
+		c.eds[r.GetClusterName()] = &edsUse{cla: r}
+	}
+	for _, r := range tr.Resources.Secrets {
+		c.secrets[r.GetName()] = &secretUse{res: r}
+	}
+	count := func(h *translate.Host) error {
+		for name := range h.Clusters {
+			u, ok := c.clusters[name]
+			if !ok {
+				return fmt.Errorf("cluster %q is referred to but was not built (this is an Isobar bug)", name)
+			}
+			u.users++
+		}
+		for name := range h.Secrets {
+			u, ok := c.secrets[name]
+			if !ok {
+				return fmt.Errorf("secret %q is referred to but was not built (this is an Isobar bug)", name)
+			}
+			u.users++
+		}
+		return nil
+	}
+	if err := count(rest); err != nil {
+		return err
+	}
+	for _, h := range split {
+		if err := count(h); err != nil {
+			return err
+		}
+	}
+	for name, u := range c.clusters {
+		if u.users == 0 {
+			return fmt.Errorf("cluster %q is built but nothing refers to it (this is an Isobar bug)", name)
+		}
+		if u.c.ExternalName != "" {
+			continue
+		}
+		u.eds = translate.EDSName(u.c.Namespace, u.c.Service, u.c.Port.Name, u.c.Port.Port)
+		e := c.eds[u.eds]
+		e.c, e.users = u.c, e.users+1
+		c.useService(u.c, u.eds)
+	}
+	// useService noted each Service's endpoint source; anything else
+	// translation finds is kept as is (there is nothing else today).
+	other := status.NewReport()
+	for _, f := range tr.Findings {
+		if f.Code != translate.FindingEndpointSource {
+			other.Find(f)
+		}
+	}
+	c.ledger.Set(unitTranslate, other)
+	return nil
+}
+
+// Update compiles idx, which differs from the index of the last result
+// only in the HTTPProxies named in changed (added, changed or deleted). It
+// takes a full compile when there is no last result or a change reaches a
+// host that something other than HTTPProxies names.
+func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*Result, error) {
+	if c.last == nil {
+		return c.Compile(idx)
+	}
+	dirty, ok := c.dirtyHosts(idx, changed)
+	if !ok {
+		return c.Compile(idx)
+	}
+	for _, k := range changed {
+		p0, p1 := c.idx.HTTPProxies[k], idx.HTTPProxies[k]
+		if p0 == p1 {
+			continue
+		}
+		if fqdn, ok := c.claimOf(p0); ok {
+			delete(c.claimants[fqdn], k)
+		}
+		if fqdn, ok := c.claimOf(p1); ok {
+			c.claim(fqdn, k)
+		}
+		if p1 == nil {
+			c.ledger.Set(unitProxy+k.String(), nil)
+		} else {
+			c.ledger.Set(unitProxy+k.String(), graph.ProxyPart(p1, c.opts.Options))
+		}
+	}
+	c.idx = idx
+	ch := newChanges()
+	for _, fqdn := range dirty {
+		var claimants []*contourv1.HTTPProxy
+		for _, k := range source.SortedKeys(c.claimants[fqdn]) {
+			claimants = append(claimants, idx.HTTPProxies[k])
+		}
+		if err := c.setHost(fqdn, graph.BuildHost(idx, c.opts.Options, fqdn, claimants), ch); err != nil {
+			c.last = nil
+			return nil, err
+		}
+	}
+	res, err := c.assemble(ch)
+	if err != nil {
+		c.last = nil
+		return nil, err
+	}
+	c.last = &Result{Graph: c.last.Graph, Resources: res, Statuses: c.ledger.Objects(), Findings: c.ledger.Findings()}
+	return c.last, nil
+}
+
+// dirtyHosts returns, sorted, the hosts the changed HTTPProxies claimed,
+// claim or were looked up by; ok is false when one of them is pinned.
+func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName) ([]string, bool) {
+	dirty := map[string]bool{}
+	for _, k := range changed {
+		p0, p1 := c.idx.HTTPProxies[k], idx.HTTPProxies[k]
+		if p0 == p1 {
+			continue
+		}
+		for _, p := range []*contourv1.HTTPProxy{p0, p1} {
+			if fqdn, ok := c.claimOf(p); ok {
+				dirty[fqdn] = true
+			}
+		}
+		for fqdn := range c.readers[k] {
+			dirty[fqdn] = true
+		}
+	}
+	out := make([]string, 0, len(dirty))
+	for fqdn := range dirty {
+		if c.pinned[fqdn] {
+			return nil, false
+		}
+		out = append(out, fqdn)
+	}
+	sort.Strings(out)
+	return out, true
+}
+
+// claimOf is graph.ClaimOf for a proxy that may be absent.
+func (c *Compiler) claimOf(p *contourv1.HTTPProxy) (string, bool) {
+	if p == nil {
+		return "", false
+	}
+	return graph.ClaimOf(p, c.opts.Options)
+}
+
+func (c *Compiler) claim(fqdn string, k types.NamespacedName) {
+	if c.claimants[fqdn] == nil {
+		c.claimants[fqdn] = map[types.NamespacedName]bool{}
+	}
+	c.claimants[fqdn][k] = true
+}
+
+func (c *Compiler) addReads(fqdn string, reads []types.NamespacedName) {
+	for _, k := range reads {
+		if c.readers[k] == nil {
+			c.readers[k] = map[string]bool{}
+		}
+		c.readers[k][fqdn] = true
+	}
+}

@@ -1,0 +1,320 @@
+package controlplane_test
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"reflect"
+	"sort"
+	"testing"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/testing/protocmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/sim/gen"
+)
+
+// sameResult fails t unless got equals Compile's want: resources, statuses,
+// findings and the graph's host names.
+func sameResult(t *testing.T, step string, got, want *controlplane.Result) {
+	t.Helper()
+	// proto.Equal first: go-cmp over thousands of resources per step is
+	// slow, and its diff is only needed to explain a difference.
+	if !want.Resources.Equal(got.Resources) {
+		d := cmp.Diff(want.Resources, got.Resources, protocmp.Transform(), cmpopts.EquateEmpty())
+		t.Fatalf("%s: resources differ from Compile's (-want +got):\n%s", step, d)
+	}
+	if reflect.DeepEqual(want.Statuses, got.Statuses) {
+		// equal: skip go-cmp's slower walk
+	} else if d := cmp.Diff(want.Statuses, got.Statuses, cmpopts.EquateEmpty()); d != "" {
+		t.Fatalf("%s: statuses differ from Compile's (-want +got):\n%s", step, d)
+	}
+	if d := cmp.Diff(want.Findings, got.Findings, cmpopts.EquateEmpty()); d != "" {
+		t.Fatalf("%s: findings differ from Compile's (-want +got):\n%s", step, d)
+	}
+	if d := cmp.Diff(hostNames(want), hostNames(got)); d != "" {
+		t.Fatalf("%s: graph hosts differ from Compile's (-want +got):\n%s", step, d)
+	}
+	if err := snapshot.Consistent(got.Resources); err != nil {
+		t.Fatalf("%s: %v", step, err)
+	}
+}
+
+// samePointers fails t when a resource of got has the same name and content
+// as one of prev but another pointer: the xDS server relies on unchanged
+// resources keeping theirs.
+func samePointers(t *testing.T, step string, prev, got *xds.Resources) {
+	t.Helper()
+	check := func(kind string, a, b []proto.Message, name func(proto.Message) string) {
+		byName := make(map[string]proto.Message, len(a))
+		for _, m := range a {
+			byName[name(m)] = m
+		}
+		for _, m := range b {
+			if was, ok := byName[name(m)]; ok && was != m && proto.Equal(was, m) {
+				t.Fatalf("%s: %s %q did not change but is a new pointer", step, kind, name(m))
+			}
+		}
+	}
+	named := func(m proto.Message) string { return m.(interface{ GetName() string }).GetName() }
+	check("listener", asMessages(prev.Listeners), asMessages(got.Listeners), named)
+	check("route configuration", asMessages(prev.Routes), asMessages(got.Routes), named)
+	check("cluster", asMessages(prev.Clusters), asMessages(got.Clusters), named)
+	check("secret", asMessages(prev.Secrets), asMessages(got.Secrets), named)
+	check("cluster load assignment", asMessages(prev.Endpoints), asMessages(got.Endpoints),
+		func(m proto.Message) string { return m.(*endpointv3.ClusterLoadAssignment).GetClusterName() })
+}
+
+func asMessages[T proto.Message](in []T) []proto.Message {
+	out := make([]proto.Message, len(in))
+	for i, m := range in {
+		out[i] = m
+	}
+	return out
+}
+
+func hostNames(r *controlplane.Result) [2][]string {
+	var out [2][]string
+	for n := range r.Graph.VirtualHosts {
+		out[0] = append(out[0], n)
+	}
+	for n := range r.Graph.SecureVirtualHosts {
+		out[1] = append(out[1], n)
+	}
+	sort.Strings(out[0])
+	sort.Strings(out[1])
+	return out
+}
+
+// TestCompilerCompileEqualsCompile checks the Compiler's full build on
+// every golden case.
+func TestCompilerCompileEqualsCompile(t *testing.T) {
+	for _, c := range goldenCases(t) {
+		t.Run(c.name, func(t *testing.T) {
+			idx, opts := loadCase(t, c)
+			want, err := controlplane.Compile(idx, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := controlplane.NewCompiler(opts).Compile(idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sameResult(t, "full", got, want)
+		})
+	}
+}
+
+func loadCase(t *testing.T, c goldenCase) (*source.Index, controlplane.Options) {
+	t.Helper()
+	data, err := os.ReadFile(c.input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts, _ := caseOptions(t, data)
+	idx, _ := source.LoadBytes(source.LoadOptions{}, c.input, data)
+	return idx, opts
+}
+
+// TestCompilerUpdateEqualsCompile applies seeded random HTTPProxy changes
+// (deletions, re-creations, fqdn and class changes, new and removed routes
+// and includes, cycles, ages, broken TLS) to every golden case and to a
+// generated cluster, one change at a time, and checks that each Update
+// gives what a full Compile of the same index gives. It also checks that
+// most updates were incremental, so the test exercises Update itself.
+func TestCompilerUpdateEqualsCompile(t *testing.T) {
+	type corpus struct {
+		name  string
+		idx   *source.Index
+		opts  controlplane.Options
+		steps int
+	}
+	var corpora []corpus
+	for _, c := range goldenCases(t) {
+		idx, opts := loadCase(t, c)
+		if len(idx.HTTPProxies) > 0 {
+			corpora = append(corpora, corpus{c.name, idx, opts, 60})
+		}
+	}
+	o := gen.S1k()
+	o.Proxies, o.Ingresses = 150, 15
+	var buf bytes.Buffer
+	if _, err := gen.Write(&buf, o); err != nil {
+		t.Fatal(err)
+	}
+	idx, _ := source.LoadBytes(source.LoadOptions{}, "generated", buf.Bytes())
+	corpora = append(corpora, corpus{"generated", idx, controlplane.Options{}, 300})
+	updates, fulls := 0, 0
+	for i, c := range corpora {
+		t.Run(c.name, func(t *testing.T) {
+			m := newMutator(c.idx, uint64(i))
+			comp := controlplane.NewCompiler(c.opts)
+			if _, err := comp.Compile(c.idx); err != nil {
+				t.Fatal(err)
+			}
+			before := comp.FullCompiles()
+			idx := c.idx
+			for step := range c.steps {
+				prev, fullsBefore := comp.Last().Resources, comp.FullCompiles()
+				var next *source.Index
+				var what string
+				var err error
+				if step%10 == 9 && len(idx.EndpointSlices) > 0 {
+					var svc types.NamespacedName
+					next, svc, what = m.endpoints(idx)
+					_, err = comp.Endpoints(next, []types.NamespacedName{svc})
+				} else {
+					var key types.NamespacedName
+					next, key, what = m.mutate(idx)
+					_, err = comp.Update(next, []types.NamespacedName{key})
+				}
+				if err != nil {
+					t.Fatalf("step %d (%s): %v", step, what, err)
+				}
+				want, err := controlplane.Compile(next, c.opts)
+				if err != nil {
+					t.Fatal(err)
+				}
+				where := fmt.Sprintf("step %d (%s)", step, what)
+				sameResult(t, where, comp.Last(), want)
+				if comp.FullCompiles() == fullsBefore {
+					samePointers(t, where, prev, comp.Last().Resources)
+				}
+				idx = next
+			}
+			updates += c.steps
+			fulls += comp.FullCompiles() - before
+		})
+	}
+	t.Logf("%d of %d updates took a full compile", fulls, updates)
+	if fulls*4 > updates {
+		t.Errorf("%d of %d updates took a full compile; the test barely exercises Update", fulls, updates)
+	}
+}
+
+// mutator makes random changes to the HTTPProxies of an index.
+type mutator struct {
+	rng     *rand.Rand
+	deleted []*contourv1.HTTPProxy
+	serial  int
+}
+
+func newMutator(idx *source.Index, seed uint64) *mutator {
+	return &mutator{rng: rand.New(rand.NewPCG(seed, 99))}
+}
+
+// endpoints returns a copy of idx where one EndpointSlice lost or gained
+// an endpoint, its Service and what was done.
+func (m *mutator) endpoints(idx *source.Index) (*source.Index, types.NamespacedName, string) {
+	next := idx.Clone()
+	svcs := source.SortedKeys(idx.EndpointSlices)
+	svc := svcs[m.rng.IntN(len(svcs))]
+	var names []string
+	for n := range idx.EndpointSlices[svc] {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	name := names[m.rng.IntN(len(names))]
+	es := idx.EndpointSlices[svc][name].DeepCopy()
+	what := "drop an endpoint of " + svc.String()
+	if len(es.Endpoints) > 1 && m.rng.IntN(2) == 0 {
+		es.Endpoints = es.Endpoints[1:]
+	} else if len(es.Endpoints) > 0 {
+		e := *es.Endpoints[0].DeepCopy()
+		e.Addresses = []string{fmt.Sprintf("10.250.%d.%d", m.serial%200, m.rng.IntN(200))}
+		es.Endpoints = append(es.Endpoints, e)
+		what = "add an endpoint to " + svc.String()
+	}
+	m.serial++
+	next.EndpointSlices[svc][name] = es
+	return next, svc, what
+}
+
+// mutate returns a copy of idx with one HTTPProxy changed, its key and
+// what was done.
+func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName, string) {
+	next := idx.Clone()
+	keys := source.SortedKeys(idx.HTTPProxies)
+	if len(keys) == 0 || (len(m.deleted) > 0 && m.rng.IntN(8) == 0) {
+		p := m.deleted[len(m.deleted)-1]
+		m.deleted = m.deleted[:len(m.deleted)-1]
+		next.HTTPProxies[source.Key(p.Namespace, p.Name)] = p
+		return next, source.Key(p.Namespace, p.Name), "restore " + p.Name
+	}
+	key := keys[m.rng.IntN(len(keys))]
+	p := idx.HTTPProxies[key].DeepCopy()
+	pick := func() *contourv1.HTTPProxy { return idx.HTTPProxies[keys[m.rng.IntN(len(keys))]] }
+	m.serial++
+	var what string
+	switch m.rng.IntN(10) {
+	case 0:
+		delete(next.HTTPProxies, key)
+		m.deleted = append(m.deleted, idx.HTTPProxies[key])
+		return next, key, "delete " + key.String()
+	case 1:
+		if other := pick(); other.Spec.VirtualHost != nil {
+			p.Spec.VirtualHost = &contourv1.VirtualHost{Fqdn: other.Spec.VirtualHost.Fqdn, TLS: other.Spec.VirtualHost.TLS.DeepCopy()}
+		}
+		what = "take another root's fqdn"
+	case 2:
+		if p.Spec.VirtualHost != nil {
+			p.Spec.VirtualHost = nil
+			what = "make a child"
+		} else {
+			p.Spec.VirtualHost = &contourv1.VirtualHost{Fqdn: fmt.Sprintf("new%d.example.com", m.serial)}
+			what = "make a root"
+		}
+	case 3:
+		if len(p.Spec.Routes) > 0 {
+			r := p.Spec.Routes[0].DeepCopy()
+			r.Conditions = []contourv1.MatchCondition{{Prefix: fmt.Sprintf("/m%d", m.serial)}}
+			p.Spec.Routes = append(p.Spec.Routes, *r)
+		}
+		what = "add a route"
+	case 4:
+		if n := len(p.Spec.Routes); n > 0 {
+			p.Spec.Routes = p.Spec.Routes[:n-1]
+		}
+		what = "drop a route"
+	case 5:
+		other := pick()
+		p.Spec.Includes = append(p.Spec.Includes, contourv1.Include{Name: other.Name, Namespace: other.Namespace,
+			Conditions: []contourv1.MatchCondition{{Prefix: fmt.Sprintf("/i%d", m.serial)}}})
+		what = "include " + other.Namespace + "/" + other.Name
+	case 6:
+		if n := len(p.Spec.Includes); n > 0 {
+			p.Spec.Includes = p.Spec.Includes[:n-1]
+		}
+		what = "drop an include"
+	case 7:
+		if p.Annotations["projectcontour.io/ingress.class"] == "" {
+			p.Annotations = map[string]string{"projectcontour.io/ingress.class": "other"}
+		} else {
+			delete(p.Annotations, "projectcontour.io/ingress.class")
+		}
+		what = "switch class"
+	case 8:
+		p.CreationTimestamp = metav1.NewTime(p.CreationTimestamp.Add(-86400e9 * 365))
+		what = "make older"
+	default:
+		if vh := p.Spec.VirtualHost; vh != nil && vh.TLS != nil && m.rng.IntN(2) == 0 {
+			vh.TLS.SecretName = "missing"
+		} else if vh != nil {
+			vh.TLS = nil
+		}
+		what = "change TLS"
+	}
+	next.HTTPProxies[key] = p
+	return next, key, what + " of " + key.String()
+}

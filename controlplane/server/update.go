@@ -1,0 +1,309 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/parallel"
+)
+
+// SetResources replaces the whole resource set, updating only resources
+// whose content changed, in make-before-break order (additions and changes
+// of secrets, clusters, endpoints, listeners, routes; then removals in the
+// reverse order). A set that refers to a resource it does not hold is
+// refused (the error wraps snapshot.ErrInconsistent) and the previous set
+// keeps being served. The first call opens the port.
+//
+// The cost follows what changed since the last set: a resource handed over
+// again as the same message is taken as unchanged without being looked at
+// (see snapshot.Diff: a resource handed over must never be mutated
+// afterwards). A new message is encoded (reusing, for big route
+// configurations and listeners, the bytes of the virtual hosts or filter
+// chains kept from the last encoding), hashed, and sent with those bytes
+// when its hash differs from what the caches hold; only those and the
+// removed names are checked for dangling references. The first call, and
+// the one after a failure half way through handing a set over, encode and
+// check everything.
+func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	full := s.applied == nil
+	diff, next := snapshot.Diff(s.applied, res)
+	updates, err := s.encodeChanges(diff, full)
+	if err != nil {
+		return err
+	}
+	changed := map[string][]encoded{}
+	removals := map[string][]string{}
+	var put []snapshot.Node
+	var remove []snapshot.Ref
+	for _, u := range updates {
+		if u.push {
+			changed[u.typ] = append(changed[u.typ], u.enc)
+		}
+		if u.push || full {
+			put = append(put, snapshot.Node{Ref: snapshot.Ref{Kind: kindOf(u.typ), Name: u.item.Name}, Resource: u.item.Resource, Out: u.out})
+		}
+	}
+	tracker := s.tracker
+	if full {
+		tracker = &snapshot.Tracker{}
+	}
+	for _, t := range typeOrder {
+		if full {
+			removals[t] = s.stale(t, next)
+		} else {
+			removals[t] = diff[kindOf(t)].Removed
+		}
+		for _, n := range removals[t] {
+			remove = append(remove, snapshot.Ref{Kind: kindOf(t), Name: n})
+		}
+	}
+	if err := tracker.Apply(put, remove); err != nil {
+		s.forgetNew(updates)
+		return fmt.Errorf("refusing an inconsistent resource set: %w", err)
+	}
+	if err := s.handOver(changed, removals); err != nil {
+		return err
+	}
+	s.applied, s.tracker = next, tracker
+	for _, t := range typeOrder {
+		s.metrics.resources.WithLabelValues(shortType(t)).Set(float64(countOf(next.Resources(), kindOf(t))))
+	}
+	s.once.Do(func() { close(s.ready) })
+	return nil
+}
+
+// handOver gives the caches changes and removals, in make-before-break
+// order. Until it is done, the server holds no applied set, so that a
+// failure half way makes the next SetResources start over.
+func (s *Server) handOver(changed map[string][]encoded, removals map[string][]string) error {
+	s.applied, s.tracker = nil, nil
+	for _, t := range typeOrder {
+		if err := s.apply(t, changed[t], nil); err != nil {
+			return err
+		}
+	}
+	for i := len(typeOrder) - 1; i >= 0; i-- {
+		if err := s.apply(typeOrder[i], nil, removals[typeOrder[i]]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// update is one resource snapshot.Diff reported, encoded.
+type update struct {
+	typ  string
+	item snapshot.Item
+	enc  encoded
+	push bool           // its content differs from what the caches hold
+	out  []snapshot.Ref // what it refers to, when the tracker needs it
+}
+
+// encodeChanges encodes, in parallel, the resources diff reports, and
+// returns them in type and name order, each marked for pushing when its
+// version differs from the caches'. What a resource refers to is worked
+// out when it is pushed, or for every resource when full.
+func (s *Server) encodeChanges(diff snapshot.Changes, full bool) ([]update, error) {
+	var updates []update
+	for _, t := range typeOrder {
+		for _, it := range diff[kindOf(t)].Changed {
+			updates = append(updates, update{typ: t, item: it})
+		}
+	}
+	errs := make([]error, len(updates))
+	parallel.For(len(updates), 128, func(i int) {
+		u := &updates[i]
+		b, v, err := s.encoder.Encode(kindOf(u.typ), u.item.Name, u.item.Resource)
+		if err == nil && s.versions[u.typ][u.item.Name] != v {
+			u.push = true
+			u.enc, err = encode(u.typ, u.item.Name, v, u.item.Resource, b)
+		}
+		if err == nil && (u.push || full) {
+			if u.out, err = snapshot.Outgoing(u.item.Resource, s.listenerRefs.References); err != nil {
+				err = fmt.Errorf("refusing an inconsistent resource set: %w", err)
+			}
+		}
+		errs[i] = err
+	})
+	return updates, errors.Join(errs...)
+}
+
+// stale returns, in order, the names of type t the caches hold and next
+// does not.
+func (s *Server) stale(t string, next *snapshot.Set) []string {
+	var out []string
+	for name := range s.versions[t] {
+		if !holds(next.Resources(), kindOf(t), name) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// forgetNew drops the encoder's memory of the resources of a refused set
+// that the caches do not hold.
+func (s *Server) forgetNew(updates []update) {
+	for _, u := range updates {
+		if _, ok := s.versions[u.typ][u.item.Name]; !ok {
+			s.forget(u.typ, u.item.Name)
+		}
+	}
+}
+
+// forget drops what the server remembers to encode and check the
+// resource of type t called name faster.
+func (s *Server) forget(t, name string) {
+	s.encoder.Forget(kindOf(t), name)
+	if t == resourcev3.ListenerType {
+		s.listenerRefs.Forget(name)
+	}
+}
+
+// encoded is one changed resource: the message for state-of-the-world
+// streams and its encodings for incremental ones.
+type encoded struct {
+	msg types.Resource
+	wired
+}
+
+// encode wraps a resource's deterministic encoding b and version v for the
+// caches.
+func encode(t, name, v string, msg types.Resource, b []byte) (encoded, error) {
+	w, err := newWired(&discoverygrpc.Resource{Name: name, Version: v, Resource: &anypb.Any{TypeUrl: t, Value: b}})
+	return encoded{msg, w}, err
+}
+
+// apply hands changes and removals of type t to both caches.
+func (s *Server) apply(t string, changed []encoded, removed []string) error {
+	if len(changed) > 0 {
+		msgs := make(map[string]types.Resource, len(changed))
+		resources := make([]wired, len(changed))
+		for i, e := range changed {
+			msgs[e.res.GetName()] = e.msg
+			resources[i] = e.wired
+			s.versions[t][e.res.GetName()] = e.res.GetVersion()
+		}
+		s.deltas[t].update(resources, nil)
+		s.linear.updated(t, s.deltas[t].revision())
+		if err := s.caches[t].UpdateResources(msgs, nil); err != nil {
+			return err
+		}
+		s.metrics.updated.WithLabelValues(shortType(t)).Add(float64(len(changed)))
+	}
+	if len(removed) > 0 {
+		s.deltas[t].update(nil, removed)
+		s.linear.updated(t, s.deltas[t].revision())
+		if err := s.caches[t].UpdateResources(nil, removed); err != nil {
+			return err
+		}
+		for _, n := range removed {
+			delete(s.versions[t], n)
+			s.forget(t, n)
+		}
+	}
+	return nil
+}
+
+// UpdateEndpoints replaces some ClusterLoadAssignments: the endpoint fast
+// path. Only assignments whose content changed reach the streams. They
+// also replace their names' assignments in the last set SetResources
+// applied, so that the next SetResources compares its own assignments with
+// these (and sends them again when they differ).
+func (s *Server) UpdateEndpoints(_ context.Context, clas []*endpointv3.ClusterLoadAssignment) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := resourcev3.EndpointType
+	var changed []encoded
+	var put []snapshot.Node
+	have := s.versions[t]
+	for _, c := range clas {
+		b, v, err := snapshot.Encode(c)
+		if err != nil {
+			return err
+		}
+		if have[c.GetClusterName()] != v {
+			have[c.GetClusterName()] = v
+			e, err := encode(t, c.GetClusterName(), v, c, b)
+			if err != nil {
+				return err
+			}
+			changed = append(changed, e)
+			put = append(put, snapshot.Node{Ref: snapshot.Ref{Kind: snapshot.KindEndpoint, Name: c.GetClusterName()}, Resource: c})
+		}
+	}
+	if s.applied != nil {
+		for _, n := range put {
+			s.applied.PutEndpoints(n.Resource.(*endpointv3.ClusterLoadAssignment))
+		}
+		// Assignments refer to nothing: adding them cannot make a
+		// reference dangle.
+		if err := s.tracker.Apply(put, nil); err != nil {
+			s.applied, s.tracker = nil, nil
+		}
+	}
+	if err := s.apply(t, changed, nil); err != nil {
+		s.applied, s.tracker = nil, nil
+		return err
+	}
+	return nil
+}
+
+// kindOf returns the snapshot kind of a type URL.
+func kindOf(t string) snapshot.Kind {
+	switch t {
+	case resourcev3.ListenerType:
+		return snapshot.KindListener
+	case resourcev3.RouteType:
+		return snapshot.KindRoute
+	case resourcev3.ClusterType:
+		return snapshot.KindCluster
+	case resourcev3.EndpointType:
+		return snapshot.KindEndpoint
+	}
+	return snapshot.KindSecret
+}
+
+// holds reports whether the sorted set res has a resource of kind k
+// called name.
+func holds(res *xds.Resources, k snapshot.Kind, name string) bool {
+	switch k {
+	case snapshot.KindListener:
+		return res.Listener(name) != nil
+	case snapshot.KindRoute:
+		return res.RouteConfiguration(name) != nil
+	case snapshot.KindCluster:
+		return res.Cluster(name) != nil
+	case snapshot.KindEndpoint:
+		return res.ClusterLoadAssignment(name) != nil
+	}
+	i := sort.Search(len(res.Secrets), func(i int) bool { return res.Secrets[i].GetName() >= name })
+	return i < len(res.Secrets) && res.Secrets[i].GetName() == name
+}
+
+// countOf returns how many resources of kind k res has.
+func countOf(res *xds.Resources, k snapshot.Kind) int {
+	switch k {
+	case snapshot.KindListener:
+		return len(res.Listeners)
+	case snapshot.KindRoute:
+		return len(res.Routes)
+	case snapshot.KindCluster:
+		return len(res.Clusters)
+	case snapshot.KindEndpoint:
+		return len(res.Endpoints)
+	}
+	return len(res.Secrets)
+}

@@ -1,0 +1,166 @@
+package status
+
+import (
+	"slices"
+	"sort"
+)
+
+// Ledger holds the statuses and findings of a build as the reports of
+// independent units, named by the caller, and keeps their merge: what
+// Objects and Findings return is what one Report given every unit's calls
+// would return. Replacing a unit's report recomputes only the objects that
+// report (old or new) mentions, so a small change to a large build costs
+// little. A Ledger is not safe for concurrent use.
+type Ledger struct {
+	units map[string]*Report
+	// users lists, per object, the units whose reports mention it.
+	users   map[Ref][]string
+	objects map[Ref]Object
+	// findings counts, per finding key, the units that report it.
+	findings map[string]*countedFinding
+	// sorted is the last answer of Objects; changed lists the objects
+	// recomputed since.
+	sorted  []Object
+	changed map[Ref]bool
+	// sortedFindings is the last answer of Findings, nil when stale.
+	sortedFindings []Finding
+}
+
+type countedFinding struct {
+	f Finding
+	n int
+}
+
+// NewLedger returns an empty ledger.
+func NewLedger() *Ledger {
+	return &Ledger{units: map[string]*Report{}, users: map[Ref][]string{}, objects: map[Ref]Object{},
+		findings: map[string]*countedFinding{}, changed: map[Ref]bool{}}
+}
+
+// Set makes r the report of unit, replacing what unit said before; a nil r
+// removes the unit. The ledger keeps r: the caller must not change it
+// afterwards.
+func (l *Ledger) Set(unit string, r *Report) {
+	old := l.units[unit]
+	if old == r {
+		return
+	}
+	if r == nil {
+		delete(l.units, unit)
+	} else {
+		l.units[unit] = r
+	}
+	var touched []Ref
+	if old != nil {
+		for ref := range old.objects {
+			l.users[ref] = slices.DeleteFunc(l.users[ref], func(u string) bool { return u == unit })
+			touched = append(touched, ref)
+		}
+		for k := range old.findings {
+			if c := l.findings[k]; c.n == 1 {
+				delete(l.findings, k)
+			} else {
+				c.n--
+			}
+		}
+		l.sortedFindings = nil
+	}
+	if r != nil {
+		for ref := range r.objects {
+			l.users[ref] = append(l.users[ref], unit)
+			touched = append(touched, ref)
+		}
+		for k, f := range r.findings {
+			if c, ok := l.findings[k]; ok {
+				c.n++
+			} else {
+				l.findings[k] = &countedFinding{f: f, n: 1}
+			}
+		}
+		l.sortedFindings = nil
+	}
+	for _, ref := range touched {
+		l.recompute(ref)
+	}
+}
+
+// recompute merges what every unit says of ref.
+func (l *Ledger) recompute(ref Ref) {
+	l.changed[ref] = true
+	users := l.users[ref]
+	if len(users) == 0 {
+		delete(l.users, ref)
+		delete(l.objects, ref)
+		return
+	}
+	if len(users) == 1 {
+		l.objects[ref] = l.units[users[0]].objects[ref].object(ref)
+		return
+	}
+	merged := &entry{}
+	for _, u := range users {
+		merged.add(l.units[u].objects[ref])
+	}
+	l.objects[ref] = merged.object(ref)
+}
+
+// Objects returns the status of every object some unit mentions, sorted by
+// reference, in a slice of its own.
+func (l *Ledger) Objects() []Object {
+	if l.sorted == nil || len(l.changed) > len(l.sorted)/8 {
+		out := make([]Object, 0, len(l.objects))
+		for _, o := range l.objects {
+			out = append(out, o)
+		}
+		sort.Slice(out, func(i, j int) bool { return out[i].Ref.Less(out[j].Ref) })
+		l.sorted, l.changed = out, map[Ref]bool{}
+		return slices.Clone(out)
+	}
+	changed := make([]Ref, 0, len(l.changed))
+	for ref := range l.changed {
+		changed = append(changed, ref)
+	}
+	sort.Slice(changed, func(i, j int) bool { return changed[i].Less(changed[j]) })
+	out := make([]Object, 0, len(l.objects))
+	i := 0
+	for _, ref := range changed {
+		for i < len(l.sorted) && l.sorted[i].Ref.Less(ref) {
+			out = append(out, l.sorted[i])
+			i++
+		}
+		if i < len(l.sorted) && l.sorted[i].Ref == ref {
+			i++ // replaced or removed
+		}
+		if o, ok := l.objects[ref]; ok {
+			out = append(out, o)
+		}
+	}
+	out = append(out, l.sorted[i:]...)
+	l.sorted, l.changed = out, map[Ref]bool{}
+	return slices.Clone(out)
+}
+
+// Findings returns every finding some unit reports, in Report.Findings'
+// order, in a slice of its own.
+func (l *Ledger) Findings() []Finding {
+	if l.sortedFindings == nil {
+		keys := make([]string, 0, len(l.findings))
+		for k := range l.findings {
+			keys = append(keys, k)
+		}
+		// Report.Findings' order, with the keys at hand.
+		sort.Slice(keys, func(i, j int) bool {
+			a, b := l.findings[keys[i]].f.Severity.Rank(), l.findings[keys[j]].f.Severity.Rank()
+			if a != b {
+				return a > b
+			}
+			return keys[i] < keys[j]
+		})
+		out := make([]Finding, len(keys))
+		for i, k := range keys {
+			out[i] = l.findings[k].f
+		}
+		l.sortedFindings = out
+	}
+	return slices.Clone(l.sortedFindings)
+}

@@ -1,0 +1,211 @@
+package translate
+
+import (
+	"fmt"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+)
+
+// Host is what Translate makes of one host name's virtual hosts: its entry
+// in ingress_http, its https/<fqdn> route configuration, its filter chain
+// on ingress_https, and the clusters and secrets these refer to.
+type Host struct {
+	// Insecure is the host's virtual host in ingress_http; nil when none.
+	Insecure *routev3.VirtualHost
+	// Routes is https/<fqdn>; nil when the secure host routes no HTTP.
+	Routes *routev3.RouteConfiguration
+	// Chain is the host's filter chain on ingress_https; nil when the host
+	// has no secure virtual host.
+	Chain *listenerv3.FilterChain
+	// Clusters and Secrets are referred to by the above, by Envoy name.
+	// Clusters of a Host split from a Translation have nil values.
+	Clusters map[string]*graph.Cluster
+	Secrets  map[string]*graph.Secret
+}
+
+// TranslateHost translates the virtual hosts of one host name on their own,
+// as Translate would among all the others, and validates what it builds.
+// Either may be nil; with both nil the answer is an empty Host.
+func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph.SecureVirtualHost) (*Host, error) {
+	t := &translator{idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
+		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}}
+	h := &Host{}
+	if insecure != nil {
+		h.Insecure = t.virtualHost(insecure)
+		if err := h.Insecure.Validate(); err != nil {
+			return nil, fmt.Errorf("route configuration %q virtual host %q is not valid (this is an Isobar bug): %w", HTTPRoutes, insecure.Name, err)
+		}
+	}
+	if secure != nil {
+		if routesHTTP(secure) {
+			h.Routes = secureRoutes(secure.Name, t.virtualHost(&secure.VirtualHost))
+			if err := h.Routes.Validate(); err != nil {
+				return nil, fmt.Errorf("route configuration %q is not valid (this is an Isobar bug): %w", h.Routes.GetName(), err)
+			}
+		}
+		h.Chain = t.filterChain(secure)
+		if err := h.Chain.Validate(); err != nil {
+			return nil, fmt.Errorf("listener %q filter chain %q is not valid (this is an Isobar bug): %w", HTTPSListener, secure.Name, err)
+		}
+	}
+	h.Clusters, h.Secrets = t.clusters, t.secrets
+	return h, nil
+}
+
+// routesHTTP reports whether a secure virtual host gets an https/<fqdn>
+// route configuration.
+func routesHTTP(vh *graph.SecureVirtualHost) bool {
+	return vh.TCPProxy == nil && !vh.Passthrough && len(vh.Routes) > 0
+}
+
+// secureRoutes is the https/<fqdn> route configuration of a secure host
+// whose virtual host translated to vh.
+func secureRoutes(fqdn string, vh *routev3.VirtualHost) *routev3.RouteConfiguration {
+	return &routev3.RouteConfiguration{
+		Name: HTTPSRoutesPrefix + fqdn,
+		VirtualHosts: []*routev3.VirtualHost{
+			vh,
+			// A request whose Host is not this chain's SNI reaches the
+			// catch-all and gets 421, as Contour answers.
+			{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
+				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+				Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
+					Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: misdirectedBody}},
+				}},
+			}}},
+		},
+	}
+}
+
+// Translation is everything Translate builds, with the cluster registry it
+// built them from.
+type Translation struct {
+	Resources *xds.Resources
+	// Findings say which endpoint source was chosen when both existed.
+	Findings []status.Finding
+	// Clusters are the graph clusters of Resources.Clusters, by Envoy name.
+	Clusters map[string]*graph.Cluster
+}
+
+// Split returns, for each of hosts, what tr holds for it (as TranslateHost
+// would build it), and in rest what every other host refers to: the
+// clusters and secrets of the virtual hosts of g not in hosts.
+func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[string]*Host, rest *Host) {
+	parts = make(map[string]*Host, len(hosts))
+	rest = &Host{Clusters: map[string]*graph.Cluster{}, Secrets: map[string]*graph.Secret{}}
+	at := func(name string) *Host {
+		if !hosts[name] {
+			return rest
+		}
+		h, ok := parts[name]
+		if !ok {
+			h = &Host{Clusters: map[string]*graph.Cluster{}, Secrets: map[string]*graph.Secret{}}
+			parts[name] = h
+		}
+		return h
+	}
+	var chains []*listenerv3.FilterChain
+	for _, rc := range tr.Resources.Routes {
+		if rc.GetName() == HTTPRoutes {
+			for _, vh := range rc.GetVirtualHosts() {
+				h := at(vh.GetName())
+				if h != rest {
+					h.Insecure = vh
+				}
+				addClusters(h.Clusters, vh)
+			}
+			continue
+		}
+		fqdn := rc.GetName()[len(HTTPSRoutesPrefix):]
+		h := at(fqdn)
+		if h != rest {
+			h.Routes = rc
+		}
+		addClusters(h.Clusters, rc.GetVirtualHosts()[0])
+	}
+	for _, l := range tr.Resources.Listeners {
+		if l.GetName() == HTTPSListener {
+			chains = l.GetFilterChains()
+		}
+	}
+	for _, fc := range chains {
+		if h := at(fc.GetFilterChainMatch().GetServerNames()[0]); h != rest {
+			h.Chain = fc
+		}
+	}
+	for name, vh := range g.SecureVirtualHosts {
+		h := at(name)
+		if !vh.Passthrough && vh.Secret != nil {
+			h.Secrets[SecretName(vh.Secret)] = vh.Secret
+		}
+		if vh.TCPProxy != nil {
+			ws := normalizeWeights(vh.TCPProxy.Backends)
+			for i, b := range vh.TCPProxy.Backends {
+				if ws[i] != 0 {
+					h.Clusters[ClusterName(b.Cluster)] = nil
+				}
+			}
+		}
+	}
+	return parts, rest
+}
+
+// addClusters records the clusters the routes of vh forward or mirror to.
+func addClusters(into map[string]*graph.Cluster, vh *routev3.VirtualHost) {
+	for _, r := range vh.GetRoutes() {
+		a := r.GetRoute()
+		if a == nil {
+			continue
+		}
+		if c := a.GetCluster(); c != "" {
+			into[c] = nil
+		}
+		for _, w := range a.GetWeightedClusters().GetClusters() {
+			into[w.GetName()] = nil
+		}
+		for _, m := range a.GetRequestMirrorPolicies() {
+			into[m.GetCluster()] = nil
+		}
+	}
+}
+
+// HTTPSListenerOf is ingress_https on port with chains (sorted by server
+// name); nil when there is no chain. Only the listener itself is
+// validated: each chain is checked where it is built.
+func HTTPSListenerOf(port uint32, chains []*listenerv3.FilterChain) (*listenerv3.Listener, error) {
+	if len(chains) == 0 {
+		return nil, nil
+	}
+	if err := envoy.Listener(HTTPSListener, port, nil, envoy.TLSInspector()).Validate(); err != nil {
+		return nil, fmt.Errorf("listener %q is not valid (this is an Isobar bug): %w", HTTPSListener, err)
+	}
+	return envoy.Listener(HTTPSListener, port, chains, envoy.TLSInspector()), nil
+}
+
+// ClusterResource is the validated Envoy cluster called name for c.
+func ClusterResource(name string, c *graph.Cluster) (*clusterv3.Cluster, error) {
+	out := clusterResource(name, c)
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("cluster %q is not valid (this is an Isobar bug): %w", name, err)
+	}
+	return out, nil
+}
+
+// SecretResource is the validated SDS secret called name for s.
+func SecretResource(name string, s *graph.Secret) (*tlsv3.Secret, error) {
+	out := envoy.TLSCertificateSecret(name, s.Cert, s.Key)
+	if err := out.Validate(); err != nil {
+		return nil, fmt.Errorf("secret %q is not valid (this is an Isobar bug): %w", name, err)
+	}
+	return out, nil
+}
