@@ -33,8 +33,8 @@ type XDS interface {
 
 // Build describes one completed build, for metrics and logs.
 type Build struct {
-	// Full is set for a full compile; Proxies counts the HTTPProxies an
-	// incremental one redid the hosts of.
+	// Full is set for a full compile; Proxies counts the changed
+	// HTTPProxies (an incremental compile unless Full).
 	Full     bool
 	Proxies  int
 	Duration time.Duration
@@ -111,7 +111,9 @@ func (l *Loop) apply(ctx context.Context, ch source.Change) Build {
 	case ch.Full || l.compiler.Last() == nil:
 		b = Build{Full: true, Err: l.full(ctx, ch.Index)}
 	case len(ch.Proxies) > 0:
+		fulls := l.compiler.FullCompiles()
 		b = Build{Proxies: len(ch.Proxies), Err: l.proxies(ctx, ch)}
+		b.Full = l.compiler.FullCompiles() != fulls // the compiler had to fall back
 	default:
 		n, err := l.endpoints(ctx, ch.Index, ch.Services)
 		b = Build{Endpoints: n, Err: err}

@@ -1,0 +1,135 @@
+package live_test
+
+import (
+	"bytes"
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/live"
+	"github.com/isobar-dev/isobar/controlplane/server"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/sim/gen"
+)
+
+// memorySource is a Source over an index written by the test, marking
+// changes as the Kubernetes watcher does.
+type memorySource struct {
+	mu       sync.Mutex
+	idx      *source.Index
+	full     bool
+	proxies  map[types.NamespacedName]bool
+	services map[types.NamespacedName]bool
+	notify   chan struct{}
+}
+
+func (m *memorySource) Changed() <-chan struct{} { return m.notify }
+
+func (m *memorySource) Take() source.Change {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := source.Change{Index: m.idx.Snapshot(), Full: m.full, Proxies: source.SortedKeys(m.proxies), Services: source.SortedKeys(m.services)}
+	m.full, m.proxies, m.services = false, map[types.NamespacedName]bool{}, map[types.NamespacedName]bool{}
+	return c
+}
+
+func (m *memorySource) upsert(t *testing.T, o any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.idx.Upsert(o); err != nil {
+		t.Fatal(err)
+	}
+	switch e := o.(type) {
+	case *contourv1.HTTPProxy:
+		m.proxies[source.Key(e.Namespace, e.Name)] = true
+	case *discoveryv1.EndpointSlice:
+		m.services[source.Key(e.Namespace, e.Labels[source.ServiceLabel])] = true
+	default:
+		m.full = true
+	}
+	m.notify <- struct{}{}
+}
+
+// TestLoopTakesTheCheapestRightPath feeds the loop one change of each kind
+// and checks which path compiled it and that what the server was handed
+// equals a full compile of the same objects.
+func TestLoopTakesTheCheapestRightPath(t *testing.T) {
+	o := gen.S1k()
+	o.Proxies, o.Ingresses = 60, 6
+	var buf bytes.Buffer
+	if _, err := gen.Write(&buf, o); err != nil {
+		t.Fatal(err)
+	}
+	idx, _ := source.LoadBytes(source.LoadOptions{}, "generated", buf.Bytes())
+	src := &memorySource{idx: idx, proxies: map[types.NamespacedName]bool{}, services: map[types.NamespacedName]bool{}, notify: make(chan struct{}, 1)}
+	builds := make(chan live.Build, 1)
+	var mu sync.Mutex
+	var last *controlplane.Result
+	srv := server.New(server.Options{Address: "127.0.0.1"})
+	loop := &live.Loop{Source: src, XDS: srv, Window: time.Millisecond, MaxDelay: 5 * time.Millisecond,
+		OnBuild: func(b live.Build) { builds <- b },
+		OnResult: func(_ *source.Index, r *controlplane.Result) {
+			mu.Lock()
+			last = r
+			mu.Unlock()
+		}}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() { _ = srv.Run(ctx) }()
+	go func() { _ = loop.Run(ctx) }()
+
+	proxy := idx.HTTPProxies[rootKey(t, idx)].DeepCopy()
+	proxy.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: "/moved"}}
+	svcKey := source.SortedKeys(idx.EndpointSlices)[0]
+	var slice *discoveryv1.EndpointSlice
+	for _, s := range idx.EndpointSlices[svcKey] {
+		slice = s.DeepCopy()
+	}
+	slice.Endpoints = slice.Endpoints[:len(slice.Endpoints)-1]
+	svc := idx.Services[svcKey].DeepCopy()
+	svc.Annotations = map[string]string{"projectcontour.io/max-connections": "7"}
+	for _, step := range []struct {
+		name  string
+		obj   any
+		check func(live.Build) bool
+	}{
+		{"HTTPProxy", proxy, func(b live.Build) bool { return b.Proxies == 1 && !b.Full }},
+		{"EndpointSlice", slice, func(b live.Build) bool { return b.Endpoints > 0 && !b.Full && b.Proxies == 0 }},
+		{"Service", svc, func(b live.Build) bool { return b.Full }},
+	} {
+		src.upsert(t, step.obj)
+		b := <-builds
+		if b.Err != nil || !step.check(b) {
+			t.Fatalf("%s change: build %+v", step.name, b)
+		}
+		want, err := controlplane.Compile(src.idx.Snapshot(), controlplane.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		got := last
+		mu.Unlock()
+		if step.name == "EndpointSlice" {
+			continue // the fast path hands assignments over without a result
+		}
+		if !want.Resources.Equal(got.Resources) {
+			t.Fatalf("%s change: the loop's resources differ from a full compile's", step.name)
+		}
+	}
+}
+
+func rootKey(t *testing.T, idx *source.Index) types.NamespacedName {
+	for _, k := range source.SortedKeys(idx.HTTPProxies) {
+		if p := idx.HTTPProxies[k]; p.Spec.VirtualHost != nil && len(p.Spec.Routes) > 0 {
+			return k
+		}
+	}
+	t.Fatal("no root")
+	return types.NamespacedName{}
+}
