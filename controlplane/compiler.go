@@ -26,9 +26,8 @@ import (
 // skip them. Hosts that an IngressRoute or an Ingress also names, and every
 // other kind of change, take a full compile.
 //
-// Results share their Graph: Update changes it in place, so a Result's
-// Graph is only valid until the next call. A Compiler is not safe for
-// concurrent use.
+// Its results carry no Graph: the graph is dropped once translated, to keep
+// a live server's memory down. A Compiler is not safe for concurrent use.
 type Compiler struct {
 	opts Options
 	idx  *source.Index
@@ -51,7 +50,8 @@ type Compiler struct {
 	fulls int
 }
 
-// hostState is one host's part of the graph and its translation.
+// hostState is one host's part (its report, reads and claimants; its
+// virtual hosts are dropped once translated) and its translation.
 type hostState struct {
 	part *graph.HostPart
 	tr   *translate.Host
@@ -107,9 +107,8 @@ func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := snapshot.Consistent(tr.Resources); err != nil {
-		return nil, fmt.Errorf("inconsistent resources (this is an Isobar bug): %w", err)
-	}
+	consistent := make(chan error, 1)
+	go func() { consistent <- snapshot.Consistent(tr.Resources) }() // while the units are recorded
 	c.idx, c.pinned = idx, parts.Pinned
 	c.hosts, c.readers, c.claimants = map[string]*hostState{}, map[types.NamespacedName]map[string]bool{}, map[string]map[types.NamespacedName]bool{}
 	c.ledger = status.NewLedger()
@@ -128,12 +127,17 @@ func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
 	}
 	split, rest := translate.Split(tr, g, names)
 	for fqdn, part := range parts.Hosts {
+		part.Insecure, part.Secure = nil, nil // translated: let the graph go
 		c.hosts[fqdn] = &hostState{part: part, tr: split[fqdn]}
 	}
-	if err := c.countUses(tr, split, rest); err != nil {
+	err = c.countUses(tr, split, rest)
+	if cerr := <-consistent; cerr != nil {
+		return nil, fmt.Errorf("inconsistent resources (this is an Isobar bug): %w", cerr)
+	}
+	if err != nil {
 		return nil, err
 	}
-	c.last = &Result{Graph: g, Resources: tr.Resources, Statuses: c.ledger.Objects(), Findings: c.ledger.Findings()}
+	c.last = &Result{Resources: tr.Resources, Statuses: c.ledger.Objects(), Findings: c.ledger.Findings()}
 	return c.last, nil
 }
 
@@ -246,7 +250,7 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 		c.last = nil
 		return nil, err
 	}
-	c.last = &Result{Graph: c.last.Graph, Resources: res, Statuses: c.ledger.Objects(), Findings: c.ledger.Findings()}
+	c.last = &Result{Resources: res, Statuses: c.ledger.Objects(), Findings: c.ledger.Findings()}
 	return c.last, nil
 }
 

@@ -48,9 +48,6 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 			}
 		}
 	}
-	g := c.last.Graph
-	delete(g.VirtualHosts, fqdn)
-	delete(g.SecureVirtualHosts, fqdn)
 	var tr *translate.Host
 	if part == nil {
 		delete(c.hosts, fqdn)
@@ -58,16 +55,11 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 	} else {
 		c.addReads(fqdn, part.Reads)
 		c.ledger.Set(unitHost+fqdn, part.Report)
-		if part.Insecure != nil {
-			g.VirtualHosts[fqdn] = part.Insecure
-		}
-		if part.Secure != nil {
-			g.SecureVirtualHosts[fqdn] = part.Secure
-		}
 		var err error
 		if tr, err = translate.TranslateHost(c.idx, part.Insecure, part.Secure); err != nil {
 			return err
 		}
+		part.Insecure, part.Secure = nil, nil // translated: let the graph go
 		if old != nil && old.tr != nil {
 			keepEqual(&tr.Insecure, old.tr.Insecure)
 			keepEqual(&tr.Routes, old.tr.Routes)
@@ -255,7 +247,7 @@ func (c *Compiler) assemble(ch *changes) (*xds.Resources, error) {
 				chains = l.GetFilterChains()
 			}
 		}
-		l, err := translate.HTTPSListenerOf(c.last.Graph.HTTPSPort, patch(chains, ch.chains, serverName))
+		l, err := translate.HTTPSListenerOf(c.opts.Defaults().HTTPSPort, patch(chains, ch.chains, serverName))
 		if err != nil {
 			return nil, err
 		}
@@ -352,6 +344,6 @@ func (c *Compiler) Endpoints(idx *source.Index, services []types.NamespacedName)
 		}
 	}
 	res.Endpoints = patch(res.Endpoints, ch, (*endpointv3.ClusterLoadAssignment).GetClusterName)
-	c.last = &Result{Graph: c.last.Graph, Resources: &res, Statuses: c.last.Statuses, Findings: c.ledger.Findings()}
+	c.last = &Result{Resources: &res, Statuses: c.last.Statuses, Findings: c.ledger.Findings()}
 	return out, nil
 }

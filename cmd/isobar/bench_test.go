@@ -1,15 +1,31 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/sim/gen"
 )
 
@@ -101,4 +117,410 @@ func BenchmarkDiffProcess(b *testing.B) {
 		return out
 	})
 	runProcess(b, bin, false, map[int]bool{exitFindings: true, exitDanger: true}, "diff", "--base", base, "--head", head)
+}
+
+// BenchmarkServeProcess runs `isobar serve --fixtures` on S10k and connects
+// N delta-ADS clients (EDS and RDS, wildcard, every response ACKed) from the
+// benchmark's own process, so that the server's memory, read from
+// /proc/PID/status, is the server's alone. It reports the server's RSS once
+// ready and before any client (MB-server-rss-idle) and, once every client
+// has the full set, the time since the first dial, the server's RSS, peak
+// RSS (since it started) and Go heap (allocated, from /metrics), and its
+// peak Go heap (from the collector's trace).
+func BenchmarkServeProcess(b *testing.B) {
+	bin := buildBinary(b)
+	fixtures := writeCorpus(b, b.TempDir(), "s10k", func(d []byte) []byte { return d })
+	want := corpusSize(b, filepath.Join(fixtures, "all.yaml"))
+	for _, n := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("%dclients", n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				serveFanOut(b, bin, fixtures, n, want)
+			}
+		})
+	}
+}
+
+// corpusSize compiles file in-process, as serve does with its default
+// flags, and returns how many ClusterLoadAssignments and
+// RouteConfigurations a wildcard client receives.
+func corpusSize(b *testing.B, file string) int {
+	b.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	idx, problems := source.LoadBytes(source.LoadOptions{}, file, data)
+	if len(problems) > 0 {
+		b.Fatalf("the corpus has %d problems, the first: %v", len(problems), problems[0])
+	}
+	res, err := controlplane.Compile(idx, controlplane.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return len(res.Resources.Endpoints) + len(res.Resources.Routes)
+}
+
+func serveFanOut(b *testing.B, bin, fixtures string, n, want int) {
+	p := startServeProcess(b, bin, fixtures)
+	p.waitReady(b, 3*time.Minute)
+	idle, _ := p.memory(b)
+	ctx, cancel := context.WithCancel(context.Background())
+	clients := make([]*http.Client, n)
+	defer func() {
+		cancel()
+		for _, c := range clients {
+			if c != nil {
+				c.CloseIdleConnections()
+			}
+		}
+	}()
+	ready, failed := make(chan struct{}, n), make(chan error, n)
+	start := time.Now()
+	for i := range clients {
+		clients[i] = h2cClient()
+		go func(c *http.Client) {
+			if err := adsClient(ctx, c, p.xdsAddr, want, ready); err != nil {
+				failed <- err
+			}
+		}(clients[i])
+	}
+	const within = 180 * time.Second
+	timeout := time.After(within)
+	for i := 0; i < n; i++ {
+		select {
+		case <-ready:
+		case err := <-failed:
+			b.Fatalf("a client failed after %d of %d had the full set: %v\nserve's log ends:\n%s", i, n, err, p.logTail())
+		case <-p.exited:
+			b.Fatalf("serve exited after %d of %d clients had the full set:\n%s", i, n, p.logTail())
+		case <-timeout:
+			b.Fatalf("after %v, only %d of %d clients have the full set of %d resources", within, i, n, want)
+		}
+	}
+	connected := time.Since(start)
+	rss, hwm := p.memory(b)
+	heap := p.gauge(b, "go_memstats_heap_alloc_bytes")
+	p.stop(b)
+	b.ReportMetric(connected.Seconds(), "s-all-connected")
+	b.ReportMetric(float64(idle)/(1<<20), "MB-server-rss-idle")
+	b.ReportMetric(float64(rss)/(1<<20), "MB-server-rss")
+	b.ReportMetric(float64(hwm)/(1<<20), "MB-server-peak-rss")
+	b.ReportMetric(heap/(1<<20), "MB-server-heap")
+	b.ReportMetric(float64(p.peakHeap(b))/(1<<20), "MB-server-peak-heap")
+}
+
+// adsClient is one fake Envoy: it subscribes to every ClusterLoadAssignment
+// and RouteConfiguration on a delta ADS stream, ACKs every response and
+// signals ready once it has received want resources (the fixtures do not
+// change, so more is an error).
+func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready chan<- struct{}) error {
+	body, requests := io.Pipe()
+	defer requests.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		"http://"+addr+"/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources", body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("TE", "trailers")
+	send := func(m *discoverygrpc.DeltaDiscoveryRequest) error {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			return err
+		}
+		frame := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(b)))
+		_, err = requests.Write(append(frame, b...))
+		return err
+	}
+	go func() {
+		for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
+			if send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: []string{"*"}}) != nil {
+				return
+			}
+		}
+	}()
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	r := &frameReader{r: bufio.NewReaderSize(resp.Body, 64<<10)}
+	ended := func(count int, err error) error { // with the status the server ended the stream with, if it did
+		_, _ = io.Copy(io.Discard, r.r)
+		return fmt.Errorf("after %d resources: %w (grpc-status %q, message %q)", count, err,
+			resp.Trailer.Get("Grpc-Status")+resp.Header.Get("Grpc-Status"), resp.Trailer.Get("Grpc-Message")+resp.Header.Get("Grpc-Message"))
+	}
+	for count := 0; ; {
+		typeURL, nonce, n, err := r.deltaResponse()
+		if err != nil {
+			return ended(count, err)
+		}
+		if count < want && count+n >= want {
+			ready <- struct{}{}
+		}
+		if count += n; count > want {
+			return fmt.Errorf("received %d resources, more than the %d compiled in-process", count, want)
+		}
+		if err := send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: nonce}); err != nil {
+			return ended(count, err)
+		}
+	}
+}
+
+// h2cClient returns a client with a connection of its own that speaks
+// HTTP/2 without TLS, as gRPC in plaintext does. The clients stand in for
+// Envoys that run elsewhere, so they must cost the machine little: a gRPC
+// client assembles each response (S10k's RDS + EDS set is about 17 MB)
+// before decoding it, and a thousand of them receiving at once held 12 to
+// 23 GB. These read responses as a stream, skip the resources' bytes and
+// let the server run at most 1 MiB ahead of them on each connection.
+func h2cClient() *http.Client {
+	var protocols http.Protocols
+	protocols.SetUnencryptedHTTP2(true)
+	return &http.Client{Transport: &http.Transport{Protocols: &protocols,
+		HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 1 << 20, MaxReceiveBufferPerStream: 1 << 20}}}
+}
+
+// frameReader reads gRPC-framed messages from a response body.
+type frameReader struct {
+	r    *bufio.Reader
+	read int64
+}
+
+func (f *frameReader) ReadByte() (byte, error) {
+	b, err := f.r.ReadByte()
+	if err == nil {
+		f.read++
+	}
+	return b, err
+}
+
+// deltaResponse reads one DeltaDiscoveryResponse and returns its type,
+// nonce and number of resources; it skips everything else.
+func (f *frameReader) deltaResponse() (typeURL, nonce string, resources int, err error) {
+	var header [5]byte
+	if _, err := io.ReadFull(f.r, header[:]); err != nil {
+		return "", "", 0, err
+	}
+	if header[0] != 0 {
+		return "", "", 0, fmt.Errorf("a compressed message")
+	}
+	end := f.read + 5 + int64(binary.BigEndian.Uint32(header[1:]))
+	f.read += 5
+	for f.read < end {
+		tag, err := binary.ReadUvarint(f)
+		if err != nil {
+			return "", "", 0, err
+		}
+		num, typ := protowire.DecodeTag(tag)
+		size := 0
+		switch typ {
+		case protowire.VarintType:
+			_, err = binary.ReadUvarint(f)
+		case protowire.Fixed32Type:
+			size = 4
+		case protowire.Fixed64Type:
+			size = 8
+		case protowire.BytesType:
+			var n uint64
+			n, err = binary.ReadUvarint(f)
+			size = int(n)
+		default:
+			err = fmt.Errorf("wire type %d", typ)
+		}
+		if err != nil {
+			return "", "", 0, err
+		}
+		switch {
+		case typ == protowire.BytesType && (num == 4 || num == 5): // type_url, nonce
+			b := make([]byte, size)
+			if _, err := io.ReadFull(f.r, b); err != nil {
+				return "", "", 0, err
+			}
+			f.read += int64(size)
+			if num == 4 {
+				typeURL = string(b)
+			} else {
+				nonce = string(b)
+			}
+			continue
+		case typ == protowire.BytesType && num == 2: // resources
+			resources++
+		}
+		n, err := f.r.Discard(size)
+		f.read += int64(n)
+		if err != nil {
+			return "", "", 0, err
+		}
+	}
+	return typeURL, nonce, resources, nil
+}
+
+// serveProcess is a running `isobar serve`, its stderr (logs and the
+// collector's trace) going to a file.
+type serveProcess struct {
+	cmd     *exec.Cmd
+	xdsAddr string
+	httpURL string
+	log     string
+	exited  chan struct{}
+}
+
+func startServeProcess(b *testing.B, bin, fixtures string) *serveProcess {
+	b.Helper()
+	ports := freePorts(b, 2)
+	p := &serveProcess{xdsAddr: "127.0.0.1:" + strconv.Itoa(ports[0]), httpURL: "http://127.0.0.1:" + strconv.Itoa(ports[1]),
+		log: filepath.Join(b.TempDir(), "serve.log"), exited: make(chan struct{})}
+	stderr, err := os.Create(p.log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer stderr.Close()
+	p.cmd = exec.Command(bin, "serve", "--fixtures", fixtures, "--insecure",
+		"--xds-address", "127.0.0.1", "--xds-port", strconv.Itoa(ports[0]),
+		"--http-address", "127.0.0.1", "--http-port", strconv.Itoa(ports[1]))
+	p.cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
+	p.cmd.Stderr = stderr
+	if err := p.cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.exited)
+	}()
+	b.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			_ = p.cmd.Process.Kill()
+			<-p.exited
+		}
+	})
+	return p
+}
+
+// freePorts returns n distinct free ports of 127.0.0.1 (the tests'
+// freePort takes a *testing.T).
+func freePorts(b *testing.B, n int) []int {
+	b.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer l.Close()
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
+// waitReady polls /readyz until it answers 200.
+func (p *serveProcess) waitReady(b *testing.B, within time.Duration) {
+	b.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(within)
+	for {
+		if resp, err := client.Get(p.httpURL + "/readyz"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		select {
+		case <-p.exited:
+			b.Fatalf("serve exited before it was ready:\n%s", p.logTail())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("serve not ready after %v:\n%s", within, p.logTail())
+		}
+	}
+}
+
+// memory returns the server's resident set size and its peak, in bytes.
+func (p *serveProcess) memory(b *testing.B) (rss, peak int64) {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	kB := func(field string) int64 {
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok := strings.CutPrefix(line, field+":"); ok {
+				n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, "kB")), 10, 64)
+				if err != nil {
+					b.Fatalf("%s: %v", field, err)
+				}
+				return n << 10
+			}
+		}
+		b.Fatalf("no %s in /proc/PID/status", field)
+		return 0
+	}
+	return kB("VmRSS"), kB("VmHWM")
+}
+
+// gauge returns the value of an unlabelled gauge of /metrics.
+func (p *serveProcess) gauge(b *testing.B, name string) float64 {
+	b.Helper()
+	resp, err := http.Get(p.httpURL + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				b.Fatalf("%s: %v", name, err)
+			}
+			return f
+		}
+	}
+	b.Fatalf("/metrics has no %s", name)
+	return 0
+}
+
+// stop sends SIGTERM and waits for the server to exit.
+func (p *serveProcess) stop(b *testing.B) {
+	b.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		b.Fatal(err)
+	}
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		b.Fatalf("serve did not stop within 30s of SIGTERM:\n%s", p.logTail())
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+		b.Fatalf("serve exited with %d:\n%s", code, p.logTail())
+	}
+}
+
+// peakHeap returns the largest Go heap the collector's trace shows.
+func (p *serveProcess) peakHeap(b *testing.B) int64 {
+	b.Helper()
+	data, err := os.ReadFile(p.log)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var peak int64
+	for _, m := range gcTrace.FindAllSubmatch(data, -1) {
+		for _, n := range m[1:] {
+			v, _ := strconv.ParseInt(string(n), 10, 64)
+			peak = max(peak, v<<20)
+		}
+	}
+	return peak
+}
+
+// logTail returns the end of the server's stderr.
+func (p *serveProcess) logTail() string {
+	data, _ := os.ReadFile(p.log)
+	return string(data[max(0, len(data)-4096):])
 }

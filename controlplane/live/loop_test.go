@@ -83,6 +83,7 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 	defer cancel()
 	go func() { _ = srv.Run(ctx) }()
 	go func() { _ = loop.Run(ctx) }()
+	<-srv.Listening() // the port opens once the first full build is served
 
 	proxy := idx.HTTPProxies[rootKey(t, idx)].DeepCopy()
 	proxy.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: "/moved"}}

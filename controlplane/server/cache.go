@@ -79,7 +79,7 @@ func (c *deltaCache) acceptedSotW(req *cachev3.Request) cachev3.Response {
 			continue
 		}
 		if e, ok := then.get(n); ok {
-			resources = append(resources, e.res.GetResource())
+			resources = append(resources, e.any())
 			returned[n] = ""
 		}
 	}

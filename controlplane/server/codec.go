@@ -1,13 +1,13 @@
 package server
 
 import (
+	"errors"
 	"sync"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"google.golang.org/grpc/encoding"
 	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
-	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 )
@@ -19,39 +19,30 @@ var deterministic = proto.MarshalOptions{Deterministic: true}
 // takes the entry when it encodes the message.
 var preEncoded sync.Map // *DeltaDiscoveryResponse → encodedResources
 
-// encodedResources are the encodings of a response's resources, each
-// shared by every stream; framed, when set, is all of them already framed as
-// the message's resources field (tag, length, bytes), shared by every stream
-// the same answer goes to, so that a thousand in-flight copies of a 20,000
-// resource answer cost one buffer each rather than 40,000.
+// encodedResources are the framed encodings of a response's resources,
+// each shared by every stream; framed, when set, is all of them in few
+// buffers (see frame), shared by every stream the same answer goes to, so
+// that a thousand in-flight copies of a 20,000 resource answer cost a few
+// buffers each rather than 20,000.
 type encodedResources struct {
-	wires  [][]byte
-	framed []byte
+	wires  []wired
+	framed [][]byte
 }
 
-// frame returns wires framed as DeltaDiscoveryResponse resources.
-func frame(wires [][]byte) []byte {
-	size := 0
-	for _, b := range wires {
-		size += protowire.SizeTag(resourcesField.Number()) + protowire.SizeBytes(len(b))
-	}
-	out := make([]byte, 0, size)
-	for _, b := range wires {
-		out = protowire.AppendTag(out, resourcesField.Number(), protowire.BytesType)
-		out = protowire.AppendBytes(out, b)
-	}
-	return out
-}
+// errResourcesChanged is wireCodec's answer to a response whose resources
+// were changed after deltaCache built it.
+var errResourcesChanged = errors.New("isobar: a delta response's resources changed after it was built")
 
 // resourcesField is DeltaDiscoveryResponse.resources.
 var resourcesField = (&discoverygrpc.DeltaDiscoveryResponse{}).ProtoReflect().Descriptor().Fields().ByName("resources")
 
 // wireCodec is the server's gRPC codec: protobuf, except that a
 // DeltaDiscoveryResponse built by deltaCache is written from its resources'
-// encodings, made once per resource version and shared by every stream,
-// instead of being encoded again for each of a thousand Envoys. Protobuf
-// parsers accept fields in any order, so the message's other fields followed
-// by the resources is a valid encoding of the same message.
+// framed encodings (see wired), made once per resource version and shared
+// by every stream, instead of being encoded again for each of a thousand
+// Envoys. Protobuf parsers accept fields in any order, so the message's
+// other fields followed by the resources is a valid encoding of the same
+// message.
 type wireCodec struct{}
 
 var standard = encoding.GetCodecV2(protocodec.Name)
@@ -75,7 +66,10 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	enc := w.(encodedResources)
 	wires := enc.wires
 	if len(wires) != len(msg.GetResources()) {
-		return standard.Marshal(v)
+		// The message is not what deltaCache built, and the messages of
+		// big resources do not hold their values: refuse rather than send
+		// them empty.
+		return nil, errResourcesChanged
 	}
 	// Every field but the resources, encoded normally.
 	head := msg.ProtoReflect().Type().New()
@@ -89,19 +83,16 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if err != nil {
 		return nil, err
 	}
-	if enc.framed != nil {
-		return mem.BufferSlice{mem.SliceBuffer(hb), mem.SliceBuffer(enc.framed)}, nil
-	}
-	out := make(mem.BufferSlice, 0, 1+2*len(wires))
+	out := make(mem.BufferSlice, 0, 1+len(enc.framed))
 	out = append(out, mem.SliceBuffer(hb))
-	// One tag and length per resource, in one array sized up front so the
-	// slices taken from it stay put.
-	prefixes := make([]byte, 0, len(wires)*(1+protowire.SizeVarint(1<<63)))
-	for _, b := range wires {
-		start := len(prefixes)
-		prefixes = protowire.AppendTag(prefixes, resourcesField.Number(), protowire.BytesType)
-		prefixes = protowire.AppendVarint(prefixes, uint64(len(b)))
-		out = append(out, mem.SliceBuffer(prefixes[start:]), mem.SliceBuffer(b))
+	if enc.framed != nil {
+		for _, b := range enc.framed {
+			out = append(out, mem.SliceBuffer(b))
+		}
+		return out, nil
+	}
+	for _, w := range wires {
+		out = w.appendBuffers(out)
 	}
 	return out, nil
 }

@@ -26,14 +26,14 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 	// Build a response the way the stream does and send it through the codec.
 	r := &deltaResponse{req: &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL}, rev: 9,
 		resources: []*discoverygrpc.Resource{c.entries["a"].res, c.entries["b"].res},
-		wires:     [][]byte{c.entries["a"].wire, c.entries["b"].wire}, removed: []string{"gone"}}
+		wires:     []wired{c.entries["a"], c.entries["b"]}, removed: []string{"gone"}}
 	msg, _ := r.GetDeltaDiscoveryResponse()
 	msg.Nonce = "17"
 	out, err := wireCodec{}.Marshal(msg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(out) != 5 { // the other fields, then a prefix and an encoding per resource
+	if len(out) != 3 { // the other fields, then each resource framed
 		t.Errorf("the shared encodings were not used: %d buffers", len(out))
 	}
 	if _, left := preEncoded.Load(msg); left {

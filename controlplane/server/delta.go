@@ -61,19 +61,6 @@ type deltaCache struct {
 	wholeRev uint64
 }
 
-// wired is a resource and its encoding as a Resource message, which every
-// stream's response reuses (see wireCodec).
-type wired struct {
-	res  *discoverygrpc.Resource
-	wire []byte
-}
-
-// newWired encodes r for wireCodec.
-func newWired(r *discoverygrpc.Resource) (wired, error) {
-	b, err := deterministic.Marshal(r)
-	return wired{r, b}, err
-}
-
 // change says what happened to a name at a revision.
 type change uint8
 
@@ -444,9 +431,9 @@ func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string, 
 	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
 	sort.Strings(removed)
 	r := &deltaResponse{req: w.req, removed: removed, rev: rev,
-		resources: make([]*discoverygrpc.Resource, len(updated)), wires: make([][]byte, len(updated))}
+		resources: make([]*discoverygrpc.Resource, len(updated)), wires: updated}
 	for i, u := range updated {
-		r.resources[i], r.wires[i] = u.res, u.wire
+		r.resources[i] = u.res
 	}
 	return r
 }
@@ -456,8 +443,8 @@ func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string, 
 type deltaResponse struct {
 	req       *cachev3.DeltaRequest
 	resources []*discoverygrpc.Resource
-	wires     [][]byte // encodings of resources, shared by every stream
-	framed    []byte   // all of them framed, for an answer shared by many streams
+	wires     []wired  // resources with their encodings, shared by every stream
+	framed    [][]byte // all of them framed, for an answer shared by many streams
 	removed   []string
 	rev       uint64
 }

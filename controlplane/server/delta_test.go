@@ -11,6 +11,8 @@ import (
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
+
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
 )
 
 // fakeStream drives deltaCache the way go-control-plane's delta server
@@ -74,12 +76,9 @@ func res(name, version string) wired {
 	return mustWire(&discoverygrpc.Resource{Name: name, Version: version})
 }
 
+// mustWire returns r, of type r.Resource.TypeUrl, as the caches hold it.
 func mustWire(r *discoverygrpc.Resource) wired {
-	w, err := newWired(r)
-	if err != nil {
-		panic(err)
-	}
-	return w
+	return newWired(r.GetResource().GetTypeUrl(), r.GetName(), snapshot.Encoding{Head: r.GetResource().GetValue(), Version: r.GetVersion()})
 }
 
 // snapshot returns the version of every resource and the cache revision.

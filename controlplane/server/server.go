@@ -61,14 +61,15 @@ type Server struct {
 	// after a failure half way through handing one over).
 	applied *snapshot.Set
 	tracker *snapshot.Tracker
-	// encoder and listenerRefs remember the last encoding of big
-	// resources and what the listeners' filter chains refer to.
-	encoder      snapshot.Encoder
-	listenerRefs snapshot.ListenerRefs
-	ready        chan struct{}
-	once         sync.Once
-	addr         net.Addr
-	listened     chan struct{}
+	// encoder and refs remember the last encoding of big resources and
+	// what the listeners' filter chains and the route configurations'
+	// virtual hosts refer to.
+	encoder  snapshot.Encoder
+	refs     snapshot.RefCache
+	ready    chan struct{}
+	once     sync.Once
+	addr     net.Addr
+	listened chan struct{}
 
 	nackCount atomic.Int64
 	sent      sentResponses // per delta stream and type: the last response's nonce and revision

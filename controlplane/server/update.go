@@ -7,10 +7,8 @@ import (
 	"sort"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/xds"
@@ -27,13 +25,15 @@ import (
 // The cost follows what changed since the last set: a resource handed over
 // again as the same message is taken as unchanged without being looked at
 // (see snapshot.Diff: a resource handed over must never be mutated
-// afterwards). A new message is encoded (reusing, for big route
-// configurations and listeners, the bytes of the virtual hosts or filter
-// chains kept from the last encoding), hashed, and sent with those bytes
-// when its hash differs from what the caches hold; only those and the
-// removed names are checked for dangling references. The first call, and
-// the one after a failure half way through handing a set over, encode and
-// check everything.
+// afterwards). A new message is encoded and versioned by a
+// snapshot.Encoder: a big route configuration or listener costs its new
+// virtual hosts or filter chains, whose pieces the caches then share with
+// the kept ones. It is sent, framed around those pieces, when its version
+// differs from what the caches hold; only those resources and the removed
+// names are checked for dangling references, and of a big route
+// configuration, only its new virtual hosts are walked (snapshot.RefCache).
+// The first call, and the one after a failure half way through handing a
+// set over, encode and check everything.
 func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -107,8 +107,8 @@ type update struct {
 	typ  string
 	item snapshot.Item
 	enc  encoded
-	push bool           // its content differs from what the caches hold
-	out  []snapshot.Ref // what it refers to, when the tracker needs it
+	push bool             // its content differs from what the caches hold
+	out  [][]snapshot.Ref // what it refers to, when the tracker needs it
 }
 
 // encodeChanges encodes, in parallel, the resources diff reports, and
@@ -125,13 +125,13 @@ func (s *Server) encodeChanges(diff snapshot.Changes, full bool) ([]update, erro
 	errs := make([]error, len(updates))
 	parallel.For(len(updates), 128, func(i int) {
 		u := &updates[i]
-		b, v, err := s.encoder.Encode(kindOf(u.typ), u.item.Name, u.item.Resource)
-		if err == nil && s.versions[u.typ][u.item.Name] != v {
+		enc, err := s.encoder.Encode(kindOf(u.typ), u.item.Name, u.item.Resource)
+		if err == nil && s.versions[u.typ][u.item.Name] != enc.Version {
 			u.push = true
-			u.enc, err = encode(u.typ, u.item.Name, v, u.item.Resource, b)
+			u.enc = encoded{u.item.Resource, newWired(u.typ, u.item.Name, enc)}
 		}
 		if err == nil && (u.push || full) {
-			if u.out, err = snapshot.Outgoing(u.item.Resource, s.listenerRefs.References); err != nil {
+			if u.out, err = s.refs.Outgoing(u.item.Resource); err != nil {
 				err = fmt.Errorf("refusing an inconsistent resource set: %w", err)
 			}
 		}
@@ -167,23 +167,14 @@ func (s *Server) forgetNew(updates []update) {
 // resource of type t called name faster.
 func (s *Server) forget(t, name string) {
 	s.encoder.Forget(kindOf(t), name)
-	if t == resourcev3.ListenerType {
-		s.listenerRefs.Forget(name)
-	}
+	s.refs.Forget(kindOf(t), name)
 }
 
 // encoded is one changed resource: the message for state-of-the-world
-// streams and its encodings for incremental ones.
+// streams and its framed encoding for incremental ones.
 type encoded struct {
 	msg types.Resource
 	wired
-}
-
-// encode wraps a resource's deterministic encoding b and version v for the
-// caches.
-func encode(t, name, v string, msg types.Resource, b []byte) (encoded, error) {
-	w, err := newWired(&discoverygrpc.Resource{Name: name, Version: v, Resource: &anypb.Any{TypeUrl: t, Value: b}})
-	return encoded{msg, w}, err
 }
 
 // apply hands changes and removals of type t to both caches.
@@ -230,24 +221,22 @@ func (s *Server) UpdateEndpoints(_ context.Context, clas []*endpointv3.ClusterLo
 	var put []snapshot.Node
 	have := s.versions[t]
 	for _, c := range clas {
-		b, v, err := snapshot.Encode(c)
+		enc, err := s.encoder.Encode(snapshot.KindEndpoint, c.GetClusterName(), c)
 		if err != nil {
 			return err
 		}
-		if have[c.GetClusterName()] != v {
-			have[c.GetClusterName()] = v
-			e, err := encode(t, c.GetClusterName(), v, c, b)
-			if err != nil {
-				return err
-			}
-			changed = append(changed, e)
+		if have[c.GetClusterName()] != enc.Version {
+			have[c.GetClusterName()] = enc.Version
+			changed = append(changed, encoded{c, newWired(t, c.GetClusterName(), enc)})
 			put = append(put, snapshot.Node{Ref: snapshot.Ref{Kind: snapshot.KindEndpoint, Name: c.GetClusterName()}, Resource: c})
 		}
 	}
 	if s.applied != nil {
-		for _, n := range put {
-			s.applied.PutEndpoints(n.Resource.(*endpointv3.ClusterLoadAssignment))
+		changedCLAs := make([]*endpointv3.ClusterLoadAssignment, len(changed))
+		for i, e := range changed {
+			changedCLAs[i] = e.msg.(*endpointv3.ClusterLoadAssignment)
 		}
+		s.applied.PutEndpoints(changedCLAs...)
 		// Assignments refer to nothing: adding them cannot make a
 		// reference dangle.
 		if err := s.tracker.Apply(put, nil); err != nil {

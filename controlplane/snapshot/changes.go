@@ -66,8 +66,9 @@ type Changes [kinds]Delta
 
 // Set is a resource set as Diff reads it: each list sorted by name, with
 // one resource per name (ClusterLoadAssignments named by cluster_name),
-// in lists of its own; the resources themselves are shared with whoever
-// handed them over. The zero value is an empty set.
+// in lists that are not the caller's but may be shared with other Sets
+// (none is modified in place); the resources themselves are shared with
+// whoever handed them over. The zero value is an empty set.
 type Set struct {
 	res xds.Resources
 }
@@ -84,8 +85,13 @@ func NewSet(res *xds.Resources) *Set {
 func (s *Set) Resources() *xds.Resources { return &s.res }
 
 // PutEndpoints replaces the ClusterLoadAssignments of the same names as
-// clas, or adds them: the endpoint fast path changes a set in place.
+// clas, or adds them: the endpoint fast path changes a set in place. The
+// set's list of assignments is copied first, as other sets may share it.
 func (s *Set) PutEndpoints(clas ...*endpointv3.ClusterLoadAssignment) {
+	if len(clas) == 0 {
+		return
+	}
+	s.res.Endpoints = slices.Clone(s.res.Endpoints)
 	for _, c := range clas {
 		name := c.GetClusterName()
 		i, found := slices.BinarySearchFunc(s.res.Endpoints, name, func(e *endpointv3.ClusterLoadAssignment, n string) int {
@@ -133,9 +139,14 @@ type resource interface {
 }
 
 // diffList compares prev, sorted with unique names, with next, and
-// returns the changes and next's list as a Set holds it.
+// returns the changes and next's list as a Set holds it: prev itself when
+// next holds the very same resources (Sets share lists, and never modify
+// one in place), else a copy.
 func diffList[T resource](prev, next []T, name func(T) string) (Delta, []T) {
 	if d, ok := mergeSorted(prev, next, name); ok {
+		if len(d.Changed) == 0 && len(d.Removed) == 0 {
+			return d, prev
+		}
 		return d, slices.Clone(next)
 	}
 	next = sortedCopy(next, name)

@@ -126,6 +126,32 @@ func TestPutEndpoints(t *testing.T) {
 	}
 }
 
+// TestDiffSharesUnchangedLists: a list holding the very same resources as
+// the previous set's is shared with it, not copied, and PutEndpoints on one
+// set leaves the other as it was.
+func TestDiffSharesUnchangedLists(t *testing.T) {
+	t.Parallel()
+	a, b := &endpointv3.ClusterLoadAssignment{ClusterName: "a"}, &endpointv3.ClusterLoadAssignment{ClusterName: "b"}
+	in := &xds.Resources{Endpoints: []*endpointv3.ClusterLoadAssignment{a}, Clusters: []*clusterv3.Cluster{{Name: "c"}}}
+	first := NewSet(in)
+	c, second := Diff(first, &xds.Resources{Endpoints: slices.Clone(in.Endpoints), Clusters: []*clusterv3.Cluster{{Name: "c"}}})
+	if len(summarize(c)) != 1 {
+		t.Fatalf("changes %v, want the new cluster only", summarize(c))
+	}
+	if &second.Resources().Endpoints[0] != &first.Resources().Endpoints[0] {
+		t.Error("an unchanged list was copied")
+	}
+	second.PutEndpoints(b)
+	if got := first.Resources().Endpoints; !slices.Equal(got, []*endpointv3.ClusterLoadAssignment{a}) {
+		t.Errorf("PutEndpoints on the second set changed the first's list: %v", got)
+	}
+	_, third := Diff(first, first.Resources())
+	third.PutEndpoints(&endpointv3.ClusterLoadAssignment{ClusterName: "a"})
+	if first.Resources().Endpoints[0] != a {
+		t.Error("PutEndpoints replaced an assignment in a shared list")
+	}
+}
+
 // TestDiffMatchesMaps compares Diff with a diff of name maps on random
 // lists drawn from a few names, sorted or shuffled, with duplicates, and
 // keeping, replacing or dropping the previous set's resources.

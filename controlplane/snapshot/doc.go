@@ -8,7 +8,11 @@
 // For a server that takes one set after another, in which unchanged
 // resources are the same messages as before, the same work costs what
 // changed: Diff finds the new messages by comparing pointers, a Tracker
-// keeps the references counted and checks only what a change touches, and
-// an Encoder (with ListenerRefs for the listeners' references) reuses the
-// bytes of the virtual hosts and filter chains a big resource kept.
+// keeps the references counted and checks only what a change touches, a
+// RefCache walks only the new virtual hosts and filter chains of a big
+// resource, and an Encoder encodes and hashes only those, leaving the
+// encoding in pieces shared with the resource's earlier versions. Its
+// versions are content hashes too, but a big resource's is built from its
+// elements' digests (see Encoding), so a server must take all its versions
+// from an Encoder, not mix them with Version's.
 package snapshot

@@ -15,7 +15,13 @@ import (
 // (concurrent calls for one listener stay correct but may decode again).
 type ListenerRefs struct {
 	mu   sync.Mutex
-	last map[string]map[*listenerv3.FilterChain]Refs // listener name → chain → its references
+	last map[string]listenerMemo // by listener name
+}
+
+// listenerMemo is a listener's filter chains and what each refers to.
+type listenerMemo struct {
+	chains []*listenerv3.FilterChain
+	refs   []Refs
 }
 
 // References returns References(l), reusing the answers for the filter
@@ -24,17 +30,17 @@ func (c *ListenerRefs) References(l *listenerv3.Listener) (Refs, error) {
 	c.mu.Lock()
 	prev := c.last[l.GetName()]
 	c.mu.Unlock()
-	chains := make(map[*listenerv3.FilterChain]Refs, len(l.GetFilterChains()))
+	next := listenerMemo{chains: l.GetFilterChains(), refs: make([]Refs, len(l.GetFilterChains()))}
+	known := make([]bool, len(next.chains))
+	matchOrdered(prev.chains, next.chains, func(i, at int) { next.refs[i], known[i] = prev.refs[at], true })
 	var r Refs
-	for _, fc := range l.GetFilterChains() {
-		cr, ok := prev[fc]
-		if !ok {
-			cr = Refs{}
-			if err := chainRefs(fc, &cr); err != nil {
+	for i, fc := range next.chains {
+		if !known[i] {
+			if err := chainRefs(fc, &next.refs[i]); err != nil {
 				return Refs{}, err
 			}
 		}
-		chains[fc] = cr
+		cr := next.refs[i]
 		r.Secrets = append(r.Secrets, cr.Secrets...)
 		r.Routes = append(r.Routes, cr.Routes...)
 		r.Clusters = append(r.Clusters, cr.Clusters...)
@@ -42,9 +48,9 @@ func (c *ListenerRefs) References(l *listenerv3.Listener) (Refs, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.last == nil {
-		c.last = map[string]map[*listenerv3.FilterChain]Refs{}
+		c.last = map[string]listenerMemo{}
 	}
-	c.last[l.GetName()] = chains
+	c.last[l.GetName()] = next
 	return r, nil
 }
 

@@ -67,7 +67,7 @@ func TestMarshalSplitIsProtoEncoding(t *testing.T) {
 	// Again through an Encoder, replacing every hundredth virtual host of
 	// a new route configuration that keeps the others.
 	var enc snapshot.Encoder
-	if _, _, err := enc.Encode(snapshot.KindRoute, rc.GetName(), rc); err != nil {
+	if _, err := enc.Encode(snapshot.KindRoute, rc.GetName(), rc); err != nil {
 		t.Fatal(err)
 	}
 	next := &routev3.RouteConfiguration{Name: rc.GetName(), VirtualHosts: slices.Clone(rc.GetVirtualHosts()), InternalOnlyHeaders: []string{"x-other"}}
@@ -76,12 +76,12 @@ func TestMarshalSplitIsProtoEncoding(t *testing.T) {
 		vh.Domains = append(vh.Domains, "also.example.com")
 		next.VirtualHosts[i] = vh
 	}
-	got, _, err := enc.Encode(snapshot.KindRoute, rc.GetName(), next)
+	got, err := enc.Encode(snapshot.KindRoute, rc.GetName(), next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want, _ := (proto.MarshalOptions{Deterministic: true}).Marshal(next); !bytes.Equal(got, want) {
-		t.Errorf("re-encoding with reuse differs from proto's (%d vs %d bytes)", len(got), len(want))
+	if want, _ := (proto.MarshalOptions{Deterministic: true}).Marshal(next); !bytes.Equal(got.Bytes(), want) {
+		t.Errorf("re-encoding with reuse differs from proto's (%d vs %d bytes)", got.Len(), len(want))
 	}
 	if r, want := enc.Reused(snapshot.KindRoute, rc.GetName()), len(next.VirtualHosts)-(len(next.VirtualHosts)+99)/100; r != want {
 		t.Errorf("%d virtual hosts reused, want %d", r, want)
@@ -100,13 +100,11 @@ func TestMarshalSplitSmallMessages(t *testing.T) {
 
 // TestEncoderReusesElements: encoding a route configuration again, as a
 // new message that keeps most virtual hosts as the same messages, takes
-// their bytes from the last encoding and still gives proto's bytes and
-// Version; replaced, inserted and far-moved elements are handled.
+// their pieces from the last encoding and still gives proto's bytes and the
+// version a fresh Encoder gives; replaced, inserted and far-moved elements
+// are handled.
 func TestEncoderReusesElements(t *testing.T) {
 	t.Parallel()
-	vhost := func(i int, domain string) *routev3.VirtualHost {
-		return &routev3.VirtualHost{Name: fmt.Sprint("vh", i), Domains: []string{domain}, Routes: []*routev3.Route{{Name: fmt.Sprint("r", i)}}}
-	}
 	first := &routev3.RouteConfiguration{Name: "big", InternalOnlyHeaders: []string{"x-a"}}
 	for i := range snapshot.MinSplit + 100 {
 		first.VirtualHosts = append(first.VirtualHosts, vhost(i, fmt.Sprint(i, ".example.com")))
@@ -124,11 +122,11 @@ func TestEncoderReusesElements(t *testing.T) {
 	wantReused := len(first.VirtualHosts) - 3 - 20
 
 	var enc snapshot.Encoder
-	firstBytes, _, err := enc.Encode(snapshot.KindRoute, "big", first)
+	firstEnc, err := enc.Encode(snapshot.KindRoute, "big", first)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept := bytes.Clone(firstBytes)
+	kept := bytes.Clone(firstEnc.Bytes())
 	for i, tc := range []struct {
 		m      *routev3.RouteConfiguration
 		reused int
@@ -137,7 +135,7 @@ func TestEncoderReusesElements(t *testing.T) {
 		{second, len(vhs)},
 		{first, len(first.VirtualHosts) - 3 - 20},
 	} {
-		got, v, err := enc.Encode(snapshot.KindRoute, "big", tc.m)
+		got, err := enc.Encode(snapshot.KindRoute, "big", tc.m)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,32 +143,52 @@ func TestEncoderReusesElements(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("step %d: encoding differs from proto's (%d vs %d bytes)", i, len(got), len(want))
+		if !bytes.Equal(got.Bytes(), want) || got.Len() != len(want) {
+			t.Errorf("step %d: encoding differs from proto's (%d vs %d bytes)", i, got.Len(), len(want))
 		}
-		if wv, _ := snapshot.Version(tc.m); v != wv {
-			t.Errorf("step %d: version %s, want %s", i, v, wv)
+		if v := freshVersion(t, snapshot.KindRoute, tc.m); got.Version != v {
+			t.Errorf("step %d: version %s, a fresh Encoder's %s", i, got.Version, v)
 		}
 		if r := enc.Reused(snapshot.KindRoute, "big"); r != tc.reused {
 			t.Errorf("step %d: %d virtual hosts reused, want %d", i, r, tc.reused)
 		}
 	}
-	if !bytes.Equal(firstBytes, kept) {
+	if !bytes.Equal(firstEnc.Bytes(), kept) {
 		t.Error("a later encoding wrote into an earlier one's bytes")
 	}
-	// Below minSplit elements, nothing is remembered.
+	// Below minSplit elements, nothing is remembered, and the version is
+	// Version's.
 	small := &routev3.RouteConfiguration{Name: "big", VirtualHosts: vhs[:3]}
-	if _, _, err := enc.Encode(snapshot.KindRoute, "big", small); err != nil {
+	got, err := enc.Encode(snapshot.KindRoute, "big", small)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if r := enc.Reused(snapshot.KindRoute, "big"); r != -1 {
 		t.Errorf("a small route configuration left a memo (%d reused)", r)
 	}
+	if v, _ := snapshot.Version(small); got.Version != v || len(got.Elems) != 0 {
+		t.Errorf("small: version %s in %d pieces, want Version's %s in one", got.Version, len(got.Elems), v)
+	}
 	// A listener of the same name is another resource.
-	if _, _, err := enc.Encode(snapshot.KindRoute, "big", second); err != nil {
+	if _, err := enc.Encode(snapshot.KindRoute, "big", second); err != nil {
 		t.Fatal(err)
 	}
 	if r := enc.Reused(snapshot.KindListener, "big"); r != -1 {
 		t.Errorf("the route configuration's memo was found for a listener (%d reused)", r)
 	}
+}
+
+func vhost(i int, domain string) *routev3.VirtualHost {
+	return &routev3.VirtualHost{Name: fmt.Sprint("vh", i), Domains: []string{domain}, Routes: []*routev3.Route{{Name: fmt.Sprint("r", i)}}}
+}
+
+// freshVersion is the version of m from an Encoder that never saw it.
+func freshVersion(t *testing.T, k snapshot.Kind, m proto.Message) string {
+	t.Helper()
+	var enc snapshot.Encoder
+	e, err := enc.Encode(k, "fresh", m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e.Version
 }

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -22,43 +23,44 @@ type Ref struct {
 }
 
 // Node is one resource handed to a Tracker: its name, its message (read
-// only to word errors) and what it refers to (see Outgoing).
+// only to word errors) and what it refers to, in groups (see Outgoing).
 type Node struct {
 	Ref
 	Resource proto.Message
-	Out      []Ref
+	Out      [][]Ref
 }
 
-// Outgoing returns what m refers to, in the order ConsistentWith checks
-// them: a listener's secrets, then route configurations, then clusters, as
-// listenerRefs gives them (References, or a cache of it); the clusters the
-// routes of a route configuration forward or mirror to; an EDS cluster's
+// Outgoing returns what m refers to, in groups: a listener's secrets, then
+// route configurations, then clusters (the order ConsistentWith checks
+// them), as listenerRefs gives them (References, or a cache of it), in one
+// group; the clusters the routes of a route configuration forward or
+// mirror to, one group per virtual host; an EDS cluster's
 // ClusterLoadAssignment. ClusterLoadAssignments and secrets refer to
 // nothing.
-func Outgoing(m proto.Message, listenerRefs func(*listenerv3.Listener) (Refs, error)) ([]Ref, error) {
-	var out []Ref
+func Outgoing(m proto.Message, listenerRefs func(*listenerv3.Listener) (Refs, error)) ([][]Ref, error) {
 	switch m := m.(type) {
 	case *listenerv3.Listener:
 		r, err := listenerRefs(m)
 		if err != nil {
 			return nil, fmt.Errorf("listener %q: %w", m.GetName(), err)
 		}
-		out = make([]Ref, 0, len(r.Secrets)+len(r.Routes)+len(r.Clusters))
+		out := make([]Ref, 0, len(r.Secrets)+len(r.Routes)+len(r.Clusters))
 		out = appendRefs(out, KindSecret, r.Secrets)
 		out = appendRefs(out, KindRoute, r.Routes)
 		out = appendRefs(out, KindCluster, r.Clusters)
+		return [][]Ref{out}, nil
 	case *routev3.RouteConfiguration:
-		for _, vh := range m.GetVirtualHosts() {
-			for _, r := range vh.GetRoutes() {
-				forRouteClusters(r, func(c string) { out = append(out, Ref{KindCluster, c}) })
-			}
+		out := make([][]Ref, len(m.GetVirtualHosts()))
+		for i, vh := range m.GetVirtualHosts() {
+			out[i] = hostRefs(vh)
 		}
+		return out, nil
 	case *clusterv3.Cluster:
 		if name, ok := edsName(m); ok {
-			out = []Ref{{KindEndpoint, name}}
+			return [][]Ref{{{KindEndpoint, name}}}, nil
 		}
 	}
-	return out, nil
+	return nil, nil
 }
 
 func appendRefs(out []Ref, k Kind, names []string) []Ref {
@@ -83,7 +85,7 @@ type Tracker struct {
 
 type node struct {
 	msg proto.Message
-	out []Ref
+	out [][]Ref
 }
 
 // Apply removes the named resources, then adds or replaces put (a later
@@ -128,42 +130,59 @@ func (j *journal) remove(r Ref) {
 	if !ok {
 		return
 	}
-	for _, x := range old.out {
-		j.use(x, -1)
+	for _, g := range old.out {
+		for _, x := range g {
+			j.use(x, -1)
+		}
 	}
 	j.setNode(r, nil)
 	j.t.dangling += j.t.users[r]
 }
 
-// put adds or replaces a node. Of a replaced node's references, only
-// those between the common beginning and end of the old and new lists are
-// counted out and in: a big route configuration that changed one virtual
-// host costs a comparison of its lists, not two passes over the counts.
+// put adds or replaces a node. Of a replaced node's reference groups,
+// only those between the common beginning and end of the old and new
+// lists are counted out and in: a big route configuration that changed one
+// virtual host costs a comparison of its groups (most of them the very
+// same slices, when they come from a RefCache), not two passes over the
+// counts.
 func (j *journal) put(n Node) {
 	old, ok := j.t.nodes[n.Ref]
 	p, q := common(old.out, n.Out)
-	for _, x := range old.out[p : len(old.out)-q] {
-		j.use(x, -1)
+	for _, g := range old.out[p : len(old.out)-q] {
+		for _, x := range g {
+			j.use(x, -1)
+		}
 	}
 	j.setNode(n.Ref, &node{n.Resource, n.Out})
 	if !ok {
 		j.t.dangling -= j.t.users[n.Ref]
 	}
-	for _, x := range n.Out[p : len(n.Out)-q] {
-		j.use(x, 1)
+	for _, g := range n.Out[p : len(n.Out)-q] {
+		for _, x := range g {
+			j.use(x, 1)
+		}
 	}
 }
 
 // common returns the lengths of the longest common prefix of a and b, and
-// of the longest common suffix of what follows it.
-func common(a, b []Ref) (prefix, suffix int) {
-	for prefix < len(a) && prefix < len(b) && a[prefix] == b[prefix] {
+// of the longest common suffix of what follows it, comparing groups.
+func common(a, b [][]Ref) (prefix, suffix int) {
+	for prefix < len(a) && prefix < len(b) && sameRefs(a[prefix], b[prefix]) {
 		prefix++
 	}
-	for suffix < len(a)-prefix && suffix < len(b)-prefix && a[len(a)-1-suffix] == b[len(b)-1-suffix] {
+	for suffix < len(a)-prefix && suffix < len(b)-prefix && sameRefs(a[len(a)-1-suffix], b[len(b)-1-suffix]) {
 		suffix++
 	}
 	return prefix, suffix
+}
+
+// sameRefs reports whether a and b are equal, at once when they are the
+// same slice.
+func sameRefs(a, b []Ref) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	return len(a) == 0 || &a[0] == &b[0] || slices.Equal(a, b)
 }
 
 // use adds d references to r.
@@ -246,9 +265,11 @@ func (t *Tracker) firstDangling() error {
 }
 
 func (t *Tracker) dangles(n node) bool {
-	for _, x := range n.out {
-		if _, ok := t.nodes[x]; !ok {
-			return true
+	for _, g := range n.out {
+		for _, x := range g {
+			if _, ok := t.nodes[x]; !ok {
+				return true
+			}
 		}
 	}
 	return false
@@ -266,9 +287,11 @@ func (t *Tracker) describe(r Ref, n node) string {
 			}
 		}
 	}
-	for _, x := range n.out {
-		if _, ok := t.nodes[x]; !ok {
-			return fmt.Sprintf("%s %q: %s %q does not exist", r.Kind, r.Name, x.Kind, x.Name)
+	for _, g := range n.out {
+		for _, x := range g {
+			if _, ok := t.nodes[x]; !ok {
+				return fmt.Sprintf("%s %q: %s %q does not exist", r.Kind, r.Name, x.Kind, x.Name)
+			}
 		}
 	}
 	return fmt.Sprintf("%s %q: a reference dangles", r.Kind, r.Name)

@@ -19,7 +19,7 @@ type Ledger struct {
 	// findings counts, per finding key, the units that report it.
 	findings map[string]*countedFinding
 	// sorted is the last answer of Objects; changed lists the objects
-	// recomputed since.
+	// whose units changed since (recomputed by Objects, once each).
 	sorted  []Object
 	changed map[Ref]bool
 	// sortedFindings is the last answer of Findings, nil when stale.
@@ -80,13 +80,12 @@ func (l *Ledger) Set(unit string, r *Report) {
 		l.sortedFindings = nil
 	}
 	for _, ref := range touched {
-		l.recompute(ref)
+		l.changed[ref] = true
 	}
 }
 
 // recompute merges what every unit says of ref.
 func (l *Ledger) recompute(ref Ref) {
-	l.changed[ref] = true
 	users := l.users[ref]
 	if len(users) == 0 {
 		delete(l.users, ref)
@@ -107,6 +106,9 @@ func (l *Ledger) recompute(ref Ref) {
 // Objects returns the status of every object some unit mentions, sorted by
 // reference, in a slice of its own.
 func (l *Ledger) Objects() []Object {
+	for ref := range l.changed {
+		l.recompute(ref)
+	}
 	if l.sorted == nil || len(l.changed) > len(l.sorted)/8 {
 		out := make([]Object, 0, len(l.objects))
 		for _, o := range l.objects {

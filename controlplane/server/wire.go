@@ -1,0 +1,182 @@
+package server
+
+import (
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc/mem"
+	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
+)
+
+// wired is a resource as the incremental caches hold it: its Resource
+// message, and the Resource's encoding framed as one resources entry of a
+// DeltaDiscoveryResponse (tag, length, bytes), which every stream's
+// response reuses (see wireCodec). The framed encoding is head, then each
+// of body, then tail, byte for byte the framing of proto's deterministic
+// encoding of the Resource with its value.
+//
+// A resource the encoder gave in one piece is all in head, and the
+// message's Any value is a slice of head. A big resource the encoder gave
+// element by element (see snapshot.Encoding) keeps those pieces in body,
+// shared with its versions before and after, and its message's Any holds
+// the type but no value: its bytes are held once, and only the wire is
+// ever sent (any gives the Any with its value, assembled, to the rare
+// answer that needs the message).
+type wired struct {
+	res  *discoverygrpc.Resource
+	head []byte
+	body [][]byte
+	tail []byte
+	// from and to are where the value starts in head and ends in tail,
+	// when body is not empty.
+	from, to int
+}
+
+// Field numbers of envoy.service.discovery.v3.Resource and of Any.
+const (
+	resourceVersion protowire.Number = 1
+	resourceAny     protowire.Number = 2
+	resourceName    protowire.Number = 3
+	anyTypeURL      protowire.Number = 1
+	anyValue        protowire.Number = 2
+)
+
+// newWired frames the resource of type t called name, whose encoding and
+// version are enc, around enc's pieces: only enc's head and tail are
+// copied.
+func newWired(t, name string, enc snapshot.Encoding) wired {
+	n := enc.Len()
+	anyLen := sizeString(anyTypeURL, t) + sizeBytes(anyValue, n)
+	resLen := sizeString(resourceVersion, enc.Version) + protowire.SizeTag(resourceAny) + protowire.SizeBytes(anyLen) +
+		sizeString(resourceName, name)
+	whole := len(enc.Elems) == 0
+	size := protowire.SizeTag(resourcesField.Number()) + protowire.SizeBytes(resLen)
+	if !whole {
+		size -= n - len(enc.Head)
+	}
+	head := make([]byte, 0, size)
+	head = protowire.AppendTag(head, resourcesField.Number(), protowire.BytesType)
+	head = protowire.AppendVarint(head, uint64(resLen))
+	head = appendString(head, resourceVersion, enc.Version)
+	head = protowire.AppendTag(head, resourceAny, protowire.BytesType)
+	head = protowire.AppendVarint(head, uint64(anyLen))
+	head = appendString(head, anyTypeURL, t)
+	if n > 0 {
+		head = protowire.AppendTag(head, anyValue, protowire.BytesType)
+		head = protowire.AppendVarint(head, uint64(n))
+	}
+	w := wired{res: &discoverygrpc.Resource{Name: name, Version: enc.Version, Resource: &anypb.Any{TypeUrl: t}}}
+	start := len(head)
+	head = append(head, enc.Head...)
+	if whole {
+		head = append(head, enc.Tail...)
+		w.res.Resource.Value = head[start:len(head):len(head)]
+		w.head = appendString(head, resourceName, name)
+		return w
+	}
+	w.head, w.body, w.from, w.to = head, enc.Elems, start, len(enc.Tail)
+	w.tail = make([]byte, 0, len(enc.Tail)+sizeString(resourceName, name))
+	w.tail = appendString(append(w.tail, enc.Tail...), resourceName, name)
+	return w
+}
+
+// any returns the resource as an Any with its value: the message's own
+// when it holds the value, else a new one with the value assembled from
+// the pieces (a copy, for the rare answers that need the message whole).
+func (w wired) any() *anypb.Any {
+	if len(w.body) == 0 {
+		return w.res.GetResource()
+	}
+	n := len(w.head) - w.from + w.to
+	for _, p := range w.body {
+		n += len(p)
+	}
+	v := make([]byte, 0, n)
+	v = append(v, w.head[w.from:]...)
+	for _, p := range w.body {
+		v = append(v, p...)
+	}
+	v = append(v, w.tail[:w.to]...)
+	return &anypb.Any{TypeUrl: w.res.GetResource().GetTypeUrl(), Value: v}
+}
+
+// sizeString is the size of a proto3 string field: nothing when empty.
+func sizeString(num protowire.Number, s string) int {
+	return sizeBytes(num, len(s))
+}
+
+// sizeBytes is the size of a proto3 bytes field of n bytes: nothing when
+// empty.
+func sizeBytes(num protowire.Number, n int) int {
+	if n == 0 {
+		return 0
+	}
+	return protowire.SizeTag(num) + protowire.SizeBytes(n)
+}
+
+func appendString(b []byte, num protowire.Number, s string) []byte {
+	if s == "" {
+		return b
+	}
+	b = protowire.AppendTag(b, num, protowire.BytesType)
+	return protowire.AppendString(b, s)
+}
+
+// pieces calls fn with each non-empty piece of w's framed encoding, in
+// order.
+func (w wired) pieces(fn func([]byte)) {
+	fn(w.head)
+	for _, p := range w.body {
+		fn(p)
+	}
+	if len(w.tail) > 0 {
+		fn(w.tail)
+	}
+}
+
+// appendBuffers appends the pieces of w's framed encoding to out.
+func (w wired) appendBuffers(out mem.BufferSlice) mem.BufferSlice {
+	w.pieces(func(p []byte) { out = append(out, mem.SliceBuffer(p)) })
+	return out
+}
+
+// copyBelow is the size under which frame copies a piece rather than
+// referring to it.
+const copyBelow = 32 << 10
+
+// frame returns the framed encodings of wires, in order, in as few
+// buffers as it can without copying big pieces: pieces smaller than
+// copyBelow are copied, one run after another, into one new array; bigger
+// ones are referred to as they are.
+func frame(wires []wired) [][]byte {
+	small := 0
+	for _, w := range wires {
+		w.pieces(func(p []byte) {
+			if len(p) < copyBelow {
+				small += len(p)
+			}
+		})
+	}
+	buf := make([]byte, 0, small)
+	var out [][]byte
+	start := 0
+	flush := func() {
+		if len(buf) > start {
+			out = append(out, buf[start:len(buf):len(buf)])
+			start = len(buf)
+		}
+	}
+	for _, w := range wires {
+		w.pieces(func(p []byte) {
+			if len(p) < copyBelow {
+				buf = append(buf, p...)
+				return
+			}
+			flush()
+			out = append(out, p)
+		})
+	}
+	flush()
+	return out
+}
