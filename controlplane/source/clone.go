@@ -1,6 +1,8 @@
 package source
 
 import (
+	"maps"
+
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -32,12 +34,13 @@ func (idx *Index) Clone() *Index {
 	return c
 }
 
+// cloneMap copies m (maps.Clone copies the table as it is, without
+// hashing every key again); a nil map gives an empty one.
 func cloneMap[K comparable, V any](m map[K]V) map[K]V {
-	out := make(map[K]V, len(m))
-	for k, v := range m {
-		out[k] = v
+	if m == nil {
+		return map[K]V{}
 	}
-	return out
+	return maps.Clone(m)
 }
 
 // Bits of Index.shared, one per map Upsert and Delete write.

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"reflect"
 	"slices"
 	"sort"
 )
@@ -84,30 +85,42 @@ func (l *Ledger) Set(unit string, r *Report) {
 	}
 }
 
-// recompute merges what every unit says of ref.
-func (l *Ledger) recompute(ref Ref) {
+// recompute merges what every unit says of ref and reports whether its
+// status changed (appeared, went or differs).
+func (l *Ledger) recompute(ref Ref) bool {
 	users := l.users[ref]
+	was, had := l.objects[ref]
 	if len(users) == 0 {
 		delete(l.users, ref)
 		delete(l.objects, ref)
-		return
+		return had
 	}
+	var o Object
 	if len(users) == 1 {
-		l.objects[ref] = l.units[users[0]].objects[ref].object(ref)
-		return
+		o = l.units[users[0]].objects[ref].object(ref)
+	} else {
+		merged := &entry{}
+		for _, u := range users {
+			merged.add(l.units[u].objects[ref])
+		}
+		o = merged.object(ref)
 	}
-	merged := &entry{}
-	for _, u := range users {
-		merged.add(l.units[u].objects[ref])
-	}
-	l.objects[ref] = merged.object(ref)
+	l.objects[ref] = o
+	return !had || !reflect.DeepEqual(was, o)
 }
 
 // Objects returns the status of every object some unit mentions, sorted by
-// reference, in a slice of its own.
+// reference. The slice is shared with the ledger and with earlier answers
+// when nothing changed: callers must not modify it (the ledger never
+// does: a change makes a new slice).
 func (l *Ledger) Objects() []Object {
 	for ref := range l.changed {
-		l.recompute(ref)
+		if !l.recompute(ref) && l.sorted != nil {
+			delete(l.changed, ref) // same status: the last answer holds
+		}
+	}
+	if l.sorted != nil && len(l.changed) == 0 {
+		return l.sorted
 	}
 	if l.sorted == nil || len(l.changed) > len(l.sorted)/8 {
 		out := make([]Object, 0, len(l.objects))
@@ -116,7 +129,7 @@ func (l *Ledger) Objects() []Object {
 		}
 		sort.Slice(out, func(i, j int) bool { return out[i].Ref.Less(out[j].Ref) })
 		l.sorted, l.changed = out, map[Ref]bool{}
-		return slices.Clone(out)
+		return out
 	}
 	changed := make([]Ref, 0, len(l.changed))
 	for ref := range l.changed {
@@ -139,11 +152,11 @@ func (l *Ledger) Objects() []Object {
 	}
 	out = append(out, l.sorted[i:]...)
 	l.sorted, l.changed = out, map[Ref]bool{}
-	return slices.Clone(out)
+	return out
 }
 
 // Findings returns every finding some unit reports, in Report.Findings'
-// order, in a slice of its own.
+// order. The slice is shared as Objects' is: callers must not modify it.
 func (l *Ledger) Findings() []Finding {
 	if l.sortedFindings == nil {
 		keys := make([]string, 0, len(l.findings))
@@ -164,5 +177,5 @@ func (l *Ledger) Findings() []Finding {
 		}
 		l.sortedFindings = out
 	}
-	return slices.Clone(l.sortedFindings)
+	return l.sortedFindings
 }
