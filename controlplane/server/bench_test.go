@@ -118,7 +118,13 @@ func BenchmarkFanOut(b *testing.B) {
 
 func fanOut(b *testing.B, res *xds.Resources, n int) {
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	var conns []*grpc.ClientConn
+	defer func() {
+		cancel() // streams end first, so that closing connections waits for nothing
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
 	var before runtime.MemStats // the compiled resources, held by the benchmark
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -140,7 +146,7 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer conn.Close()
+		conns = append(conns, conn)
 		clients[i] = &deltaClient{watched: watched, arrived: map[string]time.Time{}}
 		go func(c *deltaClient) {
 			_ = c.run(ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want)

@@ -2,4 +2,8 @@
 // produces, and its config-dump encoding: Marshal writes the document that
 // `isobar translate` prints and the goldens hold; Parse reads that document or
 // an Envoy admin /config_dump back into Resources.
+//
+// Resources are written as protojson writes them, by an encoder of the
+// package's own (fastjson*.go) that is several times faster and hands
+// anything unusual to protojson.
 package xds

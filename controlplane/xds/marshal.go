@@ -215,15 +215,20 @@ func (e *encoding) err() error {
 
 // itemEncoder holds one goroutine's scratch buffers.
 type itemEncoder struct {
-	raw []byte
+	raw  []byte
+	fast jsonEncoder
 }
 
 func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
 	var js []byte
 	if m, ok := item.(proto.Message); ok {
 		var err error
-		if e.raw, err = protoOptions.MarshalAppend(e.raw[:0], m); err != nil {
-			return nil, err
+		if e.raw, ok = e.fast.appendJSON(e.raw[:0], m); !ok {
+			// The fast encoder declined m: protojson writes it (or says
+			// why it cannot).
+			if e.raw, err = protoOptions.MarshalAppend(e.raw[:0], m); err != nil {
+				return nil, err
+			}
 		}
 		// protojson may put a space after ':' and ','; the YAML converter
 		// skips it and the JSON output is re-indented.
