@@ -212,25 +212,21 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 	if c.last == nil {
 		return c.Compile(idx)
 	}
-	dirty, ok := c.dirtyHosts(idx, changed)
+	dirty, proxies, ok := c.dirtyHosts(idx, changed)
 	if !ok {
 		return c.Compile(idx)
 	}
-	for _, k := range changed {
-		p0, p1 := c.idx.HTTPProxies[k], idx.HTTPProxies[k]
-		if p0 == p1 {
-			continue
+	for _, pc := range proxies {
+		if pc.was != "" {
+			delete(c.claimants[pc.was], pc.key)
 		}
-		if fqdn, ok := c.claimOf(p0); ok {
-			delete(c.claimants[fqdn], k)
+		if pc.now != "" {
+			c.claim(pc.now, pc.key)
 		}
-		if fqdn, ok := c.claimOf(p1); ok {
-			c.claim(fqdn, k)
-		}
-		if p1 == nil {
-			c.ledger.Set(unitProxy+k.String(), nil)
+		if pc.p == nil {
+			c.ledger.Set(unitProxy+pc.key.String(), nil)
 		} else {
-			c.ledger.Set(unitProxy+k.String(), graph.ProxyPart(p1, c.opts.Options))
+			c.ledger.Set(unitProxy+pc.key.String(), graph.ProxyPart(pc.p, c.opts.Options))
 		}
 	}
 	c.idx = idx
@@ -254,17 +250,31 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 	return c.last, nil
 }
 
+// proxyChange is one changed HTTPProxy: its new object (nil when deleted)
+// and the fqdn it validly claimed and claims ("" for none).
+type proxyChange struct {
+	key      types.NamespacedName
+	p        *contourv1.HTTPProxy
+	was, now string
+}
+
 // dirtyHosts returns, sorted, the hosts the changed HTTPProxies claimed,
-// claim or were looked up by; ok is false when one of them is pinned.
-func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName) ([]string, bool) {
+// claim or were looked up by, and the changes themselves; ok is false when
+// one of those hosts is pinned.
+func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName) ([]string, []proxyChange, bool) {
 	dirty := map[string]bool{}
+	var proxies []proxyChange
 	for _, k := range changed {
 		p0, p1 := c.idx.HTTPProxies[k], idx.HTTPProxies[k]
 		if p0 == p1 {
 			continue
 		}
-		for _, p := range []*contourv1.HTTPProxy{p0, p1} {
-			if fqdn, ok := c.claimOf(p); ok {
+		pc := proxyChange{key: k, p: p1}
+		pc.was, _ = c.claimOf(p0)
+		pc.now, _ = c.claimOf(p1)
+		proxies = append(proxies, pc)
+		for _, fqdn := range []string{pc.was, pc.now} {
+			if fqdn != "" {
 				dirty[fqdn] = true
 			}
 		}
@@ -275,12 +285,12 @@ func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName)
 	out := make([]string, 0, len(dirty))
 	for fqdn := range dirty {
 		if c.pinned[fqdn] {
-			return nil, false
+			return nil, nil, false
 		}
 		out = append(out, fqdn)
 	}
 	sort.Strings(out)
-	return out, true
+	return out, proxies, true
 }
 
 // claimOf is graph.ClaimOf for a proxy that may be absent.

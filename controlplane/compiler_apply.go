@@ -2,6 +2,8 @@ package controlplane
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -120,7 +122,7 @@ func keepUnchanged[T interface {
 
 // acquire counts one more user of what h refers to, building what is new.
 func (c *Compiler) acquire(h *translate.Host, ch *changes) error {
-	for _, name := range sortedNames(h.Clusters) {
+	for _, name := range slices.Sorted(maps.Keys(h.Clusters)) {
 		if u, ok := c.clusters[name]; ok {
 			u.users++
 			continue
@@ -139,7 +141,7 @@ func (c *Compiler) acquire(h *translate.Host, ch *changes) error {
 			}
 		}
 	}
-	for _, name := range sortedNames(h.Secrets) {
+	for _, name := range slices.Sorted(maps.Keys(h.Secrets)) {
 		if u, ok := c.secrets[name]; ok {
 			u.users++
 			continue
@@ -281,7 +283,7 @@ func patch[T comparable](list []T, changes map[string]T, name func(T) string) []
 	if len(changes) == 0 {
 		return list
 	}
-	keys := sortedNames(changes)
+	keys := slices.Sorted(maps.Keys(changes))
 	var zero T
 	out := make([]T, 0, len(list)+len(keys))
 	i := 0
@@ -300,15 +302,6 @@ func patch[T comparable](list []T, changes map[string]T, name func(T) string) []
 	return append(out, list[i:]...)
 }
 
-func sortedNames[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
 // Endpoints rebuilds the ClusterLoadAssignments of services, whose
 // endpoints are the only thing that changed in idx since the last result,
 // and returns those whose content changed. The last result is updated.
@@ -319,7 +312,7 @@ func (c *Compiler) Endpoints(idx *source.Index, services []types.NamespacedName)
 	c.idx = idx
 	ch := map[string]*endpointv3.ClusterLoadAssignment{}
 	for _, svc := range services {
-		names := sortedNames(c.services[svc])
+		names := slices.Sorted(maps.Keys(c.services[svc]))
 		for _, name := range names {
 			e := c.eds[name]
 			cla := translate.ClusterLoadAssignment(idx, e.c.Namespace, e.c.Service, e.c.Port)
@@ -335,7 +328,7 @@ func (c *Compiler) Endpoints(idx *source.Index, services []types.NamespacedName)
 	res := *c.last.Resources
 	keepUnchanged(res.Endpoints, ch, (*endpointv3.ClusterLoadAssignment).GetClusterName)
 	var out []*endpointv3.ClusterLoadAssignment
-	for _, name := range sortedNames(ch) {
+	for _, name := range slices.Sorted(maps.Keys(ch)) {
 		if e := c.eds[name]; e.cla != ch[name] {
 			e.cla = ch[name]
 			out = append(out, e.cla)

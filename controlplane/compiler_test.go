@@ -22,6 +22,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/goldentest"
 	"github.com/isobar-dev/isobar/sim/gen"
 )
 
@@ -84,8 +85,8 @@ func asMessages[T proto.Message](in []T) []proto.Message {
 // TestCompilerCompileEqualsCompile checks the Compiler's full build on
 // every golden case.
 func TestCompilerCompileEqualsCompile(t *testing.T) {
-	for _, c := range goldenCases(t) {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range goldentest.Cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
 			idx, opts := loadCase(t, c)
 			want, err := controlplane.Compile(idx, opts)
 			if err != nil {
@@ -100,14 +101,14 @@ func TestCompilerCompileEqualsCompile(t *testing.T) {
 	}
 }
 
-func loadCase(t *testing.T, c goldenCase) (*source.Index, controlplane.Options) {
+func loadCase(t *testing.T, c goldentest.Case) (*source.Index, controlplane.Options) {
 	t.Helper()
-	data, err := os.ReadFile(c.input)
+	data, err := os.ReadFile(c.Input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, _ := caseOptions(t, data)
-	idx, _ := source.LoadBytes(source.LoadOptions{}, c.input, data)
+	opts, ns := goldentest.CaseOptions(t, data)
+	idx, _ := source.LoadBytes(source.LoadOptions{DefaultNamespace: ns}, c.Input, data)
 	return idx, opts
 }
 
@@ -125,10 +126,10 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 		steps int
 	}
 	var corpora []corpus
-	for _, c := range goldenCases(t) {
+	for _, c := range goldentest.Cases(t) {
 		idx, opts := loadCase(t, c)
 		if len(idx.HTTPProxies) > 0 {
-			corpora = append(corpora, corpus{c.name, idx, opts, 60})
+			corpora = append(corpora, corpus{c.Name, idx, opts, 60})
 		}
 	}
 	o := gen.S1k()

@@ -20,80 +20,16 @@ import (
 	"github.com/isobar-dev/isobar/internal/goldentest"
 )
 
-// goldenCase is one folder under fixtures/ holding an input.yaml.
-type goldenCase struct {
-	name  string // path below fixtures/, slash-separated
-	input string // absolute path of input.yaml
-}
-
-// goldenCases finds every fixtures/**/input.yaml outside fixtures/scenarios.
-func goldenCases(t *testing.T) []goldenCase {
-	t.Helper()
-	root := goldentest.Path("fixtures")
-	var cases []goldenCase
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() && d.Name() == "scenarios" {
-			return filepath.SkipDir
-		}
-		if !d.IsDir() && d.Name() == "input.yaml" {
-			rel, _ := filepath.Rel(root, filepath.Dir(p))
-			cases = append(cases, goldenCase{name: filepath.ToSlash(rel), input: p})
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cases
-}
-
-// caseOptions reads per-case options from a header line of input.yaml:
-//
-//	# args: --root-namespaces=roots,marketing --ingress-class=x --disable-permit-insecure
-func caseOptions(t *testing.T, input []byte) (controlplane.Options, string) {
-	t.Helper()
-	opts := controlplane.Options{}
-	ns := "default"
-	for _, line := range strings.Split(string(input), "\n") {
-		args, ok := strings.CutPrefix(line, "# args:")
-		if !ok {
-			continue
-		}
-		for _, a := range strings.Fields(args) {
-			k, v, _ := strings.Cut(a, "=")
-			switch k {
-			case "--root-namespaces":
-				opts.RootNamespaces = strings.Split(v, ",")
-			case "--ingress-class":
-				opts.IngressClass = v
-			case "--disable-permit-insecure":
-				opts.DisablePermitInsecure = true
-			case "--enable-external-name":
-				opts.EnableExternalName = true
-			case "--namespace", "-n":
-				ns = v
-			default:
-				t.Fatalf("unknown option %q in the args header", a)
-			}
-		}
-	}
-	opts.Options = opts.Options.Defaults()
-	return opts, ns
-}
-
 // compileCase loads and compiles one case, returning the translate document
 // and the load problems rendered as text.
-func compileCase(t *testing.T, c goldenCase) (xds.Document, string) {
+func compileCase(t *testing.T, c goldentest.Case) (xds.Document, string) {
 	t.Helper()
-	raw, err := os.ReadFile(c.input)
+	raw, err := os.ReadFile(c.Input)
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts, ns := caseOptions(t, raw)
-	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: ns}, c.input)
+	opts, ns := goldentest.CaseOptions(t, raw)
+	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: ns}, c.Input)
 	res, err := controlplane.Compile(idx, opts)
 	if err != nil {
 		t.Fatalf("compile: %v", err)
@@ -109,15 +45,15 @@ func compileCase(t *testing.T, c goldenCase) (xds.Document, string) {
 // protocmp), the statuses and the findings with golden/<case>/translate.yaml.
 func TestGolden(t *testing.T) {
 	used := map[string]bool{}
-	for _, c := range goldenCases(t) {
-		gpath := path.Join("golden", c.name, "translate.yaml")
-		ppath := path.Join("golden", c.name, "problems.txt")
+	for _, c := range goldentest.Cases(t) {
+		gpath := path.Join("golden", c.Name, "translate.yaml")
+		ppath := path.Join("golden", c.Name, "problems.txt")
 		used[gpath] = true
 		doc, problems := compileCase(t, c)
 		if problems != "" {
 			used[ppath] = true
 		}
-		t.Run(c.name, func(t *testing.T) {
+		t.Run(c.Name, func(t *testing.T) {
 			var got bytes.Buffer
 			if err := xds.Marshal(&got, doc, xds.MarshalOptions{}); err != nil {
 				t.Fatal(err)

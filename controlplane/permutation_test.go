@@ -12,6 +12,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/goldentest"
 )
 
 // splitDocuments splits multi-document YAML on "---" lines.
@@ -53,15 +54,15 @@ func translateFiles(t *testing.T, opts controlplane.Options, ns string, files ..
 // TestPermutation shuffles the documents of every fixture over several files
 // in seeded random orders; the output must be byte-identical each time.
 func TestPermutation(t *testing.T) {
-	for _, c := range goldenCases(t) {
-		t.Run(c.name, func(t *testing.T) {
+	for _, c := range goldentest.Cases(t) {
+		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
-			raw, err := os.ReadFile(c.input)
+			raw, err := os.ReadFile(c.Input)
 			if err != nil {
 				t.Fatal(err)
 			}
-			opts, ns := caseOptions(t, raw)
-			want := translateFiles(t, opts, ns, c.input)
+			opts, ns := goldentest.CaseOptions(t, raw)
+			want := translateFiles(t, opts, ns, c.Input)
 			docs := splitDocuments(raw)
 			for seed := uint64(1); seed <= 3; seed++ {
 				r := rand.New(rand.NewPCG(seed, seed*7919))

@@ -2,9 +2,7 @@ package xds_test
 
 import (
 	"bytes"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -80,29 +78,21 @@ func checkCorpus(t *testing.T, res *xds.Resources) (accepted, total int) {
 // declines at most 1% of them.
 func TestFastJSONGoldenCases(t *testing.T) {
 	t.Parallel()
-	root := goldentest.Path("fixtures")
 	accepted, total := 0, 0
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || d.Name() != "input.yaml" {
-			return err
-		}
-		raw, err := os.ReadFile(p)
+	for _, c := range goldentest.Cases(t) {
+		raw, err := os.ReadFile(c.Input)
 		if err != nil {
-			return err
+			t.Fatal(err)
 		}
-		opts, ns := argsHeader(t, raw)
-		idx, _ := source.LoadBytes(source.LoadOptions{DefaultNamespace: ns}, p, raw)
+		opts, ns := goldentest.CaseOptions(t, raw)
+		idx, _ := source.LoadBytes(source.LoadOptions{DefaultNamespace: ns}, c.Input, raw)
 		res, err := controlplane.Compile(idx, opts)
 		if err != nil {
-			t.Errorf("%s: %v", p, err)
-			return nil
+			t.Errorf("%s: %v", c.Name, err)
+			continue
 		}
 		a, n := checkCorpus(t, res.Resources)
 		accepted, total = accepted+a, total+n
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
 	}
 	t.Logf("accepted %d of %d resources", accepted, total)
 	if total < 100 {
@@ -111,37 +101,6 @@ func TestFastJSONGoldenCases(t *testing.T) {
 	if accepted*100 < total*99 {
 		t.Errorf("the fast encoder accepted %d of %d resources, want at least 99%%", accepted, total)
 	}
-}
-
-// argsHeader reads the options of a golden case from its "# args:" header
-// line (see controlplane/golden_test.go).
-func argsHeader(t *testing.T, input []byte) (controlplane.Options, string) {
-	opts, ns := controlplane.Options{}, "default"
-	for _, line := range strings.Split(string(input), "\n") {
-		args, ok := strings.CutPrefix(line, "# args:")
-		if !ok {
-			continue
-		}
-		for _, a := range strings.Fields(args) {
-			k, v, _ := strings.Cut(a, "=")
-			switch k {
-			case "--root-namespaces":
-				opts.RootNamespaces = strings.Split(v, ",")
-			case "--ingress-class":
-				opts.IngressClass = v
-			case "--disable-permit-insecure":
-				opts.DisablePermitInsecure = true
-			case "--enable-external-name":
-				opts.EnableExternalName = true
-			case "--namespace", "-n":
-				ns = v
-			default:
-				t.Fatalf("unknown option %q in an args header", a)
-			}
-		}
-	}
-	opts.Options = opts.Options.Defaults()
-	return opts, ns
 }
 
 // TestFastJSONGeneratedCorpus does the same on the generated S1k corpus
