@@ -51,8 +51,8 @@ type builder struct {
 	// secretChecks memoises Secret validation by content (string → error),
 	// shared by the builders of all roots.
 	secretChecks *sync.Map
-	// services memoises lookupService.
-	services map[serviceKey]serviceLookup
+	// services memoises lookupService, shared by the builders of all roots.
+	services *serviceMemo
 	// reads records the HTTPProxies a root's walk looked up, found or not.
 	reads []types.NamespacedName
 	// parts, when set, receives the reports split by unit (BuildParts).
@@ -81,6 +81,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 		owners: map[string]status.Ref{},
 
 		secretChecks: &sync.Map{},
+		services:     &serviceMemo{},
 	}
 	for _, p := range processors {
 		p(b)

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"strings"
 
@@ -146,7 +147,7 @@ func normalizeFQDN(fqdn string, wildcardOK bool) (string, error) {
 	if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
 		return "", fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
-	if len(validation.IsValidIP(nil, s)) == 0 {
+	if _, err := netip.ParseAddr(s); err == nil { // as strict as Kubernetes: no leading zeros
 		return "", fmt.Errorf("an IP address is not a host name")
 	}
 	return s, nil

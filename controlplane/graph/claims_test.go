@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"k8s.io/apimachinery/pkg/util/validation"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,19 @@ func TestAddRouteOldestWins(t *testing.T) {
 				t.Errorf("finding %q does not say %q", fs[0].Message, tc.wantWhy)
 			}
 		})
+	}
+}
+
+// TestNormalizeFQDNRefusesIPv4 checks the IPv4 test against Kubernetes'
+// own parser, on forms it accepts (leading zeros included) and near misses.
+func TestNormalizeFQDNRefusesIPv4(t *testing.T) {
+	for _, s := range []string{"10.0.0.1", "010.001.0.1", "0010.0.0.1", "255.255.255.255", "0.0.0.0",
+		"256.0.0.1", "10.0.0", "10.0.0.1.2", "10.0.0.a", "a.example.com", "1.2.3.4.example.com",
+		"00000000000000000001.0.0.1", "99999.0.0.1", "1..2.3"} {
+		isIP := len(validation.IsValidIP(nil, s)) == 0
+		_, err := normalizeFQDN(s, false)
+		if got := err != nil && strings.Contains(err.Error(), "IP address"); got != isIP {
+			t.Errorf("normalizeFQDN(%q): refused as an IP address = %v, Kubernetes says IP = %v (err %v)", s, got, isIP, err)
+		}
 	}
 }

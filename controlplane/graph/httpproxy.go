@@ -117,7 +117,8 @@ type rootPlan struct {
 // Service memo, the shared read-only state, and no graph (planning never
 // writes it).
 func (b *builder) forRoot() *builder {
-	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks}
+	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks,
+		services: b.services}
 }
 
 // commitRoot applies a plan to the graph.

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"slices"
 	"sort"
 	"strings"
 )
@@ -12,12 +13,23 @@ import (
 // conditions, then more query conditions, then by the conditions themselves.
 // The order is total, so output never depends on insertion order.
 func SortedRoutes(vh *VirtualHost) []*Route {
-	out := make([]*Route, 0, len(vh.Routes))
-	for _, r := range vh.Routes {
-		out = append(out, r)
+	items := make([]sortItem, 0, len(vh.Routes))
+	for k, r := range vh.Routes {
+		items = append(items, sortItem{route: r, key: k, headers: headerKeys(r.Headers), query: queryKeys(r.Query)})
 	}
-	sort.Slice(out, func(i, j int) bool { return routeLess(out[i], out[j]) })
+	sort.Slice(items, func(i, j int) bool { return routeLess(&items[i], &items[j]) })
+	out := make([]*Route, len(items))
+	for i := range items {
+		out[i] = items[i].route
+	}
 	return out
+}
+
+// sortItem is a route with what ordering compares, computed once.
+type sortItem struct {
+	route          *Route
+	key            MatchKey
+	headers, query []string
 }
 
 // pathRank orders path kinds: exact 0, regex 1, prefixes 2.
@@ -31,7 +43,8 @@ func pathRank(k PathKind) int {
 	return 2
 }
 
-func routeLess(a, b *Route) bool {
+func routeLess(x, y *sortItem) bool {
+	a, b := x.route, y.route
 	if ra, rb := pathRank(a.Path.Kind), pathRank(b.Path.Kind); ra != rb {
 		return ra < rb
 	}
@@ -50,27 +63,24 @@ func routeLess(a, b *Route) bool {
 	if len(a.Query) != len(b.Query) {
 		return len(a.Query) > len(b.Query)
 	}
-	ha, hb := headerKeys(a.Headers), headerKeys(b.Headers)
-	for i := range ha {
-		if ha[i] != hb[i] {
-			return ha[i] < hb[i]
-		}
+	if c := slices.Compare(x.headers, y.headers); c != 0 {
+		return c < 0
 	}
-	qa, qb := queryKeys(a.Query), queryKeys(b.Query)
-	for i := range qa {
-		if qa[i] != qb[i] {
-			return qa[i] < qb[i]
-		}
+	if c := slices.Compare(x.query, y.query); c != 0 {
+		return c < 0
 	}
 	if a.HTTPSRedirect != b.HTTPSRedirect {
 		return !a.HTTPSRedirect
 	}
-	return a.Key() < b.Key()
+	return x.key < y.key
 }
 
 // headerKeys renders header conditions sorted by name, kind rank, value,
 // non-inverted first.
 func headerKeys(hs []HeaderMatch) []string {
+	if len(hs) == 0 {
+		return nil
+	}
 	out := make([]string, len(hs))
 	for i, h := range hs {
 		inv := "0"
@@ -84,6 +94,9 @@ func headerKeys(hs []HeaderMatch) []string {
 }
 
 func queryKeys(qs []QueryMatch) []string {
+	if len(qs) == 0 {
+		return nil
+	}
 	out := make([]string, len(qs))
 	for i, q := range qs {
 		out[i] = q.Name + "\x00" + string(rune('0'+q.Kind)) + "\x00" + q.Value

@@ -55,7 +55,7 @@ func BuildParts(idx *source.Index, opts Options) (*Graph, *Parts) {
 	parts := &Parts{Base: status.NewReport(), Proxies: map[types.NamespacedName]*status.Report{},
 		Hosts: map[string]*HostPart{}, Pinned: map[string]bool{}}
 	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort), report: parts.Base,
-		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, parts: parts}
+		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}, parts: parts}
 	for _, p := range processors {
 		p(b)
 	}
@@ -105,7 +105,7 @@ func BuildHost(idx *source.Index, opts Options, fqdn string, claimants []*contou
 	opts = opts.Defaults()
 	part := &HostPart{FQDN: fqdn, Report: status.NewReport()}
 	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort), report: part.Report,
-		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}}
+		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}}
 	claims := make([]claim, len(claimants))
 	byRef := map[status.Ref]*contourv1.HTTPProxy{}
 	for i, p := range claimants {

@@ -38,12 +38,12 @@ func validatePath(kind PathKind, p string) error {
 	if strings.Contains(p, "//") {
 		return fmt.Errorf("%q contains //, which Envoy merges before matching", p)
 	}
-	for _, seg := range strings.Split(p, "/") {
+	for seg := range strings.SplitSeq(p, "/") {
 		if seg == "." || seg == ".." {
 			return fmt.Errorf("%q contains a %q segment, which Envoy removes before matching", p, seg)
 		}
 	}
-	if strings.Contains(strings.ToLower(p), "%2f") {
+	if strings.Contains(p, "%2f") || strings.Contains(p, "%2F") {
 		return fmt.Errorf("%q contains an encoded slash", p)
 	}
 	return nil

@@ -194,15 +194,27 @@ type MatchKey string
 // as sets.
 func (r *Route) Key() MatchKey {
 	var b strings.Builder
-	b.WriteString(r.Path.Kind.String() + ":" + r.Path.Value)
-	hs := make([]string, 0, len(r.Headers))
-	for _, h := range r.Headers {
-		hs = append(hs, strings.ToLower(h.Name)+"|"+h.Kind.String()+"|"+h.Value+"|"+
-			strconv.FormatBool(h.Invert)+"|"+strconv.FormatBool(h.IgnoreCase)+"|"+strconv.FormatBool(h.TreatMissingAsEmpty))
-	}
-	sort.Strings(hs)
-	for _, h := range hs {
-		b.WriteString("\x00h:" + h)
+	b.Grow(len(r.Path.Value) + 10 + 64*len(r.Headers))
+	b.WriteString(r.Path.Kind.String())
+	b.WriteByte(':')
+	b.WriteString(r.Path.Value)
+	switch len(r.Headers) {
+	case 0:
+	case 1: // the common case needs no sorting
+		b.WriteString("\x00h:")
+		writeHeaderKey(&b, r.Headers[0])
+	default:
+		hs := make([]string, len(r.Headers))
+		for i, h := range r.Headers {
+			var hb strings.Builder
+			writeHeaderKey(&hb, h)
+			hs[i] = hb.String()
+		}
+		sort.Strings(hs)
+		for _, h := range hs {
+			b.WriteString("\x00h:")
+			b.WriteString(h)
+		}
 	}
 	qs := make([]string, 0, len(r.Query))
 	for _, q := range r.Query {
@@ -210,9 +222,21 @@ func (r *Route) Key() MatchKey {
 	}
 	sort.Strings(qs)
 	for _, q := range qs {
-		b.WriteString("\x00q:" + q)
+		b.WriteString("\x00q:")
+		b.WriteString(q)
 	}
 	return MatchKey(b.String())
+}
+
+// writeHeaderKey writes one header condition of a match key: the lowered
+// name, kind, value and flags, separated by "|".
+func writeHeaderKey(b *strings.Builder, h HeaderMatch) {
+	for _, s := range [...]string{strings.ToLower(h.Name), h.Kind.String(), h.Value,
+		strconv.FormatBool(h.Invert), strconv.FormatBool(h.IgnoreCase)} {
+		b.WriteString(s)
+		b.WriteByte('|')
+	}
+	b.WriteString(strconv.FormatBool(h.TreatMissingAsEmpty))
 }
 
 // MatchString renders the path condition as "prefix:/blog", the form the

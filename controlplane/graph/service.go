@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -52,23 +53,50 @@ type serviceLookup struct {
 	err     error
 }
 
+// serviceMemo memoises resolveService for one Build, shared by the
+// builders of all roots (which plan on several goroutines). The zero value
+// is ready; a nil *serviceMemo memoises nothing.
+type serviceMemo struct {
+	mu      sync.RWMutex
+	answers map[serviceKey]serviceLookup
+}
+
+func (m *serviceMemo) get(k serviceKey) (serviceLookup, bool) {
+	if m == nil {
+		return serviceLookup{}, false
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	l, ok := m.answers[k]
+	return l, ok
+}
+
+func (m *serviceMemo) put(k serviceKey, l serviceLookup) {
+	if m == nil {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.answers == nil {
+		m.answers = map[serviceKey]serviceLookup{}
+	}
+	m.answers[k] = l
+}
+
 // lookupService resolves namespace/name and port (a number, or a port name)
 // to a new Cluster with the Service's protocol and circuit breakers. The
 // caller sets route-level options (load balancer, health check,
 // validation). Answers are memoised: many routes name the same Service.
 func (b *builder) lookupService(namespace, name string, port intstr.IntOrString) (*Cluster, error) {
 	k := serviceKey{namespace, name, port}
-	l, ok := b.services[k]
+	l, ok := b.services.get(k)
 	if !ok {
 		c, err := b.resolveService(namespace, name, port)
 		if c != nil {
 			l.cluster = *c
 		}
 		l.err = err
-		if b.services == nil {
-			b.services = map[serviceKey]serviceLookup{}
-		}
-		b.services[k] = l
+		b.services.put(k, l)
 	}
 	if l.err != nil {
 		return nil, l.err
@@ -126,20 +154,30 @@ func findPort(svc *corev1.Service, port intstr.IntOrString) (corev1.ServicePort,
 	return corev1.ServicePort{}, false
 }
 
+// upstreamProtocols pairs each upstream-protocol annotation (current and
+// heptio-era prefix) with the protocol it selects, in the order they are
+// read.
+var upstreamProtocols = [...]struct{ key, proto string }{
+	{annotationUpstreamPrefix + "h2", "h2"}, {legacyUpstreamPrefix + "h2", "h2"},
+	{annotationUpstreamPrefix + "h2c", "h2c"}, {legacyUpstreamPrefix + "h2c", "h2c"},
+	{annotationUpstreamPrefix + "tls", "tls"}, {legacyUpstreamPrefix + "tls", "tls"},
+}
+
 // upstreamProtocol reads projectcontour.io/upstream-protocol.{h2,h2c,tls}
 // (and the heptio-era prefix), whose values list port names or numbers, then
 // the port's appProtocol.
 func upstreamProtocol(svc *corev1.Service, sp corev1.ServicePort) string {
-	for _, proto := range []string{"h2", "h2c", "tls"} {
-		for _, prefix := range []string{annotationUpstreamPrefix, legacyUpstreamPrefix} {
-			v, ok := svc.Annotations[prefix+proto]
+	if len(svc.Annotations) > 0 {
+		number := strconv.Itoa(int(sp.Port))
+		for _, a := range upstreamProtocols {
+			v, ok := svc.Annotations[a.key]
 			if !ok {
 				continue
 			}
-			for _, p := range strings.Split(v, ",") {
+			for p := range strings.SplitSeq(v, ",") {
 				p = strings.TrimSpace(p)
-				if p != "" && (p == sp.Name || p == strconv.Itoa(int(sp.Port))) {
-					return proto
+				if p != "" && (p == sp.Name || p == number) {
+					return a.proto
 				}
 			}
 		}
@@ -157,25 +195,38 @@ func upstreamProtocol(svc *corev1.Service, sp corev1.ServicePort) string {
 	return ""
 }
 
+// circuitBreakerKeys lists, for each circuit-breaker setting, its
+// annotation under the current and the heptio-era prefix.
+var circuitBreakerKeys = func() (keys [5][2]string) {
+	for i, k := range []string{annotationMaxConnections, annotationMaxPending, annotationMaxRequests,
+		annotationMaxRetries, annotationPerHostMaxConns} {
+		keys[i] = [2]string{annotationPrefixContour + k, annotationPrefixLegacy + k}
+	}
+	return keys
+}()
+
 // circuitBreakers reads the circuit-breaker annotations; bad numbers are
 // ignored.
 func circuitBreakers(ann map[string]string) CircuitBreakers {
-	get := func(key string) uint32 {
-		for _, prefix := range []string{annotationPrefixContour, annotationPrefixLegacy} {
-			if v, ok := ann[prefix+key]; ok {
-				n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 32)
-				if err == nil {
-					return uint32(n)
+	var v [5]uint32
+	if len(ann) == 0 {
+		return CircuitBreakers{}
+	}
+	for i, keys := range circuitBreakerKeys {
+		for _, key := range keys {
+			if s, ok := ann[key]; ok {
+				if n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32); err == nil {
+					v[i] = uint32(n)
+					break
 				}
 			}
 		}
-		return 0
 	}
 	return CircuitBreakers{
-		MaxConnections:        get(annotationMaxConnections),
-		MaxPendingRequests:    get(annotationMaxPending),
-		MaxRequests:           get(annotationMaxRequests),
-		MaxRetries:            get(annotationMaxRetries),
-		PerHostMaxConnections: get(annotationPerHostMaxConns),
+		MaxConnections:        v[0],
+		MaxPendingRequests:    v[1],
+		MaxRequests:           v[2],
+		MaxRetries:            v[3],
+		PerHostMaxConnections: v[4],
 	}
 }

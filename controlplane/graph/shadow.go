@@ -6,6 +6,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/isobar-dev/isobar/controlplane/status"
@@ -115,11 +116,12 @@ func conditionKeys(r *Route, headers bool) []string {
 	var out []string
 	if headers {
 		for _, h := range r.Headers {
-			out = append(out, fmt.Sprintf("%s\x00%d\x00%s\x00%t\x00%t\x00%t", strings.ToLower(h.Name), h.Kind, h.Value, h.Invert, h.IgnoreCase, h.TreatMissingAsEmpty))
+			out = append(out, strings.ToLower(h.Name)+"\x00"+strconv.Itoa(int(h.Kind))+"\x00"+h.Value+"\x00"+
+				strconv.FormatBool(h.Invert)+"\x00"+strconv.FormatBool(h.IgnoreCase)+"\x00"+strconv.FormatBool(h.TreatMissingAsEmpty))
 		}
 	} else {
 		for _, q := range r.Query {
-			out = append(out, fmt.Sprintf("%s\x00%d\x00%s\x00%t", q.Name, q.Kind, q.Value, q.IgnoreCase))
+			out = append(out, q.Name+"\x00"+strconv.Itoa(int(q.Kind))+"\x00"+q.Value+"\x00"+strconv.FormatBool(q.IgnoreCase))
 		}
 	}
 	sort.Strings(out)

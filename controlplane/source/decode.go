@@ -69,8 +69,14 @@ type header struct {
 }
 
 func decodeYAML(l sink, file string, d document) {
-	if data, ok := fastJSON(d.lines); ok {
+	c := converters.Get().(*fastConverter)
+	data, ok := c.convert(d.lines)
+	if ok {
+		// decodeJSON copies what it keeps: the buffer is reused at once.
 		decodeJSON(l, file, d.index, firstContentLine(d), data)
+	}
+	converters.Put(c)
+	if ok {
 		return
 	}
 	data, err := yaml.YAMLToJSON([]byte(strings.Join(d.lines, "\n")))

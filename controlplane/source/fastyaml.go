@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -17,7 +18,22 @@ import (
 // octals, timestamps...), returns ok=false and the caller uses the full
 // parser, so the result is always what the full parser would give.
 func fastJSON(lines []string) (out []byte, ok bool) {
-	p := &fastParser{lines: make([]fastLine, 0, len(lines))}
+	return new(fastConverter).convert(lines)
+}
+
+// fastConverter is fastJSON with its buffers kept from one document to the
+// next: the bytes convert returns are valid until its next call.
+type fastConverter struct {
+	p   fastParser
+	buf bytes.Buffer
+}
+
+// converters keeps fastConverters for the decoding workers.
+var converters = sync.Pool{New: func() any { return new(fastConverter) }}
+
+func (c *fastConverter) convert(lines []string) (out []byte, ok bool) {
+	p := &c.p
+	p.lines, p.pos = p.lines[:0], 0
 	size := 0
 	for _, l := range lines {
 		size += len(l)
@@ -45,9 +61,10 @@ func fastJSON(lines []string) (out []byte, ok bool) {
 			out, ok = nil, false
 		}
 	}()
-	var buf bytes.Buffer
+	buf := &c.buf
+	buf.Reset()
 	buf.Grow(2*size + 64) // JSON adds quotes and braces, drops indentation
-	if !p.node(&buf, p.lines[0].indent) || p.pos != len(p.lines) {
+	if !p.node(buf, p.lines[0].indent) || p.pos != len(p.lines) {
 		return nil, false
 	}
 	return buf.Bytes(), true

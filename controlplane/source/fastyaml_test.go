@@ -85,7 +85,7 @@ func TestFastYAMLOnFixtures(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, d := range splitDocuments(bytes.TrimSpace(data)) {
+		for _, d := range splitDocuments(string(bytes.TrimSpace(data))) {
 			if d.splitLines(); sameAsFullParser(t, f, d.lines) {
 				accepted++
 			}

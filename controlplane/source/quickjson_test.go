@@ -52,7 +52,7 @@ func agreesWithStrict(t *testing.T, k gvk, data []byte) bool {
 // documentsJSON returns every document of a YAML stream the fast YAML path
 // turns into JSON, with its kind when the loader decodes that kind.
 func documentsJSON(data []byte) (out [][]byte, kinds []gvk) {
-	for _, d := range splitDocuments(bytes.TrimSpace(data)) {
+	for _, d := range splitDocuments(string(bytes.TrimSpace(data))) {
 		d.splitLines()
 		j, ok := fastJSON(d.lines)
 		if !ok {

@@ -56,7 +56,7 @@ metadata: {name: x}
 }
 
 func TestSplitDocumentsRawText(t *testing.T) {
-	docs := splitDocuments([]byte("a: 1\r\nb: 2\n---\n--- \nc: 3\n---"))
+	docs := splitDocuments("a: 1\r\nb: 2\n---\n--- \nc: 3\n---")
 	want := []document{
 		{index: 1, start: 1, lines: []string{"a: 1", "b: 2"}, raw: "a: 1\r\nb: 2\n"},
 		{index: 2, start: 4, raw: ""},

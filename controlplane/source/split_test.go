@@ -36,7 +36,7 @@ func referenceSplit(text string) []document {
 
 func checkSplit(t *testing.T, text string) {
 	t.Helper()
-	got := splitDocuments([]byte(text))
+	got := splitDocuments(text)
 	for i := range got {
 		got[i].splitLines()
 	}
