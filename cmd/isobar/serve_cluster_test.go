@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/tools/clientcmd"
@@ -203,7 +204,41 @@ func TestServeCluster(t *testing.T) {
 	if !regexp.MustCompile(`isobar_builds_total\{kind="proxies",result="ok"\} [1-9]`).Match(body) {
 		t.Errorf("no incremental HTTPProxy build in the metrics:\n%s", grepLines(string(body), "isobar_builds_total"))
 	}
+	checkStatusPatches(ctx, t, c)
 	srv.stop(t)
+}
+
+// checkStatusPatches checks that the Envoy Service's address reaches an
+// Ingress's status, and that status writes leave alone what the informers
+// drop from their copies (kubectl's last-applied annotation).
+func checkStatusPatches(ctx context.Context, t *testing.T, c client.Client) {
+	const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+	prefix := networkingv1.PathTypePrefix
+	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web",
+		Annotations: map[string]string{lastApplied: `{"kept":true}`}},
+		Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: "ing.example.com",
+			IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/", PathType: &prefix, Backend: networkingv1.IngressBackend{
+					Service: &networkingv1.IngressServiceBackend{Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}}}}}}}}}
+	envoy := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "projectcontour", Name: "envoy"},
+		Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer, Ports: []corev1.ServicePort{{Name: "http", Port: 80}}}}
+	for _, o := range []client.Object{ing, envoy} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	envoy.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.7"}}
+	if err := c.Status().Update(ctx, envoy); err != nil {
+		t.Fatal(err)
+	}
+	var got networkingv1.Ingress
+	eventually(t, 30*time.Second, "the Envoy Service's address in the Ingress's status", func() bool {
+		return c.Get(ctx, client.ObjectKeyFromObject(ing), &got) == nil &&
+			len(got.Status.LoadBalancer.Ingress) == 1 && got.Status.LoadBalancer.Ingress[0].IP == "192.0.2.7"
+	})
+	if got.Annotations[lastApplied] != `{"kept":true}` {
+		t.Errorf("after the status write the Ingress's annotations are %v", got.Annotations)
+	}
 }
 
 // grepLines returns the lines of s that contain sub.

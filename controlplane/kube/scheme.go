@@ -54,4 +54,6 @@ func isEndpoints(obj any) bool {
 // metav1Object is the part of metav1.Object the transforms use.
 type metav1Object interface {
 	SetManagedFields([]metav1.ManagedFieldsEntry)
+	GetAnnotations() map[string]string
+	SetAnnotations(map[string]string)
 }

@@ -62,7 +62,12 @@ func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []
 		go func() {
 			defer wg.Done()
 			for j := range ch {
-				err := w.Client.Status().Update(ctx, j.desired)
+				// A merge patch of the status alone, tied to the version
+				// read: the informer's copy lacks what its transforms drop
+				// (managedFields, kubectl's last-applied annotation), which
+				// an update of the whole object could otherwise erase.
+				err := w.Client.Status().Patch(ctx, j.desired,
+					client.MergeFromWithOptions(j.obj, client.MergeFromWithOptimisticLock{}))
 				switch {
 				case err == nil:
 					written.Add(1)

@@ -229,10 +229,23 @@ func (w *Watcher) mark(o any) {
 	}
 }
 
-// stripManagedFields drops managedFields, which the core never reads.
+// lastApplied is kubectl's annotation holding a whole copy of the object
+// as it was applied: often the largest part of an object, never read.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// stripManagedFields drops managedFields and kubectl's last-applied
+// annotation, which the core never reads.
 func stripManagedFields(o any) (any, error) {
 	if m, ok := o.(metav1Object); ok {
 		m.SetManagedFields(nil)
+		if a := m.GetAnnotations(); a != nil {
+			if _, ok := a[lastApplied]; ok {
+				delete(a, lastApplied)
+				if len(a) == 0 {
+					m.SetAnnotations(nil)
+				}
+			}
+		}
 	}
 	return o, nil
 }
@@ -244,7 +257,7 @@ func trimSecret(o any) (any, error) {
 	if !ok {
 		return o, nil
 	}
-	s.SetManagedFields(nil)
+	_, _ = stripManagedFields(s)
 	keep := map[string][]byte{}
 	for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey, "ca.crt", "crl.pem"} {
 		if v, ok := s.Data[k]; ok {

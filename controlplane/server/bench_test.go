@@ -39,6 +39,7 @@ type deltaClient struct {
 	watched map[string]bool
 	arrived map[string]time.Time
 	count   int
+	err     error // how the stream ended, if it did
 }
 
 func (c *deltaClient) run(ctx context.Context, conn *grpc.ClientConn, types []string, ready chan<- struct{}, want int) error {
@@ -75,6 +76,27 @@ func (c *deltaClient) run(ctx context.Context, conn *grpc.ClientConn, types []st
 			return err
 		}
 	}
+}
+
+// incomplete describes the clients that do not have want resources: how
+// many they have, and how their streams ended, if they did.
+func incomplete(clients []*deltaClient, want int) string {
+	var lines []string
+	for i, c := range clients {
+		c.mu.Lock()
+		if c.count < want {
+			state := "stream open"
+			if c.err != nil {
+				state = "stream ended: " + c.err.Error()
+			}
+			lines = append(lines, fmt.Sprintf("client %d has %d (%s)", i, c.count, state))
+		}
+		c.mu.Unlock()
+	}
+	if len(lines) > 10 {
+		lines = append(lines[:10], fmt.Sprintf("and %d more", len(lines)-10))
+	}
+	return strings.Join(lines, "; ")
 }
 
 func (c *deltaClient) at(name string) (time.Time, bool) {
@@ -142,21 +164,24 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 	start := time.Now()
 	for i := range clients {
 		conn, err := grpc.NewClient(s.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.ForceCodec(lightCodec{})))
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.ForceCodecV2(lightCodec{})))
 		if err != nil {
 			b.Fatal(err)
 		}
 		conns = append(conns, conn)
 		clients[i] = &deltaClient{watched: watched, arrived: map[string]time.Time{}}
 		go func(c *deltaClient) {
-			_ = c.run(ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want)
+			err := c.run(ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want)
+			c.mu.Lock()
+			c.err = err
+			c.mu.Unlock()
 		}(clients[i])
 	}
 	for i := 0; i < n; i++ {
 		select {
 		case <-ready:
 		case <-time.After(120 * time.Second):
-			b.Fatalf("only %d of %d clients got the full set", i, n)
+			b.Fatalf("only %d of %d clients got the full set of %d resources after 120 s: %s", i, n, want, incomplete(clients, want))
 		}
 	}
 	b.ReportMetric(time.Since(start).Seconds(), "s-all-connected")

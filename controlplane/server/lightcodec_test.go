@@ -9,6 +9,7 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
@@ -16,14 +17,29 @@ import (
 // lightCodec lets benchmark clients stand in for Envoys that run elsewhere:
 // it decodes a DeltaDiscoveryResponse's names, versions, type and nonce but
 // not the resources' bytes, so the clients' decoding does not take the CPU
-// the server is measured on. Everything else is plain protobuf.
+// the server is measured on. Everything else is plain protobuf. It is a
+// gRPC CodecV2: a message spread over several buffers is gathered into a
+// pooled buffer rather than a new one (an S10k client receives 17 MB).
 type lightCodec struct{}
 
 func (lightCodec) Name() string { return "proto" }
 
-func (lightCodec) Marshal(v any) ([]byte, error) { return proto.Marshal(v.(proto.Message)) }
+func (lightCodec) Marshal(v any) (mem.BufferSlice, error) {
+	b, err := proto.Marshal(v.(proto.Message))
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(b)}, nil
+}
 
-func (lightCodec) Unmarshal(data []byte, v any) error {
+func (lightCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	return lightUnmarshal(buf.ReadOnlyData(), v) // keeps copies of what it reads
+}
+
+// lightUnmarshal is lightCodec's decoding of one message's bytes.
+func lightUnmarshal(data []byte, v any) error {
 	r, ok := v.(*discoverygrpc.DeltaDiscoveryResponse)
 	if !ok {
 		return proto.Unmarshal(data, v.(proto.Message))
@@ -93,7 +109,7 @@ func TestLightCodecReadsNamesAndNonce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got discoverygrpc.DeltaDiscoveryResponse
-	if err := (lightCodec{}).Unmarshal(b, &got); err != nil {
+	if err := (lightCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b[:5]), mem.SliceBuffer(b[5:])}, &got); err != nil {
 		t.Fatal(err)
 	}
 	want := &discoverygrpc.DeltaDiscoveryResponse{TypeUrl: "type.googleapis.com/x", Nonce: "42",
