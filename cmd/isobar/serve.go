@@ -32,6 +32,8 @@ type serveFlags struct {
 	fixtures, kubeconfig             string
 	xdsAddress, httpAddress          string
 	xdsPort, httpPort                int
+	debugAddress                     string
+	debugPort                        int
 	caFile, certFile, keyFile        string
 	insecure                         bool
 	watchNamespaces                  []string
@@ -70,6 +72,8 @@ serves xDS.`,
 	fl.IntVar(&f.xdsPort, "xds-port", 8001, "xDS listen port")
 	fl.StringVar(&f.httpAddress, "http-address", "0.0.0.0", "address of /healthz and /metrics")
 	fl.IntVar(&f.httpPort, "http-port", 8000, "port of /healthz and /metrics")
+	fl.StringVar(&f.debugAddress, "debug-http-address", "127.0.0.1", "address of Go's profiles (/debug/pprof/), as Contour's")
+	fl.IntVar(&f.debugPort, "debug-http-port", 6060, "port of /debug/pprof/; 0 turns it off")
 	fl.StringVar(&f.caFile, "xds-ca-file", "", "CA that Envoy client certificates must chain to")
 	fl.StringVar(&f.certFile, "xds-cert-file", "", "xDS server certificate")
 	fl.StringVar(&f.keyFile, "xds-key-file", "", "xDS server key")
@@ -117,6 +121,8 @@ func runServe(parent context.Context, f serveFlags) error {
 			stop()
 		}
 	}()
+	stopDebug := serveDebug(f.debugAddress, f.debugPort, log)
+	defer stopDebug()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Run(ctx) }()
 	go func() { errc <- loop.Run(ctx) }()

@@ -44,13 +44,13 @@ func TestServeFixtures(t *testing.T) {
 	if err := os.WriteFile(file, src, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	xdsPort, httpPort := freePort(t), freePort(t)
+	xdsPort, httpPort, debugPort := freePort(t), freePort(t), freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
 		done <- runServe(ctx, serveFlags{fixtures: dir, xdsAddress: "127.0.0.1", xdsPort: xdsPort,
-			httpAddress: "127.0.0.1", httpPort: httpPort, insecure: true})
+			httpAddress: "127.0.0.1", httpPort: httpPort, debugAddress: "127.0.0.1", debugPort: debugPort, insecure: true})
 	}()
 	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
@@ -103,8 +103,13 @@ func TestServeFixtures(t *testing.T) {
 	if got := weights(); got != "default/app-stable/80/da39a3ee5e=40,default/app-canary/80/da39a3ee5e=60" {
 		t.Fatalf("weights after the edit %q", got)
 	}
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok", "/metrics": "isobar_xds_pushes_total"} {
-		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(httpPort) + path)
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok", "/metrics": "isobar_xds_pushes_total",
+		"debug:/debug/pprof/heap?debug=1": "heap profile"} {
+		port := httpPort
+		if p, ok := strings.CutPrefix(path, "debug:"); ok {
+			path, port = p, debugPort
+		}
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + path)
 		if err != nil {
 			t.Fatal(err)
 		}

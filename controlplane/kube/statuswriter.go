@@ -109,9 +109,10 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			if !ok {
 				continue
 			}
-			d := p.DeepCopy()
-			d.Status = proxyStatus(o, p.Status, p.Generation, lb, now)
-			if !apiequality.Semantic.DeepEqual(p.Status, d.Status) {
+			st := proxyStatus(o, p.Status, p.Generation, lb, now)
+			if !apiequality.Semantic.DeepEqual(p.Status, st) { // most statuses did not change: copy only the others
+				d := p.DeepCopy()
+				d.Status = st
 				out = append(out, job{p, d})
 			}
 		case status.KindIngressRoute:
@@ -119,10 +120,11 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			if !ok {
 				continue
 			}
-			d := r.DeepCopy()
-			d.Status.CurrentStatus, d.Status.Description = string(o.CurrentStatus), o.Description
-			d.Status.LoadBalancer = lb
-			if !apiequality.Semantic.DeepEqual(r.Status, d.Status) {
+			st := *r.Status.DeepCopy()
+			st.CurrentStatus, st.Description, st.LoadBalancer = string(o.CurrentStatus), o.Description, lb
+			if !apiequality.Semantic.DeepEqual(r.Status, st) {
+				d := r.DeepCopy()
+				d.Status = st
 				out = append(out, job{r, d})
 			}
 		case status.KindIngress:
@@ -130,9 +132,10 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			if !ok {
 				continue
 			}
-			d := ing.DeepCopy()
-			d.Status.LoadBalancer = ingressLB(lb)
-			if !apiequality.Semantic.DeepEqual(ing.Status, d.Status) {
+			st := networkingv1.IngressStatus{LoadBalancer: ingressLB(lb)}
+			if !apiequality.Semantic.DeepEqual(ing.Status, st) {
+				d := ing.DeepCopy()
+				d.Status = st
 				out = append(out, job{ing, d})
 			}
 		}

@@ -2,12 +2,15 @@ package kube
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
 // TestTransformsDropWhatTheCoreNeverReads checks what the informers keep:
@@ -36,5 +39,42 @@ func TestTransformsDropWhatTheCoreNeverReads(t *testing.T) {
 	want := map[string][]byte{"tls.crt": []byte("c"), "tls.key": []byte("k"), "ca.crt": []byte("a")}
 	if s.ManagedFields != nil || s.Annotations != nil || s.StringData != nil || !cmp.Equal(s.Data, want) {
 		t.Errorf("Secret kept managedFields %v, annotations %v, stringData %v, data %v", s.ManagedFields, s.Annotations, s.StringData, s.Data)
+	}
+}
+
+// TestStatusJobsOnlyForChangedStatuses: an object whose status already says
+// what the build says gets no write; one that differs gets a copy with the
+// new status, and the informer's object is left as it was.
+func TestStatusJobsOnlyForChangedStatuses(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	w := &StatusWriter{Now: func() time.Time { return now }}
+	valid := status.Object{Ref: status.Ref{Kind: status.KindHTTPProxy, Namespace: "a", Name: "same"},
+		CurrentStatus: "valid", Description: "Valid HTTPProxy",
+		Conditions: []status.Condition{{Type: "Valid", Status: "True", Reason: "Valid", Message: "Valid HTTPProxy"}}}
+	changed := valid
+	changed.Ref.Name = "changed"
+	idx := source.NewIndex()
+	for _, name := range []string{"same", "changed"} {
+		p := &contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: name, Generation: 2}}
+		if name == "same" {
+			p.Status = proxyStatus(valid, contourv1.HTTPProxyStatus{}, 2, corev1.LoadBalancerStatus{}, metav1.NewTime(now.Add(-time.Hour)))
+		} else {
+			p.Status.CurrentStatus = "invalid"
+		}
+		if err := idx.Upsert(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	jobs := w.jobs(idx, []status.Object{valid, changed}, corev1.LoadBalancerStatus{})
+	if len(jobs) != 1 || jobs[0].obj.GetName() != "changed" {
+		t.Fatalf("jobs for %v, want one for a/changed", jobs)
+	}
+	d := jobs[0].desired.(*contourv1.HTTPProxy)
+	if d.Status.CurrentStatus != "valid" || len(d.Status.Conditions) != 1 || d.Status.Conditions[0].ObservedGeneration != 2 ||
+		!d.Status.Conditions[0].LastTransitionTime.Time.Equal(now) {
+		t.Errorf("desired status %+v", d.Status)
+	}
+	if got := idx.HTTPProxies[source.Key("a", "changed")].Status.CurrentStatus; got != "invalid" {
+		t.Errorf("the informer's object was changed to %q", got)
 	}
 }
