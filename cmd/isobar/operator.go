@@ -21,6 +21,7 @@ func newOperatorCmd() *cobra.Command {
 	var images objects.Images
 	var kubeconfig, metricsAddr, leaseNS string
 	var leader bool
+	var memRatio float64
 	cmd := &cobra.Command{
 		Use:   "operator",
 		Short: "Run the operator: a Contour resource becomes an Isobar control plane and an Envoy fleet",
@@ -33,6 +34,7 @@ drift, and reports Available (ContourAvailable / ContourUnavailable).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 			ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
+			applyMemoryLimit(memRatio, log)
 			cfg, err := restConfig(kubeconfig)
 			if err != nil {
 				return exitWith(exitBadInput, err)
@@ -58,5 +60,6 @@ drift, and reports Available (ContourAvailable / ContourUnavailable).`,
 	f.StringVar(&metricsAddr, "metrics-address", ":8080", "address of the operator's metrics (0 disables)")
 	f.BoolVar(&leader, "leader-election", true, "elect a leader among operator replicas")
 	f.StringVar(&leaseNS, "leader-election-namespace", "isobar-operator", "namespace of the operator's Lease")
+	f.Float64Var(&memRatio, "memory-limit-ratio", 0.9, memoryLimitRatioUsage)
 	return cmd
 }

@@ -34,6 +34,7 @@ type serveFlags struct {
 	xdsPort, httpPort                int
 	debugAddress                     string
 	debugPort                        int
+	memoryLimitRatio                 float64
 	caFile, certFile, keyFile        string
 	insecure                         bool
 	watchNamespaces                  []string
@@ -74,6 +75,7 @@ serves xDS.`,
 	fl.IntVar(&f.httpPort, "http-port", 8000, "port of /healthz and /metrics")
 	fl.StringVar(&f.debugAddress, "debug-http-address", "127.0.0.1", "address of Go's profiles (/debug/pprof/), as Contour's")
 	fl.IntVar(&f.debugPort, "debug-http-port", 6060, "port of /debug/pprof/; 0 turns it off")
+	fl.Float64Var(&f.memoryLimitRatio, "memory-limit-ratio", 0.9, memoryLimitRatioUsage)
 	fl.StringVar(&f.caFile, "xds-ca-file", "", "CA that Envoy client certificates must chain to")
 	fl.StringVar(&f.certFile, "xds-cert-file", "", "xDS server certificate")
 	fl.StringVar(&f.keyFile, "xds-key-file", "", "xDS server key")
@@ -95,6 +97,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	applyMemoryLimit(f.memoryLimitRatio, log)
 	tlsFiles, err := f.tls()
 	if err != nil {
 		return exitWith(exitBadInput, err)
