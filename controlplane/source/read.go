@@ -192,8 +192,8 @@ func (d *document) splitLines() {
 }
 
 // stream reads every document of one file. Documents are decoded in
-// parallel (YAML parsing is most of the cost) and applied in order, so the
-// result is the same as a sequential read.
+// parallel (YAML parsing is most of the cost) and applied in order as they
+// are decoded, so the result is the same as a sequential read.
 func (l *loader) stream(name string, text string) {
 	trimmed := strings.TrimSpace(text)
 	if len(trimmed) > 0 && (trimmed[0] == '{' || trimmed[0] == '[') {
@@ -210,14 +210,15 @@ func (l *loader) stream(name string, text string) {
 	if !reuse.usable(l.opts.DefaultNamespace) {
 		reuse = nil
 	}
-	parallel.For(len(docs), 64, func(i int) {
+	// Documents are applied to the index in order while later ones decode.
+	parallel.Ordered(len(docs), 64, func(i int) {
 		if docs[i].splitLines(); !isEmpty(docs[i].lines) {
 			decodeReusing(reuse, &recs[i], name, docs[i])
 		}
-	})
-	for i := range recs {
+	}, func(i int) {
 		recs[i].replay(l)
-	}
+		recs[i], docs[i].lines = recorder{}, nil
+	})
 }
 
 func isEmpty(lines []string) bool {

@@ -5,6 +5,7 @@ package parallel
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
 // For calls fn(i) for every i in [0, n), on up to GOMAXPROCS goroutines, and
@@ -31,4 +32,48 @@ func For(n, minPerWorker int, fn func(i int)) {
 		}()
 	}
 	wg.Wait()
+}
+
+// Ordered calls work(i) for every i in [0, n) on up to GOMAXPROCS
+// goroutines, handing out chunks of chunk consecutive items, and calls
+// then(i) on the caller's goroutine in index order, each as soon as
+// work(0..i) have returned: a sequential consumer (then) runs while later
+// items are still being produced. work must only write what belongs to i;
+// then may read it and anything then itself wrote.
+func Ordered(n, chunk int, work, then func(i int)) {
+	chunk = max(1, chunk)
+	chunks := (n + chunk - 1) / chunk
+	workers := min(runtime.GOMAXPROCS(0), chunks)
+	if workers <= 1 {
+		for i := range n {
+			work(i)
+			then(i)
+		}
+		return
+	}
+	done := make([]chan struct{}, chunks)
+	for c := range done {
+		done[c] = make(chan struct{})
+	}
+	var next atomic.Int64
+	for range workers {
+		go func() {
+			for {
+				c := int(next.Add(1) - 1)
+				if c >= chunks {
+					return
+				}
+				for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
+					work(i)
+				}
+				close(done[c])
+			}
+		}()
+	}
+	for c := range chunks {
+		<-done[c]
+		for i := c * chunk; i < min(n, (c+1)*chunk); i++ {
+			then(i)
+		}
+	}
 }

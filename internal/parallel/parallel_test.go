@@ -51,3 +51,33 @@ func TestForUsesSeveralGoroutines(t *testing.T) {
 		t.Errorf("at most %d calls ran at once", most.Load())
 	}
 }
+
+// TestOrderedConsumesInOrderAfterWork: then sees every index once, in
+// order, and only after work for that index returned.
+func TestOrderedConsumesInOrderAfterWork(t *testing.T) {
+	for _, n := range []int{0, 1, 7, 64, 1000} {
+		for _, chunk := range []int{0, 1, 5, 64} {
+			worked := make([]atomic.Bool, n)
+			var got []int
+			Ordered(n, chunk, func(i int) {
+				if i%3 == 0 {
+					time.Sleep(time.Microsecond) // let later chunks finish first
+				}
+				worked[i].Store(true)
+			}, func(i int) {
+				if !worked[i].Load() {
+					t.Fatalf("n=%d chunk=%d: then(%d) before work(%d)", n, chunk, i, i)
+				}
+				got = append(got, i)
+			})
+			if len(got) != n {
+				t.Fatalf("n=%d chunk=%d: then called %d times", n, chunk, len(got))
+			}
+			for i, v := range got {
+				if v != i {
+					t.Fatalf("n=%d chunk=%d: then's %dth call was for %d", n, chunk, i, v)
+				}
+			}
+		}
+	}
+}
