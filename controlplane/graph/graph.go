@@ -59,6 +59,9 @@ type VirtualHost struct {
 	// Routes are keyed by their match conditions, so that two routes with
 	// identical conditions cannot coexist (see AddRoute).
 	Routes map[MatchKey]*Route
+	// sorted is SortedRoutes's answer, kept by Build once the host's
+	// routes are final; AddRoute drops it.
+	sorted []*Route
 }
 
 // AddRoute adds r unless a route with the same match conditions is already
@@ -66,6 +69,7 @@ type VirtualHost struct {
 // Route.Age) is kept and the other is returned as the loser; for two routes of
 // the same object the first added is kept. The caller reports the loser.
 func (vh *VirtualHost) AddRoute(r *Route) (loser *Route) {
+	vh.sorted = nil
 	key := r.Key()
 	have, ok := vh.Routes[key]
 	if !ok {

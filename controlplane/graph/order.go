@@ -12,7 +12,11 @@ import (
 // segment prefix before a string prefix; then routes with more header
 // conditions, then more query conditions, then by the conditions themselves.
 // The order is total, so output never depends on insertion order.
+// The slice may be shared: callers must not modify it.
 func SortedRoutes(vh *VirtualHost) []*Route {
+	if vh.sorted != nil && len(vh.sorted) == len(vh.Routes) {
+		return vh.sorted
+	}
 	items := make([]sortItem, 0, len(vh.Routes))
 	for k, r := range vh.Routes {
 		items = append(items, sortItem{route: r, key: k, headers: headerKeys(r.Headers), query: queryKeys(r.Query)})

@@ -34,7 +34,12 @@ func (b *builder) findShadowedRoutes() {
 	}
 	// Hosts are independent: check them on every core, report in order.
 	found := make([][]status.Finding, len(hosts))
-	parallel.For(len(hosts), 64, func(i int) { found[i] = shadows(hosts[i]) })
+	// Each host's routes are final here: their order is computed once, for
+	// this check and for translation.
+	parallel.For(len(hosts), 64, func(i int) {
+		hosts[i].sorted = SortedRoutes(hosts[i])
+		found[i] = shadows(hosts[i])
+	})
 	for i, fs := range found {
 		rep := b.report
 		if part := b.hostPart(hosts[i].Name); part != nil {
