@@ -164,7 +164,7 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 	start := time.Now()
 	for i := range clients {
 		conn, err := grpc.NewClient(s.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.ForceCodecV2(lightCodec{})))
+			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.ForceCodecV2(lightCodec{watched: watched})))
 		if err != nil {
 			b.Fatal(err)
 		}
