@@ -114,7 +114,8 @@ func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.Serv
 		if s.AddressType == discoveryv1.AddressTypeFQDN {
 			continue
 		}
-		for _, p := range s.Ports {
+		for i := range s.Ports {
+			p := &s.Ports[i]
 			name := ""
 			if p.Name != nil {
 				name = *p.Name
@@ -125,7 +126,8 @@ func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.Serv
 			if p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP {
 				continue
 			}
-			for _, e := range s.Endpoints {
+			for i := range s.Endpoints {
+				e := &s.Endpoints[i] // not a copy: an Endpoint is large
 				if e.Conditions.Ready != nil && !*e.Conditions.Ready {
 					continue
 				}
@@ -150,8 +152,8 @@ func endpointsAddresses(ep *corev1.Endpoints, sp corev1.ServicePort) []hostPort 
 			if !portMatches(sp, p.Name) || (p.Protocol != "" && p.Protocol != corev1.ProtocolTCP) {
 				continue
 			}
-			for _, a := range sub.Addresses {
-				if isIP(a.IP) {
+			for i := range sub.Addresses {
+				if a := &sub.Addresses[i]; isIP(a.IP) {
 					out = append(out, hostPort{a.IP, uint32(p.Port)})
 				}
 			}
