@@ -139,18 +139,52 @@ func normalizeFQDN(fqdn string, wildcardOK bool) (string, error) {
 		if !wildcardOK {
 			return "", fmt.Errorf("wildcard names are not allowed here")
 		}
-		if errs := validation.IsWildcardDNS1123Subdomain(s); len(errs) > 0 {
-			return "", fmt.Errorf("%s", strings.Join(errs, "; "))
+		if !dnsSubdomain(s[2:]) { // Kubernetes' check, only for its messages
+			if errs := validation.IsWildcardDNS1123Subdomain(s); len(errs) > 0 {
+				return "", fmt.Errorf("%s", strings.Join(errs, "; "))
+			}
 		}
 		return s, nil
 	}
-	if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
-		return "", fmt.Errorf("%s", strings.Join(errs, "; "))
+	if !dnsSubdomain(s) {
+		if errs := validation.IsDNS1123Subdomain(s); len(errs) > 0 {
+			return "", fmt.Errorf("%s", strings.Join(errs, "; "))
+		}
 	}
 	if _, err := netip.ParseAddr(s); err == nil { // as strict as Kubernetes: no leading zeros
 		return "", fmt.Errorf("an IP address is not a host name")
 	}
 	return s, nil
+}
+
+// dnsSubdomain reports whether s is a DNS-1123 subdomain as Kubernetes
+// defines it (at most 253 characters; dot-separated labels of lower-case
+// letters, digits and inner hyphens), without the regular expression
+// Kubernetes matches it with: hosts are checked several times per object.
+func dnsSubdomain(s string) bool {
+	if len(s) == 0 || len(s) > 253 {
+		return false
+	}
+	label := 0 // length of the current label
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			label++
+		case c == '-':
+			if label == 0 || i+1 == len(s) || s[i+1] == '.' {
+				return false
+			}
+			label++
+		case c == '.':
+			if label == 0 {
+				return false
+			}
+			label = 0
+		default:
+			return false
+		}
+	}
+	return label > 0
 }
 
 // owns reports whether ref owns fqdn.

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"k8s.io/apimachinery/pkg/util/validation"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -151,6 +152,29 @@ func TestNormalizeFQDNRefusesIPv4(t *testing.T) {
 		_, err := normalizeFQDN(s, false)
 		if got := err != nil && strings.Contains(err.Error(), "IP address"); got != isIP {
 			t.Errorf("normalizeFQDN(%q): refused as an IP address = %v, Kubernetes says IP = %v (err %v)", s, got, isIP, err)
+		}
+	}
+}
+
+// TestDNSSubdomainAgreesWithKubernetes compares the hand-written check with
+// Kubernetes' regular expression on edge cases and random strings over the
+// characters that matter.
+func TestDNSSubdomainAgreesWithKubernetes(t *testing.T) {
+	cases := []string{"", "a", "a.b", "a-b.c", "-a", "a-", "a.-b", "a-.b", "a..b", ".a", "a.", "A.b", "a_b",
+		"0", "0-0", "a--b", "xn--bcher-kva.example", strings.Repeat("a", 63), strings.Repeat("a", 64),
+		strings.Repeat("a.", 126) + "a", strings.Repeat("a.", 126) + "ab", "a*b", "é.com"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	const alphabet = "ab0-.A_*"
+	for range 20000 {
+		b := make([]byte, rng.IntN(12))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b))
+	}
+	for _, s := range cases {
+		if got, want := dnsSubdomain(s), len(validation.IsDNS1123Subdomain(s)) == 0; got != want {
+			t.Errorf("dnsSubdomain(%q) = %v, Kubernetes says %v", s, got, want)
 		}
 	}
 }
