@@ -1,7 +1,8 @@
 package source
 
 import (
-	"sort"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -83,11 +84,11 @@ func SortedKeys[V any](m map[types.NamespacedName]V) []types.NamespacedName {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].Namespace != keys[j].Namespace {
-			return keys[i].Namespace < keys[j].Namespace
+	slices.SortFunc(keys, func(a, b types.NamespacedName) int {
+		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
 		}
-		return keys[i].Name < keys[j].Name
+		return strings.Compare(a.Name, b.Name)
 	})
 	return keys
 }

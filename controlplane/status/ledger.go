@@ -127,7 +127,7 @@ func (l *Ledger) Objects() []Object {
 		for _, o := range l.objects {
 			out = append(out, o)
 		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Ref.Less(out[j].Ref) })
+		slices.SortFunc(out, func(a, b Object) int { return a.Ref.Compare(b.Ref) })
 		l.sorted, l.changed = out, map[Ref]bool{}
 		return out
 	}
@@ -135,7 +135,7 @@ func (l *Ledger) Objects() []Object {
 	for ref := range l.changed {
 		changed = append(changed, ref)
 	}
-	sort.Slice(changed, func(i, j int) bool { return changed[i].Less(changed[j]) })
+	slices.SortFunc(changed, Ref.Compare)
 	out := make([]Object, 0, len(l.objects))
 	i := 0
 	for _, ref := range changed {

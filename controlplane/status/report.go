@@ -116,7 +116,7 @@ func (r *Report) Objects() []Object {
 	for ref, e := range r.objects {
 		out = append(out, e.object(ref))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Ref.Less(out[j].Ref) })
+	slices.SortFunc(out, func(a, b Object) int { return a.Ref.Compare(b.Ref) })
 	return out
 }
 

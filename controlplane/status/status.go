@@ -2,7 +2,7 @@ package status
 
 import (
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -36,14 +36,17 @@ func (r Ref) String() string {
 }
 
 // Less orders references by kind, namespace, then name.
-func (r Ref) Less(o Ref) bool {
-	if r.Kind != o.Kind {
-		return r.Kind < o.Kind
+func (r Ref) Less(o Ref) bool { return r.Compare(o) < 0 }
+
+// Compare orders references as Less does: -1, 0 or +1.
+func (r Ref) Compare(o Ref) int {
+	if c := strings.Compare(r.Kind, o.Kind); c != 0 {
+		return c
 	}
-	if r.Namespace != o.Namespace {
-		return r.Namespace < o.Namespace
+	if c := strings.Compare(r.Namespace, o.Namespace); c != 0 {
+		return c
 	}
-	return r.Name < o.Name
+	return strings.Compare(r.Name, o.Name)
 }
 
 // CurrentStatus is the summary Contour writes in status.currentStatus.
@@ -156,7 +159,7 @@ func validMessage(kind string) string { return fmt.Sprintf("Valid %s", kind) }
 
 // sortRefs sorts references in place and drops duplicates.
 func sortRefs(refs []Ref) []Ref {
-	sort.Slice(refs, func(i, j int) bool { return refs[i].Less(refs[j]) })
+	slices.SortFunc(refs, Ref.Compare)
 	out := refs[:0]
 	for i, r := range refs {
 		if i > 0 && r == refs[i-1] {

@@ -1,9 +1,12 @@
 package translate
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
+	"strings"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -81,11 +84,11 @@ func ClusterLoadAssignment(idx *source.Index, namespace, service string, port co
 	} else if ep, ok := idx.Endpoints[key]; ok {
 		addrs = endpointsAddresses(ep, port)
 	}
-	sort.Slice(addrs, func(i, j int) bool {
-		if addrs[i].host != addrs[j].host {
-			return addrs[i].host < addrs[j].host
+	slices.SortFunc(addrs, func(a, b hostPort) int {
+		if c := strings.Compare(a.host, b.host); c != 0 {
+			return c
 		}
-		return addrs[i].port < addrs[j].port
+		return cmp.Compare(a.port, b.port)
 	})
 	unique := make([]envoy.HostPort, 0, len(addrs))
 	for i, a := range addrs {
