@@ -15,14 +15,16 @@ import (
 // sessionCookie is the cookie of the Cookie load-balancing strategy.
 const sessionCookie = "X-Contour-Session-Affinity"
 
-// routeAction forwards to the route's backends with its policies.
-func (t *translator) routeAction(r *graph.Route) *routev3.RouteAction {
-	a := &routev3.RouteAction{}
+// routeAction fills a, which it returns, to forward to the route's backends
+// with its policies; one is used when a single cluster is named.
+func (t *translator) routeAction(r *graph.Route, a *routev3.RouteAction, one *routev3.RouteAction_Cluster) *routev3.RouteAction {
 	single := len(r.Backends) == 1 && !perBackendHeaders(r.Backends)
 	if single {
-		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: t.cluster(r.Backends[0].Cluster)}
+		one.Cluster = t.cluster(r.Backends[0].Cluster)
+		a.ClusterSpecifier = one
 	} else if ws := t.weighted(r.Backends); len(ws) == 1 && !perBackendHeaders(r.Backends) {
-		a.ClusterSpecifier = &routev3.RouteAction_Cluster{Cluster: ws[0].Name}
+		one.Cluster = ws[0].Name
+		a.ClusterSpecifier = one
 	} else {
 		wc := &routev3.WeightedCluster{}
 		weights := normalizeWeights(r.Backends)

@@ -10,8 +10,9 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// routeMatch fills m with the path, header and query conditions of r.
-func routeMatch(m *routev3.RouteMatch, r *graph.Route) {
+// routeMatch fills m with the path, header and query conditions of r,
+// taking prefix path specifiers from p.
+func routeMatch(m *routev3.RouteMatch, r *graph.Route, p routeParts) {
 	switch r.Path.Kind {
 	case graph.PathExact:
 		m.PathSpecifier = &routev3.RouteMatch_Path{Path: r.Path.Value}
@@ -21,12 +22,15 @@ func routeMatch(m *routev3.RouteMatch, r *graph.Route) {
 		// Envoy rejects a trailing slash in path_separated_prefix; the
 		// segment prefix "/" is every path.
 		if v := strings.TrimRight(r.Path.Value, "/"); v == "" {
-			m.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: "/"}
+			p.prefix.Prefix = "/"
+			m.PathSpecifier = p.prefix
 		} else {
-			m.PathSpecifier = &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: v}
+			p.segment.PathSeparatedPrefix = v
+			m.PathSpecifier = p.segment
 		}
 	default:
-		m.PathSpecifier = &routev3.RouteMatch_Prefix{Prefix: r.Path.Value}
+		p.prefix.Prefix = r.Path.Value
+		m.PathSpecifier = p.prefix
 	}
 	if len(r.Headers) > 0 {
 		m.Headers = make([]*routev3.HeaderMatcher, 0, len(r.Headers)+1) // room for :authority

@@ -106,12 +106,14 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	}
 	sorted := graph.SortedRoutes(vh)
 	out.Routes = make([]*routev3.Route, len(sorted))
-	// One allocation for all the routes and matches of the host.
-	routes := make([]routev3.Route, len(sorted))
-	matches := make([]routev3.RouteMatch, len(sorted))
+	// One allocation for each kind of message of the host's routes.
+	n := len(sorted)
+	routes, matches := make([]routev3.Route, n), make([]routev3.RouteMatch, n)
+	actions, forwards, clusters := make([]routev3.RouteAction, n), make([]routev3.Route_Route, n), make([]routev3.RouteAction_Cluster, n)
+	prefixes, segments := make([]routev3.RouteMatch_Prefix, n), make([]routev3.RouteMatch_PathSeparatedPrefix, n)
 	for i, r := range sorted {
 		er := &routes[i]
-		t.route(er, &matches[i], r)
+		t.route(routeParts{er, &matches[i], &actions[i], &forwards[i], &clusters[i], &prefixes[i], &segments[i]}, r)
 		if authority != nil {
 			hs := append(er.Match.Headers, nil)
 			copy(hs[1:], hs)
@@ -136,9 +138,22 @@ func wildcardAuthority(name string) *routev3.HeaderMatcher {
 	}}
 }
 
-// route fills out (and its match m) with the match, the action and the
+// routeParts are the messages one route may use, allocated with those of
+// the other routes of its host.
+type routeParts struct {
+	route   *routev3.Route
+	match   *routev3.RouteMatch
+	action  *routev3.RouteAction
+	forward *routev3.Route_Route
+	cluster *routev3.RouteAction_Cluster
+	prefix  *routev3.RouteMatch_Prefix
+	segment *routev3.RouteMatch_PathSeparatedPrefix
+}
+
+// route fills p.route (and p.match) with the match, the action and the
 // metadata of r.
-func (t *translator) route(out *routev3.Route, m *routev3.RouteMatch, r *graph.Route) {
+func (t *translator) route(p routeParts, r *graph.Route) {
+	out, m := p.route, p.match
 	md := t.lastMetadata
 	if t.lastSource != r.Source || md == nil {
 		var ok bool
@@ -148,7 +163,7 @@ func (t *translator) route(out *routev3.Route, m *routev3.RouteMatch, r *graph.R
 		}
 		t.lastSource, t.lastMetadata = r.Source, md
 	}
-	routeMatch(m, r)
+	routeMatch(m, r, p)
 	out.Match, out.Metadata = m, md
 	switch {
 	case r.HTTPSRedirect:
@@ -163,7 +178,8 @@ func (t *translator) route(out *routev3.Route, m *routev3.RouteMatch, r *graph.R
 		// Every service of the route is missing: Contour answers 503.
 		out.Action = &routev3.Route_DirectResponse{DirectResponse: directResponse(503, "")}
 	default:
-		out.Action = &routev3.Route_Route{Route: t.routeAction(r)}
+		p.forward.Route = t.routeAction(r, p.action, p.cluster)
+		out.Action = p.forward
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)
 	}
