@@ -1,7 +1,6 @@
 package status
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 )
@@ -155,7 +154,17 @@ const (
 	orphanedMsgRoute   = "this IngressRoute is not part of a delegation chain from a root IngressRoute"
 )
 
-func validMessage(kind string) string { return fmt.Sprintf("Valid %s", kind) }
+func validMessage(kind string) string {
+	switch kind { // the common kinds without building the string each time
+	case KindHTTPProxy:
+		return "Valid " + KindHTTPProxy
+	case KindIngress:
+		return "Valid " + KindIngress
+	case KindIngressRoute:
+		return "Valid " + KindIngressRoute
+	}
+	return "Valid " + kind
+}
 
 // sortRefs sorts references in place and drops duplicates.
 func sortRefs(refs []Ref) []Ref {
