@@ -141,9 +141,9 @@ type document struct {
 }
 
 // splitDocuments splits a YAML stream on "---" separator lines; documents
-// are substrings of it. Only the
-// separators are looked at here: a document's lines are split by
-// (*document).splitLines, on the decoding workers.
+// are substrings of it. Only the separators are looked at here: a
+// document's lines are split by (*document).splitLines, on the decoding
+// workers.
 func splitDocuments(text string) []document {
 	var docs []document
 	cur := document{index: 1, start: 1}
