@@ -192,11 +192,11 @@ func (c *Compiler) countUses(tr *translate.Translation, split map[string]*transl
 		e.c, e.users = u.c, e.users+1
 		c.useService(u.c, u.eds)
 	}
-	// useService noted each Service's endpoint source; anything else
+	// useService noted each Service's endpoint findings; anything else
 	// translation finds is kept as is (there is nothing else today).
 	other := status.NewReport()
 	for _, f := range tr.Findings {
-		if f.Code != translate.FindingEndpointSource {
+		if !translate.EndpointFinding(f.Code) {
 			other.Find(f)
 		}
 	}

@@ -215,15 +215,18 @@ func (c *Compiler) useService(gc *graph.Cluster, eds string) {
 	c.services[svc][eds] = true
 }
 
-// noteEndpointSource sets the ledger unit of a used Service.
+// noteEndpointSource sets the ledger unit of a used Service: what its
+// endpoints have to say (translate.EndpointFindings).
 func (c *Compiler) noteEndpointSource(svc types.NamespacedName) {
-	f, ok := translate.EndpointSourceFinding(c.idx, svc.Namespace, svc.Name)
-	if !ok {
+	fs := translate.EndpointFindings(c.idx, svc.Namespace, svc.Name)
+	if len(fs) == 0 {
 		c.ledger.Set(unitService+svc.String(), nil)
 		return
 	}
 	r := status.NewReport()
-	r.Find(f)
+	for _, f := range fs {
+		r.Find(f)
+	}
 	c.ledger.Set(unitService+svc.String(), r)
 }
 

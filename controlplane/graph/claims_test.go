@@ -3,6 +3,7 @@ package graph
 import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"math/rand/v2"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -175,6 +176,28 @@ func TestDNSSubdomainAgreesWithKubernetes(t *testing.T) {
 	for _, s := range cases {
 		if got, want := dnsSubdomain(s), len(validation.IsDNS1123Subdomain(s)) == 0; got != want {
 			t.Errorf("dnsSubdomain(%q) = %v, Kubernetes says %v", s, got, want)
+		}
+	}
+}
+
+// TestNeverUpstream: addresses and ExternalNames that reach Envoy itself,
+// its node or a metadata service are refused; ordinary ones are not.
+func TestNeverUpstream(t *testing.T) {
+	for s, want := range map[string]bool{
+		"127.0.0.1": true, "127.9.9.9": true, "::1": true, "0.0.0.0": true, "::": true,
+		"169.254.169.254": true, "fe80::1": true, "224.0.0.1": true, "ff02::1": true, "::ffff:127.0.0.1": true,
+		"10.0.0.1": false, "192.0.2.10": false, "fd00::1": false, "2001:db8::1": false, "224.1.1.1": false,
+	} {
+		if got := NeverUpstream(netip.MustParseAddr(s)); got != want {
+			t.Errorf("NeverUpstream(%s) = %v, want %v", s, got, want)
+		}
+	}
+	for name, want := range map[string]bool{
+		"localhost": true, "LocalHost.": true, "db.localhost": true, "localhost.localdomain": true,
+		"127.0.0.1": true, "169.254.169.254": true, "example.org": false, "10.0.0.1": false, "local.example.org": false,
+	} {
+		if got := reachesEnvoy(name); got != want {
+			t.Errorf("reachesEnvoy(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -127,6 +128,10 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
 				Message: fmt.Sprintf("service %q is of type ExternalName, which is disabled (enable it with --enable-external-name)", namespace+"/"+name)}
 		}
+		if reachesEnvoy(svc.Spec.ExternalName) {
+			return nil, &LookupError{Reason: ReasonServiceUnresolved,
+				Message: fmt.Sprintf("service %q is an ExternalName Service for %q, which would reach Envoy itself or its node; this is not allowed", namespace+"/"+name, svc.Spec.ExternalName)}
+		}
 		c.ExternalName = svc.Spec.ExternalName
 	}
 	c.Protocol = upstreamProtocol(svc, sp)
@@ -229,4 +234,26 @@ func circuitBreakers(ann map[string]string) CircuitBreakers {
 		MaxRetries:            v[3],
 		PerHostMaxConnections: v[4],
 	}
+}
+
+// NeverUpstream reports whether Envoy must never be sent to a: the
+// unspecified address, loopback, link-local unicast or multicast (IPv4,
+// IPv6, or IPv4 mapped into IPv6). Those reach Envoy itself (its admin
+// interface listens on loopback), its node, or a cloud's metadata service
+// (169.254.169.254); the API server refuses them in v1 Endpoints, but
+// manifests read offline and ExternalNames are not checked there.
+func NeverUpstream(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsUnspecified() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()
+}
+
+// reachesEnvoy reports whether an ExternalName names the machine Envoy
+// runs on: "localhost" in any form, or an address NeverUpstream refuses.
+func reachesEnvoy(name string) bool {
+	n := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
+	if strings.Contains(n, "localhost") { // as Contour refuses it
+		return true
+	}
+	a, err := netip.ParseAddr(n)
+	return err == nil && NeverUpstream(a)
 }

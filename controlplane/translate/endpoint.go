@@ -3,7 +3,6 @@ package translate
 import (
 	"cmp"
 	"fmt"
-	"net/netip"
 	"slices"
 	"sort"
 	"strings"
@@ -40,10 +39,9 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 		}
 		seen[eds] = true
 		todo = append(todo, c)
-		svc := c.Namespace + "/" + c.Service
-		if f, ok := EndpointSourceFinding(t.idx, c.Namespace, c.Service); ok && !noted[svc] {
+		if svc := c.Namespace + "/" + c.Service; !noted[svc] {
 			noted[svc] = true
-			t.findings = append(t.findings, f)
+			t.findings = append(t.findings, EndpointFindings(t.idx, c.Namespace, c.Service)...)
 		}
 	}
 	// Each assignment only reads the index: build them on every CPU.
@@ -138,7 +136,7 @@ func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.Serv
 					continue
 				}
 				for _, a := range e.Addresses {
-					if isIP(a) {
+					if upstream(a) {
 						out = append(out, hostPort{a, uint32(*p.Port)})
 					}
 				}
@@ -156,7 +154,7 @@ func endpointsAddresses(ep *corev1.Endpoints, sp corev1.ServicePort) []hostPort 
 				continue
 			}
 			for i := range sub.Addresses {
-				if a := &sub.Addresses[i]; isIP(a.IP) {
+				if a := &sub.Addresses[i]; upstream(a.IP) {
 					out = append(out, hostPort{a.IP, uint32(p.Port)})
 				}
 			}
@@ -172,10 +170,4 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-// isIP reports whether s is an IP address (not a host name).
-func isIP(s string) bool {
-	_, err := netip.ParseAddr(s)
-	return err == nil
 }
