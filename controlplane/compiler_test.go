@@ -218,8 +218,12 @@ func (m *mutator) endpoints(idx *source.Index) (*source.Index, types.NamespacedN
 	} else if len(es.Endpoints) > 0 {
 		e := *es.Endpoints[0].DeepCopy()
 		e.Addresses = []string{fmt.Sprintf("10.250.%d.%d", m.serial%200, m.rng.IntN(200))}
-		es.Endpoints = append(es.Endpoints, e)
 		what = "add an endpoint to " + svc.String()
+		if m.rng.IntN(4) == 0 { // one Envoy must never be sent to: a finding appears
+			e.Addresses = []string{fmt.Sprintf("127.0.0.%d", 1+m.rng.IntN(200))}
+			what = "add a loopback endpoint to " + svc.String()
+		}
+		es.Endpoints = append(es.Endpoints, e)
 	}
 	m.serial++
 	next.EndpointSlices[svc][name] = es
