@@ -195,9 +195,19 @@ func TestNeverUpstream(t *testing.T) {
 	for name, want := range map[string]bool{
 		"localhost": true, "LocalHost.": true, "db.localhost": true, "localhost.localdomain": true,
 		"127.0.0.1": true, "169.254.169.254": true, "example.org": false, "10.0.0.1": false, "local.example.org": false,
+		"127.0.0.1.nip.io": true, "127-0-0-1.sslip.io": true, "app.127.0.0.1.nip.io": true, "www-127-0-0-1.sslip.io": true, "10.0.0.1.nip.io": false,
+		"169-254-169-254.sslip.io": true, "1.2.3.example.org": false,
 	} {
 		if got := reachesEnvoy(name); got != want {
 			t.Errorf("reachesEnvoy(%q) = %v, want %v", name, got, want)
+		}
+	}
+	for name, want := range map[string]string{
+		"db.other.svc.cluster.local": "other", "db.other.svc": "other", "DB.Other.SVC.cluster.local.": "other",
+		"example.org": "", "svc.example.org": "", "a.svc.example.org": "",
+	} {
+		if got, ok := serviceNamespace(name); got != want || ok != (want != "") {
+			t.Errorf("serviceNamespace(%q) = %q, %v; want %q", name, got, ok, want)
 		}
 	}
 }

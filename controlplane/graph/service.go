@@ -132,6 +132,10 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
 				Message: fmt.Sprintf("service %q is an ExternalName Service for %q, which would reach Envoy itself or its node; this is not allowed", namespace+"/"+name, svc.Spec.ExternalName)}
 		}
+		if other, ok := serviceNamespace(svc.Spec.ExternalName); ok && other != namespace {
+			return nil, &LookupError{Reason: ReasonServiceUnresolved,
+				Message: fmt.Sprintf("service %q is an ExternalName Service for %q, a Service of namespace %q; routes reach other namespaces only through includes or delegation", namespace+"/"+name, svc.Spec.ExternalName, other)}
+		}
 		c.ExternalName = svc.Spec.ExternalName
 	}
 	c.Protocol = upstreamProtocol(svc, sp)
@@ -248,12 +252,48 @@ func NeverUpstream(a netip.Addr) bool {
 }
 
 // reachesEnvoy reports whether an ExternalName names the machine Envoy
-// runs on: "localhost" in any form, or an address NeverUpstream refuses.
+// runs on: "localhost" in any form, an address NeverUpstream refuses, or a
+// wildcard-DNS name that embeds one ("app.127.0.0.1.nip.io",
+// "www-127-0-0-1.sslip.io").
 func reachesEnvoy(name string) bool {
 	n := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
 	if strings.Contains(n, "localhost") { // as Contour refuses it
 		return true
 	}
-	a, err := netip.ParseAddr(n)
-	return err == nil && NeverUpstream(a)
+	if a, err := netip.ParseAddr(n); err == nil {
+		return NeverUpstream(a)
+	}
+	labels := strings.Split(n, ".")
+	if embedsRefused(labels) {
+		return true
+	}
+	for _, l := range labels {
+		if embedsRefused(strings.Split(l, "-")) {
+			return true
+		}
+	}
+	return false
+}
+
+// embedsRefused reports whether four consecutive parts form an IPv4
+// address NeverUpstream refuses.
+func embedsRefused(parts []string) bool {
+	for i := 0; i+4 <= len(parts); i++ {
+		if a, err := netip.ParseAddr(strings.Join(parts[i:i+4], ".")); err == nil && NeverUpstream(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// serviceNamespace returns the namespace an ExternalName names when it is
+// a cluster Service's DNS name (<service>.<namespace>.svc[.<cluster domain>]).
+func serviceNamespace(name string) (string, bool) {
+	labels := strings.Split(strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), "."), ".")
+	for i := 2; i < len(labels); i++ {
+		if labels[i] == "svc" {
+			return labels[i-1], true
+		}
+	}
+	return "", false
 }
