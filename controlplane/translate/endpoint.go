@@ -121,7 +121,7 @@ func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.Serv
 			if p.Name != nil {
 				name = *p.Name
 			}
-			if !portMatches(sp, name) || p.Port == nil {
+			if !portMatches(sp, name) || p.Port == nil || !portNumber(*p.Port) {
 				continue
 			}
 			if p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP {
@@ -150,7 +150,7 @@ func endpointsAddresses(ep *corev1.Endpoints, sp corev1.ServicePort) []hostPort 
 	var out []hostPort
 	for _, sub := range ep.Subsets {
 		for _, p := range sub.Ports {
-			if !portMatches(sp, p.Name) || (p.Protocol != "" && p.Protocol != corev1.ProtocolTCP) {
+			if !portMatches(sp, p.Name) || (p.Protocol != "" && p.Protocol != corev1.ProtocolTCP) || !portNumber(p.Port) {
 				continue
 			}
 			for i := range sub.Addresses {
