@@ -46,6 +46,24 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Uint32Var(&f.httpsPort, "envoy-service-https-port", 8443, "port of Envoy's HTTPS listener (ingress_https)")
 	cmd.Flags().BoolVar(&f.enableExternalName, "enable-external-name", false,
 		"allow routing to ExternalName Services (off by default: they can reach anything DNS resolves)")
+	cmd.PreRunE = func(*cobra.Command, []string) error { return f.validate() }
+}
+
+// validate refuses listener ports Envoy could not use, before anything is
+// read or served.
+func (f *compileFlags) validate() error {
+	for _, p := range []struct {
+		flag string
+		port uint32
+	}{{"--envoy-service-http-port", f.httpPort}, {"--envoy-service-https-port", f.httpsPort}} {
+		if p.port < 1 || p.port > 65535 {
+			return exitWith(exitBadInput, fmt.Errorf("%s %d: not a port number (1-65535)", p.flag, p.port))
+		}
+	}
+	if f.httpPort == f.httpsPort {
+		return exitWith(exitBadInput, fmt.Errorf("--envoy-service-http-port and --envoy-service-https-port are both %d: Envoy's two listeners need two ports", f.httpPort))
+	}
+	return nil
 }
 
 // options returns the core options the flags describe.

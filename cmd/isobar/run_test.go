@@ -120,3 +120,23 @@ func TestBootstrapInitContainer(t *testing.T) {
 		t.Errorf("a partial TLS configuration must exit 2, got %d", code)
 	}
 }
+
+// TestListenerPortFlagsAreChecked: a listener port Envoy could not use is a
+// usage error (exit 2) naming the flag, for every command that compiles.
+func TestListenerPortFlagsAreChecked(t *testing.T) {
+	in := "fixtures/seeds/talk-canary/input.yaml"
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"translate", "-f", in, "--envoy-service-http-port", "70000"}, "--envoy-service-http-port 70000: not a port number"},
+		{[]string{"check", "-f", in, "--envoy-service-https-port", "0"}, "--envoy-service-https-port 0: not a port number"},
+		{[]string{"route", "-f", in, "--envoy-service-http-port", "8443", "--url", "http://x/"}, "both 8443"},
+		{[]string{"diff", "--base", in, "--head", in, "--envoy-service-http-port", "99999"}, "--envoy-service-http-port 99999"},
+	} {
+		_, errOut, code := run(t, "", tc.args...)
+		if code != 2 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
