@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"time"
 
@@ -201,9 +202,15 @@ func healthCheck(p *contourv1.HTTPHealthCheckPolicy) (*HealthCheck, error) {
 	if err := validatePath(PathExact, p.Path); err != nil {
 		return nil, routeError{status.RouteError, ReasonHealthCheckPolicyInvalid, "healthCheckPolicy.path: " + err.Error()}
 	}
-	hc := &HealthCheck{Path: p.Path, Host: p.Host,
-		Interval: time.Duration(p.IntervalSeconds) * time.Second, Timeout: time.Duration(p.TimeoutSeconds) * time.Second,
-		UnhealthyThreshold: uint32(max(0, p.UnhealthyThresholdCount)), HealthyThreshold: uint32(max(0, p.HealthyThresholdCount))}
+	interval, timeout, err := healthCheckTimes(p.IntervalSeconds, p.TimeoutSeconds)
+	if err == nil {
+		err = healthCheckCounts(p.UnhealthyThresholdCount, p.HealthyThresholdCount)
+	}
+	if err != nil {
+		return nil, routeError{status.RouteError, ReasonHealthCheckPolicyInvalid, "healthCheckPolicy." + err.Error()}
+	}
+	hc := &HealthCheck{Path: p.Path, Host: p.Host, Interval: interval, Timeout: timeout,
+		UnhealthyThreshold: uint32(p.UnhealthyThresholdCount), HealthyThreshold: uint32(p.HealthyThresholdCount)}
 	for _, s := range p.ExpectedStatuses {
 		if s.Start < 100 || s.End > 600 || s.Start >= s.End {
 			return nil, routeError{status.RouteError, ReasonHealthCheckPolicyInvalid,
@@ -288,3 +295,36 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 
 // seconds converts a count of seconds to a duration.
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
+
+// maxHealthCheckSeconds bounds health-check intervals and timeouts (a
+// year): larger values are mistakes, and would overflow a time.Duration.
+const maxHealthCheckSeconds = 365 * 24 * 3600
+
+// healthCheckTimes converts a health check's interval and timeout in
+// seconds; 0 means the default, negative or larger than a year is an
+// error naming the field.
+func healthCheckTimes(interval, timeout int64) (time.Duration, time.Duration, error) {
+	for _, f := range []struct {
+		name string
+		n    int64
+	}{{"intervalSeconds", interval}, {"timeoutSeconds", timeout}} {
+		if f.n < 0 || f.n > maxHealthCheckSeconds {
+			return 0, 0, fmt.Errorf("%s is %d: it must be between 0 (the default) and %d", f.name, f.n, maxHealthCheckSeconds)
+		}
+	}
+	return seconds(interval), seconds(timeout), nil
+}
+
+// healthCheckCounts checks a health check's thresholds: 0 means the
+// default, negative or above 2^32-1 is an error naming the field.
+func healthCheckCounts(unhealthy, healthy int64) error {
+	for _, f := range []struct {
+		name string
+		n    int64
+	}{{"unhealthyThresholdCount", unhealthy}, {"healthyThresholdCount", healthy}} {
+		if f.n < 0 || f.n > math.MaxUint32 {
+			return fmt.Errorf("%s is %d: it must be between 0 (the default) and %d", f.name, f.n, uint32(math.MaxUint32))
+		}
+	}
+	return nil
+}

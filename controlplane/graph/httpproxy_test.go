@@ -1,9 +1,13 @@
 package graph
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 )
 
 func TestHTTPProxy(t *testing.T) {
@@ -176,5 +180,27 @@ spec:
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("findings (-want +got):\n%s", d)
+	}
+}
+
+// TestHealthCheckBounds: negative or absurd health-check numbers make the
+// route invalid instead of reaching Envoy (whose validation refused the
+// whole configuration); zero keeps the default.
+func TestHealthCheckBounds(t *testing.T) {
+	for _, tc := range []struct {
+		p    contourv1.HTTPHealthCheckPolicy
+		want string
+	}{
+		{contourv1.HTTPHealthCheckPolicy{Path: "/hc"}, ""},
+		{contourv1.HTTPHealthCheckPolicy{Path: "/hc", IntervalSeconds: 10, TimeoutSeconds: 3, UnhealthyThresholdCount: 2, HealthyThresholdCount: 2}, ""},
+		{contourv1.HTTPHealthCheckPolicy{Path: "/hc", IntervalSeconds: -5}, "intervalSeconds is -5"},
+		{contourv1.HTTPHealthCheckPolicy{Path: "/hc", TimeoutSeconds: 1 << 40}, "timeoutSeconds is 1099511627776"},
+		{contourv1.HTTPHealthCheckPolicy{Path: "/hc", UnhealthyThresholdCount: -1}, "unhealthyThresholdCount is -1"},
+		{contourv1.HTTPHealthCheckPolicy{Path: "/hc", HealthyThresholdCount: 1 << 33}, "healthyThresholdCount is 8589934592"},
+	} {
+		_, err := healthCheck(&tc.p)
+		if got := fmt.Sprint(err); (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(got, tc.want)) {
+			t.Errorf("healthCheck(%+v) = %v, want %q", tc.p, err, tc.want)
+		}
 	}
 }

@@ -262,8 +262,15 @@ func (b *builder) ingressRouteService(r *heptiov1beta1.IngressRoute, s heptiov1b
 		c.LoadBalancer = LoadBalancer(s.Strategy)
 	}
 	if h := s.HealthCheck; h != nil {
-		c.HealthCheck = &HealthCheck{Path: h.Path, Host: h.Host, UnhealthyThreshold: h.UnhealthyThresholdCount, HealthyThreshold: h.HealthyThresholdCount}
-		c.HealthCheck.Interval, c.HealthCheck.Timeout = seconds(h.IntervalSeconds), seconds(h.TimeoutSeconds)
+		interval, timeout, err := healthCheckTimes(h.IntervalSeconds, h.TimeoutSeconds)
+		if err != nil {
+			return nil, &LookupError{Reason: ReasonHealthCheckPolicyInvalid, Message: "healthCheck." + err.Error()}
+		}
+		if err := validatePath(PathExact, h.Path); err != nil {
+			return nil, &LookupError{Reason: ReasonHealthCheckPolicyInvalid, Message: "healthCheck.path: " + err.Error()}
+		}
+		c.HealthCheck = &HealthCheck{Path: h.Path, Host: h.Host, Interval: interval, Timeout: timeout,
+			UnhealthyThreshold: h.UnhealthyThresholdCount, HealthyThreshold: h.HealthyThresholdCount}
 	}
 	if v := s.UpstreamValidation; v != nil {
 		ca, err := b.lookupCASecret(v.CACertificate, r.Namespace)
