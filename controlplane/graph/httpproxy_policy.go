@@ -15,6 +15,7 @@ const (
 	ReasonRequestHeadersPolicyInvalid  = "RequestHeadersPolicyInvalid"
 	ReasonResponseHeadersPolicyInvalid = "ResponseHeaderPolicyInvalid"
 	ReasonMustHavePrefix               = "MustHavePrefix"
+	ReasonReplacementNotValid          = "ReplacementNotValid"
 	ReasonDuplicateReplacement         = "DuplicateReplacement"
 	ReasonAmbiguousReplacement         = "AmbiguousReplacement"
 )
@@ -54,13 +55,10 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		return err
 	}
 	if lb := spec.LoadBalancerPolicy; lb != nil && LoadBalancer(lb.Strategy) == RequestHash {
-		for _, h := range lb.RequestHashPolicies {
-			hp := HashPolicy{Terminal: h.Terminal, SourceIP: h.HashSourceIP}
-			if h.HeaderHashOptions != nil {
-				hp.Header = h.HeaderHashOptions.HeaderName
-			}
-			if h.QueryParameterHashOptions != nil {
-				hp.Query = h.QueryParameterHashOptions.ParameterName
+		for i, h := range lb.RequestHashPolicies {
+			hp, err := hashPolicy(h)
+			if err != nil {
+				return routeError{status.RouteError, ReasonRequestHashNotValid, fmt.Sprintf("loadBalancerPolicy.requestHashPolicies[%d]: %v", i, err)}
 			}
 			r.HashPolicies = append(r.HashPolicies, hp)
 		}
@@ -74,6 +72,29 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		r.InternalRedirect = out
 	}
 	return nil
+}
+
+// hashPolicy reads one request hash policy: a header (a valid name), a
+// query parameter (a name without spaces or control characters) or the
+// source address.
+func hashPolicy(h contourv1.RequestHashPolicy) (HashPolicy, error) {
+	hp := HashPolicy{Terminal: h.Terminal, SourceIP: h.HashSourceIP}
+	if o := h.HeaderHashOptions; o != nil {
+		if err := validateHeaderName(o.HeaderName, false); err != nil {
+			return hp, fmt.Errorf("headerHashOptions: %w", err)
+		}
+		hp.Header = o.HeaderName
+	}
+	if o := h.QueryParameterHashOptions; o != nil {
+		if o.ParameterName == "" || strings.IndexFunc(o.ParameterName, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+			return hp, fmt.Errorf("queryParameterHashOptions: parameter name %q is empty or has spaces or control characters", o.ParameterName)
+		}
+		hp.Query = o.ParameterName
+	}
+	if hp.Header == "" && hp.Query == "" && !hp.SourceIP {
+		return hp, fmt.Errorf("none of headerHashOptions, queryParameterHashOptions and hashSourceIP is set")
+	}
+	return hp, nil
 }
 
 // retryPolicy reads retryPolicy: count 1 by default, -1 disables retries.
@@ -121,6 +142,9 @@ func prefixRewrite(r *Route, p *contourv1.PathRewritePolicy, s scope) error {
 				return bad(ReasonAmbiguousReplacement, "ambiguous prefix replacement")
 			}
 			return bad(ReasonDuplicateReplacement, fmt.Sprintf("duplicate replacement prefix %q", rp.Prefix))
+		}
+		if strings.ContainsAny(rp.Replacement, "\r\n\x00") || strings.ContainsAny(rp.Prefix, "\r\n\x00") {
+			return bad(ReasonReplacementNotValid, fmt.Sprintf("prefix replacement %q → %q contains a line break or NUL", rp.Prefix, rp.Replacement))
 		}
 		byPrefix[rp.Prefix] = rp.Replacement
 	}

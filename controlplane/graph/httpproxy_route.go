@@ -18,6 +18,7 @@ const (
 	ReasonOnlyOneMirror            = "OnlyOneMirror"
 	ReasonTimeoutPolicyNotValid    = "TimeoutPolicyNotValid"
 	ReasonRetryPolicyNotValid      = "RetryPolicyNotValid"
+	ReasonRequestHashNotValid      = "RequestHashPolicyNotValid"
 	ReasonRequestRedirectPolicy    = "RequestRedirectPolicy"
 	ReasonDirectResponsePolicy     = "DirectResponsePolicy"
 	ReasonHealthCheckPolicyInvalid = "HealthCheckPolicyInvalid"

@@ -204,3 +204,25 @@ func TestHealthCheckBounds(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestHashPolicies: hash policies Envoy would refuse make the route
+// invalid (they failed the whole configuration's validation before).
+func TestRequestHashPolicies(t *testing.T) {
+	for _, tc := range []struct {
+		h    contourv1.RequestHashPolicy
+		want string
+	}{
+		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{HeaderName: "X-User"}}, ""},
+		{contourv1.RequestHashPolicy{QueryParameterHashOptions: &contourv1.QueryParameterHashOptions{ParameterName: "user"}}, ""},
+		{contourv1.RequestHashPolicy{HashSourceIP: true, Terminal: true}, ""},
+		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{HeaderName: "bad name\n"}}, "contains ' '"},
+		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{}}, "header name is empty"},
+		{contourv1.RequestHashPolicy{QueryParameterHashOptions: &contourv1.QueryParameterHashOptions{ParameterName: "a b"}}, "spaces or control"},
+		{contourv1.RequestHashPolicy{Terminal: true}, "none of"},
+	} {
+		_, err := hashPolicy(tc.h)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("hashPolicy(%+v) = %v, want %q", tc.h, err, tc.want)
+		}
+	}
+}
