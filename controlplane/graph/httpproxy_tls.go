@@ -105,6 +105,15 @@ func (b *builder) tcpProxy(p *contourv1.HTTPProxy, path []status.Ref) (*TCPProxy
 		b.report.Warning(ref, status.TCPProxyError, ReasonIgnoredField, "Spec.TCPProxy.LoadBalancerPolicy %s does not apply to TCP; RoundRobin is used", lb)
 		lb = RoundRobin
 	}
+	var hc *HealthCheck // a TCP check: no path
+	if h := tp.HealthCheckPolicy; h != nil {
+		interval, timeout, err := healthCheckTimes(h.IntervalSeconds, h.TimeoutSeconds)
+		if err != nil {
+			return bad(status.TCPProxyError, ReasonHealthCheckPolicyInvalid, "Spec.TCPProxy.HealthCheckPolicy.%v", err)
+		}
+		hc = &HealthCheck{Interval: interval, Timeout: timeout,
+			UnhealthyThreshold: h.UnhealthyThresholdCount, HealthyThreshold: h.HealthyThresholdCount}
+	}
 	out := &TCPProxy{Source: ref}
 	for i, s := range tp.Services {
 		c, err := b.proxyService(p, s)
@@ -112,7 +121,7 @@ func (b *builder) tcpProxy(p *contourv1.HTTPProxy, path []status.Ref) (*TCPProxy
 			le := err.(*LookupError)
 			return bad(status.TCPProxyError, le.Reason, "Spec.TCPProxy.Services[%d]: %s", i, le.Message)
 		}
-		c.LoadBalancer = lb
+		c.LoadBalancer, c.HealthCheck = lb, hc
 		out.Backends = append(out.Backends, Backend{Cluster: c, Weight: uint32(max(0, s.Weight))})
 	}
 	b.report.Valid(ref)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -255,12 +256,26 @@ func goKind(t string) string {
 			return "a string"
 		}
 		return "a mapping"
-	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+	case strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "int"):
+		return wholeNumber(t)
+	case strings.HasPrefix(t, "float"):
 		return "a number"
 	case t == "bool":
 		return "a boolean"
 	}
 	return "a " + t
+}
+
+// wholeNumber says which whole numbers a Go integer type holds.
+func wholeNumber(t string) string {
+	bits := 64
+	if n, err := strconv.Atoi(strings.TrimLeft(t, "uint")); err == nil {
+		bits = n
+	}
+	if strings.HasPrefix(t, "u") {
+		return fmt.Sprintf("a whole number from 0 to %d", uint64(1)<<bits-1)
+	}
+	return fmt.Sprintf("a whole number from %d to %d", -(int64(1) << (bits - 1)), int64(1)<<(bits-1)-1)
 }
 
 // guessIdentity reads kind, namespace and name from the text of a document

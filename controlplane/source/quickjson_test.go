@@ -162,3 +162,18 @@ func FuzzQuickUnmarshal(f *testing.F) {
 		agreesWithStrict(t, kinds[int(kind)%len(kinds)], data)
 	})
 }
+
+// TestWholeNumberMessages: the type errors of integer fields say the range.
+func TestWholeNumberMessages(t *testing.T) {
+	for typ, want := range map[string]string{
+		"uint32": "a whole number from 0 to 4294967295",
+		"int32":  "a whole number from -2147483648 to 2147483647",
+		"int64":  "a whole number from -9223372036854775808 to 9223372036854775807",
+		"uint64": "a whole number from 0 to 18446744073709551615",
+		"int":    "a whole number from -9223372036854775808 to 9223372036854775807",
+	} {
+		if got := goKind(typ); got != want {
+			t.Errorf("goKind(%q) = %q, want %q", typ, got, want)
+		}
+	}
+}
