@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -175,6 +176,12 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 		}
 		if len(names) == 0 {
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: "validation needs subjectName or subjectNames"}
+		}
+		for _, n := range names {
+			if n == "" || strings.IndexFunc(n, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+				return nil, &LookupError{Reason: ReasonTLSUpstreamValidation,
+					Message: fmt.Sprintf("validation subject name %q is empty or has spaces or control characters: no certificate names it", n)}
+			}
 		}
 		c.Validation = &UpstreamValidation{CA: ca, SubjectNames: names}
 		if c.Protocol == "" || c.Protocol == "h2c" {
