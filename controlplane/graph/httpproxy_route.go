@@ -138,7 +138,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			r.Mirror = &Mirror{Cluster: c, Percent: pct}
 			continue
 		}
-		be := Backend{Cluster: c, Weight: uint32(max(0, svc.Weight))}
+		be := Backend{Cluster: c, Weight: weight(svc.Weight)}
 		if be.RequestHeaders, err = headersPolicy(svc.RequestHeadersPolicy, p.Namespace, svc, false); err != nil {
 			return err
 		}
@@ -303,6 +303,10 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 
 // seconds converts a count of seconds to a duration.
 func seconds(n int64) time.Duration { return time.Duration(n) * time.Second }
+
+// weight converts a service weight: negative is 0, and above 2^32-1 is
+// 2^32-1 (translation scales weights whose sum is out of Envoy's range).
+func weight(w int64) uint32 { return uint32(min(max(0, w), math.MaxUint32)) }
 
 // maxHealthCheckSeconds bounds health-check intervals and timeouts (a
 // year): larger values are mistakes, and would overflow a time.Duration.

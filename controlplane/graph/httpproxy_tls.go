@@ -122,7 +122,7 @@ func (b *builder) tcpProxy(p *contourv1.HTTPProxy, path []status.Ref) (*TCPProxy
 			return bad(status.TCPProxyError, le.Reason, "Spec.TCPProxy.Services[%d]: %s", i, le.Message)
 		}
 		c.LoadBalancer, c.HealthCheck = lb, hc
-		out.Backends = append(out.Backends, Backend{Cluster: c, Weight: uint32(max(0, s.Weight))})
+		out.Backends = append(out.Backends, Backend{Cluster: c, Weight: weight(s.Weight)})
 	}
 	b.report.Valid(ref)
 	return out, true

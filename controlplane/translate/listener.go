@@ -3,6 +3,7 @@ package translate
 import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	"math"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -81,14 +82,21 @@ func (t *translator) weighted(backends []graph.Backend) []envoy.WeightedCluster 
 // traffic and are left out of the split).
 func normalizeWeights(backends []graph.Backend) []uint32 {
 	out := make([]uint32, len(backends))
-	var total uint32
+	var total uint64
 	for i, b := range backends {
 		out[i] = b.Weight
-		total += b.Weight
+		total += uint64(b.Weight)
 	}
-	if total == 0 {
+	switch {
+	case total == 0:
 		for i := range out {
 			out[i] = 1
+		}
+	case total > math.MaxUint32:
+		// Envoy refuses weights that add up to more than 2^32-1: the same
+		// proportions, scaled down (rounding down keeps the sum in range).
+		for i, w := range out {
+			out[i] = uint32(uint64(w) * math.MaxUint32 / total)
 		}
 	}
 	return out
