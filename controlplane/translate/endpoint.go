@@ -28,6 +28,7 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 	seen := map[string]bool{}
 	noted := map[string]bool{}
 	var todo []*graph.Cluster
+	var services []*graph.Cluster // the first cluster of each Service, for its findings
 	for _, name := range clusterNames {
 		c := t.clusters[name]
 		if c.ExternalName != "" {
@@ -41,15 +42,23 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 		todo = append(todo, c)
 		if svc := c.Namespace + "/" + c.Service; !noted[svc] {
 			noted[svc] = true
-			t.findings = append(t.findings, EndpointFindings(t.idx, c.Namespace, c.Service)...)
+			services = append(services, c)
 		}
 	}
-	// Each assignment only reads the index: build them on every CPU.
+	// Each assignment and each Service's findings only read the index:
+	// they are built on every CPU, and the findings kept in order.
 	out := make([]*endpointv3.ClusterLoadAssignment, len(todo))
 	parallel.For(len(todo), minParallelHosts, func(i int) {
 		c := todo[i]
 		out[i] = ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port)
 	})
+	found := make([][]status.Finding, len(services))
+	parallel.For(len(services), minParallelHosts, func(i int) {
+		found[i] = EndpointFindings(t.idx, services[i].Namespace, services[i].Service)
+	})
+	for _, fs := range found {
+		t.findings = append(t.findings, fs...)
+	}
 	return out
 }
 

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"math"
+	"net/netip"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -33,6 +34,18 @@ func TestNormalizeWeights(t *testing.T) {
 		}
 		if sum > math.MaxUint32 || sum == 0 {
 			t.Errorf("normalizeWeights(%v) sums to %d", tc.in, sum)
+		}
+	}
+}
+
+// TestNeverUpstreamShortcut: the first-octet shortcut answers as a full
+// parse does.
+func TestNeverUpstreamShortcut(t *testing.T) {
+	for _, s := range []string{"127.0.0.1", "127.1.2.3", "0.0.0.0", "0.1.2.3", "169.254.169.254", "169.253.1.1",
+		"224.0.0.1", "224.0.1.1", "10.0.0.1", "::1", "fe80::1", "::ffff:127.0.0.1", "fd00::1", "bogus", "", "1270.0.0.1"} {
+		a, err := netip.ParseAddr(s)
+		if want := err == nil && graph.NeverUpstream(a); neverUpstream(s) != want {
+			t.Errorf("neverUpstream(%q) = %v, want %v", s, !want, want)
 		}
 	}
 }

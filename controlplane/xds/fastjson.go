@@ -182,12 +182,18 @@ func (e *jsonEncoder) value(fd protoreflect.FieldDescriptor, v protoreflect.Valu
 }
 
 func (e *jsonEncoder) list(l protoreflect.List, fd protoreflect.FieldDescriptor) bool {
+	return e.array(l.Len(), func(i int) bool { return e.singular(fd, l.Get(i)) })
+}
+
+// array writes n elements, each by element, as a JSON array; false when
+// an element declines.
+func (e *jsonEncoder) array(n int, element func(i int) bool) bool {
 	e.out = append(e.out, '[')
-	for i := 0; i < l.Len(); i++ {
+	for i := range n {
 		if i > 0 {
 			e.out = append(e.out, ',')
 		}
-		if !e.singular(fd, l.Get(i)) {
+		if !element(i) {
 			return false
 		}
 	}

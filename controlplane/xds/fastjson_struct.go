@@ -59,17 +59,7 @@ func (e *jsonEncoder) structField(parent reflect.Value, f *planField, fv reflect
 		m := parent.Addr().Interface().(proto.Message).ProtoReflect()
 		return e.mapValue(m.Get(fd).Map(), fd)
 	case fd.IsList():
-		e.out = append(e.out, '[')
-		for i := range fv.Len() {
-			if i > 0 {
-				e.out = append(e.out, ',')
-			}
-			if !e.structSingular(f, fv.Index(i)) {
-				return false
-			}
-		}
-		e.out = append(e.out, ']')
-		return true
+		return e.array(fv.Len(), func(i int) bool { return e.structSingular(f, fv.Index(i)) })
 	case f.presence == presentIfNonNil && fd.Kind() != protoreflect.MessageKind && fd.Kind() != protoreflect.BytesKind:
 		return e.structSingular(f, fv.Elem()) // a pointer to the scalar
 	default:
