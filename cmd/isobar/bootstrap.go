@@ -20,8 +20,14 @@ with keepalives) and every resource type over one ADS stream. With
 xDS server; with --resources-dir as well, the certificates are referenced
 through SDS files Envoy watches, so they rotate without a restart.
 
+The admin endpoint controls Envoy (it can stop it and dump its secrets), so
+it stays on a local address. A static listener, stats-health on
+--stats-address:--stats-port (0.0.0.0:8002, as Contour's; port 0 turns it
+off), forwards only GET /ready, /stats and /stats/prometheus to it: probe
+readiness and scrape metrics there.
+
 It runs as the init container of the Envoy pods:
-  isobar bootstrap --admin-address=0.0.0.0 /config/contour.json`,
+  isobar bootstrap --xds-address=contour /config/envoy.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if args[0] == "-" {
@@ -48,6 +54,8 @@ It runs as the init container of the Envoy pods:
 	f.Uint32Var(&o.XDSPort, "xds-port", o.XDSPort, "port of the Isobar xDS server")
 	f.StringVar(&o.AdminAddress, "admin-address", o.AdminAddress, "Envoy admin address, or an absolute unix socket path")
 	f.Uint32Var(&o.AdminPort, "admin-port", o.AdminPort, "Envoy admin port")
+	f.StringVar(&o.StatsAddress, "stats-address", o.StatsAddress, "address of the stats-health listener (GET /ready, /stats, /stats/prometheus)")
+	f.Uint32Var(&o.StatsPort, "stats-port", o.StatsPort, "port of the stats-health listener; 0 turns it off")
 	f.StringVar(&o.NodeID, "node-id", o.NodeID, "Envoy node id")
 	f.StringVar(&o.Cluster, "cluster", o.Cluster, "Envoy node cluster")
 	f.StringVar(&o.CAFile, "xds-ca-file", "", "CA bundle that signed the xDS server's certificate")

@@ -14,5 +14,6 @@ func commands() []*cobra.Command {
 		newServeCmd(),
 		newBootstrapCmd(),
 		newOperatorCmd(),
+		newEnvoyCmd(),
 	}
 }

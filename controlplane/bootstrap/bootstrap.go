@@ -43,6 +43,11 @@ type Options struct {
 	ResourcesDir string
 	// Protocol is the ADS variant (default ProtocolDelta).
 	Protocol Protocol
+	// StatsAddress and StatsPort are where the static stats listener serves
+	// StatsPaths (readiness and statistics) from the admin endpoint; port 0
+	// means no such listener.
+	StatsAddress string
+	StatsPort    uint32
 }
 
 // Protocol is an ADS variant.
@@ -58,7 +63,7 @@ const (
 // Defaults returns the defaults of `isobar bootstrap`.
 func Defaults() Options {
 	return Options{XDSAddress: "127.0.0.1", XDSPort: 8001, AdminAddress: "127.0.0.1", AdminPort: 9001,
-		NodeID: "envoy", Cluster: "isobar", Protocol: ProtocolDelta}
+		NodeID: "envoy", Cluster: "isobar", Protocol: ProtocolDelta, StatsAddress: "0.0.0.0", StatsPort: 8002}
 }
 
 // XDSCluster is the name of the static cluster of the xDS server.
@@ -89,6 +94,9 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 	default:
 		return nil, fmt.Errorf("unknown xDS protocol %q: use %s or %s", o.Protocol, ProtocolDelta, ProtocolSotW)
 	}
+	if err := checkStats(o); err != nil {
+		return nil, err
+	}
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{Id: o.NodeID, Cluster: o.Cluster},
 		Admin: &bootstrapv3.Admin{
@@ -112,6 +120,10 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 			{Name: "admin", LayerSpecifier: &bootstrapv3.RuntimeLayer_AdminLayer_{AdminLayer: &bootstrapv3.RuntimeLayer_AdminLayer{}}},
 		}},
 	}
+	if o.StatsPort != 0 {
+		b.StaticResources.Listeners = append(b.StaticResources.Listeners, statsListener(o))
+		b.StaticResources.Clusters = append(b.StaticResources.Clusters, adminCluster(o))
+	}
 	if err := b.Validate(); err != nil {
 		return nil, fmt.Errorf("bootstrap is not valid: %w", err)
 	}
@@ -124,11 +136,14 @@ func ads() *corev3.ConfigSource {
 }
 
 func adminAddress(o Options) *corev3.Address {
-	if filepath.IsAbs(o.AdminAddress) {
+	if isPipe(o.AdminAddress) {
 		return &corev3.Address{Address: &corev3.Address_Pipe{Pipe: &corev3.Pipe{Path: o.AdminAddress, Mode: 0o644}}}
 	}
 	return socket(o.AdminAddress, o.AdminPort)
 }
+
+// isPipe reports whether an admin address is a unix socket path.
+func isPipe(addr string) bool { return filepath.IsAbs(addr) }
 
 func socket(host string, port uint32) *corev3.Address {
 	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{

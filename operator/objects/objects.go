@@ -30,6 +30,7 @@ const (
 	MetricsPort   = 8000
 	EnvoyAdmin    = 9001
 	EnvoyReady    = 8002
+	ShutdownPort  = 8090
 	DefaultIsobar = "ghcr.io/isobar-dev/isobar:latest"
 	DefaultEnvoy  = "docker.io/envoyproxy/envoy:v1.36.2"
 )
@@ -186,8 +187,8 @@ func Validate(c *operatorv1alpha1.Contour) error {
 			return fmt.Errorf("container ports %q and %q both use %d", other, p.Name, p.PortNumber)
 		}
 		seen[p.PortNumber] = p.Name
-		if p.PortNumber == EnvoyAdmin || p.PortNumber == EnvoyReady {
-			return fmt.Errorf("container port %q uses %d, which Envoy's admin and readiness listeners need", p.Name, p.PortNumber)
+		if p.PortNumber == EnvoyAdmin || p.PortNumber == EnvoyReady || p.PortNumber == ShutdownPort {
+			return fmt.Errorf("container port %q uses %d, which Envoy's admin, readiness and shutdown-manager ports need", p.Name, p.PortNumber)
 		}
 	}
 	if len(c.Spec.NetworkPublishing.Envoy.NodePorts) > 0 && c.Spec.NetworkPublishing.Envoy.Type != operatorv1alpha1.NodePortService {

@@ -31,6 +31,7 @@ func TestValidate(t *testing.T) {
 		"duplicate name":     {func(c *operatorv1alpha1.Contour) { c.Spec.NetworkPublishing.Envoy.ContainerPorts[1].Name = "http" }, `container port "http" is given twice`},
 		"same number":        {func(c *operatorv1alpha1.Contour) { c.Spec.NetworkPublishing.Envoy.ContainerPorts[1].PortNumber = 8080 }, "both use 8080"},
 		"admin port":         {func(c *operatorv1alpha1.Contour) { c.Spec.NetworkPublishing.Envoy.ContainerPorts[0].PortNumber = 9001 }, "uses 9001"},
+		"shutdown port":      {func(c *operatorv1alpha1.Contour) { c.Spec.NetworkPublishing.Envoy.ContainerPorts[0].PortNumber = 8090 }, "uses 8090"},
 		"node ports need type": {func(c *operatorv1alpha1.Contour) {
 			c.Spec.NetworkPublishing.Envoy.NodePorts = []operatorv1alpha1.NodePort{{Name: "http", PortNumber: &np}}
 		}, "not NodePortService"},

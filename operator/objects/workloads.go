@@ -61,8 +61,11 @@ func Deployment(c *operatorv1alpha1.Contour, img Images) *appsv1.Deployment {
 }
 
 // DaemonSet runs Envoy on every node: an init container writes the
-// bootstrap with `isobar bootstrap`, readiness is GET /ready on Envoy's
-// admin-backed port, and a preStop hook drains connections before exit.
+// bootstrap with `isobar bootstrap`, whose admin endpoint stays on the
+// pod's loopback; readiness is GET /ready on the bootstrap's stats-health
+// listener (EnvoyReady), the only admin paths reachable from outside the
+// pod; the shutdown-manager sidecar drains Envoy before either container
+// is signalled.
 func DaemonSet(c *operatorv1alpha1.Contour, img Images) *appsv1.DaemonSet {
 	labels := map[string]string{"app": Envoy, OwnerNameLabel: c.Name}
 	httpPort, httpsPort := ContainerPort(c, "http"), ContainerPort(c, "https")
@@ -72,25 +75,26 @@ func DaemonSet(c *operatorv1alpha1.Contour, img Images) *appsv1.DaemonSet {
 		InitContainers: []corev1.Container{{
 			Name: "envoy-initconfig", Image: img.Isobar,
 			Args: []string{"bootstrap", "/config/envoy.json", "--xds-address=" + ControlPlane, fmt.Sprintf("--xds-port=%d", XDSPort),
-				"--admin-address=127.0.0.1", fmt.Sprintf("--admin-port=%d", EnvoyAdmin), "--resources-dir=/config/resources",
+				"--admin-address=127.0.0.1", fmt.Sprintf("--admin-port=%d", EnvoyAdmin),
+				"--stats-address=0.0.0.0", fmt.Sprintf("--stats-port=%d", EnvoyReady), "--resources-dir=/config/resources",
 				"--xds-ca-file=/certs/ca.crt", "--xds-cert-file=/certs/tls.crt", "--xds-key-file=/certs/tls.key"},
 			VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/config"}, {Name: "certs", MountPath: "/certs", ReadOnly: true}},
 		}},
 		Containers: []corev1.Container{{
 			Name: "envoy", Image: img.Envoy,
 			Command: []string{"envoy"},
-			Args:    []string{"-c", "/config/envoy.json", "--service-cluster", "$(ISOBAR_NAMESPACE)", "--service-node", "$(ENVOY_POD_NAME)", "--log-level", "info"},
+			Args: []string{"-c", "/config/envoy.json", "--service-cluster", "$(ISOBAR_NAMESPACE)", "--service-node", "$(ENVOY_POD_NAME)", "--log-level", "info",
+				"--drain-time-s", "60"},
 			Env: []corev1.EnvVar{
 				{Name: "ISOBAR_NAMESPACE", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.namespace"}}},
 				{Name: "ENVOY_POD_NAME", ValueFrom: &corev1.EnvVarSource{FieldRef: &corev1.ObjectFieldSelector{FieldPath: "metadata.name"}}},
 			},
-			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: httpPort}, {Name: "https", ContainerPort: httpsPort}, {Name: "admin", ContainerPort: EnvoyAdmin}},
-			ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromInt32(EnvoyAdmin)}},
+			Ports: []corev1.ContainerPort{{Name: "http", ContainerPort: httpPort}, {Name: "https", ContainerPort: httpsPort}, {Name: "metrics", ContainerPort: EnvoyReady}},
+			ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/ready", Port: intstr.FromInt32(EnvoyReady)}},
 				PeriodSeconds: 4, InitialDelaySeconds: 3},
-			Lifecycle: &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{Exec: &corev1.ExecAction{Command: []string{"sh", "-c",
-				fmt.Sprintf("wget -q -O- --post-data='' http://127.0.0.1:%d/healthcheck/fail; sleep 20", EnvoyAdmin)}}}},
+			Lifecycle:    drainHook(),
 			VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/config", ReadOnly: true}, {Name: "certs", MountPath: "/certs", ReadOnly: true}},
-		}},
+		}, shutdownManager(img)},
 		Volumes: []corev1.Volume{
 			{Name: "config", VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}},
 			{Name: "certs", VolumeSource: corev1.VolumeSource{Secret: &corev1.SecretVolumeSource{SecretName: EnvoyCert}}},
@@ -104,6 +108,32 @@ func DaemonSet(c *operatorv1alpha1.Contour, img Images) *appsv1.DaemonSet {
 			UpdateStrategy: appsv1.DaemonSetUpdateStrategy{Type: appsv1.RollingUpdateDaemonSetStrategyType,
 				RollingUpdate: &appsv1.RollingUpdateDaemonSet{MaxUnavailable: ptr(intstr.FromString("10%"))}},
 			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: pod}}}
+}
+
+// shutdownManager is the sidecar that drains Envoy when the pod stops
+// (`isobar envoy shutdown-manager`): the envoyproxy/envoy image has no HTTP
+// client to send Envoy's admin the POSTs a drain takes, and a sidecar
+// without a hook of its own would be stopped at once.
+func shutdownManager(img Images) corev1.Container {
+	return corev1.Container{
+		Name: "shutdown-manager", Image: img.Isobar,
+		Args: []string{"envoy", "shutdown-manager", fmt.Sprintf("--port=%d", ShutdownPort),
+			"--admin-address=127.0.0.1", fmt.Sprintf("--admin-port=%d", EnvoyAdmin), fmt.Sprintf("--stats-port=%d", EnvoyReady),
+			"--drain-timeout=270s"},
+		Ports: []corev1.ContainerPort{{Name: "shutdown", ContainerPort: ShutdownPort}},
+		LivenessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(ShutdownPort)}},
+			PeriodSeconds: 10, InitialDelaySeconds: 3},
+		Lifecycle: drainHook(),
+	}
+}
+
+// drainHook is both containers' preStop: GET /shutdown on the shutdown
+// manager, which answers when Envoy is drained, so that neither Envoy nor
+// the manager is signalled before (the kubelet signals a container when
+// its hook returns; the pod's grace period, 300 s, bounds it).
+func drainHook() *corev1.Lifecycle {
+	return &corev1.Lifecycle{PreStop: &corev1.LifecycleHandler{HTTPGet: &corev1.HTTPGetAction{
+		Path: "/shutdown", Port: intstr.FromInt32(ShutdownPort)}}}
 }
 
 func ptr[T any](v T) *T { return &v }

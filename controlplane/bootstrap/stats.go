@@ -1,0 +1,107 @@
+package bootstrap
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+)
+
+// Names of the static stats listener and of the cluster it forwards to.
+const (
+	StatsListener = "stats-health"
+	AdminCluster  = "envoy-admin"
+)
+
+// StatsPaths are the only admin paths the stats listener forwards, for GET
+// requests alone: Envoy's readiness (503 until its first configuration is
+// loaded and while it drains) and its statistics. Everything else,
+// traversals such as /stats/../config_dump included (paths are normalised
+// first), answers 404, so the admin interface itself can stay on a local
+// address.
+var StatsPaths = []string{"/ready", "/stats", "/stats/prometheus"}
+
+// checkStats refuses a stats listener that would collide with the admin
+// endpoint.
+func checkStats(o Options) error {
+	if o.StatsPort == 0 {
+		return nil
+	}
+	if _, err := netip.ParseAddr(o.StatsAddress); err != nil {
+		return fmt.Errorf("--stats-address %q is not an IP address", o.StatsAddress)
+	}
+	if !isPipe(o.AdminAddress) && o.StatsPort == o.AdminPort {
+		return fmt.Errorf("--stats-port and --admin-port are both %d: the stats listener needs its own port", o.StatsPort)
+	}
+	return nil
+}
+
+// statsListener serves StatsPaths on StatsAddress:StatsPort, forwarded to
+// the admin endpoint through AdminCluster.
+func statsListener(o Options) *listenerv3.Listener {
+	routes := make([]*routev3.Route, 0, len(StatsPaths))
+	for _, p := range StatsPaths {
+		routes = append(routes, &routev3.Route{
+			Match: &routev3.RouteMatch{
+				PathSpecifier: &routev3.RouteMatch_Path{Path: p},
+				Headers: []*routev3.HeaderMatcher{{Name: ":method", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+					StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "GET"}}}}},
+			},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: AdminCluster}}},
+		})
+	}
+	hcm := &hcmv3.HttpConnectionManager{
+		StatPrefix: "stats",
+		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
+			Name:         StatsListener,
+			VirtualHosts: []*routev3.VirtualHost{{Name: StatsListener, Domains: []string{"*"}, Routes: routes}},
+		}},
+		HttpFilters: []*hcmv3.HttpFilter{{Name: "envoy.filters.http.router",
+			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})}}},
+		NormalizePath: wrapperspb.Bool(true),
+		MergeSlashes:  true,
+	}
+	return &listenerv3.Listener{
+		Name:    StatsListener,
+		Address: socket(o.StatsAddress, o.StatsPort),
+		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{
+			Name:       "envoy.filters.network.http_connection_manager",
+			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
+		}}}},
+	}
+}
+
+// adminCluster reaches the admin endpoint: its unix socket, or its address
+// (a wildcard address is reached on the loopback of the same family).
+func adminCluster(o Options) *clusterv3.Cluster {
+	addr := adminAddress(o)
+	if !isPipe(o.AdminAddress) {
+		host := o.AdminAddress
+		if ip, err := netip.ParseAddr(host); err == nil && ip.IsUnspecified() {
+			host = "127.0.0.1"
+			if ip.Is6() {
+				host = "::1"
+			}
+		}
+		addr = socket(host, o.AdminPort)
+	}
+	return &clusterv3.Cluster{
+		Name:                 AdminCluster,
+		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STATIC},
+		ConnectTimeout:       durationpb.New(250 * time.Millisecond),
+		LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: AdminCluster, Endpoints: []*endpointv3.LocalityLbEndpoints{{
+			LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+				Address: addr}}}},
+		}}},
+	}
+}

@@ -1,0 +1,121 @@
+package bootstrap
+
+import (
+	"strings"
+	"testing"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+)
+
+func TestStatsListener(t *testing.T) {
+	t.Parallel()
+	b, err := Build(Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ls := b.GetStaticResources().GetListeners()
+	if len(ls) != 1 || ls[0].GetName() != "stats-health" {
+		t.Fatalf("static listeners = %v, want stats-health alone", ls)
+	}
+	if a := ls[0].GetAddress().GetSocketAddress(); a.GetAddress() != "0.0.0.0" || a.GetPortValue() != 8002 {
+		t.Errorf("stats listener address = %v, want 0.0.0.0:8002", a)
+	}
+	var hcm hcmv3.HttpConnectionManager
+	if err := ls[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+		t.Fatal(err)
+	}
+	if err := hcm.Validate(); err != nil {
+		t.Fatalf("stats connection manager is not valid: %v", err)
+	}
+	if !hcm.GetNormalizePath().GetValue() {
+		t.Error("paths must be normalised before matching, or /stats/../config_dump could reach the admin")
+	}
+	get := []*routev3.HeaderMatcher{{Name: ":method", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+		StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "GET"}}}}}
+	var want []*routev3.Route
+	for _, p := range []string{"/ready", "/stats", "/stats/prometheus"} {
+		want = append(want, &routev3.Route{
+			Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: p}, Headers: get},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: "envoy-admin"}}},
+		})
+	}
+	vhs := hcm.GetRouteConfig().GetVirtualHosts()
+	if len(vhs) != 1 {
+		t.Fatalf("virtual hosts = %v", vhs)
+	}
+	if d := cmp.Diff(want, vhs[0].GetRoutes(), protocmp.Transform()); d != "" {
+		t.Errorf("stats routes (-want +got):\n%s", d)
+	}
+	if got := adminEndpoint(t, b); got.GetSocketAddress().GetAddress() != "127.0.0.1" ||
+		got.GetSocketAddress().GetPortValue() != 9001 {
+		t.Errorf("envoy-admin endpoint = %v, want 127.0.0.1:9001", got)
+	}
+}
+
+// adminEndpoint is the address of the envoy-admin cluster of b.
+func adminEndpoint(t *testing.T, b *bootstrapv3.Bootstrap) *corev3.Address {
+	t.Helper()
+	for _, c := range b.GetStaticResources().GetClusters() {
+		if c.GetName() == "envoy-admin" {
+			return c.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetAddress()
+		}
+	}
+	t.Fatal("no envoy-admin cluster")
+	return nil
+}
+
+func TestStatsAdminAddresses(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ admin, want string }{
+		{"0.0.0.0", "127.0.0.1"}, {"::", "::1"}, {"10.0.0.7", "10.0.0.7"}, {"/admin/admin.sock", "/admin/admin.sock"},
+	} {
+		o := Defaults()
+		o.AdminAddress = c.admin
+		b, err := Build(o)
+		if err != nil {
+			t.Fatalf("admin %s: %v", c.admin, err)
+		}
+		a := adminEndpoint(t, b)
+		if got := a.GetSocketAddress().GetAddress() + a.GetPipe().GetPath(); got != c.want {
+			t.Errorf("admin %s: envoy-admin reaches %q, want %q", c.admin, got, c.want)
+		}
+	}
+}
+
+func TestStatsOffAndRefused(t *testing.T) {
+	t.Parallel()
+	o := Defaults()
+	o.StatsPort = 0
+	b, err := Build(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(b.GetStaticResources().GetListeners()); n != 0 || len(b.GetStaticResources().GetClusters()) != 1 {
+		t.Errorf("--stats-port 0 left %d listeners and clusters %v", n, b.GetStaticResources().GetClusters())
+	}
+	for _, c := range []struct {
+		mod  func(*Options)
+		want string
+	}{
+		{func(o *Options) { o.StatsPort = o.AdminPort }, "both 9001"},
+		{func(o *Options) { o.StatsAddress = "envoy.local" }, "not an IP address"},
+	} {
+		o := Defaults()
+		c.mod(&o)
+		if _, err := Build(o); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("got %v, want an error saying %q", err, c.want)
+		}
+	}
+	// A socket admin has no port to collide with.
+	o = Defaults()
+	o.AdminAddress, o.StatsPort = "/admin/admin.sock", o.AdminPort
+	if _, err := Build(o); err != nil {
+		t.Errorf("stats port equal to an unused admin port: %v", err)
+	}
+}
