@@ -26,6 +26,7 @@ type compileFlags struct {
 	disablePermitInsecure bool
 	httpPort, httpsPort   uint32
 	enableExternalName    bool
+	accessLog             graph.AccessLog
 }
 
 func (f *inputFlags) register(cmd *cobra.Command) {
@@ -46,6 +47,11 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Uint32Var(&f.httpsPort, "envoy-service-https-port", 8443, "port of Envoy's HTTPS listener (ingress_https)")
 	cmd.Flags().BoolVar(&f.enableExternalName, "enable-external-name", false,
 		"allow routing to ExternalName Services (off by default: they can reach anything DNS resolves)")
+	cmd.Flags().StringVar(&f.accessLog.Format, "accesslog-format", "envoy",
+		"Envoy's request log: envoy (its text line) or json (one object per request, naming the object that routed it)")
+	cmd.Flags().StringVar(&f.accessLog.Level, "accesslog-level", "info",
+		"requests Envoy logs: info (all), error (status >= 400), critical (>= 500) or disabled")
+	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", "/dev/stdout", "file Envoy writes its request log to")
 	cmd.PreRunE = func(*cobra.Command, []string) error { return f.validate() }
 }
 
@@ -63,6 +69,9 @@ func (f *compileFlags) validate() error {
 	if f.httpPort == f.httpsPort {
 		return exitWith(exitBadInput, fmt.Errorf("--envoy-service-http-port and --envoy-service-https-port are both %d: Envoy's two listeners need two ports", f.httpPort))
 	}
+	if err := f.accessLog.Check(); err != nil {
+		return exitWith(exitBadInput, fmt.Errorf("--accesslog-*: %w", err))
+	}
 	return nil
 }
 
@@ -75,6 +84,7 @@ func (f *compileFlags) options() controlplane.Options {
 		HTTPPort:              f.httpPort,
 		HTTPSPort:             f.httpsPort,
 		EnableExternalName:    f.enableExternalName,
+		AccessLog:             f.accessLog,
 	}}
 }
 

@@ -121,8 +121,9 @@ func TestBootstrapInitContainer(t *testing.T) {
 	}
 }
 
-// TestListenerPortFlagsAreChecked: a listener port Envoy could not use is a
-// usage error (exit 2) naming the flag, for every command that compiles.
+// TestListenerPortFlagsAreChecked: a listener port (or access log setting)
+// Envoy could not use is a usage error (exit 2) naming the flag, for every
+// command that compiles.
 func TestListenerPortFlagsAreChecked(t *testing.T) {
 	in := "fixtures/seeds/talk-canary/input.yaml"
 	for _, tc := range []struct {
@@ -133,6 +134,8 @@ func TestListenerPortFlagsAreChecked(t *testing.T) {
 		{[]string{"check", "-f", in, "--envoy-service-https-port", "0"}, "--envoy-service-https-port 0: not a port number"},
 		{[]string{"route", "-f", in, "--envoy-service-http-port", "8443", "--url", "http://x/"}, "both 8443"},
 		{[]string{"diff", "--base", in, "--head", in, "--envoy-service-http-port", "99999"}, "--envoy-service-http-port 99999"},
+		{[]string{"translate", "-f", in, "--accesslog-format", "text"}, `access log format "text": use envoy or json`},
+		{[]string{"check", "-f", in, "--accesslog-level", "debug"}, `access log level "debug"`},
 	} {
 		_, errOut, code := run(t, "", tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {

@@ -49,7 +49,7 @@ func TestConstructors(t *testing.T) {
 	}{
 		{
 			name: "http connection manager",
-			got:  HTTPConnectionManager("ingress_http", "ingress_http"),
+			got:  HTTPConnectionManager("ingress_http", "ingress_http", nil),
 			want: func(t *testing.T) proto.Message {
 				return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
 					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
@@ -66,7 +66,7 @@ func TestConstructors(t *testing.T) {
 		},
 		{
 			name: "tcp proxy to weighted clusters",
-			got:  TCPProxy("ingress_https", []WeightedCluster{{Name: "a", Weight: 1}, {Name: "b", Weight: 3}}),
+			got:  TCPProxy("ingress_https", []WeightedCluster{{Name: "a", Weight: 1}, {Name: "b", Weight: 3}}, nil),
 			want: func(t *testing.T) proto.Message {
 				return &listenerv3.Filter{Name: "envoy.filters.network.tcp_proxy",
 					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &tcpproxyv3.TcpProxy{

@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
@@ -30,8 +31,8 @@ func TLSInspector() *listenerv3.ListenerFilter {
 }
 
 // HTTPConnectionManager is a network filter routing HTTP with the route
-// configuration routeConfig fetched over ADS.
-func HTTPConnectionManager(statPrefix, routeConfig string) *listenerv3.Filter {
+// configuration routeConfig fetched over ADS, logging requests to logs.
+func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog) *listenerv3.Filter {
 	hcm := &hcmv3.HttpConnectionManager{
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
 		StatPrefix: statPrefix,
@@ -45,15 +46,16 @@ func HTTPConnectionManager(statPrefix, routeConfig string) *listenerv3.Filter {
 		UseRemoteAddress: wrapBool(true),
 		StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 		NormalizePath:    wrapBool(true),
+		AccessLog:        logs,
 	}
 	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager,
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: Any(hcm)}}
 }
 
 // TCPProxy is a network filter forwarding to one cluster, or to weighted
-// clusters when there are several.
-func TCPProxy(statPrefix string, clusters []WeightedCluster) *listenerv3.Filter {
-	tp := &tcpproxyv3.TcpProxy{StatPrefix: statPrefix}
+// clusters when there are several, logging connections to logs.
+func TCPProxy(statPrefix string, clusters []WeightedCluster, logs []*accesslogv3.AccessLog) *listenerv3.Filter {
+	tp := &tcpproxyv3.TcpProxy{StatPrefix: statPrefix, AccessLog: logs}
 	if len(clusters) == 1 {
 		tp.ClusterSpecifier = &tcpproxyv3.TcpProxy_Cluster{Cluster: clusters[0].Name}
 	} else {

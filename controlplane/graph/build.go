@@ -27,6 +27,8 @@ type Options struct {
 	// EnableExternalName allows routing to ExternalName Services (off by
 	// default: GHSA-5ph6-qq5x-7jwc).
 	EnableExternalName bool
+	// AccessLog is how Envoy's ingress listeners log requests.
+	AccessLog AccessLog
 }
 
 // Defaults fills the zero fields of o.
@@ -37,6 +39,7 @@ func (o Options) Defaults() Options {
 	if o.HTTPSPort == 0 {
 		o.HTTPSPort = 8443
 	}
+	o.AccessLog = o.AccessLog.Defaults()
 	return o
 }
 
@@ -76,7 +79,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	b := &builder{
 		idx:    idx,
 		opts:   opts,
-		g:      New(opts.HTTPPort, opts.HTTPSPort),
+		g:      New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog),
 		report: status.NewReport(),
 		owners: map[string]status.Ref{},
 

@@ -78,7 +78,7 @@ func TestClaimHosts(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			b := &builder{idx: idx, opts: tc.opts.Defaults(), g: New(8080, 8443), report: status.NewReport(), owners: map[string]status.Ref{}}
+			b := &builder{idx: idx, opts: tc.opts.Defaults(), g: New(8080, 8443, AccessLog{}), report: status.NewReport(), owners: map[string]status.Ref{}}
 			b.claimHosts()
 			if d := cmp.Diff(tc.wantOwners, b.owners); d != "" {
 				t.Errorf("owners (-want +got):\n%s", d)
@@ -120,7 +120,7 @@ func TestAddRouteOldestWins(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			b := &builder{opts: Options{}.Defaults(), g: New(8080, 8443), report: status.NewReport()}
+			b := &builder{opts: Options{}.Defaults(), g: New(8080, 8443, AccessLog{}), report: status.NewReport()}
 			b.addRoute("projectcontour.io", false, tc.first, false)
 			b.addRoute("projectcontour.io", false, tc.second, false)
 			vh := b.g.VirtualHosts["projectcontour.io"]

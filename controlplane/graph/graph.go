@@ -13,6 +13,8 @@ type Graph struct {
 	// HTTPPort and HTTPSPort are the ports of the ingress_http and
 	// ingress_https listeners.
 	HTTPPort, HTTPSPort uint32
+	// AccessLog is how those listeners log requests.
+	AccessLog AccessLog
 	// VirtualHosts are the insecure virtual hosts keyed by name (a
 	// lower-case fqdn, a wildcard "*.example.com", or "*" for Ingress rules
 	// without a host).
@@ -22,11 +24,12 @@ type Graph struct {
 	SecureVirtualHosts map[string]*SecureVirtualHost
 }
 
-// New returns an empty graph with the given listener ports.
-func New(httpPort, httpsPort uint32) *Graph {
+// New returns an empty graph with the given listener ports and access log.
+func New(httpPort, httpsPort uint32, log AccessLog) *Graph {
 	return &Graph{
 		HTTPPort:           httpPort,
 		HTTPSPort:          httpsPort,
+		AccessLog:          log,
 		VirtualHosts:       map[string]*VirtualHost{},
 		SecureVirtualHosts: map[string]*SecureVirtualHost{},
 	}

@@ -144,7 +144,7 @@ func TestSortedRoutes(t *testing.T) {
 
 func TestSortedVirtualHosts(t *testing.T) {
 	t.Parallel()
-	g := New(8080, 8443)
+	g := New(8080, 8443, AccessLog{})
 	for _, n := range []string{"b.com", "*", "*.a.com", "a.com"} {
 		g.VirtualHost(n)
 		g.SecureVirtualHost(n)

@@ -54,7 +54,7 @@ func BuildParts(idx *source.Index, opts Options) (*Graph, *Parts) {
 	opts = opts.Defaults()
 	parts := &Parts{Base: status.NewReport(), Proxies: map[types.NamespacedName]*status.Report{},
 		Hosts: map[string]*HostPart{}, Pinned: map[string]bool{}}
-	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort), report: parts.Base,
+	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: parts.Base,
 		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}, parts: parts}
 	for _, p := range processors {
 		p(b)
@@ -104,7 +104,7 @@ func BuildHost(idx *source.Index, opts Options, fqdn string, claimants []*contou
 	}
 	opts = opts.Defaults()
 	part := &HostPart{FQDN: fqdn, Report: status.NewReport()}
-	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort), report: part.Report,
+	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: part.Report,
 		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}}
 	claims := make([]claim, len(claimants))
 	byRef := map[status.Ref]*contourv1.HTTPProxy{}

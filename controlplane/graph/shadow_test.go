@@ -115,7 +115,7 @@ func TestFindShadowedRoutes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			b := &builder{g: New(8080, 8443), report: status.NewReport()}
+			b := &builder{g: New(8080, 8443, AccessLog{}), report: status.NewReport()}
 			tc.setup(b.g)
 			b.findShadowedRoutes()
 			if d := cmp.Diff(tc.want, b.report.Findings(), cmpopts.EquateEmpty()); d != "" {

@@ -176,7 +176,7 @@ func TestRouteActions(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			g := graph.New(8080, 8443)
+			g := graph.New(8080, 8443, graph.AccessLog{})
 			r := tc.route
 			g.VirtualHost("a.com").AddRoute(&r)
 			res, _, err := Translate(g, source.NewIndex())

@@ -112,7 +112,7 @@ func TestEndpointSourceFinding(t *testing.T) {
 	key := source.Key("ns", "web")
 	idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{"web-a": slice("web-a", nil)}
 	idx.Endpoints[key] = &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}}
-	g := graph.New(8080, 8443)
+	g := graph.New(8080, 8443, graph.AccessLog{})
 	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
 	web2 := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}, LoadBalancer: graph.Random}
 	g.VirtualHost("a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}}})

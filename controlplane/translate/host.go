@@ -35,10 +35,11 @@ type Host struct {
 
 // TranslateHost translates the virtual hosts of one host name on their own,
 // as Translate would among all the others, and validates what it builds.
-// Either may be nil; with both nil the answer is an empty Host.
-func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph.SecureVirtualHost) (*Host, error) {
+// Either may be nil; with both nil the answer is an empty Host. log is the
+// graph's access log (Graph.AccessLog).
+func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph.SecureVirtualHost, log graph.AccessLog) (*Host, error) {
 	t := &translator{idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}}
+		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, logs: accessLoggers(log)}
 	h := &Host{}
 	if insecure != nil {
 		h.Insecure = t.virtualHost(insecure)

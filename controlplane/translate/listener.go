@@ -1,6 +1,9 @@
 package translate
 
 import (
+	"sync"
+
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"math"
@@ -19,7 +22,7 @@ var alpn = []string{"h2", "http/1.1"}
 // and secrets).
 func (t *translator) listeners() []*listenerv3.Listener {
 	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.g.HTTPPort, []*listenerv3.FilterChain{
-		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes)),
+		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.logs.http)),
 	})}
 	vhosts := graph.SortedSecureVirtualHosts(t.g)
 	if len(vhosts) == 0 {
@@ -52,9 +55,27 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	}
 	names := []string{vh.Name}
 	if vh.TCPProxy != nil {
-		return envoy.FilterChain(names, tls, envoy.TCPProxy(HTTPSListener, t.weighted(vh.TCPProxy.Backends)))
+		return envoy.FilterChain(names, tls, envoy.TCPProxy(HTTPSListener, t.weighted(vh.TCPProxy.Backends), t.logs.tcp))
 	}
-	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name))
+	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.logs.http))
+}
+
+// loggers are the access loggers of connection managers (http) and TCP
+// proxies (tcp).
+type loggers struct{ http, tcp []*accesslogv3.AccessLog }
+
+// accessLogs memoises, per graph.AccessLog, the access loggers every
+// connection manager and TCP proxy shares (immutable once built).
+var accessLogs sync.Map // graph.AccessLog → loggers
+
+// accessLoggers returns the access loggers a describes.
+func accessLoggers(a graph.AccessLog) loggers {
+	a = a.Defaults()
+	if v, ok := accessLogs.Load(a); ok {
+		return v.(loggers)
+	}
+	v, _ := accessLogs.LoadOrStore(a, loggers{envoy.AccessLogs(a.Format, a.Path, a.Level, false), envoy.AccessLogs(a.Format, a.Path, a.Level, true)})
+	return v.(loggers)
 }
 
 func defaultTLS(v, def string) string {

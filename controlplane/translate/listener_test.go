@@ -3,9 +3,11 @@ package translate
 import (
 	"testing"
 
+	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -15,6 +17,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
 
@@ -36,6 +39,13 @@ func adsSource() *corev3.ConfigSource {
 		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}}
 }
 
+// stdoutLog is the default access log: Envoy's text line, every request,
+// on Envoy's standard output.
+func stdoutLog(t *testing.T) []*accesslogv3.AccessLog {
+	return []*accesslogv3.AccessLog{{Name: "envoy.access_loggers.file",
+		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: mustAny(t, &filev3.FileAccessLog{Path: "/dev/stdout"})}}}
+}
+
 func wantHCM(t *testing.T, statPrefix, rds string) *listenerv3.Filter {
 	return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
@@ -46,6 +56,7 @@ func wantHCM(t *testing.T, statPrefix, rds string) *listenerv3.Filter {
 			UseRemoteAddress: wrapperspb.Bool(true),
 			StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 			NormalizePath:    wrapperspb.Bool(true),
+			AccessLog:        stdoutLog(t),
 		})}}
 }
 
@@ -56,7 +67,7 @@ func address(port uint32) *corev3.Address {
 
 func TestListenersEmpty(t *testing.T) {
 	t.Parallel()
-	res, _, err := Translate(graph.New(80, 443), source.NewIndex())
+	res, _, err := Translate(graph.New(80, 443, graph.AccessLog{}), source.NewIndex())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +84,7 @@ func TestListenersEmpty(t *testing.T) {
 
 func TestListenersSecure(t *testing.T) {
 	t.Parallel()
-	g := graph.New(8080, 8443)
+	g := graph.New(8080, 8443, graph.AccessLog{})
 	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "https", Port: 443}}
 	b := g.SecureVirtualHost("b.com")
 	b.Secret = &graph.Secret{Namespace: "ns", Name: "cert", Cert: []byte("CERT"), Key: []byte("KEY")}
@@ -99,7 +110,7 @@ func TestListenersSecure(t *testing.T) {
 				FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"a.com"}},
 				Filters: []*listenerv3.Filter{{Name: "envoy.filters.network.tcp_proxy",
 					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &tcpproxyv3.TcpProxy{StatPrefix: "ingress_https",
-						ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: "ns/web/443/da39a3ee5e"}})}}},
+						ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: "ns/web/443/da39a3ee5e"}, AccessLog: stdoutLog(t)})}}},
 			},
 			{
 				FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"b.com"}},
@@ -121,5 +132,61 @@ func TestListenersSecure(t *testing.T) {
 	}
 	if len(res.Secrets) != 1 || res.Secrets[0].GetName() != "ns/cert/971a925b3d" {
 		t.Errorf("secrets: %v", res.Secrets)
+	}
+}
+
+// TestListenersAccessLog: the access log options reach every connection
+// manager, as Contour's accesslog-format and accesslog-level.
+func TestListenersAccessLog(t *testing.T) {
+	t.Parallel()
+	errors := &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_StatusCodeFilter{
+		StatusCodeFilter: &accesslogv3.StatusCodeFilter{Comparison: &accesslogv3.ComparisonFilter{Op: accesslogv3.ComparisonFilter_GE,
+			Value: &corev3.RuntimeUInt32{DefaultValue: 500, RuntimeKey: "isobar.accesslog.min_status"}}}}}
+	for name, c := range map[string]struct {
+		log  graph.AccessLog
+		want func(*filev3.FileAccessLog) []*accesslogv3.AccessLog
+	}{
+		"disabled": {graph.AccessLog{Level: "disabled"}, func(*filev3.FileAccessLog) []*accesslogv3.AccessLog { return nil }},
+		"json critical to a file": {graph.AccessLog{Format: "json", Level: "critical", Path: "/var/log/envoy.json"},
+			func(fl *filev3.FileAccessLog) []*accesslogv3.AccessLog {
+				return []*accesslogv3.AccessLog{{Name: "envoy.access_loggers.file", Filter: errors,
+					ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: mustAny(t, fl)}}}
+			}},
+	} {
+		res, _, err := Translate(graph.New(8080, 8443, c.log), source.NewIndex())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hcm hcmv3.HttpConnectionManager
+		if err := res.Listeners[0].GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+			t.Fatal(err)
+		}
+		var fl *filev3.FileAccessLog
+		if len(hcm.GetAccessLog()) == 1 {
+			fl = &filev3.FileAccessLog{}
+			if err := hcm.GetAccessLog()[0].GetTypedConfig().UnmarshalTo(fl); err != nil {
+				t.Fatal(err)
+			}
+			fields := fl.GetLogFormat().GetJsonFormat().GetFields()
+			for k, want := range map[string]string{"response_code": "%RESPONSE_CODE%", "user_agent": "%REQ(USER-AGENT)%",
+				"name": "%METADATA(ROUTE:envoy.access_loggers.file:io.projectcontour.name)%"} {
+				if got := fields[k].GetStringValue(); got != want {
+					t.Errorf("%s: JSON field %s = %q, want %q", name, k, got, want)
+				}
+			}
+			if fl.GetPath() != c.log.Path {
+				t.Errorf("%s: path %q", name, fl.GetPath())
+			}
+			fl = &filev3.FileAccessLog{Path: c.log.Path, AccessLogFormat: &filev3.FileAccessLog_LogFormat{LogFormat: &corev3.SubstitutionFormatString{
+				Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: fields}}}}}
+		}
+		if d := cmp.Diff(c.want(fl), hcm.GetAccessLog(), protocmp.Transform()); d != "" {
+			t.Errorf("%s: access log (-want +got):\n%s", name, d)
+		}
+	}
+	for _, bad := range []graph.AccessLog{{Format: "text"}, {Level: "debug"}, {Path: "/tmp/a\nb"}} {
+		if bad.Check() == nil {
+			t.Errorf("%+v was accepted", bad)
+		}
 	}
 }

@@ -27,7 +27,7 @@ import (
 
 func TestTranslateRoute(t *testing.T) {
 	t.Parallel()
-	g := graph.New(8080, 8443)
+	g := graph.New(8080, 8443, graph.AccessLog{})
 	src := status.Ref{Kind: "HTTPProxy", Namespace: "ns", Name: "p"}
 	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}, LoadBalancer: graph.RoundRobin}
 	canary := &graph.Cluster{Namespace: "ns", Service: "canary", Port: corev1.ServicePort{Port: 8080}, LoadBalancer: graph.RoundRobin}
@@ -82,7 +82,7 @@ func TestTranslateRoute(t *testing.T) {
 
 func TestTranslateRedirectAndWildcard(t *testing.T) {
 	t.Parallel()
-	g := graph.New(8080, 8443)
+	g := graph.New(8080, 8443, graph.AccessLog{})
 	g.VirtualHost("*.a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, HTTPSRedirect: true})
 	res, _, err := Translate(g, source.NewIndex())
 	if err != nil {
@@ -153,7 +153,7 @@ func TestClusterName(t *testing.T) {
 
 func TestTranslateInvalidResource(t *testing.T) {
 	t.Parallel()
-	g := graph.New(8080, 8443)
+	g := graph.New(8080, 8443, graph.AccessLog{})
 	g.VirtualHost("a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, DirectResponse: &graph.DirectResponse{Code: 99}})
 	_, _, err := Translate(g, source.NewIndex())
 	want := `route configuration ingress_http virtual host "a.com" is not valid (this is an Isobar bug)`
@@ -176,7 +176,7 @@ func TestShortHash(t *testing.T) {
 // gives the same hosts and the same cluster registry as one goroutine.
 func TestVirtualHostsParallel(t *testing.T) {
 	t.Parallel()
-	g := graph.New(8080, 8443)
+	g := graph.New(8080, 8443, graph.AccessLog{})
 	var hosts []*graph.VirtualHost
 	for i := range 40 {
 		// Distinct *graph.Cluster values with equal names across hosts.

@@ -63,6 +63,12 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.DisablePermitInsecure = true
 			case "--enable-external-name":
 				opts.EnableExternalName = true
+			case "--accesslog-format":
+				opts.AccessLog.Format = v
+			case "--accesslog-level":
+				opts.AccessLog.Level = v
+			case "--accesslog-path":
+				opts.AccessLog.Path = v
 			case "--namespace", "-n":
 				ns = v
 			default:

@@ -86,23 +86,23 @@ func (d *Drainer) drain(ctx context.Context) error {
 	if interval <= 0 {
 		interval = time.Second
 	}
-	failures := 0
+	failures, last := 0, -1 // last: the latest count, -1 before any
 	for {
 		open, err := d.Open(ctx)
 		switch {
 		case err == nil && open <= d.MinOpen:
 			return nil
-		case err != nil:
+		case err == nil:
+			failures, last = 0, open
+		case ctx.Err() == nil:
 			// Envoy gone: nothing left to drain, but say so.
 			if failures++; failures == 3 {
 				return fmt.Errorf("counting open connections: %w", err)
 			}
-		default:
-			failures = 0
 		}
 		if serr := sleep(ctx, interval); serr != nil {
-			if err == nil {
-				return fmt.Errorf("%d connections still open: %w", open, serr)
+			if last >= 0 {
+				return fmt.Errorf("%d connections still open: %w", last, serr)
 			}
 			return fmt.Errorf("draining: %w", serr)
 		}

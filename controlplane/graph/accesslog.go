@@ -1,0 +1,50 @@
+package graph
+
+import "fmt"
+
+// AccessLog is how Envoy's ingress listeners log requests, as Contour's
+// accesslog-format, accesslog-level and access log path settings. The zero
+// value is Contour's default: Envoy's text line for every request, on
+// Envoy's standard output.
+type AccessLog struct {
+	// Format is "envoy" (Envoy's default text line) or "json" (one object
+	// per request; see envoy.JSONLogFields).
+	Format string
+	// Path is the file Envoy writes to.
+	Path string
+	// Level is "info" (every request), "error" (status 400 or more),
+	// "critical" (500 or more) or "disabled".
+	Level string
+}
+
+// Defaults fills the zero fields of a.
+func (a AccessLog) Defaults() AccessLog {
+	if a.Format == "" {
+		a.Format = "envoy"
+	}
+	if a.Path == "" {
+		a.Path = "/dev/stdout"
+	}
+	if a.Level == "" {
+		a.Level = "info"
+	}
+	return a
+}
+
+// Check returns an error naming the first value of a that is not one of
+// those AccessLog lists.
+func (a AccessLog) Check() error {
+	a = a.Defaults()
+	switch {
+	case a.Format != "envoy" && a.Format != "json":
+		return fmt.Errorf("access log format %q: use envoy or json", a.Format)
+	case a.Level != "info" && a.Level != "error" && a.Level != "critical" && a.Level != "disabled":
+		return fmt.Errorf("access log level %q: use info, error, critical or disabled", a.Level)
+	}
+	for _, r := range a.Path {
+		if r < 0x20 || r == 0x7f {
+			return fmt.Errorf("access log path %q has a control character", a.Path)
+		}
+	}
+	return nil
+}
