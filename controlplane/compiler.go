@@ -3,6 +3,7 @@ package controlplane
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -97,6 +98,14 @@ func (c *Compiler) FullCompiles() int { return c.fulls }
 // Last returns the latest result, nil before the first compile or after a
 // failed one.
 func (c *Compiler) Last() *Result { return c.last }
+
+// CompileAt is Compile with certificates checked at now (Options.Now); the
+// Updates that follow use the same time, so that each still equals a full
+// compile with c's options.
+func (c *Compiler) CompileAt(idx *source.Index, now time.Time) (*Result, error) {
+	c.opts.Now = now
+	return c.Compile(idx)
+}
 
 // Compile compiles idx from scratch and keeps what it needs for Update.
 func (c *Compiler) Compile(idx *source.Index) (*Result, error) {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,9 @@ type compileFlags struct {
 	httpPort, httpsPort   uint32
 	enableExternalName    bool
 	accessLog             graph.AccessLog
+	// now is --now as given; at the time certificates are checked against.
+	now string
+	at  time.Time
 }
 
 func (f *inputFlags) register(cmd *cobra.Command) {
@@ -52,6 +56,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.accessLog.Level, "accesslog-level", "info",
 		"requests Envoy logs: info (all), error (status >= 400), critical (>= 500) or disabled")
 	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", "/dev/stdout", "file Envoy writes its request log to")
+	cmd.Flags().StringVar(&f.now, "now", "",
+		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.PreRunE = func(*cobra.Command, []string) error { return f.validate() }
 }
 
@@ -72,6 +78,18 @@ func (f *compileFlags) validate() error {
 	if err := f.accessLog.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--accesslog-*: %w", err))
 	}
+	switch f.now {
+	case "":
+		f.at = time.Now().Truncate(time.Second)
+	case "off":
+		f.at = time.Time{}
+	default:
+		at, err := time.Parse(time.RFC3339, f.now)
+		if err != nil {
+			return exitWith(exitBadInput, fmt.Errorf("--now %q: not an RFC 3339 time (2026-12-01T00:00:00Z) nor off", f.now))
+		}
+		f.at = at
+	}
 	return nil
 }
 
@@ -85,6 +103,7 @@ func (f *compileFlags) options() controlplane.Options {
 		HTTPSPort:             f.httpsPort,
 		EnableExternalName:    f.enableExternalName,
 		AccessLog:             f.accessLog,
+		Now:                   f.at,
 	}}
 }
 

@@ -136,10 +136,33 @@ func TestListenerPortFlagsAreChecked(t *testing.T) {
 		{[]string{"diff", "--base", in, "--head", in, "--envoy-service-http-port", "99999"}, "--envoy-service-http-port 99999"},
 		{[]string{"translate", "-f", in, "--accesslog-format", "text"}, `access log format "text": use envoy or json`},
 		{[]string{"check", "-f", in, "--accesslog-level", "debug"}, `access log level "debug"`},
+		{[]string{"translate", "-f", in, "--now", "yesterday"}, `--now "yesterday": not an RFC 3339 time`},
 	} {
 		_, errOut, code := run(t, "", tc.args...)
 		if code != 2 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, errOut, tc.want)
+		}
+	}
+}
+
+// TestCheckNow: certificates are checked against --now (the clock by
+// default); off turns the check off.
+func TestCheckNow(t *testing.T) {
+	in := "fixtures/tls-certificate-time/input.yaml"
+	for now, want := range map[string]string{"": "CertificateExpired", "2020-06-01T00:00:00Z": "CertificateNotYetValid", "off": ""} {
+		out, errOut, code := run(t, "", "check", "-f", in, "--fail-on", "warning", "--now", now)
+		if now == "" {
+			out, errOut, code = run(t, "", "check", "-f", in, "--fail-on", "warning")
+		}
+		wantCode := 1
+		if want == "" {
+			wantCode = 0
+		}
+		if code != wantCode || !strings.Contains(out, want) || (want == "" && strings.Contains(out, "Certificate")) {
+			t.Errorf("--now %q: exit %d, output %q %q; want exit %d with %q", now, code, out, errOut, wantCode, want)
+		}
+		if now == "2020-06-01T00:00:00Z" && strings.Contains(out, "CertificateExpired") {
+			t.Errorf("in 2020 the old certificate had not expired yet: %s", out)
 		}
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/live"
 	"github.com/isobar-dev/isobar/controlplane/server"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -106,6 +107,10 @@ func runServe(parent context.Context, f serveFlags) error {
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg})
 	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: func(b live.Build) { recordBuild(log, srv.Metrics(), b) }}
+	if f.compile.now == "" {
+		loop.Clock = time.Now // certificates are checked at each full build, and again when one expires
+	}
+	loop.OnResult = func(_ *source.Index, res *controlplane.Result) { countFindings(srv.Metrics(), res) }
 	health := &healthState{}
 	var sourceErr error
 	switch {
@@ -239,4 +244,17 @@ func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http
 func routeLibraryLogs(log *slog.Logger) {
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
 	klog.SetLogger(logr.FromSlogHandler(log.Handler()))
+}
+
+// countFindings sets the findings gauge to res's findings, by code and
+// severity; codes no longer found go back to zero.
+func countFindings(m *server.Metrics, res *controlplane.Result) {
+	counts := map[[2]string]float64{}
+	for _, f := range res.Findings {
+		counts[[2]string{f.Code, string(f.Severity)}]++
+	}
+	m.Findings.Reset()
+	for k, n := range counts {
+		m.Findings.WithLabelValues(k[0], k[1]).Set(n)
+	}
 }

@@ -33,7 +33,8 @@ func freePort(t *testing.T) int {
 
 // TestServeFixtures runs `isobar serve --fixtures` against a folder, reads
 // the routes over a real ADS stream, edits a file and sees the change
-// arrive; /healthz and /metrics answer.
+// arrive; /healthz and /metrics answer, and count findings (an expired
+// certificate added to the folder).
 func TestServeFixtures(t *testing.T) {
 	dir := t.TempDir()
 	src, err := os.ReadFile(goldentest.Path("fixtures/seeds/talk-canary/input.yaml"))
@@ -117,6 +118,30 @@ func TestServeFixtures(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 			t.Errorf("%s: %d %q", path, resp.StatusCode, body)
+		}
+	}
+	// A certificate that expired in 2021, added to the folder: serve checks
+	// certificates against its clock and counts the finding.
+	certs, err := os.ReadFile(goldentest.Path("fixtures/tls-certificate-time/input.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "certs.yaml"), certs, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := `isobar_findings{code="CertificateExpired",severity="warning"} 1`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(httpPort) + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if strings.Contains(string(body), want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never said %s", want)
 		}
 	}
 	cancel()

@@ -3,6 +3,7 @@ package graph
 import (
 	"k8s.io/apimachinery/pkg/types"
 	"sync"
+	"time"
 
 	"slices"
 
@@ -29,6 +30,10 @@ type Options struct {
 	EnableExternalName bool
 	// AccessLog is how Envoy's ingress listeners log requests.
 	AccessLog AccessLog
+	// Now, when set, is the time serving certificates are checked against:
+	// one expired or not yet valid gets a warning on the objects using it.
+	// The core reads no clock; callers pass one (zero: no check).
+	Now time.Time
 }
 
 // Defaults fills the zero fields of o.

@@ -127,6 +127,9 @@ type Secret struct {
 	// Cert and Key are the PEM tls.crt and tls.key; CA is ca.crt for CA
 	// bundles (Cert and Key empty then).
 	Cert, Key, CA []byte
+	// NotBefore and NotAfter bound the validity of a serving certificate's
+	// leaf (zero for CA bundles).
+	NotBefore, NotAfter time.Time
 }
 
 // Age is the creation time of an object, used to decide which of two

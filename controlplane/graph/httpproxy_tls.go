@@ -56,6 +56,7 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 			return bad(le.Reason, "Spec.VirtualHost.TLS %s", le.Message)
 		}
 		svh.Secret = secret
+		b.checkCertificateTime(ref, "Spec.VirtualHost.TLS.SecretName", secret)
 	}
 	if cv := tls.ClientValidation; cv != nil {
 		v := &ClientValidation{SkipVerify: cv.SkipClientCertValidation, Optional: cv.OptionalClientCertificate}

@@ -229,6 +229,7 @@ func (b *builder) ingressTLS(ref status.Ref, ing *networkingv1.Ingress, ann ingr
 			b.report.Error(ref, status.TLSError, le.Reason, "spec.tls[%d]: %s", i, le.Message)
 			continue
 		}
+		b.checkCertificateTime(ref, fmt.Sprintf("spec.tls[%d].secretName", i), secret)
 		for _, h := range t.Hosts {
 			host, err := normalizeFQDN(h, true)
 			if err != nil {

@@ -124,6 +124,7 @@ func (b *builder) ingressRouteTLS(ref status.Ref, r *heptiov1beta1.IngressRoute,
 			return bad(le.Reason, "tls %s", le.Message)
 		}
 		svh.Secret = s
+		b.checkCertificateTime(ref, "tls.secretName", s)
 	}
 	return svh, true
 }

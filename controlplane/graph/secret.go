@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -47,11 +48,13 @@ func (b *builder) lookupTLSSecret(ref, from string) (*Secret, error) {
 		return nil, &LookupError{Reason: ReasonSecretNotValid,
 			Message: fmt.Sprintf("Secret %q not found", ns+"/"+name)}
 	}
-	if err := b.validateTLSSecretOnce(s); err != nil {
+	check := b.validateTLSSecretOnce(s)
+	if check.err != nil {
 		return nil, &LookupError{Reason: ReasonSecretNotValid,
-			Message: fmt.Sprintf("Secret %q is invalid: %s", ns+"/"+name, err)}
+			Message: fmt.Sprintf("Secret %q is invalid: %s", ns+"/"+name, check.err)}
 	}
-	return &Secret{Namespace: ns, Name: name, Cert: s.Data[corev1.TLSCertKey], Key: s.Data[corev1.TLSPrivateKeyKey]}, nil
+	return &Secret{Namespace: ns, Name: name, Cert: s.Data[corev1.TLSCertKey], Key: s.Data[corev1.TLSPrivateKeyKey],
+		NotBefore: check.notBefore, NotAfter: check.notAfter}, nil
 }
 
 // lookupCASecret resolves a CA bundle (ca.crt) referenced from namespace from.
@@ -107,57 +110,61 @@ func (b *builder) delegationPermitted(ns, name, target string) bool {
 	return false
 }
 
+// tlsCheck is what validating a serving certificate found: its leaf's
+// validity window, or why it cannot be used.
+type tlsCheck struct {
+	notBefore, notAfter time.Time
+	err                 error
+}
+
 // validateTLSSecretOnce validates s, remembering the answer for identical
 // content within one build (certificates are often shared, and parsing
 // keys is the costly part of validation).
-func (b *builder) validateTLSSecretOnce(s *corev1.Secret) error {
+func (b *builder) validateTLSSecretOnce(s *corev1.Secret) tlsCheck {
 	key := string(s.Type) + "\x00" + string(s.Data[corev1.TLSCertKey]) + "\x00" + string(s.Data[corev1.TLSPrivateKeyKey])
-	if err, ok := b.secretChecks.Load(key); ok {
-		return errOrNil(err)
+	if c, ok := b.secretChecks.Load(key); ok {
+		return c.(tlsCheck)
 	}
-	err := validateTLSSecret(s)
-	b.secretChecks.Store(key, err)
-	return err
-}
-
-// errOrNil turns a memoised answer back into an error.
-func errOrNil(v any) error {
-	if v == nil {
-		return nil
+	leaf, err := validateTLSSecret(s)
+	c := tlsCheck{err: err}
+	if err == nil {
+		c.notBefore, c.notAfter = leaf.NotBefore, leaf.NotAfter
 	}
-	return v.(error)
+	b.secretChecks.Store(key, c)
+	return c
 }
 
 // validateTLSSecret checks a serving certificate: type kubernetes.io/tls (or
 // Opaque with the same keys), PEM certificates that parse, exactly one
 // unencrypted private key that matches the leaf, a leaf with a CN or SAN.
-func validateTLSSecret(s *corev1.Secret) error {
+// It returns the leaf.
+func validateTLSSecret(s *corev1.Secret) (*x509.Certificate, error) {
 	if s.Type != corev1.SecretTypeTLS && s.Type != corev1.SecretTypeOpaque && s.Type != "" {
-		return fmt.Errorf("secret type is %q, not %q", s.Type, corev1.SecretTypeTLS)
+		return nil, fmt.Errorf("secret type is %q, not %q", s.Type, corev1.SecretTypeTLS)
 	}
 	certPEM, keyPEM := s.Data[corev1.TLSCertKey], s.Data[corev1.TLSPrivateKeyKey]
 	if len(certPEM) == 0 {
-		return fmt.Errorf("missing TLS certificate")
+		return nil, fmt.Errorf("missing TLS certificate")
 	}
 	if len(keyPEM) == 0 {
-		return fmt.Errorf("missing TLS private key")
+		return nil, fmt.Errorf("missing TLS private key")
 	}
 	certs, err := parseCertificates(certPEM)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	leaf := certs[0]
 	if leaf.Subject.CommonName == "" && len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 {
-		return fmt.Errorf("certificate has neither a common name nor a subject alternative name")
+		return nil, fmt.Errorf("certificate has neither a common name nor a subject alternative name")
 	}
 	key, err := parsePrivateKey(keyPEM)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !publicKeysMatch(leaf.PublicKey, key) {
-		return fmt.Errorf("private key does not match the certificate")
+		return nil, fmt.Errorf("private key does not match the certificate")
 	}
-	return nil
+	return leaf, nil
 }
 
 // parseCertificates decodes a PEM chain; any block other than CERTIFICATE is

@@ -74,7 +74,7 @@ func TestValidateTLSSecret(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			err := validateTLSSecret(tc.secret)
+			_, err := validateTLSSecret(tc.secret)
 			switch {
 			case tc.want == "" && err != nil:
 				t.Fatalf("want valid, got %v", err)

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/xds"
 )
@@ -60,7 +61,16 @@ type Loop struct {
 	// (default 1s).
 	Idle time.Duration
 
+	// Clock, when set, is the time full compiles check certificates
+	// against (Options.Now); the loop compiles again, from the last index,
+	// when a certificate in it starts or stops being valid.
+	Clock func() time.Time
+
 	compiler *controlplane.Compiler
+	// last is the latest index compiled; recheck fires when a certificate
+	// of it crosses a validity boundary (nil when none will).
+	last    *source.Index
+	recheck *time.Timer
 }
 
 func (l *Loop) defaults() {
@@ -85,10 +95,20 @@ func (l *Loop) Run(ctx context.Context) error {
 		return fmt.Errorf("first build: %w", err)
 	}
 	lastBuild := time.Now()
+	defer l.stopRecheck()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-l.recheckC():
+			b := Build{Full: true}
+			start := time.Now()
+			b.Err = l.full(ctx, l.last)
+			b.Duration = time.Since(start)
+			if l.OnBuild != nil {
+				l.OnBuild(b)
+			}
+			continue
 		case <-l.Source.Changed():
 		}
 		if time.Since(lastBuild) < l.Idle {
@@ -119,6 +139,7 @@ func (l *Loop) apply(ctx context.Context, ch source.Change) Build {
 		b = Build{Endpoints: n, Err: err}
 	}
 	b.Duration = time.Since(start)
+	l.last = ch.Index
 	return b
 }
 
@@ -145,11 +166,44 @@ func (l *Loop) collect(ctx context.Context) {
 
 // full compiles everything and sends it.
 func (l *Loop) full(ctx context.Context, idx *source.Index) error {
-	res, err := l.compiler.Compile(idx)
+	var res *controlplane.Result
+	var err error
+	if l.Clock == nil {
+		res, err = l.compiler.Compile(idx)
+	} else {
+		now := l.Clock()
+		res, err = l.compiler.CompileAt(idx, now)
+		l.scheduleRecheck(idx, now)
+	}
 	if err != nil {
 		return err
 	}
 	return l.send(ctx, idx, res)
+}
+
+// scheduleRecheck arms the recheck timer for the next time a certificate
+// of idx starts or stops being valid after now.
+func (l *Loop) scheduleRecheck(idx *source.Index, now time.Time) {
+	l.stopRecheck()
+	l.last = idx
+	if next := graph.NextCertificateTime(idx, now); !next.IsZero() {
+		l.recheck = time.NewTimer(next.Sub(now))
+	}
+}
+
+func (l *Loop) stopRecheck() {
+	if l.recheck != nil {
+		l.recheck.Stop()
+		l.recheck = nil
+	}
+}
+
+// recheckC is the recheck timer's channel; nil (never ready) when unarmed.
+func (l *Loop) recheckC() <-chan time.Time {
+	if l.recheck == nil {
+		return nil
+	}
+	return l.recheck.C
 }
 
 // proxies recompiles the hosts the changed HTTPProxies reach (the compiler

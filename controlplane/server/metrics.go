@@ -20,6 +20,9 @@ type Metrics struct {
 	Builds *prometheus.CounterVec
 	// StatusWrites counts status writes by result (set by the caller).
 	StatusWrites *prometheus.CounterVec
+	// Findings is the number of findings of the latest result by code and
+	// severity, such as CertificateExpired (set by the caller).
+	Findings *prometheus.GaugeVec
 }
 
 func newMetrics(r prometheus.Registerer) *Metrics {
@@ -39,8 +42,10 @@ func newMetrics(r prometheus.Registerer) *Metrics {
 			Help: "Builds by kind and result."}, []string{"kind", "result"}),
 		StatusWrites: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "isobar_status_writes_total",
 			Help: "Status writes by result (written, skipped, conflict, failed)."}, []string{"result"}),
+		Findings: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "isobar_findings",
+			Help: "Findings of the latest configuration, by code and severity (e.g. CertificateExpired, DuplicateVhost)."}, []string{"code", "severity"}),
 	}
-	for _, c := range []prometheus.Collector{m.streams, m.pushes, m.nacks, m.updated, m.resources, m.BuildSeconds, m.Builds, m.StatusWrites} {
+	for _, c := range []prometheus.Collector{m.streams, m.pushes, m.nacks, m.updated, m.resources, m.BuildSeconds, m.Builds, m.StatusWrites, m.Findings} {
 		_ = r.Register(c)
 	}
 	return m

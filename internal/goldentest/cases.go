@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/isobar-dev/isobar/controlplane"
 )
@@ -69,6 +70,12 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.AccessLog.Level = v
 			case "--accesslog-path":
 				opts.AccessLog.Path = v
+			case "--now":
+				now, err := time.Parse(time.RFC3339, v)
+				if err != nil {
+					t.Fatalf("--now %q: %v", v, err)
+				}
+				opts.Now = now
 			case "--namespace", "-n":
 				ns = v
 			default:
