@@ -26,6 +26,12 @@ type Result struct {
 	Findings []status.Finding
 }
 
+// AllFindings is what a person is told of r: Findings and every error and
+// warning condition of Statuses, as findings, most severe first.
+func (r *Result) AllFindings() []status.Finding {
+	return status.SortFindings(append(status.ObjectFindings(r.Statuses), r.Findings...))
+}
+
 // Compile turns the objects of idx into xDS resources, statuses and
 // findings. It is pure: the same index gives the same result, whatever the
 // order objects were added in. An error is an Isobar bug (a resource failed

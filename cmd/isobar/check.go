@@ -34,7 +34,7 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.`,
 			if err != nil {
 				return err
 			}
-			findings := status.SortFindings(append(status.ObjectFindings(res.Statuses), res.Findings...))
+			findings := res.AllFindings()
 			rep := checkReport{Findings: findings, Problems: problemsJSON(problems), Summary: summarize(res.Statuses, findings)}
 			switch output {
 			case "json":

@@ -51,11 +51,12 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Uint32Var(&f.httpsPort, "envoy-service-https-port", 8443, "port of Envoy's HTTPS listener (ingress_https)")
 	cmd.Flags().BoolVar(&f.enableExternalName, "enable-external-name", false,
 		"allow routing to ExternalName Services (off by default: they can reach anything DNS resolves)")
-	cmd.Flags().StringVar(&f.accessLog.Format, "accesslog-format", "envoy",
+	log := graph.AccessLog{}.Defaults()
+	cmd.Flags().StringVar(&f.accessLog.Format, "accesslog-format", log.Format,
 		"Envoy's request log: envoy (its text line) or json (one object per request, naming the object that routed it)")
-	cmd.Flags().StringVar(&f.accessLog.Level, "accesslog-level", "info",
+	cmd.Flags().StringVar(&f.accessLog.Level, "accesslog-level", log.Level,
 		"requests Envoy logs: info (all), error (status >= 400), critical (>= 500) or disabled")
-	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", "/dev/stdout", "file Envoy writes its request log to")
+	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", log.Path, "file Envoy writes its request log to")
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.PreRunE = func(*cobra.Command, []string) error { return f.validate() }

@@ -246,11 +246,11 @@ func routeLibraryLogs(log *slog.Logger) {
 	klog.SetLogger(logr.FromSlogHandler(log.Handler()))
 }
 
-// countFindings sets the findings gauge to res's findings, by code and
-// severity; codes no longer found go back to zero.
+// countFindings sets the findings gauge to what `isobar check` would say of
+// res, by code and severity; codes no longer found go back to zero.
 func countFindings(m *server.Metrics, res *controlplane.Result) {
 	counts := map[[2]string]float64{}
-	for _, f := range res.Findings {
+	for _, f := range res.AllFindings() {
 		counts[[2]string{f.Code, string(f.Severity)}]++
 	}
 	m.Findings.Reset()

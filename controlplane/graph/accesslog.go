@@ -1,6 +1,10 @@
 package graph
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+)
 
 // AccessLog is how Envoy's ingress listeners log requests, as Contour's
 // accesslog-format, accesslog-level and access log path settings. The zero
@@ -20,13 +24,13 @@ type AccessLog struct {
 // Defaults fills the zero fields of a.
 func (a AccessLog) Defaults() AccessLog {
 	if a.Format == "" {
-		a.Format = "envoy"
+		a.Format = envoy.LogEnvoy
 	}
 	if a.Path == "" {
 		a.Path = "/dev/stdout"
 	}
 	if a.Level == "" {
-		a.Level = "info"
+		a.Level = envoy.LogInfo
 	}
 	return a
 }
@@ -36,9 +40,9 @@ func (a AccessLog) Defaults() AccessLog {
 func (a AccessLog) Check() error {
 	a = a.Defaults()
 	switch {
-	case a.Format != "envoy" && a.Format != "json":
+	case a.Format != envoy.LogEnvoy && a.Format != envoy.LogJSON:
 		return fmt.Errorf("access log format %q: use envoy or json", a.Format)
-	case a.Level != "info" && a.Level != "error" && a.Level != "critical" && a.Level != "disabled":
+	case a.Level != envoy.LogInfo && a.Level != envoy.LogError && a.Level != envoy.LogCritical && a.Level != envoy.LogDisabled:
 		return fmt.Errorf("access log level %q: use info, error, critical or disabled", a.Level)
 	}
 	for _, r := range a.Path {

@@ -9,20 +9,16 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
-// Reasons and findings for serving certificates used outside their
-// validity. Envoy still serves them (clients refuse them), so the object
-// stays valid, with a warning.
+// Reasons for serving certificates used outside their validity. Envoy
+// still serves them (clients refuse them), so the object stays valid, with
+// a warning (which `check` and the findings metric list under the reason).
 const (
-	ReasonCertificateExpired      = "CertificateExpired"
-	ReasonCertificateNotYetValid  = "CertificateNotYetValid"
-	FindingCertificateExpired     = ReasonCertificateExpired
-	FindingCertificateNotYetValid = ReasonCertificateNotYetValid
-	certificateTimeLayout         = time.RFC3339
+	ReasonCertificateExpired     = "CertificateExpired"
+	ReasonCertificateNotYetValid = "CertificateNotYetValid"
 )
 
-// checkCertificateTime warns on ref, and reports a finding naming ref and
-// the Secret, when s's certificate is not valid at Options.Now (nothing
-// when Now is zero). field names where ref refers to s.
+// checkCertificateTime warns on ref when s's certificate is not valid at
+// Options.Now (nothing when Now is zero). field names where ref refers to s.
 func (b *builder) checkCertificateTime(ref status.Ref, field string, s *Secret) {
 	now := b.opts.Now
 	if now.IsZero() || s == nil || s.NotAfter.IsZero() {
@@ -37,11 +33,9 @@ func (b *builder) checkCertificateTime(ref status.Ref, field string, s *Secret) 
 	default:
 		return
 	}
-	secret := status.Ref{Kind: status.KindSecret, Namespace: s.Namespace, Name: s.Name}
 	msg := field + ": the certificate of Secret \"" + s.Namespace + "/" + s.Name + "\" " + verb + " " +
-		at.UTC().Format(certificateTimeLayout) + " (checked at " + now.UTC().Format(certificateTimeLayout) + "); clients will refuse it"
+		at.UTC().Format(time.RFC3339) + " (checked at " + now.UTC().Format(time.RFC3339) + "); clients will refuse it"
 	b.report.Warning(ref, status.TLSError, reason, "%s", msg)
-	b.report.Find(status.Finding{Code: reason, Severity: status.SeverityWarning, Objects: []status.Ref{ref, secret}, Message: msg})
 }
 
 // NextCertificateTime returns the earliest NotBefore or NotAfter after now

@@ -45,18 +45,18 @@ func TestLoopRechecksCertificates(t *testing.T) {
 
 	codes := func(r *controlplane.Result) map[string]bool {
 		out := map[string]bool{}
-		for _, f := range r.Findings {
+		for _, f := range r.AllFindings() {
 			out[f.Code] = true
 		}
 		return out
 	}
 	first := <-results
-	if c := codes(first); c[graph.FindingCertificateExpired] || !c[graph.FindingCertificateNotYetValid] {
+	if c := codes(first); c[graph.ReasonCertificateExpired] || !c[graph.ReasonCertificateNotYetValid] {
 		t.Fatalf("before the expiry: findings %v, want CertificateNotYetValid (new-cert) alone", c)
 	}
 	select {
 	case r := <-results:
-		if c := codes(r); !c[graph.FindingCertificateExpired] || !c[graph.FindingCertificateNotYetValid] {
+		if c := codes(r); !c[graph.ReasonCertificateExpired] || !c[graph.ReasonCertificateNotYetValid] {
 			t.Errorf("after the expiry: findings %v, want CertificateExpired too", c)
 		}
 		if b := <-builds; !b.Full || b.Err != nil {

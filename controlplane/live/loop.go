@@ -101,24 +101,24 @@ func (l *Loop) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case <-l.recheckC():
-			b := Build{Full: true}
-			start := time.Now()
-			b.Err = l.full(ctx, l.last)
-			b.Duration = time.Since(start)
-			if l.OnBuild != nil {
-				l.OnBuild(b)
-			}
+			// A certificate started or stopped being valid: the same
+			// objects, compiled again at the new time.
+			l.report(l.apply(ctx, source.Change{Index: l.last, Full: true}))
 			continue
 		case <-l.Source.Changed():
 		}
 		if time.Since(lastBuild) < l.Idle {
 			l.collect(ctx)
 		}
-		b := l.apply(ctx, l.Source.Take())
+		l.report(l.apply(ctx, l.Source.Take()))
 		lastBuild = time.Now()
-		if l.OnBuild != nil {
-			l.OnBuild(b)
-		}
+	}
+}
+
+// report hands b to OnBuild, when set.
+func (l *Loop) report(b Build) {
+	if l.OnBuild != nil {
+		l.OnBuild(b)
 	}
 }
 

@@ -169,7 +169,7 @@ func checkExpect(e Expect, res *controlplane.Result) []string {
 			out = append(out, fmt.Sprintf("status of %s: want %s, got %s (%s)", want.Ref, want.CurrentStatus, got.CurrentStatus, errorsOf(got)))
 		}
 	}
-	all := append(status.ObjectFindings(res.Statuses), res.Findings...)
+	all := res.AllFindings()
 	for _, want := range e.Findings {
 		if !hasFinding(all, want) {
 			out = append(out, fmt.Sprintf("finding %s (severity %q, object %q, message %q) not reported", want.Code, want.Severity, want.Object, want.Message))
