@@ -21,6 +21,7 @@ import (
 	"github.com/google/pprof/profile"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/encoding"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -138,24 +139,65 @@ func BenchmarkFanOut(b *testing.B) {
 	}
 }
 
-func fanOut(b *testing.B, res *xds.Resources, n int) {
-	ctx, cancel := context.WithCancel(context.Background())
-	var conns []*grpc.ClientConn
-	defer func() {
-		cancel() // streams end first, so that closing connections waits for nothing
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
-	var before runtime.MemStats // the compiled resources, held by the benchmark
+// rig is a server holding a corpus, for the fan-out benchmarks, and the
+// connections of its clients.
+type rig struct {
+	s      *Server
+	ctx    context.Context
+	cancel context.CancelFunc
+	conns  []*grpc.ClientConn
+	before runtime.MemStats // the heap before the server: the compiled resources, which the benchmark holds
+}
+
+func newRig(b *testing.B, res *xds.Resources) *rig {
+	r := &rig{}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
 	runtime.GC()
-	runtime.ReadMemStats(&before)
-	s := New(Options{Address: "127.0.0.1"})
-	go func() { _ = s.Run(ctx) }()
-	if err := s.SetResources(ctx, res); err != nil {
+	runtime.ReadMemStats(&r.before)
+	r.s = New(Options{Address: "127.0.0.1"})
+	go func() { _ = r.s.Run(r.ctx) }()
+	if err := r.s.SetResources(r.ctx, res); err != nil {
 		b.Fatal(err)
 	}
-	<-s.Listening()
+	<-r.s.Listening()
+	return r
+}
+
+// dial connects a client reading responses with codec.
+func (r *rig) dial(b *testing.B, codec encoding.CodecV2) *grpc.ClientConn {
+	conn, err := grpc.NewClient(r.s.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.ForceCodecV2(codec)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	r.conns = append(r.conns, conn)
+	return conn
+}
+
+// close ends the streams, then the connections (which then wait for nothing).
+func (r *rig) close() {
+	r.cancel()
+	for _, c := range r.conns {
+		_ = c.Close()
+	}
+}
+
+// waitReady waits for n clients to signal ready, failing after within with
+// what missing says of the others.
+func waitReady(b *testing.B, ready <-chan struct{}, n int, within time.Duration, missing func() string) {
+	for i := 0; i < n; i++ {
+		select {
+		case <-ready:
+		case <-time.After(within):
+			b.Fatalf("only %d of %d clients got the full set after %s: %s", i, n, within, missing())
+		}
+	}
+}
+
+func fanOut(b *testing.B, res *xds.Resources, n int) {
+	r := newRig(b, res)
+	defer r.close()
+	s, ctx, before := r.s, r.ctx, r.before
 	want := len(res.Endpoints) + len(res.Routes)
 	changedCLA := res.Endpoints[len(res.Endpoints)/2].GetClusterName()
 	watched := map[string]bool{changedCLA: true, res.Routes[0].GetName(): true}
@@ -163,12 +205,7 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 	clients := make([]*deltaClient, n)
 	start := time.Now()
 	for i := range clients {
-		conn, err := grpc.NewClient(s.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()),
-			grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20), grpc.ForceCodecV2(lightCodec{watched: watched})))
-		if err != nil {
-			b.Fatal(err)
-		}
-		conns = append(conns, conn)
+		conn := r.dial(b, lightCodec{watched: watched})
 		clients[i] = &deltaClient{watched: watched, arrived: map[string]time.Time{}}
 		go func(c *deltaClient) {
 			err := c.run(ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want)
@@ -177,13 +214,7 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 			c.mu.Unlock()
 		}(clients[i])
 	}
-	for i := 0; i < n; i++ {
-		select {
-		case <-ready:
-		case <-time.After(120 * time.Second):
-			b.Fatalf("only %d of %d clients got the full set of %d resources after 120 s: %s", i, n, want, incomplete(clients, want))
-		}
-	}
+	waitReady(b, ready, n, 120*time.Second, func() string { return incomplete(clients, want) })
 	b.ReportMetric(time.Since(start).Seconds(), "s-all-connected")
 	var ms runtime.MemStats
 	runtime.GC()
@@ -219,9 +250,14 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 	b.ReportMetric(p99(b, clients, rc.GetName(), t1), "ms-rds-p99")
 }
 
+// arrivals tells when a client received a resource.
+type arrivals interface {
+	at(name string) (time.Time, bool)
+}
+
 // p99 waits until every client has name after t0 and returns the 99th
 // percentile delay in milliseconds.
-func p99(b *testing.B, clients []*deltaClient, name string, t0 time.Time) float64 {
+func p99[C arrivals](b *testing.B, clients []C, name string, t0 time.Time) float64 {
 	deadline := time.Now().Add(60 * time.Second)
 	var delays []float64
 	for _, c := range clients {
@@ -236,6 +272,11 @@ func p99(b *testing.B, clients []*deltaClient, name string, t0 time.Time) float6
 			time.Sleep(time.Millisecond)
 		}
 	}
+	return percentile99(delays)
+}
+
+// percentile99 returns the 99th percentile of delays (sorted in place).
+func percentile99(delays []float64) float64 {
 	sort.Float64s(delays)
 	return delays[len(delays)*99/100-boolToInt(len(delays)*99%100 == 0)]
 }

@@ -12,6 +12,7 @@ import (
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/xds"
@@ -166,6 +167,13 @@ func TestNewWiredIsProtoFraming(t *testing.T) {
 		if got := frame([]wired{w}); !bytes.Equal(bytes.Join(got, nil), b) {
 			t.Errorf("%s: framed %d bytes, proto's %d", name, len(bytes.Join(got, nil)), len(b))
 		}
+		sotw, err := deterministic.Marshal(&discoverygrpc.DiscoveryResponse{Resources: []*anypb.Any{r.GetResource()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := frameSotW([]wired{w}); !bytes.Equal(bytes.Join(got, nil), sotw) {
+			t.Errorf("%s: framed for state of the world %d bytes, proto's %d", name, len(bytes.Join(got, nil)), len(sotw))
+		}
 		if whole := len(tc.enc.Elems) == 0; whole && !bytes.Equal(w.res.GetResource().GetValue(), value) {
 			t.Errorf("%s: the message does not hold the value", name)
 		}
@@ -185,7 +193,8 @@ func TestNewWiredIsProtoFraming(t *testing.T) {
 
 // TestAcceptedSotWHoldsBigValues: a state-of-the-world stream answered as
 // of the accepted revision (after a NACK) gets a big resource's value
-// whole, though the delta cache's message for it holds none.
+// whole, written from its pieces, though the cache's message for it holds
+// none.
 func TestAcceptedSotWHoldsBigValues(t *testing.T) {
 	t.Parallel()
 	res := bigRoutes(t, 600)
@@ -204,16 +213,20 @@ func TestAcceptedSotWHoldsBigValues(t *testing.T) {
 	c.ack(1)
 	c.update([]wired{newWired(resourcev3.RouteType, "http", second)}, nil)
 	c.nack(2)
-	r := c.acceptedSotW(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.RouteType})
-	if r == nil {
-		t.Fatal("no answer as of the accepted revision")
+	_, dr := openSotW(c, []string{"http"})
+	if len(dr.GetResources()) != 1 {
+		t.Fatalf("the answer as of the accepted revision has %d resources", len(dr.GetResources()))
 	}
-	dr, err := r.GetDiscoveryResponse()
+	out, err := wireCodec{}.Marshal(dr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var got discoverygrpc.DiscoveryResponse
+	if err := proto.Unmarshal(out.Materialize(), &got); err != nil {
+		t.Fatal(err)
+	}
 	want, _ := deterministic.Marshal(res.Routes[0])
-	if len(dr.GetResources()) != 1 || !bytes.Equal(dr.GetResources()[0].GetValue(), want) {
-		t.Errorf("the accepted route configuration was not sent whole (%d resources)", len(dr.GetResources()))
+	if len(got.GetResources()) != 1 || !bytes.Equal(got.GetResources()[0].GetValue(), want) {
+		t.Errorf("the accepted route configuration was not sent whole (%d resources, %d bytes, want %d)", len(got.GetResources()), len(got.GetResources()[0].GetValue()), len(want))
 	}
 }

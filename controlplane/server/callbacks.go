@@ -51,8 +51,10 @@ func (s *Server) callbacks() serverv3.Callbacks {
 		},
 		StreamResponseFunc: func(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, r *discoveryv3.DiscoveryResponse) {
 			m.pushes.WithLabelValues(shortType(r.GetTypeUrl())).Inc()
-			if rev, ok := s.linear.revision(r.GetTypeUrl(), r.GetVersionInfo()); ok {
-				s.sentSotW.record(id, r.GetTypeUrl(), r.GetNonce(), rev)
+			if c := s.deltas[r.GetTypeUrl()]; c != nil {
+				if rev, ok := c.sotwRevision(r.GetVersionInfo()); ok {
+					s.sentSotW.record(id, r.GetTypeUrl(), r.GetNonce(), rev)
+				}
 			}
 		},
 		StreamDeltaResponseFunc: func(id int64, _ *discoveryv3.DeltaDiscoveryRequest, r *discoveryv3.DeltaDiscoveryResponse) {

@@ -14,35 +14,41 @@ import (
 
 var deterministic = proto.MarshalOptions{Deterministic: true}
 
-// preEncoded holds, for each DeltaDiscoveryResponse deltaCache has built and
-// the stream is about to send, the encodings of its resources. wireCodec
-// takes the entry when it encodes the message.
-var preEncoded sync.Map // *DeltaDiscoveryResponse → encodedResources
+// preEncoded holds, for each response deltaCache has built and the stream
+// is about to send, the encodings of its resources. wireCodec takes the
+// entry when it encodes the message.
+var preEncoded sync.Map // *DeltaDiscoveryResponse or *DiscoveryResponse → encodedResources
 
 // encodedResources are the framed encodings of a response's resources,
 // each shared by every stream; framed, when set, is all of them in few
 // buffers (see frame), shared by every stream the same answer goes to, so
 // that a thousand in-flight copies of a 20,000 resource answer cost a few
-// buffers each rather than 20,000.
+// buffers each rather than 20,000. sotw says the response is a
+// state-of-the-world DiscoveryResponse (see wired.sotwPieces).
 type encodedResources struct {
 	wires  []wired
 	framed [][]byte
+	sotw   bool
 }
 
 // errResourcesChanged is wireCodec's answer to a response whose resources
 // were changed after deltaCache built it.
 var errResourcesChanged = errors.New("isobar: a delta response's resources changed after it was built")
 
-// resourcesField is DeltaDiscoveryResponse.resources.
-var resourcesField = (&discoverygrpc.DeltaDiscoveryResponse{}).ProtoReflect().Descriptor().Fields().ByName("resources")
+// resourcesField is DeltaDiscoveryResponse.resources, sotwResourcesField
+// DiscoveryResponse.resources: both field 2.
+var (
+	resourcesField     = (&discoverygrpc.DeltaDiscoveryResponse{}).ProtoReflect().Descriptor().Fields().ByName("resources")
+	sotwResourcesField = (&discoverygrpc.DiscoveryResponse{}).ProtoReflect().Descriptor().Fields().ByName("resources")
+)
 
 // wireCodec is the server's gRPC codec: protobuf, except that a
-// DeltaDiscoveryResponse built by deltaCache is written from its resources'
-// framed encodings (see wired), made once per resource version and shared
-// by every stream, instead of being encoded again for each of a thousand
-// Envoys. Protobuf parsers accept fields in any order, so the message's
-// other fields followed by the resources is a valid encoding of the same
-// message.
+// DeltaDiscoveryResponse or DiscoveryResponse built by deltaCache is
+// written from its resources' framed encodings (see wired), made once per
+// resource version and shared by every stream, instead of being encoded
+// again for each of a thousand Envoys. Protobuf parsers accept fields in
+// any order, so the message's other fields followed by the resources is a
+// valid encoding of the same message.
 type wireCodec struct{}
 
 var standard = encoding.GetCodecV2(protocodec.Name)
@@ -55,8 +61,15 @@ func (wireCodec) Unmarshal(data mem.BufferSlice, v any) error { return standard.
 
 // Marshal encodes v, sharing pre-encoded resources when it can.
 func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
-	msg, ok := v.(*discoverygrpc.DeltaDiscoveryResponse)
-	if !ok {
+	var msg proto.Message
+	var count int
+	var field protoreflect.FieldDescriptor
+	switch m := v.(type) {
+	case *discoverygrpc.DeltaDiscoveryResponse:
+		msg, count, field = m, len(m.GetResources()), resourcesField
+	case *discoverygrpc.DiscoveryResponse:
+		msg, count, field = m, len(m.GetResources()), sotwResourcesField
+	default:
 		return standard.Marshal(v)
 	}
 	w, ok := preEncoded.LoadAndDelete(msg)
@@ -65,7 +78,7 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	}
 	enc := w.(encodedResources)
 	wires := enc.wires
-	if len(wires) != len(msg.GetResources()) {
+	if len(wires) != count || enc.sotw != (field == sotwResourcesField) {
 		// The message is not what deltaCache built, and the messages of
 		// big resources do not hold their values: refuse rather than send
 		// them empty.
@@ -74,7 +87,7 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	// Every field but the resources, encoded normally.
 	head := msg.ProtoReflect().Type().New()
 	msg.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, val protoreflect.Value) bool {
-		if fd != resourcesField {
+		if fd != field {
 			head.Set(fd, val)
 		}
 		return true
@@ -92,7 +105,11 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 		return out, nil
 	}
 	for _, w := range wires {
-		out = w.appendBuffers(out)
+		if enc.sotw {
+			w.sotwPieces(func(p []byte) { out = append(out, mem.SliceBuffer(p)) })
+		} else {
+			out = w.appendBuffers(out)
+		}
 	}
 	return out, nil
 }

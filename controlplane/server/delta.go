@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"hash/maphash"
 	"sort"
 	"strconv"
 	"sync"
@@ -59,6 +60,16 @@ type deltaCache struct {
 	// Envoys connecting at once would otherwise each sort 20,000 names).
 	whole    *deltaResponse
 	wholeRev uint64
+
+	// State-of-the-world streams (see sotw.go): their open watches, the
+	// seed of subscription digests, the epoch of versions, subscriptions
+	// by digest, and the whole answers at sotwSharedRev by digest.
+	sotw          map[*sotwWatch]struct{}
+	seed          maphash.Seed
+	epoch         string
+	sotwSubs      sotwSubscriptions
+	sotwShared    map[uint64]*sotwResponse
+	sotwSharedRev uint64
 }
 
 // change says what happened to a name at a revision.
@@ -85,7 +96,10 @@ type deltaWatch struct {
 }
 
 func newDeltaCache(typeURL string) *deltaCache {
-	return &deltaCache{typeURL: typeURL, entries: map[string]wired{}, watches: map[*deltaWatch]struct{}{}}
+	seed := maphash.MakeSeed()
+	return &deltaCache{typeURL: typeURL, entries: map[string]wired{}, watches: map[*deltaWatch]struct{}{},
+		sotw: map[*sotwWatch]struct{}{}, seed: seed, epoch: strconv.FormatUint(maphash.String(seed, typeURL)>>32, 36),
+		sotwSubs: sotwSubscriptions{}}
 }
 
 // update stores changed resources and deletes removed names (a resource
@@ -123,21 +137,27 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 		return
 	}
 	c.rev = rev
+	c.sotwShared = nil // answers of the last revision: let them go
 	c.compact()
 	// Most open watches are up to date with the same revision: what changed
 	// since one is computed once for all of them.
-	since := map[uint64]sinceView{}
-	for w := range c.watches {
-		v, ok := since[w.since]
+	views := map[uint64]sinceView{}
+	since := func(rev uint64) sinceView {
+		v, ok := views[rev]
 		if !ok {
-			v = sinceView{c.changedSince(w.since), c.stateAt(w.since)}
-			since[w.since] = v
+			v = sinceView{c.changedSince(rev), c.stateAt(rev)}
+			views[rev] = v
 		}
+		return v
+	}
+	for w := range c.watches {
+		v := since(w.since)
 		if resp := c.incrementalFrom(w, v.names, v.then, nil); resp != nil {
 			delete(c.watches, w)
 			w.out <- resp // the stream holds at most one watch per type: its buffer has room
 		}
 	}
+	c.answerSotW(since)
 }
 
 // sinceView is what changed after a revision, and the resources then.
@@ -163,6 +183,9 @@ func (c *deltaCache) compact() {
 		drop = min(drop, c.after(c.acked)) // new streams are answered as of acked, within bounds
 	}
 	for w := range c.watches {
+		drop = min(drop, c.after(w.since))
+	}
+	for w := range c.sotw {
 		drop = min(drop, c.after(w.since))
 	}
 	if drop == 0 {
@@ -352,14 +375,17 @@ func (c *deltaCache) incrementalFrom(w *deltaWatch, candidates []string, then pa
 }
 
 // relevant reports whether the stream's subscription covers name.
-func (w *deltaWatch) relevant(name string) bool {
+func (w *deltaWatch) relevant(name string) bool { return covers(w.sub, name) }
+
+// covers reports whether sub covers the resource name.
+func covers(sub cachev3.Subscription, name string) bool {
 	if name == revisionKey {
 		return false
 	}
-	if w.sub.IsWildcard() {
+	if sub.IsWildcard() {
 		return true
 	}
-	_, ok := w.sub.SubscribedResources()[name]
+	_, ok := sub.SubscribedResources()[name]
 	return ok
 }
 
@@ -455,7 +481,7 @@ func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoverygrpc.DeltaDiscove
 	msg := &discoverygrpc.DeltaDiscoveryResponse{SystemVersionInfo: r.GetResponseVersion(), Resources: r.resources,
 		RemovedResources: r.removed, TypeUrl: r.req.GetTypeUrl()}
 	if len(r.resources) > 0 {
-		preEncoded.Store(msg, encodedResources{r.wires, r.framed})
+		preEncoded.Store(msg, encodedResources{wires: r.wires, framed: r.framed})
 	}
 	return msg, nil
 }

@@ -16,7 +16,6 @@ import (
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
-	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	"github.com/prometheus/client_golang/prometheus"
@@ -49,8 +48,7 @@ var typeOrder = []string{resourcev3.SecretType, resourcev3.ClusterType, resource
 // UpdateEndpoints, and run it with Run.
 type Server struct {
 	opts    Options
-	caches  map[string]*cachev3.LinearCache // state of the world
-	deltas  map[string]*deltaCache          // incremental
+	deltas  map[string]*deltaCache // both variants, by type
 	metrics *Metrics
 
 	mu       sync.Mutex
@@ -74,7 +72,6 @@ type Server struct {
 	nackCount atomic.Int64
 	sent      sentResponses // per delta stream and type: the last response's nonce and revision
 	sentSotW  sentResponses // the same for state-of-the-world streams
-	linear    linearVersions
 }
 
 // New returns a server with empty caches; the port opens in Run after the
@@ -86,10 +83,9 @@ func New(opts Options) *Server {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{opts: opts, caches: map[string]*cachev3.LinearCache{}, deltas: map[string]*deltaCache{}, versions: map[string]map[string]string{},
+	s := &Server{opts: opts, deltas: map[string]*deltaCache{}, versions: map[string]map[string]string{},
 		ready: make(chan struct{}), listened: make(chan struct{})}
 	for _, t := range typeOrder {
-		s.caches[t] = cachev3.NewLinearCache(t)
 		s.deltas[t] = newDeltaCache(t)
 		s.versions[t] = map[string]string{}
 	}
@@ -135,15 +131,7 @@ func (s *Server) Run(ctx context.Context) error {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(cfg)))
 	}
 	gs := grpc.NewServer(gopts...)
-	mux := &cachev3.MuxCache{
-		Classify:      func(r *cachev3.Request) string { return r.GetTypeUrl() },
-		ClassifyDelta: func(r *cachev3.DeltaRequest) string { return r.GetTypeUrl() },
-		Caches:        map[string]cachev3.Cache{},
-	}
-	for t, c := range s.caches {
-		mux.Caches[t] = c
-	}
-	xs := serverv3.NewServer(ctx, &splitCache{sotw: mux, delta: s.deltas}, s.callbacks())
+	xs := serverv3.NewServer(ctx, &splitCache{delta: s.deltas}, s.callbacks())
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xs)
 	routeservice.RegisterRouteDiscoveryServiceServer(gs, xs)

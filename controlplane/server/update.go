@@ -170,36 +170,25 @@ func (s *Server) forget(t, name string) {
 	s.refs.Forget(kindOf(t), name)
 }
 
-// encoded is one changed resource: the message for state-of-the-world
-// streams and its framed encoding for incremental ones.
+// encoded is one changed resource: its message and its framed encoding.
 type encoded struct {
 	msg types.Resource
 	wired
 }
 
-// apply hands changes and removals of type t to both caches.
+// apply hands changes and removals of type t to its cache.
 func (s *Server) apply(t string, changed []encoded, removed []string) error {
 	if len(changed) > 0 {
-		msgs := make(map[string]types.Resource, len(changed))
 		resources := make([]wired, len(changed))
 		for i, e := range changed {
-			msgs[e.res.GetName()] = e.msg
 			resources[i] = e.wired
 			s.versions[t][e.res.GetName()] = e.res.GetVersion()
 		}
 		s.deltas[t].update(resources, nil)
-		s.linear.updated(t, s.deltas[t].revision())
-		if err := s.caches[t].UpdateResources(msgs, nil); err != nil {
-			return err
-		}
 		s.metrics.updated.WithLabelValues(shortType(t)).Add(float64(len(changed)))
 	}
 	if len(removed) > 0 {
 		s.deltas[t].update(nil, removed)
-		s.linear.updated(t, s.deltas[t].revision())
-		if err := s.caches[t].UpdateResources(nil, removed); err != nil {
-			return err
-		}
 		for _, n := range removed {
 			delete(s.versions[t], n)
 			s.forget(t, n)

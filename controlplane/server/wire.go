@@ -29,8 +29,10 @@ type wired struct {
 	body [][]byte
 	tail []byte
 	// from and to are where the value starts in head and ends in tail,
-	// when body is not empty.
-	from, to int
+	// when body is not empty; when it is, to is where the Any ends in
+	// head. anyAt is where the Any's field (tag, length, Any) starts in
+	// head (see sotwPieces).
+	from, to, anyAt int
 }
 
 // Field numbers of envoy.service.discovery.v3.Resource and of Any.
@@ -59,6 +61,7 @@ func newWired(t, name string, enc snapshot.Encoding) wired {
 	head = protowire.AppendTag(head, resourcesField.Number(), protowire.BytesType)
 	head = protowire.AppendVarint(head, uint64(resLen))
 	head = appendString(head, resourceVersion, enc.Version)
+	anyAt := len(head)
 	head = protowire.AppendTag(head, resourceAny, protowire.BytesType)
 	head = protowire.AppendVarint(head, uint64(anyLen))
 	head = appendString(head, anyTypeURL, t)
@@ -66,13 +69,13 @@ func newWired(t, name string, enc snapshot.Encoding) wired {
 		head = protowire.AppendTag(head, anyValue, protowire.BytesType)
 		head = protowire.AppendVarint(head, uint64(n))
 	}
-	w := wired{res: &discoverygrpc.Resource{Name: name, Version: enc.Version, Resource: &anypb.Any{TypeUrl: t}}}
+	w := wired{res: &discoverygrpc.Resource{Name: name, Version: enc.Version, Resource: &anypb.Any{TypeUrl: t}}, anyAt: anyAt}
 	start := len(head)
 	head = append(head, enc.Head...)
 	if whole {
 		head = append(head, enc.Tail...)
 		w.res.Resource.Value = head[start:len(head):len(head)]
-		w.head = appendString(head, resourceName, name)
+		w.head, w.to = appendString(head, resourceName, name), len(head)
 		return w
 	}
 	w.head, w.body, w.from, w.to = head, enc.Elems, start, len(enc.Tail)
@@ -135,6 +138,24 @@ func (w wired) pieces(fn func([]byte)) {
 	}
 }
 
+// sotwPieces calls fn with each non-empty piece of w framed as one
+// resources entry of a state-of-the-world DiscoveryResponse. That entry is
+// the Resource's own Any field, byte for byte: both are field 2 holding an
+// Any. So the pieces are slices of w's framed encoding, shared with it.
+func (w wired) sotwPieces(fn func([]byte)) {
+	if len(w.body) == 0 {
+		fn(w.head[w.anyAt:w.to])
+		return
+	}
+	fn(w.head[w.anyAt:])
+	for _, p := range w.body {
+		fn(p)
+	}
+	if w.to > 0 {
+		fn(w.tail[:w.to])
+	}
+}
+
 // appendBuffers appends the pieces of w's framed encoding to out.
 func (w wired) appendBuffers(out mem.BufferSlice) mem.BufferSlice {
 	w.pieces(func(p []byte) { out = append(out, mem.SliceBuffer(p)) })
@@ -149,10 +170,15 @@ const copyBelow = 32 << 10
 // buffers as it can without copying big pieces: pieces smaller than
 // copyBelow are copied, one run after another, into one new array; bigger
 // ones are referred to as they are.
-func frame(wires []wired) [][]byte {
+func frame(wires []wired) [][]byte { return frameWith(wires, wired.pieces) }
+
+// frameSotW is frame for a state-of-the-world answer (see sotwPieces).
+func frameSotW(wires []wired) [][]byte { return frameWith(wires, wired.sotwPieces) }
+
+func frameWith(wires []wired, pieces func(wired, func([]byte))) [][]byte {
 	small := 0
 	for _, w := range wires {
-		w.pieces(func(p []byte) {
+		pieces(w, func(p []byte) {
 			if len(p) < copyBelow {
 				small += len(p)
 			}
@@ -168,7 +194,7 @@ func frame(wires []wired) [][]byte {
 		}
 	}
 	for _, w := range wires {
-		w.pieces(func(p []byte) {
+		pieces(w, func(p []byte) {
 			if len(p) < copyBelow {
 				buf = append(buf, p...)
 				return

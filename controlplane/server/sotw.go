@@ -1,0 +1,350 @@
+package server
+
+import (
+	"context"
+	"hash/maphash"
+	"sort"
+	"strconv"
+	"strings"
+
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+)
+
+// State-of-the-world streams are served by deltaCache too, from the same
+// entries, encodings and change log as incremental ones, so that what a
+// stream costs does not grow with the resources it holds:
+//
+//   - A stream's state is one mark in its subscription's returned
+//     resources: the revision of its last answer and a digest of the names
+//     it subscribed to then. go-control-plane drops the entries of names a
+//     request no longer names, so a named stream's mark sits on a name it
+//     subscribes to (the smallest); a wildcard stream's on revisionKey. A
+//     stream whose mark is gone is answered as a new one.
+//   - Names a request adds are found by comparing its subscription with
+//     the one the digest stands for: the subscriptions of the last streams
+//     answered are kept by digest (all Envoys of a fleet ask for the same
+//     names). When that subscription is no longer known, everything
+//     subscribed to is sent again, which the protocol allows.
+//   - An answer is written from the resources' shared encodings (see
+//     wired.sotwPieces), and the answer every stream with the same
+//     subscription gets at a revision is framed once for all of them.
+//
+// Listeners and clusters are answered whole (every resource subscribed to,
+// as the protocol requires: what is missing is deleted); the other types
+// with what changed or was newly asked for, and never with a deletion,
+// which the protocol cannot say for them.
+
+// sotwWatch is one state-of-the-world request waiting for a change.
+type sotwWatch struct {
+	req    *cachev3.Request
+	sub    cachev3.Subscription
+	out    chan cachev3.Response
+	since  uint64 // the revision the stream is up to date with
+	digest uint64 // of the names subscribed to (0 for a wildcard)
+	anchor string // where the mark goes
+	whole  bool   // answers hold every resource subscribed to (listeners, clusters)
+}
+
+// rememberedSubscriptions bounds the subscriptions kept by digest.
+const rememberedSubscriptions = 64
+
+// sotwSubscriptions maps digests to the subscriptions they stand for.
+type sotwSubscriptions map[uint64]map[string]struct{}
+
+// createSotwWatch answers at once when the stream lacks something, and
+// otherwise waits for a change.
+func (c *deltaCache) createSotwWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
+	// The watch keeps the request without its names: Envoy names every
+	// cluster in each request for endpoints, and the subscription holds
+	// them already.
+	short := &discoverygrpc.DiscoveryRequest{VersionInfo: req.GetVersionInfo(), Node: req.GetNode(), TypeUrl: req.GetTypeUrl(),
+		ResponseNonce: req.GetResponseNonce(), ErrorDetail: req.GetErrorDetail()}
+	w := &sotwWatch{req: short, sub: sub, out: out, whole: cachev3.ResourceRequiresFullStateInSotw(c.typeURL)}
+	w.digest, w.anchor = c.digestOf(sub) // before locking: it reads every name
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.remember(w.digest, sub)
+	var resp *sotwResponse
+	if rev, digest, ok := c.markOf(sub); ok && rev >= c.logStart && rev <= c.rev {
+		w.since = rev
+		fresh, known := c.freshNames(w, digest)
+		resp = c.sotwIncremental(w, c.changedSince(rev), fresh, known, digest != w.digest)
+	} else {
+		w.since = c.servedAt()
+		resp = c.sotwFirst(w)
+	}
+	if resp != nil {
+		out <- resp
+		return func() {}, nil
+	}
+	c.sotw[w] = struct{}{}
+	return func() {
+		c.mu.Lock()
+		delete(c.sotw, w)
+		c.mu.Unlock()
+	}, nil
+}
+
+// digestOf returns the digest of sub's names and where its mark goes. It
+// reads only c.seed, which never changes.
+func (c *deltaCache) digestOf(sub cachev3.Subscription) (uint64, string) {
+	if sub.IsWildcard() {
+		return 0, revisionKey
+	}
+	var sum uint64
+	anchor := ""
+	for name := range sub.SubscribedResources() {
+		sum += maphash.String(c.seed, name)
+		if anchor == "" || name < anchor {
+			anchor = name
+		}
+	}
+	if anchor == "" {
+		anchor = revisionKey // subscribed to nothing: the mark does not last, and nothing is sent
+	}
+	return sum + uint64(len(sub.SubscribedResources()))*0x9e3779b97f4a7c15, anchor
+}
+
+// remember keeps sub's names under digest.
+func (c *deltaCache) remember(digest uint64, sub cachev3.Subscription) {
+	if sub.IsWildcard() {
+		return
+	}
+	if _, ok := c.sotwSubs[digest]; ok {
+		return
+	}
+	if len(c.sotwSubs) >= rememberedSubscriptions {
+		clear(c.sotwSubs)
+	}
+	c.sotwSubs[digest] = sub.SubscribedResources() // go-control-plane replaces it, never changes it
+}
+
+// freshNames returns the names w subscribes to that the subscription of
+// digest did not, and whether it could tell (false: treat every name as
+// new).
+func (c *deltaCache) freshNames(w *sotwWatch, digest uint64) ([]string, bool) {
+	if w.sub.IsWildcard() || digest == w.digest {
+		return nil, true
+	}
+	before, ok := c.sotwSubs[digest]
+	if !ok {
+		return nil, false
+	}
+	var fresh []string
+	for name := range w.sub.SubscribedResources() {
+		if _, had := before[name]; !had {
+			fresh = append(fresh, name)
+		}
+	}
+	return fresh, true
+}
+
+// mark returns the returned resources an answer at rev leaves w with.
+func (c *deltaCache) mark(w *sotwWatch, rev uint64) map[string]string {
+	return map[string]string{w.anchor: "s" + strconv.FormatUint(rev, 10) + ":" + strconv.FormatUint(w.digest, 16)}
+}
+
+// markOf reads a stream's mark.
+func (c *deltaCache) markOf(sub cachev3.Subscription) (rev, digest uint64, ok bool) {
+	for _, v := range sub.ReturnedResources() {
+		r, d, found := strings.Cut(strings.TrimPrefix(v, "s"), ":")
+		if !found || !strings.HasPrefix(v, "s") {
+			continue
+		}
+		rev, err1 := strconv.ParseUint(r, 10, 64)
+		digest, err2 := strconv.ParseUint(d, 16, 64)
+		if err1 == nil && err2 == nil {
+			return rev, digest, true
+		}
+	}
+	return 0, 0, false
+}
+
+// relevant reports whether w's subscription covers name.
+func (w *sotwWatch) relevant(name string) bool { return covers(w.sub, name) }
+
+// sotwFirst answers a stream that holds nothing from this cache, as of
+// w.since: everything it subscribes to. An empty answer is sent when the
+// client says it has nothing, or, for whole answers, holds what another
+// server sent (so that it deletes it).
+func (c *deltaCache) sotwFirst(w *sotwWatch) *sotwResponse {
+	_, ours := c.sotwRevision(w.req.GetVersionInfo())
+	evenIfEmpty := w.req.GetVersionInfo() == "" || (w.whole && !ours)
+	if !w.sub.IsWildcard() && len(w.sub.SubscribedResources()) == 0 {
+		evenIfEmpty = w.req.GetVersionInfo() == ""
+	}
+	return c.sotwEverything(w, w.since, evenIfEmpty)
+}
+
+// sotwIncremental answers a stream up to date with w.since, given the
+// names changed since and, when its subscription changed since its last
+// answer (resubscribed), the names it added (known false: unknown). A
+// changed subscription is always answered, if need be with nothing: the
+// answer's mark records it, so that a name dropped then asked for again
+// is sent again.
+func (c *deltaCache) sotwIncremental(w *sotwWatch, changed []string, fresh []string, known, resubscribed bool) *sotwResponse {
+	if !known {
+		return c.sotwEverything(w, c.rev, true)
+	}
+	if w.whole {
+		if resubscribed {
+			return c.sotwEverything(w, c.rev, true)
+		}
+		for _, n := range changed {
+			if w.relevant(n) {
+				return c.sotwEverything(w, c.rev, true)
+			}
+		}
+		return nil
+	}
+	var updated []wired
+	seen := make(map[string]bool, len(changed)+len(fresh))
+	for _, list := range [][]string{changed, fresh} {
+		for _, n := range list {
+			if seen[n] || !w.relevant(n) {
+				continue
+			}
+			seen[n] = true
+			if e, ok := c.entries[n]; ok {
+				updated = append(updated, e)
+			}
+		}
+	}
+	if len(updated) == 0 && !resubscribed {
+		return nil
+	}
+	return c.sotwAnswer(w, updated, c.rev)
+}
+
+// sotwEverything answers w with every resource it subscribes to as of
+// rev; nil when there is none, unless evenIfEmpty. The answer at the
+// current revision is shared by every stream with the same subscription.
+func (c *deltaCache) sotwEverything(w *sotwWatch, rev uint64, evenIfEmpty bool) *sotwResponse {
+	shared := rev == c.rev
+	if shared && c.sotwSharedRev == rev {
+		if r, ok := c.sotwShared[w.digest]; ok && (len(r.wires) > 0 || evenIfEmpty) {
+			return r.forWatch(w, c)
+		}
+	}
+	then := c.stateAt(rev)
+	var names []string
+	if w.sub.IsWildcard() {
+		names = then.names()
+	} else {
+		names = make([]string, 0, len(w.sub.SubscribedResources()))
+		for n := range w.sub.SubscribedResources() {
+			names = append(names, n)
+		}
+	}
+	var updated []wired
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] || !w.relevant(n) {
+			continue
+		}
+		seen[n] = true
+		if e, ok := then.get(n); ok {
+			updated = append(updated, e)
+		}
+	}
+	if len(updated) == 0 && !evenIfEmpty {
+		return nil
+	}
+	r := c.sotwAnswer(w, updated, rev)
+	if shared {
+		if c.sotwShared == nil || c.sotwSharedRev != rev {
+			c.sotwShared, c.sotwSharedRev = map[uint64]*sotwResponse{}, rev
+		}
+		if len(c.sotwShared) < rememberedSubscriptions {
+			r.framed = frameSotW(r.wires)
+			c.sotwShared[w.digest] = r
+		}
+	}
+	return r
+}
+
+// sotwAnswer sorts an answer that brings w to revision rev.
+func (c *deltaCache) sotwAnswer(w *sotwWatch, updated []wired, rev uint64) *sotwResponse {
+	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
+	r := &sotwResponse{req: w.req, rev: rev, version: c.sotwVersion(rev), wires: updated,
+		resources: make([]*anypb.Any, len(updated)), returned: c.mark(w, rev)}
+	for i, u := range updated {
+		r.resources[i] = u.res.GetResource()
+	}
+	return r
+}
+
+// answerSotW answers the open state-of-the-world watches a change
+// concerns; since gives what changed after a revision (shared by the
+// watches up to date with it).
+func (c *deltaCache) answerSotW(since func(uint64) sinceView) {
+	for w := range c.sotw {
+		if resp := c.sotwIncremental(w, since(w.since).names, nil, true, false); resp != nil {
+			delete(c.sotw, w)
+			w.out <- resp // the stream holds at most one watch per type: its buffer has room
+		}
+	}
+}
+
+// sotwVersion is the version_info of an answer at rev: the revision and
+// the cache's epoch, so that a version another server (or an earlier run
+// of this one) sent is never taken for one of this cache's.
+func (c *deltaCache) sotwVersion(rev uint64) string {
+	return strconv.FormatUint(rev, 10) + "." + c.epoch
+}
+
+// sotwRevision reads the revision of one of this cache's versions.
+func (c *deltaCache) sotwRevision(v string) (uint64, bool) {
+	r, epoch, ok := strings.Cut(v, ".")
+	if !ok || epoch != c.epoch {
+		return 0, false
+	}
+	rev, err := strconv.ParseUint(r, 10, 64)
+	return rev, err == nil
+}
+
+// sotwResponse is one state-of-the-world answer.
+type sotwResponse struct {
+	req       *cachev3.Request
+	resources []*anypb.Any
+	wires     []wired  // resources with their encodings, shared by every stream
+	framed    [][]byte // all of them framed, for an answer shared by many streams
+	rev       uint64
+	version   string
+	returned  map[string]string
+}
+
+// forWatch returns r for another watch with the same subscription.
+func (r *sotwResponse) forWatch(w *sotwWatch, c *deltaCache) *sotwResponse {
+	out := *r
+	out.req, out.returned = w.req, c.mark(w, r.rev)
+	return &out
+}
+
+// GetDiscoveryResponse returns a new message sharing the resources, and
+// hands their encodings to wireCodec for when the stream sends it.
+func (r *sotwResponse) GetDiscoveryResponse() (*discoverygrpc.DiscoveryResponse, error) {
+	msg := &discoverygrpc.DiscoveryResponse{VersionInfo: r.version, Resources: r.resources, TypeUrl: r.req.GetTypeUrl()}
+	if len(r.resources) > 0 {
+		preEncoded.Store(msg, encodedResources{wires: r.wires, framed: r.framed, sotw: true})
+	}
+	return msg, nil
+}
+
+// GetRequest returns the request the watch answered.
+func (r *sotwResponse) GetRequest() *discoverygrpc.DiscoveryRequest { return r.req }
+
+// GetVersion returns the answer's version.
+func (r *sotwResponse) GetVersion() (string, error) { return r.version, nil }
+
+// GetResponseVersion returns the answer's version.
+func (r *sotwResponse) GetResponseVersion() string { return r.version }
+
+// GetReturnedResources returns the stream's mark (see deltaCache): a new
+// map, which go-control-plane keeps and edits.
+func (r *sotwResponse) GetReturnedResources() map[string]string { return r.returned }
+
+// GetContext returns a background context.
+func (r *sotwResponse) GetContext() context.Context { return context.Background() }
