@@ -258,34 +258,15 @@ type arrivals interface {
 // p99 waits until every client has name after t0 and returns the 99th
 // percentile delay in milliseconds.
 func p99[C arrivals](b *testing.B, clients []C, name string, t0 time.Time) float64 {
-	deadline := time.Now().Add(60 * time.Second)
-	var delays []float64
-	for _, c := range clients {
-		for {
-			if at, ok := c.at(name); ok && !at.Before(t0) {
-				delays = append(delays, float64(at.Sub(t0).Microseconds())/1000)
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatalf("a client never received %s", name)
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}
-	return percentile99(delays)
+	return percentile(arrivalDelays(b, clients, name, t0), 99)
 }
 
-// percentile99 returns the 99th percentile of delays (sorted in place).
-func percentile99(delays []float64) float64 {
+// percentile returns the p-th percentile of delays (sorted in place): the
+// smallest value at least p % of them do not exceed.
+func percentile(delays []float64, p int) float64 {
 	sort.Float64s(delays)
-	return delays[len(delays)*99/100-boolToInt(len(delays)*99%100 == 0)]
-}
-
-func boolToInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
+	i := (len(delays)*p + 99) / 100
+	return delays[max(i-1, 0)]
 }
 
 // BenchmarkSetResources measures a new snapshot after one route
