@@ -47,8 +47,15 @@ type sotwWatch struct {
 	whole  bool   // answers hold every resource subscribed to (listeners, clusters)
 }
 
-// rememberedSubscriptions bounds the subscriptions kept by digest.
-const rememberedSubscriptions = 64
+// rememberedSubscriptions bounds the subscriptions kept by digest (an
+// Envoy's endpoint subscription names every cluster: about 1 MB at S10k),
+// and sharedAnswers the whole answers framed at the current revision (as
+// big as the answer, less its big pieces). Envoys of one fleet ask for
+// the same names; a few sets more cover a fleet in the middle of a change.
+const (
+	rememberedSubscriptions = 16
+	sharedAnswers           = 4
+)
 
 // sotwSubscriptions maps digests to the subscriptions they stand for.
 type sotwSubscriptions map[uint64]map[string]struct{}
@@ -149,8 +156,9 @@ func (c *deltaCache) mark(w *sotwWatch, rev uint64) map[string]string {
 // markOf reads a stream's mark.
 func (c *deltaCache) markOf(sub cachev3.Subscription) (rev, digest uint64, ok bool) {
 	for _, v := range sub.ReturnedResources() {
-		r, d, found := strings.Cut(strings.TrimPrefix(v, "s"), ":")
-		if !found || !strings.HasPrefix(v, "s") {
+		rest, isMark := strings.CutPrefix(v, "s")
+		r, d, found := strings.Cut(rest, ":")
+		if !isMark || !found {
 			continue
 		}
 		rev, err1 := strconv.ParseUint(r, 10, 64)
@@ -257,7 +265,7 @@ func (c *deltaCache) sotwEverything(w *sotwWatch, rev uint64, evenIfEmpty bool) 
 		if c.sotwShared == nil || c.sotwSharedRev != rev {
 			c.sotwShared, c.sotwSharedRev = map[uint64]*sotwResponse{}, rev
 		}
-		if len(c.sotwShared) < rememberedSubscriptions {
+		if len(c.sotwShared) < sharedAnswers {
 			r.framed = frameSotW(r.wires)
 			c.sotwShared[w.digest] = r
 		}
