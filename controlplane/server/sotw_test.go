@@ -1,16 +1,20 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math/rand"
 	"reflect"
 	"sort"
 	"testing"
+	"time"
 
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
 )
@@ -331,5 +335,96 @@ func TestSotWCodecWritesSharedEncodings(t *testing.T) {
 			t.Error("two streams with the same subscription did not share the framing")
 		}
 		framed = r.framed
+	}
+}
+
+// TestSotWEndpointsByName drives the real server over gRPC as Envoy does
+// with state-of-the-world ADS: endpoints asked for by name, every request
+// (ACKs too) naming them all. The first answer has every one asked for;
+// an ACK gets nothing; one more name gets that one; an endpoint change
+// gets the changed one; a NACK gets nothing; and every answer, written
+// from the shared encodings, decodes as the resources themselves.
+func TestSotWEndpointsByName(t *testing.T) {
+	res := compiled(t, "fixtures/seeds/talk-delegation")
+	if len(res.Endpoints) < 3 {
+		t.Fatalf("the fixture has %d assignments, want 3 or more", len(res.Endpoints))
+	}
+	s, conn := start(t, res)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	ads, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pump(ads.Recv)
+	var names []string
+	for _, e := range res.Endpoints[1:] {
+		names = append(names, e.GetClusterName())
+	}
+	ask := func(version, nonce string, names []string) {
+		t.Helper()
+		if err := ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, VersionInfo: version,
+			ResponseNonce: nonce, ResourceNames: names}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// got returns the names of the next answer's assignments, checking
+	// each against want.
+	got := func(step string, want map[string]*endpointv3.ClusterLoadAssignment) *discoverygrpc.DiscoveryResponse {
+		t.Helper()
+		r, ok := in.next(t, 5*time.Second)
+		if !ok {
+			t.Fatalf("%s: no answer", step)
+		}
+		if len(r.GetResources()) != len(want) {
+			t.Fatalf("%s: %d assignments, want %d", step, len(r.GetResources()), len(want))
+		}
+		for _, a := range r.GetResources() {
+			var cla endpointv3.ClusterLoadAssignment
+			if err := a.UnmarshalTo(&cla); err != nil {
+				t.Fatal(err)
+			}
+			if w := want[cla.GetClusterName()]; w == nil || !proto.Equal(w, &cla) {
+				t.Fatalf("%s: got %s, not what was asked for or not as it is", step, cla.GetClusterName())
+			}
+		}
+		return r
+	}
+	byName := func(clas ...*endpointv3.ClusterLoadAssignment) map[string]*endpointv3.ClusterLoadAssignment {
+		out := map[string]*endpointv3.ClusterLoadAssignment{}
+		for _, c := range clas {
+			out[c.GetClusterName()] = c
+		}
+		return out
+	}
+	quiet := func(step string) {
+		t.Helper()
+		if r, ok := in.next(t, 300*time.Millisecond); ok {
+			t.Fatalf("%s: an answer with %d resources", step, len(r.GetResources()))
+		}
+	}
+	ask("", "", names)
+	r := got("first", byName(res.Endpoints[1:]...))
+	ask(r.GetVersionInfo(), r.GetNonce(), names)
+	quiet("ACK")
+	names = append(names, res.Endpoints[0].GetClusterName())
+	ask(r.GetVersionInfo(), r.GetNonce(), names)
+	r = got("one more name", byName(res.Endpoints[0]))
+	ask(r.GetVersionInfo(), r.GetNonce(), names)
+	quiet("ACK")
+	changed := proto.Clone(res.Endpoints[2]).(*endpointv3.ClusterLoadAssignment)
+	changed.Endpoints = nil
+	if err := s.UpdateEndpoints(ctx, []*endpointv3.ClusterLoadAssignment{changed}); err != nil {
+		t.Fatal(err)
+	}
+	r = got("an endpoint change", byName(changed))
+	if err := ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, VersionInfo: "older",
+		ResponseNonce: r.GetNonce(), ResourceNames: names, ErrorDetail: &statuspb.Status{Message: "bad endpoints"}}); err != nil {
+		t.Fatal(err)
+	}
+	quiet("NACK")
+	waitForNACK(s)
+	if s.NACKs() != 1 {
+		t.Fatalf("NACKs = %d, want 1", s.NACKs())
 	}
 }
