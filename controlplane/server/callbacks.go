@@ -14,7 +14,8 @@ import (
 // NACKs returns the number of rejected responses seen so far.
 func (s *Server) NACKs() int64 { return s.nackCount.Load() }
 
-// callbacks count streams, pushes and NACKs. A NACK is logged with Envoy's
+// callbacks count incremental streams, pushes and NACKs (sotwStreams does
+// the same for state-of-the-world ones). A NACK is logged with Envoy's
 // error detail; nothing is resent because of it (the cache only sends again
 // when the resource changes), so a bad resource cannot cause a loop. ACKs
 // and NACKs, delta and state of the world, are tied to a revision by the
@@ -23,14 +24,6 @@ func (s *Server) NACKs() int64 { return s.nackCount.Load() }
 func (s *Server) callbacks() serverv3.Callbacks {
 	m := s.metrics
 	return serverv3.CallbackFuncs{
-		StreamOpenFunc: func(context.Context, int64, string) error {
-			m.streams.Inc()
-			return nil
-		},
-		StreamClosedFunc: func(id int64, _ *corev3.Node) {
-			m.streams.Dec()
-			s.sentSotW.forget(id)
-		},
 		DeltaStreamOpenFunc: func(context.Context, int64, string) error {
 			m.streams.Inc()
 			return nil
@@ -39,23 +32,10 @@ func (s *Server) callbacks() serverv3.Callbacks {
 			m.streams.Dec()
 			s.sent.forget(id)
 		},
-		StreamRequestFunc: func(id int64, r *discoveryv3.DiscoveryRequest) error {
-			s.answer(&s.sentSotW, id, r.GetTypeUrl(), r.GetResponseNonce(), r.GetErrorDetail(),
-				"xDS NACK", "node", r.GetNode().GetId(), "version", r.GetVersionInfo())
-			return nil
-		},
 		StreamDeltaRequestFunc: func(id int64, r *discoveryv3.DeltaDiscoveryRequest) error {
 			s.answer(&s.sent, id, r.GetTypeUrl(), r.GetResponseNonce(), r.GetErrorDetail(),
 				"xDS NACK (delta)", "node", r.GetNode().GetId())
 			return nil
-		},
-		StreamResponseFunc: func(_ context.Context, id int64, _ *discoveryv3.DiscoveryRequest, r *discoveryv3.DiscoveryResponse) {
-			m.pushes.WithLabelValues(shortType(r.GetTypeUrl())).Inc()
-			if c := s.deltas[r.GetTypeUrl()]; c != nil {
-				if rev, ok := c.sotwRevision(r.GetVersionInfo()); ok {
-					s.sentSotW.record(id, r.GetTypeUrl(), r.GetNonce(), rev)
-				}
-			}
 		},
 		StreamDeltaResponseFunc: func(id int64, _ *discoveryv3.DeltaDiscoveryRequest, r *discoveryv3.DeltaDiscoveryResponse) {
 			m.pushes.WithLabelValues(shortType(r.GetTypeUrl())).Inc()

@@ -38,7 +38,9 @@ func BenchmarkEndpointChange(b *testing.B) {
 			for i := range clients {
 				conn := r.dial(b, lightCodec{watched: watched})
 				clients[i] = &deltaClient{watched: watched, arrived: map[string]time.Time{}}
-				go func(c *deltaClient) { _ = c.run(r.ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want) }(clients[i])
+				go func(c *deltaClient) {
+					_ = c.run(r.ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want)
+				}(clients[i])
 			}
 			waitReady(b, ready, n, 180*time.Second, func() string { return incomplete(clients, want) })
 			var delays []float64

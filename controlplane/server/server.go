@@ -72,6 +72,7 @@ type Server struct {
 	nackCount atomic.Int64
 	sent      sentResponses // per delta stream and type: the last response's nonce and revision
 	sentSotW  sentResponses // the same for state-of-the-world streams
+	sotw      sotwStreams   // serves state-of-the-world streams
 }
 
 // New returns a server with empty caches; the port opens in Run after the
@@ -131,7 +132,8 @@ func (s *Server) Run(ctx context.Context) error {
 		gopts = append(gopts, grpc.Creds(credentials.NewTLS(cfg)))
 	}
 	gs := grpc.NewServer(gopts...)
-	xs := serverv3.NewServer(ctx, &splitCache{delta: s.deltas}, s.callbacks())
+	s.sotw.s = s
+	xs := &xdsServer{Server: serverv3.NewServer(ctx, &splitCache{delta: s.deltas}, s.callbacks()), sotw: &s.sotw}
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xs)
 	routeservice.RegisterRouteDiscoveryServiceServer(gs, xs)

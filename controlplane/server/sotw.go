@@ -100,6 +100,9 @@ func (c *deltaCache) digestOf(sub cachev3.Subscription) (uint64, string) {
 	if sub.IsWildcard() {
 		return 0, revisionKey
 	}
+	if d, ok := sub.(interface{ namesDigest() uint64 }); ok {
+		return d.namesDigest(), revisionKey // a stream of sotwStreams: nothing drops its mark
+	}
 	var sum uint64
 	anchor := ""
 	for name := range sub.SubscribedResources() {
@@ -129,10 +132,10 @@ func (c *deltaCache) remember(digest uint64, sub cachev3.Subscription) {
 }
 
 // freshNames returns the names w subscribes to that the subscription of
-// digest did not, and whether it could tell (false: treat every name as
-// new).
+// digest did not (digest 0: a wildcard, which asked for every name), and
+// whether it could tell (false: treat every name as new).
 func (c *deltaCache) freshNames(w *sotwWatch, digest uint64) ([]string, bool) {
-	if w.sub.IsWildcard() || digest == w.digest {
+	if digest == w.digest || digest == 0 { // unchanged, or everything was asked for
 		return nil, true
 	}
 	before, ok := c.sotwSubs[digest]
@@ -140,9 +143,18 @@ func (c *deltaCache) freshNames(w *sotwWatch, digest uint64) ([]string, bool) {
 		return nil, false
 	}
 	var fresh []string
-	for name := range w.sub.SubscribedResources() {
+	add := func(name string) {
 		if _, had := before[name]; !had {
 			fresh = append(fresh, name)
+		}
+	}
+	if w.sub.IsWildcard() {
+		for name := range c.entries {
+			add(name)
+		}
+	} else {
+		for name := range w.sub.SubscribedResources() {
+			add(name)
 		}
 	}
 	return fresh, true

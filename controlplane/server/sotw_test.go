@@ -209,7 +209,7 @@ func TestSotWAgainstModel(t *testing.T) {
 			for step := 0; step < 300; step++ {
 				n := names[rng.Intn(len(names))]
 				cl := clients[rng.Intn(len(clients))]
-				switch rng.Intn(6) {
+				switch rng.Intn(7) {
 				case 0, 1:
 					c.update([]wired{sotwRes(n, fmt.Sprint(rng.Intn(4)))}, nil)
 				case 2:
@@ -222,6 +222,10 @@ func TestSotWAgainstModel(t *testing.T) {
 					}
 				case 5:
 					cl.connect(c)
+				case 6:
+					if !cl.wildcard {
+						cl.toggleStar()
+					}
 				}
 				for _, other := range clients {
 					other.apply(other.s.take())
@@ -237,15 +241,38 @@ func TestSotWAgainstModel(t *testing.T) {
 // sotwModel is what a state-of-the-world client holds by its own account.
 type sotwModel struct {
 	s        *fakeSotW
-	wildcard bool
+	wildcard bool // legacy: asks for nothing by name
+	star     bool // asks for "*" besides its names
 	asks     []string
 	holds    map[string]string
+}
+
+// request is what the client asks for.
+func (cl *sotwModel) request() []string {
+	if cl.star {
+		return append([]string{"*"}, cl.asks...)
+	}
+	return cl.asks
+}
+
+// toggleStar asks for "*" too, or no longer (dropping what it no longer
+// asks for by name).
+func (cl *sotwModel) toggleStar() {
+	cl.star = !cl.star
+	if !cl.star {
+		for n := range cl.holds {
+			if i := sort.SearchStrings(cl.asks, n); i == len(cl.asks) || cl.asks[i] != n {
+				delete(cl.holds, n)
+			}
+		}
+	}
+	cl.apply(cl.s.ask(cl.request()...))
 }
 
 func (cl *sotwModel) connect(c *deltaCache) {
 	var first *discoverygrpc.DiscoveryResponse
 	cl.holds = map[string]string{}
-	cl.s, first = openSotW(c, cl.asks)
+	cl.s, first = openSotW(c, cl.request())
 	cl.apply(first)
 }
 
@@ -257,11 +284,13 @@ func (cl *sotwModel) toggle(n string) {
 			return // an empty request would mean wildcard
 		}
 		cl.asks = append(cl.asks[:i:i], cl.asks[i+1:]...)
-		delete(cl.holds, n)
+		if !cl.star {
+			delete(cl.holds, n)
+		}
 	} else {
 		cl.asks = append(cl.asks[:i:i], append([]string{n}, cl.asks[i:]...)...)
 	}
-	cl.apply(cl.s.ask(cl.asks...))
+	cl.apply(cl.s.ask(cl.request()...))
 }
 
 func (cl *sotwModel) apply(r *discoverygrpc.DiscoveryResponse) {
@@ -285,7 +314,7 @@ func (cl *sotwModel) settle(t *testing.T, c *deltaCache, where string) {
 	}
 	current, _ := c.snapshot()
 	asked := func(n string) bool {
-		return cl.wildcard || sort.SearchStrings(cl.asks, n) < len(cl.asks) && cl.asks[sort.SearchStrings(cl.asks, n)] == n
+		return cl.wildcard || cl.star || sort.SearchStrings(cl.asks, n) < len(cl.asks) && cl.asks[sort.SearchStrings(cl.asks, n)] == n
 	}
 	whole := cachev3.ResourceRequiresFullStateInSotw(c.typeURL)
 	for n, v := range current {
