@@ -56,8 +56,14 @@ var standard = encoding.GetCodecV2(protocodec.Name)
 // Name is "proto": on the wire this is ordinary protobuf.
 func (wireCodec) Name() string { return protocodec.Name }
 
-// Unmarshal decodes requests with the standard codec.
-func (wireCodec) Unmarshal(data mem.BufferSlice, v any) error { return standard.Unmarshal(data, v) }
+// Unmarshal decodes requests: state-of-the-world ones with readRequest,
+// the others with the standard codec.
+func (wireCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if req, ok := v.(*discoverygrpc.DiscoveryRequest); ok {
+		return readRequest(data, req)
+	}
+	return standard.Unmarshal(data, v)
+}
 
 // Marshal encodes v, sharing pre-encoded resources when it can.
 func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {

@@ -22,12 +22,49 @@ import (
 
 // sotwLightCodec is lightCodec for state-of-the-world clients: a
 // DiscoveryResponse is read for its version, type, nonce and the name of
-// each resource (field 1 of every resource type served), not its bytes.
-type sotwLightCodec struct{ watched map[string]bool }
+// each resource (field 1 of every resource type served), not its bytes;
+// a request's names, the same in every request of a type (21,000 of them,
+// 800 KB, at S10k), are encoded once for all the clients (names, shared).
+type sotwLightCodec struct {
+	watched map[string]bool
+	names   *encodedNames
+}
+
+// encodedNames encodes each list of names once.
+type encodedNames struct {
+	mu  sync.Mutex
+	enc map[*string][]byte // by the list's first element
+}
+
+func (e *encodedNames) of(names []string) []byte {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b, ok := e.enc[&names[0]]; ok {
+		return b
+	}
+	b, _ := proto.Marshal(&discoverygrpc.DiscoveryRequest{ResourceNames: names})
+	if e.enc == nil {
+		e.enc = map[*string][]byte{}
+	}
+	e.enc[&names[0]] = b
+	return b
+}
 
 func (sotwLightCodec) Name() string { return "proto" }
 
-func (sotwLightCodec) Marshal(v any) (mem.BufferSlice, error) { return lightCodec{}.Marshal(v) }
+func (c sotwLightCodec) Marshal(v any) (mem.BufferSlice, error) {
+	r, ok := v.(*discoverygrpc.DiscoveryRequest)
+	if !ok || c.names == nil || len(r.GetResourceNames()) == 0 {
+		return lightCodec{}.Marshal(v)
+	}
+	rest := proto.CloneOf(r)
+	rest.ResourceNames = nil
+	head, err := proto.Marshal(rest)
+	if err != nil {
+		return nil, err
+	}
+	return mem.BufferSlice{mem.SliceBuffer(head), mem.SliceBuffer(c.names.of(r.GetResourceNames()))}, nil
+}
 
 func (c sotwLightCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if r, ok := v.(*discoverygrpc.DiscoveryResponse); ok {
@@ -225,9 +262,10 @@ func fanOutSotW(b *testing.B, res *xds.Resources, n int) {
 	watched := map[string]bool{changedCLA: true}
 	ready := make(chan struct{}, n)
 	clients := make([]*sotwClient, n)
+	encoded := &encodedNames{}
 	start := time.Now()
 	for i := range clients {
-		conn := r.dial(b, sotwLightCodec{watched: watched})
+		conn := r.dial(b, sotwLightCodec{watched: watched, names: encoded})
 		clients[i] = &sotwClient{first: map[string]int{}, arrived: map[string]time.Time{}}
 		go func(c *sotwClient) {
 			err := c.run(r.ctx, conn, names, ready, want)

@@ -73,9 +73,8 @@ func (x *xdsServer) StreamHandler(st streamv3.Stream, typeURL string) error {
 // the mark of its last answer and that answer's nonce. What to answer is
 // deltaCache's (see sotw.go).
 type sotwStreams struct {
-	s    *Server
-	ids  atomic.Int64
-	sets nameSets
+	s   *Server
+	ids atomic.Int64
 }
 
 // maxTypes is the number of types the server serves (typeOrder).
@@ -114,6 +113,9 @@ func (h *sotwStreams) serve(st streamv3.Stream, defaultType string) error {
 			select {
 			case reqs <- req:
 			case <-st.Context().Done():
+				if set := takeRequestNames(req); set != nil {
+					sotwNames.release(set)
+				}
 				return
 			}
 		}
@@ -172,12 +174,16 @@ func (h *sotwStreams) request(id int64, node string, req *discoverygrpc.Discover
 	if i < 0 || c == nil {
 		return status.Error(codes.InvalidArgument, "no resources of type "+typ)
 	}
+	set := takeRequestNames(req) // wireCodec's, when it knew the names: held for this request
 	ts := &types[i]
 	if ts.nonce != "" && req.GetResponseNonce() != ts.nonce {
+		if set != nil {
+			sotwNames.release(set)
+		}
 		return nil // an answer to an older response: the protocol says to ignore it
 	}
 	h.stop(ts)
-	ts.sub = h.subscribe(typ, ts.sub, req.GetResourceNames())
+	ts.sub = h.subscribe(typ, ts.sub, req.GetResourceNames(), set)
 	ts.out = make(chan cachev3.Response, 1)
 	cancel, err := c.createSotwWatch(req, ts.sub, ts.out)
 	if err != nil {
@@ -217,40 +223,44 @@ func (h *sotwStreams) stop(ts *sotwType) {
 func (h *sotwStreams) close(ts *sotwType) {
 	h.stop(ts)
 	if ts.sub != nil && ts.sub.set != nil {
-		h.sets.release(ts.sub.set)
+		sotwNames.release(ts.sub.set)
 	}
 }
 
-// subscribe returns the subscription after a request naming names: the
-// protocol's rules for wildcards (a first request naming nothing is a
-// wildcard until one names something; "*" is one), with the names shared
-// through h.sets.
-func (h *sotwStreams) subscribe(typ string, was *streamSub, names []string) *streamSub {
+// subscribe returns the subscription after a request naming names (or,
+// when wireCodec knew them, the set of them it holds for the request, which
+// the subscription takes): the protocol's rules for wildcards (a first
+// request naming nothing is a wildcard until one names something; "*" is
+// one), with the names shared through sotwNames.
+func (h *sotwStreams) subscribe(typ string, was *streamSub, names []string, set *nameSet) *streamSub {
 	sub := &streamSub{}
+	named := len(names) > 0 || set != nil
 	if was != nil {
 		*sub = *was
 	} else {
-		sub.legacy = len(names) == 0
+		sub.legacy = !named
 	}
-	if sub.legacy && len(names) == 0 {
+	if sub.legacy && !named {
 		sub.wildcard = true
 		return sub
 	}
 	sub.legacy, sub.wildcard = false, false
-	explicit := names[:0:0]
-	for _, n := range names {
-		if n == "*" {
-			sub.wildcard = true
-		} else {
-			explicit = append(explicit, n)
+	if set == nil {
+		explicit := names[:0:0]
+		for _, n := range names {
+			if n == "*" {
+				sub.wildcard = true
+			} else {
+				explicit = append(explicit, n)
+			}
 		}
+		if len(explicit) == len(names) {
+			explicit = names // no "*": hash the request's own slice
+		}
+		set = sotwNames.acquire(typ, explicit)
 	}
-	if len(explicit) == len(names) {
-		explicit = names // no "*": hash the request's own slice
-	}
-	set := h.sets.acquire(typ, explicit)
 	if sub.set != nil {
-		h.sets.release(sub.set)
+		sotwNames.release(sub.set)
 	}
 	sub.set = set
 	return sub
@@ -301,13 +311,21 @@ func (s *streamSub) namesDigest() uint64 {
 	return s.set.digest
 }
 
+// sotwNames holds the sets of names of every state-of-the-world stream in
+// the process (wireCodec looks them up as it reads requests).
+var sotwNames = nameSets{seed: maphash.MakeSeed(), sets: map[nameSetKey]*nameSet{}}
+
 // nameSets interns the sets of names streams ask for, by type and digest,
-// counting the streams that hold each.
+// counting the subscriptions (and requests in flight) that hold each.
 type nameSets struct {
 	mu   sync.Mutex
 	seed maphash.Seed
-	once sync.Once
 	sets map[nameSetKey]*nameSet
+}
+
+// keyOf returns the key of a set of n names whose hashes sum to sum.
+func keyOf(typ string, sum uint64, n int) nameSetKey {
+	return nameSetKey{typ, sum + uint64(n)*0x9e3779b97f4a7c15, n}
 }
 
 type nameSetKey struct {
@@ -324,14 +342,26 @@ type nameSet struct {
 	refs   int
 }
 
+// held returns the set of key with one more holder, nil when no one holds
+// it.
+func (ns *nameSets) held(key nameSetKey) *nameSet {
+	ns.mu.Lock()
+	defer ns.mu.Unlock()
+	set, ok := ns.sets[key]
+	if !ok {
+		return nil
+	}
+	set.refs++
+	return set
+}
+
 // acquire returns the shared set of names (one more holder).
 func (ns *nameSets) acquire(typ string, names []string) *nameSet {
-	ns.once.Do(func() { ns.seed, ns.sets = maphash.MakeSeed(), map[nameSetKey]*nameSet{} })
 	var sum uint64
 	for _, n := range names {
 		sum += maphash.String(ns.seed, n)
 	}
-	key := nameSetKey{typ, sum + uint64(len(names))*0x9e3779b97f4a7c15, len(names)}
+	key := keyOf(typ, sum, len(names))
 	ns.mu.Lock()
 	defer ns.mu.Unlock()
 	if set, ok := ns.sets[key]; ok {
@@ -344,19 +374,6 @@ func (ns *nameSets) acquire(typ string, names []string) *nameSet {
 	}
 	ns.sets[key] = set
 	return set
-}
-
-// count returns how many sets of names of typ are held.
-func (ns *nameSets) count(typ string) int {
-	ns.mu.Lock()
-	defer ns.mu.Unlock()
-	n := 0
-	for k := range ns.sets {
-		if k.typ == typ {
-			n++
-		}
-	}
-	return n
 }
 
 // release drops one holder of set, and the set with the last.

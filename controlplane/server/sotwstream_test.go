@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
@@ -12,9 +13,12 @@ import (
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/mem"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // sotwStream is what the per-type services' and ADS's client streams
@@ -91,7 +95,7 @@ func TestSotWPerTypeServices(t *testing.T) {
 // asking for the same names share one set, let go with the last stream.
 func TestSotWStreamRules(t *testing.T) {
 	res := compiled(t, "fixtures/seeds/talk-delegation")
-	s, conn := start(t, res)
+	_, conn := start(t, res)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	ads := func() (discoverygrpc.AggregatedDiscoveryService_StreamAggregatedResourcesClient, *inbox[*discoverygrpc.DiscoveryResponse]) {
@@ -132,30 +136,118 @@ func TestSotWStreamRules(t *testing.T) {
 		t.Fatalf(`after "*": %d resources, want the %d not sent yet`, len(r.GetResources()), len(res.Endpoints)-1)
 	}
 
-	// Two more streams asking for the same names hold one set.
+	// Two more streams asking for the same names hold one set, requests
+	// (ACKs) included; it goes with the last stream.
+	const marker = "only-in-TestSotWStreamRules"
 	var streams []grpc.ClientStream
 	for range 2 {
 		st, in := ads()
-		if err := st.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResourceNames: []string{one, "x"}}); err != nil {
+		names := []string{one, marker}
+		if err := st.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResourceNames: names}); err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := in.next(t, 5*time.Second); !ok {
+		r, ok := in.next(t, 5*time.Second)
+		if !ok {
 			t.Fatal("no answer")
+		}
+		if err := st.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.EndpointType, ResourceNames: names,
+			VersionInfo: r.GetVersionInfo(), ResponseNonce: r.GetNonce()}); err != nil {
+			t.Fatal(err)
 		}
 		streams = append(streams, st)
 	}
-	sets := &s.sotw.sets
-	if sets.count(resourcev3.EndpointType) != 2 { // {one} of the first stream, {one, x} of the others
-		t.Errorf("%d sets of endpoint names, want 2", sets.count(resourcev3.EndpointType))
+	waitSets := func(want, holders int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			sets, refs := setsNaming(resourcev3.EndpointType, marker)
+			if sets == want && refs == holders {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d sets naming the marker held %d times, want %d held %d times", sets, refs, want, holders)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	}
+	waitSets(1, 2)
 	for _, st := range streams {
 		_ = st.CloseSend()
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for sets.count(resourcev3.EndpointType) != 1 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
+	waitSets(0, 0)
+}
+
+// setsNaming returns how many shared sets of names of typ name name, and
+// how many holders they have.
+func setsNaming(typ, name string) (sets, refs int) {
+	sotwNames.mu.Lock()
+	defer sotwNames.mu.Unlock()
+	for k, set := range sotwNames.sets {
+		if _, ok := set.names[name]; ok && k.typ == typ {
+			sets, refs = sets+1, refs+set.refs
+		}
 	}
-	if n := sets.count(resourcev3.EndpointType); n != 1 {
-		t.Errorf("%d sets of endpoint names once the two streams ended, want 1", n)
+	return sets, refs
+}
+
+// TestReadRequest: a state-of-the-world request reads as protobuf reads
+// it, except that the names of a set some stream holds are not built: the
+// request then comes with that set, held once more.
+func TestReadRequest(t *testing.T) {
+	typ := resourcev3.EndpointType
+	names := []string{"ns/a/80", "ns/b/http", "only-in-TestReadRequest"}
+	reqs := []*discoverygrpc.DiscoveryRequest{
+		{TypeUrl: typ, VersionInfo: "3.x", ResponseNonce: "7", ResourceNames: names, Node: &corev3.Node{Id: "envoy-1"}},
+		{TypeUrl: typ, ResourceNames: append([]string{"*"}, names...)},
+		{TypeUrl: typ},
+		{ResourceNames: names}, // a per-type service's request may leave the type out
+		{TypeUrl: typ, ResourceNames: names[:2], ErrorDetail: &statuspb.Status{Message: "bad"}},
 	}
+	read := func(r *discoverygrpc.DiscoveryRequest) (*discoverygrpc.DiscoveryRequest, *nameSet) {
+		t.Helper()
+		b, err := proto.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got discoverygrpc.DiscoveryRequest
+		if err := (wireCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b[:len(b)/2]), mem.SliceBuffer(b[len(b)/2:])}, &got); err != nil {
+			t.Fatal(err)
+		}
+		return &got, takeRequestNames(&got)
+	}
+	for i, r := range reqs {
+		got, set := read(r)
+		if set != nil || !proto.Equal(got, r) {
+			t.Errorf("request %d with no set held: read %v (set %v), want %v", i, got, set != nil, r)
+		}
+	}
+	held := sotwNames.acquire(typ, names)
+	defer sotwNames.release(held)
+	for i, r := range reqs {
+		got, set := read(r)
+		knows := i == 0 // the held names, with a type and no "*"
+		if (set != nil) != knows {
+			t.Errorf("request %d: came with a set %v, want %v", i, set != nil, knows)
+		}
+		want := proto.Clone(r).(*discoverygrpc.DiscoveryRequest)
+		if knows {
+			want.ResourceNames = nil
+			if set != held || set.refs != 2 {
+				t.Errorf("request %d: not the held set, or not held once more (%d)", i, set.refs)
+			}
+			sotwNames.release(set)
+		}
+		if !proto.Equal(got, want) {
+			t.Errorf("request %d with the set held: read %v, want %v", i, got, want)
+		}
+	}
+	if _, err := readBack([]byte{0x1a, 0x05, 'a'}); err == nil {
+		t.Error("a truncated request was read without error")
+	}
+}
+
+func readBack(b []byte) (*discoverygrpc.DiscoveryRequest, error) {
+	var got discoverygrpc.DiscoveryRequest
+	err := (wireCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b)}, &got)
+	return &got, err
 }
