@@ -18,10 +18,12 @@ import (
 //
 //   - A stream's state is one mark in its subscription's returned
 //     resources: the revision of its last answer and a digest of the names
-//     it subscribed to then. go-control-plane drops the entries of names a
-//     request no longer names, so a named stream's mark sits on a name it
-//     subscribes to (the smallest); a wildcard stream's on revisionKey. A
-//     stream whose mark is gone is answered as a new one.
+//     it subscribed to then. The streams of sotwStreams keep the mark as
+//     it is, under revisionKey. Subscriptions of go-control-plane's own
+//     handler (still behind splitCache.CreateWatch) drop the entries of
+//     names a request no longer names, so there a named stream's mark sits
+//     on a name it subscribes to (the smallest). A stream whose mark is
+//     gone is answered as a new one.
 //   - Names a request adds are found by comparing its subscription with
 //     the one the digest stands for: the subscriptions of the last streams
 //     answered are kept by digest (all Envoys of a fleet ask for the same

@@ -159,6 +159,12 @@ func (h *sotwStreams) serve(st streamv3.Stream, defaultType string) error {
 // request takes one request: an ACK or NACK of the type's last answer, a
 // new subscription, or both; it opens the type's next watch.
 func (h *sotwStreams) request(id int64, node string, req *discoverygrpc.DiscoveryRequest, defaultType string, types *[maxTypes]sotwType) error {
+	set := takeRequestNames(req) // wireCodec's, when it knew the names: held for this request
+	defer func() {
+		if set != nil {
+			sotwNames.release(set)
+		}
+	}()
 	typ := req.GetTypeUrl()
 	switch {
 	case typ == "" && defaultType == resourcev3.AnyType:
@@ -174,16 +180,12 @@ func (h *sotwStreams) request(id int64, node string, req *discoverygrpc.Discover
 	if i < 0 || c == nil {
 		return status.Error(codes.InvalidArgument, "no resources of type "+typ)
 	}
-	set := takeRequestNames(req) // wireCodec's, when it knew the names: held for this request
 	ts := &types[i]
 	if ts.nonce != "" && req.GetResponseNonce() != ts.nonce {
-		if set != nil {
-			sotwNames.release(set)
-		}
 		return nil // an answer to an older response: the protocol says to ignore it
 	}
 	h.stop(ts)
-	ts.sub = h.subscribe(typ, ts.sub, req.GetResourceNames(), set)
+	ts.sub, set = h.subscribe(typ, ts.sub, req.GetResourceNames(), set), nil // the subscription holds it now
 	ts.out = make(chan cachev3.Response, 1)
 	cancel, err := c.createSotwWatch(req, ts.sub, ts.out)
 	if err != nil {
