@@ -150,14 +150,53 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 		}
 		return v
 	}
+	// A wildcard watch with nothing of its own to resend gets the same
+	// answer as every other such watch up to date with the same revision:
+	// it is built once (1,000 Envoys would otherwise each build theirs).
+	shared := map[uint64]*deltaResponse{}
 	for w := range c.watches {
 		v := since(w.since)
-		if resp := c.incrementalFrom(w, v.names, v.then, nil); resp != nil {
+		var resp *deltaResponse
+		if w.plainWildcard() {
+			r, ok := shared[w.since]
+			if !ok {
+				r = c.incrementalFrom(w, v.names, v.then, nil)
+				shared[w.since] = r
+			}
+			if r != nil {
+				resp = r.forRequest(w.req)
+			}
+		} else {
+			resp = c.incrementalFrom(w, v.names, v.then, nil)
+		}
+		if resp != nil {
 			delete(c.watches, w)
 			w.out <- resp // the stream holds at most one watch per type: its buffer has room
 		}
 	}
 	c.answerSotW(since)
+}
+
+// plainWildcard reports whether w subscribes to everything and has no
+// name of its own to be resent (see incrementalFrom).
+func (w *deltaWatch) plainWildcard() bool {
+	if !w.sub.IsWildcard() {
+		return false
+	}
+	for _, v := range w.sub.ReturnedResources() {
+		if v == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// forRequest returns r as the answer to req (r's slices are shared: an
+// answer is never changed once built).
+func (r *deltaResponse) forRequest(req *cachev3.DeltaRequest) *deltaResponse {
+	out := *r
+	out.req = req
+	return &out
 }
 
 // sinceView is what changed after a revision, and the resources then.
@@ -443,9 +482,7 @@ func (c *deltaCache) everything(w *deltaWatch) *deltaResponse {
 		c.whole, c.wholeRev = c.response(w, all, nil, c.rev), c.rev
 		c.whole.framed = frame(c.whole.wires)
 	}
-	r := *c.whole
-	r.req = w.req
-	return &r
+	return c.whole.forRequest(w.req)
 }
 
 // response sorts an answer that brings a stream to revision rev, or

@@ -96,8 +96,15 @@ func (c *deltaCache) createSotwWatch(req *cachev3.Request, sub cachev3.Subscript
 	}, nil
 }
 
-// digestOf returns the digest of sub's names and where its mark goes. It
-// reads only c.seed, which never changes.
+// namesDigest is the digest of n names whose hashes sum to sum: never 0,
+// which stands for a wildcard (so that asking for no name is not taken for
+// asking for all).
+func namesDigest(sum uint64, n int) uint64 {
+	return (sum + uint64(n)*0x9e3779b97f4a7c15) | 1
+}
+
+// digestOf returns the digest of sub's names (0 for a wildcard) and where
+// its mark goes. It reads only c.seed, which never changes.
 func (c *deltaCache) digestOf(sub cachev3.Subscription) (uint64, string) {
 	if sub.IsWildcard() {
 		return 0, revisionKey
@@ -116,7 +123,7 @@ func (c *deltaCache) digestOf(sub cachev3.Subscription) (uint64, string) {
 	if anchor == "" {
 		anchor = revisionKey // subscribed to nothing: the mark does not last, and nothing is sent
 	}
-	return sum + uint64(len(sub.SubscribedResources()))*0x9e3779b97f4a7c15, anchor
+	return namesDigest(sum, len(sub.SubscribedResources())), anchor
 }
 
 // remember keeps sub's names under digest.
@@ -301,11 +308,24 @@ func (c *deltaCache) sotwAnswer(w *sotwWatch, updated []wired, rev uint64) *sotw
 // answerSotW answers the open state-of-the-world watches a change
 // concerns; since gives what changed after a revision (shared by the
 // watches up to date with it).
+//
+// Watches up to date with the same revision and subscribed to the same
+// names get the same answer: it is built once.
 func (c *deltaCache) answerSotW(since func(uint64) sinceView) {
+	type key struct{ since, digest uint64 }
+	shared := map[key]*sotwResponse{}
 	for w := range c.sotw {
-		if resp := c.sotwIncremental(w, since(w.since).names, nil, true, false); resp != nil {
+		k := key{w.since, w.digest}
+		r, ok := shared[k]
+		if !ok {
+			r = c.sotwIncremental(w, since(w.since).names, nil, true, false)
+			shared[k] = r
+		} else if r != nil {
+			r = r.forWatch(w, c)
+		}
+		if r != nil {
 			delete(c.sotw, w)
-			w.out <- resp // the stream holds at most one watch per type: its buffer has room
+			w.out <- r // the stream holds at most one watch per type: its buffer has room
 		}
 	}
 }

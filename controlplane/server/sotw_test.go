@@ -177,6 +177,7 @@ func TestSotWNamedAnswers(t *testing.T) {
 	expectSotW(t, "its ACK", e.request())
 	expectSotW(t, "asking for nothing", e.ask())
 	expectSotW(t, "and again", e.request())
+	expectSotW(t, "then for a name again", e.ask("a"), "a@1")
 }
 
 // After a NACK, new streams get the accepted revision, then the newer one.

@@ -308,7 +308,7 @@ func (s *streamSub) IsWildcard() bool { return s.wildcard }
 // carries: deltaCache need not read them again.
 func (s *streamSub) namesDigest() uint64 {
 	if s.set == nil {
-		return 0
+		return namesDigest(0, 0)
 	}
 	return s.set.digest
 }
@@ -327,7 +327,7 @@ type nameSets struct {
 
 // keyOf returns the key of a set of n names whose hashes sum to sum.
 func keyOf(typ string, sum uint64, n int) nameSetKey {
-	return nameSetKey{typ, sum + uint64(n)*0x9e3779b97f4a7c15, n}
+	return nameSetKey{typ, namesDigest(sum, n), n}
 }
 
 type nameSetKey struct {

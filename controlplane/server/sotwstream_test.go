@@ -135,6 +135,18 @@ func TestSotWStreamRules(t *testing.T) {
 	if !ok || len(r.GetResources()) != len(res.Endpoints)-1 {
 		t.Fatalf(`after "*": %d resources, want the %d not sent yet`, len(r.GetResources()), len(res.Endpoints)-1)
 	}
+	// Asking for no name is not asking for all: the name asked for again
+	// after it is sent again.
+	send(r.GetVersionInfo(), r.GetNonce())
+	r, ok = in.next(t, 5*time.Second)
+	if !ok || len(r.GetResources()) != 0 {
+		t.Fatalf("asking for no name: %v", r)
+	}
+	send(r.GetVersionInfo(), r.GetNonce(), one)
+	r, ok = in.next(t, 5*time.Second)
+	if !ok || len(r.GetResources()) != 1 {
+		t.Fatalf("asking for a name dropped before: %v", r)
+	}
 
 	// Two more streams asking for the same names hold one set, requests
 	// (ACKs) included; it goes with the last stream.
