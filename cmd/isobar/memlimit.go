@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // memoryLimitRatio's flag text, shared by the long-running commands.
@@ -84,4 +88,57 @@ func hasController(list, c string) bool {
 		}
 	}
 	return false
+}
+
+// heapWatch warns once the live heap leaves Go's collector too little room
+// under the soft memory limit: above limitShare of it, the collector runs
+// almost without pause and takes up to half the CPU, and the process
+// spends its time collecting instead of serving. It says so again when
+// the heap is back under.
+type heapWatch struct {
+	tight bool
+}
+
+// limitShare is the share of the soft memory limit above which the live
+// heap leaves the collector too little room.
+const limitShare = 0.75
+
+// check compares the live heap with the soft limit (math.MaxInt64: none)
+// and logs a change of state.
+func (h *heapWatch) check(log *slog.Logger, live uint64, limit int64) {
+	tight := limit > 0 && limit != math.MaxInt64 && float64(live) > limitShare*float64(limit)
+	switch {
+	case tight && !h.tight:
+		log.Warn("the live heap is close to Go's memory limit: the collector runs almost all the time and takes up to half the CPU; give the container more memory (about twice the live heap)",
+			"liveHeapBytes", live, "goSoftLimitBytes", limit)
+	case !tight && h.tight:
+		log.Info("the live heap is back well under Go's memory limit", "liveHeapBytes", live, "goSoftLimitBytes", limit)
+	}
+	h.tight = tight
+}
+
+// watchHeap checks the live heap against Go's memory limit every period
+// until ctx ends (see heapWatch).
+func watchHeap(ctx context.Context, log *slog.Logger, period time.Duration) {
+	var h heapWatch
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.check(log, liveHeap(), debug.SetMemoryLimit(-1))
+		}
+	}
+}
+
+// liveHeap returns the heap the last collection found live.
+func liveHeap() uint64 {
+	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	metrics.Read(s)
+	if s[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s[0].Value.Uint64()
 }

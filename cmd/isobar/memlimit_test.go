@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -46,5 +50,36 @@ func TestCgroupMemoryLimit(t *testing.T) {
 				t.Errorf("cgroupMemoryLimit = %d, %v; want %d, %v", got, ok, tc.want, tc.wantOK)
 			}
 		})
+	}
+}
+
+// TestHeapWatch: a warning when the live heap passes three quarters of the
+// soft limit, one line when it is back under, nothing without a limit.
+func TestHeapWatch(t *testing.T) {
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	var h heapWatch
+	steps := []struct {
+		live  uint64
+		limit int64
+		want  string // the level logged, "" for nothing
+	}{
+		{300 << 20, math.MaxInt64, ""},
+		{300 << 20, 460 << 20, ""},
+		{360 << 20, 460 << 20, "WARN"},
+		{380 << 20, 460 << 20, ""}, // still tight: said once
+		{200 << 20, 460 << 20, "INFO"},
+		{900 << 20, 0, ""},
+	}
+	for i, s := range steps {
+		buf.Reset()
+		h.check(log, s.live, s.limit)
+		got := ""
+		if line := buf.String(); line != "" {
+			got = strings.TrimPrefix(strings.Fields(line)[1], "level=")
+		}
+		if got != s.want {
+			t.Errorf("step %d: logged %q, want level %q", i, buf.String(), s.want)
+		}
 	}
 }

@@ -106,6 +106,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg})
+	go watchHeap(ctx, log, 15*time.Second)
 	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: func(b live.Build) { recordBuild(log, srv.Metrics(), b) }}
 	if f.compile.now == "" {
 		loop.Clock = time.Now // certificates are checked at each full build, and again when one expires
