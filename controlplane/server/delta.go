@@ -31,14 +31,15 @@ const (
 // Envoy reconnects with the versions it has, and is answered from those.
 var errLagging = status.Error(codes.Unavailable, "isobar: this stream fell too far behind; reconnect with initial_resource_versions")
 
-// deltaCache serves incremental xDS for one resource type. go-control-plane's
-// LinearCache compares every resource with every stream's versions on each
-// change and on each ACK, and keeps every resource's version per stream.
-// deltaCache keeps one log of the names that changed: a change of k
-// resources costs O(k) per stream, an ACK O(changes since that stream's last
-// answer), and a stream's state is one revision number. What a stream holds
-// follows from that revision and the log: every resource it subscribes to as
-// it was at that revision (each answer brings the stream fully up to date).
+// deltaCache serves one resource type, to incremental streams (here) and
+// state-of-the-world ones (sotw.go). go-control-plane's LinearCache compares
+// every resource with every stream's versions on each change and on each
+// ACK, and keeps every resource's version per stream. deltaCache keeps one
+// log of the names that changed: a change of k resources costs O(k) per
+// stream, an ACK O(changes since that stream's last answer), and a stream's
+// state is one revision number. What a stream holds follows from that
+// revision and the log: every resource it subscribes to as it was at that
+// revision (each answer brings the stream fully up to date).
 type deltaCache struct {
 	typeURL string
 
