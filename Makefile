@@ -10,7 +10,7 @@ GOLDEN_PKGS := ./controlplane/ ./sim/scenario/ ./cmd/isobar/
 FUZZTIME ?= 10s
 BENCHTIME ?= 3x
 
-.PHONY: all build test vet unit fuzz fuzz-guided bench update-golden generate check-generate lint envtest-assets clean
+.PHONY: all build test vet unit race fuzz fuzz-guided bench update-golden generate check-generate lint envtest-assets clean
 
 all: build
 
@@ -27,6 +27,12 @@ vet:
 
 unit:
 	KUBEBUILDER_ASSETS="$$(./scripts/envtest-assets.sh)" $(GO) test -count=1 -timeout 15m ./...
+
+# race runs the packages whose code runs concurrently (the xDS server and
+# its streams, the live loop, parallel decoding) under the race detector.
+RACE_PKGS := ./controlplane/server/ ./controlplane/live/ ./controlplane/snapshot/ ./controlplane/source/ ./internal/parallel/
+race:
+	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 
 # fuzz runs every Fuzz target for FUZZTIME each (a smoke run in `make test`).
 # The test binary is built without coverage instrumentation: instrumenting the
@@ -52,7 +58,7 @@ fuzz-guided:
 	  done; \
 	done
 
-test: lint check-generate unit fuzz
+test: lint check-generate unit race fuzz
 
 # bench needs the envtest assets too: the operator's TestMain starts an API
 # server before any benchmark runs.

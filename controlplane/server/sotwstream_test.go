@@ -105,11 +105,14 @@ func TestSotWStreamRules(t *testing.T) {
 		}
 		return st, pump(st.Recv)
 	}
-	st, _ := ads()
-	if err := st.Send(&discoverygrpc.DiscoveryRequest{}); err != nil {
+	bare, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(ctx)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.Recv(); status.Code(err) != codes.InvalidArgument {
+	if err := bare.Send(&discoverygrpc.DiscoveryRequest{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bare.Recv(); status.Code(err) != codes.InvalidArgument {
 		t.Errorf("an ADS request without a type URL: %v, want InvalidArgument", err)
 	}
 
