@@ -34,8 +34,14 @@ import (
 // count. Each reports the process's peak RSS next to the time.
 
 // buildBinary builds isobar once for a benchmark.
+//
+// ISOBAR_BENCH_BIN names another binary to measure instead (an earlier
+// build, for a before/after comparison with the same benchmark).
 func buildBinary(b *testing.B) string {
 	b.Helper()
+	if bin := os.Getenv("ISOBAR_BENCH_BIN"); bin != "" {
+		return bin
+	}
 	bin := filepath.Join(b.TempDir(), "isobar")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
@@ -127,23 +133,44 @@ func BenchmarkDiffProcess(b *testing.B) {
 // has the full set, the time since the first dial, the server's RSS, peak
 // RSS (since it started) and Go heap (allocated, from /metrics), and its
 // peak Go heap (from the collector's trace).
+//
+// The sotw- runs connect state-of-the-world ADS clients instead, which ask
+// for every ClusterLoadAssignment and RouteConfiguration by name and send
+// all the names again with every ACK, as Envoy does with Contour's
+// bootstrap.
 func BenchmarkServeProcess(b *testing.B) {
 	bin := buildBinary(b)
 	fixtures := writeCorpus(b, b.TempDir(), "s10k", func(d []byte) []byte { return d })
-	want := corpusSize(b, filepath.Join(fixtures, "all.yaml"))
-	for _, n := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("%dclients", n), func(b *testing.B) {
-			for i := 0; i < b.N; i++ {
-				serveFanOut(b, bin, fixtures, n, want)
+	want, names := corpusSize(b, filepath.Join(fixtures, "all.yaml"))
+	for _, sotw := range []bool{false, true} {
+		for _, n := range []int{100, 1000} {
+			name := fmt.Sprintf("%dclients", n)
+			if sotw {
+				name = "sotw-" + name
 			}
-		})
+			b.Run(name, func(b *testing.B) {
+				client := func(ctx context.Context, c *http.Client, addr string, ready chan<- struct{}) error {
+					return adsClient(ctx, c, addr, want, ready)
+				}
+				if sotw {
+					client = func(ctx context.Context, c *http.Client, addr string, ready chan<- struct{}) error {
+						return sotwADSClient(ctx, c, addr, names, want, ready)
+					}
+				}
+				for i := 0; i < b.N; i++ {
+					serveFanOut(b, bin, fixtures, n, client)
+				}
+			})
+		}
 	}
 }
 
 // corpusSize compiles file in-process, as serve does with its default
 // flags, and returns how many ClusterLoadAssignments and
-// RouteConfigurations a wildcard client receives.
-func corpusSize(b *testing.B, file string) int {
+// RouteConfigurations a wildcard client receives, and their names by
+// type, encoded as a DiscoveryRequest's resource_names (one encoding that
+// every state-of-the-world client sends).
+func corpusSize(b *testing.B, file string) (int, map[string][]byte) {
 	b.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -157,10 +184,27 @@ func corpusSize(b *testing.B, file string) int {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return len(res.Resources.Endpoints) + len(res.Resources.Routes)
+	var eds, rds []string
+	for _, e := range res.Resources.Endpoints {
+		eds = append(eds, e.GetClusterName())
+	}
+	for _, r := range res.Resources.Routes {
+		rds = append(rds, r.GetName())
+	}
+	names := map[string][]byte{}
+	for typ, list := range map[string][]string{resourcev3.EndpointType: eds, resourcev3.RouteType: rds} {
+		if names[typ], err = proto.Marshal(&discoverygrpc.DiscoveryRequest{ResourceNames: list}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return len(eds) + len(rds), names
 }
 
-func serveFanOut(b *testing.B, bin, fixtures string, n, want int) {
+// fakeEnvoy runs one client stream against addr, signalling ready once it
+// has the full set.
+type fakeEnvoy func(ctx context.Context, c *http.Client, addr string, ready chan<- struct{}) error
+
+func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	p := startServeProcess(b, bin, fixtures)
 	p.waitReady(b, 3*time.Minute)
 	idle, _ := p.memory(b)
@@ -179,7 +223,7 @@ func serveFanOut(b *testing.B, bin, fixtures string, n, want int) {
 	for i := range clients {
 		clients[i] = h2cClient()
 		go func(c *http.Client) {
-			if err := adsClient(ctx, c, p.xdsAddr, want, ready); err != nil {
+			if err := client(ctx, c, p.xdsAddr, ready); err != nil {
 				failed <- err
 			}
 		}(clients[i])
@@ -194,7 +238,7 @@ func serveFanOut(b *testing.B, bin, fixtures string, n, want int) {
 		case <-p.exited:
 			b.Fatalf("serve exited after %d of %d clients had the full set:\n%s", i, n, p.logTail())
 		case <-timeout:
-			b.Fatalf("after %v, only %d of %d clients have the full set of %d resources", within, i, n, want)
+			b.Fatalf("after %v, only %d of %d clients have the full set", within, i, n)
 		}
 	}
 	connected := time.Since(start)
@@ -251,7 +295,7 @@ func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready
 			resp.Trailer.Get("Grpc-Status")+resp.Header.Get("Grpc-Status"), resp.Trailer.Get("Grpc-Message")+resp.Header.Get("Grpc-Message"))
 	}
 	for count := 0; ; {
-		typeURL, nonce, n, err := r.deltaResponse()
+		typeURL, nonce, _, n, err := r.response()
 		if err != nil {
 			return ended(count, err)
 		}
@@ -263,6 +307,58 @@ func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready
 		}
 		if err := send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: nonce}); err != nil {
 			return ended(count, err)
+		}
+	}
+}
+
+// sotwADSClient is adsClient on a state-of-the-world ADS stream: it asks
+// for the names of each type (names: their encoding as resource_names) and
+// ACKs every answer with its version, its nonce and the names again.
+func sotwADSClient(ctx context.Context, c *http.Client, addr string, names map[string][]byte, want int, ready chan<- struct{}) error {
+	body, requests := io.Pipe()
+	defer requests.Close()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		"http://"+addr+"/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources", body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("TE", "trailers")
+	send := func(m *discoverygrpc.DiscoveryRequest) error {
+		b, err := proto.Marshal(m)
+		if err != nil {
+			return err
+		}
+		b = append(b, names[m.GetTypeUrl()]...)
+		frame := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(b)))
+		_, err = requests.Write(append(frame, b...))
+		return err
+	}
+	go func() {
+		for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
+			if send(&discoverygrpc.DiscoveryRequest{TypeUrl: typ}) != nil {
+				return
+			}
+		}
+	}()
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	r := &frameReader{r: bufio.NewReaderSize(resp.Body, 64<<10)}
+	for count := 0; ; {
+		typeURL, nonce, version, n, err := r.response()
+		if err != nil {
+			_, _ = io.Copy(io.Discard, r.r)
+			return fmt.Errorf("after %d resources: %w (grpc-status %q)", count, err, resp.Trailer.Get("Grpc-Status")+resp.Header.Get("Grpc-Status"))
+		}
+		if count < want && count+n >= want {
+			ready <- struct{}{}
+		}
+		count += n
+		if err := send(&discoverygrpc.DiscoveryRequest{TypeUrl: typeURL, VersionInfo: version, ResponseNonce: nonce}); err != nil {
+			return err
 		}
 	}
 }
@@ -295,22 +391,24 @@ func (f *frameReader) ReadByte() (byte, error) {
 	return b, err
 }
 
-// deltaResponse reads one DeltaDiscoveryResponse and returns its type,
-// nonce and number of resources; it skips everything else.
-func (f *frameReader) deltaResponse() (typeURL, nonce string, resources int, err error) {
+// response reads one DeltaDiscoveryResponse or DiscoveryResponse (their
+// type URL, nonce and resources have the same field numbers, and field 1
+// is the version of either) and returns its type, nonce, version and
+// number of resources; it skips everything else.
+func (f *frameReader) response() (typeURL, nonce, version string, resources int, err error) {
 	var header [5]byte
 	if _, err := io.ReadFull(f.r, header[:]); err != nil {
-		return "", "", 0, err
+		return "", "", "", 0, err
 	}
 	if header[0] != 0 {
-		return "", "", 0, fmt.Errorf("a compressed message")
+		return "", "", "", 0, fmt.Errorf("a compressed message")
 	}
 	end := f.read + 5 + int64(binary.BigEndian.Uint32(header[1:]))
 	f.read += 5
 	for f.read < end {
 		tag, err := binary.ReadUvarint(f)
 		if err != nil {
-			return "", "", 0, err
+			return "", "", "", 0, err
 		}
 		num, typ := protowire.DecodeTag(tag)
 		size := 0
@@ -329,18 +427,21 @@ func (f *frameReader) deltaResponse() (typeURL, nonce string, resources int, err
 			err = fmt.Errorf("wire type %d", typ)
 		}
 		if err != nil {
-			return "", "", 0, err
+			return "", "", "", 0, err
 		}
 		switch {
-		case typ == protowire.BytesType && (num == 4 || num == 5): // type_url, nonce
+		case typ == protowire.BytesType && (num == 1 || num == 4 || num == 5): // version, type_url, nonce
 			b := make([]byte, size)
 			if _, err := io.ReadFull(f.r, b); err != nil {
-				return "", "", 0, err
+				return "", "", "", 0, err
 			}
 			f.read += int64(size)
-			if num == 4 {
+			switch num {
+			case 1:
+				version = string(b)
+			case 4:
 				typeURL = string(b)
-			} else {
+			default:
 				nonce = string(b)
 			}
 			continue
@@ -350,10 +451,10 @@ func (f *frameReader) deltaResponse() (typeURL, nonce string, resources int, err
 		n, err := f.r.Discard(size)
 		f.read += int64(n)
 		if err != nil {
-			return "", "", 0, err
+			return "", "", "", 0, err
 		}
 	}
-	return typeURL, nonce, resources, nil
+	return typeURL, nonce, version, resources, nil
 }
 
 // serveProcess is a running `isobar serve`, its stderr (logs and the
