@@ -31,50 +31,20 @@ func takeRequestNames(req *discoverygrpc.DiscoveryRequest) *nameSet {
 }
 
 // readRequest decodes a state-of-the-world request. Envoy names every
-// cluster in each endpoints request, ACKs included (21,000 names at S10k):
-// the names are hashed where they lie, and when some stream already asks
-// for that very set, they are not built at all (see knownNames).
-// Otherwise, and for a request with "*" or a type not named, this is
-// plain protobuf.
+// cluster in each endpoints request, ACKs included (21,000 names, 800 KB at
+// S10k): the names are hashed where gRPC received them, without gathering
+// the message, and when some stream already asks for that very set they
+// are not built at all (see knownNames). Otherwise, and for a request with
+// "*", without a type, or with a field this does not expect, this is plain
+// protobuf.
 func readRequest(data mem.BufferSlice, req *discoverygrpc.DiscoveryRequest) error {
-	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-	defer buf.Free()
-	b := buf.ReadOnlyData()
-	var rest []byte // every field but the names
-	var sum uint64
-	var n int
-	var typ string
-	plain := false
-	for p := b; len(p) > 0; {
-		num, wt, tagLen := protowire.ConsumeTag(p)
-		if tagLen < 0 {
-			return proto.Unmarshal(b, req) // let protobuf say what is wrong
-		}
-		valLen := protowire.ConsumeFieldValue(num, wt, p[tagLen:])
-		if valLen < 0 {
-			return proto.Unmarshal(b, req)
-		}
-		field := p[:tagLen+valLen]
-		p = p[tagLen+valLen:]
-		if wt == protowire.BytesType && (num == requestResourceNames || num == requestTypeURL) {
-			v, _ := protowire.ConsumeBytes(field[tagLen:])
-			if num == requestTypeURL {
-				typ = string(v)
-			} else {
-				sum += maphash.Bytes(sotwNames.seed, v)
-				n++
-				plain = plain || string(v) == "*"
-				continue
-			}
-		}
-		rest = append(rest, field...)
-	}
-	if n == 0 || plain || typ == "" {
-		return proto.Unmarshal(b, req)
+	rest, typ, sum, n, ok := scanRequest(data)
+	if !ok || n == 0 || typ == "" {
+		return plainRequest(data, req)
 	}
 	set := sotwNames.held(keyOf(typ, sum, n))
 	if set == nil {
-		return proto.Unmarshal(b, req)
+		return plainRequest(data, req)
 	}
 	if err := proto.Unmarshal(rest, req); err != nil {
 		sotwNames.release(set)
@@ -82,4 +52,51 @@ func readRequest(data mem.BufferSlice, req *discoverygrpc.DiscoveryRequest) erro
 	}
 	knownNames.Store(req, set)
 	return nil
+}
+
+// scanRequest reads a request's fields in place: every field but the
+// names, re-encoded (rest), the type, and the sum of the names' hashes and
+// their number. ok is false for a request to read plainly: one naming "*",
+// with a field that is not length-delimited, or that does not parse.
+func scanRequest(data mem.BufferSlice) (rest []byte, typ string, sum uint64, n int, ok bool) {
+	p := &pieceReader{bufs: data}
+	for p.fill() {
+		tag, err := p.varint()
+		if err != nil {
+			return nil, "", 0, 0, false
+		}
+		num, wt := protowire.DecodeTag(tag)
+		if wt != protowire.BytesType {
+			return nil, "", 0, 0, false
+		}
+		size, err := p.varint()
+		if err != nil {
+			return nil, "", 0, 0, false
+		}
+		b, err := p.take(int(size))
+		if err != nil {
+			return nil, "", 0, 0, false
+		}
+		switch num {
+		case requestResourceNames:
+			if string(b) == "*" {
+				return nil, "", 0, 0, false
+			}
+			sum += maphash.Bytes(sotwNames.seed, b)
+			n++
+			continue
+		case requestTypeURL:
+			typ = string(b)
+		}
+		rest = protowire.AppendTag(rest, num, protowire.BytesType)
+		rest = protowire.AppendBytes(rest, b)
+	}
+	return rest, typ, sum, n, true
+}
+
+// plainRequest decodes a request with protobuf.
+func plainRequest(data mem.BufferSlice, req *discoverygrpc.DiscoveryRequest) error {
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	return proto.Unmarshal(buf.ReadOnlyData(), req)
 }

@@ -218,17 +218,34 @@ func TestReadRequest(t *testing.T) {
 		{ResourceNames: names}, // a per-type service's request may leave the type out
 		{TypeUrl: typ, ResourceNames: names[:2], ErrorDetail: &statuspb.Status{Message: "bad"}},
 	}
+	// read decodes r as gRPC may hand it over: in two pieces, or in one
+	// piece per byte (every name straddles pieces); both must agree.
 	read := func(r *discoverygrpc.DiscoveryRequest) (*discoverygrpc.DiscoveryRequest, *nameSet) {
 		t.Helper()
 		b, err := proto.Marshal(r)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got discoverygrpc.DiscoveryRequest
-		if err := (wireCodec{}).Unmarshal(mem.BufferSlice{mem.SliceBuffer(b[:len(b)/2]), mem.SliceBuffer(b[len(b)/2:])}, &got); err != nil {
-			t.Fatal(err)
+		var bytewise mem.BufferSlice
+		for i := range b {
+			bytewise = append(bytewise, mem.SliceBuffer(b[i:i+1]))
 		}
-		return &got, takeRequestNames(&got)
+		var got [2]*discoverygrpc.DiscoveryRequest
+		var sets [2]*nameSet
+		for i, data := range []mem.BufferSlice{{mem.SliceBuffer(b[:len(b)/2]), mem.SliceBuffer(b[len(b)/2:])}, bytewise} {
+			got[i] = &discoverygrpc.DiscoveryRequest{}
+			if err := (wireCodec{}).Unmarshal(data, got[i]); err != nil {
+				t.Fatal(err)
+			}
+			sets[i] = takeRequestNames(got[i])
+		}
+		if !proto.Equal(got[0], got[1]) || sets[0] != sets[1] {
+			t.Errorf("read in two pieces and byte by byte differ: %v (%v), %v (%v)", got[0], sets[0] != nil, got[1], sets[1] != nil)
+		}
+		if sets[1] != nil {
+			sotwNames.release(sets[1])
+		}
+		return got[0], sets[0]
 	}
 	for i, r := range reqs {
 		got, set := read(r)
