@@ -33,7 +33,7 @@ type sotwStream interface {
 // naming nothing, the others by name), and an ACK with nothing.
 func TestSotWPerTypeServices(t *testing.T) {
 	res := compiled(t, "fixtures/seeds/tls-delegation-wildcard")
-	_, conn := start(t, res)
+	s, conn := start(t, res)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	routes, endpoints, secrets := []string{}, []string{}, []string{}
@@ -87,6 +87,9 @@ func TestSotWPerTypeServices(t *testing.T) {
 		if r, ok := in.next(t, 200*time.Millisecond); ok {
 			t.Fatalf("%s: an ACK was answered with %d resources", tc.typ, len(r.GetResources()))
 		}
+	}
+	if n := s.sotw.ids.Load(); n != 5 {
+		t.Errorf("Isobar's handler ran %d streams, want the 5 (not go-control-plane's)", n)
 	}
 }
 
