@@ -25,11 +25,11 @@ func (s *Server) callbacks() serverv3.Callbacks {
 	m := s.metrics
 	return serverv3.CallbackFuncs{
 		DeltaStreamOpenFunc: func(context.Context, int64, string) error {
-			m.streams.Inc()
+			m.streams.WithLabelValues("delta").Inc()
 			return nil
 		},
 		DeltaStreamClosedFunc: func(id int64, _ *corev3.Node) {
-			m.streams.Dec()
+			m.streams.WithLabelValues("delta").Dec()
 			s.sent.forget(id)
 		},
 		StreamDeltaRequestFunc: func(id int64, r *discoveryv3.DeltaDiscoveryRequest) error {

@@ -8,7 +8,7 @@ import (
 
 // Metrics are the server's Prometheus metrics.
 type Metrics struct {
-	streams   prometheus.Gauge
+	streams   *prometheus.GaugeVec
 	pushes    *prometheus.CounterVec
 	nacks     *prometheus.CounterVec
 	updated   *prometheus.CounterVec
@@ -27,7 +27,8 @@ type Metrics struct {
 
 func newMetrics(r prometheus.Registerer) *Metrics {
 	m := &Metrics{
-		streams: prometheus.NewGauge(prometheus.GaugeOpts{Name: "isobar_xds_streams", Help: "Open xDS streams (SotW and delta)."}),
+		streams: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "isobar_xds_streams",
+			Help: "Open xDS streams, by protocol: sotw (state of the world, Contour's bootstrap) or delta."}, []string{"protocol"}),
 		pushes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "isobar_xds_pushes_total",
 			Help: "xDS responses sent, by resource type."}, []string{"type"}),
 		nacks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "isobar_xds_nacks_total",

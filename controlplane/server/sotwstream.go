@@ -92,15 +92,15 @@ type sotwType struct {
 // (resourcev3.AnyType for ADS, whose requests must name theirs).
 func (h *sotwStreams) serve(st streamv3.Stream, defaultType string) error {
 	id := h.ids.Add(1)
-	m := h.s.metrics
-	m.streams.Inc()
+	streams := h.s.metrics.streams.WithLabelValues("sotw")
+	streams.Inc()
 	var types [maxTypes]sotwType
 	defer func() {
 		for i := range types {
 			h.close(&types[i])
 		}
 		h.s.sentSotW.forget(id)
-		m.streams.Dec()
+		streams.Dec()
 	}()
 	reqs := make(chan *discoverygrpc.DiscoveryRequest)
 	go func() {

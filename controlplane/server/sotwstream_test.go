@@ -13,6 +13,7 @@ import (
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -90,6 +91,9 @@ func TestSotWPerTypeServices(t *testing.T) {
 	}
 	if n := s.sotw.ids.Load(); n != 5 {
 		t.Errorf("Isobar's handler ran %d streams, want the 5 (not go-control-plane's)", n)
+	}
+	if n := testutil.ToFloat64(s.metrics.streams.WithLabelValues("sotw")); n != 5 {
+		t.Errorf("isobar_xds_streams{protocol=\"sotw\"} = %v, want 5", n)
 	}
 }
 
