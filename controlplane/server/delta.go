@@ -19,13 +19,24 @@ import (
 // NUL.
 const revisionKey = "\x00isobar/revision"
 
-// Compaction keeps at least maxLogFloor changes, or four per resource, and
-// the last keepRevisions revisions whole: a stream further behind than that
-// is asked to reconnect (errLagging).
+// Compaction starts once the log holds more than maxLogFloor changes or
+// four per resource, or more than logByteFloor bytes of earlier encodings
+// or as many as the resources' own (see logCost); it keeps the last
+// keepRevisions revisions whole: a stream further behind than that is
+// asked to reconnect (errLagging).
 const (
 	maxLogFloor   = 4096
+	logByteFloor  = 8 << 20
 	keepRevisions = 16
 )
+
+// logEntryCost approximates what a log entry costs besides the encoding it
+// keeps.
+const logEntryCost = 128
+
+// owned returns the bytes of w's encoding that are its own: its head and
+// tail (the pieces between are shared with the resource's other versions).
+func (w wired) owned() int { return len(w.head) + len(w.tail) }
 
 // errLagging ends a stream whose last answer is older than the change log:
 // Envoy reconnects with the versions it has, and is answered from those.
@@ -61,6 +72,10 @@ type deltaCache struct {
 	// Envoys connecting at once would otherwise each sort 20,000 names).
 	whole    *deltaResponse
 	wholeRev uint64
+
+	// entryBytes is the entries' own bytes, logBytes what the log holds
+	// (logEntryCost per entry and the earlier encoding it keeps).
+	entryBytes, logBytes int
 
 	// State-of-the-world streams (see sotw.go): their open watches, the
 	// seed of subscription digests, the epoch of versions, subscriptions
@@ -122,7 +137,8 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 			what = modified
 		}
 		c.entries[name] = e
-		c.log = append(c.log, logEntry{rev, name, what, old})
+		c.entryBytes += e.owned() - old.owned()
+		c.appendLog(logEntry{rev, name, what, old})
 		names = append(names, name)
 	}
 	for _, n := range removed {
@@ -131,7 +147,8 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 			continue
 		}
 		delete(c.entries, n)
-		c.log = append(c.log, logEntry{rev, n, deleted, old})
+		c.entryBytes -= old.owned()
+		c.appendLog(logEntry{rev, n, deleted, old})
 		names = append(names, n)
 	}
 	if len(names) == 0 {
@@ -206,11 +223,18 @@ type sinceView struct {
 	then  pastState
 }
 
+// appendLog records a change.
+func (c *deltaCache) appendLog(e logEntry) {
+	c.log = append(c.log, e)
+	c.logBytes += logEntryCost + e.prev.owned()
+}
+
 // compact drops the older half of the log once it outgrows the resources,
-// keeping the last revisions and what open watches still need.
+// in changes or in bytes, keeping the last revisions and what open watches
+// still need.
 func (c *deltaCache) compact() {
-	limit := max(maxLogFloor, 4*len(c.entries))
-	if len(c.log) <= limit {
+	limit, budget := max(maxLogFloor, 4*len(c.entries)), max(logByteFloor, c.entryBytes)
+	if len(c.log) <= limit && c.logBytes <= budget {
 		return
 	}
 	drop := len(c.log) / 2
@@ -219,7 +243,7 @@ func (c *deltaCache) compact() {
 	} else {
 		drop = 0
 	}
-	if c.nacked > c.acked && c.acked > 0 && len(c.log) <= 4*limit {
+	if c.nacked > c.acked && c.acked > 0 && len(c.log) <= 4*limit && c.logBytes <= 4*budget {
 		drop = min(drop, c.after(c.acked)) // new streams are answered as of acked, within bounds
 	}
 	for w := range c.watches {
@@ -230,6 +254,9 @@ func (c *deltaCache) compact() {
 	}
 	if drop == 0 {
 		return
+	}
+	for _, e := range c.log[:drop] {
+		c.logBytes -= logEntryCost + e.prev.owned()
 	}
 	c.logStart = c.log[drop-1].rev
 	c.log = append([]logEntry(nil), c.log[drop:]...)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"fmt"
 	"maps"
 	"math/rand"
@@ -11,6 +12,7 @@ import (
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 )
@@ -396,5 +398,40 @@ func TestDeltaCacheCompactsDespiteNACKs(t *testing.T) {
 		if got := c.servedAt(); got != c.rev {
 			t.Errorf("acked %d: new streams are served revision %d of %d", acked, got, c.rev)
 		}
+	}
+}
+
+// The log is also bounded in bytes: a resource of 64 KB changed a thousand
+// times (far fewer changes than the count that compacts) leaves at most
+// about logByteFloor of its earlier encodings in the log, and a prompt
+// stream keeps up.
+func TestDeltaCacheLogBytesBounded(t *testing.T) {
+	c := newDeltaCache("t")
+	big := func(i int) wired {
+		return mustWire(&discoverygrpc.Resource{Name: "big", Version: fmt.Sprint(i),
+			Resource: &anypb.Any{TypeUrl: "t", Value: bytes.Repeat([]byte{byte(i)}, 64<<10)}})
+	}
+	c.update([]wired{big(0)}, nil)
+	s, _ := openStream(c, []string{"*"}, nil)
+	s.ack()
+	for i := 1; i <= 1000; i++ {
+		c.update([]wired{big(i)}, nil)
+		if got := summary(s.take()); len(got) != 1 || got[0] != fmt.Sprintf("big@%d", i) {
+			t.Fatalf("change %d: the stream got %v", i, got)
+		}
+		s.ack()
+	}
+	if c.logStart == 0 {
+		t.Fatal("the log was never compacted")
+	}
+	if limit := logByteFloor + 2*(64<<10+logEntryCost); c.logBytes > limit {
+		t.Errorf("the log holds %d bytes, want at most %d", c.logBytes, limit)
+	}
+	var sum int
+	for _, e := range c.log {
+		sum += logEntryCost + e.prev.owned()
+	}
+	if sum != c.logBytes {
+		t.Errorf("the log's byte count is %d, its entries add up to %d", c.logBytes, sum)
 	}
 }
