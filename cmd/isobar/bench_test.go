@@ -253,51 +253,88 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	b.ReportMetric(float64(p.peakHeap(b))/(1<<20), "MB-server-peak-heap")
 }
 
+// rawStream is one ADS stream spoken by hand over h2c: requests are
+// framed onto a pipe, responses read as a stream (see h2cClient).
+type rawStream struct {
+	requests *io.PipeWriter
+	resp     *http.Response
+	r        *frameReader
+}
+
+// openRawStream calls the ADS method on addr, sending first (encoded
+// requests) before it waits for the response headers.
+func openRawStream(ctx context.Context, c *http.Client, addr, method string, first [][]byte) (*rawStream, error) {
+	body, requests := io.Pipe()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		"http://"+addr+"/envoy.service.discovery.v3.AggregatedDiscoveryService/"+method, body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("TE", "trailers")
+	s := &rawStream{requests: requests}
+	go func() {
+		for _, m := range first {
+			if s.send(m) != nil {
+				return
+			}
+		}
+	}()
+	if s.resp, err = c.Do(req); err != nil {
+		requests.Close()
+		return nil, err
+	}
+	s.r = &frameReader{r: bufio.NewReaderSize(s.resp.Body, 64<<10)}
+	return s, nil
+}
+
+// send writes one encoded request.
+func (s *rawStream) send(b []byte) error {
+	frame := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(b)))
+	_, err := s.requests.Write(append(frame, b...))
+	return err
+}
+
+// ended describes err, after count resources, with the status the server
+// ended the stream with, if it did.
+func (s *rawStream) ended(count int, err error) error {
+	_, _ = io.Copy(io.Discard, s.r.r)
+	return fmt.Errorf("after %d resources: %w (grpc-status %q, message %q)", count, err,
+		s.resp.Trailer.Get("Grpc-Status")+s.resp.Header.Get("Grpc-Status"), s.resp.Trailer.Get("Grpc-Message")+s.resp.Header.Get("Grpc-Message"))
+}
+
+func (s *rawStream) close() {
+	s.requests.Close()
+	s.resp.Body.Close()
+}
+
+// marshal encodes m followed by extra (a pre-encoded field).
+func marshal(m proto.Message, extra []byte) []byte {
+	b, err := proto.Marshal(m)
+	if err != nil {
+		panic(err) // requests built here always encode
+	}
+	return append(b, extra...)
+}
+
 // adsClient is one fake Envoy: it subscribes to every ClusterLoadAssignment
 // and RouteConfiguration on a delta ADS stream, ACKs every response and
 // signals ready once it has received want resources (the fixtures do not
 // change, so more is an error).
 func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready chan<- struct{}) error {
-	body, requests := io.Pipe()
-	defer requests.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"http://"+addr+"/envoy.service.discovery.v3.AggregatedDiscoveryService/DeltaAggregatedResources", body)
+	var first [][]byte
+	for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
+		first = append(first, marshal(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: []string{"*"}}, nil))
+	}
+	s, err := openRawStream(ctx, c, addr, "DeltaAggregatedResources", first)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/grpc")
-	req.Header.Set("TE", "trailers")
-	send := func(m *discoverygrpc.DeltaDiscoveryRequest) error {
-		b, err := proto.Marshal(m)
-		if err != nil {
-			return err
-		}
-		frame := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(b)))
-		_, err = requests.Write(append(frame, b...))
-		return err
-	}
-	go func() {
-		for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
-			if send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: []string{"*"}}) != nil {
-				return
-			}
-		}
-	}()
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	r := &frameReader{r: bufio.NewReaderSize(resp.Body, 64<<10)}
-	ended := func(count int, err error) error { // with the status the server ended the stream with, if it did
-		_, _ = io.Copy(io.Discard, r.r)
-		return fmt.Errorf("after %d resources: %w (grpc-status %q, message %q)", count, err,
-			resp.Trailer.Get("Grpc-Status")+resp.Header.Get("Grpc-Status"), resp.Trailer.Get("Grpc-Message")+resp.Header.Get("Grpc-Message"))
-	}
+	defer s.close()
 	for count := 0; ; {
-		typeURL, nonce, _, n, err := r.response()
+		typeURL, nonce, _, n, err := s.r.response()
 		if err != nil {
-			return ended(count, err)
+			return s.ended(count, err)
 		}
 		if count < want && count+n >= want {
 			ready <- struct{}{}
@@ -305,8 +342,8 @@ func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready
 		if count += n; count > want {
 			return fmt.Errorf("received %d resources, more than the %d compiled in-process", count, want)
 		}
-		if err := send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: nonce}); err != nil {
-			return ended(count, err)
+		if err := s.send(marshal(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: nonce}, nil)); err != nil {
+			return s.ended(count, err)
 		}
 	}
 }
@@ -315,50 +352,27 @@ func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready
 // for the names of each type (names: their encoding as resource_names) and
 // ACKs every answer with its version, its nonce and the names again.
 func sotwADSClient(ctx context.Context, c *http.Client, addr string, names map[string][]byte, want int, ready chan<- struct{}) error {
-	body, requests := io.Pipe()
-	defer requests.Close()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"http://"+addr+"/envoy.service.discovery.v3.AggregatedDiscoveryService/StreamAggregatedResources", body)
+	var first [][]byte
+	for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
+		first = append(first, marshal(&discoverygrpc.DiscoveryRequest{TypeUrl: typ}, names[typ]))
+	}
+	s, err := openRawStream(ctx, c, addr, "StreamAggregatedResources", first)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/grpc")
-	req.Header.Set("TE", "trailers")
-	send := func(m *discoverygrpc.DiscoveryRequest) error {
-		b, err := proto.Marshal(m)
-		if err != nil {
-			return err
-		}
-		b = append(b, names[m.GetTypeUrl()]...)
-		frame := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(b)))
-		_, err = requests.Write(append(frame, b...))
-		return err
-	}
-	go func() {
-		for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
-			if send(&discoverygrpc.DiscoveryRequest{TypeUrl: typ}) != nil {
-				return
-			}
-		}
-	}()
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	r := &frameReader{r: bufio.NewReaderSize(resp.Body, 64<<10)}
+	defer s.close()
 	for count := 0; ; {
-		typeURL, nonce, version, n, err := r.response()
+		typeURL, nonce, version, n, err := s.r.response()
 		if err != nil {
-			_, _ = io.Copy(io.Discard, r.r)
-			return fmt.Errorf("after %d resources: %w (grpc-status %q)", count, err, resp.Trailer.Get("Grpc-Status")+resp.Header.Get("Grpc-Status"))
+			return s.ended(count, err)
 		}
 		if count < want && count+n >= want {
 			ready <- struct{}{}
 		}
 		count += n
-		if err := send(&discoverygrpc.DiscoveryRequest{TypeUrl: typeURL, VersionInfo: version, ResponseNonce: nonce}); err != nil {
-			return err
+		ack := &discoverygrpc.DiscoveryRequest{TypeUrl: typeURL, VersionInfo: version, ResponseNonce: nonce}
+		if err := s.send(marshal(ack, names[typeURL])); err != nil {
+			return s.ended(count, err)
 		}
 	}
 }
