@@ -1,13 +1,12 @@
 package graph
 
 import (
-	"k8s.io/apimachinery/pkg/types"
+	"slices"
 	"sync"
 	"time"
 
-	"slices"
-
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"

@@ -78,14 +78,12 @@ type deltaCache struct {
 	entryBytes, logBytes int
 
 	// State-of-the-world streams (see sotw.go): their open watches, the
-	// seed of subscription digests, the epoch of versions, subscriptions
-	// by digest, and the whole answers at sotwSharedRev by digest.
-	sotw          map[*sotwWatch]struct{}
-	seed          maphash.Seed
-	epoch         string
-	sotwSubs      sotwSubscriptions
-	sotwShared    map[uint64]*sotwResponse
-	sotwSharedRev uint64
+	// epoch of versions, subscriptions by digest, and the whole answers at
+	// the current revision by digest (dropped when the revision changes).
+	sotw       map[*sotwWatch]struct{}
+	epoch      string
+	sotwSubs   sotwSubscriptions
+	sotwShared map[uint64]*sotwResponse
 }
 
 // change says what happened to a name at a revision.
@@ -112,9 +110,8 @@ type deltaWatch struct {
 }
 
 func newDeltaCache(typeURL string) *deltaCache {
-	seed := maphash.MakeSeed()
 	return &deltaCache{typeURL: typeURL, entries: map[string]wired{}, watches: map[*deltaWatch]struct{}{},
-		sotw: map[*sotwWatch]struct{}{}, seed: seed, epoch: strconv.FormatUint(maphash.String(seed, typeURL)>>32, 36),
+		sotw: map[*sotwWatch]struct{}{}, epoch: strconv.FormatUint(maphash.String(maphash.MakeSeed(), typeURL)>>32, 36),
 		sotwSubs: sotwSubscriptions{}}
 }
 

@@ -76,7 +76,7 @@ func (c *deltaCache) createSotwWatch(req *cachev3.Request, sub cachev3.Subscript
 	defer c.mu.Unlock()
 	c.remember(w.digest, sub)
 	var resp *sotwResponse
-	if rev, digest, ok := c.markOf(sub); ok && rev >= c.logStart && rev <= c.rev {
+	if rev, digest, ok := markOf(sub); ok && rev >= c.logStart && rev <= c.rev {
 		w.since = rev
 		fresh, known := c.freshNames(w, digest)
 		resp = c.sotwIncremental(w, c.changedSince(rev), fresh, known, digest != w.digest)
@@ -103,8 +103,8 @@ func namesDigest(sum uint64, n int) uint64 {
 	return (sum + uint64(n)*0x9e3779b97f4a7c15) | 1
 }
 
-// digestOf returns the digest of sub's names (0 for a wildcard) and where
-// its mark goes. It reads only c.seed, which never changes.
+// digestOf returns the digest of sub's names (0 for a wildcard), as
+// sotwNames gives it for the same names, and where its mark goes.
 func (c *deltaCache) digestOf(sub cachev3.Subscription) (uint64, string) {
 	if sub.IsWildcard() {
 		return 0, revisionKey
@@ -115,7 +115,7 @@ func (c *deltaCache) digestOf(sub cachev3.Subscription) (uint64, string) {
 	var sum uint64
 	anchor := ""
 	for name := range sub.SubscribedResources() {
-		sum += maphash.String(c.seed, name)
+		sum += maphash.String(sotwNames.seed, name)
 		if anchor == "" || name < anchor {
 			anchor = name
 		}
@@ -170,12 +170,12 @@ func (c *deltaCache) freshNames(w *sotwWatch, digest uint64) ([]string, bool) {
 }
 
 // mark returns the returned resources an answer at rev leaves w with.
-func (c *deltaCache) mark(w *sotwWatch, rev uint64) map[string]string {
+func (w *sotwWatch) mark(rev uint64) map[string]string {
 	return map[string]string{w.anchor: "s" + strconv.FormatUint(rev, 10) + ":" + strconv.FormatUint(w.digest, 16)}
 }
 
 // markOf reads a stream's mark.
-func (c *deltaCache) markOf(sub cachev3.Subscription) (rev, digest uint64, ok bool) {
+func markOf(sub cachev3.Subscription) (rev, digest uint64, ok bool) {
 	for _, v := range sub.ReturnedResources() {
 		rest, isMark := strings.CutPrefix(v, "s")
 		r, d, found := strings.Cut(rest, ":")
@@ -252,9 +252,9 @@ func (c *deltaCache) sotwIncremental(w *sotwWatch, changed []string, fresh []str
 // current revision is shared by every stream with the same subscription.
 func (c *deltaCache) sotwEverything(w *sotwWatch, rev uint64, evenIfEmpty bool) *sotwResponse {
 	shared := rev == c.rev
-	if shared && c.sotwSharedRev == rev {
+	if shared {
 		if r, ok := c.sotwShared[w.digest]; ok && (len(r.wires) > 0 || evenIfEmpty) {
-			return r.forWatch(w, c)
+			return r.forWatch(w)
 		}
 	}
 	then := c.stateAt(rev)
@@ -283,8 +283,8 @@ func (c *deltaCache) sotwEverything(w *sotwWatch, rev uint64, evenIfEmpty bool) 
 	}
 	r := c.sotwAnswer(w, updated, rev)
 	if shared {
-		if c.sotwShared == nil || c.sotwSharedRev != rev {
-			c.sotwShared, c.sotwSharedRev = map[uint64]*sotwResponse{}, rev
+		if c.sotwShared == nil {
+			c.sotwShared = map[uint64]*sotwResponse{}
 		}
 		if len(c.sotwShared) < sharedAnswers {
 			r.framed = frameSotW(r.wires)
@@ -298,7 +298,7 @@ func (c *deltaCache) sotwEverything(w *sotwWatch, rev uint64, evenIfEmpty bool) 
 func (c *deltaCache) sotwAnswer(w *sotwWatch, updated []wired, rev uint64) *sotwResponse {
 	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
 	r := &sotwResponse{req: w.req, rev: rev, version: c.sotwVersion(rev), wires: updated,
-		resources: make([]*anypb.Any, len(updated)), returned: c.mark(w, rev)}
+		resources: make([]*anypb.Any, len(updated)), returned: w.mark(rev)}
 	for i, u := range updated {
 		r.resources[i] = u.res.GetResource()
 	}
@@ -321,7 +321,7 @@ func (c *deltaCache) answerSotW(since func(uint64) sinceView) {
 			r = c.sotwIncremental(w, since(w.since).names, nil, true, false)
 			shared[k] = r
 		} else if r != nil {
-			r = r.forWatch(w, c)
+			r = r.forWatch(w)
 		}
 		if r != nil {
 			delete(c.sotw, w)
@@ -359,9 +359,9 @@ type sotwResponse struct {
 }
 
 // forWatch returns r for another watch with the same subscription.
-func (r *sotwResponse) forWatch(w *sotwWatch, c *deltaCache) *sotwResponse {
+func (r *sotwResponse) forWatch(w *sotwWatch) *sotwResponse {
 	out := *r
-	out.req, out.returned = w.req, c.mark(w, r.rev)
+	out.req, out.returned = w.req, w.mark(r.rev)
 	return &out
 }
 

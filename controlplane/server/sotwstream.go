@@ -205,10 +205,8 @@ func (h *sotwStreams) send(st streamv3.Stream, id int64, ts *sotwType, resp cach
 	ts.sub.returned = resp.GetReturnedResources()
 	ts.nonce, ts.out, ts.cancel = nonce, nil, nil
 	h.s.metrics.pushes.WithLabelValues(shortType(out.GetTypeUrl())).Inc()
-	if c := h.s.deltas[out.GetTypeUrl()]; c != nil {
-		if rev, ok := c.sotwRevision(out.GetVersionInfo()); ok {
-			h.s.sentSotW.record(id, out.GetTypeUrl(), nonce, rev)
-		}
+	if r, ok := resp.(*sotwResponse); ok {
+		h.s.sentSotW.record(id, out.GetTypeUrl(), nonce, r.rev)
 	}
 	return st.Send(out)
 }

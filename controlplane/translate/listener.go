@@ -1,12 +1,12 @@
 package translate
 
 import (
+	"math"
 	"sync"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
-	"math"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
