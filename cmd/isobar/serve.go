@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -21,10 +22,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/live"
 	"github.com/isobar-dev/isobar/controlplane/server"
 	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
 // serveFlags are the flags of `isobar serve`.
@@ -107,11 +108,11 @@ func runServe(parent context.Context, f serveFlags) error {
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg})
 	go watchHeap(ctx, log, 15*time.Second)
-	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: func(b live.Build) { recordBuild(log, srv.Metrics(), b) }}
+	bm := &buildMetrics{m: srv.Metrics(), log: log}
+	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: bm.record}
 	if f.compile.now == "" {
 		loop.Clock = time.Now // certificates are checked at each full build, and again when one expires
 	}
-	loop.OnResult = func(_ *source.Index, res *controlplane.Result) { countFindings(srv.Metrics(), res) }
 	health := &healthState{}
 	var sourceErr error
 	switch {
@@ -190,7 +191,19 @@ func serveFixtures(ctx context.Context, f serveFlags, loop *live.Loop, log *slog
 	return nil
 }
 
-func recordBuild(log *slog.Logger, m *server.Metrics, b live.Build) {
+// buildMetrics records every build of the live loop in the metrics. Its
+// methods run on the loop's goroutine, one at a time.
+type buildMetrics struct {
+	m   *server.Metrics
+	log *slog.Logger
+	// objectFindings counts, by code and severity, the findings the
+	// statuses of the last compile hold (an endpoint build keeps them).
+	objectFindings map[[2]string]float64
+}
+
+// record counts b, and sets the findings and objects gauges to what its
+// result holds.
+func (bm *buildMetrics) record(b live.Build) {
 	kind, result := "endpoints", "ok"
 	switch {
 	case b.Full:
@@ -200,10 +213,49 @@ func recordBuild(log *slog.Logger, m *server.Metrics, b live.Build) {
 	}
 	if b.Err != nil {
 		result = "error"
-		log.Error("build failed", "kind", kind, "error", b.Err)
+		bm.log.Error("build failed", "kind", kind, "error", b.Err)
 	}
-	m.Builds.WithLabelValues(kind, result).Inc()
-	m.BuildSeconds.WithLabelValues(kind).Observe(b.Duration.Seconds())
+	bm.m.Builds.WithLabelValues(kind, result).Inc()
+	bm.m.BuildSeconds.WithLabelValues(kind).Observe(b.Duration.Seconds())
+	if b.Result == nil {
+		return
+	}
+	bm.m.LastBuild.SetToCurrentTime()
+	if kind != "endpoints" || bm.objectFindings == nil {
+		bm.countObjects(b.Result.Statuses)
+	}
+	bm.countFindings(b.Result.Findings)
+}
+
+// countObjects sets the objects gauge from statuses and remembers the
+// findings their conditions hold.
+func (bm *buildMetrics) countObjects(statuses []status.Object) {
+	objects := map[[3]string]float64{}
+	for _, o := range statuses {
+		objects[[3]string{string(o.Kind), o.Namespace, string(o.CurrentStatus)}]++
+	}
+	bm.m.Objects.Reset()
+	for k, n := range objects {
+		bm.m.Objects.WithLabelValues(k[0], k[1], k[2]).Set(n)
+	}
+	bm.objectFindings = map[[2]string]float64{}
+	for _, f := range status.ObjectFindings(statuses) {
+		bm.objectFindings[[2]string{f.Code, string(f.Severity)}]++
+	}
+}
+
+// countFindings sets the findings gauge to what `isobar check` would say
+// of the latest result (its statuses' findings and findings), by code and
+// severity; codes no longer found are dropped.
+func (bm *buildMetrics) countFindings(findings []status.Finding) {
+	counts := maps.Clone(bm.objectFindings)
+	for _, f := range findings {
+		counts[[2]string{f.Code, string(f.Severity)}]++
+	}
+	bm.m.Findings.Reset()
+	for k, n := range counts {
+		bm.m.Findings.WithLabelValues(k[0], k[1]).Set(n)
+	}
 }
 
 // healthState tracks what /healthz reports.
@@ -245,17 +297,4 @@ func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http
 func routeLibraryLogs(log *slog.Logger) {
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
 	klog.SetLogger(logr.FromSlogHandler(log.Handler()))
-}
-
-// countFindings sets the findings gauge to what `isobar check` would say of
-// res, by code and severity; codes no longer found go back to zero.
-func countFindings(m *server.Metrics, res *controlplane.Result) {
-	counts := map[[2]string]float64{}
-	for _, f := range res.AllFindings() {
-		counts[[2]string{f.Code, string(f.Severity)}]++
-	}
-	m.Findings.Reset()
-	for k, n := range counts {
-		m.Findings.WithLabelValues(k[0], k[1]).Set(n)
-	}
 }

@@ -62,13 +62,7 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 	}
 	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: m, envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
 		kick: make(chan struct{}, 1), refresh: w.Snapshot}
-	metricsHook := loop.OnResult
-	loop.OnResult = func(idx *source.Index, res *controlplane.Result) {
-		if metricsHook != nil {
-			metricsHook(idx, res)
-		}
-		sw.offer(idx, res)
-	}
+	loop.OnResult = sw.offer
 	if !f.leaderElection {
 		go sw.run(ctx)
 		return nil

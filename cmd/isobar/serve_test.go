@@ -46,6 +46,7 @@ func TestServeFixtures(t *testing.T) {
 		t.Fatal(err)
 	}
 	xdsPort, httpPort, debugPort := freePort(t), freePort(t), freePort(t)
+	start := time.Now()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
@@ -120,6 +121,15 @@ func TestServeFixtures(t *testing.T) {
 			t.Errorf("%s: %d %q", path, resp.StatusCode, body)
 		}
 	}
+	// The configuration's revisions, what the client accepted, the objects
+	// by status and the builds: the first (full) and the edit's.
+	waitMetrics(t, httpPort, "the edit's revision acknowledged", func(m map[string]float64) bool {
+		rev := m[`isobar_xds_revision{type="routes"}`]
+		return rev >= 2 && m[`isobar_xds_acked_revision{type="routes"}`] == rev && m[`isobar_xds_nacked_revision{type="routes"}`] == 0 &&
+			m[`isobar_objects{kind="HTTPProxy",namespace="default",status="valid"}`] == 1 &&
+			m[`isobar_builds_total{kind="full",result="ok"}`]+m[`isobar_builds_total{kind="proxies",result="ok"}`] == 2 &&
+			m["isobar_build_timestamp_seconds"] > float64(start.Unix()-1)
+	})
 	// A certificate that expired in 2021, added to the folder: serve checks
 	// certificates against its clock and counts the finding.
 	certs, err := os.ReadFile(goldentest.Path("fixtures/tls-certificate-time/input.yaml"))
@@ -129,21 +139,9 @@ func TestServeFixtures(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "certs.yaml"), certs, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	want := `isobar_findings{code="CertificateExpired",severity="warning"} 1`
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(httpPort) + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if strings.Contains(string(body), want) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("/metrics never said %s", want)
-		}
-	}
+	waitMetrics(t, httpPort, "an expired certificate counted", func(m map[string]float64) bool {
+		return m[`isobar_findings{code="CertificateExpired",severity="warning"}`] == 1
+	})
 	cancel()
 	select {
 	case err := <-done:
@@ -152,5 +150,34 @@ func TestServeFixtures(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// waitMetrics polls serve's /metrics on port until ok holds of its samples
+// (by name and labels, as printed), failing after 10 s with what for.
+func waitMetrics(t *testing.T, port int, what string, ok func(map[string]float64) bool) {
+	t.Helper()
+	var last string
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		last = string(body)
+		samples := map[string]float64{}
+		for _, line := range strings.Split(last, "\n") {
+			name, value, found := strings.Cut(line, " ")
+			if f, err := strconv.ParseFloat(value, 64); found && err == nil && !strings.HasPrefix(line, "#") {
+				samples[name] = f
+			}
+		}
+		if ok(samples) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/metrics never showed %s:\n%s", what, grepLines(last, "isobar_"))
+		}
 	}
 }

@@ -51,6 +51,9 @@ func TestLoopRechecksCertificates(t *testing.T) {
 		return out
 	}
 	first := <-results
+	if b := <-builds; !b.Full || b.Err != nil || b.Result != first {
+		t.Fatalf("the first build: %+v", b)
+	}
 	if c := codes(first); c[graph.ReasonCertificateExpired] || !c[graph.ReasonCertificateNotYetValid] {
 		t.Fatalf("before the expiry: findings %v, want CertificateNotYetValid (new-cert) alone", c)
 	}

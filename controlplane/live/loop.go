@@ -42,6 +42,10 @@ type Build struct {
 	// Endpoints is the number of ClusterLoadAssignments sent on the fast path.
 	Endpoints int
 	Err       error
+	// Result is the latest result once the build succeeded (nil when it
+	// failed): an endpoint build changes its findings only, and keeps the
+	// statuses of the last compile.
+	Result *controlplane.Result
 }
 
 // Loop is the main loop. Set the fields, then call Run.
@@ -91,8 +95,11 @@ func (l *Loop) Run(ctx context.Context) error {
 	l.defaults()
 	l.compiler = controlplane.NewCompiler(l.Options)
 	first := l.Source.Take()
-	if err := l.full(ctx, first.Index); err != nil {
-		return fmt.Errorf("first build: %w", err)
+	first.Full = true
+	b := l.apply(ctx, first)
+	l.report(b)
+	if b.Err != nil {
+		return fmt.Errorf("first build: %w", b.Err)
 	}
 	lastBuild := time.Now()
 	defer l.stopRecheck()
@@ -139,6 +146,9 @@ func (l *Loop) apply(ctx context.Context, ch source.Change) Build {
 		b = Build{Endpoints: n, Err: err}
 	}
 	b.Duration = time.Since(start)
+	if b.Err == nil {
+		b.Result = l.compiler.Last()
+	}
 	l.last = ch.Index
 	return b
 }

@@ -3,6 +3,7 @@ package live_test
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -84,6 +85,9 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 	go func() { _ = srv.Run(ctx) }()
 	go func() { _ = loop.Run(ctx) }()
 	<-srv.Listening() // the port opens once the first full build is served
+	if b := <-builds; !b.Full || b.Err != nil || b.Result == nil {
+		t.Fatalf("first build %+v", b)
+	}
 
 	proxy := idx.HTTPProxies[rootKey(t, idx)].DeepCopy()
 	proxy.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: "/moved"}}
@@ -113,14 +117,21 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Every build reports the latest result, the fast path's included.
+		if !want.Resources.Equal(b.Result.Resources) {
+			t.Fatalf("%s change: the build's result differs from a full compile's", step.name)
+		}
+		if !reflect.DeepEqual(want.Findings, b.Result.Findings) {
+			t.Fatalf("%s change: findings %v, a full compile's %v", step.name, b.Result.Findings, want.Findings)
+		}
+		if step.name == "EndpointSlice" {
+			continue // the fast path hands assignments over without OnResult
+		}
 		mu.Lock()
 		got := last
 		mu.Unlock()
-		if step.name == "EndpointSlice" {
-			continue // the fast path hands assignments over without a result
-		}
-		if !want.Resources.Equal(got.Resources) {
-			t.Fatalf("%s change: the loop's resources differ from a full compile's", step.name)
+		if got != b.Result {
+			t.Fatalf("%s change: OnResult was not handed the build's result", step.name)
 		}
 	}
 }

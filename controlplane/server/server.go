@@ -91,6 +91,7 @@ func New(opts Options) *Server {
 		s.versions[t] = map[string]string{}
 	}
 	s.metrics = newMetrics(opts.Registry)
+	_ = opts.Registry.Register(revisions(s.deltas))
 	return s
 }
 

@@ -10,6 +10,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/prometheus/client_golang/prometheus"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -278,6 +279,15 @@ func TestDeltaNewEnvoyAfterNACK(t *testing.T) {
 	}
 	answer(first, r, "rejected")
 	waitForNACK(s)
+	// The clusters' revisions: 1 accepted, 2 current and rejected.
+	want := map[string]float64{"isobar_xds_revision/clusters": 2, "isobar_xds_acked_revision/clusters": 1,
+		"isobar_xds_nacked_revision/clusters": 2, "isobar_xds_nacked_revision/routes": 0}
+	got := revisionGauges(t, s)
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %v, want %v", k, got[k], v)
+		}
+	}
 
 	late, lin := open()
 	r, ok = lin.next(t, 5*time.Second)
@@ -385,4 +395,22 @@ func waitForNACK(s *Server) {
 	for s.NACKs() == 0 && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// revisionGauges gathers the server's revision gauges, by name/type.
+func revisionGauges(t *testing.T, s *Server) map[string]float64 {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(revisions(s.deltas))
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			out[f.GetName()+"/"+m.GetLabel()[0].GetValue()] = m.GetGauge().GetValue()
+		}
+	}
+	return out
 }
