@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
+	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/live"
 	"github.com/isobar-dev/isobar/controlplane/server"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -109,7 +111,13 @@ func runServe(parent context.Context, f serveFlags) error {
 	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg})
 	go watchHeap(ctx, log, 15*time.Second)
 	bm := &buildMetrics{m: srv.Metrics(), log: log}
-	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: bm.record}
+	var latest atomic.Pointer[controlplane.Result] // what /debug/config shows
+	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: func(b live.Build) {
+		bm.record(b)
+		if b.Result != nil {
+			latest.Store(b.Result)
+		}
+	}}
 	if f.compile.now == "" {
 		loop.Clock = time.Now // certificates are checked at each full build, and again when one expires
 	}
@@ -131,7 +139,7 @@ func runServe(parent context.Context, f serveFlags) error {
 			stop()
 		}
 	}()
-	stopDebug := serveDebug(f.debugAddress, f.debugPort, log)
+	stopDebug := serveDebug(f.debugAddress, f.debugPort, log, &latest)
 	defer stopDebug()
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Run(ctx) }()

@@ -130,6 +130,30 @@ func TestServeFixtures(t *testing.T) {
 			m[`isobar_builds_total{kind="full",result="ok"}`]+m[`isobar_builds_total{kind="proxies",result="ok"}`] == 2 &&
 			m["isobar_build_timestamp_seconds"] > float64(start.Unix()-1)
 	})
+	// /debug/config is the configuration served, which `isobar route --xds`
+	// explains requests against: the edited weights.
+	for format, want := range map[string]int{"": 200, "?format=json": 200, "?format=xml": 400} {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(debugPort) + "/debug/config" + format)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("/debug/config%s: %d %s", format, resp.StatusCode, body)
+		}
+		if want != 200 {
+			continue
+		}
+		served := filepath.Join(t.TempDir(), "served.yaml")
+		if err := os.WriteFile(served, body, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, errOut, code := run(t, "", "route", "--xds", served, "--url", "http://demo.projectcontour.io/")
+		if code != 0 || !strings.Contains(out, "HTTPProxy default/demo") || !strings.Contains(out, "default/app-canary:80  60%") {
+			t.Fatalf("route against /debug/config%s: exit %d\n%s%s", format, code, out, errOut)
+		}
+	}
 	// A certificate that expired in 2021, added to the folder: serve checks
 	// certificates against its clock and counts the finding.
 	certs, err := os.ReadFile(goldentest.Path("fixtures/tls-certificate-time/input.yaml"))
