@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -31,6 +32,12 @@ type compileFlags struct {
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
+	// configPath is Contour's configuration file (--config-path), and
+	// configIgnored the keys of it this command does not apply; logIgnored
+	// leaves reporting them to the command (serve logs them as JSON).
+	configPath    string
+	configIgnored []string
+	logIgnored    bool
 }
 
 func (f *inputFlags) register(cmd *cobra.Command) {
@@ -59,7 +66,21 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", log.Path, "file Envoy writes its request log to")
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
-	cmd.PreRunE = func(*cobra.Command, []string) error { return f.validate() }
+	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
+		"permitInsecure and ExternalName settings apply (and for serve its Envoy Service and kubeconfig), others are reported as ignored; flags take precedence")
+	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
+		if f.configPath != "" { // before the flags are checked: the file sets some
+			var err error
+			if f.configIgnored, err = applyConfigFile(cmd, f.configPath); err != nil {
+				return exitWith(exitBadInput, err)
+			}
+			if len(f.configIgnored) > 0 && !f.logIgnored {
+				fmt.Fprintf(cmd.ErrOrStderr(), "isobar: %s: settings that Isobar does not implement or this command does not use are ignored: %s\n",
+					f.configPath, strings.Join(f.configIgnored, ", "))
+			}
+		}
+		return f.validate()
+	}
 }
 
 // validate refuses listener ports Envoy could not use, before anything is

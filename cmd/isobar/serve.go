@@ -45,7 +45,6 @@ type serveFlags struct {
 	envoyServiceNS, envoyServiceName string
 	leaderElection                   bool
 	leaseNamespace, leaseName        string
-	configPath                       string
 }
 
 func newServeCmd() *cobra.Command {
@@ -64,12 +63,17 @@ and /metrics are served on --http-port (default 8000). Only the leader
 serves xDS.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 			// klog's logger may only be set before any client runs.
-			routeLibraryLogs(slog.New(slog.NewJSONHandler(os.Stderr, nil)))
+			routeLibraryLogs(log)
+			if ignored := f.compile.configIgnored; len(ignored) > 0 {
+				log.Warn("settings of the configuration file that Isobar does not implement are ignored", "file", f.compile.configPath, "keys", ignored)
+			}
 			return runServe(cmd.Context(), f)
 		},
 	}
 	fl := cmd.Flags()
+	f.compile.logIgnored = true
 	f.compile.register(cmd)
 	fl.StringVar(&f.fixtures, "fixtures", "", "serve the objects of this folder (watched) instead of a cluster")
 	fl.StringVar(&f.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster configuration)")
@@ -90,7 +94,6 @@ serves xDS.`,
 	fl.BoolVar(&f.leaderElection, "leader-election", true, "elect a leader to write statuses (--leader-election=false: always write)")
 	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", "projectcontour", "namespace of the leader-election Lease")
 	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")
-	fl.StringVar(&f.configPath, "config-path", "", "configuration file written by the operator (accepted for compatibility; flags take precedence)")
 	return cmd
 }
 

@@ -114,16 +114,14 @@ func RoleBinding(c *operatorv1alpha1.Contour) *rbacv1.RoleBinding {
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: ControlPlane, Namespace: c.Spec.Namespace.Name}}}
 }
 
-// Config is the ConfigMap holding the control plane's configuration.
+// Config is the ConfigMap holding the control plane's configuration, in
+// the format of Contour's configuration file (`isobar serve --config-path`
+// reads it; the ingress class has no key there and is a flag).
 func Config(c *operatorv1alpha1.Contour) *corev1.ConfigMap {
-	class := ""
-	if c.Spec.IngressClassName != nil {
-		class = *c.Spec.IngressClassName
-	}
 	ext := c.Spec.EnableExternalNameService != nil && *c.Spec.EnableExternalNameService
 	return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(c, ConfigMap, nil),
-		Data: map[string]string{"isobar.yaml": fmt.Sprintf("ingressClass: %q\nenableExternalName: %v\nenvoyServiceNamespace: %s\nenvoyServiceName: %s\n",
-			class, ext, c.Spec.Namespace.Name, Envoy)}}
+		Data: map[string]string{"isobar.yaml": fmt.Sprintf("enableExternalNameService: %v\nenvoy-service-namespace: %s\nenvoy-service-name: %s\n",
+			ext, c.Spec.Namespace.Name, Envoy)}}
 }
 
 // ContainerPort returns the named Envoy container port (http or https).

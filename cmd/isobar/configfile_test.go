@@ -1,0 +1,162 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	operatorv1alpha1 "github.com/isobar-dev/isobar/operator/api/v1alpha1"
+	"github.com/isobar-dev/isobar/operator/objects"
+)
+
+// TestConfigFile reads Contour configuration files into serve's flags: the
+// keys Isobar implements set their flags unless the command line did, the
+// other Contour keys are reported, and anything else is refused.
+func TestConfigFile(t *testing.T) {
+	for _, c := range []struct {
+		name, file string
+		args       []string
+		want       map[string]string // flag → value
+		ignored    []string
+		err        string
+	}{{
+		name: "Contour's settings",
+		file: "incluster: false\nkubeconfig: /etc/kube.conf\naccesslog-format: json\naccesslog-level: error\n" +
+			"disablePermitInsecure: true\nenableExternalNameService: true\nenvoy-service-namespace: edge\nenvoy-service-name: proxy\n" +
+			"timeouts:\n  connection-idle-timeout: 60s\ntls:\n  minimum-protocol-version: \"1.2\"\n",
+		want: map[string]string{"kubeconfig": "/etc/kube.conf", "accesslog-format": "json", "accesslog-level": "error",
+			"disable-permit-insecure": "true", "enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": "proxy"},
+		ignored: []string{"timeouts", "tls"},
+	}, {
+		name: "the command line wins",
+		file: "accesslog-format: json\ndisablePermitInsecure: true\n",
+		args: []string{"--accesslog-format=envoy", "--disable-permit-insecure=false"},
+		want: map[string]string{"accesslog-format": "envoy", "disable-permit-insecure": "false"},
+	}, {
+		name: "in-cluster drops the kubeconfig",
+		file: "incluster: true\nkubeconfig: /root/.kube/config\n",
+		want: map[string]string{"kubeconfig": ""},
+	}, {
+		name: "the operator's file",
+		file: "enableExternalNameService: false\nenvoy-service-namespace: projectcontour\nenvoy-service-name: envoy\n",
+		want: map[string]string{"enable-external-name": "false", "envoy-service-namespace": "projectcontour"},
+	}, {
+		name: "an empty file",
+		file: "",
+		want: map[string]string{"accesslog-format": "envoy"},
+	}, {
+		name: "a key Contour does not know",
+		file: "accesslog-format: json\ningressClass: internal\n",
+		err:  `unknown key "ingressClass"`,
+	}, {
+		name: "a boolean as a string",
+		file: "disablePermitInsecure: \"yes\"\n",
+		err:  "disablePermitInsecure: must be true or false",
+	}, {
+		name: "a string as a number",
+		file: "envoy-service-name: 7\n",
+		err:  "envoy-service-name: must be a string",
+	}, {
+		name: "not a map",
+		file: "- accesslog-format\n",
+		err:  "config.yaml: error unmarshaling",
+	}} {
+		t.Run(c.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "config.yaml")
+			if err := os.WriteFile(path, []byte(c.file), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			cmd := newServeCmd()
+			if err := cmd.ParseFlags(c.args); err != nil {
+				t.Fatal(err)
+			}
+			ignored, err := applyConfigFile(cmd, path)
+			if c.err != "" {
+				if err == nil || !strings.Contains(err.Error(), c.err) || !strings.Contains(err.Error(), path) {
+					t.Fatalf("error %v, want one naming %s and %q", err, path, c.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ignored, c.ignored) {
+				t.Errorf("ignored %q, want %q", ignored, c.ignored)
+			}
+			for flag, want := range c.want {
+				if got := cmd.Flags().Lookup(flag).Value.String(); got != want {
+					t.Errorf("--%s = %q, want %q", flag, got, want)
+				}
+			}
+		})
+	}
+}
+
+// TestConfigFileBadValue: a value Isobar refuses exits 2 before anything
+// is served, naming the file and the setting.
+func TestConfigFileBadValue(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "contour.yaml")
+	if err := os.WriteFile(path, []byte("accesslog-format: xml\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code := run(t, "", "serve", "--config-path", path, "--fixtures", t.TempDir(), "--insecure")
+	if code != 2 || !strings.Contains(stderr, path+": accesslog-format: access log format \"xml\"") {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestConfigFileOffline: the offline commands read the same file, so that a
+// CI dry-run uses production's settings; what they do not use is reported.
+func TestConfigFileOffline(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "contour.yaml")
+	conf := "accesslog-format: json\ndisablePermitInsecure: true\nenvoy-service-name: envoy\ntimeouts:\n  request-timeout: 30s\n"
+	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := run(t, "", "translate", "-f", "fixtures/seeds/talk-canary/input.yaml", "--config-path", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "json_format") {
+		t.Errorf("the file's accesslog-format json did not reach the listeners")
+	}
+	want := path + ": settings that Isobar does not implement or this command does not use are ignored: envoy-service-name, timeouts"
+	if !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	out, _, code = run(t, "", "translate", "-f", "fixtures/seeds/talk-canary/input.yaml", "--config-path", path, "--accesslog-format", "envoy")
+	if code != 0 || strings.Contains(out, "json_format") {
+		t.Errorf("--accesslog-format on the command line did not win over the file (exit %d)", code)
+	}
+}
+
+// TestConfigFileFromOperator: the file the operator mounts for the control
+// plane is one serve reads whole, and its settings reach serve's flags.
+func TestConfigFileFromOperator(t *testing.T) {
+	c := &operatorv1alpha1.Contour{}
+	c.Name, c.Namespace = "contour-sample", "default"
+	c.Spec.Namespace.Name = "edge"
+	ext := true
+	c.Spec.EnableExternalNameService = &ext
+	path := filepath.Join(t.TempDir(), "isobar.yaml")
+	if err := os.WriteFile(path, []byte(objects.Config(c).Data["isobar.yaml"]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := objects.Deployment(c, objects.Images{Isobar: "isobar", Envoy: "envoy"}).Spec.Template.Spec.Containers[0].Args
+	if !slices.Contains(args, "--config-path=/config/isobar.yaml") {
+		t.Fatalf("the control plane's args %q do not read the mounted file", args)
+	}
+	cmd := newServeCmd()
+	ignored, err := applyConfigFile(cmd, path)
+	if err != nil || len(ignored) > 0 {
+		t.Fatalf("serve reads the operator's file: ignored %q, error %v", ignored, err)
+	}
+	for flag, want := range map[string]string{"enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": objects.Envoy} {
+		if got := cmd.Flags().Lookup(flag).Value.String(); got != want {
+			t.Errorf("--%s = %q, want %q", flag, got, want)
+		}
+	}
+}
