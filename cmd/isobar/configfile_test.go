@@ -160,3 +160,37 @@ func TestConfigFileFromOperator(t *testing.T) {
 		}
 	}
 }
+
+// TestServeTakesContourArgs: the arguments of Contour's own Deployment
+// (`contour serve ...`) configure `isobar serve` unchanged.
+func TestServeTakesContourArgs(t *testing.T) {
+	conf := filepath.Join(t.TempDir(), "contour.yaml")
+	if err := os.WriteFile(conf, []byte("disablePermitInsecure: true\nkubeconfig: /root/.kube/config\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--incluster", "--xds-address=0.0.0.0", "--xds-port=8001", "--contour-cafile=/certs/ca.crt",
+		"--contour-cert-file=/certs/tls.crt", "--contour-key-file=/certs/tls.key", "--config-path=" + conf,
+		"--envoy-service-http-port=8080", "--envoy-service-https-port=8443", "--ingress-class-name=internal",
+		"--disable-leader-election", "--leader-election-resource-namespace=edge"}
+	cmd := newServeCmd()
+	if err := cmd.ParseFlags(args); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.PreRunE(cmd, nil); err != nil {
+		t.Fatal(err)
+	}
+	for flag, want := range map[string]string{"xds-ca-file": "/certs/ca.crt", "xds-cert-file": "/certs/tls.crt",
+		"xds-key-file": "/certs/tls.key", "ingress-class": "internal", "leader-election": "false",
+		"leader-election-namespace": "edge", "disable-permit-insecure": "true", "kubeconfig": ""} {
+		if got := cmd.Flags().Lookup(flag).Value.String(); got != want {
+			t.Errorf("--%s = %q, want %q", flag, got, want)
+		}
+	}
+	cmd = newServeCmd()
+	if err := cmd.ParseFlags([]string{"--incluster", "--kubeconfig=/k"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.PreRunE(cmd, nil); err == nil || !strings.Contains(err.Error(), "--incluster with --kubeconfig") {
+		t.Errorf("--incluster with --kubeconfig: %v", err)
+	}
+}

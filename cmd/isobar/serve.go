@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/live"
@@ -59,8 +60,16 @@ watched: editing a file changes what connected Envoys receive.
 The xDS port (--xds-port, default 8001) opens only after the first complete
 build, so Envoy never receives an empty or partial configuration. /healthz
 and /metrics are served on --http-port (default 8000). Only the leader
-(a Lease, unless --disable-leader-election) writes statuses; every replica
-serves xDS.`,
+(a Lease, unless --leader-election=false) writes statuses; every replica
+serves xDS.
+
+Contour's names for serve's flags are accepted too, so that the arguments of
+a Contour Deployment work unchanged: --contour-cafile, --contour-cert-file and
+--contour-key-file (--xds-ca-file, --xds-cert-file, --xds-key-file),
+--ingress-class-name (--ingress-class), --leader-election-resource-name and
+--leader-election-resource-namespace, --disable-leader-election
+(--leader-election=false) and --incluster (the default without --kubeconfig
+or --fixtures).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
@@ -94,6 +103,7 @@ serves xDS.`,
 	fl.BoolVar(&f.leaderElection, "leader-election", true, "elect a leader to write statuses (--leader-election=false: always write)")
 	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", "projectcontour", "namespace of the leader-election Lease")
 	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")
+	contourFlags(cmd, &f)
 	return cmd
 }
 
@@ -308,4 +318,49 @@ func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http
 func routeLibraryLogs(log *slog.Logger) {
 	ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
 	klog.SetLogger(logr.FromSlogHandler(log.Handler()))
+}
+
+// contourNames maps Contour's names of serve's flags to Isobar's.
+var contourNames = map[string]string{
+	"contour-cafile":                     "xds-ca-file",
+	"contour-cert-file":                  "xds-cert-file",
+	"contour-key-file":                   "xds-key-file",
+	"ingress-class-name":                 "ingress-class",
+	"leader-election-resource-name":      "leader-election-name",
+	"leader-election-resource-namespace": "leader-election-namespace",
+}
+
+// contourFlags makes cmd accept Contour's names for its flags
+// (contourNames), and Contour's --incluster and --disable-leader-election,
+// which are hidden: the help lists each setting once.
+func contourFlags(cmd *cobra.Command, f *serveFlags) {
+	fl := cmd.Flags()
+	fl.SetNormalizeFunc(func(_ *pflag.FlagSet, name string) pflag.NormalizedName {
+		if ours, ok := contourNames[name]; ok {
+			return pflag.NormalizedName(ours)
+		}
+		return pflag.NormalizedName(name)
+	})
+	var inCluster, disableElection bool
+	fl.BoolVar(&inCluster, "incluster", false, "Contour's: the in-cluster configuration (the default)")
+	fl.BoolVar(&disableElection, "disable-leader-election", false, "Contour's --leader-election=false")
+	_ = fl.MarkHidden("incluster")
+	_ = fl.MarkHidden("disable-leader-election")
+	prev := cmd.PreRunE
+	cmd.PreRunE = func(cmd *cobra.Command, args []string) error {
+		kubeconfig := cmd.Flags().Changed("kubeconfig") // on the command line
+		if err := prev(cmd, args); err != nil {         // the configuration file is read there
+			return err
+		}
+		if disableElection {
+			f.leaderElection = false
+		}
+		if inCluster && (kubeconfig || f.fixtures != "") {
+			return exitWith(exitBadInput, fmt.Errorf("--incluster with --kubeconfig or --fixtures: choose one source"))
+		}
+		if inCluster {
+			f.kubeconfig = "" // over a configuration file's
+		}
+		return nil
+	}
 }
