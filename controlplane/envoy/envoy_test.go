@@ -8,6 +8,10 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	gzipv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/compression/gzip/compressor/v3"
+	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
+	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
+	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
@@ -56,11 +60,29 @@ func TestConstructors(t *testing.T) {
 						StatPrefix: "ingress_http",
 						RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 							ConfigSource: ads(), RouteConfigName: "ingress_http"}},
-						HttpFilters: []*hcmv3.HttpFilter{{Name: "envoy.filters.http.router",
-							ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &routerv3.Router{})}}},
-						UseRemoteAddress: wrapperspb.Bool(true),
-						StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-						NormalizePath:    wrapperspb.Bool(true),
+						HttpFilters: []*hcmv3.HttpFilter{
+							{Name: "envoy.filters.http.compressor", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &compressorv3.Compressor{
+								CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: mustAny(t, &gzipv3.Gzip{})},
+								ResponseDirectionConfig: &compressorv3.Compressor_ResponseDirectionConfig{CommonConfig: &compressorv3.Compressor_CommonDirectionConfig{
+									ContentType: []string{"text/html", "text/plain", "text/css", "application/javascript", "application/x-javascript",
+										"text/javascript", "text/x-javascript", "text/ecmascript", "text/js", "text/jscript", "text/x-js",
+										"application/ecmascript", "application/x-json", "application/xml", "application/json", "image/svg+xml",
+										"text/xml", "application/xhtml+xml", "application/grpc-web", "application/grpc-web+proto",
+										"application/grpc-web+json", "application/grpc-web+thrift", "application/grpc-web-text",
+										"application/grpc-web-text+proto", "application/grpc-web-text+thrift"}}},
+							})}},
+							{Name: "envoy.filters.http.grpc_web", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &grpcwebv3.GrpcWeb{})}},
+							{Name: "envoy.filters.http.grpc_stats", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t,
+								&grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true})}},
+							{Name: "envoy.filters.http.router", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &routerv3.Router{})}},
+						},
+						CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(60 * time.Second)},
+						HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true},
+						UseRemoteAddress:          wrapperspb.Bool(true),
+						StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+						NormalizePath:             wrapperspb.Bool(true),
+						MergeSlashes:              true,
+						PreserveExternalRequestId: true,
 					})}}
 			},
 		},
@@ -70,7 +92,7 @@ func TestConstructors(t *testing.T) {
 			want: func(t *testing.T) proto.Message {
 				return &listenerv3.Filter{Name: "envoy.filters.network.tcp_proxy",
 					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &tcpproxyv3.TcpProxy{
-						StatPrefix: "ingress_https",
+						StatPrefix: "ingress_https", IdleTimeout: durationpb.New(9001 * time.Second),
 						ClusterSpecifier: &tcpproxyv3.TcpProxy_WeightedClusters{WeightedClusters: &tcpproxyv3.TcpProxy_WeightedCluster{
 							Clusters: []*tcpproxyv3.TcpProxy_WeightedCluster_ClusterWeight{{Name: "a", Weight: 1}, {Name: "b", Weight: 3}}}},
 					})}}

@@ -1,15 +1,23 @@
 package envoy
 
 import (
+	"time"
+
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	gzipv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/compression/gzip/compressor/v3"
+	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
+	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
+	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 )
 
 // Listener is a TCP listener on 0.0.0.0:port.
@@ -31,7 +39,12 @@ func TLSInspector() *listenerv3.ListenerFilter {
 }
 
 // HTTPConnectionManager is a network filter routing HTTP with the route
-// configuration routeConfig fetched over ADS, logging requests to logs.
+// configuration routeConfig fetched over ADS, logging requests to logs. It
+// behaves as Contour's: the HTTP filters of httpFilters; HTTP/1.0 requests
+// accepted (Envoy answers them 426 otherwise); connections idle for 60 s
+// closed (Contour's default connection-idle-timeout; Envoy's is an hour);
+// a client's x-request-id kept; the path normalised (dot segments) and its
+// repeated slashes merged before routing; the Host's port ignored.
 func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog) *listenerv3.Filter {
 	hcm := &hcmv3.HttpConnectionManager{
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
@@ -39,23 +52,70 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			ConfigSource: ADS(), RouteConfigName: routeConfig,
 		}},
-		HttpFilters: []*hcmv3.HttpFilter{{
-			Name:       wellknown.Router,
-			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: Any(&routerv3.Router{})},
-		}},
-		UseRemoteAddress: wrapBool(true),
-		StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-		NormalizePath:    wrapBool(true),
-		AccessLog:        logs,
+		HttpFilters:               httpFilters,
+		CommonHttpProtocolOptions: commonHTTPOptions,
+		HttpProtocolOptions:       http1Options,
+		UseRemoteAddress:          wrapBool(true),
+		StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+		NormalizePath:             wrapBool(true),
+		MergeSlashes:              true,
+		PreserveExternalRequestId: true,
+		AccessLog:                 logs,
 	}
 	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager,
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: Any(hcm)}}
 }
 
+// ConnectionIdleTimeout is how long a downstream connection without
+// requests stays open: Contour's default connection-idle-timeout.
+const ConnectionIdleTimeout = 60 * time.Second
+
+// TCPIdleTimeout is how long a TCP proxy keeps a connection without traffic
+// (Contour's 9,001 s: longer than the two hours of common TCP keepalives).
+const TCPIdleTimeout = 9001 * time.Second
+
+// Shared, never modified: every connection manager refers to them.
+var (
+	commonHTTPOptions = &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(ConnectionIdleTimeout)}
+	http1Options      = &corev3.Http1ProtocolOptions{AcceptHttp_10: true}
+	// httpFilters are Contour's default HTTP filters that act without
+	// per-route configuration: gzip compression of text, JSON, XML and
+	// gRPC-Web responses (when the client accepts it), gRPC-Web to gRPC
+	// translation, gRPC statistics, then the router. Contour's CORS, local
+	// rate limit, Lua and RBAC placeholders are left out: they act only
+	// with the per-route policies Isobar reports as unsupported.
+	httpFilters = []*hcmv3.HttpFilter{
+		httpFilter("envoy.filters.http.compressor", &compressorv3.Compressor{
+			CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: Any(&gzipv3.Gzip{})},
+			ResponseDirectionConfig: &compressorv3.Compressor_ResponseDirectionConfig{
+				CommonConfig: &compressorv3.Compressor_CommonDirectionConfig{ContentType: compressedTypes},
+			},
+		}),
+		httpFilter(wellknown.GRPCWeb, &grpcwebv3.GrpcWeb{}),
+		httpFilter(wellknown.HTTPGRPCStats, &grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true}),
+		httpFilter(wellknown.Router, &routerv3.Router{}),
+	}
+)
+
+// compressedTypes are the response content types compressed: Envoy's
+// defaults and gRPC-Web's, as Contour lists them.
+var compressedTypes = []string{
+	"text/html", "text/plain", "text/css", "application/javascript", "application/x-javascript",
+	"text/javascript", "text/x-javascript", "text/ecmascript", "text/js", "text/jscript",
+	"text/x-js", "application/ecmascript", "application/x-json", "application/xml",
+	"application/json", "image/svg+xml", "text/xml", "application/xhtml+xml",
+	"application/grpc-web", "application/grpc-web+proto", "application/grpc-web+json", "application/grpc-web+thrift",
+	"application/grpc-web-text", "application/grpc-web-text+proto", "application/grpc-web-text+thrift",
+}
+
+func httpFilter(name string, config proto.Message) *hcmv3.HttpFilter {
+	return &hcmv3.HttpFilter{Name: name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: Any(config)}}
+}
+
 // TCPProxy is a network filter forwarding to one cluster, or to weighted
 // clusters when there are several, logging connections to logs.
 func TCPProxy(statPrefix string, clusters []WeightedCluster, logs []*accesslogv3.AccessLog) *listenerv3.Filter {
-	tp := &tcpproxyv3.TcpProxy{StatPrefix: statPrefix, AccessLog: logs}
+	tp := &tcpproxyv3.TcpProxy{StatPrefix: statPrefix, AccessLog: logs, IdleTimeout: durationpb.New(TCPIdleTimeout)}
 	if len(clusters) == 1 {
 		tp.ClusterSpecifier = &tcpproxyv3.TcpProxy_Cluster{Cluster: clusters[0].Name}
 	} else {

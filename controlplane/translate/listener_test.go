@@ -1,13 +1,19 @@
 package translate
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
+	gzipv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/compression/gzip/compressor/v3"
+	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
+	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
+	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -17,6 +23,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
@@ -49,15 +56,40 @@ func stdoutLog(t *testing.T) []*accesslogv3.AccessLog {
 func wantHCM(t *testing.T, statPrefix, rds string) *listenerv3.Filter {
 	return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
-			StatPrefix:     statPrefix,
-			RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{ConfigSource: adsSource(), RouteConfigName: rds}},
-			HttpFilters: []*hcmv3.HttpFilter{{Name: "envoy.filters.http.router",
-				ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &routerv3.Router{})}}},
-			UseRemoteAddress: wrapperspb.Bool(true),
-			StripPortMode:    &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-			NormalizePath:    wrapperspb.Bool(true),
-			AccessLog:        stdoutLog(t),
+			StatPrefix:                statPrefix,
+			RouteSpecifier:            &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{ConfigSource: adsSource(), RouteConfigName: rds}},
+			HttpFilters:               wantHTTPFilters(t),
+			CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(60 * time.Second)},
+			HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true},
+			UseRemoteAddress:          wrapperspb.Bool(true),
+			StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+			NormalizePath:             wrapperspb.Bool(true),
+			MergeSlashes:              true,
+			PreserveExternalRequestId: true,
+			AccessLog:                 stdoutLog(t),
 		})}}
+}
+
+// wantHTTPFilters are Contour's HTTP filters that act without per-route
+// configuration: gzip, gRPC-Web, gRPC statistics, the router.
+func wantHTTPFilters(t *testing.T) []*hcmv3.HttpFilter {
+	typed := func(m proto.Message) *hcmv3.HttpFilter_TypedConfig {
+		return &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, m)}
+	}
+	gzip := &compressorv3.Compressor{
+		CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: mustAny(t, &gzipv3.Gzip{})},
+		ResponseDirectionConfig: &compressorv3.Compressor_ResponseDirectionConfig{CommonConfig: &compressorv3.Compressor_CommonDirectionConfig{
+			ContentType: strings.Fields(`text/html text/plain text/css application/javascript application/x-javascript
+				text/javascript text/x-javascript text/ecmascript text/js text/jscript text/x-js application/ecmascript
+				application/x-json application/xml application/json image/svg+xml text/xml application/xhtml+xml
+				application/grpc-web application/grpc-web+proto application/grpc-web+json application/grpc-web+thrift
+				application/grpc-web-text application/grpc-web-text+proto application/grpc-web-text+thrift`)}}}
+	return []*hcmv3.HttpFilter{
+		{Name: "envoy.filters.http.compressor", ConfigType: typed(gzip)},
+		{Name: "envoy.filters.http.grpc_web", ConfigType: typed(&grpcwebv3.GrpcWeb{})},
+		{Name: "envoy.filters.http.grpc_stats", ConfigType: typed(&grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true})},
+		{Name: "envoy.filters.http.router", ConfigType: typed(&routerv3.Router{})},
+	}
 }
 
 func address(port uint32) *corev3.Address {
@@ -109,7 +141,7 @@ func TestListenersSecure(t *testing.T) {
 			{
 				FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"a.com"}},
 				Filters: []*listenerv3.Filter{{Name: "envoy.filters.network.tcp_proxy",
-					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &tcpproxyv3.TcpProxy{StatPrefix: "ingress_https",
+					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &tcpproxyv3.TcpProxy{StatPrefix: "ingress_https", IdleTimeout: durationpb.New(9001 * time.Second),
 						ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: "ns/web/443/da39a3ee5e"}, AccessLog: stdoutLog(t)})}}},
 			},
 			{

@@ -127,6 +127,9 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 	if c.hcm.GetNormalizePath().GetValue() {
 		path = normalizePath(path)
 	}
+	if c.hcm.GetMergeSlashes() {
+		path = mergeSlashes(path)
+	}
 	m := &matcher{path: path, headers: p.headers, authority: p.authority, method: p.method, query: p.query}
 	rejected := 0
 	for i, rt := range vh.GetRoutes() {

@@ -203,6 +203,23 @@ func normalizePath(p string) string {
 	return res
 }
 
+// mergeSlashes replaces each run of slashes by one, as Envoy's
+// merge_slashes does (after normalize_path).
+func mergeSlashes(p string) string {
+	if !strings.Contains(p, "//") {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
 // describeMatch renders a route's conditions: "prefix:/blog",
 // "segment:/api", "exact:/x", "regex:^/v[0-9]+" and then header and query
 // conditions.

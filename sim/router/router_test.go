@@ -39,7 +39,7 @@ func toCluster(name string) *routev3.Route_Route {
 
 func fixture(t *testing.T) *xds.Resources {
 	hcm := &hcmv3.HttpConnectionManager{StripPortMode: &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-		NormalizePath:  wrapperspb.Bool(true),
+		NormalizePath: wrapperspb.Bool(true), MergeSlashes: true,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: "http"}}}
 	l := &listenerv3.Listener{Name: "http", Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 8080}}}},
@@ -145,6 +145,8 @@ func TestEvaluate(t *testing.T) {
 		"shorter wildcard":               {Request{URL: "http://x.foo.com/"}, answer{200, true, "c:100", ""}},
 		"no virtual host":                {Request{URL: "http://other.org/"}, answer{404, false, "", ""}},
 		"dot segments are normalised":    {Request{URL: "http://foo.com/x/../exact"}, answer{200, true, "a:100", ""}},
+		"repeated slashes are merged":    {Request{URL: "http://foo.com//seg///x"}, answer{200, true, "b:100", ""}},
+		"then dot segments, then merged": {Request{URL: "http://foo.com/x/..//exact"}, answer{200, true, "a:100", ""}},
 		"no listener":                    {Request{URL: "http://foo.com:9999/"}, answer{0, false, "", ""}},
 		"https to a plain listener":      {Request{URL: "https://foo.com:8080/exact"}, answer{0, false, "", ""}},
 	} {
