@@ -50,6 +50,12 @@ type HealthCheck struct {
 // ConnectTimeout is the upstream connect timeout (Contour's default).
 const ConnectTimeout = 2 * time.Second
 
+// noPanicMode turns Envoy's panic mode off, as Contour does: when most of
+// a cluster's hosts fail their health checks, requests still go to the
+// healthy ones only (by default Envoy spreads them over all hosts below 50 %
+// healthy). Shared by every cluster, never modified.
+var noPanicMode = &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{Value: 0}}
+
 // Cluster builds a cluster from o.
 func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	c := &clusterv3.Cluster{
@@ -57,6 +63,7 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		AltStatName:    o.AltStatName,
 		ConnectTimeout: Duration(ConnectTimeout),
 		LbPolicy:       o.LB,
+		CommonLbConfig: noPanicMode,
 	}
 	if o.DNSName != "" {
 		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}

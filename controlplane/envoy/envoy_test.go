@@ -121,6 +121,7 @@ func TestConstructors(t *testing.T) {
 					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
 					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/https"},
 					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
 					LbPolicy:             clusterv3.Cluster_RING_HASH,
 					TypedExtensionProtocolOptions: map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": mustAny(t, &httpv3.HttpProtocolOptions{
 						UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
@@ -152,6 +153,7 @@ func TestConstructors(t *testing.T) {
 					Name: "ns/ext/80/abc", AltStatName: "ns_ext_80",
 					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
 					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
 					LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/ext/80/abc", Endpoints: []*endpointv3.LocalityLbEndpoints{{
 						LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
 							Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{

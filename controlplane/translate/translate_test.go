@@ -10,6 +10,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -71,6 +72,7 @@ func TestTranslateRoute(t *testing.T) {
 		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{ServiceName: "ns/canary/8080", EdsConfig: &corev3.ConfigSource{
 			ResourceApiVersion: corev3.ApiVersion_V3, ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}}},
 		ConnectTimeout: durationpb.New(2 * time.Second),
+		CommonLbConfig: &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
 	}
 	if d := cmp.Diff(wantCluster, res.Clusters[0], protocmp.Transform()); d != "" {
 		t.Errorf("cluster (-want +got):\n%s", d)
