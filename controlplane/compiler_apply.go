@@ -239,7 +239,7 @@ func (c *Compiler) assemble(ch *changes) (*xds.Resources, error) {
 		for _, rc := range old.Routes {
 			if rc.GetName() == translate.HTTPRoutes {
 				vhs := patch(rc.GetVirtualHosts(), ch.insecure, (*routev3.VirtualHost).GetName)
-				ch.routes[translate.HTTPRoutes] = &routev3.RouteConfiguration{Name: translate.HTTPRoutes, VirtualHosts: vhs}
+				ch.routes[translate.HTTPRoutes] = translate.RouteConfiguration(translate.HTTPRoutes, vhs)
 			}
 		}
 	}

@@ -72,21 +72,33 @@ func routesHTTP(vh *graph.SecureVirtualHost) bool {
 // secureRoutes is the https/<fqdn> route configuration of a secure host
 // whose virtual host translated to vh.
 func secureRoutes(fqdn string, vh *routev3.VirtualHost) *routev3.RouteConfiguration {
-	return &routev3.RouteConfiguration{
-		Name: HTTPSRoutesPrefix + fqdn,
-		VirtualHosts: []*routev3.VirtualHost{
-			vh,
-			// A request whose Host is not this chain's SNI reaches the
-			// catch-all and gets 421, as Contour answers.
-			{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
-				Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-				Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
-					Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: misdirectedBody}},
-				}},
-			}}},
-		},
-	}
+	return RouteConfiguration(HTTPSRoutesPrefix+fqdn, []*routev3.VirtualHost{
+		vh,
+		// A request whose Host is not this chain's SNI reaches the
+		// catch-all and gets 421, as Contour answers.
+		{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
+			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+			Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
+				Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: misdirectedBody}},
+			}},
+		}}},
+	})
 }
+
+// RouteConfiguration is the route configuration called name holding vhosts.
+// As Contour's, it adds x-request-start (t=<seconds.milliseconds> of when
+// Envoy started the request) to every request sent upstream: what
+// application monitors read queueing time from.
+func RouteConfiguration(name string, vhosts []*routev3.VirtualHost) *routev3.RouteConfiguration {
+	return &routev3.RouteConfiguration{Name: name, VirtualHosts: vhosts, RequestHeadersToAdd: requestStart}
+}
+
+// requestStart is the header every route configuration adds; shared, never
+// modified.
+var requestStart = []*corev3.HeaderValueOption{{
+	Header:       &corev3.HeaderValue{Key: "x-request-start", Value: "t=%START_TIME(%s.%3f)%"},
+	AppendAction: corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD,
+}}
 
 // Translation is everything Translate builds, with the cluster registry it
 // built them from.

@@ -108,7 +108,7 @@ func TestListenersEmpty(t *testing.T) {
 	if d := cmp.Diff(want, res.Listeners, protocmp.Transform()); d != "" {
 		t.Errorf("listeners (-want +got):\n%s", d)
 	}
-	wantRoutes := []*routev3.RouteConfiguration{{Name: "ingress_http"}}
+	wantRoutes := []*routev3.RouteConfiguration{{Name: "ingress_http", RequestHeadersToAdd: wantRequestStart()}}
 	if d := cmp.Diff(wantRoutes, res.Routes, protocmp.Transform()); d != "" {
 		t.Errorf("routes (-want +got):\n%s", d)
 	}

@@ -43,7 +43,7 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 		hosts = append(hosts, &vh.VirtualHost)
 	}
 	translated := t.virtualHosts(hosts)
-	out := []*routev3.RouteConfiguration{{Name: HTTPRoutes, VirtualHosts: translated[:len(insecure):len(insecure)]}}
+	out := []*routev3.RouteConfiguration{RouteConfiguration(HTTPRoutes, translated[:len(insecure):len(insecure)])}
 	for i, vh := range secure {
 		out = append(out, secureRoutes(vh.Name, translated[len(insecure)+i]))
 	}

@@ -122,8 +122,9 @@ func validate(res *xds.Resources) error {
 	for _, r := range res.Routes {
 		// Each virtual host is checked on its own so that ingress_http,
 		// which holds most of them, is spread over the workers too; the
-		// configuration itself holds nothing else translate sets.
-		items = append(items, item{"route configuration", r.GetName(), &routev3.RouteConfiguration{Name: r.GetName()}})
+		// configuration is checked without them.
+		items = append(items, item{"route configuration", r.GetName(),
+			&routev3.RouteConfiguration{Name: r.GetName(), RequestHeadersToAdd: r.GetRequestHeadersToAdd()}})
 		for _, vh := range r.GetVirtualHosts() {
 			items = append(items, item{"route configuration " + r.GetName() + " virtual host", vh.GetName(), vh})
 		}

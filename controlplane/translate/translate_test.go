@@ -62,7 +62,7 @@ func TestTranslateRoute(t *testing.T) {
 				"io.projectcontour.name": structpb.NewStringValue("p"),
 			}}}},
 		}},
-	}}}
+	}}, RequestHeadersToAdd: wantRequestStart()}
 	if d := cmp.Diff([]*routev3.RouteConfiguration{wantRoutes}, res.Routes, protocmp.Transform()); d != "" {
 		t.Errorf("routes (-want +got):\n%s", d)
 	}
@@ -208,4 +208,11 @@ func TestVirtualHostsParallel(t *testing.T) {
 			t.Errorf("cluster %s: the parallel registry kept a different *graph.Cluster", name)
 		}
 	}
+}
+
+// wantRequestStart is the header every route configuration adds, as
+// Contour's: when Envoy started the request, for application monitors.
+func wantRequestStart() []*corev3.HeaderValueOption {
+	return []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: "x-request-start", Value: "t=%START_TIME(%s.%3f)%"},
+		AppendAction: corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD}}
 }
