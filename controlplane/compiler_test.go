@@ -20,6 +20,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/xds"
 	"github.com/isobar-dev/isobar/internal/goldentest"
@@ -140,6 +141,10 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	}
 	idx, _ := source.LoadBytes(source.LoadOptions{}, "generated", buf.Bytes())
 	corpora = append(corpora, corpus{"generated", idx, controlplane.Options{}, 300})
+	// The listener settings reach the hosts an update translates again.
+	withSettings := controlplane.Options{Options: graph.Options{AccessLog: graph.AccessLog{Format: "json"},
+		Connections: graph.Connections{RequestTimeout: "30s", ConnectionIdleTimeout: "infinity", NumTrustedHops: 1}}}
+	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
 	updates, fulls := 0, 0
 	for i, c := range corpora {
 		t.Run(c.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
@@ -17,8 +18,11 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool" or "string"
+	kind string // "bool", "string" or "uint"
 }
+
+// kindNames say what a value of each kind must be, in errors.
+var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295"}
 
 // contourSettings are the keys of Contour's configuration file (contour.yaml,
 // `contour serve --config-path`) that Isobar implements, by their flags.
@@ -30,22 +34,36 @@ var contourSettings = map[string]contourSetting{
 	"enableExternalNameService": {"enable-external-name", "bool"},
 	"envoy-service-namespace":   {"envoy-service-namespace", "string"},
 	"envoy-service-name":        {"envoy-service-name", "string"},
+	// The keys of the timeouts and network mappings, by their paths.
+	"timeouts.request-timeout":                  {"request-timeout", "string"},
+	"timeouts.connection-idle-timeout":          {"connection-idle-timeout", "string"},
+	"timeouts.stream-idle-timeout":              {"stream-idle-timeout", "string"},
+	"timeouts.max-connection-duration":          {"max-connection-duration", "string"},
+	"timeouts.delayed-close-timeout":            {"delayed-close-timeout", "string"},
+	"timeouts.connection-shutdown-grace-period": {"connection-shutdown-grace-period", "string"},
+	"network.num-trusted-hops":                  {"num-trusted-hops", "uint"},
 }
+
+// contourMappings are the top-level keys whose mappings applyConfigFile
+// reads key by key (as "timeouts.request-timeout"): their other keys are
+// reported as ignored one by one.
+var contourMappings = []string{"network", "timeouts"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
 	"accesslog-format-string", "cluster", "debug", "default-http-versions", "disableAllowChunkedLength",
-	"disableMergeSlashes", "gateway", "ingress-status-address", "json-fields", "listener", "metrics", "network",
-	"policy", "rateLimitService", "server", "timeouts", "tls",
+	"disableMergeSlashes", "gateway", "ingress-status-address", "json-fields", "listener", "metrics",
+	"policy", "rateLimitService", "server", "tls",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
 // flags of cmd its keys stand for, unless the command line set them (flags
 // take precedence, as in Contour). `incluster: true` drops the file's
 // kubeconfig. It returns the keys present that Isobar does not implement
-// or cmd has no flag for, sorted, so that the caller reports them; a key Contour does not know, or a
-// value of the wrong type, is an error naming the file and the key.
+// or cmd has no flag for, sorted, so that the caller reports them; a key
+// Contour does not know, or a value of the wrong type, is an error naming
+// the file and the key.
 func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -54,6 +72,9 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 	var doc map[string]any
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if ignored, err = flattenMappings(doc, path); err != nil {
+		return nil, err
 	}
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
@@ -89,6 +110,35 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 			return nil, fmt.Errorf("%s: unknown key %q (a Contour configuration file is expected)", path, k)
 		}
 	}
+	sort.Strings(ignored)
+	return ignored, nil
+}
+
+// flattenMappings replaces, in doc, each mapping of contourMappings by its
+// keys with their paths ("timeouts.request-timeout") and returns the paths
+// Isobar does not implement.
+func flattenMappings(doc map[string]any, path string) (ignored []string, err error) {
+	for _, m := range contourMappings {
+		v, ok := doc[m]
+		if !ok {
+			continue
+		}
+		delete(doc, m)
+		if v == nil { // an empty mapping
+			continue
+		}
+		inner, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s: must be a mapping", path, m)
+		}
+		for k, x := range inner {
+			if _, known := contourSettings[m+"."+k]; known {
+				doc[m+"."+k] = x
+			} else {
+				ignored = append(ignored, m+"."+k)
+			}
+		}
+	}
 	return ignored, nil
 }
 
@@ -97,27 +147,34 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) (err error) {
 	var value string
 	switch x := v.(type) {
+	case float64: // YAML numbers
+		if s.kind != "uint" || x < 0 || x != float64(uint32(x)) {
+			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
+		}
+		value = strconv.FormatUint(uint64(x), 10)
 	case bool:
 		if s.kind != "bool" {
-			return fmt.Errorf("%s: %s: must be a string", path, k)
+			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 		}
 		value = strconv.FormatBool(x)
 	case string:
 		if s.kind != "string" {
-			return fmt.Errorf("%s: %s: must be true or false", path, k)
+			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 		}
 		value = x
 	default:
-		return fmt.Errorf("%s: %s: must be a %s", path, k, map[string]string{"bool": "true or false", "string": "string"}[s.kind])
+		return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 	}
 	if cmd.Flags().Changed(s.flag) {
 		return nil
 	}
-	switch k { // checked here, so that the error names the file
-	case "accesslog-format":
+	switch { // checked here, so that the error names the file
+	case k == "accesslog-format":
 		err = graph.AccessLog{Format: value}.Check()
-	case "accesslog-level":
+	case k == "accesslog-level":
 		err = graph.AccessLog{Level: value}.Check()
+	case strings.HasPrefix(k, "timeouts."):
+		err = graph.CheckTimeout(value)
 	}
 	if err == nil {
 		err = cmd.Flags().Set(s.flag, value)

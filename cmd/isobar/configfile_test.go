@@ -28,8 +28,29 @@ func TestConfigFile(t *testing.T) {
 			"disablePermitInsecure: true\nenableExternalNameService: true\nenvoy-service-namespace: edge\nenvoy-service-name: proxy\n" +
 			"timeouts:\n  connection-idle-timeout: 60s\ntls:\n  minimum-protocol-version: \"1.2\"\n",
 		want: map[string]string{"kubeconfig": "/etc/kube.conf", "accesslog-format": "json", "accesslog-level": "error",
-			"disable-permit-insecure": "true", "enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": "proxy"},
-		ignored: []string{"timeouts", "tls"},
+			"disable-permit-insecure": "true", "enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": "proxy",
+			"connection-idle-timeout": "60s"},
+		ignored: []string{"tls"},
+	}, {
+		name: "timeouts and trusted hops",
+		file: "timeouts:\n  request-timeout: 30s\n  stream-idle-timeout: infinity\n  max-connection-duration: 1h\n" +
+			"  delayed-close-timeout: 2s\n  connection-shutdown-grace-period: 10s\n  connect-timeout: 5s\n" +
+			"network:\n  num-trusted-hops: 2\n  admin-port: 9001\n",
+		want: map[string]string{"request-timeout": "30s", "stream-idle-timeout": "infinity", "max-connection-duration": "1h",
+			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": ""},
+		ignored: []string{"network.admin-port", "timeouts.connect-timeout"},
+	}, {
+		name: "a timeout that is not one",
+		file: "timeouts:\n  request-timeout: soon\n",
+		err:  "timeouts.request-timeout: not a duration",
+	}, {
+		name: "negative hops",
+		file: "network:\n  num-trusted-hops: -1\n",
+		err:  "network.num-trusted-hops: must be a whole number",
+	}, {
+		name: "timeouts not a mapping",
+		file: "timeouts: 30s\n",
+		err:  "timeouts: must be a mapping",
 	}, {
 		name: "the command line wins",
 		file: "accesslog-format: json\ndisablePermitInsecure: true\n",
@@ -123,7 +144,10 @@ func TestConfigFileOffline(t *testing.T) {
 	if !strings.Contains(out, "json_format") {
 		t.Errorf("the file's accesslog-format json did not reach the listeners")
 	}
-	want := path + ": settings that Isobar does not implement or this command does not use are ignored: envoy-service-name, timeouts"
+	if !strings.Contains(out, "request_timeout: 30s") {
+		t.Errorf("the file's timeouts.request-timeout did not reach the connection managers")
+	}
+	want := path + ": settings that Isobar does not implement or this command does not use are ignored: envoy-service-name"
 	if !strings.Contains(stderr, want) {
 		t.Errorf("stderr %q, want %q", stderr, want)
 	}

@@ -29,6 +29,7 @@ type compileFlags struct {
 	httpPort, httpsPort   uint32
 	enableExternalName    bool
 	accessLog             graph.AccessLog
+	connections           graph.Connections
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -64,6 +65,22 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.accessLog.Level, "accesslog-level", log.Level,
 		"requests Envoy logs: info (all), error (status >= 400), critical (>= 500) or disabled")
 	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", log.Path, "file Envoy writes its request log to")
+	for _, t := range []struct {
+		name string
+		to   *string
+		what string
+	}{
+		{"request-timeout", &f.connections.RequestTimeout, "how long a whole request may take (default: none)"},
+		{"connection-idle-timeout", &f.connections.ConnectionIdleTimeout, "how long a downstream connection may stay without requests (default: 60s)"},
+		{"stream-idle-timeout", &f.connections.StreamIdleTimeout, "how long a request may go without activity (default: Envoy's 5m)"},
+		{"max-connection-duration", &f.connections.MaxConnectionDuration, "how long a downstream connection may last (default: no limit)"},
+		{"delayed-close-timeout", &f.connections.DelayedCloseTimeout, "how long Envoy waits for the client to close after its response (default: Envoy's 1s)"},
+		{"connection-shutdown-grace-period", &f.connections.ConnectionShutdownGracePeriod, "the time between HTTP/2 GOAWAY frames when draining (default: Envoy's 5s)"},
+	} {
+		cmd.Flags().StringVar(t.to, t.name, "", t.what+"; a duration such as 30s, or infinity (Contour's timeouts."+t.name+")")
+	}
+	cmd.Flags().Uint32Var(&f.connections.NumTrustedHops, "num-trusted-hops", 0,
+		"proxies in front of Envoy that append to X-Forwarded-For (Contour's network.num-trusted-hops)")
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
@@ -100,6 +117,9 @@ func (f *compileFlags) validate() error {
 	if err := f.accessLog.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--accesslog-*: %w", err))
 	}
+	if err := f.connections.Check(); err != nil {
+		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
+	}
 	switch f.now {
 	case "":
 		f.at = time.Now().Truncate(time.Second)
@@ -125,6 +145,7 @@ func (f *compileFlags) options() controlplane.Options {
 		HTTPSPort:             f.httpsPort,
 		EnableExternalName:    f.enableExternalName,
 		AccessLog:             f.accessLog,
+		Connections:           f.connections,
 		Now:                   f.at,
 	}}
 }

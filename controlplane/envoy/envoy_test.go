@@ -53,7 +53,7 @@ func TestConstructors(t *testing.T) {
 	}{
 		{
 			name: "http connection manager",
-			got:  HTTPConnectionManager("ingress_http", "ingress_http", nil),
+			got:  HTTPConnectionManager("ingress_http", "ingress_http", nil, nil),
 			want: func(t *testing.T) proto.Message {
 				return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
 					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
@@ -229,5 +229,50 @@ func TestLbEndpoints(t *testing.T) {
 	}
 	if len(LbEndpoints(nil)) != 0 {
 		t.Error("endpoints out of no addresses")
+	}
+}
+
+// TestConnectionSettings: Contour's timeouts and trusted hops reach the
+// connection manager's fields; off is 0 (max connection duration: absent),
+// unset is absent.
+func TestConnectionSettings(t *testing.T) {
+	t.Parallel()
+	hcmOf := func(c Connections) *hcmv3.HttpConnectionManager {
+		var hcm hcmv3.HttpConnectionManager
+		f := HTTPConnectionManager("ingress_https", "https/a.com", nil, NewConnectionSettings(c))
+		if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+			t.Fatal(err)
+		}
+		return &hcm
+	}
+	set := func(d time.Duration) Timeout { return Timeout{Set: true, Duration: d} }
+	off := Timeout{Set: true, Off: true}
+	for _, tc := range []struct {
+		name string
+		c    Connections
+		want *hcmv3.HttpConnectionManager // only the connection fields
+	}{{
+		name: "every setting",
+		c: Connections{Request: set(30 * time.Second), Idle: off, StreamIdle: set(5 * time.Minute), MaxDuration: set(time.Hour),
+			DelayedClose: off, Drain: set(10 * time.Second), TrustedHops: 2},
+		want: &hcmv3.HttpConnectionManager{
+			CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(0), MaxConnectionDuration: durationpb.New(time.Hour)},
+			RequestTimeout:            durationpb.New(30 * time.Second), StreamIdleTimeout: durationpb.New(5 * time.Minute),
+			DelayedCloseTimeout: durationpb.New(0), DrainTimeout: durationpb.New(10 * time.Second), XffNumTrustedHops: 2,
+		},
+	}, {
+		name: "none set: Envoy's defaults",
+		c:    Connections{MaxDuration: off},
+		want: &hcmv3.HttpConnectionManager{},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := hcmOf(tc.c)
+			fields := &hcmv3.HttpConnectionManager{CommonHttpProtocolOptions: got.CommonHttpProtocolOptions, RequestTimeout: got.RequestTimeout,
+				StreamIdleTimeout: got.StreamIdleTimeout, DelayedCloseTimeout: got.DelayedCloseTimeout, DrainTimeout: got.DrainTimeout,
+				XffNumTrustedHops: got.XffNumTrustedHops}
+			if d := cmp.Diff(tc.want, fields, protocmp.Transform()); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
 	}
 }

@@ -39,13 +39,16 @@ func TLSInspector() *listenerv3.ListenerFilter {
 }
 
 // HTTPConnectionManager is a network filter routing HTTP with the route
-// configuration routeConfig fetched over ADS, logging requests to logs. It
-// behaves as Contour's: the HTTP filters of httpFilters; HTTP/1.0 requests
-// accepted (Envoy answers them 426 otherwise); connections idle for 60 s
-// closed (Contour's default connection-idle-timeout; Envoy's is an hour);
-// a client's x-request-id kept; the path normalised (dot segments) and its
-// repeated slashes merged before routing; the Host's port ignored.
-func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog) *listenerv3.Filter {
+// configuration routeConfig fetched over ADS, logging requests to logs,
+// keeping connections as s says (nil: DefaultConnections). It behaves as
+// Contour's: the HTTP filters of httpFilters; HTTP/1.0 requests accepted
+// (Envoy answers them 426 otherwise); a client's x-request-id kept; the
+// path normalised (dot segments) and its repeated slashes merged before
+// routing; the Host's port ignored.
+func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings) *listenerv3.Filter {
+	if s == nil {
+		s = defaultSettings
+	}
 	hcm := &hcmv3.HttpConnectionManager{
 		CodecType:  hcmv3.HttpConnectionManager_AUTO,
 		StatPrefix: statPrefix,
@@ -53,13 +56,18 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 			ConfigSource: ADS(), RouteConfigName: routeConfig,
 		}},
 		HttpFilters:               httpFilters,
-		CommonHttpProtocolOptions: commonHTTPOptions,
+		CommonHttpProtocolOptions: s.common,
 		HttpProtocolOptions:       http1Options,
 		UseRemoteAddress:          wrapBool(true),
+		XffNumTrustedHops:         s.trustedHops,
 		StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 		NormalizePath:             wrapBool(true),
 		MergeSlashes:              true,
 		PreserveExternalRequestId: true,
+		RequestTimeout:            s.request,
+		StreamIdleTimeout:         s.streamIdle,
+		DrainTimeout:              s.drain,
+		DelayedCloseTimeout:       s.delayedClose,
 		AccessLog:                 logs,
 	}
 	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager,
@@ -67,8 +75,67 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 }
 
 // ConnectionIdleTimeout is how long a downstream connection without
-// requests stays open: Contour's default connection-idle-timeout.
+// requests stays open by default: Contour's default connection-idle-timeout
+// (Envoy's is an hour).
 const ConnectionIdleTimeout = 60 * time.Second
+
+// Timeout is one of Contour's timeout settings: unset (Envoy's default),
+// off ("infinity"), or a duration.
+type Timeout struct {
+	Set, Off bool
+	Duration time.Duration
+}
+
+// proto is t as Envoy's field: nil when unset, 0 when off.
+func (t Timeout) proto() *durationpb.Duration {
+	switch {
+	case !t.Set:
+		return nil
+	case t.Off:
+		return durationpb.New(0)
+	}
+	return durationpb.New(t.Duration)
+}
+
+// Connections are how connection managers keep downstream connections:
+// Contour's timeouts (request-timeout, connection-idle-timeout,
+// stream-idle-timeout, max-connection-duration, delayed-close-timeout,
+// connection-shutdown-grace-period, Envoy's drain_timeout) and
+// num-trusted-hops (how many proxies in front of Envoy append to
+// X-Forwarded-For).
+type Connections struct {
+	Request, Idle, StreamIdle, MaxDuration, DelayedClose, Drain Timeout
+	TrustedHops                                                 uint32
+}
+
+// ConnectionSettings are Connections as the messages every connection
+// manager shares (never modified once built).
+type ConnectionSettings struct {
+	common                                   *corev3.HttpProtocolOptions
+	request, streamIdle, drain, delayedClose *durationpb.Duration
+	trustedHops                              uint32
+}
+
+// NewConnectionSettings builds the shared messages of c. A max connection
+// duration that is off or unset is left out (Envoy has none by default;
+// 0 would not mean "none" there).
+func NewConnectionSettings(c Connections) *ConnectionSettings {
+	common := &corev3.HttpProtocolOptions{IdleTimeout: c.Idle.proto()}
+	if c.MaxDuration.Set && !c.MaxDuration.Off {
+		common.MaxConnectionDuration = durationpb.New(c.MaxDuration.Duration)
+	}
+	if common.IdleTimeout == nil && common.MaxConnectionDuration == nil {
+		common = nil
+	}
+	return &ConnectionSettings{common: common, request: c.Request.proto(), streamIdle: c.StreamIdle.proto(),
+		drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops}
+}
+
+// DefaultConnections are Contour's defaults: connections idle for 60 s are
+// closed, every other timeout is Envoy's.
+var DefaultConnections = Connections{Idle: Timeout{Set: true, Duration: ConnectionIdleTimeout}}
+
+var defaultSettings = NewConnectionSettings(DefaultConnections)
 
 // TCPIdleTimeout is how long a TCP proxy keeps a connection without traffic
 // (Contour's 9,001 s: longer than the two hours of common TCP keepalives).
@@ -76,8 +143,7 @@ const TCPIdleTimeout = 9001 * time.Second
 
 // Shared, never modified: every connection manager refers to them.
 var (
-	commonHTTPOptions = &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(ConnectionIdleTimeout)}
-	http1Options      = &corev3.Http1ProtocolOptions{AcceptHttp_10: true}
+	http1Options = &corev3.Http1ProtocolOptions{AcceptHttp_10: true}
 	// httpFilters are Contour's default HTTP filters that act without
 	// per-route configuration: gzip compression of text, JSON, XML and
 	// gRPC-Web responses (when the client accepts it), gRPC-Web to gRPC

@@ -29,6 +29,9 @@ type Options struct {
 	EnableExternalName bool
 	// AccessLog is how Envoy's ingress listeners log requests.
 	AccessLog AccessLog
+	// Connections is how their connection managers keep connections
+	// (Contour's timeouts and num-trusted-hops).
+	Connections Connections
 	// Now, when set, is the time serving certificates are checked against:
 	// one expired or not yet valid gets a warning on the objects using it.
 	// The core reads no clock; callers pass one (zero: no check).
@@ -90,6 +93,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 		secretChecks: &sync.Map{},
 		services:     &serviceMemo{},
 	}
+	b.g.Connections = opts.Connections
 	for _, p := range processors {
 		p(b)
 	}

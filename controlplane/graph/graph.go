@@ -15,6 +15,8 @@ type Graph struct {
 	HTTPPort, HTTPSPort uint32
 	// AccessLog is how those listeners log requests.
 	AccessLog AccessLog
+	// Connections is how their connection managers keep connections.
+	Connections Connections
 	// VirtualHosts are the insecure virtual hosts keyed by name (a
 	// lower-case fqdn, a wildcard "*.example.com", or "*" for Ingress rules
 	// without a host).

@@ -56,6 +56,7 @@ func BuildParts(idx *source.Index, opts Options) (*Graph, *Parts) {
 		Hosts: map[string]*HostPart{}, Pinned: map[string]bool{}}
 	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: parts.Base,
 		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}, parts: parts}
+	b.g.Connections = opts.Connections
 	for _, p := range processors {
 		p(b)
 	}
@@ -106,6 +107,7 @@ func BuildHost(idx *source.Index, opts Options, fqdn string, claimants []*contou
 	part := &HostPart{FQDN: fqdn, Report: status.NewReport()}
 	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: part.Report,
 		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}}
+	b.g.Connections = opts.Connections
 	claims := make([]claim, len(claimants))
 	byRef := map[status.Ref]*contourv1.HTTPProxy{}
 	for i, p := range claimants {

@@ -35,11 +35,16 @@ type Host struct {
 
 // TranslateHost translates the virtual hosts of one host name on their own,
 // as Translate would among all the others, and validates what it builds.
-// Either may be nil; with both nil the answer is an empty Host. log is the
-// graph's access log (Graph.AccessLog).
-func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph.SecureVirtualHost, log graph.AccessLog) (*Host, error) {
+// Either may be nil; with both nil the answer is an empty Host. log and
+// conn are the graph's access log and connection settings (Graph.AccessLog,
+// Graph.Connections).
+func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph.SecureVirtualHost, log graph.AccessLog, conn graph.Connections) (*Host, error) {
+	kit, err := kitFor(log, conn)
+	if err != nil {
+		return nil, err
+	}
 	t := &translator{idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, logs: accessLoggers(log)}
+		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: kit}
 	h := &Host{}
 	if insecure != nil {
 		h.Insecure = t.virtualHost(insecure)

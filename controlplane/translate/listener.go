@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"math"
 	"sync"
 
@@ -22,7 +23,7 @@ var alpn = []string{"h2", "http/1.1"}
 // and secrets).
 func (t *translator) listeners() []*listenerv3.Listener {
 	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.g.HTTPPort, []*listenerv3.FilterChain{
-		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.logs.http)),
+		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn)),
 	})}
 	vhosts := graph.SortedSecureVirtualHosts(t.g)
 	if len(vhosts) == 0 {
@@ -55,27 +56,42 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	}
 	names := []string{vh.Name}
 	if vh.TCPProxy != nil {
-		return envoy.FilterChain(names, tls, envoy.TCPProxy(HTTPSListener, t.weighted(vh.TCPProxy.Backends), t.logs.tcp))
+		return envoy.FilterChain(names, tls, envoy.TCPProxy(HTTPSListener, t.weighted(vh.TCPProxy.Backends), t.kit.tcp))
 	}
-	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.logs.http))
+	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn))
 }
 
-// loggers are the access loggers of connection managers (http) and TCP
-// proxies (tcp).
-type loggers struct{ http, tcp []*accesslogv3.AccessLog }
+// listenerKit is what every connection manager and TCP proxy of a
+// translation shares: the access loggers of connection managers (http) and
+// TCP proxies (tcp), and the connection managers' connection settings.
+type listenerKit struct {
+	http, tcp []*accesslogv3.AccessLog
+	conn      *envoy.ConnectionSettings
+}
 
-// accessLogs memoises, per graph.AccessLog, the access loggers every
-// connection manager and TCP proxy shares (immutable once built).
-var accessLogs sync.Map // graph.AccessLog → loggers
+// kits memoises listenerKit per setting (immutable once built).
+var kits sync.Map // kitKey → listenerKit
 
-// accessLoggers returns the access loggers a describes.
-func accessLoggers(a graph.AccessLog) loggers {
-	a = a.Defaults()
-	if v, ok := accessLogs.Load(a); ok {
-		return v.(loggers)
+type kitKey struct {
+	log  graph.AccessLog
+	conn graph.Connections
+}
+
+// kitFor returns the listener kit of a log setting and connection settings;
+// an error names a connection setting that is not valid.
+func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
+	key := kitKey{a.Defaults(), c}
+	if v, ok := kits.Load(key); ok {
+		return v.(listenerKit), nil
 	}
-	v, _ := accessLogs.LoadOrStore(a, loggers{envoy.AccessLogs(a.Format, a.Path, a.Level, false), envoy.AccessLogs(a.Format, a.Path, a.Level, true)})
-	return v.(loggers)
+	conn, err := c.Envoy()
+	if err != nil {
+		return listenerKit{}, fmt.Errorf("connection settings: %w", err)
+	}
+	a = key.log
+	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(a.Format, a.Path, a.Level, false), envoy.AccessLogs(a.Format, a.Path, a.Level, true),
+		envoy.NewConnectionSettings(conn)})
+	return v.(listenerKit), nil
 }
 
 func defaultTLS(v, def string) string {

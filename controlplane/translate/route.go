@@ -76,7 +76,7 @@ func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*
 	var wg sync.WaitGroup
 	for w := range workers {
 		forks[w] = &translator{g: t.g, idx: t.idx, clusters: map[string]*graph.Cluster{},
-			names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, logs: t.logs}
+			names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: t.kit}
 		lo, hi := w*len(hosts)/workers, (w+1)*len(hosts)/workers
 		wg.Add(1)
 		go func() {

@@ -45,8 +45,12 @@ func Translate(g *graph.Graph, idx *source.Index) (*xds.Resources, []status.Find
 
 // TranslateAll is Translate, with the cluster registry.
 func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
+	kit, err := kitFor(g.AccessLog, g.Connections)
+	if err != nil {
+		return nil, err
+	}
 	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, logs: accessLoggers(g.AccessLog)}
+		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: kit}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()
@@ -75,9 +79,8 @@ type translator struct {
 	// one object.
 	lastSource   status.Ref
 	lastMetadata *corev3.Metadata
-	// logs are the access loggers of every connection manager and TCP
-	// proxy.
-	logs loggers
+	// kit is what every connection manager and TCP proxy shares.
+	kit listenerKit
 }
 
 // cluster registers c and returns its Envoy name.

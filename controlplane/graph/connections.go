@@ -1,0 +1,81 @@
+package graph
+
+import (
+	"fmt"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+)
+
+// Connections are how Envoy's connection managers keep downstream
+// connections, as Contour's configuration file says it (timeouts.* and
+// network.num-trusted-hops): each timeout is "" (the default),
+// "infinity" (or "infinite": off) or a Go duration such as "30s". The zero
+// value is Contour's default: connections idle for 60 s are closed, and
+// every other timeout is Envoy's.
+type Connections struct {
+	RequestTimeout                string
+	ConnectionIdleTimeout         string
+	StreamIdleTimeout             string
+	MaxConnectionDuration         string
+	DelayedCloseTimeout           string
+	ConnectionShutdownGracePeriod string
+	// NumTrustedHops is how many proxies in front of Envoy append to
+	// X-Forwarded-For; the client's address is read that far from its end.
+	NumTrustedHops uint32
+}
+
+// Envoy returns c as the connection managers' settings, or an error naming
+// the first value that is not a timeout.
+func (c Connections) Envoy() (envoy.Connections, error) {
+	out := envoy.Connections{TrustedHops: c.NumTrustedHops}
+	idle := c.ConnectionIdleTimeout
+	if idle == "" {
+		idle = envoy.ConnectionIdleTimeout.String()
+	}
+	for _, t := range []struct {
+		name, value string
+		to          *envoy.Timeout
+	}{
+		{"request-timeout", c.RequestTimeout, &out.Request},
+		{"connection-idle-timeout", idle, &out.Idle},
+		{"stream-idle-timeout", c.StreamIdleTimeout, &out.StreamIdle},
+		{"max-connection-duration", c.MaxConnectionDuration, &out.MaxDuration},
+		{"delayed-close-timeout", c.DelayedCloseTimeout, &out.DelayedClose},
+		{"connection-shutdown-grace-period", c.ConnectionShutdownGracePeriod, &out.Drain},
+	} {
+		v, err := connectionTimeout(t.value)
+		if err != nil {
+			return envoy.Connections{}, fmt.Errorf("%s %q: %w", t.name, t.value, err)
+		}
+		*t.to = v
+	}
+	return out, nil
+}
+
+// Check returns an error naming the first value of c that is not a timeout.
+func (c Connections) Check() error {
+	_, err := c.Envoy()
+	return err
+}
+
+// CheckTimeout returns an error when s is not a timeout setting of
+// Connections.
+func CheckTimeout(s string) error {
+	_, err := connectionTimeout(s)
+	return err
+}
+
+// connectionTimeout reads one timeout setting: "" unset, infinity or 0 off.
+func connectionTimeout(s string) (envoy.Timeout, error) {
+	if s == "" {
+		return envoy.Timeout{}, nil
+	}
+	d, off, err := parseTimeout(s)
+	switch {
+	case err != nil:
+		return envoy.Timeout{}, fmt.Errorf("not a duration (such as 30s or 1m) nor infinity")
+	case off || d == 0:
+		return envoy.Timeout{Set: true, Off: true}, nil
+	}
+	return envoy.Timeout{Set: true, Duration: d}, nil
+}
