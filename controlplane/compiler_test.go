@@ -19,8 +19,8 @@ import (
 
 	"github.com/isobar-dev/isobar/controlplane"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
-	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/xds"
 	"github.com/isobar-dev/isobar/internal/goldentest"
