@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
@@ -18,11 +19,12 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string" or "uint"
+	kind string // "bool", "string", "uint" or "list" (of strings)
 }
 
 // kindNames say what a value of each kind must be, in errors.
-var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295"}
+var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295",
+	"list": "a list of strings"}
 
 // contourSettings are the keys of Contour's configuration file (contour.yaml,
 // `contour serve --config-path`) that Isobar implements, by their flags.
@@ -34,6 +36,7 @@ var contourSettings = map[string]contourSetting{
 	"enableExternalNameService": {"enable-external-name", "bool"},
 	"envoy-service-namespace":   {"envoy-service-namespace", "string"},
 	"envoy-service-name":        {"envoy-service-name", "string"},
+	"json-fields":               {"accesslog-json-field", "list"},
 	// The keys of the timeouts and network mappings, by their paths.
 	"timeouts.request-timeout":                  {"request-timeout", "string"},
 	"timeouts.connection-idle-timeout":          {"connection-idle-timeout", "string"},
@@ -53,7 +56,7 @@ var contourMappings = []string{"network", "timeouts"}
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
 	"accesslog-format-string", "cluster", "debug", "default-http-versions", "disableAllowChunkedLength",
-	"disableMergeSlashes", "gateway", "ingress-status-address", "json-fields", "listener", "metrics",
+	"disableMergeSlashes", "gateway", "ingress-status-address", "listener", "metrics",
 	"policy", "rateLimitService", "server", "tls",
 }
 
@@ -145,6 +148,9 @@ func flattenMappings(doc map[string]any, path string) (ignored []string, err err
 // setFromConfig sets the flag of setting s to v, the value of key k, unless
 // the command line set it.
 func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) (err error) {
+	if s.kind == "list" {
+		return setListFromConfig(cmd, path, k, s, v)
+	}
 	var value string
 	switch x := v.(type) {
 	case float64: // YAML numbers
@@ -181,6 +187,34 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", path, k, err)
+	}
+	return nil
+}
+
+// setListFromConfig sets the repeatable flag of setting s to the entries
+// of v, the value of key k, unless the command line set it; each entry is
+// checked here, so that an error names the file.
+func setListFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) error {
+	list, ok := v.([]any)
+	if !ok {
+		return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
+	}
+	entries := make([]string, len(list))
+	for i, x := range list {
+		if entries[i], ok = x.(string); !ok || strings.Contains(entries[i], "\n") {
+			return fmt.Errorf("%s: %s[%d]: must be a string on one line", path, k, i)
+		}
+	}
+	if _, err := envoy.JSONFields(entries); err != nil {
+		return fmt.Errorf("%s: %s: %w", path, k, err)
+	}
+	if cmd.Flags().Changed(s.flag) {
+		return nil
+	}
+	for _, e := range entries {
+		if err := cmd.Flags().Set(s.flag, e); err != nil {
+			return fmt.Errorf("%s: %s: %w", path, k, err)
+		}
 	}
 	return nil
 }

@@ -40,6 +40,18 @@ func TestConfigFile(t *testing.T) {
 			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": ""},
 		ignored: []string{"network.admin-port", "timeouts.connect-timeout"},
 	}, {
+		name: "JSON fields",
+		file: "accesslog-format: json\njson-fields:\n- \"@timestamp\"\n- grpc_status\n- host=%REQ(:AUTHORITY)%\n",
+		want: map[string]string{"accesslog-json-field": "[@timestamp,grpc_status,host=%REQ(:AUTHORITY)%]"},
+	}, {
+		name: "a JSON field Envoy cannot log",
+		file: "json-fields:\n- x=%NOPE%\n",
+		err:  "json-fields: JSON field",
+	}, {
+		name: "JSON fields not a list",
+		file: "json-fields: duration\n",
+		err:  "json-fields: must be a list of strings",
+	}, {
 		name: "a timeout that is not one",
 		file: "timeouts:\n  request-timeout: soon\n",
 		err:  "timeouts.request-timeout: not a duration",
@@ -133,7 +145,8 @@ func TestConfigFileBadValue(t *testing.T) {
 // CI dry-run uses production's settings; what they do not use is reported.
 func TestConfigFileOffline(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "contour.yaml")
-	conf := "accesslog-format: json\ndisablePermitInsecure: true\nenvoy-service-name: envoy\ntimeouts:\n  request-timeout: 30s\n"
+	conf := "accesslog-format: json\ndisablePermitInsecure: true\nenvoy-service-name: envoy\ntimeouts:\n  request-timeout: 30s\n" +
+		"json-fields:\n- duration\n- trace=%REQ(X-TRACE-ID)%\n"
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +156,9 @@ func TestConfigFileOffline(t *testing.T) {
 	}
 	if !strings.Contains(out, "json_format") {
 		t.Errorf("the file's accesslog-format json did not reach the listeners")
+	}
+	if !strings.Contains(out, `trace: "%REQ(X-TRACE-ID)%"`) || strings.Contains(out, "user_agent") {
+		t.Errorf("the file's json-fields are not the JSON lines' fields")
 	}
 	if !strings.Contains(out, "request_timeout: 30s") {
 		t.Errorf("the file's timeouts.request-timeout did not reach the connection managers")

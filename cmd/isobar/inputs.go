@@ -30,6 +30,7 @@ type compileFlags struct {
 	enableExternalName    bool
 	accessLog             graph.AccessLog
 	connections           graph.Connections
+	jsonFields            []string
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -65,6 +66,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.accessLog.Level, "accesslog-level", log.Level,
 		"requests Envoy logs: info (all), error (status >= 400), critical (>= 500) or disabled")
 	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", log.Path, "file Envoy writes its request log to")
+	cmd.Flags().StringArrayVar(&f.jsonFields, "accesslog-json-field", nil,
+		"a field of JSON log lines, as Contour's json-fields: a name (@timestamp, grpc_status...) or name=format with Envoy's command operators; repeatable (default: Isobar's set)")
 	for _, t := range []struct {
 		name string
 		to   *string
@@ -114,6 +117,12 @@ func (f *compileFlags) validate() error {
 	if f.httpPort == f.httpsPort {
 		return exitWith(exitBadInput, fmt.Errorf("--envoy-service-http-port and --envoy-service-https-port are both %d: Envoy's two listeners need two ports", f.httpPort))
 	}
+	for _, e := range f.jsonFields {
+		if strings.Contains(e, "\n") {
+			return exitWith(exitBadInput, fmt.Errorf("--accesslog-json-field %q: a field cannot hold a line break", e))
+		}
+	}
+	f.accessLog.JSONFields = strings.Join(f.jsonFields, "\n")
 	if err := f.accessLog.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--accesslog-*: %w", err))
 	}

@@ -55,20 +55,24 @@ var JSONLogFields = map[string]string{
 }
 
 // AccessLogs returns the access loggers of Envoy's ingress listeners:
-// a file logger writing to path in format (LogEnvoy or LogJSON), keeping
-// the requests level asks for; none for LogDisabled. For a TCP proxy (tcp),
-// which has no status codes, LogError and LogCritical keep the connections
-// Envoy flagged (upstream failures, timeouts, overflows). The caller checks
-// the values (see the Log constants); unknown ones are taken as the
+// a file logger writing to path in format (LogEnvoy or LogJSON; JSON lines
+// hold jsonFields by name, JSONLogFields when nil), keeping the requests
+// level asks for; none for LogDisabled. For a TCP proxy (tcp), which has no
+// status codes, LogError and LogCritical keep the connections Envoy flagged
+// (upstream failures, timeouts, overflows). The caller checks the values
+// (see the Log constants and JSONFields); unknown ones are taken as the
 // defaults.
-func AccessLogs(format, path, level string, tcp bool) []*accesslogv3.AccessLog {
+func AccessLogs(format, path, level string, jsonFields map[string]string, tcp bool) []*accesslogv3.AccessLog {
 	if level == LogDisabled {
 		return nil
 	}
 	fl := &filev3.FileAccessLog{Path: path}
 	if format == LogJSON {
-		fields := make(map[string]*structpb.Value, len(JSONLogFields))
-		for k, v := range JSONLogFields {
+		if jsonFields == nil {
+			jsonFields = JSONLogFields
+		}
+		fields := make(map[string]*structpb.Value, len(jsonFields))
+		for k, v := range jsonFields {
 			fields[k] = structpb.NewStringValue(v)
 		}
 		fl.AccessLogFormat = &filev3.FileAccessLog_LogFormat{LogFormat: &corev3.SubstitutionFormatString{

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 )
@@ -19,6 +20,18 @@ type AccessLog struct {
 	// Level is "info" (every request), "error" (status 400 or more),
 	// "critical" (500 or more) or "disabled".
 	Level string
+	// JSONFields are the fields of a JSON line, one entry of Contour's
+	// json-fields a line (see envoy.JSONFields); empty: envoy.JSONLogFields.
+	// A string, so that an AccessLog stays comparable.
+	JSONFields string
+}
+
+// Fields returns the JSON fields by name: nil for the default ones.
+func (a AccessLog) Fields() (map[string]string, error) {
+	if a.JSONFields == "" {
+		return nil, nil
+	}
+	return envoy.JSONFields(strings.Split(a.JSONFields, "\n"))
 }
 
 // Defaults fills the zero fields of a.
@@ -50,5 +63,6 @@ func (a AccessLog) Check() error {
 			return fmt.Errorf("access log path %q has a control character", a.Path)
 		}
 	}
-	return nil
+	_, err := a.Fields()
+	return err
 }

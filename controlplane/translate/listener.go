@@ -78,7 +78,7 @@ type kitKey struct {
 }
 
 // kitFor returns the listener kit of a log setting and connection settings;
-// an error names a connection setting that is not valid.
+// an error names a setting that is not valid.
 func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 	key := kitKey{a.Defaults(), c}
 	if v, ok := kits.Load(key); ok {
@@ -89,8 +89,12 @@ func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 		return listenerKit{}, fmt.Errorf("connection settings: %w", err)
 	}
 	a = key.log
-	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(a.Format, a.Path, a.Level, false), envoy.AccessLogs(a.Format, a.Path, a.Level, true),
-		envoy.NewConnectionSettings(conn)})
+	fields, err := a.Fields()
+	if err != nil {
+		return listenerKit{}, fmt.Errorf("access log: %w", err)
+	}
+	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(a.Format, a.Path, a.Level, fields, false),
+		envoy.AccessLogs(a.Format, a.Path, a.Level, fields, true), envoy.NewConnectionSettings(conn)})
 	return v.(listenerKit), nil
 }
 
