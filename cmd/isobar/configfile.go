@@ -37,6 +37,8 @@ var contourSettings = map[string]contourSetting{
 	"envoy-service-namespace":   {"envoy-service-namespace", "string"},
 	"envoy-service-name":        {"envoy-service-name", "string"},
 	"json-fields":               {"accesslog-json-field", "list"},
+	"disableMergeSlashes":       {"disable-merge-slashes", "bool"},
+	"disableAllowChunkedLength": {"disable-allow-chunked-length", "bool"},
 	// The keys of the timeouts and network mappings, by their paths.
 	"timeouts.request-timeout":                  {"request-timeout", "string"},
 	"timeouts.connection-idle-timeout":          {"connection-idle-timeout", "string"},
@@ -55,8 +57,8 @@ var contourMappings = []string{"network", "timeouts"}
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"accesslog-format-string", "cluster", "debug", "default-http-versions", "disableAllowChunkedLength",
-	"disableMergeSlashes", "gateway", "ingress-status-address", "listener", "metrics",
+	"accesslog-format-string", "cluster", "debug", "default-http-versions", "gateway", "ingress-status-address",
+	"listener", "metrics",
 	"policy", "rateLimitService", "server", "tls",
 }
 

@@ -40,6 +40,10 @@ func TestConfigFile(t *testing.T) {
 			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": ""},
 		ignored: []string{"network.admin-port", "timeouts.connect-timeout"},
 	}, {
+		name: "paths and chunked lengths",
+		file: "disableMergeSlashes: true\ndisableAllowChunkedLength: true\n",
+		want: map[string]string{"disable-merge-slashes": "true", "disable-allow-chunked-length": "true"},
+	}, {
 		name: "JSON fields",
 		file: "accesslog-format: json\njson-fields:\n- \"@timestamp\"\n- grpc_status\n- host=%REQ(:AUTHORITY)%\n",
 		want: map[string]string{"accesslog-json-field": "[@timestamp,grpc_status,host=%REQ(:AUTHORITY)%]"},

@@ -84,6 +84,10 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	}
 	cmd.Flags().Uint32Var(&f.connections.NumTrustedHops, "num-trusted-hops", 0,
 		"proxies in front of Envoy that append to X-Forwarded-For (Contour's network.num-trusted-hops)")
+	cmd.Flags().BoolVar(&f.connections.DisableMergeSlashes, "disable-merge-slashes", false,
+		"keep repeated slashes in request paths instead of merging them before routing (Contour's disableMergeSlashes)")
+	cmd.Flags().BoolVar(&f.connections.DisableAllowChunkedLength, "disable-allow-chunked-length", false,
+		"refuse HTTP/1 requests with both Content-Length and chunked encoding (Contour's disableAllowChunkedLength)")
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+

@@ -77,7 +77,7 @@ func TestConstructors(t *testing.T) {
 							{Name: "envoy.filters.http.router", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &routerv3.Router{})}},
 						},
 						CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(60 * time.Second)},
-						HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true},
+						HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
 						UseRemoteAddress:          wrapperspb.Bool(true),
 						StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 						NormalizePath:             wrapperspb.Bool(true),
@@ -232,9 +232,9 @@ func TestLbEndpoints(t *testing.T) {
 	}
 }
 
-// TestConnectionSettings: Contour's timeouts and trusted hops reach the
-// connection manager's fields; off is 0 (max connection duration: absent),
-// unset is absent.
+// TestConnectionSettings: Contour's timeouts, trusted hops and path and
+// chunked-length settings reach the connection manager's fields; off is 0
+// (max connection duration: absent), unset is absent.
 func TestConnectionSettings(t *testing.T) {
 	t.Parallel()
 	hcmOf := func(c Connections) *hcmv3.HttpConnectionManager {
@@ -256,6 +256,7 @@ func TestConnectionSettings(t *testing.T) {
 		c: Connections{Request: set(30 * time.Second), Idle: off, StreamIdle: set(5 * time.Minute), MaxDuration: set(time.Hour),
 			DelayedClose: off, Drain: set(10 * time.Second), TrustedHops: 2},
 		want: &hcmv3.HttpConnectionManager{
+			HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true}, MergeSlashes: true,
 			CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(0), MaxConnectionDuration: durationpb.New(time.Hour)},
 			RequestTimeout:            durationpb.New(30 * time.Second), StreamIdleTimeout: durationpb.New(5 * time.Minute),
 			DelayedCloseTimeout: durationpb.New(0), DrainTimeout: durationpb.New(10 * time.Second), XffNumTrustedHops: 2,
@@ -263,13 +264,18 @@ func TestConnectionSettings(t *testing.T) {
 	}, {
 		name: "none set: Envoy's defaults",
 		c:    Connections{MaxDuration: off},
-		want: &hcmv3.HttpConnectionManager{},
+		want: &hcmv3.HttpConnectionManager{HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
+			MergeSlashes: true},
+	}, {
+		name: "slashes kept, chunked requests with a length refused",
+		c:    Connections{KeepSlashes: true, RejectChunkedLength: true},
+		want: &hcmv3.HttpConnectionManager{HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true}},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := hcmOf(tc.c)
 			fields := &hcmv3.HttpConnectionManager{CommonHttpProtocolOptions: got.CommonHttpProtocolOptions, RequestTimeout: got.RequestTimeout,
 				StreamIdleTimeout: got.StreamIdleTimeout, DelayedCloseTimeout: got.DelayedCloseTimeout, DrainTimeout: got.DrainTimeout,
-				XffNumTrustedHops: got.XffNumTrustedHops}
+				XffNumTrustedHops: got.XffNumTrustedHops, HttpProtocolOptions: got.HttpProtocolOptions, MergeSlashes: got.MergeSlashes}
 			if d := cmp.Diff(tc.want, fields, protocmp.Transform()); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}

@@ -42,9 +42,11 @@ func TLSInspector() *listenerv3.ListenerFilter {
 // configuration routeConfig fetched over ADS, logging requests to logs,
 // keeping connections as s says (nil: DefaultConnections). It behaves as
 // Contour's: the HTTP filters of httpFilters; HTTP/1.0 requests accepted
-// (Envoy answers them 426 otherwise); a client's x-request-id kept; the
-// path normalised (dot segments) and its repeated slashes merged before
-// routing; the Host's port ignored.
+// (Envoy answers them 426 otherwise); an HTTP/1 request with both
+// Content-Length and chunked encoding taken as chunked (unless s says
+// otherwise); a client's x-request-id kept; the path normalised (dot
+// segments) and its repeated slashes merged before routing (unless s says
+// otherwise); the Host's port ignored.
 func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings) *listenerv3.Filter {
 	if s == nil {
 		s = defaultSettings
@@ -57,12 +59,12 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 		}},
 		HttpFilters:               httpFilters,
 		CommonHttpProtocolOptions: s.common,
-		HttpProtocolOptions:       http1Options,
+		HttpProtocolOptions:       s.http1,
 		UseRemoteAddress:          wrapBool(true),
 		XffNumTrustedHops:         s.trustedHops,
 		StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 		NormalizePath:             wrapBool(true),
-		MergeSlashes:              true,
+		MergeSlashes:              !s.keepSlashes,
 		PreserveExternalRequestId: true,
 		RequestTimeout:            s.request,
 		StreamIdleTimeout:         s.streamIdle,
@@ -106,12 +108,19 @@ func (t Timeout) proto() *durationpb.Duration {
 type Connections struct {
 	Request, Idle, StreamIdle, MaxDuration, DelayedClose, Drain Timeout
 	TrustedHops                                                 uint32
+	// KeepSlashes leaves repeated slashes in paths (Contour's
+	// disableMergeSlashes); RejectChunkedLength makes Envoy refuse HTTP/1
+	// requests with both Content-Length and chunked encoding instead of
+	// dropping the length (Contour's disableAllowChunkedLength).
+	KeepSlashes, RejectChunkedLength bool
 }
 
 // ConnectionSettings are Connections as the messages every connection
 // manager shares (never modified once built).
 type ConnectionSettings struct {
 	common                                   *corev3.HttpProtocolOptions
+	http1                                    *corev3.Http1ProtocolOptions
+	keepSlashes                              bool
 	request, streamIdle, drain, delayedClose *durationpb.Duration
 	trustedHops                              uint32
 }
@@ -127,7 +136,8 @@ func NewConnectionSettings(c Connections) *ConnectionSettings {
 	if common.IdleTimeout == nil && common.MaxConnectionDuration == nil {
 		common = nil
 	}
-	return &ConnectionSettings{common: common, request: c.Request.proto(), streamIdle: c.StreamIdle.proto(),
+	http1 := &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: !c.RejectChunkedLength}
+	return &ConnectionSettings{common: common, http1: http1, keepSlashes: c.KeepSlashes, request: c.Request.proto(), streamIdle: c.StreamIdle.proto(),
 		drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops}
 }
 
@@ -143,7 +153,6 @@ const TCPIdleTimeout = 9001 * time.Second
 
 // Shared, never modified: every connection manager refers to them.
 var (
-	http1Options = &corev3.Http1ProtocolOptions{AcceptHttp_10: true}
 	// httpFilters are Contour's default HTTP filters that act without
 	// per-route configuration: gzip compression of text, JSON, XML and
 	// gRPC-Web responses (when the client accepts it), gRPC-Web to gRPC

@@ -22,12 +22,17 @@ type Connections struct {
 	// NumTrustedHops is how many proxies in front of Envoy append to
 	// X-Forwarded-For; the client's address is read that far from its end.
 	NumTrustedHops uint32
+	// DisableMergeSlashes keeps repeated slashes in request paths;
+	// DisableAllowChunkedLength makes Envoy refuse an HTTP/1 request with
+	// both Content-Length and chunked encoding (Contour's settings of the
+	// same names).
+	DisableMergeSlashes, DisableAllowChunkedLength bool
 }
 
 // Envoy returns c as the connection managers' settings, or an error naming
 // the first value that is not a timeout.
 func (c Connections) Envoy() (envoy.Connections, error) {
-	out := envoy.Connections{TrustedHops: c.NumTrustedHops}
+	out := envoy.Connections{TrustedHops: c.NumTrustedHops, KeepSlashes: c.DisableMergeSlashes, RejectChunkedLength: c.DisableAllowChunkedLength}
 	idle := c.ConnectionIdleTimeout
 	if idle == "" {
 		idle = envoy.ConnectionIdleTimeout.String()

@@ -25,9 +25,10 @@ func TestConnections(t *testing.T) {
 	}{
 		{name: "defaults", want: envoy.Connections{Idle: d(60 * time.Second)}},
 		{name: "values", c: Connections{RequestTimeout: "30s", ConnectionIdleTimeout: "infinity", StreamIdleTimeout: "5m",
-			MaxConnectionDuration: "1h", DelayedCloseTimeout: "0s", ConnectionShutdownGracePeriod: "infinite", NumTrustedHops: 1},
+			MaxConnectionDuration: "1h", DelayedCloseTimeout: "0s", ConnectionShutdownGracePeriod: "infinite", NumTrustedHops: 1,
+			DisableMergeSlashes: true, DisableAllowChunkedLength: true},
 			want: envoy.Connections{Request: d(30 * time.Second), Idle: off, StreamIdle: d(5 * time.Minute), MaxDuration: d(time.Hour),
-				DelayedClose: off, Drain: off, TrustedHops: 1}},
+				DelayedClose: off, Drain: off, TrustedHops: 1, KeepSlashes: true, RejectChunkedLength: true}},
 		{name: "not a duration", c: Connections{StreamIdleTimeout: "5 minutes"}, err: `stream-idle-timeout "5 minutes": not a duration`},
 		{name: "negative", c: Connections{RequestTimeout: "-1s"}, err: `request-timeout "-1s"`},
 	} {

@@ -60,7 +60,7 @@ func wantHCM(t *testing.T, statPrefix, rds string) *listenerv3.Filter {
 			RouteSpecifier:            &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{ConfigSource: adsSource(), RouteConfigName: rds}},
 			HttpFilters:               wantHTTPFilters(t),
 			CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(60 * time.Second)},
-			HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true},
+			HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
 			UseRemoteAddress:          wrapperspb.Bool(true),
 			StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 			NormalizePath:             wrapperspb.Bool(true),
