@@ -37,6 +37,7 @@ var contourSettings = map[string]contourSetting{
 	"envoy-service-namespace":   {"envoy-service-namespace", "string"},
 	"envoy-service-name":        {"envoy-service-name", "string"},
 	"json-fields":               {"accesslog-json-field", "list"},
+	"accesslog-format-string":   {"accesslog-format-string", "string"},
 	"disableMergeSlashes":       {"disable-merge-slashes", "bool"},
 	"disableAllowChunkedLength": {"disable-allow-chunked-length", "bool"},
 	// The keys of the timeouts and network mappings, by their paths.
@@ -57,7 +58,7 @@ var contourMappings = []string{"network", "timeouts"}
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"accesslog-format-string", "cluster", "debug", "default-http-versions", "gateway", "ingress-status-address",
+	"cluster", "debug", "default-http-versions", "gateway", "ingress-status-address",
 	"listener", "metrics",
 	"policy", "rateLimitService", "server", "tls",
 }
@@ -181,6 +182,8 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		err = graph.AccessLog{Format: value}.Check()
 	case k == "accesslog-level":
 		err = graph.AccessLog{Level: value}.Check()
+	case k == "accesslog-format-string":
+		err = graph.AccessLog{Text: value}.Check()
 	case strings.HasPrefix(k, "timeouts."):
 		err = graph.CheckTimeout(value)
 	}

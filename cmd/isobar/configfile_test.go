@@ -40,6 +40,14 @@ func TestConfigFile(t *testing.T) {
 			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": ""},
 		ignored: []string{"network.admin-port", "timeouts.connect-timeout"},
 	}, {
+		name: "a text log line",
+		file: "accesslog-format-string: \"%START_TIME% %RESPONSE_CODE%\\n\"\n",
+		want: map[string]string{"accesslog-format-string": "%START_TIME% %RESPONSE_CODE%\n"},
+	}, {
+		name: "a text log line without its line break",
+		file: "accesslog-format-string: \"%START_TIME%\"\n",
+		err:  "accesslog-format-string: access log format string",
+	}, {
 		name: "paths and chunked lengths",
 		file: "disableMergeSlashes: true\ndisableAllowChunkedLength: true\n",
 		want: map[string]string{"disable-merge-slashes": "true", "disable-allow-chunked-length": "true"},

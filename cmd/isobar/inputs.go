@@ -66,6 +66,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.accessLog.Level, "accesslog-level", log.Level,
 		"requests Envoy logs: info (all), error (status >= 400), critical (>= 500) or disabled")
 	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", log.Path, "file Envoy writes its request log to")
+	cmd.Flags().StringVar(&f.accessLog.Text, "accesslog-format-string", "",
+		"the line of the envoy format, with Envoy's command operators, ending with \\n (Contour's accesslog-format-string; default: Envoy's line)")
 	cmd.Flags().StringArrayVar(&f.jsonFields, "accesslog-json-field", nil,
 		"a field of JSON log lines, as Contour's json-fields: a name (@timestamp, grpc_status...) or name=format with Envoy's command operators; repeatable (default: Isobar's set)")
 	for _, t := range []struct {

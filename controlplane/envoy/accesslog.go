@@ -54,20 +54,30 @@ var JSONLogFields = map[string]string{
 	"name":                      "%METADATA(ROUTE:" + AccessLogFileLogger + ":io.projectcontour.name)%",
 }
 
-// AccessLogs returns the access loggers of Envoy's ingress listeners:
-// a file logger writing to path in format (LogEnvoy or LogJSON; JSON lines
-// hold jsonFields by name, JSONLogFields when nil), keeping the requests
-// level asks for; none for LogDisabled. For a TCP proxy (tcp), which has no
-// status codes, LogError and LogCritical keep the connections Envoy flagged
-// (upstream failures, timeouts, overflows). The caller checks the values
-// (see the Log constants and JSONFields); unknown ones are taken as the
-// defaults.
-func AccessLogs(format, path, level string, jsonFields map[string]string, tcp bool) []*accesslogv3.AccessLog {
-	if level == LogDisabled {
+// LogSettings describe an access log: Format (LogEnvoy or LogJSON), the
+// file Path, the Level of requests kept; Text, when set, is the line of the
+// envoy format (Contour's accesslog-format-string, with Envoy's command
+// operators); JSONFields the JSON line's fields by name (JSONLogFields when
+// nil).
+type LogSettings struct {
+	Format, Path, Level, Text string
+	JSONFields                map[string]string
+}
+
+// AccessLogs returns the access loggers of Envoy's ingress listeners: a
+// file logger as s describes; none for LogDisabled. For a TCP proxy (tcp),
+// which has no status codes, LogError and LogCritical keep the connections
+// Envoy flagged (upstream failures, timeouts, overflows). The caller checks
+// the values (see the Log constants, JSONFields and CheckTextFormat);
+// unknown ones are taken as the defaults.
+func AccessLogs(s LogSettings, tcp bool) []*accesslogv3.AccessLog {
+	if s.Level == LogDisabled {
 		return nil
 	}
-	fl := &filev3.FileAccessLog{Path: path}
-	if format == LogJSON {
+	fl := &filev3.FileAccessLog{Path: s.Path}
+	switch {
+	case s.Format == LogJSON:
+		jsonFields := s.JSONFields
 		if jsonFields == nil {
 			jsonFields = JSONLogFields
 		}
@@ -77,9 +87,13 @@ func AccessLogs(format, path, level string, jsonFields map[string]string, tcp bo
 		}
 		fl.AccessLogFormat = &filev3.FileAccessLog_LogFormat{LogFormat: &corev3.SubstitutionFormatString{
 			Format: &corev3.SubstitutionFormatString_JsonFormat{JsonFormat: &structpb.Struct{Fields: fields}}}}
+	case s.Text != "":
+		fl.AccessLogFormat = &filev3.FileAccessLog_LogFormat{LogFormat: &corev3.SubstitutionFormatString{
+			Format: &corev3.SubstitutionFormatString_TextFormatSource{TextFormatSource: &corev3.DataSource{
+				Specifier: &corev3.DataSource_InlineString{InlineString: s.Text}}}}}
 	}
 	log := &accesslogv3.AccessLog{Name: AccessLogFileLogger, ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: Any(fl)}}
-	min := map[string]uint32{LogError: 400, LogCritical: 500}[level]
+	min := map[string]uint32{LogError: 400, LogCritical: 500}[s.Level]
 	if min > 0 && tcp {
 		log.Filter = &accesslogv3.AccessLogFilter{FilterSpecifier: &accesslogv3.AccessLogFilter_ResponseFlagFilter{
 			ResponseFlagFilter: &accesslogv3.ResponseFlagFilter{}}}

@@ -95,3 +95,15 @@ func checkFormat(format string) error {
 	}
 	return nil
 }
+
+// CheckTextFormat refuses a line for the envoy access log format that does
+// not end with a line break or uses a command operator Envoy does not have.
+func CheckTextFormat(text string) error {
+	if !strings.HasSuffix(text, "\n") {
+		return fmt.Errorf("access log format string %q must end with a line break", text)
+	}
+	if err := checkFormat(text); err != nil {
+		return fmt.Errorf("access log format string %q: %w", text, err)
+	}
+	return nil
+}

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -48,5 +49,30 @@ func TestJSONFields(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestTextFormat: Contour's accesslog-format-string must end with a line
+// break and use Envoy's operators; the logger then writes that line.
+func TestTextFormat(t *testing.T) {
+	t.Parallel()
+	for text, want := range map[string]string{
+		"%START_TIME% %REQ(:PATH)% %RESPONSE_CODE%\n": "",
+		"%START_TIME%":       "must end with a line break",
+		"%REQ% %DURATION%\n": "REQ needs an argument",
+		"%FOO_BAR%\n":        "no command operator FOO_BAR",
+	} {
+		err := CheckTextFormat(text)
+		if (want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), want)) {
+			t.Errorf("%q: error %v, want %q", text, err, want)
+		}
+	}
+	logs := AccessLogs(LogSettings{Format: LogEnvoy, Path: "/dev/stdout", Level: LogInfo, Text: "%DURATION%\n"}, false)
+	var fl filev3.FileAccessLog
+	if err := logs[0].GetTypedConfig().UnmarshalTo(&fl); err != nil {
+		t.Fatal(err)
+	}
+	if got := fl.GetLogFormat().GetTextFormatSource().GetInlineString(); got != "%DURATION%\n" {
+		t.Errorf("the logger writes %q", got)
 	}
 }

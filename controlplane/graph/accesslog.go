@@ -20,6 +20,9 @@ type AccessLog struct {
 	// Level is "info" (every request), "error" (status 400 or more),
 	// "critical" (500 or more) or "disabled".
 	Level string
+	// Text, when set, is the line of the envoy format (Contour's
+	// accesslog-format-string; see envoy.CheckTextFormat).
+	Text string
 	// JSONFields are the fields of a JSON line, one entry of Contour's
 	// json-fields a line (see envoy.JSONFields); empty: envoy.JSONLogFields.
 	// A string, so that an AccessLog stays comparable.
@@ -61,6 +64,11 @@ func (a AccessLog) Check() error {
 	for _, r := range a.Path {
 		if r < 0x20 || r == 0x7f {
 			return fmt.Errorf("access log path %q has a control character", a.Path)
+		}
+	}
+	if a.Text != "" {
+		if err := envoy.CheckTextFormat(a.Text); err != nil {
+			return err
 		}
 	}
 	_, err := a.Fields()

@@ -93,8 +93,8 @@ func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 	if err != nil {
 		return listenerKit{}, fmt.Errorf("access log: %w", err)
 	}
-	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(a.Format, a.Path, a.Level, fields, false),
-		envoy.AccessLogs(a.Format, a.Path, a.Level, fields, true), envoy.NewConnectionSettings(conn)})
+	log := envoy.LogSettings{Format: a.Format, Path: a.Path, Level: a.Level, Text: a.Text, JSONFields: fields}
+	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(log, false), envoy.AccessLogs(log, true), envoy.NewConnectionSettings(conn)})
 	return v.(listenerKit), nil
 }
 
