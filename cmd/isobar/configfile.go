@@ -36,6 +36,7 @@ var contourSettings = map[string]contourSetting{
 	"enableExternalNameService": {"enable-external-name", "bool"},
 	"envoy-service-namespace":   {"envoy-service-namespace", "string"},
 	"envoy-service-name":        {"envoy-service-name", "string"},
+	"ingress-status-address":    {"ingress-status-address", "string"},
 	"json-fields":               {"accesslog-json-field", "list"},
 	"accesslog-format-string":   {"accesslog-format-string", "string"},
 	"disableMergeSlashes":       {"disable-merge-slashes", "bool"},
@@ -58,8 +59,7 @@ var contourMappings = []string{"network", "timeouts"}
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"cluster", "debug", "default-http-versions", "gateway", "ingress-status-address",
-	"listener", "metrics",
+	"cluster", "debug", "default-http-versions", "gateway", "listener", "metrics",
 	"policy", "rateLimitService", "server", "tls",
 }
 

@@ -8,6 +8,10 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/source"
 	operatorv1alpha1 "github.com/isobar-dev/isobar/operator/api/v1alpha1"
 	"github.com/isobar-dev/isobar/operator/objects"
 )
@@ -39,6 +43,10 @@ func TestConfigFile(t *testing.T) {
 		want: map[string]string{"request-timeout": "30s", "stream-idle-timeout": "infinity", "max-connection-duration": "1h",
 			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": ""},
 		ignored: []string{"network.admin-port", "timeouts.connect-timeout"},
+	}, {
+		name: "the status address",
+		file: "ingress-status-address: lb.example.com\n",
+		want: map[string]string{"ingress-status-address": "lb.example.com"},
 	}, {
 		name: "a text log line",
 		file: "accesslog-format-string: \"%START_TIME% %RESPONSE_CODE%\\n\"\n",
@@ -244,5 +252,25 @@ func TestServeTakesContourArgs(t *testing.T) {
 	}
 	if err := cmd.PreRunE(cmd, nil); err == nil || !strings.Contains(err.Error(), "--incluster with --kubeconfig") {
 		t.Errorf("--incluster with --kubeconfig: %v", err)
+	}
+}
+
+// TestStatusLoadBalancer: --ingress-status-address (an IP or a host name)
+// replaces the Envoy Service's load balancer in statuses.
+func TestStatusLoadBalancer(t *testing.T) {
+	idx := source.NewIndex()
+	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "projectcontour", Name: "envoy"}}
+	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}
+	idx.Services[source.Key("projectcontour", "envoy")] = svc
+	for address, want := range map[string]corev1.LoadBalancerIngress{
+		"":               {IP: "192.0.2.1"},
+		"203.0.113.7":    {IP: "203.0.113.7"},
+		"2001:db8::1":    {IP: "2001:db8::1"},
+		"lb.example.com": {Hostname: "lb.example.com"},
+	} {
+		s := &statusLoop{envoyNS: "projectcontour", envoyName: "envoy", statusAddress: address}
+		if got := s.loadBalancer(idx); !reflect.DeepEqual(got.Ingress, []corev1.LoadBalancerIngress{want}) {
+			t.Errorf("address %q: %+v, want %+v", address, got.Ingress, want)
+		}
 	}
 }

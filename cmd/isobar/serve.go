@@ -44,6 +44,7 @@ type serveFlags struct {
 	insecure                         bool
 	watchNamespaces                  []string
 	envoyServiceNS, envoyServiceName string
+	statusAddress                    string
 	leaderElection                   bool
 	leaseNamespace, leaseName        string
 }
@@ -100,6 +101,7 @@ or --fixtures).`,
 	fl.StringSliceVar(&f.watchNamespaces, "watch-namespaces", nil, "only read objects from these namespaces")
 	fl.StringVar(&f.envoyServiceNS, "envoy-service-namespace", "projectcontour", "namespace of the Envoy Service whose address goes into statuses")
 	fl.StringVar(&f.envoyServiceName, "envoy-service-name", "envoy", "name of the Envoy Service whose address goes into statuses")
+	fl.StringVar(&f.statusAddress, "ingress-status-address", "", "the address (IP or host name) statuses carry instead of the Envoy Service's, as Contour's")
 	fl.BoolVar(&f.leaderElection, "leader-election", true, "elect a leader to write statuses (--leader-election=false: always write)")
 	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", "projectcontour", "namespace of the leader-election Lease")
 	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")

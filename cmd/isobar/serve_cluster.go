@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"time"
@@ -61,7 +62,8 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 		return err
 	}
 	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: m, envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
-		kick: make(chan struct{}, 1), refresh: w.Snapshot}
+		statusAddress: f.statusAddress,
+		kick:          make(chan struct{}, 1), refresh: w.Snapshot}
 	loop.OnResult = sw.offer
 	if !f.leaderElection {
 		go sw.run(ctx)
@@ -124,6 +126,9 @@ type statusLoop struct {
 	log                *slog.Logger
 	metrics            *server.Metrics
 	envoyNS, envoyName string
+	// statusAddress, when set, is the address statuses carry instead of
+	// the Envoy Service's (--ingress-status-address).
+	statusAddress string
 	// refresh returns the newest objects, for retrying after a conflict.
 	refresh func() *source.Index
 
@@ -165,11 +170,7 @@ func (s *statusLoop) run(ctx context.Context) {
 		if p == nil {
 			continue
 		}
-		var lb corev1.LoadBalancerStatus
-		if svc, ok := p.idx.Services[source.Key(s.envoyNS, s.envoyName)]; ok {
-			lb = svc.Status.LoadBalancer
-		}
-		r := s.writer.Write(ctx, p.idx, p.res.Statuses, lb)
+		r := s.writer.Write(ctx, p.idx, p.res.Statuses, s.loadBalancer(p.idx))
 		s.metrics.StatusWrites.WithLabelValues("written").Add(float64(r.Written))
 		s.metrics.StatusWrites.WithLabelValues("skipped").Add(float64(r.Skipped))
 		s.metrics.StatusWrites.WithLabelValues("conflict").Add(float64(r.Conflicts))
@@ -181,6 +182,21 @@ func (s *statusLoop) run(ctx context.Context) {
 			time.AfterFunc(time.Second, func() { s.offer(s.refresh(), p.res) })
 		}
 	}
+}
+
+// loadBalancer is the address statuses carry: --ingress-status-address (an
+// IP address or a host name), else the Envoy Service's load balancer.
+func (s *statusLoop) loadBalancer(idx *source.Index) corev1.LoadBalancerStatus {
+	switch {
+	case s.statusAddress != "" && net.ParseIP(s.statusAddress) != nil:
+		return corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: s.statusAddress}}}
+	case s.statusAddress != "":
+		return corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{Hostname: s.statusAddress}}}
+	}
+	if svc, ok := idx.Services[source.Key(s.envoyNS, s.envoyName)]; ok {
+		return svc.Status.LoadBalancer
+	}
+	return corev1.LoadBalancerStatus{}
 }
 
 func metav1ObjectMeta(ns, name string) metav1.ObjectMeta {
