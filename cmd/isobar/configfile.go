@@ -100,6 +100,8 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 	}
 	for _, k := range keys {
 		switch s, ok := contourSettings[k]; {
+		case k == "incluster" && cmd.Flags().Lookup("kubeconfig") == nil: // serve's
+			ignored = append(ignored, k)
 		case k == "incluster":
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)

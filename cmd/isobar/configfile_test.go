@@ -165,7 +165,7 @@ func TestConfigFileBadValue(t *testing.T) {
 // CI dry-run uses production's settings; what they do not use is reported.
 func TestConfigFileOffline(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "contour.yaml")
-	conf := "accesslog-format: json\ndisablePermitInsecure: true\nenvoy-service-name: envoy\ntimeouts:\n  request-timeout: 30s\n" +
+	conf := "incluster: true\naccesslog-format: json\ndisablePermitInsecure: true\nenvoy-service-name: envoy\ntimeouts:\n  request-timeout: 30s\n" +
 		"json-fields:\n- duration\n- trace=%REQ(X-TRACE-ID)%\n"
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
@@ -183,7 +183,7 @@ func TestConfigFileOffline(t *testing.T) {
 	if !strings.Contains(out, "request_timeout: 30s") {
 		t.Errorf("the file's timeouts.request-timeout did not reach the connection managers")
 	}
-	want := path + ": settings that Isobar does not implement or this command does not use are ignored: envoy-service-name"
+	want := path + ": settings that Isobar does not implement or this command does not use are ignored: envoy-service-name, incluster"
 	if !strings.Contains(stderr, want) {
 		t.Errorf("stderr %q, want %q", stderr, want)
 	}
