@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -364,26 +363,15 @@ func (p *serveProcess) memory(b *testing.B) (rss, peak int64) {
 // gauge returns the value of an unlabelled gauge (or counter) of /metrics.
 func (p *serveProcess) gauge(b *testing.B, name string) float64 {
 	b.Helper()
-	resp, err := http.Get(p.httpURL + "/metrics")
+	samples, _, err := scrapeMetrics(p.httpURL)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		b.Fatal(err)
+	v, ok := samples[name]
+	if !ok {
+		b.Fatalf("/metrics has no %s", name)
 	}
-	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				b.Fatalf("%s: %v", name, err)
-			}
-			return f
-		}
-	}
-	b.Fatalf("/metrics has no %s", name)
-	return 0
+	return v
 }
 
 // stop sends SIGTERM and waits for the server to exit.

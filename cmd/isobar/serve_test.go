@@ -183,20 +183,11 @@ func waitMetrics(t *testing.T, port int, what string, ok func(map[string]float64
 	t.Helper()
 	var last string
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(port) + "/metrics")
+		samples, body, err := scrapeMetrics("http://127.0.0.1:" + strconv.Itoa(port))
 		if err != nil {
 			t.Fatal(err)
 		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		last = string(body)
-		samples := map[string]float64{}
-		for _, line := range strings.Split(last, "\n") {
-			name, value, found := strings.Cut(line, " ")
-			if f, err := strconv.ParseFloat(value, 64); found && err == nil && !strings.HasPrefix(line, "#") {
-				samples[name] = f
-			}
-		}
+		last = body
 		if ok(samples) {
 			return
 		}
@@ -204,4 +195,26 @@ func waitMetrics(t *testing.T, port int, what string, ok func(map[string]float64
 			t.Fatalf("/metrics never showed %s:\n%s", what, grepLines(last, "isobar_"))
 		}
 	}
+}
+
+// scrapeMetrics reads base's /metrics: each sample's value by its name and
+// labels as printed, and the whole text.
+func scrapeMetrics(base string) (map[string]float64, string, error) {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, "", err
+	}
+	samples := map[string]float64{}
+	for _, line := range strings.Split(string(body), "\n") {
+		name, value, found := strings.Cut(line, " ")
+		if f, err := strconv.ParseFloat(value, 64); found && err == nil && !strings.HasPrefix(line, "#") {
+			samples[name] = f
+		}
+	}
+	return samples, string(body), nil
 }

@@ -33,16 +33,12 @@ type Connections struct {
 // the first value that is not a timeout.
 func (c Connections) Envoy() (envoy.Connections, error) {
 	out := envoy.Connections{TrustedHops: c.NumTrustedHops, KeepSlashes: c.DisableMergeSlashes, RejectChunkedLength: c.DisableAllowChunkedLength}
-	idle := c.ConnectionIdleTimeout
-	if idle == "" {
-		idle = envoy.ConnectionIdleTimeout.String()
-	}
 	for _, t := range []struct {
 		name, value string
 		to          *envoy.Timeout
 	}{
 		{"request-timeout", c.RequestTimeout, &out.Request},
-		{"connection-idle-timeout", idle, &out.Idle},
+		{"connection-idle-timeout", c.ConnectionIdleTimeout, &out.Idle},
 		{"stream-idle-timeout", c.StreamIdleTimeout, &out.StreamIdle},
 		{"max-connection-duration", c.MaxConnectionDuration, &out.MaxDuration},
 		{"delayed-close-timeout", c.DelayedCloseTimeout, &out.DelayedClose},
@@ -53,6 +49,9 @@ func (c Connections) Envoy() (envoy.Connections, error) {
 			return envoy.Connections{}, fmt.Errorf("%s %q: %w", t.name, t.value, err)
 		}
 		*t.to = v
+	}
+	if !out.Idle.Set {
+		out.Idle = envoy.DefaultConnections.Idle // Contour's, not Envoy's
 	}
 	return out, nil
 }
