@@ -8,8 +8,11 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	gzipv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/compression/gzip/compressor/v3"
 	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
+	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -151,14 +154,24 @@ var defaultSettings = NewConnectionSettings(DefaultConnections)
 // (Contour's 9,001 s: longer than the two hours of common TCP keepalives).
 const TCPIdleTimeout = 9001 * time.Second
 
+// Names of the HTTP filters that virtual hosts and routes configure in
+// their typed_per_filter_config (the keys must equal the filters' names).
+const (
+	CORSFilter           = "envoy.filters.http.cors"
+	LocalRateLimitFilter = "envoy.filters.http.local_ratelimit"
+	RBACFilter           = "envoy.filters.http.rbac"
+)
+
 // Shared, never modified: every connection manager refers to them.
 var (
 	// httpFilters are Contour's default HTTP filters that act without
 	// per-route configuration: gzip compression of text, JSON, XML and
 	// gRPC-Web responses (when the client accepts it), gRPC-Web to gRPC
-	// translation, gRPC statistics, then the router. Contour's CORS, local
-	// rate limit, Lua and RBAC placeholders are left out: they act only
-	// with the per-route policies Isobar reports as unsupported.
+	// translation, gRPC statistics, then, as Contour's, CORS, local rate
+	// limit and RBAC filters that do nothing until a virtual host or route
+	// configures them (CORSFilter, LocalRateLimitFilter, RBACFilter), then
+	// the router. Contour's Lua filter (cookie rewriting) is left out: the
+	// policy it serves is reported as unsupported.
 	httpFilters = []*hcmv3.HttpFilter{
 		httpFilter("envoy.filters.http.compressor", &compressorv3.Compressor{
 			CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: Any(&gzipv3.Gzip{})},
@@ -168,6 +181,11 @@ var (
 		}),
 		httpFilter(wellknown.GRPCWeb, &grpcwebv3.GrpcWeb{}),
 		httpFilter(wellknown.HTTPGRPCStats, &grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true}),
+		httpFilter(CORSFilter, &corsv3.Cors{}),
+		// No token bucket: no limit until a virtual host or route sets one.
+		httpFilter(LocalRateLimitFilter, &localratelimitv3.LocalRateLimit{StatPrefix: "http"}),
+		// No rules: every request passes until a route sets some.
+		httpFilter(RBACFilter, &rbacv3.RBAC{}),
 		httpFilter(wellknown.Router, &routerv3.Router{}),
 	}
 )

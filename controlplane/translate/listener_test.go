@@ -12,8 +12,11 @@ import (
 	filev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/access_loggers/file/v3"
 	gzipv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/compression/gzip/compressor/v3"
 	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
+	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
+	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -88,6 +91,9 @@ func wantHTTPFilters(t *testing.T) []*hcmv3.HttpFilter {
 		{Name: "envoy.filters.http.compressor", ConfigType: typed(gzip)},
 		{Name: "envoy.filters.http.grpc_web", ConfigType: typed(&grpcwebv3.GrpcWeb{})},
 		{Name: "envoy.filters.http.grpc_stats", ConfigType: typed(&grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true})},
+		{Name: "envoy.filters.http.cors", ConfigType: typed(&corsv3.Cors{})},
+		{Name: "envoy.filters.http.local_ratelimit", ConfigType: typed(&localratelimitv3.LocalRateLimit{StatPrefix: "http"})},
+		{Name: "envoy.filters.http.rbac", ConfigType: typed(&rbacv3.RBAC{})},
 		{Name: "envoy.filters.http.router", ConfigType: typed(&routerv3.Router{})},
 	}
 }
