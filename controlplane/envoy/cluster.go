@@ -30,7 +30,23 @@ type ClusterOptions struct {
 	HealthCheck *HealthCheck
 	// Thresholds are circuit-breaker limits; zero fields are unset.
 	MaxConnections, MaxPendingRequests, MaxRequests, MaxRetries, PerHostMaxConnections uint32
+	// SlowStart, when set, ramps traffic to new endpoints (ROUND_ROBIN and
+	// LEAST_REQUEST clusters only; ignored with other policies).
+	SlowStart *SlowStart
 }
+
+// SlowStart is Envoy's slow start: new endpoints start at MinWeightPercent
+// of their weight and reach it fully after Window, along a curve shaped by
+// Aggression (1 is linear).
+type SlowStart struct {
+	Window           time.Duration
+	Aggression       float64
+	MinWeightPercent uint32
+}
+
+// SlowStartAggressionKey is the runtime key that overrides a slow start's
+// aggression in Envoy, Contour's name.
+const SlowStartAggressionKey = "contour.slowstart.aggression"
 
 // UpstreamTLS configures TLS to the upstream.
 type UpstreamTLS struct {
@@ -97,7 +113,26 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		c.HealthChecks = []*corev3.HealthCheck{healthCheck(o.HealthCheck)}
 	}
 	c.CircuitBreakers = circuitBreakers(o)
+	setSlowStart(c, o.SlowStart)
 	return c
+}
+
+// setSlowStart sets s on c's round-robin or least-request settings.
+func setSlowStart(c *clusterv3.Cluster, s *SlowStart) {
+	if s == nil {
+		return
+	}
+	cfg := &clusterv3.Cluster_SlowStartConfig{
+		SlowStartWindow:  Duration(s.Window),
+		Aggression:       &corev3.RuntimeDouble{DefaultValue: s.Aggression, RuntimeKey: SlowStartAggressionKey},
+		MinWeightPercent: &typev3.Percent{Value: float64(s.MinWeightPercent)},
+	}
+	switch c.LbPolicy {
+	case clusterv3.Cluster_ROUND_ROBIN:
+		c.LbConfig = &clusterv3.Cluster_RoundRobinLbConfig_{RoundRobinLbConfig: &clusterv3.Cluster_RoundRobinLbConfig{SlowStartConfig: cfg}}
+	case clusterv3.Cluster_LEAST_REQUEST:
+		c.LbConfig = &clusterv3.Cluster_LeastRequestLbConfig_{LeastRequestLbConfig: &clusterv3.Cluster_LeastRequestLbConfig{SlowStartConfig: cfg}}
+	}
 }
 
 func healthCheck(h *HealthCheck) *corev3.HealthCheck {

@@ -176,6 +176,60 @@ func TestConstructors(t *testing.T) {
 			},
 		},
 		{
+			name: "round-robin cluster with a slow start",
+			got: Cluster(ClusterOptions{Name: "ns/s/80/abc", AltStatName: "ns_s_80", EDSName: "ns/s/http", LB: clusterv3.Cluster_ROUND_ROBIN,
+				SlowStart: &SlowStart{Window: 30 * time.Second, Aggression: 1.5, MinWeightPercent: 10}}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/s/80/abc", AltStatName: "ns_s_80",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/http"},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+					LbConfig: &clusterv3.Cluster_RoundRobinLbConfig_{RoundRobinLbConfig: &clusterv3.Cluster_RoundRobinLbConfig{
+						SlowStartConfig: &clusterv3.Cluster_SlowStartConfig{
+							SlowStartWindow:  durationpb.New(30 * time.Second),
+							Aggression:       &corev3.RuntimeDouble{DefaultValue: 1.5, RuntimeKey: "contour.slowstart.aggression"},
+							MinWeightPercent: &typev3.Percent{Value: 10},
+						}}},
+				}
+			},
+		},
+		{
+			name: "least-request cluster with a slow start",
+			got: Cluster(ClusterOptions{Name: "ns/s/80/abc", AltStatName: "ns_s_80", EDSName: "ns/s/http", LB: clusterv3.Cluster_LEAST_REQUEST,
+				SlowStart: &SlowStart{Window: time.Minute, Aggression: 1, MinWeightPercent: 0}}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/s/80/abc", AltStatName: "ns_s_80", LbPolicy: clusterv3.Cluster_LEAST_REQUEST,
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/http"},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+					LbConfig: &clusterv3.Cluster_LeastRequestLbConfig_{LeastRequestLbConfig: &clusterv3.Cluster_LeastRequestLbConfig{
+						SlowStartConfig: &clusterv3.Cluster_SlowStartConfig{
+							SlowStartWindow:  durationpb.New(time.Minute),
+							Aggression:       &corev3.RuntimeDouble{DefaultValue: 1, RuntimeKey: "contour.slowstart.aggression"},
+							MinWeightPercent: &typev3.Percent{},
+						}}},
+				}
+			},
+		},
+		{
+			name: "a slow start is not set on a random cluster",
+			got: Cluster(ClusterOptions{Name: "ns/s/80/abc", AltStatName: "ns_s_80", EDSName: "ns/s/http", LB: clusterv3.Cluster_RANDOM,
+				SlowStart: &SlowStart{Window: time.Minute, Aggression: 1}}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/s/80/abc", AltStatName: "ns_s_80", LbPolicy: clusterv3.Cluster_RANDOM,
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/http"},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+				}
+			},
+		},
+		{
 			name: "empty load assignment",
 			got:  ClusterLoadAssignment("ns/s/http", nil),
 			want: func(t *testing.T) proto.Message { return &endpointv3.ClusterLoadAssignment{ClusterName: "ns/s/http"} },

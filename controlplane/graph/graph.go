@@ -175,6 +175,8 @@ type Cluster struct {
 	CircuitBreakers CircuitBreakers
 	// SNI is sent to TLS upstreams; empty means none.
 	SNI string
+	// SlowStart, when set, ramps traffic to new endpoints.
+	SlowStart *SlowStart
 }
 
 // LoadBalancer is an HTTPProxy/IngressRoute load-balancing strategy.

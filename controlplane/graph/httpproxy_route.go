@@ -123,13 +123,17 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 				return routeError{status.ServiceError, ReasonOnlyOneMirror, "only one service per route may be nominated as mirror"}
 			}
 		}
+		ramp, err := slowStart(svc.SlowStartPolicy, lb, j)
+		if err != nil {
+			return err
+		}
 		c, err := b.proxyService(p, svc)
 		if err != nil {
 			le := err.(*LookupError)
 			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
 			continue
 		}
-		c.LoadBalancer, c.HealthCheck = lb, hc
+		c.LoadBalancer, c.HealthCheck, c.SlowStart = lb, hc, ramp
 		if svc.Mirror {
 			pct := uint32(100)
 			if svc.Weight > 0 && svc.Weight < 100 {
@@ -294,9 +298,9 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 		}
 	}
 	for j, s := range spec.Services {
-		if s.SlowStartPolicy != nil || s.HealthPort != 0 || len(s.CookieRewritePolicies) > 0 {
+		if s.HealthPort != 0 || len(s.CookieRewritePolicies) > 0 {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
-				"Spec.Routes[%d].Services[%d]: slowStartPolicy, healthPort and cookieRewritePolicies are not supported yet and are ignored", i, j)
+				"Spec.Routes[%d].Services[%d]: healthPort and cookieRewritePolicies are not supported yet and are ignored", i, j)
 		}
 	}
 }

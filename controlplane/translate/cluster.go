@@ -86,5 +86,8 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 		}
 		o.HealthCheck = hc
 	}
+	if r := c.SlowStart; r != nil {
+		o.SlowStart = &envoy.SlowStart{Window: r.Window, Aggression: r.Aggression, MinWeightPercent: r.MinWeightPercent}
+	}
 	return envoy.Cluster(o)
 }

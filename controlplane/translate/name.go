@@ -113,5 +113,8 @@ func clusterOptions(c *graph.Cluster) string {
 	if c.SNI != "" {
 		parts = append(parts, "sni="+c.SNI)
 	}
+	if r := c.SlowStart; r != nil {
+		parts = append(parts, fmt.Sprintf("slowstart=%s|%g|%d", r.Window, r.Aggression, r.MinWeightPercent))
+	}
 	return strings.Join(parts, ";")
 }

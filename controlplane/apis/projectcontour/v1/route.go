@@ -278,13 +278,25 @@ type HTTPInternalRedirectPolicy struct {
 	DenyRepeatedRouteRedirect bool `json:"denyRepeatedRouteRedirect,omitempty"`
 }
 
-// SlowStartPolicy ramps traffic to new endpoints.
+// SlowStartPolicy ramps traffic to new endpoints over a window (Envoy's
+// slow start), with the RoundRobin and WeightedLeastRequest strategies.
 type SlowStartPolicy struct {
+	// Window is how long the ramp lasts, a Go duration ("30s").
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+)$`
 	Window string `json:"window"`
+	// Aggression shapes the ramp: 1.0 (the default) is linear, larger
+	// values ramp faster at first.
 	// +optional
+	// +kubebuilder:default=`1.0`
+	// +kubebuilder:validation:Pattern=`^([0-9]+([.][0-9]+)?|[.][0-9]+)$`
 	Aggression string `json:"aggression,omitempty"`
+	// MinimumWeightPercent is the share of its weight a new endpoint starts
+	// with; unset means 10.
 	// +optional
-	MinimumWeightPercent uint32 `json:"minWeightPercent,omitempty"`
+	// +kubebuilder:default=10
+	// +kubebuilder:validation:Minimum=0
+	// +kubebuilder:validation:Maximum=100
+	MinimumWeightPercent *uint32 `json:"minWeightPercent,omitempty"`
 }
 
 // TCPProxy forwards TLS connections.
