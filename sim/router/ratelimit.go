@@ -57,8 +57,12 @@ func rateLimit(vh *routev3.VirtualHost, rt *routev3.Route, res *Result) {
 	if enabled < 1 || enforced < 1 {
 		scope = fmt.Sprintf(" for %s of requests", percentString(enabled*enforced))
 	}
-	res.tracef("local rate limit (%s): %d requests per %s%s, then %d%s (each Envoy keeps its own bucket; the simulator does not count tokens)",
-		where, fill, per(tb.GetFillInterval().AsDuration()), burst, code, scope)
+	requests := "requests"
+	if fill == 1 {
+		requests = "request"
+	}
+	res.tracef("local rate limit (%s): %d %s per %s%s, then %d%s (each Envoy keeps its own bucket; the simulator does not count tokens)",
+		where, fill, requests, per(tb.GetFillInterval().AsDuration()), burst, code, scope)
 }
 
 // per names a fill interval: second, minute, hour, or the duration.
