@@ -8,7 +8,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1")
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+)
 
 // TestRateLimitPolicy: the local part of a rateLimitPolicy, with Contour's
 // checks (requests at least 1, a known unit, valid and distinct canonical
@@ -99,8 +100,8 @@ func TestRateLimitGraph(t *testing.T) {
 		wantStatus               []string
 	}{
 		"virtual host and route, insecure": {
-			vhost:  `rateLimitPolicy: {local: {requests: 100, unit: minute, burst: 10}}`,
-			routes: `[{conditions: [{prefix: /api}], rateLimitPolicy: {local: {requests: 5, unit: second, responseStatusCode: 503}}, services: [{name: s, port: 80}]}, {services: [{name: s, port: 80}]}]`,
+			vhost:        `rateLimitPolicy: {local: {requests: 100, unit: minute, burst: 10}}`,
+			routes:       `[{conditions: [{prefix: /api}], rateLimitPolicy: {local: {requests: 5, unit: second, responseStatusCode: 503}}, services: [{name: s, port: 80}]}, {services: [{name: s, port: 80}]}]`,
 			wantInsecure: &hostLimits{host: vhostRL, routes: map[string]*LocalRateLimit{"prefix:/api": routeRL, "prefix:/": nil}},
 			wantStatus:   []string{"HTTPProxy ns/p: valid"},
 		},
