@@ -64,6 +64,9 @@ type VirtualHost struct {
 	// Routes are keyed by their match conditions, so that two routes with
 	// identical conditions cannot coexist (see AddRoute).
 	Routes map[MatchKey]*Route
+	// RateLimit, when set, limits the requests of every route of the host
+	// (a route's own RateLimit replaces it).
+	RateLimit *LocalRateLimit
 	// sorted is SortedRoutes's answer, kept by Build once the host's
 	// routes are final; AddRoute drops it.
 	sorted []*Route

@@ -108,7 +108,10 @@ type rootPlan struct {
 	// tls: the routes go on the secure host (and redirect on port 80).
 	tls    bool
 	routes []pendingRoute
-	report *status.Report
+	// rateLimit is the virtual host's local rate limit, for both the
+	// insecure and the secure virtual host.
+	rateLimit *LocalRateLimit
+	report    *status.Report
 	// reads are the HTTPProxies the walk looked up (see builder.reads).
 	reads []types.NamespacedName
 }
@@ -132,6 +135,14 @@ func (b *builder) commitRoot(plan rootPlan) {
 	}
 	for _, pr := range plan.routes {
 		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
+	}
+	if plan.rateLimit != nil && len(plan.routes) > 0 {
+		// As Contour, on the insecure host too (also when it only
+		// redirects to https).
+		b.g.VirtualHost(plan.fqdn).RateLimit = plan.rateLimit
+		if plan.tls {
+			b.g.SecureVirtualHost(plan.fqdn).RateLimit = plan.rateLimit
+		}
 	}
 }
 
@@ -163,6 +174,13 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		if !ok {
 			return plan
 		}
+		rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
+		if !ok {
+			return plan
+		}
+		if rl != nil {
+			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.local is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
+		}
 		if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
 		}
@@ -174,9 +192,11 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	b.walk(w, p, scope{}, []status.Ref{ref})
-	if w.invalid[ref] {
+	rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
+	if w.invalid[ref] || !ok {
 		return plan
 	}
+	plan.rateLimit = rl
 	plan.svh, plan.tls = svh, w.tls
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
@@ -310,12 +330,12 @@ func badGateway(s scope, src status.Ref, p *contourv1.HTTPProxy) *Route {
 // not translate, so nothing is dropped silently.
 func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.VirtualHost) {
 	for field, set := range map[string]bool{
-		"authorization":   vh.Authorization != nil,
-		"corsPolicy":      vh.CORSPolicy != nil,
-		"rateLimitPolicy": vh.RateLimitPolicy != nil,
-		"jwtProviders":    len(vh.JWTProviders) > 0,
-		"ipAllowPolicy":   len(vh.IPAllowFilterPolicy) > 0,
-		"ipDenyPolicy":    len(vh.IPDenyFilterPolicy) > 0,
+		"authorization":          vh.Authorization != nil,
+		"corsPolicy":             vh.CORSPolicy != nil,
+		"rateLimitPolicy.global": vh.RateLimitPolicy != nil && vh.RateLimitPolicy.Global != nil,
+		"jwtProviders":           len(vh.JWTProviders) > 0,
+		"ipAllowPolicy":          len(vh.IPAllowFilterPolicy) > 0,
+		"ipDenyPolicy":           len(vh.IPDenyFilterPolicy) > 0,
 	} {
 		if set {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.%s is not supported by Isobar yet and is ignored", field)

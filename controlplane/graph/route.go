@@ -112,6 +112,9 @@ type Route struct {
 	HashPolicies    []HashPolicy
 	// InternalRedirect, when set, lets Envoy follow upstream redirects.
 	InternalRedirect *InternalRedirect
+	// RateLimit, when set, limits the requests the route forwards (it is
+	// set only on routes forwarding to services).
+	RateLimit *LocalRateLimit
 
 	// Source is the object the route came from; Age its creation time.
 	Source status.Ref

@@ -100,6 +100,9 @@ func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*
 // virtualHost translates one virtual host with its routes in Contour's order.
 func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	out := &routev3.VirtualHost{Name: vh.Name, Domains: []string{vh.Name}}
+	if vh.RateLimit != nil {
+		out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, vh.RateLimit, vh.Name)
+	}
 	var authority *routev3.HeaderMatcher
 	if strings.HasPrefix(vh.Name, "*.") && vh.Name != "*" {
 		authority = wildcardAuthority(vh.Name)
@@ -113,7 +116,7 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	prefixes, segments := make([]routev3.RouteMatch_Prefix, n), make([]routev3.RouteMatch_PathSeparatedPrefix, n)
 	for i, r := range sorted {
 		er := &routes[i]
-		t.route(routeParts{er, &matches[i], &actions[i], &forwards[i], &clusters[i], &prefixes[i], &segments[i]}, r)
+		t.route(routeParts{er, &matches[i], &actions[i], &forwards[i], &clusters[i], &prefixes[i], &segments[i]}, r, vh.Name)
 		if authority != nil {
 			hs := append(er.Match.Headers, nil)
 			copy(hs[1:], hs)
@@ -151,8 +154,8 @@ type routeParts struct {
 }
 
 // route fills p.route (and p.match) with the match, the action and the
-// metadata of r.
-func (t *translator) route(p routeParts, r *graph.Route) {
+// metadata of r, a route of virtual host vhost.
+func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
 	out, m := p.route, p.match
 	md := t.lastMetadata
 	if t.lastSource != r.Source || md == nil {
@@ -182,6 +185,9 @@ func (t *translator) route(p routeParts, r *graph.Route) {
 		out.Action = p.forward
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)
+		if r.RateLimit != nil {
+			out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, r.RateLimit, vhost)
+		}
 	}
 }
 

@@ -146,6 +146,7 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 		}
 		res.Route = &RouteInfo{Match: describeMatch(rt.GetMatch()), Source: source(rt)}
 		res.tracef("route %d %s (%s) matches", i, res.Route.Match, orDash(res.Route.Source))
+		rateLimit(vh, rt, res)
 		r.action(rt, p, path, res)
 		return
 	}

@@ -75,11 +75,15 @@ type RateLimitPolicy struct {
 
 // LocalRateLimitPolicy is a per-Envoy token bucket.
 type LocalRateLimitPolicy struct {
+	// +kubebuilder:validation:Minimum=1
 	Requests uint32 `json:"requests"`
-	Unit     string `json:"unit"`
+	// +kubebuilder:validation:Enum=second;minute;hour
+	Unit string `json:"unit"`
 	// +optional
 	Burst uint32 `json:"burst,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=400
+	// +kubebuilder:validation:Maximum=599
 	ResponseStatusCode uint32 `json:"responseStatusCode,omitempty"`
 	// +optional
 	ResponseHeadersToAdd []HeaderValue `json:"responseHeadersToAdd,omitempty"`
