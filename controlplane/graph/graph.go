@@ -64,6 +64,10 @@ type VirtualHost struct {
 	// Routes are keyed by their match conditions, so that two routes with
 	// identical conditions cannot coexist (see AddRoute).
 	Routes map[MatchKey]*Route
+	// CORS, when set, is the host's cross-origin policy (HTTPProxy
+	// spec.virtualhost.corsPolicy); the secure and insecure virtual hosts of
+	// one fqdn share it.
+	CORS *CORSPolicy
 	// sorted is SortedRoutes's answer, kept by Build once the host's
 	// routes are final; AddRoute drops it.
 	sorted []*Route

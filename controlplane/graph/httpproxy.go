@@ -108,6 +108,8 @@ type rootPlan struct {
 	// tls: the routes go on the secure host (and redirect on port 80).
 	tls    bool
 	routes []pendingRoute
+	// cors is the host's CORS policy, for both of its virtual hosts.
+	cors   *CORSPolicy
 	report *status.Report
 	// reads are the HTTPProxies the walk looked up (see builder.reads).
 	reads []types.NamespacedName
@@ -132,6 +134,12 @@ func (b *builder) commitRoot(plan rootPlan) {
 	}
 	for _, pr := range plan.routes {
 		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
+	}
+	if plan.cors != nil && len(plan.routes) > 0 {
+		b.g.VirtualHost(plan.fqdn).CORS = plan.cors
+		if plan.tls {
+			b.g.SecureVirtualHost(plan.fqdn).CORS = plan.cors
+		}
 	}
 }
 
@@ -166,6 +174,12 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
 		}
+		if p.Spec.VirtualHost.CORSPolicy != nil {
+			if _, ok := b.proxyCORS(ref, p); !ok {
+				return plan
+			}
+			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.CORSPolicy is ignored: the tcpproxy takes the whole TLS connection")
+		}
 		plan.svh, plan.tcp = svh, tp
 		return plan
 	}
@@ -174,10 +188,13 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	b.walk(w, p, scope{}, []status.Ref{ref})
-	if w.invalid[ref] {
+	// As in Contour, the policy is read after the routes, and a bad one
+	// invalidates the root (its host serves nothing).
+	cors, ok := b.proxyCORS(ref, p)
+	if w.invalid[ref] || !ok {
 		return plan
 	}
-	plan.svh, plan.tls = svh, w.tls
+	plan.svh, plan.tls, plan.cors = svh, w.tls, cors
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
 			plan.routes = append(plan.routes, pr)
@@ -311,7 +328,6 @@ func badGateway(s scope, src status.Ref, p *contourv1.HTTPProxy) *Route {
 func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.VirtualHost) {
 	for field, set := range map[string]bool{
 		"authorization":   vh.Authorization != nil,
-		"corsPolicy":      vh.CORSPolicy != nil,
 		"rateLimitPolicy": vh.RateLimitPolicy != nil,
 		"jwtProviders":    len(vh.JWTProviders) > 0,
 		"ipAllowPolicy":   len(vh.IPAllowFilterPolicy) > 0,

@@ -100,6 +100,7 @@ func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*
 // virtualHost translates one virtual host with its routes in Contour's order.
 func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	out := &routev3.VirtualHost{Name: vh.Name, Domains: []string{vh.Name}}
+	addCORS(out, vh)
 	var authority *routev3.HeaderMatcher
 	if strings.HasPrefix(vh.Name, "*.") && vh.Name != "*" {
 		authority = wildcardAuthority(vh.Name)
