@@ -1,8 +1,10 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
+	"regexp/syntax"
 	"time"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
@@ -101,6 +103,10 @@ func originMatch(o string) (OriginMatch, error) {
 		return OriginMatch{Value: o}, nil
 	}
 	if err := validateRegex(o); err != nil {
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			err = errors.New(se.Code.String())
+		}
 		return OriginMatch{}, fmt.Errorf("%q is neither \"*\", an origin (scheme://host[:port]) nor a valid regular expression: %w", o, err)
 	}
 	return OriginMatch{Value: o, Regex: true}, nil
