@@ -87,6 +87,10 @@ func TestCORSOnVirtualHosts(t *testing.T) {
 	t.Parallel()
 	const policy = "corsPolicy: {allowOrigin: [\"*\"], allowMethods: [GET]}"
 	want := &CORSPolicy{AllowOrigin: []OriginMatch{{Value: "*"}}, AllowMethods: []string{"GET"}, AllowHeaders: []string{}, ExposeHeaders: []string{}}
+	tcpProxy := func(cors string) string {
+		return "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: p, namespace: ns}\nspec:\n  virtualhost: {fqdn: a.com, tls: {passthrough: true}, " +
+			cors + "}\n  tcpproxy: {services: [{name: s, port: 80}]}\n" + svcs("ns", "s")
+	}
 	proxy := func(vhost string) string {
 		return "apiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: p, namespace: ns}\nspec:\n  virtualhost: " + vhost +
 			"\n  routes: [{services: [{name: s, port: 80}]}]\n" + svcs("ns", "s")
@@ -96,9 +100,12 @@ func TestCORSOnVirtualHosts(t *testing.T) {
 		wantInsecure, wantSecure bool // the host exists with the policy
 		wantStatus, wantMessage  string
 	}{
-		"plain host":  {yaml: proxy("{fqdn: a.com, " + policy + "}"), wantInsecure: true, wantStatus: "HTTPProxy ns/p: valid"},
-		"TLS host":    {yaml: proxy("{fqdn: a.com, tls: {secretName: cert}, "+policy+"}") + corsTLSSecret(t), wantInsecure: true, wantSecure: true, wantStatus: "HTTPProxy ns/p: valid"},
-		"bad max age": {yaml: proxy("{fqdn: a.com, corsPolicy: {allowOrigin: [\"*\"], allowMethods: [GET], maxAge: -5m}}"), wantStatus: "HTTPProxy ns/p: invalid PolicyDidNotParse", wantMessage: `Spec.VirtualHost.CORSPolicy.MaxAge: "-5m" is negative`},
+		"plain host":            {yaml: proxy("{fqdn: a.com, " + policy + "}"), wantInsecure: true, wantStatus: "HTTPProxy ns/p: valid"},
+		"TLS host":              {yaml: proxy("{fqdn: a.com, tls: {secretName: cert}, "+policy+"}") + corsTLSSecret(t), wantInsecure: true, wantSecure: true, wantStatus: "HTTPProxy ns/p: valid"},
+		"bad max age":           {yaml: proxy("{fqdn: a.com, corsPolicy: {allowOrigin: [\"*\"], allowMethods: [GET], maxAge: -5m}}"), wantStatus: "HTTPProxy ns/p: invalid PolicyDidNotParse", wantMessage: `Spec.VirtualHost.CORSPolicy.MaxAge: "-5m" is negative`},
+		"a tcpproxy ignores it": {yaml: tcpProxy(policy), wantStatus: "HTTPProxy ns/p: valid warn:IgnoredField"},
+		"a bad one still invalidates a tcpproxy root": {yaml: tcpProxy("corsPolicy: {allowOrigin: [], allowMethods: [GET]}"), wantStatus: "HTTPProxy ns/p: invalid PolicyDidNotParse",
+			wantMessage: "Spec.VirtualHost.CORSPolicy.AllowOrigin: at least one origin is required"},
 		"TLS, no methods": {yaml: proxy("{fqdn: a.com, tls: {secretName: cert}, corsPolicy: {allowOrigin: [\"*\"]}}") + corsTLSSecret(t), wantStatus: "HTTPProxy ns/p: invalid PolicyDidNotParse",
 			wantMessage: "Spec.VirtualHost.CORSPolicy.AllowMethods: at least one method is required"},
 	} {
@@ -109,6 +116,9 @@ func TestCORSOnVirtualHosts(t *testing.T) {
 				t.Errorf("statuses (-want +got):\n%s", d)
 			}
 			vh, svh := g.VirtualHosts["a.com"], g.SecureVirtualHosts["a.com"]
+			if strings.Contains(tc.wantStatus, "invalid") && (vh != nil || svh != nil) {
+				t.Errorf("an invalid root's host is served: %v %v", vh, svh)
+			}
 			if got := vh != nil && cmp.Equal(vh.CORS, want); got != tc.wantInsecure {
 				t.Errorf("insecure host with the policy: got %v, want %v (host %v)", got, tc.wantInsecure, vh)
 			}
