@@ -251,7 +251,7 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	pick := func() *contourv1.HTTPProxy { return idx.HTTPProxies[keys[m.rng.IntN(len(keys))]] }
 	m.serial++
 	var what string
-	switch m.rng.IntN(10) {
+	switch m.rng.IntN(11) {
 	case 0:
 		delete(next.HTTPProxies, key)
 		m.deleted = append(m.deleted, idx.HTTPProxies[key])
@@ -301,6 +301,19 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	case 8:
 		p.CreationTimestamp = metav1.NewTime(p.CreationTimestamp.Add(-86400e9 * 365))
 		what = "make older"
+	case 9:
+		what = "change the CORS policy"
+		if vh := p.Spec.VirtualHost; vh != nil {
+			switch {
+			case vh.CORSPolicy == nil:
+				vh.CORSPolicy = &contourv1.CORSPolicy{AllowOrigin: []string{"*", fmt.Sprintf("https://o%d.example.com", m.serial)},
+					AllowMethods: []contourv1.CORSHeaderValue{"GET"}, MaxAge: "10m"}
+			case vh.CORSPolicy.MaxAge != "-1s":
+				vh.CORSPolicy.MaxAge = "-1s" // the root becomes invalid
+			default:
+				vh.CORSPolicy = nil
+			}
+		}
 	default:
 		if vh := p.Spec.VirtualHost; vh != nil && vh.TLS != nil && m.rng.IntN(2) == 0 {
 			vh.TLS.SecretName = "missing"

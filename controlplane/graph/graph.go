@@ -67,6 +67,10 @@ type VirtualHost struct {
 	// RateLimit, when set, limits the requests of every route of the host
 	// (a route's own RateLimit replaces it).
 	RateLimit *LocalRateLimit
+	// CORS, when set, is the host's cross-origin policy (HTTPProxy
+	// spec.virtualhost.corsPolicy); the secure and insecure virtual hosts of
+	// one fqdn share it.
+	CORS *CORSPolicy
 	// sorted is SortedRoutes's answer, kept by Build once the host's
 	// routes are final; AddRoute drops it.
 	sorted []*Route

@@ -111,7 +111,9 @@ type rootPlan struct {
 	// rateLimit is the virtual host's local rate limit, for both the
 	// insecure and the secure virtual host.
 	rateLimit *LocalRateLimit
-	report    *status.Report
+	// cors is the host's CORS policy, for both of its virtual hosts.
+	cors   *CORSPolicy
+	report *status.Report
 	// reads are the HTTPProxies the walk looked up (see builder.reads).
 	reads []types.NamespacedName
 }
@@ -136,12 +138,14 @@ func (b *builder) commitRoot(plan rootPlan) {
 	for _, pr := range plan.routes {
 		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
 	}
-	if plan.rateLimit != nil && len(plan.routes) > 0 {
+	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil) {
 		// As Contour, on the insecure host too (also when it only
 		// redirects to https).
-		b.g.VirtualHost(plan.fqdn).RateLimit = plan.rateLimit
+		vh := b.g.VirtualHost(plan.fqdn)
+		vh.RateLimit, vh.CORS = plan.rateLimit, plan.cors
 		if plan.tls {
-			b.g.SecureVirtualHost(plan.fqdn).RateLimit = plan.rateLimit
+			svh := b.g.SecureVirtualHost(plan.fqdn)
+			svh.RateLimit, svh.CORS = plan.rateLimit, plan.cors
 		}
 	}
 }
@@ -184,6 +188,12 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
 		}
+		if p.Spec.VirtualHost.CORSPolicy != nil {
+			if _, ok := b.proxyCORS(ref, p); !ok {
+				return plan
+			}
+			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.CORSPolicy is ignored: the tcpproxy takes the whole TLS connection")
+		}
 		plan.svh, plan.tcp = svh, tp
 		return plan
 	}
@@ -196,8 +206,13 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if w.invalid[ref] || !ok {
 		return plan
 	}
-	plan.rateLimit = rl
-	plan.svh, plan.tls = svh, w.tls
+	// As in Contour, the CORS policy is read after the routes, and a bad
+	// one invalidates the root (its host serves nothing).
+	cors, ok := b.proxyCORS(ref, p)
+	if !ok {
+		return plan
+	}
+	plan.svh, plan.tls, plan.rateLimit, plan.cors = svh, w.tls, rl, cors
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
 			plan.routes = append(plan.routes, pr)
@@ -331,7 +346,6 @@ func badGateway(s scope, src status.Ref, p *contourv1.HTTPProxy) *Route {
 func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.VirtualHost) {
 	for field, set := range map[string]bool{
 		"authorization":          vh.Authorization != nil,
-		"corsPolicy":             vh.CORSPolicy != nil,
 		"rateLimitPolicy.global": vh.RateLimitPolicy != nil && vh.RateLimitPolicy.Global != nil,
 		"jwtProviders":           len(vh.JWTProviders) > 0,
 		"ipAllowPolicy":          len(vh.IPAllowFilterPolicy) > 0,

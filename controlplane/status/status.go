@@ -74,6 +74,7 @@ const (
 	TCPProxyIncludeError ConditionType = "TCPProxyIncludeError"
 	PrefixReplaceError   ConditionType = "PrefixReplaceError"
 	OrphanedError        ConditionType = "Orphaned"
+	CORSError            ConditionType = "CORSError"
 	// RuleError is Isobar's sub-condition type for one Ingress rule.
 	RuleError ConditionType = "RuleError"
 	// IgnoredFieldWarning marks a field that was read but has no effect.

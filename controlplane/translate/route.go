@@ -103,6 +103,7 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	if vh.RateLimit != nil {
 		out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, vh.RateLimit, vh.Name)
 	}
+	addCORS(out, vh)
 	var authority *routev3.HeaderMatcher
 	if strings.HasPrefix(vh.Name, "*.") && vh.Name != "*" {
 		authority = wildcardAuthority(vh.Name)

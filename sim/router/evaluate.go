@@ -146,8 +146,13 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 		}
 		res.Route = &RouteInfo{Match: describeMatch(rt.GetMatch()), Source: source(rt)}
 		res.tracef("route %d %s (%s) matches", i, res.Route.Match, orDash(res.Route.Source))
+		f, answered := cors(c.hcm, vh, rt, p, res)
+		if answered {
+			return
+		}
 		rateLimit(vh, rt, res)
 		r.action(rt, p, path, res)
+		f.respond(res)
 		return
 	}
 	if rejected > maxRejected {

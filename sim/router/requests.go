@@ -37,6 +37,9 @@ type Expect struct {
 	Route *string `json:"route,omitempty"`
 	// Source is the expected source object, e.g. "HTTPProxy ns/name".
 	Source *string `json:"source,omitempty"`
+	// ResponseHeaders are headers Envoy must put on the answer (see
+	// Result.ResponseHeaders), by name; a null value means it must not.
+	ResponseHeaders map[string]*string `json:"responseHeaders,omitempty"`
 }
 
 // ExpectBackend is an expected destination; zero fields are not checked.
@@ -98,6 +101,29 @@ func Check(c Case, res Result) []string {
 	}
 	if e.Backends != nil {
 		out = append(out, checkBackends(e.Backends, res.Backends)...)
+	}
+	return append(out, checkResponseHeaders(e.ResponseHeaders, res.ResponseHeaders)...)
+}
+
+// checkResponseHeaders compares the expected response headers, in name
+// order; names are compared without regard to case.
+func checkResponseHeaders(want map[string]*string, got map[string]string) []string {
+	names := make([]string, 0, len(want))
+	for n := range want {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var out []string
+	for _, n := range names {
+		v, ok := got[strings.ToLower(n)]
+		switch w := want[n]; {
+		case w == nil && ok:
+			out = append(out, fmt.Sprintf("response header %s: want none, got %q", n, v))
+		case w != nil && !ok:
+			out = append(out, fmt.Sprintf("response header %s: want %q, got none", n, *w))
+		case w != nil && v != *w:
+			out = append(out, fmt.Sprintf("response header %s: want %q, got %q", n, *w, v))
+		}
 	}
 	return out
 }

@@ -56,9 +56,12 @@ type Result struct {
 	Body string `json:"body,omitempty"`
 	// UpstreamPath and UpstreamHost are what the backend receives after
 	// rewrites.
-	UpstreamPath string   `json:"upstreamPath,omitempty"`
-	UpstreamHost string   `json:"upstreamHost,omitempty"`
-	Trace        []string `json:"trace"`
+	UpstreamPath string `json:"upstreamPath,omitempty"`
+	UpstreamHost string `json:"upstreamHost,omitempty"`
+	// ResponseHeaders are headers Envoy itself puts on the answer (its CORS
+	// filter's Access-Control-*), by lower-case name.
+	ResponseHeaders map[string]string `json:"responseHeaders,omitempty"`
+	Trace           []string          `json:"trace"`
 }
 
 func (r *Result) tracef(format string, args ...any) {
@@ -105,6 +108,9 @@ func Format(w io.Writer, r Result) {
 	}
 	if r.UpstreamPath != "" {
 		fmt.Fprintf(w, "  upstream: %s%s\n", r.UpstreamHost, r.UpstreamPath)
+	}
+	if len(r.ResponseHeaders) > 0 {
+		fmt.Fprintf(w, "  response: %s\n", renderHeaders(r.ResponseHeaders))
 	}
 	fmt.Fprintln(w, "  trace:")
 	for _, t := range r.Trace {
