@@ -175,6 +175,11 @@ type Cluster struct {
 	CircuitBreakers CircuitBreakers
 	// SNI is sent to TLS upstreams; empty means none.
 	SNI string
+	// ConnectTimeout bounds connection attempts (0: Contour's 2 s) and
+	// DNSLookupFamily is how an ExternalName is resolved ("": auto); both
+	// come from Options.Upstream.
+	ConnectTimeout  time.Duration
+	DNSLookupFamily string
 }
 
 // LoadBalancer is an HTTPProxy/IngressRoute load-balancing strategy.
