@@ -70,6 +70,18 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.AccessLog.Level = v
 			case "--accesslog-path":
 				opts.AccessLog.Path = v
+			case "--connect-timeout":
+				opts.Upstream.ConnectTimeout = v
+			case "--dns-lookup-family":
+				opts.Upstream.DNSLookupFamily = v
+			case "--tls-minimum-protocol-version":
+				opts.Connections.MinimumTLSVersion = v
+			case "--tls-maximum-protocol-version":
+				opts.Connections.MaximumTLSVersion = v
+			case "--tls-cipher-suite":
+				opts.Connections.CipherSuites = joinLine(opts.Connections.CipherSuites, v)
+			case "--default-http-version":
+				opts.Connections.HTTPVersions = joinLine(opts.Connections.HTTPVersions, v)
 			case "--now":
 				now, err := time.Parse(time.RFC3339, v)
 				if err != nil {
@@ -85,4 +97,12 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 	}
 	opts.Options = opts.Options.Defaults()
 	return opts, ns
+}
+
+// joinLine appends v to a setting of one entry a line.
+func joinLine(s, v string) string {
+	if s == "" {
+		return v
+	}
+	return s + "\n" + v
 }
