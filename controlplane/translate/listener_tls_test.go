@@ -47,10 +47,10 @@ func TestListenerTLSSettings(t *testing.T) {
 			CipherSuites: []string{"ECDHE-RSA-AES256-SHA", "[AES128-SHA|AES256-SHA]"}},
 		wantALPN: []string{"http/1.1"}, wantCodec: hcmv3.HttpConnectionManager_HTTP1, wantHTTPSCodec: hcmv3.HttpConnectionManager_HTTP1,
 	}, {
-		name:    "the host raises the minimum above the listener's",
-		conn:    graph.Connections{MinimumTLSVersion: "1.2", HTTPVersions: "http/2\nHTTP/2"},
-		hostMin: "1.3",
-		want:    &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, CipherSuites: contourCiphers},
+		name:     "the host raises the minimum above the listener's",
+		conn:     graph.Connections{MinimumTLSVersion: "1.2", HTTPVersions: "http/2\nHTTP/2"},
+		hostMin:  "1.3",
+		want:     &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, CipherSuites: contourCiphers},
 		wantALPN: []string{"h2"}, wantCodec: hcmv3.HttpConnectionManager_HTTP2, wantHTTPSCodec: hcmv3.HttpConnectionManager_HTTP2,
 	}, {
 		name:    "the host cannot lower the listener's minimum, but lowers its maximum",
@@ -59,10 +59,10 @@ func TestListenerTLSSettings(t *testing.T) {
 		want:     &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_2, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_2, CipherSuites: contourCiphers},
 		wantALPN: []string{"h2", "http/1.1"},
 	}, {
-		name:    "the host's minimum is above the listener's maximum: it is both",
-		conn:    graph.Connections{MaximumTLSVersion: "1.2"},
-		hostMin: "1.3",
-		want:    &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, CipherSuites: contourCiphers},
+		name:     "the host's minimum is above the listener's maximum: it is both",
+		conn:     graph.Connections{MaximumTLSVersion: "1.2"},
+		hostMin:  "1.3",
+		want:     &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, CipherSuites: contourCiphers},
 		wantALPN: []string{"h2", "http/1.1"},
 	}, {
 		name:     "the listener's minimum is kept above a host's lower one",
