@@ -19,7 +19,7 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint", "version" (a string or a number) or "list" (of strings)
+	kind string // "bool", "string", "uint", "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
 }
 
 // kindNames say what a value of each kind must be, in errors.
@@ -56,17 +56,20 @@ var contourSettings = map[string]contourSetting{
 	"tls.minimum-protocol-version":              {"tls-minimum-protocol-version", "version"},
 	"tls.maximum-protocol-version":              {"tls-maximum-protocol-version", "version"},
 	"tls.cipher-suites":                         {"tls-cipher-suite", "list"},
+	"policy.request-headers":                    {"policy-request-header-set", "headers"},
+	"policy.response-headers":                   {"policy-response-header-set", "headers"},
+	"policy.applyToIngress":                     {"policy-apply-to-ingress", "bool"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "network", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "network", "policy", "timeouts", "tls"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "gateway", "listener", "metrics", "policy", "rateLimitService", "server",
+	"debug", "gateway", "listener", "metrics", "rateLimitService", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -111,6 +114,12 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 		case k == "incluster":
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)
+		case ok && s.kind == "headers":
+			skipped, err := setHeadersFromConfig(cmd, path, k, doc[k])
+			if err != nil {
+				return nil, err
+			}
+			ignored = append(ignored, skipped...)
 		case ok:
 			if k == "kubeconfig" && inCluster {
 				continue

@@ -64,6 +64,34 @@ func TestConfigFile(t *testing.T) {
 		file: "cluster:\n  dns-lookup-family: v5\n",
 		err:  "cluster.dns-lookup-family: dns-lookup-family \"v5\": must be auto, v4, v6 or all",
 	}, {
+		name: "the global header policy",
+		file: "policy:\n  request-headers:\n    set:\n      x-env: prod\n      Host: internal.example.com\n      x-n: 5\n    remove:\n    - x-debug\n" +
+			"  response-headers:\n    remove: [server]\n  applyToIngress: true\n",
+		want: map[string]string{"policy-request-header-set": "[x-env=prod,x-n=5]", "policy-request-header-remove": "[x-debug]",
+			"policy-response-header-set": "[]", "policy-response-header-remove": "[server]", "policy-apply-to-ingress": "true"},
+		ignored: []string{"policy.request-headers.set.Host"},
+	}, {
+		name: "the global header policy on the command line wins",
+		file: "policy:\n  request-headers:\n    set: {x-env: prod}\n    remove: [x-debug]\n",
+		args: []string{"--policy-request-header-remove=x-trace"},
+		want: map[string]string{"policy-request-header-set": "[]", "policy-request-header-remove": "[x-trace]"},
+	}, {
+		name: "a header name that is not one",
+		file: "policy:\n  response-headers:\n    set:\n      \"x y\": a\n",
+		err:  `policy.response-headers.set.x y: header name "x y"`,
+	}, {
+		name: "Host on responses",
+		file: "policy:\n  response-headers:\n    set: {host: a}\n",
+		err:  "policy.response-headers.set.host: setting Host is not supported",
+	}, {
+		name: "a header policy key Contour does not know",
+		file: "policy:\n  request-headers:\n    add: {a: b}\n",
+		err:  `policy.request-headers: unknown key "add"`,
+	}, {
+		name: "removals not a list",
+		file: "policy:\n  request-headers:\n    remove: x-debug\n",
+		err:  "policy.request-headers.remove: must be a list",
+	}, {
 		name: "a connect timeout that never ends",
 		file: "timeouts:\n  connect-timeout: infinity\n",
 		err:  "timeouts.connect-timeout: connect-timeout \"infinity\": not a duration",

@@ -35,6 +35,8 @@ type compileFlags struct {
 	// cipherSuites and httpVersions are the repeatable flags joined into
 	// connections.
 	cipherSuites, httpVersions []string
+	headerFlags                headerFlags
+	headers                    graph.GlobalHeaders
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -99,6 +101,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
 		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
 	f.registerTLS(cmd)
+	f.headerFlags.register(cmd)
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
@@ -162,6 +165,10 @@ func (f *compileFlags) validate() error {
 	if err := f.upstream.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}
+	var err error
+	if f.headers, err = f.headerFlags.headers(); err != nil {
+		return exitWith(exitBadInput, err)
+	}
 	switch f.now {
 	case "":
 		f.at = time.Now().Truncate(time.Second)
@@ -189,6 +196,7 @@ func (f *compileFlags) options() controlplane.Options {
 		AccessLog:             f.accessLog,
 		Connections:           f.connections,
 		Upstream:              f.upstream,
+		Headers:               f.headers,
 		Now:                   f.at,
 	}}
 }
