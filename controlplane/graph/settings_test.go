@@ -68,7 +68,7 @@ func TestListenerSettings(t *testing.T) {
 			"[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]", "[ECDHE-RSA-AES128-GCM-SHA256|ECDHE-RSA-CHACHA20-POLY1305]",
 			"ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384"}, ALPN: []string{"h2", "http/1.1"}}},
 		{name: "set", c: Connections{MinimumTLSVersion: "1.3", CipherSuites: "AES256-SHA\n[AES128-SHA|AES128-GCM-SHA256]\nAES256-SHA", HTTPVersions: "HTTP/2"},
-			want: ListenerTLS{Min: "1.3", Max: "1.3", CipherSuites: []string{"AES256-SHA", "[AES128-SHA|AES128-GCM-SHA256]"}, ALPN: []string{"h2"}},
+			want:      ListenerTLS{Min: "1.3", Max: "1.3", CipherSuites: []string{"AES256-SHA", "[AES128-SHA|AES128-GCM-SHA256]"}, ALPN: []string{"h2"}},
 			wantCodec: envoy.CodecHTTP2},
 		{name: "both versions, any case", c: Connections{HTTPVersions: "Http/1.1\nHTTP/2"},
 			want: ListenerTLS{Min: "1.2", Max: "1.3", CipherSuites: contourCipherSuites, ALPN: []string{"h2", "http/1.1"}}},
