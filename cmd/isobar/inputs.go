@@ -105,7 +105,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
-		"permitInsecure and ExternalName settings apply (and for serve its Envoy Service and kubeconfig), others are reported as ignored; flags take precedence")
+		"permitInsecure, ExternalName, timeouts, network, TLS, HTTP version, cluster and header policy settings apply (and for serve its Envoy Service "+
+		"and kubeconfig), others are reported as ignored; flags take precedence")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if f.configPath != "" { // before the flags are checked: the file sets some
 			var err error
