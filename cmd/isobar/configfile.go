@@ -249,6 +249,9 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 // of v, the value of key k, unless the command line set it; each entry is
 // checked here, so that an error names the file.
 func setListFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) error {
+	if v == nil { // an empty list: the default
+		return nil
+	}
 	list, ok := v.([]any)
 	if !ok {
 		return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])

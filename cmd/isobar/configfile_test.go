@@ -92,6 +92,10 @@ func TestConfigFile(t *testing.T) {
 		file: "policy:\n  request-headers:\n    remove: x-debug\n",
 		err:  "policy.request-headers.remove: must be a list",
 	}, {
+		name: "empty lists and mappings",
+		file: "default-http-versions:\ntls:\npolicy:\n  request-headers:\n",
+		want: map[string]string{"default-http-version": "[]", "tls-cipher-suite": "[]", "policy-request-header-set": "[]"},
+	}, {
 		name: "a connect timeout that never ends",
 		file: "timeouts:\n  connect-timeout: infinity\n",
 		err:  "timeouts.connect-timeout: connect-timeout \"infinity\": not a duration",
