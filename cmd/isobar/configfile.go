@@ -143,9 +143,9 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 // checkTLSVersions refuses a file whose TLS minimum version is above its
 // maximum (each is checked alone by setFromConfig).
 func checkTLSVersions(cmd *cobra.Command, path string, doc map[string]any) error {
-	_, min := doc["tls.minimum-protocol-version"]
-	_, max := doc["tls.maximum-protocol-version"]
-	if !min && !max || cmd.Flags().Lookup("tls-minimum-protocol-version") == nil {
+	_, hasMin := doc["tls.minimum-protocol-version"]
+	_, hasMax := doc["tls.maximum-protocol-version"]
+	if !hasMin && !hasMax || cmd.Flags().Lookup("tls-minimum-protocol-version") == nil {
 		return nil
 	}
 	c := graph.Connections{}
