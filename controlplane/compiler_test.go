@@ -141,9 +141,12 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	}
 	idx, _ := source.LoadBytes(source.LoadOptions{}, "generated", buf.Bytes())
 	corpora = append(corpora, corpus{"generated", idx, controlplane.Options{}, 300})
-	// The listener settings reach the hosts an update translates again.
+	// The listener and upstream settings reach the hosts (filter chains,
+	// connection managers, clusters) an update translates again.
 	withSettings := controlplane.Options{Options: graph.Options{AccessLog: graph.AccessLog{Format: "json"},
-		Connections: graph.Connections{RequestTimeout: "30s", ConnectionIdleTimeout: "infinity", NumTrustedHops: 1}}}
+		Connections: graph.Connections{RequestTimeout: "30s", ConnectionIdleTimeout: "infinity", NumTrustedHops: 1,
+			MinimumTLSVersion: "1.3", CipherSuites: "ECDHE-RSA-AES256-GCM-SHA384", HTTPVersions: "HTTP/2"},
+		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4"}}}
 	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
 	updates, fulls := 0, 0
 	for i, c := range corpora {

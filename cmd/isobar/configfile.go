@@ -19,12 +19,12 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint" or "list" (of strings)
+	kind string // "bool", "string", "uint", "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
 }
 
 // kindNames say what a value of each kind must be, in errors.
 var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295",
-	"list": "a list of strings"}
+	"version": "a version such as \"1.2\"", "list": "a list of strings"}
 
 // contourSettings are the keys of Contour's configuration file (contour.yaml,
 // `contour serve --config-path`) that Isobar implements, by their flags.
@@ -41,26 +41,35 @@ var contourSettings = map[string]contourSetting{
 	"accesslog-format-string":   {"accesslog-format-string", "string"},
 	"disableMergeSlashes":       {"disable-merge-slashes", "bool"},
 	"disableAllowChunkedLength": {"disable-allow-chunked-length", "bool"},
-	// The keys of the timeouts and network mappings, by their paths.
+	"default-http-versions":     {"default-http-version", "list"},
+	// The keys of the timeouts, network, cluster and tls mappings, by their
+	// paths.
 	"timeouts.request-timeout":                  {"request-timeout", "string"},
 	"timeouts.connection-idle-timeout":          {"connection-idle-timeout", "string"},
 	"timeouts.stream-idle-timeout":              {"stream-idle-timeout", "string"},
 	"timeouts.max-connection-duration":          {"max-connection-duration", "string"},
 	"timeouts.delayed-close-timeout":            {"delayed-close-timeout", "string"},
 	"timeouts.connection-shutdown-grace-period": {"connection-shutdown-grace-period", "string"},
+	"timeouts.connect-timeout":                  {"connect-timeout", "string"},
 	"network.num-trusted-hops":                  {"num-trusted-hops", "uint"},
+	"cluster.dns-lookup-family":                 {"dns-lookup-family", "string"},
+	"tls.minimum-protocol-version":              {"tls-minimum-protocol-version", "version"},
+	"tls.maximum-protocol-version":              {"tls-maximum-protocol-version", "version"},
+	"tls.cipher-suites":                         {"tls-cipher-suite", "list"},
+	"policy.request-headers":                    {"policy-request-header-set", "headers"},
+	"policy.response-headers":                   {"policy-response-header-set", "headers"},
+	"policy.applyToIngress":                     {"policy-apply-to-ingress", "bool"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"network", "timeouts"}
+var contourMappings = []string{"cluster", "network", "policy", "timeouts", "tls"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"cluster", "debug", "default-http-versions", "gateway", "listener", "metrics",
-	"policy", "rateLimitService", "server", "tls",
+	"debug", "gateway", "listener", "metrics", "rateLimitService", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -105,6 +114,12 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 		case k == "incluster":
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)
+		case ok && s.kind == "headers":
+			skipped, err := setHeadersFromConfig(cmd, path, k, doc[k])
+			if err != nil {
+				return nil, err
+			}
+			ignored = append(ignored, skipped...)
 		case ok:
 			if k == "kubeconfig" && inCluster {
 				continue
@@ -118,8 +133,28 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 			return nil, fmt.Errorf("%s: unknown key %q (a Contour configuration file is expected)", path, k)
 		}
 	}
+	if err := checkTLSVersions(cmd, path, doc); err != nil {
+		return nil, err
+	}
 	sort.Strings(ignored)
 	return ignored, nil
+}
+
+// checkTLSVersions refuses a file whose TLS minimum version is above its
+// maximum (each is checked alone by setFromConfig).
+func checkTLSVersions(cmd *cobra.Command, path string, doc map[string]any) error {
+	_, hasMin := doc["tls.minimum-protocol-version"]
+	_, hasMax := doc["tls.maximum-protocol-version"]
+	if !hasMin && !hasMax || cmd.Flags().Lookup("tls-minimum-protocol-version") == nil {
+		return nil
+	}
+	c := graph.Connections{}
+	c.MinimumTLSVersion, _ = cmd.Flags().GetString("tls-minimum-protocol-version")
+	c.MaximumTLSVersion, _ = cmd.Flags().GetString("tls-maximum-protocol-version")
+	if _, err := c.TLS(); err != nil {
+		return fmt.Errorf("%s: tls: %w", path, err)
+	}
+	return nil
 }
 
 // flattenMappings replaces, in doc, each mapping of contourMappings by its
@@ -159,17 +194,21 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 	var value string
 	switch x := v.(type) {
 	case float64: // YAML numbers
-		if s.kind != "uint" || x < 0 || x != float64(uint32(x)) {
+		switch {
+		case s.kind == "version": // minimum-protocol-version: 1.2, unquoted
+			value = strconv.FormatFloat(x, 'f', -1, 64)
+		case s.kind != "uint" || x < 0 || x != float64(uint32(x)):
 			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
+		default:
+			value = strconv.FormatUint(uint64(x), 10)
 		}
-		value = strconv.FormatUint(uint64(x), 10)
 	case bool:
 		if s.kind != "bool" {
 			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 		}
 		value = strconv.FormatBool(x)
 	case string:
-		if s.kind != "string" {
+		if s.kind != "string" && s.kind != "version" {
 			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 		}
 		value = x
@@ -186,6 +225,14 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		err = graph.AccessLog{Level: value}.Check()
 	case k == "accesslog-format-string":
 		err = graph.AccessLog{Text: value}.Check()
+	case k == "timeouts.connect-timeout":
+		err = graph.Upstream{ConnectTimeout: value}.Check()
+	case k == "cluster.dns-lookup-family":
+		err = graph.Upstream{DNSLookupFamily: value}.Check()
+	case k == "tls.minimum-protocol-version":
+		err = graph.Connections{MinimumTLSVersion: value}.Check()
+	case k == "tls.maximum-protocol-version":
+		err = graph.Connections{MaximumTLSVersion: value}.Check()
 	case strings.HasPrefix(k, "timeouts."):
 		err = graph.CheckTimeout(value)
 	}
@@ -202,6 +249,9 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 // of v, the value of key k, unless the command line set it; each entry is
 // checked here, so that an error names the file.
 func setListFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) error {
+	if v == nil { // an empty list: the default
+		return nil
+	}
 	list, ok := v.([]any)
 	if !ok {
 		return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
@@ -212,7 +262,7 @@ func setListFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v a
 			return fmt.Errorf("%s: %s[%d]: must be a string on one line", path, k, i)
 		}
 	}
-	if _, err := envoy.JSONFields(entries); err != nil {
+	if err := checkList(k, entries); err != nil {
 		return fmt.Errorf("%s: %s: %w", path, k, err)
 	}
 	if cmd.Flags().Changed(s.flag) {
@@ -221,6 +271,26 @@ func setListFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v a
 	for _, e := range entries {
 		if err := cmd.Flags().Set(s.flag, e); err != nil {
 			return fmt.Errorf("%s: %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+// checkList checks the entries of the list key k.
+func checkList(k string, entries []string) error {
+	var check func(string) error
+	switch k {
+	case "json-fields":
+		_, err := envoy.JSONFields(entries)
+		return err
+	case "tls.cipher-suites":
+		check = graph.CheckCipherSuite
+	case "default-http-versions":
+		check = graph.CheckHTTPVersion
+	}
+	for i, e := range entries {
+		if err := check(e); err != nil {
+			return fmt.Errorf("[%d]: %w", i, err)
 		}
 	}
 	return nil

@@ -33,16 +33,81 @@ func TestConfigFile(t *testing.T) {
 			"timeouts:\n  connection-idle-timeout: 60s\ntls:\n  minimum-protocol-version: \"1.2\"\n",
 		want: map[string]string{"kubeconfig": "/etc/kube.conf", "accesslog-format": "json", "accesslog-level": "error",
 			"disable-permit-insecure": "true", "enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": "proxy",
-			"connection-idle-timeout": "60s"},
-		ignored: []string{"tls"},
+			"connection-idle-timeout": "60s", "tls-minimum-protocol-version": "1.2"},
+	}, {
+		name: "TLS, HTTP versions and upstreams",
+		file: "tls:\n  minimum-protocol-version: 1.3\n  maximum-protocol-version: \"1.3\"\n  cipher-suites:\n  - \"[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305]\"\n" +
+			"  - ECDHE-RSA-AES256-GCM-SHA384\n  fallback-certificate:\n    name: fb\n    namespace: ns\n" +
+			"default-http-versions:\n- HTTP/2\n- http/1.1\ncluster:\n  dns-lookup-family: v6\n  max-requests-per-connection: 1\n",
+		want: map[string]string{"tls-minimum-protocol-version": "1.3", "tls-maximum-protocol-version": "1.3",
+			"tls-cipher-suite":     "[[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305],ECDHE-RSA-AES256-GCM-SHA384]",
+			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6"},
+		ignored: []string{"cluster.max-requests-per-connection", "tls.fallback-certificate"},
+	}, {
+		name: "a TLS version Envoy does not offer",
+		file: "tls:\n  maximum-protocol-version: 1.1\n",
+		err:  "tls.maximum-protocol-version: tls-maximum-protocol-version \"1.1\": must be 1.2 or 1.3",
+	}, {
+		name: "a TLS minimum above the maximum",
+		file: "tls:\n  minimum-protocol-version: \"1.3\"\n  maximum-protocol-version: \"1.2\"\n",
+		err:  "tls: tls-minimum-protocol-version 1.3 is above tls-maximum-protocol-version 1.2",
+	}, {
+		name: "a cipher suite Contour does not know",
+		file: "tls:\n  cipher-suites:\n  - ECDHE-RSA-AES256-GCM-SHA384\n  - \"[AES128-SHA|DES-CBC3-SHA]\"\n",
+		err:  "tls.cipher-suites: [1]: tls-cipher-suite \"[AES128-SHA|DES-CBC3-SHA]\": not a cipher suite",
+	}, {
+		name: "an HTTP version Contour does not know",
+		file: "default-http-versions:\n- HTTP/3\n",
+		err:  "default-http-versions: [0]: default-http-version \"HTTP/3\": must be HTTP/1.1 or HTTP/2",
+	}, {
+		name: "a DNS lookup family Contour does not know",
+		file: "cluster:\n  dns-lookup-family: v5\n",
+		err:  "cluster.dns-lookup-family: dns-lookup-family \"v5\": must be auto, v4, v6 or all",
+	}, {
+		name: "the global header policy",
+		file: "policy:\n  request-headers:\n    set:\n      x-env: prod\n      Host: internal.example.com\n      x-n: 5\n    remove:\n    - x-debug\n" +
+			"  response-headers:\n    remove: [server]\n  applyToIngress: true\n",
+		want: map[string]string{"policy-request-header-set": "[x-env=prod,x-n=5]", "policy-request-header-remove": "[x-debug]",
+			"policy-response-header-set": "[]", "policy-response-header-remove": "[server]", "policy-apply-to-ingress": "true"},
+		ignored: []string{"policy.request-headers.set.Host"},
+	}, {
+		name: "the global header policy on the command line wins",
+		file: "policy:\n  request-headers:\n    set: {x-env: prod}\n    remove: [x-debug]\n",
+		args: []string{"--policy-request-header-remove=x-trace"},
+		want: map[string]string{"policy-request-header-set": "[]", "policy-request-header-remove": "[x-trace]"},
+	}, {
+		name: "a header name that is not one",
+		file: "policy:\n  response-headers:\n    set:\n      \"x y\": a\n",
+		err:  `policy.response-headers.set.x y: header name "x y"`,
+	}, {
+		name: "Host on responses",
+		file: "policy:\n  response-headers:\n    set: {host: a}\n",
+		err:  "policy.response-headers.set.host: setting Host is not supported",
+	}, {
+		name: "a header policy key Contour does not know",
+		file: "policy:\n  request-headers:\n    add: {a: b}\n",
+		err:  `policy.request-headers: unknown key "add"`,
+	}, {
+		name: "removals not a list",
+		file: "policy:\n  request-headers:\n    remove: x-debug\n",
+		err:  "policy.request-headers.remove: must be a list",
+	}, {
+		name: "empty lists and mappings",
+		file: "default-http-versions:\ntls:\npolicy:\n  request-headers:\n",
+		want: map[string]string{"default-http-version": "[]", "tls-cipher-suite": "[]", "policy-request-header-set": "[]"},
+	}, {
+		name: "a connect timeout that never ends",
+		file: "timeouts:\n  connect-timeout: infinity\n",
+		err:  "timeouts.connect-timeout: connect-timeout \"infinity\": not a duration",
 	}, {
 		name: "timeouts and trusted hops",
 		file: "timeouts:\n  request-timeout: 30s\n  stream-idle-timeout: infinity\n  max-connection-duration: 1h\n" +
 			"  delayed-close-timeout: 2s\n  connection-shutdown-grace-period: 10s\n  connect-timeout: 5s\n" +
 			"network:\n  num-trusted-hops: 2\n  admin-port: 9001\n",
 		want: map[string]string{"request-timeout": "30s", "stream-idle-timeout": "infinity", "max-connection-duration": "1h",
-			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": ""},
-		ignored: []string{"network.admin-port", "timeouts.connect-timeout"},
+			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": "",
+			"connect-timeout": "5s"},
+		ignored: []string{"network.admin-port"},
 	}, {
 		name: "the status address",
 		file: "ingress-status-address: lb.example.com\n",

@@ -30,7 +30,13 @@ type compileFlags struct {
 	enableExternalName    bool
 	accessLog             graph.AccessLog
 	connections           graph.Connections
+	upstream              graph.Upstream
 	jsonFields            []string
+	// cipherSuites and httpVersions are the repeatable flags joined into
+	// connections.
+	cipherSuites, httpVersions []string
+	headerFlags                headerFlags
+	headers                    graph.GlobalHeaders
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -90,10 +96,17 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		"keep repeated slashes in request paths instead of merging them before routing (Contour's disableMergeSlashes)")
 	cmd.Flags().BoolVar(&f.connections.DisableAllowChunkedLength, "disable-allow-chunked-length", false,
 		"refuse HTTP/1 requests with both Content-Length and chunked encoding (Contour's disableAllowChunkedLength)")
+	cmd.Flags().StringVar(&f.upstream.ConnectTimeout, "connect-timeout", "",
+		"how long Envoy tries to connect to an upstream, a duration such as 5s (Contour's timeouts.connect-timeout; default: 2s)")
+	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
+		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
+	f.registerTLS(cmd)
+	f.headerFlags.register(cmd)
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
-		"permitInsecure and ExternalName settings apply (and for serve its Envoy Service and kubeconfig), others are reported as ignored; flags take precedence")
+		"permitInsecure, ExternalName, timeouts, network, TLS, HTTP version, cluster and header policy settings apply (and for serve its Envoy Service "+
+		"and kubeconfig), others are reported as ignored; flags take precedence")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if f.configPath != "" { // before the flags are checked: the file sets some
 			var err error
@@ -107,6 +120,19 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		}
 		return f.validate()
 	}
+}
+
+// registerTLS defines the flags of ingress_https's TLS parameters and of
+// the HTTP versions offered.
+func (f *compileFlags) registerTLS(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.connections.MinimumTLSVersion, "tls-minimum-protocol-version", "",
+		"lowest TLS version of ingress_https, 1.2 or 1.3; a host may only raise it (Contour's tls.minimum-protocol-version; default: 1.2)")
+	cmd.Flags().StringVar(&f.connections.MaximumTLSVersion, "tls-maximum-protocol-version", "",
+		"highest TLS version of ingress_https, 1.2 or 1.3; a host may only lower it (Contour's tls.maximum-protocol-version; default: 1.3)")
+	cmd.Flags().StringArrayVar(&f.cipherSuites, "tls-cipher-suite", nil,
+		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
+	cmd.Flags().StringArrayVar(&f.httpVersions, "default-http-version", nil,
+		"an HTTP version offered, HTTP/1.1 or HTTP/2; repeatable (Contour's default-http-versions; default: both)")
 }
 
 // validate refuses listener ports Envoy could not use, before anything is
@@ -132,8 +158,17 @@ func (f *compileFlags) validate() error {
 	if err := f.accessLog.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--accesslog-*: %w", err))
 	}
+	f.connections.CipherSuites = strings.Join(f.cipherSuites, "\n")
+	f.connections.HTTPVersions = strings.Join(f.httpVersions, "\n")
 	if err := f.connections.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
+	}
+	if err := f.upstream.Check(); err != nil {
+		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
+	}
+	var err error
+	if f.headers, err = f.headerFlags.headers(); err != nil {
+		return exitWith(exitBadInput, err)
 	}
 	switch f.now {
 	case "":
@@ -161,6 +196,8 @@ func (f *compileFlags) options() controlplane.Options {
 		EnableExternalName:    f.enableExternalName,
 		AccessLog:             f.accessLog,
 		Connections:           f.connections,
+		Upstream:              f.upstream,
+		Headers:               f.headers,
 		Now:                   f.at,
 	}}
 }

@@ -17,9 +17,14 @@ type ClusterOptions struct {
 	Name, AltStatName string
 	// EDSName is the ClusterLoadAssignment name for EDS clusters.
 	EDSName string
-	// DNSName and Port make a STRICT_DNS cluster instead (ExternalName).
-	DNSName string
-	Port    uint32
+	// DNSName and Port make a STRICT_DNS cluster instead (ExternalName),
+	// resolved as DNSFamily says; with Cluster_ALL, a LOGICAL_DNS one (as
+	// Contour: all addresses of one name, for Happy Eyeballs).
+	DNSName   string
+	Port      uint32
+	DNSFamily clusterv3.Cluster_DnsLookupFamily
+	// ConnectTimeout bounds connection attempts (0: ConnectTimeout).
+	ConnectTimeout time.Duration
 	// LB is the load-balancing policy.
 	LB clusterv3.Cluster_LbPolicy
 	// HTTP2 speaks HTTP/2 to the upstream.
@@ -74,15 +79,24 @@ var noPanicMode = &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &type
 
 // Cluster builds a cluster from o.
 func Cluster(o ClusterOptions) *clusterv3.Cluster {
+	connect := o.ConnectTimeout
+	if connect <= 0 {
+		connect = ConnectTimeout
+	}
 	c := &clusterv3.Cluster{
 		Name:           o.Name,
 		AltStatName:    o.AltStatName,
-		ConnectTimeout: Duration(ConnectTimeout),
+		ConnectTimeout: Duration(connect),
 		LbPolicy:       o.LB,
 		CommonLbConfig: noPanicMode,
 	}
 	if o.DNSName != "" {
-		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}
+		kind := clusterv3.Cluster_STRICT_DNS
+		if o.DNSFamily == clusterv3.Cluster_ALL {
+			kind = clusterv3.Cluster_LOGICAL_DNS
+		}
+		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: kind}
+		c.DnsLookupFamily = o.DNSFamily
 		c.LoadAssignment = &endpointv3.ClusterLoadAssignment{ClusterName: o.Name, Endpoints: []*endpointv3.LocalityLbEndpoints{{
 			LbEndpoints: []*endpointv3.LbEndpoint{LbEndpoint(o.DNSName, o.Port)},
 		}}}

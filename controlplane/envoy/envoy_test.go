@@ -106,12 +106,13 @@ func TestConstructors(t *testing.T) {
 			},
 		},
 		{
-			name: "downstream TLS with SDS, versions and ALPN",
-			got:  DownstreamTLSContext("ns/cert/0123456789", "1.2", "1.3", []string{"h2", "http/1.1"}, nil),
+			name: "downstream TLS with SDS, versions, cipher suites and ALPN",
+			got: DownstreamTLSContext("ns/cert/0123456789", TLSParams{Min: tlsv3.TlsParameters_TLSv1_2, Max: tlsv3.TlsParameters_TLSv1_3,
+				CipherSuites: []string{"[A|B]", "C"}}, []string{"h2", "http/1.1"}, nil),
 			want: func(t *testing.T) proto.Message {
 				return &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
 					TlsParams: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_2,
-						TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3},
+						TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, CipherSuites: []string{"[A|B]", "C"}},
 					TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: "ns/cert/0123456789", SdsConfig: ads()}},
 					AlpnProtocols:                  []string{"h2", "http/1.1"},
 				}}
@@ -147,6 +148,44 @@ func TestConstructors(t *testing.T) {
 						Thresholds:        []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(10)}},
 						PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(2)}},
 					},
+				}
+			},
+		},
+		{
+			name: "LOGICAL_DNS cluster resolving all families, with its own connect timeout",
+			got: Cluster(ClusterOptions{Name: "ns/ext/80/abc", AltStatName: "ns_ext_80", DNSName: "example.com", Port: 80,
+				DNSFamily: clusterv3.Cluster_ALL, ConnectTimeout: 250 * time.Millisecond}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/ext/80/abc", AltStatName: "ns_ext_80",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_LOGICAL_DNS},
+					DnsLookupFamily:      clusterv3.Cluster_ALL,
+					ConnectTimeout:       durationpb.New(250 * time.Millisecond),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+					LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/ext/80/abc", Endpoints: []*endpointv3.LocalityLbEndpoints{{
+						LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+							Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+								Address: "example.com", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 80}}}}}}}},
+					}}},
+				}
+			},
+		},
+		{
+			name: "STRICT_DNS cluster resolving IPv6 only",
+			got: Cluster(ClusterOptions{Name: "ns/ext/80/abc", AltStatName: "ns_ext_80", DNSName: "example.com", Port: 80,
+				DNSFamily: clusterv3.Cluster_V6_ONLY}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/ext/80/abc", AltStatName: "ns_ext_80",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS},
+					DnsLookupFamily:      clusterv3.Cluster_V6_ONLY,
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+					LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/ext/80/abc", Endpoints: []*endpointv3.LocalityLbEndpoints{{
+						LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+							Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+								Address: "example.com", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 80}}}}}}}},
+					}}},
 				}
 			},
 		},
@@ -331,12 +370,18 @@ func TestConnectionSettings(t *testing.T) {
 		name: "slashes kept, chunked requests with a length refused",
 		c:    Connections{KeepSlashes: true, RejectChunkedLength: true},
 		want: &hcmv3.HttpConnectionManager{HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true}},
+	}, {
+		name: "HTTP/2 only",
+		c:    Connections{Codec: CodecHTTP2},
+		want: &hcmv3.HttpConnectionManager{HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
+			MergeSlashes: true, CodecType: hcmv3.HttpConnectionManager_HTTP2},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := hcmOf(tc.c)
 			fields := &hcmv3.HttpConnectionManager{CommonHttpProtocolOptions: got.CommonHttpProtocolOptions, RequestTimeout: got.RequestTimeout,
 				StreamIdleTimeout: got.StreamIdleTimeout, DelayedCloseTimeout: got.DelayedCloseTimeout, DrainTimeout: got.DrainTimeout,
-				XffNumTrustedHops: got.XffNumTrustedHops, HttpProtocolOptions: got.HttpProtocolOptions, MergeSlashes: got.MergeSlashes}
+				XffNumTrustedHops: got.XffNumTrustedHops, HttpProtocolOptions: got.HttpProtocolOptions, MergeSlashes: got.MergeSlashes,
+				CodecType: got.CodecType}
 			if d := cmp.Diff(tc.want, fields, protocmp.Transform()); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}

@@ -55,7 +55,7 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 		s = defaultSettings
 	}
 	hcm := &hcmv3.HttpConnectionManager{
-		CodecType:  hcmv3.HttpConnectionManager_AUTO,
+		CodecType:  s.codec,
 		StatPrefix: statPrefix,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			ConfigSource: ADS(), RouteConfigName: routeConfig,
@@ -116,7 +116,20 @@ type Connections struct {
 	// requests with both Content-Length and chunked encoding instead of
 	// dropping the length (Contour's disableAllowChunkedLength).
 	KeepSlashes, RejectChunkedLength bool
+	// Codec is the HTTP version connection managers speak (CodecAuto:
+	// whichever the client does).
+	Codec Codec
 }
+
+// Codec is a connection manager's HTTP codec.
+type Codec = hcmv3.HttpConnectionManager_CodecType
+
+// Codecs of Connections.Codec.
+const (
+	CodecAuto  = hcmv3.HttpConnectionManager_AUTO
+	CodecHTTP1 = hcmv3.HttpConnectionManager_HTTP1
+	CodecHTTP2 = hcmv3.HttpConnectionManager_HTTP2
+)
 
 // ConnectionSettings are Connections as the messages every connection
 // manager shares (never modified once built).
@@ -124,6 +137,7 @@ type ConnectionSettings struct {
 	common                                   *corev3.HttpProtocolOptions
 	http1                                    *corev3.Http1ProtocolOptions
 	keepSlashes                              bool
+	codec                                    Codec
 	request, streamIdle, drain, delayedClose *durationpb.Duration
 	trustedHops                              uint32
 }
@@ -140,7 +154,7 @@ func NewConnectionSettings(c Connections) *ConnectionSettings {
 		common = nil
 	}
 	http1 := &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: !c.RejectChunkedLength}
-	return &ConnectionSettings{common: common, http1: http1, keepSlashes: c.KeepSlashes, request: c.Request.proto(), streamIdle: c.StreamIdle.proto(),
+	return &ConnectionSettings{common: common, http1: http1, keepSlashes: c.KeepSlashes, codec: c.Codec, request: c.Request.proto(), streamIdle: c.StreamIdle.proto(),
 		drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops}
 }
 

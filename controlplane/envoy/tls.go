@@ -26,13 +26,21 @@ type ClientValidation struct {
 	Optional   bool
 }
 
+// TLSParams are the TLS versions a context accepts and the TLS 1.2 cipher
+// suites it offers (empty: Envoy's).
+type TLSParams struct {
+	Min, Max     tlsv3.TlsParameters_TlsProtocol
+	CipherSuites []string
+}
+
 // DownstreamTLSContext terminates TLS with the SDS secret secretName,
-// versions min..max ("1.2"/"1.3"), ALPN alpn, and optional client checks.
-func DownstreamTLSContext(secretName, min, max string, alpn []string, cv *ClientValidation) *tlsv3.DownstreamTlsContext {
+// parameters p, ALPN alpn, and optional client checks.
+func DownstreamTLSContext(secretName string, p TLSParams, alpn []string, cv *ClientValidation) *tlsv3.DownstreamTlsContext {
 	ctx := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
 		TlsParams: &tlsv3.TlsParameters{
-			TlsMinimumProtocolVersion: TLSVersion(min),
-			TlsMaximumProtocolVersion: TLSVersion(max),
+			TlsMinimumProtocolVersion: p.Min,
+			TlsMaximumProtocolVersion: p.Max,
+			CipherSuites:              p.CipherSuites,
 		},
 		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: secretName, SdsConfig: ADS()}},
 		AlpnProtocols:                  alpn,

@@ -32,6 +32,11 @@ type Options struct {
 	// Connections is how their connection managers keep connections
 	// (Contour's timeouts and num-trusted-hops).
 	Connections Connections
+	// Upstream is how Envoy connects to upstreams (Contour's
+	// timeouts.connect-timeout and cluster.dns-lookup-family).
+	Upstream Upstream
+	// Headers is Contour's global header policy.
+	Headers GlobalHeaders
 	// Now, when set, is the time serving certificates are checked against:
 	// one expired or not yet valid gets a warning on the objects using it.
 	// The core reads no clock; callers pass one (zero: no check).

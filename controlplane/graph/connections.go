@@ -27,12 +27,33 @@ type Connections struct {
 	// both Content-Length and chunked encoding (Contour's settings of the
 	// same names).
 	DisableMergeSlashes, DisableAllowChunkedLength bool
+	// MinimumTLSVersion and MaximumTLSVersion ("1.2" or "1.3"; "": 1.2 and
+	// 1.3) bound the TLS versions of ingress_https: a virtual host may raise
+	// the minimum and lower the maximum, not go beyond them (Contour's
+	// tls.minimum-protocol-version and tls.maximum-protocol-version).
+	MinimumTLSVersion, MaximumTLSVersion string
+	// CipherSuites are the TLS 1.2 cipher suites ingress_https offers, one
+	// a line, in order of preference ("": Contour's default list; Contour's
+	// tls.cipher-suites).
+	CipherSuites string
+	// HTTPVersions are the HTTP versions offered, one a line: HTTP/1.1
+	// and/or HTTP/2 ("": both; Contour's default-http-versions). They set
+	// the ALPN protocols of ingress_https and, when only one is given, the
+	// codec of every connection manager.
+	HTTPVersions string
 }
 
 // Envoy returns c as the connection managers' settings, or an error naming
-// the first value that is not a timeout.
+// the first value that is not valid.
 func (c Connections) Envoy() (envoy.Connections, error) {
 	out := envoy.Connections{TrustedHops: c.NumTrustedHops, KeepSlashes: c.DisableMergeSlashes, RejectChunkedLength: c.DisableAllowChunkedLength}
+	alpn, err := c.alpn()
+	if err != nil {
+		return envoy.Connections{}, err
+	}
+	if len(alpn) == 1 { // one version: no need to detect it (Contour's)
+		out.Codec = map[string]envoy.Codec{"h2": envoy.CodecHTTP2, "http/1.1": envoy.CodecHTTP1}[alpn[0]]
+	}
 	for _, t := range []struct {
 		name, value string
 		to          *envoy.Timeout
@@ -56,9 +77,12 @@ func (c Connections) Envoy() (envoy.Connections, error) {
 	return out, nil
 }
 
-// Check returns an error naming the first value of c that is not a timeout.
+// Check returns an error naming the first value of c that is not valid.
 func (c Connections) Check() error {
-	_, err := c.Envoy()
+	if _, err := c.Envoy(); err != nil {
+		return err
+	}
+	_, err := c.TLS()
 	return err
 }
 

@@ -184,6 +184,11 @@ type Cluster struct {
 	SNI string
 	// SlowStart, when set, ramps traffic to new endpoints.
 	SlowStart *SlowStart
+	// ConnectTimeout bounds connection attempts (0: Contour's 2 s) and
+	// DNSLookupFamily is how an ExternalName is resolved ("": auto); both
+	// come from Options.Upstream.
+	ConnectTimeout  time.Duration
+	DNSLookupFamily string
 }
 
 // LoadBalancer is an HTTPProxy/IngressRoute load-balancing strategy.

@@ -152,6 +152,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		if be.ResponseHeaders, err = headersPolicy(svc.ResponseHeadersPolicy, p.Namespace, svc, true); err != nil {
 			return err
 		}
+		b.opts.Headers.applyTo(&be, p.Namespace, svc)
 		r.Backends = append(r.Backends, be)
 	}
 	return nil

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
@@ -170,6 +171,9 @@ func (b *builder) ingressRoute(ref status.Ref, ing *networkingv1.Ingress, p netw
 		return r, err
 	}
 	r.Backends = []Backend{{Cluster: c, Weight: 1}}
+	if b.opts.Headers.ApplyToIngress {
+		b.opts.Headers.applyTo(&r.Backends[0], ing.Namespace, contourv1.Service{Name: svc.Name, Port: int(svc.Port.Number)})
+	}
 	return r, nil
 }
 

@@ -140,6 +140,7 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 	}
 	c.Protocol = upstreamProtocol(svc, sp)
 	c.CircuitBreakers = circuitBreakers(svc.Annotations)
+	b.opts.Upstream.applyTo(c)
 	return c, nil
 }
 

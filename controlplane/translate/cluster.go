@@ -31,6 +31,19 @@ func lbPolicy(lb graph.LoadBalancer) clusterv3.Cluster_LbPolicy {
 	return clusterv3.Cluster_ROUND_ROBIN
 }
 
+// dnsFamily is Envoy's DNS lookup family for Contour's name of it.
+func dnsFamily(family string) clusterv3.Cluster_DnsLookupFamily {
+	switch family {
+	case graph.DNSv4:
+		return clusterv3.Cluster_V4_ONLY
+	case graph.DNSv6:
+		return clusterv3.Cluster_V6_ONLY
+	case graph.DNSAll:
+		return clusterv3.Cluster_ALL
+	}
+	return clusterv3.Cluster_AUTO
+}
+
 // clusterResource builds the Envoy cluster called name for c.
 func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 	o := envoy.ClusterOptions{
@@ -46,8 +59,9 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 		PerHostMaxConnections: c.CircuitBreakers.PerHostMaxConnections,
 	}
 	if c.ExternalName != "" {
-		o.DNSName, o.Port = c.ExternalName, uint32(c.Port.Port)
+		o.DNSName, o.Port, o.DNSFamily = c.ExternalName, uint32(c.Port.Port), dnsFamily(c.DNSLookupFamily)
 	}
+	o.ConnectTimeout = c.ConnectTimeout
 	if c.Protocol == "h2" || c.Protocol == "tls" {
 		tls := &envoy.UpstreamTLS{SNI: c.SNI}
 		if c.Validation != nil {

@@ -13,9 +13,6 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// alpn is what HTTPS virtual hosts offer.
-var alpn = []string{"h2", "http/1.1"}
-
 // listeners builds ingress_http (always, so a request to an empty or broken
 // configuration gets 404 rather than a refused connection) and ingress_https
 // (when there is a secure virtual host): one filter chain per host, sorted
@@ -48,11 +45,11 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 				cv.CA = v.CA.CA
 			}
 		}
-		protos := alpn
-		if vh.TCPProxy != nil {
+		protos := t.kit.tls.ALPN
+		if vh.TCPProxy != nil { // the backend's ServerHello offers its own
 			protos = nil
 		}
-		tls = envoy.DownstreamTLSContext(t.secret(vh.Secret), defaultTLS(vh.MinTLS, "1.2"), defaultTLS(vh.MaxTLS, "1.3"), protos, cv)
+		tls = envoy.DownstreamTLSContext(t.secret(vh.Secret), tlsParams(t.kit.tls, vh), protos, cv)
 	}
 	names := []string{vh.Name}
 	if vh.TCPProxy != nil {
@@ -63,10 +60,12 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 
 // listenerKit is what every connection manager and TCP proxy of a
 // translation shares: the access loggers of connection managers (http) and
-// TCP proxies (tcp), and the connection managers' connection settings.
+// TCP proxies (tcp), the connection managers' connection settings, and
+// the TLS settings of ingress_https.
 type listenerKit struct {
 	http, tcp []*accesslogv3.AccessLog
 	conn      *envoy.ConnectionSettings
+	tls       graph.ListenerTLS
 }
 
 // kits memoises listenerKit per setting (immutable once built).
@@ -88,21 +87,33 @@ func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 	if err != nil {
 		return listenerKit{}, fmt.Errorf("connection settings: %w", err)
 	}
+	tls, err := c.TLS()
+	if err != nil {
+		return listenerKit{}, fmt.Errorf("listener settings: %w", err)
+	}
 	a = key.log
 	fields, err := a.Fields()
 	if err != nil {
 		return listenerKit{}, fmt.Errorf("access log: %w", err)
 	}
 	log := envoy.LogSettings{Format: a.Format, Path: a.Path, Level: a.Level, Text: a.Text, JSONFields: fields}
-	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(log, false), envoy.AccessLogs(log, true), envoy.NewConnectionSettings(conn)})
+	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(log, false), envoy.AccessLogs(log, true), envoy.NewConnectionSettings(conn), tls})
 	return v.(listenerKit), nil
 }
 
-func defaultTLS(v, def string) string {
-	if v == "" {
-		return def
+// tlsParams are the TLS parameters of vh's filter chain: the listener's
+// versions and cipher suites, where vh may raise the minimum version and
+// lower the maximum (as Contour). When vh's minimum is above the listener's
+// maximum, vh's minimum is both: the host asked for at least that version,
+// and a context whose minimum is above its maximum would accept nothing.
+func tlsParams(l graph.ListenerTLS, vh *graph.SecureVirtualHost) envoy.TLSParams {
+	p := envoy.TLSParams{Min: envoy.TLSVersion(l.Min), Max: envoy.TLSVersion(l.Max), CipherSuites: l.CipherSuites}
+	p.Min = max(p.Min, envoy.TLSVersion(vh.MinTLS))
+	if vh.MaxTLS != "" {
+		p.Max = min(p.Max, envoy.TLSVersion(vh.MaxTLS))
 	}
-	return v
+	p.Max = max(p.Max, p.Min)
+	return p
 }
 
 // weighted registers backends' clusters and returns their normalised weights.

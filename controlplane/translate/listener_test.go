@@ -136,7 +136,8 @@ func TestListenersSecure(t *testing.T) {
 		t.Fatal(err)
 	}
 	tls := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{
-		TlsParams:                      &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3},
+		TlsParams: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3,
+			CipherSuites: contourCiphers},
 		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: "ns/cert/971a925b3d", SdsConfig: adsSource()}},
 		AlpnProtocols:                  []string{"h2", "http/1.1"},
 	}}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
 // Case is one folder under fixtures/ holding an input.yaml.
@@ -70,6 +71,31 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.AccessLog.Level = v
 			case "--accesslog-path":
 				opts.AccessLog.Path = v
+			case "--connect-timeout":
+				opts.Upstream.ConnectTimeout = v
+			case "--dns-lookup-family":
+				opts.Upstream.DNSLookupFamily = v
+			case "--tls-minimum-protocol-version":
+				opts.Connections.MinimumTLSVersion = v
+			case "--tls-maximum-protocol-version":
+				opts.Connections.MaximumTLSVersion = v
+			case "--tls-cipher-suite":
+				opts.Connections.CipherSuites = joinLine(opts.Connections.CipherSuites, v)
+			case "--default-http-version":
+				opts.Connections.HTTPVersions = joinLine(opts.Connections.HTTPVersions, v)
+			case "--policy-request-header-set", "--policy-response-header-set":
+				name, value, _ := strings.Cut(v, "=")
+				p := &opts.Headers.Request
+				if k == "--policy-response-header-set" {
+					p = &opts.Headers.Response
+				}
+				p.Set = append(p.Set, graph.Header{Name: name, Value: value})
+			case "--policy-request-header-remove":
+				opts.Headers.Request.Remove = append(opts.Headers.Request.Remove, v)
+			case "--policy-response-header-remove":
+				opts.Headers.Response.Remove = append(opts.Headers.Response.Remove, v)
+			case "--policy-apply-to-ingress":
+				opts.Headers.ApplyToIngress = true
 			case "--now":
 				now, err := time.Parse(time.RFC3339, v)
 				if err != nil {
@@ -85,4 +111,12 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 	}
 	opts.Options = opts.Options.Defaults()
 	return opts, ns
+}
+
+// joinLine appends v to a setting of one entry a line.
+func joinLine(s, v string) string {
+	if s == "" {
+		return v
+	}
+	return s + "\n" + v
 }

@@ -1,0 +1,61 @@
+package graph
+
+import (
+	"fmt"
+	"time"
+)
+
+// Upstream is how Envoy connects to every upstream, as Contour's
+// configuration file says it: timeouts.connect-timeout (a Go duration; ""
+// or a duration that is not positive: Contour's 2 s) and
+// cluster.dns-lookup-family (auto, v4, v6 or all; "": auto), which applies
+// to the clusters of ExternalName Services. The zero value is Contour's
+// default.
+type Upstream struct {
+	ConnectTimeout  string
+	DNSLookupFamily string
+}
+
+// DNS lookup families of Upstream.DNSLookupFamily, Contour's names.
+const (
+	DNSAuto = "auto"
+	DNSv4   = "v4"
+	DNSv6   = "v6"
+	DNSAll  = "all"
+)
+
+// Check returns an error naming the first setting of u that is not valid.
+func (u Upstream) Check() error {
+	if _, err := u.connectTimeout(); err != nil {
+		return fmt.Errorf("connect-timeout %q: %w", u.ConnectTimeout, err)
+	}
+	switch u.DNSLookupFamily {
+	case "", DNSAuto, DNSv4, DNSv6, DNSAll:
+		return nil
+	}
+	return fmt.Errorf("dns-lookup-family %q: must be auto, v4, v6 or all", u.DNSLookupFamily)
+}
+
+// connectTimeout is u's connect timeout: 0 for Contour's default (unset, or
+// not positive, which Contour accepts and replaces by its default).
+// "infinity" is refused, as Contour does: a connection attempt needs an
+// end.
+func (u Upstream) connectTimeout() (time.Duration, error) {
+	if u.ConnectTimeout == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(u.ConnectTimeout)
+	if err != nil {
+		return 0, fmt.Errorf("not a duration (such as 2s or 500ms)")
+	}
+	return max(d, 0), nil
+}
+
+// applyTo sets u on a cluster resolved from a Service (an invalid setting,
+// which Check refuses before any build, leaves the default).
+func (u Upstream) applyTo(c *Cluster) {
+	c.ConnectTimeout, _ = u.connectTimeout()
+	if c.ExternalName != "" && u.DNSLookupFamily != DNSAuto {
+		c.DNSLookupFamily = u.DNSLookupFamily
+	}
+}

@@ -1,0 +1,62 @@
+package translate
+
+import (
+	"testing"
+	"time"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/durationpb"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/graph"
+)
+
+// TestClusterUpstreamSettings: a cluster's connect timeout and DNS lookup
+// family (Contour's timeouts.connect-timeout and cluster.dns-lookup-family)
+// reach its resource; all makes an ExternalName cluster LOGICAL_DNS.
+func TestClusterUpstreamSettings(t *testing.T) {
+	t.Parallel()
+	dnsCluster := func(kind clusterv3.Cluster_DiscoveryType, family clusterv3.Cluster_DnsLookupFamily, connect time.Duration) *clusterv3.Cluster {
+		return &clusterv3.Cluster{
+			Name: "ns/ext/80/da39a3ee5e", AltStatName: "ns_ext_80",
+			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: kind},
+			DnsLookupFamily:      family,
+			ConnectTimeout:       durationpb.New(connect),
+			CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+			LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/ext/80/da39a3ee5e", Endpoints: []*endpointv3.LocalityLbEndpoints{{
+				LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
+					Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
+						Address: "api.example.com", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 80}}}}}}}},
+			}}},
+		}
+	}
+	ext := graph.Cluster{Namespace: "ns", Service: "ext", Port: corev1.ServicePort{Name: "http", Port: 80}, ExternalName: "api.example.com"}
+	for _, tc := range []struct {
+		name   string
+		family string
+		conn   time.Duration
+		want   *clusterv3.Cluster
+	}{
+		{"defaults", "", 0, dnsCluster(clusterv3.Cluster_STRICT_DNS, clusterv3.Cluster_AUTO, 2*time.Second)},
+		{"v4, 10s", "v4", 10 * time.Second, dnsCluster(clusterv3.Cluster_STRICT_DNS, clusterv3.Cluster_V4_ONLY, 10*time.Second)},
+		{"v6", "v6", 0, dnsCluster(clusterv3.Cluster_STRICT_DNS, clusterv3.Cluster_V6_ONLY, 2*time.Second)},
+		{"all", "all", 0, dnsCluster(clusterv3.Cluster_LOGICAL_DNS, clusterv3.Cluster_ALL, 2*time.Second)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := ext
+			c.DNSLookupFamily, c.ConnectTimeout = tc.family, tc.conn
+			got, err := ClusterResource(ClusterName(&c), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got, protocmp.Transform()); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
