@@ -64,6 +64,9 @@ type VirtualHost struct {
 	// Routes are keyed by their match conditions, so that two routes with
 	// identical conditions cannot coexist (see AddRoute).
 	Routes map[MatchKey]*Route
+	// IPFilter, when set, is the host's IP filter policy; a route's own
+	// replaces it for that route.
+	IPFilter *IPFilter
 	// sorted is SortedRoutes's answer, kept by Build once the host's
 	// routes are final; AddRoute drops it.
 	sorted []*Route

@@ -106,9 +106,11 @@ type rootPlan struct {
 	svh *SecureVirtualHost
 	tcp *TCPProxy
 	// tls: the routes go on the secure host (and redirect on port 80).
-	tls    bool
-	routes []pendingRoute
-	report *status.Report
+	tls bool
+	// ipFilter is the virtual host's IP filter policy, for both hosts.
+	ipFilter *IPFilter
+	routes   []pendingRoute
+	report   *status.Report
 	// reads are the HTTPProxies the walk looked up (see builder.reads).
 	reads []types.NamespacedName
 }
@@ -133,6 +135,17 @@ func (b *builder) commitRoot(plan rootPlan) {
 	for _, pr := range plan.routes {
 		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
 	}
+	if plan.ipFilter == nil {
+		return
+	}
+	// The policy goes on the hosts the root serves: the insecure one (its
+	// HTTPS redirects too, as in Contour) and the secure one.
+	if vh, ok := b.g.VirtualHosts[plan.fqdn]; ok {
+		vh.IPFilter = plan.ipFilter
+	}
+	if plan.svh != nil {
+		b.g.SecureVirtualHost(plan.fqdn).IPFilter = plan.ipFilter
+	}
 }
 
 // planRoot processes one root: TLS, then its routes and includes.
@@ -145,6 +158,10 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	b.unsupportedVirtualHostFields(ref, p.Spec.VirtualHost)
+	ipFilter, ok := b.virtualHostIPFilter(ref, p.Spec.VirtualHost)
+	if !ok {
+		return plan
+	}
 	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}}
 	var svh *SecureVirtualHost
 	if tls := p.Spec.VirtualHost.TLS; tls != nil {
@@ -166,6 +183,10 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
 		}
+		if ipFilter != nil {
+			b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
+				"Spec.VirtualHost: ipAllowPolicy and ipDenyPolicy filter HTTP requests and are ignored: the tcpproxy takes the whole TLS connection")
+		}
 		plan.svh, plan.tcp = svh, tp
 		return plan
 	}
@@ -177,7 +198,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if w.invalid[ref] {
 		return plan
 	}
-	plan.svh, plan.tls = svh, w.tls
+	plan.svh, plan.tls, plan.ipFilter = svh, w.tls, ipFilter
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
 			plan.routes = append(plan.routes, pr)
@@ -314,8 +335,6 @@ func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.Vir
 		"corsPolicy":      vh.CORSPolicy != nil,
 		"rateLimitPolicy": vh.RateLimitPolicy != nil,
 		"jwtProviders":    len(vh.JWTProviders) > 0,
-		"ipAllowPolicy":   len(vh.IPAllowFilterPolicy) > 0,
-		"ipDenyPolicy":    len(vh.IPDenyFilterPolicy) > 0,
 	} {
 		if set {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.%s is not supported by Isobar yet and is ignored", field)

@@ -88,6 +88,9 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 			"must set exactly one of services, requestRedirectPolicy or directResponsePolicy"}
 	}
 	b.unsupportedRouteFields(p, spec, i)
+	if err := b.routeIPFilter(r, p, spec, i); err != nil {
+		return nil, err
+	}
 	switch {
 	case spec.RequestRedirectPolicy != nil:
 		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
@@ -286,8 +289,6 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 		"rateLimitPolicy":       spec.RateLimitPolicy != nil,
 		"cookieRewritePolicies": len(spec.CookieRewritePolicies) > 0,
 		"jwtVerificationPolicy": spec.JWTVerificationPolicy != nil,
-		"ipAllowPolicy":         len(spec.IPAllowFilterPolicy) > 0,
-		"ipDenyPolicy":          len(spec.IPDenyFilterPolicy) > 0,
 	} {
 		if set {
 			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField, "Spec.Routes[%d].%s is not supported by Isobar yet and is ignored", i, field)

@@ -112,6 +112,9 @@ type Route struct {
 	HashPolicies    []HashPolicy
 	// InternalRedirect, when set, lets Envoy follow upstream redirects.
 	InternalRedirect *InternalRedirect
+	// IPFilter, when set, replaces the virtual host's IP filter policy
+	// for this route (not on its HTTPSRedirect copy, as in Contour).
+	IPFilter *IPFilter
 
 	// Source is the object the route came from; Age its creation time.
 	Source status.Ref

@@ -122,6 +122,7 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 		}
 		out.Routes[i] = er
 	}
+	setIPFilter(&out.TypedPerFilterConfig, vh.IPFilter)
 	return out
 }
 
@@ -183,6 +184,7 @@ func (t *translator) route(p routeParts, r *graph.Route) {
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)
 	}
+	routeIPFilter(out, r)
 }
 
 func directResponse(code int, body string) *routev3.DirectResponseAction {
