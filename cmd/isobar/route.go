@@ -35,8 +35,8 @@ rules match the address X-Forwarded-For gives (-H 'X-Forwarded-For: ...')
 with the listener's trusted hops (--num-trusted-hops), else ADDR.
 
 With --requests FILE (a YAML list of {name, url, method, headers, sni,
-clientIP, expect}) it checks every request's expectations and prints the routes no
-request exercised, per source object.
+clientIP, expect}) it checks every request's expectations and prints the
+routes no request exercised, per source object.
 
 Exit codes: 0 routed (every expectation met), 1 not routed or an expectation
 failed, 2 bad input.`,
