@@ -146,7 +146,7 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 		}
 		res.Route = &RouteInfo{Match: describeMatch(rt.GetMatch()), Source: source(rt)}
 		res.tracef("route %d %s (%s) matches", i, res.Route.Match, orDash(res.Route.Source))
-		if !r.rbac(c.hcm, vh, rt, p, res) {
+		if !rbac(c.hcm, vh, rt, p, res) {
 			return
 		}
 		r.action(rt, p, path, res)

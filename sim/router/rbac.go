@@ -32,7 +32,7 @@ type clientAddresses struct {
 // the virtual host's. It answers false, with status 403, when the request
 // is denied. Without a client address the filter is not evaluated (the
 // trace says so).
-func (r *Router) rbac(hcm *hcmv3.HttpConnectionManager, vh *routev3.VirtualHost, rt *routev3.Route, p *parsed, res *Result) bool {
+func rbac(hcm *hcmv3.HttpConnectionManager, vh *routev3.VirtualHost, rt *routev3.Route, p *parsed, res *Result) bool {
 	if !hasHTTPFilter(hcm, rbacFilter) {
 		return true
 	}
