@@ -238,6 +238,27 @@ func (m *mutator) endpoints(idx *source.Index) (*source.Index, types.NamespacedN
 	return next, svc, what
 }
 
+// ipFilters sets, changes or clears the IP filter policies of p's virtual
+// host and first route; one time in four the route gets both lists (an
+// error).
+func (m *mutator) ipFilters(p *contourv1.HTTPProxy) {
+	cidr := []contourv1.IPFilterPolicy{{Source: "Peer", CIDR: fmt.Sprintf("10.%d.0.0/16", m.serial%250)}}
+	if vh := p.Spec.VirtualHost; vh != nil {
+		if len(vh.IPAllowFilterPolicy) > 0 {
+			vh.IPAllowFilterPolicy = nil
+		} else {
+			vh.IPAllowFilterPolicy = cidr
+		}
+	}
+	if len(p.Spec.Routes) > 0 {
+		r := &p.Spec.Routes[0]
+		r.IPDenyFilterPolicy = []contourv1.IPFilterPolicy{{Source: "Remote", CIDR: fmt.Sprintf("192.0.2.%d", m.serial%250)}}
+		if m.rng.IntN(4) == 0 {
+			r.IPAllowFilterPolicy = cidr
+		}
+	}
+}
+
 // mutate returns a copy of idx with one HTTPProxy changed, its key and
 // what was done.
 func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName, string) {
@@ -254,7 +275,7 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	pick := func() *contourv1.HTTPProxy { return idx.HTTPProxies[keys[m.rng.IntN(len(keys))]] }
 	m.serial++
 	var what string
-	switch m.rng.IntN(11) {
+	switch m.rng.IntN(12) {
 	case 0:
 		delete(next.HTTPProxies, key)
 		m.deleted = append(m.deleted, idx.HTTPProxies[key])
@@ -317,6 +338,9 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 				vh.CORSPolicy = nil
 			}
 		}
+	case 10:
+		m.ipFilters(p)
+		what = "change IP filters"
 	default:
 		if vh := p.Spec.VirtualHost; vh != nil && vh.TLS != nil && m.rng.IntN(2) == 0 {
 			vh.TLS.SecretName = "missing"

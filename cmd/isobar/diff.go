@@ -104,7 +104,7 @@ func diffRequests(file string) ([]diff.Request, error) {
 	}
 	out := make([]diff.Request, 0, len(cases))
 	for _, c := range cases {
-		out = append(out, diff.Request{Name: c.Name, URL: c.URL, Method: c.Method, Headers: c.Headers})
+		out = append(out, diff.Request{Name: c.Name, URL: c.URL, Method: c.Method, Headers: c.Headers, ClientIP: c.ClientIP})
 	}
 	return out, nil
 }
@@ -140,7 +140,7 @@ func evaluator() diff.Evaluator {
 			rt = router.New(res, router.Options{})
 			routers[res] = rt
 		}
-		r := rt.Evaluate(router.Request{URL: q.URL, Method: q.Method, Headers: q.Headers})
+		r := rt.Evaluate(router.Request{URL: q.URL, Method: q.Method, Headers: q.Headers, ClientIP: q.ClientIP})
 		a := diff.Answer{Routed: r.Routed, Status: r.Status, Redirect: r.Redirect, Backends: []diff.Backend{}}
 		if r.Route != nil {
 			a.Source = r.Route.Source

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -55,4 +56,29 @@ func TestDiffGolden(t *testing.T) {
 		}
 	})
 	goldentest.Orphans(t, "golden/diff", used)
+}
+
+// TestDiffClientIP: a requests file's clientIP reaches the IP filters, so
+// a narrowed allow list shows as a request that is no longer routed; the
+// same URL from another address is another request.
+func TestDiffClientIP(t *testing.T) {
+	base := "fixtures/httpproxy-ip-filters/input.yaml"
+	data, err := os.ReadFile(goldentest.Path(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	head, reqs := filepath.Join(dir, "head.yaml"), filepath.Join(dir, "requests.yaml")
+	narrowed := strings.Replace(string(data), "cidr: 10.1.2.3/8", "cidr: 10.20.0.0/16", 1)
+	requests := "- url: http://office.example.com/\n  clientIP: 10.1.0.1\n- url: http://office.example.com/\n  clientIP: 10.20.30.40\n"
+	for name, content := range map[string]string{head: narrowed, reqs: requests} {
+		if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, errOut, code := run(t, "", "diff", "--base", base, "--head", head, "--requests", reqs, "--no-probes")
+	want := "GET http://office.example.com/ --client-ip 10.1.0.1  [UNROUTED]\n      before: 200 app/a:80\n      after:  403 (not routed)"
+	if code != exitDanger || !strings.Contains(out, want) || strings.Contains(out, "10.20.30.40") || !strings.Contains(out, "2 requests compared, 1 change") {
+		t.Errorf("exit %d\n%s%s", code, out, errOut)
+	}
 }

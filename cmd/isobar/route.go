@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"strings"
 
@@ -16,7 +17,7 @@ import (
 
 func newRouteCmd() *cobra.Command {
 	var in inputFlags
-	var xdsFile, url, method, sni, requestsFile, output string
+	var xdsFile, url, method, sni, clientIP, requestsFile, output string
 	var headers []string
 	cmd := &cobra.Command{
 		Use:   "route (-f PATH... | --xds FILE) (--url URL | --requests FILE)",
@@ -27,9 +28,15 @@ Envoy admin /config_dump), and explains each step: which route matched, which
 object it came from, which routes before it were rejected and why, and the
 full weighted split of backends.
 
+With --client-ip ADDR, the request comes from that address, and the IP
+filters of HTTPProxy ipAllowPolicy and ipDenyPolicy (Envoy's RBAC filter)
+are evaluated: a denied request gets 403. Peer rules match ADDR; Remote
+rules match the address X-Forwarded-For gives (-H 'X-Forwarded-For: ...')
+with the listener's trusted hops (--num-trusted-hops), else ADDR.
+
 With --requests FILE (a YAML list of {name, url, method, headers, sni,
-expect}) it checks every request's expectations and prints the routes no
-request exercised, per source object.
+clientIP, expect}) it checks every request's expectations and prints the
+routes no request exercised, per source object.
 
 Exit codes: 0 routed (every expectation met), 1 not routed or an expectation
 failed, 2 bad input.`,
@@ -50,7 +57,10 @@ failed, 2 bad input.`,
 			if err != nil {
 				return err
 			}
-			result := rt.Evaluate(router.Request{URL: url, Method: method, Headers: hs, SNI: sni})
+			if _, err := netip.ParseAddr(clientIP); clientIP != "" && err != nil {
+				return exitWith(exitBadInput, fmt.Errorf("--client-ip %q is not an IP address", clientIP))
+			}
+			result := rt.Evaluate(router.Request{URL: url, Method: method, Headers: hs, SNI: sni, ClientIP: clientIP})
 			annotate(&result, findings)
 			if err := writeResult(cmd.OutOrStdout(), result, output); err != nil {
 				return err
@@ -67,6 +77,7 @@ failed, 2 bad input.`,
 	cmd.Flags().StringVarP(&method, "request", "X", "GET", "the request method")
 	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "a request header 'Name: value' (repeatable; Host sets :authority)")
 	cmd.Flags().StringVar(&sni, "sni", "", "the TLS server name (default: the URL's host for https)")
+	cmd.Flags().StringVar(&clientIP, "client-ip", "", "the client's address, for HTTPProxy IP filters (default: none, filters not evaluated)")
 	cmd.Flags().StringVar(&requestsFile, "requests", "", "a YAML list of requests with expectations")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
 	return cmd

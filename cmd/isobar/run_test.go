@@ -145,6 +145,25 @@ func TestListenerPortFlagsAreChecked(t *testing.T) {
 	}
 }
 
+// TestRouteClientIP: --client-ip makes route evaluate IP filters (403 when
+// denied, the address in the JSON request), and a bad address is a usage
+// error.
+func TestRouteClientIP(t *testing.T) {
+	in := "fixtures/httpproxy-ip-filters"
+	out, errOut, code := run(t, "", "route", "-f", in, "--url", "http://office.example.com/", "--client-ip", "198.51.100.7", "-o", "json")
+	if code != exitFindings || !strings.Contains(out, `"clientIP": "198.51.100.7"`) || !strings.Contains(out, `"status": 403`) ||
+		!strings.Contains(out, `"body": "RBAC: access denied"`) {
+		t.Errorf("denied: exit %d\n%s%s", code, out, errOut)
+	}
+	if out, errOut, code := run(t, "", "route", "-f", in, "--url", "http://office.example.com/", "--client-ip", "10.1.1.1"); code != 0 {
+		t.Errorf("allowed: exit %d\n%s%s", code, out, errOut)
+	}
+	_, errOut, code = run(t, "", "route", "-f", in, "--url", "http://office.example.com/", "--client-ip", "10.1.1")
+	if code != exitBadInput || !strings.Contains(errOut, `--client-ip "10.1.1" is not an IP address`) {
+		t.Errorf("bad address: exit %d, stderr %q", code, errOut)
+	}
+}
+
 // TestCheckNow: certificates are checked against --now (the clock by
 // default); off turns the check off.
 func TestCheckNow(t *testing.T) {

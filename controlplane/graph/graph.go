@@ -71,6 +71,9 @@ type VirtualHost struct {
 	// spec.virtualhost.corsPolicy); the secure and insecure virtual hosts of
 	// one fqdn share it.
 	CORS *CORSPolicy
+	// IPFilter, when set, is the host's IP filter policy; a route's own
+	// replaces it for that route.
+	IPFilter *IPFilter
 	// sorted is SortedRoutes's answer, kept by Build once the host's
 	// routes are final; AddRoute drops it.
 	sorted []*Route

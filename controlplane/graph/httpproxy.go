@@ -112,8 +112,10 @@ type rootPlan struct {
 	// insecure and the secure virtual host.
 	rateLimit *LocalRateLimit
 	// cors is the host's CORS policy, for both of its virtual hosts.
-	cors   *CORSPolicy
-	report *status.Report
+	cors *CORSPolicy
+	// ipFilter is the virtual host's IP filter policy, for both hosts.
+	ipFilter *IPFilter
+	report   *status.Report
 	// reads are the HTTPProxies the walk looked up (see builder.reads).
 	reads []types.NamespacedName
 }
@@ -148,6 +150,17 @@ func (b *builder) commitRoot(plan rootPlan) {
 			svh.RateLimit, svh.CORS = plan.rateLimit, plan.cors
 		}
 	}
+	if plan.ipFilter == nil {
+		return
+	}
+	// The policy goes on the hosts the root serves: the insecure one (its
+	// HTTPS redirects too, as in Contour) and the secure one.
+	if vh, ok := b.g.VirtualHosts[plan.fqdn]; ok {
+		vh.IPFilter = plan.ipFilter
+	}
+	if plan.svh != nil {
+		b.g.SecureVirtualHost(plan.fqdn).IPFilter = plan.ipFilter
+	}
 }
 
 // planRoot processes one root: TLS, then its routes and includes.
@@ -160,6 +173,10 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	b.unsupportedVirtualHostFields(ref, p.Spec.VirtualHost)
+	ipFilter, ok := b.virtualHostIPFilter(ref, p.Spec.VirtualHost)
+	if !ok {
+		return plan
+	}
 	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}}
 	var svh *SecureVirtualHost
 	if tls := p.Spec.VirtualHost.TLS; tls != nil {
@@ -194,6 +211,10 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 			}
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.CORSPolicy is ignored: the tcpproxy takes the whole TLS connection")
 		}
+		if ipFilter != nil {
+			b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
+				"Spec.VirtualHost: ipAllowPolicy and ipDenyPolicy filter HTTP requests and are ignored: the tcpproxy takes the whole TLS connection")
+		}
 		plan.svh, plan.tcp = svh, tp
 		return plan
 	}
@@ -212,7 +233,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if !ok {
 		return plan
 	}
-	plan.svh, plan.tls, plan.rateLimit, plan.cors = svh, w.tls, rl, cors
+	plan.svh, plan.tls, plan.rateLimit, plan.cors, plan.ipFilter = svh, w.tls, rl, cors, ipFilter
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
 			plan.routes = append(plan.routes, pr)
@@ -348,8 +369,6 @@ func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.Vir
 		"authorization":          vh.Authorization != nil,
 		"rateLimitPolicy.global": vh.RateLimitPolicy != nil && vh.RateLimitPolicy.Global != nil,
 		"jwtProviders":           len(vh.JWTProviders) > 0,
-		"ipAllowPolicy":          len(vh.IPAllowFilterPolicy) > 0,
-		"ipDenyPolicy":           len(vh.IPDenyFilterPolicy) > 0,
 	} {
 		if set {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.%s is not supported by Isobar yet and is ignored", field)

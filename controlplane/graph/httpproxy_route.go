@@ -91,6 +91,9 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 	if err := b.routeRateLimit(r, p, spec, i); err != nil {
 		return nil, err
 	}
+	if err := b.routeIPFilter(r, p, spec, i); err != nil {
+		return nil, err
+	}
 	switch {
 	case spec.RequestRedirectPolicy != nil:
 		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
@@ -294,8 +297,6 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 		"rateLimitPolicy.global": spec.RateLimitPolicy != nil && spec.RateLimitPolicy.Global != nil,
 		"cookieRewritePolicies":  len(spec.CookieRewritePolicies) > 0,
 		"jwtVerificationPolicy":  spec.JWTVerificationPolicy != nil,
-		"ipAllowPolicy":          len(spec.IPAllowFilterPolicy) > 0,
-		"ipDenyPolicy":           len(spec.IPDenyFilterPolicy) > 0,
 	} {
 		if set {
 			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField, "Spec.Routes[%d].%s is not supported by Isobar yet and is ignored", i, field)

@@ -115,6 +115,9 @@ type Route struct {
 	// RateLimit, when set, limits the requests the route forwards (it is
 	// set only on routes forwarding to services).
 	RateLimit *LocalRateLimit
+	// IPFilter, when set, replaces the virtual host's IP filter policy
+	// for this route (not on its HTTPSRedirect copy, as in Contour).
+	IPFilter *IPFilter
 
 	// Source is the object the route came from; Age its creation time.
 	Source status.Ref

@@ -73,6 +73,7 @@ const (
 	TCPProxyError        ConditionType = "TCPProxyError"
 	TCPProxyIncludeError ConditionType = "TCPProxyIncludeError"
 	PrefixReplaceError   ConditionType = "PrefixReplaceError"
+	IPFilterError        ConditionType = "IPFilterError"
 	OrphanedError        ConditionType = "Orphaned"
 	CORSError            ConditionType = "CORSError"
 	// RuleError is Isobar's sub-condition type for one Ingress rule.

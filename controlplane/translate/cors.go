@@ -21,7 +21,10 @@ func addCORS(out *routev3.VirtualHost, vh *graph.VirtualHost) {
 	if vh.CORS == nil {
 		return
 	}
-	out.TypedPerFilterConfig = map[string]*anypb.Any{envoy.CORSFilter: envoy.Any(corsPolicy(vh.CORS))}
+	if out.TypedPerFilterConfig == nil {
+		out.TypedPerFilterConfig = map[string]*anypb.Any{}
+	}
+	out.TypedPerFilterConfig[envoy.CORSFilter] = envoy.Any(corsPolicy(vh.CORS))
 }
 
 // corsPolicy is Envoy's form of p, as Contour writes it: the lists joined

@@ -126,6 +126,7 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 		}
 		out.Routes[i] = er
 	}
+	setIPFilter(&out.TypedPerFilterConfig, vh.IPFilter)
 	return out
 }
 
@@ -190,6 +191,7 @@ func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
 			out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, r.RateLimit, vhost)
 		}
 	}
+	routeIPFilter(out, r)
 }
 
 func directResponse(code int, body string) *routev3.DirectResponseAction {

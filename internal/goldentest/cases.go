@@ -3,6 +3,7 @@ package goldentest
 import (
 	"io/fs"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -102,6 +103,12 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 					t.Fatalf("--now %q: %v", v, err)
 				}
 				opts.Now = now
+			case "--num-trusted-hops":
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					t.Fatalf("--num-trusted-hops %q: %v", v, err)
+				}
+				opts.Connections.NumTrustedHops = uint32(n)
 			case "--namespace", "-n":
 				ns = v
 			default:

@@ -101,6 +101,9 @@ type Request struct {
 	URL     string            `json:"url"`
 	Method  string            `json:"method"`
 	Headers map[string]string `json:"headers,omitempty"`
+	// ClientIP is the client's address, for IP filters (see
+	// router.Request.ClientIP).
+	ClientIP string `json:"clientIP,omitempty"`
 }
 
 // Evaluator answers a request against a resource set.
@@ -188,7 +191,11 @@ func (r *Report) compareRequests(base, head State, opts Options, db, dh digests)
 		if q.Method == "" {
 			q.Method = "GET"
 		}
-		if k := probe.RequestKey(q.Method, q.URL, q.Headers); !seen[k] {
+		k := probe.RequestKey(q.Method, q.URL, q.Headers)
+		if q.ClientIP != "" { // probes have none: a request from an address is another request
+			k += " from " + q.ClientIP
+		}
+		if !seen[k] {
 			seen[k] = true
 			todo = append(todo, q)
 		}

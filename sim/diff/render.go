@@ -135,6 +135,9 @@ func describe(q Request) string {
 	for _, k := range sortedKeys(q.Headers) {
 		s += fmt.Sprintf(" -H '%s: %s'", k, q.Headers[k])
 	}
+	if q.ClientIP != "" {
+		s += " --client-ip " + q.ClientIP
+	}
 	return s
 }
 

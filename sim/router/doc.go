@@ -1,9 +1,10 @@
 // Package router answers "where does this request go?" the way Envoy would,
 // from an xDS configuration alone: the listener by port, the filter chain
 // by SNI, the HTTP connection manager's route configuration, the virtual
-// host by :authority, the first matching route (path, headers, query), and
-// its action — the full weighted split of clusters, a redirect, or a direct
-// response. Every step is recorded in a trace that names the object behind
+// host by :authority, the first matching route (path, headers, query), the
+// RBAC IP filter of the route or virtual host (when the request has a
+// client address), and the route's action — the full weighted split of
+// clusters, a redirect, or a direct response. Every step is recorded in a trace that names the object behind
 // the chosen route and why the routes before it were rejected.
 //
 // It works on go-control-plane protos (xds.Resources), whether they came

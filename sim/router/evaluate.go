@@ -151,6 +151,9 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 			return
 		}
 		rateLimit(vh, rt, res)
+		if !rbac(c.hcm, vh, rt, p, res) {
+			return
+		}
 		r.action(rt, p, path, res)
 		f.respond(res)
 		return

@@ -19,12 +19,14 @@ type Case struct {
 	Method  string            `json:"method,omitempty"`
 	Headers map[string]string `json:"headers,omitempty"`
 	SNI     string            `json:"sni,omitempty"`
-	Expect  *Expect           `json:"expect,omitempty"`
+	// ClientIP is the connection's peer address (see Request.ClientIP).
+	ClientIP string  `json:"clientIP,omitempty"`
+	Expect   *Expect `json:"expect,omitempty"`
 }
 
 // Request returns the request of the case.
 func (c Case) Request() Request {
-	return Request{URL: c.URL, Method: c.Method, Headers: c.Headers, SNI: c.SNI}
+	return Request{URL: c.URL, Method: c.Method, Headers: c.Headers, SNI: c.SNI, ClientIP: c.ClientIP}
 }
 
 // Expect lists what must hold; unset fields are not checked.

@@ -17,6 +17,10 @@ type Request struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	// SNI is the TLS server name; it defaults to the URL's host for https.
 	SNI string `json:"sni,omitempty"`
+	// ClientIP is the address of the connection's peer, which RBAC IP
+	// filters match (Peer; Remote too unless X-Forwarded-For names a
+	// trusted hop). Empty: IP filters are not evaluated.
+	ClientIP string `json:"clientIP,omitempty"`
 }
 
 // Backend is one destination of a routed request with its share.
@@ -89,6 +93,9 @@ func Format(w io.Writer, r Result) {
 		method = "GET"
 	}
 	fmt.Fprintf(w, "%s %s\n", method, r.Request.URL)
+	if r.Request.ClientIP != "" {
+		fmt.Fprintf(w, "  client:   %s\n", r.Request.ClientIP)
+	}
 	verdict := "not routed"
 	if r.Routed {
 		verdict = "routed"

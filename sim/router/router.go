@@ -2,6 +2,7 @@ package router
 
 import (
 	"net"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
@@ -193,6 +194,8 @@ type parsed struct {
 	headers                                 map[string]string
 	method                                  string
 	sni                                     string
+	// clientIP is the connection's peer address; invalid when not given.
+	clientIP netip.Addr
 }
 
 func parseRequest(req Request) (*parsed, error) {
@@ -207,6 +210,9 @@ func parseRequest(req Request) (*parsed, error) {
 	}
 	if p.method == "" {
 		p.method = "GET"
+	}
+	if p.clientIP, err = parseClientIP(req.ClientIP); err != nil {
+		return nil, err
 	}
 	p.path = u.EscapedPath()
 	if p.path == "" {
