@@ -60,6 +60,9 @@ func (e ipFilterError) Error() string {
 // filter is nil (the caller rejects the whole policy: a partial allow or
 // deny list would let the wrong clients through).
 func ipFilterPolicy(allow, deny []contourv1.IPFilterPolicy) (*IPFilter, []ipFilterError) {
+	if len(allow) == 0 && len(deny) == 0 {
+		return nil, nil // the common case: nothing to allocate
+	}
 	entries, field, f := allow, "ipAllowPolicy", &IPFilter{Allow: true}
 	switch {
 	case len(allow) > 0 && len(deny) > 0:
@@ -67,8 +70,6 @@ func ipFilterPolicy(allow, deny []contourv1.IPFilterPolicy) (*IPFilter, []ipFilt
 			"ipAllowPolicy and ipDenyPolicy cannot both be set"}}
 	case len(deny) > 0:
 		entries, field, f = deny, "ipDenyPolicy", &IPFilter{}
-	case len(allow) == 0:
-		return nil, nil
 	}
 	var errs []ipFilterError
 	for i, e := range entries {
