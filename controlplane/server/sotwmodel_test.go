@@ -43,16 +43,50 @@ func (e *sotwEnvoy) settle(t *testing.T) {
 		if !ok {
 			return
 		}
-		for _, a := range r.GetResources() {
-			var cla endpointv3.ClusterLoadAssignment
-			if err := a.UnmarshalTo(&cla); err != nil {
-				t.Fatal(err)
-			}
-			e.holds[cla.GetClusterName()] = &cla
-		}
-		e.last = r
-		e.ask(t)
+		e.take(t, r)
 	}
+}
+
+// settleOn takes answers (ACKing each) until e holds the current content
+// of every assignment it asks for, then until none comes for a while, and
+// checks again: it returns the first name e holds wrongly, after 10 s of
+// waiting for it (a loaded machine may take long to answer; a lost update
+// never comes).
+func (e *sotwEnvoy) settleOn(t *testing.T, current map[string]*endpointv3.ClusterLoadAssignment, all []string) (string, bool) {
+	t.Helper()
+	wrong := func() string {
+		for _, n := range all {
+			if e.asks(n) && !proto.Equal(e.holds[n], current[n]) {
+				return n
+			}
+		}
+		return ""
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for n := wrong(); n != ""; n = wrong() {
+		r, ok := e.in.next(t, time.Until(deadline))
+		if !ok {
+			return n, false
+		}
+		e.take(t, r)
+	}
+	e.settle(t)
+	n := wrong()
+	return n, n == ""
+}
+
+// take records the assignments of r and ACKs it.
+func (e *sotwEnvoy) take(t *testing.T, r *discoverygrpc.DiscoveryResponse) {
+	t.Helper()
+	for _, a := range r.GetResources() {
+		var cla endpointv3.ClusterLoadAssignment
+		if err := a.UnmarshalTo(&cla); err != nil {
+			t.Fatal(err)
+		}
+		e.holds[cla.GetClusterName()] = &cla
+	}
+	e.last = r
+	e.ask(t)
 }
 
 func (e *sotwEnvoy) asks(name string) bool {
@@ -127,11 +161,8 @@ func TestSotWStreamsAgainstModel(t *testing.T) {
 			e.ask(t)
 		}
 		for i, e := range envoys {
-			e.settle(t)
-			for _, n := range all {
-				if e.asks(n) && !proto.Equal(e.holds[n], current[n]) {
-					t.Fatalf("step %d: envoy %d (asking %v) holds %s as %v, want %v", step, i, e.names, n, e.holds[n], current[n])
-				}
+			if n, ok := e.settleOn(t, current, all); !ok {
+				t.Fatalf("step %d: envoy %d (asking %v) holds %s as %v, want %v", step, i, e.names, n, e.holds[n], current[n])
 			}
 		}
 	}
