@@ -259,6 +259,43 @@ func (m *mutator) ipFilters(p *contourv1.HTTPProxy) {
 	}
 }
 
+// jwtURIs are the key sets random JWT providers fetch: few, so that hosts
+// share JWKS clusters (and one host dropping one must not drop the
+// others').
+var jwtURIs = []string{"https://keys.example.com/jwks", "http://sso.example.com:8080/keys", "https://idp.example.net/.well-known/jwks.json"}
+
+// jwt sets, changes, breaks (a duplicate name) or clears the JWT providers
+// of p's virtual host, and makes its first route require one of them
+// (perhaps one the host does not define: an error) or disable
+// verification.
+func (m *mutator) jwt(p *contourv1.HTTPProxy) {
+	if vh := p.Spec.VirtualHost; vh != nil {
+		switch n := len(vh.JWTProviders); {
+		case n == 0 || m.rng.IntN(3) == 0:
+			first := m.rng.IntN(len(jwtURIs))
+			vh.JWTProviders = []contourv1.JWTProvider{
+				{Name: "a", Default: m.rng.IntN(2) == 0, RemoteJWKS: contourv1.RemoteJWKS{URI: jwtURIs[first]}},
+				{Name: "b", RemoteJWKS: contourv1.RemoteJWKS{URI: jwtURIs[(first+1)%len(jwtURIs)], DNSLookupFamily: []string{"", "v4"}[m.rng.IntN(2)]}},
+			}
+		case m.rng.IntN(4) == 0:
+			vh.JWTProviders = append(vh.JWTProviders, vh.JWTProviders[0]) // a duplicate name
+		default:
+			vh.JWTProviders = nil
+		}
+	}
+	if len(p.Spec.Routes) > 0 {
+		r := &p.Spec.Routes[0]
+		switch m.rng.IntN(4) {
+		case 0:
+			r.JWTVerificationPolicy = &contourv1.JWTVerificationPolicy{Disabled: true}
+		case 1:
+			r.JWTVerificationPolicy = nil
+		default:
+			r.JWTVerificationPolicy = &contourv1.JWTVerificationPolicy{Require: []string{"a", "b", "c"}[m.rng.IntN(3)]}
+		}
+	}
+}
+
 // mutate returns a copy of idx with one HTTPProxy changed, its key and
 // what was done.
 func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName, string) {
@@ -275,7 +312,7 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	pick := func() *contourv1.HTTPProxy { return idx.HTTPProxies[keys[m.rng.IntN(len(keys))]] }
 	m.serial++
 	var what string
-	switch m.rng.IntN(12) {
+	switch m.rng.IntN(13) {
 	case 0:
 		delete(next.HTTPProxies, key)
 		m.deleted = append(m.deleted, idx.HTTPProxies[key])
@@ -341,6 +378,9 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	case 10:
 		m.ipFilters(p)
 		what = "change IP filters"
+	case 11:
+		m.jwt(p)
+		what = "change JWT verification"
 	default:
 		if vh := p.Spec.VirtualHost; vh != nil && vh.TLS != nil && m.rng.IntN(2) == 0 {
 			vh.TLS.SecretName = "missing"

@@ -50,9 +50,18 @@ func TLSInspector() *listenerv3.ListenerFilter {
 // otherwise); a client's x-request-id kept; the path normalised (dot
 // segments) and its repeated slashes merged before routing (unless s says
 // otherwise); the Host's port ignored.
-func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings) *listenerv3.Filter {
+//
+// extra filters, when given, go between those of httpFilters and the router
+// (where Contour adds a virtual host's jwt_authn filter).
+func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, extra ...*hcmv3.HttpFilter) *listenerv3.Filter {
 	if s == nil {
 		s = defaultSettings
+	}
+	filters := httpFilters
+	if len(extra) > 0 {
+		last := len(httpFilters) - 1
+		filters = make([]*hcmv3.HttpFilter, 0, len(httpFilters)+len(extra))
+		filters = append(append(append(filters, httpFilters[:last]...), extra...), httpFilters[last])
 	}
 	hcm := &hcmv3.HttpConnectionManager{
 		CodecType:  s.codec,
@@ -60,7 +69,7 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			ConfigSource: ADS(), RouteConfigName: routeConfig,
 		}},
-		HttpFilters:               httpFilters,
+		HttpFilters:               filters,
 		CommonHttpProtocolOptions: s.common,
 		HttpProtocolOptions:       s.http1,
 		UseRemoteAddress:          wrapBool(true),
@@ -174,6 +183,10 @@ const (
 	CORSFilter           = "envoy.filters.http.cors"
 	LocalRateLimitFilter = "envoy.filters.http.local_ratelimit"
 	RBACFilter           = "envoy.filters.http.rbac"
+	// JWTAuthnFilter is not in every connection manager: only in those of
+	// secure virtual hosts with JWT providers (HTTPConnectionManager's
+	// extra filters).
+	JWTAuthnFilter = "envoy.filters.http.jwt_authn"
 )
 
 // Shared, never modified: every connection manager refers to them.

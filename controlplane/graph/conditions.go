@@ -21,11 +21,13 @@ type conditionError struct{ reason, msg string }
 func (e conditionError) Error() string { return e.msg }
 
 // scope is what an include passes down: the concatenated path prefix and
-// the accumulated header and query conditions.
+// the accumulated header and query conditions, and the root's JWT providers.
 type scope struct {
 	prefix  string
 	headers []HeaderMatch
 	query   []QueryMatch
+	// jwt is the root's JWT providers (nil when it has none).
+	jwt *jwtScope
 }
 
 // pathOf returns the single path condition of a block (kind, value), or

@@ -114,6 +114,10 @@ type SecureVirtualHost struct {
 	TCPProxy *TCPProxy
 	// ClientValidation, when set, requires (or asks for) client certificates.
 	ClientValidation *ClientValidation
+	// JWTProviders are the host's JWT providers (HTTPProxy
+	// spec.virtualhost.jwtProviders), in the object's order; a route's
+	// JWTProvider names one of them.
+	JWTProviders []JWTProvider
 }
 
 // ClientValidation configures downstream client certificate checks.
@@ -192,6 +196,12 @@ type Cluster struct {
 	// come from Options.Upstream.
 	ConnectTimeout  time.Duration
 	DNSLookupFamily string
+	// DNSNameScheme is "http" or "https" for a cluster that is a DNS name
+	// and not a Kubernetes Service (a JWT provider's remote JWKS, Contour's
+	// DNSNameCluster): ExternalName is the host, Port.Port the port,
+	// Namespace and Service are empty, and with "https" Protocol is "tls"
+	// and SNI the host. Empty for every Service cluster.
+	DNSNameScheme string
 }
 
 // LoadBalancer is an HTTPProxy/IngressRoute load-balancing strategy.

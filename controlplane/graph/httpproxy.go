@@ -186,43 +186,24 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		}
 		w.tls = true
 	}
+	jwt, js, ok := b.virtualHostJWT(ref, p, svh)
+	if !ok {
+		return plan
+	}
 	if p.Spec.TCPProxy != nil {
-		if svh == nil {
-			b.report.Error(ref, status.TCPProxyError, "TLSMustBeConfigured", "Spec.TCPProxy requires that either Spec.TLS.Passthrough or Spec.TLS.SecretName be set")
-			return plan
+		if tp, ok := b.planTCPProxy(ref, p, svh, ipFilter != nil, len(jwt) > 0); ok {
+			plan.svh, plan.tcp = svh, tp
 		}
-		tp, ok := b.tcpProxy(p, []status.Ref{ref})
-		if !ok {
-			return plan
-		}
-		rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
-		if !ok {
-			return plan
-		}
-		if rl != nil {
-			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.local is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
-		}
-		if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
-			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
-		}
-		if p.Spec.VirtualHost.CORSPolicy != nil {
-			if _, ok := b.proxyCORS(ref, p); !ok {
-				return plan
-			}
-			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.CORSPolicy is ignored: the tcpproxy takes the whole TLS connection")
-		}
-		if ipFilter != nil {
-			b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
-				"Spec.VirtualHost: ipAllowPolicy and ipDenyPolicy filter HTTP requests and are ignored: the tcpproxy takes the whole TLS connection")
-		}
-		plan.svh, plan.tcp = svh, tp
 		return plan
 	}
 	if svh != nil && svh.Passthrough {
 		b.report.Error(ref, status.TLSError, "TLSConfigNotValid", "Spec.VirtualHost.TLS.Passthrough requires a tcpproxy")
 		return plan
 	}
-	b.walk(w, p, scope{}, []status.Ref{ref})
+	if svh != nil {
+		svh.JWTProviders = jwt
+	}
+	b.walk(w, p, scope{jwt: js}, []status.Ref{ref})
 	rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
 	if w.invalid[ref] || !ok {
 		return plan
@@ -242,11 +223,51 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	return plan
 }
 
+// planTCPProxy builds the tcpproxy of root p (svh is its secure virtual
+// host, nil without TLS), warning about the HTTP policies it ignores (the
+// root has an IP filter or JWT providers when ipFilter or jwt is set).
+func (b *builder) planTCPProxy(ref status.Ref, p *contourv1.HTTPProxy, svh *SecureVirtualHost, ipFilter, jwt bool) (*TCPProxy, bool) {
+	if svh == nil {
+		b.report.Error(ref, status.TCPProxyError, "TLSMustBeConfigured", "Spec.TCPProxy requires that either Spec.TLS.Passthrough or Spec.TLS.SecretName be set")
+		return nil, false
+	}
+	tp, ok := b.tcpProxy(p, []status.Ref{ref})
+	if !ok {
+		return nil, false
+	}
+	rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
+	if !ok {
+		return nil, false
+	}
+	if rl != nil {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.local is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
+	}
+	if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
+	}
+	if p.Spec.VirtualHost.CORSPolicy != nil {
+		if _, ok := b.proxyCORS(ref, p); !ok {
+			return nil, false
+		}
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.CORSPolicy is ignored: the tcpproxy takes the whole TLS connection")
+	}
+	if ipFilter {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
+			"Spec.VirtualHost: ipAllowPolicy and ipDenyPolicy filter HTTP requests and are ignored: the tcpproxy takes the whole TLS connection")
+	}
+	if jwt {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
+			"Spec.VirtualHost.JWTProviders verify HTTP requests and are ignored: the tcpproxy takes the whole TLS connection")
+	}
+	return tp, true
+}
+
 // commitSecure records a validated secure virtual host in the graph.
 func (b *builder) commitSecure(svh *SecureVirtualHost) {
 	vh := b.g.SecureVirtualHost(svh.Name)
 	vh.Owner, vh.Secret, vh.MinTLS, vh.MaxTLS = svh.Owner, svh.Secret, svh.MinTLS, svh.MaxTLS
 	vh.Passthrough, vh.ClientValidation = svh.Passthrough, svh.ClientValidation
+	vh.JWTProviders = svh.JWTProviders
 }
 
 // walk collects the routes of p under s, then follows its includes. path is
@@ -295,7 +316,7 @@ func includeScope(s scope, inc contourv1.Include) (string, scope, error) {
 	if err != nil {
 		return "", s, err
 	}
-	child := scope{prefix: s.prefix, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
+	child := scope{prefix: s.prefix, jwt: s.jwt, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
 		query: append(append([]QueryMatch(nil), s.query...), qs...)}
 	if has {
 		child.prefix = joinPrefix(s.prefix, prefix)
@@ -368,7 +389,6 @@ func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.Vir
 	for field, set := range map[string]bool{
 		"authorization":          vh.Authorization != nil,
 		"rateLimitPolicy.global": vh.RateLimitPolicy != nil && vh.RateLimitPolicy.Global != nil,
-		"jwtProviders":           len(vh.JWTProviders) > 0,
 	} {
 		if set {
 			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.%s is not supported by Isobar yet and is ignored", field)

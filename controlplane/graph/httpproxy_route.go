@@ -94,6 +94,10 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 	if err := b.routeIPFilter(r, p, spec, i); err != nil {
 		return nil, err
 	}
+	if err := routeJWT(r, spec, s.jwt); err != nil {
+		return nil, err
+	}
+	b.warnUnverifiedHTTP(p, spec, i, r)
 	switch {
 	case spec.RequestRedirectPolicy != nil:
 		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
@@ -177,24 +181,11 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 		}
 	}
 	if v := svc.UpstreamValidation; v != nil {
-		ca, err := b.lookupCASecret(v.CACertificate, p.Namespace)
+		uv, err := b.upstreamValidation(v, p.Namespace)
 		if err != nil {
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
 		}
-		names := v.SubjectNames
-		if len(names) == 0 && v.SubjectName != "" {
-			names = []string{v.SubjectName}
-		}
-		if len(names) == 0 {
-			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: "validation needs subjectName or subjectNames"}
-		}
-		for _, n := range names {
-			if n == "" || strings.IndexFunc(n, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-				return nil, &LookupError{Reason: ReasonTLSUpstreamValidation,
-					Message: fmt.Sprintf("validation subject name %q is empty or has spaces or control characters: no certificate names it", n)}
-			}
-		}
-		c.Validation = &UpstreamValidation{CA: ca, SubjectNames: names}
+		c.Validation = uv
 		if c.Protocol == "" || c.Protocol == "h2c" {
 			c.Protocol = "tls"
 		}
@@ -296,7 +287,6 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 		"authPolicy":             spec.AuthPolicy != nil,
 		"rateLimitPolicy.global": spec.RateLimitPolicy != nil && spec.RateLimitPolicy.Global != nil,
 		"cookieRewritePolicies":  len(spec.CookieRewritePolicies) > 0,
-		"jwtVerificationPolicy":  spec.JWTVerificationPolicy != nil,
 	} {
 		if set {
 			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField, "Spec.Routes[%d].%s is not supported by Isobar yet and is ignored", i, field)
@@ -348,4 +338,27 @@ func healthCheckCounts(unhealthy, healthy int64) error {
 		}
 	}
 	return nil
+}
+
+// upstreamValidation resolves a validation block (CA Secret and subject
+// names) referenced from namespace ns. A CA Secret that may not be used is
+// a *LookupError (its Reason says why); other problems are plain errors.
+func (b *builder) upstreamValidation(v *contourv1.UpstreamValidation, ns string) (*UpstreamValidation, error) {
+	ca, err := b.lookupCASecret(v.CACertificate, ns)
+	if err != nil {
+		return nil, err
+	}
+	names := v.SubjectNames
+	if len(names) == 0 && v.SubjectName != "" {
+		names = []string{v.SubjectName}
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("validation needs subjectName or subjectNames")
+	}
+	for _, n := range names {
+		if n == "" || strings.IndexFunc(n, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
+			return nil, fmt.Errorf("validation subject name %q is empty or has spaces or control characters: no certificate names it", n)
+		}
+	}
+	return &UpstreamValidation{CA: ca, SubjectNames: names}, nil
 }

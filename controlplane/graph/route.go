@@ -118,6 +118,10 @@ type Route struct {
 	// IPFilter, when set, replaces the virtual host's IP filter policy
 	// for this route (not on its HTTPSRedirect copy, as in Contour).
 	IPFilter *IPFilter
+	// JWTProvider, when set, names the secure virtual host's JWT provider
+	// whose token requests to this route must carry (only on routes of
+	// hosts with JWT providers).
+	JWTProvider string
 
 	// Source is the object the route came from; Age its creation time.
 	Source status.Ref

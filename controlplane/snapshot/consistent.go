@@ -2,10 +2,13 @@ package snapshot
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
@@ -14,8 +17,8 @@ import (
 )
 
 // Consistent reports the first dangling reference in res: a listener naming
-// a missing route configuration or secret, a route or TCP proxy naming a
-// missing cluster, an EDS cluster without a ClusterLoadAssignment.
+// a missing route configuration or secret, a route, TCP proxy or JWT
+// provider (its remote key set) naming a missing cluster, an EDS cluster without a ClusterLoadAssignment.
 func Consistent(res *xds.Resources) error {
 	return ConsistentWith(res, References)
 }
@@ -155,7 +158,7 @@ func filterRefs(f *listenerv3.Filter, r *Refs) error {
 		if name := hcm.GetRds().GetRouteConfigName(); name != "" {
 			r.Routes = append(r.Routes, name)
 		}
-		return nil
+		return jwksRefs(&hcm, r)
 	}
 	var tp tcpproxyv3.TcpProxy
 	if tc.MessageIs(&tp) {
@@ -168,6 +171,26 @@ func filterRefs(f *listenerv3.Filter, r *Refs) error {
 		for _, w := range tp.GetWeightedClusters().GetClusters() {
 			if w.GetName() != "" {
 				r.Clusters = append(r.Clusters, w.GetName())
+			}
+		}
+	}
+	return nil
+}
+
+// jwksRefs appends the clusters the jwt_authn filters of hcm fetch key
+// sets from to r.Clusters, in provider name order.
+func jwksRefs(hcm *hcmv3.HttpConnectionManager, r *Refs) error {
+	for _, f := range hcm.GetHttpFilters() {
+		var cfg jwtv3.JwtAuthentication
+		if tc := f.GetTypedConfig(); tc == nil || !tc.MessageIs(&cfg) {
+			continue
+		}
+		if err := f.GetTypedConfig().UnmarshalTo(&cfg); err != nil {
+			return err
+		}
+		for _, name := range slices.Sorted(maps.Keys(cfg.GetProviders())) {
+			if c := cfg.GetProviders()[name].GetRemoteJwks().GetHttpUri().GetCluster(); c != "" {
+				r.Clusters = append(r.Clusters, c)
 			}
 		}
 	}

@@ -131,8 +131,12 @@ func TestTrackerChanges(t *testing.T) {
 			`cluster "c1": ClusterLoadAssignment "ns/two/http" does not exist`},
 		"removed cluster still routed to": {func(r *xds.Resources) { r.Clusters, r.Endpoints = r.Clusters[1:], r.Endpoints[:1] },
 			`route configuration "https/a.com", virtual host "a.com", route 0: cluster "c1" does not exist`},
-		"removed cluster still proxied to": {func(r *xds.Resources) { r.Clusters, r.Endpoints = r.Clusters[:1], r.Endpoints[1:] },
+		"removed cluster still proxied to": {func(r *xds.Resources) {
+			r.Clusters, r.Endpoints = append(r.Clusters[:1:1], r.Clusters[2]), r.Endpoints[1:]
+		},
 			`listener "ingress_https": cluster "c2" does not exist`},
+		"removed JWKS cluster still fetched from": {func(r *xds.Resources) { r.Clusters = r.Clusters[:2] },
+			`listener "ingress_https": cluster "jwks" does not exist`},
 		"removed assignment still used":          {func(r *xds.Resources) { r.Endpoints = r.Endpoints[:1] }, `cluster "c1": ClusterLoadAssignment "ns/one/http" does not exist`},
 		"removed secret still used":              {func(r *xds.Resources) { r.Secrets = nil }, `listener "ingress_https": secret "ns/s/1" does not exist`},
 		"removed route configuration still used": {func(r *xds.Resources) { r.Routes = nil }, `listener "ingress_https": route configuration "https/a.com" does not exist`},

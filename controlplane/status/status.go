@@ -76,6 +76,7 @@ const (
 	IPFilterError        ConditionType = "IPFilterError"
 	OrphanedError        ConditionType = "Orphaned"
 	CORSError            ConditionType = "CORSError"
+	JWTVerificationError ConditionType = "JWTVerificationError"
 	// RuleError is Isobar's sub-condition type for one Ingress rule.
 	RuleError ConditionType = "RuleError"
 	// IgnoredFieldWarning marks a field that was read but has no effect.

@@ -58,6 +58,9 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 		MaxRetries:            c.CircuitBreakers.MaxRetries,
 		PerHostMaxConnections: c.CircuitBreakers.PerHostMaxConnections,
 	}
+	if c.DNSNameScheme != "" {
+		o.AltStatName = "" // as Contour's DNS-name clusters
+	}
 	if c.ExternalName != "" {
 		o.DNSName, o.Port, o.DNSFamily = c.ExternalName, uint32(c.Port.Port), dnsFamily(c.DNSLookupFamily)
 	}

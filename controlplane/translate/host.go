@@ -166,6 +166,11 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 		if !vh.Passthrough && vh.Secret != nil {
 			h.Secrets[SecretName(vh.Secret)] = vh.Secret
 		}
+		if vh.TCPProxy == nil {
+			for _, p := range vh.JWTProviders {
+				h.Clusters[ClusterName(p.Cluster)] = nil
+			}
+		}
 		if vh.TCPProxy != nil {
 			ws := normalizeWeights(vh.TCPProxy.Backends)
 			for i, b := range vh.TCPProxy.Backends {

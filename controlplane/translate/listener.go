@@ -7,6 +7,7 @@ import (
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
@@ -55,7 +56,11 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	if vh.TCPProxy != nil {
 		return envoy.FilterChain(names, tls, envoy.TCPProxy(HTTPSListener, t.weighted(vh.TCPProxy.Backends), t.kit.tcp))
 	}
-	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn))
+	var extra []*hcmv3.HttpFilter
+	if f := t.jwtFilter(vh); f != nil {
+		extra = append(extra, f)
+	}
+	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn, extra...))
 }
 
 // listenerKit is what every connection manager and TCP proxy of a

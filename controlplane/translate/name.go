@@ -63,8 +63,12 @@ func shortHash(s string) string {
 }
 
 // ClusterName is the Envoy name of c: namespace/service/port/<hash of the
-// options>, truncated Contour-style.
+// options>, truncated Contour-style; for a DNS-name cluster (a remote
+// JWKS), dnsname/<scheme>/<host> (see dnsNameClusterName).
 func ClusterName(c *graph.Cluster) string {
+	if c.DNSNameScheme != "" {
+		return dnsNameClusterName(c)
+	}
 	return hashname(maxNameLength, c.Namespace, c.Service, strconv.Itoa(int(c.Port.Port)), shortHash(clusterOptions(c)))
 }
 

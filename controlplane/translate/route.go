@@ -190,6 +190,7 @@ func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
 		if r.RateLimit != nil {
 			out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, r.RateLimit, vhost)
 		}
+		routeJWT(out, r)
 	}
 	routeIPFilter(out, r)
 }

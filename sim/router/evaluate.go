@@ -154,6 +154,7 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 		if !rbac(c.hcm, vh, rt, p, res) {
 			return
 		}
+		jwtNote(c.hcm, rt, res)
 		r.action(rt, p, path, res)
 		f.respond(res)
 		return
