@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	_ "embed" // the cookie rewrite script
 	"time"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -12,6 +13,7 @@ import (
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
@@ -174,7 +176,19 @@ const (
 	CORSFilter           = "envoy.filters.http.cors"
 	LocalRateLimitFilter = "envoy.filters.http.local_ratelimit"
 	RBACFilter           = "envoy.filters.http.rbac"
+	LuaFilter            = "envoy.filters.http.lua"
 )
+
+// CookieRewriteScript is the name under which the Lua filter of every
+// connection manager holds the cookie rewrite script (Contour's name); a
+// route's LuaPerRoute names it, with the rules as filter context.
+const CookieRewriteScript = "cookie_rewrite.lua"
+
+// CookieRewriteSource is the Lua source of CookieRewriteScript (the file
+// cookie_rewrite.lua, which says what it does).
+//
+//go:embed cookie_rewrite.lua
+var CookieRewriteSource string
 
 // Shared, never modified: every connection manager refers to them.
 var (
@@ -182,10 +196,10 @@ var (
 	// per-route configuration: gzip compression of text, JSON, XML and
 	// gRPC-Web responses (when the client accepts it), gRPC-Web to gRPC
 	// translation, gRPC statistics, then, as Contour's, CORS, local rate
-	// limit and RBAC filters that do nothing until a virtual host or route
-	// configures them (CORSFilter, LocalRateLimitFilter, RBACFilter), then
-	// the router. Contour's Lua filter (cookie rewriting) is left out: the
-	// policy it serves is reported as unsupported.
+	// limit, Lua and RBAC filters that do nothing until a virtual host or
+	// route configures them (CORSFilter, LocalRateLimitFilter, LuaFilter,
+	// RBACFilter), then the router. The Lua filter has no default script:
+	// only a route or weighted cluster naming CookieRewriteScript runs it.
 	httpFilters = []*hcmv3.HttpFilter{
 		httpFilter("envoy.filters.http.compressor", &compressorv3.Compressor{
 			CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: Any(&gzipv3.Gzip{})},
@@ -198,6 +212,9 @@ var (
 		httpFilter(CORSFilter, &corsv3.Cors{}),
 		// No token bucket: no limit until a virtual host or route sets one.
 		httpFilter(LocalRateLimitFilter, &localratelimitv3.LocalRateLimit{StatPrefix: "http"}),
+		httpFilter(LuaFilter, &luav3.Lua{SourceCodes: map[string]*corev3.DataSource{
+			CookieRewriteScript: {Specifier: &corev3.DataSource_InlineString{InlineString: CookieRewriteSource}},
+		}}),
 		// No rules: every request passes until a route sets some.
 		httpFilter(RBACFilter, &rbacv3.RBAC{}),
 		httpFilter(wellknown.Router, &routerv3.Router{}),

@@ -94,6 +94,9 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 	if err := b.routeIPFilter(r, p, spec, i); err != nil {
 		return nil, err
 	}
+	if err := b.routeCookieRewrites(r, p, spec, i); err != nil {
+		return nil, err
+	}
 	switch {
 	case spec.RequestRedirectPolicy != nil:
 		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
@@ -133,6 +136,10 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		if err != nil {
 			return err
 		}
+		cookies, err := b.serviceCookieRewrites(p, svc, i, j)
+		if err != nil {
+			return err
+		}
 		c, err := b.proxyService(p, svc)
 		if err != nil {
 			le := err.(*LookupError)
@@ -148,7 +155,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			r.Mirror = &Mirror{Cluster: c, Percent: pct}
 			continue
 		}
-		be := Backend{Cluster: c, Weight: weight(svc.Weight)}
+		be := Backend{Cluster: c, Weight: weight(svc.Weight), CookieRewrites: cookies}
 		if be.RequestHeaders, err = headersPolicy(svc.RequestHeadersPolicy, p.Namespace, svc, false); err != nil {
 			return err
 		}
@@ -295,7 +302,6 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 	for field, set := range map[string]bool{
 		"authPolicy":             spec.AuthPolicy != nil,
 		"rateLimitPolicy.global": spec.RateLimitPolicy != nil && spec.RateLimitPolicy.Global != nil,
-		"cookieRewritePolicies":  len(spec.CookieRewritePolicies) > 0,
 		"jwtVerificationPolicy":  spec.JWTVerificationPolicy != nil,
 	} {
 		if set {
@@ -303,9 +309,9 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 		}
 	}
 	for j, s := range spec.Services {
-		if s.HealthPort != 0 || len(s.CookieRewritePolicies) > 0 {
+		if s.HealthPort != 0 {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
-				"Spec.Routes[%d].Services[%d]: healthPort and cookieRewritePolicies are not supported yet and are ignored", i, j)
+				"Spec.Routes[%d].Services[%d]: healthPort is not supported yet and is ignored", i, j)
 		}
 	}
 }

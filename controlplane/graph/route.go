@@ -118,6 +118,9 @@ type Route struct {
 	// IPFilter, when set, replaces the virtual host's IP filter policy
 	// for this route (not on its HTTPSRedirect copy, as in Contour).
 	IPFilter *IPFilter
+	// CookieRewrites rewrite the Set-Cookie headers of the responses of
+	// every backend (set only on routes forwarding to services).
+	CookieRewrites []CookieRewrite
 
 	// Source is the object the route came from; Age its creation time.
 	Source status.Ref
