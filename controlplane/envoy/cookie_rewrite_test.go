@@ -226,3 +226,16 @@ func TestCookieRewriteScriptWithoutRules(t *testing.T) {
 		t.Errorf("no Set-Cookie: headers (-want +got):\n%s", diff)
 	}
 }
+
+// TestCompactLua: comment lines, blank lines and indentation go; code and
+// a "--" inside a string stay.
+func TestCompactLua(t *testing.T) {
+	t.Parallel()
+	in := "-- header\n\nlocal a = \"--x\"\n  if a then -- trailing\n    return a\n  end\n"
+	if got, want := compactLua(in), "local a = \"--x\"\nif a then -- trailing\nreturn a\nend\n"; got != want {
+		t.Errorf("compactLua = %q, want %q", got, want)
+	}
+	if strings.Contains(CookieRewriteSource, "\n--") || strings.Contains(CookieRewriteSource, "\n ") {
+		t.Errorf("the shipped script keeps comments or indentation:\n%s", CookieRewriteSource)
+	}
+}

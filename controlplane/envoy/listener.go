@@ -2,6 +2,7 @@ package envoy
 
 import (
 	_ "embed" // the cookie rewrite script
+	"strings"
 	"time"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -184,11 +185,33 @@ const (
 // route's LuaPerRoute names it, with the rules as filter context.
 const CookieRewriteScript = "cookie_rewrite.lua"
 
-// CookieRewriteSource is the Lua source of CookieRewriteScript (the file
-// cookie_rewrite.lua, which says what it does).
+// cookieRewriteFile is the commented script: cookie_rewrite.lua says what
+// it does and which Envoy API it needs.
 //
 //go:embed cookie_rewrite.lua
-var CookieRewriteSource string
+var cookieRewriteFile string
+
+// CookieRewriteSource is the Lua source of CookieRewriteScript as every
+// connection manager carries it: cookieRewriteFile without its comment
+// lines, blank lines and indentation (every HTTPS filter chain holds a
+// copy).
+var CookieRewriteSource = compactLua(cookieRewriteFile)
+
+// compactLua drops the lines of src that are blank or whole-line comments
+// and the indentation of the others. It suits scripts without multi-line
+// strings or comments (cookie_rewrite.lua has none).
+func compactLua(src string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "--") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
 
 // Shared, never modified: every connection manager refers to them.
 var (
