@@ -16,6 +16,7 @@ import (
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
@@ -31,6 +32,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
@@ -93,6 +95,8 @@ func wantHTTPFilters(t *testing.T) []*hcmv3.HttpFilter {
 		{Name: "envoy.filters.http.grpc_stats", ConfigType: typed(&grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true})},
 		{Name: "envoy.filters.http.cors", ConfigType: typed(&corsv3.Cors{})},
 		{Name: "envoy.filters.http.local_ratelimit", ConfigType: typed(&localratelimitv3.LocalRateLimit{StatPrefix: "http"})},
+		{Name: "envoy.filters.http.lua", ConfigType: typed(&luav3.Lua{SourceCodes: map[string]*corev3.DataSource{
+			"cookie_rewrite.lua": {Specifier: &corev3.DataSource_InlineString{InlineString: envoy.CookieRewriteSource}}}})},
 		{Name: "envoy.filters.http.rbac", ConfigType: typed(&rbacv3.RBAC{})},
 		{Name: "envoy.filters.http.router", ConfigType: typed(&routerv3.Router{})},
 	}
