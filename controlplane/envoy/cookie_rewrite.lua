@@ -8,10 +8,12 @@
 -- removes Secure when Secure is false, and keeps everything else as the
 -- upstream wrote it. Headers of other cookies are not touched.
 --
--- Envoy API used: handle:filterContext() and its :get() (a recent
--- addition to Envoy's Lua filter, with LuaPerRoute.filter_context: Envoy
--- 1.37 has them, older releases do not), handle:headers() with
--- :getNumValues(), :getAtIndex() (0-based), :remove() and :add().
+-- Envoy API used: handle:filterContext() and its :get(), with
+-- LuaPerRoute.filter_context, the newest part: absent from Envoy 1.32's
+-- API, present in 1.37 (Contour's Envoy when it moved its script to them),
+-- and not in the release notes of 1.36 or 1.37, so added in 1.33 to 1.35
+-- (the exact release is not pinned here). Also handle:headers() with
+-- :getNumValues(), :getAtIndex() (0-based), :remove() and :add(), older.
 -- LuaJIT, so Lua 5.1: no goto, no integer division.
 
 local function trim(s)
