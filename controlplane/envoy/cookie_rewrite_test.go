@@ -239,3 +239,16 @@ func TestCompactLua(t *testing.T) {
 		t.Errorf("the shipped script keeps comments or indentation:\n%s", CookieRewriteSource)
 	}
 }
+
+// SetCookiesAfterRewrite runs the script as runCookieRewrite does and
+// returns the Set-Cookie values afterwards, for the end-to-end test of
+// package envoy_test (which translates a graph first).
+func SetCookiesAfterRewrite(t *testing.T, ctx *structpb.Struct, setCookies ...string) []string {
+	var out []string
+	for _, h := range runCookieRewrite(t, ctx, setCookies...) {
+		if h.name == "set-cookie" {
+			out = append(out, h.value)
+		}
+	}
+	return out
+}
