@@ -14,6 +14,7 @@ import (
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -56,7 +57,7 @@ func TestConstructors(t *testing.T) {
 	}{
 		{
 			name: "http connection manager",
-			got:  HTTPConnectionManager("ingress_http", "ingress_http", nil, nil),
+			got:  HTTPConnectionManager("ingress_http", "ingress_http", nil, nil, true),
 			want: func(t *testing.T) proto.Message {
 				return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
 					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
@@ -80,6 +81,9 @@ func TestConstructors(t *testing.T) {
 							{Name: "envoy.filters.http.cors", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &corsv3.Cors{})}},
 							{Name: "envoy.filters.http.local_ratelimit", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t,
 								&localratelimitv3.LocalRateLimit{StatPrefix: "http"})}},
+							{Name: "envoy.filters.http.lua", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t,
+								&luav3.Lua{SourceCodes: map[string]*corev3.DataSource{"cookie_rewrite.lua": {
+									Specifier: &corev3.DataSource_InlineString{InlineString: CookieRewriteSource}}}})}},
 							{Name: "envoy.filters.http.rbac", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &rbacv3.RBAC{})}},
 							{Name: "envoy.filters.http.router", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &routerv3.Router{})}},
 						},
@@ -339,7 +343,7 @@ func TestConnectionSettings(t *testing.T) {
 	t.Parallel()
 	hcmOf := func(c Connections) *hcmv3.HttpConnectionManager {
 		var hcm hcmv3.HttpConnectionManager
-		f := HTTPConnectionManager("ingress_https", "https/a.com", nil, NewConnectionSettings(c))
+		f := HTTPConnectionManager("ingress_https", "https/a.com", nil, NewConnectionSettings(c), false)
 		if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,8 @@
 package envoy
 
 import (
+	_ "embed" // the cookie rewrite script
+	"strings"
 	"time"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -12,6 +14,7 @@ import (
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
@@ -51,17 +54,23 @@ func TLSInspector() *listenerv3.ListenerFilter {
 // segments) and its repeated slashes merged before routing (unless s says
 // otherwise); the Host's port ignored.
 //
+// cookieRewrite adds the Lua filter holding CookieRewriteScript (between
+// local_ratelimit and rbac, as Contour places it), for a connection manager
+// whose routes rewrite cookies: Contour puts it in every one, but the
+// script is 2.3 KB and every TLS host has a connection manager of its own.
 // extra filters, when given, go between those of httpFilters and the router
 // (where Contour adds a virtual host's jwt_authn filter).
-func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, extra ...*hcmv3.HttpFilter) *listenerv3.Filter {
+func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, cookieRewrite bool, extra ...*hcmv3.HttpFilter) *listenerv3.Filter {
 	if s == nil {
 		s = defaultSettings
 	}
 	filters := httpFilters
+	if cookieRewrite {
+		filters = httpFiltersLua
+	}
 	if len(extra) > 0 {
-		last := len(httpFilters) - 1
-		filters = make([]*hcmv3.HttpFilter, 0, len(httpFilters)+len(extra))
-		filters = append(append(append(filters, httpFilters[:last]...), extra...), httpFilters[last])
+		last := len(filters) - 1
+		filters = append(append(append(make([]*hcmv3.HttpFilter, 0, len(filters)+len(extra)), filters[:last]...), extra...), filters[last])
 	}
 	hcm := &hcmv3.HttpConnectionManager{
 		CodecType:  s.codec,
@@ -183,11 +192,45 @@ const (
 	CORSFilter           = "envoy.filters.http.cors"
 	LocalRateLimitFilter = "envoy.filters.http.local_ratelimit"
 	RBACFilter           = "envoy.filters.http.rbac"
+	LuaFilter            = "envoy.filters.http.lua"
 	// JWTAuthnFilter is not in every connection manager: only in those of
 	// secure virtual hosts with JWT providers (HTTPConnectionManager's
 	// extra filters).
 	JWTAuthnFilter = "envoy.filters.http.jwt_authn"
 )
+
+// CookieRewriteScript is the name under which the Lua filter of every
+// connection manager holds the cookie rewrite script (Contour's name); a
+// route's LuaPerRoute names it, with the rules as filter context.
+const CookieRewriteScript = "cookie_rewrite.lua"
+
+// cookieRewriteFile is the commented script: cookie_rewrite.lua says what
+// it does and which Envoy API it needs.
+//
+//go:embed cookie_rewrite.lua
+var cookieRewriteFile string
+
+// CookieRewriteSource is the Lua source of CookieRewriteScript as every
+// connection manager carries it: cookieRewriteFile without its comment
+// lines, blank lines and indentation (every HTTPS filter chain holds a
+// copy).
+var CookieRewriteSource = compactLua(cookieRewriteFile)
+
+// compactLua drops the lines of src that are blank or whole-line comments
+// and the indentation of the others. It suits scripts without multi-line
+// strings or comments (cookie_rewrite.lua has none).
+func compactLua(src string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(src, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "--") {
+			continue
+		}
+		b.WriteString(line)
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
 
 // Shared, never modified: every connection manager refers to them.
 var (
@@ -197,9 +240,12 @@ var (
 	// translation, gRPC statistics, then, as Contour's, CORS, local rate
 	// limit and RBAC filters that do nothing until a virtual host or route
 	// configures them (CORSFilter, LocalRateLimitFilter, RBACFilter), then
-	// the router. Contour's Lua filter (cookie rewriting) is left out: the
-	// policy it serves is reported as unsupported.
-	httpFilters = []*hcmv3.HttpFilter{
+	// the router.
+	httpFilters = withoutFilter(httpFiltersLua, LuaFilter)
+	// httpFiltersLua adds, before the RBAC filter, the Lua filter holding
+	// CookieRewriteScript. It has no default script: only a route or
+	// weighted cluster naming CookieRewriteScript runs it.
+	httpFiltersLua = []*hcmv3.HttpFilter{
 		httpFilter("envoy.filters.http.compressor", &compressorv3.Compressor{
 			CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: Any(&gzipv3.Gzip{})},
 			ResponseDirectionConfig: &compressorv3.Compressor_ResponseDirectionConfig{
@@ -211,11 +257,25 @@ var (
 		httpFilter(CORSFilter, &corsv3.Cors{}),
 		// No token bucket: no limit until a virtual host or route sets one.
 		httpFilter(LocalRateLimitFilter, &localratelimitv3.LocalRateLimit{StatPrefix: "http"}),
+		httpFilter(LuaFilter, &luav3.Lua{SourceCodes: map[string]*corev3.DataSource{
+			CookieRewriteScript: {Specifier: &corev3.DataSource_InlineString{InlineString: CookieRewriteSource}},
+		}}),
 		// No rules: every request passes until a route sets some.
 		httpFilter(RBACFilter, &rbacv3.RBAC{}),
 		httpFilter(wellknown.Router, &routerv3.Router{}),
 	}
 )
+
+// withoutFilter returns filters without the one called name.
+func withoutFilter(filters []*hcmv3.HttpFilter, name string) []*hcmv3.HttpFilter {
+	out := make([]*hcmv3.HttpFilter, 0, len(filters))
+	for _, f := range filters {
+		if f.GetName() != name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
 
 // compressedTypes are the response content types compressed: Envoy's
 // defaults and gRPC-Web's, as Contour lists them.

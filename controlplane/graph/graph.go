@@ -245,4 +245,7 @@ type Backend struct {
 	Weight uint32
 	// RequestHeaders and ResponseHeaders apply to this backend only.
 	RequestHeaders, ResponseHeaders *HeadersPolicy
+	// CookieRewrites apply to this backend's responses, over the route's
+	// (an attribute the backend's rule for a cookie sets wins).
+	CookieRewrites []CookieRewrite
 }

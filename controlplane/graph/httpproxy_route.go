@@ -98,6 +98,9 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 		return nil, err
 	}
 	b.warnUnverifiedHTTP(p, spec, i, r)
+	if err := b.routeCookieRewrites(r, p, spec, i); err != nil {
+		return nil, err
+	}
 	switch {
 	case spec.RequestRedirectPolicy != nil:
 		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
@@ -137,6 +140,10 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		if err != nil {
 			return err
 		}
+		cookies, err := b.serviceCookieRewrites(p, svc, i, j)
+		if err != nil {
+			return err
+		}
 		c, err := b.proxyService(p, svc)
 		if err != nil {
 			le := err.(*LookupError)
@@ -152,7 +159,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			r.Mirror = &Mirror{Cluster: c, Percent: pct}
 			continue
 		}
-		be := Backend{Cluster: c, Weight: weight(svc.Weight)}
+		be := Backend{Cluster: c, Weight: weight(svc.Weight), CookieRewrites: cookies}
 		if be.RequestHeaders, err = headersPolicy(svc.RequestHeadersPolicy, p.Namespace, svc, false); err != nil {
 			return err
 		}
@@ -286,16 +293,15 @@ func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1
 	for field, set := range map[string]bool{
 		"authPolicy":             spec.AuthPolicy != nil,
 		"rateLimitPolicy.global": spec.RateLimitPolicy != nil && spec.RateLimitPolicy.Global != nil,
-		"cookieRewritePolicies":  len(spec.CookieRewritePolicies) > 0,
 	} {
 		if set {
 			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField, "Spec.Routes[%d].%s is not supported by Isobar yet and is ignored", i, field)
 		}
 	}
 	for j, s := range spec.Services {
-		if s.HealthPort != 0 || len(s.CookieRewritePolicies) > 0 {
+		if s.HealthPort != 0 {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
-				"Spec.Routes[%d].Services[%d]: healthPort and cookieRewritePolicies are not supported yet and are ignored", i, j)
+				"Spec.Routes[%d].Services[%d]: healthPort is not supported yet and is ignored", i, j)
 		}
 	}
 }

@@ -122,6 +122,9 @@ type Route struct {
 	// whose token requests to this route must carry (only on routes of
 	// hosts with JWT providers).
 	JWTProvider string
+	// CookieRewrites rewrite the Set-Cookie headers of the responses of
+	// every backend (set only on routes forwarding to services).
+	CookieRewrites []CookieRewrite
 
 	// Source is the object the route came from; Age its creation time.
 	Source status.Ref

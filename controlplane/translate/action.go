@@ -18,11 +18,13 @@ const sessionCookie = "X-Contour-Session-Affinity"
 // routeAction fills a, which it returns, to forward to the route's backends
 // with its policies; one is used when a single cluster is named.
 func (t *translator) routeAction(r *graph.Route, a *routev3.RouteAction, one *routev3.RouteAction_Cluster) *routev3.RouteAction {
-	single := len(r.Backends) == 1 && !perBackendHeaders(r.Backends)
+	// Per-backend headers and cookie rewrites need weighted clusters.
+	weighted := perBackendHeaders(r.Backends) || hasCookieRewrites(r)
+	single := len(r.Backends) == 1 && !weighted
 	if single {
 		one.Cluster = t.cluster(r.Backends[0].Cluster)
 		a.ClusterSpecifier = one
-	} else if ws := t.weighted(r.Backends); len(ws) == 1 && !perBackendHeaders(r.Backends) {
+	} else if ws := t.weighted(r.Backends); len(ws) == 1 && !weighted {
 		one.Cluster = ws[0].Name
 		a.ClusterSpecifier = one
 	} else {
@@ -36,6 +38,7 @@ func (t *translator) routeAction(r *graph.Route, a *routev3.RouteAction, one *ro
 			cw := &routev3.WeightedCluster_ClusterWeight{Name: t.cluster(b.Cluster), Weight: envoy.UInt32(w)}
 			cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(b.RequestHeaders)
 			cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(b.ResponseHeaders)
+			addCookieRewrite(&cw.TypedPerFilterConfig, r.CookieRewrites, b.CookieRewrites)
 			wc.Clusters = append(wc.Clusters, cw)
 		}
 		a.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}

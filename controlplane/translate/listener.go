@@ -21,7 +21,10 @@ import (
 // and secrets).
 func (t *translator) listeners() []*listenerv3.Listener {
 	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.g.HTTPPort, []*listenerv3.FilterChain{
-		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn)),
+		// ingress_http's one connection manager always holds the cookie
+		// rewrite script: whether a route of a plain host rewrites cookies
+		// must not change the listener.
+		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn, true)),
 	})}
 	vhosts := graph.SortedSecureVirtualHosts(t.g)
 	if len(vhosts) == 0 {
@@ -60,7 +63,8 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	if f := t.jwtFilter(vh); f != nil {
 		extra = append(extra, f)
 	}
-	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn, extra...))
+	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn,
+		rewritesCookies(&vh.VirtualHost), extra...))
 }
 
 // listenerKit is what every connection manager and TCP proxy of a

@@ -16,6 +16,7 @@ import (
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
@@ -31,6 +32,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
 
+	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
@@ -56,12 +58,14 @@ func stdoutLog(t *testing.T) []*accesslogv3.AccessLog {
 		ConfigType: &accesslogv3.AccessLog_TypedConfig{TypedConfig: mustAny(t, &filev3.FileAccessLog{Path: "/dev/stdout"})}}}
 }
 
-func wantHCM(t *testing.T, statPrefix, rds string) *listenerv3.Filter {
+// wantHCM is a connection manager with the default settings; lua says
+// whether it holds the cookie rewrite script.
+func wantHCM(t *testing.T, statPrefix, rds string, lua bool) *listenerv3.Filter {
 	return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
 			StatPrefix:                statPrefix,
 			RouteSpecifier:            &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{ConfigSource: adsSource(), RouteConfigName: rds}},
-			HttpFilters:               wantHTTPFilters(t),
+			HttpFilters:               wantHTTPFilters(t, lua),
 			CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(60 * time.Second)},
 			HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
 			UseRemoteAddress:          wrapperspb.Bool(true),
@@ -73,9 +77,10 @@ func wantHCM(t *testing.T, statPrefix, rds string) *listenerv3.Filter {
 		})}}
 }
 
-// wantHTTPFilters are Contour's HTTP filters that act without per-route
-// configuration: gzip, gRPC-Web, gRPC statistics, the router.
-func wantHTTPFilters(t *testing.T) []*hcmv3.HttpFilter {
+// wantHTTPFilters are Contour's HTTP filters: gzip, gRPC-Web, gRPC
+// statistics, CORS, local rate limit, with lua the Lua filter holding the
+// cookie rewrite script, RBAC, the router.
+func wantHTTPFilters(t *testing.T, lua bool) []*hcmv3.HttpFilter {
 	typed := func(m proto.Message) *hcmv3.HttpFilter_TypedConfig {
 		return &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, m)}
 	}
@@ -87,15 +92,21 @@ func wantHTTPFilters(t *testing.T) []*hcmv3.HttpFilter {
 				application/x-json application/xml application/json image/svg+xml text/xml application/xhtml+xml
 				application/grpc-web application/grpc-web+proto application/grpc-web+json application/grpc-web+thrift
 				application/grpc-web-text application/grpc-web-text+proto application/grpc-web-text+thrift`)}}}
-	return []*hcmv3.HttpFilter{
+	filters := []*hcmv3.HttpFilter{
 		{Name: "envoy.filters.http.compressor", ConfigType: typed(gzip)},
 		{Name: "envoy.filters.http.grpc_web", ConfigType: typed(&grpcwebv3.GrpcWeb{})},
 		{Name: "envoy.filters.http.grpc_stats", ConfigType: typed(&grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true})},
 		{Name: "envoy.filters.http.cors", ConfigType: typed(&corsv3.Cors{})},
 		{Name: "envoy.filters.http.local_ratelimit", ConfigType: typed(&localratelimitv3.LocalRateLimit{StatPrefix: "http"})},
+		{Name: "envoy.filters.http.lua", ConfigType: typed(&luav3.Lua{SourceCodes: map[string]*corev3.DataSource{
+			"cookie_rewrite.lua": {Specifier: &corev3.DataSource_InlineString{InlineString: envoy.CookieRewriteSource}}}})},
 		{Name: "envoy.filters.http.rbac", ConfigType: typed(&rbacv3.RBAC{})},
 		{Name: "envoy.filters.http.router", ConfigType: typed(&routerv3.Router{})},
 	}
+	if !lua {
+		filters = append(filters[:5], filters[6:]...)
+	}
+	return filters
 }
 
 func address(port uint32) *corev3.Address {
@@ -110,7 +121,7 @@ func TestListenersEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []*listenerv3.Listener{{Name: "ingress_http", Address: address(80),
-		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{wantHCM(t, "ingress_http", "ingress_http")}}}}}
+		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{wantHCM(t, "ingress_http", "ingress_http", true)}}}}}
 	if d := cmp.Diff(want, res.Listeners, protocmp.Transform()); d != "" {
 		t.Errorf("listeners (-want +got):\n%s", d)
 	}
@@ -131,6 +142,12 @@ func TestListenersSecure(t *testing.T) {
 	a := g.SecureVirtualHost("a.com")
 	a.Passthrough = true
 	a.TCPProxy = &graph.TCPProxy{Backends: []graph.Backend{{Cluster: web}}}
+	// Only the connection manager of a host whose routes rewrite cookies
+	// holds the Lua filter (ingress_http's always does).
+	c := g.SecureVirtualHost("c.com")
+	c.Secret = b.Secret
+	c.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"},
+		Backends: []graph.Backend{{Cluster: web, CookieRewrites: []graph.CookieRewrite{{Name: "session", SameSite: "Lax"}}}}})
 	res, _, err := Translate(g, source.NewIndex())
 	if err != nil {
 		t.Fatal(err)
@@ -141,6 +158,8 @@ func TestListenersSecure(t *testing.T) {
 		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: "ns/cert/971a925b3d", SdsConfig: adsSource()}},
 		AlpnProtocols:                  []string{"h2", "http/1.1"},
 	}}
+	tlsC := proto.Clone(tls).(*tlsv3.DownstreamTlsContext)
+	tlsC.CommonTlsContext.TlsParams.TlsMinimumProtocolVersion = tlsv3.TlsParameters_TLSv1_2
 	want := &listenerv3.Listener{Name: "ingress_https", Address: address(8443),
 		ListenerFilters: []*listenerv3.ListenerFilter{{Name: "envoy.filters.listener.tls_inspector",
 			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(t, &tlsinspectorv3.TlsInspector{})}}},
@@ -155,7 +174,13 @@ func TestListenersSecure(t *testing.T) {
 				FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"b.com"}},
 				TransportSocket: &corev3.TransportSocket{Name: "envoy.transport_sockets.tls",
 					ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(t, tls)}},
-				Filters: []*listenerv3.Filter{wantHCM(t, "ingress_https", "https/b.com")},
+				Filters: []*listenerv3.Filter{wantHCM(t, "ingress_https", "https/b.com", false)},
+			},
+			{
+				FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"c.com"}},
+				TransportSocket: &corev3.TransportSocket{Name: "envoy.transport_sockets.tls",
+					ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: mustAny(t, tlsC)}},
+				Filters: []*listenerv3.Filter{wantHCM(t, "ingress_https", "https/c.com", true)},
 			},
 		},
 	}
@@ -166,7 +191,7 @@ func TestListenersSecure(t *testing.T) {
 	for _, r := range res.Routes {
 		names = append(names, r.GetName())
 	}
-	if d := cmp.Diff([]string{"https/b.com", "ingress_http"}, names); d != "" {
+	if d := cmp.Diff([]string{"https/b.com", "https/c.com", "ingress_http"}, names); d != "" {
 		t.Errorf("route configurations (-want +got):\n%s", d)
 	}
 	if len(res.Secrets) != 1 || res.Secrets[0].GetName() != "ns/cert/971a925b3d" {

@@ -80,6 +80,11 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 			names[i] = b.Cluster + " " + strconv.Itoa(b.Weight) + "%"
 		}
 		res.tracef("forward to %s", strings.Join(names, ", "))
+		for _, w := range a.GetWeightedClusters().GetClusters() {
+			if w.GetWeight().GetValue() > 0 {
+				cookieRewrites(w, res)
+			}
+		}
 	}
 }
 

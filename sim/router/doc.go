@@ -4,7 +4,9 @@
 // host by :authority, the first matching route (path, headers, query), the
 // RBAC IP filter of the route or virtual host (when the request has a
 // client address), and the route's action — the full weighted split of
-// clusters, a redirect, or a direct response. Every step is recorded in a trace that names the object behind
+// clusters (with, for each, the Set-Cookie rewriting its LuaPerRoute
+// describes: there is no response to apply it to), a redirect, or a direct
+// response. Every step is recorded in a trace that names the object behind
 // the chosen route and why the routes before it were rejected.
 //
 // It works on go-control-plane protos (xds.Resources), whether they came

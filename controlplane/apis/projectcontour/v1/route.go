@@ -214,24 +214,38 @@ type HeaderValue struct {
 
 // CookieRewritePolicy rewrites Set-Cookie attributes.
 type CookieRewritePolicy struct {
+	// Name is the cookie's name: no separator, space or control character.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:Pattern=`^[^()<>@,;:\\"/\[\]?={} \t\x00-\x1f\x7f]+$`
 	Name string `json:"name"`
 	// +optional
 	PathRewrite *CookiePathRewrite `json:"pathRewrite,omitempty"`
 	// +optional
 	DomainRewrite *CookieDomainRewrite `json:"domainRewrite,omitempty"`
+	// Secure adds (true) or removes (false) the Secure attribute.
 	// +optional
 	Secure *bool `json:"secure,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Enum=Strict;Lax;None
 	SameSite *string `json:"sameSite,omitempty"`
 }
 
 // CookiePathRewrite sets a cookie's Path.
 type CookiePathRewrite struct {
+	// Value has no ';' and no control character.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:Pattern=`^[^;\x00-\x1f\x7f]+$`
 	Value string `json:"value"`
 }
 
 // CookieDomainRewrite sets a cookie's Domain.
 type CookieDomainRewrite struct {
+	// Value is a lower-case DNS name.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=4096
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	Value string `json:"value"`
 }
 
