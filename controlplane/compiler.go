@@ -196,7 +196,7 @@ func (c *Compiler) countUses(tr *translate.Translation, split map[string]*transl
 		if u.c.ExternalName != "" {
 			continue
 		}
-		u.eds = translate.EDSName(u.c.Namespace, u.c.Service, u.c.Port.Name, u.c.Port.Port)
+		u.eds = translate.ClusterEDSName(u.c)
 		e := c.eds[u.eds]
 		e.c, e.users = u.c, e.users+1
 		c.useService(u.c, u.eds)

@@ -135,7 +135,7 @@ func (c *Compiler) acquire(h *translate.Host, ch *changes) error {
 		u := &clusterUse{c: gc, res: res, users: 1}
 		c.clusters[name], ch.clusters[name] = u, res
 		if gc.ExternalName == "" {
-			u.eds = translate.EDSName(gc.Namespace, gc.Service, gc.Port.Name, gc.Port.Port)
+			u.eds = translate.ClusterEDSName(gc)
 			if err := c.useEDS(u.eds, gc, ch); err != nil {
 				return err
 			}
@@ -161,7 +161,7 @@ func (c *Compiler) useEDS(name string, gc *graph.Cluster, ch *changes) error {
 		e.users++
 		return nil
 	}
-	cla := translate.ClusterLoadAssignment(c.idx, gc.Namespace, gc.Service, gc.Port)
+	cla := translate.ClusterEndpoints(c.idx, gc)
 	if err := cla.Validate(); err != nil {
 		return fmt.Errorf("cluster load assignment %q is not valid (this is an Isobar bug): %w", name, err)
 	}
@@ -189,10 +189,12 @@ func (c *Compiler) release(h *translate.Host, ch *changes) {
 		}
 		delete(c.eds, u.eds)
 		ch.endpoints[u.eds] = nil
-		svc := source.Key(e.c.Namespace, e.c.Service)
-		if delete(c.services[svc], u.eds); len(c.services[svc]) == 0 {
-			delete(c.services, svc)
-			c.ledger.Set(unitService+svc.String(), nil)
+		for _, name := range translate.ClusterServices(e.c) {
+			svc := source.Key(e.c.Namespace, name)
+			if delete(c.services[svc], u.eds); len(c.services[svc]) == 0 {
+				delete(c.services, svc)
+				c.ledger.Set(unitService+svc.String(), nil)
+			}
 		}
 	}
 	for name := range h.Secrets {
@@ -205,14 +207,17 @@ func (c *Compiler) release(h *translate.Host, ch *changes) {
 }
 
 // useService records that a cluster uses the assignment eds of gc's
-// Service, noting the Service's endpoint source when it is new.
+// Services (one, or an ExtensionService's), noting each Service's
+// endpoint source when it is new.
 func (c *Compiler) useService(gc *graph.Cluster, eds string) {
-	svc := source.Key(gc.Namespace, gc.Service)
-	if c.services[svc] == nil {
-		c.services[svc] = map[string]bool{}
-		c.noteEndpointSource(svc)
+	for _, name := range translate.ClusterServices(gc) {
+		svc := source.Key(gc.Namespace, name)
+		if c.services[svc] == nil {
+			c.services[svc] = map[string]bool{}
+			c.noteEndpointSource(svc)
+		}
+		c.services[svc][eds] = true
 	}
-	c.services[svc][eds] = true
 }
 
 // noteEndpointSource sets the ledger unit of a used Service: what its
@@ -318,7 +323,7 @@ func (c *Compiler) Endpoints(idx *source.Index, services []types.NamespacedName)
 		names := slices.Sorted(maps.Keys(c.services[svc]))
 		for _, name := range names {
 			e := c.eds[name]
-			cla := translate.ClusterLoadAssignment(idx, e.c.Namespace, e.c.Service, e.c.Port)
+			cla := translate.ClusterEndpoints(idx, e.c)
 			if err := cla.Validate(); err != nil {
 				return nil, fmt.Errorf("cluster load assignment %q is not valid (this is an Isobar bug): %w", name, err)
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"google.golang.org/protobuf/proto"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/isobar-dev/isobar/controlplane"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -130,7 +132,7 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	for _, c := range goldentest.Cases(t) {
 		idx, opts := loadCase(t, c)
 		if len(idx.HTTPProxies) > 0 {
-			corpora = append(corpora, corpus{c.Name, idx, opts, 60})
+			corpora = append(corpora, corpus{c.Name, withExtensions(idx), opts, 60})
 		}
 	}
 	o := gen.S1k()
@@ -140,6 +142,7 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 		t.Fatal(err)
 	}
 	idx, _ := source.LoadBytes(source.LoadOptions{}, "generated", buf.Bytes())
+	idx = withExtensions(idx)
 	corpora = append(corpora, corpus{"generated", idx, controlplane.Options{}, 300})
 	// The listener and upstream settings reach the hosts (filter chains,
 	// connection managers, clusters) an update translates again.
@@ -148,7 +151,7 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 			MinimumTLSVersion: "1.3", CipherSuites: "ECDHE-RSA-AES256-GCM-SHA384", HTTPVersions: "HTTP/2"},
 		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4"}}}
 	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
-	updates, fulls := 0, 0
+	updates, fulls, authorized := 0, 0, 0
 	for i, c := range corpora {
 		t.Run(c.name, func(t *testing.T) {
 			m := newMutator(c.idx, uint64(i))
@@ -181,6 +184,9 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 				}
 				where := fmt.Sprintf("step %d (%s)", step, what)
 				sameResult(t, where, comp.Last(), want)
+				if hasExtAuthz(t, want.Resources) {
+					authorized++
+				}
 				if comp.FullCompiles() == fullsBefore {
 					samePointers(t, where, prev, comp.Last().Resources)
 				}
@@ -190,10 +196,113 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 			fulls += comp.FullCompiles() - before
 		})
 	}
-	t.Logf("%d of %d updates took a full compile", fulls, updates)
+	t.Logf("%d of %d updates took a full compile; %d results had an authorized host", fulls, updates, authorized)
+	if authorized*10 < updates {
+		t.Errorf("only %d of %d results had an authorized host; the test barely exercises authorization", authorized, updates)
+	}
 	if fulls*4 > updates {
 		t.Errorf("%d of %d updates took a full compile; the test barely exercises Update", fulls, updates)
 	}
+}
+
+// withExtensions returns idx with, in every namespace that has a Service,
+// a valid ExtensionService "authz" balancing over its first two Services
+// (their Services' endpoints change in the test too), and everywhere
+// an invalid one, "broken", naming a missing Service: authorization
+// mutations name them. Every other TLS root there starts authorized by
+// "authz", some of its routes disabling the check.
+func withExtensions(idx *source.Index) *source.Index {
+	next := idx.Clone()
+	byNS := map[string][]contourv1alpha1.ExtensionServiceTarget{}
+	for _, k := range source.SortedKeys(idx.Services) {
+		svc := idx.Services[k]
+		if len(byNS[k.Namespace]) < 2 && len(svc.Spec.Ports) > 0 && svc.Spec.ExternalName == "" {
+			byNS[k.Namespace] = append(byNS[k.Namespace], contourv1alpha1.ExtensionServiceTarget{
+				Name: k.Name, Port: int(svc.Spec.Ports[0].Port), Weight: uint32(len(byNS[k.Namespace]))})
+		}
+	}
+	for ns, targets := range byNS {
+		h2c := "h2c"
+		for _, e := range []*contourv1alpha1.ExtensionService{
+			{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "authz"}, Spec: contourv1alpha1.ExtensionServiceSpec{Services: targets, Protocol: &h2c}},
+			{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broken"}, Spec: contourv1alpha1.ExtensionServiceSpec{
+				Services: []contourv1alpha1.ExtensionServiceTarget{{Name: "missing", Port: 80}}}},
+		} {
+			if err := next.Upsert(e); err != nil {
+				panic(err)
+			}
+		}
+	}
+	for i, k := range source.SortedKeys(idx.HTTPProxies) {
+		p := idx.HTTPProxies[k]
+		if vh := p.Spec.VirtualHost; i%2 == 1 || vh == nil || vh.TLS == nil || byNS[k.Namespace] == nil {
+			continue
+		}
+		p = p.DeepCopy()
+		p.Spec.VirtualHost.Authorization = &contourv1.AuthorizationServer{ExtensionServiceRef: contourv1.ExtensionServiceReference{Name: "authz"}}
+		for j := range p.Spec.Routes {
+			if j%3 == 1 {
+				p.Spec.Routes[j].AuthPolicy = &contourv1.AuthorizationPolicy{Disabled: true}
+			}
+		}
+		next.HTTPProxies[k] = p
+	}
+	return next
+}
+
+// authorization sets, changes or clears the authorization of p's virtual
+// host (naming a valid, an invalid or a missing ExtensionService), and
+// changes its first route's policy.
+func (m *mutator) authorization(p *contourv1.HTTPProxy) {
+	if vh := p.Spec.VirtualHost; vh != nil {
+		if vh.Authorization == nil || m.rng.IntN(3) > 0 {
+			vh.Authorization = &contourv1.AuthorizationServer{
+				ExtensionServiceRef: contourv1.ExtensionServiceReference{Name: []string{"authz", "authz", "broken", "nope"}[m.rng.IntN(4)]},
+				FailOpen:            m.rng.IntN(2) == 0,
+				ResponseTimeout:     []string{"", "1s", "infinity", "soon"}[m.rng.IntN(4)],
+			}
+			if m.rng.IntN(2) == 0 {
+				vh.Authorization.AuthPolicy = &contourv1.AuthorizationPolicy{Disabled: m.rng.IntN(3) == 0,
+					Context: map[string]string{"host": fmt.Sprint(m.serial)}}
+			}
+		} else {
+			vh.Authorization = nil
+		}
+	}
+	if len(p.Spec.Routes) > 0 {
+		r := &p.Spec.Routes[0]
+		switch m.rng.IntN(3) {
+		case 0:
+			r.AuthPolicy = &contourv1.AuthorizationPolicy{Disabled: true}
+		case 1:
+			r.AuthPolicy = &contourv1.AuthorizationPolicy{Context: map[string]string{"route": fmt.Sprint(m.serial)}}
+		default:
+			r.AuthPolicy = nil
+		}
+	}
+}
+
+// hasExtAuthz reports whether a connection manager of ingress_https has
+// the ext_authz filter.
+func hasExtAuthz(t *testing.T, res *xds.Resources) bool {
+	t.Helper()
+	for _, fc := range res.Listener("ingress_https").GetFilterChains() {
+		for _, f := range fc.GetFilters() {
+			var hcm hcmv3.HttpConnectionManager
+			if f.GetTypedConfig() == nil || !f.GetTypedConfig().MessageIs(&hcm) {
+				continue
+			}
+			if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+				t.Fatal(err)
+			}
+			for _, hf := range hcm.GetHttpFilters() {
+				if hf.GetName() == "envoy.filters.http.ext_authz" {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // mutator makes random changes to the HTTPProxies of an index.
@@ -312,7 +421,7 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	pick := func() *contourv1.HTTPProxy { return idx.HTTPProxies[keys[m.rng.IntN(len(keys))]] }
 	m.serial++
 	var what string
-	switch m.rng.IntN(13) {
+	switch m.rng.IntN(14) {
 	case 0:
 		delete(next.HTTPProxies, key)
 		m.deleted = append(m.deleted, idx.HTTPProxies[key])
@@ -381,6 +490,9 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	case 11:
 		m.jwt(p)
 		what = "change JWT verification"
+	case 12:
+		m.authorization(p)
+		what = "change authorization"
 	default:
 		if vh := p.Spec.VirtualHost; vh != nil && vh.TLS != nil && m.rng.IntN(2) == 0 {
 			vh.TLS.SecretName = "missing"

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/kube"
 	"github.com/isobar-dev/isobar/internal/goldentest"
 )
@@ -125,18 +126,27 @@ func TestServeCluster(t *testing.T) {
 	proxy := &contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
 		Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "web.example.com"},
 			Routes: []contourv1.Route{{Services: []contourv1.Service{{Name: "web", Port: 80}}}}}}
-	for _, o := range []client.Object{svc, proxy} {
+	ext := &contourv1alpha1.ExtensionService{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "authz"},
+		Spec: contourv1alpha1.ExtensionServiceSpec{Services: []contourv1alpha1.ExtensionServiceTarget{{Name: "web", Port: 80}}}}
+	for _, o := range []client.Object{svc, proxy, ext} {
 		if err := c.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
 	}
 	srv := startServe(ctx, t, kubeconfig, true)
 	xdsPort := srv.xdsPort
-	// The leader writes the status.
+	// The leader writes the statuses: the ExtensionService's too (its CRD,
+	// its informer and its status subresource).
 	eventually(t, 30*time.Second, "status valid", func() bool {
 		var p contourv1.HTTPProxy
 		return c.Get(ctx, client.ObjectKeyFromObject(proxy), &p) == nil && p.Status.CurrentStatus == "valid" &&
 			len(p.Status.Conditions) == 1 && p.Status.Conditions[0].ObservedGeneration == p.Generation
+	})
+	eventually(t, 30*time.Second, "ExtensionService status valid", func() bool {
+		var e contourv1alpha1.ExtensionService
+		return c.Get(ctx, client.ObjectKeyFromObject(ext), &e) == nil && len(e.Status.Conditions) == 1 &&
+			e.Status.Conditions[0].Type == "Valid" && e.Status.Conditions[0].Status == metav1.ConditionTrue &&
+			e.Status.Conditions[0].ObservedGeneration == e.Generation
 	})
 	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

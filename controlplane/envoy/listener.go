@@ -197,6 +197,9 @@ const (
 	// secure virtual hosts with JWT providers (HTTPConnectionManager's
 	// extra filters).
 	JWTAuthnFilter = "envoy.filters.http.jwt_authn"
+	// ExtAuthzFilter, likewise, is only in those of secure virtual hosts
+	// with an authorization server, after jwt_authn (Contour's order).
+	ExtAuthzFilter = "envoy.filters.http.ext_authz"
 )
 
 // CookieRewriteScript is the name under which the Lua filter of every

@@ -78,6 +78,7 @@ type builder struct {
 var processors = []func(*builder){
 	(*builder).indexNotes,
 	(*builder).claimHosts,
+	(*builder).processExtensionServices,
 	(*builder).processHTTPProxies,
 	(*builder).processIngressRoutes,
 	(*builder).processIngresses,

@@ -28,6 +28,8 @@ type scope struct {
 	query   []QueryMatch
 	// jwt is the root's JWT providers (nil when it has none).
 	jwt *jwtScope
+	// auth is the root's authorization policy (nil when it has none).
+	auth *authScope
 }
 
 // pathOf returns the single path condition of a block (kind, value), or

@@ -24,6 +24,10 @@ type Graph struct {
 	// SecureVirtualHosts are the virtual hosts served on ingress_https,
 	// keyed by fqdn.
 	SecureVirtualHosts map[string]*SecureVirtualHost
+	// Extensions are the clusters of the valid ExtensionServices, sorted
+	// by namespace and name: Envoy gets them whether or not a virtual host
+	// uses them, as from Contour.
+	Extensions []*Cluster
 }
 
 // New returns an empty graph with the given listener ports and access log.
@@ -118,6 +122,9 @@ type SecureVirtualHost struct {
 	// spec.virtualhost.jwtProviders), in the object's order; a route's
 	// JWTProvider names one of them.
 	JWTProviders []JWTProvider
+	// Authorization, when set, checks every request with an external
+	// authorization server (routes may disable it).
+	Authorization *ExternalAuthorization
 }
 
 // ClientValidation configures downstream client certificate checks.
@@ -202,6 +209,10 @@ type Cluster struct {
 	// Namespace and Service are empty, and with "https" Protocol is "tls"
 	// and SNI the host. Empty for every Service cluster.
 	DNSNameScheme string
+	// Extension, when set, makes this the cluster of an ExtensionService
+	// (extension/<namespace>/<name>), balancing over its Services:
+	// Namespace is the ExtensionService's, Service and Port are empty.
+	Extension *ExtensionUpstream
 }
 
 // LoadBalancer is an HTTPProxy/IngressRoute load-balancing strategy.

@@ -191,6 +191,9 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	if p.Spec.TCPProxy != nil {
+		if _, _, ok := b.virtualHostAuthorization(ref, p, svh); !ok {
+			return plan
+		}
 		if tp, ok := b.planTCPProxy(ref, p, svh, ipFilter != nil, len(jwt) > 0); ok {
 			plan.svh, plan.tcp = svh, tp
 		}
@@ -200,10 +203,14 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		b.report.Error(ref, status.TLSError, "TLSConfigNotValid", "Spec.VirtualHost.TLS.Passthrough requires a tcpproxy")
 		return plan
 	}
-	if svh != nil {
-		svh.JWTProviders = jwt
+	authz, as, ok := b.virtualHostAuthorization(ref, p, svh)
+	if !ok {
+		return plan
 	}
-	b.walk(w, p, scope{jwt: js}, []status.Ref{ref})
+	if svh != nil {
+		svh.JWTProviders, svh.Authorization = jwt, authz
+	}
+	b.walk(w, p, scope{jwt: js, auth: as}, []status.Ref{ref})
 	rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
 	if w.invalid[ref] || !ok {
 		return plan
@@ -267,7 +274,7 @@ func (b *builder) commitSecure(svh *SecureVirtualHost) {
 	vh := b.g.SecureVirtualHost(svh.Name)
 	vh.Owner, vh.Secret, vh.MinTLS, vh.MaxTLS = svh.Owner, svh.Secret, svh.MinTLS, svh.MaxTLS
 	vh.Passthrough, vh.ClientValidation = svh.Passthrough, svh.ClientValidation
-	vh.JWTProviders = svh.JWTProviders
+	vh.JWTProviders, vh.Authorization = svh.JWTProviders, svh.Authorization
 }
 
 // walk collects the routes of p under s, then follows its includes. path is
@@ -316,7 +323,7 @@ func includeScope(s scope, inc contourv1.Include) (string, scope, error) {
 	if err != nil {
 		return "", s, err
 	}
-	child := scope{prefix: s.prefix, jwt: s.jwt, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
+	child := scope{prefix: s.prefix, jwt: s.jwt, auth: s.auth, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
 		query: append(append([]QueryMatch(nil), s.query...), qs...)}
 	if has {
 		child.prefix = joinPrefix(s.prefix, prefix)
@@ -387,7 +394,6 @@ func badGateway(s scope, src status.Ref, p *contourv1.HTTPProxy) *Route {
 // not translate, so nothing is dropped silently.
 func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.VirtualHost) {
 	for field, set := range map[string]bool{
-		"authorization":          vh.Authorization != nil,
 		"rateLimitPolicy.global": vh.RateLimitPolicy != nil && vh.RateLimitPolicy.Global != nil,
 	} {
 		if set {

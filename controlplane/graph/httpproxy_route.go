@@ -98,6 +98,7 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 		return nil, err
 	}
 	b.warnUnverifiedHTTP(p, spec, i, r)
+	b.routeAuthorization(r, p, spec, i, s.auth)
 	if err := b.routeCookieRewrites(r, p, spec, i); err != nil {
 		return nil, err
 	}
@@ -291,7 +292,6 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 // unsupportedRouteFields warns about route features not translated yet.
 func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
 	for field, set := range map[string]bool{
-		"authPolicy":             spec.AuthPolicy != nil,
 		"rateLimitPolicy.global": spec.RateLimitPolicy != nil && spec.RateLimitPolicy.Global != nil,
 	} {
 		if set {

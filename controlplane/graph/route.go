@@ -122,6 +122,9 @@ type Route struct {
 	// whose token requests to this route must carry (only on routes of
 	// hosts with JWT providers).
 	JWTProvider string
+	// Authorization is the route's part of its host's authorization; nil
+	// when the host has none.
+	Authorization *RouteAuthorization
 	// CookieRewrites rewrite the Set-Cookie headers of the responses of
 	// every backend (set only on routes forwarding to services).
 	CookieRewrites []CookieRewrite

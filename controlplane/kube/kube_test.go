@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -76,5 +77,41 @@ func TestStatusJobsOnlyForChangedStatuses(t *testing.T) {
 	}
 	if got := idx.HTTPProxies[source.Key("a", "changed")].Status.CurrentStatus; got != "invalid" {
 		t.Errorf("the informer's object was changed to %q", got)
+	}
+}
+
+// TestExtensionServiceStatusJobs: an ExtensionService gets Contour's
+// conditions (no currentStatus), keeping lastTransitionTime when its Valid
+// condition did not change, and no write when nothing changed.
+func TestExtensionServiceStatusJobs(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	before := metav1.NewTime(now.Add(-time.Hour))
+	w := &StatusWriter{Now: func() time.Time { return now }}
+	invalid := status.Object{Ref: status.Ref{Kind: status.KindExtensionService, Namespace: "a", Name: "auth"},
+		CurrentStatus: "invalid", Description: "At least one error present, see Errors for details",
+		Conditions: []status.Condition{{Type: "Valid", Status: "False", Reason: "ErrorPresent", Message: "At least one error present, see Errors for details",
+			Errors: []status.SubCondition{{Type: status.ServiceError, Status: "True", Reason: "ServiceUnresolvedReference", Message: "Spec.Services[0]: gone"}}}}}
+	idx := source.NewIndex()
+	prev := []contourv1.DetailedCondition{{Condition: metav1.Condition{Type: "Valid", Status: "False", Reason: "ErrorPresent", LastTransitionTime: before}}}
+	if err := idx.Upsert(&contourv1alpha1.ExtensionService{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "auth", Generation: 3},
+		Status: contourv1alpha1.ExtensionServiceStatus{Conditions: prev}}); err != nil {
+		t.Fatal(err)
+	}
+	jobs := w.jobs(idx, []status.Object{invalid}, corev1.LoadBalancerStatus{})
+	if len(jobs) != 1 {
+		t.Fatalf("jobs for %v, want one for a/auth", jobs)
+	}
+	want := contourv1alpha1.ExtensionServiceStatus{Conditions: []contourv1.DetailedCondition{{
+		Condition: metav1.Condition{Type: "Valid", Status: "False", Reason: "ErrorPresent", Message: "At least one error present, see Errors for details",
+			ObservedGeneration: 3, LastTransitionTime: before},
+		Errors: []contourv1.SubCondition{{Type: "ServiceError", Status: "True", Reason: "ServiceUnresolvedReference", Message: "Spec.Services[0]: gone"}},
+	}}}
+	got := jobs[0].desired.(*contourv1alpha1.ExtensionService).Status
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("desired status (-want +got):\n%s", d)
+	}
+	idx.ExtensionServices[source.Key("a", "auth")] = jobs[0].desired.(*contourv1alpha1.ExtensionService)
+	if again := w.jobs(idx, []status.Object{invalid}, corev1.LoadBalancerStatus{}); len(again) != 0 {
+		t.Errorf("a second write for an unchanged status: %v", again)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 )
 
 // NewScheme returns a scheme with every type the watcher and status writer
@@ -20,6 +21,7 @@ func NewScheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
 	utilruntime.Must(contourv1.AddToScheme(s))
+	utilruntime.Must(contourv1alpha1.AddToScheme(s))
 	utilruntime.Must(heptiov1beta1.AddToScheme(s))
 	return s
 }
@@ -39,6 +41,7 @@ func watched() []client.Object {
 		&contourv1.TLSCertificateDelegation{},
 		&heptiov1beta1.IngressRoute{},
 		&heptiov1beta1.TLSCertificateDelegation{},
+		&contourv1alpha1.ExtensionService{},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -41,7 +42,8 @@ type job struct {
 	desired client.Object
 }
 
-// Write brings the status of every HTTPProxy, IngressRoute and Ingress in
+// Write brings the status of every HTTPProxy, IngressRoute, Ingress and
+// ExtensionService in
 // current (the informer's view, which holds each object's present status)
 // to what objs and lb say. Objects whose status already matches are skipped
 // without a request.
@@ -127,6 +129,17 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 				d.Status = st
 				out = append(out, job{r, d})
 			}
+		case status.KindExtensionService:
+			e, ok := current.ExtensionServices[key]
+			if !ok {
+				continue
+			}
+			st := contourv1alpha1.ExtensionServiceStatus{Conditions: detailedConditions(o, e.Status.Conditions, e.Generation, now)}
+			if !apiequality.Semantic.DeepEqual(e.Status, st) {
+				d := e.DeepCopy()
+				d.Status = st
+				out = append(out, job{e, d})
+			}
 		case status.KindIngress:
 			ing, ok := current.Ingresses[key]
 			if !ok {
@@ -157,13 +170,21 @@ func proxyStatus(o status.Object, prev contourv1.HTTPProxyStatus, gen int64, lb 
 		CurrentStatus: string(o.CurrentStatus),
 		Description:   o.Description,
 		LoadBalancer:  lb,
+		Conditions:    detailedConditions(o, prev.Conditions, gen, now),
 	}
+	return out
+}
+
+// detailedConditions converts the conditions of o to Contour's, keeping
+// lastTransitionTime when a condition's status did not change since prev.
+func detailedConditions(o status.Object, prev []contourv1.DetailedCondition, gen int64, now metav1.Time) []contourv1.DetailedCondition {
+	var out []contourv1.DetailedCondition
 	for _, c := range o.Conditions {
 		dc := contourv1.DetailedCondition{Condition: metav1.Condition{
 			Type: c.Type, Status: metav1.ConditionStatus(c.Status), Reason: c.Reason, Message: c.Message,
 			ObservedGeneration: gen, LastTransitionTime: now,
 		}}
-		for _, pc := range prev.Conditions {
+		for _, pc := range prev {
 			if pc.Type == c.Type && pc.Status == dc.Status {
 				dc.LastTransitionTime = pc.LastTransitionTime
 			}
@@ -174,7 +195,7 @@ func proxyStatus(o status.Object, prev contourv1.HTTPProxyStatus, gen int64, lb 
 		for _, e := range c.Warnings {
 			dc.Warnings = append(dc.Warnings, contourv1.SubCondition{Type: string(e.Type), Status: metav1.ConditionStatus(e.Status), Reason: e.Reason, Message: e.Message})
 		}
-		out.Conditions = append(out.Conditions, dc)
+		out = append(out, dc)
 	}
 	return out
 }

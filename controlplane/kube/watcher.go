@@ -21,6 +21,7 @@ import (
 
 	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
@@ -192,7 +193,7 @@ func statusOnly(old, cur any) bool {
 		return false
 	}
 	switch cur.(type) {
-	case *contourv1.HTTPProxy, *heptiov1beta1.IngressRoute, *networkingv1.Ingress:
+	case *contourv1.HTTPProxy, *heptiov1beta1.IngressRoute, *networkingv1.Ingress, *contourv1alpha1.ExtensionService:
 	default:
 		return false
 	}

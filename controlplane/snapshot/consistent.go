@@ -8,6 +8,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
@@ -17,8 +18,9 @@ import (
 )
 
 // Consistent reports the first dangling reference in res: a listener naming
-// a missing route configuration or secret, a route, TCP proxy or JWT
-// provider (its remote key set) naming a missing cluster, an EDS cluster without a ClusterLoadAssignment.
+// a missing route configuration or secret, a route, TCP proxy, JWT
+// provider (its remote key set) or ext_authz filter naming a missing
+// cluster, an EDS cluster without a ClusterLoadAssignment.
 func Consistent(res *xds.Resources) error {
 	return ConsistentWith(res, References)
 }
@@ -158,7 +160,7 @@ func filterRefs(f *listenerv3.Filter, r *Refs) error {
 		if name := hcm.GetRds().GetRouteConfigName(); name != "" {
 			r.Routes = append(r.Routes, name)
 		}
-		return jwksRefs(&hcm, r)
+		return httpFilterRefs(&hcm, r)
 	}
 	var tp tcpproxyv3.TcpProxy
 	if tc.MessageIs(&tp) {
@@ -177,19 +179,32 @@ func filterRefs(f *listenerv3.Filter, r *Refs) error {
 	return nil
 }
 
-// jwksRefs appends the clusters the jwt_authn filters of hcm fetch key
-// sets from to r.Clusters, in provider name order.
-func jwksRefs(hcm *hcmv3.HttpConnectionManager, r *Refs) error {
+// httpFilterRefs appends to r.Clusters the clusters the HTTP filters of
+// hcm call: those jwt_authn fetches key sets from, in provider name
+// order, and the authorization server of ext_authz.
+func httpFilterRefs(hcm *hcmv3.HttpConnectionManager, r *Refs) error {
 	for _, f := range hcm.GetHttpFilters() {
-		var cfg jwtv3.JwtAuthentication
-		if tc := f.GetTypedConfig(); tc == nil || !tc.MessageIs(&cfg) {
+		tc := f.GetTypedConfig()
+		if tc == nil {
 			continue
 		}
-		if err := f.GetTypedConfig().UnmarshalTo(&cfg); err != nil {
-			return err
-		}
-		for _, name := range slices.Sorted(maps.Keys(cfg.GetProviders())) {
-			if c := cfg.GetProviders()[name].GetRemoteJwks().GetHttpUri().GetCluster(); c != "" {
+		var jwt jwtv3.JwtAuthentication
+		var authz extauthzv3.ExtAuthz
+		switch {
+		case tc.MessageIs(&jwt):
+			if err := tc.UnmarshalTo(&jwt); err != nil {
+				return err
+			}
+			for _, name := range slices.Sorted(maps.Keys(jwt.GetProviders())) {
+				if c := jwt.GetProviders()[name].GetRemoteJwks().GetHttpUri().GetCluster(); c != "" {
+					r.Clusters = append(r.Clusters, c)
+				}
+			}
+		case tc.MessageIs(&authz):
+			if err := tc.UnmarshalTo(&authz); err != nil {
+				return err
+			}
+			if c := authz.GetGrpcService().GetEnvoyGrpc().GetClusterName(); c != "" {
 				r.Clusters = append(r.Clusters, c)
 			}
 		}

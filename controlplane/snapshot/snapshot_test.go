@@ -9,6 +9,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
@@ -30,14 +31,19 @@ func packed(t *testing.T, m proto.Message) *anypb.Any {
 
 // resources is a small consistent set: an HTTPS listener with one HCM
 // chain (secret s, routes https/a.com, a JWT provider fetching keys
-// through cluster jwks) and one TCP proxy chain, a route to cluster c1
-// mirroring to c2, c1, c2 with their assignments, and jwks (DNS).
+// through cluster jwks, an authorization server at cluster
+// extension/ns/auth) and one TCP proxy chain, a route to cluster c1
+// mirroring to c2, c1, c2 with their assignments, jwks (DNS) and the
+// extension (EDS).
 func resources(t *testing.T) *xds.Resources {
 	hcm := &hcmv3.HttpConnectionManager{StatPrefix: "x", RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: "https/a.com"}}}
 	jwt := &jwtv3.JwtAuthentication{Providers: map[string]*jwtv3.JwtProvider{"p": {JwksSourceSpecifier: &jwtv3.JwtProvider_RemoteJwks{
 		RemoteJwks: &jwtv3.RemoteJwks{HttpUri: &corev3.HttpUri{Uri: "https://k.com", HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: "jwks"}}},
 	}}}}
-	hcm.HttpFilters = []*hcmv3.HttpFilter{{Name: "envoy.filters.http.jwt_authn", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: packed(t, jwt)}}}
+	authz := &extauthzv3.ExtAuthz{Services: &extauthzv3.ExtAuthz_GrpcService{GrpcService: &corev3.GrpcService{
+		TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: "extension/ns/auth"}}}}}
+	hcm.HttpFilters = []*hcmv3.HttpFilter{{Name: "envoy.filters.http.jwt_authn", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: packed(t, jwt)}},
+		{Name: "envoy.filters.http.ext_authz", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: packed(t, authz)}}}
 	tls := &tlsv3.DownstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: "ns/s/1"}}}}
 	tcp := &tcpproxyv3.TcpProxy{StatPrefix: "y", ClusterSpecifier: &tcpproxyv3.TcpProxy_Cluster{Cluster: "c2"}}
 	eds := func(name, service string) *clusterv3.Cluster {
@@ -59,8 +65,9 @@ func resources(t *testing.T) *xds.Resources {
 			}},
 		}}}}}},
 		Clusters: []*clusterv3.Cluster{eds("c1", "ns/one/http"), eds("c2", ""),
-			{Name: "jwks", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}}},
-		Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "c2"}, {ClusterName: "ns/one/http"}},
+			{Name: "jwks", ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_STRICT_DNS}},
+			eds("extension/ns/auth", "extension/ns/auth")},
+		Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "c2"}, {ClusterName: "ns/one/http"}, {ClusterName: "extension/ns/auth"}},
 		Secrets:   []*tlsv3.Secret{{Name: "ns/s/1"}},
 	}
 }
@@ -80,12 +87,14 @@ func TestConsistent(t *testing.T) {
 		{name: "missing routed cluster", breakIt: func(r *xds.Resources) { r.Clusters = r.Clusters[1:]; r.Endpoints = r.Endpoints[:1] },
 			wantErr: `route configuration "https/a.com", virtual host "a.com", route 0: cluster "c1" does not exist`},
 		{name: "missing TCP proxy cluster", breakIt: func(r *xds.Resources) {
-			r.Clusters = append(r.Clusters[:1:1], r.Clusters[2])
+			r.Clusters = append(r.Clusters[:1:1], r.Clusters[2], r.Clusters[3])
 			r.Routes[0].VirtualHosts[0].Routes[0].GetRoute().RequestMirrorPolicies = nil
 		}, wantErr: `listener "ingress_https": cluster "c2" does not exist`},
-		{name: "missing JWKS cluster", breakIt: func(r *xds.Resources) { r.Clusters = r.Clusters[:2] },
+		{name: "missing JWKS cluster", breakIt: func(r *xds.Resources) { r.Clusters = append(r.Clusters[:2:2], r.Clusters[3]) },
 			wantErr: `listener "ingress_https": cluster "jwks" does not exist`},
-		{name: "EDS cluster without an assignment (service name)", breakIt: func(r *xds.Resources) { r.Endpoints = r.Endpoints[:1] },
+		{name: "missing authorization server cluster", breakIt: func(r *xds.Resources) { r.Clusters = r.Clusters[:3]; r.Endpoints = r.Endpoints[:2] },
+			wantErr: `listener "ingress_https": cluster "extension/ns/auth" does not exist`},
+		{name: "EDS cluster without an assignment (service name)", breakIt: func(r *xds.Resources) { r.Endpoints = append(r.Endpoints[:1:1], r.Endpoints[2]) },
 			wantErr: `cluster "c1": ClusterLoadAssignment "ns/one/http" does not exist`},
 		{name: "EDS cluster without an assignment (cluster name)", breakIt: func(r *xds.Resources) { r.Endpoints = r.Endpoints[1:] },
 			wantErr: `cluster "c2": ClusterLoadAssignment "c2" does not exist`},

@@ -132,7 +132,7 @@ func TestTrackerChanges(t *testing.T) {
 		"removed cluster still routed to": {func(r *xds.Resources) { r.Clusters, r.Endpoints = r.Clusters[1:], r.Endpoints[:1] },
 			`route configuration "https/a.com", virtual host "a.com", route 0: cluster "c1" does not exist`},
 		"removed cluster still proxied to": {func(r *xds.Resources) {
-			r.Clusters, r.Endpoints = append(r.Clusters[:1:1], r.Clusters[2]), r.Endpoints[1:]
+			r.Clusters, r.Endpoints = append(r.Clusters[:1:1], r.Clusters[2], r.Clusters[3]), r.Endpoints[1:]
 		},
 			`listener "ingress_https": cluster "c2" does not exist`},
 		"removed JWKS cluster still fetched from": {func(r *xds.Resources) { r.Clusters = r.Clusters[:2] },
@@ -143,11 +143,11 @@ func TestTrackerChanges(t *testing.T) {
 		"removed listener: nothing dangles":      {func(r *xds.Resources) { r.Listeners = nil }, ""},
 		"removed with its only users": {func(r *xds.Resources) {
 			r.Listeners, r.Routes, r.Secrets = nil, nil, nil
-			r.Clusters, r.Endpoints = r.Clusters[1:], r.Endpoints[:1]
+			r.Clusters, r.Endpoints = r.Clusters[1:], append(r.Endpoints[:1:1], r.Endpoints[2])
 		}, ""},
 		"route moved off a cluster removed at once": {func(r *xds.Resources) {
 			r.Routes[0] = routeTo("https/a.com", "a.com", "c2")
-			r.Clusters, r.Endpoints = r.Clusters[1:], r.Endpoints[:1]
+			r.Clusters, r.Endpoints = r.Clusters[1:], append(r.Endpoints[:1:1], r.Endpoints[2])
 		}, ""},
 		"added with what it needs": {func(r *xds.Resources) {
 			r.Clusters = append(r.Clusters, edsCluster("c3", ""))

@@ -25,6 +25,7 @@ func (idx *Index) Clone() *Index {
 		Delegations:       cloneMap(idx.Delegations),
 		IngressRoutes:     cloneMap(idx.IngressRoutes),
 		LegacyDelegations: cloneMap(idx.LegacyDelegations),
+		ExtensionServices: cloneMap(idx.ExtensionServices),
 		Origins:           cloneMap(idx.Origins),
 		Notes:             append([]status.Finding(nil), idx.Notes...),
 	}
@@ -56,6 +57,7 @@ const (
 	bitDelegations
 	bitIngressRoutes
 	bitLegacyDelegations
+	bitExtensionServices
 	bitAll = 1<<iota - 1
 )
 

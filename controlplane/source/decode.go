@@ -20,6 +20,7 @@ import (
 
 	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
@@ -47,6 +48,7 @@ var decoders = map[gvk]decoder{
 	{"extensions/v1beta1", "Ingress"}:                          {make: func() metav1.Object { return &extensionsv1beta1.Ingress{} }, convert: convertExtensionsV1beta1},
 	{"projectcontour.io/v1", "HTTPProxy"}:                      {make: func() metav1.Object { return &contourv1.HTTPProxy{} }},
 	{"projectcontour.io/v1", "TLSCertificateDelegation"}:       {make: func() metav1.Object { return &contourv1.TLSCertificateDelegation{} }},
+	{"projectcontour.io/v1alpha1", "ExtensionService"}:         {make: func() metav1.Object { return &contourv1alpha1.ExtensionService{} }},
 	{"contour.heptio.com/v1beta1", "IngressRoute"}:             {make: func() metav1.Object { return &heptiov1beta1.IngressRoute{} }},
 	{"contour.heptio.com/v1beta1", "TLSCertificateDelegation"}: {make: func() metav1.Object { return &heptiov1beta1.TLSCertificateDelegation{} }},
 }

@@ -64,6 +64,9 @@ func (idx *Index) EntriesUnordered() []Entry {
 	for k, o := range idx.IngressRoutes {
 		add(status.KindIngressRoute, k.Namespace, k.Name, o)
 	}
+	for k, o := range idx.ExtensionServices {
+		add(status.KindExtensionService, k.Namespace, k.Name, o)
+	}
 	for k, o := range idx.LegacyDelegations {
 		add(KindLegacyDelegation, k.Namespace, k.Name, o)
 	}

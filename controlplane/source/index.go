@@ -11,6 +11,7 @@ import (
 
 	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
@@ -40,6 +41,8 @@ type Index struct {
 	IngressRoutes  map[types.NamespacedName]*heptiov1beta1.IngressRoute
 	// LegacyDelegations are contour.heptio.com/v1beta1 TLSCertificateDelegations.
 	LegacyDelegations map[types.NamespacedName]*heptiov1beta1.TLSCertificateDelegation
+	// ExtensionServices are projectcontour.io/v1alpha1 ExtensionServices.
+	ExtensionServices map[types.NamespacedName]*contourv1alpha1.ExtensionService
 
 	// Origins records where each object came from, when known.
 	Origins map[status.Ref]Origin
@@ -68,6 +71,7 @@ func NewIndex() *Index {
 		Delegations:       map[types.NamespacedName]*contourv1.TLSCertificateDelegation{},
 		IngressRoutes:     map[types.NamespacedName]*heptiov1beta1.IngressRoute{},
 		LegacyDelegations: map[types.NamespacedName]*heptiov1beta1.TLSCertificateDelegation{},
+		ExtensionServices: map[types.NamespacedName]*contourv1alpha1.ExtensionService{},
 		Origins:           map[status.Ref]Origin{},
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 )
 
 // Upsert stores obj, replacing any object of the same kind, namespace and
@@ -61,6 +62,9 @@ func (idx *Index) Upsert(obj any) error {
 	case *heptiov1beta1.TLSCertificateDelegation:
 		own(idx, bitLegacyDelegations, &idx.LegacyDelegations)
 		idx.LegacyDelegations[nn(o.Namespace, o.Name)] = o
+	case *contourv1alpha1.ExtensionService:
+		own(idx, bitExtensionServices, &idx.ExtensionServices)
+		idx.ExtensionServices[nn(o.Namespace, o.Name)] = o
 	default:
 		return fmt.Errorf("%w: %T", ErrUnsupportedType, obj)
 	}
@@ -115,6 +119,9 @@ func (idx *Index) Delete(obj any) error {
 	case *heptiov1beta1.TLSCertificateDelegation:
 		own(idx, bitLegacyDelegations, &idx.LegacyDelegations)
 		delete(idx.LegacyDelegations, nn(o.Namespace, o.Name))
+	case *contourv1alpha1.ExtensionService:
+		own(idx, bitExtensionServices, &idx.ExtensionServices)
+		delete(idx.ExtensionServices, nn(o.Namespace, o.Name))
 	default:
 		return fmt.Errorf("%w: %T", ErrUnsupportedType, obj)
 	}

@@ -17,6 +17,7 @@ const (
 	KindEndpointSlice            = "EndpointSlice"
 	KindIngressClass             = "IngressClass"
 	KindNamespace                = "Namespace"
+	KindExtensionService         = "ExtensionService"
 )
 
 // Ref names one Kubernetes object.
@@ -77,6 +78,7 @@ const (
 	OrphanedError        ConditionType = "Orphaned"
 	CORSError            ConditionType = "CORSError"
 	JWTVerificationError ConditionType = "JWTVerificationError"
+	AuthError            ConditionType = "AuthError"
 	// RuleError is Isobar's sub-condition type for one Ingress rule.
 	RuleError ConditionType = "RuleError"
 	// IgnoredFieldWarning marks a field that was read but has no effect.

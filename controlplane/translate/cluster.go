@@ -2,6 +2,7 @@ package translate
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -49,7 +50,7 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 	o := envoy.ClusterOptions{
 		Name:                  name,
 		AltStatName:           c.Namespace + "_" + c.Service + "_" + strconv.Itoa(int(c.Port.Port)),
-		EDSName:               EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port),
+		EDSName:               ClusterEDSName(c),
 		LB:                    lbPolicy(c.LoadBalancer),
 		HTTP2:                 c.Protocol == "h2" || c.Protocol == "h2c",
 		MaxConnections:        c.CircuitBreakers.MaxConnections,
@@ -60,6 +61,9 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 	}
 	if c.DNSNameScheme != "" {
 		o.AltStatName = "" // as Contour's DNS-name clusters
+	}
+	if c.Extension != nil { // extension/<ns>/<name> with underscores, as Contour
+		o.AltStatName = strings.ReplaceAll(o.EDSName, "/", "_")
 	}
 	if c.ExternalName != "" {
 		o.DNSName, o.Port, o.DNSFamily = c.ExternalName, uint32(c.Port.Port), dnsFamily(c.DNSLookupFamily)

@@ -34,15 +34,17 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 		if c.ExternalName != "" {
 			continue
 		}
-		eds := EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port)
+		eds := ClusterEDSName(c)
 		if seen[eds] {
 			continue
 		}
 		seen[eds] = true
 		todo = append(todo, c)
-		if svc := c.Namespace + "/" + c.Service; !noted[svc] {
-			noted[svc] = true
-			services = append(services, c)
+		for _, svc := range ClusterServices(c) {
+			if key := c.Namespace + "/" + svc; !noted[key] {
+				noted[key] = true
+				services = append(services, &graph.Cluster{Namespace: c.Namespace, Service: svc})
+			}
 		}
 	}
 	// Each assignment and each Service's findings only read the index:
@@ -50,7 +52,7 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 	out := make([]*endpointv3.ClusterLoadAssignment, len(todo))
 	parallel.For(len(todo), minParallelHosts, func(i int) {
 		c := todo[i]
-		out[i] = ClusterLoadAssignment(t.idx, c.Namespace, c.Service, c.Port)
+		out[i] = ClusterEndpoints(t.idx, c)
 	})
 	found := make([][]status.Finding, len(services))
 	parallel.For(len(services), minParallelHosts, func(i int) {

@@ -117,7 +117,8 @@ type Translation struct {
 
 // Split returns, for each of hosts, what tr holds for it (as TranslateHost
 // would build it), and in rest what every other host refers to: the
-// clusters and secrets of the virtual hosts of g not in hosts.
+// clusters and secrets of the virtual hosts of g not in hosts, and the
+// clusters of its ExtensionServices (which Envoy gets even when unused).
 func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[string]*Host, rest *Host) {
 	parts = make(map[string]*Host, len(hosts))
 	rest = &Host{Clusters: map[string]*graph.Cluster{}, Secrets: map[string]*graph.Secret{}}
@@ -170,6 +171,9 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 			for _, p := range vh.JWTProviders {
 				h.Clusters[ClusterName(p.Cluster)] = nil
 			}
+			if a := vh.Authorization; a != nil {
+				h.Clusters[ClusterName(a.Cluster)] = nil
+			}
 		}
 		if vh.TCPProxy != nil {
 			ws := normalizeWeights(vh.TCPProxy.Backends)
@@ -179,6 +183,9 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 				}
 			}
 		}
+	}
+	for _, c := range g.Extensions {
+		rest.Clusters[ClusterName(c)] = nil
 	}
 	return parts, rest
 }

@@ -63,6 +63,9 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	if f := t.jwtFilter(vh); f != nil {
 		extra = append(extra, f)
 	}
+	if f := t.extAuthzFilter(vh); f != nil {
+		extra = append(extra, f)
+	}
 	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn,
 		rewritesCookies(&vh.VirtualHost), extra...))
 }

@@ -69,7 +69,20 @@ func ClusterName(c *graph.Cluster) string {
 	if c.DNSNameScheme != "" {
 		return dnsNameClusterName(c)
 	}
+	if x := c.Extension; x != nil {
+		return graph.ExtensionClusterName(c.Namespace, x.Name)
+	}
 	return hashname(maxNameLength, c.Namespace, c.Service, strconv.Itoa(int(c.Port.Port)), shortHash(clusterOptions(c)))
+}
+
+// ClusterEDSName is the ClusterLoadAssignment name of EDS cluster c: that
+// of its Service port, or for an ExtensionService's cluster its own name
+// (Contour's).
+func ClusterEDSName(c *graph.Cluster) string {
+	if x := c.Extension; x != nil {
+		return graph.ExtensionClusterName(c.Namespace, x.Name)
+	}
+	return EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port)
 }
 
 // EDSName is the ClusterLoadAssignment name of a Service port:

@@ -192,6 +192,7 @@ func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
 		}
 		routeJWT(out, r)
 	}
+	routeAuthorization(out, r)
 	routeIPFilter(out, r)
 }
 

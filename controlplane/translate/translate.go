@@ -54,6 +54,9 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()
+	for _, c := range g.Extensions {
+		t.cluster(c)
+	}
 	clusterNames := sortedKeys(t.clusters)
 	res.Clusters = t.clusterResources(clusterNames)
 	res.Endpoints = t.endpoints(clusterNames)

@@ -85,8 +85,8 @@ func ClusterRole(c *operatorv1alpha1.Contour) *rbacv1.ClusterRole {
 			{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: read},
 			{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses", "ingressclasses"}, Verbs: read},
 			{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses/status"}, Verbs: []string{"update", "patch"}},
-			{APIGroups: []string{"projectcontour.io"}, Resources: []string{"httpproxies", "tlscertificatedelegations"}, Verbs: read},
-			{APIGroups: []string{"projectcontour.io"}, Resources: []string{"httpproxies/status"}, Verbs: []string{"update", "patch"}},
+			{APIGroups: []string{"projectcontour.io"}, Resources: []string{"httpproxies", "tlscertificatedelegations", "extensionservices"}, Verbs: read},
+			{APIGroups: []string{"projectcontour.io"}, Resources: []string{"httpproxies/status", "extensionservices/status"}, Verbs: []string{"update", "patch"}},
 			{APIGroups: []string{"contour.heptio.com"}, Resources: []string{"ingressroutes", "tlscertificatedelegations"}, Verbs: read},
 			{APIGroups: []string{"contour.heptio.com"}, Resources: []string{"ingressroutes/status"}, Verbs: []string{"update", "patch"}},
 		}}

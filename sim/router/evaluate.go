@@ -155,6 +155,7 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 			return
 		}
 		jwtNote(c.hcm, rt, res)
+		authzNote(c.hcm, rt, res)
 		r.action(rt, p, path, res)
 		f.respond(res)
 		return

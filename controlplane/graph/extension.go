@@ -1,0 +1,189 @@
+package graph
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// ExtensionService reasons, Contour's names.
+const (
+	ReasonInconsistentProtocol   = "InconsistentProtocol"
+	ReasonUnsupportedServiceType = "UnsupportedServiceType"
+)
+
+// ExtensionUpstream is what an ExtensionService balances over: Services of
+// its own namespace, each with a relative weight.
+type ExtensionUpstream struct {
+	// Name is the ExtensionService's name (its namespace is the
+	// cluster's).
+	Name string
+	// Targets are the Services, in the object's order.
+	Targets []ExtensionTarget
+}
+
+// ExtensionTarget is one Service port of an ExtensionService.
+type ExtensionTarget struct {
+	Service string
+	Port    corev1.ServicePort
+	// Weight is the Service's share; 0 everywhere means equal shares.
+	Weight uint32
+}
+
+// Extension is a valid ExtensionService: its cluster and the default time
+// to wait for its answer (spec.timeoutPolicy.response).
+type Extension struct {
+	Cluster *Cluster
+	// Timeout is the response timeout (Infinite: none; neither set: the
+	// filter's default).
+	Timeout Timeout
+}
+
+// Timeout is a duration that may be unset (zero and not Infinite) or
+// disabled (Infinite).
+type Timeout struct {
+	Duration time.Duration
+	Infinite bool
+}
+
+// processExtensionServices computes the status of every ExtensionService
+// (Contour's ExtensionServiceProcessor) and lists the clusters of the
+// valid ones in the graph. Virtual hosts build their own copy (see
+// extension), so that a host can be built on its own.
+func (b *builder) processExtensionServices() {
+	for _, key := range source.SortedKeys(b.idx.ExtensionServices) {
+		if x, ok := b.buildExtension(b.idx.ExtensionServices[key], b.report); ok {
+			b.g.Extensions = append(b.g.Extensions, x.Cluster)
+		}
+	}
+}
+
+// extension returns the ExtensionService namespace/name as a cluster,
+// false when it does not exist or is not valid (its own status says why).
+func (b *builder) extension(namespace, name string) (*Extension, bool) {
+	e, ok := b.idx.ExtensionServices[source.Key(namespace, name)]
+	if !ok {
+		return nil, false
+	}
+	return b.buildExtension(e, status.NewReport())
+}
+
+// buildExtension validates e into report and returns its cluster, false
+// when e has an error.
+func (b *builder) buildExtension(e *contourv1alpha1.ExtensionService, report *status.Report) (*Extension, bool) {
+	ref := status.Ref{Kind: status.KindExtensionService, Namespace: e.Namespace, Name: e.Name}
+	report.Valid(ref)
+	ok := true
+	c := &Cluster{Namespace: e.Namespace, Protocol: "h2", LoadBalancer: loadBalancer(e.Spec.LoadBalancerPolicy),
+		Extension: &ExtensionUpstream{Name: e.Name}}
+	b.opts.Upstream.applyTo(c)
+	if c.LoadBalancer == Cookie || c.LoadBalancer == RequestHash {
+		report.Warning(ref, status.SpecError, ReasonIgnoredField,
+			"ignoring field %q; %s load balancer policy is not supported for ExtensionClusters", ".Spec.LoadBalancerPolicy", c.LoadBalancer)
+		c.LoadBalancer = RoundRobin
+	}
+	if p := e.Spec.Protocol; p != nil && *p != "" {
+		c.Protocol = *p
+	}
+	if c.Protocol != "h2" && c.Protocol != "h2c" {
+		report.Error(ref, status.SpecError, ReasonUnsupportedProtocol, "Spec.Protocol %q is not supported: use h2 or h2c", c.Protocol)
+		ok = false
+	}
+	if cb := e.Spec.CircuitBreakerPolicy; cb != nil {
+		c.CircuitBreakers = CircuitBreakers{cb.MaxConnections, cb.MaxPendingRequests, cb.MaxRequests, cb.MaxRetries, cb.PerHostMaxConnections}
+	}
+	x := &Extension{Cluster: c}
+	if !extensionTimeouts(e, x, ref, report) {
+		ok = false
+	}
+	if v := e.Spec.UpstreamValidation; v != nil {
+		uv, err := b.upstreamValidation(v, e.Namespace)
+		if err != nil {
+			var le *LookupError
+			if errors.As(err, &le) && le.Reason == ReasonCACertificateNotDelegated {
+				report.Error(ref, status.TLSError, ReasonCACertificateNotDelegated, "Spec.UpstreamValidation: %s", le.Message)
+			} else {
+				report.Error(ref, status.SpecError, ReasonTLSUpstreamValidation, "TLS upstream validation policy error: %s", err)
+			}
+			return nil, false
+		}
+		c.Validation, c.SNI = uv, uv.SubjectNames[0]
+		if c.Protocol != "h2" {
+			report.Error(ref, status.SpecError, ReasonInconsistentProtocol, "upstream TLS validation not supported for %q protocol", c.Protocol)
+			ok = false
+		}
+	}
+	if !b.extensionTargets(e, c.Extension, ref, report) {
+		ok = false
+	}
+	if !ok {
+		return nil, false
+	}
+	return x, true
+}
+
+// extensionTimeouts reads spec.timeoutPolicy: response is the default
+// authorization timeout, idle is not supported (the filter has none).
+func extensionTimeouts(e *contourv1alpha1.ExtensionService, x *Extension, ref status.Ref, report *status.Report) bool {
+	t := e.Spec.TimeoutPolicy
+	if t == nil {
+		return true
+	}
+	if t.Response != "" {
+		d, inf, err := parseTimeout(t.Response)
+		if err != nil {
+			report.Error(ref, status.SpecError, ReasonTimeoutPolicyNotValid,
+				"Spec.TimeoutPolicy.Response %q is not a duration or \"infinity\"", t.Response)
+			return false
+		}
+		x.Timeout = Timeout{Duration: d, Infinite: inf}
+	}
+	if t.Idle != "" {
+		report.Warning(ref, status.SpecError, ReasonIgnoredField,
+			"ignoring field %q; idle timeouts are not supported for ExtensionClusters", ".Spec.TimeoutPolicy.Idle")
+	}
+	if t.IdleConnection != "" {
+		report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.TimeoutPolicy.IdleConnection is not supported yet and is ignored")
+	}
+	return true
+}
+
+// extensionTargets resolves the Services of e (of its own namespace only,
+// as Contour: a reference elsewhere could reach what the proxy's owner
+// may not). Each unresolved one is an error.
+func (b *builder) extensionTargets(e *contourv1alpha1.ExtensionService, up *ExtensionUpstream, ref status.Ref, report *status.Report) bool {
+	ok := true
+	if len(e.Spec.Services) == 0 {
+		report.Error(ref, status.ServiceError, ReasonServiceUnresolved, "Spec.Services must name at least one Service")
+		return false
+	}
+	for i, t := range e.Spec.Services {
+		c, err := b.lookupService(e.Namespace, t.Name, intstr.FromInt(t.Port))
+		if err == nil && c.ExternalName != "" {
+			report.Error(ref, status.ServiceError, ReasonUnsupportedServiceType,
+				"Spec.Services[%d]: Service %q is of unsupported type %q", i, e.Namespace+"/"+t.Name, corev1.ServiceTypeExternalName)
+			ok = false
+			continue
+		}
+		if err != nil {
+			report.Error(ref, status.ServiceError, ReasonServiceUnresolved, "Spec.Services[%d]: %s", i, err)
+			ok = false
+			continue
+		}
+		up.Targets = append(up.Targets, ExtensionTarget{Service: t.Name, Port: c.Port, Weight: t.Weight})
+	}
+	return ok
+}
+
+// ExtensionClusterName is the Envoy cluster (and ClusterLoadAssignment)
+// name of the ExtensionService namespace/name, Contour's.
+func ExtensionClusterName(namespace, name string) string {
+	return fmt.Sprintf("extension/%s/%s", namespace, name)
+}
