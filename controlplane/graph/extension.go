@@ -19,6 +19,10 @@ const (
 	ReasonUnsupportedServiceType = "UnsupportedServiceType"
 )
 
+// ReasonExtensionNotHTTP2 is Isobar's warning for an ExtensionService
+// reached over HTTP/1.1, which Contour accepts silently: gRPC needs HTTP/2.
+const ReasonExtensionNotHTTP2 = "ExtensionNotHTTP2"
+
 // ExtensionUpstream is what an ExtensionService balances over: Services of
 // its own namespace, each with a relative weight.
 type ExtensionUpstream struct {
@@ -89,11 +93,19 @@ func (b *builder) buildExtension(e *contourv1alpha1.ExtensionService, report *st
 			"ignoring field %q; %s load balancer policy is not supported for ExtensionClusters", ".Spec.LoadBalancerPolicy", c.LoadBalancer)
 		c.LoadBalancer = RoundRobin
 	}
+	proto := "h2"
 	if p := e.Spec.Protocol; p != nil && *p != "" {
-		c.Protocol = *p
+		proto = *p
 	}
-	if c.Protocol != "h2" && c.Protocol != "h2c" {
-		report.Error(ref, status.SpecError, ReasonUnsupportedProtocol, "Spec.Protocol %q is not supported: use h2 or h2c", c.Protocol)
+	switch proto {
+	case "h2", "h2c":
+		c.Protocol = proto
+	case "http/1.1": // Contour's CRD allows it: a plain HTTP/1 cluster
+		c.Protocol = ""
+		report.Warning(ref, status.SpecError, ReasonExtensionNotHTTP2,
+			"Spec.Protocol http/1.1: Envoy calls the extension with gRPC, which needs HTTP/2 (h2 or h2c); its calls will fail")
+	default:
+		report.Error(ref, status.SpecError, ReasonUnsupportedProtocol, "Spec.Protocol %q is not supported: use h2 or h2c", proto)
 		ok = false
 	}
 	if cb := e.Spec.CircuitBreakerPolicy; cb != nil {
@@ -115,8 +127,8 @@ func (b *builder) buildExtension(e *contourv1alpha1.ExtensionService, report *st
 			return nil, false
 		}
 		c.Validation, c.SNI = uv, uv.SubjectNames[0]
-		if c.Protocol != "h2" {
-			report.Error(ref, status.SpecError, ReasonInconsistentProtocol, "upstream TLS validation not supported for %q protocol", c.Protocol)
+		if proto != "h2" {
+			report.Error(ref, status.SpecError, ReasonInconsistentProtocol, "upstream TLS validation not supported for %q protocol", proto)
 			ok = false
 		}
 	}

@@ -48,6 +48,12 @@ func TestExtensionServices(t *testing.T) {
 				Extension: &ExtensionUpstream{Name: "auth", Targets: []ExtensionTarget{{Service: "a", Port: http}}}}},
 			wantStatuses: []string{"ExtensionService ns/auth: valid warn:IgnoredField,warn:IgnoredField"},
 		},
+		"http/1.1, which Contour's CRD allows: a plain HTTP/1 cluster, with a warning": {
+			yaml: extensionDoc("ns", "auth", "{services: [{name: a, port: 80}], protocol: http/1.1}"),
+			want: []*Cluster{{Namespace: "ns", LoadBalancer: RoundRobin,
+				Extension: &ExtensionUpstream{Name: "auth", Targets: []ExtensionTarget{{Service: "a", Port: http}}}}},
+			wantStatuses: []string{"ExtensionService ns/auth: valid warn:ExtensionNotHTTP2"},
+		},
 		"errors: each named; an invalid ExtensionService has no cluster": {
 			yaml: extensionDoc("ns", "a", "{services: [{name: nope, port: 80}, {name: a, port: 81}, {name: ext, port: 80}]}") +
 				extensionDoc("ns", "b", "{services: [{name: a, port: 80}], protocol: h2c, validation: {caSecret: ca, subjectName: x}}") +
@@ -55,12 +61,15 @@ func TestExtensionServices(t *testing.T) {
 				extensionDoc("ns", "d", "{services: [{name: a, port: 80}], timeoutPolicy: {response: soon}}") +
 				extensionDoc("ns", "e", "{services: [{name: a, port: 80}], validation: {caSecret: ca}}") +
 				extensionDoc("ns", "f", "{services: []}") +
+				extensionDoc("ns", "g", "{services: [{name: a, port: 80}], protocol: tls}") +
+				extensionDoc("ns", "h", "{services: [{name: a, port: 80}], protocol: http/1.1, validation: {caSecret: ca, subjectName: x}}") +
 				"---\napiVersion: v1\nkind: Service\nmetadata: {name: ext, namespace: ns}\nspec: {type: ExternalName, externalName: x.com, ports: [{port: 80}]}\n",
 			wantStatuses: []string{
 				"ExtensionService ns/a: invalid ServiceUnresolvedReference,ServiceUnresolvedReference,UnsupportedServiceType",
 				"ExtensionService ns/b: invalid InconsistentProtocol", "ExtensionService ns/c: invalid CACertificateNotDelegated",
 				"ExtensionService ns/d: invalid TimeoutPolicyNotValid", "ExtensionService ns/e: invalid TLSUpstreamValidation",
-				"ExtensionService ns/f: invalid ServiceUnresolvedReference",
+				"ExtensionService ns/f: invalid ServiceUnresolvedReference", "ExtensionService ns/g: invalid UnsupportedProtocol",
+				"ExtensionService ns/h: invalid InconsistentProtocol,warn:ExtensionNotHTTP2",
 			},
 			wantErrors: []string{
 				`ns/a ServiceUnresolvedReference: Spec.Services[0]: unresolved service reference: service "ns/nope" not found`,
@@ -71,6 +80,8 @@ func TestExtensionServices(t *testing.T) {
 				`ns/d TimeoutPolicyNotValid: Spec.TimeoutPolicy.Response "soon" is not a duration or "infinity"`,
 				`ns/e TLSUpstreamValidation: TLS upstream validation policy error: validation needs subjectName or subjectNames`,
 				`ns/f ServiceUnresolvedReference: Spec.Services must name at least one Service`,
+				`ns/g UnsupportedProtocol: Spec.Protocol "tls" is not supported: use h2 or h2c`,
+				`ns/h InconsistentProtocol: upstream TLS validation not supported for "http/1.1" protocol`,
 			},
 		},
 	} {

@@ -35,9 +35,10 @@ type ExtensionServiceSpec struct {
 	// (only with protocol h2).
 	// +optional
 	UpstreamValidation *contourv1.UpstreamValidation `json:"validation,omitempty"`
-	// Protocol is h2 (gRPC over TLS, the default) or h2c (cleartext).
+	// Protocol is h2 (gRPC over TLS, the default) or h2c (cleartext);
+	// http/1.1, which Contour's CRD allows, cannot carry gRPC.
 	// +optional
-	// +kubebuilder:validation:Enum=h2;h2c
+	// +kubebuilder:validation:Enum=http/1.1;h2;h2c
 	Protocol *string `json:"protocol,omitempty"`
 	// LoadBalancerPolicy picks an endpoint (Cookie and RequestHash are
 	// not supported and ignored).
