@@ -100,7 +100,9 @@ func (b *builder) virtualHostAuthorization(ref status.Ref, p *contourv1.HTTPProx
 				"Spec.Virtualhost.Authorization.ResponseTimeout is invalid: %q is not a duration or \"infinity\"", a.ResponseTimeout)
 			return nil, nil, false
 		}
-		az.Timeout = Timeout{Duration: d, Infinite: inf}
+		if d > 0 || inf { // 0s is no setting (Contour's): the ExtensionService's applies
+			az.Timeout = Timeout{Duration: d, Infinite: inf}
+		}
 	}
 	if w := a.WithRequestBody; w != nil {
 		az.Body = &AuthorizationBody{MaxRequestBytes: w.MaxRequestBytes, AllowPartialMessage: w.AllowPartialMessage, PackAsBytes: w.PackAsBytes}

@@ -167,6 +167,12 @@ spec:
 			},
 			wantStatuses: []string{"ExtensionService ns/auth: valid", "HTTPProxy ns/child: valid", "HTTPProxy ns/p: valid"},
 		},
+		"a responseTimeout of 0s is no setting: the ExtensionService's timeout applies": {
+			yaml:         authRoot("{extensionRef: {name: auth}, responseTimeout: 0s}", svc),
+			want:         &ExternalAuthorization{Cluster: cluster, Timeout: Timeout{Duration: 3 * time.Second}},
+			wantRoutes:   map[string]*RouteAuthorization{"prefix:/": {}},
+			wantStatuses: []string{"ExtensionService ns/auth: valid", "HTTPProxy ns/p: valid"},
+		},
 		"without TLS: AuthNotPermitted": {
 			yaml:         strings.Replace(authRoot("{extensionRef: {name: auth}}", svc), "tls: {secretName: cert}", "", 1),
 			wantStatuses: []string{"ExtensionService ns/auth: valid", "HTTPProxy ns/p: invalid AuthNotPermitted"},
