@@ -19,30 +19,32 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint", "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
+	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
 }
 
 // kindNames say what a value of each kind must be, in errors.
 var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295",
+	"count":   "a whole number from 1 to 4294967295",
 	"version": "a version such as \"1.2\"", "list": "a list of strings"}
 
 // contourSettings are the keys of Contour's configuration file (contour.yaml,
 // `contour serve --config-path`) that Isobar implements, by their flags.
 var contourSettings = map[string]contourSetting{
-	"kubeconfig":                {"kubeconfig", "string"},
-	"accesslog-format":          {"accesslog-format", "string"},
-	"accesslog-level":           {"accesslog-level", "string"},
-	"disablePermitInsecure":     {"disable-permit-insecure", "bool"},
-	"enableExternalNameService": {"enable-external-name", "bool"},
-	"envoy-service-namespace":   {"envoy-service-namespace", "string"},
-	"envoy-service-name":        {"envoy-service-name", "string"},
-	"ingress-status-address":    {"ingress-status-address", "string"},
-	"json-fields":               {"accesslog-json-field", "list"},
-	"accesslog-format-string":   {"accesslog-format-string", "string"},
-	"disableMergeSlashes":       {"disable-merge-slashes", "bool"},
-	"disableAllowChunkedLength": {"disable-allow-chunked-length", "bool"},
-	"default-http-versions":     {"default-http-version", "list"},
-	// The keys of the timeouts, network, cluster and tls mappings, by their
+	"kubeconfig":                 {"kubeconfig", "string"},
+	"accesslog-format":           {"accesslog-format", "string"},
+	"accesslog-level":            {"accesslog-level", "string"},
+	"disablePermitInsecure":      {"disable-permit-insecure", "bool"},
+	"enableExternalNameService":  {"enable-external-name", "bool"},
+	"envoy-service-namespace":    {"envoy-service-namespace", "string"},
+	"envoy-service-name":         {"envoy-service-name", "string"},
+	"ingress-status-address":     {"ingress-status-address", "string"},
+	"json-fields":                {"accesslog-json-field", "list"},
+	"accesslog-format-string":    {"accesslog-format-string", "string"},
+	"disableMergeSlashes":        {"disable-merge-slashes", "bool"},
+	"disableAllowChunkedLength":  {"disable-allow-chunked-length", "bool"},
+	"default-http-versions":      {"default-http-version", "list"},
+	"serverHeaderTransformation": {"server-header-transformation", "string"},
+	// The keys of the timeouts, network, cluster, tls, policy and listener mappings, by their
 	// paths.
 	"timeouts.request-timeout":                  {"request-timeout", "string"},
 	"timeouts.connection-idle-timeout":          {"connection-idle-timeout", "string"},
@@ -59,17 +61,19 @@ var contourSettings = map[string]contourSetting{
 	"policy.request-headers":                    {"policy-request-header-set", "headers"},
 	"policy.response-headers":                   {"policy-response-header-set", "headers"},
 	"policy.applyToIngress":                     {"policy-apply-to-ingress", "bool"},
+	"listener.max-requests-per-connection":      {"listener-max-requests-per-connection", "count"},
+	"listener.http2-max-concurrent-streams":     {"listener-http2-max-concurrent-streams", "count"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "network", "policy", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "listener", "network", "policy", "timeouts", "tls"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "gateway", "listener", "metrics", "rateLimitService", "server",
+	"debug", "gateway", "metrics", "rateLimitService", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -197,7 +201,7 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		switch {
 		case s.kind == "version": // minimum-protocol-version: 1.2, unquoted
 			value = strconv.FormatFloat(x, 'f', -1, 64)
-		case s.kind != "uint" || x < 0 || x != float64(uint32(x)):
+		case s.kind != "uint" && s.kind != "count" || x < 0 || x != float64(uint32(x)) || s.kind == "count" && x < 1:
 			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 		default:
 			value = strconv.FormatUint(uint64(x), 10)
@@ -229,6 +233,11 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		err = graph.Upstream{ConnectTimeout: value}.Check()
 	case k == "cluster.dns-lookup-family":
 		err = graph.Upstream{DNSLookupFamily: value}.Check()
+	case k == "serverHeaderTransformation":
+		err = graph.Connections{ServerHeaderTransformation: value}.Check()
+	case k == "listener.http2-max-concurrent-streams":
+		n, _ := strconv.ParseUint(value, 10, 32)
+		err = graph.Connections{HTTP2MaxConcurrentStreams: uint32(n)}.Check()
 	case k == "tls.minimum-protocol-version":
 		err = graph.Connections{MinimumTLSVersion: value}.Check()
 	case k == "tls.maximum-protocol-version":

@@ -109,6 +109,29 @@ func TestConfigFile(t *testing.T) {
 			"connect-timeout": "5s"},
 		ignored: []string{"network.admin-port"},
 	}, {
+		name: "listener settings",
+		file: "serverHeaderTransformation: append_if_absent\nlistener:\n  max-requests-per-connection: 1\n" +
+			"  http2-max-concurrent-streams: 2147483647\n  max-requests-per-io-cycle: 10\n",
+		want: map[string]string{"server-header-transformation": "append_if_absent", "listener-max-requests-per-connection": "1",
+			"listener-http2-max-concurrent-streams": "2147483647"},
+		ignored: []string{"listener.max-requests-per-io-cycle"},
+	}, {
+		name: "no request per connection",
+		file: "listener:\n  max-requests-per-connection: 0\n",
+		err:  "listener.max-requests-per-connection: must be a whole number from 1 to 4294967295",
+	}, {
+		name: "more streams than Envoy takes",
+		file: "listener:\n  http2-max-concurrent-streams: 2147483648\n",
+		err:  "listener.http2-max-concurrent-streams: listener-http2-max-concurrent-streams 2147483648: Envoy accepts at most 2147483647",
+	}, {
+		name: "a streams limit that is not a number",
+		file: "listener:\n  http2-max-concurrent-streams: many\n",
+		err:  "listener.http2-max-concurrent-streams: must be a whole number from 1",
+	}, {
+		name: "a Server header transformation Contour does not know",
+		file: "serverHeaderTransformation: drop\n",
+		err:  `serverHeaderTransformation: server-header-transformation "drop": must be overwrite, append_if_absent or pass_through`,
+	}, {
 		name: "the status address",
 		file: "ingress-status-address: lb.example.com\n",
 		want: map[string]string{"ingress-status-address": "lb.example.com"},

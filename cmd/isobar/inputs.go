@@ -96,6 +96,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		"keep repeated slashes in request paths instead of merging them before routing (Contour's disableMergeSlashes)")
 	cmd.Flags().BoolVar(&f.connections.DisableAllowChunkedLength, "disable-allow-chunked-length", false,
 		"refuse HTTP/1 requests with both Content-Length and chunked encoding (Contour's disableAllowChunkedLength)")
+	f.registerListener(cmd)
 	cmd.Flags().StringVar(&f.upstream.ConnectTimeout, "connect-timeout", "",
 		"how long Envoy tries to connect to an upstream, a duration such as 5s (Contour's timeouts.connect-timeout; default: 2s)")
 	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
@@ -105,7 +106,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
-		"permitInsecure, ExternalName, timeouts, network, TLS, HTTP version, cluster and header policy settings apply (and for serve its Envoy Service "+
+		"permitInsecure, ExternalName, timeouts, network, listener, TLS, HTTP version, cluster and header policy settings apply (and for serve its Envoy Service "+
 		"and kubeconfig), others are reported as ignored; flags take precedence")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if f.configPath != "" { // before the flags are checked: the file sets some
@@ -133,6 +134,16 @@ func (f *compileFlags) registerTLS(cmd *cobra.Command) {
 		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
 	cmd.Flags().StringArrayVar(&f.httpVersions, "default-http-version", nil,
 		"an HTTP version offered, HTTP/1.1 or HTTP/2; repeatable (Contour's default-http-versions; default: both)")
+}
+
+// registerListener defines the flags of Contour's listener settings.
+func (f *compileFlags) registerListener(cmd *cobra.Command) {
+	cmd.Flags().Uint32Var(&f.connections.MaxRequestsPerConnection, "listener-max-requests-per-connection", 0,
+		"close a downstream connection after that many requests (Contour's listener.max-requests-per-connection; default: 0, no limit)")
+	cmd.Flags().Uint32Var(&f.connections.HTTP2MaxConcurrentStreams, "listener-http2-max-concurrent-streams", 0,
+		"concurrent streams a downstream HTTP/2 connection may open, at most 2147483647 (Contour's listener.http2-max-concurrent-streams; default: 0, Envoy's)")
+	cmd.Flags().StringVar(&f.connections.ServerHeaderTransformation, "server-header-transformation", "",
+		"the Server header of responses: overwrite (with envoy), append_if_absent or pass_through (Contour's serverHeaderTransformation; default: overwrite)")
 }
 
 // validate refuses listener ports Envoy could not use, before anything is

@@ -97,6 +97,18 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.Headers.Response.Remove = append(opts.Headers.Response.Remove, v)
 			case "--policy-apply-to-ingress":
 				opts.Headers.ApplyToIngress = true
+			case "--server-header-transformation":
+				opts.Connections.ServerHeaderTransformation = v
+			case "--listener-max-requests-per-connection", "--listener-http2-max-concurrent-streams":
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					t.Fatalf("%s %q: %v", k, v, err)
+				}
+				to := &opts.Connections.MaxRequestsPerConnection
+				if k == "--listener-http2-max-concurrent-streams" {
+					to = &opts.Connections.HTTP2MaxConcurrentStreams
+				}
+				*to = uint32(n)
 			case "--now":
 				now, err := time.Parse(time.RFC3339, v)
 				if err != nil {
