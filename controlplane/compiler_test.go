@@ -146,7 +146,8 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	withSettings := controlplane.Options{Options: graph.Options{AccessLog: graph.AccessLog{Format: "json"},
 		Connections: graph.Connections{RequestTimeout: "30s", ConnectionIdleTimeout: "infinity", NumTrustedHops: 1,
 			MinimumTLSVersion: "1.3", CipherSuites: "ECDHE-RSA-AES256-GCM-SHA384", HTTPVersions: "HTTP/2",
-			MaxRequestsPerConnection: 50, HTTP2MaxConcurrentStreams: 100, ServerHeaderTransformation: "pass_through"},
+			MaxRequestsPerConnection: 50, HTTP2MaxConcurrentStreams: 100, ServerHeaderTransformation: "pass_through",
+			PerConnectionBufferLimitBytes: 32768, SocketTOS: 184, ConnectionBalancer: "exact"},
 		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4"}}}
 	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
 	updates, fulls := 0, 0

@@ -46,29 +46,36 @@ var contourSettings = map[string]contourSetting{
 	"serverHeaderTransformation": {"server-header-transformation", "string"},
 	// The keys of the timeouts, network, cluster, tls, policy and listener mappings, by their
 	// paths.
-	"timeouts.request-timeout":                  {"request-timeout", "string"},
-	"timeouts.connection-idle-timeout":          {"connection-idle-timeout", "string"},
-	"timeouts.stream-idle-timeout":              {"stream-idle-timeout", "string"},
-	"timeouts.max-connection-duration":          {"max-connection-duration", "string"},
-	"timeouts.delayed-close-timeout":            {"delayed-close-timeout", "string"},
-	"timeouts.connection-shutdown-grace-period": {"connection-shutdown-grace-period", "string"},
-	"timeouts.connect-timeout":                  {"connect-timeout", "string"},
-	"network.num-trusted-hops":                  {"num-trusted-hops", "uint"},
-	"cluster.dns-lookup-family":                 {"dns-lookup-family", "string"},
-	"tls.minimum-protocol-version":              {"tls-minimum-protocol-version", "version"},
-	"tls.maximum-protocol-version":              {"tls-maximum-protocol-version", "version"},
-	"tls.cipher-suites":                         {"tls-cipher-suite", "list"},
-	"policy.request-headers":                    {"policy-request-header-set", "headers"},
-	"policy.response-headers":                   {"policy-response-header-set", "headers"},
-	"policy.applyToIngress":                     {"policy-apply-to-ingress", "bool"},
-	"listener.max-requests-per-connection":      {"listener-max-requests-per-connection", "count"},
-	"listener.http2-max-concurrent-streams":     {"listener-http2-max-concurrent-streams", "count"},
+	"timeouts.request-timeout":                   {"request-timeout", "string"},
+	"timeouts.connection-idle-timeout":           {"connection-idle-timeout", "string"},
+	"timeouts.stream-idle-timeout":               {"stream-idle-timeout", "string"},
+	"timeouts.max-connection-duration":           {"max-connection-duration", "string"},
+	"timeouts.delayed-close-timeout":             {"delayed-close-timeout", "string"},
+	"timeouts.connection-shutdown-grace-period":  {"connection-shutdown-grace-period", "string"},
+	"timeouts.connect-timeout":                   {"connect-timeout", "string"},
+	"network.num-trusted-hops":                   {"num-trusted-hops", "uint"},
+	"cluster.dns-lookup-family":                  {"dns-lookup-family", "string"},
+	"tls.minimum-protocol-version":               {"tls-minimum-protocol-version", "version"},
+	"tls.maximum-protocol-version":               {"tls-maximum-protocol-version", "version"},
+	"tls.cipher-suites":                          {"tls-cipher-suite", "list"},
+	"policy.request-headers":                     {"policy-request-header-set", "headers"},
+	"policy.response-headers":                    {"policy-response-header-set", "headers"},
+	"policy.applyToIngress":                      {"policy-apply-to-ingress", "bool"},
+	"listener.max-requests-per-connection":       {"listener-max-requests-per-connection", "count"},
+	"listener.http2-max-concurrent-streams":      {"listener-http2-max-concurrent-streams", "count"},
+	"listener.per-connection-buffer-limit-bytes": {"listener-per-connection-buffer-limit-bytes", "count"},
+	"listener.connection-balancer":               {"listener-connection-balancer", "string"},
+	"listener.socket-options.tos":                {"listener-socket-tos", "uint"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
 var contourMappings = []string{"cluster", "listener", "network", "policy", "timeouts", "tls"}
+
+// contourSubMappings are the mappings inside those of contourMappings that
+// are read key by key too.
+var contourSubMappings = []string{"listener.socket-options"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
@@ -179,12 +186,40 @@ func flattenMappings(doc map[string]any, path string) (ignored []string, err err
 			return nil, fmt.Errorf("%s: %s: must be a mapping", path, m)
 		}
 		for k, x := range inner {
-			if _, known := contourSettings[m+"."+k]; known {
-				doc[m+"."+k] = x
-			} else {
-				ignored = append(ignored, m+"."+k)
+			sub, err := flattenKey(doc, path, m+"."+k, x)
+			if err != nil {
+				return nil, err
 			}
+			ignored = append(ignored, sub...)
 		}
+	}
+	return ignored, nil
+}
+
+// flattenKey puts the key k of a mapping, with its value x, into doc, or
+// the keys of x when k is one of contourSubMappings; it returns the keys
+// Isobar does not implement.
+func flattenKey(doc map[string]any, path, k string, x any) (ignored []string, err error) {
+	if !slices.Contains(contourSubMappings, k) {
+		if _, known := contourSettings[k]; !known {
+			return []string{k}, nil
+		}
+		doc[k] = x
+		return nil, nil
+	}
+	if x == nil { // an empty mapping
+		return nil, nil
+	}
+	inner, ok := x.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: %s: must be a mapping", path, k)
+	}
+	for kk, xx := range inner {
+		sub, err := flattenKey(doc, path, k+"."+kk, xx)
+		if err != nil {
+			return nil, err
+		}
+		ignored = append(ignored, sub...)
 	}
 	return ignored, nil
 }
@@ -238,6 +273,11 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 	case k == "listener.http2-max-concurrent-streams":
 		n, _ := strconv.ParseUint(value, 10, 32)
 		err = graph.Connections{HTTP2MaxConcurrentStreams: uint32(n)}.Check()
+	case k == "listener.socket-options.tos":
+		n, _ := strconv.ParseUint(value, 10, 32)
+		err = graph.Connections{SocketTOS: uint32(n)}.Check()
+	case k == "listener.connection-balancer":
+		err = graph.Connections{ConnectionBalancer: value}.Check()
 	case k == "tls.minimum-protocol-version":
 		err = graph.Connections{MinimumTLSVersion: value}.Check()
 	case k == "tls.maximum-protocol-version":

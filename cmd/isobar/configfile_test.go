@@ -116,6 +116,37 @@ func TestConfigFile(t *testing.T) {
 			"listener-http2-max-concurrent-streams": "2147483647"},
 		ignored: []string{"listener.max-requests-per-io-cycle"},
 	}, {
+		name: "listener options",
+		file: "listener:\n  per-connection-buffer-limit-bytes: 32768\n  connection-balancer: exact\n" +
+			"  socket-options:\n    tos: 255\n    traffic-class: 64\n",
+		want: map[string]string{"listener-per-connection-buffer-limit-bytes": "32768", "listener-connection-balancer": "exact",
+			"listener-socket-tos": "255"},
+		ignored: []string{"listener.socket-options.traffic-class"},
+	}, {
+		name: "empty socket options",
+		file: "listener:\n  socket-options:\n",
+		want: map[string]string{"listener-socket-tos": "0"},
+	}, {
+		name: "socket options not a mapping",
+		file: "listener:\n  socket-options: 5\n",
+		err:  "listener.socket-options: must be a mapping",
+	}, {
+		name: "a TOS above a byte",
+		file: "listener:\n  socket-options:\n    tos: 256\n",
+		err:  "listener.socket-options.tos: listener-socket-tos 256: must be from 0 to 255",
+	}, {
+		name: "a negative TOS",
+		file: "listener:\n  socket-options:\n    tos: -1\n",
+		err:  "listener.socket-options.tos: must be a whole number",
+	}, {
+		name: "a balancer Contour does not know",
+		file: "listener:\n  connection-balancer: random\n",
+		err:  `listener.connection-balancer: listener-connection-balancer "random": only exact`,
+	}, {
+		name: "no buffer",
+		file: "listener:\n  per-connection-buffer-limit-bytes: 0\n",
+		err:  "listener.per-connection-buffer-limit-bytes: must be a whole number from 1",
+	}, {
 		name: "no request per connection",
 		file: "listener:\n  max-requests-per-connection: 0\n",
 		err:  "listener.max-requests-per-connection: must be a whole number from 1 to 4294967295",

@@ -144,6 +144,12 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 		"concurrent streams a downstream HTTP/2 connection may open, at most 2147483647 (Contour's listener.http2-max-concurrent-streams; default: 0, Envoy's)")
 	cmd.Flags().StringVar(&f.connections.ServerHeaderTransformation, "server-header-transformation", "",
 		"the Server header of responses: overwrite (with envoy), append_if_absent or pass_through (Contour's serverHeaderTransformation; default: overwrite)")
+	cmd.Flags().Uint32Var(&f.connections.PerConnectionBufferLimitBytes, "listener-per-connection-buffer-limit-bytes", 0,
+		"soft limit of each downstream connection's buffers, in bytes (Contour's listener.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
+	cmd.Flags().Uint32Var(&f.connections.SocketTOS, "listener-socket-tos", 0,
+		"IPv4 TOS byte (DSCP and ECN) of the listeners' packets, 0 to 255 (Contour's listener.socket-options.tos; default: 0, not set)")
+	cmd.Flags().StringVar(&f.connections.ConnectionBalancer, "listener-connection-balancer", "",
+		"exact: spread connections evenly over Envoy's worker threads (Contour's listener.connection-balancer; default: the kernel's balance)")
 }
 
 // validate refuses listener ports Envoy could not use, before anything is

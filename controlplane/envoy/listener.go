@@ -27,15 +27,48 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// Listener is a TCP listener on 0.0.0.0:port.
-func Listener(name string, port uint32, chains []*listenerv3.FilterChain, filters ...*listenerv3.ListenerFilter) *listenerv3.Listener {
-	return &listenerv3.Listener{
+// Listener is a TCP listener on 0.0.0.0:port with the options o.
+func Listener(name string, port uint32, o ListenerOptions, chains []*listenerv3.FilterChain, filters ...*listenerv3.ListenerFilter) *listenerv3.Listener {
+	l := &listenerv3.Listener{
 		Name:            name,
 		Address:         SocketAddress("0.0.0.0", port),
 		FilterChains:    chains,
 		ListenerFilters: filters,
 	}
+	if o.BufferLimit > 0 {
+		l.PerConnectionBufferLimitBytes = wrapperspb.UInt32(o.BufferLimit)
+	}
+	if o.TOS > 0 {
+		l.SocketOptions = []*corev3.SocketOption{{Description: "IPv4 type of service", Level: ipProtoIP, Name: ipTOS,
+			Value: &corev3.SocketOption_IntValue{IntValue: int64(o.TOS)}, State: corev3.SocketOption_STATE_LISTENING}}
+	}
+	if o.ExactBalance {
+		l.ConnectionBalanceConfig = &listenerv3.Listener_ConnectionBalanceConfig{
+			BalanceType: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance_{ExactBalance: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance{}}}
+	}
+	return l
 }
+
+// ListenerOptions are settings of the listeners themselves (the zero value:
+// Envoy's defaults), Contour's listener.per-connection-buffer-limit-bytes,
+// listener.socket-options.tos and listener.connection-balancer.
+type ListenerOptions struct {
+	// BufferLimit is the soft limit, in bytes, of each downstream
+	// connection's read and write buffers (0: Envoy's 1 MiB).
+	BufferLimit uint32
+	// TOS is the IPv4 type of service (DSCP and ECN bits) of the packets
+	// of accepted connections (0: left to the system).
+	TOS uint8
+	// ExactBalance spreads connections evenly over Envoy's worker threads
+	// instead of leaving it to the kernel.
+	ExactBalance bool
+}
+
+// The IP_TOS socket option of Linux, where Envoy runs (Contour's numbers).
+const (
+	ipProtoIP = 0 // IPPROTO_IP
+	ipTOS     = 1 // IP_TOS
+)
 
 // TLSInspector is the listener filter that reads the SNI.
 func TLSInspector() *listenerv3.ListenerFilter {

@@ -53,6 +53,25 @@ type Connections struct {
 	// append_if_absent or pass_through (Contour's
 	// serverHeaderTransformation).
 	ServerHeaderTransformation string
+	// PerConnectionBufferLimitBytes (0: Envoy's default), SocketTOS (0 to
+	// 255; 0: not set) and ConnectionBalancer ("" or "exact") are settings
+	// of the listeners themselves: Contour's
+	// listener.per-connection-buffer-limit-bytes,
+	// listener.socket-options.tos and listener.connection-balancer.
+	PerConnectionBufferLimitBytes, SocketTOS uint32
+	ConnectionBalancer                       string
+}
+
+// Listener returns the settings of c that belong to the listeners
+// themselves, or an error naming the first one that is not valid.
+func (c Connections) Listener() (envoy.ListenerOptions, error) {
+	if c.SocketTOS > 255 {
+		return envoy.ListenerOptions{}, fmt.Errorf("listener-socket-tos %d: must be from 0 to 255", c.SocketTOS)
+	}
+	if c.ConnectionBalancer != "" && c.ConnectionBalancer != "exact" {
+		return envoy.ListenerOptions{}, fmt.Errorf("listener-connection-balancer %q: only exact is supported (as in Contour)", c.ConnectionBalancer)
+	}
+	return envoy.ListenerOptions{BufferLimit: c.PerConnectionBufferLimitBytes, TOS: uint8(c.SocketTOS), ExactBalance: c.ConnectionBalancer == "exact"}, nil
 }
 
 // serverHeaderTransformations are the values of
@@ -111,6 +130,9 @@ func (c Connections) Envoy() (envoy.Connections, error) {
 // Check returns an error naming the first value of c that is not valid.
 func (c Connections) Check() error {
 	if _, err := c.Envoy(); err != nil {
+		return err
+	}
+	if _, err := c.Listener(); err != nil {
 		return err
 	}
 	_, err := c.TLS()

@@ -99,16 +99,18 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.Headers.ApplyToIngress = true
 			case "--server-header-transformation":
 				opts.Connections.ServerHeaderTransformation = v
-			case "--listener-max-requests-per-connection", "--listener-http2-max-concurrent-streams":
+			case "--listener-connection-balancer":
+				opts.Connections.ConnectionBalancer = v
+			case "--listener-max-requests-per-connection", "--listener-http2-max-concurrent-streams",
+				"--listener-per-connection-buffer-limit-bytes", "--listener-socket-tos":
 				n, err := strconv.ParseUint(v, 10, 32)
 				if err != nil {
 					t.Fatalf("%s %q: %v", k, v, err)
 				}
-				to := &opts.Connections.MaxRequestsPerConnection
-				if k == "--listener-http2-max-concurrent-streams" {
-					to = &opts.Connections.HTTP2MaxConcurrentStreams
-				}
-				*to = uint32(n)
+				*map[string]*uint32{"--listener-max-requests-per-connection": &opts.Connections.MaxRequestsPerConnection,
+					"--listener-http2-max-concurrent-streams":      &opts.Connections.HTTP2MaxConcurrentStreams,
+					"--listener-per-connection-buffer-limit-bytes": &opts.Connections.PerConnectionBufferLimitBytes,
+					"--listener-socket-tos":                        &opts.Connections.SocketTOS}[k] = uint32(n)
 			case "--now":
 				now, err := time.Parse(time.RFC3339, v)
 				if err != nil {
