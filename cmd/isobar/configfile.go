@@ -55,6 +55,8 @@ var contourSettings = map[string]contourSetting{
 	"timeouts.connect-timeout":                   {"connect-timeout", "string"},
 	"network.num-trusted-hops":                   {"num-trusted-hops", "uint"},
 	"cluster.dns-lookup-family":                  {"dns-lookup-family", "string"},
+	"cluster.max-requests-per-connection":        {"cluster-max-requests-per-connection", "count"},
+	"cluster.per-connection-buffer-limit-bytes":  {"cluster-per-connection-buffer-limit-bytes", "count"},
 	"tls.minimum-protocol-version":               {"tls-minimum-protocol-version", "version"},
 	"tls.maximum-protocol-version":               {"tls-maximum-protocol-version", "version"},
 	"tls.cipher-suites":                          {"tls-cipher-suite", "list"},

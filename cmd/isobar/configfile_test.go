@@ -41,8 +41,8 @@ func TestConfigFile(t *testing.T) {
 			"default-http-versions:\n- HTTP/2\n- http/1.1\ncluster:\n  dns-lookup-family: v6\n  max-requests-per-connection: 1\n",
 		want: map[string]string{"tls-minimum-protocol-version": "1.3", "tls-maximum-protocol-version": "1.3",
 			"tls-cipher-suite":     "[[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305],ECDHE-RSA-AES256-GCM-SHA384]",
-			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6"},
-		ignored: []string{"cluster.max-requests-per-connection", "tls.fallback-certificate"},
+			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6", "cluster-max-requests-per-connection": "1"},
+		ignored: []string{"tls.fallback-certificate"},
 	}, {
 		name: "a TLS version Envoy does not offer",
 		file: "tls:\n  maximum-protocol-version: 1.1\n",
@@ -146,6 +146,18 @@ func TestConfigFile(t *testing.T) {
 		name: "no buffer",
 		file: "listener:\n  per-connection-buffer-limit-bytes: 0\n",
 		err:  "listener.per-connection-buffer-limit-bytes: must be a whole number from 1",
+	}, {
+		name: "cluster limits",
+		file: "cluster:\n  per-connection-buffer-limit-bytes: 65536\n  max-requests-per-connection: 4294967295\n",
+		want: map[string]string{"cluster-per-connection-buffer-limit-bytes": "65536", "cluster-max-requests-per-connection": "4294967295"},
+	}, {
+		name: "no upstream buffer",
+		file: "cluster:\n  per-connection-buffer-limit-bytes: 0\n",
+		err:  "cluster.per-connection-buffer-limit-bytes: must be a whole number from 1 to 4294967295",
+	}, {
+		name: "more upstream requests than a uint32",
+		file: "cluster:\n  max-requests-per-connection: 4294967296\n",
+		err:  "cluster.max-requests-per-connection: must be a whole number from 1 to 4294967295",
 	}, {
 		name: "no request per connection",
 		file: "listener:\n  max-requests-per-connection: 0\n",

@@ -99,6 +99,10 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	f.registerListener(cmd)
 	cmd.Flags().StringVar(&f.upstream.ConnectTimeout, "connect-timeout", "",
 		"how long Envoy tries to connect to an upstream, a duration such as 5s (Contour's timeouts.connect-timeout; default: 2s)")
+	cmd.Flags().Uint32Var(&f.upstream.MaxRequestsPerConnection, "cluster-max-requests-per-connection", 0,
+		"close an upstream connection after that many requests (Contour's cluster.max-requests-per-connection; default: 0, no limit)")
+	cmd.Flags().Uint32Var(&f.upstream.PerConnectionBufferLimitBytes, "cluster-per-connection-buffer-limit-bytes", 0,
+		"soft limit of each upstream connection's buffers, in bytes (Contour's cluster.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
 	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
 		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
 	f.registerTLS(cmd)

@@ -10,6 +10,7 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // ClusterOptions describe an upstream cluster.
@@ -25,6 +26,10 @@ type ClusterOptions struct {
 	DNSFamily clusterv3.Cluster_DnsLookupFamily
 	// ConnectTimeout bounds connection attempts (0: ConnectTimeout).
 	ConnectTimeout time.Duration
+	// MaxRequestsPerConnection closes a connection after that many
+	// requests (0: no limit); BufferLimit is the soft limit, in bytes, of
+	// each connection's buffers (0: Envoy's default).
+	MaxRequestsPerConnection, BufferLimit uint32
 	// LB is the load-balancing policy.
 	LB clusterv3.Cluster_LbPolicy
 	// HTTP2 speaks HTTP/2 to the upstream.
@@ -104,14 +109,11 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
 		c.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ADS(), ServiceName: o.EDSName}
 	}
-	if o.HTTP2 {
-		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{
-			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": Any(&httpv3.HttpProtocolOptions{
-				UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
-					ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
-				}},
-			}),
-		}
+	if o.BufferLimit > 0 {
+		c.PerConnectionBufferLimitBytes = wrapperspb.UInt32(o.BufferLimit)
+	}
+	if o.HTTP2 || o.MaxRequestsPerConnection > 0 {
+		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": Any(upstreamHTTP(o))}
 	}
 	if o.TLS != nil {
 		var alpn []string
@@ -129,6 +131,22 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	c.CircuitBreakers = circuitBreakers(o)
 	setSlowStart(c, o.SlowStart)
 	return c
+}
+
+// upstreamHTTP is a cluster's HTTP protocol options: HTTP/2 or, as
+// Contour writes it when only a request limit asks for options, HTTP/1.1
+// (Envoy's default) explicitly; the request limit, if any.
+func upstreamHTTP(o ClusterOptions) *httpv3.HttpProtocolOptions {
+	explicit := &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+		HttpProtocolOptions: &corev3.Http1ProtocolOptions{}}}
+	if o.HTTP2 {
+		explicit.ProtocolConfig = &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}
+	}
+	out := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit}}
+	if o.MaxRequestsPerConnection > 0 {
+		out.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{MaxRequestsPerConnection: wrapperspb.UInt32(o.MaxRequestsPerConnection)}
+	}
+	return out
 }
 
 // setSlowStart sets s on c's round-robin or least-request settings.

@@ -196,6 +196,10 @@ type Cluster struct {
 	// come from Options.Upstream.
 	ConnectTimeout  time.Duration
 	DNSLookupFamily string
+	// MaxRequestsPerConnection (0: no limit) and BufferLimit (bytes; 0:
+	// Envoy's default) bound each upstream connection; both come from
+	// Options.Upstream.
+	MaxRequestsPerConnection, BufferLimit uint32
 	// DNSNameScheme is "http" or "https" for a cluster that is a DNS name
 	// and not a Kubernetes Service (a JWT provider's remote JWKS, Contour's
 	// DNSNameCluster): ExternalName is the host, Port.Port the port,

@@ -14,6 +14,13 @@ import (
 type Upstream struct {
 	ConnectTimeout  string
 	DNSLookupFamily string
+	// MaxRequestsPerConnection closes an upstream connection after that
+	// many requests (0: no limit); PerConnectionBufferLimitBytes is the soft
+	// limit of each upstream connection's buffers (0: Envoy's 1 MiB).
+	// Contour's cluster.max-requests-per-connection and
+	// cluster.per-connection-buffer-limit-bytes; they apply to the clusters
+	// of Services.
+	MaxRequestsPerConnection, PerConnectionBufferLimitBytes uint32
 }
 
 // DNS lookup families of Upstream.DNSLookupFamily, Contour's names.
@@ -55,6 +62,7 @@ func (u Upstream) connectTimeout() (time.Duration, error) {
 // which Check refuses before any build, leaves the default).
 func (u Upstream) applyTo(c *Cluster) {
 	c.ConnectTimeout, _ = u.connectTimeout()
+	c.MaxRequestsPerConnection, c.BufferLimit = u.MaxRequestsPerConnection, u.PerConnectionBufferLimitBytes
 	if c.ExternalName != "" && u.DNSLookupFamily != DNSAuto {
 		c.DNSLookupFamily = u.DNSLookupFamily
 	}

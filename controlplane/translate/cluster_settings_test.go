@@ -7,10 +7,13 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -56,6 +59,58 @@ func TestClusterUpstreamSettings(t *testing.T) {
 			}
 			if d := cmp.Diff(tc.want, got, protocmp.Transform()); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestClusterConnectionLimits: Contour's cluster.max-requests-per-connection
+// and cluster.per-connection-buffer-limit-bytes reach a Service's cluster;
+// a request limit alone writes HTTP/1.1 explicitly (as Contour), and joins
+// an h2 cluster's HTTP/2 options; unset, neither appears.
+func TestClusterConnectionLimits(t *testing.T) {
+	t.Parallel()
+	options := func(h2 bool, maxRequests uint32) map[string]*anypb.Any {
+		explicit := &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+			HttpProtocolOptions: &corev3.Http1ProtocolOptions{}}}
+		if h2 {
+			explicit.ProtocolConfig = &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}
+		}
+		o := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit}}
+		if maxRequests > 0 {
+			o.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{MaxRequestsPerConnection: wrapperspb.UInt32(maxRequests)}
+		}
+		a, err := anypb.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": a}
+	}
+	for _, tc := range []struct {
+		name                string
+		protocol            string
+		maxRequests, buffer uint32
+		wantOptions         map[string]*anypb.Any
+		wantBuffer          *wrapperspb.UInt32Value
+	}{
+		{name: "unset"},
+		{name: "a request limit", maxRequests: 1, wantOptions: options(false, 1)},
+		{name: "a request limit on h2c", protocol: "h2c", maxRequests: 7, wantOptions: options(true, 7)},
+		{name: "h2c alone", protocol: "h2c", wantOptions: options(true, 0)},
+		{name: "a buffer limit", buffer: 65536, wantBuffer: wrapperspb.UInt32(65536)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 80}, Protocol: tc.protocol,
+				MaxRequestsPerConnection: tc.maxRequests, BufferLimit: tc.buffer}
+			got, err := ClusterResource(ClusterName(&c), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.wantOptions, got.GetTypedExtensionProtocolOptions(), protocmp.Transform()); d != "" {
+				t.Errorf("protocol options (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantBuffer, got.GetPerConnectionBufferLimitBytes(), protocmp.Transform()); d != "" {
+				t.Errorf("buffer limit (-want +got):\n%s", d)
 			}
 		})
 	}

@@ -102,7 +102,8 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 			case "--listener-connection-balancer":
 				opts.Connections.ConnectionBalancer = v
 			case "--listener-max-requests-per-connection", "--listener-http2-max-concurrent-streams",
-				"--listener-per-connection-buffer-limit-bytes", "--listener-socket-tos":
+				"--listener-per-connection-buffer-limit-bytes", "--listener-socket-tos",
+				"--cluster-max-requests-per-connection", "--cluster-per-connection-buffer-limit-bytes":
 				n, err := strconv.ParseUint(v, 10, 32)
 				if err != nil {
 					t.Fatalf("%s %q: %v", k, v, err)
@@ -110,7 +111,9 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				*map[string]*uint32{"--listener-max-requests-per-connection": &opts.Connections.MaxRequestsPerConnection,
 					"--listener-http2-max-concurrent-streams":      &opts.Connections.HTTP2MaxConcurrentStreams,
 					"--listener-per-connection-buffer-limit-bytes": &opts.Connections.PerConnectionBufferLimitBytes,
-					"--listener-socket-tos":                        &opts.Connections.SocketTOS}[k] = uint32(n)
+					"--listener-socket-tos":                        &opts.Connections.SocketTOS,
+					"--cluster-max-requests-per-connection":        &opts.Upstream.MaxRequestsPerConnection,
+					"--cluster-per-connection-buffer-limit-bytes":  &opts.Upstream.PerConnectionBufferLimitBytes}[k] = uint32(n)
 			case "--now":
 				now, err := time.Parse(time.RFC3339, v)
 				if err != nil {
