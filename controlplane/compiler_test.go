@@ -148,7 +148,8 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 			MinimumTLSVersion: "1.3", CipherSuites: "ECDHE-RSA-AES256-GCM-SHA384", HTTPVersions: "HTTP/2",
 			MaxRequestsPerConnection: 50, HTTP2MaxConcurrentStreams: 100, ServerHeaderTransformation: "pass_through",
 			PerConnectionBufferLimitBytes: 32768, SocketTOS: 184, ConnectionBalancer: "exact"},
-		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4", MaxRequestsPerConnection: 10, PerConnectionBufferLimitBytes: 65536}}}
+		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4", MaxRequestsPerConnection: 10, PerConnectionBufferLimitBytes: 65536,
+			CircuitBreakers: graph.CircuitBreakers{MaxRequests: 500, PerHostMaxConnections: 8}}}}
 	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
 	updates, fulls := 0, 0
 	for i, c := range corpora {

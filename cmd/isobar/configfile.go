@@ -46,28 +46,33 @@ var contourSettings = map[string]contourSetting{
 	"serverHeaderTransformation": {"server-header-transformation", "string"},
 	// The keys of the timeouts, network, cluster, tls, policy and listener mappings, by their
 	// paths.
-	"timeouts.request-timeout":                   {"request-timeout", "string"},
-	"timeouts.connection-idle-timeout":           {"connection-idle-timeout", "string"},
-	"timeouts.stream-idle-timeout":               {"stream-idle-timeout", "string"},
-	"timeouts.max-connection-duration":           {"max-connection-duration", "string"},
-	"timeouts.delayed-close-timeout":             {"delayed-close-timeout", "string"},
-	"timeouts.connection-shutdown-grace-period":  {"connection-shutdown-grace-period", "string"},
-	"timeouts.connect-timeout":                   {"connect-timeout", "string"},
-	"network.num-trusted-hops":                   {"num-trusted-hops", "uint"},
-	"cluster.dns-lookup-family":                  {"dns-lookup-family", "string"},
-	"cluster.max-requests-per-connection":        {"cluster-max-requests-per-connection", "count"},
-	"cluster.per-connection-buffer-limit-bytes":  {"cluster-per-connection-buffer-limit-bytes", "count"},
-	"tls.minimum-protocol-version":               {"tls-minimum-protocol-version", "version"},
-	"tls.maximum-protocol-version":               {"tls-maximum-protocol-version", "version"},
-	"tls.cipher-suites":                          {"tls-cipher-suite", "list"},
-	"policy.request-headers":                     {"policy-request-header-set", "headers"},
-	"policy.response-headers":                    {"policy-response-header-set", "headers"},
-	"policy.applyToIngress":                      {"policy-apply-to-ingress", "bool"},
-	"listener.max-requests-per-connection":       {"listener-max-requests-per-connection", "count"},
-	"listener.http2-max-concurrent-streams":      {"listener-http2-max-concurrent-streams", "count"},
-	"listener.per-connection-buffer-limit-bytes": {"listener-per-connection-buffer-limit-bytes", "count"},
-	"listener.connection-balancer":               {"listener-connection-balancer", "string"},
-	"listener.socket-options.tos":                {"listener-socket-tos", "uint"},
+	"timeouts.request-timeout":                          {"request-timeout", "string"},
+	"timeouts.connection-idle-timeout":                  {"connection-idle-timeout", "string"},
+	"timeouts.stream-idle-timeout":                      {"stream-idle-timeout", "string"},
+	"timeouts.max-connection-duration":                  {"max-connection-duration", "string"},
+	"timeouts.delayed-close-timeout":                    {"delayed-close-timeout", "string"},
+	"timeouts.connection-shutdown-grace-period":         {"connection-shutdown-grace-period", "string"},
+	"timeouts.connect-timeout":                          {"connect-timeout", "string"},
+	"network.num-trusted-hops":                          {"num-trusted-hops", "uint"},
+	"cluster.dns-lookup-family":                         {"dns-lookup-family", "string"},
+	"cluster.max-requests-per-connection":               {"cluster-max-requests-per-connection", "count"},
+	"cluster.per-connection-buffer-limit-bytes":         {"cluster-per-connection-buffer-limit-bytes", "count"},
+	"cluster.circuit-breakers.max-connections":          {"cluster-circuit-breakers-max-connections", "uint"},
+	"cluster.circuit-breakers.max-pending-requests":     {"cluster-circuit-breakers-max-pending-requests", "uint"},
+	"cluster.circuit-breakers.max-requests":             {"cluster-circuit-breakers-max-requests", "uint"},
+	"cluster.circuit-breakers.max-retries":              {"cluster-circuit-breakers-max-retries", "uint"},
+	"cluster.circuit-breakers.per-host-max-connections": {"cluster-circuit-breakers-per-host-max-connections", "uint"},
+	"tls.minimum-protocol-version":                      {"tls-minimum-protocol-version", "version"},
+	"tls.maximum-protocol-version":                      {"tls-maximum-protocol-version", "version"},
+	"tls.cipher-suites":                                 {"tls-cipher-suite", "list"},
+	"policy.request-headers":                            {"policy-request-header-set", "headers"},
+	"policy.response-headers":                           {"policy-response-header-set", "headers"},
+	"policy.applyToIngress":                             {"policy-apply-to-ingress", "bool"},
+	"listener.max-requests-per-connection":              {"listener-max-requests-per-connection", "count"},
+	"listener.http2-max-concurrent-streams":             {"listener-http2-max-concurrent-streams", "count"},
+	"listener.per-connection-buffer-limit-bytes":        {"listener-per-connection-buffer-limit-bytes", "count"},
+	"listener.connection-balancer":                      {"listener-connection-balancer", "string"},
+	"listener.socket-options.tos":                       {"listener-socket-tos", "uint"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
@@ -77,7 +82,7 @@ var contourMappings = []string{"cluster", "listener", "network", "policy", "time
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
-var contourSubMappings = []string{"listener.socket-options"}
+var contourSubMappings = []string{"cluster.circuit-breakers", "listener.socket-options"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.

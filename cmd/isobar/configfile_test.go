@@ -151,6 +151,25 @@ func TestConfigFile(t *testing.T) {
 		file: "cluster:\n  per-connection-buffer-limit-bytes: 65536\n  max-requests-per-connection: 4294967295\n",
 		want: map[string]string{"cluster-per-connection-buffer-limit-bytes": "65536", "cluster-max-requests-per-connection": "4294967295"},
 	}, {
+		name: "global circuit breakers",
+		file: "cluster:\n  circuit-breakers:\n    max-connections: 100\n    max-pending-requests: 0\n    max-requests: 200\n" +
+			"    max-retries: 4\n    per-host-max-connections: 10\n",
+		want: map[string]string{"cluster-circuit-breakers-max-connections": "100", "cluster-circuit-breakers-max-pending-requests": "0",
+			"cluster-circuit-breakers-max-requests": "200", "cluster-circuit-breakers-max-retries": "4",
+			"cluster-circuit-breakers-per-host-max-connections": "10"},
+	}, {
+		name:    "a circuit breaker Contour does not know",
+		file:    "cluster:\n  circuit-breakers:\n    max-streams: 1\n",
+		ignored: []string{"cluster.circuit-breakers.max-streams"},
+	}, {
+		name: "a negative circuit breaker",
+		file: "cluster:\n  circuit-breakers:\n    max-retries: -3\n",
+		err:  "cluster.circuit-breakers.max-retries: must be a whole number from 0 to 4294967295",
+	}, {
+		name: "circuit breakers not a mapping",
+		file: "cluster:\n  circuit-breakers: [1]\n",
+		err:  "cluster.circuit-breakers: must be a mapping",
+	}, {
 		name: "no upstream buffer",
 		file: "cluster:\n  per-connection-buffer-limit-bytes: 0\n",
 		err:  "cluster.per-connection-buffer-limit-bytes: must be a whole number from 1 to 4294967295",

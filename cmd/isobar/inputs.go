@@ -103,6 +103,15 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		"close an upstream connection after that many requests (Contour's cluster.max-requests-per-connection; default: 0, no limit)")
 	cmd.Flags().Uint32Var(&f.upstream.PerConnectionBufferLimitBytes, "cluster-per-connection-buffer-limit-bytes", 0,
 		"soft limit of each upstream connection's buffers, in bytes (Contour's cluster.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
+	cb := &f.upstream.CircuitBreakers
+	for _, t := range []struct {
+		name string
+		to   *uint32
+	}{{"max-connections", &cb.MaxConnections}, {"max-pending-requests", &cb.MaxPendingRequests}, {"max-requests", &cb.MaxRequests},
+		{"max-retries", &cb.MaxRetries}, {"per-host-max-connections", &cb.PerHostMaxConnections}} {
+		cmd.Flags().Uint32Var(t.to, "cluster-circuit-breakers-"+t.name, 0, "circuit-breaker threshold of the clusters of Services whose annotations set none "+
+			"(Contour's cluster.circuit-breakers."+t.name+"; default: 0, Envoy's)")
+	}
 	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
 		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
 	f.registerTLS(cmd)

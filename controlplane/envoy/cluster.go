@@ -191,7 +191,7 @@ func circuitBreakers(o ClusterOptions) *clusterv3.CircuitBreakers {
 		return nil
 	}
 	cb := &clusterv3.CircuitBreakers{}
-	if o.MaxConnections+o.MaxPendingRequests+o.MaxRequests+o.MaxRetries > 0 {
+	if o.MaxConnections != 0 || o.MaxPendingRequests != 0 || o.MaxRequests != 0 || o.MaxRetries != 0 { // not a sum: it could wrap to 0
 		cb.Thresholds = []*clusterv3.CircuitBreakers_Thresholds{{
 			Priority:           corev3.RoutingPriority_DEFAULT,
 			MaxConnections:     UInt32(o.MaxConnections),

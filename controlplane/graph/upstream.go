@@ -21,6 +21,10 @@ type Upstream struct {
 	// cluster.per-connection-buffer-limit-bytes; they apply to the clusters
 	// of Services.
 	MaxRequestsPerConnection, PerConnectionBufferLimitBytes uint32
+	// CircuitBreakers are the thresholds of a Service whose annotations do
+	// not set them, threshold by threshold (0: Envoy's default); Contour's
+	// cluster.circuit-breakers.
+	CircuitBreakers CircuitBreakers
 }
 
 // DNS lookup families of Upstream.DNSLookupFamily, Contour's names.
@@ -63,7 +67,24 @@ func (u Upstream) connectTimeout() (time.Duration, error) {
 func (u Upstream) applyTo(c *Cluster) {
 	c.ConnectTimeout, _ = u.connectTimeout()
 	c.MaxRequestsPerConnection, c.BufferLimit = u.MaxRequestsPerConnection, u.PerConnectionBufferLimitBytes
+	c.CircuitBreakers = c.CircuitBreakers.or(u.CircuitBreakers)
 	if c.ExternalName != "" && u.DNSLookupFamily != DNSAuto {
 		c.DNSLookupFamily = u.DNSLookupFamily
 	}
+}
+
+// or is t with each threshold it leaves at 0 taken from d.
+func (t CircuitBreakers) or(d CircuitBreakers) CircuitBreakers {
+	for _, f := range []struct {
+		to   *uint32
+		from uint32
+	}{
+		{&t.MaxConnections, d.MaxConnections}, {&t.MaxPendingRequests, d.MaxPendingRequests}, {&t.MaxRequests, d.MaxRequests},
+		{&t.MaxRetries, d.MaxRetries}, {&t.PerHostMaxConnections, d.PerHostMaxConnections},
+	} {
+		if *f.to == 0 {
+			*f.to = f.from
+		}
+	}
+	return t
 }

@@ -115,3 +115,20 @@ func TestClusterConnectionLimits(t *testing.T) {
 		})
 	}
 }
+
+// TestClusterCircuitBreakersLargest: thresholds whose sum wraps around a
+// uint32 are all kept (global circuit breakers make such values easy).
+func TestClusterCircuitBreakersLargest(t *testing.T) {
+	t.Parallel()
+	c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 80},
+		CircuitBreakers: graph.CircuitBreakers{MaxConnections: 4294967295, MaxRetries: 1}}
+	got, err := ClusterResource(ClusterName(&c), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+		MaxConnections: wrapperspb.UInt32(4294967295), MaxRetries: wrapperspb.UInt32(1)}}}
+	if d := cmp.Diff(want, got.GetCircuitBreakers(), protocmp.Transform()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}

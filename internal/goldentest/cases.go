@@ -103,7 +103,8 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.Connections.ConnectionBalancer = v
 			case "--listener-max-requests-per-connection", "--listener-http2-max-concurrent-streams",
 				"--listener-per-connection-buffer-limit-bytes", "--listener-socket-tos",
-				"--cluster-max-requests-per-connection", "--cluster-per-connection-buffer-limit-bytes":
+				"--cluster-max-requests-per-connection", "--cluster-per-connection-buffer-limit-bytes",
+				"--cluster-circuit-breakers-max-connections", "--cluster-circuit-breakers-max-retries":
 				n, err := strconv.ParseUint(v, 10, 32)
 				if err != nil {
 					t.Fatalf("%s %q: %v", k, v, err)
@@ -113,7 +114,9 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 					"--listener-per-connection-buffer-limit-bytes": &opts.Connections.PerConnectionBufferLimitBytes,
 					"--listener-socket-tos":                        &opts.Connections.SocketTOS,
 					"--cluster-max-requests-per-connection":        &opts.Upstream.MaxRequestsPerConnection,
-					"--cluster-per-connection-buffer-limit-bytes":  &opts.Upstream.PerConnectionBufferLimitBytes}[k] = uint32(n)
+					"--cluster-per-connection-buffer-limit-bytes":  &opts.Upstream.PerConnectionBufferLimitBytes,
+					"--cluster-circuit-breakers-max-connections":   &opts.Upstream.CircuitBreakers.MaxConnections,
+					"--cluster-circuit-breakers-max-retries":       &opts.Upstream.CircuitBreakers.MaxRetries}[k] = uint32(n)
 			case "--now":
 				now, err := time.Parse(time.RFC3339, v)
 				if err != nil {
