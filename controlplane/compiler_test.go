@@ -149,7 +149,8 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 			MaxRequestsPerConnection: 50, HTTP2MaxConcurrentStreams: 100, ServerHeaderTransformation: "pass_through",
 			PerConnectionBufferLimitBytes: 32768, SocketTOS: 184, ConnectionBalancer: "exact"},
 		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4", MaxRequestsPerConnection: 10, PerConnectionBufferLimitBytes: 65536,
-			CircuitBreakers: graph.CircuitBreakers{MaxRequests: 500, PerHostMaxConnections: 8}}}}
+			CircuitBreakers: graph.CircuitBreakers{MaxRequests: 500, PerHostMaxConnections: 8}, TLSMaximumVersion: "1.2",
+			TLSCipherSuites: "ECDHE-RSA-AES128-GCM-SHA256"}}}
 	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
 	updates, fulls := 0, 0
 	for i, c := range corpora {

@@ -57,6 +57,9 @@ var contourSettings = map[string]contourSetting{
 	"cluster.dns-lookup-family":                         {"dns-lookup-family", "string"},
 	"cluster.max-requests-per-connection":               {"cluster-max-requests-per-connection", "count"},
 	"cluster.per-connection-buffer-limit-bytes":         {"cluster-per-connection-buffer-limit-bytes", "count"},
+	"cluster.upstream-tls.minimum-protocol-version":     {"cluster-upstream-tls-minimum-protocol-version", "version"},
+	"cluster.upstream-tls.maximum-protocol-version":     {"cluster-upstream-tls-maximum-protocol-version", "version"},
+	"cluster.upstream-tls.cipher-suites":                {"cluster-upstream-tls-cipher-suite", "list"},
 	"cluster.circuit-breakers.max-connections":          {"cluster-circuit-breakers-max-connections", "uint"},
 	"cluster.circuit-breakers.max-pending-requests":     {"cluster-circuit-breakers-max-pending-requests", "uint"},
 	"cluster.circuit-breakers.max-requests":             {"cluster-circuit-breakers-max-requests", "uint"},
@@ -82,7 +85,7 @@ var contourMappings = []string{"cluster", "listener", "network", "policy", "time
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
-var contourSubMappings = []string{"cluster.circuit-breakers", "listener.socket-options"}
+var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-tls", "listener.socket-options"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
@@ -159,8 +162,24 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 }
 
 // checkTLSVersions refuses a file whose TLS minimum version is above its
-// maximum (each is checked alone by setFromConfig).
+// maximum, for listeners or upstreams (each is checked alone by
+// setFromConfig).
 func checkTLSVersions(cmd *cobra.Command, path string, doc map[string]any) error {
+	_, hasMin := doc["cluster.upstream-tls.minimum-protocol-version"]
+	_, hasMax := doc["cluster.upstream-tls.maximum-protocol-version"]
+	if (hasMin || hasMax) && cmd.Flags().Lookup("cluster-upstream-tls-minimum-protocol-version") != nil {
+		u := graph.Upstream{}
+		u.TLSMinimumVersion, _ = cmd.Flags().GetString("cluster-upstream-tls-minimum-protocol-version")
+		u.TLSMaximumVersion, _ = cmd.Flags().GetString("cluster-upstream-tls-maximum-protocol-version")
+		if err := u.Check(); err != nil {
+			return fmt.Errorf("%s: cluster.upstream-tls: %w", path, err)
+		}
+	}
+	return checkListenerTLSVersions(cmd, path, doc)
+}
+
+// checkListenerTLSVersions is checkTLSVersions for tls.*.
+func checkListenerTLSVersions(cmd *cobra.Command, path string, doc map[string]any) error {
 	_, hasMin := doc["tls.minimum-protocol-version"]
 	_, hasMax := doc["tls.maximum-protocol-version"]
 	if !hasMin && !hasMax || cmd.Flags().Lookup("tls-minimum-protocol-version") == nil {
@@ -285,6 +304,10 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		err = graph.Connections{SocketTOS: uint32(n)}.Check()
 	case k == "listener.connection-balancer":
 		err = graph.Connections{ConnectionBalancer: value}.Check()
+	case k == "cluster.upstream-tls.minimum-protocol-version":
+		err = graph.Upstream{TLSMinimumVersion: value}.Check()
+	case k == "cluster.upstream-tls.maximum-protocol-version":
+		err = graph.Upstream{TLSMaximumVersion: value}.Check()
 	case k == "tls.minimum-protocol-version":
 		err = graph.Connections{MinimumTLSVersion: value}.Check()
 	case k == "tls.maximum-protocol-version":
@@ -341,6 +364,8 @@ func checkList(k string, entries []string) error {
 		return err
 	case "tls.cipher-suites":
 		check = graph.CheckCipherSuite
+	case "cluster.upstream-tls.cipher-suites":
+		check = func(e string) error { return graph.Upstream{TLSCipherSuites: e}.Check() }
 	case "default-http-versions":
 		check = graph.CheckHTTPVersion
 	}

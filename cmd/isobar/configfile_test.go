@@ -170,6 +170,25 @@ func TestConfigFile(t *testing.T) {
 		file: "cluster:\n  circuit-breakers: [1]\n",
 		err:  "cluster.circuit-breakers: must be a mapping",
 	}, {
+		name: "upstream TLS",
+		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.3\n    maximum-protocol-version: \"1.3\"\n" +
+			"    cipher-suites:\n    - ECDHE-RSA-AES256-GCM-SHA384\n    ecdh-curves: [X25519]\n",
+		want: map[string]string{"cluster-upstream-tls-minimum-protocol-version": "1.3", "cluster-upstream-tls-maximum-protocol-version": "1.3",
+			"cluster-upstream-tls-cipher-suite": "[ECDHE-RSA-AES256-GCM-SHA384]"},
+		ignored: []string{"cluster.upstream-tls.ecdh-curves"},
+	}, {
+		name: "an upstream TLS minimum above its maximum",
+		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.3\n    maximum-protocol-version: 1.2\n",
+		err:  "cluster.upstream-tls: cluster-upstream-tls-minimum-protocol-version 1.3 is above cluster-upstream-tls-maximum-protocol-version 1.2",
+	}, {
+		name: "an upstream TLS version Envoy does not offer",
+		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.0\n",
+		err:  `cluster.upstream-tls.minimum-protocol-version: cluster-upstream-tls-minimum-protocol-version "1": must be 1.2 or 1.3`,
+	}, {
+		name: "an upstream cipher suite Envoy does not have",
+		file: "cluster:\n  upstream-tls:\n    cipher-suites: [RC4-SHA]\n",
+		err:  `cluster.upstream-tls.cipher-suites: [0]: cluster-upstream-tls-cipher-suite "RC4-SHA": not a cipher suite`,
+	}, {
 		name: "no upstream buffer",
 		file: "cluster:\n  per-connection-buffer-limit-bytes: 0\n",
 		err:  "cluster.per-connection-buffer-limit-bytes: must be a whole number from 1 to 4294967295",

@@ -35,8 +35,10 @@ type compileFlags struct {
 	// cipherSuites and httpVersions are the repeatable flags joined into
 	// connections.
 	cipherSuites, httpVersions []string
-	headerFlags                headerFlags
-	headers                    graph.GlobalHeaders
+	// upstreamCipherSuites is the repeatable flag joined into upstream.
+	upstreamCipherSuites []string
+	headerFlags          headerFlags
+	headers              graph.GlobalHeaders
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -112,6 +114,12 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		cmd.Flags().Uint32Var(t.to, "cluster-circuit-breakers-"+t.name, 0, "circuit-breaker threshold of the clusters of Services whose annotations set none "+
 			"(Contour's cluster.circuit-breakers."+t.name+"; default: 0, Envoy's)")
 	}
+	cmd.Flags().StringVar(&f.upstream.TLSMinimumVersion, "cluster-upstream-tls-minimum-protocol-version", "",
+		"lowest TLS version Envoy offers upstreams it reaches over TLS, 1.2 or 1.3 (Contour's cluster.upstream-tls.minimum-protocol-version; default: Envoy's)")
+	cmd.Flags().StringVar(&f.upstream.TLSMaximumVersion, "cluster-upstream-tls-maximum-protocol-version", "",
+		"highest TLS version Envoy offers upstreams, 1.2 or 1.3 (Contour's cluster.upstream-tls.maximum-protocol-version; default: Envoy's)")
+	cmd.Flags().StringArrayVar(&f.upstreamCipherSuites, "cluster-upstream-tls-cipher-suite", nil,
+		"a TLS 1.2 cipher suite Envoy offers upstreams, as --tls-cipher-suite; repeatable (Contour's cluster.upstream-tls.cipher-suites; default: Envoy's)")
 	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
 		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
 	f.registerTLS(cmd)
@@ -193,6 +201,7 @@ func (f *compileFlags) validate() error {
 	if err := f.connections.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}
+	f.upstream.TLSCipherSuites = strings.Join(f.upstreamCipherSuites, "\n")
 	if err := f.upstream.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}

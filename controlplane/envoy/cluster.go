@@ -6,6 +6,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
@@ -63,6 +64,9 @@ type UpstreamTLS struct {
 	SNI          string
 	CA           []byte
 	SubjectNames []string
+	// Params, when set, are the versions and TLS 1.2 cipher suites the
+	// context offers (nil: Envoy's defaults).
+	Params *TLSParams
 }
 
 // HealthCheck is an active check; an empty Path means TCP.
@@ -122,7 +126,7 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		}
 		c.TransportSocket = &corev3.TransportSocket{
 			Name:       wellknown.TransportSocketTLS,
-			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: Any(UpstreamTLSContext(o.TLS.SNI, o.TLS.CA, o.TLS.SubjectNames, alpn...))},
+			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: Any(upstreamTLSContext(o.TLS, alpn))},
 		}
 	}
 	if o.HealthCheck != nil {
@@ -131,6 +135,15 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	c.CircuitBreakers = circuitBreakers(o)
 	setSlowStart(c, o.SlowStart)
 	return c
+}
+
+// upstreamTLSContext is the TLS context of t, with its parameters.
+func upstreamTLSContext(t *UpstreamTLS, alpn []string) *tlsv3.UpstreamTlsContext {
+	ctx := UpstreamTLSContext(t.SNI, t.CA, t.SubjectNames, alpn...)
+	if p := t.Params; p != nil {
+		ctx.CommonTlsContext.TlsParams = &tlsv3.TlsParameters{TlsMinimumProtocolVersion: p.Min, TlsMaximumProtocolVersion: p.Max, CipherSuites: p.CipherSuites}
+	}
+	return ctx
 }
 
 // upstreamHTTP is a cluster's HTTP protocol options: HTTP/2 or, as

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -25,6 +26,26 @@ type Upstream struct {
 	// not set them, threshold by threshold (0: Envoy's default); Contour's
 	// cluster.circuit-breakers.
 	CircuitBreakers CircuitBreakers
+	// TLSMinimumVersion, TLSMaximumVersion ("1.2" or "1.3") and
+	// TLSCipherSuites (one a line, as Connections.CipherSuites) are the TLS
+	// parameters of the clusters of Services that Envoy reaches over TLS
+	// (Contour's cluster.upstream-tls). When none is set, the contexts carry
+	// no parameters (Envoy's defaults); when one is, the others take
+	// Contour's defaults (1.2, 1.3, Contour's cipher suites).
+	TLSMinimumVersion, TLSMaximumVersion, TLSCipherSuites string
+}
+
+// upstreamTLSPrefix starts the names of the upstream TLS settings in
+// errors (their flags).
+const upstreamTLSPrefix = "cluster-upstream-tls-"
+
+// tls is u's upstream TLS parameters, ok false when none is set.
+func (u Upstream) tls() (t ListenerTLS, ok bool, err error) {
+	if u.TLSMinimumVersion == "" && u.TLSMaximumVersion == "" && u.TLSCipherSuites == "" {
+		return ListenerTLS{}, false, nil
+	}
+	t, err = tlsSettings(upstreamTLSPrefix, u.TLSMinimumVersion, u.TLSMaximumVersion, u.TLSCipherSuites)
+	return t, err == nil, err
 }
 
 // DNS lookup families of Upstream.DNSLookupFamily, Contour's names.
@@ -39,6 +60,9 @@ const (
 func (u Upstream) Check() error {
 	if _, err := u.connectTimeout(); err != nil {
 		return fmt.Errorf("connect-timeout %q: %w", u.ConnectTimeout, err)
+	}
+	if _, _, err := u.tls(); err != nil {
+		return err
 	}
 	switch u.DNSLookupFamily {
 	case "", DNSAuto, DNSv4, DNSv6, DNSAll:
@@ -68,6 +92,9 @@ func (u Upstream) applyTo(c *Cluster) {
 	c.ConnectTimeout, _ = u.connectTimeout()
 	c.MaxRequestsPerConnection, c.BufferLimit = u.MaxRequestsPerConnection, u.PerConnectionBufferLimitBytes
 	c.CircuitBreakers = c.CircuitBreakers.or(u.CircuitBreakers)
+	if t, ok, _ := u.tls(); ok {
+		c.UpstreamTLSMin, c.UpstreamTLSMax, c.UpstreamTLSCipherSuites = t.Min, t.Max, strings.Join(t.CipherSuites, "\n")
+	}
 	if c.ExternalName != "" && u.DNSLookupFamily != DNSAuto {
 		c.DNSLookupFamily = u.DNSLookupFamily
 	}

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -75,6 +76,10 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 			if tls.SNI == "" && len(c.Validation.SubjectNames) > 0 {
 				tls.SNI = c.Validation.SubjectNames[0]
 			}
+		}
+		if c.UpstreamTLSMin != "" {
+			tls.Params = &envoy.TLSParams{Min: envoy.TLSVersion(c.UpstreamTLSMin), Max: envoy.TLSVersion(c.UpstreamTLSMax),
+				CipherSuites: strings.Split(c.UpstreamTLSCipherSuites, "\n")}
 		}
 		o.TLS = tls
 	}

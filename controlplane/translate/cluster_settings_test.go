@@ -7,6 +7,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/google/go-cmp/cmp"
@@ -130,5 +131,38 @@ func TestClusterCircuitBreakersLargest(t *testing.T) {
 		MaxConnections: wrapperspb.UInt32(4294967295), MaxRetries: wrapperspb.UInt32(1)}}}
 	if d := cmp.Diff(want, got.GetCircuitBreakers(), protocmp.Transform()); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestClusterUpstreamTLSParams: Contour's cluster.upstream-tls reaches the
+// TLS context of a cluster that originates TLS; unset, the context has no
+// parameters (Envoy's defaults).
+func TestClusterUpstreamTLSParams(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		min, max, cip string
+		want          *tlsv3.TlsParameters
+	}{
+		{name: "unset"},
+		{name: "1.3 only, two suites", min: "1.3", max: "1.3", cip: "ECDHE-RSA-AES256-GCM-SHA384\n[AES128-SHA|AES256-SHA]",
+			want: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3,
+				CipherSuites: []string{"ECDHE-RSA-AES256-GCM-SHA384", "[AES128-SHA|AES256-SHA]"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 443}, Protocol: "tls",
+				UpstreamTLSMin: tc.min, UpstreamTLSMax: tc.max, UpstreamTLSCipherSuites: tc.cip}
+			got, err := ClusterResource(ClusterName(&c), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ctx tlsv3.UpstreamTlsContext
+			if err := got.GetTransportSocket().GetTypedConfig().UnmarshalTo(&ctx); err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, ctx.GetCommonTlsContext().GetTlsParams(), protocmp.Transform()); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
 	}
 }

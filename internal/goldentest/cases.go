@@ -78,6 +78,12 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.Upstream.DNSLookupFamily = v
 			case "--tls-minimum-protocol-version":
 				opts.Connections.MinimumTLSVersion = v
+			case "--cluster-upstream-tls-minimum-protocol-version":
+				opts.Upstream.TLSMinimumVersion = v
+			case "--cluster-upstream-tls-maximum-protocol-version":
+				opts.Upstream.TLSMaximumVersion = v
+			case "--cluster-upstream-tls-cipher-suite":
+				opts.Upstream.TLSCipherSuites = joinLine(opts.Upstream.TLSCipherSuites, v)
 			case "--tls-maximum-protocol-version":
 				opts.Connections.MaximumTLSVersion = v
 			case "--tls-cipher-suite":
