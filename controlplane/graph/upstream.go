@@ -10,8 +10,9 @@ import (
 // configuration file says it: timeouts.connect-timeout (a Go duration; ""
 // or a duration that is not positive: Contour's 2 s) and
 // cluster.dns-lookup-family (auto, v4, v6 or all; "": auto), which applies
-// to the clusters of ExternalName Services. The zero value is Contour's
-// default.
+// to the clusters of ExternalName Services, and the cluster.* settings of
+// the fields below. The zero value is Contour's default, but for the TLS
+// parameters (see TLSMinimumVersion).
 type Upstream struct {
 	ConnectTimeout  string
 	DNSLookupFamily string
