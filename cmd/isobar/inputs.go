@@ -99,29 +99,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.connections.DisableAllowChunkedLength, "disable-allow-chunked-length", false,
 		"refuse HTTP/1 requests with both Content-Length and chunked encoding (Contour's disableAllowChunkedLength)")
 	f.registerListener(cmd)
-	cmd.Flags().StringVar(&f.upstream.ConnectTimeout, "connect-timeout", "",
-		"how long Envoy tries to connect to an upstream, a duration such as 5s (Contour's timeouts.connect-timeout; default: 2s)")
-	cmd.Flags().Uint32Var(&f.upstream.MaxRequestsPerConnection, "cluster-max-requests-per-connection", 0,
-		"close an upstream connection after that many requests (Contour's cluster.max-requests-per-connection; default: 0, no limit)")
-	cmd.Flags().Uint32Var(&f.upstream.PerConnectionBufferLimitBytes, "cluster-per-connection-buffer-limit-bytes", 0,
-		"soft limit of each upstream connection's buffers, in bytes (Contour's cluster.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
-	cb := &f.upstream.CircuitBreakers
-	for _, t := range []struct {
-		name string
-		to   *uint32
-	}{{"max-connections", &cb.MaxConnections}, {"max-pending-requests", &cb.MaxPendingRequests}, {"max-requests", &cb.MaxRequests},
-		{"max-retries", &cb.MaxRetries}, {"per-host-max-connections", &cb.PerHostMaxConnections}} {
-		cmd.Flags().Uint32Var(t.to, "cluster-circuit-breakers-"+t.name, 0, "circuit-breaker threshold of the clusters of Services whose annotations set none "+
-			"(Contour's cluster.circuit-breakers."+t.name+"; default: 0, Envoy's)")
-	}
-	cmd.Flags().StringVar(&f.upstream.TLSMinimumVersion, "cluster-upstream-tls-minimum-protocol-version", "",
-		"lowest TLS version Envoy offers upstreams it reaches over TLS, 1.2 or 1.3 (Contour's cluster.upstream-tls.minimum-protocol-version; default: Envoy's)")
-	cmd.Flags().StringVar(&f.upstream.TLSMaximumVersion, "cluster-upstream-tls-maximum-protocol-version", "",
-		"highest TLS version Envoy offers upstreams, 1.2 or 1.3 (Contour's cluster.upstream-tls.maximum-protocol-version; default: Envoy's)")
-	cmd.Flags().StringArrayVar(&f.upstreamCipherSuites, "cluster-upstream-tls-cipher-suite", nil,
-		"a TLS 1.2 cipher suite Envoy offers upstreams, as --tls-cipher-suite; repeatable (Contour's cluster.upstream-tls.cipher-suites; default: Envoy's)")
-	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
-		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
+	f.registerUpstream(cmd)
 	f.registerTLS(cmd)
 	f.headerFlags.register(cmd)
 	cmd.Flags().StringVar(&f.now, "now", "",
@@ -155,6 +133,33 @@ func (f *compileFlags) registerTLS(cmd *cobra.Command) {
 		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
 	cmd.Flags().StringArrayVar(&f.httpVersions, "default-http-version", nil,
 		"an HTTP version offered, HTTP/1.1 or HTTP/2; repeatable (Contour's default-http-versions; default: both)")
+}
+
+// registerUpstream defines the flags of Contour's cluster settings.
+func (f *compileFlags) registerUpstream(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.upstream.ConnectTimeout, "connect-timeout", "",
+		"how long Envoy tries to connect to an upstream, a duration such as 5s (Contour's timeouts.connect-timeout; default: 2s)")
+	cmd.Flags().Uint32Var(&f.upstream.MaxRequestsPerConnection, "cluster-max-requests-per-connection", 0,
+		"close an upstream connection after that many requests (Contour's cluster.max-requests-per-connection; default: 0, no limit)")
+	cmd.Flags().Uint32Var(&f.upstream.PerConnectionBufferLimitBytes, "cluster-per-connection-buffer-limit-bytes", 0,
+		"soft limit of each upstream connection's buffers, in bytes (Contour's cluster.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
+	cb := &f.upstream.CircuitBreakers
+	for _, t := range []struct {
+		name string
+		to   *uint32
+	}{{"max-connections", &cb.MaxConnections}, {"max-pending-requests", &cb.MaxPendingRequests}, {"max-requests", &cb.MaxRequests},
+		{"max-retries", &cb.MaxRetries}, {"per-host-max-connections", &cb.PerHostMaxConnections}} {
+		cmd.Flags().Uint32Var(t.to, "cluster-circuit-breakers-"+t.name, 0, "circuit-breaker threshold of the clusters of Services whose annotations set none "+
+			"(Contour's cluster.circuit-breakers."+t.name+"; default: 0, Envoy's)")
+	}
+	cmd.Flags().StringVar(&f.upstream.TLSMinimumVersion, "cluster-upstream-tls-minimum-protocol-version", "",
+		"lowest TLS version Envoy offers upstreams it reaches over TLS, 1.2 or 1.3 (Contour's cluster.upstream-tls.minimum-protocol-version; default: Envoy's)")
+	cmd.Flags().StringVar(&f.upstream.TLSMaximumVersion, "cluster-upstream-tls-maximum-protocol-version", "",
+		"highest TLS version Envoy offers upstreams, 1.2 or 1.3 (Contour's cluster.upstream-tls.maximum-protocol-version; default: Envoy's)")
+	cmd.Flags().StringArrayVar(&f.upstreamCipherSuites, "cluster-upstream-tls-cipher-suite", nil,
+		"a TLS 1.2 cipher suite Envoy offers upstreams, as --tls-cipher-suite; repeatable (Contour's cluster.upstream-tls.cipher-suites; default: Envoy's)")
+	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
+		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
 }
 
 // registerListener defines the flags of Contour's listener settings.
