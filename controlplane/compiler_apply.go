@@ -257,7 +257,7 @@ func (c *Compiler) assemble(ch *changes) (*xds.Resources, error) {
 				chains = l.GetFilterChains()
 			}
 		}
-		l, err := translate.HTTPSListenerOf(c.opts.Defaults().HTTPSPort, patch(chains, ch.chains, serverName))
+		l, err := translate.HTTPSListenerOf(c.opts.Defaults().HTTPSPort, c.opts.Connections, patch(chains, ch.chains, serverName))
 		if err != nil {
 			return nil, err
 		}

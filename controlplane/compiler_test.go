@@ -148,8 +148,12 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	// connection managers, clusters) an update translates again.
 	withSettings := controlplane.Options{Options: graph.Options{AccessLog: graph.AccessLog{Format: "json"},
 		Connections: graph.Connections{RequestTimeout: "30s", ConnectionIdleTimeout: "infinity", NumTrustedHops: 1,
-			MinimumTLSVersion: "1.3", CipherSuites: "ECDHE-RSA-AES256-GCM-SHA384", HTTPVersions: "HTTP/2"},
-		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4"}}}
+			MinimumTLSVersion: "1.3", CipherSuites: "ECDHE-RSA-AES256-GCM-SHA384", HTTPVersions: "HTTP/2",
+			MaxRequestsPerConnection: 50, HTTP2MaxConcurrentStreams: 100, ServerHeaderTransformation: "pass_through",
+			PerConnectionBufferLimitBytes: 32768, SocketTOS: 184, ConnectionBalancer: "exact"},
+		Upstream: graph.Upstream{ConnectTimeout: "750ms", DNSLookupFamily: "v4", MaxRequestsPerConnection: 10, PerConnectionBufferLimitBytes: 65536,
+			CircuitBreakers: graph.CircuitBreakers{MaxRequests: 500, PerHostMaxConnections: 8}, TLSMaximumVersion: "1.2",
+			TLSCipherSuites: "ECDHE-RSA-AES128-GCM-SHA256"}}}
 	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
 	updates, fulls, authorized := 0, 0, 0
 	for i, c := range corpora {

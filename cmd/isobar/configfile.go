@@ -19,57 +19,78 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint", "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
+	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
 }
 
 // kindNames say what a value of each kind must be, in errors.
 var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295",
+	"count":   "a whole number from 1 to 4294967295",
 	"version": "a version such as \"1.2\"", "list": "a list of strings"}
 
 // contourSettings are the keys of Contour's configuration file (contour.yaml,
 // `contour serve --config-path`) that Isobar implements, by their flags.
 var contourSettings = map[string]contourSetting{
-	"kubeconfig":                {"kubeconfig", "string"},
-	"accesslog-format":          {"accesslog-format", "string"},
-	"accesslog-level":           {"accesslog-level", "string"},
-	"disablePermitInsecure":     {"disable-permit-insecure", "bool"},
-	"enableExternalNameService": {"enable-external-name", "bool"},
-	"envoy-service-namespace":   {"envoy-service-namespace", "string"},
-	"envoy-service-name":        {"envoy-service-name", "string"},
-	"ingress-status-address":    {"ingress-status-address", "string"},
-	"json-fields":               {"accesslog-json-field", "list"},
-	"accesslog-format-string":   {"accesslog-format-string", "string"},
-	"disableMergeSlashes":       {"disable-merge-slashes", "bool"},
-	"disableAllowChunkedLength": {"disable-allow-chunked-length", "bool"},
-	"default-http-versions":     {"default-http-version", "list"},
-	// The keys of the timeouts, network, cluster and tls mappings, by their
+	"kubeconfig":                 {"kubeconfig", "string"},
+	"accesslog-format":           {"accesslog-format", "string"},
+	"accesslog-level":            {"accesslog-level", "string"},
+	"disablePermitInsecure":      {"disable-permit-insecure", "bool"},
+	"enableExternalNameService":  {"enable-external-name", "bool"},
+	"envoy-service-namespace":    {"envoy-service-namespace", "string"},
+	"envoy-service-name":         {"envoy-service-name", "string"},
+	"ingress-status-address":     {"ingress-status-address", "string"},
+	"json-fields":                {"accesslog-json-field", "list"},
+	"accesslog-format-string":    {"accesslog-format-string", "string"},
+	"disableMergeSlashes":        {"disable-merge-slashes", "bool"},
+	"disableAllowChunkedLength":  {"disable-allow-chunked-length", "bool"},
+	"default-http-versions":      {"default-http-version", "list"},
+	"serverHeaderTransformation": {"server-header-transformation", "string"},
+	// The keys of the timeouts, network, cluster, tls, policy and listener mappings, by their
 	// paths.
-	"timeouts.request-timeout":                  {"request-timeout", "string"},
-	"timeouts.connection-idle-timeout":          {"connection-idle-timeout", "string"},
-	"timeouts.stream-idle-timeout":              {"stream-idle-timeout", "string"},
-	"timeouts.max-connection-duration":          {"max-connection-duration", "string"},
-	"timeouts.delayed-close-timeout":            {"delayed-close-timeout", "string"},
-	"timeouts.connection-shutdown-grace-period": {"connection-shutdown-grace-period", "string"},
-	"timeouts.connect-timeout":                  {"connect-timeout", "string"},
-	"network.num-trusted-hops":                  {"num-trusted-hops", "uint"},
-	"cluster.dns-lookup-family":                 {"dns-lookup-family", "string"},
-	"tls.minimum-protocol-version":              {"tls-minimum-protocol-version", "version"},
-	"tls.maximum-protocol-version":              {"tls-maximum-protocol-version", "version"},
-	"tls.cipher-suites":                         {"tls-cipher-suite", "list"},
-	"policy.request-headers":                    {"policy-request-header-set", "headers"},
-	"policy.response-headers":                   {"policy-response-header-set", "headers"},
-	"policy.applyToIngress":                     {"policy-apply-to-ingress", "bool"},
+	"timeouts.request-timeout":                          {"request-timeout", "string"},
+	"timeouts.connection-idle-timeout":                  {"connection-idle-timeout", "string"},
+	"timeouts.stream-idle-timeout":                      {"stream-idle-timeout", "string"},
+	"timeouts.max-connection-duration":                  {"max-connection-duration", "string"},
+	"timeouts.delayed-close-timeout":                    {"delayed-close-timeout", "string"},
+	"timeouts.connection-shutdown-grace-period":         {"connection-shutdown-grace-period", "string"},
+	"timeouts.connect-timeout":                          {"connect-timeout", "string"},
+	"network.num-trusted-hops":                          {"num-trusted-hops", "uint"},
+	"cluster.dns-lookup-family":                         {"dns-lookup-family", "string"},
+	"cluster.max-requests-per-connection":               {"cluster-max-requests-per-connection", "count"},
+	"cluster.per-connection-buffer-limit-bytes":         {"cluster-per-connection-buffer-limit-bytes", "count"},
+	"cluster.upstream-tls.minimum-protocol-version":     {"cluster-upstream-tls-minimum-protocol-version", "version"},
+	"cluster.upstream-tls.maximum-protocol-version":     {"cluster-upstream-tls-maximum-protocol-version", "version"},
+	"cluster.upstream-tls.cipher-suites":                {"cluster-upstream-tls-cipher-suite", "list"},
+	"cluster.circuit-breakers.max-connections":          {"cluster-circuit-breakers-max-connections", "uint"},
+	"cluster.circuit-breakers.max-pending-requests":     {"cluster-circuit-breakers-max-pending-requests", "uint"},
+	"cluster.circuit-breakers.max-requests":             {"cluster-circuit-breakers-max-requests", "uint"},
+	"cluster.circuit-breakers.max-retries":              {"cluster-circuit-breakers-max-retries", "uint"},
+	"cluster.circuit-breakers.per-host-max-connections": {"cluster-circuit-breakers-per-host-max-connections", "uint"},
+	"tls.minimum-protocol-version":                      {"tls-minimum-protocol-version", "version"},
+	"tls.maximum-protocol-version":                      {"tls-maximum-protocol-version", "version"},
+	"tls.cipher-suites":                                 {"tls-cipher-suite", "list"},
+	"policy.request-headers":                            {"policy-request-header-set", "headers"},
+	"policy.response-headers":                           {"policy-response-header-set", "headers"},
+	"policy.applyToIngress":                             {"policy-apply-to-ingress", "bool"},
+	"listener.max-requests-per-connection":              {"listener-max-requests-per-connection", "count"},
+	"listener.http2-max-concurrent-streams":             {"listener-http2-max-concurrent-streams", "count"},
+	"listener.per-connection-buffer-limit-bytes":        {"listener-per-connection-buffer-limit-bytes", "count"},
+	"listener.connection-balancer":                      {"listener-connection-balancer", "string"},
+	"listener.socket-options.tos":                       {"listener-socket-tos", "uint"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "network", "policy", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "listener", "network", "policy", "timeouts", "tls"}
+
+// contourSubMappings are the mappings inside those of contourMappings that
+// are read key by key too.
+var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-tls", "listener.socket-options"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "gateway", "listener", "metrics", "rateLimitService", "server",
+	"debug", "gateway", "metrics", "rateLimitService", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -141,8 +162,24 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 }
 
 // checkTLSVersions refuses a file whose TLS minimum version is above its
-// maximum (each is checked alone by setFromConfig).
+// maximum, for listeners or upstreams (each is checked alone by
+// setFromConfig).
 func checkTLSVersions(cmd *cobra.Command, path string, doc map[string]any) error {
+	_, hasMin := doc["cluster.upstream-tls.minimum-protocol-version"]
+	_, hasMax := doc["cluster.upstream-tls.maximum-protocol-version"]
+	if (hasMin || hasMax) && cmd.Flags().Lookup("cluster-upstream-tls-minimum-protocol-version") != nil {
+		u := graph.Upstream{}
+		u.TLSMinimumVersion, _ = cmd.Flags().GetString("cluster-upstream-tls-minimum-protocol-version")
+		u.TLSMaximumVersion, _ = cmd.Flags().GetString("cluster-upstream-tls-maximum-protocol-version")
+		if err := u.Check(); err != nil {
+			return fmt.Errorf("%s: cluster.upstream-tls: %w", path, err)
+		}
+	}
+	return checkListenerTLSVersions(cmd, path, doc)
+}
+
+// checkListenerTLSVersions is checkTLSVersions for tls.*.
+func checkListenerTLSVersions(cmd *cobra.Command, path string, doc map[string]any) error {
 	_, hasMin := doc["tls.minimum-protocol-version"]
 	_, hasMax := doc["tls.maximum-protocol-version"]
 	if !hasMin && !hasMax || cmd.Flags().Lookup("tls-minimum-protocol-version") == nil {
@@ -175,12 +212,40 @@ func flattenMappings(doc map[string]any, path string) (ignored []string, err err
 			return nil, fmt.Errorf("%s: %s: must be a mapping", path, m)
 		}
 		for k, x := range inner {
-			if _, known := contourSettings[m+"."+k]; known {
-				doc[m+"."+k] = x
-			} else {
-				ignored = append(ignored, m+"."+k)
+			sub, err := flattenKey(doc, path, m+"."+k, x)
+			if err != nil {
+				return nil, err
 			}
+			ignored = append(ignored, sub...)
 		}
+	}
+	return ignored, nil
+}
+
+// flattenKey puts the key k of a mapping, with its value x, into doc, or
+// the keys of x when k is one of contourSubMappings; it returns the keys
+// Isobar does not implement.
+func flattenKey(doc map[string]any, path, k string, x any) (ignored []string, err error) {
+	if !slices.Contains(contourSubMappings, k) {
+		if _, known := contourSettings[k]; !known {
+			return []string{k}, nil
+		}
+		doc[k] = x
+		return nil, nil
+	}
+	if x == nil { // an empty mapping
+		return nil, nil
+	}
+	inner, ok := x.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: %s: must be a mapping", path, k)
+	}
+	for kk, xx := range inner {
+		sub, err := flattenKey(doc, path, k+"."+kk, xx)
+		if err != nil {
+			return nil, err
+		}
+		ignored = append(ignored, sub...)
 	}
 	return ignored, nil
 }
@@ -197,7 +262,7 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		switch {
 		case s.kind == "version": // minimum-protocol-version: 1.2, unquoted
 			value = strconv.FormatFloat(x, 'f', -1, 64)
-		case s.kind != "uint" || x < 0 || x != float64(uint32(x)):
+		case s.kind != "uint" && s.kind != "count" || x < 0 || x != float64(uint32(x)) || s.kind == "count" && x < 1:
 			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 		default:
 			value = strconv.FormatUint(uint64(x), 10)
@@ -229,6 +294,20 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		err = graph.Upstream{ConnectTimeout: value}.Check()
 	case k == "cluster.dns-lookup-family":
 		err = graph.Upstream{DNSLookupFamily: value}.Check()
+	case k == "serverHeaderTransformation":
+		err = graph.Connections{ServerHeaderTransformation: value}.Check()
+	case k == "listener.http2-max-concurrent-streams":
+		n, _ := strconv.ParseUint(value, 10, 32)
+		err = graph.Connections{HTTP2MaxConcurrentStreams: uint32(n)}.Check()
+	case k == "listener.socket-options.tos":
+		n, _ := strconv.ParseUint(value, 10, 32)
+		err = graph.Connections{SocketTOS: uint32(n)}.Check()
+	case k == "listener.connection-balancer":
+		err = graph.Connections{ConnectionBalancer: value}.Check()
+	case k == "cluster.upstream-tls.minimum-protocol-version":
+		err = graph.Upstream{TLSMinimumVersion: value}.Check()
+	case k == "cluster.upstream-tls.maximum-protocol-version":
+		err = graph.Upstream{TLSMaximumVersion: value}.Check()
 	case k == "tls.minimum-protocol-version":
 		err = graph.Connections{MinimumTLSVersion: value}.Check()
 	case k == "tls.maximum-protocol-version":
@@ -285,6 +364,8 @@ func checkList(k string, entries []string) error {
 		return err
 	case "tls.cipher-suites":
 		check = graph.CheckCipherSuite
+	case "cluster.upstream-tls.cipher-suites":
+		check = func(e string) error { return graph.Upstream{TLSCipherSuites: e}.Check() }
 	case "default-http-versions":
 		check = graph.CheckHTTPVersion
 	}

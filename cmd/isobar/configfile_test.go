@@ -41,8 +41,8 @@ func TestConfigFile(t *testing.T) {
 			"default-http-versions:\n- HTTP/2\n- http/1.1\ncluster:\n  dns-lookup-family: v6\n  max-requests-per-connection: 1\n",
 		want: map[string]string{"tls-minimum-protocol-version": "1.3", "tls-maximum-protocol-version": "1.3",
 			"tls-cipher-suite":     "[[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305],ECDHE-RSA-AES256-GCM-SHA384]",
-			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6"},
-		ignored: []string{"cluster.max-requests-per-connection", "tls.fallback-certificate"},
+			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6", "cluster-max-requests-per-connection": "1"},
+		ignored: []string{"tls.fallback-certificate"},
 	}, {
 		name: "a TLS version Envoy does not offer",
 		file: "tls:\n  maximum-protocol-version: 1.1\n",
@@ -108,6 +108,110 @@ func TestConfigFile(t *testing.T) {
 			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": "",
 			"connect-timeout": "5s"},
 		ignored: []string{"network.admin-port"},
+	}, {
+		name: "listener settings",
+		file: "serverHeaderTransformation: append_if_absent\nlistener:\n  max-requests-per-connection: 1\n" +
+			"  http2-max-concurrent-streams: 2147483647\n  max-requests-per-io-cycle: 10\n",
+		want: map[string]string{"server-header-transformation": "append_if_absent", "listener-max-requests-per-connection": "1",
+			"listener-http2-max-concurrent-streams": "2147483647"},
+		ignored: []string{"listener.max-requests-per-io-cycle"},
+	}, {
+		name: "listener options",
+		file: "listener:\n  per-connection-buffer-limit-bytes: 32768\n  connection-balancer: exact\n" +
+			"  socket-options:\n    tos: 255\n    traffic-class: 64\n",
+		want: map[string]string{"listener-per-connection-buffer-limit-bytes": "32768", "listener-connection-balancer": "exact",
+			"listener-socket-tos": "255"},
+		ignored: []string{"listener.socket-options.traffic-class"},
+	}, {
+		name: "empty socket options",
+		file: "listener:\n  socket-options:\n",
+		want: map[string]string{"listener-socket-tos": "0"},
+	}, {
+		name: "socket options not a mapping",
+		file: "listener:\n  socket-options: 5\n",
+		err:  "listener.socket-options: must be a mapping",
+	}, {
+		name: "a TOS above a byte",
+		file: "listener:\n  socket-options:\n    tos: 256\n",
+		err:  "listener.socket-options.tos: listener-socket-tos 256: must be from 0 to 255",
+	}, {
+		name: "a negative TOS",
+		file: "listener:\n  socket-options:\n    tos: -1\n",
+		err:  "listener.socket-options.tos: must be a whole number",
+	}, {
+		name: "a balancer Contour does not know",
+		file: "listener:\n  connection-balancer: random\n",
+		err:  `listener.connection-balancer: listener-connection-balancer "random": only exact`,
+	}, {
+		name: "no buffer",
+		file: "listener:\n  per-connection-buffer-limit-bytes: 0\n",
+		err:  "listener.per-connection-buffer-limit-bytes: must be a whole number from 1",
+	}, {
+		name: "cluster limits",
+		file: "cluster:\n  per-connection-buffer-limit-bytes: 65536\n  max-requests-per-connection: 4294967295\n",
+		want: map[string]string{"cluster-per-connection-buffer-limit-bytes": "65536", "cluster-max-requests-per-connection": "4294967295"},
+	}, {
+		name: "global circuit breakers",
+		file: "cluster:\n  circuit-breakers:\n    max-connections: 100\n    max-pending-requests: 0\n    max-requests: 200\n" +
+			"    max-retries: 4\n    per-host-max-connections: 10\n",
+		want: map[string]string{"cluster-circuit-breakers-max-connections": "100", "cluster-circuit-breakers-max-pending-requests": "0",
+			"cluster-circuit-breakers-max-requests": "200", "cluster-circuit-breakers-max-retries": "4",
+			"cluster-circuit-breakers-per-host-max-connections": "10"},
+	}, {
+		name:    "a circuit breaker Contour does not know",
+		file:    "cluster:\n  circuit-breakers:\n    max-streams: 1\n",
+		ignored: []string{"cluster.circuit-breakers.max-streams"},
+	}, {
+		name: "a negative circuit breaker",
+		file: "cluster:\n  circuit-breakers:\n    max-retries: -3\n",
+		err:  "cluster.circuit-breakers.max-retries: must be a whole number from 0 to 4294967295",
+	}, {
+		name: "circuit breakers not a mapping",
+		file: "cluster:\n  circuit-breakers: [1]\n",
+		err:  "cluster.circuit-breakers: must be a mapping",
+	}, {
+		name: "upstream TLS",
+		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.3\n    maximum-protocol-version: \"1.3\"\n" +
+			"    cipher-suites:\n    - ECDHE-RSA-AES256-GCM-SHA384\n    ecdh-curves: [X25519]\n",
+		want: map[string]string{"cluster-upstream-tls-minimum-protocol-version": "1.3", "cluster-upstream-tls-maximum-protocol-version": "1.3",
+			"cluster-upstream-tls-cipher-suite": "[ECDHE-RSA-AES256-GCM-SHA384]"},
+		ignored: []string{"cluster.upstream-tls.ecdh-curves"},
+	}, {
+		name: "an upstream TLS minimum above its maximum",
+		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.3\n    maximum-protocol-version: 1.2\n",
+		err:  "cluster.upstream-tls: cluster-upstream-tls-minimum-protocol-version 1.3 is above cluster-upstream-tls-maximum-protocol-version 1.2",
+	}, {
+		name: "an upstream TLS version Envoy does not offer",
+		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.0\n",
+		err:  `cluster.upstream-tls.minimum-protocol-version: cluster-upstream-tls-minimum-protocol-version "1": must be 1.2 or 1.3`,
+	}, {
+		name: "an upstream cipher suite Envoy does not have",
+		file: "cluster:\n  upstream-tls:\n    cipher-suites: [RC4-SHA]\n",
+		err:  `cluster.upstream-tls.cipher-suites: [0]: cluster-upstream-tls-cipher-suite "RC4-SHA": not a cipher suite`,
+	}, {
+		name: "no upstream buffer",
+		file: "cluster:\n  per-connection-buffer-limit-bytes: 0\n",
+		err:  "cluster.per-connection-buffer-limit-bytes: must be a whole number from 1 to 4294967295",
+	}, {
+		name: "more upstream requests than a uint32",
+		file: "cluster:\n  max-requests-per-connection: 4294967296\n",
+		err:  "cluster.max-requests-per-connection: must be a whole number from 1 to 4294967295",
+	}, {
+		name: "no request per connection",
+		file: "listener:\n  max-requests-per-connection: 0\n",
+		err:  "listener.max-requests-per-connection: must be a whole number from 1 to 4294967295",
+	}, {
+		name: "more streams than Envoy takes",
+		file: "listener:\n  http2-max-concurrent-streams: 2147483648\n",
+		err:  "listener.http2-max-concurrent-streams: listener-http2-max-concurrent-streams 2147483648: Envoy accepts at most 2147483647",
+	}, {
+		name: "a streams limit that is not a number",
+		file: "listener:\n  http2-max-concurrent-streams: many\n",
+		err:  "listener.http2-max-concurrent-streams: must be a whole number from 1",
+	}, {
+		name: "a Server header transformation Contour does not know",
+		file: "serverHeaderTransformation: drop\n",
+		err:  `serverHeaderTransformation: server-header-transformation "drop": must be overwrite, append_if_absent or pass_through`,
 	}, {
 		name: "the status address",
 		file: "ingress-status-address: lb.example.com\n",

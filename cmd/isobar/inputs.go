@@ -35,8 +35,10 @@ type compileFlags struct {
 	// cipherSuites and httpVersions are the repeatable flags joined into
 	// connections.
 	cipherSuites, httpVersions []string
-	headerFlags                headerFlags
-	headers                    graph.GlobalHeaders
+	// upstreamCipherSuites is the repeatable flag joined into upstream.
+	upstreamCipherSuites []string
+	headerFlags          headerFlags
+	headers              graph.GlobalHeaders
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -96,16 +98,14 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 		"keep repeated slashes in request paths instead of merging them before routing (Contour's disableMergeSlashes)")
 	cmd.Flags().BoolVar(&f.connections.DisableAllowChunkedLength, "disable-allow-chunked-length", false,
 		"refuse HTTP/1 requests with both Content-Length and chunked encoding (Contour's disableAllowChunkedLength)")
-	cmd.Flags().StringVar(&f.upstream.ConnectTimeout, "connect-timeout", "",
-		"how long Envoy tries to connect to an upstream, a duration such as 5s (Contour's timeouts.connect-timeout; default: 2s)")
-	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
-		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
+	f.registerListener(cmd)
+	f.registerUpstream(cmd)
 	f.registerTLS(cmd)
 	f.headerFlags.register(cmd)
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
-		"permitInsecure, ExternalName, timeouts, network, TLS, HTTP version, cluster and header policy settings apply (and for serve its Envoy Service "+
+		"permitInsecure, ExternalName, timeouts, network, listener, TLS, HTTP version, cluster and header policy settings apply (and for serve its Envoy Service "+
 		"and kubeconfig), others are reported as ignored; flags take precedence")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if f.configPath != "" { // before the flags are checked: the file sets some
@@ -133,6 +133,49 @@ func (f *compileFlags) registerTLS(cmd *cobra.Command) {
 		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
 	cmd.Flags().StringArrayVar(&f.httpVersions, "default-http-version", nil,
 		"an HTTP version offered, HTTP/1.1 or HTTP/2; repeatable (Contour's default-http-versions; default: both)")
+}
+
+// registerUpstream defines the flags of Contour's cluster settings.
+func (f *compileFlags) registerUpstream(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.upstream.ConnectTimeout, "connect-timeout", "",
+		"how long Envoy tries to connect to an upstream, a duration such as 5s (Contour's timeouts.connect-timeout; default: 2s)")
+	cmd.Flags().Uint32Var(&f.upstream.MaxRequestsPerConnection, "cluster-max-requests-per-connection", 0,
+		"close an upstream connection after that many requests (Contour's cluster.max-requests-per-connection; default: 0, no limit)")
+	cmd.Flags().Uint32Var(&f.upstream.PerConnectionBufferLimitBytes, "cluster-per-connection-buffer-limit-bytes", 0,
+		"soft limit of each upstream connection's buffers, in bytes (Contour's cluster.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
+	cb := &f.upstream.CircuitBreakers
+	for _, t := range []struct {
+		name string
+		to   *uint32
+	}{{"max-connections", &cb.MaxConnections}, {"max-pending-requests", &cb.MaxPendingRequests}, {"max-requests", &cb.MaxRequests},
+		{"max-retries", &cb.MaxRetries}, {"per-host-max-connections", &cb.PerHostMaxConnections}} {
+		cmd.Flags().Uint32Var(t.to, "cluster-circuit-breakers-"+t.name, 0, "circuit-breaker threshold of the clusters of Services whose annotations set none "+
+			"(Contour's cluster.circuit-breakers."+t.name+"; default: 0, Envoy's)")
+	}
+	cmd.Flags().StringVar(&f.upstream.TLSMinimumVersion, "cluster-upstream-tls-minimum-protocol-version", "",
+		"lowest TLS version Envoy offers upstreams it reaches over TLS, 1.2 or 1.3 (Contour's cluster.upstream-tls.minimum-protocol-version; default: Envoy's)")
+	cmd.Flags().StringVar(&f.upstream.TLSMaximumVersion, "cluster-upstream-tls-maximum-protocol-version", "",
+		"highest TLS version Envoy offers upstreams, 1.2 or 1.3 (Contour's cluster.upstream-tls.maximum-protocol-version; default: Envoy's)")
+	cmd.Flags().StringArrayVar(&f.upstreamCipherSuites, "cluster-upstream-tls-cipher-suite", nil,
+		"a TLS 1.2 cipher suite Envoy offers upstreams, as --tls-cipher-suite; repeatable (Contour's cluster.upstream-tls.cipher-suites; default: Envoy's)")
+	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
+		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
+}
+
+// registerListener defines the flags of Contour's listener settings.
+func (f *compileFlags) registerListener(cmd *cobra.Command) {
+	cmd.Flags().Uint32Var(&f.connections.MaxRequestsPerConnection, "listener-max-requests-per-connection", 0,
+		"close a downstream connection after that many requests (Contour's listener.max-requests-per-connection; default: 0, no limit)")
+	cmd.Flags().Uint32Var(&f.connections.HTTP2MaxConcurrentStreams, "listener-http2-max-concurrent-streams", 0,
+		"concurrent streams a downstream HTTP/2 connection may open, at most 2147483647 (Contour's listener.http2-max-concurrent-streams; default: 0, Envoy's)")
+	cmd.Flags().StringVar(&f.connections.ServerHeaderTransformation, "server-header-transformation", "",
+		"the Server header of responses: overwrite (with envoy), append_if_absent or pass_through (Contour's serverHeaderTransformation; default: overwrite)")
+	cmd.Flags().Uint32Var(&f.connections.PerConnectionBufferLimitBytes, "listener-per-connection-buffer-limit-bytes", 0,
+		"soft limit of each downstream connection's buffers, in bytes (Contour's listener.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
+	cmd.Flags().Uint32Var(&f.connections.SocketTOS, "listener-socket-tos", 0,
+		"IPv4 TOS byte (DSCP and ECN) of the listeners' packets, 0 to 255 (Contour's listener.socket-options.tos; default: 0, not set)")
+	cmd.Flags().StringVar(&f.connections.ConnectionBalancer, "listener-connection-balancer", "",
+		"exact: spread connections evenly over Envoy's worker threads (Contour's listener.connection-balancer; default: the kernel's balance)")
 }
 
 // validate refuses listener ports Envoy could not use, before anything is
@@ -163,6 +206,7 @@ func (f *compileFlags) validate() error {
 	if err := f.connections.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}
+	f.upstream.TLSCipherSuites = strings.Join(f.upstreamCipherSuites, "\n")
 	if err := f.upstream.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}

@@ -6,10 +6,12 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
 // ClusterOptions describe an upstream cluster.
@@ -25,6 +27,10 @@ type ClusterOptions struct {
 	DNSFamily clusterv3.Cluster_DnsLookupFamily
 	// ConnectTimeout bounds connection attempts (0: ConnectTimeout).
 	ConnectTimeout time.Duration
+	// MaxRequestsPerConnection closes a connection after that many
+	// requests (0: no limit); BufferLimit is the soft limit, in bytes, of
+	// each connection's buffers (0: Envoy's default).
+	MaxRequestsPerConnection, BufferLimit uint32
 	// LB is the load-balancing policy.
 	LB clusterv3.Cluster_LbPolicy
 	// HTTP2 speaks HTTP/2 to the upstream.
@@ -58,6 +64,9 @@ type UpstreamTLS struct {
 	SNI          string
 	CA           []byte
 	SubjectNames []string
+	// Params, when set, are the versions and TLS 1.2 cipher suites the
+	// context offers (nil: Envoy's defaults).
+	Params *TLSParams
 }
 
 // HealthCheck is an active check; an empty Path means TCP.
@@ -104,14 +113,11 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
 		c.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ADS(), ServiceName: o.EDSName}
 	}
-	if o.HTTP2 {
-		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{
-			"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": Any(&httpv3.HttpProtocolOptions{
-				UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig{
-					ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}},
-				}},
-			}),
-		}
+	if o.BufferLimit > 0 {
+		c.PerConnectionBufferLimitBytes = wrapperspb.UInt32(o.BufferLimit)
+	}
+	if o.HTTP2 || o.MaxRequestsPerConnection > 0 {
+		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": Any(upstreamHTTP(o))}
 	}
 	if o.TLS != nil {
 		var alpn []string
@@ -120,7 +126,7 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		}
 		c.TransportSocket = &corev3.TransportSocket{
 			Name:       wellknown.TransportSocketTLS,
-			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: Any(UpstreamTLSContext(o.TLS.SNI, o.TLS.CA, o.TLS.SubjectNames, alpn...))},
+			ConfigType: &corev3.TransportSocket_TypedConfig{TypedConfig: Any(upstreamTLSContext(o.TLS, alpn))},
 		}
 	}
 	if o.HealthCheck != nil {
@@ -129,6 +135,31 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	c.CircuitBreakers = circuitBreakers(o)
 	setSlowStart(c, o.SlowStart)
 	return c
+}
+
+// upstreamTLSContext is the TLS context of t, with its parameters.
+func upstreamTLSContext(t *UpstreamTLS, alpn []string) *tlsv3.UpstreamTlsContext {
+	ctx := UpstreamTLSContext(t.SNI, t.CA, t.SubjectNames, alpn...)
+	if p := t.Params; p != nil {
+		ctx.CommonTlsContext.TlsParams = &tlsv3.TlsParameters{TlsMinimumProtocolVersion: p.Min, TlsMaximumProtocolVersion: p.Max, CipherSuites: p.CipherSuites}
+	}
+	return ctx
+}
+
+// upstreamHTTP is a cluster's HTTP protocol options: HTTP/2 or, as
+// Contour writes it when only a request limit asks for options, HTTP/1.1
+// (Envoy's default) explicitly; the request limit, if any.
+func upstreamHTTP(o ClusterOptions) *httpv3.HttpProtocolOptions {
+	explicit := &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+		HttpProtocolOptions: &corev3.Http1ProtocolOptions{}}}
+	if o.HTTP2 {
+		explicit.ProtocolConfig = &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}
+	}
+	out := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit}}
+	if o.MaxRequestsPerConnection > 0 {
+		out.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{MaxRequestsPerConnection: wrapperspb.UInt32(o.MaxRequestsPerConnection)}
+	}
+	return out
 }
 
 // setSlowStart sets s on c's round-robin or least-request settings.
@@ -173,7 +204,7 @@ func circuitBreakers(o ClusterOptions) *clusterv3.CircuitBreakers {
 		return nil
 	}
 	cb := &clusterv3.CircuitBreakers{}
-	if o.MaxConnections+o.MaxPendingRequests+o.MaxRequests+o.MaxRetries > 0 {
+	if o.MaxConnections != 0 || o.MaxPendingRequests != 0 || o.MaxRequests != 0 || o.MaxRetries != 0 { // not a sum: it could wrap to 0
 		cb.Thresholds = []*clusterv3.CircuitBreakers_Thresholds{{
 			Priority:           corev3.RoutingPriority_DEFAULT,
 			MaxConnections:     UInt32(o.MaxConnections),

@@ -379,13 +379,25 @@ func TestConnectionSettings(t *testing.T) {
 		c:    Connections{Codec: CodecHTTP2},
 		want: &hcmv3.HttpConnectionManager{HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
 			MergeSlashes: true, CodecType: hcmv3.HttpConnectionManager_HTTP2},
+	}, {
+		name: "listener limits and the Server header passed through",
+		c:    Connections{MaxRequests: 1, MaxStreams: 100, ServerHeader: ServerPassThrough},
+		want: &hcmv3.HttpConnectionManager{HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
+			MergeSlashes: true, CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{MaxRequestsPerConnection: wrapperspb.UInt32(1)},
+			Http2ProtocolOptions:       &corev3.Http2ProtocolOptions{MaxConcurrentStreams: wrapperspb.UInt32(100)},
+			ServerHeaderTransformation: hcmv3.HttpConnectionManager_PASS_THROUGH},
+	}, {
+		name: "Server header appended if absent",
+		c:    Connections{ServerHeader: ServerAppendIfAbsent},
+		want: &hcmv3.HttpConnectionManager{HttpProtocolOptions: &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
+			MergeSlashes: true, ServerHeaderTransformation: hcmv3.HttpConnectionManager_APPEND_IF_ABSENT},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := hcmOf(tc.c)
 			fields := &hcmv3.HttpConnectionManager{CommonHttpProtocolOptions: got.CommonHttpProtocolOptions, RequestTimeout: got.RequestTimeout,
 				StreamIdleTimeout: got.StreamIdleTimeout, DelayedCloseTimeout: got.DelayedCloseTimeout, DrainTimeout: got.DrainTimeout,
 				XffNumTrustedHops: got.XffNumTrustedHops, HttpProtocolOptions: got.HttpProtocolOptions, MergeSlashes: got.MergeSlashes,
-				CodecType: got.CodecType}
+				CodecType: got.CodecType, Http2ProtocolOptions: got.Http2ProtocolOptions, ServerHeaderTransformation: got.ServerHeaderTransformation}
 			if d := cmp.Diff(tc.want, fields, protocmp.Transform()); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}

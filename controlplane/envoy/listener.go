@@ -24,17 +24,51 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// Listener is a TCP listener on 0.0.0.0:port.
-func Listener(name string, port uint32, chains []*listenerv3.FilterChain, filters ...*listenerv3.ListenerFilter) *listenerv3.Listener {
-	return &listenerv3.Listener{
+// Listener is a TCP listener on 0.0.0.0:port with the options o.
+func Listener(name string, port uint32, o ListenerOptions, chains []*listenerv3.FilterChain, filters ...*listenerv3.ListenerFilter) *listenerv3.Listener {
+	l := &listenerv3.Listener{
 		Name:            name,
 		Address:         SocketAddress("0.0.0.0", port),
 		FilterChains:    chains,
 		ListenerFilters: filters,
 	}
+	if o.BufferLimit > 0 {
+		l.PerConnectionBufferLimitBytes = wrapperspb.UInt32(o.BufferLimit)
+	}
+	if o.TOS > 0 {
+		l.SocketOptions = []*corev3.SocketOption{{Description: "IPv4 type of service", Level: ipProtoIP, Name: ipTOS,
+			Value: &corev3.SocketOption_IntValue{IntValue: int64(o.TOS)}, State: corev3.SocketOption_STATE_LISTENING}}
+	}
+	if o.ExactBalance {
+		l.ConnectionBalanceConfig = &listenerv3.Listener_ConnectionBalanceConfig{
+			BalanceType: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance_{ExactBalance: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance{}}}
+	}
+	return l
 }
+
+// ListenerOptions are settings of the listeners themselves (the zero value:
+// Envoy's defaults), Contour's listener.per-connection-buffer-limit-bytes,
+// listener.socket-options.tos and listener.connection-balancer.
+type ListenerOptions struct {
+	// BufferLimit is the soft limit, in bytes, of each downstream
+	// connection's read and write buffers (0: Envoy's 1 MiB).
+	BufferLimit uint32
+	// TOS is the IPv4 type of service (DSCP and ECN bits) of the packets
+	// of accepted connections (0: left to the system).
+	TOS uint8
+	// ExactBalance spreads connections evenly over Envoy's worker threads
+	// instead of leaving it to the kernel.
+	ExactBalance bool
+}
+
+// The IP_TOS socket option of Linux, where Envoy runs (Contour's numbers).
+const (
+	ipProtoIP = 0 // IPPROTO_IP
+	ipTOS     = 1 // IP_TOS
+)
 
 // TLSInspector is the listener filter that reads the SNI.
 func TLSInspector() *listenerv3.ListenerFilter {
@@ -78,20 +112,22 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			ConfigSource: ADS(), RouteConfigName: routeConfig,
 		}},
-		HttpFilters:               filters,
-		CommonHttpProtocolOptions: s.common,
-		HttpProtocolOptions:       s.http1,
-		UseRemoteAddress:          wrapBool(true),
-		XffNumTrustedHops:         s.trustedHops,
-		StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-		NormalizePath:             wrapBool(true),
-		MergeSlashes:              !s.keepSlashes,
-		PreserveExternalRequestId: true,
-		RequestTimeout:            s.request,
-		StreamIdleTimeout:         s.streamIdle,
-		DrainTimeout:              s.drain,
-		DelayedCloseTimeout:       s.delayedClose,
-		AccessLog:                 logs,
+		HttpFilters:                filters,
+		CommonHttpProtocolOptions:  s.common,
+		HttpProtocolOptions:        s.http1,
+		Http2ProtocolOptions:       s.http2,
+		ServerHeaderTransformation: s.serverHeader,
+		UseRemoteAddress:           wrapBool(true),
+		XffNumTrustedHops:          s.trustedHops,
+		StripPortMode:              &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
+		NormalizePath:              wrapBool(true),
+		MergeSlashes:               !s.keepSlashes,
+		PreserveExternalRequestId:  true,
+		RequestTimeout:             s.request,
+		StreamIdleTimeout:          s.streamIdle,
+		DrainTimeout:               s.drain,
+		DelayedCloseTimeout:        s.delayedClose,
+		AccessLog:                  logs,
 	}
 	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager,
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: Any(hcm)}}
@@ -137,7 +173,28 @@ type Connections struct {
 	// Codec is the HTTP version connection managers speak (CodecAuto:
 	// whichever the client does).
 	Codec Codec
+	// MaxRequests closes a downstream connection after that many requests
+	// (0: no limit); MaxStreams is the HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS
+	// advertised and enforced (0: Envoy's default). Contour's
+	// listener.max-requests-per-connection and
+	// listener.http2-max-concurrent-streams.
+	MaxRequests, MaxStreams uint32
+	// ServerHeader is what Envoy does with a response's Server header
+	// (ServerOverwrite, the zero value: Envoy's and Contour's default).
+	ServerHeader ServerHeaderTransformation
 }
+
+// ServerHeaderTransformation is what a connection manager does with the
+// Server header of responses.
+type ServerHeaderTransformation = hcmv3.HttpConnectionManager_ServerHeaderTransformation
+
+// Server header transformations (Contour's overwrite, append_if_absent and
+// pass_through).
+const (
+	ServerOverwrite      = hcmv3.HttpConnectionManager_OVERWRITE
+	ServerAppendIfAbsent = hcmv3.HttpConnectionManager_APPEND_IF_ABSENT
+	ServerPassThrough    = hcmv3.HttpConnectionManager_PASS_THROUGH
+)
 
 // Codec is a connection manager's HTTP codec.
 type Codec = hcmv3.HttpConnectionManager_CodecType
@@ -154,6 +211,8 @@ const (
 type ConnectionSettings struct {
 	common                                   *corev3.HttpProtocolOptions
 	http1                                    *corev3.Http1ProtocolOptions
+	http2                                    *corev3.Http2ProtocolOptions
+	serverHeader                             ServerHeaderTransformation
 	keepSlashes                              bool
 	codec                                    Codec
 	request, streamIdle, drain, delayedClose *durationpb.Duration
@@ -168,12 +227,19 @@ func NewConnectionSettings(c Connections) *ConnectionSettings {
 	if c.MaxDuration.Set && !c.MaxDuration.Off {
 		common.MaxConnectionDuration = durationpb.New(c.MaxDuration.Duration)
 	}
-	if common.IdleTimeout == nil && common.MaxConnectionDuration == nil {
+	if c.MaxRequests > 0 {
+		common.MaxRequestsPerConnection = wrapperspb.UInt32(c.MaxRequests)
+	}
+	if proto.Equal(common, &corev3.HttpProtocolOptions{}) {
 		common = nil
 	}
+	var http2 *corev3.Http2ProtocolOptions
+	if c.MaxStreams > 0 {
+		http2 = &corev3.Http2ProtocolOptions{MaxConcurrentStreams: wrapperspb.UInt32(c.MaxStreams)}
+	}
 	http1 := &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: !c.RejectChunkedLength}
-	return &ConnectionSettings{common: common, http1: http1, keepSlashes: c.KeepSlashes, codec: c.Codec, request: c.Request.proto(), streamIdle: c.StreamIdle.proto(),
-		drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops}
+	return &ConnectionSettings{common: common, http1: http1, http2: http2, serverHeader: c.ServerHeader, keepSlashes: c.KeepSlashes, codec: c.Codec,
+		request: c.Request.proto(), streamIdle: c.StreamIdle.proto(), drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops}
 }
 
 // DefaultConnections are Contour's defaults: connections idle for 60 s are

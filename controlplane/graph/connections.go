@@ -41,12 +41,62 @@ type Connections struct {
 	// the ALPN protocols of ingress_https and, when only one is given, the
 	// codec of every connection manager.
 	HTTPVersions string
+	// MaxRequestsPerConnection closes a downstream connection after that
+	// many requests (0: no limit); HTTP2MaxConcurrentStreams bounds the
+	// concurrent streams of an HTTP/2 connection (0: Envoy's default; at
+	// most 2147483647, Envoy's bound). Contour's
+	// listener.max-requests-per-connection and
+	// listener.http2-max-concurrent-streams.
+	MaxRequestsPerConnection, HTTP2MaxConcurrentStreams uint32
+	// ServerHeaderTransformation is what Envoy does with a response's
+	// Server header: overwrite (with "envoy"; "" means it too),
+	// append_if_absent or pass_through (Contour's
+	// serverHeaderTransformation).
+	ServerHeaderTransformation string
+	// PerConnectionBufferLimitBytes (0: Envoy's default), SocketTOS (0 to
+	// 255; 0: not set) and ConnectionBalancer ("" or "exact") are settings
+	// of the listeners themselves: Contour's
+	// listener.per-connection-buffer-limit-bytes,
+	// listener.socket-options.tos and listener.connection-balancer.
+	PerConnectionBufferLimitBytes, SocketTOS uint32
+	ConnectionBalancer                       string
 }
+
+// Listener returns the settings of c that belong to the listeners
+// themselves, or an error naming the first one that is not valid.
+func (c Connections) Listener() (envoy.ListenerOptions, error) {
+	if c.SocketTOS > 255 {
+		return envoy.ListenerOptions{}, fmt.Errorf("listener-socket-tos %d: must be from 0 to 255", c.SocketTOS)
+	}
+	if c.ConnectionBalancer != "" && c.ConnectionBalancer != "exact" {
+		return envoy.ListenerOptions{}, fmt.Errorf("listener-connection-balancer %q: only exact is supported (as in Contour)", c.ConnectionBalancer)
+	}
+	return envoy.ListenerOptions{BufferLimit: c.PerConnectionBufferLimitBytes, TOS: uint8(c.SocketTOS), ExactBalance: c.ConnectionBalancer == "exact"}, nil
+}
+
+// serverHeaderTransformations are the values of
+// Connections.ServerHeaderTransformation, Contour's names.
+var serverHeaderTransformations = map[string]envoy.ServerHeaderTransformation{
+	"": envoy.ServerOverwrite, "overwrite": envoy.ServerOverwrite,
+	"append_if_absent": envoy.ServerAppendIfAbsent, "pass_through": envoy.ServerPassThrough,
+}
+
+// maxHTTP2Streams is the largest HTTP/2 concurrent stream limit Envoy
+// accepts.
+const maxHTTP2Streams = 1<<31 - 1
 
 // Envoy returns c as the connection managers' settings, or an error naming
 // the first value that is not valid.
 func (c Connections) Envoy() (envoy.Connections, error) {
-	out := envoy.Connections{TrustedHops: c.NumTrustedHops, KeepSlashes: c.DisableMergeSlashes, RejectChunkedLength: c.DisableAllowChunkedLength}
+	out := envoy.Connections{TrustedHops: c.NumTrustedHops, KeepSlashes: c.DisableMergeSlashes, RejectChunkedLength: c.DisableAllowChunkedLength,
+		MaxRequests: c.MaxRequestsPerConnection, MaxStreams: c.HTTP2MaxConcurrentStreams}
+	if out.MaxStreams > maxHTTP2Streams {
+		return envoy.Connections{}, fmt.Errorf("listener-http2-max-concurrent-streams %d: Envoy accepts at most %d", out.MaxStreams, maxHTTP2Streams)
+	}
+	var ok bool
+	if out.ServerHeader, ok = serverHeaderTransformations[c.ServerHeaderTransformation]; !ok {
+		return envoy.Connections{}, fmt.Errorf("server-header-transformation %q: must be overwrite, append_if_absent or pass_through", c.ServerHeaderTransformation)
+	}
 	alpn, err := c.alpn()
 	if err != nil {
 		return envoy.Connections{}, err
@@ -80,6 +130,9 @@ func (c Connections) Envoy() (envoy.Connections, error) {
 // Check returns an error naming the first value of c that is not valid.
 func (c Connections) Check() error {
 	if _, err := c.Envoy(); err != nil {
+		return err
+	}
+	if _, err := c.Listener(); err != nil {
 		return err
 	}
 	_, err := c.TLS()

@@ -203,6 +203,15 @@ type Cluster struct {
 	// come from Options.Upstream.
 	ConnectTimeout  time.Duration
 	DNSLookupFamily string
+	// MaxRequestsPerConnection (0: no limit) and BufferLimit (bytes; 0:
+	// Envoy's default) bound each upstream connection; both come from
+	// Options.Upstream.
+	MaxRequestsPerConnection, BufferLimit uint32
+	// UpstreamTLSMin and UpstreamTLSMax ("1.2"/"1.3") and
+	// UpstreamTLSCipherSuites (one a line) are the TLS parameters of the
+	// cluster's TLS context, all "" for Envoy's defaults; from
+	// Options.Upstream.
+	UpstreamTLSMin, UpstreamTLSMax, UpstreamTLSCipherSuites string
 	// DNSNameScheme is "http" or "https" for a cluster that is a DNS name
 	// and not a Kubernetes Service (a JWT provider's remote JWKS, Contour's
 	// DNSNameCluster): ExternalName is the host, Port.Port the port,

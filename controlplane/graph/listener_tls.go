@@ -46,22 +46,37 @@ type ListenerTLS struct {
 // not above maximum), each cipher suite (a name Contour knows, or an
 // [a|b] group of them; repeats dropped) and each HTTP version.
 func (c Connections) TLS() (ListenerTLS, error) {
+	out, err := tlsSettings("tls-", c.MinimumTLSVersion, c.MaximumTLSVersion, c.CipherSuites)
+	if err != nil {
+		return ListenerTLS{}, err
+	}
+	alpn, err := c.alpn()
+	if err != nil {
+		return ListenerTLS{}, err
+	}
+	out.ALPN = alpn
+	return out, nil
+}
+
+// tlsSettings reads TLS versions (1.2 or 1.3, "": 1.2 and 1.3; minimum
+// not above maximum) and cipher suites (one a line, each a name Contour
+// knows or an [a|b] group of them; repeats dropped; none: Contour's list);
+// errors name the flags, prefix followed by minimum-protocol-version,
+// maximum-protocol-version and cipher-suite.
+func tlsSettings(prefix, minVersion, maxVersion, ciphers string) (ListenerTLS, error) {
 	var out ListenerTLS
-	for _, v := range []struct{ name, value string }{
-		{"tls-minimum-protocol-version", c.MinimumTLSVersion},
-		{"tls-maximum-protocol-version", c.MaximumTLSVersion},
-	} {
+	for _, v := range []struct{ name, value string }{{"minimum-protocol-version", minVersion}, {"maximum-protocol-version", maxVersion}} {
 		if v.value != "" && v.value != "1.2" && v.value != "1.3" {
-			return ListenerTLS{}, fmt.Errorf("%s %q: must be 1.2 or 1.3", v.name, v.value)
+			return ListenerTLS{}, fmt.Errorf("%s%s %q: must be 1.2 or 1.3", prefix, v.name, v.value)
 		}
 	}
-	out.Min, out.Max = defaultString(c.MinimumTLSVersion, "1.2"), defaultString(c.MaximumTLSVersion, "1.3")
+	out.Min, out.Max = defaultString(minVersion, "1.2"), defaultString(maxVersion, "1.3")
 	if out.Min > out.Max {
-		return ListenerTLS{}, fmt.Errorf("tls-minimum-protocol-version %s is above tls-maximum-protocol-version %s", out.Min, out.Max)
+		return ListenerTLS{}, fmt.Errorf("%sminimum-protocol-version %s is above %smaximum-protocol-version %s", prefix, out.Min, prefix, out.Max)
 	}
-	for _, s := range lines(c.CipherSuites) {
+	for _, s := range lines(ciphers) {
 		if !validCipherSuite(s) {
-			return ListenerTLS{}, fmt.Errorf("tls-cipher-suite %q: not a cipher suite Envoy supports (%s, or a group of them as [A|B])", s, strings.Join(knownCiphers, ", "))
+			return ListenerTLS{}, fmt.Errorf("%scipher-suite %q: not a cipher suite Envoy supports (%s, or a group of them as [A|B])", prefix, s, strings.Join(knownCiphers, ", "))
 		}
 		if !slices.Contains(out.CipherSuites, s) {
 			out.CipherSuites = append(out.CipherSuites, s)
@@ -70,11 +85,6 @@ func (c Connections) TLS() (ListenerTLS, error) {
 	if len(out.CipherSuites) == 0 {
 		out.CipherSuites = contourCipherSuites
 	}
-	alpn, err := c.alpn()
-	if err != nil {
-		return ListenerTLS{}, err
-	}
-	out.ALPN = alpn
 	return out, nil
 }
 

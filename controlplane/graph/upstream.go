@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -9,11 +10,43 @@ import (
 // configuration file says it: timeouts.connect-timeout (a Go duration; ""
 // or a duration that is not positive: Contour's 2 s) and
 // cluster.dns-lookup-family (auto, v4, v6 or all; "": auto), which applies
-// to the clusters of ExternalName Services. The zero value is Contour's
-// default.
+// to the clusters of ExternalName Services, and the cluster.* settings of
+// the fields below. The zero value is Contour's default, but for the TLS
+// parameters (see TLSMinimumVersion).
 type Upstream struct {
 	ConnectTimeout  string
 	DNSLookupFamily string
+	// MaxRequestsPerConnection closes an upstream connection after that
+	// many requests (0: no limit); PerConnectionBufferLimitBytes is the soft
+	// limit of each upstream connection's buffers (0: Envoy's 1 MiB).
+	// Contour's cluster.max-requests-per-connection and
+	// cluster.per-connection-buffer-limit-bytes; they apply to the clusters
+	// of Services.
+	MaxRequestsPerConnection, PerConnectionBufferLimitBytes uint32
+	// CircuitBreakers are the thresholds of a Service whose annotations do
+	// not set them, threshold by threshold (0: Envoy's default); Contour's
+	// cluster.circuit-breakers.
+	CircuitBreakers CircuitBreakers
+	// TLSMinimumVersion, TLSMaximumVersion ("1.2" or "1.3") and
+	// TLSCipherSuites (one a line, as Connections.CipherSuites) are the TLS
+	// parameters of the clusters of Services that Envoy reaches over TLS
+	// (Contour's cluster.upstream-tls). When none is set, the contexts carry
+	// no parameters (Envoy's defaults); when one is, the others take
+	// Contour's defaults (1.2, 1.3, Contour's cipher suites).
+	TLSMinimumVersion, TLSMaximumVersion, TLSCipherSuites string
+}
+
+// upstreamTLSPrefix starts the names of the upstream TLS settings in
+// errors (their flags).
+const upstreamTLSPrefix = "cluster-upstream-tls-"
+
+// tls is u's upstream TLS parameters, ok false when none is set.
+func (u Upstream) tls() (t ListenerTLS, ok bool, err error) {
+	if u.TLSMinimumVersion == "" && u.TLSMaximumVersion == "" && u.TLSCipherSuites == "" {
+		return ListenerTLS{}, false, nil
+	}
+	t, err = tlsSettings(upstreamTLSPrefix, u.TLSMinimumVersion, u.TLSMaximumVersion, u.TLSCipherSuites)
+	return t, err == nil, err
 }
 
 // DNS lookup families of Upstream.DNSLookupFamily, Contour's names.
@@ -28,6 +61,9 @@ const (
 func (u Upstream) Check() error {
 	if _, err := u.connectTimeout(); err != nil {
 		return fmt.Errorf("connect-timeout %q: %w", u.ConnectTimeout, err)
+	}
+	if _, _, err := u.tls(); err != nil {
+		return err
 	}
 	switch u.DNSLookupFamily {
 	case "", DNSAuto, DNSv4, DNSv6, DNSAll:
@@ -55,7 +91,28 @@ func (u Upstream) connectTimeout() (time.Duration, error) {
 // which Check refuses before any build, leaves the default).
 func (u Upstream) applyTo(c *Cluster) {
 	c.ConnectTimeout, _ = u.connectTimeout()
+	c.MaxRequestsPerConnection, c.BufferLimit = u.MaxRequestsPerConnection, u.PerConnectionBufferLimitBytes
+	c.CircuitBreakers = c.CircuitBreakers.or(u.CircuitBreakers)
+	if t, ok, _ := u.tls(); ok {
+		c.UpstreamTLSMin, c.UpstreamTLSMax, c.UpstreamTLSCipherSuites = t.Min, t.Max, strings.Join(t.CipherSuites, "\n")
+	}
 	if c.ExternalName != "" && u.DNSLookupFamily != DNSAuto {
 		c.DNSLookupFamily = u.DNSLookupFamily
 	}
+}
+
+// or is t with each threshold it leaves at 0 taken from d.
+func (t CircuitBreakers) or(d CircuitBreakers) CircuitBreakers {
+	for _, f := range []struct {
+		to   *uint32
+		from uint32
+	}{
+		{&t.MaxConnections, d.MaxConnections}, {&t.MaxPendingRequests, d.MaxPendingRequests}, {&t.MaxRequests, d.MaxRequests},
+		{&t.MaxRetries, d.MaxRetries}, {&t.PerHostMaxConnections, d.PerHostMaxConnections},
+	} {
+		if *f.to == 0 {
+			*f.to = f.from
+		}
+	}
+	return t
 }

@@ -68,7 +68,7 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 	if c.ExternalName != "" {
 		o.DNSName, o.Port, o.DNSFamily = c.ExternalName, uint32(c.Port.Port), dnsFamily(c.DNSLookupFamily)
 	}
-	o.ConnectTimeout = c.ConnectTimeout
+	o.ConnectTimeout, o.MaxRequestsPerConnection, o.BufferLimit = c.ConnectTimeout, c.MaxRequestsPerConnection, c.BufferLimit
 	if c.Protocol == "h2" || c.Protocol == "tls" {
 		tls := &envoy.UpstreamTLS{SNI: c.SNI}
 		if c.Validation != nil {
@@ -79,6 +79,10 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 			if tls.SNI == "" && len(c.Validation.SubjectNames) > 0 {
 				tls.SNI = c.Validation.SubjectNames[0]
 			}
+		}
+		if c.UpstreamTLSMin != "" {
+			tls.Params = &envoy.TLSParams{Min: envoy.TLSVersion(c.UpstreamTLSMin), Max: envoy.TLSVersion(c.UpstreamTLSMax),
+				CipherSuites: strings.Split(c.UpstreamTLSCipherSuites, "\n")}
 		}
 		o.TLS = tls
 	}

@@ -7,10 +7,14 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+	httpv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -55,6 +59,108 @@ func TestClusterUpstreamSettings(t *testing.T) {
 				t.Fatal(err)
 			}
 			if d := cmp.Diff(tc.want, got, protocmp.Transform()); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestClusterConnectionLimits: Contour's cluster.max-requests-per-connection
+// and cluster.per-connection-buffer-limit-bytes reach a Service's cluster;
+// a request limit alone writes HTTP/1.1 explicitly (as Contour), and joins
+// an h2 cluster's HTTP/2 options; unset, neither appears.
+func TestClusterConnectionLimits(t *testing.T) {
+	t.Parallel()
+	options := func(h2 bool, maxRequests uint32) map[string]*anypb.Any {
+		explicit := &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
+			HttpProtocolOptions: &corev3.Http1ProtocolOptions{}}}
+		if h2 {
+			explicit.ProtocolConfig = &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}
+		}
+		o := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit}}
+		if maxRequests > 0 {
+			o.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{MaxRequestsPerConnection: wrapperspb.UInt32(maxRequests)}
+		}
+		a, err := anypb.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": a}
+	}
+	for _, tc := range []struct {
+		name                string
+		protocol            string
+		maxRequests, buffer uint32
+		wantOptions         map[string]*anypb.Any
+		wantBuffer          *wrapperspb.UInt32Value
+	}{
+		{name: "unset"},
+		{name: "a request limit", maxRequests: 1, wantOptions: options(false, 1)},
+		{name: "a request limit on h2c", protocol: "h2c", maxRequests: 7, wantOptions: options(true, 7)},
+		{name: "h2c alone", protocol: "h2c", wantOptions: options(true, 0)},
+		{name: "a buffer limit", buffer: 65536, wantBuffer: wrapperspb.UInt32(65536)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 80}, Protocol: tc.protocol,
+				MaxRequestsPerConnection: tc.maxRequests, BufferLimit: tc.buffer}
+			got, err := ClusterResource(ClusterName(&c), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.wantOptions, got.GetTypedExtensionProtocolOptions(), protocmp.Transform()); d != "" {
+				t.Errorf("protocol options (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.wantBuffer, got.GetPerConnectionBufferLimitBytes(), protocmp.Transform()); d != "" {
+				t.Errorf("buffer limit (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestClusterCircuitBreakersLargest: thresholds whose sum wraps around a
+// uint32 are all kept (global circuit breakers make such values easy).
+func TestClusterCircuitBreakersLargest(t *testing.T) {
+	t.Parallel()
+	c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 80},
+		CircuitBreakers: graph.CircuitBreakers{MaxConnections: 4294967295, MaxRetries: 1}}
+	got, err := ClusterResource(ClusterName(&c), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+		MaxConnections: wrapperspb.UInt32(4294967295), MaxRetries: wrapperspb.UInt32(1)}}}
+	if d := cmp.Diff(want, got.GetCircuitBreakers(), protocmp.Transform()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestClusterUpstreamTLSParams: Contour's cluster.upstream-tls reaches the
+// TLS context of a cluster that originates TLS; unset, the context has no
+// parameters (Envoy's defaults).
+func TestClusterUpstreamTLSParams(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		min, max, cip string
+		want          *tlsv3.TlsParameters
+	}{
+		{name: "unset"},
+		{name: "1.3 only, two suites", min: "1.3", max: "1.3", cip: "ECDHE-RSA-AES256-GCM-SHA384\n[AES128-SHA|AES256-SHA]",
+			want: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3,
+				CipherSuites: []string{"ECDHE-RSA-AES256-GCM-SHA384", "[AES128-SHA|AES256-SHA]"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 443}, Protocol: "tls",
+				UpstreamTLSMin: tc.min, UpstreamTLSMax: tc.max, UpstreamTLSCipherSuites: tc.cip}
+			got, err := ClusterResource(ClusterName(&c), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ctx tlsv3.UpstreamTlsContext
+			if err := got.GetTransportSocket().GetTypedConfig().UnmarshalTo(&ctx); err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, ctx.GetCommonTlsContext().GetTlsParams(), protocmp.Transform()); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})

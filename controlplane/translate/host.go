@@ -210,16 +210,21 @@ func addClusters(into map[string]*graph.Cluster, vh *routev3.VirtualHost) {
 }
 
 // HTTPSListenerOf is ingress_https on port with chains (sorted by server
-// name); nil when there is no chain. Only the listener itself is
-// validated: each chain is checked where it is built.
-func HTTPSListenerOf(port uint32, chains []*listenerv3.FilterChain) (*listenerv3.Listener, error) {
+// name) and the listener settings of c; nil when there is no chain. Only
+// the listener itself is validated: each chain is checked where it is
+// built.
+func HTTPSListenerOf(port uint32, c graph.Connections, chains []*listenerv3.FilterChain) (*listenerv3.Listener, error) {
 	if len(chains) == 0 {
 		return nil, nil
 	}
-	if err := envoy.Listener(HTTPSListener, port, nil, envoy.TLSInspector()).Validate(); err != nil {
+	o, err := c.Listener()
+	if err != nil {
+		return nil, fmt.Errorf("listener settings: %w", err)
+	}
+	if err := envoy.Listener(HTTPSListener, port, o, nil, envoy.TLSInspector()).Validate(); err != nil {
 		return nil, fmt.Errorf("listener %q is not valid (this is an Isobar bug): %w", HTTPSListener, err)
 	}
-	return envoy.Listener(HTTPSListener, port, chains, envoy.TLSInspector()), nil
+	return envoy.Listener(HTTPSListener, port, o, chains, envoy.TLSInspector()), nil
 }
 
 // ClusterResource is the validated Envoy cluster called name for c.

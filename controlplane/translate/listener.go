@@ -20,7 +20,7 @@ import (
 // by server name. routeConfigurations must have run (it registers clusters
 // and secrets).
 func (t *translator) listeners() []*listenerv3.Listener {
-	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.g.HTTPPort, []*listenerv3.FilterChain{
+	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.g.HTTPPort, t.kit.listener, []*listenerv3.FilterChain{
 		// ingress_http's one connection manager always holds the cookie
 		// rewrite script: whether a route of a plain host rewrites cookies
 		// must not change the listener.
@@ -34,7 +34,7 @@ func (t *translator) listeners() []*listenerv3.Listener {
 	for _, vh := range vhosts {
 		chains = append(chains, t.filterChain(vh))
 	}
-	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, chains, envoy.TLSInspector()))
+	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector()))
 }
 
 // filterChain serves one secure virtual host: TLS termination (unless
@@ -73,11 +73,12 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 // listenerKit is what every connection manager and TCP proxy of a
 // translation shares: the access loggers of connection managers (http) and
 // TCP proxies (tcp), the connection managers' connection settings, and
-// the TLS settings of ingress_https.
+// the TLS settings of ingress_https and the options of both listeners.
 type listenerKit struct {
 	http, tcp []*accesslogv3.AccessLog
 	conn      *envoy.ConnectionSettings
 	tls       graph.ListenerTLS
+	listener  envoy.ListenerOptions
 }
 
 // kits memoises listenerKit per setting (immutable once built).
@@ -103,13 +104,17 @@ func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 	if err != nil {
 		return listenerKit{}, fmt.Errorf("listener settings: %w", err)
 	}
+	lo, err := c.Listener()
+	if err != nil {
+		return listenerKit{}, fmt.Errorf("listener settings: %w", err)
+	}
 	a = key.log
 	fields, err := a.Fields()
 	if err != nil {
 		return listenerKit{}, fmt.Errorf("access log: %w", err)
 	}
 	log := envoy.LogSettings{Format: a.Format, Path: a.Path, Level: a.Level, Text: a.Text, JSONFields: fields}
-	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(log, false), envoy.AccessLogs(log, true), envoy.NewConnectionSettings(conn), tls})
+	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(log, false), envoy.AccessLogs(log, true), envoy.NewConnectionSettings(conn), tls, lo})
 	return v.(listenerKit), nil
 }
 

@@ -78,6 +78,12 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.Upstream.DNSLookupFamily = v
 			case "--tls-minimum-protocol-version":
 				opts.Connections.MinimumTLSVersion = v
+			case "--cluster-upstream-tls-minimum-protocol-version":
+				opts.Upstream.TLSMinimumVersion = v
+			case "--cluster-upstream-tls-maximum-protocol-version":
+				opts.Upstream.TLSMaximumVersion = v
+			case "--cluster-upstream-tls-cipher-suite":
+				opts.Upstream.TLSCipherSuites = joinLine(opts.Upstream.TLSCipherSuites, v)
 			case "--tls-maximum-protocol-version":
 				opts.Connections.MaximumTLSVersion = v
 			case "--tls-cipher-suite":
@@ -97,6 +103,26 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 				opts.Headers.Response.Remove = append(opts.Headers.Response.Remove, v)
 			case "--policy-apply-to-ingress":
 				opts.Headers.ApplyToIngress = true
+			case "--server-header-transformation":
+				opts.Connections.ServerHeaderTransformation = v
+			case "--listener-connection-balancer":
+				opts.Connections.ConnectionBalancer = v
+			case "--listener-max-requests-per-connection", "--listener-http2-max-concurrent-streams",
+				"--listener-per-connection-buffer-limit-bytes", "--listener-socket-tos",
+				"--cluster-max-requests-per-connection", "--cluster-per-connection-buffer-limit-bytes",
+				"--cluster-circuit-breakers-max-connections", "--cluster-circuit-breakers-max-retries":
+				n, err := strconv.ParseUint(v, 10, 32)
+				if err != nil {
+					t.Fatalf("%s %q: %v", k, v, err)
+				}
+				*map[string]*uint32{"--listener-max-requests-per-connection": &opts.Connections.MaxRequestsPerConnection,
+					"--listener-http2-max-concurrent-streams":      &opts.Connections.HTTP2MaxConcurrentStreams,
+					"--listener-per-connection-buffer-limit-bytes": &opts.Connections.PerConnectionBufferLimitBytes,
+					"--listener-socket-tos":                        &opts.Connections.SocketTOS,
+					"--cluster-max-requests-per-connection":        &opts.Upstream.MaxRequestsPerConnection,
+					"--cluster-per-connection-buffer-limit-bytes":  &opts.Upstream.PerConnectionBufferLimitBytes,
+					"--cluster-circuit-breakers-max-connections":   &opts.Upstream.CircuitBreakers.MaxConnections,
+					"--cluster-circuit-breakers-max-retries":       &opts.Upstream.CircuitBreakers.MaxRetries}[k] = uint32(n)
 			case "--now":
 				now, err := time.Parse(time.RFC3339, v)
 				if err != nil {
