@@ -97,6 +97,15 @@ func TestJWTProviders(t *testing.T) {
 			wantRoutes:   map[string]string{"prefix:/": "idp", "prefix:/p2": "p2", "prefix:/off": ""},
 			wantStatuses: []string{"HTTPProxy ns/p: valid"},
 		},
+		"the configured upstream TLS parameters reach an https key set's cluster": {
+			opts: Options{Upstream: Upstream{TLSMinimumVersion: "1.3"}},
+			yaml: jwtRoot(plain, `  - services: [{name: s, port: 80}]`),
+			wantProviders: []JWTProvider{{Name: "p1", URI: "https://keys.a.com/jwks", Timeout: time.Second,
+				Cluster: &Cluster{DNSNameScheme: "https", ExternalName: "keys.a.com", Protocol: "tls", SNI: "keys.a.com", Port: port(443),
+					UpstreamTLSMin: "1.3", UpstreamTLSMax: "1.3", UpstreamTLSCipherSuites: strings.Join(contourCipherSuites, "\n")}}},
+			wantRoutes:   map[string]string{"prefix:/": ""},
+			wantStatuses: []string{"HTTPProxy ns/p: valid"},
+		},
 		"auto is the default family": {
 			yaml: jwtRoot(`    - {name: p1, remoteJWKS: {uri: "https://keys.a.com", dnsLookupFamily: auto}}`, `  - services: [{name: s, port: 80}]`),
 			wantProviders: []JWTProvider{{Name: "p1", URI: "https://keys.a.com", Timeout: time.Second,

@@ -16,6 +16,10 @@ var contourCipherSuites = []string{
 	"ECDHE-RSA-AES256-GCM-SHA384",
 }
 
+// DefaultCipherSuites returns Contour's default TLS 1.2 cipher suites, for
+// downstream and upstream TLS alike.
+func DefaultCipherSuites() []string { return slices.Clone(contourCipherSuites) }
+
 // knownCiphers are the cipher names Contour accepts in tls.cipher-suites
 // (those Envoy's BoringSSL builds support).
 var knownCiphers = []string{

@@ -87,15 +87,21 @@ func (u Upstream) connectTimeout() (time.Duration, error) {
 	return max(d, 0), nil
 }
 
+// applyTLS sets u's upstream TLS parameters, if any, on c (a cluster of a
+// Service or an extension, or a remote JWKS: Contour applies them to all).
+func (u Upstream) applyTLS(c *Cluster) {
+	if t, ok, _ := u.tls(); ok {
+		c.UpstreamTLSMin, c.UpstreamTLSMax, c.UpstreamTLSCipherSuites = t.Min, t.Max, strings.Join(t.CipherSuites, "\n")
+	}
+}
+
 // applyTo sets u on a cluster resolved from a Service (an invalid setting,
 // which Check refuses before any build, leaves the default).
 func (u Upstream) applyTo(c *Cluster) {
 	c.ConnectTimeout, _ = u.connectTimeout()
 	c.MaxRequestsPerConnection, c.BufferLimit = u.MaxRequestsPerConnection, u.PerConnectionBufferLimitBytes
 	c.CircuitBreakers = c.CircuitBreakers.or(u.CircuitBreakers)
-	if t, ok, _ := u.tls(); ok {
-		c.UpstreamTLSMin, c.UpstreamTLSMax, c.UpstreamTLSCipherSuites = t.Min, t.Max, strings.Join(t.CipherSuites, "\n")
-	}
+	u.applyTLS(c)
 	if c.ExternalName != "" && u.DNSLookupFamily != DNSAuto {
 		c.DNSLookupFamily = u.DNSLookupFamily
 	}

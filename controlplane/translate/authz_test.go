@@ -204,7 +204,7 @@ func TestExternalAuthorization(t *testing.T) {
 			Name: "extension/ns/unused", AltStatName: "extension_ns_unused",
 			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}, EdsClusterConfig: eds("extension/ns/unused"),
 			ConnectTimeout: &durationpb.Duration{Seconds: 2}, TypedExtensionProtocolOptions: h2,
-			TransportSocket: tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{AlpnProtocols: []string{"h2"}}}),
+			TransportSocket: tlsSocket(&tlsv3.UpstreamTlsContext{CommonTlsContext: &tlsv3.CommonTlsContext{AlpnProtocols: []string{"h2"}, TlsParams: wantUpstreamTLS()}}),
 			CommonLbConfig:  &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
 		},
 	}

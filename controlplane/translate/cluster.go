@@ -45,6 +45,13 @@ func dnsFamily(family string) clusterv3.Cluster_DnsLookupFamily {
 	return clusterv3.Cluster_AUTO
 }
 
+// defaultUpstreamTLS are the parameters of TLS to upstreams when
+// cluster.upstream-tls sets none: Contour's, TLS 1.2 to 1.3 with its cipher
+// suites (Envoy's client default would stop at TLS 1.2). Shared, never
+// modified.
+var defaultUpstreamTLS = &envoy.TLSParams{Min: envoy.TLSVersion("1.2"), Max: envoy.TLSVersion("1.3"),
+	CipherSuites: graph.DefaultCipherSuites()}
+
 // clusterResource builds the Envoy cluster called name for c.
 func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 	o := envoy.ClusterOptions{
@@ -80,6 +87,7 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 				tls.SNI = c.Validation.SubjectNames[0]
 			}
 		}
+		tls.Params = defaultUpstreamTLS
 		if c.UpstreamTLSMin != "" {
 			tls.Params = &envoy.TLSParams{Min: envoy.TLSVersion(c.UpstreamTLSMin), Max: envoy.TLSVersion(c.UpstreamTLSMax),
 				CipherSuites: strings.Split(c.UpstreamTLSCipherSuites, "\n")}

@@ -135,8 +135,8 @@ func TestClusterCircuitBreakersLargest(t *testing.T) {
 }
 
 // TestClusterUpstreamTLSParams: Contour's cluster.upstream-tls reaches the
-// TLS context of a cluster that originates TLS; unset, the context has no
-// parameters (Envoy's defaults).
+// TLS context of a cluster that originates TLS; unset, the context has
+// Contour's defaults (TLS 1.2 to 1.3, its cipher suites).
 func TestClusterUpstreamTLSParams(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
@@ -144,7 +144,7 @@ func TestClusterUpstreamTLSParams(t *testing.T) {
 		min, max, cip string
 		want          *tlsv3.TlsParameters
 	}{
-		{name: "unset"},
+		{name: "unset", want: wantUpstreamTLS()},
 		{name: "1.3 only, two suites", min: "1.3", max: "1.3", cip: "ECDHE-RSA-AES256-GCM-SHA384\n[AES128-SHA|AES256-SHA]",
 			want: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_3, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3,
 				CipherSuites: []string{"ECDHE-RSA-AES256-GCM-SHA384", "[AES128-SHA|AES256-SHA]"}}},

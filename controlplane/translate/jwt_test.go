@@ -165,7 +165,7 @@ func TestJWT(t *testing.T) {
 			TransportSocket: &corev3.TransportSocket{Name: "envoy.transport_sockets.tls", ConfigType: &corev3.TransportSocket_TypedConfig{
 				TypedConfig: pack(&tlsv3.UpstreamTlsContext{
 					Sni: "idp.example.net",
-					CommonTlsContext: &tlsv3.CommonTlsContext{ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{
+					CommonTlsContext: &tlsv3.CommonTlsContext{TlsParams: wantUpstreamTLS(), ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{
 						ValidationContext: &tlsv3.CertificateValidationContext{
 							TrustedCa: &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("CA PEM")}},
 							MatchTypedSubjectAltNames: []*tlsv3.SubjectAltNameMatcher{{

@@ -17,11 +17,13 @@ import (
 // TestListenerOptions: Contour's listener.per-connection-buffer-limit-bytes,
 // listener.socket-options.tos and listener.connection-balancer reach both
 // listeners (and HTTPSListenerOf, the incremental compiler's ingress_https);
-// unset, the listeners carry none of them.
+// unset, the listeners carry none of them (only Contour's TCP keepalive,
+// which every listener has).
 func TestListenerOptions(t *testing.T) {
 	t.Parallel()
 	tos := &corev3.SocketOption{Description: "IPv4 type of service", Level: 0, Name: 1,
 		Value: &corev3.SocketOption_IntValue{IntValue: 184}, State: corev3.SocketOption_STATE_LISTENING}
+	keepalive := wantKeepalive()
 	exact := &listenerv3.Listener_ConnectionBalanceConfig{BalanceType: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance_{
 		ExactBalance: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance{}}}
 	for _, tc := range []struct {
@@ -30,16 +32,16 @@ func TestListenerOptions(t *testing.T) {
 		want *listenerv3.Listener // only the listener options
 	}{{
 		name: "unset",
-		want: &listenerv3.Listener{},
+		want: &listenerv3.Listener{SocketOptions: keepalive},
 	}, {
 		name: "every option",
 		conn: graph.Connections{PerConnectionBufferLimitBytes: 32768, SocketTOS: 184, ConnectionBalancer: "exact"},
-		want: &listenerv3.Listener{PerConnectionBufferLimitBytes: wrapperspb.UInt32(32768), SocketOptions: []*corev3.SocketOption{tos},
+		want: &listenerv3.Listener{PerConnectionBufferLimitBytes: wrapperspb.UInt32(32768), SocketOptions: append(keepalive[:4:4], tos),
 			ConnectionBalanceConfig: exact},
 	}, {
 		name: "the buffer limit alone",
 		conn: graph.Connections{PerConnectionBufferLimitBytes: 1},
-		want: &listenerv3.Listener{PerConnectionBufferLimitBytes: wrapperspb.UInt32(1)},
+		want: &listenerv3.Listener{PerConnectionBufferLimitBytes: wrapperspb.UInt32(1), SocketOptions: keepalive},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			g := graph.New(8080, 8443, graph.AccessLog{})

@@ -109,6 +109,22 @@ func wantHTTPFilters(t *testing.T, lua bool) []*hcmv3.HttpFilter {
 	return filters
 }
 
+// wantKeepalive are Contour's TCP keepalive socket options, on every
+// listener (Linux numbers: SOL_SOCKET 1, SO_KEEPALIVE 9, IPPROTO_TCP 6,
+// TCP_KEEPIDLE 4, TCP_KEEPINTVL 5, TCP_KEEPCNT 6).
+func wantKeepalive() []*corev3.SocketOption {
+	option := func(description string, level, name, value int64) *corev3.SocketOption {
+		return &corev3.SocketOption{Description: description, Level: level, Name: name,
+			Value: &corev3.SocketOption_IntValue{IntValue: value}, State: corev3.SocketOption_STATE_LISTENING}
+	}
+	return []*corev3.SocketOption{
+		option("TCP keep-alive", 1, 9, 1),
+		option("TCP keep-alive idle time before probes (s)", 6, 4, 45),
+		option("TCP keep-alive time between probes (s)", 6, 5, 5),
+		option("TCP keep-alive probes before the connection is dropped", 6, 6, 9),
+	}
+}
+
 func address(port uint32) *corev3.Address {
 	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 		Address: "0.0.0.0", PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port}}}}
@@ -120,7 +136,7 @@ func TestListenersEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []*listenerv3.Listener{{Name: "ingress_http", Address: address(80),
+	want := []*listenerv3.Listener{{Name: "ingress_http", Address: address(80), SocketOptions: wantKeepalive(),
 		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{wantHCM(t, "ingress_http", "ingress_http", true)}}}}}
 	if d := cmp.Diff(want, res.Listeners, protocmp.Transform()); d != "" {
 		t.Errorf("listeners (-want +got):\n%s", d)
@@ -160,7 +176,7 @@ func TestListenersSecure(t *testing.T) {
 	}}
 	tlsC := proto.Clone(tls).(*tlsv3.DownstreamTlsContext)
 	tlsC.CommonTlsContext.TlsParams.TlsMinimumProtocolVersion = tlsv3.TlsParameters_TLSv1_2
-	want := &listenerv3.Listener{Name: "ingress_https", Address: address(8443),
+	want := &listenerv3.Listener{Name: "ingress_https", Address: address(8443), SocketOptions: wantKeepalive(),
 		ListenerFilters: []*listenerv3.ListenerFilter{{Name: "envoy.filters.listener.tls_inspector",
 			ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: mustAny(t, &tlsinspectorv3.TlsInspector{})}}},
 		FilterChains: []*listenerv3.FilterChain{

@@ -21,6 +21,13 @@ var contourCiphers = []string{
 	"ECDHE-RSA-AES256-GCM-SHA384",
 }
 
+// wantUpstreamTLS are Contour's parameters of TLS to upstreams when
+// cluster.upstream-tls sets none.
+func wantUpstreamTLS() *tlsv3.TlsParameters {
+	return &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_2, TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3,
+		CipherSuites: contourCiphers}
+}
+
 // TestListenerTLSSettings: Contour's tls.* and default-http-versions reach
 // the TLS context of a secure host (the host may only narrow the versions)
 // and the codec of every connection manager.
