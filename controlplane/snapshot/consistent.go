@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
@@ -179,6 +180,12 @@ func filterRefs(f *listenerv3.Filter, r *Refs) error {
 	return nil
 }
 
+// The message names of the HTTP filters that call clusters.
+var (
+	jwtName      = string((&jwtv3.JwtAuthentication{}).ProtoReflect().Descriptor().FullName())
+	extAuthzName = string((&extauthzv3.ExtAuthz{}).ProtoReflect().Descriptor().FullName())
+)
+
 // httpFilterRefs appends to r.Clusters the clusters the HTTP filters of
 // hcm call: those jwt_authn fetches key sets from, in provider name
 // order, and the authorization server of ext_authz.
@@ -188,10 +195,11 @@ func httpFilterRefs(hcm *hcmv3.HttpConnectionManager, r *Refs) error {
 		if tc == nil {
 			continue
 		}
-		var jwt jwtv3.JwtAuthentication
-		var authz extauthzv3.ExtAuthz
-		switch {
-		case tc.MessageIs(&jwt):
+		name := tc.GetTypeUrl() // any prefix, as Envoy reads it
+		name = name[strings.LastIndexByte(name, '/')+1:]
+		switch name {
+		case jwtName:
+			var jwt jwtv3.JwtAuthentication // decoded only for this filter: the others are many
 			if err := tc.UnmarshalTo(&jwt); err != nil {
 				return err
 			}
@@ -200,7 +208,8 @@ func httpFilterRefs(hcm *hcmv3.HttpConnectionManager, r *Refs) error {
 					r.Clusters = append(r.Clusters, c)
 				}
 			}
-		case tc.MessageIs(&authz):
+		case extAuthzName:
+			var authz extauthzv3.ExtAuthz
 			if err := tc.UnmarshalTo(&authz); err != nil {
 				return err
 			}

@@ -3,6 +3,7 @@ package translate
 import (
 	"cmp"
 	"fmt"
+	"k8s.io/apimachinery/pkg/types"
 	"slices"
 	"sort"
 	"strings"
@@ -26,9 +27,9 @@ const FindingEndpointSource = "EndpointSourceChoice"
 // are the registered clusters, sorted.
 func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadAssignment {
 	seen := map[string]bool{}
-	noted := map[string]bool{}
+	noted := map[types.NamespacedName]bool{}
 	var todo []*graph.Cluster
-	var services []*graph.Cluster // the first cluster of each Service, for its findings
+	var services []types.NamespacedName // each Service once, for its findings
 	for _, name := range clusterNames {
 		c := t.clusters[name]
 		if c.ExternalName != "" {
@@ -40,11 +41,12 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 		}
 		seen[eds] = true
 		todo = append(todo, c)
+		if c.Extension == nil { // the common case, without allocating
+			services = noteService(noted, services, types.NamespacedName{Namespace: c.Namespace, Name: c.Service})
+			continue
+		}
 		for _, svc := range ClusterServices(c) {
-			if key := c.Namespace + "/" + svc; !noted[key] {
-				noted[key] = true
-				services = append(services, &graph.Cluster{Namespace: c.Namespace, Service: svc})
-			}
+			services = noteService(noted, services, types.NamespacedName{Namespace: c.Namespace, Name: svc})
 		}
 	}
 	// Each assignment and each Service's findings only read the index:
@@ -56,12 +58,21 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 	})
 	found := make([][]status.Finding, len(services))
 	parallel.For(len(services), minParallelHosts, func(i int) {
-		found[i] = EndpointFindings(t.idx, services[i].Namespace, services[i].Service)
+		found[i] = EndpointFindings(t.idx, services[i].Namespace, services[i].Name)
 	})
 	for _, fs := range found {
 		t.findings = append(t.findings, fs...)
 	}
 	return out
+}
+
+// noteService appends svc to services unless noted has it.
+func noteService(noted map[types.NamespacedName]bool, services []types.NamespacedName, svc types.NamespacedName) []types.NamespacedName {
+	if noted[svc] {
+		return services
+	}
+	noted[svc] = true
+	return append(services, svc)
 }
 
 // EndpointSourceFinding returns the finding that says which endpoint source
