@@ -76,12 +76,17 @@ var contourSettings = map[string]contourSetting{
 	"listener.per-connection-buffer-limit-bytes":        {"listener-per-connection-buffer-limit-bytes", "count"},
 	"listener.connection-balancer":                      {"listener-connection-balancer", "string"},
 	"listener.socket-options.tos":                       {"listener-socket-tos", "uint"},
+	"rateLimitService.extensionService":                 {"rate-limit-service", "string"},
+	"rateLimitService.domain":                           {"rate-limit-domain", "string"},
+	"rateLimitService.failOpen":                         {"rate-limit-fail-open", "bool"},
+	"rateLimitService.enableXRateLimitHeaders":          {"rate-limit-x-headers", "bool"},
+	"rateLimitService.enableResourceExhaustedCode":      {"rate-limit-resource-exhausted-code", "bool"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "listener", "network", "policy", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "listener", "network", "policy", "rateLimitService", "timeouts", "tls"}
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
@@ -90,7 +95,7 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "gateway", "metrics", "rateLimitService", "server",
+	"debug", "gateway", "metrics", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -112,6 +117,7 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 	if ignored, err = flattenMappings(doc, path); err != nil {
 		return nil, err
 	}
+	ignored = append(ignored, unusedRateLimitKeys(cmd, doc)...)
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
 		keys = append(keys, k)
@@ -192,6 +198,24 @@ func checkListenerTLSVersions(cmd *cobra.Command, path string, doc map[string]an
 		return fmt.Errorf("%s: tls: %w", path, err)
 	}
 	return nil
+}
+
+// unusedRateLimitKeys drops from doc, and returns, the rateLimitService
+// keys of a file naming no extensionService (when the command line names
+// none either): as in Contour, no rate limit service is configured then,
+// and the other keys do nothing.
+func unusedRateLimitKeys(cmd *cobra.Command, doc map[string]any) []string {
+	if v, ok := doc["rateLimitService.extensionService"]; ok && v != nil && v != "" || cmd.Flags().Changed("rate-limit-service") {
+		return nil
+	}
+	var unused []string
+	for k := range doc {
+		if strings.HasPrefix(k, "rateLimitService.") {
+			unused = append(unused, k)
+			delete(doc, k)
+		}
+	}
+	return unused
 }
 
 // flattenMappings replaces, in doc, each mapping of contourMappings by its
@@ -302,6 +326,8 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 	case k == "listener.socket-options.tos":
 		n, _ := strconv.ParseUint(value, 10, 32)
 		err = graph.Connections{SocketTOS: uint32(n)}.Check()
+	case k == "rateLimitService.extensionService":
+		err = new(graph.RateLimitService).ParseRateLimitService(value)
 	case k == "listener.connection-balancer":
 		err = graph.Connections{ConnectionBalancer: value}.Check()
 	case k == "cluster.upstream-tls.minimum-protocol-version":

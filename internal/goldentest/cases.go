@@ -135,6 +135,18 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 					t.Fatalf("--num-trusted-hops %q: %v", v, err)
 				}
 				opts.Connections.NumTrustedHops = uint32(n)
+			case "--rate-limit-service":
+				if err := opts.RateLimitService.ParseRateLimitService(v); err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+			case "--rate-limit-domain":
+				opts.RateLimitService.Domain = v
+			case "--rate-limit-fail-open":
+				opts.RateLimitService.FailOpen = true
+			case "--rate-limit-x-headers":
+				opts.RateLimitService.XRateLimitHeaders = true
+			case "--rate-limit-resource-exhausted-code":
+				opts.RateLimitService.ResourceExhaustedCode = true
 			case "--namespace", "-n":
 				ns = v
 			default:
