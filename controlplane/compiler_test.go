@@ -160,7 +160,8 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	for _, k := range source.SortedKeys(idx.ExtensionServices) {
 		if k.Name == "authz" {
 			withRateLimit := controlplane.Options{Options: graph.Options{RateLimitService: graph.RateLimitService{
-				Namespace: k.Namespace, Name: k.Name, Domain: "isobar", FailOpen: true}}}
+				Namespace: k.Namespace, Name: k.Name, Domain: "isobar", FailOpen: true,
+				Default: []graph.RateLimitDescriptor{{Entries: []graph.RateLimitEntry{{Kind: graph.RemoteAddressEntry}}}}}}}
 			corpora = append(corpora, corpus{"generated-with-rate-limit-service", idx, withRateLimit, 120})
 			break
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -19,7 +20,7 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
+	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings), "headers" (set and remove) or "policy" (a global rate limit policy)
 }
 
 // kindNames say what a value of each kind must be, in errors.
@@ -81,6 +82,7 @@ var contourSettings = map[string]contourSetting{
 	"rateLimitService.failOpen":                         {"rate-limit-fail-open", "bool"},
 	"rateLimitService.enableXRateLimitHeaders":          {"rate-limit-x-headers", "bool"},
 	"rateLimitService.enableResourceExhaustedCode":      {"rate-limit-resource-exhausted-code", "bool"},
+	"rateLimitService.defaultGlobalRateLimitPolicy":     {"rate-limit-default-policy", "policy"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
@@ -141,6 +143,10 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 		case k == "incluster":
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)
+		case ok && s.kind == "policy":
+			if err := setPolicyFromConfig(cmd, path, k, s, doc[k]); err != nil {
+				return nil, err
+			}
 		case ok && s.kind == "headers":
 			skipped, err := setHeadersFromConfig(cmd, path, k, doc[k])
 			if err != nil {
@@ -165,6 +171,29 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 	}
 	sort.Strings(ignored)
 	return ignored, nil
+}
+
+// setPolicyFromConfig sets the flag of setting s, a global rate limit
+// policy, to v, the mapping of key k, as JSON, unless the command line set
+// it; the policy is checked here, so that an error names the file.
+func setPolicyFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) error {
+	if v == nil {
+		return nil
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return fmt.Errorf("%s: %s: must be a mapping", path, k)
+	}
+	data, err := json.Marshal(v)
+	if err == nil {
+		_, err = parseDefaultPolicy(string(data))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", path, k, err)
+	}
+	if cmd.Flags().Changed(s.flag) {
+		return nil
+	}
+	return cmd.Flags().Set(s.flag, string(data))
 }
 
 // checkTLSVersions refuses a file whose TLS minimum version is above its

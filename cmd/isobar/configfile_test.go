@@ -280,10 +280,20 @@ func TestConfigFile(t *testing.T) {
 	}, {
 		name: "the rate limit service",
 		file: "rateLimitService:\n  extensionService: projectcontour/ratelimit\n  domain: contour\n  failOpen: true\n" +
-			"  enableXRateLimitHeaders: true\n  enableResourceExhaustedCode: true\n  defaultGlobalRateLimitPolicy:\n    descriptors: []\n",
+			"  enableXRateLimitHeaders: true\n  enableResourceExhaustedCode: true\n  defaultGlobalRateLimitPolicy:\n    descriptors:\n" +
+			"    - entries:\n      - genericKey: {key: k, value: v}\n      - remoteAddress: {}\n",
 		want: map[string]string{"rate-limit-service": "projectcontour/ratelimit", "rate-limit-domain": "contour", "rate-limit-fail-open": "true",
-			"rate-limit-x-headers": "true", "rate-limit-resource-exhausted-code": "true"},
-		ignored: []string{"rateLimitService.defaultGlobalRateLimitPolicy"},
+			"rate-limit-x-headers": "true", "rate-limit-resource-exhausted-code": "true",
+			"rate-limit-default-policy": `{"descriptors":[{"entries":[{"genericKey":{"key":"k","value":"v"}},{"remoteAddress":{}}]}]}`},
+	}, {
+		name: "a default policy with an entry setting two fields",
+		file: "rateLimitService:\n  extensionService: a/b\n  domain: d\n  defaultGlobalRateLimitPolicy:\n" +
+			"    descriptors: [{entries: [{genericKey: {value: v}, remoteAddress: {}}]}]\n",
+		err: "rateLimitService.defaultGlobalRateLimitPolicy: defaultGlobalRateLimitPolicy.descriptors[0].entries[0]: must set exactly one of",
+	}, {
+		name: "a default policy with a field Contour does not know",
+		file: "rateLimitService:\n  extensionService: a/b\n  domain: d\n  defaultGlobalRateLimitPolicy: {descriptor: []}\n",
+		err:  `rateLimitService.defaultGlobalRateLimitPolicy: not a global rate limit policy: json: unknown field "descriptor"`,
 	}, {
 		name:    "a rate limit service without its ExtensionService: as in Contour, none",
 		file:    "rateLimitService:\n  domain: contour\n  failOpen: true\n",
@@ -366,6 +376,10 @@ func TestRateLimitFlags(t *testing.T) {
 		{[]string{"--rate-limit-service", "rl/rls"}, "--rate-limit-domain: required with --rate-limit-service"},
 		{[]string{"--rate-limit-fail-open"}, "--rate-limit-fail-open needs --rate-limit-service"},
 		{[]string{"--rate-limit-domain", "d"}, "--rate-limit-domain needs --rate-limit-service"},
+		{[]string{"--rate-limit-service", "rl/rls", "--rate-limit-domain", "d", "--rate-limit-default-policy", `{"descriptors":[{"entries":[]}]}`},
+			"--rate-limit-default-policy: defaultGlobalRateLimitPolicy.descriptors[0].entries: must have at least one entry"},
+		{[]string{"--rate-limit-service", "rl/rls", "--rate-limit-domain", "d", "--rate-limit-default-policy", `{} {}`},
+			"--rate-limit-default-policy: not a global rate limit policy: more than one JSON value"},
 	} {
 		args := append([]string{"translate", "-f", "-"}, c.args...)
 		_, stderr, code := run(t, "", args...)

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
 
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
@@ -12,12 +15,14 @@ import (
 // only the configuration file keys): the ExtensionService of global rate
 // limits and how Envoy asks it.
 type rateLimitFlags struct {
-	service string
+	service       string
+	defaultPolicy string
 	graph.RateLimitService
 }
 
 // rateLimitFlagNames are the flags that need --rate-limit-service.
-var rateLimitFlagNames = []string{"rate-limit-domain", "rate-limit-fail-open", "rate-limit-x-headers", "rate-limit-resource-exhausted-code"}
+var rateLimitFlagNames = []string{"rate-limit-domain", "rate-limit-fail-open", "rate-limit-x-headers", "rate-limit-resource-exhausted-code",
+	"rate-limit-default-policy"}
 
 func (f *rateLimitFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.service, "rate-limit-service", "",
@@ -30,6 +35,25 @@ func (f *rateLimitFlags) register(cmd *cobra.Command) {
 		"add the X-RateLimit-Limit, -Remaining and -Reset headers to answers (rateLimitService.enableXRateLimitHeaders)")
 	cmd.Flags().BoolVar(&f.ResourceExhaustedCode, "rate-limit-resource-exhausted-code", false,
 		"answer limited gRPC requests RESOURCE_EXHAUSTED rather than UNAVAILABLE (rateLimitService.enableResourceExhaustedCode)")
+	cmd.Flags().StringVar(&f.defaultPolicy, "rate-limit-default-policy", "",
+		"global rate limit policy, as JSON ({\"descriptors\":[{\"entries\":[...]}]}), of every HTTPProxy virtual host without its own "+
+			"(rateLimitService.defaultGlobalRateLimitPolicy)")
+}
+
+// parseDefaultPolicy reads a defaultGlobalRateLimitPolicy given as JSON:
+// unknown fields are refused, and its descriptors checked as an
+// HTTPProxy's.
+func parseDefaultPolicy(s string) ([]graph.RateLimitDescriptor, error) {
+	var p contourv1.GlobalRateLimitPolicy
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("not a global rate limit policy: %w", err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("not a global rate limit policy: more than one JSON value")
+	}
+	return graph.DefaultGlobalRateLimit(&p)
 }
 
 // resolve checks the flags and returns the service they describe.
@@ -45,6 +69,13 @@ func (f *rateLimitFlags) resolve(cmd *cobra.Command) (graph.RateLimitService, er
 	}
 	if err := s.ParseRateLimitService(f.service); err != nil {
 		return graph.RateLimitService{}, fmt.Errorf("--rate-limit-service: %w", err)
+	}
+	if f.defaultPolicy != "" {
+		d, err := parseDefaultPolicy(f.defaultPolicy)
+		if err != nil {
+			return graph.RateLimitService{}, fmt.Errorf("--rate-limit-default-policy: %w", err)
+		}
+		s.Default = d
 	}
 	if s.Domain == "" {
 		return graph.RateLimitService{}, fmt.Errorf("--rate-limit-domain: required with --rate-limit-service (Envoy's ratelimit filter needs a domain)")

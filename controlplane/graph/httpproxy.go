@@ -255,7 +255,7 @@ func (b *builder) planTCPProxy(ref status.Ref, p *contourv1.HTTPProxy, svh *Secu
 	if rl != nil {
 		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.local is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
 	}
-	if _, _, err := globalRateLimit(p.Spec.VirtualHost.RateLimitPolicy, "Spec.VirtualHost.rateLimitPolicy"); err != nil {
+	if _, _, err := globalRateLimit(p.Spec.VirtualHost.RateLimitPolicy, "Spec.VirtualHost.rateLimitPolicy.global"); err != nil {
 		b.report.Error(ref, status.VirtualHostError, ReasonRateLimitPolicyNotValid, "%s", err)
 		return nil, false
 	}

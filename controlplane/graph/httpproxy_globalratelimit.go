@@ -27,6 +27,18 @@ type RateLimitService struct {
 	// ResourceExhaustedCode answers limited gRPC requests
 	// RESOURCE_EXHAUSTED instead of UNAVAILABLE.
 	ResourceExhaustedCode bool
+	// Default are the descriptors of Contour's defaultGlobalRateLimitPolicy
+	// (see DefaultGlobalRateLimit): those of every virtual host that has no
+	// global policy of its own and does not disable it.
+	Default []RateLimitDescriptor
+}
+
+// DefaultGlobalRateLimit reads Contour's defaultGlobalRateLimitPolicy as
+// an HTTPProxy's global policy is read (none when disabled); its errors
+// name the field.
+func DefaultGlobalRateLimit(p *contourv1.GlobalRateLimitPolicy) ([]RateLimitDescriptor, error) {
+	d, _, err := globalRateLimit(&contourv1.RateLimitPolicy{Global: p}, "defaultGlobalRateLimitPolicy")
+	return d, err
 }
 
 // Configured reports whether s names an ExtensionService.
@@ -111,7 +123,7 @@ type RateLimitDescriptor struct {
 }
 
 // globalRateLimit reads the global part of an HTTPProxy rateLimitPolicy;
-// field names it in messages. It returns its descriptors (none when
+// field names that part in messages ("rateLimitPolicy.global"). It returns its descriptors (none when
 // absent, empty or disabled) and whether it is disabled. Invalid entries
 // are errors, as in Contour's RateLimitPolicyNotValid.
 func globalRateLimit(p *contourv1.RateLimitPolicy, field string) ([]RateLimitDescriptor, bool, error) {
@@ -123,7 +135,7 @@ func globalRateLimit(p *contourv1.RateLimitPolicy, field string) ([]RateLimitDes
 	}
 	var out []RateLimitDescriptor
 	for i, d := range p.Global.Descriptors {
-		at := fmt.Sprintf("%s.global.descriptors[%d]", field, i)
+		at := fmt.Sprintf("%s.descriptors[%d]", field, i)
 		if len(d.Entries) == 0 {
 			return nil, false, fmt.Errorf("%s.entries: must have at least one entry", at)
 		}
@@ -204,16 +216,24 @@ func (b *builder) warnGlobalRateLimitUnserved(ref status.Ref, vh *contourv1.Virt
 
 // vhostGlobalRateLimit reads the virtual host's global policy of root ref
 // (none without a configured rate limit service; it is checked all the
-// same, as in Contour). A policy that cannot be used is an error on ref
-// (ok false): the root then serves nothing.
+// same, as in Contour). A root without a policy of its own that does not
+// disable it gets the service's default descriptors; as in Contour, a
+// policy of its own is one with descriptors, or any (even empty) beside a
+// local policy. A policy that cannot be used is an error on ref (ok
+// false): the root then serves nothing.
 func (b *builder) vhostGlobalRateLimit(ref status.Ref, vh *contourv1.VirtualHost) ([]RateLimitDescriptor, bool) {
-	rl, _, err := globalRateLimit(vh.RateLimitPolicy, "Spec.VirtualHost.rateLimitPolicy")
+	rl, disabled, err := globalRateLimit(vh.RateLimitPolicy, "Spec.VirtualHost.rateLimitPolicy.global")
 	if err != nil {
 		b.report.Error(ref, status.VirtualHostError, ReasonRateLimitPolicyNotValid, "%s", err)
 		return nil, false
 	}
 	if !b.opts.RateLimitService.Configured() {
 		return nil, true
+	}
+	p := vh.RateLimitPolicy
+	own := p != nil && p.Global != nil && !p.Global.Disabled && (len(p.Global.Descriptors) > 0 || p.Local != nil)
+	if !own && !disabled {
+		return b.opts.RateLimitService.Default, true
 	}
 	return rl, true
 }
@@ -222,7 +242,7 @@ func (b *builder) vhostGlobalRateLimit(ref status.Ref, vh *contourv1.VirtualHost
 // Contour, it applies only to routes forwarding to services; there,
 // global.disabled makes the route ignore its virtual host's descriptors.
 func (b *builder) routeGlobalRateLimit(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int) error {
-	rl, disabled, err := globalRateLimit(spec.RateLimitPolicy, "rateLimitPolicy")
+	rl, disabled, err := globalRateLimit(spec.RateLimitPolicy, "rateLimitPolicy.global")
 	if err != nil {
 		return routeError{status.RouteError, ReasonRateLimitPolicyNotValid, err.Error()}
 	}

@@ -75,7 +75,7 @@ func TestGlobalRateLimitPolicy(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got, disabled, err := globalRateLimit(tc.in, "X")
+			got, disabled, err := globalRateLimit(tc.in, "X.global")
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error %v, want one containing %q", err, tc.wantErr)
@@ -211,7 +211,7 @@ spec: {protocol: h2c, services: [{name: rls, port: 80}], timeoutPolicy: {respons
 	if len(r.Findings()) > 0 {
 		t.Errorf("findings: %+v", r.Findings())
 	}
-	if g.RateLimit == nil || g.RateLimit.Service != svc || g.RateLimit.Cluster.Namespace != "rl" || g.RateLimit.Cluster.Extension.Name != "rls" || g.RateLimit.Timeout.Duration.String() != "250ms" {
+	if g.RateLimit == nil || !cmp.Equal(g.RateLimit.Service, svc) || g.RateLimit.Cluster.Namespace != "rl" || g.RateLimit.Cluster.Extension.Name != "rls" || g.RateLimit.Timeout.Duration.String() != "250ms" {
 		t.Errorf("RateLimit %+v, want the service, the extension's cluster and 250ms", g.RateLimit)
 	}
 }
@@ -232,5 +232,34 @@ func TestParseRateLimitService(t *testing.T) {
 		case wantErr != "" && (err == nil || !strings.Contains(err.Error(), wantErr)):
 			t.Errorf("%q: error %v, want %q", in, err, wantErr)
 		}
+	}
+}
+
+// TestGlobalRateLimitDefault: the service's default policy goes on virtual
+// hosts without a global policy of their own, as in Contour: not on one
+// with its own descriptors, nor on one disabling global limits, nor on one
+// with an empty global policy beside a local one (Contour counts that as
+// its own); a local policy alone, or an empty global one alone, gets it.
+func TestGlobalRateLimitDefault(t *testing.T) {
+	t.Parallel()
+	def := []RateLimitDescriptor{{Entries: []RateLimitEntry{{Kind: GenericKeyEntry, Key: "default", Value: "all"}}}}
+	own := []RateLimitDescriptor{{Entries: []RateLimitEntry{{Kind: RemoteAddressEntry}}}}
+	proxy := func(name, policy string) string {
+		return fmt.Sprintf("---\napiVersion: projectcontour.io/v1\nkind: HTTPProxy\nmetadata: {name: %s, namespace: ns}\n"+
+			"spec:\n  virtualhost: {fqdn: %s.com%s}\n  routes: [{services: [{name: s, port: 80}]}]\n", name, name, policy)
+	}
+	local := "local: {requests: 1, unit: second}"
+	in := proxy("none", "") + proxy("own", ", rateLimitPolicy: {global: {descriptors: [{entries: [{remoteAddress: {}}]}]}}") +
+		proxy("disabled", ", rateLimitPolicy: {global: {disabled: true}}") + proxy("local", ", rateLimitPolicy: {"+local+"}") +
+		proxy("emptyglobal", ", rateLimitPolicy: {global: {}}") + proxy("emptywithlocal", ", rateLimitPolicy: {global: {}, "+local+"}")
+	g, _ := build(t, Options{RateLimitService: RateLimitService{Namespace: "rl", Name: "rls", Domain: "d", Default: def}}, in+svcs("ns", "s"))
+	got := map[string][]RateLimitDescriptor{}
+	for name, vh := range g.VirtualHosts {
+		got[name] = vh.GlobalRateLimits
+	}
+	want := map[string][]RateLimitDescriptor{"none.com": def, "own.com": own, "disabled.com": nil, "local.com": def,
+		"emptyglobal.com": def, "emptywithlocal.com": nil}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
 	}
 }
