@@ -41,6 +41,10 @@ type Compiler struct {
 	readers   map[types.NamespacedName]map[string]bool
 	claimants map[string]map[types.NamespacedName]bool
 	ledger    *status.Ledger
+	// rateLimit is the last full build's rate limit service
+	// (graph.Graph.RateLimit): only a full build resolves it, since a
+	// change to an ExtensionService needs one.
+	rateLimit *graph.GlobalRateLimit
 	clusters  map[string]*clusterUse
 	eds       map[string]*edsUse
 	secrets   map[string]*secretUse
@@ -118,7 +122,7 @@ func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
 	}
 	consistent := make(chan error, 1)
 	go func() { consistent <- snapshot.Consistent(tr.Resources) }() // while the units are recorded
-	c.idx, c.pinned = idx, parts.Pinned
+	c.idx, c.pinned, c.rateLimit = idx, parts.Pinned, g.RateLimit
 	c.hosts, c.readers, c.claimants = map[string]*hostState{}, map[types.NamespacedName]map[string]bool{}, map[string]map[types.NamespacedName]bool{}
 	c.ledger = status.NewLedger()
 	c.ledger.Set(unitBase, parts.Base)

@@ -155,7 +155,18 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 			CircuitBreakers: graph.CircuitBreakers{MaxRequests: 500, PerHostMaxConnections: 8}, TLSMaximumVersion: "1.2",
 			TLSCipherSuites: "ECDHE-RSA-AES128-GCM-SHA256"}}}
 	corpora = append(corpora, corpus{"generated-with-listener-settings", idx, withSettings, 60})
-	updates, fulls, authorized := 0, 0, 0
+	// A rate limit service: its filter is in the connection managers of
+	// the hosts an update translates again, and global policies change.
+	for _, k := range source.SortedKeys(idx.ExtensionServices) {
+		if k.Name == "authz" {
+			withRateLimit := controlplane.Options{Options: graph.Options{RateLimitService: graph.RateLimitService{
+				Namespace: k.Namespace, Name: k.Name, Domain: "isobar", FailOpen: true,
+				Default: []graph.RateLimitDescriptor{{Entries: []graph.RateLimitEntry{{Kind: graph.RemoteAddressEntry}}}}}}}
+			corpora = append(corpora, corpus{"generated-with-rate-limit-service", idx, withRateLimit, 120})
+			break
+		}
+	}
+	updates, fulls, authorized, limited := 0, 0, 0, 0
 	for i, c := range corpora {
 		t.Run(c.name, func(t *testing.T) {
 			m := newMutator(c.idx, uint64(i))
@@ -191,6 +202,9 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 				if hasExtAuthz(t, want.Resources) {
 					authorized++
 				}
+				if hasGlobalRateLimits(want.Resources) {
+					limited++
+				}
 				if comp.FullCompiles() == fullsBefore {
 					samePointers(t, where, prev, comp.Last().Resources)
 				}
@@ -203,6 +217,9 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	t.Logf("%d of %d updates took a full compile; %d results had an authorized host", fulls, updates, authorized)
 	if authorized*10 < updates {
 		t.Errorf("only %d of %d results had an authorized host; the test barely exercises authorization", authorized, updates)
+	}
+	if limited < 20 {
+		t.Errorf("only %d results had global rate limits; the test barely exercises them", limited)
 	}
 	if fulls*4 > updates {
 		t.Errorf("%d of %d updates took a full compile; the test barely exercises Update", fulls, updates)
@@ -425,7 +442,7 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	pick := func() *contourv1.HTTPProxy { return idx.HTTPProxies[keys[m.rng.IntN(len(keys))]] }
 	m.serial++
 	var what string
-	switch m.rng.IntN(14) {
+	switch m.rng.IntN(15) {
 	case 0:
 		delete(next.HTTPProxies, key)
 		m.deleted = append(m.deleted, idx.HTTPProxies[key])
@@ -497,6 +514,9 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	case 12:
 		m.authorization(p)
 		what = "change authorization"
+	case 13:
+		m.globalRateLimit(p)
+		what = "change global rate limits"
 	default:
 		if vh := p.Spec.VirtualHost; vh != nil && vh.TLS != nil && m.rng.IntN(2) == 0 {
 			vh.TLS.SecretName = "missing"
@@ -507,4 +527,54 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 	}
 	next.HTTPProxies[key] = p
 	return next, key, what + " of " + key.String()
+}
+
+// globalRateLimit sets, changes or clears the global rate limit policy of
+// p's virtual host or of one of its routes: descriptors, disabled, or an
+// invalid entry (two fields set).
+func (m *mutator) globalRateLimit(p *contourv1.HTTPProxy) {
+	policies := []**contourv1.RateLimitPolicy{}
+	if vh := p.Spec.VirtualHost; vh != nil {
+		policies = append(policies, &vh.RateLimitPolicy)
+	}
+	for i := range p.Spec.Routes {
+		policies = append(policies, &p.Spec.Routes[i].RateLimitPolicy)
+	}
+	if len(policies) == 0 {
+		return
+	}
+	at := policies[m.rng.IntN(len(policies))]
+	entry := contourv1.RateLimitDescriptorEntry{GenericKey: &contourv1.GenericKeyDescriptor{Value: fmt.Sprintf("v%d", m.serial)}}
+	switch m.rng.IntN(5) {
+	case 0:
+		*at = nil
+	case 1:
+		*at = &contourv1.RateLimitPolicy{Global: &contourv1.GlobalRateLimitPolicy{Disabled: true}}
+	case 2:
+		entry.RemoteAddress = &contourv1.RemoteAddressDescriptor{} // invalid
+		*at = &contourv1.RateLimitPolicy{Global: &contourv1.GlobalRateLimitPolicy{Descriptors: []contourv1.RateLimitDescriptor{{Entries: []contourv1.RateLimitDescriptorEntry{entry}}}}}
+	default:
+		*at = &contourv1.RateLimitPolicy{Global: &contourv1.GlobalRateLimitPolicy{Descriptors: []contourv1.RateLimitDescriptor{
+			{Entries: []contourv1.RateLimitDescriptorEntry{entry, {RemoteAddress: &contourv1.RemoteAddressDescriptor{}}}},
+			{Entries: []contourv1.RateLimitDescriptorEntry{{RequestHeader: &contourv1.RequestHeaderDescriptor{HeaderName: "X-Tenant", DescriptorKey: "tenant"}}}},
+		}}}
+	}
+}
+
+// hasGlobalRateLimits reports whether a virtual host or a route of res
+// sends descriptors to a rate limit service.
+func hasGlobalRateLimits(res *xds.Resources) bool {
+	for _, rc := range res.Routes {
+		for _, vh := range rc.GetVirtualHosts() {
+			if len(vh.GetRateLimits()) > 0 {
+				return true
+			}
+			for _, r := range vh.GetRoutes() {
+				if len(r.GetRoute().GetRateLimits()) > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

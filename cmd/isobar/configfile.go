@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -19,7 +20,7 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings) or "headers" (set and remove)
+	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings), "headers" (set and remove) or "policy" (a global rate limit policy)
 }
 
 // kindNames say what a value of each kind must be, in errors.
@@ -76,12 +77,18 @@ var contourSettings = map[string]contourSetting{
 	"listener.per-connection-buffer-limit-bytes":        {"listener-per-connection-buffer-limit-bytes", "count"},
 	"listener.connection-balancer":                      {"listener-connection-balancer", "string"},
 	"listener.socket-options.tos":                       {"listener-socket-tos", "uint"},
+	"rateLimitService.extensionService":                 {"rate-limit-service", "string"},
+	"rateLimitService.domain":                           {"rate-limit-domain", "string"},
+	"rateLimitService.failOpen":                         {"rate-limit-fail-open", "bool"},
+	"rateLimitService.enableXRateLimitHeaders":          {"rate-limit-x-headers", "bool"},
+	"rateLimitService.enableResourceExhaustedCode":      {"rate-limit-resource-exhausted-code", "bool"},
+	"rateLimitService.defaultGlobalRateLimitPolicy":     {"rate-limit-default-policy", "policy"},
 }
 
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "listener", "network", "policy", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "listener", "network", "policy", "rateLimitService", "timeouts", "tls"}
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
@@ -90,7 +97,7 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "gateway", "metrics", "rateLimitService", "server",
+	"debug", "gateway", "metrics", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -112,6 +119,7 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 	if ignored, err = flattenMappings(doc, path); err != nil {
 		return nil, err
 	}
+	ignored = append(ignored, unusedRateLimitKeys(cmd, doc)...)
 	keys := make([]string, 0, len(doc))
 	for k := range doc {
 		keys = append(keys, k)
@@ -135,6 +143,10 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 		case k == "incluster":
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)
+		case ok && s.kind == "policy":
+			if err := setPolicyFromConfig(cmd, path, k, s, doc[k]); err != nil {
+				return nil, err
+			}
 		case ok && s.kind == "headers":
 			skipped, err := setHeadersFromConfig(cmd, path, k, doc[k])
 			if err != nil {
@@ -159,6 +171,29 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 	}
 	sort.Strings(ignored)
 	return ignored, nil
+}
+
+// setPolicyFromConfig sets the flag of setting s, a global rate limit
+// policy, to v, the mapping of key k, as JSON, unless the command line set
+// it; the policy is checked here, so that an error names the file.
+func setPolicyFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) error {
+	if v == nil {
+		return nil
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return fmt.Errorf("%s: %s: must be a mapping", path, k)
+	}
+	data, err := json.Marshal(v)
+	if err == nil {
+		_, err = parseDefaultPolicy(string(data))
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", path, k, err)
+	}
+	if cmd.Flags().Changed(s.flag) {
+		return nil
+	}
+	return cmd.Flags().Set(s.flag, string(data))
 }
 
 // checkTLSVersions refuses a file whose TLS minimum version is above its
@@ -192,6 +227,24 @@ func checkListenerTLSVersions(cmd *cobra.Command, path string, doc map[string]an
 		return fmt.Errorf("%s: tls: %w", path, err)
 	}
 	return nil
+}
+
+// unusedRateLimitKeys drops from doc, and returns, the rateLimitService
+// keys of a file naming no extensionService (when the command line names
+// none either): as in Contour, no rate limit service is configured then,
+// and the other keys do nothing.
+func unusedRateLimitKeys(cmd *cobra.Command, doc map[string]any) []string {
+	if v, ok := doc["rateLimitService.extensionService"]; ok && v != nil && v != "" || cmd.Flags().Changed("rate-limit-service") {
+		return nil
+	}
+	var unused []string
+	for k := range doc {
+		if strings.HasPrefix(k, "rateLimitService.") {
+			unused = append(unused, k)
+			delete(doc, k)
+		}
+	}
+	return unused
 }
 
 // flattenMappings replaces, in doc, each mapping of contourMappings by its
@@ -302,6 +355,8 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 	case k == "listener.socket-options.tos":
 		n, _ := strconv.ParseUint(value, 10, 32)
 		err = graph.Connections{SocketTOS: uint32(n)}.Check()
+	case k == "rateLimitService.extensionService":
+		err = new(graph.RateLimitService).ParseRateLimitService(value)
 	case k == "listener.connection-balancer":
 		err = graph.Connections{ConnectionBalancer: value}.Check()
 	case k == "cluster.upstream-tls.minimum-protocol-version":

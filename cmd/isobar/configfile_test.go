@@ -278,6 +278,40 @@ func TestConfigFile(t *testing.T) {
 		file: "disablePermitInsecure: \"yes\"\n",
 		err:  "disablePermitInsecure: must be true or false",
 	}, {
+		name: "the rate limit service",
+		file: "rateLimitService:\n  extensionService: projectcontour/ratelimit\n  domain: contour\n  failOpen: true\n" +
+			"  enableXRateLimitHeaders: true\n  enableResourceExhaustedCode: true\n  defaultGlobalRateLimitPolicy:\n    descriptors:\n" +
+			"    - entries:\n      - genericKey: {key: k, value: v}\n      - remoteAddress: {}\n",
+		want: map[string]string{"rate-limit-service": "projectcontour/ratelimit", "rate-limit-domain": "contour", "rate-limit-fail-open": "true",
+			"rate-limit-x-headers": "true", "rate-limit-resource-exhausted-code": "true",
+			"rate-limit-default-policy": `{"descriptors":[{"entries":[{"genericKey":{"key":"k","value":"v"}},{"remoteAddress":{}}]}]}`},
+	}, {
+		name: "a default policy with an entry setting two fields",
+		file: "rateLimitService:\n  extensionService: a/b\n  domain: d\n  defaultGlobalRateLimitPolicy:\n" +
+			"    descriptors: [{entries: [{genericKey: {value: v}, remoteAddress: {}}]}]\n",
+		err: "rateLimitService.defaultGlobalRateLimitPolicy: defaultGlobalRateLimitPolicy.descriptors[0].entries[0]: must set exactly one of",
+	}, {
+		name: "a default policy with a field Contour does not know",
+		file: "rateLimitService:\n  extensionService: a/b\n  domain: d\n  defaultGlobalRateLimitPolicy: {descriptor: []}\n",
+		err:  `rateLimitService.defaultGlobalRateLimitPolicy: not a global rate limit policy: json: unknown field "descriptor"`,
+	}, {
+		name:    "a rate limit service without its ExtensionService: as in Contour, none",
+		file:    "rateLimitService:\n  domain: contour\n  failOpen: true\n",
+		want:    map[string]string{"rate-limit-service": "", "rate-limit-domain": "", "rate-limit-fail-open": "false"},
+		ignored: []string{"rateLimitService.domain", "rateLimitService.failOpen"},
+	}, {
+		name: "a rate limit service named without its namespace",
+		file: "rateLimitService:\n  extensionService: ratelimit\n  domain: contour\n",
+		err:  "rateLimitService.extensionService: \"ratelimit\" is not namespace/name of an ExtensionService",
+	}, {
+		name: "a rate limit flag of the wrong type",
+		file: "rateLimitService:\n  extensionService: a/b\n  failOpen: \"yes\"\n",
+		err:  "rateLimitService.failOpen: must be true or false",
+	}, {
+		name: "rateLimitService not a mapping",
+		file: "rateLimitService: a/b\n",
+		err:  "rateLimitService: must be a mapping",
+	}, {
 		name: "a string as a number",
 		file: "envoy-service-name: 7\n",
 		err:  "envoy-service-name: must be a string",
@@ -327,6 +361,31 @@ func TestConfigFileBadValue(t *testing.T) {
 	_, stderr, code := run(t, "", "serve", "--config-path", path, "--fixtures", t.TempDir(), "--insecure")
 	if code != 2 || !strings.Contains(stderr, path+": accesslog-format: access log format \"xml\"") {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestRateLimitFlags: the rate limit flags are checked before anything is
+// read (exit 2): the service as namespace/name, a domain with it (Envoy
+// needs one), and the other flags only with it.
+func TestRateLimitFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--rate-limit-service", "rls"}, `--rate-limit-service: "rls" is not namespace/name of an ExtensionService`},
+		{[]string{"--rate-limit-service", "rl/rls"}, "--rate-limit-domain: required with --rate-limit-service"},
+		{[]string{"--rate-limit-fail-open"}, "--rate-limit-fail-open needs --rate-limit-service"},
+		{[]string{"--rate-limit-domain", "d"}, "--rate-limit-domain needs --rate-limit-service"},
+		{[]string{"--rate-limit-service", "rl/rls", "--rate-limit-domain", "d", "--rate-limit-default-policy", `{"descriptors":[{"entries":[]}]}`},
+			"--rate-limit-default-policy: defaultGlobalRateLimitPolicy.descriptors[0].entries: must have at least one entry"},
+		{[]string{"--rate-limit-service", "rl/rls", "--rate-limit-domain", "d", "--rate-limit-default-policy", `{} {}`},
+			"--rate-limit-default-policy: not a global rate limit policy: more than one JSON value"},
+	} {
+		args := append([]string{"translate", "-f", "-"}, c.args...)
+		_, stderr, code := run(t, "", args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q, want 2 and %q", c.args, code, stderr, c.want)
+		}
 	}
 }
 

@@ -39,6 +39,8 @@ type compileFlags struct {
 	upstreamCipherSuites []string
 	headerFlags          headerFlags
 	headers              graph.GlobalHeaders
+	rateLimitFlags       rateLimitFlags
+	rateLimit            graph.RateLimitService
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -102,10 +104,11 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	f.registerUpstream(cmd)
 	f.registerTLS(cmd)
 	f.headerFlags.register(cmd)
+	f.rateLimitFlags.register(cmd)
 	cmd.Flags().StringVar(&f.now, "now", "",
 		"time serving certificates are checked against (RFC 3339, e.g. 2026-12-01T00:00:00Z; default: the clock; off: no check)")
 	cmd.Flags().StringVar(&f.configPath, "config-path", "", "Contour's configuration file (contour.yaml): its access log, "+
-		"permitInsecure, ExternalName, timeouts, network, listener, TLS, HTTP version, cluster and header policy settings apply (and for serve its Envoy Service "+
+		"permitInsecure, ExternalName, timeouts, network, listener, TLS, HTTP version, cluster, header policy and rate limit service settings apply (and for serve its Envoy Service "+
 		"and kubeconfig), others are reported as ignored; flags take precedence")
 	cmd.PreRunE = func(cmd *cobra.Command, _ []string) error {
 		if f.configPath != "" { // before the flags are checked: the file sets some
@@ -118,7 +121,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 					f.configPath, strings.Join(f.configIgnored, ", "))
 			}
 		}
-		return f.validate()
+		return f.validate(cmd)
 	}
 }
 
@@ -180,7 +183,7 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 
 // validate refuses listener ports Envoy could not use, before anything is
 // read or served.
-func (f *compileFlags) validate() error {
+func (f *compileFlags) validate(cmd *cobra.Command) error {
 	for _, p := range []struct {
 		flag string
 		port uint32
@@ -214,6 +217,9 @@ func (f *compileFlags) validate() error {
 	if f.headers, err = f.headerFlags.headers(); err != nil {
 		return exitWith(exitBadInput, err)
 	}
+	if f.rateLimit, err = f.rateLimitFlags.resolve(cmd); err != nil {
+		return exitWith(exitBadInput, err)
+	}
 	switch f.now {
 	case "":
 		f.at = time.Now().Truncate(time.Second)
@@ -242,6 +248,7 @@ func (f *compileFlags) options() controlplane.Options {
 		Connections:           f.connections,
 		Upstream:              f.upstream,
 		Headers:               f.headers,
+		RateLimitService:      f.rateLimit,
 		Now:                   f.at,
 	}}
 }

@@ -292,6 +292,10 @@ const (
 	// ExtAuthzFilter, likewise, is only in those of secure virtual hosts
 	// with an authorization server, after jwt_authn (Contour's order).
 	ExtAuthzFilter = "envoy.filters.http.ext_authz"
+	// RateLimitFilter, the global rate limit filter, is in every
+	// connection manager when a rate limit service is configured, after
+	// ext_authz.
+	RateLimitFilter = "envoy.filters.http.ratelimit"
 )
 
 // CookieRewriteScript is the name under which the Lua filter of every

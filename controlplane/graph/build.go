@@ -37,6 +37,10 @@ type Options struct {
 	Upstream Upstream
 	// Headers is Contour's global header policy.
 	Headers GlobalHeaders
+	// RateLimitService is Contour's rateLimitService: the service of
+	// global rate limits (unconfigured: none, and global policies are
+	// reported ignored).
+	RateLimitService RateLimitService
 	// Now, when set, is the time serving certificates are checked against:
 	// one expired or not yet valid gets a warning on the objects using it.
 	// The core reads no clock; callers pass one (zero: no check).
@@ -79,6 +83,7 @@ var processors = []func(*builder){
 	(*builder).indexNotes,
 	(*builder).claimHosts,
 	(*builder).processExtensionServices,
+	(*builder).rateLimitService,
 	(*builder).processHTTPProxies,
 	(*builder).processIngressRoutes,
 	(*builder).processIngresses,

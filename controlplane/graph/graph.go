@@ -28,6 +28,10 @@ type Graph struct {
 	// by namespace and name: Envoy gets them whether or not a virtual host
 	// uses them, as from Contour.
 	Extensions []*Cluster
+	// RateLimit, when set, is the rate limit service every HTTP connection
+	// manager asks (Options.RateLimitService, when its ExtensionService
+	// is valid).
+	RateLimit *GlobalRateLimit
 }
 
 // New returns an empty graph with the given listener ports and access log.
@@ -71,6 +75,10 @@ type VirtualHost struct {
 	// RateLimit, when set, limits the requests of every route of the host
 	// (a route's own RateLimit replaces it).
 	RateLimit *LocalRateLimit
+	// GlobalRateLimits are the descriptors the host's requests send to the
+	// rate limit service (HTTPProxy rateLimitPolicy.global), unless their
+	// route has its own or ignores them (Route.IgnoreHostRateLimits).
+	GlobalRateLimits []RateLimitDescriptor
 	// CORS, when set, is the host's cross-origin policy (HTTPProxy
 	// spec.virtualhost.corsPolicy); the secure and insecure virtual hosts of
 	// one fqdn share it.

@@ -111,6 +111,9 @@ type rootPlan struct {
 	// rateLimit is the virtual host's local rate limit, for both the
 	// insecure and the secure virtual host.
 	rateLimit *LocalRateLimit
+	// globalRateLimits are the virtual host's global descriptors, for both
+	// hosts too.
+	globalRateLimits []RateLimitDescriptor
 	// cors is the host's CORS policy, for both of its virtual hosts.
 	cors *CORSPolicy
 	// ipFilter is the virtual host's IP filter policy, for both hosts.
@@ -140,14 +143,14 @@ func (b *builder) commitRoot(plan rootPlan) {
 	for _, pr := range plan.routes {
 		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
 	}
-	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil) {
+	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil || len(plan.globalRateLimits) > 0) {
 		// As Contour, on the insecure host too (also when it only
 		// redirects to https).
 		vh := b.g.VirtualHost(plan.fqdn)
-		vh.RateLimit, vh.CORS = plan.rateLimit, plan.cors
+		vh.RateLimit, vh.CORS, vh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
 		if plan.tls {
 			svh := b.g.SecureVirtualHost(plan.fqdn)
-			svh.RateLimit, svh.CORS = plan.rateLimit, plan.cors
+			svh.RateLimit, svh.CORS, svh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
 		}
 	}
 	if plan.ipFilter == nil {
@@ -172,7 +175,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		b.report.Error(ref, status.SpecError, ReasonNothingDefined, "HTTPProxy.Spec must have at least one route, include or tcpproxy")
 		return plan
 	}
-	b.unsupportedVirtualHostFields(ref, p.Spec.VirtualHost)
+	b.warnGlobalRateLimitUnserved(ref, p.Spec.VirtualHost)
 	ipFilter, ok := b.virtualHostIPFilter(ref, p.Spec.VirtualHost)
 	if !ok {
 		return plan
@@ -215,6 +218,9 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if w.invalid[ref] || !ok {
 		return plan
 	}
+	if plan.globalRateLimits, ok = b.vhostGlobalRateLimit(ref, p.Spec.VirtualHost); !ok {
+		return plan
+	}
 	// As in Contour, the CORS policy is read after the routes, and a bad
 	// one invalidates the root (its host serves nothing).
 	cors, ok := b.proxyCORS(ref, p)
@@ -248,6 +254,13 @@ func (b *builder) planTCPProxy(ref status.Ref, p *contourv1.HTTPProxy, svh *Secu
 	}
 	if rl != nil {
 		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.local is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
+	}
+	if _, _, err := globalRateLimit(p.Spec.VirtualHost.RateLimitPolicy, "Spec.VirtualHost.rateLimitPolicy.global"); err != nil {
+		b.report.Error(ref, status.VirtualHostError, ReasonRateLimitPolicyNotValid, "%s", err)
+		return nil, false
+	}
+	if rlp := p.Spec.VirtualHost.RateLimitPolicy; rlp != nil && rlp.Global != nil && b.opts.RateLimitService.Configured() {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.global is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
 	}
 	if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
 		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
@@ -388,16 +401,4 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 func badGateway(s scope, src status.Ref, p *contourv1.HTTPProxy) *Route {
 	return &Route{Path: routePath(s, PathPrefix, "", false), Headers: s.headers, Query: s.query,
 		DirectResponse: &DirectResponse{Code: 502}, Source: src, Age: ageOf(p)}
-}
-
-// unsupportedVirtualHostFields warns about virtual host features Isobar does
-// not translate, so nothing is dropped silently.
-func (b *builder) unsupportedVirtualHostFields(ref status.Ref, vh *contourv1.VirtualHost) {
-	for field, set := range map[string]bool{
-		"rateLimitPolicy.global": vh.RateLimitPolicy != nil && vh.RateLimitPolicy.Global != nil,
-	} {
-		if set {
-			b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.%s is not supported by Isobar yet and is ignored", field)
-		}
-	}
 }

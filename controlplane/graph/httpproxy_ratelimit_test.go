@@ -206,7 +206,7 @@ spec:
 	}
 	want := []string{
 		`route RouteError RateLimitPolicyNotValid: Spec.Routes[1]: rateLimitPolicy.local.unit: "week" is not second, minute or hour`,
-		`route warning SpecError IgnoredField: Spec.VirtualHost.rateLimitPolicy.global is not supported by Isobar yet and is ignored`,
+		`route warning SpecError IgnoredField: Spec.VirtualHost.rateLimitPolicy.global is ignored: no rateLimitService is configured`,
 		`vhost VirtualHostError RateLimitPolicyNotValid: Spec.VirtualHost.rateLimitPolicy.local.responseHeadersToAdd[0].name: "x rate" is not a valid header name: ` +
 			`a valid HTTP header must consist of alphanumeric characters or '-' (e.g. 'X-Header-Name', regex used for validation is '[-A-Za-z0-9]+')`,
 	}

@@ -91,6 +91,9 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 	if err := b.routeRateLimit(r, p, spec, i); err != nil {
 		return nil, err
 	}
+	if err := b.routeGlobalRateLimit(r, p, spec, i); err != nil {
+		return nil, err
+	}
 	if err := b.routeIPFilter(r, p, spec, i); err != nil {
 		return nil, err
 	}
@@ -291,13 +294,6 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 
 // unsupportedRouteFields warns about route features not translated yet.
 func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
-	for field, set := range map[string]bool{
-		"rateLimitPolicy.global": spec.RateLimitPolicy != nil && spec.RateLimitPolicy.Global != nil,
-	} {
-		if set {
-			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField, "Spec.Routes[%d].%s is not supported by Isobar yet and is ignored", i, field)
-		}
-	}
 	for j, s := range spec.Services {
 		if s.HealthPort != 0 {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,

@@ -115,6 +115,11 @@ type Route struct {
 	// RateLimit, when set, limits the requests the route forwards (it is
 	// set only on routes forwarding to services).
 	RateLimit *LocalRateLimit
+	// GlobalRateLimits are the descriptors the route's requests send to
+	// the rate limit service (only on routes forwarding to services);
+	// IgnoreHostRateLimits drops the virtual host's (global.disabled).
+	GlobalRateLimits     []RateLimitDescriptor
+	IgnoreHostRateLimits bool
 	// IPFilter, when set, replaces the virtual host's IP filter policy
 	// for this route (not on its HTTPSRedirect copy, as in Contour).
 	IPFilter *IPFilter

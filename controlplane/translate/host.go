@@ -37,14 +37,14 @@ type Host struct {
 // as Translate would among all the others, and validates what it builds.
 // Either may be nil; with both nil the answer is an empty Host. log and
 // conn are the graph's access log and connection settings (Graph.AccessLog,
-// Graph.Connections).
-func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph.SecureVirtualHost, log graph.AccessLog, conn graph.Connections) (*Host, error) {
+// Graph.Connections), rl its rate limit service (Graph.RateLimit).
+func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph.SecureVirtualHost, log graph.AccessLog, conn graph.Connections, rl *graph.GlobalRateLimit) (*Host, error) {
 	kit, err := kitFor(log, conn)
 	if err != nil {
 		return nil, err
 	}
 	t := &translator{idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: kit}
+		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: kit, rateLimit: rl}
 	h := &Host{}
 	if insecure != nil {
 		h.Insecure = t.virtualHost(insecure)
@@ -173,6 +173,9 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 			}
 			if a := vh.Authorization; a != nil {
 				h.Clusters[ClusterName(a.Cluster)] = nil
+			}
+			if g.RateLimit != nil {
+				h.Clusters[ClusterName(g.RateLimit.Cluster)] = nil
 			}
 		}
 		if vh.TCPProxy != nil {

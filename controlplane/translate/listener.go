@@ -24,7 +24,7 @@ func (t *translator) listeners() []*listenerv3.Listener {
 		// ingress_http's one connection manager always holds the cookie
 		// rewrite script: whether a route of a plain host rewrites cookies
 		// must not change the listener.
-		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn, true)),
+		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn, true, t.httpFilters()...)),
 	})}
 	vhosts := graph.SortedSecureVirtualHosts(t.g)
 	if len(vhosts) == 0 {
@@ -35,6 +35,15 @@ func (t *translator) listeners() []*listenerv3.Listener {
 		chains = append(chains, t.filterChain(vh))
 	}
 	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector()))
+}
+
+// httpFilters are the filters ingress_http's connection manager adds to
+// the common ones: the ratelimit filter, when configured.
+func (t *translator) httpFilters() []*hcmv3.HttpFilter {
+	if f := t.rateLimitFilter(); f != nil {
+		return []*hcmv3.HttpFilter{f}
+	}
+	return nil
 }
 
 // filterChain serves one secure virtual host: TLS termination (unless
@@ -64,6 +73,9 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 		extra = append(extra, f)
 	}
 	if f := t.extAuthzFilter(vh); f != nil {
+		extra = append(extra, f)
+	}
+	if f := t.rateLimitFilter(); f != nil { // Contour's order: after ext_authz
 		extra = append(extra, f)
 	}
 	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn,

@@ -93,7 +93,7 @@ func TestLocalRateLimitSecure(t *testing.T) {
 		RateLimit: &graph.LocalRateLimit{Requests: 3, Unit: graph.RateLimitHour, StatusCode: 429}},
 		Secret: &graph.Secret{Namespace: "ns", Name: "cert", Cert: []byte("c"), Key: []byte("k")}}
 	svh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}}})
-	h, err := TranslateHost(source.NewIndex(), nil, svh, graph.AccessLog{}, graph.Connections{})
+	h, err := TranslateHost(source.NewIndex(), nil, svh, graph.AccessLog{}, graph.Connections{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -104,6 +104,7 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 		out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, vh.RateLimit, vh.Name)
 	}
 	addCORS(out, vh)
+	out.RateLimits = globalRateLimits(vh.GlobalRateLimits)
 	var authority *routev3.HeaderMatcher
 	if strings.HasPrefix(vh.Name, "*.") && vh.Name != "*" {
 		authority = wildcardAuthority(vh.Name)
@@ -191,6 +192,7 @@ func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
 			out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, r.RateLimit, vhost)
 		}
 		routeJWT(out, r)
+		routeGlobalRateLimit(out, r)
 	}
 	routeAuthorization(out, r)
 	routeIPFilter(out, r)

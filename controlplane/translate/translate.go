@@ -50,7 +50,7 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 		return nil, err
 	}
 	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: kit}
+		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: kit, rateLimit: g.RateLimit}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()
@@ -84,6 +84,9 @@ type translator struct {
 	lastMetadata *corev3.Metadata
 	// kit is what every connection manager and TCP proxy shares.
 	kit listenerKit
+	// rateLimit, when set, is the rate limit service every connection
+	// manager asks (Graph.RateLimit).
+	rateLimit *graph.GlobalRateLimit
 }
 
 // cluster registers c and returns its Envoy name.

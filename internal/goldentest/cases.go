@@ -1,6 +1,7 @@
 package goldentest
 
 import (
+	"encoding/json"
 	"io/fs"
 	"path/filepath"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/isobar-dev/isobar/controlplane"
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
@@ -135,6 +137,28 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 					t.Fatalf("--num-trusted-hops %q: %v", v, err)
 				}
 				opts.Connections.NumTrustedHops = uint32(n)
+			case "--rate-limit-service":
+				if err := opts.RateLimitService.ParseRateLimitService(v); err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+			case "--rate-limit-default-policy":
+				var p contourv1.GlobalRateLimitPolicy
+				if err := json.Unmarshal([]byte(v), &p); err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+				d, err := graph.DefaultGlobalRateLimit(&p)
+				if err != nil {
+					t.Fatalf("%s: %v", k, err)
+				}
+				opts.RateLimitService.Default = d
+			case "--rate-limit-domain":
+				opts.RateLimitService.Domain = v
+			case "--rate-limit-fail-open":
+				opts.RateLimitService.FailOpen = true
+			case "--rate-limit-x-headers":
+				opts.RateLimitService.XRateLimitHeaders = true
+			case "--rate-limit-resource-exhausted-code":
+				opts.RateLimitService.ResourceExhaustedCode = true
 			case "--namespace", "-n":
 				ns = v
 			default:
