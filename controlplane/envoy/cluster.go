@@ -11,6 +11,7 @@ import (
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
@@ -31,6 +32,9 @@ type ClusterOptions struct {
 	// requests (0: no limit); BufferLimit is the soft limit, in bytes, of
 	// each connection's buffers (0: Envoy's default).
 	MaxRequestsPerConnection, BufferLimit uint32
+	// IdleTimeout, when set, closes upstream connections without requests
+	// for that long (0: never; nil: Envoy's default, an hour).
+	IdleTimeout *time.Duration
 	// LB is the load-balancing policy.
 	LB clusterv3.Cluster_LbPolicy
 	// HTTP2 speaks HTTP/2 to the upstream.
@@ -116,7 +120,7 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	if o.BufferLimit > 0 {
 		c.PerConnectionBufferLimitBytes = wrapperspb.UInt32(o.BufferLimit)
 	}
-	if o.HTTP2 || o.MaxRequestsPerConnection > 0 {
+	if o.HTTP2 || o.MaxRequestsPerConnection > 0 || o.IdleTimeout != nil {
 		c.TypedExtensionProtocolOptions = map[string]*anypb.Any{"envoy.extensions.upstreams.http.v3.HttpProtocolOptions": Any(upstreamHTTP(o))}
 	}
 	if o.TLS != nil {
@@ -156,8 +160,14 @@ func upstreamHTTP(o ClusterOptions) *httpv3.HttpProtocolOptions {
 		explicit.ProtocolConfig = &httpv3.HttpProtocolOptions_ExplicitHttpConfig_Http2ProtocolOptions{Http2ProtocolOptions: &corev3.Http2ProtocolOptions{}}
 	}
 	out := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit}}
+	if o.MaxRequestsPerConnection > 0 || o.IdleTimeout != nil {
+		out.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{}
+	}
 	if o.MaxRequestsPerConnection > 0 {
-		out.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{MaxRequestsPerConnection: wrapperspb.UInt32(o.MaxRequestsPerConnection)}
+		out.CommonHttpProtocolOptions.MaxRequestsPerConnection = wrapperspb.UInt32(o.MaxRequestsPerConnection)
+	}
+	if o.IdleTimeout != nil {
+		out.CommonHttpProtocolOptions.IdleTimeout = durationpb.New(*o.IdleTimeout) // 0 stated: never
 	}
 	return out
 }

@@ -206,6 +206,9 @@ type Cluster struct {
 	SNI string
 	// SlowStart, when set, ramps traffic to new endpoints.
 	SlowStart *SlowStart
+	// IdleConnection, when set, closes upstream connections idle for that
+	// long (0: never), the route's timeoutPolicy.idleConnection.
+	IdleConnection *time.Duration
 	// ConnectTimeout bounds connection attempts (0: Contour's 2 s) and
 	// DNSLookupFamily is how an ExternalName is resolved ("": auto); both
 	// come from Options.Upstream.

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/status"
@@ -19,6 +20,27 @@ const (
 	ReasonDuplicateReplacement         = "DuplicateReplacement"
 	ReasonAmbiguousReplacement         = "AmbiguousReplacement"
 )
+
+// idleConnection reads a route's timeoutPolicy.idleConnection, the idle
+// timeout of its upstream connections: nil when unset or 0s (Envoy's
+// default), 0 for "infinity" (never), as Contour reads it.
+func idleConnection(t *contourv1.TimeoutPolicy) (*time.Duration, error) {
+	if t == nil || t.IdleConnection == "" {
+		return nil, nil
+	}
+	d, infinite, err := parseTimeout(t.IdleConnection)
+	if err != nil {
+		return nil, routeError{status.RouteError, ReasonTimeoutPolicyNotValid,
+			fmt.Sprintf("timeoutPolicy.idleConnection %q is not a duration or \"infinity\"", t.IdleConnection)}
+	}
+	switch {
+	case infinite:
+		d = 0
+	case d == 0: // Contour reads "0s" as unset
+		return nil, nil
+	}
+	return &d, nil
+}
 
 // routePolicies applies the policies of a route that forwards to services.
 func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, s scope) error {
@@ -36,9 +58,6 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			if r.Timeouts.Idle, r.Timeouts.IdleInfinite, err = parseTimeout(t.Idle); err != nil {
 				return bad("idle", t.Idle)
 			}
-		}
-		if t.IdleConnection != "" {
-			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField, "timeoutPolicy.idleConnection is not supported yet and is ignored")
 		}
 	}
 	if err := retryPolicy(r, spec.RetryPolicy); err != nil {

@@ -132,6 +132,10 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 	if err != nil {
 		return err
 	}
+	idle, err := idleConnection(spec.TimeoutPolicy)
+	if err != nil {
+		return err
+	}
 	mirrors := 0
 	for j, svc := range spec.Services {
 		if svc.Mirror {
@@ -154,7 +158,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
 			continue
 		}
-		c.LoadBalancer, c.HealthCheck, c.SlowStart = lb, hc, ramp
+		c.LoadBalancer, c.HealthCheck, c.SlowStart, c.IdleConnection = lb, hc, ramp, idle
 		if svc.Mirror {
 			pct := uint32(100)
 			if svc.Weight > 0 && svc.Weight < 100 {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -224,5 +225,36 @@ func TestRequestHashPolicies(t *testing.T) {
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("hashPolicy(%+v) = %v, want %q", tc.h, err, tc.want)
 		}
+	}
+}
+
+// TestIdleConnection: a route's timeoutPolicy.idleConnection as Contour
+// reads it: unset or 0s is Envoy's default (nil), "infinity" never (0), a
+// duration that duration; anything else is TimeoutPolicyNotValid.
+func TestIdleConnection(t *testing.T) {
+	ninety, never := 90*time.Second, time.Duration(0)
+	for _, tc := range []struct {
+		v    string
+		want *time.Duration
+		err  string
+	}{
+		{v: ""}, {v: "0s"},
+		{v: "90s", want: &ninety}, {v: "infinity", want: &never}, {v: "infinite", want: &never},
+		{v: "soon", err: `timeoutPolicy.idleConnection "soon" is not a duration or "infinity"`},
+		{v: "-1s", err: `timeoutPolicy.idleConnection "-1s"`},
+	} {
+		got, err := idleConnection(&contourv1.TimeoutPolicy{IdleConnection: tc.v})
+		if tc.err != "" {
+			if re, ok := err.(routeError); !ok || re.reason != ReasonTimeoutPolicyNotValid || !strings.Contains(re.msg, tc.err) {
+				t.Errorf("%q: error %v, want TimeoutPolicyNotValid %q", tc.v, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || (got == nil) != (tc.want == nil) || (got != nil && *got != *tc.want) {
+			t.Errorf("%q: got %v, %v; want %v", tc.v, got, err, tc.want)
+		}
+	}
+	if got, err := idleConnection(nil); got != nil || err != nil {
+		t.Errorf("no timeoutPolicy: got %v, %v", got, err)
 	}
 }

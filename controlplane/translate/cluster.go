@@ -76,6 +76,7 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 		o.DNSName, o.Port, o.DNSFamily = c.ExternalName, uint32(c.Port.Port), dnsFamily(c.DNSLookupFamily)
 	}
 	o.ConnectTimeout, o.MaxRequestsPerConnection, o.BufferLimit = c.ConnectTimeout, c.MaxRequestsPerConnection, c.BufferLimit
+	o.IdleTimeout = c.IdleConnection
 	if c.Protocol == "h2" || c.Protocol == "tls" {
 		tls := &envoy.UpstreamTLS{SNI: c.SNI}
 		if c.Validation != nil {

@@ -71,7 +71,8 @@ func TestClusterUpstreamSettings(t *testing.T) {
 // an h2 cluster's HTTP/2 options; unset, neither appears.
 func TestClusterConnectionLimits(t *testing.T) {
 	t.Parallel()
-	options := func(h2 bool, maxRequests uint32) map[string]*anypb.Any {
+	ninety, never := 90*time.Second, time.Duration(0)
+	options := func(h2 bool, maxRequests uint32, idle ...time.Duration) map[string]*anypb.Any {
 		explicit := &httpv3.HttpProtocolOptions_ExplicitHttpConfig{ProtocolConfig: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_HttpProtocolOptions{
 			HttpProtocolOptions: &corev3.Http1ProtocolOptions{}}}
 		if h2 {
@@ -80,6 +81,12 @@ func TestClusterConnectionLimits(t *testing.T) {
 		o := &httpv3.HttpProtocolOptions{UpstreamProtocolOptions: &httpv3.HttpProtocolOptions_ExplicitHttpConfig_{ExplicitHttpConfig: explicit}}
 		if maxRequests > 0 {
 			o.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{MaxRequestsPerConnection: wrapperspb.UInt32(maxRequests)}
+		}
+		if len(idle) > 0 {
+			if o.CommonHttpProtocolOptions == nil {
+				o.CommonHttpProtocolOptions = &corev3.HttpProtocolOptions{}
+			}
+			o.CommonHttpProtocolOptions.IdleTimeout = durationpb.New(idle[0])
 		}
 		a, err := anypb.New(o)
 		if err != nil {
@@ -91,6 +98,7 @@ func TestClusterConnectionLimits(t *testing.T) {
 		name                string
 		protocol            string
 		maxRequests, buffer uint32
+		idle                *time.Duration
 		wantOptions         map[string]*anypb.Any
 		wantBuffer          *wrapperspb.UInt32Value
 	}{
@@ -99,10 +107,14 @@ func TestClusterConnectionLimits(t *testing.T) {
 		{name: "a request limit on h2c", protocol: "h2c", maxRequests: 7, wantOptions: options(true, 7)},
 		{name: "h2c alone", protocol: "h2c", wantOptions: options(true, 0)},
 		{name: "a buffer limit", buffer: 65536, wantBuffer: wrapperspb.UInt32(65536)},
+		// A route's timeoutPolicy.idleConnection (0: never), beside a limit.
+		{name: "an idle connection timeout", idle: &ninety, wantOptions: options(false, 0, 90*time.Second)},
+		{name: "connections never idle out, h2c", protocol: "h2c", idle: &never, wantOptions: options(true, 0, 0)},
+		{name: "both on one connection", maxRequests: 3, idle: &ninety, wantOptions: options(false, 3, 90*time.Second)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 80}, Protocol: tc.protocol,
-				MaxRequestsPerConnection: tc.maxRequests, BufferLimit: tc.buffer}
+				MaxRequestsPerConnection: tc.maxRequests, BufferLimit: tc.buffer, IdleConnection: tc.idle}
 			got, err := ClusterResource(ClusterName(&c), &c)
 			if err != nil {
 				t.Fatal(err)

@@ -130,6 +130,9 @@ func clusterOptions(c *graph.Cluster) string {
 	if c.SNI != "" {
 		parts = append(parts, "sni="+c.SNI)
 	}
+	if d := c.IdleConnection; d != nil {
+		parts = append(parts, "idle="+d.String())
+	}
 	if r := c.SlowStart; r != nil {
 		parts = append(parts, fmt.Sprintf("slowstart=%s|%g|%d", r.Window, r.Aggression, r.MinWeightPercent))
 	}
