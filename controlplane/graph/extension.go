@@ -142,7 +142,8 @@ func (b *builder) buildExtension(e *contourv1alpha1.ExtensionService, report *st
 }
 
 // extensionTimeouts reads spec.timeoutPolicy: response is the default
-// authorization timeout, idle is not supported (the filter has none).
+// authorization timeout, idleConnection the idle timeout of the cluster's
+// connections, idle is not supported (the filter has none).
 func extensionTimeouts(e *contourv1alpha1.ExtensionService, x *Extension, ref status.Ref, report *status.Report) bool {
 	t := e.Spec.TimeoutPolicy
 	if t == nil {
@@ -161,9 +162,13 @@ func extensionTimeouts(e *contourv1alpha1.ExtensionService, x *Extension, ref st
 		report.Warning(ref, status.SpecError, ReasonIgnoredField,
 			"ignoring field %q; idle timeouts are not supported for ExtensionClusters", ".Spec.TimeoutPolicy.Idle")
 	}
-	if t.IdleConnection != "" {
-		report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.TimeoutPolicy.IdleConnection is not supported yet and is ignored")
+	idle, err := idleConnection(t)
+	if err != nil {
+		report.Error(ref, status.SpecError, ReasonTimeoutPolicyNotValid,
+			"Spec.TimeoutPolicy.IdleConnection %q is not a duration or \"infinity\"", t.IdleConnection)
+		return false
 	}
+	x.Cluster.IdleConnection = idle // of the cluster's connections, as a route's
 	return true
 }
 

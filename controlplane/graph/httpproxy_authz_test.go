@@ -19,6 +19,7 @@ func extensionDoc(ns, name, spec string) string {
 func TestExtensionServices(t *testing.T) {
 	t.Parallel()
 	http := corev1.ServicePort{Name: "http", Port: 80}
+	fortyFive, never := 45*time.Second, time.Duration(0)
 	for name, tc := range map[string]struct {
 		yaml         string
 		want         []*Cluster
@@ -48,6 +49,17 @@ func TestExtensionServices(t *testing.T) {
 				Extension: &ExtensionUpstream{Name: "auth", Targets: []ExtensionTarget{{Service: "a", Port: http}}}}},
 			wantStatuses: []string{"ExtensionService ns/auth: valid warn:IgnoredField,warn:IgnoredField"},
 		},
+		"idleConnection: the idle timeout of the cluster's connections (infinity: never)": {
+			yaml: extensionDoc("ns", "auth", "{services: [{name: a, port: 80}], timeoutPolicy: {idleConnection: 45s}}") +
+				extensionDoc("ns", "forever", "{services: [{name: a, port: 80}], timeoutPolicy: {idleConnection: infinity}}"),
+			want: []*Cluster{
+				{Namespace: "ns", Protocol: "h2", LoadBalancer: RoundRobin, IdleConnection: &fortyFive,
+					Extension: &ExtensionUpstream{Name: "auth", Targets: []ExtensionTarget{{Service: "a", Port: http}}}},
+				{Namespace: "ns", Protocol: "h2", LoadBalancer: RoundRobin, IdleConnection: &never,
+					Extension: &ExtensionUpstream{Name: "forever", Targets: []ExtensionTarget{{Service: "a", Port: http}}}},
+			},
+			wantStatuses: []string{"ExtensionService ns/auth: valid", "ExtensionService ns/forever: valid"},
+		},
 		"http/1.1, which Contour's CRD allows: a plain HTTP/1 cluster, with a warning": {
 			yaml: extensionDoc("ns", "auth", "{services: [{name: a, port: 80}], protocol: http/1.1}"),
 			want: []*Cluster{{Namespace: "ns", LoadBalancer: RoundRobin,
@@ -59,6 +71,7 @@ func TestExtensionServices(t *testing.T) {
 				extensionDoc("ns", "b", "{services: [{name: a, port: 80}], protocol: h2c, validation: {caSecret: ca, subjectName: x}}") +
 				extensionDoc("ns", "c", "{services: [{name: a, port: 80}], validation: {caSecret: other/ca, subjectName: x}}") +
 				extensionDoc("ns", "d", "{services: [{name: a, port: 80}], timeoutPolicy: {response: soon}}") +
+				extensionDoc("ns", "i", "{services: [{name: a, port: 80}], timeoutPolicy: {idleConnection: a while}}") +
 				extensionDoc("ns", "e", "{services: [{name: a, port: 80}], validation: {caSecret: ca}}") +
 				extensionDoc("ns", "f", "{services: []}") +
 				extensionDoc("ns", "g", "{services: [{name: a, port: 80}], protocol: tls}") +
@@ -70,6 +83,7 @@ func TestExtensionServices(t *testing.T) {
 				"ExtensionService ns/d: invalid TimeoutPolicyNotValid", "ExtensionService ns/e: invalid TLSUpstreamValidation",
 				"ExtensionService ns/f: invalid ServiceUnresolvedReference", "ExtensionService ns/g: invalid UnsupportedProtocol",
 				"ExtensionService ns/h: invalid InconsistentProtocol,warn:ExtensionNotHTTP2",
+				"ExtensionService ns/i: invalid TimeoutPolicyNotValid",
 			},
 			wantErrors: []string{
 				`ns/a ServiceUnresolvedReference: Spec.Services[0]: unresolved service reference: service "ns/nope" not found`,
@@ -82,6 +96,7 @@ func TestExtensionServices(t *testing.T) {
 				`ns/f ServiceUnresolvedReference: Spec.Services must name at least one Service`,
 				`ns/g UnsupportedProtocol: Spec.Protocol "tls" is not supported: use h2 or h2c`,
 				`ns/h InconsistentProtocol: upstream TLS validation not supported for "http/1.1" protocol`,
+				`ns/i TimeoutPolicyNotValid: Spec.TimeoutPolicy.IdleConnection "a while" is not a duration or "infinity"`,
 			},
 		},
 	} {
