@@ -57,7 +57,7 @@ func TestConstructors(t *testing.T) {
 	}{
 		{
 			name: "http connection manager",
-			got:  HTTPConnectionManager("ingress_http", "ingress_http", nil, nil, true),
+			got:  HTTPConnectionManager("ingress_http", "ingress_http", nil, nil, HostSettings{CookieRewrite: true}),
 			want: func(t *testing.T) proto.Message {
 				return &listenerv3.Filter{Name: "envoy.filters.network.http_connection_manager",
 					ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(t, &hcmv3.HttpConnectionManager{
@@ -343,7 +343,7 @@ func TestConnectionSettings(t *testing.T) {
 	t.Parallel()
 	hcmOf := func(c Connections) *hcmv3.HttpConnectionManager {
 		var hcm hcmv3.HttpConnectionManager
-		f := HTTPConnectionManager("ingress_https", "https/a.com", nil, NewConnectionSettings(c), false)
+		f := HTTPConnectionManager("ingress_https", "https/a.com", nil, NewConnectionSettings(c), HostSettings{})
 		if err := f.GetTypedConfig().UnmarshalTo(&hcm); err != nil {
 			t.Fatal(err)
 		}
@@ -402,5 +402,32 @@ func TestConnectionSettings(t *testing.T) {
 				t.Errorf("(-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestForwardClientCert: a host's forwardClientCertificate makes its
+// connection manager replace x-forwarded-client-cert with the chosen
+// details; without it the fields are unset (Envoy removes the header).
+func TestForwardClientCert(t *testing.T) {
+	t.Parallel()
+	hcmOf := func(h HostSettings) *hcmv3.HttpConnectionManager {
+		var m hcmv3.HttpConnectionManager
+		if err := HTTPConnectionManager("ingress_https", "https/a.com", nil, nil, h).GetTypedConfig().UnmarshalTo(&m); err != nil {
+			t.Fatal(err)
+		}
+		return &m
+	}
+	got := hcmOf(HostSettings{ForwardClientCert: &ForwardClientCert{Subject: true, Chain: true, URI: true}})
+	want := &hcmv3.HttpConnectionManager{
+		ForwardClientCertDetails: hcmv3.HttpConnectionManager_SANITIZE_SET,
+		SetCurrentClientCertDetails: &hcmv3.HttpConnectionManager_SetCurrentClientCertDetails{
+			Subject: wrapperspb.Bool(true), Chain: true, Uri: true},
+	}
+	if d := cmp.Diff(want, &hcmv3.HttpConnectionManager{ForwardClientCertDetails: got.GetForwardClientCertDetails(),
+		SetCurrentClientCertDetails: got.GetSetCurrentClientCertDetails()}, protocmp.Transform()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if plain := hcmOf(HostSettings{}); plain.GetForwardClientCertDetails() != hcmv3.HttpConnectionManager_SANITIZE || plain.GetSetCurrentClientCertDetails() != nil {
+		t.Errorf("without forwarding: %v, %v", plain.GetForwardClientCertDetails(), plain.GetSetCurrentClientCertDetails())
 	}
 }

@@ -120,7 +120,8 @@ func TLSInspector() *listenerv3.ListenerFilter {
 // script is 2.3 KB and every TLS host has a connection manager of its own.
 // extra filters, when given, go between those of httpFilters and the router
 // (where Contour adds a virtual host's jwt_authn filter).
-func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, cookieRewrite bool, extra ...*hcmv3.HttpFilter) *listenerv3.Filter {
+func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, h HostSettings, extra ...*hcmv3.HttpFilter) *listenerv3.Filter {
+	cookieRewrite := h.CookieRewrite
 	if s == nil {
 		s = defaultSettings
 	}
@@ -155,8 +156,28 @@ func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.A
 		DelayedCloseTimeout:        s.delayedClose,
 		AccessLog:                  logs,
 	}
+	if f := h.ForwardClientCert; f != nil {
+		hcm.ForwardClientCertDetails = hcmv3.HttpConnectionManager_SANITIZE_SET
+		hcm.SetCurrentClientCertDetails = &hcmv3.HttpConnectionManager_SetCurrentClientCertDetails{
+			Subject: wrapperspb.Bool(f.Subject), Cert: f.Cert, Chain: f.Chain, Dns: f.DNS, Uri: f.URI}
+	}
 	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager,
 		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: Any(hcm)}}
+}
+
+// HostSettings are what one connection manager needs of the hosts it
+// serves: the cookie rewrite script (CookieRewrite), and which details of
+// a verified client certificate go upstream in x-forwarded-client-cert
+// (ForwardClientCert, nil: Envoy's default, the header is removed).
+type HostSettings struct {
+	CookieRewrite     bool
+	ForwardClientCert *ForwardClientCert
+}
+
+// ForwardClientCert selects the client certificate details Envoy sets in
+// x-forwarded-client-cert, replacing what the client sent (SANITIZE_SET).
+type ForwardClientCert struct {
+	Subject, Cert, Chain, DNS, URI bool
 }
 
 // ConnectionIdleTimeout is how long a downstream connection without

@@ -143,6 +143,16 @@ type ClientValidation struct {
 	SkipVerify bool
 	// Optional lets clients without a certificate through.
 	Optional bool
+	// Forward, when set, tells the upstream about the client certificate
+	// in x-forwarded-client-cert (forwardClientCertificate).
+	Forward *ForwardClientCert
+}
+
+// ForwardClientCert says which details of a client certificate Envoy puts
+// in x-forwarded-client-cert (replacing any the client sent): its subject,
+// the certificate and its chain (URL-encoded PEM), its DNS and URI SANs.
+type ForwardClientCert struct {
+	Subject, Cert, Chain, DNS, URI bool
 }
 
 // TCPProxy forwards a TLS connection (terminated or passed through) to

@@ -71,8 +71,11 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 			}
 			v.CA = ca
 		}
-		if cv.CertificateRevocationList != "" || cv.ForwardClientCertificate != nil {
-			b.report.Warning(ref, status.TLSError, ReasonIgnoredField, "Spec.VirtualHost.TLS.ClientValidation: crlSecret and forwardClientCertificate are not supported yet and are ignored")
+		if f := cv.ForwardClientCertificate; f != nil {
+			v.Forward = &ForwardClientCert{Subject: f.Subject, Cert: f.Cert, Chain: f.Chain, DNS: f.DNS, URI: f.URI}
+		}
+		if cv.CertificateRevocationList != "" {
+			b.report.Warning(ref, status.TLSError, ReasonIgnoredField, "Spec.VirtualHost.TLS.ClientValidation: crlSecret is not supported yet and is ignored")
 		}
 		svh.ClientValidation = v
 	}

@@ -24,7 +24,7 @@ func (t *translator) listeners() []*listenerv3.Listener {
 		// ingress_http's one connection manager always holds the cookie
 		// rewrite script: whether a route of a plain host rewrites cookies
 		// must not change the listener.
-		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn, true, t.httpFilters()...)),
+		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn, envoy.HostSettings{CookieRewrite: true}, t.httpFilters()...)),
 	})}
 	vhosts := graph.SortedSecureVirtualHosts(t.g)
 	if len(vhosts) == 0 {
@@ -78,8 +78,12 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	if f := t.rateLimitFilter(); f != nil { // Contour's order: after ext_authz
 		extra = append(extra, f)
 	}
-	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn,
-		rewritesCookies(&vh.VirtualHost), extra...))
+	h := envoy.HostSettings{CookieRewrite: rewritesCookies(&vh.VirtualHost)}
+	if v := vh.ClientValidation; v != nil && v.Forward != nil {
+		f := v.Forward
+		h.ForwardClientCert = &envoy.ForwardClientCert{Subject: f.Subject, Cert: f.Cert, Chain: f.Chain, DNS: f.DNS, URI: f.URI}
+	}
+	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn, h, extra...))
 }
 
 // listenerKit is what every connection manager and TCP proxy of a
