@@ -123,6 +123,26 @@ func TestConstructors(t *testing.T) {
 			},
 		},
 		{
+			name: "downstream TLS requiring client certificates checked against the leaf's CRL",
+			got: DownstreamTLSContext("ns/cert/0123456789", TLSParams{Min: tlsv3.TlsParameters_TLSv1_2, Max: tlsv3.TlsParameters_TLSv1_3}, nil,
+				&ClientValidation{CA: []byte("CA PEM"), CRL: []byte("CRL PEM"), OnlyLeafCRL: true}),
+			want: func(t *testing.T) proto.Message {
+				return &tlsv3.DownstreamTlsContext{
+					CommonTlsContext: &tlsv3.CommonTlsContext{
+						TlsParams: &tlsv3.TlsParameters{TlsMinimumProtocolVersion: tlsv3.TlsParameters_TLSv1_2,
+							TlsMaximumProtocolVersion: tlsv3.TlsParameters_TLSv1_3},
+						TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: "ns/cert/0123456789", SdsConfig: ads()}},
+						ValidationContextType: &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: &tlsv3.CertificateValidationContext{
+							TrustedCa:             &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("CA PEM")}},
+							Crl:                   &corev3.DataSource{Specifier: &corev3.DataSource_InlineBytes{InlineBytes: []byte("CRL PEM")}},
+							OnlyVerifyLeafCertCrl: true,
+						}},
+					},
+					RequireClientCertificate: wrapperspb.Bool(true),
+				}
+			},
+		},
+		{
 			name: "EDS cluster speaking h2 over TLS with circuit breakers",
 			got: Cluster(ClusterOptions{Name: "ns/s/443/abc", AltStatName: "ns_s_443", EDSName: "ns/s/https",
 				LB: clusterv3.Cluster_RING_HASH, HTTP2: true, TLS: &UpstreamTLS{SNI: "s.ns", CA: []byte("CA"), SubjectNames: []string{"s.ns"}},

@@ -24,6 +24,10 @@ type ClientValidation struct {
 	CA         []byte
 	SkipVerify bool
 	Optional   bool
+	// CRL, when set, are PEM revocation lists checked for every
+	// certificate of the chain, or the leaf's only with OnlyLeafCRL.
+	CRL         []byte
+	OnlyLeafCRL bool
 }
 
 // TLSParams are the TLS versions a context accepts and the TLS 1.2 cipher
@@ -52,6 +56,9 @@ func DownstreamTLSContext(secretName string, p TLSParams, alpn []string, cv *Cli
 		}
 		if cv.SkipVerify {
 			vc.TrustChainVerification = tlsv3.CertificateValidationContext_ACCEPT_UNTRUSTED
+		}
+		if len(cv.CRL) > 0 {
+			vc.Crl, vc.OnlyVerifyLeafCertCrl = InlineBytes(cv.CRL), cv.OnlyLeafCRL
 		}
 		ctx.CommonTlsContext.ValidationContextType = &tlsv3.CommonTlsContext_ValidationContext{ValidationContext: vc}
 		ctx.RequireClientCertificate = wrapBool(!cv.Optional)

@@ -143,6 +143,10 @@ type ClientValidation struct {
 	SkipVerify bool
 	// Optional lets clients without a certificate through.
 	Optional bool
+	// CRL are PEM revocation lists client certificates are checked against
+	// (crlSecret), the leaf's issuer's only with OnlyLeafCRL.
+	CRL         []byte
+	OnlyLeafCRL bool
 	// Forward, when set, tells the upstream about the client certificate
 	// in x-forwarded-client-cert (forwardClientCertificate).
 	Forward *ForwardClientCert

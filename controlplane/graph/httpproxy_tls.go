@@ -75,7 +75,12 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 			v.Forward = &ForwardClientCert{Subject: f.Subject, Cert: f.Cert, Chain: f.Chain, DNS: f.DNS, URI: f.URI}
 		}
 		if cv.CertificateRevocationList != "" {
-			b.report.Warning(ref, status.TLSError, ReasonIgnoredField, "Spec.VirtualHost.TLS.ClientValidation: crlSecret is not supported yet and is ignored")
+			crl, err := b.lookupCRLSecret(cv.CertificateRevocationList, p.Namespace)
+			if err != nil {
+				le := err.(*LookupError)
+				return bad(le.Reason, "Spec.VirtualHost.TLS.ClientValidation.crlSecret: %s", le.Message)
+			}
+			v.CRL, v.OnlyLeafCRL = crl, cv.OnlyVerifyLeafCertCrl
 		}
 		svh.ClientValidation = v
 	}

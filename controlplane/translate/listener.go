@@ -53,7 +53,7 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	if !vh.Passthrough && vh.Secret != nil {
 		var cv *envoy.ClientValidation
 		if v := vh.ClientValidation; v != nil {
-			cv = &envoy.ClientValidation{SkipVerify: v.SkipVerify, Optional: v.Optional}
+			cv = &envoy.ClientValidation{SkipVerify: v.SkipVerify, Optional: v.Optional, CRL: v.CRL, OnlyLeafCRL: v.OnlyLeafCRL}
 			if v.CA != nil {
 				cv.CA = v.CA.CA
 			}
