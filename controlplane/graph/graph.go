@@ -220,6 +220,9 @@ type Cluster struct {
 	SNI string
 	// SlowStart, when set, ramps traffic to new endpoints.
 	SlowStart *SlowStart
+	// HealthPort, when set, is the Service port that active health checks
+	// go to instead of Port (a service's healthPort).
+	HealthPort *corev1.ServicePort
 	// IdleConnection, when set, closes upstream connections idle for that
 	// long (0: never), the route's timeoutPolicy.idleConnection.
 	IdleConnection *time.Duration

@@ -153,6 +153,9 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			return err
 		}
 		c, err := b.proxyService(p, svc)
+		if err == nil {
+			c.HealthPort, err = b.healthPort(p, svc, hc)
+		}
 		if err != nil {
 			le := err.(*LookupError)
 			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
@@ -299,9 +302,9 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 // unsupportedRouteFields warns about route features not translated yet.
 func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
 	for j, s := range spec.Services {
-		if s.HealthPort != 0 {
+		if s.HealthPort != 0 && spec.HealthCheckPolicy == nil {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
-				"Spec.Routes[%d].Services[%d]: healthPort is not supported yet and is ignored", i, j)
+				"Spec.Routes[%d].Services[%d]: healthPort has no effect without a healthCheckPolicy and is ignored", i, j)
 		}
 	}
 }

@@ -119,6 +119,35 @@ func ClusterLoadAssignment(idx *source.Index, namespace, service string, port co
 	return envoy.ClusterLoadAssignment(name, envoy.LbEndpoints(unique))
 }
 
+// healthCheckedEndpoints is the assignment of a cluster whose health
+// checks go to another Service port (c.HealthPort): its Service port's
+// endpoints, each with health_check_config.port_value set to the port the
+// same address serves the health port on, as Contour sets it; an address
+// without one keeps the traffic port for its checks.
+func healthCheckedEndpoints(idx *source.Index, c *graph.Cluster) *endpointv3.ClusterLoadAssignment {
+	cla := ClusterLoadAssignment(idx, c.Namespace, c.Service, c.Port)
+	cla.ClusterName = ClusterEDSName(c)
+	health := ClusterLoadAssignment(idx, c.Namespace, c.Service, *c.HealthPort)
+	ports := map[string]uint32{}
+	for _, loc := range health.GetEndpoints() {
+		for _, lb := range loc.GetLbEndpoints() {
+			sa := lb.GetEndpoint().GetAddress().GetSocketAddress()
+			if _, ok := ports[sa.GetAddress()]; !ok {
+				ports[sa.GetAddress()] = sa.GetPortValue() // the lowest: addresses are sorted
+			}
+		}
+	}
+	for _, loc := range cla.GetEndpoints() {
+		for _, lb := range loc.GetLbEndpoints() {
+			ep := lb.GetEndpoint()
+			if port, ok := ports[ep.GetAddress().GetSocketAddress().GetAddress()]; ok {
+				ep.HealthCheckConfig = &endpointv3.Endpoint_HealthCheckConfig{PortValue: port}
+			}
+		}
+	}
+	return cla
+}
+
 type hostPort struct {
 	host string
 	port uint32

@@ -136,3 +136,34 @@ func TestEndpointSourceFinding(t *testing.T) {
 		t.Errorf("want 2 clusters, got %d", len(res.Clusters))
 	}
 }
+
+// TestHealthCheckedEndpoints: a cluster whose health checks go to another
+// Service port gets an assignment of its own, each endpoint naming the port
+// its address serves the health port on; an address without it keeps the
+// traffic port for checks (no health_check_config).
+func TestHealthCheckedEndpoints(t *testing.T) {
+	t.Parallel()
+	both := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}, {Name: ptr("health"), Port: ptr(int32(9090))}}
+	httpOnly := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}}
+	idx := source.NewIndex()
+	key := source.Key("ns", "web")
+	idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{
+		"a": slice("a", both, discoveryv1.Endpoint{Addresses: []string{"10.0.0.1"}}),
+		"b": slice("b", httpOnly, discoveryv1.Endpoint{Addresses: []string{"10.0.0.2"}}),
+	}
+	c := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80},
+		HealthPort: &corev1.ServicePort{Name: "health", Port: 8081}}
+	checked := lbEndpoint("10.0.0.1", 8080)
+	checked.GetEndpoint().HealthCheckConfig = &endpointv3.Endpoint_HealthCheckConfig{PortValue: 9090}
+	want := &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/http/health/health", Endpoints: []*endpointv3.LocalityLbEndpoints{{
+		LbEndpoints: []*endpointv3.LbEndpoint{checked, lbEndpoint("10.0.0.2", 8080)}}}}
+	if got := ClusterEDSName(c); got != want.ClusterName {
+		t.Errorf("EDS name %q, want %q", got, want.ClusterName)
+	}
+	if d := cmp.Diff(want, ClusterEndpoints(idx, c), protocmp.Transform()); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+	if ClusterName(c) == ClusterName(&graph.Cluster{Namespace: "ns", Service: "web", Port: c.Port}) {
+		t.Error("the cluster with a health port has the name of the one without")
+	}
+}

@@ -31,6 +31,9 @@ func ClusterServices(c *graph.Cluster) []string {
 // endpoint-only changes.
 func ClusterEndpoints(idx *source.Index, c *graph.Cluster) *endpointv3.ClusterLoadAssignment {
 	x := c.Extension
+	if x == nil && c.HealthPort != nil {
+		return healthCheckedEndpoints(idx, c)
+	}
 	if x == nil {
 		return ClusterLoadAssignment(idx, c.Namespace, c.Service, c.Port)
 	}

@@ -82,7 +82,22 @@ func ClusterEDSName(c *graph.Cluster) string {
 	if x := c.Extension; x != nil {
 		return graph.ExtensionClusterName(c.Namespace, x.Name)
 	}
-	return EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port)
+	name := EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port)
+	if hp := c.HealthPort; hp != nil {
+		// Its endpoints carry health-check ports: not the Service port's
+		// assignment (Contour gives both one name, and one overwrites the
+		// other).
+		name += "/health/" + portName(hp.Name, hp.Port)
+	}
+	return name
+}
+
+// portName is a Service port's name, or its number when unnamed.
+func portName(name string, port int32) string {
+	if name == "" {
+		return strconv.Itoa(int(port))
+	}
+	return name
 }
 
 // EDSName is the ClusterLoadAssignment name of a Service port:
@@ -129,6 +144,9 @@ func clusterOptions(c *graph.Cluster) string {
 	}
 	if c.SNI != "" {
 		parts = append(parts, "sni="+c.SNI)
+	}
+	if hp := c.HealthPort; hp != nil {
+		parts = append(parts, "healthport="+strconv.Itoa(int(hp.Port)))
 	}
 	if d := c.IdleConnection; d != nil {
 		parts = append(parts, "idle="+d.String())
