@@ -87,7 +87,7 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 		return nil, routeError{status.RouteError, ReasonRouteActionCountNotValid,
 			"must set exactly one of services, requestRedirectPolicy or directResponsePolicy"}
 	}
-	b.unsupportedRouteFields(p, spec, i)
+	b.healthPortsWithoutChecks(p, spec, i)
 	if err := b.routeRateLimit(r, p, spec, i); err != nil {
 		return nil, err
 	}
@@ -299,8 +299,9 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 	return r, nil
 }
 
-// unsupportedRouteFields warns about route features not translated yet.
-func (b *builder) unsupportedRouteFields(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
+// healthPortsWithoutChecks warns about services' healthPort on a route
+// without a health check policy, where it has no effect.
+func (b *builder) healthPortsWithoutChecks(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
 	for j, s := range spec.Services {
 		if s.HealthPort != 0 && spec.HealthCheckPolicy == nil {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
