@@ -8,7 +8,6 @@ import (
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
@@ -81,8 +80,5 @@ func routeAuthorization(out *routev3.Route, r *graph.Route) {
 	default:
 		return
 	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[envoy.ExtAuthzFilter] = envoy.Any(per)
+	setPerFilter(&out.TypedPerFilterConfig, envoy.ExtAuthzFilter, envoy.Any(per))
 }

@@ -48,10 +48,7 @@ func addCookieRewrite(config *map[string]*anypb.Any, route, backend []graph.Cook
 	if len(route) == 0 && len(backend) == 0 {
 		return
 	}
-	if *config == nil {
-		*config = map[string]*anypb.Any{}
-	}
-	(*config)[envoy.LuaFilter] = cookieRewriteConfig(route, backend)
+	setPerFilter(config, envoy.LuaFilter, cookieRewriteConfig(route, backend))
 }
 
 // cookieRewriteConfig is the LuaPerRoute that runs the cookie rewrite

@@ -7,7 +7,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
@@ -21,10 +20,7 @@ func addCORS(out *routev3.VirtualHost, vh *graph.VirtualHost) {
 	if vh.CORS == nil {
 		return
 	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[envoy.CORSFilter] = envoy.Any(corsPolicy(vh.CORS))
+	setPerFilter(&out.TypedPerFilterConfig, envoy.CORSFilter, envoy.Any(corsPolicy(vh.CORS)))
 }
 
 // corsPolicy is Envoy's form of p, as Contour writes it: the lists joined

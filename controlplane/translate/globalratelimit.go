@@ -8,7 +8,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	ratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ratelimit/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
@@ -95,9 +94,6 @@ func routeGlobalRateLimit(out *routev3.Route, r *graph.Route) {
 	if !r.IgnoreHostRateLimits {
 		return
 	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[envoy.RateLimitFilter] = envoy.Any(&ratelimitv3.RateLimitPerRoute{
-		VhRateLimits: ratelimitv3.RateLimitPerRoute_IGNORE})
+	setPerFilter(&out.TypedPerFilterConfig, envoy.RateLimitFilter, envoy.Any(&ratelimitv3.RateLimitPerRoute{
+		VhRateLimits: ratelimitv3.RateLimitPerRoute_IGNORE}))
 }

@@ -53,10 +53,7 @@ func setIPFilter(config *map[string]*anypb.Any, f *graph.IPFilter) {
 	if f == nil {
 		return
 	}
-	if *config == nil {
-		*config = map[string]*anypb.Any{}
-	}
-	(*config)[envoy.RBACFilter] = ipFilterConfig(f)
+	setPerFilter(config, envoy.RBACFilter, ipFilterConfig(f))
 }
 
 // routeIPFilter sets the route's own IP filter policy on out, except on

@@ -9,7 +9,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	jwtv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/jwt_authn/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
-	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
@@ -61,12 +60,9 @@ func routeJWT(out *routev3.Route, r *graph.Route) {
 	if r.JWTProvider == "" {
 		return
 	}
-	if out.TypedPerFilterConfig == nil {
-		out.TypedPerFilterConfig = map[string]*anypb.Any{}
-	}
-	out.TypedPerFilterConfig[envoy.JWTAuthnFilter] = envoy.Any(&jwtv3.PerRouteConfig{
+	setPerFilter(&out.TypedPerFilterConfig, envoy.JWTAuthnFilter, envoy.Any(&jwtv3.PerRouteConfig{
 		RequirementSpecifier: &jwtv3.PerRouteConfig_RequirementName{RequirementName: r.JWTProvider},
-	})
+	}))
 }
 
 // dnsNameClusterName is the Envoy name of a DNS-name cluster (a remote

@@ -12,14 +12,14 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// withLocalRateLimit adds to cfg (a virtual host's or a route's
-// typed_per_filter_config, allocated when nil) the local_ratelimit
+// setLocalRateLimit adds to the per-filter configuration config points at
+// (a virtual host's or a route's) the local_ratelimit
 // filter's (envoy.LocalRateLimitFilter) configuration for rl on virtual
 // host vhost, as Contour writes it: a token bucket of rl.MaxTokens()
 // tokens refilled with rl.Requests every rl.Unit, enabled and enforced for
 // every request, answering rl.StatusCode (Envoy's 429 when 0) with rl's
 // headers.
-func withLocalRateLimit(cfg map[string]*anypb.Any, rl *graph.LocalRateLimit, vhost string) map[string]*anypb.Any {
+func setLocalRateLimit(config *map[string]*anypb.Any, rl *graph.LocalRateLimit, vhost string) {
 	c := &localratelimitv3.LocalRateLimit{
 		// Contour's prefix, for the host and its routes alike.
 		StatPrefix: "vhost." + vhost,
@@ -35,11 +35,7 @@ func withLocalRateLimit(cfg map[string]*anypb.Any, rl *graph.LocalRateLimit, vho
 	if rl.StatusCode != 0 {
 		c.Status = &typev3.HttpStatus{Code: typev3.StatusCode(rl.StatusCode)}
 	}
-	if cfg == nil {
-		cfg = map[string]*anypb.Any{}
-	}
-	cfg[envoy.LocalRateLimitFilter] = envoy.Any(c)
-	return cfg
+	setPerFilter(config, envoy.LocalRateLimitFilter, envoy.Any(c))
 }
 
 // allRequests is a runtime fraction of 100%, with no runtime key.

@@ -101,7 +101,7 @@ func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*
 func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	out := &routev3.VirtualHost{Name: vh.Name, Domains: []string{vh.Name}}
 	if vh.RateLimit != nil {
-		out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, vh.RateLimit, vh.Name)
+		setLocalRateLimit(&out.TypedPerFilterConfig, vh.RateLimit, vh.Name)
 	}
 	addCORS(out, vh)
 	out.RateLimits = globalRateLimits(vh.GlobalRateLimits)
@@ -189,7 +189,7 @@ func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)
 		if r.RateLimit != nil {
-			out.TypedPerFilterConfig = withLocalRateLimit(out.TypedPerFilterConfig, r.RateLimit, vhost)
+			setLocalRateLimit(&out.TypedPerFilterConfig, r.RateLimit, vhost)
 		}
 		routeJWT(out, r)
 		routeGlobalRateLimit(out, r)
