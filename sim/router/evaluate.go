@@ -2,6 +2,7 @@ package router
 
 import (
 	"fmt"
+	"google.golang.org/protobuf/types/known/anypb"
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
@@ -187,4 +188,14 @@ func stripPort(authority string) string {
 		return authority[:i]
 	}
 	return authority
+}
+
+// mostSpecific is the per-filter configuration of filter that Envoy uses
+// for route rt of vh: the route's, else the virtual host's (nil when
+// neither has one), and which of the two it is ("route" or "virtual host").
+func mostSpecific(vh *routev3.VirtualHost, rt *routev3.Route, filter string) (*anypb.Any, string) {
+	if cfg := rt.GetTypedPerFilterConfig()[filter]; cfg != nil {
+		return cfg, "route"
+	}
+	return vh.GetTypedPerFilterConfig()[filter], "virtual host"
 }

@@ -19,10 +19,7 @@ const localRateLimitFilter = "envoy.filters.http.local_ratelimit"
 // request, so it never counts tokens: it says what applies, not whether
 // this request would be limited.
 func rateLimit(vh *routev3.VirtualHost, rt *routev3.Route, res *Result) {
-	cfg, where := rt.GetTypedPerFilterConfig()[localRateLimitFilter], "route"
-	if cfg == nil {
-		cfg, where = vh.GetTypedPerFilterConfig()[localRateLimitFilter], "virtual host"
-	}
+	cfg, where := mostSpecific(vh, rt, localRateLimitFilter)
 	if cfg == nil {
 		return
 	}

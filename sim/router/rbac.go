@@ -36,10 +36,7 @@ func rbac(hcm *hcmv3.HttpConnectionManager, vh *routev3.VirtualHost, rt *routev3
 	if !hasHTTPFilter(hcm, rbacFilter) {
 		return true
 	}
-	where, cfg := "route", rt.GetTypedPerFilterConfig()[rbacFilter]
-	if cfg == nil {
-		where, cfg = "virtual host", vh.GetTypedPerFilterConfig()[rbacFilter]
-	}
+	cfg, where := mostSpecific(vh, rt, rbacFilter)
 	if cfg == nil {
 		return true
 	}
