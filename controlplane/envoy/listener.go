@@ -114,19 +114,18 @@ func TLSInspector() *listenerv3.ListenerFilter {
 // segments) and its repeated slashes merged before routing (unless s says
 // otherwise); the Host's port ignored.
 //
-// cookieRewrite adds the Lua filter holding CookieRewriteScript (between
+// h.CookieRewrite adds the Lua filter holding CookieRewriteScript (between
 // local_ratelimit and rbac, as Contour places it), for a connection manager
 // whose routes rewrite cookies: Contour puts it in every one, but the
 // script is 2.3 KB and every TLS host has a connection manager of its own.
 // extra filters, when given, go between those of httpFilters and the router
 // (where Contour adds a virtual host's jwt_authn filter).
 func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, h HostSettings, extra ...*hcmv3.HttpFilter) *listenerv3.Filter {
-	cookieRewrite := h.CookieRewrite
 	if s == nil {
 		s = defaultSettings
 	}
 	filters := httpFilters
-	if cookieRewrite {
+	if h.CookieRewrite {
 		filters = httpFiltersLua
 	}
 	if len(extra) > 0 {
