@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
@@ -16,6 +17,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // Consistent reports the first dangling reference in res: a listener naming
@@ -29,36 +31,90 @@ func Consistent(res *xds.Resources) error {
 // ConsistentWith is Consistent with the listeners' references given by
 // refs (References, or a cache of it).
 func ConsistentWith(res *xds.Resources, refs func(*listenerv3.Listener) (Refs, error)) error {
-	routes := names(res.Routes, (*routev3.RouteConfiguration).GetName)
-	clusters := names(res.Clusters, (*clusterv3.Cluster).GetName)
-	secrets := names(res.Secrets, (*tlsv3.Secret).GetName)
-	claNames := map[string]bool{}
-	for _, e := range res.Endpoints {
-		claNames[e.GetClusterName()] = true
-	}
-	for _, l := range res.Listeners {
-		r, err := refs(l)
-		if err == nil {
-			err = checkRefs(r, routes, clusters, secrets)
+	var routes, clusters, secrets, claNames map[string]bool
+	parallel.For(4, 1, func(i int) {
+		switch i {
+		case 0:
+			routes = names(res.Routes, (*routev3.RouteConfiguration).GetName)
+		case 1:
+			clusters = names(res.Clusters, (*clusterv3.Cluster).GetName)
+		case 2:
+			secrets = names(res.Secrets, (*tlsv3.Secret).GetName)
+		case 3:
+			claNames = names(res.Endpoints, (*endpointv3.ClusterLoadAssignment).GetClusterName)
 		}
+	})
+	checks := consistencyChecks(res, refs, routes, clusters, secrets, claNames)
+	errs := make([]error, len(checks))
+	parallel.For(len(checks), 1, func(i int) { errs[i] = checks[i]() })
+	for _, err := range errs { // the first in resource order, whatever the scheduling
 		if err != nil {
-			return fmt.Errorf("listener %q: %w", l.GetName(), err)
+			return err
 		}
+	}
+	return nil
+}
+
+// consistencyCheck checks a part of a set and returns its first dangling
+// reference.
+type consistencyCheck func() error
+
+// checkChunk is the number of virtual hosts or clusters one check covers.
+const checkChunk = 512
+
+// consistencyChecks cuts ConsistentWith's work into independent checks,
+// listed in resource order: each listener, the virtual hosts of each route
+// configuration by chunks, the clusters by chunks.
+func consistencyChecks(res *xds.Resources, refs func(*listenerv3.Listener) (Refs, error),
+	routes, clusters, secrets, claNames map[string]bool) []consistencyCheck {
+	var checks []consistencyCheck
+	for _, l := range res.Listeners {
+		checks = append(checks, func() error {
+			r, err := refs(l)
+			if err == nil {
+				err = checkRefs(r, routes, clusters, secrets)
+			}
+			if err != nil {
+				return fmt.Errorf("listener %q: %w", l.GetName(), err)
+			}
+			return nil
+		})
 	}
 	for _, rc := range res.Routes {
-		for _, vh := range rc.GetVirtualHosts() {
-			for i, r := range vh.GetRoutes() {
-				for _, c := range routeClusters(r) {
-					if !clusters[c] {
-						return fmt.Errorf("route configuration %q, virtual host %q, route %d: cluster %q does not exist", rc.GetName(), vh.GetName(), i, c)
-					}
-				}
-			}
+		vhs := rc.GetVirtualHosts()
+		for lo := 0; lo < len(vhs); lo += checkChunk {
+			chunk := vhs[lo:min(lo+checkChunk, len(vhs))]
+			checks = append(checks, func() error { return checkRouteClusters(rc.GetName(), chunk, clusters) })
 		}
 	}
-	for _, c := range res.Clusters {
-		if name, ok := edsName(c); ok && !claNames[name] {
-			return fmt.Errorf("cluster %q: ClusterLoadAssignment %q does not exist", c.GetName(), name)
+	for lo := 0; lo < len(res.Clusters); lo += checkChunk {
+		chunk := res.Clusters[lo:min(lo+checkChunk, len(res.Clusters))]
+		checks = append(checks, func() error {
+			for _, c := range chunk {
+				if name, ok := edsName(c); ok && !claNames[name] {
+					return fmt.Errorf("cluster %q: ClusterLoadAssignment %q does not exist", c.GetName(), name)
+				}
+			}
+			return nil
+		})
+	}
+	return checks
+}
+
+// checkRouteClusters returns the first route of vhs (virtual hosts of route
+// configuration rc) naming a cluster that does not exist.
+func checkRouteClusters(rc string, vhs []*routev3.VirtualHost, clusters map[string]bool) error {
+	for _, vh := range vhs {
+		for i, r := range vh.GetRoutes() {
+			missing := ""
+			forRouteClusters(r, func(c string) {
+				if missing == "" && !clusters[c] {
+					missing = c
+				}
+			})
+			if missing != "" {
+				return fmt.Errorf("route configuration %q, virtual host %q, route %d: cluster %q does not exist", rc, vh.GetName(), i, missing)
+			}
 		}
 	}
 	return nil

@@ -7,7 +7,10 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -120,33 +123,7 @@ func (t *translator) clusterResources(names []string) []*clusterv3.Cluster {
 // available CPUs. The error reported is the first in resource order, so the
 // answer does not depend on scheduling.
 func validate(res *xds.Resources) error {
-	type item struct {
-		kind, name string
-		v          validator
-	}
-	items := make([]item, 0, len(res.Listeners)+len(res.Routes)+len(res.Clusters)+len(res.Endpoints)+len(res.Secrets))
-	for _, r := range res.Listeners {
-		items = append(items, item{"listener", r.GetName(), r})
-	}
-	for _, r := range res.Routes {
-		// Each virtual host is checked on its own so that ingress_http,
-		// which holds most of them, is spread over the workers too; the
-		// configuration is checked without them.
-		items = append(items, item{"route configuration", r.GetName(),
-			&routev3.RouteConfiguration{Name: r.GetName(), RequestHeadersToAdd: r.GetRequestHeadersToAdd()}})
-		for _, vh := range r.GetVirtualHosts() {
-			items = append(items, item{"route configuration " + r.GetName() + " virtual host", vh.GetName(), vh})
-		}
-	}
-	for _, r := range res.Clusters {
-		items = append(items, item{"cluster", r.GetName(), r})
-	}
-	for _, r := range res.Endpoints {
-		items = append(items, item{"cluster load assignment", r.GetClusterName(), r})
-	}
-	for _, r := range res.Secrets {
-		items = append(items, item{"secret", r.GetName(), r})
-	}
+	items := validationItems(res)
 	errs := make([]error, len(items))
 	workers := min(runtime.GOMAXPROCS(0), 1+len(items)/256)
 	var wg sync.WaitGroup
@@ -162,8 +139,66 @@ func validate(res *xds.Resources) error {
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
-			return fmt.Errorf("%s %q is not valid (this is an Isobar bug): %w", items[i].kind, items[i].name, err)
+			return fmt.Errorf("%s is not valid (this is an Isobar bug): %w", items[i].describe(res), err)
 		}
 	}
 	return nil
+}
+
+// validationItem is one message validate checks: a whole resource, or a
+// virtual host of route configuration res.Routes[routes] (checked on its
+// own so that ingress_http, which holds most of them, is spread over the
+// workers; its configuration is then checked without them).
+type validationItem struct {
+	v      validator
+	routes int // -1 unless v is a virtual host
+}
+
+// validationItems lists the messages of res in resource order.
+func validationItems(res *xds.Resources) []validationItem {
+	n := len(res.Listeners) + len(res.Clusters) + len(res.Endpoints) + len(res.Secrets)
+	for _, r := range res.Routes {
+		n += 1 + len(r.GetVirtualHosts())
+	}
+	items := make([]validationItem, 0, n)
+	for _, r := range res.Listeners {
+		items = append(items, validationItem{r, -1})
+	}
+	shells := make([]routev3.RouteConfiguration, len(res.Routes))
+	for i, r := range res.Routes {
+		shells[i].Name, shells[i].RequestHeadersToAdd = r.GetName(), r.GetRequestHeadersToAdd()
+		items = append(items, validationItem{&shells[i], -1})
+		for _, vh := range r.GetVirtualHosts() {
+			items = append(items, validationItem{vh, i})
+		}
+	}
+	for _, r := range res.Clusters {
+		items = append(items, validationItem{r, -1})
+	}
+	for _, r := range res.Endpoints {
+		items = append(items, validationItem{r, -1})
+	}
+	for _, r := range res.Secrets {
+		items = append(items, validationItem{r, -1})
+	}
+	return items
+}
+
+// describe names the item for an error message.
+func (it validationItem) describe(res *xds.Resources) string {
+	switch m := it.v.(type) {
+	case *listenerv3.Listener:
+		return fmt.Sprintf("listener %q", m.GetName())
+	case *routev3.RouteConfiguration:
+		return fmt.Sprintf("route configuration %q", m.GetName())
+	case *routev3.VirtualHost:
+		return fmt.Sprintf("route configuration %s virtual host %q", res.Routes[it.routes].GetName(), m.GetName())
+	case *clusterv3.Cluster:
+		return fmt.Sprintf("cluster %q", m.GetName())
+	case *endpointv3.ClusterLoadAssignment:
+		return fmt.Sprintf("cluster load assignment %q", m.GetClusterName())
+	case *tlsv3.Secret:
+		return fmt.Sprintf("secret %q", m.GetName())
+	}
+	return fmt.Sprintf("%T", it.v)
 }

@@ -8,7 +8,10 @@ import (
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/google/go-cmp/cmp"
@@ -21,6 +24,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/xds"
 )
 
 // The expectations below are written as proto literals by hand, not built
@@ -215,4 +219,29 @@ func TestVirtualHostsParallel(t *testing.T) {
 func wantRequestStart() []*corev3.HeaderValueOption {
 	return []*corev3.HeaderValueOption{{Header: &corev3.HeaderValue{Key: "x-request-start", Value: "t=%START_TIME(%s.%3f)%"},
 		AppendAction: corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD}}
+}
+
+func TestValidationItemsOrderAndNames(t *testing.T) {
+	t.Parallel()
+	res := &xds.Resources{
+		Listeners: []*listenerv3.Listener{{Name: "l"}},
+		Routes: []*routev3.RouteConfiguration{
+			{Name: "ingress_http", VirtualHosts: []*routev3.VirtualHost{{Name: "a"}, {Name: "b"}}},
+			{Name: "https/c", VirtualHosts: []*routev3.VirtualHost{{Name: "c"}}},
+		},
+		Clusters:  []*clusterv3.Cluster{{Name: "k"}},
+		Endpoints: []*endpointv3.ClusterLoadAssignment{{ClusterName: "e"}},
+		Secrets:   []*tlsv3.Secret{{Name: "s"}},
+	}
+	var got []string
+	for _, it := range validationItems(res) {
+		got = append(got, it.describe(res))
+	}
+	want := []string{`listener "l"`, `route configuration "ingress_http"`,
+		`route configuration ingress_http virtual host "a"`, `route configuration ingress_http virtual host "b"`,
+		`route configuration "https/c"`, `route configuration https/c virtual host "c"`,
+		`cluster "k"`, `cluster load assignment "e"`, `secret "s"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("validation items (-want +got):\n%s", diff)
+	}
 }
