@@ -90,6 +90,13 @@ const ConnectTimeout = 2 * time.Second
 // healthy). Shared by every cluster, never modified.
 var noPanicMode = &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{Value: 0}}
 
+// edsConfig and edsType are the config source and discovery type of every
+// EDS cluster. Shared by every such cluster, never modified.
+var (
+	edsConfig = ADS()
+	edsType   = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
+)
+
 // Cluster builds a cluster from o.
 func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	connect := o.ConnectTimeout
@@ -114,8 +121,8 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 			LbEndpoints: []*endpointv3.LbEndpoint{LbEndpoint(o.DNSName, o.Port)},
 		}}}
 	} else {
-		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
-		c.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ADS(), ServiceName: o.EDSName}
+		c.ClusterDiscoveryType = edsType
+		c.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: edsConfig, ServiceName: o.EDSName}
 	}
 	if o.BufferLimit > 0 {
 		c.PerConnectionBufferLimitBytes = wrapperspb.UInt32(o.BufferLimit)
