@@ -26,10 +26,47 @@ const FindingEndpointSource = "EndpointSourceChoice"
 // endpoints builds one ClusterLoadAssignment per EDS cluster; clusterNames
 // are the registered clusters, sorted.
 func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadAssignment {
-	seen := map[string]bool{}
-	noted := map[types.NamespacedName]bool{}
-	var todo []*graph.Cluster
-	var services []types.NamespacedName // each Service once, for its findings
+	todo, services := t.edsClusters(clusterNames)
+	// Each assignment and each Service's findings only read the index:
+	// they are built on every CPU, a Service's findings with the first
+	// assignment that reads it (its objects are then in the cache), and
+	// the findings kept in order.
+	out := make([]*endpointv3.ClusterLoadAssignment, len(todo))
+	found := make([][]status.Finding, len(todo))
+	parallel.For(len(todo), minParallelHosts, func(i int) {
+		e := todo[i]
+		out[i] = clusterAssignment(t.idx, e.c, e.name)
+		from := 0
+		if i > 0 {
+			from = todo[i-1].services
+		}
+		for _, svc := range services[from:e.services] {
+			found[i] = append(found[i], EndpointFindings(t.idx, svc.Namespace, svc.Name)...)
+		}
+	})
+	for _, fs := range found {
+		t.findings = append(t.findings, fs...)
+	}
+	return out
+}
+
+// edsCluster is an EDS cluster whose assignment is built, with its name;
+// services[todo[i-1].services:todo[i].services] are the Services it is the
+// first to read.
+type edsCluster struct {
+	c        *graph.Cluster
+	name     string
+	services int
+}
+
+// edsClusters lists the EDS clusters of clusterNames, one per assignment
+// name, and the Services they read, each once, in the order of the first
+// cluster that reads it.
+func (t *translator) edsClusters(clusterNames []string) ([]edsCluster, []types.NamespacedName) {
+	seen := make(map[string]bool, len(clusterNames))
+	noted := make(map[types.NamespacedName]bool, len(clusterNames))
+	todo := make([]edsCluster, 0, len(clusterNames))
+	services := make([]types.NamespacedName, 0, len(clusterNames))
 	for _, name := range clusterNames {
 		c := t.clusters[name]
 		if c.ExternalName != "" {
@@ -40,30 +77,25 @@ func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadA
 			continue
 		}
 		seen[eds] = true
-		todo = append(todo, c)
 		if c.Extension == nil { // the common case, without allocating
 			services = noteService(noted, services, types.NamespacedName{Namespace: c.Namespace, Name: c.Service})
-			continue
+		} else {
+			for _, svc := range ClusterServices(c) {
+				services = noteService(noted, services, types.NamespacedName{Namespace: c.Namespace, Name: svc})
+			}
 		}
-		for _, svc := range ClusterServices(c) {
-			services = noteService(noted, services, types.NamespacedName{Namespace: c.Namespace, Name: svc})
-		}
+		todo = append(todo, edsCluster{c: c, name: eds, services: len(services)})
 	}
-	// Each assignment and each Service's findings only read the index:
-	// they are built on every CPU, and the findings kept in order.
-	out := make([]*endpointv3.ClusterLoadAssignment, len(todo))
-	parallel.For(len(todo), minParallelHosts, func(i int) {
-		c := todo[i]
-		out[i] = ClusterEndpoints(t.idx, c)
-	})
-	found := make([][]status.Finding, len(services))
-	parallel.For(len(services), minParallelHosts, func(i int) {
-		found[i] = EndpointFindings(t.idx, services[i].Namespace, services[i].Name)
-	})
-	for _, fs := range found {
-		t.findings = append(t.findings, fs...)
+	return todo, services
+}
+
+// clusterAssignment is ClusterEndpoints(idx, c), named name
+// (ClusterEDSName(c), computed once by the caller).
+func clusterAssignment(idx *source.Index, c *graph.Cluster, name string) *endpointv3.ClusterLoadAssignment {
+	if c.Extension != nil || c.HealthPort != nil {
+		return ClusterEndpoints(idx, c)
 	}
-	return out
+	return assignment(idx, name, c.Namespace, c.Service, c.Port)
 }
 
 // noteService appends svc to services unless noted has it.
@@ -96,27 +128,26 @@ func EndpointSourceFinding(idx *source.Index, namespace, service string) (status
 // endpoints gets an empty assignment, so every EDS cluster has one. The
 // live control plane calls it directly for endpoint-only changes.
 func ClusterLoadAssignment(idx *source.Index, namespace, service string, port corev1.ServicePort) *endpointv3.ClusterLoadAssignment {
-	name := EDSName(namespace, service, port.Name, port.Port)
+	return assignment(idx, EDSName(namespace, service, port.Name, port.Port), namespace, service, port)
+}
+
+// assignment is ClusterLoadAssignment, named name.
+func assignment(idx *source.Index, name, namespace, service string, port corev1.ServicePort) *endpointv3.ClusterLoadAssignment {
 	key := source.Key(namespace, service)
-	var addrs []hostPort
+	var buf [16]envoy.HostPort // most Service ports have a few endpoints: no allocation
+	addrs := buf[:0]
 	if slices := idx.EndpointSlices[key]; len(slices) > 0 {
-		addrs = sliceAddresses(slices, port)
+		addrs = sliceAddresses(addrs, slices, port)
 	} else if ep, ok := idx.Endpoints[key]; ok {
-		addrs = endpointsAddresses(ep, port)
+		addrs = endpointsAddresses(addrs, ep, port)
 	}
-	slices.SortFunc(addrs, func(a, b hostPort) int {
-		if c := strings.Compare(a.host, b.host); c != 0 {
+	slices.SortFunc(addrs, func(a, b envoy.HostPort) int {
+		if c := strings.Compare(a.Host, b.Host); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.port, b.port)
+		return cmp.Compare(a.Port, b.Port)
 	})
-	unique := make([]envoy.HostPort, 0, len(addrs))
-	for i, a := range addrs {
-		if i == 0 || a != addrs[i-1] {
-			unique = append(unique, envoy.HostPort{Host: a.host, Port: a.port})
-		}
-	}
-	return envoy.ClusterLoadAssignment(name, envoy.LbEndpoints(unique))
+	return envoy.ClusterLoadAssignment(name, envoy.LbEndpoints(slices.Compact(addrs)))
 }
 
 // healthCheckedEndpoints is the assignment of a cluster whose health
@@ -125,9 +156,8 @@ func ClusterLoadAssignment(idx *source.Index, namespace, service string, port co
 // same address serves the health port on, as Contour sets it; an address
 // without one keeps the traffic port for its checks.
 func healthCheckedEndpoints(idx *source.Index, c *graph.Cluster) *endpointv3.ClusterLoadAssignment {
-	cla := ClusterLoadAssignment(idx, c.Namespace, c.Service, c.Port)
-	cla.ClusterName = ClusterEDSName(c)
-	health := ClusterLoadAssignment(idx, c.Namespace, c.Service, *c.HealthPort)
+	cla := assignment(idx, ClusterEDSName(c), c.Namespace, c.Service, c.Port)
+	health := assignment(idx, "", c.Namespace, c.Service, *c.HealthPort) // only its ports are read
 	ports := map[string]uint32{}
 	for _, loc := range health.GetEndpoints() {
 		for _, lb := range loc.GetLbEndpoints() {
@@ -148,11 +178,6 @@ func healthCheckedEndpoints(idx *source.Index, c *graph.Cluster) *endpointv3.Clu
 	return cla
 }
 
-type hostPort struct {
-	host string
-	port uint32
-}
-
 // portMatches reports whether an endpoint port (name, number) serves the
 // Service port sp: by name, or the only port when the Service port is
 // unnamed.
@@ -160,8 +185,9 @@ func portMatches(sp corev1.ServicePort, name string) bool {
 	return sp.Name == name
 }
 
-func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.ServicePort) []hostPort {
-	var out []hostPort
+// sliceAddresses appends to out the ready addresses of slices that serve
+// sp, with their ports.
+func sliceAddresses(out []envoy.HostPort, slices map[string]*discoveryv1.EndpointSlice, sp corev1.ServicePort) []envoy.HostPort {
 	for _, s := range slices {
 		if s.AddressType == discoveryv1.AddressTypeFQDN {
 			continue
@@ -188,7 +214,7 @@ func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.Serv
 				}
 				for _, a := range e.Addresses {
 					if upstream(a) {
-						out = append(out, hostPort{a, uint32(*p.Port)})
+						out = append(out, envoy.HostPort{Host: a, Port: uint32(*p.Port)})
 					}
 				}
 			}
@@ -197,8 +223,9 @@ func sliceAddresses(slices map[string]*discoveryv1.EndpointSlice, sp corev1.Serv
 	return out
 }
 
-func endpointsAddresses(ep *corev1.Endpoints, sp corev1.ServicePort) []hostPort {
-	var out []hostPort
+// endpointsAddresses appends to out the ready addresses of ep that serve
+// sp, with their ports.
+func endpointsAddresses(out []envoy.HostPort, ep *corev1.Endpoints, sp corev1.ServicePort) []envoy.HostPort {
 	for _, sub := range ep.Subsets {
 		for _, p := range sub.Ports {
 			if !portMatches(sp, p.Name) || (p.Protocol != "" && p.Protocol != corev1.ProtocolTCP) || !portNumber(p.Port) {
@@ -206,7 +233,7 @@ func endpointsAddresses(ep *corev1.Endpoints, sp corev1.ServicePort) []hostPort 
 			}
 			for i := range sub.Addresses {
 				if a := &sub.Addresses[i]; upstream(a.IP) {
-					out = append(out, hostPort{a.IP, uint32(p.Port)})
+					out = append(out, envoy.HostPort{Host: a.IP, Port: uint32(p.Port)})
 				}
 			}
 		}

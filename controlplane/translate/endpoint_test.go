@@ -167,3 +167,39 @@ func TestHealthCheckedEndpoints(t *testing.T) {
 		t.Error("the cluster with a health port has the name of the one without")
 	}
 }
+
+// TestEndpointsFindingsOnce: a Service read by several assignments (two
+// ports) has its findings once, in the order of the first cluster reading
+// each Service.
+func TestEndpointsFindingsOnce(t *testing.T) {
+	t.Parallel()
+	idx := source.NewIndex()
+	g := graph.New(8080, 8443, graph.AccessLog{})
+	var want []status.Finding
+	for i, svc := range []string{"a", "b"} {
+		key := source.Key("ns", svc)
+		idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{svc: slice(svc, nil)}
+		idx.Endpoints[key] = &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: svc}}
+		f, _ := EndpointSourceFinding(idx, "ns", svc)
+		want = append(want, f)
+		for j, port := range []corev1.ServicePort{{Name: "http", Port: 80}, {Name: "admin", Port: 81}} {
+			c := &graph.Cluster{Namespace: "ns", Service: svc, Port: port}
+			g.VirtualHost("a.com").AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/" + svc + string(rune('0'+i*2+j))},
+				Backends: []graph.Backend{{Cluster: c}}})
+		}
+	}
+	res, findings, err := Translate(g, idx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, findings); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
+	}
+	var names []string
+	for _, cla := range res.Endpoints {
+		names = append(names, cla.GetClusterName())
+	}
+	if d := cmp.Diff([]string{"ns/a/admin", "ns/a/http", "ns/b/admin", "ns/b/http"}, names); d != "" {
+		t.Errorf("assignments (-want +got):\n%s", d)
+	}
+}

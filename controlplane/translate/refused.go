@@ -35,91 +35,36 @@ func portNumber(p int32) bool { return p >= 1 && p <= 65535 }
 
 // EndpointFindings returns what a Service that routes use has to say about
 // its endpoints: which source is used when it has both EndpointSlices and
-// Endpoints, and the addresses left out.
+// Endpoints, and the addresses and ports left out. It allocates nothing
+// when there is nothing to say (the common case).
 func EndpointFindings(idx *source.Index, namespace, service string) []status.Finding {
 	var out []status.Finding
 	if f, ok := EndpointSourceFinding(idx, namespace, service); ok {
 		out = append(out, f)
 	}
-	if f, ok := refusedAddressFinding(idx, namespace, service); ok {
-		out = append(out, f)
+	addrs, ports := endpointOffenses(idx, namespace, service)
+	if len(addrs.values) > 0 {
+		out = append(out, status.Finding{
+			Code: FindingEndpointAddress, Severity: status.SeverityWarning, Objects: addrs.objects,
+			Message: fmt.Sprintf("Service %s/%s: endpoint addresses %s are unspecified, loopback or link-local; "+
+				"Envoy is never sent there (they reach Envoy itself, its node or the cloud's metadata service), so they are left out",
+				namespace, service, strings.Join(addrs.values, ", ")),
+		})
 	}
-	if f, ok := badPortFinding(idx, namespace, service); ok {
-		out = append(out, f)
+	if len(ports.values) > 0 {
+		out = append(out, status.Finding{
+			Code: FindingEndpointPort, Severity: status.SeverityWarning, Objects: ports.objects,
+			Message: fmt.Sprintf("Service %s/%s: endpoint ports %s are not port numbers (1–65535); the endpoints behind them are left out",
+				namespace, service, strings.Join(ports.values, ", ")),
+		})
 	}
 	return out
-}
-
-// badPortFinding lists the endpoint ports of the Service's endpoint source
-// that are not port numbers, with the objects holding them.
-func badPortFinding(idx *source.Index, namespace, service string) (status.Finding, bool) {
-	bad, objs := offenders(idx, namespace, service,
-		func(s *discoveryv1.EndpointSlice, visit func(string)) {
-			for _, p := range s.Ports {
-				if p.Port != nil && !portNumber(*p.Port) {
-					visit(strconv.Itoa(int(*p.Port)))
-				}
-			}
-		},
-		func(ep *corev1.Endpoints, visit func(string)) {
-			for _, sub := range ep.Subsets {
-				for _, p := range sub.Ports {
-					if !portNumber(p.Port) {
-						visit(strconv.Itoa(int(p.Port)))
-					}
-				}
-			}
-		})
-	if len(bad) == 0 {
-		return status.Finding{}, false
-	}
-	return status.Finding{
-		Code: FindingEndpointPort, Severity: status.SeverityWarning, Objects: objs,
-		Message: fmt.Sprintf("Service %s/%s: endpoint ports %s are not port numbers (1–65535); the endpoints behind them are left out",
-			namespace, service, strings.Join(bad, ", ")),
-	}, true
 }
 
 // upstream reports whether s is an IP address Envoy may be sent to.
 func upstream(s string) bool {
 	a, err := netip.ParseAddr(s)
 	return err == nil && !graph.NeverUpstream(a)
-}
-
-// refusedAddressFinding lists the addresses of the Service's endpoint
-// source (ready or not) that upstream refuses, with the objects holding
-// them.
-func refusedAddressFinding(idx *source.Index, namespace, service string) (status.Finding, bool) {
-	bad, objs := offenders(idx, namespace, service,
-		func(s *discoveryv1.EndpointSlice, visit func(string)) {
-			for i := range s.Endpoints {
-				for _, a := range s.Endpoints[i].Addresses {
-					if neverUpstream(a) {
-						visit(a)
-					}
-				}
-			}
-		},
-		func(ep *corev1.Endpoints, visit func(string)) {
-			for _, sub := range ep.Subsets {
-				for _, list := range [][]corev1.EndpointAddress{sub.Addresses, sub.NotReadyAddresses} {
-					for i := range list {
-						if neverUpstream(list[i].IP) {
-							visit(list[i].IP)
-						}
-					}
-				}
-			}
-		})
-	if len(bad) == 0 {
-		return status.Finding{}, false
-	}
-	return status.Finding{
-		Code: FindingEndpointAddress, Severity: status.SeverityWarning, Objects: objs,
-		Message: fmt.Sprintf("Service %s/%s: endpoint addresses %s are unspecified, loopback or link-local; "+
-			"Envoy is never sent there (they reach Envoy itself, its node or the cloud's metadata service), so they are left out",
-			namespace, service, strings.Join(bad, ", ")),
-	}, true
 }
 
 // neverUpstream reports whether s is an IP address graph.NeverUpstream
@@ -134,37 +79,90 @@ func neverUpstream(s string) bool {
 	return err == nil && graph.NeverUpstream(a)
 }
 
-// offenders walks the endpoint source a Service's assignments come from
-// (its EndpointSlices, else its Endpoints); inSlice and inEndpoints visit
-// the refused values of one object. It returns them, sorted and without
-// repeats, with the Service and the objects that hold them (sorted); nil
-// and nil when there are none.
-func offenders(idx *source.Index, namespace, service string, inSlice func(*discoveryv1.EndpointSlice, func(string)),
-	inEndpoints func(*corev1.Endpoints, func(string))) ([]string, []status.Ref) {
-	key := source.Key(namespace, service)
-	var bad []string
-	var objs []status.Ref
-	visit := func(v string) { bad = append(bad, v) }
-	note := func(kind, name string, before int) {
-		if len(bad) > before {
-			objs = append(objs, status.Ref{Kind: kind, Namespace: namespace, Name: name})
-		}
+// offense is one kind of value left out of a Service's assignments: the
+// values (sorted, without repeats) and the objects holding them (sorted,
+// with the Service); both nil when there are none.
+type offense struct {
+	values  []string
+	objects []status.Ref
+}
+
+// note records that the object kind/name of namespace holds the values
+// appended since before, if any.
+func (o *offense) note(before int, kind, namespace, name string) {
+	if len(o.values) > before {
+		o.objects = append(o.objects, status.Ref{Kind: kind, Namespace: namespace, Name: name})
 	}
+}
+
+// finish adds the Service to the objects and sorts both lists.
+func (o *offense) finish(namespace, service string) {
+	if len(o.values) == 0 {
+		return
+	}
+	o.objects = append(o.objects, status.Ref{Kind: status.KindService, Namespace: namespace, Name: service})
+	slices.SortFunc(o.objects, status.Ref.Compare)
+	slices.Sort(o.values)
+	o.values = slices.Compact(o.values)
+}
+
+// endpointOffenses walks once the endpoint source a Service's assignments
+// come from (its EndpointSlices, else its Endpoints) and returns the
+// addresses upstream refuses (ready or not) and the ports that are not
+// port numbers.
+func endpointOffenses(idx *source.Index, namespace, service string) (addrs, ports offense) {
+	key := source.Key(namespace, service)
 	if eps := idx.EndpointSlices[key]; len(eps) > 0 {
 		for name, es := range eps {
-			n := len(bad)
-			inSlice(es, visit)
-			note(status.KindEndpointSlice, name, n)
+			na, np := len(addrs.values), len(ports.values)
+			addrs.values, ports.values = sliceOffenses(es, addrs.values, ports.values)
+			addrs.note(na, status.KindEndpointSlice, namespace, name)
+			ports.note(np, status.KindEndpointSlice, namespace, name)
 		}
 	} else if ep, ok := idx.Endpoints[key]; ok {
-		inEndpoints(ep, visit)
-		note(status.KindEndpoints, service, 0)
+		addrs.values, ports.values = endpointsOffenses(ep)
+		addrs.note(0, status.KindEndpoints, namespace, service)
+		ports.note(0, status.KindEndpoints, namespace, service)
 	}
-	if len(bad) == 0 {
-		return nil, nil
+	addrs.finish(namespace, service)
+	ports.finish(namespace, service)
+	return addrs, ports
+}
+
+// sliceOffenses appends to addrs and ports the refused addresses and the
+// ports that are not port numbers of s.
+func sliceOffenses(s *discoveryv1.EndpointSlice, addrs, ports []string) ([]string, []string) {
+	for _, p := range s.Ports {
+		if p.Port != nil && !portNumber(*p.Port) {
+			ports = append(ports, strconv.Itoa(int(*p.Port)))
+		}
 	}
-	objs = append(objs, status.Ref{Kind: status.KindService, Namespace: namespace, Name: service})
-	slices.SortFunc(objs, status.Ref.Compare)
-	slices.Sort(bad)
-	return slices.Compact(bad), objs
+	for i := range s.Endpoints {
+		for _, a := range s.Endpoints[i].Addresses {
+			if neverUpstream(a) {
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	return addrs, ports
+}
+
+// endpointsOffenses returns the refused addresses (ready or not) and the
+// ports that are not port numbers of ep.
+func endpointsOffenses(ep *corev1.Endpoints) (addrs, ports []string) {
+	for _, sub := range ep.Subsets {
+		for _, p := range sub.Ports {
+			if !portNumber(p.Port) {
+				ports = append(ports, strconv.Itoa(int(p.Port)))
+			}
+		}
+		for _, list := range [][]corev1.EndpointAddress{sub.Addresses, sub.NotReadyAddresses} {
+			for i := range list {
+				if neverUpstream(list[i].IP) {
+					addrs = append(addrs, list[i].IP)
+				}
+			}
+		}
+	}
+	return addrs, ports
 }
