@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
@@ -153,15 +154,16 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			return err
 		}
 		c, err := b.proxyService(p, svc)
+		var hp *corev1.ServicePort
 		if err == nil {
-			c.HealthPort, err = b.healthPort(p, svc, hc)
+			hp, err = b.healthPort(p, svc, hc)
 		}
 		if err != nil {
 			le := err.(*LookupError)
 			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
 			continue
 		}
-		c.LoadBalancer, c.HealthCheck, c.SlowStart, c.IdleConnection = lb, hc, ramp, idle
+		c = c.withOptions(clusterOptions{LoadBalancer: lb, HealthCheck: hc, SlowStart: ramp, HealthPort: hp, IdleConnection: idle})
 		if svc.Mirror {
 			pct := uint32(100)
 			if svc.Weight > 0 && svc.Weight < 100 {
@@ -184,31 +186,37 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 }
 
 // proxyService resolves one service reference with its protocol and
-// upstream validation.
+// upstream validation. The Cluster is lookupService's, shared, when the
+// reference sets neither; a copy otherwise.
 func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*Cluster, error) {
 	c, err := b.lookupService(p.Namespace, svc.Name, intstr.FromInt(svc.Port))
 	if err != nil {
 		return nil, err
 	}
+	proto := c.Protocol
 	if svc.Protocol != nil && *svc.Protocol != "" {
 		switch *svc.Protocol {
 		case "h2", "h2c", "tls":
-			c.Protocol = *svc.Protocol
+			proto = *svc.Protocol
 		default:
 			return nil, &LookupError{Reason: ReasonUnsupportedProtocol, Message: fmt.Sprintf("unsupported protocol %q", *svc.Protocol)}
 		}
 	}
+	var uv *UpstreamValidation
 	if v := svc.UpstreamValidation; v != nil {
-		uv, err := b.upstreamValidation(v, p.Namespace)
-		if err != nil {
+		if uv, err = b.upstreamValidation(v, p.Namespace); err != nil {
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
 		}
-		c.Validation = uv
-		if c.Protocol == "" || c.Protocol == "h2c" {
-			c.Protocol = "tls"
+		if proto == "" || proto == "h2c" {
+			proto = "tls"
 		}
 	}
-	return c, nil
+	if proto == c.Protocol && uv == nil {
+		return c, nil
+	}
+	cc := *c
+	cc.Protocol, cc.Validation = proto, uv
+	return &cc, nil
 }
 
 // loadBalancer reads a strategy; unknown values are RoundRobin (Contour).
