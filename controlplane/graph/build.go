@@ -72,6 +72,9 @@ type builder struct {
 	secretChecks *sync.Map
 	// services memoises lookupService, shared by the builders of all roots.
 	services *serviceMemo
+	// proxyKeys are the keys of the index's HTTPProxies in order (see
+	// sortedProxies).
+	proxyKeys []types.NamespacedName
 	// reads records the HTTPProxies a root's walk looked up, found or not.
 	reads []types.NamespacedName
 	// parts, when set, receives the reports split by unit (BuildParts).
@@ -102,7 +105,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 		owners: map[string]status.Ref{},
 
 		secretChecks: &sync.Map{},
-		services:     &serviceMemo{},
+		services:     newServiceMemo(idx),
 	}
 	b.g.Connections = opts.Connections
 	for _, p := range processors {
@@ -110,6 +113,15 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	}
 	b.prune()
 	return b.g, b.report
+}
+
+// sortedProxies returns the keys of the index's HTTPProxies in order,
+// sorted once per build (several processors go through them).
+func (b *builder) sortedProxies() []types.NamespacedName {
+	if b.proxyKeys == nil {
+		b.proxyKeys = source.SortedKeys(b.idx.HTTPProxies)
+	}
+	return b.proxyKeys
 }
 
 // indexNotes copies the observations Load made into findings.

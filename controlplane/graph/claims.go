@@ -39,8 +39,8 @@ type claim struct {
 // claimant is invalid with DuplicateVhost, so nobody can take a live host
 // down by creating a duplicate.
 func (b *builder) claimHosts() {
-	var claims []claim
-	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+	claims := make([]claim, 0, len(b.idx.HTTPProxies)+len(b.idx.IngressRoutes))
+	for _, key := range b.sortedProxies() {
 		p := b.idx.HTTPProxies[key]
 		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
 			continue
@@ -62,6 +62,7 @@ func (b *builder) claimHosts() {
 	}
 	sortClaims(claims)
 	b.recordClaims(claims)
+	b.owners = make(map[string]status.Ref, len(claims)) // empty until now, shared with no one yet
 	for i := 0; i < len(claims); {
 		j := i + 1
 		for j < len(claims) && claims[j].fqdn == claims[i].fqdn {

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
-	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/internal/parallel"
 )
@@ -48,7 +47,7 @@ func proxyRef(p *contourv1.HTTPProxy) status.Ref {
 // following includes. Every class-matching HTTPProxy is tracked so that one
 // no root reaches comes out orphaned.
 func (b *builder) processHTTPProxies() {
-	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+	for _, key := range b.sortedProxies() {
 		p := b.idx.HTTPProxies[key]
 		class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
 		if !b.classMatches(class) {
@@ -62,7 +61,7 @@ func (b *builder) processHTTPProxies() {
 		fqdn string
 	}
 	var roots []root
-	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+	for _, key := range b.sortedProxies() {
 		p := b.idx.HTTPProxies[key]
 		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
 			continue

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -19,9 +20,13 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 	}
 	items := make([]sortItem, 0, len(vh.Routes))
 	for k, r := range vh.Routes {
-		items = append(items, sortItem{route: r, key: k, headers: headerKeys(r.Headers), query: queryKeys(r.Query)})
+		it := sortItem{route: r, key: k}
+		if len(r.Headers) > 0 || len(r.Query) > 0 {
+			it.conds = &sortConds{headers: headerKeys(r.Headers), query: queryKeys(r.Query)}
+		}
+		items = append(items, it)
 	}
-	sort.Slice(items, func(i, j int) bool { return routeLess(&items[i], &items[j]) })
+	slices.SortFunc(items, routeCompare)
 	out := make([]*Route, len(items))
 	for i := range items {
 		out[i] = items[i].route
@@ -31,10 +36,14 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 
 // sortItem is a route with what ordering compares, computed once.
 type sortItem struct {
-	route          *Route
-	key            MatchKey
-	headers, query []string
+	route *Route
+	key   MatchKey
+	// conds is nil for a route without header and query conditions (most).
+	conds *sortConds
 }
+
+// sortConds are the header and query keys of a route's conditions, sorted.
+type sortConds struct{ headers, query []string }
 
 // pathRank orders path kinds: exact 0, regex 1, prefixes 2.
 func pathRank(k PathKind) int {
@@ -47,36 +56,49 @@ func pathRank(k PathKind) int {
 	return 2
 }
 
-func routeLess(x, y *sortItem) bool {
+// routeCompare is -1 when x comes before y in SortedRoutes's order, +1
+// when after (0 only for the same route).
+func routeCompare(x, y sortItem) int {
 	a, b := x.route, y.route
 	if ra, rb := pathRank(a.Path.Kind), pathRank(b.Path.Kind); ra != rb {
-		return ra < rb
+		return cmp.Compare(ra, rb)
 	}
 	if len(a.Path.Value) != len(b.Path.Value) {
-		return len(a.Path.Value) > len(b.Path.Value)
+		return cmp.Compare(len(b.Path.Value), len(a.Path.Value)) // longer first
 	}
-	if a.Path.Value != b.Path.Value {
-		return a.Path.Value > b.Path.Value
+	if c := strings.Compare(b.Path.Value, a.Path.Value); c != 0 { // reverse lexical
+		return c
 	}
 	if a.Path.Kind != b.Path.Kind { // same prefix: segment before string
-		return a.Path.Kind == PathSegmentPrefix
+		return boolFirst(a.Path.Kind == PathSegmentPrefix)
 	}
 	if len(a.Headers) != len(b.Headers) {
-		return len(a.Headers) > len(b.Headers)
+		return cmp.Compare(len(b.Headers), len(a.Headers)) // more first
 	}
 	if len(a.Query) != len(b.Query) {
-		return len(a.Query) > len(b.Query)
+		return cmp.Compare(len(b.Query), len(a.Query))
 	}
-	if c := slices.Compare(x.headers, y.headers); c != 0 {
-		return c < 0
-	}
-	if c := slices.Compare(x.query, y.query); c != 0 {
-		return c < 0
+	if x.conds != nil && y.conds != nil { // (both or neither: same counts)
+		if c := slices.Compare(x.conds.headers, y.conds.headers); c != 0 {
+			return c
+		}
+		if c := slices.Compare(x.conds.query, y.conds.query); c != 0 {
+			return c
+		}
 	}
 	if a.HTTPSRedirect != b.HTTPSRedirect {
-		return !a.HTTPSRedirect
+		return boolFirst(!a.HTTPSRedirect)
 	}
-	return x.key < y.key
+	return strings.Compare(string(x.key), string(y.key))
+}
+
+// boolFirst is -1 when first, +1 otherwise: the comparison of two items
+// that differ in a flag, the one with first set going first.
+func boolFirst(first bool) int {
+	if first {
+		return -1
+	}
+	return 1
 }
 
 // headerKeys renders header conditions sorted by name, kind rank, value,

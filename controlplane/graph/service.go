@@ -63,6 +63,12 @@ type serviceMemo struct {
 	answers map[serviceKey]serviceLookup
 }
 
+// newServiceMemo returns a memo for a build of idx, sized for every
+// Service of idx (a full build reaches most of them).
+func newServiceMemo(idx *source.Index) *serviceMemo {
+	return &serviceMemo{answers: make(map[serviceKey]serviceLookup, len(idx.Services))}
+}
+
 func (m *serviceMemo) get(k serviceKey) (serviceLookup, bool) {
 	if m == nil {
 		return serviceLookup{}, false
