@@ -20,11 +20,7 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 	}
 	items := make([]sortItem, 0, len(vh.Routes))
 	for k, r := range vh.Routes {
-		it := sortItem{route: r, key: k}
-		if len(r.Headers) > 0 || len(r.Query) > 0 {
-			it.conds = &sortConds{headers: headerKeys(r.Headers), query: queryKeys(r.Query)}
-		}
-		items = append(items, it)
+		items = append(items, sortItem{route: r, key: k, conds: orderKeys(r)})
 	}
 	slices.SortFunc(items, routeCompare)
 	out := make([]*Route, len(items))
@@ -38,12 +34,10 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 type sortItem struct {
 	route *Route
 	key   MatchKey
-	// conds is nil for a route without header and query conditions (most).
-	conds *sortConds
+	// conds are orderKeys (nil for a route without header and query
+	// conditions, most).
+	conds []string
 }
-
-// sortConds are the header and query keys of a route's conditions, sorted.
-type sortConds struct{ headers, query []string }
 
 // pathRank orders path kinds: exact 0, regex 1, prefixes 2.
 func pathRank(k PathKind) int {
@@ -78,13 +72,10 @@ func routeCompare(x, y sortItem) int {
 	if len(a.Query) != len(b.Query) {
 		return cmp.Compare(len(b.Query), len(a.Query))
 	}
-	if x.conds != nil && y.conds != nil { // (both or neither: same counts)
-		if c := slices.Compare(x.conds.headers, y.conds.headers); c != 0 {
-			return c
-		}
-		if c := slices.Compare(x.conds.query, y.conds.query); c != 0 {
-			return c
-		}
+	// As many header conditions and query conditions: the header keys,
+	// then the query keys.
+	if c := slices.Compare(x.conds, y.conds); c != 0 {
+		return c
 	}
 	if a.HTTPSRedirect != b.HTTPSRedirect {
 		return boolFirst(!a.HTTPSRedirect)
@@ -101,33 +92,27 @@ func boolFirst(first bool) int {
 	return 1
 }
 
-// headerKeys renders header conditions sorted by name, kind rank, value,
-// non-inverted first.
-func headerKeys(hs []HeaderMatch) []string {
-	if len(hs) == 0 {
+// orderKeys renders the conditions of r as the order compares them, in
+// one slice: its header conditions sorted by name, kind rank, value,
+// non-inverted first, then its query conditions sorted by name, kind rank
+// and value.
+func orderKeys(r *Route) []string {
+	if len(r.Headers)+len(r.Query) == 0 {
 		return nil
 	}
-	out := make([]string, len(hs))
-	for i, h := range hs {
+	out := make([]string, 0, len(r.Headers)+len(r.Query))
+	for _, h := range r.Headers {
 		inv := "0"
 		if h.Invert {
 			inv = "1"
 		}
-		out[i] = strings.ToLower(h.Name) + "\x00" + string(rune('0'+h.Kind)) + "\x00" + h.Value + "\x00" + inv
+		out = append(out, strings.ToLower(h.Name)+"\x00"+string(rune('0'+h.Kind))+"\x00"+h.Value+"\x00"+inv)
 	}
-	sort.Strings(out)
-	return out
-}
-
-func queryKeys(qs []QueryMatch) []string {
-	if len(qs) == 0 {
-		return nil
+	for _, q := range r.Query {
+		out = append(out, q.Name+"\x00"+string(rune('0'+q.Kind))+"\x00"+q.Value)
 	}
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = q.Name + "\x00" + string(rune('0'+q.Kind)) + "\x00" + q.Value
-	}
-	sort.Strings(out)
+	slices.Sort(out[:len(r.Headers)])
+	slices.Sort(out[len(r.Headers):])
 	return out
 }
 

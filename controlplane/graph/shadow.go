@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -90,9 +89,12 @@ func shadowFinding(vh *VirtualHost, earlier, later *Route) status.Finding {
 
 // shadowInfo is what covers needs of one route, computed once per route.
 type shadowInfo struct {
-	path PathMatch
-	// headers and query are the full condition keys, sorted.
-	headers, query []string
+	path *PathMatch // the route's
+	// conds are conditionKeys: the route's header conditions, then its
+	// query conditions (nil without any, most routes); headers counts the
+	// former.
+	conds   []string
+	headers int
 	// prog is the compiled path regex of a regex route (nil when it does
 	// not compile); literal is the prefix every match of it starts with.
 	prog    *syntax.Prog
@@ -100,7 +102,7 @@ type shadowInfo struct {
 }
 
 func newShadowInfo(r *Route) shadowInfo {
-	in := shadowInfo{path: r.Path, headers: conditionKeys(r, true), query: conditionKeys(r, false)}
+	in := shadowInfo{path: &r.Path, conds: conditionKeys(r), headers: len(r.Headers)}
 	if r.Path.Kind != PathRegex {
 		return in
 	}
@@ -115,21 +117,23 @@ func newShadowInfo(r *Route) shadowInfo {
 	return in
 }
 
-// conditionKeys renders the header (or query) conditions with every field
-// that changes what they match, sorted.
-func conditionKeys(r *Route, headers bool) []string {
-	var out []string
-	if headers {
-		for _, h := range r.Headers {
-			out = append(out, strings.ToLower(h.Name)+"\x00"+strconv.Itoa(int(h.Kind))+"\x00"+h.Value+"\x00"+
-				strconv.FormatBool(h.Invert)+"\x00"+strconv.FormatBool(h.IgnoreCase)+"\x00"+strconv.FormatBool(h.TreatMissingAsEmpty))
-		}
-	} else {
-		for _, q := range r.Query {
-			out = append(out, q.Name+"\x00"+strconv.Itoa(int(q.Kind))+"\x00"+q.Value+"\x00"+strconv.FormatBool(q.IgnoreCase))
-		}
+// conditionKeys renders the header conditions, then the query conditions,
+// of r with every field that changes what they match, each kind sorted, in
+// one slice.
+func conditionKeys(r *Route) []string {
+	if len(r.Headers)+len(r.Query) == 0 {
+		return nil
 	}
-	sort.Strings(out)
+	out := make([]string, 0, len(r.Headers)+len(r.Query))
+	for _, h := range r.Headers {
+		out = append(out, strings.ToLower(h.Name)+"\x00"+strconv.Itoa(int(h.Kind))+"\x00"+h.Value+"\x00"+
+			strconv.FormatBool(h.Invert)+"\x00"+strconv.FormatBool(h.IgnoreCase)+"\x00"+strconv.FormatBool(h.TreatMissingAsEmpty))
+	}
+	for _, q := range r.Query {
+		out = append(out, q.Name+"\x00"+strconv.Itoa(int(q.Kind))+"\x00"+q.Value+"\x00"+strconv.FormatBool(q.IgnoreCase))
+	}
+	slices.Sort(out[:len(r.Headers)])
+	slices.Sort(out[len(r.Headers):])
 	return out
 }
 
@@ -137,14 +141,17 @@ func conditionKeys(r *Route, headers bool) []string {
 // header and query conditions are a subset of later's and e's path matches
 // every path later's does. It answers false when it cannot tell.
 func (e *shadowInfo) covers(later *shadowInfo) bool {
-	if !subset(e.headers, later.headers) || !subset(e.query, later.query) {
-		return false
-	}
-	return pathCovers(e, later)
+	return e.condsIn(later) && pathCovers(e, later)
+}
+
+// condsIn reports whether e's header and query conditions are a subset of
+// later's.
+func (e *shadowInfo) condsIn(later *shadowInfo) bool {
+	return subset(e.conds[:e.headers], later.conds[:later.headers]) && subset(e.conds[e.headers:], later.conds[later.headers:])
 }
 
 func pathCovers(e, later *shadowInfo) bool {
-	ep, lp := e.path, later.path
+	ep, lp := *e.path, *later.path
 	switch ep.Kind {
 	case PathExact:
 		return lp.Kind == PathExact && lp.Value == ep.Value
