@@ -75,6 +75,8 @@ type builder struct {
 	// proxyKeys are the keys of the index's HTTPProxies in order (see
 	// sortedProxies).
 	proxyKeys []types.NamespacedName
+	// routes are Routes allocated for newRoute, not handed out yet.
+	routes []Route
 	// reads records the HTTPProxies a root's walk looked up, found or not.
 	reads []types.NamespacedName
 	// parts, when set, receives the reports split by unit (BuildParts).

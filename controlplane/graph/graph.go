@@ -95,9 +95,11 @@ type VirtualHost struct {
 // there. When there is one, the route of the older source object (see
 // Route.Age) is kept and the other is returned as the loser; for two routes of
 // the same object the first added is kept. The caller reports the loser.
-func (vh *VirtualHost) AddRoute(r *Route) (loser *Route) {
+func (vh *VirtualHost) AddRoute(r *Route) (loser *Route) { return vh.addRoute(r.Key(), r) }
+
+// addRoute is AddRoute, with r's match key computed by the caller.
+func (vh *VirtualHost) addRoute(key MatchKey, r *Route) (loser *Route) {
 	vh.sorted = nil
-	key := r.Key()
 	have, ok := vh.Routes[key]
 	if !ok {
 		vh.Routes[key] = r

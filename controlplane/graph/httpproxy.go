@@ -179,7 +179,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if !ok {
 		return plan
 	}
-	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}}
+	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}, routes: make([]pendingRoute, 0, len(p.Spec.Routes))}
 	var svh *SecureVirtualHost
 	if tls := p.Spec.VirtualHost.TLS; tls != nil {
 		var ok bool
@@ -227,6 +227,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	plan.svh, plan.tls, plan.rateLimit, plan.cors, plan.ipFilter = svh, w.tls, rl, cors, ipFilter
+	plan.routes = w.routes[:0] // filtered in place: the walk is over
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
 			plan.routes = append(plan.routes, pr)
@@ -294,8 +295,10 @@ func (b *builder) commitSecure(svh *SecureVirtualHost) {
 func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []status.Ref) {
 	ref := proxyRef(p)
 	b.report.Valid(ref)
+	block := make([]Route, len(p.Spec.Routes)) // the routes of p, allocated at once
 	for i := range p.Spec.Routes {
-		r, permitInsecure, err := b.proxyRoute(p, &p.Spec.Routes[i], i, s)
+		r := &block[i]
+		permitInsecure, err := b.proxyRoute(r, p, &p.Spec.Routes[i], i, s)
 		if err != nil {
 			w.invalid[ref] = true
 			continue

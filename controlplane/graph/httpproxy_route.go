@@ -36,12 +36,13 @@ type routeError struct {
 
 func (e routeError) Error() string { return e.msg }
 
-// proxyRoute builds route i of p under scope s. A fatal problem is reported
-// on p and returned; unresolved services are reported but the route is kept
-// (it answers 503 when none resolves).
-func (b *builder) proxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (*Route, bool, error) {
+// proxyRoute builds route i of p under scope s into r and says whether it
+// permits insecure requests. A fatal problem is reported on p and returned
+// (r is then to be dropped); unresolved services are reported but the route
+// is kept (it answers 503 when none resolves).
+func (b *builder) proxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (bool, error) {
 	ref := proxyRef(p)
-	r, err := b.buildProxyRoute(p, spec, i, s)
+	err := b.buildProxyRoute(r, p, spec, i, s)
 	if err != nil {
 		re, ok := err.(routeError)
 		if !ok {
@@ -49,25 +50,26 @@ func (b *builder) proxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i in
 			re = routeError{status.RouteError, ce.reason, ce.msg}
 		}
 		b.report.Error(ref, re.t, re.reason, "Spec.Routes[%d]: %s", i, re.msg)
-		return nil, false, err
+		return false, err
 	}
-	return r, spec.PermitInsecure, nil
+	return spec.PermitInsecure, nil
 }
 
-func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (*Route, error) {
+// buildProxyRoute does proxyRoute's work, filling r (a zero Route).
+func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) error {
 	kind, value, has, err := pathOf(spec.Conditions, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	hs, err := headerConditions(spec.Conditions)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	qs, err := queryConditions(spec.Conditions)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r := &Route{
+	*r = Route{
 		Path:      routePath(s, kind, value, has),
 		Headers:   append(append([]HeaderMatch(nil), s.headers...), hs...),
 		Query:     append(append([]QueryMatch(nil), s.query...), qs...),
@@ -76,7 +78,7 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 		Age:       ageOf(p),
 	}
 	if err := checkHeaderContradictions(r.Headers); err != nil {
-		return nil, err
+		return err
 	}
 	actions := 0
 	for _, set := range []bool{len(spec.Services) > 0, spec.RequestRedirectPolicy != nil, spec.DirectResponsePolicy != nil} {
@@ -85,43 +87,43 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 		}
 	}
 	if actions != 1 {
-		return nil, routeError{status.RouteError, ReasonRouteActionCountNotValid,
+		return routeError{status.RouteError, ReasonRouteActionCountNotValid,
 			"must set exactly one of services, requestRedirectPolicy or directResponsePolicy"}
 	}
 	b.healthPortsWithoutChecks(p, spec, i)
 	if err := b.routeRateLimit(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.routeGlobalRateLimit(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.routeIPFilter(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	if err := routeJWT(r, spec, s.jwt); err != nil {
-		return nil, err
+		return err
 	}
 	b.warnUnverifiedHTTP(p, spec, i, r)
 	b.routeAuthorization(r, p, spec, i, s.auth)
 	if err := b.routeCookieRewrites(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	switch {
 	case spec.RequestRedirectPolicy != nil:
 		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
-		return r, err
+		return err
 	case spec.DirectResponsePolicy != nil:
 		d := spec.DirectResponsePolicy
 		if d.StatusCode < 200 || d.StatusCode > 599 {
-			return nil, routeError{status.RouteError, ReasonDirectResponsePolicy, fmt.Sprintf("status code %d is not between 200 and 599", d.StatusCode)}
+			return routeError{status.RouteError, ReasonDirectResponsePolicy, fmt.Sprintf("status code %d is not between 200 and 599", d.StatusCode)}
 		}
 		r.DirectResponse = &DirectResponse{Code: d.StatusCode, Body: d.Body}
-		return r, nil
+		return nil
 	}
 	if err := b.routePolicies(r, p, spec, s); err != nil {
-		return nil, err
+		return err
 	}
-	return r, b.routeServices(r, p, spec, i)
+	return b.routeServices(r, p, spec, i)
 }
 
 // routeServices resolves the services of a route into backends and the
@@ -180,6 +182,9 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			return err
 		}
 		b.opts.Headers.applyTo(&be, p.Namespace, svc)
+		if r.Backends == nil {
+			r.Backends = make([]Backend, 0, len(spec.Services)) // room for all at once
+		}
 		r.Backends = append(r.Backends, be)
 	}
 	return nil
