@@ -3,7 +3,7 @@ package graph
 import (
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -76,13 +76,17 @@ func (b *builder) claimHosts() {
 	}
 }
 
-// sortClaims orders claims by fqdn, then oldest first.
+// sortClaims orders claims by fqdn, then oldest first. The order is total
+// (no two claims have the same object), so it needs no stable sort.
 func sortClaims(claims []claim) {
-	sort.SliceStable(claims, func(i, j int) bool {
-		if claims[i].fqdn != claims[j].fqdn {
-			return claims[i].fqdn < claims[j].fqdn
+	slices.SortFunc(claims, func(a, b claim) int {
+		if c := strings.Compare(a.fqdn, b.fqdn); c != 0 {
+			return c
 		}
-		return claims[i].age.olderThan(claims[j].age, claims[i].ref, claims[j].ref)
+		if !a.age.Created.Equal(b.age.Created) {
+			return a.age.Created.Compare(b.age.Created)
+		}
+		return a.ref.Compare(b.ref) // as olderThan
 	})
 }
 
