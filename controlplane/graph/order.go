@@ -20,9 +20,21 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 	}
 	items := make([]sortItem, 0, len(vh.Routes))
 	for k, r := range vh.Routes {
-		items = append(items, sortItem{route: r, key: k, conds: orderKeys(r)})
+		items = append(items, sortItem{route: r, key: k, n: len(items)})
 	}
-	slices.SortFunc(items, routeCompare)
+	// The orderKeys of item n, computed when first compared: only routes
+	// that tie up to their conditions need them (few do).
+	var conds [][]string
+	keys := func(it sortItem) []string {
+		if conds == nil {
+			conds = make([][]string, len(items))
+		}
+		if conds[it.n] == nil {
+			conds[it.n] = orderKeys(it.route)
+		}
+		return conds[it.n]
+	}
+	slices.SortFunc(items, func(x, y sortItem) int { return routeCompare(x, y, keys) })
 	out := make([]*Route, len(items))
 	for i := range items {
 		out[i] = items[i].route
@@ -30,13 +42,12 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 	return out
 }
 
-// sortItem is a route with what ordering compares, computed once.
+// sortItem is a route with its match key and its number in SortedRoutes's
+// items (as they were before sorting).
 type sortItem struct {
 	route *Route
 	key   MatchKey
-	// conds are orderKeys (nil for a route without header and query
-	// conditions, most).
-	conds []string
+	n     int
 }
 
 // pathRank orders path kinds: exact 0, regex 1, prefixes 2.
@@ -51,8 +62,9 @@ func pathRank(k PathKind) int {
 }
 
 // routeCompare is -1 when x comes before y in SortedRoutes's order, +1
-// when after (0 only for the same route).
-func routeCompare(x, y sortItem) int {
+// when after (0 only for the same route); keys returns an item's
+// orderKeys.
+func routeCompare(x, y sortItem, keys func(sortItem) []string) int {
 	a, b := x.route, y.route
 	if ra, rb := pathRank(a.Path.Kind), pathRank(b.Path.Kind); ra != rb {
 		return cmp.Compare(ra, rb)
@@ -74,8 +86,10 @@ func routeCompare(x, y sortItem) int {
 	}
 	// As many header conditions and query conditions: the header keys,
 	// then the query keys.
-	if c := slices.Compare(x.conds, y.conds); c != 0 {
-		return c
+	if len(a.Headers)+len(a.Query) > 0 {
+		if c := slices.Compare(keys(x), keys(y)); c != 0 {
+			return c
+		}
 	}
 	if a.HTTPSRedirect != b.HTTPSRedirect {
 		return boolFirst(!a.HTTPSRedirect)

@@ -89,12 +89,10 @@ func shadowFinding(vh *VirtualHost, earlier, later *Route) status.Finding {
 
 // shadowInfo is what covers needs of one route, computed once per route.
 type shadowInfo struct {
-	path *PathMatch // the route's
-	// conds are conditionKeys: the route's header conditions, then its
-	// query conditions (nil without any, most routes); headers counts the
-	// former.
-	conds   []string
-	headers int
+	route *Route
+	// conds are the route's conditionKeys, computed when first needed
+	// (only when two routes with conditions are compared: few are).
+	conds []string
 	// prog is the compiled path regex of a regex route (nil when it does
 	// not compile); literal is the prefix every match of it starts with.
 	prog    *syntax.Prog
@@ -102,7 +100,7 @@ type shadowInfo struct {
 }
 
 func newShadowInfo(r *Route) shadowInfo {
-	in := shadowInfo{path: &r.Path, conds: conditionKeys(r), headers: len(r.Headers)}
+	in := shadowInfo{route: r}
 	if r.Path.Kind != PathRegex {
 		return in
 	}
@@ -147,11 +145,27 @@ func (e *shadowInfo) covers(later *shadowInfo) bool {
 // condsIn reports whether e's header and query conditions are a subset of
 // later's.
 func (e *shadowInfo) condsIn(later *shadowInfo) bool {
-	return subset(e.conds[:e.headers], later.conds[:later.headers]) && subset(e.conds[e.headers:], later.conds[later.headers:])
+	eh, lh := len(e.route.Headers), len(later.route.Headers)
+	switch {
+	case eh+len(e.route.Query) == 0:
+		return true
+	case eh > lh || len(e.route.Query) > len(later.route.Query):
+		return false // (as subset answers)
+	}
+	ek, lk := e.keys(), later.keys()
+	return subset(ek[:eh], lk[:lh]) && subset(ek[eh:], lk[lh:])
+}
+
+// keys returns the route's conditionKeys, computing them once.
+func (e *shadowInfo) keys() []string {
+	if e.conds == nil {
+		e.conds = conditionKeys(e.route)
+	}
+	return e.conds
 }
 
 func pathCovers(e, later *shadowInfo) bool {
-	ep, lp := *e.path, *later.path
+	ep, lp := e.route.Path, later.route.Path
 	switch ep.Kind {
 	case PathExact:
 		return lp.Kind == PathExact && lp.Value == ep.Value
