@@ -72,6 +72,9 @@ type builder struct {
 	secretChecks *sync.Map
 	// services memoises lookupService, shared by the builders of all roots.
 	services *serviceMemo
+	// proxyRoots are the root HTTPProxies that claimHosts let claim their
+	// fqdn, in key order (processHTTPProxies builds those that own it).
+	proxyRoots []proxyRoot
 	// proxyKeys are the keys of the index's HTTPProxies in order (see
 	// sortedProxies).
 	proxyKeys []types.NamespacedName

@@ -40,6 +40,7 @@ type claim struct {
 // down by creating a duplicate.
 func (b *builder) claimHosts() {
 	claims := make([]claim, 0, len(b.idx.HTTPProxies)+len(b.idx.IngressRoutes))
+	b.proxyRoots = make([]proxyRoot, 0, len(b.idx.HTTPProxies))
 	for _, key := range b.sortedProxies() {
 		p := b.idx.HTTPProxies[key]
 		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
@@ -48,6 +49,7 @@ func (b *builder) claimHosts() {
 		ref := status.Ref{Kind: status.KindHTTPProxy, Namespace: p.Namespace, Name: p.Name}
 		if fqdn, ok := b.checkRoot(b.proxyReport(key), ref, p.Spec.VirtualHost.Fqdn, true); ok {
 			claims = append(claims, claim{ref: ref, age: ageOf(p), fqdn: fqdn})
+			b.proxyRoots = append(b.proxyRoots, proxyRoot{p, fqdn})
 		}
 	}
 	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {

@@ -34,9 +34,19 @@ type proxyWalk struct {
 	invalid map[status.Ref]bool
 }
 
+// proxyRoot is a root HTTPProxy with the fqdn it claims (normalised).
+type proxyRoot struct {
+	p    *contourv1.HTTPProxy
+	fqdn string
+}
+
+// pendingRoute is a route collected by a walk, not added to the graph yet.
 type pendingRoute struct {
 	route          *Route
 	permitInsecure bool
+	// key is route.Key(), set once an HTTPProxy root's plan keeps the
+	// route (on the root's goroutine, not in the serial commit).
+	key MatchKey
 }
 
 func proxyRef(p *contourv1.HTTPProxy) status.Ref {
@@ -56,21 +66,11 @@ func (b *builder) processHTTPProxies() {
 		}
 		b.proxyReport(key).Track(proxyRef(p))
 	}
-	type root struct {
-		p    *contourv1.HTTPProxy
-		fqdn string
-	}
-	var roots []root
-	for _, key := range b.sortedProxies() {
-		p := b.idx.HTTPProxies[key]
-		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
-			continue
+	roots := make([]proxyRoot, 0, len(b.proxyRoots))
+	for _, r := range b.proxyRoots {
+		if b.owns(proxyRef(r.p), r.fqdn) { // (claimHosts reported the others)
+			roots = append(roots, r)
 		}
-		fqdn, err := normalizeFQDN(p.Spec.VirtualHost.Fqdn, true)
-		if err != nil || !b.owns(proxyRef(p), fqdn) {
-			continue // claimHosts reported it
-		}
-		roots = append(roots, root{p, fqdn})
 	}
 	// Each root owns its fqdn and only reads the index: roots are planned
 	// on every core, each into a report of its own, then applied in order.
@@ -140,7 +140,7 @@ func (b *builder) commitRoot(plan rootPlan) {
 		return
 	}
 	for _, pr := range plan.routes {
-		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
+		b.addKeyedRoute(plan.fqdn, plan.tls, pr.key, pr.route, pr.permitInsecure)
 	}
 	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil || len(plan.globalRateLimits) > 0) {
 		// As Contour, on the insecure host too (also when it only
@@ -230,6 +230,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	plan.routes = w.routes[:0] // filtered in place: the walk is over
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
+			pr.key = pr.route.Key()
 			plan.routes = append(plan.routes, pr)
 		}
 	}
@@ -303,7 +304,7 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 			w.invalid[ref] = true
 			continue
 		}
-		w.routes = append(w.routes, pendingRoute{r, permitInsecure})
+		w.routes = append(w.routes, pendingRoute{route: r, permitInsecure: permitInsecure})
 	}
 	seen := map[string]int{}
 	for i, inc := range p.Spec.Includes {

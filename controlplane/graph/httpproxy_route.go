@@ -315,8 +315,11 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 // healthPortsWithoutChecks warns about services' healthPort on a route
 // without a health check policy, where it has no effect.
 func (b *builder) healthPortsWithoutChecks(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
-	for j, s := range spec.Services {
-		if s.HealthPort != 0 && spec.HealthCheckPolicy == nil {
+	if spec.HealthCheckPolicy != nil {
+		return
+	}
+	for j := range spec.Services {
+		if spec.Services[j].HealthPort != 0 {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
 				"Spec.Routes[%d].Services[%d]: healthPort has no effect without a healthCheckPolicy and is ignored", i, j)
 		}

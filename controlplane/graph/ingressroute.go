@@ -158,7 +158,7 @@ func (b *builder) walkIngressRoute(w *irWalk, r *heptiov1beta1.IngressRoute, par
 				w.invalid[ref] = true
 				continue
 			}
-			w.routes = append(w.routes, pendingRoute{route, rt.PermitInsecure})
+			w.routes = append(w.routes, pendingRoute{route: route, permitInsecure: rt.PermitInsecure})
 		}
 	}
 }
