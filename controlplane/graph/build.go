@@ -80,6 +80,9 @@ type builder struct {
 	proxyKeys []types.NamespacedName
 	// routes are Routes allocated for newRoute, not handed out yet.
 	routes []Route
+	// backends is the block of Backends of the HTTPProxy being walked
+	// (see backendSlots).
+	backends []Backend
 	// reads records the HTTPProxies a root's walk looked up, found or not.
 	reads []types.NamespacedName
 	// parts, when set, receives the reports split by unit (BuildParts).

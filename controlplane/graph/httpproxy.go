@@ -296,16 +296,7 @@ func (b *builder) commitSecure(svh *SecureVirtualHost) {
 func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []status.Ref) {
 	ref := proxyRef(p)
 	b.report.Valid(ref)
-	block := make([]Route, len(p.Spec.Routes)) // the routes of p, allocated at once
-	for i := range p.Spec.Routes {
-		r := &block[i]
-		permitInsecure, err := b.proxyRoute(r, p, &p.Spec.Routes[i], i, s)
-		if err != nil {
-			w.invalid[ref] = true
-			continue
-		}
-		w.routes = append(w.routes, pendingRoute{route: r, permitInsecure: permitInsecure})
-	}
+	b.proxyRoutes(w, p, s)
 	seen := map[string]int{}
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
@@ -322,6 +313,37 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 		seen[key] = i
 		b.include(w, p, inc, childScope, path)
 	}
+}
+
+// proxyRoutes collects the routes of p under s. Its Routes and their
+// Backends are allocated in one block each.
+func (b *builder) proxyRoutes(w *proxyWalk, p *contourv1.HTTPProxy, s scope) {
+	block := make([]Route, len(p.Spec.Routes))
+	services := 0
+	for i := range p.Spec.Routes {
+		services += len(p.Spec.Routes[i].Services)
+	}
+	b.backends = make([]Backend, 0, services) // see backendSlots
+	for i := range p.Spec.Routes {
+		r := &block[i]
+		permitInsecure, err := b.proxyRoute(r, p, &p.Spec.Routes[i], i, s)
+		if err != nil {
+			w.invalid[proxyRef(p)] = true
+			continue
+		}
+		w.routes = append(w.routes, pendingRoute{route: r, permitInsecure: permitInsecure})
+	}
+}
+
+// backendSlots returns an empty slice with room for n Backends, taken from
+// the block walk allocated for the routes of one HTTPProxy while it lasts.
+func (b *builder) backendSlots(n int) []Backend {
+	have := len(b.backends)
+	if cap(b.backends)-have < n {
+		return make([]Backend, 0, n)
+	}
+	b.backends = b.backends[:have+n]
+	return b.backends[have : have : have+n]
 }
 
 // includeScope validates an include's conditions and returns a key that

@@ -183,7 +183,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		}
 		b.opts.Headers.applyTo(&be, p.Namespace, svc)
 		if r.Backends == nil {
-			r.Backends = make([]Backend, 0, len(spec.Services)) // room for all at once
+			r.Backends = b.backendSlots(len(spec.Services)) // room for all at once
 		}
 		r.Backends = append(r.Backends, be)
 	}
