@@ -63,10 +63,13 @@ type serviceMemo struct {
 	answers map[serviceKey]serviceLookup
 }
 
-// newServiceMemo returns a memo for a build of idx, sized for every
-// Service of idx (a full build reaches most of them).
+// newServiceMemo returns a memo for a full build of idx, sized for the
+// Services its routes are likely to name: all of them, or two per routing
+// object when there are fewer objects (an index may hold many Services no
+// route names).
 func newServiceMemo(idx *source.Index) *serviceMemo {
-	return &serviceMemo{answers: make(map[serviceKey]serviceLookup, len(idx.Services))}
+	hint := min(len(idx.Services), 2*(len(idx.HTTPProxies)+len(idx.IngressRoutes)+len(idx.Ingresses)))
+	return &serviceMemo{answers: make(map[serviceKey]serviceLookup, hint)}
 }
 
 func (m *serviceMemo) get(k serviceKey) (serviceLookup, bool) {
