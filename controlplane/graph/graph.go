@@ -200,7 +200,8 @@ func Older(ra status.Ref, a Age, rb status.Ref, b Age) bool { return a.olderThan
 
 // Cluster is one upstream: a Service port with the options that change how
 // Envoy talks to it. Two routes to the same Service port with the same
-// options share one Cluster.
+// options share one Cluster (its Envoy cluster; often the same *Cluster
+// too, see lookupService): a Cluster is never modified once built.
 type Cluster struct {
 	// Namespace and Service name the Kubernetes Service.
 	Namespace, Service string
