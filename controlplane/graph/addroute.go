@@ -21,28 +21,48 @@ const (
 // the insecure host only. Duplicate match conditions are resolved by
 // VirtualHost.AddRoute (oldest object wins) and reported here.
 func (b *builder) addRoute(fqdn string, tls bool, r *Route, permitInsecure bool) {
-	if !tls {
-		b.addTo(b.g.VirtualHost(fqdn), r)
-		return
-	}
-	b.addTo(&b.g.SecureVirtualHost(fqdn).VirtualHost, r)
-	if permitInsecure && !b.opts.DisablePermitInsecure {
-		b.addTo(b.g.VirtualHost(fqdn), r)
-		return
-	}
-	redirect := *r
-	redirect.HTTPSRedirect = true
-	b.addTo(b.g.VirtualHost(fqdn), &redirect)
+	b.addKeyedRoute(fqdn, tls, r.Key(), r, permitInsecure)
 }
 
-// addTo adds r to vh and reports a conflict if a route with the same match
-// conditions was already there.
-func (b *builder) addTo(vh *VirtualHost, r *Route) {
-	loser := vh.AddRoute(r)
+// addKeyedRoute is addRoute for a route whose match key is key (that of
+// its redirect copy too).
+func (b *builder) addKeyedRoute(fqdn string, tls bool, key MatchKey, r *Route, permitInsecure bool) {
+	if !tls {
+		b.addTo(b.g.VirtualHost(fqdn), key, r)
+		return
+	}
+	b.addTo(&b.g.SecureVirtualHost(fqdn).VirtualHost, key, r)
+	if permitInsecure && !b.opts.DisablePermitInsecure {
+		b.addTo(b.g.VirtualHost(fqdn), key, r)
+		return
+	}
+	redirect := b.newRoute()
+	*redirect = *r
+	redirect.HTTPSRedirect = true
+	b.addTo(b.g.VirtualHost(fqdn), key, redirect)
+}
+
+// routeBlock is how many Routes newRoute allocates at once.
+const routeBlock = 64
+
+// newRoute returns a zero Route, allocated with routeBlock-1 others.
+func (b *builder) newRoute() *Route {
+	if len(b.routes) == 0 {
+		b.routes = make([]Route, routeBlock)
+	}
+	r := &b.routes[0]
+	b.routes = b.routes[1:]
+	return r
+}
+
+// addTo adds r, whose match key is key, to vh and reports a conflict if a
+// route with the same match conditions was already there.
+func (b *builder) addTo(vh *VirtualHost, key MatchKey, r *Route) {
+	loser := vh.addRoute(key, r)
 	if loser == nil {
 		return
 	}
-	winner := vh.Routes[r.Key()]
+	winner := vh.Routes[key]
 	if loser.Source == winner.Source {
 		b.report.Warning(loser.Source, status.RouteError, ReasonRouteConflict,
 			"host %q: two routes match %s with the same conditions; the first one is used", vh.Name, describeMatch(loser))

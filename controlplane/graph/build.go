@@ -72,6 +72,17 @@ type builder struct {
 	secretChecks *sync.Map
 	// services memoises lookupService, shared by the builders of all roots.
 	services *serviceMemo
+	// proxyRoots are the root HTTPProxies that claimHosts let claim their
+	// fqdn, in key order (processHTTPProxies builds those that own it).
+	proxyRoots []proxyRoot
+	// proxyKeys are the keys of the index's HTTPProxies in order (see
+	// sortedProxies).
+	proxyKeys []types.NamespacedName
+	// routes are Routes allocated for newRoute, not handed out yet.
+	routes []Route
+	// backends is the block of Backends of the HTTPProxy being walked
+	// (see backendSlots).
+	backends []Backend
 	// reads records the HTTPProxies a root's walk looked up, found or not.
 	reads []types.NamespacedName
 	// parts, when set, receives the reports split by unit (BuildParts).
@@ -102,7 +113,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 		owners: map[string]status.Ref{},
 
 		secretChecks: &sync.Map{},
-		services:     &serviceMemo{},
+		services:     newServiceMemo(idx),
 	}
 	b.g.Connections = opts.Connections
 	for _, p := range processors {
@@ -110,6 +121,15 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	}
 	b.prune()
 	return b.g, b.report
+}
+
+// sortedProxies returns the keys of the index's HTTPProxies in order,
+// sorted once per build (several processors go through them).
+func (b *builder) sortedProxies() []types.NamespacedName {
+	if b.proxyKeys == nil {
+		b.proxyKeys = source.SortedKeys(b.idx.HTTPProxies)
+	}
+	return b.proxyKeys
 }
 
 // indexNotes copies the observations Load made into findings.

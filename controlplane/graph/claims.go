@@ -3,7 +3,7 @@ package graph
 import (
 	"fmt"
 	"net/netip"
-	"sort"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -39,8 +39,9 @@ type claim struct {
 // claimant is invalid with DuplicateVhost, so nobody can take a live host
 // down by creating a duplicate.
 func (b *builder) claimHosts() {
-	var claims []claim
-	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+	claims := make([]claim, 0, len(b.idx.HTTPProxies)+len(b.idx.IngressRoutes))
+	b.proxyRoots = make([]proxyRoot, 0, len(b.idx.HTTPProxies))
+	for _, key := range b.sortedProxies() {
 		p := b.idx.HTTPProxies[key]
 		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
 			continue
@@ -48,6 +49,7 @@ func (b *builder) claimHosts() {
 		ref := status.Ref{Kind: status.KindHTTPProxy, Namespace: p.Namespace, Name: p.Name}
 		if fqdn, ok := b.checkRoot(b.proxyReport(key), ref, p.Spec.VirtualHost.Fqdn, true); ok {
 			claims = append(claims, claim{ref: ref, age: ageOf(p), fqdn: fqdn})
+			b.proxyRoots = append(b.proxyRoots, proxyRoot{p, fqdn})
 		}
 	}
 	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {
@@ -62,6 +64,7 @@ func (b *builder) claimHosts() {
 	}
 	sortClaims(claims)
 	b.recordClaims(claims)
+	b.owners = make(map[string]status.Ref, len(claims)) // empty until now, shared with no one yet
 	for i := 0; i < len(claims); {
 		j := i + 1
 		for j < len(claims) && claims[j].fqdn == claims[i].fqdn {
@@ -75,13 +78,17 @@ func (b *builder) claimHosts() {
 	}
 }
 
-// sortClaims orders claims by fqdn, then oldest first.
+// sortClaims orders claims by fqdn, then oldest first. The order is total
+// (no two claims have the same object), so it needs no stable sort.
 func sortClaims(claims []claim) {
-	sort.SliceStable(claims, func(i, j int) bool {
-		if claims[i].fqdn != claims[j].fqdn {
-			return claims[i].fqdn < claims[j].fqdn
+	slices.SortFunc(claims, func(a, b claim) int {
+		if c := strings.Compare(a.fqdn, b.fqdn); c != 0 {
+			return c
 		}
-		return claims[i].age.olderThan(claims[j].age, claims[i].ref, claims[j].ref)
+		if !a.age.Created.Equal(b.age.Created) {
+			return a.age.Created.Compare(b.age.Created)
+		}
+		return a.ref.Compare(b.ref) // as olderThan
 	})
 }
 

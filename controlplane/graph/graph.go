@@ -95,9 +95,11 @@ type VirtualHost struct {
 // there. When there is one, the route of the older source object (see
 // Route.Age) is kept and the other is returned as the loser; for two routes of
 // the same object the first added is kept. The caller reports the loser.
-func (vh *VirtualHost) AddRoute(r *Route) (loser *Route) {
+func (vh *VirtualHost) AddRoute(r *Route) (loser *Route) { return vh.addRoute(r.Key(), r) }
+
+// addRoute is AddRoute, with r's match key computed by the caller.
+func (vh *VirtualHost) addRoute(key MatchKey, r *Route) (loser *Route) {
 	vh.sorted = nil
-	key := r.Key()
 	have, ok := vh.Routes[key]
 	if !ok {
 		vh.Routes[key] = r
@@ -198,7 +200,8 @@ func Older(ra status.Ref, a Age, rb status.Ref, b Age) bool { return a.olderThan
 
 // Cluster is one upstream: a Service port with the options that change how
 // Envoy talks to it. Two routes to the same Service port with the same
-// options share one Cluster.
+// options share one Cluster (its Envoy cluster; often the same *Cluster
+// too, see lookupService): a Cluster is never modified once built.
 type Cluster struct {
 	// Namespace and Service name the Kubernetes Service.
 	Namespace, Service string

@@ -5,7 +5,6 @@ import (
 	"strings"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
-	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/internal/parallel"
 )
@@ -35,9 +34,19 @@ type proxyWalk struct {
 	invalid map[status.Ref]bool
 }
 
+// proxyRoot is a root HTTPProxy with the fqdn it claims (normalised).
+type proxyRoot struct {
+	p    *contourv1.HTTPProxy
+	fqdn string
+}
+
+// pendingRoute is a route collected by a walk, not added to the graph yet.
 type pendingRoute struct {
 	route          *Route
 	permitInsecure bool
+	// key is route.Key(), set once an HTTPProxy root's plan keeps the
+	// route (on the root's goroutine, not in the serial commit).
+	key MatchKey
 }
 
 func proxyRef(p *contourv1.HTTPProxy) status.Ref {
@@ -48,7 +57,7 @@ func proxyRef(p *contourv1.HTTPProxy) status.Ref {
 // following includes. Every class-matching HTTPProxy is tracked so that one
 // no root reaches comes out orphaned.
 func (b *builder) processHTTPProxies() {
-	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
+	for _, key := range b.sortedProxies() {
 		p := b.idx.HTTPProxies[key]
 		class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
 		if !b.classMatches(class) {
@@ -57,21 +66,11 @@ func (b *builder) processHTTPProxies() {
 		}
 		b.proxyReport(key).Track(proxyRef(p))
 	}
-	type root struct {
-		p    *contourv1.HTTPProxy
-		fqdn string
-	}
-	var roots []root
-	for _, key := range source.SortedKeys(b.idx.HTTPProxies) {
-		p := b.idx.HTTPProxies[key]
-		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
-			continue
+	roots := make([]proxyRoot, 0, len(b.proxyRoots))
+	for _, r := range b.proxyRoots {
+		if b.owns(proxyRef(r.p), r.fqdn) { // (claimHosts reported the others)
+			roots = append(roots, r)
 		}
-		fqdn, err := normalizeFQDN(p.Spec.VirtualHost.Fqdn, true)
-		if err != nil || !b.owns(proxyRef(p), fqdn) {
-			continue // claimHosts reported it
-		}
-		roots = append(roots, root{p, fqdn})
 	}
 	// Each root owns its fqdn and only reads the index: roots are planned
 	// on every core, each into a report of its own, then applied in order.
@@ -141,7 +140,7 @@ func (b *builder) commitRoot(plan rootPlan) {
 		return
 	}
 	for _, pr := range plan.routes {
-		b.addRoute(plan.fqdn, plan.tls, pr.route, pr.permitInsecure)
+		b.addKeyedRoute(plan.fqdn, plan.tls, pr.key, pr.route, pr.permitInsecure)
 	}
 	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil || len(plan.globalRateLimits) > 0) {
 		// As Contour, on the insecure host too (also when it only
@@ -180,7 +179,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if !ok {
 		return plan
 	}
-	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}}
+	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}, routes: make([]pendingRoute, 0, len(p.Spec.Routes))}
 	var svh *SecureVirtualHost
 	if tls := p.Spec.VirtualHost.TLS; tls != nil {
 		var ok bool
@@ -228,8 +227,10 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	plan.svh, plan.tls, plan.rateLimit, plan.cors, plan.ipFilter = svh, w.tls, rl, cors, ipFilter
+	plan.routes = w.routes[:0] // filtered in place: the walk is over
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
+			pr.key = pr.route.Key()
 			plan.routes = append(plan.routes, pr)
 		}
 	}
@@ -295,14 +296,7 @@ func (b *builder) commitSecure(svh *SecureVirtualHost) {
 func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []status.Ref) {
 	ref := proxyRef(p)
 	b.report.Valid(ref)
-	for i := range p.Spec.Routes {
-		r, permitInsecure, err := b.proxyRoute(p, &p.Spec.Routes[i], i, s)
-		if err != nil {
-			w.invalid[ref] = true
-			continue
-		}
-		w.routes = append(w.routes, pendingRoute{r, permitInsecure})
-	}
+	b.proxyRoutes(w, p, s)
 	seen := map[string]int{}
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
@@ -319,6 +313,37 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 		seen[key] = i
 		b.include(w, p, inc, childScope, path)
 	}
+}
+
+// proxyRoutes collects the routes of p under s. Its Routes and their
+// Backends are allocated in one block each.
+func (b *builder) proxyRoutes(w *proxyWalk, p *contourv1.HTTPProxy, s scope) {
+	block := make([]Route, len(p.Spec.Routes))
+	services := 0
+	for i := range p.Spec.Routes {
+		services += len(p.Spec.Routes[i].Services)
+	}
+	b.backends = make([]Backend, 0, services) // see backendSlots
+	for i := range p.Spec.Routes {
+		r := &block[i]
+		permitInsecure, err := b.proxyRoute(r, p, &p.Spec.Routes[i], i, s)
+		if err != nil {
+			w.invalid[proxyRef(p)] = true
+			continue
+		}
+		w.routes = append(w.routes, pendingRoute{route: r, permitInsecure: permitInsecure})
+	}
+}
+
+// backendSlots returns an empty slice with room for n Backends, taken from
+// the block walk allocated for the routes of one HTTPProxy while it lasts.
+func (b *builder) backendSlots(n int) []Backend {
+	have := len(b.backends)
+	if cap(b.backends)-have < n {
+		return make([]Backend, 0, n)
+	}
+	b.backends = b.backends[:have+n]
+	return b.backends[have : have : have+n]
 }
 
 // includeScope validates an include's conditions and returns a key that

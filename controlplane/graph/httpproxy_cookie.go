@@ -130,6 +130,9 @@ func (b *builder) routeCookieRewrites(r *Route, p *contourv1.HTTPProxy, spec *co
 // A mirror's are checked, then reported as ignored: Envoy discards the
 // mirror's responses.
 func (b *builder) serviceCookieRewrites(p *contourv1.HTTPProxy, svc contourv1.Service, i, j int) ([]CookieRewrite, error) {
+	if len(svc.CookieRewritePolicies) == 0 {
+		return nil, nil // (most services: no field name to format)
+	}
 	rules, err := cookieRewrites(svc.CookieRewritePolicies, fmt.Sprintf("services[%d].cookieRewritePolicies", j))
 	if err != nil {
 		return nil, routeError{status.RouteError, ReasonCookieRewritePoliciesInvalid, err.Error()}

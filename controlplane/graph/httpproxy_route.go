@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
@@ -35,12 +36,13 @@ type routeError struct {
 
 func (e routeError) Error() string { return e.msg }
 
-// proxyRoute builds route i of p under scope s. A fatal problem is reported
-// on p and returned; unresolved services are reported but the route is kept
-// (it answers 503 when none resolves).
-func (b *builder) proxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (*Route, bool, error) {
+// proxyRoute builds route i of p under scope s into r and says whether it
+// permits insecure requests. A fatal problem is reported on p and returned
+// (r is then to be dropped); unresolved services are reported but the route
+// is kept (it answers 503 when none resolves).
+func (b *builder) proxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (bool, error) {
 	ref := proxyRef(p)
-	r, err := b.buildProxyRoute(p, spec, i, s)
+	err := b.buildProxyRoute(r, p, spec, i, s)
 	if err != nil {
 		re, ok := err.(routeError)
 		if !ok {
@@ -48,25 +50,26 @@ func (b *builder) proxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i in
 			re = routeError{status.RouteError, ce.reason, ce.msg}
 		}
 		b.report.Error(ref, re.t, re.reason, "Spec.Routes[%d]: %s", i, re.msg)
-		return nil, false, err
+		return false, err
 	}
-	return r, spec.PermitInsecure, nil
+	return spec.PermitInsecure, nil
 }
 
-func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) (*Route, error) {
+// buildProxyRoute does proxyRoute's work, filling r (a zero Route).
+func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) error {
 	kind, value, has, err := pathOf(spec.Conditions, false)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	hs, err := headerConditions(spec.Conditions)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	qs, err := queryConditions(spec.Conditions)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	r := &Route{
+	*r = Route{
 		Path:      routePath(s, kind, value, has),
 		Headers:   append(append([]HeaderMatch(nil), s.headers...), hs...),
 		Query:     append(append([]QueryMatch(nil), s.query...), qs...),
@@ -75,7 +78,7 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 		Age:       ageOf(p),
 	}
 	if err := checkHeaderContradictions(r.Headers); err != nil {
-		return nil, err
+		return err
 	}
 	actions := 0
 	for _, set := range []bool{len(spec.Services) > 0, spec.RequestRedirectPolicy != nil, spec.DirectResponsePolicy != nil} {
@@ -84,43 +87,43 @@ func (b *builder) buildProxyRoute(p *contourv1.HTTPProxy, spec *contourv1.Route,
 		}
 	}
 	if actions != 1 {
-		return nil, routeError{status.RouteError, ReasonRouteActionCountNotValid,
+		return routeError{status.RouteError, ReasonRouteActionCountNotValid,
 			"must set exactly one of services, requestRedirectPolicy or directResponsePolicy"}
 	}
 	b.healthPortsWithoutChecks(p, spec, i)
 	if err := b.routeRateLimit(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.routeGlobalRateLimit(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	if err := b.routeIPFilter(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	if err := routeJWT(r, spec, s.jwt); err != nil {
-		return nil, err
+		return err
 	}
 	b.warnUnverifiedHTTP(p, spec, i, r)
 	b.routeAuthorization(r, p, spec, i, s.auth)
 	if err := b.routeCookieRewrites(r, p, spec, i); err != nil {
-		return nil, err
+		return err
 	}
 	switch {
 	case spec.RequestRedirectPolicy != nil:
 		r.Redirect, err = redirectPolicy(spec.RequestRedirectPolicy)
-		return r, err
+		return err
 	case spec.DirectResponsePolicy != nil:
 		d := spec.DirectResponsePolicy
 		if d.StatusCode < 200 || d.StatusCode > 599 {
-			return nil, routeError{status.RouteError, ReasonDirectResponsePolicy, fmt.Sprintf("status code %d is not between 200 and 599", d.StatusCode)}
+			return routeError{status.RouteError, ReasonDirectResponsePolicy, fmt.Sprintf("status code %d is not between 200 and 599", d.StatusCode)}
 		}
 		r.DirectResponse = &DirectResponse{Code: d.StatusCode, Body: d.Body}
-		return r, nil
+		return nil
 	}
 	if err := b.routePolicies(r, p, spec, s); err != nil {
-		return nil, err
+		return err
 	}
-	return r, b.routeServices(r, p, spec, i)
+	return b.routeServices(r, p, spec, i)
 }
 
 // routeServices resolves the services of a route into backends and the
@@ -153,15 +156,16 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			return err
 		}
 		c, err := b.proxyService(p, svc)
+		var hp *corev1.ServicePort
 		if err == nil {
-			c.HealthPort, err = b.healthPort(p, svc, hc)
+			hp, err = b.healthPort(p, svc, hc)
 		}
 		if err != nil {
 			le := err.(*LookupError)
 			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
 			continue
 		}
-		c.LoadBalancer, c.HealthCheck, c.SlowStart, c.IdleConnection = lb, hc, ramp, idle
+		c = c.withOptions(clusterOptions{LoadBalancer: lb, HealthCheck: hc, SlowStart: ramp, HealthPort: hp, IdleConnection: idle})
 		if svc.Mirror {
 			pct := uint32(100)
 			if svc.Weight > 0 && svc.Weight < 100 {
@@ -178,37 +182,46 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			return err
 		}
 		b.opts.Headers.applyTo(&be, p.Namespace, svc)
+		if r.Backends == nil {
+			r.Backends = b.backendSlots(len(spec.Services)) // room for all at once
+		}
 		r.Backends = append(r.Backends, be)
 	}
 	return nil
 }
 
 // proxyService resolves one service reference with its protocol and
-// upstream validation.
+// upstream validation. The Cluster is lookupService's, shared, when the
+// reference sets neither; a copy otherwise.
 func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*Cluster, error) {
 	c, err := b.lookupService(p.Namespace, svc.Name, intstr.FromInt(svc.Port))
 	if err != nil {
 		return nil, err
 	}
+	proto := c.Protocol
 	if svc.Protocol != nil && *svc.Protocol != "" {
 		switch *svc.Protocol {
 		case "h2", "h2c", "tls":
-			c.Protocol = *svc.Protocol
+			proto = *svc.Protocol
 		default:
 			return nil, &LookupError{Reason: ReasonUnsupportedProtocol, Message: fmt.Sprintf("unsupported protocol %q", *svc.Protocol)}
 		}
 	}
+	var uv *UpstreamValidation
 	if v := svc.UpstreamValidation; v != nil {
-		uv, err := b.upstreamValidation(v, p.Namespace)
-		if err != nil {
+		if uv, err = b.upstreamValidation(v, p.Namespace); err != nil {
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
 		}
-		c.Validation = uv
-		if c.Protocol == "" || c.Protocol == "h2c" {
-			c.Protocol = "tls"
+		if proto == "" || proto == "h2c" {
+			proto = "tls"
 		}
 	}
-	return c, nil
+	if proto == c.Protocol && uv == nil {
+		return c, nil
+	}
+	cc := *c
+	cc.Protocol, cc.Validation = proto, uv
+	return &cc, nil
 }
 
 // loadBalancer reads a strategy; unknown values are RoundRobin (Contour).
@@ -302,8 +315,11 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 // healthPortsWithoutChecks warns about services' healthPort on a route
 // without a health check policy, where it has no effect.
 func (b *builder) healthPortsWithoutChecks(p *contourv1.HTTPProxy, spec *contourv1.Route, i int) {
-	for j, s := range spec.Services {
-		if s.HealthPort != 0 && spec.HealthCheckPolicy == nil {
+	if spec.HealthCheckPolicy != nil {
+		return
+	}
+	for j := range spec.Services {
+		if spec.Services[j].HealthPort != 0 {
 			b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
 				"Spec.Routes[%d].Services[%d]: healthPort has no effect without a healthCheckPolicy and is ignored", i, j)
 		}

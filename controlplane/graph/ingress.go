@@ -136,7 +136,7 @@ func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, field s
 		tls := tlsHosts[host]
 		switch {
 		case !ann.allowHTTP && tls:
-			b.addTo(&b.g.SecureVirtualHost(host).VirtualHost, r)
+			b.addTo(&b.g.SecureVirtualHost(host).VirtualHost, r.Key(), r)
 		case !ann.allowHTTP:
 			// kubernetes.io/ingress.allow-http: "false" and no TLS: nothing to serve.
 		default:

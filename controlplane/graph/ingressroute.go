@@ -158,7 +158,7 @@ func (b *builder) walkIngressRoute(w *irWalk, r *heptiov1beta1.IngressRoute, par
 				w.invalid[ref] = true
 				continue
 			}
-			w.routes = append(w.routes, pendingRoute{route, rt.PermitInsecure})
+			w.routes = append(w.routes, pendingRoute{route: route, permitInsecure: rt.PermitInsecure})
 		}
 	}
 }
@@ -254,10 +254,12 @@ func (b *builder) ingressRouteRoute(r *heptiov1beta1.IngressRoute, rt heptiov1be
 // ingressRouteService resolves a service with its strategy, health check
 // and upstream validation.
 func (b *builder) ingressRouteService(r *heptiov1beta1.IngressRoute, s heptiov1beta1.Service) (*Cluster, error) {
-	c, err := b.lookupService(r.Namespace, s.Name, intstr.FromInt(s.Port))
+	shared, err := b.lookupService(r.Namespace, s.Name, intstr.FromInt(s.Port))
 	if err != nil {
 		return nil, err
 	}
+	cc := *shared // lookupService's Cluster is shared: options are set on a copy
+	c := &cc
 	switch LoadBalancer(s.Strategy) {
 	case WeightedLeastRequest, Random, Cookie:
 		c.LoadBalancer = LoadBalancer(s.Strategy)

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -19,9 +20,21 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 	}
 	items := make([]sortItem, 0, len(vh.Routes))
 	for k, r := range vh.Routes {
-		items = append(items, sortItem{route: r, key: k, headers: headerKeys(r.Headers), query: queryKeys(r.Query)})
+		items = append(items, sortItem{route: r, key: k, n: len(items)})
 	}
-	sort.Slice(items, func(i, j int) bool { return routeLess(&items[i], &items[j]) })
+	// The orderKeys of item n, computed when first compared: only routes
+	// that tie up to their conditions need them (few do).
+	var conds [][]string
+	keys := func(it sortItem) []string {
+		if conds == nil {
+			conds = make([][]string, len(items))
+		}
+		if conds[it.n] == nil {
+			conds[it.n] = orderKeys(it.route)
+		}
+		return conds[it.n]
+	}
+	slices.SortFunc(items, func(x, y sortItem) int { return routeCompare(x, y, keys) })
 	out := make([]*Route, len(items))
 	for i := range items {
 		out[i] = items[i].route
@@ -29,11 +42,12 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 	return out
 }
 
-// sortItem is a route with what ordering compares, computed once.
+// sortItem is a route with its match key and its number in SortedRoutes's
+// items (as they were before sorting).
 type sortItem struct {
-	route          *Route
-	key            MatchKey
-	headers, query []string
+	route *Route
+	key   MatchKey
+	n     int
 }
 
 // pathRank orders path kinds: exact 0, regex 1, prefixes 2.
@@ -47,65 +61,72 @@ func pathRank(k PathKind) int {
 	return 2
 }
 
-func routeLess(x, y *sortItem) bool {
+// routeCompare is -1 when x comes before y in SortedRoutes's order, +1
+// when after (0 only for the same route); keys returns an item's
+// orderKeys.
+func routeCompare(x, y sortItem, keys func(sortItem) []string) int {
 	a, b := x.route, y.route
 	if ra, rb := pathRank(a.Path.Kind), pathRank(b.Path.Kind); ra != rb {
-		return ra < rb
+		return cmp.Compare(ra, rb)
 	}
 	if len(a.Path.Value) != len(b.Path.Value) {
-		return len(a.Path.Value) > len(b.Path.Value)
+		return cmp.Compare(len(b.Path.Value), len(a.Path.Value)) // longer first
 	}
-	if a.Path.Value != b.Path.Value {
-		return a.Path.Value > b.Path.Value
+	if c := strings.Compare(b.Path.Value, a.Path.Value); c != 0 { // reverse lexical
+		return c
 	}
 	if a.Path.Kind != b.Path.Kind { // same prefix: segment before string
-		return a.Path.Kind == PathSegmentPrefix
+		return boolFirst(a.Path.Kind == PathSegmentPrefix)
 	}
 	if len(a.Headers) != len(b.Headers) {
-		return len(a.Headers) > len(b.Headers)
+		return cmp.Compare(len(b.Headers), len(a.Headers)) // more first
 	}
 	if len(a.Query) != len(b.Query) {
-		return len(a.Query) > len(b.Query)
+		return cmp.Compare(len(b.Query), len(a.Query))
 	}
-	if c := slices.Compare(x.headers, y.headers); c != 0 {
-		return c < 0
-	}
-	if c := slices.Compare(x.query, y.query); c != 0 {
-		return c < 0
+	// As many header conditions and query conditions: the header keys,
+	// then the query keys.
+	if len(a.Headers)+len(a.Query) > 0 {
+		if c := slices.Compare(keys(x), keys(y)); c != 0 {
+			return c
+		}
 	}
 	if a.HTTPSRedirect != b.HTTPSRedirect {
-		return !a.HTTPSRedirect
+		return boolFirst(!a.HTTPSRedirect)
 	}
-	return x.key < y.key
+	return strings.Compare(string(x.key), string(y.key))
 }
 
-// headerKeys renders header conditions sorted by name, kind rank, value,
-// non-inverted first.
-func headerKeys(hs []HeaderMatch) []string {
-	if len(hs) == 0 {
+// boolFirst is -1 when first, +1 otherwise: the comparison of two items
+// that differ in a flag, the one with first set going first.
+func boolFirst(first bool) int {
+	if first {
+		return -1
+	}
+	return 1
+}
+
+// orderKeys renders the conditions of r as the order compares them, in
+// one slice: its header conditions sorted by name, kind rank, value,
+// non-inverted first, then its query conditions sorted by name, kind rank
+// and value.
+func orderKeys(r *Route) []string {
+	if len(r.Headers)+len(r.Query) == 0 {
 		return nil
 	}
-	out := make([]string, len(hs))
-	for i, h := range hs {
+	out := make([]string, 0, len(r.Headers)+len(r.Query))
+	for _, h := range r.Headers {
 		inv := "0"
 		if h.Invert {
 			inv = "1"
 		}
-		out[i] = strings.ToLower(h.Name) + "\x00" + string(rune('0'+h.Kind)) + "\x00" + h.Value + "\x00" + inv
+		out = append(out, strings.ToLower(h.Name)+"\x00"+string(rune('0'+h.Kind))+"\x00"+h.Value+"\x00"+inv)
 	}
-	sort.Strings(out)
-	return out
-}
-
-func queryKeys(qs []QueryMatch) []string {
-	if len(qs) == 0 {
-		return nil
+	for _, q := range r.Query {
+		out = append(out, q.Name+"\x00"+string(rune('0'+q.Kind))+"\x00"+q.Value)
 	}
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = q.Name + "\x00" + string(rune('0'+q.Kind)) + "\x00" + q.Value
-	}
-	sort.Strings(out)
+	slices.Sort(out[:len(r.Headers)])
+	slices.Sort(out[len(r.Headers):])
 	return out
 }
 

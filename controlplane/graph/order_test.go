@@ -17,6 +17,12 @@ func describe(r *Route) string {
 			not = "!"
 		}
 		s += fmt.Sprintf(" h:%s%s=%s:%s", not, h.Name, h.Kind, h.Value)
+		if h.TreatMissingAsEmpty {
+			s += " ~"
+		}
+		if h.IgnoreCase {
+			s += " ^"
+		}
 	}
 	for _, q := range r.Query {
 		s += fmt.Sprintf(" q:%s=%s:%s", q.Name, q.Kind, q.Value)
@@ -115,6 +121,15 @@ func TestSortedRoutes(t *testing.T) {
 				"exact:/q q:a=prefix:x",
 				"exact:/q q:a=present:",
 			},
+		},
+		{
+			name: "conditions that differ only in flags the order ignores: the match key decides",
+			routes: []*Route{
+				p(PathPrefix, "/", []HeaderMatch{{Name: "a", Kind: HeaderExact, Value: "v", IgnoreCase: true}}, nil),
+				p(PathPrefix, "/", []HeaderMatch{{Name: "a", Kind: HeaderExact, Value: "v", TreatMissingAsEmpty: true}}, nil),
+				p(PathPrefix, "/", []HeaderMatch{{Name: "a", Kind: HeaderExact, Value: "v"}}, nil),
+			},
+			want: []string{"prefix:/ h:a=exact:v", "prefix:/ h:a=exact:v ~", "prefix:/ h:a=exact:v ^"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

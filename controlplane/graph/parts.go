@@ -55,7 +55,7 @@ func BuildParts(idx *source.Index, opts Options) (*Graph, *Parts) {
 	parts := &Parts{Base: status.NewReport(), Proxies: map[types.NamespacedName]*status.Report{},
 		Hosts: map[string]*HostPart{}, Pinned: map[string]bool{}}
 	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: parts.Base,
-		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}, parts: parts}
+		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: newServiceMemo(idx), parts: parts}
 	b.g.Connections = opts.Connections
 	for _, p := range processors {
 		p(b)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -50,7 +51,7 @@ type serviceKey struct {
 
 // serviceLookup is a memoised resolveService answer.
 type serviceLookup struct {
-	cluster Cluster
+	cluster *Cluster
 	err     error
 }
 
@@ -60,6 +61,15 @@ type serviceLookup struct {
 type serviceMemo struct {
 	mu      sync.RWMutex
 	answers map[serviceKey]serviceLookup
+}
+
+// newServiceMemo returns a memo for a full build of idx, sized for the
+// Services its routes are likely to name: all of them, or two per routing
+// object when there are fewer objects (an index may hold many Services no
+// route names).
+func newServiceMemo(idx *source.Index) *serviceMemo {
+	hint := min(len(idx.Services), 2*(len(idx.HTTPProxies)+len(idx.IngressRoutes)+len(idx.Ingresses)))
+	return &serviceMemo{answers: make(map[serviceKey]serviceLookup, hint)}
 }
 
 func (m *serviceMemo) get(k serviceKey) (serviceLookup, bool) {
@@ -85,25 +95,46 @@ func (m *serviceMemo) put(k serviceKey, l serviceLookup) {
 }
 
 // lookupService resolves namespace/name and port (a number, or a port name)
-// to a new Cluster with the Service's protocol and circuit breakers. The
-// caller sets route-level options (load balancer, health check,
-// validation). Answers are memoised: many routes name the same Service.
+// to the Cluster of that Service port with its protocol and circuit
+// breakers and default route-level options. Answers are memoised: many
+// routes name the same Service, and those that leave the options at their
+// defaults share its one Cluster. The Cluster is therefore SHARED and never
+// modified: a caller that sets route-level options (load balancer, health
+// check, validation...) works on a copy (see withOptions).
 func (b *builder) lookupService(namespace, name string, port intstr.IntOrString) (*Cluster, error) {
 	k := serviceKey{namespace, name, port}
 	l, ok := b.services.get(k)
 	if !ok {
-		c, err := b.resolveService(namespace, name, port)
-		if c != nil {
-			l.cluster = *c
-		}
-		l.err = err
+		l.cluster, l.err = b.resolveService(namespace, name, port)
 		b.services.put(k, l)
 	}
 	if l.err != nil {
 		return nil, l.err
 	}
-	c := l.cluster
-	return &c, nil
+	return l.cluster, nil
+}
+
+// clusterOptions are the options a route sets on the clusters of its
+// services, over those of the Service port.
+type clusterOptions struct {
+	LoadBalancer   LoadBalancer
+	HealthCheck    *HealthCheck
+	SlowStart      *SlowStart
+	HealthPort     *corev1.ServicePort
+	IdleConnection *time.Duration
+}
+
+// withOptions returns c with the options o: c itself when it has them
+// already (so that a shared Cluster stays shared), a copy otherwise.
+func (c *Cluster) withOptions(o clusterOptions) *Cluster {
+	if c.LoadBalancer == o.LoadBalancer && c.HealthCheck == o.HealthCheck && c.SlowStart == o.SlowStart &&
+		c.HealthPort == o.HealthPort && c.IdleConnection == o.IdleConnection {
+		return c
+	}
+	cc := *c
+	cc.LoadBalancer, cc.HealthCheck, cc.SlowStart, cc.HealthPort, cc.IdleConnection =
+		o.LoadBalancer, o.HealthCheck, o.SlowStart, o.HealthPort, o.IdleConnection
+	return &cc
 }
 
 // resolveService does lookupService's work.

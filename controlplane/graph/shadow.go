@@ -5,7 +5,6 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -90,9 +89,10 @@ func shadowFinding(vh *VirtualHost, earlier, later *Route) status.Finding {
 
 // shadowInfo is what covers needs of one route, computed once per route.
 type shadowInfo struct {
-	path PathMatch
-	// headers and query are the full condition keys, sorted.
-	headers, query []string
+	route *Route
+	// conds are the route's conditionKeys, computed when first needed
+	// (only when two routes with conditions are compared: few are).
+	conds []string
 	// prog is the compiled path regex of a regex route (nil when it does
 	// not compile); literal is the prefix every match of it starts with.
 	prog    *syntax.Prog
@@ -100,7 +100,7 @@ type shadowInfo struct {
 }
 
 func newShadowInfo(r *Route) shadowInfo {
-	in := shadowInfo{path: r.Path, headers: conditionKeys(r, true), query: conditionKeys(r, false)}
+	in := shadowInfo{route: r}
 	if r.Path.Kind != PathRegex {
 		return in
 	}
@@ -115,21 +115,23 @@ func newShadowInfo(r *Route) shadowInfo {
 	return in
 }
 
-// conditionKeys renders the header (or query) conditions with every field
-// that changes what they match, sorted.
-func conditionKeys(r *Route, headers bool) []string {
-	var out []string
-	if headers {
-		for _, h := range r.Headers {
-			out = append(out, strings.ToLower(h.Name)+"\x00"+strconv.Itoa(int(h.Kind))+"\x00"+h.Value+"\x00"+
-				strconv.FormatBool(h.Invert)+"\x00"+strconv.FormatBool(h.IgnoreCase)+"\x00"+strconv.FormatBool(h.TreatMissingAsEmpty))
-		}
-	} else {
-		for _, q := range r.Query {
-			out = append(out, q.Name+"\x00"+strconv.Itoa(int(q.Kind))+"\x00"+q.Value+"\x00"+strconv.FormatBool(q.IgnoreCase))
-		}
+// conditionKeys renders the header conditions, then the query conditions,
+// of r with every field that changes what they match, each kind sorted, in
+// one slice.
+func conditionKeys(r *Route) []string {
+	if len(r.Headers)+len(r.Query) == 0 {
+		return nil
 	}
-	sort.Strings(out)
+	out := make([]string, 0, len(r.Headers)+len(r.Query))
+	for _, h := range r.Headers {
+		out = append(out, strings.ToLower(h.Name)+"\x00"+strconv.Itoa(int(h.Kind))+"\x00"+h.Value+"\x00"+
+			strconv.FormatBool(h.Invert)+"\x00"+strconv.FormatBool(h.IgnoreCase)+"\x00"+strconv.FormatBool(h.TreatMissingAsEmpty))
+	}
+	for _, q := range r.Query {
+		out = append(out, q.Name+"\x00"+strconv.Itoa(int(q.Kind))+"\x00"+q.Value+"\x00"+strconv.FormatBool(q.IgnoreCase))
+	}
+	slices.Sort(out[:len(r.Headers)])
+	slices.Sort(out[len(r.Headers):])
 	return out
 }
 
@@ -137,14 +139,33 @@ func conditionKeys(r *Route, headers bool) []string {
 // header and query conditions are a subset of later's and e's path matches
 // every path later's does. It answers false when it cannot tell.
 func (e *shadowInfo) covers(later *shadowInfo) bool {
-	if !subset(e.headers, later.headers) || !subset(e.query, later.query) {
-		return false
+	return e.condsIn(later) && pathCovers(e, later)
+}
+
+// condsIn reports whether e's header and query conditions are a subset of
+// later's.
+func (e *shadowInfo) condsIn(later *shadowInfo) bool {
+	eh, lh := len(e.route.Headers), len(later.route.Headers)
+	switch {
+	case eh+len(e.route.Query) == 0:
+		return true
+	case eh > lh || len(e.route.Query) > len(later.route.Query):
+		return false // (as subset answers)
 	}
-	return pathCovers(e, later)
+	ek, lk := e.keys(), later.keys()
+	return subset(ek[:eh], lk[:lh]) && subset(ek[eh:], lk[lh:])
+}
+
+// keys returns the route's conditionKeys, computing them once.
+func (e *shadowInfo) keys() []string {
+	if e.conds == nil {
+		e.conds = conditionKeys(e.route)
+	}
+	return e.conds
 }
 
 func pathCovers(e, later *shadowInfo) bool {
-	ep, lp := e.path, later.path
+	ep, lp := e.route.Path, later.route.Path
 	switch ep.Kind {
 	case PathExact:
 		return lp.Kind == PathExact && lp.Value == ep.Value

@@ -18,6 +18,7 @@ func TestCovers(t *testing.T) {
 	withHeader := func(r *Route, h HeaderMatch) *Route { r.Headers = append(r.Headers, h); return r }
 	withQuery := func(r *Route, q QueryMatch) *Route { r.Query = append(r.Query, q); return r }
 	hx := HeaderMatch{Name: "X-Team", Kind: HeaderExact, Value: "a"}
+	qa, qv := QueryMatch{Name: "a", Kind: QueryPresent}, QueryMatch{Name: "v", Kind: QueryExact, Value: "1"}
 	for _, tc := range []struct {
 		name           string
 		earlier, later *Route
@@ -53,6 +54,12 @@ func TestCovers(t *testing.T) {
 		{"header names compare case-insensitively", withHeader(prefix("/"), HeaderMatch{Name: "x-team", Kind: HeaderExact, Value: "a"}),
 			withHeader(prefix("/api"), hx), true},
 		{"query conditions must be a subset", withQuery(prefix("/"), QueryMatch{Name: "v", Kind: QueryPresent}), prefix("/api"), false},
+		{"header and query conditions: each a subset", withQuery(withHeader(prefix("/"), hx), qv),
+			withQuery(withQuery(withHeader(withHeader(prefix("/api"), HeaderMatch{Name: "A", Kind: HeaderPresent}), hx), qa), qv), true},
+		{"header and query conditions: a query missing later", withQuery(withHeader(prefix("/"), hx), qv),
+			withQuery(withHeader(prefix("/api"), hx), qa), false},
+		{"header and query conditions: a header missing later", withQuery(withHeader(prefix("/"), hx), qv),
+			withQuery(prefix("/api"), qv), false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
