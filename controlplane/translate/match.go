@@ -10,9 +10,10 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// routeMatch fills m with the path, header and query conditions of r,
-// taking prefix path specifiers from p.
-func routeMatch(m *routev3.RouteMatch, r *graph.Route, p routeParts) {
+// routeMatch fills s's match with the path, header and query conditions of
+// r (a prefix in s's prefix).
+func routeMatch(s *routeSlot, r *graph.Route) {
+	m := &s.match
 	switch r.Path.Kind {
 	case graph.PathExact:
 		m.PathSpecifier = &routev3.RouteMatch_Path{Path: r.Path.Value}
@@ -22,15 +23,14 @@ func routeMatch(m *routev3.RouteMatch, r *graph.Route, p routeParts) {
 		// Envoy rejects a trailing slash in path_separated_prefix; the
 		// segment prefix "/" is every path.
 		if v := strings.TrimRight(r.Path.Value, "/"); v == "" {
-			p.prefix.Prefix = "/"
-			m.PathSpecifier = p.prefix
+			s.prefix.Prefix = "/"
+			m.PathSpecifier = &s.prefix
 		} else {
-			p.segment.PathSeparatedPrefix = v
-			m.PathSpecifier = p.segment
+			m.PathSpecifier = &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: v}
 		}
 	default:
-		p.prefix.Prefix = r.Path.Value
-		m.PathSpecifier = p.prefix
+		s.prefix.Prefix = r.Path.Value
+		m.PathSpecifier = &s.prefix
 	}
 	if len(r.Headers) > 0 {
 		m.Headers = make([]*routev3.HeaderMatcher, 0, len(r.Headers)+1) // room for :authority

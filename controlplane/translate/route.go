@@ -75,9 +75,10 @@ func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*
 	forks := make([]*translator, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
-		forks[w] = &translator{g: t.g, idx: t.idx, clusters: map[string]*graph.Cluster{},
-			names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: t.kit}
 		lo, hi := w*len(hosts)/workers, (w+1)*len(hosts)/workers
+		// Sized for about one object and one cluster per host.
+		forks[w] = &translator{g: t.g, idx: t.idx, clusters: make(map[string]*graph.Cluster, hi-lo),
+			names: make(map[*graph.Cluster]string, hi-lo), metadata: make(map[status.Ref]*corev3.Metadata, hi-lo), kit: t.kit}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -99,7 +100,10 @@ func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*
 
 // virtualHost translates one virtual host with its routes in Contour's order.
 func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
-	out := &routev3.VirtualHost{Name: vh.Name, Domains: []string{vh.Name}}
+	block := &hostBlock{}
+	out := &block.host
+	block.domain[0] = vh.Name
+	out.Name, out.Domains = vh.Name, block.domain[:]
 	if vh.RateLimit != nil {
 		setLocalRateLimit(&out.TypedPerFilterConfig, vh.RateLimit, vh.Name)
 	}
@@ -111,14 +115,16 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	}
 	sorted := graph.SortedRoutes(vh)
 	out.Routes = make([]*routev3.Route, len(sorted))
-	// One allocation for each kind of message of the host's routes.
-	n := len(sorted)
-	routes, matches := make([]routev3.Route, n), make([]routev3.RouteMatch, n)
-	actions, forwards, clusters := make([]routev3.RouteAction, n), make([]routev3.Route_Route, n), make([]routev3.RouteAction_Cluster, n)
-	prefixes, segments := make([]routev3.RouteMatch_Prefix, n), make([]routev3.RouteMatch_PathSeparatedPrefix, n)
+	// One allocation for the messages of all the host's routes, one for
+	// those of the routes that forward.
+	slots := make([]routeSlot, len(sorted))
+	fwd := make([]forwardSlot, countForwarding(sorted))
 	for i, r := range sorted {
-		er := &routes[i]
-		t.route(routeParts{er, &matches[i], &actions[i], &forwards[i], &clusters[i], &prefixes[i], &segments[i]}, r, vh.Name)
+		var f *forwardSlot
+		if forwards(r) {
+			f, fwd = &fwd[0], fwd[1:]
+		}
+		er := t.route(&slots[i], f, r, vh.Name)
 		if authority != nil {
 			hs := append(er.Match.Headers, nil)
 			copy(hs[1:], hs)
@@ -129,6 +135,12 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	}
 	setIPFilter(&out.TypedPerFilterConfig, vh.IPFilter)
 	return out
+}
+
+// hostBlock is a virtual host with the backing array of its one domain.
+type hostBlock struct {
+	host   routev3.VirtualHost
+	domain [1]string
 }
 
 // wildcardAuthority restricts a wildcard host to exactly one DNS label, as
@@ -144,48 +156,51 @@ func wildcardAuthority(name string) *routev3.HeaderMatcher {
 	}}
 }
 
-// routeParts are the messages one route may use, allocated with those of
-// the other routes of its host.
-type routeParts struct {
-	route   *routev3.Route
-	match   *routev3.RouteMatch
-	action  *routev3.RouteAction
-	forward *routev3.Route_Route
-	cluster *routev3.RouteAction_Cluster
-	prefix  *routev3.RouteMatch_Prefix
-	segment *routev3.RouteMatch_PathSeparatedPrefix
+// routeSlot holds the messages every route uses; a host's are allocated in
+// one block.
+type routeSlot struct {
+	route  routev3.Route
+	match  routev3.RouteMatch
+	prefix routev3.RouteMatch_Prefix
 }
 
-// route fills p.route (and p.match) with the match, the action and the
-// metadata of r, a route of virtual host vhost.
-func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
-	out, m := p.route, p.match
-	md := t.lastMetadata
-	if t.lastSource != r.Source || md == nil {
-		var ok bool
-		if md, ok = t.metadata[r.Source]; !ok {
-			md = sourceMetadata(r)
-			t.metadata[r.Source] = md
+// forwardSlot holds the messages of a route that forwards to its backends
+// (a single cluster's name in cluster); a host's are allocated in one block.
+type forwardSlot struct {
+	action  routev3.RouteAction
+	forward routev3.Route_Route
+	cluster routev3.RouteAction_Cluster
+}
+
+// forwards reports whether r forwards requests to its backends, rather than
+// redirecting or answering them itself.
+func forwards(r *graph.Route) bool {
+	return !r.HTTPSRedirect && r.Redirect == nil && r.DirectResponse == nil && len(r.Backends) > 0
+}
+
+// countForwarding is the number of routes that forward.
+func countForwarding(routes []*graph.Route) int {
+	n := 0
+	for _, r := range routes {
+		if forwards(r) {
+			n++
 		}
-		t.lastSource, t.lastMetadata = r.Source, md
 	}
-	routeMatch(m, r, p)
-	out.Match, out.Metadata = m, md
-	switch {
-	case r.HTTPSRedirect:
-		out.Action = &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{
-			SchemeRewriteSpecifier: &routev3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
-		}}
-	case r.Redirect != nil:
-		out.Action = &routev3.Route_Redirect{Redirect: redirect(r.Redirect)}
-	case r.DirectResponse != nil:
-		out.Action = &routev3.Route_DirectResponse{DirectResponse: directResponse(r.DirectResponse.Code, r.DirectResponse.Body)}
-	case len(r.Backends) == 0:
-		// Every service of the route is missing: Contour answers 503.
-		out.Action = &routev3.Route_DirectResponse{DirectResponse: directResponse(503, "")}
-	default:
-		p.forward.Route = t.routeAction(r, p.action, p.cluster)
-		out.Action = p.forward
+	return n
+}
+
+// route fills s with the match, the action and the metadata of r, a route
+// of virtual host vhost, and returns s's route. f holds the action of a
+// route that forwards (nil for the others).
+func (t *translator) route(s *routeSlot, f *forwardSlot, r *graph.Route, vhost string) *routev3.Route {
+	out := &s.route
+	routeMatch(s, r)
+	out.Match, out.Metadata = &s.match, t.sourceMetadata(r)
+	if f == nil {
+		answer(out, r)
+	} else {
+		f.forward.Route = t.routeAction(r, &f.action, &f.cluster)
+		out.Action = &f.forward
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)
 		if r.RateLimit != nil {
@@ -196,7 +211,34 @@ func (t *translator) route(p routeParts, r *graph.Route, vhost string) {
 	}
 	routeAuthorization(out, r)
 	routeIPFilter(out, r)
+	return out
 }
+
+// answer sets the action of out, the route of r when r does not forward: a
+// redirect or a direct response.
+func answer(out *routev3.Route, r *graph.Route) {
+	switch {
+	case r.HTTPSRedirect:
+		out.Action = httpsRedirect
+	case r.Redirect != nil:
+		out.Action = &routev3.Route_Redirect{Redirect: redirect(r.Redirect)}
+	case r.DirectResponse != nil:
+		out.Action = &routev3.Route_DirectResponse{DirectResponse: directResponse(r.DirectResponse.Code, r.DirectResponse.Body)}
+	default:
+		// Every service of the route is missing: Contour answers 503.
+		out.Action = unavailable
+	}
+}
+
+// httpsRedirect and unavailable are the actions of every route redirecting
+// to HTTPS and of every route without a backend: each one value shared by
+// all of them, never modified.
+var (
+	httpsRedirect = &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{
+		SchemeRewriteSpecifier: &routev3.RedirectAction_HttpsRedirect{HttpsRedirect: true},
+	}}
+	unavailable = &routev3.Route_DirectResponse{DirectResponse: directResponse(503, "")}
+)
 
 func directResponse(code int, body string) *routev3.DirectResponseAction {
 	d := &routev3.DirectResponseAction{Status: uint32(code)}
@@ -230,15 +272,42 @@ func redirect(r *graph.Redirect) *routev3.RedirectAction {
 	return out
 }
 
-// sourceMetadata records the route's source object for access logs and the
-// simulator.
-func sourceMetadata(r *graph.Route) *corev3.Metadata {
-	if r.Source.Kind == "" {
+// sourceMetadata is the metadata naming r's source object (nil when it has
+// none). The routes of one object share one message, built by the first of
+// them and never modified.
+func (t *translator) sourceMetadata(r *graph.Route) *corev3.Metadata {
+	if t.lastMetadata != nil && t.lastSource == r.Source {
+		return t.lastMetadata
+	}
+	md, ok := t.metadata[r.Source]
+	if !ok {
+		md = newSourceMetadata(r.Source)
+		t.metadata[r.Source] = md
+	}
+	t.lastSource, t.lastMetadata = r.Source, md
+	return md
+}
+
+// newSourceMetadata records a route's source object for access logs and
+// the simulator; nil when there is none.
+func newSourceMetadata(src status.Ref) *corev3.Metadata {
+	if src.Kind == "" {
 		return nil
 	}
-	return &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{MetadataFilter: {Fields: map[string]*structpb.Value{
-		MetadataKind:      structpb.NewStringValue(r.Source.Kind),
-		MetadataNamespace: structpb.NewStringValue(r.Source.Namespace),
-		MetadataName:      structpb.NewStringValue(r.Source.Name),
-	}}}}
+	b := &metadataBlock{}
+	for i, v := range [...]string{src.Kind, src.Namespace, src.Name} {
+		b.strings[i].StringValue = v
+		b.values[i].Kind = &b.strings[i]
+	}
+	b.source.Fields = map[string]*structpb.Value{MetadataKind: &b.values[0], MetadataNamespace: &b.values[1], MetadataName: &b.values[2]}
+	b.metadata.FilterMetadata = map[string]*structpb.Struct{MetadataFilter: &b.source}
+	return &b.metadata
+}
+
+// metadataBlock holds the messages of a source metadata, allocated at once.
+type metadataBlock struct {
+	metadata corev3.Metadata
+	source   structpb.Struct
+	values   [3]structpb.Value
+	strings  [3]structpb.Value_StringValue
 }
