@@ -77,18 +77,19 @@ func routesHTTP(vh *graph.SecureVirtualHost) bool {
 // secureRoutes is the https/<fqdn> route configuration of a secure host
 // whose virtual host translated to vh.
 func secureRoutes(fqdn string, vh *routev3.VirtualHost) *routev3.RouteConfiguration {
-	return RouteConfiguration(HTTPSRoutesPrefix+fqdn, []*routev3.VirtualHost{
-		vh,
-		// A request whose Host is not this chain's SNI reaches the
-		// catch-all and gets 421, as Contour answers.
-		{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
-			Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-			Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
-				Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: misdirectedBody}},
-			}},
-		}}},
-	})
+	return RouteConfiguration(HTTPSRoutesPrefix+fqdn, []*routev3.VirtualHost{vh, misdirected})
 }
+
+// misdirected is the catch-all virtual host of every https/<fqdn> route
+// configuration: a request whose Host is not the chain's SNI reaches it and
+// gets 421, as Contour answers. One message shared by all of them, never
+// modified.
+var misdirected = &routev3.VirtualHost{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
+	Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+	Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
+		Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: misdirectedBody}},
+	}},
+}}}
 
 // RouteConfiguration is the route configuration called name holding vhosts.
 // As Contour's, it adds x-request-start (t=<seconds.milliseconds> of when

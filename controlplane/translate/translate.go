@@ -131,8 +131,13 @@ func validate(res *xds.Resources) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			var scratch []*corev3.Metadata
 			for i := w; i < len(items); i += workers {
-				errs[i] = items[i].v.Validate()
+				if vh, ok := items[i].v.(*routev3.VirtualHost); ok {
+					errs[i] = validateVirtualHost(vh, &scratch)
+				} else {
+					errs[i] = items[i].v.Validate()
+				}
 			}
 		}()
 	}
@@ -145,6 +150,44 @@ func validate(res *xds.Resources) error {
 	return nil
 }
 
+// validateVirtualHost is vh.Validate(), except that each source metadata
+// message, which the routes of an object share, is validated once rather
+// than once per route: the routes' metadata are set aside (in *scratch,
+// reused from host to host) while vh is validated, then put back. vh is
+// not handed out yet and validate checks each of its routes on one
+// goroutine, so nothing else reads the routes meanwhile; a route without
+// metadata (such as those of the shared catch-all host) is not written.
+func validateVirtualHost(vh *routev3.VirtualHost, scratch *[]*corev3.Metadata) error {
+	routes := vh.GetRoutes()
+	saved := (*scratch)[:0]
+	var last *corev3.Metadata
+	var err error
+	for i, r := range routes {
+		md := r.GetMetadata()
+		saved = append(saved, md)
+		if md == nil {
+			continue
+		}
+		if md != last && err == nil {
+			if e := md.Validate(); e != nil {
+				err = fmt.Errorf("route %d metadata: %w", i, e)
+			}
+			last = md
+		}
+		r.Metadata = nil
+	}
+	if e := vh.Validate(); err == nil {
+		err = e
+	}
+	for i, md := range saved {
+		if md != nil {
+			routes[i].Metadata = md
+		}
+	}
+	*scratch = saved
+	return err
+}
+
 // validationItem is one message validate checks: a whole resource, or a
 // virtual host of route configuration res.Routes[routes] (checked on its
 // own so that ingress_http, which holds most of them, is spread over the
@@ -154,7 +197,8 @@ type validationItem struct {
 	routes int // -1 unless v is a virtual host
 }
 
-// validationItems lists the messages of res in resource order.
+// validationItems lists the messages of res in resource order. The shared
+// catch-all host of the https/<fqdn> configurations is listed once.
 func validationItems(res *xds.Resources) []validationItem {
 	n := len(res.Listeners) + len(res.Clusters) + len(res.Endpoints) + len(res.Secrets)
 	for _, r := range res.Routes {
@@ -165,10 +209,17 @@ func validationItems(res *xds.Resources) []validationItem {
 		items = append(items, validationItem{r, -1})
 	}
 	shells := make([]routev3.RouteConfiguration, len(res.Routes))
+	listed := false // misdirected
 	for i, r := range res.Routes {
 		shells[i].Name, shells[i].RequestHeadersToAdd = r.GetName(), r.GetRequestHeadersToAdd()
 		items = append(items, validationItem{&shells[i], -1})
 		for _, vh := range r.GetVirtualHosts() {
+			if vh == misdirected {
+				if listed {
+					continue
+				}
+				listed = true
+			}
 			items = append(items, validationItem{vh, i})
 		}
 	}

@@ -245,3 +245,62 @@ func TestValidationItemsOrderAndNames(t *testing.T) {
 		t.Errorf("validation items (-want +got):\n%s", diff)
 	}
 }
+
+// TestValidateVirtualHostSharedMetadata checks that validating a host whose
+// routes share a metadata message still finds an invalid route, and that
+// every route keeps its own metadata pointer afterwards.
+func TestValidateVirtualHostSharedMetadata(t *testing.T) {
+	t.Parallel()
+	md := newSourceMetadata(status.Ref{Kind: "HTTPProxy", Namespace: "ns", Name: "p"})
+	other := newSourceMetadata(status.Ref{Kind: "Ingress", Namespace: "ns", Name: "i"})
+	match := func() *routev3.RouteMatch {
+		return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}}
+	}
+	ok := func() routev3.Route_DirectResponse {
+		return routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 200}}
+	}
+	a, b, c := ok(), ok(), ok()
+	vh := &routev3.VirtualHost{Name: "a.com", Domains: []string{"a.com"}, Routes: []*routev3.Route{
+		{Match: match(), Metadata: md, Action: &a},
+		{Match: match(), Metadata: md, Action: &b},
+		{Match: match(), Action: &c},
+		{Match: match(), Metadata: other, Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 99}}},
+	}}
+	var scratch []*corev3.Metadata
+	err := validateVirtualHost(vh, &scratch)
+	if err == nil || !strings.Contains(err.Error(), "Routes[3]") {
+		t.Errorf("validateVirtualHost error = %v, want one about Routes[3]", err)
+	}
+	for i, want := range []*corev3.Metadata{md, md, nil, other} {
+		if got := vh.Routes[i].Metadata; got != want {
+			t.Errorf("route %d metadata = %p, want %p", i, got, want)
+		}
+	}
+	vh.Routes = vh.Routes[:3]
+	if err := validateVirtualHost(vh, &scratch); err != nil {
+		t.Errorf("validateVirtualHost of valid routes: %v", err)
+	}
+	if want := vh.Validate(); want != nil {
+		t.Errorf("Validate of valid routes: %v", want)
+	}
+}
+
+// TestValidationItemsMisdirectedOnce checks that the shared catch-all host
+// of the https/<fqdn> configurations is validated once.
+func TestValidationItemsMisdirectedOnce(t *testing.T) {
+	t.Parallel()
+	res := &xds.Resources{Routes: []*routev3.RouteConfiguration{
+		secureRoutes("a.com", &routev3.VirtualHost{Name: "a.com"}),
+		secureRoutes("b.com", &routev3.VirtualHost{Name: "b.com"}),
+	}}
+	var got []string
+	for _, it := range validationItems(res) {
+		got = append(got, it.describe(res))
+	}
+	want := []string{`route configuration "https/a.com"`, `route configuration https/a.com virtual host "a.com"`,
+		`route configuration https/a.com virtual host "misdirected"`,
+		`route configuration "https/b.com"`, `route configuration https/b.com virtual host "b.com"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("validation items (-want +got):\n%s", diff)
+	}
+}
