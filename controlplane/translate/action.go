@@ -7,6 +7,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -20,28 +21,18 @@ const sessionCookie = "X-Contour-Session-Affinity"
 func (t *translator) routeAction(r *graph.Route, a *routev3.RouteAction, one *routev3.RouteAction_Cluster) *routev3.RouteAction {
 	// Per-backend headers and cookie rewrites need weighted clusters.
 	weighted := perBackendHeaders(r.Backends) || hasCookieRewrites(r)
-	single := len(r.Backends) == 1 && !weighted
-	if single {
+	if len(r.Backends) == 1 && !weighted {
 		one.Cluster = t.cluster(r.Backends[0].Cluster)
 		a.ClusterSpecifier = one
-	} else if ws := t.weighted(r.Backends); len(ws) == 1 && !weighted {
-		one.Cluster = ws[0].Name
-		a.ClusterSpecifier = one
 	} else {
-		wc := &routev3.WeightedCluster{}
-		weights := normalizeWeights(r.Backends)
-		for i, b := range r.Backends {
-			w := weights[i]
-			if w == 0 {
-				continue
-			}
-			cw := &routev3.WeightedCluster_ClusterWeight{Name: t.cluster(b.Cluster), Weight: envoy.UInt32(w)}
-			cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(b.RequestHeaders)
-			cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(b.ResponseHeaders)
-			addCookieRewrite(&cw.TypedPerFilterConfig, r.CookieRewrites, b.CookieRewrites)
-			wc.Clusters = append(wc.Clusters, cw)
+		var buf [4]uint32
+		weights := fillWeights(buf[:0], r.Backends)
+		if n, first := sharing(weights); n == 1 && !weighted {
+			one.Cluster = t.cluster(r.Backends[first].Cluster)
+			a.ClusterSpecifier = one
+		} else {
+			a.ClusterSpecifier = t.weightedClusters(r, weights, n)
 		}
-		a.ClusterSpecifier = &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}
 	}
 	switch {
 	case r.Timeouts.ResponseInfinite:
@@ -89,6 +80,57 @@ func (t *translator) routeAction(r *graph.Route, a *routev3.RouteAction, one *ro
 		}
 	}
 	return a
+}
+
+// sharing is the number of backends with a share of the traffic (a
+// non-zero weight), and the index of the first.
+func sharing(weights []uint32) (n, first int) {
+	first = -1
+	for i, w := range weights {
+		if w != 0 {
+			if n == 0 {
+				first = i
+			}
+			n++
+		}
+	}
+	return n, first
+}
+
+// weightedClusters splits r's traffic over the n of its backends whose
+// weight is not zero, with their header policies and cookie rewrites.
+func (t *translator) weightedClusters(r *graph.Route, weights []uint32, n int) *routev3.RouteAction_WeightedClusters {
+	block := &weightedBlock{}
+	block.specifier.WeightedClusters = &block.clusters
+	slots, out := make([]clusterWeightSlot, n), make([]*routev3.WeightedCluster_ClusterWeight, 0, n)
+	for i, b := range r.Backends {
+		if weights[i] == 0 {
+			continue
+		}
+		s := &slots[len(out)]
+		cw := &s.cluster
+		s.weight.Value = weights[i]
+		cw.Name, cw.Weight = t.cluster(b.Cluster), &s.weight
+		cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(b.RequestHeaders)
+		cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(b.ResponseHeaders)
+		addCookieRewrite(&cw.TypedPerFilterConfig, r.CookieRewrites, b.CookieRewrites)
+		out = append(out, cw)
+	}
+	block.clusters.Clusters = out
+	return &block.specifier
+}
+
+// weightedBlock holds a route's weighted clusters with their oneof wrapper.
+type weightedBlock struct {
+	specifier routev3.RouteAction_WeightedClusters
+	clusters  routev3.WeightedCluster
+}
+
+// clusterWeightSlot is a weighted cluster with its weight; a route's are
+// allocated in one block.
+type clusterWeightSlot struct {
+	cluster routev3.WeightedCluster_ClusterWeight
+	weight  wrapperspb.UInt32Value
 }
 
 func perBackendHeaders(bs []graph.Backend) bool {

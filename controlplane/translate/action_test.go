@@ -137,6 +137,28 @@ func TestRouteActions(t *testing.T) {
 			want: &routev3.Route{Match: prefix("/"), Action: toWeb(&routev3.RouteAction{})},
 		},
 		{
+			name: "five weighted backends, those of weight 0 left out",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{
+				{Cluster: web, Weight: 2}, {Cluster: other}, {Cluster: other, Weight: 3}, {Cluster: web}, {Cluster: web, Weight: 5}}},
+			want: &routev3.Route{Match: prefix("/"), Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{Clusters: []*routev3.WeightedCluster_ClusterWeight{
+					{Name: "ns/web/80/da39a3ee5e", Weight: wrapperspb.UInt32(2)},
+					{Name: "ns/other/8080/da39a3ee5e", Weight: wrapperspb.UInt32(3)},
+					{Name: "ns/web/80/da39a3ee5e", Weight: wrapperspb.UInt32(5)},
+				}}},
+			}}},
+		},
+		{
+			name: "one backend of weight 0 beside one with per-backend headers",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{
+				{Cluster: web}, {Cluster: other, Weight: 1, RequestHeaders: &graph.HeadersPolicy{Remove: []string{"X-A"}}}}},
+			want: &routev3.Route{Match: prefix("/"), Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{Clusters: []*routev3.WeightedCluster_ClusterWeight{
+					{Name: "ns/other/8080/da39a3ee5e", Weight: wrapperspb.UInt32(1), RequestHeadersToRemove: []string{"X-A"}},
+				}}},
+			}}},
+		},
+		{
 			name: "header and query matches",
 			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathRegex, Value: "/v[0-9]+"},
 				Headers: []graph.HeaderMatch{

@@ -166,11 +166,19 @@ func (t *translator) weighted(backends []graph.Backend) []envoy.WeightedCluster 
 // and otherwise keeps the weights as given (backends with weight 0 get no
 // traffic and are left out of the split).
 func normalizeWeights(backends []graph.Backend) []uint32 {
-	out := make([]uint32, len(backends))
+	return fillWeights(make([]uint32, 0, len(backends)), backends)
+}
+
+// fillWeights is normalizeWeights, in out's backing array when it has room
+// (a caller's array on the stack keeps them off the heap).
+func fillWeights(out []uint32, backends []graph.Backend) []uint32 {
+	out = out[:0]
+	for _, b := range backends {
+		out = append(out, b.Weight)
+	}
 	var total uint64
-	for i, b := range backends {
-		out[i] = b.Weight
-		total += uint64(b.Weight)
+	for _, w := range out {
+		total += uint64(w)
 	}
 	switch {
 	case total == 0:

@@ -33,9 +33,10 @@ func routeMatch(s *routeSlot, r *graph.Route) {
 		m.PathSpecifier = &s.prefix
 	}
 	if len(r.Headers) > 0 {
-		m.Headers = make([]*routev3.HeaderMatcher, 0, len(r.Headers)+1) // room for :authority
-		for _, h := range r.Headers {
-			m.Headers = append(m.Headers, headerMatcher(h))
+		m.Headers = make([]*routev3.HeaderMatcher, len(r.Headers), len(r.Headers)+1) // room for :authority
+		slots := make([]headerSlot, len(r.Headers))
+		for i, h := range r.Headers {
+			m.Headers[i] = slots[i].fill(h)
 		}
 	}
 	for _, q := range r.Query {
@@ -44,7 +45,14 @@ func routeMatch(s *routeSlot, r *graph.Route) {
 }
 
 func stringMatcher(kind string, value string, ignoreCase bool) *matcherv3.StringMatcher {
-	sm := &matcherv3.StringMatcher{IgnoreCase: ignoreCase}
+	sm := &matcherv3.StringMatcher{}
+	setStringMatcher(sm, kind, value, ignoreCase)
+	return sm
+}
+
+// setStringMatcher fills sm to match value as kind says.
+func setStringMatcher(sm *matcherv3.StringMatcher, kind string, value string, ignoreCase bool) {
+	sm.IgnoreCase = ignoreCase
 	switch kind {
 	case "exact":
 		sm.MatchPattern = &matcherv3.StringMatcher_Exact{Exact: value}
@@ -58,11 +66,24 @@ func stringMatcher(kind string, value string, ignoreCase bool) *matcherv3.String
 		sm.IgnoreCase = false // not allowed with safe_regex; the processor folds it into the pattern
 		sm.MatchPattern = &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: value}}
 	}
-	return sm
 }
 
 func headerMatcher(h graph.HeaderMatch) *routev3.HeaderMatcher {
-	hm := &routev3.HeaderMatcher{Name: h.Name, InvertMatch: h.Invert, TreatMissingHeaderAsEmpty: h.TreatMissingAsEmpty}
+	return new(headerSlot).fill(h)
+}
+
+// headerSlot holds the messages of a header condition; a route's are
+// allocated in one block.
+type headerSlot struct {
+	header routev3.HeaderMatcher
+	match  routev3.HeaderMatcher_StringMatch
+	value  matcherv3.StringMatcher
+}
+
+// fill makes s's header matcher the condition h, and returns it.
+func (s *headerSlot) fill(h graph.HeaderMatch) *routev3.HeaderMatcher {
+	hm := &s.header
+	hm.Name, hm.InvertMatch, hm.TreatMissingHeaderAsEmpty = h.Name, h.Invert, h.TreatMissingAsEmpty
 	if h.Kind == graph.HeaderPresent {
 		// "not present" is present_match: false; Envoy does not invert
 		// present_match on a missing header.
@@ -70,7 +91,9 @@ func headerMatcher(h graph.HeaderMatch) *routev3.HeaderMatcher {
 		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_PresentMatch{PresentMatch: !h.Invert}
 		return hm
 	}
-	hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_StringMatch{StringMatch: stringMatcher(h.Kind.String(), h.Value, h.IgnoreCase)}
+	setStringMatcher(&s.value, h.Kind.String(), h.Value, h.IgnoreCase)
+	s.match.StringMatch = &s.value
+	hm.HeaderMatchSpecifier = &s.match
 	return hm
 }
 
