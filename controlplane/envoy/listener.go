@@ -23,6 +23,7 @@ import (
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/wellknown"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
@@ -120,48 +121,76 @@ func TLSInspector() *listenerv3.ListenerFilter {
 // script is 2.3 KB and every TLS host has a connection manager of its own.
 // extra filters, when given, go between those of httpFilters and the router
 // (where Contour adds a virtual host's jwt_authn filter).
+// ConnectionManagers builds the same managers faster, for many hosts.
 func HTTPConnectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, h HostSettings, extra ...*hcmv3.HttpFilter) *listenerv3.Filter {
 	if s == nil {
 		s = defaultSettings
 	}
+	return managerFilter(Any(connectionManager(statPrefix, routeConfig, logs, s, h, extra)))
+}
+
+// managerFilter is the network filter of a connection manager encoded in a.
+func managerFilter(a *anypb.Any) *listenerv3.Filter {
+	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager, ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: a}}
+}
+
+// connectionManager is the message of HTTPConnectionManager (s not nil).
+func connectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, h HostSettings, extra []*hcmv3.HttpFilter) *hcmv3.HttpConnectionManager {
+	hcm := managerHead(statPrefix, routeConfig, s)
+	hcm.HttpFilters = managerFilters(h.CookieRewrite, extra)
+	setManagerTail(hcm, logs, s, h.ForwardClientCert)
+	return hcm
+}
+
+// managerHead is a connection manager with only its fields numbered below
+// http_filters (5): its codec, stat prefix and route configuration.
+func managerHead(statPrefix, routeConfig string, s *ConnectionSettings) *hcmv3.HttpConnectionManager {
+	return &hcmv3.HttpConnectionManager{
+		CodecType:  s.codec,
+		StatPrefix: statPrefix,
+		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
+			ConfigSource: ADS(), RouteConfigName: routeConfig,
+		}},
+	}
+}
+
+// managerFilters are the HTTP filters of a connection manager.
+func managerFilters(cookieRewrite bool, extra []*hcmv3.HttpFilter) []*hcmv3.HttpFilter {
 	filters := httpFilters
-	if h.CookieRewrite {
+	if cookieRewrite {
 		filters = httpFiltersLua
 	}
 	if len(extra) > 0 {
 		last := len(filters) - 1
 		filters = append(append(append(make([]*hcmv3.HttpFilter, 0, len(filters)+len(extra)), filters[:last]...), extra...), filters[last])
 	}
-	hcm := &hcmv3.HttpConnectionManager{
-		CodecType:  s.codec,
-		StatPrefix: statPrefix,
-		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
-			ConfigSource: ADS(), RouteConfigName: routeConfig,
-		}},
-		HttpFilters:                filters,
-		CommonHttpProtocolOptions:  s.common,
-		HttpProtocolOptions:        s.http1,
-		Http2ProtocolOptions:       s.http2,
-		ServerHeaderTransformation: s.serverHeader,
-		UseRemoteAddress:           wrapBool(true),
-		XffNumTrustedHops:          s.trustedHops,
-		StripPortMode:              &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-		NormalizePath:              wrapBool(true),
-		MergeSlashes:               !s.keepSlashes,
-		PreserveExternalRequestId:  true,
-		RequestTimeout:             s.request,
-		StreamIdleTimeout:          s.streamIdle,
-		DrainTimeout:               s.drain,
-		DelayedCloseTimeout:        s.delayedClose,
-		AccessLog:                  logs,
-	}
-	if f := h.ForwardClientCert; f != nil {
+	return filters
+}
+
+// setManagerTail sets the fields of hcm numbered above http_filters (5):
+// the access logs, the connection settings and the client certificate
+// details forwarded (f, nil for none).
+func setManagerTail(hcm *hcmv3.HttpConnectionManager, logs []*accesslogv3.AccessLog, s *ConnectionSettings, f *ForwardClientCert) {
+	hcm.CommonHttpProtocolOptions = s.common
+	hcm.HttpProtocolOptions = s.http1
+	hcm.Http2ProtocolOptions = s.http2
+	hcm.ServerHeaderTransformation = s.serverHeader
+	hcm.UseRemoteAddress = wrapBool(true)
+	hcm.XffNumTrustedHops = s.trustedHops
+	hcm.StripPortMode = &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true}
+	hcm.NormalizePath = wrapBool(true)
+	hcm.MergeSlashes = !s.keepSlashes
+	hcm.PreserveExternalRequestId = true
+	hcm.RequestTimeout = s.request
+	hcm.StreamIdleTimeout = s.streamIdle
+	hcm.DrainTimeout = s.drain
+	hcm.DelayedCloseTimeout = s.delayedClose
+	hcm.AccessLog = logs
+	if f != nil {
 		hcm.ForwardClientCertDetails = hcmv3.HttpConnectionManager_SANITIZE_SET
 		hcm.SetCurrentClientCertDetails = &hcmv3.HttpConnectionManager_SetCurrentClientCertDetails{
 			Subject: wrapperspb.Bool(f.Subject), Cert: f.Cert, Chain: f.Chain, Dns: f.DNS, Uri: f.URI}
 	}
-	return &listenerv3.Filter{Name: wellknown.HTTPConnectionManager,
-		ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: Any(hcm)}}
 }
 
 // HostSettings are what one connection manager needs of the hosts it

@@ -24,7 +24,7 @@ func (t *translator) listeners() []*listenerv3.Listener {
 		// ingress_http's one connection manager always holds the cookie
 		// rewrite script: whether a route of a plain host rewrites cookies
 		// must not change the listener.
-		envoy.FilterChain(nil, nil, envoy.HTTPConnectionManager(HTTPListener, HTTPRoutes, t.kit.http, t.kit.conn, envoy.HostSettings{CookieRewrite: true}, t.httpFilters()...)),
+		envoy.FilterChain(nil, nil, t.kit.managers.Filter(HTTPListener, HTTPRoutes, envoy.HostSettings{CookieRewrite: true}, t.httpFilters()...)),
 	})}
 	vhosts := graph.SortedSecureVirtualHosts(t.g)
 	if len(vhosts) == 0 {
@@ -83,18 +83,18 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 		f := v.Forward
 		h.ForwardClientCert = &envoy.ForwardClientCert{Subject: f.Subject, Cert: f.Cert, Chain: f.Chain, DNS: f.DNS, URI: f.URI}
 	}
-	return envoy.FilterChain(names, tls, envoy.HTTPConnectionManager(HTTPSListener, HTTPSRoutesPrefix+vh.Name, t.kit.http, t.kit.conn, h, extra...))
+	return envoy.FilterChain(names, tls, t.kit.managers.Filter(HTTPSListener, HTTPSRoutesPrefix+vh.Name, h, extra...))
 }
 
 // listenerKit is what every connection manager and TCP proxy of a
-// translation shares: the access loggers of connection managers (http) and
-// TCP proxies (tcp), the connection managers' connection settings, and
+// translation shares: the connection managers (with their access loggers
+// and connection settings), the access loggers of TCP proxies (tcp), and
 // the TLS settings of ingress_https and the options of both listeners.
 type listenerKit struct {
-	http, tcp []*accesslogv3.AccessLog
-	conn      *envoy.ConnectionSettings
-	tls       graph.ListenerTLS
-	listener  envoy.ListenerOptions
+	managers *envoy.ConnectionManagers
+	tcp      []*accesslogv3.AccessLog
+	tls      graph.ListenerTLS
+	listener envoy.ListenerOptions
 }
 
 // kits memoises listenerKit per setting (immutable once built).
@@ -130,7 +130,8 @@ func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 		return listenerKit{}, fmt.Errorf("access log: %w", err)
 	}
 	log := envoy.LogSettings{Format: a.Format, Path: a.Path, Level: a.Level, Text: a.Text, JSONFields: fields}
-	v, _ := kits.LoadOrStore(key, listenerKit{envoy.AccessLogs(log, false), envoy.AccessLogs(log, true), envoy.NewConnectionSettings(conn), tls, lo})
+	managers := envoy.NewConnectionManagers(envoy.AccessLogs(log, false), envoy.NewConnectionSettings(conn))
+	v, _ := kits.LoadOrStore(key, listenerKit{managers, envoy.AccessLogs(log, true), tls, lo})
 	return v.(listenerKit), nil
 }
 
