@@ -47,6 +47,10 @@ func ADS() *corev3.ConfigSource {
 	}
 }
 
+// adsSource is ADS(), shared by the connection managers and TLS contexts that
+// refer to it (and encoded with them); never modified.
+var adsSource = ADS()
+
 // SocketAddress is a TCP address.
 func SocketAddress(host string, port uint32) *corev3.Address {
 	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{

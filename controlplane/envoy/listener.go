@@ -149,7 +149,7 @@ func managerHead(statPrefix, routeConfig string, s *ConnectionSettings) *hcmv3.H
 		CodecType:  s.codec,
 		StatPrefix: statPrefix,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
-			ConfigSource: ADS(), RouteConfigName: routeConfig,
+			ConfigSource: adsSource, RouteConfigName: routeConfig,
 		}},
 	}
 }

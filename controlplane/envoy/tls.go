@@ -46,7 +46,7 @@ func DownstreamTLSContext(secretName string, p TLSParams, alpn []string, cv *Cli
 			TlsMaximumProtocolVersion: p.Max,
 			CipherSuites:              p.CipherSuites,
 		},
-		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: secretName, SdsConfig: ADS()}},
+		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: secretName, SdsConfig: adsSource}},
 		AlpnProtocols:                  alpn,
 	}}
 	if cv != nil {

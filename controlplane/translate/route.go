@@ -76,9 +76,9 @@ func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*len(hosts)/workers, (w+1)*len(hosts)/workers
-		// Sized for about one object and one cluster per host.
+		// Sized for about one cluster per host; the metadata are shared.
 		forks[w] = &translator{g: t.g, idx: t.idx, clusters: make(map[string]*graph.Cluster, hi-lo),
-			names: make(map[*graph.Cluster]string, hi-lo), metadata: make(map[status.Ref]*corev3.Metadata, hi-lo), kit: t.kit}
+			names: make(map[*graph.Cluster]string, hi-lo), metadata: t.metadata, kit: t.kit}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -279,12 +279,32 @@ func (t *translator) sourceMetadata(r *graph.Route) *corev3.Metadata {
 	if t.lastMetadata != nil && t.lastSource == r.Source {
 		return t.lastMetadata
 	}
-	md, ok := t.metadata[r.Source]
-	if !ok {
-		md = newSourceMetadata(r.Source)
-		t.metadata[r.Source] = md
-	}
+	md := t.metadata.get(r.Source)
 	t.lastSource, t.lastMetadata = r.Source, md
+	return md
+}
+
+// metadataMemo holds the source metadata of each object, for the
+// goroutines that translate virtual hosts together.
+type metadataMemo struct {
+	mu sync.Mutex
+	m  map[status.Ref]*corev3.Metadata
+}
+
+// newMetadataMemo is an empty memo with room for n objects.
+func newMetadataMemo(n int) *metadataMemo {
+	return &metadataMemo{m: make(map[status.Ref]*corev3.Metadata, n)}
+}
+
+// get returns the metadata of src, built on first use.
+func (m *metadataMemo) get(src status.Ref) *corev3.Metadata {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	md, ok := m.m[src]
+	if !ok {
+		md = newSourceMetadata(src)
+		m.m[src] = md
+	}
 	return md
 }
 

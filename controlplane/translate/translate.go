@@ -53,7 +53,7 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 		return nil, err
 	}
 	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, metadata: map[status.Ref]*corev3.Metadata{}, kit: kit, rateLimit: g.RateLimit}
+		names: map[*graph.Cluster]string{}, metadata: newMetadataMemo(len(g.VirtualHosts) + len(g.SecureVirtualHosts)), kit: kit, rateLimit: g.RateLimit}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()
@@ -78,9 +78,10 @@ type translator struct {
 	secrets  map[string]*graph.Secret  // by SDS name
 	findings []status.Finding
 	// names memoises ClusterName; metadata shares one (immutable) source
-	// metadata message between the routes of an object.
+	// metadata message between the routes of an object, in all the forks
+	// of a translation.
 	names    map[*graph.Cluster]string
-	metadata map[status.Ref]*corev3.Metadata
+	metadata *metadataMemo
 	// lastSource and lastMetadata skip the map for consecutive routes of
 	// one object.
 	lastSource   status.Ref
