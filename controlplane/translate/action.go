@@ -7,7 +7,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -16,11 +15,12 @@ import (
 // sessionCookie is the cookie of the Cookie load-balancing strategy.
 const sessionCookie = "X-Contour-Session-Affinity"
 
-// routeAction fills a, which it returns, to forward to the route's backends
-// with its policies; one is used when a single cluster is named.
-func (t *translator) routeAction(r *graph.Route, a *routev3.RouteAction, one *routev3.RouteAction_Cluster) *routev3.RouteAction {
-	// Per-backend headers and cookie rewrites need weighted clusters.
-	weighted := perBackendHeaders(r.Backends) || hasCookieRewrites(r)
+// routeAction fills f's action, which it returns, to forward to the route's
+// backends with its policies (f's cluster when a single cluster is named,
+// weighted clusters from b otherwise).
+func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *routev3.RouteAction {
+	a, one := &f.action, &f.cluster
+	weighted := weighsEach(r)
 	if len(r.Backends) == 1 && !weighted {
 		one.Cluster = t.cluster(r.Backends[0].Cluster)
 		a.ClusterSpecifier = one
@@ -31,7 +31,7 @@ func (t *translator) routeAction(r *graph.Route, a *routev3.RouteAction, one *ro
 			one.Cluster = t.cluster(r.Backends[first].Cluster)
 			a.ClusterSpecifier = one
 		} else {
-			a.ClusterSpecifier = t.weightedClusters(r, weights, n)
+			a.ClusterSpecifier = t.weightedClusters(b, r, weights, n)
 		}
 	}
 	switch {
@@ -99,10 +99,10 @@ func sharing(weights []uint32) (n, first int) {
 
 // weightedClusters splits r's traffic over the n of its backends whose
 // weight is not zero, with their header policies and cookie rewrites.
-func (t *translator) weightedClusters(r *graph.Route, weights []uint32, n int) *routev3.RouteAction_WeightedClusters {
-	block := &weightedBlock{}
+func (t *translator) weightedClusters(b *blocks, r *graph.Route, weights []uint32, n int) *routev3.RouteAction_WeightedClusters {
+	block := &take(&b.splits, 1)[0]
 	block.specifier.WeightedClusters = &block.clusters
-	slots, out := make([]clusterWeightSlot, n), make([]*routev3.WeightedCluster_ClusterWeight, 0, n)
+	slots, out := take(&b.weights, n), take(&b.weighted, n)[:0]
 	for i, b := range r.Backends {
 		if weights[i] == 0 {
 			continue
@@ -120,17 +120,10 @@ func (t *translator) weightedClusters(r *graph.Route, weights []uint32, n int) *
 	return &block.specifier
 }
 
-// weightedBlock holds a route's weighted clusters with their oneof wrapper.
-type weightedBlock struct {
-	specifier routev3.RouteAction_WeightedClusters
-	clusters  routev3.WeightedCluster
-}
-
-// clusterWeightSlot is a weighted cluster with its weight; a route's are
-// allocated in one block.
-type clusterWeightSlot struct {
-	cluster routev3.WeightedCluster_ClusterWeight
-	weight  wrapperspb.UInt32Value
+// weighsEach reports whether r needs weighted clusters even for a single
+// backend: per-backend headers and cookie rewrites live there.
+func weighsEach(r *graph.Route) bool {
+	return perBackendHeaders(r.Backends) || hasCookieRewrites(r)
 }
 
 func perBackendHeaders(bs []graph.Backend) bool {

@@ -10,9 +10,9 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// routeMatch fills s's match with the path, header and query conditions of
-// r (a prefix in s's prefix).
-func routeMatch(s *routeSlot, r *graph.Route) {
+// routeMatch fills s's match with the path and query conditions of r (a
+// prefix in s's prefix) and the header conditions headers.
+func routeMatch(s *routeSlot, r *graph.Route, headers []*routev3.HeaderMatcher) {
 	m := &s.match
 	switch r.Path.Kind {
 	case graph.PathExact:
@@ -32,13 +32,7 @@ func routeMatch(s *routeSlot, r *graph.Route) {
 		s.prefix.Prefix = r.Path.Value
 		m.PathSpecifier = &s.prefix
 	}
-	if len(r.Headers) > 0 {
-		m.Headers = make([]*routev3.HeaderMatcher, len(r.Headers), len(r.Headers)+1) // room for :authority
-		slots := make([]headerSlot, len(r.Headers))
-		for i, h := range r.Headers {
-			m.Headers[i] = slots[i].fill(h)
-		}
-	}
+	m.Headers = headers
 	for _, q := range r.Query {
 		m.QueryParameters = append(m.QueryParameters, queryMatcher(q))
 	}
@@ -72,14 +66,6 @@ func headerMatcher(h graph.HeaderMatch) *routev3.HeaderMatcher {
 	return new(headerSlot).fill(h)
 }
 
-// headerSlot holds the messages of a header condition; a route's are
-// allocated in one block.
-type headerSlot struct {
-	header routev3.HeaderMatcher
-	match  routev3.HeaderMatcher_StringMatch
-	value  matcherv3.StringMatcher
-}
-
 // fill makes s's header matcher the condition h, and returns it.
 func (s *headerSlot) fill(h graph.HeaderMatch) *routev3.HeaderMatcher {
 	hm := &s.header
@@ -91,7 +77,12 @@ func (s *headerSlot) fill(h graph.HeaderMatch) *routev3.HeaderMatcher {
 		hm.HeaderMatchSpecifier = &routev3.HeaderMatcher_PresentMatch{PresentMatch: !h.Invert}
 		return hm
 	}
-	setStringMatcher(&s.value, h.Kind.String(), h.Value, h.IgnoreCase)
+	if h.Kind == graph.HeaderExact {
+		s.exact.Exact = h.Value
+		s.value.MatchPattern, s.value.IgnoreCase = &s.exact, h.IgnoreCase
+	} else {
+		setStringMatcher(&s.value, h.Kind.String(), h.Value, h.IgnoreCase)
+	}
 	s.match.StringMatch = &s.value
 	hm.HeaderMatchSpecifier = &s.match
 	return hm

@@ -115,23 +115,9 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	}
 	sorted := graph.SortedRoutes(vh)
 	out.Routes = make([]*routev3.Route, len(sorted))
-	// One allocation for the messages of all the host's routes, one for
-	// those of the routes that forward.
-	slots := make([]routeSlot, len(sorted))
-	fwd := make([]forwardSlot, countForwarding(sorted))
+	b := newBlocks(sorted, authority != nil)
 	for i, r := range sorted {
-		var f *forwardSlot
-		if forwards(r) {
-			f, fwd = &fwd[0], fwd[1:]
-		}
-		er := t.route(&slots[i], f, r, vh.Name)
-		if authority != nil {
-			hs := append(er.Match.Headers, nil)
-			copy(hs[1:], hs)
-			hs[0] = authority
-			er.Match.Headers = hs
-		}
-		out.Routes[i] = er
+		out.Routes[i] = t.route(&b, r, vh.Name, authority)
 	}
 	setIPFilter(&out.TypedPerFilterConfig, vh.IPFilter)
 	return out
@@ -156,50 +142,24 @@ func wildcardAuthority(name string) *routev3.HeaderMatcher {
 	}}
 }
 
-// routeSlot holds the messages every route uses; a host's are allocated in
-// one block.
-type routeSlot struct {
-	route  routev3.Route
-	match  routev3.RouteMatch
-	prefix routev3.RouteMatch_Prefix
-}
-
-// forwardSlot holds the messages of a route that forwards to its backends
-// (a single cluster's name in cluster); a host's are allocated in one block.
-type forwardSlot struct {
-	action  routev3.RouteAction
-	forward routev3.Route_Route
-	cluster routev3.RouteAction_Cluster
-}
-
 // forwards reports whether r forwards requests to its backends, rather than
 // redirecting or answering them itself.
 func forwards(r *graph.Route) bool {
 	return !r.HTTPSRedirect && r.Redirect == nil && r.DirectResponse == nil && len(r.Backends) > 0
 }
 
-// countForwarding is the number of routes that forward.
-func countForwarding(routes []*graph.Route) int {
-	n := 0
-	for _, r := range routes {
-		if forwards(r) {
-			n++
-		}
-	}
-	return n
-}
-
-// route fills s with the match, the action and the metadata of r, a route
-// of virtual host vhost, and returns s's route. f holds the action of a
-// route that forwards (nil for the others).
-func (t *translator) route(s *routeSlot, f *forwardSlot, r *graph.Route, vhost string) *routev3.Route {
+// route translates r, a route of virtual host vhost, with the messages of
+// b; every route of a wildcard host has the authority condition.
+func (t *translator) route(b *blocks, r *graph.Route, vhost string, authority *routev3.HeaderMatcher) *routev3.Route {
+	s := &take(&b.routes, 1)[0]
 	out := &s.route
-	routeMatch(s, r)
+	routeMatch(s, r, b.headerMatchers(r, authority))
 	out.Match, out.Metadata = &s.match, t.sourceMetadata(r)
-	if f == nil {
+	if !forwards(r) {
 		answer(out, r)
 	} else {
-		f.forward.Route = t.routeAction(r, &f.action, &f.cluster)
+		f := &take(&b.forwards, 1)[0]
+		f.forward.Route = t.routeAction(b, r, f)
 		out.Action = &f.forward
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)

@@ -1,0 +1,83 @@
+package translate
+
+import (
+	"testing"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/graph"
+	"github.com/isobar-dev/isobar/controlplane/source"
+)
+
+// TestHostBlocks translates a wildcard host whose routes take header
+// conditions and weighted clusters from the host's blocks: each route must
+// get its own, after the :authority condition.
+func TestHostBlocks(t *testing.T) {
+	t.Parallel()
+	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
+	other := &graph.Cluster{Namespace: "ns", Service: "other", Port: corev1.ServicePort{Port: 8080}}
+	g := graph.New(8080, 8443, graph.AccessLog{})
+	vh := g.VirtualHost("*.a.com")
+	vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/a"},
+		Headers:  []graph.HeaderMatch{{Name: "x-a", Kind: graph.HeaderExact, Value: "1"}, {Name: "x-b", Kind: graph.HeaderPresent}},
+		Backends: []graph.Backend{{Cluster: web, Weight: 1}, {Cluster: other, Weight: 3}}})
+	vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/b"}, Backends: []graph.Backend{{Cluster: web}}})
+	vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/c"}, HTTPSRedirect: true,
+		Headers: []graph.HeaderMatch{{Name: "x-c", Kind: graph.HeaderContains, Value: "v", IgnoreCase: true}}})
+	vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/d"},
+		Backends: []graph.Backend{{Cluster: other, Weight: 2}, {Cluster: web, Weight: 2}}})
+	res, _, err := Translate(g, source.NewIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority := &routev3.HeaderMatcher{Name: ":authority", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+		MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: `^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.a\.com(:[0-9]+)?$`}}}}}
+	match := func(prefix string, headers ...*routev3.HeaderMatcher) *routev3.RouteMatch {
+		return &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: prefix}, Headers: append([]*routev3.HeaderMatcher{authority}, headers...)}
+	}
+	split := func(names []string, weights ...uint32) *routev3.Route_Route {
+		wc := &routev3.WeightedCluster{}
+		for i, n := range names {
+			wc.Clusters = append(wc.Clusters, &routev3.WeightedCluster_ClusterWeight{Name: n, Weight: wrapperspb.UInt32(weights[i])})
+		}
+		return &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: wc}}}
+	}
+	const webName, otherName = "ns/web/80/da39a3ee5e", "ns/other/8080/da39a3ee5e"
+	want := []*routev3.Route{
+		{Match: match("/d"), Action: split([]string{otherName, webName}, 2, 2)},
+		{Match: match("/c", &routev3.HeaderMatcher{Name: "x-c", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+			MatchPattern: &matcherv3.StringMatcher_Contains{Contains: "v"}, IgnoreCase: true}}}),
+			Action: &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{SchemeRewriteSpecifier: &routev3.RedirectAction_HttpsRedirect{HttpsRedirect: true}}}},
+		{Match: match("/b"), Action: &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: webName}}}},
+		{Match: match("/a",
+			&routev3.HeaderMatcher{Name: "x-a", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+				MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "1"}}}},
+			&routev3.HeaderMatcher{Name: "x-b", HeaderMatchSpecifier: &routev3.HeaderMatcher_PresentMatch{PresentMatch: true}}),
+			Action: split([]string{webName, otherName}, 1, 3)},
+	}
+	if d := cmp.Diff(want, res.Routes[0].GetVirtualHosts()[0].GetRoutes(), protocmp.Transform()); d != "" {
+		t.Errorf("routes (-want +got):\n%s", d)
+	}
+}
+
+// TestTake: a block hands out disjoint slices without room to grow into
+// the next, and allocates once it runs short.
+func TestTake(t *testing.T) {
+	t.Parallel()
+	block := make([]int, 3)
+	a, b := take(&block, 2), take(&block, 1)
+	a[0], a[1], b[0] = 1, 2, 3
+	if cap(a) != 2 || cap(b) != 1 || len(block) != 0 {
+		t.Fatalf("cap(a) = %d, cap(b) = %d, %d left; want 2, 1, 0", cap(a), cap(b), len(block))
+	}
+	c := take(&block, 2)
+	c[0] = 4
+	if len(c) != 2 || a[0] != 1 || a[1] != 2 || b[0] != 3 {
+		t.Errorf("after running short: c = %v, a = %v, b = %v", c, a, b)
+	}
+}
