@@ -59,7 +59,17 @@ func shortHash(s string) string {
 		return emptyHash
 	}
 	sum := sha1.Sum([]byte(s))
-	return hex.EncodeToString(sum[:])[:10]
+	return hex.EncodeToString(sum[:5])
+}
+
+// shortHashBytes is shortHash(string(b)), without copying b (a
+// certificate, for every TLS host).
+func shortHashBytes(b []byte) string {
+	if len(b) == 0 {
+		return emptyHash
+	}
+	sum := sha1.Sum(b)
+	return hex.EncodeToString(sum[:5])
 }
 
 // ClusterName is the Envoy name of c: namespace/service/port/<hash of the
@@ -116,7 +126,7 @@ func SecretName(s *graph.Secret) string {
 	if len(data) == 0 {
 		data = s.CA
 	}
-	return hashname(maxNameLength, s.Namespace, s.Name, shortHash(string(data)))
+	return hashname(maxNameLength, s.Namespace, s.Name, shortHashBytes(data))
 }
 
 // clusterOptions is the canonical string of everything that makes two
@@ -135,7 +145,7 @@ func clusterOptions(c *graph.Cluster) string {
 		sort.Strings(names)
 		ca := ""
 		if v.CA != nil {
-			ca = shortHash(string(v.CA.CA))
+			ca = shortHashBytes(v.CA.CA)
 		}
 		parts = append(parts, "ca="+ca, "san="+strings.Join(names, ","))
 	}

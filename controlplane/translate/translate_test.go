@@ -175,6 +175,9 @@ func TestShortHash(t *testing.T) {
 		if got := shortHash(in); got != want {
 			t.Errorf("shortHash(%q) = %q, want %q", in, got, want)
 		}
+		if got := shortHashBytes([]byte(in)); got != want {
+			t.Errorf("shortHashBytes(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
 
