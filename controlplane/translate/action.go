@@ -103,17 +103,17 @@ func (t *translator) weightedClusters(b *blocks, r *graph.Route, weights []uint3
 	block := &take(&b.splits, 1)[0]
 	block.specifier.WeightedClusters = &block.clusters
 	slots, out := take(&b.weights, n), take(&b.weighted, n)[:0]
-	for i, b := range r.Backends {
+	for i, backend := range r.Backends {
 		if weights[i] == 0 {
 			continue
 		}
 		s := &slots[len(out)]
 		cw := &s.cluster
 		s.weight.Value = weights[i]
-		cw.Name, cw.Weight = t.cluster(b.Cluster), &s.weight
-		cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(b.RequestHeaders)
-		cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(b.ResponseHeaders)
-		addCookieRewrite(&cw.TypedPerFilterConfig, r.CookieRewrites, b.CookieRewrites)
+		cw.Name, cw.Weight = t.cluster(backend.Cluster), &s.weight
+		cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(backend.RequestHeaders)
+		cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(backend.ResponseHeaders)
+		addCookieRewrite(&cw.TypedPerFilterConfig, r.CookieRewrites, backend.CookieRewrites)
 		out = append(out, cw)
 	}
 	block.clusters.Clusters = out
