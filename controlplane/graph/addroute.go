@@ -31,15 +31,29 @@ func (b *builder) addKeyedRoute(fqdn string, tls bool, key MatchKey, r *Route, p
 		b.addTo(b.g.VirtualHost(fqdn), key, r)
 		return
 	}
-	b.addTo(&b.g.SecureVirtualHost(fqdn).VirtualHost, key, r)
-	if permitInsecure && !b.opts.DisablePermitInsecure {
-		b.addTo(b.g.VirtualHost(fqdn), key, r)
+	b.addSecureRoute(&b.g.SecureVirtualHost(fqdn).VirtualHost, b.g.VirtualHost(fqdn), key, r, permitInsecure)
+}
+
+// addSecureRoute adds r, a route of a TLS host whose match key is key, to
+// the host's secure virtual host, and to its insecure one either itself
+// (permitInsecure, unless disabled globally) or as a copy answering 301 to
+// https.
+func (b *builder) addSecureRoute(secure, insecure *VirtualHost, key MatchKey, r *Route, permitInsecure bool) {
+	b.addTo(secure, key, r)
+	if b.insecureAllowed(permitInsecure) {
+		b.addTo(insecure, key, r)
 		return
 	}
 	redirect := b.newRoute()
 	*redirect = *r
 	redirect.HTTPSRedirect = true
-	b.addTo(b.g.VirtualHost(fqdn), key, redirect)
+	b.addTo(insecure, key, redirect)
+}
+
+// insecureAllowed reports whether a TLS host's route that permits
+// insecure requests (or not) is served as such on port 80.
+func (b *builder) insecureAllowed(permitInsecure bool) bool {
+	return permitInsecure && !b.opts.DisablePermitInsecure
 }
 
 // routeBlock is how many Routes newRoute allocates at once.

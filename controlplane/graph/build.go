@@ -2,12 +2,14 @@ package graph
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -61,8 +63,9 @@ func (o Options) Defaults() Options {
 
 // builder carries the state of one Build.
 type builder struct {
-	idx    *source.Index
-	opts   Options
+	idx *source.Index
+	// opts are the build's options, shared by the builders of all roots.
+	opts   *Options
 	g      *Graph
 	report *status.Report
 	// owners maps a claimed fqdn to the root that owns it (see claimHosts).
@@ -72,12 +75,14 @@ type builder struct {
 	secretChecks *sync.Map
 	// services memoises lookupService, shared by the builders of all roots.
 	services *serviceMemo
+	// recent are this builder's last lookupService answers.
+	recent recentServices
 	// proxyRoots are the root HTTPProxies that claimHosts let claim their
 	// fqdn, in key order (processHTTPProxies builds those that own it).
 	proxyRoots []proxyRoot
-	// proxyKeys are the keys of the index's HTTPProxies in order (see
+	// proxies are the index's HTTPProxies in key order (see
 	// sortedProxies).
-	proxyKeys []types.NamespacedName
+	proxies []keyedProxy
 	// routes are Routes allocated for newRoute, not handed out yet.
 	routes []Route
 	// backends is the block of Backends of the HTTPProxy being walked
@@ -107,7 +112,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	opts = opts.Defaults()
 	b := &builder{
 		idx:    idx,
-		opts:   opts,
+		opts:   &opts,
 		g:      New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog),
 		report: status.NewReport(),
 		owners: map[string]status.Ref{},
@@ -123,13 +128,28 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	return b.g, b.report
 }
 
-// sortedProxies returns the keys of the index's HTTPProxies in order,
-// sorted once per build (several processors go through them).
-func (b *builder) sortedProxies() []types.NamespacedName {
-	if b.proxyKeys == nil {
-		b.proxyKeys = source.SortedKeys(b.idx.HTTPProxies)
+// keyedProxy is an HTTPProxy of the index with its key.
+type keyedProxy struct {
+	key types.NamespacedName
+	p   *contourv1.HTTPProxy
+}
+
+// sortedProxies returns the index's HTTPProxies in key order, sorted once
+// per build (several processors go through them).
+func (b *builder) sortedProxies() []keyedProxy {
+	if b.proxies == nil {
+		b.proxies = make([]keyedProxy, 0, len(b.idx.HTTPProxies))
+		for k, p := range b.idx.HTTPProxies {
+			b.proxies = append(b.proxies, keyedProxy{k, p})
+		}
+		slices.SortFunc(b.proxies, func(x, y keyedProxy) int {
+			if c := strings.Compare(x.key.Namespace, y.key.Namespace); c != 0 {
+				return c
+			}
+			return strings.Compare(x.key.Name, y.key.Name)
+		})
 	}
-	return b.proxyKeys
+	return b.proxies
 }
 
 // indexNotes copies the observations Load made into findings.

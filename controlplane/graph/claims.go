@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -37,19 +38,16 @@ type claim struct {
 // root with a missing or malformed fqdn, or outside the root namespaces, is
 // invalid and claims nothing. The oldest root keeps the host; every other
 // claimant is invalid with DuplicateVhost, so nobody can take a live host
-// down by creating a duplicate.
+// down by creating a duplicate. On the way, every HTTPProxy is admitted
+// (see admitProxy), so that processHTTPProxies need not go through them
+// again.
 func (b *builder) claimHosts() {
 	claims := make([]claim, 0, len(b.idx.HTTPProxies)+len(b.idx.IngressRoutes))
 	b.proxyRoots = make([]proxyRoot, 0, len(b.idx.HTTPProxies))
-	for _, key := range b.sortedProxies() {
-		p := b.idx.HTTPProxies[key]
-		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
-			continue
-		}
-		ref := status.Ref{Kind: status.KindHTTPProxy, Namespace: p.Namespace, Name: p.Name}
-		if fqdn, ok := b.checkRoot(b.proxyReport(key), ref, p.Spec.VirtualHost.Fqdn, true); ok {
-			claims = append(claims, claim{ref: ref, age: ageOf(p), fqdn: fqdn})
-			b.proxyRoots = append(b.proxyRoots, proxyRoot{p, fqdn})
+	for _, kp := range b.sortedProxies() {
+		if fqdn, ok := b.admitProxy(b.proxyReport(kp.key), kp.p); ok {
+			claims = append(claims, claim{ref: proxyRef(kp.p), age: ageOf(kp.p), fqdn: fqdn})
+			b.proxyRoots = append(b.proxyRoots, proxyRoot{kp.p, fqdn})
 		}
 	}
 	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {
@@ -76,6 +74,24 @@ func (b *builder) claimHosts() {
 		}
 		i = j
 	}
+}
+
+// admitProxy says in rep what concerns HTTPProxy p alone: that it is
+// ignored for its class, or tracked (orphaned unless a root reaches it)
+// and, for a root, whether it may claim its fqdn. It returns the fqdn p
+// claims, if it is a root that may.
+func (b *builder) admitProxy(rep *status.Report, p *contourv1.HTTPProxy) (string, bool) {
+	ref := proxyRef(p)
+	class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
+	if !b.classMatches(class) {
+		b.ignoredByClass(rep, ref, class)
+		return "", false
+	}
+	rep.Track(ref)
+	if p.Spec.VirtualHost == nil {
+		return "", false
+	}
+	return b.checkRoot(rep, ref, p.Spec.VirtualHost.Fqdn, true)
 }
 
 // sortClaims orders claims by fqdn, then oldest first. The order is total

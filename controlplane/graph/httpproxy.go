@@ -54,47 +54,44 @@ func proxyRef(p *contourv1.HTTPProxy) status.Ref {
 }
 
 // processHTTPProxies builds every root HTTPProxy that owns its host,
-// following includes. Every class-matching HTTPProxy is tracked so that one
-// no root reaches comes out orphaned.
+// following includes. (claimHosts tracked every class-matching HTTPProxy,
+// so that one no root reaches comes out orphaned.)
 func (b *builder) processHTTPProxies() {
-	for _, key := range b.sortedProxies() {
-		p := b.idx.HTTPProxies[key]
-		class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
-		if !b.classMatches(class) {
-			b.ignoredByClass(b.proxyReport(key), proxyRef(p), class)
-			continue
-		}
-		b.proxyReport(key).Track(proxyRef(p))
-	}
 	roots := make([]proxyRoot, 0, len(b.proxyRoots))
 	for _, r := range b.proxyRoots {
 		if b.owns(proxyRef(r.p), r.fqdn) { // (claimHosts reported the others)
 			roots = append(roots, r)
 		}
 	}
-	// Each root owns its fqdn and only reads the index: roots are planned
-	// on every core, each into a report of its own, then applied in order.
-	plans := make([]rootPlan, len(roots))
-	parallel.For(len(roots), 16, func(i int) {
+	// Each root owns its fqdn and only reads the index: roots are planned,
+	// and their virtual hosts built, on every core, each into a report of
+	// its own; meanwhile this goroutine puts them in the graph in order.
+	results := make([]rootResult, len(roots))
+	parallel.Ordered(len(roots), 16, func(i int) {
 		rb := b.forRoot()
-		plans[i] = rb.planRoot(roots[i].p, roots[i].fqdn)
-		plans[i].report, plans[i].reads = rb.report, rb.reads
-	})
-	for _, plan := range plans {
-		part := b.hostPart(plan.fqdn)
-		if part == nil {
-			b.report.Merge(plan.report)
-			b.commitRoot(plan)
-			continue
+		plan := rb.planRoot(roots[i].p, roots[i].fqdn)
+		results[i] = rootResult{hosts: rb.buildHosts(plan), report: rb.report, reads: rb.reads}
+	}, func(i int) {
+		res := results[i]
+		results[i] = rootResult{} // done with: let it go
+		b.placeHosts(res.hosts)
+		if part := b.hostPart(res.hosts.fqdn); part != nil {
+			// What building the hosts says (route conflicts) is the
+			// host's too.
+			part.Report.Merge(res.report)
+			part.Reads = res.reads
+			return
 		}
-		// What committing says (route conflicts) is the host's too.
-		part.Report.Merge(plan.report)
-		part.Reads = plan.reads
-		base := b.report
-		b.report = part.Report
-		b.commitRoot(plan)
-		b.report = base
-	}
+		b.report.Merge(res.report)
+	})
+}
+
+// rootResult is what processing one root gave: its virtual hosts, its
+// report, and the HTTPProxies its walk read (see builder.reads).
+type rootResult struct {
+	hosts  rootHosts
+	report *status.Report
+	reads  []types.NamespacedName
 }
 
 // rootPlan is what processing one root decided about the graph.
@@ -117,53 +114,17 @@ type rootPlan struct {
 	cors *CORSPolicy
 	// ipFilter is the virtual host's IP filter policy, for both hosts.
 	ipFilter *IPFilter
-	report   *status.Report
-	// reads are the HTTPProxies the walk looked up (see builder.reads).
-	reads []types.NamespacedName
 }
 
 // forRoot returns a builder for planning one root: its own report and
-// Service memo, the shared read-only state, and no graph (planning never
-// writes it).
+// recent Service answers (no serviceMemo), the shared read-only state, and
+// no graph (planning never writes it).
 func (b *builder) forRoot() *builder {
-	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks,
-		services: b.services}
+	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks}
 }
 
 // commitRoot applies a plan to the graph.
-func (b *builder) commitRoot(plan rootPlan) {
-	if plan.svh != nil {
-		b.commitSecure(plan.svh)
-	}
-	if plan.tcp != nil {
-		b.g.SecureVirtualHost(plan.fqdn).TCPProxy = plan.tcp
-		return
-	}
-	for _, pr := range plan.routes {
-		b.addKeyedRoute(plan.fqdn, plan.tls, pr.key, pr.route, pr.permitInsecure)
-	}
-	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil || len(plan.globalRateLimits) > 0) {
-		// As Contour, on the insecure host too (also when it only
-		// redirects to https).
-		vh := b.g.VirtualHost(plan.fqdn)
-		vh.RateLimit, vh.CORS, vh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
-		if plan.tls {
-			svh := b.g.SecureVirtualHost(plan.fqdn)
-			svh.RateLimit, svh.CORS, svh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
-		}
-	}
-	if plan.ipFilter == nil {
-		return
-	}
-	// The policy goes on the hosts the root serves: the insecure one (its
-	// HTTPS redirects too, as in Contour) and the secure one.
-	if vh, ok := b.g.VirtualHosts[plan.fqdn]; ok {
-		vh.IPFilter = plan.ipFilter
-	}
-	if plan.svh != nil {
-		b.g.SecureVirtualHost(plan.fqdn).IPFilter = plan.ipFilter
-	}
-}
+func (b *builder) commitRoot(plan rootPlan) { b.placeHosts(b.buildHosts(plan)) }
 
 // planRoot processes one root: TLS, then its routes and includes.
 func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
@@ -284,8 +245,10 @@ func (b *builder) planTCPProxy(ref status.Ref, p *contourv1.HTTPProxy, svh *Secu
 }
 
 // commitSecure records a validated secure virtual host in the graph.
-func (b *builder) commitSecure(svh *SecureVirtualHost) {
-	vh := b.g.SecureVirtualHost(svh.Name)
+func (b *builder) commitSecure(svh *SecureVirtualHost) { b.g.SecureVirtualHost(svh.Name).takeTLS(svh) }
+
+// takeTLS sets the TLS settings of vh to those validated in svh.
+func (vh *SecureVirtualHost) takeTLS(svh *SecureVirtualHost) {
 	vh.Owner, vh.Secret, vh.MinTLS, vh.MaxTLS = svh.Owner, svh.Secret, svh.MinTLS, svh.MaxTLS
 	vh.Passthrough, vh.ClientValidation = svh.Passthrough, svh.ClientValidation
 	vh.JWTProviders, vh.Authorization = svh.JWTProviders, svh.Authorization
