@@ -21,17 +21,11 @@ const (
 // the insecure host only. Duplicate match conditions are resolved by
 // VirtualHost.AddRoute (oldest object wins) and reported here.
 func (b *builder) addRoute(fqdn string, tls bool, r *Route, permitInsecure bool) {
-	b.addKeyedRoute(fqdn, tls, r.Key(), r, permitInsecure)
-}
-
-// addKeyedRoute is addRoute for a route whose match key is key (that of
-// its redirect copy too).
-func (b *builder) addKeyedRoute(fqdn string, tls bool, key MatchKey, r *Route, permitInsecure bool) {
 	if !tls {
-		b.addTo(b.g.VirtualHost(fqdn), key, r)
+		b.addTo(b.g.VirtualHost(fqdn), r.Key(), r)
 		return
 	}
-	b.addSecureRoute(&b.g.SecureVirtualHost(fqdn).VirtualHost, b.g.VirtualHost(fqdn), key, r, permitInsecure)
+	b.addSecureRoute(&b.g.SecureVirtualHost(fqdn).VirtualHost, b.g.VirtualHost(fqdn), r.Key(), r, permitInsecure)
 }
 
 // addSecureRoute adds r, a route of a TLS host whose match key is key, to

@@ -44,9 +44,6 @@ type proxyRoot struct {
 type pendingRoute struct {
 	route          *Route
 	permitInsecure bool
-	// key is route.Key(), set once an HTTPProxy root's plan keeps the
-	// route (on the root's goroutine, not in the serial commit).
-	key MatchKey
 }
 
 func proxyRef(p *contourv1.HTTPProxy) status.Ref {
@@ -63,28 +60,44 @@ func (b *builder) processHTTPProxies() {
 			roots = append(roots, r)
 		}
 	}
-	// Each root owns its fqdn and only reads the index: roots are planned,
-	// and their virtual hosts built, on every core, each into a report of
-	// its own; meanwhile this goroutine puts them in the graph in order.
+	// Each root owns its fqdn and only reads the index: chunks of roots are
+	// planned, and their virtual hosts built, on every core; meanwhile this
+	// goroutine puts them in the graph in order.
 	results := make([]rootResult, len(roots))
-	parallel.Ordered(len(roots), 16, func(i int) {
-		rb := b.forRoot()
-		plan := rb.planRoot(roots[i].p, roots[i].fqdn)
-		results[i] = rootResult{hosts: rb.buildHosts(plan), report: rb.report, reads: rb.reads}
-	}, func(i int) {
-		res := results[i]
-		results[i] = rootResult{} // done with: let it go
-		b.placeHosts(res.hosts)
-		if part := b.hostPart(res.hosts.fqdn); part != nil {
-			// What building the hosts says (route conflicts) is the
-			// host's too.
-			part.Report.Merge(res.report)
-			part.Reads = res.reads
-			return
+	chunk := func(c int) (int, int) { return c * rootChunk, min(len(roots), (c+1)*rootChunk) }
+	parallel.Ordered((len(roots)+rootChunk-1)/rootChunk, 1, func(c int) {
+		rb := b.forRoots()
+		lo, hi := chunk(c)
+		for i := lo; i < hi; i++ {
+			if b.parts != nil { // a root's report and reads are its host's
+				rb.report = status.NewReport()
+			}
+			rb.reads = nil
+			plan := rb.planRoot(roots[i].p, roots[i].fqdn)
+			results[i] = rootResult{hosts: rb.buildHosts(plan), report: rb.report, reads: rb.reads}
 		}
-		b.report.Merge(res.report)
+	}, func(c int) {
+		lo, hi := chunk(c)
+		for _, res := range results[lo:hi] {
+			b.placeHosts(res.hosts)
+			if part := b.hostPart(res.hosts.fqdn); part != nil {
+				// (Every root has one when parts are recorded.) What
+				// building the hosts says (route conflicts) is the
+				// host's too.
+				part.Report.Merge(res.report)
+				part.Reads = res.reads
+			}
+		}
+		if b.parts == nil {
+			b.report.Merge(results[lo].report) // the chunk's
+		}
+		clear(results[lo:hi]) // done with: let them go
 	})
 }
+
+// rootChunk is how many consecutive roots one goroutine plans in turn,
+// with one builder and, unless parts are recorded, one report.
+const rootChunk = 16
 
 // rootResult is what processing one root gave: its virtual hosts, its
 // report, and the HTTPProxies its walk read (see builder.reads).
@@ -116,10 +129,10 @@ type rootPlan struct {
 	ipFilter *IPFilter
 }
 
-// forRoot returns a builder for planning one root: its own report and
-// recent Service answers (no serviceMemo), the shared read-only state, and
-// no graph (planning never writes it).
-func (b *builder) forRoot() *builder {
+// forRoots returns a builder for planning roots in turn: its own report
+// and recent Service answers (no serviceMemo), the shared read-only state,
+// and no graph (planning never writes it).
+func (b *builder) forRoots() *builder {
 	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks}
 }
 
@@ -191,7 +204,6 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	plan.routes = w.routes[:0] // filtered in place: the walk is over
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
-			pr.key = pr.route.Key()
 			plan.routes = append(plan.routes, pr)
 		}
 	}
@@ -260,7 +272,7 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 	ref := proxyRef(p)
 	b.report.Valid(ref)
 	b.proxyRoutes(w, p, s)
-	seen := map[string]int{}
+	seen := map[MatchKey]int{}
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
 		if err != nil {
@@ -311,18 +323,18 @@ func (b *builder) backendSlots(n int) []Backend {
 
 // includeScope validates an include's conditions and returns a key that
 // identifies them (for duplicate detection) and the scope for the child.
-func includeScope(s scope, inc contourv1.Include) (string, scope, error) {
+func includeScope(s scope, inc contourv1.Include) (MatchKey, scope, error) {
 	_, prefix, has, err := pathOf(inc.Conditions, true)
 	if err != nil {
-		return "", s, err
+		return MatchKey{}, s, err
 	}
 	hs, err := headerConditions(inc.Conditions)
 	if err != nil {
-		return "", s, err
+		return MatchKey{}, s, err
 	}
 	qs, err := queryConditions(inc.Conditions)
 	if err != nil {
-		return "", s, err
+		return MatchKey{}, s, err
 	}
 	child := scope{prefix: s.prefix, jwt: s.jwt, auth: s.auth, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
 		query: append(append([]QueryMatch(nil), s.query...), qs...)}
@@ -330,7 +342,7 @@ func includeScope(s scope, inc contourv1.Include) (string, scope, error) {
 		child.prefix = joinPrefix(s.prefix, prefix)
 	}
 	probe := &Route{Path: PathMatch{Kind: PathPrefix, Value: prefix}, Headers: hs, Query: qs}
-	return string(probe.Key()), child, nil
+	return probe.Key(), child, nil
 }
 
 // include follows one include of parent, or answers 502 for its scope when

@@ -42,9 +42,9 @@ func (b *builder) buildHosts(plan rootPlan) rootHosts {
 	b.reserveRedirects(plan)
 	for _, pr := range plan.routes {
 		if plan.tls {
-			b.addSecureRoute(&h.svh().VirtualHost, h.vh(), pr.key, pr.route, pr.permitInsecure)
+			b.addSecureRoute(&h.svh().VirtualHost, h.vh(), pr.route.Key(), pr.route, pr.permitInsecure)
 		} else {
-			b.addTo(h.vh(), pr.key, pr.route)
+			b.addTo(h.vh(), pr.route.Key(), pr.route)
 		}
 	}
 	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil || len(plan.globalRateLimits) > 0) {
