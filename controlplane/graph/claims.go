@@ -174,10 +174,25 @@ func normalizeFQDN(fqdn string, wildcardOK bool) (string, error) {
 			return "", fmt.Errorf("%s", strings.Join(errs, "; "))
 		}
 	}
-	if _, err := netip.ParseAddr(s); err == nil { // as strict as Kubernetes: no leading zeros
-		return "", fmt.Errorf("an IP address is not a host name")
+	// A DNS subdomain is an address only when it is dotted digits (no
+	// ':' for IPv6); ParseAddr is as strict as Kubernetes (no leading
+	// zeros), and costs an error value for every host name.
+	if digitsAndDots(s) {
+		if _, err := netip.ParseAddr(s); err == nil {
+			return "", fmt.Errorf("an IP address is not a host name")
+		}
 	}
 	return s, nil
+}
+
+// digitsAndDots reports whether s has only decimal digits and dots.
+func digitsAndDots(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // dnsSubdomain reports whether s is a DNS-1123 subdomain as Kubernetes

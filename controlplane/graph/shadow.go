@@ -137,9 +137,13 @@ func conditionKeys(r *Route) []string {
 
 // covers reports whether every request later matches also matches e: e's
 // header and query conditions are a subset of later's and e's path matches
-// every path later's does. It answers false when it cannot tell.
+// every path later's does. It answers false when it cannot tell. The
+// cheaper check goes first: the path's, unless e's is a regex.
 func (e *shadowInfo) covers(later *shadowInfo) bool {
-	return e.condsIn(later) && pathCovers(e, later)
+	if e.route.Path.Kind == PathRegex {
+		return e.condsIn(later) && pathCovers(e, later)
+	}
+	return pathCovers(e, later) && e.condsIn(later)
 }
 
 // condsIn reports whether e's header and query conditions are a subset of
