@@ -9,8 +9,14 @@ import (
 // Report collects statuses and findings while the graph is built. The zero
 // value is not usable; call NewReport. A Report is not safe for concurrent use.
 type Report struct {
+	// objects holds what is said of each object; a nil entry is an object
+	// tracked and nothing else (most are: Track allocates no entry).
 	objects  map[Ref]*entry
 	findings map[string]Finding
+	// last is the entry of lastRef: calls about one object often come in
+	// a row, and need not hash its reference again.
+	lastRef Ref
+	last    *entry
 }
 
 type entry struct {
@@ -25,12 +31,17 @@ func NewReport() *Report {
 	return &Report{objects: map[Ref]*entry{}, findings: map[string]Finding{}}
 }
 
+// entry returns the entry of ref, creating it.
 func (r *Report) entry(ref Ref) *entry {
-	e, ok := r.objects[ref]
-	if !ok {
+	if r.last != nil && r.lastRef == ref {
+		return r.last
+	}
+	e := r.objects[ref]
+	if e == nil {
 		e = &entry{}
 		r.objects[ref] = e
 	}
+	r.lastRef, r.last = ref, e
 	return e
 }
 
@@ -38,7 +49,11 @@ func (r *Report) entry(ref Ref) *entry {
 // said about it. An object tracked but never marked Valid and never given an
 // error is reported as orphaned for HTTPProxy and IngressRoute (it was not
 // reached from a root) and valid otherwise.
-func (r *Report) Track(ref Ref) { r.entry(ref) }
+func (r *Report) Track(ref Ref) {
+	if _, ok := r.objects[ref]; !ok {
+		r.objects[ref] = nil
+	}
+}
 
 // Valid records that ref was processed; it stays valid unless an error is added.
 func (r *Report) Valid(ref Ref) { r.entry(ref).touched = true }
@@ -69,18 +84,27 @@ func (r *Report) Warning(ref Ref, t ConditionType, reason, format string, args .
 }
 
 // Merge adds everything o says to r, as if its calls had been made on r.
-// Statuses and findings do not depend on the order calls are made in.
+// Statuses and findings do not depend on the order calls are made in. r
+// takes what it can of o (the entries of objects r knows nothing of): o
+// must not be used afterwards.
 func (r *Report) Merge(o *Report) {
 	for ref, oe := range o.objects {
-		r.entry(ref).add(oe)
+		if e, ok := r.objects[ref]; e != nil {
+			e.add(oe)
+		} else if !ok || oe != nil {
+			r.objects[ref] = oe
+		}
 	}
 	for k, f := range o.findings {
 		r.findings[k] = f
 	}
 }
 
-// add merges what o says of an object into e.
+// add merges what o says of an object into e; o may be nil (nothing).
 func (e *entry) add(o *entry) {
+	if o == nil {
+		return
+	}
 	e.touched = e.touched || o.touched
 	e.orphaned = e.orphaned || o.orphaned
 	for _, sc := range o.errors {
@@ -100,8 +124,8 @@ func (r *Report) Orphan(ref Ref) { r.entry(ref).orphaned = true }
 
 // HasErrors reports whether ref has at least one error sub-condition.
 func (r *Report) HasErrors(ref Ref) bool {
-	e, ok := r.objects[ref]
-	return ok && len(e.errors) > 0
+	e := r.objects[ref]
+	return e != nil && len(e.errors) > 0
 }
 
 // Find records a finding. Identical findings are kept once.
@@ -152,7 +176,12 @@ func sortFindings(out []Finding) {
 	})
 }
 
+// object returns the status of ref from what e says of it; e may be nil
+// (tracked, nothing said).
 func (e *entry) object(ref Ref) Object {
+	if e == nil {
+		e = &entry{}
+	}
 	errs := sortSubs(e.errors)
 	warns := sortSubs(e.warnings)
 	o := Object{Ref: ref}
