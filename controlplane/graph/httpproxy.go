@@ -30,8 +30,17 @@ type proxyWalk struct {
 	tls  bool
 	// routes collected, added to the graph only if the root stays valid.
 	routes []pendingRoute
-	// invalid objects met in this walk (their routes are dropped).
+	// invalid objects met in this walk (their routes are dropped); nil
+	// until one is (see invalidate).
 	invalid map[status.Ref]bool
+}
+
+// invalidate records that ref is invalid.
+func (w *proxyWalk) invalidate(ref status.Ref) {
+	if w.invalid == nil {
+		w.invalid = map[status.Ref]bool{}
+	}
+	w.invalid[ref] = true
 }
 
 // proxyRoot is a root HTTPProxy with the fqdn it claims (normalised).
@@ -153,7 +162,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if !ok {
 		return plan
 	}
-	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}, routes: make([]pendingRoute, 0, len(p.Spec.Routes))}
+	w := &proxyWalk{fqdn: fqdn, routes: make([]pendingRoute, 0, len(p.Spec.Routes))}
 	var svh *SecureVirtualHost
 	if tls := p.Spec.VirtualHost.TLS; tls != nil {
 		var ok bool
@@ -277,7 +286,7 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 		key, childScope, err := includeScope(s, inc)
 		if err != nil {
 			b.report.Error(ref, status.IncludeError, err.(conditionError).reason, "Spec.Includes[%d]: %s", i, err)
-			w.invalid[ref] = true
+			w.invalidate(ref)
 			continue
 		}
 		if j, dup := seen[key]; dup {
@@ -303,7 +312,7 @@ func (b *builder) proxyRoutes(w *proxyWalk, p *contourv1.HTTPProxy, s scope) {
 		r := &block[i]
 		permitInsecure, err := b.proxyRoute(r, p, &p.Spec.Routes[i], i, s)
 		if err != nil {
-			w.invalid[proxyRef(p)] = true
+			w.invalidate(proxyRef(p))
 			continue
 		}
 		w.routes = append(w.routes, pendingRoute{route: r, permitInsecure: permitInsecure})
@@ -387,7 +396,9 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 		return
 	}
 	before := len(w.routes)
-	b.walk(w, child, s, append(append([]status.Ref(nil), path...), cref))
+	// The child's path extends path in place when it has room: the walk
+	// is depth-first, and no path outlives the walk it was given to.
+	b.walk(w, child, s, append(path, cref))
 	if w.invalid[cref] {
 		// The invalid child contributes nothing; its scope answers 502 and
 		// the parent says why, without becoming invalid itself.

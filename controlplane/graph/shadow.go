@@ -56,9 +56,13 @@ func shadows(vh *VirtualHost) []status.Finding {
 		return nil
 	}
 	routes := SortedRoutes(vh)
-	infos := make([]shadowInfo, len(routes))
-	for i, r := range routes {
-		infos[i] = newShadowInfo(r)
+	var small [16]shadowInfo // most hosts have few routes: no allocation
+	infos := small[:0]
+	if len(routes) > len(small) {
+		infos = make([]shadowInfo, 0, len(routes))
+	}
+	for _, r := range routes {
+		infos = append(infos, newShadowInfo(r))
 	}
 	var out []status.Finding
 	for j := range routes {
