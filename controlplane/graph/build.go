@@ -2,14 +2,12 @@ package graph
 
 import (
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
-	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -77,12 +75,9 @@ type builder struct {
 	services *serviceMemo
 	// recent are this builder's last lookupService answers.
 	recent recentServices
-	// proxyRoots are the root HTTPProxies that claimHosts let claim their
-	// fqdn, in key order (processHTTPProxies builds those that own it).
+	// proxyRoots are the root HTTPProxies that own their fqdn, in claim
+	// order (see claimHosts).
 	proxyRoots []proxyRoot
-	// proxies are the index's HTTPProxies in key order (see
-	// sortedProxies).
-	proxies []keyedProxy
 	// routes are Routes allocated for newRoute, not handed out yet.
 	routes []Route
 	// backends is the block of Backends of the HTTPProxy being walked
@@ -126,30 +121,6 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	}
 	b.prune()
 	return b.g, b.report
-}
-
-// keyedProxy is an HTTPProxy of the index with its key.
-type keyedProxy struct {
-	key types.NamespacedName
-	p   *contourv1.HTTPProxy
-}
-
-// sortedProxies returns the index's HTTPProxies in key order, sorted once
-// per build (several processors go through them).
-func (b *builder) sortedProxies() []keyedProxy {
-	if b.proxies == nil {
-		b.proxies = make([]keyedProxy, 0, len(b.idx.HTTPProxies))
-		for k, p := range b.idx.HTTPProxies {
-			b.proxies = append(b.proxies, keyedProxy{k, p})
-		}
-		slices.SortFunc(b.proxies, func(x, y keyedProxy) int {
-			if c := strings.Compare(x.key.Namespace, y.key.Namespace); c != 0 {
-				return c
-			}
-			return strings.Compare(x.key.Name, y.key.Name)
-		})
-	}
-	return b.proxies
 }
 
 // indexNotes copies the observations Load made into findings.

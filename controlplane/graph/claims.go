@@ -31,6 +31,8 @@ type claim struct {
 	ref  status.Ref
 	age  Age
 	fqdn string
+	// proxy is the root when it is an HTTPProxy.
+	proxy *contourv1.HTTPProxy
 }
 
 // claimHosts decides which root owns each fqdn before any route is built.
@@ -40,14 +42,14 @@ type claim struct {
 // claimant is invalid with DuplicateVhost, so nobody can take a live host
 // down by creating a duplicate. On the way, every HTTPProxy is admitted
 // (see admitProxy), so that processHTTPProxies need not go through them
-// again.
+// again; it builds the proxyRoots, in claim order.
 func (b *builder) claimHosts() {
 	claims := make([]claim, 0, len(b.idx.HTTPProxies)+len(b.idx.IngressRoutes))
-	b.proxyRoots = make([]proxyRoot, 0, len(b.idx.HTTPProxies))
-	for _, kp := range b.sortedProxies() {
-		if fqdn, ok := b.admitProxy(b.proxyReport(kp.key), kp.p); ok {
-			claims = append(claims, claim{ref: proxyRef(kp.p), age: ageOf(kp.p), fqdn: fqdn})
-			b.proxyRoots = append(b.proxyRoots, proxyRoot{kp.p, fqdn})
+	// In map order: what admitProxy says concerns each object alone, and
+	// the claims are sorted.
+	for key, p := range b.idx.HTTPProxies {
+		if fqdn, ok := b.admitProxy(b.proxyReport(key), p); ok {
+			claims = append(claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
 		}
 	}
 	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {
@@ -63,12 +65,16 @@ func (b *builder) claimHosts() {
 	sortClaims(claims)
 	b.recordClaims(claims)
 	b.owners = make(map[string]status.Ref, len(claims)) // empty until now, shared with no one yet
+	b.proxyRoots = make([]proxyRoot, 0, len(claims))
 	for i := 0; i < len(claims); {
 		j := i + 1
 		for j < len(claims) && claims[j].fqdn == claims[i].fqdn {
 			j++
 		}
 		b.owners[claims[i].fqdn] = claims[i].ref
+		if p := claims[i].proxy; p != nil {
+			b.proxyRoots = append(b.proxyRoots, proxyRoot{p, claims[i].fqdn})
+		}
 		if j-i > 1 {
 			b.reportDuplicates(b.claimReport(claims[i:j]), claims[i:j])
 		}

@@ -63,12 +63,7 @@ func proxyRef(p *contourv1.HTTPProxy) status.Ref {
 // following includes. (claimHosts tracked every class-matching HTTPProxy,
 // so that one no root reaches comes out orphaned.)
 func (b *builder) processHTTPProxies() {
-	roots := make([]proxyRoot, 0, len(b.proxyRoots))
-	for _, r := range b.proxyRoots {
-		if b.owns(proxyRef(r.p), r.fqdn) { // (claimHosts reported the others)
-			roots = append(roots, r)
-		}
-	}
+	roots := b.proxyRoots // the owners (claimHosts reported the others)
 	// Each root owns its fqdn and only reads the index: chunks of roots are
 	// planned, and their virtual hosts built, on every core; meanwhile this
 	// goroutine puts them in the graph in order.
