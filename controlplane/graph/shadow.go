@@ -27,11 +27,16 @@ const maxShadowRoutes = 2000
 // before prefixes. Redirect copies on port 80 are skipped, so each conflict
 // is reported once; only the first earlier route that shadows is named.
 func (b *builder) findShadowedRoutes() {
-	hosts := SortedVirtualHosts(b.g)
-	for _, vh := range SortedSecureVirtualHosts(b.g) {
+	// In map order: what is found on a host is its own (its findings name
+	// it), and a report is a set.
+	hosts := make([]*VirtualHost, 0, len(b.g.VirtualHosts)+len(b.g.SecureVirtualHosts))
+	for _, vh := range b.g.VirtualHosts {
+		hosts = append(hosts, vh)
+	}
+	for _, vh := range b.g.SecureVirtualHosts {
 		hosts = append(hosts, &vh.VirtualHost)
 	}
-	// Hosts are independent: check them on every core, report in order.
+	// Hosts are independent: check them on every core, then report.
 	found := make([][]status.Finding, len(hosts))
 	// Each host's routes are final here: their order is computed once, for
 	// this check and for translation.
