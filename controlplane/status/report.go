@@ -137,8 +137,10 @@ func (r *Report) Find(f Finding) {
 // Objects returns the status of every tracked object, sorted by reference.
 func (r *Report) Objects() []Object {
 	out := make([]Object, 0, len(r.objects))
+	conds := make([]Condition, len(r.objects)) // their Conditions, in one block
 	for ref, e := range r.objects {
-		out = append(out, e.object(ref))
+		i := len(out)
+		out = append(out, e.objectIn(ref, conds[i:i+1:i+1]))
 	}
 	slices.SortFunc(out, func(a, b Object) int { return a.Ref.Compare(b.Ref) })
 	return out
@@ -178,7 +180,11 @@ func sortFindings(out []Finding) {
 
 // object returns the status of ref from what e says of it; e may be nil
 // (tracked, nothing said).
-func (e *entry) object(ref Ref) Object {
+func (e *entry) object(ref Ref) Object { return e.objectIn(ref, make([]Condition, 1)) }
+
+// objectIn is object, with the Object's one Condition written in conds
+// (of length 1), which becomes its Conditions.
+func (e *entry) objectIn(ref Ref, conds []Condition) Object {
 	if e == nil {
 		e = &entry{}
 	}
@@ -202,7 +208,8 @@ func (e *entry) object(ref Ref) Object {
 		o.CurrentStatus, o.Description = Valid, validMessage(ref.Kind)
 		cond.Status, cond.Reason, cond.Message = "True", validReason, validMessage(ref.Kind)
 	}
-	o.Conditions = []Condition{cond}
+	conds[0] = cond
+	o.Conditions = conds
 	return o
 }
 
