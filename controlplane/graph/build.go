@@ -109,7 +109,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 		idx:    idx,
 		opts:   &opts,
 		g:      New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog),
-		report: status.NewReport(),
+		report: status.NewReportFor(len(idx.HTTPProxies) + len(idx.IngressRoutes) + len(idx.Ingresses)),
 		owners: map[string]status.Ref{},
 
 		secretChecks: &sync.Map{},

@@ -64,6 +64,7 @@ func proxyRef(p *contourv1.HTTPProxy) status.Ref {
 // so that one no root reaches comes out orphaned.)
 func (b *builder) processHTTPProxies() {
 	roots := b.proxyRoots // the owners (claimHosts reported the others)
+	b.g.sizeFor(len(roots) + len(b.idx.Ingresses))
 	// Each root owns its fqdn and only reads the index: chunks of roots are
 	// planned, and their virtual hosts built, on every core; meanwhile this
 	// goroutine puts them in the graph in order.
@@ -74,7 +75,7 @@ func (b *builder) processHTTPProxies() {
 		lo, hi := chunk(c)
 		for i := lo; i < hi; i++ {
 			if b.parts != nil { // a root's report and reads are its host's
-				rb.report = status.NewReport()
+				rb.report = status.NewReportFor(1)
 			}
 			rb.reads = nil
 			plan := rb.planRoot(roots[i].p, roots[i].fqdn)
@@ -134,10 +135,12 @@ type rootPlan struct {
 }
 
 // forRoots returns a builder for planning roots in turn: its own report
-// and recent Service answers (no serviceMemo), the shared read-only state,
-// and no graph (planning never writes it).
+// (with room for a chunk's roots), recent Service answers (no
+// serviceMemo), the shared read-only state, and no graph (planning never
+// writes it).
 func (b *builder) forRoots() *builder {
-	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks}
+	return &builder{idx: b.idx, opts: b.opts, report: status.NewReportFor(rootChunk), owners: b.owners,
+		secretChecks: b.secretChecks}
 }
 
 // commitRoot applies a plan to the graph.

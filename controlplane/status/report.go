@@ -27,8 +27,11 @@ type entry struct {
 }
 
 // NewReport returns an empty report.
-func NewReport() *Report {
-	return &Report{objects: map[Ref]*entry{}, findings: map[string]Finding{}}
+func NewReport() *Report { return NewReportFor(0) }
+
+// NewReportFor returns an empty report with room for about n objects.
+func NewReportFor(n int) *Report {
+	return &Report{objects: make(map[Ref]*entry, n), findings: map[string]Finding{}}
 }
 
 // entry returns the entry of ref, creating it.
