@@ -21,25 +21,33 @@ const (
 // the insecure host only. Duplicate match conditions are resolved by
 // VirtualHost.AddRoute (oldest object wins) and reported here.
 func (b *builder) addRoute(fqdn string, tls bool, r *Route, permitInsecure bool) {
-	b.addKeyedRoute(fqdn, tls, r.Key(), r, permitInsecure)
-}
-
-// addKeyedRoute is addRoute for a route whose match key is key (that of
-// its redirect copy too).
-func (b *builder) addKeyedRoute(fqdn string, tls bool, key MatchKey, r *Route, permitInsecure bool) {
 	if !tls {
-		b.addTo(b.g.VirtualHost(fqdn), key, r)
+		b.addTo(b.g.VirtualHost(fqdn), r.Key(), r)
 		return
 	}
-	b.addTo(&b.g.SecureVirtualHost(fqdn).VirtualHost, key, r)
-	if permitInsecure && !b.opts.DisablePermitInsecure {
-		b.addTo(b.g.VirtualHost(fqdn), key, r)
+	b.addSecureRoute(&b.g.SecureVirtualHost(fqdn).VirtualHost, b.g.VirtualHost(fqdn), r.Key(), r, permitInsecure)
+}
+
+// addSecureRoute adds r, a route of a TLS host whose match key is key, to
+// the host's secure virtual host, and to its insecure one either itself
+// (permitInsecure, unless disabled globally) or as a copy answering 301 to
+// https.
+func (b *builder) addSecureRoute(secure, insecure *VirtualHost, key MatchKey, r *Route, permitInsecure bool) {
+	b.addTo(secure, key, r)
+	if b.insecureAllowed(permitInsecure) {
+		b.addTo(insecure, key, r)
 		return
 	}
 	redirect := b.newRoute()
 	*redirect = *r
 	redirect.HTTPSRedirect = true
-	b.addTo(b.g.VirtualHost(fqdn), key, redirect)
+	b.addTo(insecure, key, redirect)
+}
+
+// insecureAllowed reports whether a TLS host's route that permits
+// insecure requests (or not) is served as such on port 80.
+func (b *builder) insecureAllowed(permitInsecure bool) bool {
+	return permitInsecure && !b.opts.DisablePermitInsecure
 }
 
 // routeBlock is how many Routes newRoute allocates at once.

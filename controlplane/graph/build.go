@@ -61,8 +61,9 @@ func (o Options) Defaults() Options {
 
 // builder carries the state of one Build.
 type builder struct {
-	idx    *source.Index
-	opts   Options
+	idx *source.Index
+	// opts are the build's options, shared by the builders of all roots.
+	opts   *Options
 	g      *Graph
 	report *status.Report
 	// owners maps a claimed fqdn to the root that owns it (see claimHosts).
@@ -72,12 +73,11 @@ type builder struct {
 	secretChecks *sync.Map
 	// services memoises lookupService, shared by the builders of all roots.
 	services *serviceMemo
-	// proxyRoots are the root HTTPProxies that claimHosts let claim their
-	// fqdn, in key order (processHTTPProxies builds those that own it).
+	// recent are this builder's last lookupService answers.
+	recent recentServices
+	// proxyRoots are the root HTTPProxies that own their fqdn, in claim
+	// order (see claimHosts).
 	proxyRoots []proxyRoot
-	// proxyKeys are the keys of the index's HTTPProxies in order (see
-	// sortedProxies).
-	proxyKeys []types.NamespacedName
 	// routes are Routes allocated for newRoute, not handed out yet.
 	routes []Route
 	// backends is the block of Backends of the HTTPProxy being walked
@@ -107,9 +107,9 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	opts = opts.Defaults()
 	b := &builder{
 		idx:    idx,
-		opts:   opts,
+		opts:   &opts,
 		g:      New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog),
-		report: status.NewReport(),
+		report: status.NewReportFor(len(idx.HTTPProxies) + len(idx.IngressRoutes) + len(idx.Ingresses)),
 		owners: map[string]status.Ref{},
 
 		secretChecks: &sync.Map{},
@@ -121,15 +121,6 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 	}
 	b.prune()
 	return b.g, b.report
-}
-
-// sortedProxies returns the keys of the index's HTTPProxies in order,
-// sorted once per build (several processors go through them).
-func (b *builder) sortedProxies() []types.NamespacedName {
-	if b.proxyKeys == nil {
-		b.proxyKeys = source.SortedKeys(b.idx.HTTPProxies)
-	}
-	return b.proxyKeys
 }
 
 // indexNotes copies the observations Load made into findings.

@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -30,6 +31,8 @@ type claim struct {
 	ref  status.Ref
 	age  Age
 	fqdn string
+	// proxy is the root when it is an HTTPProxy.
+	proxy *contourv1.HTTPProxy
 }
 
 // claimHosts decides which root owns each fqdn before any route is built.
@@ -37,19 +40,16 @@ type claim struct {
 // root with a missing or malformed fqdn, or outside the root namespaces, is
 // invalid and claims nothing. The oldest root keeps the host; every other
 // claimant is invalid with DuplicateVhost, so nobody can take a live host
-// down by creating a duplicate.
+// down by creating a duplicate. On the way, every HTTPProxy is admitted
+// (see admitProxy), so that processHTTPProxies need not go through them
+// again; it builds the proxyRoots, in claim order.
 func (b *builder) claimHosts() {
 	claims := make([]claim, 0, len(b.idx.HTTPProxies)+len(b.idx.IngressRoutes))
-	b.proxyRoots = make([]proxyRoot, 0, len(b.idx.HTTPProxies))
-	for _, key := range b.sortedProxies() {
-		p := b.idx.HTTPProxies[key]
-		if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
-			continue
-		}
-		ref := status.Ref{Kind: status.KindHTTPProxy, Namespace: p.Namespace, Name: p.Name}
-		if fqdn, ok := b.checkRoot(b.proxyReport(key), ref, p.Spec.VirtualHost.Fqdn, true); ok {
-			claims = append(claims, claim{ref: ref, age: ageOf(p), fqdn: fqdn})
-			b.proxyRoots = append(b.proxyRoots, proxyRoot{p, fqdn})
+	// In map order: what admitProxy says concerns each object alone, and
+	// the claims are sorted.
+	for key, p := range b.idx.HTTPProxies {
+		if fqdn, ok := b.admitProxy(b.proxyReport(key), p); ok {
+			claims = append(claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
 		}
 	}
 	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {
@@ -65,17 +65,39 @@ func (b *builder) claimHosts() {
 	sortClaims(claims)
 	b.recordClaims(claims)
 	b.owners = make(map[string]status.Ref, len(claims)) // empty until now, shared with no one yet
+	b.proxyRoots = make([]proxyRoot, 0, len(claims))
 	for i := 0; i < len(claims); {
 		j := i + 1
 		for j < len(claims) && claims[j].fqdn == claims[i].fqdn {
 			j++
 		}
 		b.owners[claims[i].fqdn] = claims[i].ref
+		if p := claims[i].proxy; p != nil {
+			b.proxyRoots = append(b.proxyRoots, proxyRoot{p, claims[i].fqdn})
+		}
 		if j-i > 1 {
 			b.reportDuplicates(b.claimReport(claims[i:j]), claims[i:j])
 		}
 		i = j
 	}
+}
+
+// admitProxy says in rep what concerns HTTPProxy p alone: that it is
+// ignored for its class, or tracked (orphaned unless a root reaches it)
+// and, for a root, whether it may claim its fqdn. It returns the fqdn p
+// claims, if it is a root that may.
+func (b *builder) admitProxy(rep *status.Report, p *contourv1.HTTPProxy) (string, bool) {
+	ref := proxyRef(p)
+	class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
+	if !b.classMatches(class) {
+		b.ignoredByClass(rep, ref, class)
+		return "", false
+	}
+	rep.Track(ref)
+	if p.Spec.VirtualHost == nil {
+		return "", false
+	}
+	return b.checkRoot(rep, ref, p.Spec.VirtualHost.Fqdn, true)
 }
 
 // sortClaims orders claims by fqdn, then oldest first. The order is total
@@ -158,10 +180,25 @@ func normalizeFQDN(fqdn string, wildcardOK bool) (string, error) {
 			return "", fmt.Errorf("%s", strings.Join(errs, "; "))
 		}
 	}
-	if _, err := netip.ParseAddr(s); err == nil { // as strict as Kubernetes: no leading zeros
-		return "", fmt.Errorf("an IP address is not a host name")
+	// A DNS subdomain is an address only when it is dotted digits (no
+	// ':' for IPv6); ParseAddr is as strict as Kubernetes (no leading
+	// zeros), and costs an error value for every host name.
+	if digitsAndDots(s) {
+		if _, err := netip.ParseAddr(s); err == nil {
+			return "", fmt.Errorf("an IP address is not a host name")
+		}
 	}
 	return s, nil
+}
+
+// digitsAndDots reports whether s has only decimal digits and dots.
+func digitsAndDots(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 // dnsSubdomain reports whether s is a DNS-1123 subdomain as Kubernetes

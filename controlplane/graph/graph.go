@@ -45,6 +45,17 @@ func New(httpPort, httpsPort uint32, log AccessLog) *Graph {
 	}
 }
 
+// sizeFor makes room for about n virtual hosts of each kind in g, when it
+// has none yet.
+func (g *Graph) sizeFor(n int) {
+	if len(g.VirtualHosts) == 0 {
+		g.VirtualHosts = make(map[string]*VirtualHost, n)
+	}
+	if len(g.SecureVirtualHosts) == 0 {
+		g.SecureVirtualHosts = make(map[string]*SecureVirtualHost, n)
+	}
+}
+
 // VirtualHost returns the insecure virtual host called name, creating it.
 func (g *Graph) VirtualHost(name string) *VirtualHost {
 	vh, ok := g.VirtualHosts[name]

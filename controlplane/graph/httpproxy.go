@@ -30,8 +30,17 @@ type proxyWalk struct {
 	tls  bool
 	// routes collected, added to the graph only if the root stays valid.
 	routes []pendingRoute
-	// invalid objects met in this walk (their routes are dropped).
+	// invalid objects met in this walk (their routes are dropped); nil
+	// until one is (see invalidate).
 	invalid map[status.Ref]bool
+}
+
+// invalidate records that ref is invalid.
+func (w *proxyWalk) invalidate(ref status.Ref) {
+	if w.invalid == nil {
+		w.invalid = map[status.Ref]bool{}
+	}
+	w.invalid[ref] = true
 }
 
 // proxyRoot is a root HTTPProxy with the fqdn it claims (normalised).
@@ -44,9 +53,6 @@ type proxyRoot struct {
 type pendingRoute struct {
 	route          *Route
 	permitInsecure bool
-	// key is route.Key(), set once an HTTPProxy root's plan keeps the
-	// route (on the root's goroutine, not in the serial commit).
-	key MatchKey
 }
 
 func proxyRef(p *contourv1.HTTPProxy) status.Ref {
@@ -54,47 +60,56 @@ func proxyRef(p *contourv1.HTTPProxy) status.Ref {
 }
 
 // processHTTPProxies builds every root HTTPProxy that owns its host,
-// following includes. Every class-matching HTTPProxy is tracked so that one
-// no root reaches comes out orphaned.
+// following includes. (claimHosts tracked every class-matching HTTPProxy,
+// so that one no root reaches comes out orphaned.)
 func (b *builder) processHTTPProxies() {
-	for _, key := range b.sortedProxies() {
-		p := b.idx.HTTPProxies[key]
-		class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
-		if !b.classMatches(class) {
-			b.ignoredByClass(b.proxyReport(key), proxyRef(p), class)
-			continue
+	roots := b.proxyRoots // the owners (claimHosts reported the others)
+	b.g.sizeFor(len(roots) + len(b.idx.Ingresses))
+	// Each root owns its fqdn and only reads the index: chunks of roots are
+	// planned, and their virtual hosts built, on every core; meanwhile this
+	// goroutine puts them in the graph in order.
+	results := make([]rootResult, len(roots))
+	chunk := func(c int) (int, int) { return c * rootChunk, min(len(roots), (c+1)*rootChunk) }
+	parallel.Ordered((len(roots)+rootChunk-1)/rootChunk, 1, func(c int) {
+		rb := b.forRoots()
+		lo, hi := chunk(c)
+		for i := lo; i < hi; i++ {
+			if b.parts != nil { // a root's report and reads are its host's
+				rb.report = status.NewReportFor(1)
+			}
+			rb.reads = nil
+			plan := rb.planRoot(roots[i].p, roots[i].fqdn)
+			results[i] = rootResult{hosts: rb.buildHosts(plan), report: rb.report, reads: rb.reads}
 		}
-		b.proxyReport(key).Track(proxyRef(p))
-	}
-	roots := make([]proxyRoot, 0, len(b.proxyRoots))
-	for _, r := range b.proxyRoots {
-		if b.owns(proxyRef(r.p), r.fqdn) { // (claimHosts reported the others)
-			roots = append(roots, r)
+	}, func(c int) {
+		lo, hi := chunk(c)
+		for _, res := range results[lo:hi] {
+			b.placeHosts(res.hosts)
+			if part := b.hostPart(res.hosts.fqdn); part != nil {
+				// (Every root has one when parts are recorded.) What
+				// building the hosts says (route conflicts) is the
+				// host's too.
+				part.Report.Merge(res.report)
+				part.Reads = res.reads
+			}
 		}
-	}
-	// Each root owns its fqdn and only reads the index: roots are planned
-	// on every core, each into a report of its own, then applied in order.
-	plans := make([]rootPlan, len(roots))
-	parallel.For(len(roots), 16, func(i int) {
-		rb := b.forRoot()
-		plans[i] = rb.planRoot(roots[i].p, roots[i].fqdn)
-		plans[i].report, plans[i].reads = rb.report, rb.reads
+		if b.parts == nil {
+			b.report.Merge(results[lo].report) // the chunk's
+		}
+		clear(results[lo:hi]) // done with: let them go
 	})
-	for _, plan := range plans {
-		part := b.hostPart(plan.fqdn)
-		if part == nil {
-			b.report.Merge(plan.report)
-			b.commitRoot(plan)
-			continue
-		}
-		// What committing says (route conflicts) is the host's too.
-		part.Report.Merge(plan.report)
-		part.Reads = plan.reads
-		base := b.report
-		b.report = part.Report
-		b.commitRoot(plan)
-		b.report = base
-	}
+}
+
+// rootChunk is how many consecutive roots one goroutine plans in turn,
+// with one builder and, unless parts are recorded, one report.
+const rootChunk = 16
+
+// rootResult is what processing one root gave: its virtual hosts, its
+// report, and the HTTPProxies its walk read (see builder.reads).
+type rootResult struct {
+	hosts  rootHosts
+	report *status.Report
+	reads  []types.NamespacedName
 }
 
 // rootPlan is what processing one root decided about the graph.
@@ -117,53 +132,19 @@ type rootPlan struct {
 	cors *CORSPolicy
 	// ipFilter is the virtual host's IP filter policy, for both hosts.
 	ipFilter *IPFilter
-	report   *status.Report
-	// reads are the HTTPProxies the walk looked up (see builder.reads).
-	reads []types.NamespacedName
 }
 
-// forRoot returns a builder for planning one root: its own report and
-// Service memo, the shared read-only state, and no graph (planning never
+// forRoots returns a builder for planning roots in turn: its own report
+// (with room for a chunk's roots), recent Service answers (no
+// serviceMemo), the shared read-only state, and no graph (planning never
 // writes it).
-func (b *builder) forRoot() *builder {
-	return &builder{idx: b.idx, opts: b.opts, report: status.NewReport(), owners: b.owners, secretChecks: b.secretChecks,
-		services: b.services}
+func (b *builder) forRoots() *builder {
+	return &builder{idx: b.idx, opts: b.opts, report: status.NewReportFor(rootChunk), owners: b.owners,
+		secretChecks: b.secretChecks}
 }
 
 // commitRoot applies a plan to the graph.
-func (b *builder) commitRoot(plan rootPlan) {
-	if plan.svh != nil {
-		b.commitSecure(plan.svh)
-	}
-	if plan.tcp != nil {
-		b.g.SecureVirtualHost(plan.fqdn).TCPProxy = plan.tcp
-		return
-	}
-	for _, pr := range plan.routes {
-		b.addKeyedRoute(plan.fqdn, plan.tls, pr.key, pr.route, pr.permitInsecure)
-	}
-	if len(plan.routes) > 0 && (plan.rateLimit != nil || plan.cors != nil || len(plan.globalRateLimits) > 0) {
-		// As Contour, on the insecure host too (also when it only
-		// redirects to https).
-		vh := b.g.VirtualHost(plan.fqdn)
-		vh.RateLimit, vh.CORS, vh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
-		if plan.tls {
-			svh := b.g.SecureVirtualHost(plan.fqdn)
-			svh.RateLimit, svh.CORS, svh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
-		}
-	}
-	if plan.ipFilter == nil {
-		return
-	}
-	// The policy goes on the hosts the root serves: the insecure one (its
-	// HTTPS redirects too, as in Contour) and the secure one.
-	if vh, ok := b.g.VirtualHosts[plan.fqdn]; ok {
-		vh.IPFilter = plan.ipFilter
-	}
-	if plan.svh != nil {
-		b.g.SecureVirtualHost(plan.fqdn).IPFilter = plan.ipFilter
-	}
-}
+func (b *builder) commitRoot(plan rootPlan) { b.placeHosts(b.buildHosts(plan)) }
 
 // planRoot processes one root: TLS, then its routes and includes.
 func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
@@ -179,7 +160,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if !ok {
 		return plan
 	}
-	w := &proxyWalk{fqdn: fqdn, invalid: map[status.Ref]bool{}, routes: make([]pendingRoute, 0, len(p.Spec.Routes))}
+	w := &proxyWalk{fqdn: fqdn, routes: make([]pendingRoute, 0, len(p.Spec.Routes))}
 	var svh *SecureVirtualHost
 	if tls := p.Spec.VirtualHost.TLS; tls != nil {
 		var ok bool
@@ -230,7 +211,6 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	plan.routes = w.routes[:0] // filtered in place: the walk is over
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
-			pr.key = pr.route.Key()
 			plan.routes = append(plan.routes, pr)
 		}
 	}
@@ -284,8 +264,10 @@ func (b *builder) planTCPProxy(ref status.Ref, p *contourv1.HTTPProxy, svh *Secu
 }
 
 // commitSecure records a validated secure virtual host in the graph.
-func (b *builder) commitSecure(svh *SecureVirtualHost) {
-	vh := b.g.SecureVirtualHost(svh.Name)
+func (b *builder) commitSecure(svh *SecureVirtualHost) { b.g.SecureVirtualHost(svh.Name).takeTLS(svh) }
+
+// takeTLS sets the TLS settings of vh to those validated in svh.
+func (vh *SecureVirtualHost) takeTLS(svh *SecureVirtualHost) {
 	vh.Owner, vh.Secret, vh.MinTLS, vh.MaxTLS = svh.Owner, svh.Secret, svh.MinTLS, svh.MaxTLS
 	vh.Passthrough, vh.ClientValidation = svh.Passthrough, svh.ClientValidation
 	vh.JWTProviders, vh.Authorization = svh.JWTProviders, svh.Authorization
@@ -297,12 +279,12 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 	ref := proxyRef(p)
 	b.report.Valid(ref)
 	b.proxyRoutes(w, p, s)
-	seen := map[string]int{}
+	seen := map[MatchKey]int{}
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
 		if err != nil {
 			b.report.Error(ref, status.IncludeError, err.(conditionError).reason, "Spec.Includes[%d]: %s", i, err)
-			w.invalid[ref] = true
+			w.invalidate(ref)
 			continue
 		}
 		if j, dup := seen[key]; dup {
@@ -328,7 +310,7 @@ func (b *builder) proxyRoutes(w *proxyWalk, p *contourv1.HTTPProxy, s scope) {
 		r := &block[i]
 		permitInsecure, err := b.proxyRoute(r, p, &p.Spec.Routes[i], i, s)
 		if err != nil {
-			w.invalid[proxyRef(p)] = true
+			w.invalidate(proxyRef(p))
 			continue
 		}
 		w.routes = append(w.routes, pendingRoute{route: r, permitInsecure: permitInsecure})
@@ -348,18 +330,18 @@ func (b *builder) backendSlots(n int) []Backend {
 
 // includeScope validates an include's conditions and returns a key that
 // identifies them (for duplicate detection) and the scope for the child.
-func includeScope(s scope, inc contourv1.Include) (string, scope, error) {
+func includeScope(s scope, inc contourv1.Include) (MatchKey, scope, error) {
 	_, prefix, has, err := pathOf(inc.Conditions, true)
 	if err != nil {
-		return "", s, err
+		return MatchKey{}, s, err
 	}
 	hs, err := headerConditions(inc.Conditions)
 	if err != nil {
-		return "", s, err
+		return MatchKey{}, s, err
 	}
 	qs, err := queryConditions(inc.Conditions)
 	if err != nil {
-		return "", s, err
+		return MatchKey{}, s, err
 	}
 	child := scope{prefix: s.prefix, jwt: s.jwt, auth: s.auth, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
 		query: append(append([]QueryMatch(nil), s.query...), qs...)}
@@ -367,7 +349,7 @@ func includeScope(s scope, inc contourv1.Include) (string, scope, error) {
 		child.prefix = joinPrefix(s.prefix, prefix)
 	}
 	probe := &Route{Path: PathMatch{Kind: PathPrefix, Value: prefix}, Headers: hs, Query: qs}
-	return string(probe.Key()), child, nil
+	return probe.Key(), child, nil
 }
 
 // include follows one include of parent, or answers 502 for its scope when
@@ -412,7 +394,9 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 		return
 	}
 	before := len(w.routes)
-	b.walk(w, child, s, append(append([]status.Ref(nil), path...), cref))
+	// The child's path extends path in place when it has room: the walk
+	// is depth-first, and no path outlives the walk it was given to.
+	b.walk(w, child, s, append(path, cref))
 	if w.invalid[cref] {
 		// The invalid child contributes nothing; its scope answers 502 and
 		// the parent says why, without becoming invalid itself.

@@ -71,8 +71,8 @@ func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contou
 	}
 	*r = Route{
 		Path:      routePath(s, kind, value, has),
-		Headers:   append(append([]HeaderMatch(nil), s.headers...), hs...),
-		Query:     append(append([]QueryMatch(nil), s.query...), qs...),
+		Headers:   withScope(s.headers, hs),
+		Query:     withScope(s.query, qs),
 		Websocket: spec.EnableWebsockets,
 		Source:    proxyRef(p),
 		Age:       ageOf(p),
@@ -124,6 +124,16 @@ func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contou
 		return err
 	}
 	return b.routeServices(r, p, spec, i)
+}
+
+// withScope returns the conditions of an include scope followed by a
+// route's own (own, which the caller made for the route, when the scope
+// has none; a new slice otherwise: a scope's are shared).
+func withScope[T any](scope, own []T) []T {
+	if len(scope) == 0 {
+		return own
+	}
+	return append(append(make([]T, 0, len(scope)+len(own)), scope...), own...)
 }
 
 // routeServices resolves the services of a route into backends and the

@@ -258,3 +258,61 @@ func TestIdleConnection(t *testing.T) {
 		t.Errorf("no timeoutPolicy: got %v, %v", got, err)
 	}
 }
+
+// TestIncludePaths: every include is checked against its own chain from
+// the root, whatever its siblings and cousins included before: a proxy
+// reached through two branches (a diamond) is no cycle, and a cycle below
+// a later branch names that branch's chain.
+func TestIncludePaths(t *testing.T) {
+	t.Parallel()
+	_, r := build(t, Options{}, `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: root, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+  includes: [{name: a, conditions: [{prefix: /a}]}, {name: b, conditions: [{prefix: /b}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: a, namespace: ns}
+spec:
+  includes: [{name: c, conditions: [{prefix: /c}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: b, namespace: ns}
+spec:
+  includes: [{name: c, conditions: [{prefix: /c}]}, {name: d, conditions: [{prefix: /d}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: c, namespace: ns}
+spec:
+  routes: [{services: [{name: s, port: 80}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: d, namespace: ns}
+spec:
+  includes: [{name: b, conditions: [{prefix: /again}]}]
+`+svcs("ns", "s"))
+	var got []string
+	for _, o := range r.Objects() {
+		s := fmt.Sprintf("%s: %s", o.Ref, o.CurrentStatus)
+		for _, e := range o.Conditions[0].Errors {
+			s += " " + e.Message
+		}
+		got = append(got, s)
+	}
+	want := []string{
+		"HTTPProxy ns/a: valid",
+		"HTTPProxy ns/b: valid",
+		"HTTPProxy ns/c: valid",
+		"HTTPProxy ns/d: invalid include creates an include cycle: ns/root -> ns/b -> ns/d -> ns/b",
+		"HTTPProxy ns/root: valid",
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("statuses (-want +got):\n%s", d)
+	}
+}

@@ -89,28 +89,33 @@ func (b *builder) processIngress(ing *networkingv1.Ingress) {
 		offset = -1
 	}
 	for i, rule := range rules {
-		field := fmt.Sprintf("spec.rules[%d]", i+offset)
-		if i+offset < 0 {
-			field = "spec.defaultBackend"
-		}
-		b.ingressRule(ref, ing, field, rule, ann, tlsHosts)
+		b.ingressRule(ref, ing, i+offset, rule, ann, tlsHosts)
 	}
 }
 
-// ingressRule adds the paths of one rule.
-func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, field string, rule networkingv1.IngressRule, ann ingressAnnotations, tlsHosts map[string]bool) {
+// ruleField names rule i of an Ingress in messages; -1 is its default
+// backend.
+func ruleField(i int) string {
+	if i < 0 {
+		return "spec.defaultBackend"
+	}
+	return fmt.Sprintf("spec.rules[%d]", i)
+}
+
+// ingressRule adds the paths of rule i (see ruleField).
+func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, i int, rule networkingv1.IngressRule, ann ingressAnnotations, tlsHosts map[string]bool) {
 	host := "*"
 	if rule.Host != "" {
 		h, err := normalizeFQDN(rule.Host, true)
 		if err != nil {
-			b.report.Error(ref, status.RuleError, ReasonHostNotValid, "%s host %q: %s", field, rule.Host, err)
+			b.report.Error(ref, status.RuleError, ReasonHostNotValid, "%s host %q: %s", ruleField(i), rule.Host, err)
 			return
 		}
 		host = h
 	}
 	b.pin(host)
 	if owner, ok := b.owners[host]; ok {
-		b.report.Error(ref, status.RuleError, ReasonHostOwnedByRoot, "%s host %q is owned by %s; the rule is ignored", field, host, owner)
+		b.report.Error(ref, status.RuleError, ReasonHostOwnedByRoot, "%s host %q is owned by %s; the rule is ignored", ruleField(i), host, owner)
 		b.report.Find(status.Finding{Code: FindingIngressHostOwnedByRoot, Severity: status.SeverityError, Objects: []status.Ref{owner, ref},
 			Message: fmt.Sprintf("%s claims host %q, which %s owns; only the root's routes are served", ref, host, owner)})
 		return
@@ -119,7 +124,6 @@ func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, field s
 		return
 	}
 	for j, p := range rule.HTTP.Paths {
-		pf := fmt.Sprintf("%s.http.paths[%d]", field, j)
 		r, err := b.ingressRoute(ref, ing, p, ann)
 		if err != nil {
 			reason := ReasonPathNotValid
@@ -128,7 +132,7 @@ func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, field s
 			} else if be, ok := err.(backendError); ok {
 				reason = be.reason
 			}
-			b.report.Error(ref, status.RuleError, reason, "%s path %q: %s", pf, p.Path, err)
+			b.report.Error(ref, status.RuleError, reason, "%s.http.paths[%d] path %q: %s", ruleField(i), j, p.Path, err)
 			if r == nil {
 				continue
 			}
@@ -156,7 +160,8 @@ func (b *builder) ingressRoute(ref status.Ref, ing *networkingv1.Ingress, p netw
 	if err != nil {
 		return nil, err
 	}
-	r := &Route{Path: pm, Source: ref, Age: ageOf(ing), Retry: ann.retry, Timeouts: ann.timeouts}
+	r := b.newRoute()
+	*r = Route{Path: pm, Source: ref, Age: ageOf(ing), Retry: ann.retry, Timeouts: ann.timeouts}
 	r.Websocket = ann.websocketPaths[p.Path] || (p.Path == "" && ann.websocketPaths["/"])
 	svc := p.Backend.Service
 	if svc == nil {

@@ -54,8 +54,11 @@ type ingressAnnotations struct {
 // values are errors on the object (the annotation is ignored); unknown
 // Contour annotations are warnings.
 func (b *builder) ingressAnnotations(ref status.Ref, ann map[string]string) ingressAnnotations {
-	out := ingressAnnotations{allowHTTP: true, websocketPaths: map[string]bool{}}
+	out := ingressAnnotations{allowHTTP: true}
 	get := func(key string) (string, bool) {
+		if len(ann) == 0 { // (most Ingresses: no key to build)
+			return "", false
+		}
 		if v, ok := ann[annotationPrefixContour+key]; ok {
 			return v, true
 		}
@@ -110,6 +113,7 @@ func (b *builder) ingressAnnotations(ref status.Ref, ann map[string]string) ingr
 		}
 	}
 	if v, ok := get(annWebsocketRoutes); ok {
+		out.websocketPaths = map[string]bool{}
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p != "" {
 				out.websocketPaths[p] = true

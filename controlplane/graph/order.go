@@ -18,36 +18,26 @@ func SortedRoutes(vh *VirtualHost) []*Route {
 	if vh.sorted != nil && len(vh.sorted) == len(vh.Routes) {
 		return vh.sorted
 	}
-	items := make([]sortItem, 0, len(vh.Routes))
-	for k, r := range vh.Routes {
-		items = append(items, sortItem{route: r, key: k, n: len(items)})
+	out := make([]*Route, 0, len(vh.Routes))
+	for _, r := range vh.Routes {
+		out = append(out, r)
 	}
-	// The orderKeys of item n, computed when first compared: only routes
+	// The orderKeys of a route, computed when first compared: only routes
 	// that tie up to their conditions need them (few do).
-	var conds [][]string
-	keys := func(it sortItem) []string {
-		if conds == nil {
-			conds = make([][]string, len(items))
+	var conds map[*Route][]string
+	keys := func(r *Route) []string {
+		k, ok := conds[r]
+		if !ok {
+			if conds == nil {
+				conds = map[*Route][]string{}
+			}
+			k = orderKeys(r)
+			conds[r] = k
 		}
-		if conds[it.n] == nil {
-			conds[it.n] = orderKeys(it.route)
-		}
-		return conds[it.n]
+		return k
 	}
-	slices.SortFunc(items, func(x, y sortItem) int { return routeCompare(x, y, keys) })
-	out := make([]*Route, len(items))
-	for i := range items {
-		out[i] = items[i].route
-	}
+	slices.SortFunc(out, func(x, y *Route) int { return routeCompare(x, y, keys) })
 	return out
-}
-
-// sortItem is a route with its match key and its number in SortedRoutes's
-// items (as they were before sorting).
-type sortItem struct {
-	route *Route
-	key   MatchKey
-	n     int
 }
 
 // pathRank orders path kinds: exact 0, regex 1, prefixes 2.
@@ -61,11 +51,10 @@ func pathRank(k PathKind) int {
 	return 2
 }
 
-// routeCompare is -1 when x comes before y in SortedRoutes's order, +1
-// when after (0 only for the same route); keys returns an item's
+// routeCompare is -1 when a comes before b in SortedRoutes's order, +1
+// when after (0 only for the same route); keys returns a route's
 // orderKeys.
-func routeCompare(x, y sortItem, keys func(sortItem) []string) int {
-	a, b := x.route, y.route
+func routeCompare(a, b *Route, keys func(*Route) []string) int {
 	if ra, rb := pathRank(a.Path.Kind), pathRank(b.Path.Kind); ra != rb {
 		return cmp.Compare(ra, rb)
 	}
@@ -84,17 +73,20 @@ func routeCompare(x, y sortItem, keys func(sortItem) []string) int {
 	if len(a.Query) != len(b.Query) {
 		return cmp.Compare(len(b.Query), len(a.Query))
 	}
+	if len(a.Headers)+len(a.Query) == 0 { // the same match key: the same route
+		return 0
+	}
 	// As many header conditions and query conditions: the header keys,
 	// then the query keys.
-	if len(a.Headers)+len(a.Query) > 0 {
-		if c := slices.Compare(keys(x), keys(y)); c != 0 {
-			return c
-		}
+	if c := slices.Compare(keys(a), keys(b)); c != 0 {
+		return c
 	}
 	if a.HTTPSRedirect != b.HTTPSRedirect {
 		return boolFirst(!a.HTTPSRedirect)
 	}
-	return strings.Compare(string(x.key), string(y.key))
+	// The same path: the match keys differ in their conditions only, in
+	// flags orderKeys leaves out (rare: not worth keeping).
+	return strings.Compare(conditionsKey(a), conditionsKey(b))
 }
 
 // boolFirst is -1 when first, +1 otherwise: the comparison of two items

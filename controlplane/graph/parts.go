@@ -54,7 +54,7 @@ func BuildParts(idx *source.Index, opts Options) (*Graph, *Parts) {
 	opts = opts.Defaults()
 	parts := &Parts{Base: status.NewReport(), Proxies: map[types.NamespacedName]*status.Report{},
 		Hosts: map[string]*HostPart{}, Pinned: map[string]bool{}}
-	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: parts.Base,
+	b := &builder{idx: idx, opts: &opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: parts.Base,
 		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: newServiceMemo(idx), parts: parts}
 	b.g.Connections = opts.Connections
 	for _, p := range processors {
@@ -71,7 +71,8 @@ func BuildParts(idx *source.Index, opts Options) (*Graph, *Parts) {
 // false when p is not a root, asks for another class, lives outside the
 // root namespaces or names no valid fqdn.
 func ClaimOf(p *contourv1.HTTPProxy, opts Options) (string, bool) {
-	b := &builder{opts: opts.Defaults()}
+	opts = opts.Defaults()
+	b := &builder{opts: &opts}
 	if p.Spec.VirtualHost == nil || !b.classMatches(objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))) {
 		return "", false
 	}
@@ -81,17 +82,10 @@ func ClaimOf(p *contourv1.HTTPProxy, opts Options) (string, bool) {
 // ProxyPart returns what a build says of HTTPProxy p alone (see
 // Parts.Proxies).
 func ProxyPart(p *contourv1.HTTPProxy, opts Options) *status.Report {
-	b := &builder{opts: opts.Defaults()}
+	opts = opts.Defaults()
+	b := &builder{opts: &opts}
 	rep := status.NewReport()
-	class := objectClass(p.Annotations, stringPtr(p.Spec.IngressClassName))
-	if !b.classMatches(class) {
-		b.ignoredByClass(rep, proxyRef(p), class)
-		return rep
-	}
-	rep.Track(proxyRef(p))
-	if p.Spec.VirtualHost != nil {
-		b.checkRoot(rep, proxyRef(p), p.Spec.VirtualHost.Fqdn, true)
-	}
+	b.admitProxy(rep, p)
 	return rep
 }
 
@@ -105,7 +99,7 @@ func BuildHost(idx *source.Index, opts Options, fqdn string, claimants []*contou
 	}
 	opts = opts.Defaults()
 	part := &HostPart{FQDN: fqdn, Report: status.NewReport()}
-	b := &builder{idx: idx, opts: opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: part.Report,
+	b := &builder{idx: idx, opts: &opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: part.Report,
 		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}}
 	b.g.Connections = opts.Connections
 	claims := make([]claim, len(claimants))

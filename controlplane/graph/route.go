@@ -212,16 +212,32 @@ type InternalRedirect struct {
 
 // MatchKey identifies a route's match conditions: two routes with the same key
 // match exactly the same requests.
-type MatchKey string
+type MatchKey struct {
+	Path PathMatch
+	// conds renders the header and query conditions, compared as sets;
+	// empty when there are none (most routes: their key costs nothing).
+	conds string
+}
+
+// String renders the key: the path condition as MatchString does, then
+// the header and query conditions.
+func (k MatchKey) String() string { return k.Path.Kind.String() + ":" + k.Path.Value + k.conds }
 
 // Key returns the route's match key. Header and query conditions are compared
 // as sets.
 func (r *Route) Key() MatchKey {
+	k := MatchKey{Path: r.Path}
+	if len(r.Headers)+len(r.Query) > 0 {
+		k.conds = conditionsKey(r)
+	}
+	return k
+}
+
+// conditionsKey renders the header and query conditions of r for its
+// MatchKey, each kind sorted.
+func conditionsKey(r *Route) string {
 	var b strings.Builder
-	b.Grow(len(r.Path.Value) + 10 + 64*len(r.Headers))
-	b.WriteString(r.Path.Kind.String())
-	b.WriteByte(':')
-	b.WriteString(r.Path.Value)
+	b.Grow(64 * len(r.Headers))
 	switch len(r.Headers) {
 	case 0:
 	case 1: // the common case needs no sorting
@@ -249,7 +265,7 @@ func (r *Route) Key() MatchKey {
 		b.WriteString("\x00q:")
 		b.WriteString(q)
 	}
-	return MatchKey(b.String())
+	return b.String()
 }
 
 // writeHeaderKey writes one header condition of a match key: the lowered

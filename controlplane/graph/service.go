@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -55,20 +54,21 @@ type serviceLookup struct {
 	err     error
 }
 
-// serviceMemo memoises resolveService for one Build, shared by the
-// builders of all roots (which plan on several goroutines). The zero value
-// is ready; a nil *serviceMemo memoises nothing.
+// serviceMemo memoises resolveService for the objects a Build processes
+// in turn (Ingresses, IngressRoutes, ExtensionServices); the builders of
+// root HTTPProxies, which plan on several goroutines, keep only their own
+// recentServices. A nil *serviceMemo memoises nothing. It is not safe for
+// concurrent use.
 type serviceMemo struct {
-	mu      sync.RWMutex
 	answers map[serviceKey]serviceLookup
 }
 
 // newServiceMemo returns a memo for a full build of idx, sized for the
-// Services its routes are likely to name: all of them, or two per routing
-// object when there are fewer objects (an index may hold many Services no
-// route names).
+// Services its serial processors are likely to name: all of them, or two
+// per object when there are fewer objects (an index may hold many Services
+// no route names).
 func newServiceMemo(idx *source.Index) *serviceMemo {
-	hint := min(len(idx.Services), 2*(len(idx.HTTPProxies)+len(idx.IngressRoutes)+len(idx.Ingresses)))
+	hint := min(len(idx.Services), 2*(len(idx.IngressRoutes)+len(idx.Ingresses)+len(idx.ExtensionServices)))
 	return &serviceMemo{answers: make(map[serviceKey]serviceLookup, hint)}
 }
 
@@ -76,8 +76,6 @@ func (m *serviceMemo) get(k serviceKey) (serviceLookup, bool) {
 	if m == nil {
 		return serviceLookup{}, false
 	}
-	m.mu.RLock()
-	defer m.mu.RUnlock()
 	l, ok := m.answers[k]
 	return l, ok
 }
@@ -86,8 +84,6 @@ func (m *serviceMemo) put(k serviceKey, l serviceLookup) {
 	if m == nil {
 		return
 	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	if m.answers == nil {
 		m.answers = map[serviceKey]serviceLookup{}
 	}
@@ -103,15 +99,53 @@ func (m *serviceMemo) put(k serviceKey, l serviceLookup) {
 // check, validation...) works on a copy (see withOptions).
 func (b *builder) lookupService(namespace, name string, port intstr.IntOrString) (*Cluster, error) {
 	k := serviceKey{namespace, name, port}
-	l, ok := b.services.get(k)
+	l, ok := b.recent.get(k)
 	if !ok {
-		l.cluster, l.err = b.resolveService(namespace, name, port)
-		b.services.put(k, l)
+		if l, ok = b.services.get(k); !ok {
+			l.cluster, l.err = b.resolveService(namespace, name, port)
+			b.services.put(k, l)
+		}
+		b.recent.put(k, l)
 	}
 	if l.err != nil {
 		return nil, l.err
 	}
 	return l.cluster, nil
+}
+
+// recentServices is a builder's own memo of its last lookupService
+// answers, in front of its serviceMemo if any: the routes of one root
+// mostly name the same few Service ports, and a hit here hashes nothing.
+// The builders of roots have only this one: Services are rarely shared
+// between roots, and a memo they shared would cost a lock and a hash per
+// lookup (two roots resolving the same Service port get equal Clusters).
+// The zero value is ready.
+type recentServices struct {
+	entries [recentSize]recentService
+	n       int // answers put so far
+}
+
+// recentSize is how many answers recentServices keeps.
+const recentSize = 4
+
+type recentService struct {
+	k serviceKey
+	l serviceLookup
+}
+
+func (r *recentServices) get(k serviceKey) (serviceLookup, bool) {
+	for i := range min(r.n, recentSize) {
+		if r.entries[i].k == k {
+			return r.entries[i].l, true
+		}
+	}
+	return serviceLookup{}, false
+}
+
+// put keeps k's answer, in place of the oldest when full.
+func (r *recentServices) put(k serviceKey, l serviceLookup) {
+	r.entries[r.n%recentSize] = recentService{k, l}
+	r.n++
 }
 
 // clusterOptions are the options a route sets on the clusters of its

@@ -1,9 +1,11 @@
 package graph
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
 // TestSharedServiceClusters: routes that leave a Service's cluster options
@@ -95,5 +97,84 @@ func TestWithOptions(t *testing.T) {
 	}
 	if base.LoadBalancer != RoundRobin || base.HealthCheck != nil {
 		t.Errorf("receiver modified: %+v", base)
+	}
+}
+
+// TestRecentServices: the memo answers what was put for the same key only
+// (namespace, name and port), and keeps the last recentSize answers.
+func TestRecentServices(t *testing.T) {
+	key := func(ns, name string, port intstr.IntOrString) serviceKey { return serviceKey{ns, name, port} }
+	var r recentServices
+	c80, cHTTP := &Cluster{Service: "s80"}, &Cluster{Service: "shttp"}
+	r.put(key("ns", "s", intstr.FromInt32(80)), serviceLookup{cluster: c80})
+	r.put(key("ns", "s", intstr.FromString("http")), serviceLookup{cluster: cHTTP})
+	for _, tc := range []struct {
+		k    serviceKey
+		want *Cluster
+	}{
+		{key("ns", "s", intstr.FromInt32(80)), c80},
+		{key("ns", "s", intstr.FromString("http")), cHTTP},
+		{key("ns", "s", intstr.FromString("80")), nil},
+		{key("ns", "s", intstr.FromInt32(81)), nil},
+		{key("other", "s", intstr.FromInt32(80)), nil},
+		{key("ns", "t", intstr.FromInt32(80)), nil},
+	} {
+		l, ok := r.get(tc.k)
+		if ok != (tc.want != nil) || l.cluster != tc.want {
+			t.Errorf("get(%v) = %v, %v; want %v", tc.k, l.cluster, ok, tc.want)
+		}
+	}
+	for i := range recentSize - 1 { // the first answer is now the oldest of recentSize+1
+		r.put(key("ns", fmt.Sprint("x", i), intstr.FromInt32(80)), serviceLookup{cluster: &Cluster{}})
+	}
+	if _, ok := r.get(key("ns", "s", intstr.FromInt32(80))); ok {
+		t.Errorf("the oldest answer is still kept")
+	}
+	if l, ok := r.get(key("ns", "s", intstr.FromString("http"))); !ok || l.cluster != cHTTP {
+		t.Errorf("a recent answer is lost")
+	}
+}
+
+// TestRootsResolveServicesApart: roots in different namespaces routing to
+// the same Service (through includes) get equal Clusters, each its own
+// (roots keep no memo in common).
+func TestRootsResolveServicesApart(t *testing.T) {
+	g, _ := build(t, Options{}, `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: a, namespace: one}
+spec:
+  virtualhost: {fqdn: a.com}
+  includes: [{name: shared, namespace: ns}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: b, namespace: two}
+spec:
+  virtualhost: {fqdn: b.com}
+  includes: [{name: shared, namespace: ns}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: shared, namespace: ns}
+spec:
+  routes:
+  - services: [{name: s, port: 80}]
+`+svcs("ns", "s"))
+	var clusters []*Cluster
+	for _, host := range []string{"a.com", "b.com"} {
+		vh := g.VirtualHosts[host]
+		if vh == nil || len(vh.Routes) != 1 {
+			t.Fatalf("%s: virtual host %+v, want one route", host, vh)
+		}
+		for _, r := range vh.Routes {
+			clusters = append(clusters, r.Backends[0].Cluster)
+		}
+	}
+	want := Cluster{Namespace: "ns", Service: "s", Port: clusters[0].Port, LoadBalancer: RoundRobin}
+	for i, c := range clusters {
+		if d := cmp.Diff(want, *c); d != "" {
+			t.Errorf("cluster %d (-want +got):\n%s", i, d)
+		}
 	}
 }

@@ -27,11 +27,16 @@ const maxShadowRoutes = 2000
 // before prefixes. Redirect copies on port 80 are skipped, so each conflict
 // is reported once; only the first earlier route that shadows is named.
 func (b *builder) findShadowedRoutes() {
-	hosts := SortedVirtualHosts(b.g)
-	for _, vh := range SortedSecureVirtualHosts(b.g) {
+	// In map order: what is found on a host is its own (its findings name
+	// it), and a report is a set.
+	hosts := make([]*VirtualHost, 0, len(b.g.VirtualHosts)+len(b.g.SecureVirtualHosts))
+	for _, vh := range b.g.VirtualHosts {
+		hosts = append(hosts, vh)
+	}
+	for _, vh := range b.g.SecureVirtualHosts {
 		hosts = append(hosts, &vh.VirtualHost)
 	}
-	// Hosts are independent: check them on every core, report in order.
+	// Hosts are independent: check them on every core, then report.
 	found := make([][]status.Finding, len(hosts))
 	// Each host's routes are final here: their order is computed once, for
 	// this check and for translation.
@@ -56,9 +61,13 @@ func shadows(vh *VirtualHost) []status.Finding {
 		return nil
 	}
 	routes := SortedRoutes(vh)
-	infos := make([]shadowInfo, len(routes))
-	for i, r := range routes {
-		infos[i] = newShadowInfo(r)
+	var small [16]shadowInfo // most hosts have few routes: no allocation
+	infos := small[:0]
+	if len(routes) > len(small) {
+		infos = make([]shadowInfo, 0, len(routes))
+	}
+	for _, r := range routes {
+		infos = append(infos, newShadowInfo(r))
 	}
 	var out []status.Finding
 	for j := range routes {
@@ -137,9 +146,13 @@ func conditionKeys(r *Route) []string {
 
 // covers reports whether every request later matches also matches e: e's
 // header and query conditions are a subset of later's and e's path matches
-// every path later's does. It answers false when it cannot tell.
+// every path later's does. It answers false when it cannot tell. The
+// cheaper check goes first: the path's, unless e's is a regex.
 func (e *shadowInfo) covers(later *shadowInfo) bool {
-	return e.condsIn(later) && pathCovers(e, later)
+	if e.route.Path.Kind == PathRegex {
+		return e.condsIn(later) && pathCovers(e, later)
+	}
+	return pathCovers(e, later) && e.condsIn(later)
 }
 
 // condsIn reports whether e's header and query conditions are a subset of

@@ -9,8 +9,14 @@ import (
 // Report collects statuses and findings while the graph is built. The zero
 // value is not usable; call NewReport. A Report is not safe for concurrent use.
 type Report struct {
+	// objects holds what is said of each object; a nil entry is an object
+	// tracked and nothing else (most are: Track allocates no entry).
 	objects  map[Ref]*entry
 	findings map[string]Finding
+	// last is the entry of lastRef: calls about one object often come in
+	// a row, and need not hash its reference again.
+	lastRef Ref
+	last    *entry
 }
 
 type entry struct {
@@ -21,16 +27,24 @@ type entry struct {
 }
 
 // NewReport returns an empty report.
-func NewReport() *Report {
-	return &Report{objects: map[Ref]*entry{}, findings: map[string]Finding{}}
+func NewReport() *Report { return NewReportFor(0) }
+
+// NewReportFor returns an empty report with room for about n objects.
+func NewReportFor(n int) *Report {
+	return &Report{objects: make(map[Ref]*entry, n), findings: map[string]Finding{}}
 }
 
+// entry returns the entry of ref, creating it.
 func (r *Report) entry(ref Ref) *entry {
-	e, ok := r.objects[ref]
-	if !ok {
+	if r.last != nil && r.lastRef == ref {
+		return r.last
+	}
+	e := r.objects[ref]
+	if e == nil {
 		e = &entry{}
 		r.objects[ref] = e
 	}
+	r.lastRef, r.last = ref, e
 	return e
 }
 
@@ -38,7 +52,11 @@ func (r *Report) entry(ref Ref) *entry {
 // said about it. An object tracked but never marked Valid and never given an
 // error is reported as orphaned for HTTPProxy and IngressRoute (it was not
 // reached from a root) and valid otherwise.
-func (r *Report) Track(ref Ref) { r.entry(ref) }
+func (r *Report) Track(ref Ref) {
+	if _, ok := r.objects[ref]; !ok {
+		r.objects[ref] = nil
+	}
+}
 
 // Valid records that ref was processed; it stays valid unless an error is added.
 func (r *Report) Valid(ref Ref) { r.entry(ref).touched = true }
@@ -69,18 +87,27 @@ func (r *Report) Warning(ref Ref, t ConditionType, reason, format string, args .
 }
 
 // Merge adds everything o says to r, as if its calls had been made on r.
-// Statuses and findings do not depend on the order calls are made in.
+// Statuses and findings do not depend on the order calls are made in. r
+// takes what it can of o (the entries of objects r knows nothing of): o
+// must not be used afterwards.
 func (r *Report) Merge(o *Report) {
 	for ref, oe := range o.objects {
-		r.entry(ref).add(oe)
+		if e, ok := r.objects[ref]; e != nil {
+			e.add(oe)
+		} else if !ok || oe != nil {
+			r.objects[ref] = oe
+		}
 	}
 	for k, f := range o.findings {
 		r.findings[k] = f
 	}
 }
 
-// add merges what o says of an object into e.
+// add merges what o says of an object into e; o may be nil (nothing).
 func (e *entry) add(o *entry) {
+	if o == nil {
+		return
+	}
 	e.touched = e.touched || o.touched
 	e.orphaned = e.orphaned || o.orphaned
 	for _, sc := range o.errors {
@@ -100,8 +127,8 @@ func (r *Report) Orphan(ref Ref) { r.entry(ref).orphaned = true }
 
 // HasErrors reports whether ref has at least one error sub-condition.
 func (r *Report) HasErrors(ref Ref) bool {
-	e, ok := r.objects[ref]
-	return ok && len(e.errors) > 0
+	e := r.objects[ref]
+	return e != nil && len(e.errors) > 0
 }
 
 // Find records a finding. Identical findings are kept once.
@@ -113,8 +140,10 @@ func (r *Report) Find(f Finding) {
 // Objects returns the status of every tracked object, sorted by reference.
 func (r *Report) Objects() []Object {
 	out := make([]Object, 0, len(r.objects))
+	conds := make([]Condition, len(r.objects)) // their Conditions, in one block
 	for ref, e := range r.objects {
-		out = append(out, e.object(ref))
+		i := len(out)
+		out = append(out, e.objectIn(ref, conds[i:i+1:i+1]))
 	}
 	slices.SortFunc(out, func(a, b Object) int { return a.Ref.Compare(b.Ref) })
 	return out
@@ -152,7 +181,16 @@ func sortFindings(out []Finding) {
 	})
 }
 
-func (e *entry) object(ref Ref) Object {
+// object returns the status of ref from what e says of it; e may be nil
+// (tracked, nothing said).
+func (e *entry) object(ref Ref) Object { return e.objectIn(ref, make([]Condition, 1)) }
+
+// objectIn is object, with the Object's one Condition written in conds
+// (of length 1), which becomes its Conditions.
+func (e *entry) objectIn(ref Ref, conds []Condition) Object {
+	if e == nil {
+		e = &entry{}
+	}
 	errs := sortSubs(e.errors)
 	warns := sortSubs(e.warnings)
 	o := Object{Ref: ref}
@@ -173,7 +211,8 @@ func (e *entry) object(ref Ref) Object {
 		o.CurrentStatus, o.Description = Valid, validMessage(ref.Kind)
 		cond.Status, cond.Reason, cond.Message = "True", validReason, validMessage(ref.Kind)
 	}
-	o.Conditions = []Condition{cond}
+	conds[0] = cond
+	o.Conditions = conds
 	return o
 }
 

@@ -71,3 +71,39 @@ func TestFindingsOrder(t *testing.T) {
 		t.Errorf("duplicate objects kept: %v", got[0].Objects)
 	}
 }
+
+// TestReportMerge: merging gives the statuses one report given every call
+// would, whether the objects were tracked, said something of, or unknown
+// on either side.
+func TestReportMerge(t *testing.T) {
+	t.Parallel()
+	ref := func(name string) Ref { return Ref{Kind: KindHTTPProxy, Namespace: "ns", Name: name} }
+	calls := []func(r *Report){
+		func(r *Report) { r.Track(ref("tracked")) },
+		func(r *Report) { r.Track(ref("reached")) },
+		func(r *Report) { r.Valid(ref("reached")) },
+		func(r *Report) { r.Track(ref("both")); r.Valid(ref("both")) },
+		func(r *Report) { r.Warning(ref("both"), SpecError, "W", "w") },
+		func(r *Report) { r.Error(ref("both"), SpecError, "E", "e") },
+		func(r *Report) { r.Error(ref("new"), SpecError, "E", "e"); r.Valid(ref("other")) },
+		func(r *Report) { r.Track(ref("other")); r.Error(ref("both"), SpecError, "E", "e") },
+	}
+	whole := NewReport()
+	for _, c := range calls {
+		c(whole)
+	}
+	want := whole.Objects()
+	// Every split of the calls between two reports, merged either way.
+	for mask := 0; mask < 1<<len(calls); mask++ {
+		for _, into := range []int{0, 1} {
+			parts := [2]*Report{NewReport(), NewReport()}
+			for i, c := range calls {
+				c(parts[mask>>i&1])
+			}
+			parts[into].Merge(parts[1-into])
+			if d := cmp.Diff(want, parts[into].Objects()); d != "" {
+				t.Fatalf("split %b into %d (-want +got):\n%s", mask, into, d)
+			}
+		}
+	}
+}
