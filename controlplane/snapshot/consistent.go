@@ -16,6 +16,9 @@ import (
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+
 	"github.com/isobar-dev/isobar/controlplane/xds"
 	"github.com/isobar-dev/isobar/internal/parallel"
 )
@@ -171,7 +174,7 @@ type Refs struct {
 	Routes, Clusters, Secrets []string
 }
 
-// References decodes the filters and TLS contexts of a listener's filter
+// References reads the filters and TLS contexts of a listener's filter
 // chains and returns the route configurations, clusters and secrets they
 // name. Callers that see the same listener often can keep the answer by
 // the listener's Version.
@@ -185,15 +188,36 @@ func References(l *listenerv3.Listener) (Refs, error) {
 	return r, nil
 }
 
-// chainRefs appends what one filter chain refers to to r.
+// The message names of the filters and transport sockets References reads.
+var (
+	hcmName      = messageName(&hcmv3.HttpConnectionManager{})
+	tcpProxyName = messageName(&tcpproxyv3.TcpProxy{})
+	tlsName      = messageName(&tlsv3.DownstreamTlsContext{})
+	jwtName      = messageName(&jwtv3.JwtAuthentication{})
+	extAuthzName = messageName(&extauthzv3.ExtAuthz{})
+)
+
+func messageName(m proto.Message) string {
+	return string(m.ProtoReflect().Descriptor().FullName())
+}
+
+// anyIs is a.MessageIs for a message of the given full name.
+func anyIs(a *anypb.Any, name string) bool {
+	url := a.GetTypeUrl()
+	return strings.HasSuffix(url, name) && (len(url) == len(name) || url[len(url)-len(name)-1] == '/')
+}
+
+// chainRefs appends what one filter chain refers to to r. The connection
+// managers and TLS contexts (one per host) are read from their encodings
+// rather than decoded: References needs a few names of each.
 func chainRefs(fc *listenerv3.FilterChain, r *Refs) error {
 	if ts := fc.GetTransportSocket(); ts != nil {
-		var ctx tlsv3.DownstreamTlsContext
-		if err := ts.GetTypedConfig().UnmarshalTo(&ctx); err != nil {
-			return err
+		tc := ts.GetTypedConfig()
+		if !anyIs(tc, tlsName) {
+			return tc.UnmarshalTo(&tlsv3.DownstreamTlsContext{}) // UnmarshalTo's error
 		}
-		for _, s := range ctx.GetCommonTlsContext().GetTlsCertificateSdsSecretConfigs() {
-			r.Secrets = append(r.Secrets, s.GetName())
+		if err := tlsSecretRefs(tc.GetValue(), r); err != nil {
+			return err
 		}
 	}
 	for _, f := range fc.GetFilters() {
@@ -206,21 +230,12 @@ func chainRefs(fc *listenerv3.FilterChain, r *Refs) error {
 
 func filterRefs(f *listenerv3.Filter, r *Refs) error {
 	tc := f.GetTypedConfig()
-	if tc == nil {
-		return nil
-	}
-	var hcm hcmv3.HttpConnectionManager
-	if tc.MessageIs(&hcm) {
-		if err := tc.UnmarshalTo(&hcm); err != nil {
-			return err
-		}
-		if name := hcm.GetRds().GetRouteConfigName(); name != "" {
-			r.Routes = append(r.Routes, name)
-		}
-		return httpFilterRefs(&hcm, r)
-	}
-	var tp tcpproxyv3.TcpProxy
-	if tc.MessageIs(&tp) {
+	switch {
+	case tc == nil:
+	case anyIs(tc, hcmName):
+		return hcmRefs(tc.GetValue(), r)
+	case anyIs(tc, tcpProxyName):
+		var tp tcpproxyv3.TcpProxy
 		if err := tc.UnmarshalTo(&tp); err != nil {
 			return err
 		}
@@ -236,42 +251,29 @@ func filterRefs(f *listenerv3.Filter, r *Refs) error {
 	return nil
 }
 
-// The message names of the HTTP filters that call clusters.
-var (
-	jwtName      = string((&jwtv3.JwtAuthentication{}).ProtoReflect().Descriptor().FullName())
-	extAuthzName = string((&extauthzv3.ExtAuthz{}).ProtoReflect().Descriptor().FullName())
-)
-
-// httpFilterRefs appends to r.Clusters the clusters the HTTP filters of
-// hcm call: those jwt_authn fetches key sets from, in provider name
-// order, and the authorization server of ext_authz.
-func httpFilterRefs(hcm *hcmv3.HttpConnectionManager, r *Refs) error {
-	for _, f := range hcm.GetHttpFilters() {
-		tc := f.GetTypedConfig()
-		if tc == nil {
-			continue
+// filterClusters appends to r.Clusters the clusters the HTTP filter of
+// message name (value its encoding) calls: those jwt_authn fetches key
+// sets from, in provider name order, and the authorization server of
+// ext_authz. Only these two are decoded: the other filters are many.
+func filterClusters(name string, value []byte, r *Refs) error {
+	switch name {
+	case jwtName:
+		var jwt jwtv3.JwtAuthentication
+		if err := proto.Unmarshal(value, &jwt); err != nil {
+			return err
 		}
-		name := tc.GetTypeUrl() // any prefix, as Envoy reads it
-		name = name[strings.LastIndexByte(name, '/')+1:]
-		switch name {
-		case jwtName:
-			var jwt jwtv3.JwtAuthentication // decoded only for this filter: the others are many
-			if err := tc.UnmarshalTo(&jwt); err != nil {
-				return err
-			}
-			for _, name := range slices.Sorted(maps.Keys(jwt.GetProviders())) {
-				if c := jwt.GetProviders()[name].GetRemoteJwks().GetHttpUri().GetCluster(); c != "" {
-					r.Clusters = append(r.Clusters, c)
-				}
-			}
-		case extAuthzName:
-			var authz extauthzv3.ExtAuthz
-			if err := tc.UnmarshalTo(&authz); err != nil {
-				return err
-			}
-			if c := authz.GetGrpcService().GetEnvoyGrpc().GetClusterName(); c != "" {
+		for _, name := range slices.Sorted(maps.Keys(jwt.GetProviders())) {
+			if c := jwt.GetProviders()[name].GetRemoteJwks().GetHttpUri().GetCluster(); c != "" {
 				r.Clusters = append(r.Clusters, c)
 			}
+		}
+	case extAuthzName:
+		var authz extauthzv3.ExtAuthz
+		if err := proto.Unmarshal(value, &authz); err != nil {
+			return err
+		}
+		if c := authz.GetGrpcService().GetEnvoyGrpc().GetClusterName(); c != "" {
+			r.Clusters = append(r.Clusters, c)
 		}
 	}
 	return nil

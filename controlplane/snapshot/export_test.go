@@ -16,3 +16,7 @@ func (e *Encoder) Reused(k Kind, name string) int {
 	}
 	return -1
 }
+
+// ReferencesByUnmarshal exposes referencesByUnmarshal to the external
+// tests.
+var ReferencesByUnmarshal = referencesByUnmarshal
