@@ -97,16 +97,21 @@ var (
 	edsType   = &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}
 )
 
+// defaultConnectTimeout is the connect timeout of the clusters with the
+// default one (ConnectTimeout): SHARED by all of them, so never modified
+// (a cluster handed out is never mutated).
+var defaultConnectTimeout = Duration(ConnectTimeout)
+
 // Cluster builds a cluster from o.
 func Cluster(o ClusterOptions) *clusterv3.Cluster {
-	connect := o.ConnectTimeout
-	if connect <= 0 {
-		connect = ConnectTimeout
+	connect := defaultConnectTimeout
+	if o.ConnectTimeout > 0 && o.ConnectTimeout != ConnectTimeout {
+		connect = Duration(o.ConnectTimeout)
 	}
 	c := &clusterv3.Cluster{
 		Name:           o.Name,
 		AltStatName:    o.AltStatName,
-		ConnectTimeout: Duration(connect),
+		ConnectTimeout: connect,
 		LbPolicy:       o.LB,
 		CommonLbConfig: noPanicMode,
 	}

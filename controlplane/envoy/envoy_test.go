@@ -451,3 +451,21 @@ func TestForwardClientCert(t *testing.T) {
 		t.Errorf("without forwarding: %v, %v", plain.GetForwardClientCertDetails(), plain.GetSetCurrentClientCertDetails())
 	}
 }
+
+// TestClusterConnectTimeout: the default connect timeout (unset or given)
+// is 2 s, one message shared by the clusters; another is its own.
+func TestClusterConnectTimeout(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		set  time.Duration
+		want time.Duration
+	}{{0, 2 * time.Second}, {ConnectTimeout, 2 * time.Second}, {3 * time.Second, 3 * time.Second}, {time.Millisecond, time.Millisecond}} {
+		a, b := Cluster(ClusterOptions{Name: "a", ConnectTimeout: tc.set}), Cluster(ClusterOptions{Name: "b", ConnectTimeout: tc.set})
+		if d := cmp.Diff(durationpb.New(tc.want), a.GetConnectTimeout(), protocmp.Transform()); d != "" {
+			t.Errorf("connect timeout %v: (-want +got):\n%s", tc.set, d)
+		}
+		if shared := a.GetConnectTimeout() == b.GetConnectTimeout(); shared != (tc.want == ConnectTimeout) {
+			t.Errorf("connect timeout %v: shared = %v", tc.set, shared)
+		}
+	}
+}
