@@ -102,19 +102,22 @@ var (
 // (a cluster handed out is never mutated).
 var defaultConnectTimeout = Duration(ConnectTimeout)
 
+// clusterBlock is a cluster with its EDS config, allocated together.
+type clusterBlock struct {
+	cluster clusterv3.Cluster
+	eds     clusterv3.Cluster_EdsClusterConfig
+}
+
 // Cluster builds a cluster from o.
 func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	connect := defaultConnectTimeout
 	if o.ConnectTimeout > 0 && o.ConnectTimeout != ConnectTimeout {
 		connect = Duration(o.ConnectTimeout)
 	}
-	c := &clusterv3.Cluster{
-		Name:           o.Name,
-		AltStatName:    o.AltStatName,
-		ConnectTimeout: connect,
-		LbPolicy:       o.LB,
-		CommonLbConfig: noPanicMode,
-	}
+	b := &clusterBlock{}
+	c := &b.cluster
+	c.Name, c.AltStatName, c.ConnectTimeout = o.Name, o.AltStatName, connect
+	c.LbPolicy, c.CommonLbConfig = o.LB, noPanicMode
 	if o.DNSName != "" {
 		kind := clusterv3.Cluster_STRICT_DNS
 		if o.DNSFamily == clusterv3.Cluster_ALL {
@@ -127,7 +130,8 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		}}}
 	} else {
 		c.ClusterDiscoveryType = edsType
-		c.EdsClusterConfig = &clusterv3.Cluster_EdsClusterConfig{EdsConfig: edsConfig, ServiceName: o.EDSName}
+		b.eds.EdsConfig, b.eds.ServiceName = edsConfig, o.EDSName
+		c.EdsClusterConfig = &b.eds
 	}
 	if o.BufferLimit > 0 {
 		c.PerConnectionBufferLimitBytes = wrapperspb.UInt32(o.BufferLimit)

@@ -52,12 +52,39 @@ func dnsFamily(family string) clusterv3.Cluster_DnsLookupFamily {
 var defaultUpstreamTLS = &envoy.TLSParams{Min: envoy.TLSVersion("1.2"), Max: envoy.TLSVersion("1.3"),
 	CipherSuites: graph.DefaultCipherSuites()}
 
+// clusterNames are the EDS name of c (ClusterEDSName) and the alt_stat_name
+// of its cluster. For the common cluster, a Service port's without health
+// port, extension or DNS name, both are cut from one string: one
+// allocation instead of up to four (S10k has 21,000 clusters).
+func clusterNames(c *graph.Cluster) (eds, stat string) {
+	var digits [11]byte
+	port := strconv.AppendInt(digits[:0], int64(c.Port.Port), 10)
+	switch {
+	case c.Extension != nil: // extension/<ns>/<name> with underscores, as Contour
+		eds = ClusterEDSName(c)
+		return eds, strings.ReplaceAll(eds, "/", "_")
+	case c.DNSNameScheme != "":
+		return ClusterEDSName(c), "" // as Contour's DNS-name clusters
+	case c.HealthPort != nil:
+		return ClusterEDSName(c), c.Namespace + "_" + c.Service + "_" + string(port)
+	}
+	var both string
+	if c.Port.Name != "" {
+		both = c.Namespace + "/" + c.Service + "/" + c.Port.Name + c.Namespace + "_" + c.Service + "_" + string(port)
+	} else {
+		both = c.Namespace + "/" + c.Service + "/" + string(port) + c.Namespace + "_" + c.Service + "_" + string(port)
+	}
+	n := len(both) - (len(c.Namespace) + len(c.Service) + len(port) + 2)
+	return both[:n], both[n:]
+}
+
 // clusterResource builds the Envoy cluster called name for c.
 func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
+	eds, stat := clusterNames(c)
 	o := envoy.ClusterOptions{
 		Name:                  name,
-		AltStatName:           c.Namespace + "_" + c.Service + "_" + strconv.Itoa(int(c.Port.Port)),
-		EDSName:               ClusterEDSName(c),
+		AltStatName:           stat,
+		EDSName:               eds,
 		LB:                    lbPolicy(c.LoadBalancer),
 		HTTP2:                 c.Protocol == "h2" || c.Protocol == "h2c",
 		MaxConnections:        c.CircuitBreakers.MaxConnections,
@@ -65,12 +92,6 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 		MaxRequests:           c.CircuitBreakers.MaxRequests,
 		MaxRetries:            c.CircuitBreakers.MaxRetries,
 		PerHostMaxConnections: c.CircuitBreakers.PerHostMaxConnections,
-	}
-	if c.DNSNameScheme != "" {
-		o.AltStatName = "" // as Contour's DNS-name clusters
-	}
-	if c.Extension != nil { // extension/<ns>/<name> with underscores, as Contour
-		o.AltStatName = strings.ReplaceAll(o.EDSName, "/", "_")
 	}
 	if c.ExternalName != "" {
 		o.DNSName, o.Port, o.DNSFamily = c.ExternalName, uint32(c.Port.Port), dnsFamily(c.DNSLookupFamily)
