@@ -183,7 +183,7 @@ func TestClusterUpstreamTLSParams(t *testing.T) {
 // against ClusterEDSName and the names written out in full.
 func TestClusterNames(t *testing.T) {
 	for _, tc := range []struct {
-		c          graph.Cluster
+		c         graph.Cluster
 		eds, stat string
 	}{
 		{graph.Cluster{Namespace: "ns", Service: "svc", Port: corev1.ServicePort{Name: "http", Port: 8080}}, "ns/svc/http", "ns_svc_8080"},
