@@ -3,7 +3,6 @@ package translate
 import (
 	"cmp"
 	"fmt"
-	"k8s.io/apimachinery/pkg/types"
 	"slices"
 	"sort"
 	"strings"
@@ -12,6 +11,7 @@ import (
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -138,8 +138,8 @@ func assignment(idx *source.Index, name, namespace, service string, port corev1.
 	key := source.Key(namespace, service)
 	var buf [16]envoy.HostPort // most Service ports have a few endpoints: no allocation
 	addrs := buf[:0]
-	if slices := idx.EndpointSlices[key]; len(slices) > 0 {
-		addrs = sliceAddresses(addrs, slices, port)
+	if eps := idx.EndpointSlices[key]; len(eps) > 0 {
+		addrs = sliceAddresses(addrs, eps, port)
 	} else if ep, ok := idx.Endpoints[key]; ok {
 		addrs = endpointsAddresses(addrs, ep, port)
 	}
