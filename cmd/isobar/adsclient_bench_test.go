@@ -1,12 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
-	"net/http"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -14,64 +12,38 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-// The fake Envoys of BenchmarkServeProcess: ADS streams spoken by hand over
-// h2c, light enough that 1,000 of them in the benchmark's process leave the
-// cores to the server.
+// The fake Envoys of BenchmarkServeProcess: ADS streams spoken by hand
+// (h2conn_bench_test.go), light enough that 1,000 of them in the
+// benchmark's process leave the cores to the server.
 
-// rawStream is one ADS stream spoken by hand over h2c: requests are
-// framed onto a pipe, responses read as a stream (see h2cClient).
+// rawStream is one ADS stream: requests go out as encoded, responses are
+// read as a stream, their resources skipped where they lie.
 type rawStream struct {
-	requests *io.PipeWriter
-	resp     *http.Response
-	r        *frameReader
+	c *h2Conn
+	r *frameReader
 }
 
-// openRawStream calls the ADS method on addr, sending first (encoded
-// requests) before it waits for the response headers.
-func openRawStream(ctx context.Context, c *http.Client, addr, method string, first [][]byte) (*rawStream, error) {
-	body, requests := io.Pipe()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
-		"http://"+addr+"/envoy.service.discovery.v3.AggregatedDiscoveryService/"+method, body)
+// openRawStream calls the ADS method on addr and sends first (encoded
+// requests).
+func openRawStream(ctx context.Context, addr, method string, first [][]byte) (*rawStream, error) {
+	c, err := dialH2(ctx, addr, "/envoy.service.discovery.v3.AggregatedDiscoveryService/"+method, first)
 	if err != nil {
 		return nil, err
 	}
-	req.Header.Set("Content-Type", "application/grpc")
-	req.Header.Set("TE", "trailers")
-	s := &rawStream{requests: requests}
-	go func() {
-		for _, m := range first {
-			if s.send(m) != nil {
-				return
-			}
-		}
-	}()
-	if s.resp, err = c.Do(req); err != nil {
-		requests.Close()
-		return nil, err
-	}
-	s.r = &frameReader{r: bufio.NewReaderSize(s.resp.Body, 64<<10)}
-	return s, nil
+	return &rawStream{c: c, r: &frameReader{r: c}}, nil
 }
 
-// send writes one encoded request.
-func (s *rawStream) send(b []byte) error {
-	frame := binary.BigEndian.AppendUint32([]byte{0}, uint32(len(b)))
-	_, err := s.requests.Write(append(frame, b...))
-	return err
-}
+// send queues one encoded request.
+func (s *rawStream) send(b []byte) { s.c.send(b) }
 
 // ended describes err, after count resources, with the status the server
 // ended the stream with, if it did.
 func (s *rawStream) ended(count int, err error) error {
-	_, _ = io.Copy(io.Discard, s.r.r)
-	return fmt.Errorf("after %d resources: %w (grpc-status %q, message %q)", count, err,
-		s.resp.Trailer.Get("Grpc-Status")+s.resp.Header.Get("Grpc-Status"), s.resp.Trailer.Get("Grpc-Message")+s.resp.Header.Get("Grpc-Message"))
+	code, message := s.c.status()
+	return fmt.Errorf("after %d resources: %w (grpc-status %q, message %q)", count, err, code, message)
 }
 
-func (s *rawStream) close() {
-	s.requests.Close()
-	s.resp.Body.Close()
-}
+func (s *rawStream) close() { s.c.close() }
 
 // marshal encodes m followed by extra (a pre-encoded field).
 func marshal(m proto.Message, extra []byte) []byte {
@@ -86,12 +58,12 @@ func marshal(m proto.Message, extra []byte) []byte {
 // and RouteConfiguration on a delta ADS stream, ACKs every response and
 // signals ready once it has received want resources (the fixtures do not
 // change, so more is an error).
-func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready chan<- struct{}) error {
+func adsClient(ctx context.Context, addr string, want int, ready chan<- struct{}) error {
 	var first [][]byte
 	for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
 		first = append(first, marshal(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: []string{"*"}}, nil))
 	}
-	s, err := openRawStream(ctx, c, addr, "DeltaAggregatedResources", first)
+	s, err := openRawStream(ctx, addr, "DeltaAggregatedResources", first)
 	if err != nil {
 		return err
 	}
@@ -107,21 +79,19 @@ func adsClient(ctx context.Context, c *http.Client, addr string, want int, ready
 		if count += n; count > want {
 			return fmt.Errorf("received %d resources, more than the %d compiled in-process", count, want)
 		}
-		if err := s.send(marshal(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: nonce}, nil)); err != nil {
-			return s.ended(count, err)
-		}
+		s.send(marshal(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typeURL, ResponseNonce: nonce}, nil))
 	}
 }
 
 // sotwADSClient is adsClient on a state-of-the-world ADS stream: it asks
 // for the names of each type (names: their encoding as resource_names) and
 // ACKs every answer with its version, its nonce and the names again.
-func sotwADSClient(ctx context.Context, c *http.Client, addr string, names map[string][]byte, want int, ready chan<- struct{}) error {
+func sotwADSClient(ctx context.Context, addr string, names map[string][]byte, want int, ready chan<- struct{}) error {
 	var first [][]byte
 	for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
 		first = append(first, marshal(&discoverygrpc.DiscoveryRequest{TypeUrl: typ}, names[typ]))
 	}
-	s, err := openRawStream(ctx, c, addr, "StreamAggregatedResources", first)
+	s, err := openRawStream(ctx, addr, "StreamAggregatedResources", first)
 	if err != nil {
 		return err
 	}
@@ -136,29 +106,17 @@ func sotwADSClient(ctx context.Context, c *http.Client, addr string, names map[s
 		}
 		count += n
 		ack := &discoverygrpc.DiscoveryRequest{TypeUrl: typeURL, VersionInfo: version, ResponseNonce: nonce}
-		if err := s.send(marshal(ack, names[typeURL])); err != nil {
-			return s.ended(count, err)
-		}
+		s.send(marshal(ack, names[typeURL]))
 	}
 }
 
-// h2cClient returns a client with a connection of its own that speaks
-// HTTP/2 without TLS, as gRPC in plaintext does. The clients stand in for
-// Envoys that run elsewhere, so they must cost the machine little: a gRPC
-// client assembles each response (S10k's RDS + EDS set is about 17 MB)
-// before decoding it, and a thousand of them receiving at once held 12 to
-// 23 GB. These read responses as a stream, skip the resources' bytes and
-// let the server run at most 1 MiB ahead of them on each connection.
-func h2cClient() *http.Client {
-	var protocols http.Protocols
-	protocols.SetUnencryptedHTTP2(true)
-	return &http.Client{Transport: &http.Transport{Protocols: &protocols,
-		HTTP2: &http.HTTP2Config{MaxReceiveBufferPerConnection: 1 << 20, MaxReceiveBufferPerStream: 1 << 20}}}
-}
-
-// frameReader reads gRPC-framed messages from a response body.
+// frameReader reads gRPC-framed messages from a stream's DATA.
 type frameReader struct {
-	r    *bufio.Reader
+	r interface {
+		io.ByteReader
+		io.Reader
+		Discard(n int) (int, error)
+	}
 	read int64
 }
 
