@@ -54,13 +54,13 @@ func marshal(m proto.Message, extra []byte) []byte {
 	return append(b, extra...)
 }
 
-// adsClient is one fake Envoy: it subscribes to every ClusterLoadAssignment
-// and RouteConfiguration on a delta ADS stream, ACKs every response and
-// signals ready once it has received want resources (the fixtures do not
-// change, so more is an error).
-func adsClient(ctx context.Context, addr string, want int, ready chan<- struct{}) error {
+// adsClient is one fake Envoy: it subscribes to every resource of types on
+// a delta ADS stream, ACKs every response and signals ready once it has
+// received want resources (the fixtures do not change, so more is an
+// error).
+func adsClient(ctx context.Context, addr string, types []string, want int, ready chan<- struct{}) error {
 	var first [][]byte
-	for _, typ := range []string{resourcev3.EndpointType, resourcev3.RouteType} {
+	for _, typ := range types {
 		first = append(first, marshal(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: []string{"*"}}, nil))
 	}
 	s, err := openRawStream(ctx, addr, "DeltaAggregatedResources", first)

@@ -131,6 +131,8 @@ func BenchmarkDiffProcess(b *testing.B) {
 // RSS (since it started) and Go heap (allocated, from /metrics), and its
 // peak Go heap (from the collector's trace).
 //
+// The full- runs subscribe to all five types (clusters, endpoints,
+// listeners, routes and secrets: the whole configuration an Envoy gets).
 // The sotw- runs connect state-of-the-world ADS clients instead, which ask
 // for every ClusterLoadAssignment and RouteConfiguration by name and send
 // all the names again with every ACK, as Envoy does with Contour's
@@ -138,20 +140,22 @@ func BenchmarkDiffProcess(b *testing.B) {
 func BenchmarkServeProcess(b *testing.B) {
 	bin := buildBinary(b)
 	fixtures := writeCorpus(b, b.TempDir(), "s10k", func(d []byte) []byte { return d })
-	want, names, _ := corpusSize(b, filepath.Join(fixtures, "all.yaml"))
-	for _, sotw := range []bool{false, true} {
+	set := compileCorpus(b, filepath.Join(fixtures, "all.yaml"))
+	edsRDS := []string{resourcev3.EndpointType, resourcev3.RouteType}
+	for _, kind := range []string{"", "full-", "sotw-"} {
 		for _, n := range []int{100, 1000} {
-			name := fmt.Sprintf("%dclients", n)
-			if sotw {
-				name = "sotw-" + name
-			}
-			b.Run(name, func(b *testing.B) {
+			b.Run(fmt.Sprintf("%s%dclients", kind, n), func(b *testing.B) {
 				client := func(ctx context.Context, addr string, ready chan<- struct{}) error {
-					return adsClient(ctx, addr, want, ready)
+					return adsClient(ctx, addr, edsRDS, set.count(edsRDS...), ready)
 				}
-				if sotw {
+				switch kind {
+				case "full-":
 					client = func(ctx context.Context, addr string, ready chan<- struct{}) error {
-						return sotwADSClient(ctx, addr, names, want, ready)
+						return adsClient(ctx, addr, allTypes, set.count(allTypes...), ready)
+					}
+				case "sotw-":
+					client = func(ctx context.Context, addr string, ready chan<- struct{}) error {
+						return sotwADSClient(ctx, addr, set.names, set.count(edsRDS...), ready)
 					}
 				}
 				for i := 0; i < b.N; i++ {
@@ -162,12 +166,38 @@ func BenchmarkServeProcess(b *testing.B) {
 	}
 }
 
-// corpusSize compiles file in-process, as serve does with its default
-// flags, and returns how many ClusterLoadAssignments and
-// RouteConfigurations a wildcard client receives, and their names by
-// type, encoded as a DiscoveryRequest's resource_names (one encoding that
-// every state-of-the-world client sends), and the size of their encodings.
-func corpusSize(b *testing.B, file string) (int, map[string][]byte, int) {
+// allTypes are the five types an Envoy asks Isobar for.
+var allTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType, resourcev3.SecretType}
+
+// corpusSet is what serve, with its default flags, serves of a corpus: by
+// type, how many resources a wildcard client receives, the size of their
+// encodings and, for ClusterLoadAssignments and RouteConfigurations, their
+// names encoded as a DiscoveryRequest's resource_names (one encoding that
+// every state-of-the-world client sends).
+type corpusSet struct {
+	counts, sizes map[string]int
+	names         map[string][]byte
+}
+
+func (c corpusSet) count(types ...string) int {
+	n := 0
+	for _, t := range types {
+		n += c.counts[t]
+	}
+	return n
+}
+
+func (c corpusSet) size(types ...string) int {
+	n := 0
+	for _, t := range types {
+		n += c.sizes[t]
+	}
+	return n
+}
+
+// compileCorpus compiles file in-process, as serve does with its default
+// flags.
+func compileCorpus(b *testing.B, file string) corpusSet {
 	b.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
@@ -181,23 +211,35 @@ func corpusSize(b *testing.B, file string) (int, map[string][]byte, int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	set := corpusSet{counts: map[string]int{}, sizes: map[string]int{}, names: map[string][]byte{}}
 	var eds, rds []string
-	size := 0
-	for _, e := range res.Resources.Endpoints {
-		eds = append(eds, e.GetClusterName())
-		size += proto.Size(e)
+	add := func(t string, m proto.Message) {
+		set.counts[t]++
+		set.sizes[t] += proto.Size(m)
+	}
+	for _, r := range res.Resources.Clusters {
+		add(resourcev3.ClusterType, r)
+	}
+	for _, r := range res.Resources.Endpoints {
+		add(resourcev3.EndpointType, r)
+		eds = append(eds, r.GetClusterName())
+	}
+	for _, r := range res.Resources.Listeners {
+		add(resourcev3.ListenerType, r)
 	}
 	for _, r := range res.Resources.Routes {
+		add(resourcev3.RouteType, r)
 		rds = append(rds, r.GetName())
-		size += proto.Size(r)
 	}
-	names := map[string][]byte{}
+	for _, r := range res.Resources.Secrets {
+		add(resourcev3.SecretType, r)
+	}
 	for typ, list := range map[string][]string{resourcev3.EndpointType: eds, resourcev3.RouteType: rds} {
-		if names[typ], err = proto.Marshal(&discoverygrpc.DiscoveryRequest{ResourceNames: list}); err != nil {
+		if set.names[typ], err = proto.Marshal(&discoverygrpc.DiscoveryRequest{ResourceNames: list}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	return len(eds) + len(rds), names, size
+	return set
 }
 
 // fakeEnvoy runs one client stream against addr, signalling ready once it

@@ -9,11 +9,14 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 )
 
 // BenchmarkLoopbackFloor is the floor under BenchmarkServeProcess's
 // fan-out on this machine: the same bytes (the size of S10k's EDS + RDS
-// encodings, about 17 MB) moved to the same number of connections over
+// encodings, about 17 MB; with full-, of all five types) moved to the same
+// number of connections over
 // loopback TCP with nothing else, no HTTP/2, no gRPC, no protobuf. The
 // sender writes 32 KiB at a time (gRPC's write buffer), each receiver
 // reads into 1 MiB, as the fake Envoys do; both run in this process, as
@@ -21,17 +24,23 @@ import (
 // is the time from the first dial until every connection has had all its
 // bytes.
 func BenchmarkLoopbackFloor(b *testing.B) {
-	_, _, size := corpusSize(b, filepath.Join(writeCorpus(b, b.TempDir(), "s10k", func(d []byte) []byte { return d }), "all.yaml"))
-	payload := make([]byte, size)
-	for _, n := range []int{100, 1000} {
-		b.Run(fmt.Sprintf("%dclients", n), func(b *testing.B) {
-			var total time.Duration
-			for i := 0; i < b.N; i++ {
-				total += moveBytes(b, payload, n)
-			}
-			b.ReportMetric((total / time.Duration(b.N)).Seconds(), "s-all-received")
-			b.ReportMetric(float64(len(payload))/(1<<20), "MB-per-client")
-		})
+	set := compileCorpus(b, filepath.Join(writeCorpus(b, b.TempDir(), "s10k", func(d []byte) []byte { return d }), "all.yaml"))
+	for _, kind := range []string{"", "full-"} {
+		size := set.size(resourcev3.EndpointType, resourcev3.RouteType)
+		if kind == "full-" {
+			size = set.size(allTypes...)
+		}
+		payload := make([]byte, size)
+		for _, n := range []int{100, 1000} {
+			b.Run(fmt.Sprintf("%s%dclients", kind, n), func(b *testing.B) {
+				var total time.Duration
+				for i := 0; i < b.N; i++ {
+					total += moveBytes(b, payload, n)
+				}
+				b.ReportMetric((total / time.Duration(b.N)).Seconds(), "s-all-received")
+				b.ReportMetric(float64(len(payload))/(1<<20), "MB-per-client")
+			})
+		}
 	}
 }
 
