@@ -197,7 +197,7 @@ func (c corpusSet) size(types ...string) int {
 
 // compileCorpus compiles file in-process, as serve does with its default
 // flags.
-func compileCorpus(b *testing.B, file string) corpusSet {
+func compileCorpus(b testing.TB, file string) corpusSet {
 	b.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {
