@@ -48,7 +48,8 @@ type h2Conn struct {
 	remaining int // payload bytes of the current DATA frame not yet read
 	pad       int // padding after them
 	unacked   int // received since the last WINDOW_UPDATE
-	headers   bytes.Buffer
+	headers   bytes.Buffer      // a header block until its END_HEADERS
+	inHeaders bool              // headers holds a block not yet whole
 	fields    map[string]string // response headers and trailers
 	ended     bool
 }
@@ -205,7 +206,7 @@ func (c *h2Conn) fill() error {
 			}
 			c.pad = 0
 		}
-		if c.ended {
+		if c.ended && !c.inHeaders {
 			return io.EOF
 		}
 		if err := c.frame(); err != nil {
@@ -339,7 +340,7 @@ func (c *h2Conn) headerBlock(length int, typ http2.FrameType, flags http2.Flags)
 		c.headers.Reset()
 	}
 	c.headers.Write(payload)
-	if !flags.Has(http2.FlagHeadersEndHeaders) { // the same bit as CONTINUATION's END_HEADERS
+	if c.inHeaders = !flags.Has(http2.FlagHeadersEndHeaders); c.inHeaders { // the same bit as CONTINUATION's END_HEADERS
 		return nil
 	}
 	_, err := c.dec.Write(c.headers.Bytes())
