@@ -45,9 +45,9 @@ type h2Conn struct {
 	queue                             [][]byte
 	closed                            bool
 
-	remaining int // payload bytes of the current DATA frame not yet read
-	pad       int // padding after them
-	unacked   int // received since the last WINDOW_UPDATE
+	remaining int               // payload bytes of the current DATA frame not yet read
+	pad       int               // padding after them
+	unacked   int               // received since the last WINDOW_UPDATE
 	headers   bytes.Buffer      // a header block until its END_HEADERS
 	inHeaders bool              // headers holds a block not yet whole
 	fields    map[string]string // response headers and trailers
