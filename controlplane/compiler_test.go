@@ -166,6 +166,18 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 			break
 		}
 	}
+	// Include grants: half the namespaces grant everyone, the others
+	// nobody, so that the includes across namespaces the changes make are
+	// followed or refused.
+	granted := idx.Clone()
+	for name, ns := range granted.Namespaces {
+		if name < "team-5" {
+			ns = ns.DeepCopy()
+			ns.Annotations = map[string]string{graph.IncludeFromAnnotation: "*"}
+			granted.Namespaces[name] = ns
+		}
+	}
+	corpora = append(corpora, corpus{"generated-with-include-grants", granted, controlplane.Options{Options: graph.Options{IncludeGrants: true}}, 120})
 	updates, fulls, authorized, limited := 0, 0, 0, 0
 	for i, c := range corpora {
 		t.Run(c.name, func(t *testing.T) {

@@ -429,6 +429,7 @@ func TestConfigFileFromOperator(t *testing.T) {
 	c.Spec.Namespace.Name = "edge"
 	ext := true
 	c.Spec.EnableExternalNameService = &ext
+	c.Spec.IncludeGrants = &ext
 	path := filepath.Join(t.TempDir(), "isobar.yaml")
 	if err := os.WriteFile(path, []byte(objects.Config(c).Data["isobar.yaml"]), 0o644); err != nil {
 		t.Fatal(err)
@@ -437,7 +438,13 @@ func TestConfigFileFromOperator(t *testing.T) {
 	if !slices.Contains(args, "--config-path=/config/isobar.yaml") {
 		t.Fatalf("the control plane's args %q do not read the mounted file", args)
 	}
+	if !slices.Contains(args, "--include-grants") {
+		t.Errorf("includeGrants: the control plane's args %q lack --include-grants", args)
+	}
 	cmd := newServeCmd()
+	if cmd.Flags().Lookup("include-grants") == nil {
+		t.Error("serve has no --include-grants")
+	}
 	ignored, err := applyConfigFile(cmd, path)
 	if err != nil || len(ignored) > 0 {
 		t.Fatalf("serve reads the operator's file: ignored %q, error %v", ignored, err)

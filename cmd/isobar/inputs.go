@@ -28,6 +28,7 @@ type compileFlags struct {
 	disablePermitInsecure bool
 	httpPort, httpsPort   uint32
 	enableExternalName    bool
+	includeGrants         bool
 	accessLog             graph.AccessLog
 	connections           graph.Connections
 	upstream              graph.Upstream
@@ -70,6 +71,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().Uint32Var(&f.httpsPort, "envoy-service-https-port", 8443, "port of Envoy's HTTPS listener (ingress_https)")
 	cmd.Flags().BoolVar(&f.enableExternalName, "enable-external-name", false,
 		"allow routing to ExternalName Services (off by default: they can reach anything DNS resolves)")
+	cmd.Flags().BoolVar(&f.includeGrants, "include-grants", false,
+		"includes across namespaces need the included namespace's consent: its Namespace's annotation "+graph.IncludeFromAnnotation+" lists the includer's namespace (or *)")
 	log := graph.AccessLog{}.Defaults()
 	cmd.Flags().StringVar(&f.accessLog.Format, "accesslog-format", log.Format,
 		"Envoy's request log: envoy (its text line) or json (one object per request, naming the object that routed it)")
@@ -244,6 +247,7 @@ func (f *compileFlags) options() controlplane.Options {
 		HTTPPort:              f.httpPort,
 		HTTPSPort:             f.httpsPort,
 		EnableExternalName:    f.enableExternalName,
+		IncludeGrants:         f.includeGrants,
 		AccessLog:             f.accessLog,
 		Connections:           f.connections,
 		Upstream:              f.upstream,

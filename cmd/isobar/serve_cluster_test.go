@@ -78,12 +78,18 @@ type testServe struct {
 // startServe runs `isobar serve` against kubeconfig on free local ports,
 // plaintext, electing a leader in projectcontour/isobar-leader when lead.
 func startServe(ctx context.Context, t *testing.T, kubeconfig string, lead bool) *testServe {
+	return startServeWith(ctx, t, kubeconfig, lead, compileFlags{})
+}
+
+// startServeWith is startServe with the core's options from compile.
+func startServeWith(ctx context.Context, t *testing.T, kubeconfig string, lead bool, compile compileFlags) *testServe {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &testServe{xdsPort: freePort(t), httpPort: freePort(t), cancel: cancel, done: make(chan error, 1)}
 	go func() {
 		s.done <- runServe(ctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: s.xdsPort,
 			httpAddress: "127.0.0.1", httpPort: s.httpPort, insecure: true, leaderElection: lead,
-			leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy"})
+			leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy",
+			compile: compile})
 	}()
 	return s
 }

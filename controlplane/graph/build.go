@@ -27,6 +27,11 @@ type Options struct {
 	// EnableExternalName allows routing to ExternalName Services (off by
 	// default: GHSA-5ph6-qq5x-7jwc).
 	EnableExternalName bool
+	// IncludeGrants makes an include across namespaces need the included
+	// namespace's consent (IncludeFromAnnotation on its Namespace); an
+	// include refused answers 502 for its conditions, as a missing child
+	// does. Off, an include may name any namespace, as in Contour.
+	IncludeGrants bool
 	// AccessLog is how Envoy's ingress listeners log requests.
 	AccessLog AccessLog
 	// Connections is how their connection managers keep connections

@@ -367,6 +367,10 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
 	}
 	switch {
+	case !b.includeGranted(parent.Namespace, ns):
+		b.refuseInclude(pref, cref, ok, status.IncludeError)
+		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
+		return
 	case !ok || !b.classMatches(objectClass(child.Annotations, stringPtr(child.Spec.IngressClassName))):
 		fail(ReasonIncludeNotFound, "include %s/%s not found", ns, inc.Name)
 		return

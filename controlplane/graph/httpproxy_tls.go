@@ -150,6 +150,9 @@ func (b *builder) tcpProxyInclude(p *contourv1.HTTPProxy, inc *contourv1.TCPProx
 		return nil, false
 	}
 	switch {
+	case !b.includeGranted(p.Namespace, ns):
+		b.refuseInclude(ref, cref, ok, status.TCPProxyIncludeError)
+		return nil, false
 	case !ok:
 		return bad(ReasonTCPProxyIncludeNotFound, "include %s/%s not found", ns, inc.Name)
 	case child.Spec.VirtualHost != nil:

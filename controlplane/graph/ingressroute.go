@@ -172,13 +172,20 @@ func (b *builder) delegate(w *irWalk, parent *heptiov1beta1.IngressRoute, rt hep
 		ns = parent.Namespace
 	}
 	cref := status.Ref{Kind: status.KindIngressRoute, Namespace: ns, Name: rt.Delegate.Name}
-	fail := func(reason, format string, args ...any) {
-		b.report.Error(pref, status.IncludeError, reason, format, args...)
+	badGateway := func() {
 		w.routes = append(w.routes, pendingRoute{route: &Route{Path: PathMatch{Kind: PathPrefix, Value: rt.Match},
 			DirectResponse: &DirectResponse{Code: 502}, Source: pref, Age: ageOf(parent)}})
 	}
+	fail := func(reason, format string, args ...any) {
+		b.report.Error(pref, status.IncludeError, reason, format, args...)
+		badGateway()
+	}
 	child, ok := b.idx.IngressRoutes[source.Key(ns, rt.Delegate.Name)]
 	switch {
+	case !b.includeGranted(parent.Namespace, ns):
+		b.refuseInclude(pref, cref, ok, status.IncludeError)
+		badGateway()
+		return
 	case !ok:
 		fail(ReasonDelegateNotFound, "routes[%d]: delegate %s/%s not found (Contour v1.5.1 ignored this silently; Isobar answers 502 for %q)", i, ns, rt.Delegate.Name, rt.Match)
 		return
@@ -299,6 +306,10 @@ func (b *builder) ingressRouteTCPProxy(r *heptiov1beta1.IngressRoute, path []sta
 		}
 		cref := status.Ref{Kind: status.KindIngressRoute, Namespace: ns, Name: tp.Delegate.Name}
 		child, ok := b.idx.IngressRoutes[source.Key(ns, tp.Delegate.Name)]
+		if !b.includeGranted(r.Namespace, ns) {
+			b.refuseInclude(ref, cref, ok, status.TCPProxyIncludeError)
+			return nil, false
+		}
 		if !ok || child.Spec.TCPProxy == nil || child.Spec.VirtualHost != nil || len(path) >= maxIncludeDepth || containsRef(path, cref) {
 			b.report.Error(ref, status.TCPProxyIncludeError, ReasonDelegateNotFound, "tcpproxy delegate %s/%s is missing, a root, on a cycle or has no tcpproxy", ns, tp.Delegate.Name)
 			return nil, false

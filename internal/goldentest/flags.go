@@ -34,6 +34,7 @@ var scopeFlags = map[string]caseFlag{
 	"--ingress-class":           func(o *controlplane.Options, _, v string) error { o.IngressClass = v; return nil },
 	"--disable-permit-insecure": func(o *controlplane.Options, _, _ string) error { o.DisablePermitInsecure = true; return nil },
 	"--enable-external-name":    func(o *controlplane.Options, _, _ string) error { o.EnableExternalName = true; return nil },
+	"--include-grants":          func(o *controlplane.Options, _, _ string) error { o.IncludeGrants = true; return nil },
 	"--accesslog-format":        func(o *controlplane.Options, _, v string) error { o.AccessLog.Format = v; return nil },
 	"--accesslog-level":         func(o *controlplane.Options, _, v string) error { o.AccessLog.Level = v; return nil },
 	"--accesslog-path":          func(o *controlplane.Options, _, v string) error { o.AccessLog.Path = v; return nil },

@@ -34,6 +34,9 @@ func Deployment(c *operatorv1alpha1.Contour, img Images) *appsv1.Deployment {
 	if c.Spec.EnableExternalNameService != nil && *c.Spec.EnableExternalNameService {
 		args = append(args, "--enable-external-name")
 	}
+	if c.Spec.IncludeGrants != nil && *c.Spec.IncludeGrants {
+		args = append(args, "--include-grants")
+	}
 	pod := corev1.PodSpec{
 		ServiceAccountName: ControlPlane,
 		Containers: []corev1.Container{{

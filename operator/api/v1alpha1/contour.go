@@ -55,6 +55,12 @@ type ContourSpec struct {
 	// EnableExternalNameService allows ExternalName Services as upstreams.
 	// +optional
 	EnableExternalNameService *bool `json:"enableExternalNameService,omitempty"`
+	// IncludeGrants makes HTTPProxy includes and IngressRoute delegations
+	// across namespaces need the included namespace's consent: the
+	// annotation isobar.dev/include-from on its Namespace lists the
+	// including namespace, or "*" (an Isobar extension; `serve --include-grants`).
+	// +optional
+	IncludeGrants *bool `json:"includeGrants,omitempty"`
 }
 
 // NamespaceSpec is the namespace of the deployment.
