@@ -362,6 +362,7 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 	}
 	cref := status.Ref{Kind: status.KindHTTPProxy, Namespace: ns, Name: inc.Name}
 	child, ok := b.lookupProxy(ns, inc.Name)
+	ok = ok && b.classMatches(objectClass(child.Annotations, stringPtr(child.Spec.IngressClassName))) // another class's is not ours to see
 	fail := func(reason, format string, args ...any) {
 		b.report.Error(pref, status.IncludeError, reason, format, args...)
 		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
@@ -371,7 +372,7 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 		b.refuseInclude(pref, cref, ok, status.IncludeError)
 		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
 		return
-	case !ok || !b.classMatches(objectClass(child.Annotations, stringPtr(child.Spec.IngressClassName))):
+	case !ok:
 		fail(ReasonIncludeNotFound, "include %s/%s not found", ns, inc.Name)
 		return
 	case child.Spec.VirtualHost != nil:
