@@ -122,6 +122,9 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rev := c.rev + 1
+	// No stream is answered before the first revision, so none ever asks
+	// what changed in it: its creations (every resource) are not logged.
+	first := c.rev == 0
 	var names []string
 	for _, e := range changed {
 		name := e.res.GetName()
@@ -135,7 +138,9 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 		}
 		c.entries[name] = e
 		c.entryBytes += e.owned() - old.owned()
-		c.appendLog(logEntry{rev, name, what, old})
+		if !first {
+			c.appendLog(logEntry{rev, name, what, old})
+		}
 		names = append(names, name)
 	}
 	for _, n := range removed {
@@ -150,6 +155,9 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 	}
 	if len(names) == 0 {
 		return
+	}
+	if first {
+		c.logStart = rev
 	}
 	c.rev = rev
 	c.sotwShared = nil // answers of the last revision: let them go
