@@ -247,7 +247,8 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 	for _, fqdn := range dirty {
 		var claimants []*contourv1.HTTPProxy
 		for _, k := range source.SortedKeys(c.claimants[fqdn]) {
-			claimants = append(claimants, idx.HTTPProxies[k])
+			p, _ := idx.HTTPProxies.Get(k)
+			claimants = append(claimants, p)
 		}
 		if err := c.setHost(fqdn, graph.BuildHost(idx, c.opts.Options, fqdn, claimants), ch); err != nil {
 			c.last = nil
@@ -278,7 +279,8 @@ func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName)
 	dirty := map[string]bool{}
 	var proxies []proxyChange
 	for _, k := range changed {
-		p0, p1 := c.idx.HTTPProxies[k], idx.HTTPProxies[k]
+		p0, _ := c.idx.HTTPProxies.Get(k)
+		p1, _ := idx.HTTPProxies.Get(k)
 		if p0 == p1 {
 			continue
 		}

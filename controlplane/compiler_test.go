@@ -131,7 +131,7 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	var corpora []corpus
 	for _, c := range goldentest.Cases(t) {
 		idx, opts := loadCase(t, c)
-		if len(idx.HTTPProxies) > 0 {
+		if idx.HTTPProxies.Len() > 0 {
 			corpora = append(corpora, corpus{c.Name, withExtensions(idx), opts, 60})
 		}
 	}
@@ -266,8 +266,8 @@ func withExtensions(idx *source.Index) *source.Index {
 			}
 		}
 	}
-	for i, k := range source.SortedKeys(idx.HTTPProxies) {
-		p := idx.HTTPProxies[k]
+	for i, k := range idx.HTTPProxies.SortedKeys() {
+		p := proxyAt(idx, k)
 		if vh := p.Spec.VirtualHost; i%2 == 1 || vh == nil || vh.TLS == nil || byNS[k.Namespace] == nil {
 			continue
 		}
@@ -278,9 +278,22 @@ func withExtensions(idx *source.Index) *source.Index {
 				p.Spec.Routes[j].AuthPolicy = &contourv1.AuthorizationPolicy{Disabled: true}
 			}
 		}
-		next.HTTPProxies[k] = p
+		mustUpsert(next, p)
 	}
 	return next
+}
+
+// proxyAt is idx's HTTPProxy called k, nil if none.
+func proxyAt(idx *source.Index, k types.NamespacedName) *contourv1.HTTPProxy {
+	p, _ := idx.HTTPProxies.Get(k)
+	return p
+}
+
+// mustUpsert stores obj in idx, a type the index holds.
+func mustUpsert(idx *source.Index, obj any) {
+	if err := idx.Upsert(obj); err != nil {
+		panic(err)
+	}
 }
 
 // authorization sets, changes or clears the authorization of p's virtual
@@ -442,22 +455,24 @@ func (m *mutator) jwt(p *contourv1.HTTPProxy) {
 // what was done.
 func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName, string) {
 	next := idx.Clone()
-	keys := source.SortedKeys(idx.HTTPProxies)
+	keys := idx.HTTPProxies.SortedKeys()
 	if len(keys) == 0 || (len(m.deleted) > 0 && m.rng.IntN(8) == 0) {
 		p := m.deleted[len(m.deleted)-1]
 		m.deleted = m.deleted[:len(m.deleted)-1]
-		next.HTTPProxies[source.Key(p.Namespace, p.Name)] = p
+		mustUpsert(next, p)
 		return next, source.Key(p.Namespace, p.Name), "restore " + p.Name
 	}
 	key := keys[m.rng.IntN(len(keys))]
-	p := idx.HTTPProxies[key].DeepCopy()
-	pick := func() *contourv1.HTTPProxy { return idx.HTTPProxies[keys[m.rng.IntN(len(keys))]] }
+	p := proxyAt(idx, key).DeepCopy()
+	pick := func() *contourv1.HTTPProxy { return proxyAt(idx, keys[m.rng.IntN(len(keys))]) }
 	m.serial++
 	var what string
 	switch m.rng.IntN(15) {
 	case 0:
-		delete(next.HTTPProxies, key)
-		m.deleted = append(m.deleted, idx.HTTPProxies[key])
+		if err := next.Delete(p); err != nil {
+			panic(err)
+		}
+		m.deleted = append(m.deleted, proxyAt(idx, key))
 		return next, key, "delete " + key.String()
 	case 1:
 		if other := pick(); other.Spec.VirtualHost != nil {
@@ -537,7 +552,7 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 		}
 		what = "change TLS"
 	}
-	next.HTTPProxies[key] = p
+	mustUpsert(next, p)
 	return next, key, what + " of " + key.String()
 }
 

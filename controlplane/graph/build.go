@@ -114,7 +114,7 @@ func Build(idx *source.Index, opts Options) (*Graph, *status.Report) {
 		idx:    idx,
 		opts:   &opts,
 		g:      New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog),
-		report: status.NewReportFor(len(idx.HTTPProxies) + len(idx.IngressRoutes) + len(idx.Ingresses)),
+		report: status.NewReportFor(idx.HTTPProxies.Len() + len(idx.IngressRoutes) + len(idx.Ingresses)),
 		owners: map[string]status.Ref{},
 
 		secretChecks: &sync.Map{},

@@ -44,10 +44,10 @@ type claim struct {
 // (see admitProxy), so that processHTTPProxies need not go through them
 // again; it builds the proxyRoots, in claim order.
 func (b *builder) claimHosts() {
-	claims := make([]claim, 0, len(b.idx.HTTPProxies)+len(b.idx.IngressRoutes))
+	claims := make([]claim, 0, b.idx.HTTPProxies.Len()+len(b.idx.IngressRoutes))
 	// In map order: what admitProxy says concerns each object alone, and
 	// the claims are sorted.
-	for key, p := range b.idx.HTTPProxies {
+	for key, p := range b.idx.HTTPProxies.All() {
 		if fqdn, ok := b.admitProxy(b.proxyReport(key), p); ok {
 			claims = append(claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
 		}

@@ -189,6 +189,6 @@ func (b *builder) pin(host string) {
 func (b *builder) lookupProxy(namespace, name string) (*contourv1.HTTPProxy, bool) {
 	key := source.Key(namespace, name)
 	b.reads = append(b.reads, key)
-	p, ok := b.idx.HTTPProxies[key]
+	p, ok := b.idx.HTTPProxies.Get(key)
 	return p, ok
 }

@@ -75,8 +75,8 @@ func TestStatusJobsOnlyForChangedStatuses(t *testing.T) {
 		!d.Status.Conditions[0].LastTransitionTime.Time.Equal(now) {
 		t.Errorf("desired status %+v", d.Status)
 	}
-	if got := idx.HTTPProxies[source.Key("a", "changed")].Status.CurrentStatus; got != "invalid" {
-		t.Errorf("the informer's object was changed to %q", got)
+	if p, _ := idx.HTTPProxies.Get(source.Key("a", "changed")); p.Status.CurrentStatus != "invalid" {
+		t.Errorf("the informer's object was changed to %q", p.Status.CurrentStatus)
 	}
 }
 

@@ -107,7 +107,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 		key := source.Key(o.Namespace, o.Name)
 		switch o.Kind {
 		case status.KindHTTPProxy:
-			p, ok := current.HTTPProxies[key]
+			p, ok := current.HTTPProxies.Get(key)
 			if !ok {
 				continue
 			}

@@ -61,7 +61,8 @@ func BenchmarkProxyChange(b *testing.B) {
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				p := live.HTTPProxies[key].DeepCopy() // what the informer delivers
+				p, _ := live.HTTPProxies.Get(key)
+				p = p.DeepCopy() // what the informer delivers
 				c.change(p, i)
 				b.StartTimer()
 				start := time.Now()
@@ -95,8 +96,8 @@ func BenchmarkProxyChange(b *testing.B) {
 
 // root returns the first root HTTPProxy with routes, with or without TLS.
 func root(b *testing.B, idx *source.Index, tls bool) types.NamespacedName {
-	for _, k := range source.SortedKeys(idx.HTTPProxies) {
-		p := idx.HTTPProxies[k]
+	for _, k := range idx.HTTPProxies.SortedKeys() {
+		p, _ := idx.HTTPProxies.Get(k)
 		if vh := p.Spec.VirtualHost; vh != nil && (vh.TLS != nil) == tls && len(p.Spec.Routes) > 0 {
 			return k
 		}

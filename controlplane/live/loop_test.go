@@ -89,7 +89,8 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 		t.Fatalf("first build %+v", b)
 	}
 
-	proxy := idx.HTTPProxies[rootKey(t, idx)].DeepCopy()
+	proxy, _ := idx.HTTPProxies.Get(rootKey(t, idx))
+	proxy = proxy.DeepCopy()
 	proxy.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: "/moved"}}
 	svcKey := source.SortedKeys(idx.EndpointSlices)[0]
 	var slice *discoveryv1.EndpointSlice
@@ -137,8 +138,8 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 }
 
 func rootKey(t *testing.T, idx *source.Index) types.NamespacedName {
-	for _, k := range source.SortedKeys(idx.HTTPProxies) {
-		if p := idx.HTTPProxies[k]; p.Spec.VirtualHost != nil && len(p.Spec.Routes) > 0 {
+	for _, k := range idx.HTTPProxies.SortedKeys() {
+		if p, _ := idx.HTTPProxies.Get(k); p.Spec.VirtualHost != nil && len(p.Spec.Routes) > 0 {
 			return k
 		}
 	}

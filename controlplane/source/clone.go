@@ -21,7 +21,7 @@ func (idx *Index) Clone() *Index {
 		Secrets:           cloneMap(idx.Secrets),
 		Ingresses:         cloneMap(idx.Ingresses),
 		IngressClasses:    cloneMap(idx.IngressClasses),
-		HTTPProxies:       cloneMap(idx.HTTPProxies),
+		HTTPProxies:       idx.HTTPProxies.clone(),
 		Delegations:       cloneMap(idx.Delegations),
 		IngressRoutes:     cloneMap(idx.IngressRoutes),
 		LegacyDelegations: cloneMap(idx.LegacyDelegations),
@@ -53,7 +53,6 @@ const (
 	bitSecrets
 	bitIngresses
 	bitIngressClasses
-	bitHTTPProxies
 	bitDelegations
 	bitIngressRoutes
 	bitLegacyDelegations
@@ -69,6 +68,7 @@ const (
 // itself is also copied on write.
 func (idx *Index) Snapshot() *Index {
 	idx.shared, idx.snapshotted = bitAll, true
+	idx.HTTPProxies.share()
 	s := *idx
 	return &s
 }

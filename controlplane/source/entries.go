@@ -55,7 +55,7 @@ func (idx *Index) EntriesUnordered() []Entry {
 	for name, o := range idx.IngressClasses {
 		add(status.KindIngressClass, "", name, o)
 	}
-	for k, o := range idx.HTTPProxies {
+	for k, o := range idx.HTTPProxies.All() {
 		add(status.KindHTTPProxy, k.Namespace, k.Name, o)
 	}
 	for k, o := range idx.Delegations {

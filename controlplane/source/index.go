@@ -36,9 +36,10 @@ type Index struct {
 	Secrets        map[types.NamespacedName]*corev1.Secret
 	Ingresses      map[types.NamespacedName]*networkingv1.Ingress
 	IngressClasses map[string]*networkingv1.IngressClass
-	HTTPProxies    map[types.NamespacedName]*contourv1.HTTPProxy
-	Delegations    map[types.NamespacedName]*contourv1.TLSCertificateDelegation
-	IngressRoutes  map[types.NamespacedName]*heptiov1beta1.IngressRoute
+	// HTTPProxies are copied on write shard by shard (see Proxies).
+	HTTPProxies   Proxies
+	Delegations   map[types.NamespacedName]*contourv1.TLSCertificateDelegation
+	IngressRoutes map[types.NamespacedName]*heptiov1beta1.IngressRoute
 	// LegacyDelegations are contour.heptio.com/v1beta1 TLSCertificateDelegations.
 	LegacyDelegations map[types.NamespacedName]*heptiov1beta1.TLSCertificateDelegation
 	// ExtensionServices are projectcontour.io/v1alpha1 ExtensionServices.
@@ -67,7 +68,6 @@ func NewIndex() *Index {
 		Secrets:           map[types.NamespacedName]*corev1.Secret{},
 		Ingresses:         map[types.NamespacedName]*networkingv1.Ingress{},
 		IngressClasses:    map[string]*networkingv1.IngressClass{},
-		HTTPProxies:       map[types.NamespacedName]*contourv1.HTTPProxy{},
 		Delegations:       map[types.NamespacedName]*contourv1.TLSCertificateDelegation{},
 		IngressRoutes:     map[types.NamespacedName]*heptiov1beta1.IngressRoute{},
 		LegacyDelegations: map[types.NamespacedName]*heptiov1beta1.TLSCertificateDelegation{},
@@ -88,13 +88,18 @@ func SortedKeys[V any](m map[types.NamespacedName]V) []types.NamespacedName {
 	for k := range m {
 		keys = append(keys, k)
 	}
+	sortKeys(keys)
+	return keys
+}
+
+// sortKeys sorts keys by namespace, then name.
+func sortKeys(keys []types.NamespacedName) {
 	slices.SortFunc(keys, func(a, b types.NamespacedName) int {
 		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
 			return c
 		}
 		return strings.Compare(a.Name, b.Name)
 	})
-	return keys
 }
 
 // ServiceLabel is the EndpointSlice label naming the Service it belongs to.

@@ -51,8 +51,7 @@ func (idx *Index) Upsert(obj any) error {
 		own(idx, bitIngressClasses, &idx.IngressClasses)
 		idx.IngressClasses[o.Name] = o
 	case *contourv1.HTTPProxy:
-		own(idx, bitHTTPProxies, &idx.HTTPProxies)
-		idx.HTTPProxies[nn(o.Namespace, o.Name)] = o
+		idx.HTTPProxies.set(nn(o.Namespace, o.Name), o)
 	case *contourv1.TLSCertificateDelegation:
 		own(idx, bitDelegations, &idx.Delegations)
 		idx.Delegations[nn(o.Namespace, o.Name)] = o
@@ -108,8 +107,7 @@ func (idx *Index) Delete(obj any) error {
 		own(idx, bitIngressClasses, &idx.IngressClasses)
 		delete(idx.IngressClasses, o.Name)
 	case *contourv1.HTTPProxy:
-		own(idx, bitHTTPProxies, &idx.HTTPProxies)
-		delete(idx.HTTPProxies, nn(o.Namespace, o.Name))
+		idx.HTTPProxies.remove(nn(o.Namespace, o.Name))
 	case *contourv1.TLSCertificateDelegation:
 		own(idx, bitDelegations, &idx.Delegations)
 		delete(idx.Delegations, nn(o.Namespace, o.Name))
