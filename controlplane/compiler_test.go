@@ -193,7 +193,7 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 				var next *source.Index
 				var what string
 				var err error
-				if step%10 == 9 && len(idx.EndpointSlices) > 0 {
+				if step%10 == 9 && idx.EndpointSlices.Len() > 0 {
 					var svc types.NamespacedName
 					next, svc, what = m.endpoints(idx)
 					_, err = comp.Endpoints(next, []types.NamespacedName{svc})
@@ -366,15 +366,16 @@ func newMutator(idx *source.Index, seed uint64) *mutator {
 // an endpoint, its Service and what was done.
 func (m *mutator) endpoints(idx *source.Index) (*source.Index, types.NamespacedName, string) {
 	next := idx.Clone()
-	svcs := source.SortedKeys(idx.EndpointSlices)
+	svcs := idx.EndpointSlices.SortedKeys()
 	svc := svcs[m.rng.IntN(len(svcs))]
+	slices, _ := idx.EndpointSlices.Get(svc)
 	var names []string
-	for n := range idx.EndpointSlices[svc] {
+	for n := range slices {
 		names = append(names, n)
 	}
 	sort.Strings(names)
 	name := names[m.rng.IntN(len(names))]
-	es := idx.EndpointSlices[svc][name].DeepCopy()
+	es := slices[name].DeepCopy()
 	what := "drop an endpoint of " + svc.String()
 	if len(es.Endpoints) > 1 && m.rng.IntN(2) == 0 {
 		es.Endpoints = es.Endpoints[1:]
@@ -389,7 +390,7 @@ func (m *mutator) endpoints(idx *source.Index) (*source.Index, types.NamespacedN
 		es.Endpoints = append(es.Endpoints, e)
 	}
 	m.serial++
-	next.EndpointSlices[svc][name] = es
+	mustUpsert(next, es)
 	return next, svc, what
 }
 

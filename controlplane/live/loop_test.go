@@ -92,9 +92,10 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 	proxy, _ := idx.HTTPProxies.Get(rootKey(t, idx))
 	proxy = proxy.DeepCopy()
 	proxy.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: "/moved"}}
-	svcKey := source.SortedKeys(idx.EndpointSlices)[0]
+	svcKey := idx.EndpointSlices.SortedKeys()[0]
 	var slice *discoveryv1.EndpointSlice
-	for _, s := range idx.EndpointSlices[svcKey] {
+	slices, _ := idx.EndpointSlices.Get(svcKey)
+	for _, s := range slices {
 		slice = s.DeepCopy()
 	}
 	slice.Endpoints = slice.Endpoints[:len(slice.Endpoints)-1]

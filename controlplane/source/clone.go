@@ -16,21 +16,18 @@ func (idx *Index) Clone() *Index {
 	c := &Index{
 		Namespaces:        cloneMap(idx.Namespaces),
 		Services:          cloneMap(idx.Services),
-		EndpointSlices:    make(map[types.NamespacedName]map[string]*discoveryv1.EndpointSlice, len(idx.EndpointSlices)),
+		EndpointSlices:    idx.EndpointSlices.clone(cloneMap[string, *discoveryv1.EndpointSlice]),
 		Endpoints:         cloneMap(idx.Endpoints),
 		Secrets:           cloneMap(idx.Secrets),
 		Ingresses:         cloneMap(idx.Ingresses),
 		IngressClasses:    cloneMap(idx.IngressClasses),
-		HTTPProxies:       idx.HTTPProxies.clone(),
+		HTTPProxies:       idx.HTTPProxies.clone(nil),
 		Delegations:       cloneMap(idx.Delegations),
 		IngressRoutes:     cloneMap(idx.IngressRoutes),
 		LegacyDelegations: cloneMap(idx.LegacyDelegations),
 		ExtensionServices: cloneMap(idx.ExtensionServices),
 		Origins:           cloneMap(idx.Origins),
 		Notes:             append([]status.Finding(nil), idx.Notes...),
-	}
-	for k, v := range idx.EndpointSlices {
-		c.EndpointSlices[k] = cloneMap(v)
 	}
 	return c
 }
@@ -48,7 +45,6 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 const (
 	bitNamespaces uint16 = 1 << iota
 	bitServices
-	bitEndpointSlices
 	bitEndpoints
 	bitSecrets
 	bitIngresses
@@ -69,6 +65,7 @@ const (
 func (idx *Index) Snapshot() *Index {
 	idx.shared, idx.snapshotted = bitAll, true
 	idx.HTTPProxies.share()
+	idx.EndpointSlices.share()
 	s := *idx
 	return &s
 }

@@ -38,7 +38,7 @@ func (idx *Index) EntriesUnordered() []Entry {
 	for k, o := range idx.Services {
 		add(status.KindService, k.Namespace, k.Name, o)
 	}
-	for _, slices := range idx.EndpointSlices {
+	for _, slices := range idx.EndpointSlices.All() {
 		for _, o := range slices {
 			add(status.KindEndpointSlice, o.Namespace, o.Name, o)
 		}

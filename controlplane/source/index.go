@@ -29,15 +29,18 @@ type Origin struct {
 // kubernetes.io/service-name label). The zero value is not usable; call
 // NewIndex.
 type Index struct {
-	Namespaces     map[string]*corev1.Namespace
-	Services       map[types.NamespacedName]*corev1.Service
-	EndpointSlices map[types.NamespacedName]map[string]*discoveryv1.EndpointSlice
+	Namespaces map[string]*corev1.Namespace
+	Services   map[types.NamespacedName]*corev1.Service
+	// EndpointSlices, by Service then name, are copied on write shard by
+	// shard (see Objects); a Service's map is replaced, never written, once
+	// the index has been snapshotted.
+	EndpointSlices Objects[map[string]*discoveryv1.EndpointSlice]
 	Endpoints      map[types.NamespacedName]*corev1.Endpoints
 	Secrets        map[types.NamespacedName]*corev1.Secret
 	Ingresses      map[types.NamespacedName]*networkingv1.Ingress
 	IngressClasses map[string]*networkingv1.IngressClass
-	// HTTPProxies are copied on write shard by shard (see Proxies).
-	HTTPProxies   Proxies
+	// HTTPProxies are copied on write shard by shard (see Objects).
+	HTTPProxies   Objects[*contourv1.HTTPProxy]
 	Delegations   map[types.NamespacedName]*contourv1.TLSCertificateDelegation
 	IngressRoutes map[types.NamespacedName]*heptiov1beta1.IngressRoute
 	// LegacyDelegations are contour.heptio.com/v1beta1 TLSCertificateDelegations.
@@ -63,7 +66,6 @@ func NewIndex() *Index {
 	return &Index{
 		Namespaces:        map[string]*corev1.Namespace{},
 		Services:          map[types.NamespacedName]*corev1.Service{},
-		EndpointSlices:    map[types.NamespacedName]map[string]*discoveryv1.EndpointSlice{},
 		Endpoints:         map[types.NamespacedName]*corev1.Endpoints{},
 		Secrets:           map[types.NamespacedName]*corev1.Secret{},
 		Ingresses:         map[types.NamespacedName]*networkingv1.Ingress{},

@@ -58,6 +58,7 @@ func TestSnapshotNeverChanges(t *testing.T) {
 		for i, tk := range all {
 			tk.snap.shared, tk.snap.snapshotted = 0, false // bookkeeping, not content
 			tk.snap.HTTPProxies.shared, tk.snap.HTTPProxies.arrayShared = 0, false
+			tk.snap.EndpointSlices.shared, tk.snap.EndpointSlices.arrayShared = 0, false
 			if !reflect.DeepEqual(tk.snap, tk.copy) {
 				t.Fatalf("round %d: snapshot %d changed after writes to the index", round, i)
 			}
@@ -65,7 +66,7 @@ func TestSnapshotNeverChanges(t *testing.T) {
 		if _, ok := idx.HTTPProxies.Get(Key("ns", name)); !ok {
 			t.Fatalf("round %d: the index lost its write", round)
 		}
-		if _, ok := idx.EndpointSlices[Key("ns", "svc")][name]; !ok {
+		if slices, _ := idx.EndpointSlices.Get(Key("ns", "svc")); slices[name] == nil {
 			t.Fatalf("round %d: the index lost its EndpointSlice write", round)
 		}
 		if _, ok := idx.Services[Key("ns", "a")]; ok {

@@ -25,19 +25,19 @@ func (idx *Index) Upsert(obj any) error {
 		idx.Services[nn(o.Namespace, o.Name)] = o
 	case *discoveryv1.EndpointSlice:
 		svc := nn(o.Namespace, o.Labels[ServiceLabel])
-		own(idx, bitEndpointSlices, &idx.EndpointSlices)
-		slices := idx.EndpointSlices[svc]
+		prev, _ := idx.EndpointSlices.Get(svc)
+		slices := prev
 		if slices == nil || idx.snapshotted {
 			// A Service's slices are few: once idx has been snapshotted,
 			// its map is copied on every write, so that a map shared with
 			// a snapshot is never written.
-			slices = make(map[string]*discoveryv1.EndpointSlice, len(idx.EndpointSlices[svc])+1)
-			for k, v := range idx.EndpointSlices[svc] {
+			slices = make(map[string]*discoveryv1.EndpointSlice, len(prev)+1)
+			for k, v := range prev {
 				slices[k] = v
 			}
 		}
 		slices[o.Name] = o
-		idx.EndpointSlices[svc] = slices
+		idx.EndpointSlices.set(svc, slices)
 	case *corev1.Endpoints:
 		own(idx, bitEndpoints, &idx.Endpoints)
 		idx.Endpoints[nn(o.Namespace, o.Name)] = o
@@ -82,17 +82,17 @@ func (idx *Index) Delete(obj any) error {
 		delete(idx.Services, nn(o.Namespace, o.Name))
 	case *discoveryv1.EndpointSlice:
 		svc := nn(o.Namespace, o.Labels[ServiceLabel])
-		own(idx, bitEndpointSlices, &idx.EndpointSlices)
+		prev, _ := idx.EndpointSlices.Get(svc)
 		slices := map[string]*discoveryv1.EndpointSlice{}
-		for k, v := range idx.EndpointSlices[svc] {
+		for k, v := range prev {
 			if k != o.Name {
 				slices[k] = v
 			}
 		}
 		if len(slices) == 0 {
-			delete(idx.EndpointSlices, svc)
+			idx.EndpointSlices.remove(svc)
 		} else {
-			idx.EndpointSlices[svc] = slices
+			idx.EndpointSlices.set(svc, slices)
 		}
 	case *corev1.Endpoints:
 		own(idx, bitEndpoints, &idx.Endpoints)

@@ -114,7 +114,10 @@ func noteService(noted map[types.NamespacedName]bool, services []types.Namespace
 // Endpoints object.
 func EndpointSourceFinding(idx *source.Index, namespace, service string) (status.Finding, bool) {
 	key := source.Key(namespace, service)
-	if _, both := idx.Endpoints[key]; !both || len(idx.EndpointSlices[key]) == 0 {
+	if _, both := idx.Endpoints[key]; !both {
+		return status.Finding{}, false
+	}
+	if eps, _ := idx.EndpointSlices.Get(key); len(eps) == 0 {
 		return status.Finding{}, false
 	}
 	return status.Finding{
@@ -138,7 +141,7 @@ func assignment(idx *source.Index, name, namespace, service string, port corev1.
 	key := source.Key(namespace, service)
 	var buf [16]envoy.HostPort // most Service ports have a few endpoints: no allocation
 	addrs := buf[:0]
-	if eps := idx.EndpointSlices[key]; len(eps) > 0 {
+	if eps, _ := idx.EndpointSlices.Get(key); len(eps) > 0 {
 		addrs = sliceAddresses(addrs, eps, port)
 	} else if ep, ok := idx.Endpoints[key]; ok {
 		addrs = endpointsAddresses(addrs, ep, port)

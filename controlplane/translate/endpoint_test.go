@@ -29,6 +29,18 @@ func slice(name string, ports []discoveryv1.EndpointPort, eps ...discoveryv1.End
 		AddressType: discoveryv1.AddressTypeIPv4, Ports: ports, Endpoints: eps}
 }
 
+// putSlices stores slices in idx as the EndpointSlices of Service ns/svc.
+func putSlices(t testing.TB, idx *source.Index, svc string, slices ...*discoveryv1.EndpointSlice) {
+	t.Helper()
+	for _, s := range slices {
+		s = s.DeepCopy()
+		s.Labels = map[string]string{source.ServiceLabel: svc}
+		if err := idx.Upsert(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func TestClusterLoadAssignment(t *testing.T) {
 	t.Parallel()
 	httpPort := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}, {Name: ptr("metrics"), Port: ptr(int32(9090))}}
@@ -89,12 +101,7 @@ func TestClusterLoadAssignment(t *testing.T) {
 			t.Parallel()
 			idx := source.NewIndex()
 			key := source.Key("ns", "web")
-			for _, s := range tc.slices {
-				if idx.EndpointSlices[key] == nil {
-					idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{}
-				}
-				idx.EndpointSlices[key][s.Name] = s
-			}
+			putSlices(t, idx, "web", tc.slices...)
 			if tc.legacy != nil {
 				idx.Endpoints[key] = tc.legacy
 			}
@@ -110,7 +117,7 @@ func TestEndpointSourceFinding(t *testing.T) {
 	t.Parallel()
 	idx := source.NewIndex()
 	key := source.Key("ns", "web")
-	idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{"web-a": slice("web-a", nil)}
+	putSlices(t, idx, "web", slice("web-a", nil))
 	idx.Endpoints[key] = &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "web"}}
 	g := graph.New(8080, 8443, graph.AccessLog{})
 	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
@@ -146,11 +153,8 @@ func TestHealthCheckedEndpoints(t *testing.T) {
 	both := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}, {Name: ptr("health"), Port: ptr(int32(9090))}}
 	httpOnly := []discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}}
 	idx := source.NewIndex()
-	key := source.Key("ns", "web")
-	idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{
-		"a": slice("a", both, discoveryv1.Endpoint{Addresses: []string{"10.0.0.1"}}),
-		"b": slice("b", httpOnly, discoveryv1.Endpoint{Addresses: []string{"10.0.0.2"}}),
-	}
+	putSlices(t, idx, "web", slice("a", both, discoveryv1.Endpoint{Addresses: []string{"10.0.0.1"}}),
+		slice("b", httpOnly, discoveryv1.Endpoint{Addresses: []string{"10.0.0.2"}}))
 	c := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80},
 		HealthPort: &corev1.ServicePort{Name: "health", Port: 8081}}
 	checked := lbEndpoint("10.0.0.1", 8080)
@@ -178,7 +182,7 @@ func TestEndpointsFindingsOnce(t *testing.T) {
 	var want []status.Finding
 	for i, svc := range []string{"a", "b"} {
 		key := source.Key("ns", svc)
-		idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{svc: slice(svc, nil)}
+		putSlices(t, idx, svc, slice(svc, nil))
 		idx.Endpoints[key] = &corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: svc}}
 		f, _ := EndpointSourceFinding(idx, "ns", svc)
 		want = append(want, f)

@@ -112,7 +112,7 @@ func (o *offense) finish(namespace, service string) {
 // port numbers.
 func endpointOffenses(idx *source.Index, namespace, service string) (addrs, ports offense) {
 	key := source.Key(namespace, service)
-	if eps := idx.EndpointSlices[key]; len(eps) > 0 {
+	if eps, _ := idx.EndpointSlices.Get(key); len(eps) > 0 {
 		for name, es := range eps {
 			na, np := len(addrs.values), len(ports.values)
 			addrs.values, ports.values = sliceOffenses(es, addrs.values, ports.values)

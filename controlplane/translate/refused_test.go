@@ -80,12 +80,7 @@ func TestEndpointFindings(t *testing.T) {
 			t.Parallel()
 			idx := source.NewIndex()
 			key := source.Key("ns", "web")
-			for _, s := range tc.slices {
-				if idx.EndpointSlices[key] == nil {
-					idx.EndpointSlices[key] = map[string]*discoveryv1.EndpointSlice{}
-				}
-				idx.EndpointSlices[key][s.Name] = s
-			}
+			putSlices(t, idx, "web", tc.slices...)
 			if tc.legacy != nil {
 				idx.Endpoints[key] = tc.legacy
 			}
@@ -100,9 +95,9 @@ func TestEndpointFindings(t *testing.T) {
 // common case) costs no allocation (not parallel: AllocsPerRun).
 func TestEndpointFindingsClean(t *testing.T) {
 	idx := source.NewIndex()
-	idx.EndpointSlices[source.Key("ns", "web")] = map[string]*discoveryv1.EndpointSlice{"web-a": slice("web-a",
+	putSlices(t, idx, "web", slice("web-a",
 		[]discoveryv1.EndpointPort{{Name: ptr("http"), Port: ptr(int32(8080))}},
-		discoveryv1.Endpoint{Addresses: []string{"10.0.0.1", "fd00::1"}})}
+		discoveryv1.Endpoint{Addresses: []string{"10.0.0.1", "fd00::1"}}))
 	if n := testing.AllocsPerRun(10, func() { EndpointFindings(idx, "ns", "web") }); n != 0 {
 		t.Errorf("%v allocations without findings", n)
 	}

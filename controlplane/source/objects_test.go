@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -32,7 +33,7 @@ func TestProxiesCopyOneShard(t *testing.T) {
 		t.Fatal(err)
 	}
 	written := shardOf(Key("ns", "p7"))
-	for i := range proxyShards {
+	for i := range objectShards {
 		same := reflect.ValueOf(snap.HTTPProxies.shards[i]).Pointer() == reflect.ValueOf(idx.HTTPProxies.shards[i]).Pointer()
 		if same == (i == written) {
 			t.Errorf("shard %d: shared with the snapshot %v, want %v", i, same, i != written)
@@ -59,7 +60,7 @@ func TestProxiesCopyOneShard(t *testing.T) {
 // SortedKeys sorts by namespace then name, and deleting an absent key
 // changes nothing.
 func TestProxiesKeys(t *testing.T) {
-	var p Proxies
+	var p Objects[*contourv1.HTTPProxy]
 	if _, ok := p.Get(Key("a", "b")); ok || p.Len() != 0 || len(p.SortedKeys()) != 0 {
 		t.Fatal("the zero value is not empty")
 	}
@@ -79,9 +80,31 @@ func TestProxiesKeys(t *testing.T) {
 	if n != 3 {
 		t.Errorf("All yielded %d, want 3", n)
 	}
-	c := p.clone()
+	c := p.clone(nil)
 	p.remove(Key("a", "y"))
 	if _, ok := c.Get(Key("a", "y")); !ok || c.Len() != 3 {
 		t.Error("a clone changed with the original")
+	}
+}
+
+// TestCloneCopiesSliceMaps: an index never snapshotted writes a Service's
+// map of EndpointSlices in place, so a Clone must not share those maps.
+func TestCloneCopiesSliceMaps(t *testing.T) {
+	idx := NewIndex()
+	add := func(name string) {
+		t.Helper()
+		s := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{ServiceLabel: "svc"}}}
+		if err := idx.Upsert(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add("a")
+	c := idx.Clone()
+	add("b")
+	if got, _ := c.EndpointSlices.Get(Key("ns", "svc")); len(got) != 1 {
+		t.Errorf("the clone holds %d slices of ns/svc, want 1", len(got))
+	}
+	if got, _ := idx.EndpointSlices.Get(Key("ns", "svc")); len(got) != 2 {
+		t.Errorf("the index holds %d slices of ns/svc, want 2", len(got))
 	}
 }
