@@ -179,18 +179,16 @@ type corpusSet struct {
 	names         map[string][]byte
 }
 
-func (c corpusSet) count(types ...string) int {
-	n := 0
-	for _, t := range types {
-		n += c.counts[t]
-	}
-	return n
-}
+// count is how many resources of types a wildcard client receives.
+func (c corpusSet) count(types ...string) int { return sumOf(c.counts, types) }
 
-func (c corpusSet) size(types ...string) int {
+// size is the size of their encodings.
+func (c corpusSet) size(types ...string) int { return sumOf(c.sizes, types) }
+
+func sumOf(by map[string]int, types []string) int {
 	n := 0
 	for _, t := range types {
-		n += c.sizes[t]
+		n += by[t]
 	}
 	return n
 }

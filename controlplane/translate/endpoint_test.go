@@ -29,6 +29,18 @@ func slice(name string, ports []discoveryv1.EndpointPort, eps ...discoveryv1.End
 		AddressType: discoveryv1.AddressTypeIPv4, Ports: ports, Endpoints: eps}
 }
 
+// webIndex is an index whose Service ns/web has slices and, when not nil,
+// the v1 Endpoints legacy.
+func webIndex(t testing.TB, legacy *corev1.Endpoints, slices ...*discoveryv1.EndpointSlice) *source.Index {
+	t.Helper()
+	idx := source.NewIndex()
+	putSlices(t, idx, "web", slices...)
+	if legacy != nil {
+		idx.Endpoints[source.Key("ns", "web")] = legacy
+	}
+	return idx
+}
+
 // putSlices stores slices in idx as the EndpointSlices of Service ns/svc.
 func putSlices(t testing.TB, idx *source.Index, svc string, slices ...*discoveryv1.EndpointSlice) {
 	t.Helper()
@@ -99,12 +111,7 @@ func TestClusterLoadAssignment(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			idx := source.NewIndex()
-			key := source.Key("ns", "web")
-			putSlices(t, idx, "web", tc.slices...)
-			if tc.legacy != nil {
-				idx.Endpoints[key] = tc.legacy
-			}
+			idx := webIndex(t, tc.legacy, tc.slices...)
 			got := ClusterLoadAssignment(idx, "ns", "web", tc.port)
 			if d := cmp.Diff(tc.want, got, protocmp.Transform()); d != "" {
 				t.Errorf("(-want +got):\n%s", d)

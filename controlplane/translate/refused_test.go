@@ -78,12 +78,7 @@ func TestEndpointFindings(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			idx := source.NewIndex()
-			key := source.Key("ns", "web")
-			putSlices(t, idx, "web", tc.slices...)
-			if tc.legacy != nil {
-				idx.Endpoints[key] = tc.legacy
-			}
+			idx := webIndex(t, tc.legacy, tc.slices...)
 			if d := cmp.Diff(tc.want, EndpointFindings(idx, "ns", "web")); d != "" {
 				t.Errorf("(-want +got):\n%s", d)
 			}
