@@ -430,6 +430,7 @@ func TestConfigFileFromOperator(t *testing.T) {
 	ext := true
 	c.Spec.EnableExternalNameService = &ext
 	c.Spec.IncludeGrants = &ext
+	c.Spec.VHDS = &ext
 	path := filepath.Join(t.TempDir(), "isobar.yaml")
 	if err := os.WriteFile(path, []byte(objects.Config(c).Data["isobar.yaml"]), 0o644); err != nil {
 		t.Fatal(err)
@@ -441,9 +442,14 @@ func TestConfigFileFromOperator(t *testing.T) {
 	if !slices.Contains(args, "--include-grants") {
 		t.Errorf("includeGrants: the control plane's args %q lack --include-grants", args)
 	}
+	if !slices.Contains(args, "--vhds") {
+		t.Errorf("vhds: the control plane's args %q lack --vhds", args)
+	}
 	cmd := newServeCmd()
-	if cmd.Flags().Lookup("include-grants") == nil {
-		t.Error("serve has no --include-grants")
+	for _, flag := range []string{"include-grants", "vhds"} {
+		if cmd.Flags().Lookup(flag) == nil {
+			t.Errorf("serve has no --%s", flag)
+		}
 	}
 	ignored, err := applyConfigFile(cmd, path)
 	if err != nil || len(ignored) > 0 {

@@ -25,10 +25,12 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/bootstrap"
 	"github.com/isobar-dev/isobar/controlplane/live"
 	"github.com/isobar-dev/isobar/controlplane/server"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/translate"
 )
 
 // serveFlags are the flags of `isobar serve`.
@@ -47,6 +49,8 @@ type serveFlags struct {
 	statusAddress                    string
 	leaderElection                   bool
 	leaseNamespace, leaseName        string
+	vhds                             bool
+	vhdsCluster                      string
 }
 
 func newServeCmd() *cobra.Command {
@@ -105,8 +109,18 @@ or --fixtures).`,
 	fl.BoolVar(&f.leaderElection, "leader-election", true, "elect a leader to write statuses (--leader-election=false: always write)")
 	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", "projectcontour", "namespace of the leader-election Lease")
 	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")
+	fl.BoolVar(&f.vhds, "vhds", false, "send ingress_http's virtual hosts one by one over VHDS (incremental xDS), so that a change to one insecure host sends that host, not every one")
+	fl.StringVar(&f.vhdsCluster, "vhds-cluster", bootstrap.XDSCluster, "with --vhds: the name of the xDS server's cluster in Envoy's bootstrap, which Envoy opens the VHDS stream to")
 	contourFlags(cmd, &f)
 	return cmd
+}
+
+// vhdsOption is the server's VHDS option, nil without --vhds.
+func (f serveFlags) vhdsOption() *server.VHDS {
+	if !f.vhds {
+		return nil
+	}
+	return &server.VHDS{RouteConfiguration: translate.HTTPRoutes, Cluster: f.vhdsCluster}
 }
 
 func runServe(parent context.Context, f serveFlags) error {
@@ -123,7 +137,8 @@ func runServe(parent context.Context, f serveFlags) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg})
+	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg,
+		VHDS: f.vhdsOption()})
 	go watchHeap(ctx, log, 15*time.Second)
 	bm := &buildMetrics{m: srv.Metrics(), log: log}
 	var latest atomic.Pointer[controlplane.Result] // what /debug/config shows

@@ -31,6 +31,21 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
+// untilServed calls open until it succeeds (serve opens the xDS port after
+// its first build), failing after 10 s.
+func untilServed(t *testing.T, open func() error) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		err := open()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no xDS server: %v", err)
+		}
+	}
+}
+
 // TestServeFixtures runs `isobar serve --fixtures` against a folder, reads
 // the routes over a real ADS stream, edits a file and sees the change
 // arrive; /healthz and /metrics answer, and count findings (an expired
@@ -60,22 +75,15 @@ func TestServeFixtures(t *testing.T) {
 	}
 	defer conn.Close()
 	var ads discoverygrpc.AggregatedDiscoveryService_StreamAggregatedResourcesClient
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
-		defer scancel()
+	sctx, scancel := context.WithTimeout(ctx, 20*time.Second)
+	defer scancel()
+	untilServed(t, func() (err error) {
 		ads, err = discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).StreamAggregatedResources(sctx)
 		if err == nil {
 			err = ads.Send(&discoverygrpc.DiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNames: []string{"ingress_http"}})
 		}
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no xDS server: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return err
+	})
 	weights := func() string {
 		r, err := ads.Recv()
 		if err != nil {

@@ -36,6 +36,8 @@ import (
 // arrived (only those, so that the clients' memory stays small next to the
 // server's).
 type deltaClient struct {
+	// names are the names subscribed to, by type ("*" for the others).
+	names   map[string][]string
 	mu      sync.Mutex
 	watched map[string]bool
 	arrived map[string]time.Time
@@ -49,7 +51,11 @@ func (c *deltaClient) run(ctx context.Context, conn *grpc.ClientConn, types []st
 		return err
 	}
 	for _, t := range types {
-		if err := stream.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: []string{"*"}}); err != nil {
+		names, ok := c.names[t]
+		if !ok {
+			names = []string{"*"}
+		}
+		if err := stream.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: t, ResourceNamesSubscribe: names}); err != nil {
 			return err
 		}
 	}
@@ -123,17 +129,22 @@ func corpusResources(b *testing.B, o gen.Options) *xds.Resources {
 // BenchmarkFanOut connects N delta-ADS clients (EDS and RDS) to a server
 // loaded with a corpus, then measures how long until the last client has
 // (a) its full initial set, (b) one changed ClusterLoadAssignment, (c) one
-// changed RouteConfiguration. Figures are reported as custom metrics.
+// changed RouteConfiguration (a TLS host's), (d) one changed insecure host:
+// ingress_http, which holds them all, or with VHDS (the vhds- runs, whose
+// clients subscribe to ingress_http's namespace as newer Envoys do) that
+// host alone. Figures are reported as custom metrics.
 func BenchmarkFanOut(b *testing.B) {
 	for _, c := range []struct {
 		name    string
 		o       gen.Options
 		clients int
-	}{{"S1k-1000clients", gen.S1k(), 1000}, {"S10k-100clients", gen.S10k(), 100}, {"S10k-1000clients", gen.S10k(), 1000}} {
+		vhds    bool
+	}{{"S1k-1000clients", gen.S1k(), 1000, false}, {"S10k-100clients", gen.S10k(), 100, false},
+		{"S10k-1000clients", gen.S10k(), 1000, false}, {"vhds-S10k-1000clients", gen.S10k(), 1000, true}} {
 		b.Run(c.name, func(b *testing.B) {
 			res := corpusResources(b, c.o)
 			for i := 0; i < b.N; i++ {
-				fanOut(b, res, c.clients)
+				fanOut(b, res, c.clients, c.vhds)
 			}
 		})
 	}
@@ -150,11 +161,17 @@ type rig struct {
 }
 
 func newRig(b *testing.B, res *xds.Resources) *rig {
+	return newRigWith(b, Options{}, res)
+}
+
+// newRigWith is newRig with options (the address is set here).
+func newRigWith(b *testing.B, opts Options, res *xds.Resources) *rig {
 	r := &rig{}
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	runtime.GC()
 	runtime.ReadMemStats(&r.before)
-	r.s = New(Options{Address: "127.0.0.1"})
+	opts.Address = "127.0.0.1"
+	r.s = New(opts)
 	go func() { _ = r.s.Run(r.ctx) }()
 	if err := r.s.SetResources(r.ctx, res); err != nil {
 		b.Fatal(err)
@@ -194,21 +211,30 @@ func waitReady(b *testing.B, ready <-chan struct{}, n int, within time.Duration,
 	}
 }
 
-func fanOut(b *testing.B, res *xds.Resources, n int) {
-	r := newRig(b, res)
+func fanOut(b *testing.B, res *xds.Resources, n int, vhds bool) {
+	opts, types := Options{}, []string{resourcev3.EndpointType, resourcev3.RouteType}
+	want := len(res.Endpoints) + len(res.Routes)
+	plain := res.RouteConfiguration("ingress_http")
+	plainHost := "ingress_http/" + plain.GetVirtualHosts()[len(plain.GetVirtualHosts())/2].GetName()
+	if vhds {
+		opts.VHDS = &VHDS{}
+		types = append(types, resourcev3.VirtualHostType)
+		want += len(plain.GetVirtualHosts())
+	}
+	r := newRigWith(b, opts, res)
 	defer r.close()
 	s, ctx, before := r.s, r.ctx, r.before
-	want := len(res.Endpoints) + len(res.Routes)
 	changedCLA := res.Endpoints[len(res.Endpoints)/2].GetClusterName()
-	watched := map[string]bool{changedCLA: true, res.Routes[0].GetName(): true}
+	watched := map[string]bool{changedCLA: true, res.Routes[0].GetName(): true, plainHost: true, "ingress_http": true}
 	ready := make(chan struct{}, n)
 	clients := make([]*deltaClient, n)
 	start := time.Now()
 	for i := range clients {
 		conn := r.dial(b, lightCodec{watched: watched})
-		clients[i] = &deltaClient{watched: watched, arrived: map[string]time.Time{}}
+		clients[i] = &deltaClient{watched: watched, arrived: map[string]time.Time{},
+			names: map[string][]string{resourcev3.VirtualHostType: {"ingress_http"}}}
 		go func(c *deltaClient) {
-			err := c.run(ctx, conn, []string{resourcev3.EndpointType, resourcev3.RouteType}, ready, want)
+			err := c.run(ctx, conn, types, ready, want)
 			c.mu.Lock()
 			c.err = err
 			c.mu.Unlock()
@@ -248,6 +274,32 @@ func fanOut(b *testing.B, res *xds.Resources, n int) {
 	}
 	b.ReportMetric(float64(time.Since(t1).Microseconds())/1000, "ms-setresources")
 	b.ReportMetric(p99(b, clients, rc.GetName(), t1), "ms-rds-p99")
+	arrives := "ingress_http" // without VHDS, a changed insecure host is a new ingress_http
+	if vhds {
+		arrives = plainHost
+	}
+	changePlainHost(b, s, clients, &next, plainHost, arrives)
+}
+
+// changePlainHost changes the insecure host called name (as a VHDS
+// resource) in res and reports when the last client has the resource
+// called arrives.
+func changePlainHost(b *testing.B, s *Server, clients []*deltaClient, res *xds.Resources, name, arrives string) {
+	next := *res
+	next.Routes = slices.Clone(res.Routes)
+	i := slices.IndexFunc(next.Routes, func(rc *routev3.RouteConfiguration) bool { return rc.GetName() == "ingress_http" })
+	rc := withHosts(next.Routes[i], slices.Clone(res.Routes[i].GetVirtualHosts())) // the same hosts but one
+	j := slices.IndexFunc(rc.VirtualHosts, func(vh *routev3.VirtualHost) bool { return "ingress_http/"+vh.GetName() == name })
+	vh := proto.Clone(rc.VirtualHosts[j]).(*routev3.VirtualHost)
+	vh.IncludeRequestAttemptCount = !vh.IncludeRequestAttemptCount
+	rc.VirtualHosts[j] = vh
+	next.Routes[i] = rc
+	t0 := time.Now()
+	if err := s.SetResources(context.Background(), &next); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(float64(time.Since(t0).Microseconds())/1000, "ms-plain-setresources")
+	b.ReportMetric(p99(b, clients, arrives, t0), "ms-plain-p99")
 }
 
 // arrivals tells when a client received a resource.
@@ -267,6 +319,56 @@ func percentile(delays []float64, p int) float64 {
 	sort.Float64s(delays)
 	i := (len(delays)*p + 99) / 100
 	return delays[max(i-1, 0)]
+}
+
+// BenchmarkSetResourcesPlainHost measures a new snapshot after one
+// insecure host changed (a new ingress_http sharing the other hosts'
+// messages), with S10k loaded and no client connected: ingress_http
+// re-encoded from its kept pieces (whole), or the one host (vhds).
+func BenchmarkSetResourcesPlainHost(b *testing.B) {
+	res := corpusResources(b, gen.S10k())
+	i := slices.IndexFunc(res.Routes, func(rc *routev3.RouteConfiguration) bool { return rc.GetName() == "ingress_http" })
+	hosts := res.Routes[i].GetVirtualHosts()
+	toggled := proto.Clone(hosts[len(hosts)/2]).(*routev3.VirtualHost)
+	toggled.IncludeRequestAttemptCount = !toggled.IncludeRequestAttemptCount
+	for _, c := range []struct {
+		name string
+		opts Options
+	}{{"whole", Options{}}, {"vhds", Options{VHDS: &VHDS{}}}} {
+		b.Run(c.name, func(b *testing.B) {
+			s := New(c.opts)
+			ctx := context.Background()
+			if err := s.SetResources(ctx, res); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for n := 0; n < b.N; n++ {
+				next := *res
+				next.Routes = slices.Clone(res.Routes)
+				rc := withHosts(res.Routes[i], slices.Clone(hosts))
+				if n%2 == 0 {
+					rc.VirtualHosts[len(hosts)/2] = toggled
+				}
+				next.Routes[i] = rc
+				if err := s.SetResources(ctx, &next); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// withHosts returns a new route configuration with rc's fields (shared)
+// and hosts for its virtual hosts, as the compiler hands one over.
+func withHosts(rc *routev3.RouteConfiguration, hosts []*routev3.VirtualHost) *routev3.RouteConfiguration {
+	out := &routev3.RouteConfiguration{}
+	rc.ProtoReflect().Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
+		out.ProtoReflect().Set(fd, v)
+		return true
+	})
+	out.VirtualHosts = hosts
+	return out
 }
 
 // BenchmarkSetResources measures a new snapshot after one route

@@ -9,6 +9,7 @@ import (
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -53,6 +54,9 @@ var errLagging = status.Error(codes.Unavailable, "isobar: this stream fell too f
 // revision (each answer brings the stream fully up to date).
 type deltaCache struct {
 	typeURL string
+	// namespaced caches (VirtualHost) read a subscribed name as a
+	// namespace too: it covers every name under it ("<name>/...").
+	namespaced bool
 
 	mu       sync.Mutex
 	entries  map[string]wired // shared, read-only, by every response
@@ -103,14 +107,16 @@ type logEntry struct {
 }
 
 type deltaWatch struct {
-	req   *cachev3.DeltaRequest
-	sub   cachev3.Subscription
-	out   chan cachev3.DeltaResponse
-	since uint64 // the revision the stream is up to date with
+	req        *cachev3.DeltaRequest
+	sub        cachev3.Subscription
+	out        chan cachev3.DeltaResponse
+	since      uint64 // the revision the stream is up to date with
+	namespaced bool   // its cache's
 }
 
 func newDeltaCache(typeURL string) *deltaCache {
-	return &deltaCache{typeURL: typeURL, entries: map[string]wired{}, watches: map[*deltaWatch]struct{}{},
+	return &deltaCache{typeURL: typeURL, namespaced: typeURL == resourcev3.VirtualHostType,
+		entries: map[string]wired{}, watches: map[*deltaWatch]struct{}{},
 		sotw: map[*sotwWatch]struct{}{}, epoch: strconv.FormatUint(maphash.String(maphash.MakeSeed(), typeURL)>>32, 36),
 		sotwSubs: sotwSubscriptions{}}
 }
@@ -273,7 +279,7 @@ func (c *deltaCache) compact() {
 func (c *deltaCache) createWatch(req *cachev3.DeltaRequest, sub cachev3.Subscription, out chan cachev3.DeltaResponse) (func(), error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	w := &deltaWatch{req: req, sub: sub, out: out}
+	w := &deltaWatch{req: req, sub: sub, out: out, namespaced: c.namespaced}
 	var resp *deltaResponse
 	if since, ok := revisionOf(sub); ok {
 		if since < c.logStart {
@@ -394,8 +400,10 @@ func (st pastState) get(name string) (wired, bool) {
 
 // incremental answers a stream up to date with revision w.since: the
 // candidates changed since, subscribe names the request just added ("*":
-// everything), and names go-control-plane marked with an empty version
-// (unsubscribed by name from a wildcard watch, whose state must be resent).
+// everything; in a namespaced cache, a name also brings the names under it
+// that the stream did not subscribe to one by one), and names
+// go-control-plane marked with an empty version (unsubscribed by name from
+// a wildcard watch, whose state must be resent).
 func (c *deltaCache) incremental(w *deltaWatch, candidates, subscribe []string) *deltaResponse {
 	return c.incrementalFrom(w, candidates, c.stateAt(w.since), subscribe)
 }
@@ -405,12 +413,17 @@ func (c *deltaCache) incrementalFrom(w *deltaWatch, candidates []string, then pa
 	candidates = candidates[:len(candidates):len(candidates)] // shared: appends must copy
 	fresh := map[string]bool{}
 	for _, n := range subscribe {
-		if n == "*" {
+		if n == "*" || c.namespaced {
+			named := w.sub.SubscribedResources()
 			for name := range c.entries {
-				fresh[name] = true
-				candidates = append(candidates, name)
+				if _, held := named[name]; n == "*" || (namespaceOf(name) == n && !held) {
+					fresh[name] = true
+					candidates = append(candidates, name)
+				}
 			}
-			continue
+			if n == "*" {
+				continue
+			}
 		}
 		fresh[n] = true
 		candidates = append(candidates, n)
@@ -447,18 +460,26 @@ func (c *deltaCache) incrementalFrom(w *deltaWatch, candidates []string, then pa
 }
 
 // relevant reports whether the stream's subscription covers name.
-func (w *deltaWatch) relevant(name string) bool { return covers(w.sub, name) }
+func (w *deltaWatch) relevant(name string) bool { return covers(w.sub, name, w.namespaced) }
 
-// covers reports whether sub covers the resource name.
-func covers(sub cachev3.Subscription, name string) bool {
+// covers reports whether sub covers the resource name: by name, by its
+// namespace when namespaced (see namespaceOf), or as a wildcard.
+func covers(sub cachev3.Subscription, name string, namespaced bool) bool {
 	if name == revisionKey {
 		return false
 	}
 	if sub.IsWildcard() {
 		return true
 	}
-	_, ok := sub.SubscribedResources()[name]
-	return ok
+	subscribed := sub.SubscribedResources()
+	if _, ok := subscribed[name]; ok {
+		return true
+	}
+	if ns := namespaceOf(name); namespaced && ns != "" {
+		_, ok := subscribed[ns]
+		return ok
+	}
+	return false
 }
 
 // full answers a stream's first request, as of revision w.since, from the
@@ -470,8 +491,8 @@ func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 	}
 	then := c.stateAt(w.since)
 	var names []string
-	if w.sub.IsWildcard() {
-		names = then.names()
+	if w.sub.IsWildcard() || w.namespaced {
+		names = then.names() // relevant picks those a namespace covers
 	}
 	for n := range w.sub.SubscribedResources() {
 		names = append(names, n)

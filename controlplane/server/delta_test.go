@@ -11,6 +11,7 @@ import (
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	streamv3 "github.com/envoyproxy/go-control-plane/pkg/server/stream/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 
@@ -155,6 +156,28 @@ func TestDeltaCacheNamedSubscription(t *testing.T) {
 	// Unsubscribing then subscribing again resends the resource.
 	expect(t, "unsubscribe a", s.change(nil, []string{"a"}))
 	expect(t, "subscribe a again", s.change([]string{"a"}, nil), "a@1")
+}
+
+// TestDeltaCacheNamespaces: in the VirtualHost cache a subscribed name
+// covers the names under it, whether subscribed first or later; other
+// caches read names whole.
+func TestDeltaCacheNamespaces(t *testing.T) {
+	c := newDeltaCache(resourcev3.VirtualHostType)
+	c.update([]wired{res("rc/a", "1"), res("rc/b", "1"), res("other/a", "1")}, nil)
+	s, first := openStream(c, []string{"rc"}, nil)
+	expect(t, "initial", first, "rc/a@1", "rc/b@1")
+	expect(t, "ack", s.ack())
+	c.update([]wired{res("rc/c", "1"), res("other/b", "1")}, []string{"rc/a"})
+	expect(t, "a host added, one removed", s.take(), "rc/c@1", "-rc/a")
+	expect(t, "ack", s.ack())
+	late, first := openStream(c, []string{"other/a"}, nil)
+	expect(t, "one host", first, "other/a@1")
+	expect(t, "ack", late.ack())
+	expect(t, "its namespace later", late.change([]string{"other"}, nil), "other/b@1")
+	plain := newDeltaCache("t")
+	plain.update([]wired{res("rc/a", "1")}, nil)
+	_, first = openStream(plain, []string{"rc"}, nil)
+	expect(t, "not namespaced", first)
 }
 
 func TestDeltaCacheReconnectWithVersions(t *testing.T) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,7 +66,8 @@ func newMetrics(r prometheus.Registerer) *Metrics {
 	return m
 }
 
-// shortType turns a type URL into listeners/routes/clusters/endpoints/secrets.
+// shortType turns a type URL into listeners/routes/clusters/endpoints/secrets
+// (or virtualhosts).
 func shortType(typeURL string) string {
 	switch {
 	case strings.HasSuffix(typeURL, "Listener"):
@@ -78,6 +80,8 @@ func shortType(typeURL string) string {
 		return "endpoints"
 	case strings.HasSuffix(typeURL, "Secret"):
 		return "secrets"
+	case strings.HasSuffix(typeURL, "VirtualHost"):
+		return "virtualhosts"
 	}
 	return typeURL
 }
@@ -107,8 +111,11 @@ func (r revisions) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends each type's revisions.
 func (r revisions) Collect(ch chan<- prometheus.Metric) {
-	for _, t := range typeOrder {
-		c := r[t]
+	for _, t := range append(typeOrder[:len(typeOrder):len(typeOrder)], resourcev3.VirtualHostType) {
+		c, ok := r[t]
+		if !ok {
+			continue // no VHDS
+		}
 		c.mu.Lock()
 		rev, acked, nacked := c.rev, c.acked, c.nacked
 		c.mu.Unlock()

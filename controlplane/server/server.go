@@ -23,7 +23,9 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/isobar-dev/isobar/controlplane/bootstrap"
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/controlplane/translate"
 )
 
 // Options configure the server.
@@ -39,10 +41,22 @@ type Options struct {
 	Logger *slog.Logger
 	// Registry receives the metrics (default: a private registry).
 	Registry prometheus.Registerer
+	// VHDS, when set, serves one route configuration's virtual hosts one
+	// by one (see VHDS).
+	VHDS *VHDS
 }
 
 // typeOrder is make-before-break: what others refer to is sent first.
 var typeOrder = []string{resourcev3.SecretType, resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
+
+// deliveryOrder is typeOrder with, when the server serves VHDS, virtual
+// hosts after the route configurations that name their source.
+func (s *Server) deliveryOrder() []string {
+	if s.vhds == nil {
+		return typeOrder
+	}
+	return append(typeOrder[:len(typeOrder):len(typeOrder)], resourcev3.VirtualHostType)
+}
 
 // Server serves xDS. Create it with New, feed it with SetResources and
 // UpdateEndpoints, and run it with Run.
@@ -62,8 +76,11 @@ type Server struct {
 	// encoder and refs remember the last encoding of big resources and
 	// what the listeners' filter chains and the route configurations'
 	// virtual hosts refer to.
-	encoder  snapshot.Encoder
-	refs     snapshot.RefCache
+	encoder snapshot.Encoder
+	refs    snapshot.RefCache
+	// vhds is the split of the route configuration served through VHDS
+	// (nil without it).
+	vhds     *vhdsSplit
 	ready    chan struct{}
 	once     sync.Once
 	addr     net.Addr
@@ -86,7 +103,16 @@ func New(opts Options) *Server {
 	}
 	s := &Server{opts: opts, deltas: map[string]*deltaCache{}, versions: map[string]map[string]string{},
 		ready: make(chan struct{}), listened: make(chan struct{})}
-	for _, t := range typeOrder {
+	if v := opts.VHDS; v != nil {
+		s.vhds = &vhdsSplit{opts: *v}
+		if s.vhds.opts.RouteConfiguration == "" {
+			s.vhds.opts.RouteConfiguration = translate.HTTPRoutes
+		}
+		if s.vhds.opts.Cluster == "" {
+			s.vhds.opts.Cluster = bootstrap.XDSCluster
+		}
+	}
+	for _, t := range s.deliveryOrder() {
 		s.deltas[t] = newDeltaCache(t)
 		s.versions[t] = map[string]string{}
 	}
@@ -138,6 +164,7 @@ func (s *Server) Run(ctx context.Context) error {
 	discoverygrpc.RegisterAggregatedDiscoveryServiceServer(gs, xs)
 	listenerservice.RegisterListenerDiscoveryServiceServer(gs, xs)
 	routeservice.RegisterRouteDiscoveryServiceServer(gs, xs)
+	routeservice.RegisterVirtualHostDiscoveryServiceServer(gs, xs)
 	clusterservice.RegisterClusterDiscoveryServiceServer(gs, xs)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(gs, xs)
 	secretservice.RegisterSecretDiscoveryServiceServer(gs, xs)

@@ -39,9 +39,16 @@ func compiled(t *testing.T, fixture string) *xds.Resources {
 // start runs a server with res and returns a connected client.
 func start(t *testing.T, res *xds.Resources) (*Server, *grpc.ClientConn) {
 	t.Helper()
+	return startWith(t, Options{}, res)
+}
+
+// startWith is start with options (the address is set here).
+func startWith(t *testing.T, opts Options, res *xds.Resources) (*Server, *grpc.ClientConn) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	s := New(Options{Address: "127.0.0.1", Port: 0})
+	opts.Address, opts.Port = "127.0.0.1", 0
+	s := New(opts)
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	time.Sleep(50 * time.Millisecond)

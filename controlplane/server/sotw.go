@@ -192,7 +192,7 @@ func markOf(sub cachev3.Subscription) (rev, digest uint64, ok bool) {
 }
 
 // relevant reports whether w's subscription covers name.
-func (w *sotwWatch) relevant(name string) bool { return covers(w.sub, name) }
+func (w *sotwWatch) relevant(name string) bool { return covers(w.sub, name, false) }
 
 // sotwFirst answers a stream that holds nothing from this cache, as of
 // w.since: everything it subscribes to. An empty answer is sent when the

@@ -7,6 +7,7 @@ import (
 	"sort"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
@@ -55,6 +56,14 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 			put = append(put, snapshot.Node{Ref: snapshot.Ref{Kind: kindOf(u.typ), Name: u.item.Name}, Resource: u.item.Resource, Out: u.out})
 		}
 	}
+	var split vhdsChange
+	if s.vhds != nil {
+		if split, err = s.vhds.changes(next.Resources(), s.versions[resourcev3.VirtualHostType], full); err != nil {
+			s.forgetNew(updates)
+			return err
+		}
+		changed[resourcev3.VirtualHostType], removals[resourcev3.VirtualHostType] = split.changed, split.removed
+	}
 	tracker := s.tracker
 	if full {
 		tracker = &snapshot.Tracker{}
@@ -80,6 +89,10 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	for _, t := range typeOrder {
 		s.metrics.resources.WithLabelValues(shortType(t)).Set(float64(countOf(next.Resources(), kindOf(t))))
 	}
+	if s.vhds != nil {
+		s.vhds.commit(split)
+		s.metrics.resources.WithLabelValues(shortType(resourcev3.VirtualHostType)).Set(float64(len(split.hosts)))
+	}
 	s.once.Do(func() { close(s.ready) })
 	return nil
 }
@@ -89,13 +102,14 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 // failure half way makes the next SetResources start over.
 func (s *Server) handOver(changed map[string][]encoded, removals map[string][]string) error {
 	s.applied, s.tracker = nil, nil
-	for _, t := range typeOrder {
+	order := s.deliveryOrder()
+	for _, t := range order {
 		if err := s.apply(t, changed[t], nil); err != nil {
 			return err
 		}
 	}
-	for i := len(typeOrder) - 1; i >= 0; i-- {
-		if err := s.apply(typeOrder[i], nil, removals[typeOrder[i]]); err != nil {
+	for i := len(order) - 1; i >= 0; i-- {
+		if err := s.apply(order[i], nil, removals[order[i]]); err != nil {
 			return err
 		}
 	}
@@ -125,10 +139,11 @@ func (s *Server) encodeChanges(diff snapshot.Changes, full bool) ([]update, erro
 	errs := make([]error, len(updates))
 	parallel.For(len(updates), 128, func(i int) {
 		u := &updates[i]
-		enc, err := s.encoder.Encode(kindOf(u.typ), u.item.Name, u.item.Resource)
+		sent := s.sentForm(u.typ, u.item)
+		enc, err := s.encoder.Encode(kindOf(u.typ), u.item.Name, sent)
 		if err == nil && s.versions[u.typ][u.item.Name] != enc.Version {
 			u.push = true
-			u.enc = encoded{u.item.Resource, newWired(u.typ, u.item.Name, enc)}
+			u.enc = encoded{sent, newWired(u.typ, u.item.Name, enc)}
 		}
 		if err == nil && (u.push || full) {
 			if u.out, err = s.refs.Outgoing(u.item.Resource); err != nil {
@@ -138,6 +153,19 @@ func (s *Server) encodeChanges(diff snapshot.Changes, full bool) ([]update, erro
 		errs[i] = err
 	})
 	return updates, errors.Join(errs...)
+}
+
+// sentForm is the message the caches get for it: the resource itself,
+// except the route configuration served through VHDS, whose stub they get
+// (its virtual hosts go separately). What the tracker checks is the
+// resource itself either way.
+func (s *Server) sentForm(t string, it snapshot.Item) types.Resource {
+	if s.vhds != nil && t == resourcev3.RouteType && it.Name == s.vhds.opts.RouteConfiguration {
+		if rc, ok := it.Resource.(*routev3.RouteConfiguration); ok {
+			return s.vhds.stubFor(rc)
+		}
+	}
+	return it.Resource
 }
 
 // stale returns, in order, the names of type t the caches hold and next
@@ -166,6 +194,9 @@ func (s *Server) forgetNew(updates []update) {
 // forget drops what the server remembers to encode and check the
 // resource of type t called name faster.
 func (s *Server) forget(t, name string) {
+	if t == resourcev3.VirtualHostType {
+		return // encoded afresh each time: nothing remembered
+	}
 	s.encoder.Forget(kindOf(t), name)
 	s.refs.Forget(kindOf(t), name)
 }

@@ -37,6 +37,9 @@ func Deployment(c *operatorv1alpha1.Contour, img Images) *appsv1.Deployment {
 	if c.Spec.IncludeGrants != nil && *c.Spec.IncludeGrants {
 		args = append(args, "--include-grants")
 	}
+	if c.Spec.VHDS != nil && *c.Spec.VHDS {
+		args = append(args, "--vhds")
+	}
 	pod := corev1.PodSpec{
 		ServiceAccountName: ControlPlane,
 		Containers: []corev1.Container{{

@@ -61,6 +61,12 @@ type ContourSpec struct {
 	// including namespace, or "*" (an Isobar extension; `serve --include-grants`).
 	// +optional
 	IncludeGrants *bool `json:"includeGrants,omitempty"`
+	// VHDS sends the insecure listener's virtual hosts one by one over
+	// Envoy's Virtual Host Discovery Service, so that a change to one
+	// insecure host sends that host to every Envoy instead of the route
+	// configuration holding all of them (an Isobar extension; `serve --vhds`).
+	// +optional
+	VHDS *bool `json:"vhds,omitempty"`
 }
 
 // NamespaceSpec is the namespace of the deployment.
