@@ -23,7 +23,8 @@ import (
 // snapshot, with S10k loaded and no client connected: the snapshot of the
 // index (copy on write), the incremental compile and SetResources. Two
 // changes: a TLS root's route timeout (only https/<fqdn> changes) and a
-// plain root's route path (ingress_http, with every insecure host, changes).
+// plain root's route path (ingress_http, with every insecure host, changes;
+// with VHDS, root-path-vhds, the server sends that host alone).
 func BenchmarkProxyChange(b *testing.B) {
 	var buf bytes.Buffer
 	if _, err := gen.Write(&buf, gen.S10k()); err != nil {
@@ -33,14 +34,14 @@ func BenchmarkProxyChange(b *testing.B) {
 	for _, c := range []struct {
 		name   string
 		tls    bool
+		vhds   bool
 		change func(p *contourv1.HTTPProxy, i int)
 	}{
-		{"tls-root-timeout", true, func(p *contourv1.HTTPProxy, i int) {
+		{"tls-root-timeout", true, false, func(p *contourv1.HTTPProxy, i int) {
 			p.Spec.Routes[0].TimeoutPolicy = &contourv1.TimeoutPolicy{Response: fmt.Sprintf("%ds", 10+i%2)}
 		}},
-		{"root-path", false, func(p *contourv1.HTTPProxy, i int) {
-			p.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: fmt.Sprintf("/changed-%d", i%2)}}
-		}},
+		{"root-path", false, false, rootPath},
+		{"root-path-vhds", false, true, rootPath},
 	} {
 		b.Run("S10k/"+c.name, func(b *testing.B) {
 			live := loaded.Clone() // the watcher's own index
@@ -49,7 +50,11 @@ func BenchmarkProxyChange(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			srv := server.New(server.Options{Address: "127.0.0.1"})
+			opts := server.Options{Address: "127.0.0.1"}
+			if c.vhds {
+				opts.VHDS = &server.VHDS{}
+			}
+			srv := server.New(opts)
 			ctx := context.Background()
 			if err := srv.SetResources(ctx, res.Resources); err != nil {
 				b.Fatal(err)
@@ -92,6 +97,11 @@ func BenchmarkProxyChange(b *testing.B) {
 			}
 		})
 	}
+}
+
+// rootPath changes a root's first route's path.
+func rootPath(p *contourv1.HTTPProxy, i int) {
+	p.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: fmt.Sprintf("/changed-%d", i%2)}}
 }
 
 // root returns the first root HTTPProxy with routes, with or without TLS.
