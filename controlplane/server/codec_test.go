@@ -51,7 +51,7 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 	msgs := []*discoverygrpc.DeltaDiscoveryResponse{}
 	for range 2 {
 		w := &deltaWatch{req: &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL}, since: c.rev}
-		m, _ := c.everything(w).GetDeltaDiscoveryResponse()
+		m, _ := c.everything(w, "*").GetDeltaDiscoveryResponse()
 		m.Nonce = "3"
 		msgs = append(msgs, m)
 	}

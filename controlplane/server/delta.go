@@ -71,10 +71,12 @@ type deltaCache struct {
 	// accepted, and is offered the newer one like the others after that.
 	acked, nacked uint64
 
-	// whole is every resource as of revision wholeRev, sorted, shared by
-	// the first answers of wildcard streams that know nothing yet (1,000
-	// Envoys connecting at once would otherwise each sort 20,000 names).
-	whole    *deltaResponse
+	// wholes are the answers, as of revision wholeRev, sorted, shared by
+	// the first answers of streams that know nothing yet (1,000 Envoys
+	// connecting at once would otherwise each sort 20,000 names): every
+	// resource under "*" for wildcard streams, and in a namespaced cache
+	// what one subscribed name covers, under that name.
+	wholes   map[string]*deltaResponse
 	wholeRev uint64
 
 	// entryBytes is the entries' own bytes, logBytes what the log holds
@@ -486,8 +488,16 @@ func covers(sub cachev3.Subscription, name string, namespaced bool) bool {
 // versions it says it has (initial_resource_versions), or from nothing.
 func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 	known := w.sub.ReturnedResources()
-	if w.sub.IsWildcard() && len(known) == 0 && len(w.sub.SubscribedResources()) == 0 && w.since == c.rev {
-		return c.everything(w)
+	if len(known) == 0 && w.since == c.rev {
+		subscribed := w.sub.SubscribedResources()
+		switch {
+		case w.sub.IsWildcard() && len(subscribed) == 0:
+			return c.everything(w, "*")
+		case w.namespaced && !w.sub.IsWildcard() && len(subscribed) == 1:
+			for n := range subscribed {
+				return c.everything(w, n)
+			}
+		}
 	}
 	then := c.stateAt(w.since)
 	var names []string
@@ -522,21 +532,36 @@ func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 	return c.response(w, updated, removed, w.since)
 }
 
-// everything answers w with every current resource, from the sorted list
-// built once per revision.
-func (c *deltaCache) everything(w *deltaWatch) *deltaResponse {
-	if len(c.entries) == 0 {
-		return nil
+// everything answers w with every current resource covered by key: all of
+// them for "*", else, in a namespaced cache, the resource called key and
+// those under it; each answer of several resources is built and sorted
+// once per revision.
+func (c *deltaCache) everything(w *deltaWatch, key string) *deltaResponse {
+	if c.wholeRev != c.rev {
+		c.wholes, c.wholeRev = nil, c.rev
 	}
-	if c.whole == nil || c.wholeRev != c.rev {
-		all := make([]wired, 0, len(c.entries))
-		for _, e := range c.entries {
+	if r, ok := c.wholes[key]; ok {
+		return r.forRequest(w.req)
+	}
+	all := make([]wired, 0, len(c.entries))
+	for name, e := range c.entries {
+		if key == "*" || name == key || namespaceOf(name) == key {
 			all = append(all, e)
 		}
-		c.whole, c.wholeRev = c.response(w, all, nil, c.rev), c.rev
-		c.whole.framed = frame(c.whole.wires)
 	}
-	return c.whole.forRequest(w.req)
+	r := c.response(w, all, nil, c.rev)
+	if r == nil {
+		return nil
+	}
+	r.framed = frame(r.wires)
+	if len(all) == 1 && key != "*" {
+		return r // one resource by name: cheap to build, and not kept per name
+	}
+	if c.wholes == nil {
+		c.wholes = map[string]*deltaResponse{}
+	}
+	c.wholes[key] = r
+	return r.forRequest(w.req)
 }
 
 // response sorts an answer that brings a stream to revision rev, or

@@ -159,14 +159,20 @@ func TestDeltaCacheNamedSubscription(t *testing.T) {
 }
 
 // TestDeltaCacheNamespaces: in the VirtualHost cache a subscribed name
-// covers the names under it, whether subscribed first or later; other
-// caches read names whole.
+// covers the names under it, whether subscribed first or later (streams
+// subscribing to one namespace share its first answer); other caches read
+// names whole.
 func TestDeltaCacheNamespaces(t *testing.T) {
 	c := newDeltaCache(resourcev3.VirtualHostType)
 	c.update([]wired{res("rc/a", "1"), res("rc/b", "1"), res("other/a", "1")}, nil)
 	s, first := openStream(c, []string{"rc"}, nil)
 	expect(t, "initial", first, "rc/a@1", "rc/b@1")
 	expect(t, "ack", s.ack())
+	_, again := openStream(c, []string{"rc"}, nil)
+	expect(t, "another stream", again, "rc/a@1", "rc/b@1")
+	if shared := c.wholes["rc"]; shared == nil || len(c.wholes) != 1 {
+		t.Fatalf("the namespace's first answer is not shared: %v", c.wholes)
+	}
 	c.update([]wired{res("rc/c", "1"), res("other/b", "1")}, []string{"rc/a"})
 	expect(t, "a host added, one removed", s.take(), "rc/c@1", "-rc/a")
 	expect(t, "ack", s.ack())
