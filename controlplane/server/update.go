@@ -34,7 +34,9 @@ import (
 // names are checked for dangling references, and of a big route
 // configuration, only its new virtual hosts are walked (snapshot.RefCache).
 // The first call, and the one after a failure half way through handing a
-// set over, encode and check everything.
+// set over, encode and check everything. With Options.VHDS, the split route
+// configuration's new and changed virtual hosts go to the VirtualHost cache
+// after the route configurations, and its removed ones before them.
 func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
