@@ -1,5 +1,10 @@
 package server
 
+import (
+	"slices"
+	"sort"
+)
+
 // pastState is the resources as of an earlier revision: the value before
 // the first change after that revision of every name changed since, and the
 // current value of the others.
@@ -39,4 +44,24 @@ func (st pastState) get(name string) (wired, bool) {
 	}
 	e, ok := st.c.entries[name]
 	return e, ok
+}
+
+// changedAt returns, sorted, the names changed at revision rev; none when
+// that revision's changes are not logged (the first revision's, or
+// compacted ones).
+func (c *deltaCache) changedAt(rev uint64) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rev <= c.logStart {
+		return nil
+	}
+	var out []string
+	for _, e := range c.log[c.after(rev-1):] {
+		if e.rev != rev {
+			break
+		}
+		out = append(out, e.name)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
 }

@@ -1,0 +1,120 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"log/slog"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	statuspb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/isobar-dev/isobar/controlplane/xds"
+)
+
+// logBuffer collects log lines written from several goroutines.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// nacks returns the NACK lines logged so far, decoded.
+func (b *logBuffer) nacks(t *testing.T) []map[string]any {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []map[string]any
+	for _, line := range bytes.Split(b.buf.Bytes(), []byte("\n")) {
+		var m map[string]any
+		if len(line) > 0 && json.Unmarshal(line, &m) == nil && m["error"] != nil {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// withHostChanged returns res with the route configurations called names
+// replaced by changed copies.
+func withHostChanged(res *xds.Resources, names ...string) *xds.Resources {
+	next := *res
+	next.Routes = slices.Clone(res.Routes)
+	for i, rc := range next.Routes {
+		if slices.Contains(names, rc.GetName()) {
+			c := proto.Clone(rc).(*routev3.RouteConfiguration)
+			c.VirtualHosts[0].IncludeRequestAttemptCount = !c.VirtualHosts[0].IncludeRequestAttemptCount
+			next.Routes[i] = c
+		}
+	}
+	return &next
+}
+
+// TestNACKNamesObjects: a NACK is logged with the resources that changed
+// in the rejected revision (only those Envoy's message names, when it
+// names some) and the objects they were built from.
+func TestNACKNamesObjects(t *testing.T) {
+	res := compiled(t, "fixtures/httpproxy-ext-authz")
+	logs := &logBuffer{}
+	s, conn := startWith(t, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))}, res)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := pump(st.Recv)
+	if err := st.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNamesSubscribe: []string{"*"}}); err != nil {
+		t.Fatal(err)
+	}
+	reply := func(nack string) {
+		t.Helper()
+		r, ok := in.next(t, 5*time.Second)
+		if !ok {
+			t.Fatal("no response")
+		}
+		req := &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce()}
+		if nack != "" {
+			req.ErrorDetail = &statuspb.Status{Message: nack}
+		}
+		if err := st.Send(req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reply("")
+	for i, c := range []struct {
+		changed            []string
+		message            string
+		resources, objects string
+	}{
+		{[]string{"https/shop.example.com"}, "Proto constraint validation failed", "https/shop.example.com", "HTTPProxy app/blog, HTTPProxy app/shop"},
+		{[]string{"https/bank.example.com", "https/open.example.com"}, "https/open.example.com: bad route", "https/open.example.com", "HTTPProxy app/open"},
+	} {
+		next := withHostChanged(res, c.changed...) // after the first case, shop changes back too
+		if err := s.SetResources(ctx, next); err != nil {
+			t.Fatal(err)
+		}
+		reply(c.message)
+		deadline := time.Now().Add(5 * time.Second)
+		for len(logs.nacks(t)) <= i && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		lines := logs.nacks(t)
+		if len(lines) <= i {
+			t.Fatalf("NACK %d not logged", i)
+		}
+		if got := lines[i]; got["resources"] != c.resources || got["objects"] != c.objects {
+			t.Errorf("NACK %d logged resources %q, objects %q; want %q, %q", i, got["resources"], got["objects"], c.resources, c.objects)
+		}
+	}
+}

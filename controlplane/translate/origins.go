@@ -1,0 +1,151 @@
+package translate
+
+import (
+	"slices"
+	"strings"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+
+	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/xds"
+)
+
+// Origins returns, sorted, the Kubernetes objects the resource of type
+// typeURL called name in res was built from, as far as its name and
+// content tell: the sources of a route configuration's routes (their
+// provenance metadata), of a VHDS virtual host's (named
+// "<route configuration>/<host>"), or of the route configurations a
+// listener's filter chains use; the Service (or ExtensionService) of a
+// cluster or an assignment; the Secret of a secret. When mention (Envoy's
+// error message) names some of a route configuration's virtual hosts or
+// of a listener's server names, only those are read. Nothing is returned
+// for a resource res lacks or one built from no object.
+func Origins(res *xds.Resources, typeURL, name, mention string) []status.Ref {
+	var out []status.Ref
+	switch typeURL {
+	case resourcev3.RouteType:
+		out = routeOrigins(res.RouteConfiguration(name), mention)
+	case resourcev3.VirtualHostType:
+		rc, host, _ := strings.Cut(name, "/")
+		if vh := hostNamed(res.RouteConfiguration(rc), host); vh != nil {
+			out = hostOrigins(nil, vh)
+		}
+	case resourcev3.ListenerType:
+		out = listenerOrigins(res, res.Listener(name), mention)
+	case resourcev3.ClusterType:
+		if c := res.Cluster(name); c != nil && c.GetEdsClusterConfig() != nil {
+			out = serviceOrigin(c.GetEdsClusterConfig().GetServiceName())
+		}
+	case resourcev3.EndpointType:
+		if res.ClusterLoadAssignment(name) != nil {
+			out = serviceOrigin(name)
+		}
+	case resourcev3.SecretType:
+		if ns, rest, ok := strings.Cut(name, "/"); ok && secretHeld(res, name) {
+			secret, _, _ := strings.Cut(rest, "/")
+			out = []status.Ref{{Kind: status.KindSecret, Namespace: ns, Name: secret}}
+		}
+	}
+	slices.SortFunc(out, status.Ref.Compare)
+	return slices.Compact(out)
+}
+
+// routeOrigins returns the sources of rc's routes, of the virtual hosts
+// mention names when it names any.
+func routeOrigins(rc *routev3.RouteConfiguration, mention string) []status.Ref {
+	hosts := rc.GetVirtualHosts()
+	var named []*routev3.VirtualHost
+	for _, vh := range hosts {
+		if mentions(mention, vh.GetName()) {
+			named = append(named, vh)
+		}
+	}
+	if len(named) > 0 {
+		hosts = named
+	}
+	var out []status.Ref
+	for _, vh := range hosts {
+		out = hostOrigins(out, vh)
+	}
+	return out
+}
+
+// hostOrigins appends the sources of vh's routes to out.
+func hostOrigins(out []status.Ref, vh *routev3.VirtualHost) []status.Ref {
+	for _, r := range vh.GetRoutes() {
+		md := r.GetMetadata().GetFilterMetadata()[MetadataFilter].GetFields()
+		if kind := md[MetadataKind].GetStringValue(); kind != "" {
+			out = append(out, status.Ref{Kind: kind, Namespace: md[MetadataNamespace].GetStringValue(), Name: md[MetadataName].GetStringValue()})
+		}
+	}
+	return out
+}
+
+// hostNamed returns rc's virtual host called name, or nil.
+func hostNamed(rc *routev3.RouteConfiguration, name string) *routev3.VirtualHost {
+	for _, vh := range rc.GetVirtualHosts() {
+		if vh.GetName() == name {
+			return vh
+		}
+	}
+	return nil
+}
+
+// listenerOrigins returns the sources of the route configurations l's
+// filter chains use: ingress_http for the HTTP listener, https/<server
+// name> for the others' chains (those mention names, when it names any).
+func listenerOrigins(res *xds.Resources, l *listenerv3.Listener, mention string) []status.Ref {
+	if l == nil {
+		return nil
+	}
+	if l.GetName() == HTTPListener {
+		return routeOrigins(res.RouteConfiguration(HTTPRoutes), mention)
+	}
+	var all, named []string
+	for _, fc := range l.GetFilterChains() {
+		for _, sni := range fc.GetFilterChainMatch().GetServerNames() {
+			all = append(all, sni)
+			if mentions(mention, sni) {
+				named = append(named, sni)
+			}
+		}
+	}
+	if len(named) > 0 {
+		all = named
+	}
+	var out []status.Ref
+	for _, sni := range all {
+		out = append(out, routeOrigins(res.RouteConfiguration(HTTPSRoutesPrefix+sni), "")...)
+	}
+	return out
+}
+
+// serviceOrigin returns the Service (or ExtensionService) an EDS name
+// "namespace/service/port" (or "extension/namespace/name") is built from.
+func serviceOrigin(eds string) []status.Ref {
+	parts := strings.Split(eds, "/")
+	switch {
+	case len(parts) == 3 && parts[0] == "extension":
+		return []status.Ref{{Kind: status.KindExtensionService, Namespace: parts[1], Name: parts[2]}}
+	case len(parts) == 3:
+		return []status.Ref{{Kind: status.KindService, Namespace: parts[0], Name: parts[1]}}
+	}
+	return nil
+}
+
+// secretHeld reports whether res has the secret called name.
+func secretHeld(res *xds.Resources, name string) bool {
+	for _, s := range res.Secrets {
+		if s.GetName() == name {
+			return true
+		}
+	}
+	return false
+}
+
+// mentions reports whether the text mention names name.
+func mentions(mention, name string) bool {
+	return mention != "" && name != "" && strings.Contains(mention, name)
+}

@@ -1,0 +1,56 @@
+package translate_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/translate"
+	"github.com/isobar-dev/isobar/internal/goldentest"
+)
+
+// TestOrigins: each kind of resource leads back to the objects it was
+// built from, and an error message naming hosts narrows a route
+// configuration or listener to them.
+func TestOrigins(t *testing.T) {
+	idx, problems := source.Load(source.LoadOptions{}, filepath.Join(goldentest.Root(), "fixtures/httpproxy-ext-authz"))
+	if len(problems) > 0 {
+		t.Fatal(problems[0])
+	}
+	out, err := controlplane.Compile(idx, controlplane.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := out.Resources
+	proxy := func(name string) status.Ref { return status.Ref{Kind: "HTTPProxy", Namespace: "app", Name: name} }
+	all := []status.Ref{proxy("bank"), proxy("blog"), proxy("open"), proxy("shop")}
+	for _, c := range []struct {
+		typ, name, mention string
+		want               []status.Ref
+	}{
+		{resourcev3.RouteType, "https/shop.example.com", "", []status.Ref{proxy("blog"), proxy("shop")}},
+		{resourcev3.RouteType, "ingress_http", "", all},
+		{resourcev3.RouteType, "ingress_http", "route: invalid virtual host open.example.com: bad", []status.Ref{proxy("open")}},
+		{resourcev3.RouteType, "https/none.example.com", "", nil},
+		{resourcev3.VirtualHostType, "ingress_http/bank.example.com", "", []status.Ref{proxy("bank")}},
+		{resourcev3.VirtualHostType, "ingress_http/none.example.com", "", nil},
+		{resourcev3.ListenerType, "ingress_https", "", all},
+		{resourcev3.ListenerType, "ingress_https", "Error adding/updating listener(s) ingress_https: bank.example.com chain", []status.Ref{proxy("bank")}},
+		{resourcev3.ListenerType, "ingress_http", "", all},
+		{resourcev3.ClusterType, "app/web/80/da39a3ee5e", "", []status.Ref{{Kind: "Service", Namespace: "app", Name: "web"}}},
+		{resourcev3.ClusterType, "extension/app/authz", "", []status.Ref{{Kind: "ExtensionService", Namespace: "app", Name: "authz"}}},
+		{resourcev3.EndpointType, "app/web/http", "", []status.Ref{{Kind: "Service", Namespace: "app", Name: "web"}}},
+		{resourcev3.SecretType, "app/app-cert/9627482fcb", "", []status.Ref{{Kind: "Secret", Namespace: "app", Name: "app-cert"}}},
+		{resourcev3.SecretType, "app/other/0000000000", "", nil},
+	} {
+		got := translate.Origins(res, c.typ, c.name, c.mention)
+		if diff := cmp.Diff(c.want, got); diff != "" {
+			t.Errorf("%s %s (%q) (-want +got):\n%s", c.typ, c.name, c.mention, diff)
+		}
+	}
+}
