@@ -63,6 +63,7 @@ type configHandler struct {
 	latest *atomic.Pointer[controlplane.Result]
 }
 
+// ServeHTTP writes the configuration being served, as translate prints it.
 func (h configHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	res := h.latest.Load()
 	if res == nil {

@@ -28,6 +28,7 @@ type exitError struct {
 	err  error
 }
 
+// Error returns the wrapped error's message, or the exit status without one.
 func (e *exitError) Error() string {
 	if e.err == nil {
 		return fmt.Sprintf("exit status %d", e.code)

@@ -157,7 +157,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	case f.fixtures != "":
 		sourceErr = serveFixtures(ctx, f, loop, log)
 	default:
-		sourceErr = serveCluster(ctx, f, loop, log, srv.Metrics(), health)
+		sourceErr = serveCluster(ctx, f, loop, log, srv, health)
 	}
 	if sourceErr != nil {
 		return sourceErr

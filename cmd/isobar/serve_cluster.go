@@ -22,11 +22,12 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/live"
 	"github.com/isobar-dev/isobar/controlplane/server"
 	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
 // serveCluster feeds the loop from the Kubernetes API and starts leader
 // election and the status writer. It returns once the informers synced.
-func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger, m *server.Metrics, h *healthState) error {
+func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger, srv *server.Server, h *healthState) error {
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return exitWith(exitBadInput, err)
@@ -61,9 +62,9 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 	if err != nil {
 		return err
 	}
-	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: m, envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
+	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: srv.Metrics(), envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
 		statusAddress: f.statusAddress,
-		kick:          make(chan struct{}, 1), refresh: w.Snapshot}
+		kick:          make(chan struct{}, 1), refresh: w.Snapshot, rejected: srv.Rejected(), rejections: srv.Rejections}
 	loop.OnResult = sw.offer
 	if !f.leaderElection {
 		go sw.run(ctx)
@@ -131,6 +132,10 @@ type statusLoop struct {
 	statusAddress string
 	// refresh returns the newest objects, for retrying after a conflict.
 	refresh func() *source.Index
+	// rejected signals a change of the server's standing rejections, which
+	// rejections returns: the objects they name carry a warning.
+	rejected   <-chan struct{}
+	rejections func() []server.Rejection
 
 	mu     sync.Mutex
 	latest *pending
@@ -163,6 +168,7 @@ func (s *statusLoop) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-s.kick:
+		case <-s.rejected:
 		}
 		s.mu.Lock()
 		p := s.latest
@@ -170,7 +176,7 @@ func (s *statusLoop) run(ctx context.Context) {
 		if p == nil {
 			continue
 		}
-		r := s.writer.Write(ctx, p.idx, p.res.Statuses, s.loadBalancer(p.idx))
+		r := s.writer.Write(ctx, p.idx, withRejections(p.res.Statuses, s.rejections()), s.loadBalancer(p.idx))
 		s.metrics.StatusWrites.WithLabelValues("written").Add(float64(r.Written))
 		s.metrics.StatusWrites.WithLabelValues("skipped").Add(float64(r.Skipped))
 		s.metrics.StatusWrites.WithLabelValues("conflict").Add(float64(r.Conflicts))
@@ -182,6 +188,18 @@ func (s *statusLoop) run(ctx context.Context) {
 			time.AfterFunc(time.Second, func() { s.offer(s.refresh(), p.res) })
 		}
 	}
+}
+
+// withRejections returns statuses with the warning of each rejection on
+// the objects it names (statuses itself when none stands).
+func withRejections(statuses []status.Object, rejected []server.Rejection) []status.Object {
+	warn := map[status.Ref][]status.SubCondition{}
+	for _, r := range rejected {
+		for _, o := range r.Objects {
+			warn[o] = append(warn[o], r.Warning())
+		}
+	}
+	return status.WithWarnings(statuses, warn)
 }
 
 // loadBalancer is the address statuses carry: --ingress-status-address (an

@@ -105,6 +105,16 @@ func (s *testServe) stop(t *testing.T) {
 	}
 }
 
+// createNamespaces creates the namespaces called names.
+func createNamespaces(ctx context.Context, t *testing.T, c client.Client, names ...string) {
+	t.Helper()
+	for _, ns := range names {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func eventually(t *testing.T, within time.Duration, what string, ok func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)

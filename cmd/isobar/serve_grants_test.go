@@ -25,11 +25,7 @@ func TestServeClusterIncludeGrants(t *testing.T) {
 	_, kubeconfig, c := startAPIServer(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	for _, ns := range []string{"infra", "team-b", "projectcontour"} {
-		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	createNamespaces(ctx, t, c, "infra", "team-b", "projectcontour")
 	root := &contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "infra", Name: "www"},
 		Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "www.example.com"},
 			Includes: []contourv1.Include{{Name: "blog", Namespace: "team-b", Conditions: []contourv1.MatchCondition{{Prefix: "/blog"}}}}}}

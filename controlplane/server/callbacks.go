@@ -2,19 +2,13 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
-
-	"github.com/isobar-dev/isobar/controlplane/status"
-	"github.com/isobar-dev/isobar/controlplane/translate"
 )
 
 // NACKs returns the number of rejected responses seen so far.
@@ -61,12 +55,15 @@ func (s *Server) answer(sent *sentResponses, id int64, typeURL, nonce string, de
 	if detail != nil {
 		s.nackCount.Add(1)
 		s.metrics.nacks.WithLabelValues(shortType(typeURL)).Inc()
-		var names, objects []string
+		var rej Rejection
 		if answered && c != nil {
-			names, objects = s.rejected(c, rev, detail.GetMessage())
+			rej = s.rejected(c, rev, detail.GetMessage())
 		}
 		s.opts.Logger.Warn(msg, append(logArgs, "stream", id, "type", shortType(typeURL), "nonce", nonce,
-			"revision", rev, "error", detail.GetMessage(), "resources", listed(names), "objects", listed(objects))...)
+			"revision", rev, "error", detail.GetMessage(), "resources", listed(rej.Resources), "objects", listed(refStrings(rej.Objects)))...)
+		if answered && c != nil {
+			s.rejections.add(rej)
+		}
 	}
 	switch {
 	case !answered || c == nil:
@@ -74,48 +71,8 @@ func (s *Server) answer(sent *sentResponses, id int64, typeURL, nonce string, de
 		c.nack(rev)
 	default:
 		c.ack(rev)
+		s.rejections.accepted(typeURL, rev)
 	}
-}
-
-// rejected names what a NACK of revision rev of c's type rejected: the
-// resources that changed at that revision (those Envoy's message names,
-// when it names any of them), and the Kubernetes objects they were built
-// from (translate.Origins, read from the set last applied). Both are empty
-// when the revision's changes are not known: the first revision, which
-// holds everything.
-func (s *Server) rejected(c *deltaCache, rev uint64, message string) (names, objects []string) {
-	names = c.changedAt(rev)
-	var named []string
-	for _, n := range names {
-		if strings.Contains(message, n) {
-			named = append(named, n)
-		}
-	}
-	if len(named) > 0 {
-		names = named
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.applied == nil {
-		return names, nil
-	}
-	var refs []status.Ref
-	for _, n := range names {
-		refs = append(refs, translate.Origins(s.applied.Resources(), c.typeURL, n, message)...)
-	}
-	slices.SortFunc(refs, status.Ref.Compare)
-	for _, r := range slices.Compact(refs) {
-		objects = append(objects, r.String())
-	}
-	return names, objects
-}
-
-// listed renders names for a log line: at most ten, then how many more.
-func listed(names []string) string {
-	if len(names) > 10 {
-		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
-	}
-	return strings.Join(names, ", ")
 }
 
 // sentResponses remembers, per delta stream and type, the nonce and cache

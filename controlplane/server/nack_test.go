@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,7 +63,8 @@ func withHostChanged(res *xds.Resources, names ...string) *xds.Resources {
 
 // TestNACKNamesObjects: a NACK is logged with the resources that changed
 // in the rejected revision (only those Envoy's message names, when it
-// names some) and the objects they were built from.
+// names some) and the objects they were built from, and stands in
+// Rejections (signalled on Rejected) until a newer revision is accepted.
 func TestNACKNamesObjects(t *testing.T) {
 	res := compiled(t, "fixtures/httpproxy-ext-authz")
 	logs := &logBuffer{}
@@ -116,5 +118,28 @@ func TestNACKNamesObjects(t *testing.T) {
 		if got := lines[i]; got["resources"] != c.resources || got["objects"] != c.objects {
 			t.Errorf("NACK %d logged resources %q, objects %q; want %q, %q", i, got["resources"], got["objects"], c.resources, c.objects)
 		}
+		select {
+		case <-s.Rejected():
+		case <-time.After(5 * time.Second):
+			t.Fatalf("NACK %d: no signal on Rejected", i)
+		}
+		rej := s.Rejections()
+		if len(rej) != 1 || rej[0].Type != resourcev3.RouteType || rej[0].Message != c.message ||
+			strings.Join(rej[0].Resources, ", ") != c.resources || strings.Join(refStrings(rej[0].Objects), ", ") != c.objects {
+			t.Fatalf("NACK %d: standing rejections %+v", i, rej)
+		}
+	}
+	// A newer revision accepted lifts the rejection.
+	if err := s.SetResources(ctx, res); err != nil {
+		t.Fatal(err)
+	}
+	reply("")
+	select {
+	case <-s.Rejected():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the ACK did not signal Rejected")
+	}
+	if rej := s.Rejections(); len(rej) != 0 {
+		t.Fatalf("standing after a newer revision was accepted: %+v", rej)
 	}
 }

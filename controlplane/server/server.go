@@ -55,8 +55,11 @@ func (s *Server) deliveryOrder() []string {
 	if s.vhds == nil {
 		return typeOrder
 	}
-	return append(typeOrder[:len(typeOrder):len(typeOrder)], resourcev3.VirtualHostType)
+	return append(typeOrder[:len(typeOrder):len(typeOrder)], vhdsType)
 }
+
+// vhdsType is the type of the resources VHDS serves.
+const vhdsType = resourcev3.VirtualHostType
 
 // Server serves xDS. Create it with New, feed it with SetResources and
 // UpdateEndpoints, and run it with Run.
@@ -90,6 +93,8 @@ type Server struct {
 	sent      sentResponses // per delta stream and type: the last response's nonce and revision
 	sentSotW  sentResponses // the same for state-of-the-world streams
 	sotw      sotwStreams   // serves state-of-the-world streams
+	// rejections are the NACKed revisions no Envoy accepted since.
+	rejections rejections
 }
 
 // New returns a server with empty caches; the port opens in Run after the
@@ -102,7 +107,7 @@ func New(opts Options) *Server {
 		opts.Registry = prometheus.NewRegistry()
 	}
 	s := &Server{opts: opts, deltas: map[string]*deltaCache{}, versions: map[string]map[string]string{},
-		ready: make(chan struct{}), listened: make(chan struct{})}
+		ready: make(chan struct{}), listened: make(chan struct{}), rejections: newRejections()}
 	if v := opts.VHDS; v != nil {
 		s.vhds = &vhdsSplit{opts: *v}
 		if s.vhds.opts.RouteConfiguration == "" {

@@ -1,6 +1,9 @@
 package status
 
-import "sort"
+import (
+	"slices"
+	"sort"
+)
 
 // Reason codes for findings derived from statuses.
 const (
@@ -50,4 +53,30 @@ func SortFindings(in []Finding) []Finding {
 		dedup = append(dedup, f)
 	}
 	return dedup
+}
+
+// WithWarnings returns objs with each warning in warn added to its
+// object's Valid condition (after the warnings already there, in the order
+// given); objects warn does not name are shared, the others copied, so objs
+// is never modified. Warnings for objects objs lacks are dropped.
+func WithWarnings(objs []Object, warn map[Ref][]SubCondition) []Object {
+	if len(warn) == 0 {
+		return objs
+	}
+	out := slices.Clone(objs)
+	for i := range out {
+		add := warn[out[i].Ref]
+		if len(add) == 0 {
+			continue
+		}
+		conds := slices.Clone(out[i].Conditions)
+		for j := range conds {
+			if conds[j].Type == "Valid" {
+				conds[j].Warnings = append(slices.Clip(conds[j].Warnings), add...)
+				break
+			}
+		}
+		out[i].Conditions = conds
+	}
+	return out
 }

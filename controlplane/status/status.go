@@ -83,6 +83,9 @@ const (
 	RuleError ConditionType = "RuleError"
 	// IgnoredFieldWarning marks a field that was read but has no effect.
 	IgnoredFieldWarning ConditionType = "IgnoredField"
+	// EnvoyRejectedWarning marks an object whose configuration Envoy
+	// rejected (a NACK) while no Envoy has accepted a newer one.
+	EnvoyRejectedWarning ConditionType = "EnvoyRejected"
 )
 
 // SubCondition is one error or warning under the Valid condition.
