@@ -114,7 +114,7 @@ func (s *Server) rejected(c *deltaCache, rev uint64, message string) Rejection {
 	r := Rejection{Type: c.typeURL, Revision: rev, Message: message, Resources: c.changedAt(rev)}
 	var named []string
 	for _, n := range r.Resources {
-		if strings.Contains(message, n) {
+		if translate.Mentions(message, n) {
 			named = append(named, n)
 		}
 	}

@@ -58,7 +58,7 @@ func routeOrigins(rc *routev3.RouteConfiguration, mention string) []status.Ref {
 	hosts := rc.GetVirtualHosts()
 	var named []*routev3.VirtualHost
 	for _, vh := range hosts {
-		if mentions(mention, vh.GetName()) {
+		if Mentions(mention, vh.GetName()) {
 			named = append(named, vh)
 		}
 	}
@@ -107,7 +107,7 @@ func listenerOrigins(res *xds.Resources, l *listenerv3.Listener, mention string)
 	for _, fc := range l.GetFilterChains() {
 		for _, sni := range fc.GetFilterChainMatch().GetServerNames() {
 			all = append(all, sni)
-			if mentions(mention, sni) {
+			if Mentions(mention, sni) {
 				named = append(named, sni)
 			}
 		}
@@ -145,7 +145,28 @@ func secretHeld(res *xds.Resources, name string) bool {
 	return false
 }
 
-// mentions reports whether the text mention names name.
-func mentions(mention, name string) bool {
-	return mention != "" && name != "" && strings.Contains(mention, name)
+// Mentions reports whether text names name: holds it with no name
+// character (letter, digit, '.', '-', '_', '/', '*') right before or after,
+// so that ingress_http is not found in ingress_https, nor shop.example.com
+// in myshop.example.com.
+func Mentions(text, name string) bool {
+	if name == "" {
+		return false
+	}
+	for from := 0; ; {
+		i := strings.Index(text[from:], name)
+		if i < 0 {
+			return false
+		}
+		start, end := from+i, from+i+len(name)
+		if (start == 0 || !nameByte(text[start-1])) && (end == len(text) || !nameByte(text[end])) {
+			return true
+		}
+		from = start + 1
+	}
+}
+
+// nameByte reports whether b can be part of a resource or host name.
+func nameByte(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || strings.IndexByte("._-/*", b) >= 0
 }

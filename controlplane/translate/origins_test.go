@@ -54,3 +54,24 @@ func TestOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestMentions: a name is found only where no name character touches it.
+func TestMentions(t *testing.T) {
+	for _, c := range []struct {
+		text, name string
+		want       bool
+	}{
+		{"Error adding/updating listener(s) ingress_https: bad", "ingress_https", true},
+		{"Error adding/updating listener(s) ingress_https: bad", "ingress_http", false},
+		{"listeners ingress_https, ingress_http: bad", "ingress_http", true},
+		{"virtual host myshop.example.com: bad", "shop.example.com", false},
+		{"'shop.example.com' is bad", "shop.example.com", true},
+		{"shop.example.com", "shop.example.com", true},
+		{"anything", "", false},
+		{"https/shop.example.com/x", "https/shop.example.com", false},
+	} {
+		if got := translate.Mentions(c.text, c.name); got != c.want {
+			t.Errorf("Mentions(%q, %q) = %v, want %v", c.text, c.name, got, c.want)
+		}
+	}
+}
