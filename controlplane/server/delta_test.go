@@ -180,6 +180,10 @@ func TestDeltaCacheNamespaces(t *testing.T) {
 	expect(t, "one host", first, "other/a@1")
 	expect(t, "ack", late.ack())
 	expect(t, "its namespace later", late.change([]string{"other"}, nil), "other/b@1")
+	// A VHDS stream reconnecting with the versions it holds gets what
+	// changed under its namespace, and the removal of what is gone.
+	_, first = openStream(c, []string{"rc"}, map[string]string{"rc/b": "1", "rc/gone": "1"})
+	expect(t, "reconnect", first, "rc/c@1", "-rc/gone")
 	plain := newDeltaCache("t")
 	plain.update([]wired{res("rc/a", "1")}, nil)
 	_, first = openStream(plain, []string{"rc"}, nil)
