@@ -1,9 +1,9 @@
 package server
 
 import (
-	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"strings"
 
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/prometheus/client_golang/prometheus"
 )
 

@@ -14,6 +14,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/prometheus/client_golang/prometheus"
 	statuspb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/protobuf/proto"
 
@@ -123,6 +124,9 @@ func TestNACKNamesObjects(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatalf("NACK %d: no signal on Rejected", i)
 		}
+		if got := rejectedGauge(t, s); got != strings.ReplaceAll(c.objects, ", ", "; ") {
+			t.Errorf("NACK %d: isobar_xds_rejected_objects %q, want %q", i, got, c.objects)
+		}
 		rej := s.Rejections()
 		if len(rej) != 1 || rej[0].Type != resourcev3.RouteType || rej[0].Message != c.message ||
 			strings.Join(rej[0].Resources, ", ") != c.resources || strings.Join(refStrings(rej[0].Objects), ", ") != c.objects {
@@ -139,7 +143,33 @@ func TestNACKNamesObjects(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the ACK did not signal Rejected")
 	}
-	if rej := s.Rejections(); len(rej) != 0 {
+	if rej := s.Rejections(); len(rej) != 0 || rejectedGauge(t, s) != "" {
 		t.Fatalf("standing after a newer revision was accepted: %+v", rej)
 	}
+}
+
+// rejectedGauge renders the samples of isobar_xds_rejected_objects as
+// "Kind namespace/name" joined by "; " (all of type routes here).
+func rejectedGauge(t *testing.T, s *Server) string {
+	t.Helper()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(rejectedObjects{&s.rejections})
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range families {
+		for _, m := range f.GetMetric() {
+			l := map[string]string{}
+			for _, p := range m.GetLabel() {
+				l[p.GetName()] = p.GetValue()
+			}
+			if l["type"] != "routes" || m.GetGauge().GetValue() != 1 {
+				t.Errorf("sample %v = %v", l, m.GetGauge().GetValue())
+			}
+			out = append(out, l["kind"]+" "+l["namespace"]+"/"+l["name"])
+		}
+	}
+	return strings.Join(out, "; ")
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/controlplane/translate"
 )
@@ -149,4 +151,26 @@ func listed(names []string) string {
 		return strings.Join(names[:10], ", ") + fmt.Sprintf(" and %d more", len(names)-10)
 	}
 	return strings.Join(names, ", ")
+}
+
+// rejectedDesc describes isobar_xds_rejected_objects.
+var rejectedDesc = prometheus.NewDesc("isobar_xds_rejected_objects",
+	"Objects whose configuration an Envoy connected to this replica rejected (NACK), while no Envoy has accepted "+
+		"that revision or a newer one of the type: 1 per type and object (see the NACK's log line for Envoy's message).",
+	[]string{"type", "kind", "namespace", "name"}, nil)
+
+// rejectedObjects reports the objects of the standing rejections, read
+// when scraped.
+type rejectedObjects struct{ rs *rejections }
+
+// Describe sends the gauge's description.
+func (r rejectedObjects) Describe(ch chan<- *prometheus.Desc) { ch <- rejectedDesc }
+
+// Collect sends one sample per type and object rejected.
+func (r rejectedObjects) Collect(ch chan<- prometheus.Metric) {
+	for _, rej := range r.rs.standing() {
+		for _, o := range rej.Objects {
+			ch <- prometheus.MustNewConstMetric(rejectedDesc, prometheus.GaugeValue, 1, shortType(rej.Type), o.Kind, o.Namespace, o.Name)
+		}
+	}
 }

@@ -123,6 +123,7 @@ func New(opts Options) *Server {
 	}
 	s.metrics = newMetrics(opts.Registry)
 	_ = opts.Registry.Register(revisions(s.deltas))
+	_ = opts.Registry.Register(rejectedObjects{&s.rejections})
 	return s
 }
 
