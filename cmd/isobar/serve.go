@@ -51,6 +51,7 @@ type serveFlags struct {
 	leaseNamespace, leaseName        string
 	vhds                             bool
 	vhdsCluster                      string
+	excludeRejected                  bool
 }
 
 func newServeCmd() *cobra.Command {
@@ -110,9 +111,34 @@ or --fixtures).`,
 	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", "projectcontour", "namespace of the leader-election Lease")
 	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")
 	fl.BoolVar(&f.vhds, "vhds", false, "send ingress_http's virtual hosts one by one over VHDS (incremental xDS), so that a change to one insecure host sends that host, not every one")
+	fl.BoolVar(&f.excludeRejected, "exclude-rejected", false, "take an HTTPProxy Envoy rejected (a NACK naming what it built) out of the configuration, invalid with EnvoyRejected, until its spec changes")
 	fl.StringVar(&f.vhdsCluster, "vhds-cluster", bootstrap.XDSCluster, "with --vhds: the name of the xDS server's cluster in Envoy's bootstrap, which Envoy opens the VHDS stream to")
 	contourFlags(cmd, &f)
 	return cmd
+}
+
+// rejectedProxies is the loop's Quarantine with --exclude-rejected: the
+// HTTPProxies the server's standing rejections name.
+type rejectedProxies struct {
+	srv     *server.Server
+	changed <-chan struct{}
+}
+
+// Changed is signalled when the server's rejections change.
+func (r rejectedProxies) Changed() <-chan struct{} { return r.changed }
+
+// Rejected returns the HTTPProxies the standing rejections name, each with
+// what Envoy rejected.
+func (r rejectedProxies) Rejected() map[status.Ref]string {
+	out := map[status.Ref]string{}
+	for _, rej := range r.srv.Rejections() {
+		for _, o := range rej.Objects {
+			if o.Kind == status.KindHTTPProxy {
+				out[o] = "taken out of the configuration until its spec changes (--exclude-rejected): " + rej.Describe()
+			}
+		}
+	}
+	return out
 }
 
 // vhdsOption is the server's VHDS option, nil without --vhds.
@@ -150,6 +176,9 @@ func runServe(parent context.Context, f serveFlags) error {
 	}}
 	if f.compile.now == "" {
 		loop.Clock = time.Now // certificates are checked at each full build, and again when one expires
+	}
+	if f.excludeRejected {
+		loop.Quarantine = rejectedProxies{srv: srv, changed: srv.Rejected()}
 	}
 	health := &healthState{}
 	var sourceErr error

@@ -83,14 +83,20 @@ func startServe(ctx context.Context, t *testing.T, kubeconfig string, lead bool)
 
 // startServeWith is startServe with the core's options from compile.
 func startServeWith(ctx context.Context, t *testing.T, kubeconfig string, lead bool, compile compileFlags) *testServe {
+	return startServeFlags(ctx, t, kubeconfig, lead, func(f *serveFlags) { f.compile = compile })
+}
+
+// startServeFlags is startServe with its flags changed by set, when not nil.
+func startServeFlags(ctx context.Context, t *testing.T, kubeconfig string, lead bool, set func(*serveFlags)) *testServe {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &testServe{xdsPort: freePort(t), httpPort: freePort(t), cancel: cancel, done: make(chan error, 1)}
-	go func() {
-		s.done <- runServe(ctx, serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: s.xdsPort,
-			httpAddress: "127.0.0.1", httpPort: s.httpPort, insecure: true, leaderElection: lead,
-			leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy",
-			compile: compile})
-	}()
+	f := serveFlags{kubeconfig: kubeconfig, xdsAddress: "127.0.0.1", xdsPort: s.xdsPort,
+		httpAddress: "127.0.0.1", httpPort: s.httpPort, insecure: true, leaderElection: lead,
+		leaseNamespace: "projectcontour", leaseName: "isobar-leader", envoyServiceNS: "projectcontour", envoyServiceName: "envoy"}
+	if set != nil {
+		set(&f)
+	}
+	go func() { s.done <- runServe(ctx, f) }()
 	return s
 }
 

@@ -32,6 +32,11 @@ type Options struct {
 	// include refused answers 502 for its conditions, as a missing child
 	// does. Off, an include may name any namespace, as in Contour.
 	IncludeGrants bool
+	// Excluded are HTTPProxies taken out of the configuration, with why
+	// (serve --exclude-rejected: Envoy rejected what they built): each is
+	// invalid with an EnvoyRejected error, so a root's host serves nothing
+	// and an include of one answers 502 for its conditions.
+	Excluded map[status.Ref]string
 	// AccessLog is how Envoy's ingress listeners log requests.
 	AccessLog AccessLog
 	// Connections is how their connection managers keep connections

@@ -11,9 +11,12 @@ import (
 
 // Reasons of the HTTPProxy processor, Contour's names.
 const (
-	ReasonNothingDefined           = "NothingDefined"
-	ReasonIncludeCreatesCycle      = "IncludeCreatesCycle"
-	ReasonIncludeNotFound          = "IncludeNotFound"
+	ReasonNothingDefined      = "NothingDefined"
+	ReasonIncludeCreatesCycle = "IncludeCreatesCycle"
+	ReasonIncludeNotFound     = "IncludeNotFound"
+	// ReasonEnvoyRejected marks an HTTPProxy taken out of the
+	// configuration because Envoy rejected what it built (Options.Excluded).
+	ReasonEnvoyRejected            = "EnvoyRejected"
 	ReasonRootIncludesRoot         = "RootIncludesRoot"
 	ReasonDuplicateMatchConditions = "DuplicateMatchConditions"
 	ReasonIncludeNotValid          = "IncludeNotValid"
@@ -278,6 +281,11 @@ func (vh *SecureVirtualHost) takeTLS(svh *SecureVirtualHost) {
 func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []status.Ref) {
 	ref := proxyRef(p)
 	b.report.Valid(ref)
+	if why, out := b.opts.Excluded[ref]; out {
+		b.report.Error(ref, status.EnvoyRejected, ReasonEnvoyRejected, "%s", why)
+		w.invalidate(ref)
+		return
+	}
 	b.proxyRoutes(w, p, s)
 	seen := map[MatchKey]int{}
 	for i, inc := range p.Spec.Includes {

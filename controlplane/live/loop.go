@@ -69,8 +69,13 @@ type Loop struct {
 	// against (Options.Now); the loop compiles again, from the last index,
 	// when a certificate in it starts or stops being valid.
 	Clock func() time.Time
+	// Quarantine, when set, names the HTTPProxies Envoy rejected: the loop
+	// takes them out of the configuration (graph.Options.Excluded, a full
+	// compile) until their spec changes.
+	Quarantine Quarantine
 
 	compiler *controlplane.Compiler
+	q        quarantine
 	// last is the latest index compiled; recheck fires when a certificate
 	// of it crosses a validity boundary (nil when none will).
 	last    *source.Index
@@ -93,7 +98,7 @@ func (l *Loop) defaults() {
 // to be synced), then applies changes until ctx ends.
 func (l *Loop) Run(ctx context.Context) error {
 	l.defaults()
-	l.compiler = controlplane.NewCompiler(l.Options)
+	l.compiler = controlplane.NewCompiler(l.compileOptions())
 	first := l.Source.Take()
 	first.Full = true
 	b := l.apply(ctx, first)
@@ -112,12 +117,19 @@ func (l *Loop) Run(ctx context.Context) error {
 			// objects, compiled again at the new time.
 			l.report(l.apply(ctx, source.Change{Index: l.last, Full: true}))
 			continue
+		case <-l.quarantineC():
+			if l.q.exclude(l.Quarantine.Rejected(), l.last) {
+				l.report(l.apply(ctx, source.Change{Index: l.last, Full: true}))
+			}
+			continue
 		case <-l.Source.Changed():
 		}
 		if time.Since(lastBuild) < l.Idle {
 			l.collect(ctx)
 		}
-		l.report(l.apply(ctx, l.Source.Take()))
+		ch := l.Source.Take()
+		l.q.release(ch.Index)
+		l.report(l.apply(ctx, ch))
 		lastBuild = time.Now()
 	}
 }
@@ -133,11 +145,15 @@ func (l *Loop) report(b Build) {
 // hosts of the changed HTTPProxies, or the endpoints of changed Services.
 func (l *Loop) apply(ctx context.Context, ch source.Change) Build {
 	start := time.Now()
+	if l.q.dirty { // the excluded HTTPProxies changed: a compiler for the new set
+		l.compiler, l.q.dirty, ch.Full = controlplane.NewCompiler(l.compileOptions()), false, true
+	}
 	var b Build
 	switch {
 	case ch.Full || l.compiler.Last() == nil:
 		b = Build{Full: true, Err: l.full(ctx, ch.Index)}
 	case len(ch.Proxies) > 0:
+		l.q.noteChanged(ch.Proxies)
 		fulls := l.compiler.FullCompiles()
 		b = Build{Proxies: len(ch.Proxies), Err: l.proxies(ctx, ch)}
 		b.Full = l.compiler.FullCompiles() != fulls // the compiler had to fall back
@@ -206,6 +222,21 @@ func (l *Loop) stopRecheck() {
 		l.recheck.Stop()
 		l.recheck = nil
 	}
+}
+
+// compileOptions are Options with the excluded HTTPProxies.
+func (l *Loop) compileOptions() controlplane.Options {
+	o := l.Options
+	o.Excluded = l.q.reasons()
+	return o
+}
+
+// quarantineC is the Quarantine's channel; nil (never ready) without one.
+func (l *Loop) quarantineC() <-chan struct{} {
+	if l.Quarantine == nil {
+		return nil
+	}
+	return l.Quarantine.Changed()
 }
 
 // recheckC is the recheck timer's channel; nil (never ready) when unarmed.

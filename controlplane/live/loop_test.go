@@ -57,10 +57,11 @@ func (m *memorySource) upsert(t *testing.T, o any) {
 	m.notify <- struct{}{}
 }
 
-// TestLoopTakesTheCheapestRightPath feeds the loop one change of each kind
-// and checks which path compiled it and that what the server was handed
-// equals a full compile of the same objects.
-func TestLoopTakesTheCheapestRightPath(t *testing.T) {
+// startLoop runs a loop, set up further by set, over a small generated
+// corpus held by a memorySource and serving a real xDS server, and returns
+// the source and the builds once the first one, full, is served.
+func startLoop(t *testing.T, set func(*live.Loop)) (*memorySource, <-chan live.Build) {
+	t.Helper()
 	o := gen.S1k()
 	o.Proxies, o.Ingresses = 60, 6
 	var buf bytes.Buffer
@@ -70,24 +71,37 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 	idx, _ := source.LoadBytes(source.LoadOptions{}, "generated", buf.Bytes())
 	src := &memorySource{idx: idx, proxies: map[types.NamespacedName]bool{}, services: map[types.NamespacedName]bool{}, notify: make(chan struct{}, 1)}
 	builds := make(chan live.Build, 1)
-	var mu sync.Mutex
-	var last *controlplane.Result
 	srv := server.New(server.Options{Address: "127.0.0.1"})
 	loop := &live.Loop{Source: src, XDS: srv, Window: time.Millisecond, MaxDelay: 5 * time.Millisecond,
-		OnBuild: func(b live.Build) { builds <- b },
-		OnResult: func(_ *source.Index, r *controlplane.Result) {
-			mu.Lock()
-			last = r
-			mu.Unlock()
-		}}
+		OnBuild: func(b live.Build) { builds <- b }}
+	if set != nil {
+		set(loop)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
+	t.Cleanup(cancel)
 	go func() { _ = srv.Run(ctx) }()
 	go func() { _ = loop.Run(ctx) }()
 	<-srv.Listening() // the port opens once the first full build is served
 	if b := <-builds; !b.Full || b.Err != nil || b.Result == nil {
 		t.Fatalf("first build %+v", b)
 	}
+	return src, builds
+}
+
+// TestLoopTakesTheCheapestRightPath feeds the loop one change of each kind
+// and checks which path compiled it and that what the server was handed
+// equals a full compile of the same objects.
+func TestLoopTakesTheCheapestRightPath(t *testing.T) {
+	var mu sync.Mutex
+	var last *controlplane.Result
+	src, builds := startLoop(t, func(l *live.Loop) {
+		l.OnResult = func(_ *source.Index, r *controlplane.Result) {
+			mu.Lock()
+			last = r
+			mu.Unlock()
+		}
+	})
+	idx := src.idx
 
 	proxy, _ := idx.HTTPProxies.Get(rootKey(t, idx))
 	proxy = proxy.DeepCopy()

@@ -95,6 +95,7 @@ func TestNACKNamesObjects(t *testing.T) {
 		}
 	}
 	reply("")
+	rejected := s.Rejected()
 	for i, c := range []struct {
 		changed            []string
 		message            string
@@ -120,7 +121,7 @@ func TestNACKNamesObjects(t *testing.T) {
 			t.Errorf("NACK %d logged resources %q, objects %q; want %q, %q", i, got["resources"], got["objects"], c.resources, c.objects)
 		}
 		select {
-		case <-s.Rejected():
+		case <-rejected:
 		case <-time.After(5 * time.Second):
 			t.Fatalf("NACK %d: no signal on Rejected", i)
 		}
@@ -139,7 +140,7 @@ func TestNACKNamesObjects(t *testing.T) {
 	}
 	reply("")
 	select {
-	case <-s.Rejected():
+	case <-rejected:
 	case <-time.After(5 * time.Second):
 		t.Fatal("the ACK did not signal Rejected")
 	}

@@ -33,15 +33,9 @@ type Rejection struct {
 // type order.
 func (s *Server) Rejections() []Rejection { return s.rejections.standing() }
 
-// Rejected receives a value whenever the standing rejections change: a NACK
-// recorded, or one lifted by an Envoy accepting that revision or a newer
-// one. It holds at most one pending value: a reader that calls Rejections
-// after each sees the latest.
-func (s *Server) Rejected() <-chan struct{} { return s.rejections.changed }
-
-// Warning is the sub-condition the objects r names carry in their status
-// while it stands (Envoy's message cut at 1,000 bytes).
-func (r Rejection) Warning() status.SubCondition {
+// Describe says what Envoy rejected, for the objects r names: the revision,
+// the type and resources, and Envoy's message (cut at 1,000 bytes).
+func (r Rejection) Describe() string {
 	msg := r.Message
 	if len(msg) > 1000 {
 		msg = msg[:1000] + "…"
@@ -50,20 +44,38 @@ func (r Rejection) Warning() status.SubCondition {
 	if len(r.Resources) > 0 {
 		what += " " + listed(r.Resources)
 	}
-	return status.SubCondition{Type: status.EnvoyRejectedWarning, Status: "True", Reason: string(status.EnvoyRejectedWarning),
-		Message: fmt.Sprintf("Envoy rejected revision %d of the %s built from this object: %s; "+
-			"Envoys that connect are given the last revision an Envoy accepted until a newer one is accepted", r.Revision, what, msg)}
+	return fmt.Sprintf("Envoy rejected revision %d of the %s built from this object: %s", r.Revision, what, msg)
 }
 
-// rejections holds the standing rejection of each type.
+// Warning is the sub-condition the objects r names carry in their status
+// while it stands.
+func (r Rejection) Warning() status.SubCondition {
+	return status.SubCondition{Type: status.EnvoyRejected, Status: "True", Reason: string(status.EnvoyRejected),
+		Message: r.Describe() + "; Envoys that connect are given the last revision an Envoy accepted until a newer one is accepted"}
+}
+
+// Rejected returns a channel of its own that receives a value whenever the
+// standing rejections change: a NACK recorded, or one lifted by an Envoy
+// accepting that revision or a newer one. It holds at most one pending
+// value: a reader that calls Rejections after each sees the latest.
+func (s *Server) Rejected() <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	s.rejections.mu.Lock()
+	s.rejections.listeners = append(s.rejections.listeners, ch)
+	s.rejections.mu.Unlock()
+	return ch
+}
+
+// rejections holds the standing rejection of each type, and the channels
+// told of changes.
 type rejections struct {
-	mu      sync.Mutex
-	byType  map[string]Rejection
-	changed chan struct{}
+	mu        sync.Mutex
+	byType    map[string]Rejection
+	listeners []chan struct{}
 }
 
 func newRejections() rejections {
-	return rejections{byType: map[string]Rejection{}, changed: make(chan struct{}, 1)}
+	return rejections{byType: map[string]Rejection{}}
 }
 
 // add records r unless a newer rejection of its type stands.
@@ -87,11 +99,13 @@ func (rs *rejections) accepted(t string, rev uint64) {
 	}
 }
 
-// signal leaves one pending value on changed.
+// signal leaves one pending value on each listener's channel.
 func (rs *rejections) signal() {
-	select {
-	case rs.changed <- struct{}{}:
-	default:
+	for _, ch := range rs.listeners {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
 	}
 }
 

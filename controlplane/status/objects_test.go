@@ -18,7 +18,7 @@ func TestWithWarnings(t *testing.T) {
 		{Ref: a, CurrentStatus: Valid, Conditions: []Condition{{Type: "Valid", Status: "True", Warnings: []SubCondition{old}}}},
 		{Ref: b, CurrentStatus: Valid, Conditions: []Condition{{Type: "Valid", Status: "True"}}},
 	}
-	rejected := SubCondition{Type: EnvoyRejectedWarning, Status: "True", Reason: "EnvoyRejected", Message: "bad"}
+	rejected := SubCondition{Type: EnvoyRejected, Status: "True", Reason: "EnvoyRejected", Message: "bad"}
 	got := WithWarnings(objs, map[Ref][]SubCondition{a: {rejected}, {Kind: KindService, Namespace: "app", Name: "web"}: {rejected}})
 	want := []Object{
 		{Ref: a, CurrentStatus: Valid, Conditions: []Condition{{Type: "Valid", Status: "True", Warnings: []SubCondition{old, rejected}}}},

@@ -83,9 +83,10 @@ const (
 	RuleError ConditionType = "RuleError"
 	// IgnoredFieldWarning marks a field that was read but has no effect.
 	IgnoredFieldWarning ConditionType = "IgnoredField"
-	// EnvoyRejectedWarning marks an object whose configuration Envoy
-	// rejected (a NACK) while no Envoy has accepted a newer one.
-	EnvoyRejectedWarning ConditionType = "EnvoyRejected"
+	// EnvoyRejected marks an object whose configuration Envoy rejected (a
+	// NACK): a warning while no Envoy has accepted a newer one, an error
+	// when the object was taken out for it.
+	EnvoyRejected ConditionType = "EnvoyRejected"
 )
 
 // SubCondition is one error or warning under the Valid condition.
