@@ -431,6 +431,7 @@ func TestConfigFileFromOperator(t *testing.T) {
 	c.Spec.EnableExternalNameService = &ext
 	c.Spec.IncludeGrants = &ext
 	c.Spec.VHDS = &ext
+	c.Spec.ExcludeRejected = &ext
 	path := filepath.Join(t.TempDir(), "isobar.yaml")
 	if err := os.WriteFile(path, []byte(objects.Config(c).Data["isobar.yaml"]), 0o644); err != nil {
 		t.Fatal(err)
@@ -442,11 +443,13 @@ func TestConfigFileFromOperator(t *testing.T) {
 	if !slices.Contains(args, "--include-grants") {
 		t.Errorf("includeGrants: the control plane's args %q lack --include-grants", args)
 	}
-	if !slices.Contains(args, "--vhds") {
-		t.Errorf("vhds: the control plane's args %q lack --vhds", args)
+	for _, flag := range []string{"--vhds", "--exclude-rejected"} {
+		if !slices.Contains(args, flag) {
+			t.Errorf("the control plane's args %q lack %s", args, flag)
+		}
 	}
 	cmd := newServeCmd()
-	for _, flag := range []string{"include-grants", "vhds"} {
+	for _, flag := range []string{"include-grants", "vhds", "exclude-rejected"} {
 		if cmd.Flags().Lookup(flag) == nil {
 			t.Errorf("serve has no --%s", flag)
 		}

@@ -40,6 +40,9 @@ func Deployment(c *operatorv1alpha1.Contour, img Images) *appsv1.Deployment {
 	if c.Spec.VHDS != nil && *c.Spec.VHDS {
 		args = append(args, "--vhds")
 	}
+	if c.Spec.ExcludeRejected != nil && *c.Spec.ExcludeRejected {
+		args = append(args, "--exclude-rejected")
+	}
 	pod := corev1.PodSpec{
 		ServiceAccountName: ControlPlane,
 		Containers: []corev1.Container{{

@@ -67,6 +67,11 @@ type ContourSpec struct {
 	// configuration holding all of them (an Isobar extension; `serve --vhds`).
 	// +optional
 	VHDS *bool `json:"vhds,omitempty"`
+	// ExcludeRejected takes an HTTPProxy Envoy rejected out of the
+	// configuration until its spec changes (an Isobar extension;
+	// `serve --exclude-rejected`).
+	// +optional
+	ExcludeRejected *bool `json:"excludeRejected,omitempty"`
 }
 
 // NamespaceSpec is the namespace of the deployment.
