@@ -57,7 +57,12 @@ func (s *Server) answer(sent *sentResponses, id int64, typeURL, nonce string, de
 		s.metrics.nacks.WithLabelValues(shortType(typeURL)).Inc()
 		var rej Rejection
 		if answered && c != nil {
-			rej = s.rejected(c, rev, detail.GetMessage())
+			// Every Envoy may reject the same revision: it is worked out
+			// once, from the first NACK's message.
+			var known bool
+			if rej, known = s.rejections.of(typeURL, rev); !known {
+				rej = s.rejected(c, rev, detail.GetMessage())
+			}
 		}
 		s.opts.Logger.Warn(msg, append(logArgs, "stream", id, "type", shortType(typeURL), "nonce", nonce,
 			"revision", rev, "error", detail.GetMessage(), "resources", listed(rej.Resources), "objects", listed(refStrings(rej.Objects)))...)

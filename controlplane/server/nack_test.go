@@ -174,3 +174,47 @@ func rejectedGauge(t *testing.T, s *Server) string {
 	}
 	return strings.Join(out, "; ")
 }
+
+// TestRejectionsKeepTheFirstOfARevision: a second NACK of the same
+// revision (every Envoy may send one) is found by of, changes nothing and
+// signals nothing; a newer revision replaces it; an older one is ignored.
+func TestRejectionsKeepTheFirstOfARevision(t *testing.T) {
+	rs := newRejections()
+	ch := make(chan struct{}, 1)
+	rs.listeners = append(rs.listeners, ch)
+	signalled := func() bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+	rs.add(Rejection{Type: resourcev3.RouteType, Revision: 5, Message: "first"})
+	if !signalled() {
+		t.Fatal("the first NACK did not signal")
+	}
+	if r, ok := rs.of(resourcev3.RouteType, 5); !ok || r.Message != "first" {
+		t.Fatalf("of(routes, 5) = %+v, %v", r, ok)
+	}
+	if _, ok := rs.of(resourcev3.RouteType, 6); ok {
+		t.Fatal("of(routes, 6) found revision 5")
+	}
+	rs.add(Rejection{Type: resourcev3.RouteType, Revision: 5, Message: "second"})
+	rs.add(Rejection{Type: resourcev3.RouteType, Revision: 4, Message: "older"})
+	if signalled() || rs.standing()[0].Message != "first" {
+		t.Fatalf("a repeated or older NACK changed the rejection: %+v", rs.standing())
+	}
+	rs.add(Rejection{Type: resourcev3.RouteType, Revision: 6, Message: "newer"})
+	if !signalled() || rs.standing()[0].Message != "newer" {
+		t.Fatalf("a newer NACK did not replace the rejection: %+v", rs.standing())
+	}
+	rs.accepted(resourcev3.RouteType, 5)
+	if len(rs.standing()) != 1 || signalled() {
+		t.Fatal("an older revision accepted lifted a newer rejection")
+	}
+	rs.accepted(resourcev3.RouteType, 6)
+	if len(rs.standing()) != 0 || !signalled() {
+		t.Fatal("the revision accepted did not lift its rejection")
+	}
+}

@@ -78,15 +78,24 @@ func newRejections() rejections {
 	return rejections{byType: map[string]Rejection{}}
 }
 
-// add records r unless a newer rejection of its type stands.
+// add records r unless a rejection of its type as new stands (the first
+// NACK of a revision is the one kept).
 func (rs *rejections) add(r Rejection) {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
-	if old, ok := rs.byType[r.Type]; ok && old.Revision > r.Revision {
+	if old, ok := rs.byType[r.Type]; ok && old.Revision >= r.Revision {
 		return
 	}
 	rs.byType[r.Type] = r
 	rs.signal()
+}
+
+// of returns the standing rejection of type t if it is of revision rev.
+func (rs *rejections) of(t string, rev uint64) (Rejection, bool) {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	r, ok := rs.byType[t]
+	return r, ok && r.Revision == rev
 }
 
 // accepted lifts the rejection of type t when revision rev is as new.
