@@ -25,6 +25,11 @@ type Quarantine interface {
 // remembers to tell which of a rejection's objects are to blame.
 const recentBuilds = 16
 
+// maxBlamed bounds the HTTPProxies one exclusion takes out: more (a whole
+// ingress_http whose rejection names no host, and no recent change among
+// them) is too broad to blame, and nothing is excluded.
+const maxBlamed = 10
+
 // exclusion is an HTTPProxy taken out, with why and its spec then: it
 // comes back when its spec changes (or it is deleted).
 type exclusion struct {
@@ -56,8 +61,8 @@ func (q *quarantine) noteChanged(keys []types.NamespacedName) {
 // exclude takes out the HTTPProxies rejected names that exist in idx: of
 // them, those changed by recent builds when there are any (a rejection
 // names every object a resource was built from, and the one that just
-// changed is the likely culprit), otherwise all. It reports whether any
-// was added.
+// changed is the likely culprit), otherwise all, unless they are more than
+// maxBlamed. It reports whether any was added.
 func (q *quarantine) exclude(rejected map[status.Ref]string, idx *source.Index) bool {
 	blamed := map[status.Ref]string{}
 	for ref, why := range rejected {
@@ -69,6 +74,9 @@ func (q *quarantine) exclude(rejected map[status.Ref]string, idx *source.Index) 
 	}
 	if len(blamed) == 0 {
 		blamed = rejected
+	}
+	if len(blamed) > maxBlamed {
+		return false
 	}
 	added := false
 	for ref, why := range blamed {

@@ -33,8 +33,9 @@ func (f *fakeQuarantine) set(rejected map[status.Ref]string) {
 	f.changed <- struct{}{}
 }
 
-// TestLoopExcludesRejected: of the HTTPProxies a rejection names, the one a
-// recent build changed is taken out (a full compile; it is invalid with
+// TestLoopExcludesRejected: a rejection naming more HTTPProxies than can be
+// blamed takes none out; of those a rejection names, the one a recent
+// build changed is taken out (a full compile; it is invalid with
 // EnvoyRejected and its host is not served) and the others stay; it stays
 // out when the rejection is lifted and other objects change, and comes back
 // when its own spec changes.
@@ -81,6 +82,18 @@ func TestLoopExcludesRejected(t *testing.T) {
 			t.Fatalf("%s: no build", what)
 		}
 		return live.Build{}
+	}
+
+	// Too many named, none changed recently: nothing is taken out.
+	broad := map[status.Ref]string{}
+	for _, p := range roots[:11] {
+		broad[ref(p)] = "Envoy rejected ingress_http"
+	}
+	q.set(broad)
+	select {
+	case b := <-builds:
+		t.Fatalf("a rejection naming 11 HTTPProxies none of which changed caused a build: %+v", b)
+	case <-time.After(300 * time.Millisecond):
 	}
 
 	bad.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: "/changed"}}
