@@ -3,5 +3,6 @@
 // batches changes adaptively, compiles them with the same Compile the CLI
 // uses, hands the resources to the xDS server, and passes statuses to a
 // status sink. Endpoint-only changes take a fast path that rebuilds just the
-// affected ClusterLoadAssignments.
+// affected ClusterLoadAssignments. With a Quarantine, HTTPProxies Envoy
+// rejected are taken out until their spec changes.
 package live

@@ -7,5 +7,8 @@
 // content changed are updated, so an endpoint change sends one
 // ClusterLoadAssignment and a route change never resends clusters. The port
 // opens only after the first complete resource set. NACKs are counted and
-// logged, never retried in a loop.
+// logged with the objects behind what they rejected, never retried in a
+// loop, and stand (Rejections) until a newer revision is accepted. With
+// Options.VHDS, ingress_http's virtual hosts are served one by one over
+// VHDS.
 package server
