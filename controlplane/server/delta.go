@@ -65,6 +65,11 @@ type deltaCache struct {
 	logStart uint64     // changes at revisions ≤ logStart may be missing from log
 	watches  map[*deltaWatch]struct{}
 
+	// subscribedEarly is set when a stream subscribed before the first
+	// revision (a type with no resource at the first set, VirtualHosts
+	// when ingress_http has no host): that revision is then logged.
+	subscribedEarly bool
+
 	// acked is the newest revision a stream accepted, nacked the newest one
 	// a stream rejected. While nacked is newer, new streams are answered as
 	// of acked: an Envoy that starts then gets a configuration some Envoy
@@ -130,9 +135,9 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rev := c.rev + 1
-	// No stream is answered before the first revision, so none ever asks
+	// When no stream subscribed before the first revision, none ever asks
 	// what changed in it: its creations (every resource) are not logged.
-	first := c.rev == 0
+	first := c.rev == 0 && !c.subscribedEarly
 	var names []string
 	for _, e := range changed {
 		name := e.res.GetName()
@@ -282,6 +287,7 @@ func (c *deltaCache) createWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	w := &deltaWatch{req: req, sub: sub, out: out, namespaced: c.namespaced}
+	c.subscribedEarly = c.subscribedEarly || c.rev == 0
 	var resp *deltaResponse
 	if since, ok := revisionOf(sub); ok {
 		if since < c.logStart {
@@ -292,6 +298,12 @@ func (c *deltaCache) createWatch(req *cachev3.DeltaRequest, sub cachev3.Subscrip
 	} else {
 		w.since = c.servedAt()
 		resp = c.full(w)
+		if resp == nil && (w.sub.IsWildcard() || w.namespaced) && len(sub.ReturnedResources()) == 0 {
+			// To a stream that holds nothing, nothing to send yet is an
+			// answer too: Envoy waits for one before it finishes starting
+			// (CDS, a VHDS route configuration).
+			resp = &deltaResponse{req: req, rev: w.since}
+		}
 	}
 	if resp != nil {
 		out <- resp

@@ -468,3 +468,28 @@ func TestDeltaCacheLogBytesBounded(t *testing.T) {
 		t.Errorf("the log's byte count is %d, its entries add up to %d", c.logBytes, sum)
 	}
 }
+
+// TestDeltaCacheEmptyStart: a stream that holds nothing and subscribes to
+// everything, or to a namespace, is answered at once even when there is
+// nothing to send (Envoy waits for that answer while starting), and a
+// stream that subscribed before the first revision gets that revision's
+// resources.
+func TestDeltaCacheEmptyStart(t *testing.T) {
+	for _, c := range []struct {
+		typ, sub, name string
+	}{{"t", "*", "a"}, {resourcev3.VirtualHostType, "rc", "rc/a"}} {
+		cache := newDeltaCache(c.typ)
+		s, first := openStream(cache, []string{c.sub}, nil)
+		if first == nil || len(first.GetResources()) != 0 {
+			t.Fatalf("%s: the first answer to an empty cache: %v", c.typ, first)
+		}
+		expect(t, c.typ+": its ACK", s.ack())
+		cache.update([]wired{res(c.name, "1")}, nil)
+		expect(t, c.typ+": the first revision", s.take(), c.name+"@1")
+	}
+	// A named subscription to what does not exist waits.
+	cache := newDeltaCache("t")
+	if _, first := openStream(cache, []string{"a"}, nil); first != nil {
+		t.Fatalf("a named subscription was answered with %v", first)
+	}
+}

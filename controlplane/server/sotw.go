@@ -74,6 +74,7 @@ func (c *deltaCache) createSotwWatch(req *cachev3.Request, sub cachev3.Subscript
 	w.digest, w.anchor = c.digestOf(sub) // before locking: it reads every name
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.subscribedEarly = c.subscribedEarly || c.rev == 0
 	c.remember(w.digest, sub)
 	var resp *sotwResponse
 	if rev, digest, ok := markOf(sub); ok && rev >= c.logStart && rev <= c.rev {
