@@ -458,3 +458,20 @@ func TestSotWEndpointsByName(t *testing.T) {
 		t.Fatalf("NACKs = %d, want 1", s.NACKs())
 	}
 }
+
+// TestSotWEmptyStart: a state-of-the-world stream that subscribed before
+// the first revision (its type had nothing when the port opened) gets that
+// revision's resources.
+func TestSotWEmptyStart(t *testing.T) {
+	for _, tc := range []struct {
+		typ   string
+		names []string // clusters: the whole set, as Envoy asks for them
+	}{{resourcev3.ClusterType, nil}, {resourcev3.SecretType, []string{"a"}}} {
+		c := newDeltaCache(tc.typ)
+		s, first := openSotW(c, tc.names)
+		expectSotW(t, tc.typ+": the first answer", first, []string{}...)
+		expectSotW(t, tc.typ+": its ACK", s.request())
+		c.update([]wired{sotwRes("a", "1")}, nil)
+		expectSotW(t, tc.typ+": the first revision", s.take(), "a@1")
+	}
+}
