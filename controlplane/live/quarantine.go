@@ -1,8 +1,6 @@
 package live
 
 import (
-	"maps"
-
 	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -118,7 +116,7 @@ func (q *quarantine) reasons() map[status.Ref]string {
 		return nil
 	}
 	out := make(map[status.Ref]string, len(q.excluded))
-	for ref, ex := range maps.All(q.excluded) {
+	for ref, ex := range q.excluded {
 		out[ref] = ex.why
 	}
 	return out

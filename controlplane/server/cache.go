@@ -5,7 +5,6 @@ import (
 	"errors"
 
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
-	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 )
 
 // splitCache serves both variants of every type from its deltaCache.
@@ -15,9 +14,6 @@ type splitCache struct {
 
 // CreateWatch serves state-of-the-world xDS.
 func (s *splitCache) CreateWatch(req *cachev3.Request, sub cachev3.Subscription, out chan cachev3.Response) (func(), error) {
-	if req.GetTypeUrl() == resourcev3.VirtualHostType {
-		return nil, errors.New("virtual hosts (VHDS) are served over incremental xDS only")
-	}
 	c, ok := s.delta[req.GetTypeUrl()]
 	if !ok {
 		return nil, errors.New("no resources of type " + req.GetTypeUrl())

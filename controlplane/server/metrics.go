@@ -3,7 +3,6 @@ package server
 import (
 	"strings"
 
-	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -111,7 +110,7 @@ func (r revisions) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect sends each type's revisions.
 func (r revisions) Collect(ch chan<- prometheus.Metric) {
-	for _, t := range append(typeOrder[:len(typeOrder):len(typeOrder)], resourcev3.VirtualHostType) {
+	for _, t := range servedTypes {
 		c, ok := r[t]
 		if !ok {
 			continue // no VHDS

@@ -72,17 +72,10 @@ func TestNACKNamesObjects(t *testing.T) {
 	s, conn := startWith(t, Options{Logger: slog.New(slog.NewJSONHandler(logs, nil))}, res)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := pump(st.Recv)
-	if err := st.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNamesSubscribe: []string{"*"}}); err != nil {
-		t.Fatal(err)
-	}
+	st := adsStream(ctx, t, conn, resourcev3.RouteType, "*")
 	reply := func(nack string) {
 		t.Helper()
-		r, ok := in.next(t, 5*time.Second)
+		r, ok := st.in.next(t, 5*time.Second)
 		if !ok {
 			t.Fatal("no response")
 		}
@@ -90,7 +83,7 @@ func TestNACKNamesObjects(t *testing.T) {
 		if nack != "" {
 			req.ErrorDetail = &statuspb.Status{Message: nack}
 		}
-		if err := st.Send(req); err != nil {
+		if err := st.send(req); err != nil {
 			t.Fatal(err)
 		}
 	}

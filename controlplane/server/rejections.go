@@ -123,7 +123,7 @@ func (rs *rejections) standing() []Rejection {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	var out []Rejection
-	for _, t := range append(typeOrder[:len(typeOrder):len(typeOrder)], vhdsType) {
+	for _, t := range servedTypes {
 		if r, ok := rs.byType[t]; ok {
 			out = append(out, r)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -49,17 +50,18 @@ type Options struct {
 // typeOrder is make-before-break: what others refer to is sent first.
 var typeOrder = []string{resourcev3.SecretType, resourcev3.ClusterType, resourcev3.EndpointType, resourcev3.ListenerType, resourcev3.RouteType}
 
-// deliveryOrder is typeOrder with, when the server serves VHDS, virtual
-// hosts after the route configurations that name their source.
+// servedTypes are all the types a server may serve, in delivery order:
+// typeOrder, then virtual hosts (VHDS) after the route configurations that
+// name their source.
+var servedTypes = append(slices.Clip(typeOrder), resourcev3.VirtualHostType)
+
+// deliveryOrder is the types this server serves, in delivery order.
 func (s *Server) deliveryOrder() []string {
 	if s.vhds == nil {
 		return typeOrder
 	}
-	return append(typeOrder[:len(typeOrder):len(typeOrder)], vhdsType)
+	return servedTypes
 }
-
-// vhdsType is the type of the resources VHDS serves.
-const vhdsType = resourcev3.VirtualHostType
 
 // Server serves xDS. Create it with New, feed it with SetResources and
 // UpdateEndpoints, and run it with Run.

@@ -26,6 +26,19 @@ type deltaStream struct {
 	in   *inbox[*discoverygrpc.DeltaDiscoveryResponse]
 }
 
+// adsStream opens a delta ADS stream subscribing to names of type typ.
+func adsStream(ctx context.Context, t *testing.T, conn *grpc.ClientConn, typ string, names ...string) *deltaStream {
+	t.Helper()
+	st, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: names}); err != nil {
+		t.Fatal(err)
+	}
+	return &deltaStream{send: st.Send, in: pump(st.Recv)}
+}
+
 // vhdsStream opens a VHDS stream subscribing to names (none: the legacy
 // wildcard).
 func vhdsStream(ctx context.Context, t *testing.T, conn *grpc.ClientConn, names ...string) *deltaStream {
@@ -100,19 +113,12 @@ func TestVHDS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	ads, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rds := &deltaStream{send: ads.Send, in: pump(ads.Recv)}
-	if err := ads.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.RouteType, ResourceNamesSubscribe: []string{"ingress_http"}}); err != nil {
-		t.Fatal(err)
-	}
+	rds := adsStream(ctx, t, conn, resourcev3.RouteType, "ingress_http")
 	r, ok := rds.in.next(t, 5*time.Second)
 	if !ok || len(r.GetResources()) != 1 {
 		t.Fatalf("no ingress_http: %v", r)
 	}
-	if err := ads.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce()}); err != nil {
+	if err := rds.send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: r.GetTypeUrl(), ResponseNonce: r.GetNonce()}); err != nil {
 		t.Fatal(err)
 	}
 	stub := &routev3.RouteConfiguration{}
