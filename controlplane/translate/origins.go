@@ -43,9 +43,9 @@ func Origins(res *xds.Resources, typeURL, name, mention string) []status.Ref {
 			out = serviceOrigin(name)
 		}
 	case resourcev3.SecretType:
-		if ns, rest, ok := strings.Cut(name, "/"); ok && secretHeld(res, name) {
-			secret, _, _ := strings.Cut(rest, "/")
-			out = []status.Ref{{Kind: status.KindSecret, Namespace: ns, Name: secret}}
+		parts := strings.Split(name, "/")
+		if len(parts) == 3 && !shortened(parts[0]) && !shortened(parts[1]) && secretHeld(res, name) {
+			out = []status.Ref{{Kind: status.KindSecret, Namespace: parts[0], Name: parts[1]}}
 		}
 	}
 	slices.SortFunc(out, status.Ref.Compare)
@@ -123,16 +123,35 @@ func listenerOrigins(res *xds.Resources, l *listenerv3.Listener, mention string)
 }
 
 // serviceOrigin returns the Service (or ExtensionService) an EDS name
-// "namespace/service/port" (or "extension/namespace/name") is built from.
+// "namespace/service/port" (with "/health/<port>" for a cluster checking
+// another port, see ClusterEDSName; or "extension/namespace/name") is
+// built from.
 func serviceOrigin(eds string) []status.Ref {
 	parts := strings.Split(eds, "/")
 	switch {
 	case len(parts) == 3 && parts[0] == "extension":
 		return []status.Ref{{Kind: status.KindExtensionService, Namespace: parts[1], Name: parts[2]}}
-	case len(parts) == 3:
+	case len(parts) == 3 || len(parts) == 5 && parts[3] == "health":
 		return []status.Ref{{Kind: status.KindService, Namespace: parts[0], Name: parts[1]}}
 	}
 	return nil
+}
+
+// shortened reports whether part of a secret's name may have been cut by
+// hashname (a namespace or name over its share of maxNameLength ends in
+// "-" and six hex digits of the full name's hash): its object is then
+// unknown.
+func shortened(part string) bool {
+	n := len(part)
+	if n != maxNameLength/3 || part[n-7] != '-' {
+		return false
+	}
+	for _, c := range part[n-6:] {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
 }
 
 // secretHeld reports whether res has the secret called name.

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/google/go-cmp/cmp"
 
@@ -11,14 +12,14 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/controlplane/translate"
+	"github.com/isobar-dev/isobar/controlplane/xds"
 	"github.com/isobar-dev/isobar/internal/goldentest"
 )
 
-// TestOrigins: each kind of resource leads back to the objects it was
-// built from, and an error message naming hosts narrows a route
-// configuration or listener to them.
-func TestOrigins(t *testing.T) {
-	idx, problems := source.Load(source.LoadOptions{}, filepath.Join(goldentest.Root(), "fixtures/httpproxy-ext-authz"))
+// compiledFixture compiles a fixture folder.
+func compiledFixture(t *testing.T, dir string) *xds.Resources {
+	t.Helper()
+	idx, problems := source.Load(source.LoadOptions{}, filepath.Join(goldentest.Root(), dir))
 	if len(problems) > 0 {
 		t.Fatal(problems[0])
 	}
@@ -26,7 +27,14 @@ func TestOrigins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := out.Resources
+	return out.Resources
+}
+
+// TestOrigins: each kind of resource leads back to the objects it was
+// built from, and an error message naming hosts narrows a route
+// configuration or listener to them.
+func TestOrigins(t *testing.T) {
+	res := compiledFixture(t, "fixtures/httpproxy-ext-authz")
 	proxy := func(name string) status.Ref { return status.Ref{Kind: "HTTPProxy", Namespace: "app", Name: name} }
 	all := []status.Ref{proxy("bank"), proxy("blog"), proxy("open"), proxy("shop")}
 	for _, c := range []struct {
@@ -51,6 +59,24 @@ func TestOrigins(t *testing.T) {
 		got := translate.Origins(res, c.typ, c.name, c.mention)
 		if diff := cmp.Diff(c.want, got); diff != "" {
 			t.Errorf("%s %s (%q) (-want +got):\n%s", c.typ, c.name, c.mention, diff)
+		}
+	}
+	// A cluster checking another port, and secrets whose names hashname
+	// shortened (the object is not known) or did not.
+	health := compiledFixture(t, "fixtures/httpproxy-health-port")
+	cut := "a-namespace-w-1a2b3c/a-certificate-1a2b3c/0123456789"
+	health.Secrets = append(health.Secrets, &tlsv3.Secret{Name: cut}, &tlsv3.Secret{Name: "app/cert-abcdef-1a2b3c/0123456789"})
+	for _, c := range []struct {
+		typ, name string
+		want      []status.Ref
+	}{
+		{resourcev3.ClusterType, "app/web/80/7f63e350af", []status.Ref{{Kind: "Service", Namespace: "app", Name: "web"}}},
+		{resourcev3.EndpointType, "app/web/http/health/health", []status.Ref{{Kind: "Service", Namespace: "app", Name: "web"}}},
+		{resourcev3.SecretType, cut, nil},
+		{resourcev3.SecretType, "app/cert-abcdef-1a2b3c/0123456789", []status.Ref{{Kind: "Secret", Namespace: "app", Name: "cert-abcdef-1a2b3c"}}},
+	} {
+		if diff := cmp.Diff(c.want, translate.Origins(health, c.typ, c.name, "")); diff != "" {
+			t.Errorf("%s %s (-want +got):\n%s", c.typ, c.name, diff)
 		}
 	}
 }
