@@ -30,10 +30,8 @@ func (t *translator) listeners() []*listenerv3.Listener {
 	if len(vhosts) == 0 {
 		return out
 	}
-	chains := make([]*listenerv3.FilterChain, 0, len(vhosts))
-	for _, vh := range vhosts {
-		chains = append(chains, t.filterChain(vh))
-	}
+	chains := make([]*listenerv3.FilterChain, len(vhosts))
+	t.forEachForked(workersFor(len(vhosts)), len(vhosts), func(f *translator, i int) { chains[i] = f.filterChain(vhosts[i]) })
 	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector()))
 }
 

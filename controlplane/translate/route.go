@@ -2,7 +2,6 @@ package translate
 
 import (
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 
@@ -50,51 +49,16 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 	return out
 }
 
-// minParallelHosts is the number of virtual hosts below which they are
-// translated on one goroutine.
-const minParallelHosts = 256
-
-// virtualHosts translates hosts, in order. Large sets are split into one
-// contiguous chunk per CPU, each translated with its own cluster registry;
-// the registries are then merged chunk by chunk, so the first route (in
-// host order) to name a cluster decides it, exactly as on one goroutine.
+// virtualHosts translates hosts, in order, spread over the CPUs when they
+// are many.
 func (t *translator) virtualHosts(hosts []*graph.VirtualHost) []*routev3.VirtualHost {
-	return t.virtualHostsOn(min(runtime.GOMAXPROCS(0), len(hosts)/minParallelHosts), hosts)
+	return t.virtualHostsOn(workersFor(len(hosts)), hosts)
 }
 
 // virtualHostsOn translates hosts on the given number of goroutines.
 func (t *translator) virtualHostsOn(workers int, hosts []*graph.VirtualHost) []*routev3.VirtualHost {
 	out := make([]*routev3.VirtualHost, len(hosts))
-	workers = min(workers, len(hosts))
-	if workers <= 1 {
-		for i, vh := range hosts {
-			out[i] = t.virtualHost(vh)
-		}
-		return out
-	}
-	forks := make([]*translator, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		lo, hi := w*len(hosts)/workers, (w+1)*len(hosts)/workers
-		// Sized for about one cluster per host; the metadata are shared.
-		forks[w] = &translator{g: t.g, idx: t.idx, clusters: make(map[string]*graph.Cluster, hi-lo),
-			names: make(map[*graph.Cluster]string, hi-lo), metadata: t.metadata, kit: t.kit}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := lo; i < hi; i++ {
-				out[i] = forks[w].virtualHost(hosts[i])
-			}
-		}()
-	}
-	wg.Wait()
-	for _, f := range forks {
-		for name, c := range f.clusters {
-			if _, ok := t.clusters[name]; !ok {
-				t.clusters[name] = c
-			}
-		}
-	}
+	t.forEachForked(workers, len(hosts), func(f *translator, i int) { out[i] = f.virtualHost(hosts[i]) })
 	return out
 }
 
@@ -244,8 +208,10 @@ func (t *translator) sourceMetadata(r *graph.Route) *corev3.Metadata {
 	return md
 }
 
-// metadataMemo holds the source metadata of each object, for the
-// goroutines that translate virtual hosts together.
+// metadataMemo holds the source metadata of each object, shared by the
+// goroutines that translate virtual hosts together so that all the routes
+// of an object (a TLS root's routes and its HTTPS redirect fall to
+// different goroutines) share one (immutable) message.
 type metadataMemo struct {
 	mu sync.Mutex
 	m  map[status.Ref]*corev3.Metadata
@@ -256,15 +222,23 @@ func newMetadataMemo(n int) *metadataMemo {
 	return &metadataMemo{m: make(map[status.Ref]*corev3.Metadata, n)}
 }
 
-// get returns the metadata of src, built on first use.
+// get returns the metadata of src, built on first use. The lock is held
+// for the lookups only, never while building: held across the allocations,
+// it serialised the goroutines.
 func (m *metadataMemo) get(src status.Ref) *corev3.Metadata {
 	m.mu.Lock()
-	defer m.mu.Unlock()
 	md, ok := m.m[src]
-	if !ok {
-		md = newSourceMetadata(src)
-		m.m[src] = md
+	m.mu.Unlock()
+	if ok {
+		return md
 	}
+	md = newSourceMetadata(src)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if first, ok := m.m[src]; ok { // built meanwhile by another goroutine
+		return first
+	}
+	m.m[src] = md
 	return md
 }
 
