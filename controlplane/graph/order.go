@@ -3,7 +3,6 @@ package graph
 import (
 	"cmp"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -128,7 +127,7 @@ func SortedVirtualHosts(g *Graph) []*VirtualHost {
 	for _, vh := range g.VirtualHosts {
 		out = append(out, vh)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b *VirtualHost) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -138,6 +137,6 @@ func SortedSecureVirtualHosts(g *Graph) []*SecureVirtualHost {
 	for _, vh := range g.SecureVirtualHosts {
 		out = append(out, vh)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	slices.SortFunc(out, func(a, b *SecureVirtualHost) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
