@@ -24,8 +24,9 @@ import (
 // hosts whose include trees looked them up. Every result equals what
 // Compile returns for the same index; resources that did not change are
 // the same pointers as in the previous result, which lets the xDS server
-// skip them. Hosts that an IngressRoute or an Ingress also names, and every
-// other kind of change, take a full compile.
+// skip them. Hosts that an IngressRoute or an Ingress also names or that
+// enable the fallback certificate, and every other kind of change, take a
+// full compile.
 //
 // Its results carry no Graph: the graph is dropped once translated, to keep
 // a live server's memory down. A Compiler is not safe for concurrent use.
@@ -123,6 +124,11 @@ func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
 	consistent := make(chan error, 1)
 	go func() { consistent <- snapshot.Consistent(tr.Resources) }() // while the units are recorded
 	c.idx, c.pinned, c.rateLimit = idx, parts.Pinned, g.RateLimit
+	for name, vh := range g.SecureVirtualHosts {
+		if vh.Fallback != nil { // ingress_fallbackcert holds several hosts
+			c.pinned[name] = true
+		}
+	}
 	c.hosts, c.readers, c.claimants = map[string]*hostState{}, map[types.NamespacedName]map[string]bool{}, map[string]map[types.NamespacedName]bool{}
 	c.ledger = status.NewLedger()
 	c.ledger.Set(unitBase, parts.Base)
@@ -274,7 +280,8 @@ type proxyChange struct {
 
 // dirtyHosts returns, sorted, the hosts the changed HTTPProxies claimed,
 // claim or were looked up by, and the changes themselves; ok is false when
-// one of those hosts is pinned.
+// one of those hosts is pinned or a changed HTTPProxy enables (or enabled)
+// the fallback certificate.
 func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName) ([]string, []proxyChange, bool) {
 	dirty := map[string]bool{}
 	var proxies []proxyChange
@@ -283,6 +290,9 @@ func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName)
 		p1, _ := idx.HTTPProxies.Get(k)
 		if p0 == p1 {
 			continue
+		}
+		if enablesFallback(p0) || enablesFallback(p1) {
+			return nil, nil, false
 		}
 		pc := proxyChange{key: k, p: p1}
 		pc.was, _ = c.claimOf(p0)
@@ -306,6 +316,13 @@ func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName)
 	}
 	sort.Strings(out)
 	return out, proxies, true
+}
+
+// enablesFallback reports whether p (which may be absent) enables the
+// fallback certificate: its host then shares ingress_fallbackcert and the
+// fallback chain with the others that do, which only a full compile builds.
+func enablesFallback(p *contourv1.HTTPProxy) bool {
+	return p != nil && p.Spec.VirtualHost != nil && p.Spec.VirtualHost.TLS != nil && p.Spec.VirtualHost.TLS.EnableFallbackCertificate
 }
 
 // claimOf is graph.ClaimOf for a proxy that may be absent.

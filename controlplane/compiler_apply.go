@@ -251,13 +251,18 @@ func (c *Compiler) assemble(ch *changes) (*xds.Resources, error) {
 	res.Routes = patch(old.Routes, ch.routes, (*routev3.RouteConfiguration).GetName)
 	listeners := map[string]*listenerv3.Listener{}
 	if len(ch.chains) > 0 {
-		var chains []*listenerv3.FilterChain
+		var chains, fallback []*listenerv3.FilterChain
 		for _, l := range old.Listeners {
 			if l.GetName() == translate.HTTPSListener {
 				chains = l.GetFilterChains()
 			}
 		}
-		l, err := translate.HTTPSListenerOf(c.opts.Defaults().HTTPSPort, c.opts.Connections, patch(chains, ch.chains, serverName))
+		// The fallback chain, last and named for no host, is no host's
+		// (a change reaching it takes a full compile): kept as is.
+		if n := len(chains); n > 0 && chains[n-1].GetName() == translate.FallbackChain {
+			chains, fallback = chains[:n-1:n-1], chains[n-1:]
+		}
+		l, err := translate.HTTPSListenerOf(c.opts.Defaults().HTTPSPort, c.opts.Connections, append(patch(chains, ch.chains, serverName), fallback...))
 		if err != nil {
 			return nil, err
 		}

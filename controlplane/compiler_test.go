@@ -20,10 +20,10 @@ import (
 
 	"github.com/isobar-dev/isobar/controlplane"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
-	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/translate"
 	"github.com/isobar-dev/isobar/controlplane/xds"
 	"github.com/isobar-dev/isobar/internal/goldentest"
 	"github.com/isobar-dev/isobar/sim/gen"
@@ -178,7 +178,13 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 		}
 	}
 	corpora = append(corpora, corpus{"generated-with-include-grants", granted, controlplane.Options{Options: graph.Options{IncludeGrants: true}}, 120})
-	updates, fulls, authorized, limited := 0, 0, 0, 0
+	// A fallback certificate: the roots in its namespace that enable it
+	// share ingress_fallbackcert and the fallback chain, others are refused.
+	if keys := source.SortedKeys(idx.Secrets); len(keys) > 0 {
+		fb := controlplane.Options{Options: graph.Options{FallbackCertificate: keys[0].String()}}
+		corpora = append(corpora, corpus{"generated-with-fallback-certificate", withFallback(idx, keys[0].Namespace), fb, 120})
+	}
+	updates, fulls, authorized, limited, fallbacks := 0, 0, 0, 0, 0
 	for i, c := range corpora {
 		t.Run(c.name, func(t *testing.T) {
 			m := newMutator(c.idx, uint64(i))
@@ -217,6 +223,9 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 				if hasGlobalRateLimits(want.Resources) {
 					limited++
 				}
+				if rc := want.Resources.RouteConfiguration(translate.FallbackRoutes); len(rc.GetVirtualHosts()) > 0 {
+					fallbacks++
+				}
 				if comp.FullCompiles() == fullsBefore {
 					samePointers(t, where, prev, comp.Last().Resources)
 				}
@@ -226,61 +235,19 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 			fulls += comp.FullCompiles() - before
 		})
 	}
-	t.Logf("%d of %d updates took a full compile; %d results had an authorized host", fulls, updates, authorized)
+	t.Logf("%d of %d updates took a full compile; %d results had an authorized host, %d a fallback host", fulls, updates, authorized, fallbacks)
 	if authorized*10 < updates {
 		t.Errorf("only %d of %d results had an authorized host; the test barely exercises authorization", authorized, updates)
 	}
 	if limited < 20 {
 		t.Errorf("only %d results had global rate limits; the test barely exercises them", limited)
 	}
+	if fallbacks < 100 {
+		t.Errorf("only %d results had hosts with the fallback certificate; the test barely exercises it", fallbacks)
+	}
 	if fulls*4 > updates {
 		t.Errorf("%d of %d updates took a full compile; the test barely exercises Update", fulls, updates)
 	}
-}
-
-// withExtensions returns idx with, in every namespace that has a Service,
-// a valid ExtensionService "authz" balancing over its first two Services
-// (their Services' endpoints change in the test too), and everywhere
-// an invalid one, "broken", naming a missing Service: authorization
-// mutations name them. Every other TLS root there starts authorized by
-// "authz", some of its routes disabling the check.
-func withExtensions(idx *source.Index) *source.Index {
-	next := idx.Clone()
-	byNS := map[string][]contourv1alpha1.ExtensionServiceTarget{}
-	for _, k := range source.SortedKeys(idx.Services) {
-		svc := idx.Services[k]
-		if len(byNS[k.Namespace]) < 2 && len(svc.Spec.Ports) > 0 && svc.Spec.ExternalName == "" {
-			byNS[k.Namespace] = append(byNS[k.Namespace], contourv1alpha1.ExtensionServiceTarget{
-				Name: k.Name, Port: int(svc.Spec.Ports[0].Port), Weight: uint32(len(byNS[k.Namespace]))})
-		}
-	}
-	for ns, targets := range byNS {
-		h2c := "h2c"
-		for _, e := range []*contourv1alpha1.ExtensionService{
-			{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "authz"}, Spec: contourv1alpha1.ExtensionServiceSpec{Services: targets, Protocol: &h2c}},
-			{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "broken"}, Spec: contourv1alpha1.ExtensionServiceSpec{
-				Services: []contourv1alpha1.ExtensionServiceTarget{{Name: "missing", Port: 80}}}},
-		} {
-			if err := next.Upsert(e); err != nil {
-				panic(err)
-			}
-		}
-	}
-	for i, k := range idx.HTTPProxies.SortedKeys() {
-		p := proxyAt(idx, k)
-		if vh := p.Spec.VirtualHost; i%2 == 1 || vh == nil || vh.TLS == nil || byNS[k.Namespace] == nil {
-			continue
-		}
-		p = p.DeepCopy()
-		p.Spec.VirtualHost.Authorization = &contourv1.AuthorizationServer{ExtensionServiceRef: contourv1.ExtensionServiceReference{Name: "authz"}}
-		for j := range p.Spec.Routes {
-			if j%3 == 1 {
-				p.Spec.Routes[j].AuthPolicy = &contourv1.AuthorizationPolicy{Disabled: true}
-			}
-		}
-		mustUpsert(next, p)
-	}
-	return next
 }
 
 // proxyAt is idx's HTTPProxy called k, nil if none.
@@ -546,9 +513,13 @@ func (m *mutator) mutate(idx *source.Index) (*source.Index, types.NamespacedName
 		m.globalRateLimit(p)
 		what = "change global rate limits"
 	default:
-		if vh := p.Spec.VirtualHost; vh != nil && vh.TLS != nil && m.rng.IntN(2) == 0 {
+		vh := p.Spec.VirtualHost
+		switch n := m.rng.IntN(3); {
+		case vh != nil && vh.TLS != nil && n == 0:
 			vh.TLS.SecretName = "missing"
-		} else if vh != nil {
+		case vh != nil && vh.TLS != nil && n == 1:
+			vh.TLS.EnableFallbackCertificate = !vh.TLS.EnableFallbackCertificate
+		case vh != nil:
 			vh.TLS = nil
 		}
 		what = "change TLS"

@@ -26,7 +26,8 @@ type contourSetting struct {
 // kindNames say what a value of each kind must be, in errors.
 var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295",
 	"count":   "a whole number from 1 to 4294967295",
-	"version": "a version such as \"1.2\"", "list": "a list of strings"}
+	"version": "a version such as \"1.2\"", "list": "a list of strings",
+	"secret": "a mapping of a Secret's name and namespace"}
 
 // contourSettings are the keys of Contour's configuration file (contour.yaml,
 // `contour serve --config-path`) that Isobar implements, by their flags.
@@ -69,6 +70,7 @@ var contourSettings = map[string]contourSetting{
 	"tls.minimum-protocol-version":                      {"tls-minimum-protocol-version", "version"},
 	"tls.maximum-protocol-version":                      {"tls-maximum-protocol-version", "version"},
 	"tls.cipher-suites":                                 {"tls-cipher-suite", "list"},
+	"tls.fallback-certificate":                          {"fallback-certificate", "secret"},
 	"policy.request-headers":                            {"policy-request-header-set", "headers"},
 	"policy.response-headers":                           {"policy-response-header-set", "headers"},
 	"policy.applyToIngress":                             {"policy-apply-to-ingress", "bool"},
@@ -306,8 +308,11 @@ func flattenKey(doc map[string]any, path, k string, x any) (ignored []string, er
 // setFromConfig sets the flag of setting s to v, the value of key k, unless
 // the command line set it.
 func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) (err error) {
-	if s.kind == "list" {
+	switch s.kind {
+	case "list":
 		return setListFromConfig(cmd, path, k, s, v)
+	case "secret":
+		return setSecretFromConfig(cmd, path, k, s, v)
 	}
 	var value string
 	switch x := v.(type) {
@@ -430,4 +435,41 @@ func checkList(k string, entries []string) error {
 		}
 	}
 	return nil
+}
+
+// setSecretFromConfig sets the flag of setting s, a Secret's
+// namespace/name, from v, the mapping of key k ({name, namespace}, as
+// Contour's tls.fallback-certificate), unless the command line set it. An
+// empty name leaves it unset, as in Contour.
+func setSecretFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) error {
+	if v == nil {
+		return nil
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
+	}
+	var name, namespace string
+	for key, x := range m {
+		str, ok := x.(string)
+		switch {
+		case key != "name" && key != "namespace":
+			return fmt.Errorf("%s: %s: unknown key %q (name and namespace are expected)", path, k, key)
+		case !ok:
+			return fmt.Errorf("%s: %s.%s: must be a string", path, k, key)
+		case key == "name":
+			name = str
+		default:
+			namespace = str
+		}
+	}
+	switch {
+	case name == "":
+		return nil
+	case namespace == "":
+		return fmt.Errorf("%s: %s: a namespace is required with the name", path, k)
+	case cmd.Flags().Changed(s.flag):
+		return nil
+	}
+	return cmd.Flags().Set(s.flag, namespace+"/"+name)
 }

@@ -41,8 +41,29 @@ func TestConfigFile(t *testing.T) {
 			"default-http-versions:\n- HTTP/2\n- http/1.1\ncluster:\n  dns-lookup-family: v6\n  max-requests-per-connection: 1\n",
 		want: map[string]string{"tls-minimum-protocol-version": "1.3", "tls-maximum-protocol-version": "1.3",
 			"tls-cipher-suite":     "[[ECDHE-ECDSA-AES128-GCM-SHA256|ECDHE-ECDSA-CHACHA20-POLY1305],ECDHE-RSA-AES256-GCM-SHA384]",
-			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6", "cluster-max-requests-per-connection": "1"},
-		ignored: []string{"tls.fallback-certificate"},
+			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6", "cluster-max-requests-per-connection": "1",
+			"fallback-certificate": "ns/fb"},
+	}, {
+		name: "the fallback certificate: the command line wins; an empty one is none",
+		file: "tls:\n  fallback-certificate: {name: fb, namespace: ns}\n",
+		args: []string{"--fallback-certificate=other/cert"},
+		want: map[string]string{"fallback-certificate": "other/cert"},
+	}, {
+		name: "an empty fallback certificate, as Contour's example file has",
+		file: "tls:\n  fallback-certificate: {name: \"\", namespace: \"\"}\n",
+		want: map[string]string{"fallback-certificate": ""},
+	}, {
+		name: "a fallback certificate without its namespace",
+		file: "tls:\n  fallback-certificate: {name: fb}\n",
+		err:  "tls.fallback-certificate: a namespace is required with the name",
+	}, {
+		name: "a fallback certificate that is not a mapping",
+		file: "tls:\n  fallback-certificate: ns/fb\n",
+		err:  "tls.fallback-certificate: must be a mapping of a Secret's name and namespace",
+	}, {
+		name: "a fallback certificate with a key Contour does not know",
+		file: "tls:\n  fallback-certificate: {name: fb, namespace: ns, kind: Secret}\n",
+		err:  "tls.fallback-certificate: unknown key \"kind\" (name and namespace are expected)",
 	}, {
 		name: "a TLS version Envoy does not offer",
 		file: "tls:\n  maximum-protocol-version: 1.1\n",

@@ -42,6 +42,8 @@ type compileFlags struct {
 	headers              graph.GlobalHeaders
 	rateLimitFlags       rateLimitFlags
 	rateLimit            graph.RateLimitService
+	// fallbackCertificate is --fallback-certificate (namespace/name).
+	fallbackCertificate string
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -137,6 +139,8 @@ func (f *compileFlags) registerTLS(cmd *cobra.Command) {
 		"highest TLS version of ingress_https, 1.2 or 1.3; a host may only lower it (Contour's tls.maximum-protocol-version; default: 1.3)")
 	cmd.Flags().StringArrayVar(&f.cipherSuites, "tls-cipher-suite", nil,
 		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
+	cmd.Flags().StringVar(&f.fallbackCertificate, "fallback-certificate", "",
+		"namespace/name of the TLS Secret served to clients that send no server name, for the HTTPProxies that set tls.enableFallbackCertificate (Contour's tls.fallback-certificate; default: none, and those HTTPProxies are invalid)")
 	cmd.Flags().StringArrayVar(&f.httpVersions, "default-http-version", nil,
 		"an HTTP version offered, HTTP/1.1 or HTTP/2; repeatable (Contour's default-http-versions; default: both)")
 }
@@ -212,6 +216,9 @@ func (f *compileFlags) validate(cmd *cobra.Command) error {
 	if err := f.connections.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}
+	if ns, name, ok := strings.Cut(f.fallbackCertificate, "/"); f.fallbackCertificate != "" && (!ok || ns == "" || name == "" || strings.Contains(name, "/")) {
+		return exitWith(exitBadInput, fmt.Errorf("--fallback-certificate %q: must be namespace/name", f.fallbackCertificate))
+	}
 	f.upstream.TLSCipherSuites = strings.Join(f.upstreamCipherSuites, "\n")
 	if err := f.upstream.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
@@ -253,6 +260,7 @@ func (f *compileFlags) options() controlplane.Options {
 		Upstream:              f.upstream,
 		Headers:               f.headers,
 		RateLimitService:      f.rateLimit,
+		FallbackCertificate:   f.fallbackCertificate,
 		Now:                   f.at,
 	}}
 }

@@ -51,6 +51,12 @@ type Options struct {
 	// global rate limits (unconfigured: none, and global policies are
 	// reported ignored).
 	RateLimitService RateLimitService
+	// FallbackCertificate, when set, is the namespace/name of the Secret
+	// served to TLS clients that send no server name (Contour's
+	// tls.fallback-certificate), for the roots that enable it: they must
+	// be allowed to use it as any other Secret (TLSCertificateDelegation
+	// when it lives in another namespace).
+	FallbackCertificate string
 	// Now, when set, is the time serving certificates are checked against:
 	// one expired or not yet valid gets a warning on the objects using it.
 	// The core reads no clock; callers pass one (zero: no check).

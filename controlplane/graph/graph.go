@@ -146,6 +146,10 @@ type SecureVirtualHost struct {
 	// Authorization, when set, checks every request with an external
 	// authorization server (routes may disable it).
 	Authorization *ExternalAuthorization
+	// Fallback, when set, is the fallback certificate (Options.
+	// FallbackCertificate) the host enabled: clients that send no server
+	// name are served this certificate and the routes of every such host.
+	Fallback *Secret
 }
 
 // ClientValidation configures downstream client certificate checks.

@@ -177,7 +177,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	if p.Spec.TCPProxy != nil {
-		if _, _, ok := b.virtualHostAuthorization(ref, p, svh); !ok {
+		if _, _, ok := b.virtualHostAuthorization(ref, p, svh); !ok || !b.fallbackCertificate(ref, p, svh) {
 			return plan
 		}
 		if tp, ok := b.planTCPProxy(ref, p, svh, ipFilter != nil, len(jwt) > 0); ok {
@@ -190,7 +190,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		return plan
 	}
 	authz, as, ok := b.virtualHostAuthorization(ref, p, svh)
-	if !ok {
+	if !ok || !b.fallbackCertificate(ref, p, svh) {
 		return plan
 	}
 	if svh != nil {
@@ -273,7 +273,7 @@ func (b *builder) commitSecure(svh *SecureVirtualHost) { b.g.SecureVirtualHost(s
 func (vh *SecureVirtualHost) takeTLS(svh *SecureVirtualHost) {
 	vh.Owner, vh.Secret, vh.MinTLS, vh.MaxTLS = svh.Owner, svh.Secret, svh.MinTLS, svh.MaxTLS
 	vh.Passthrough, vh.ClientValidation = svh.Passthrough, svh.ClientValidation
-	vh.JWTProviders, vh.Authorization = svh.JWTProviders, svh.Authorization
+	vh.JWTProviders, vh.Authorization, vh.Fallback = svh.JWTProviders, svh.Authorization, svh.Fallback
 }
 
 // walk collects the routes of p under s, then follows its includes. path is

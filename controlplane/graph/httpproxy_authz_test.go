@@ -212,7 +212,7 @@ spec:
 		},
 		"fallback certificate: TLSIncompatibleFeatures": {
 			yaml:         strings.Replace(authRoot("{extensionRef: {name: auth}}", svc), "tls: {secretName: cert}", "tls: {secretName: cert, enableFallbackCertificate: true}", 1),
-			wantStatuses: []string{"ExtensionService ns/auth: valid", "HTTPProxy ns/p: invalid TLSIncompatibleFeatures,warn:IgnoredField"},
+			wantStatuses: []string{"ExtensionService ns/auth: valid", "HTTPProxy ns/p: invalid TLSIncompatibleFeatures"},
 		},
 		"a permitInsecure route that is checked is not checked on port 80, and says so": {
 			yaml: authRoot("{extensionRef: {name: auth}}", `  - permitInsecure: true

@@ -157,7 +157,7 @@ func TestJWTProviders(t *testing.T) {
 		},
 		"providers and the fallback certificate are incompatible": {
 			yaml:         strings.Replace(jwtRoot(plain, `  - services: [{name: s, port: 80}]`), "tls: {secretName: cert}", "tls: {secretName: cert, enableFallbackCertificate: true}", 1),
-			wantStatuses: []string{"HTTPProxy ns/p: invalid TLSIncompatibleFeatures,warn:IgnoredField"},
+			wantStatuses: []string{"HTTPProxy ns/p: invalid TLSIncompatibleFeatures"},
 		},
 		"a route requiring an undefined provider": {
 			yaml: jwtRoot(plain, `  - jwtVerificationPolicy: {require: nope}

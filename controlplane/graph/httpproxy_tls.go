@@ -14,6 +14,9 @@ const (
 	ReasonTLSIncompatibleFeatures = "TLSIncompatibleFeatures"
 	ReasonNoServicesAndInclude    = "NoServicesAndInclude"
 	ReasonTCPProxyIncludeNotFound = "IncludeNotFound"
+	ReasonFallbackNotPresent      = "FallbackNotPresent"
+	ReasonFallbackNotDelegated    = "FallbackNotDelegated"
+	ReasonFallbackNotValid        = "FallbackNotValid"
 )
 
 // rootTLS validates the TLS block of a root and returns the secure virtual
@@ -45,10 +48,6 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 		return bad(ReasonTLSConfigNotValid, "Spec.VirtualHost.TLS: minimum protocol version %s is above the maximum %s", min, max)
 	}
 	svh := &SecureVirtualHost{VirtualHost: VirtualHost{Name: fqdn}, Owner: ref, MinTLS: min, MaxTLS: max, Passthrough: tls.Passthrough}
-	if tls.EnableFallbackCertificate {
-		b.report.Warning(ref, status.TLSError, ReasonIgnoredField,
-			"Spec.VirtualHost.TLS.EnableFallbackCertificate: Isobar has no fallback certificate; clients without SNI are not served")
-	}
 	if !tls.Passthrough {
 		secret, err := b.lookupTLSSecret(tls.SecretName, p.Namespace)
 		if err != nil {
@@ -84,7 +83,49 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 		}
 		svh.ClientValidation = v
 	}
+	if tls.EnableFallbackCertificate && tls.ClientValidation != nil {
+		return bad(ReasonTLSIncompatibleFeatures, "Spec.VirtualHost.TLS: enableFallbackCertificate cannot be combined with clientValidation")
+	}
 	return svh, true
+}
+
+// fallbackCertificate sets svh.Fallback, the fallback certificate
+// (Options.FallbackCertificate), when root p, which svh serves, enabled it;
+// false when it may not have it, with the reason reported as Contour's:
+// configured, delegated to p's namespace when it lives elsewhere, and
+// valid. It comes after the checks of what the fallback certificate cannot
+// be combined with, as in Contour.
+func (b *builder) fallbackCertificate(ref status.Ref, p *contourv1.HTTPProxy, svh *SecureVirtualHost) bool {
+	if svh == nil || !p.Spec.VirtualHost.TLS.EnableFallbackCertificate {
+		return true
+	}
+	s, ok := b.lookupFallback(ref, p.Namespace)
+	svh.Fallback = s
+	return ok
+}
+
+// lookupFallback resolves the fallback certificate for root ref in
+// namespace from.
+func (b *builder) lookupFallback(ref status.Ref, from string) (*Secret, bool) {
+	bad := func(reason, format string, args ...any) (*Secret, bool) {
+		b.report.Error(ref, status.TLSError, reason, format, args...)
+		return nil, false
+	}
+	name := b.opts.FallbackCertificate
+	if name == "" {
+		return bad(ReasonFallbackNotPresent,
+			"Spec.VirtualHost.TLS enables the fallback certificate, but none is configured (tls.fallback-certificate, --fallback-certificate)")
+	}
+	secret, err := b.lookupTLSSecret(name, from)
+	if err != nil {
+		le := err.(*LookupError)
+		if le.Reason == ReasonDelegationNotPermitted {
+			return bad(ReasonFallbackNotDelegated, "Spec.VirtualHost.TLS: the fallback certificate Secret %q is not delegated to namespace %q", name, from)
+		}
+		return bad(ReasonFallbackNotValid, "Spec.VirtualHost.TLS: fallback certificate: %s", le.Message)
+	}
+	b.checkCertificateTime(ref, "Spec.VirtualHost.TLS.EnableFallbackCertificate", secret)
+	return secret, true
 }
 
 // tcpProxy builds the TCP proxy of p, following an include to a child's

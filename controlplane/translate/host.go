@@ -118,8 +118,10 @@ type Translation struct {
 
 // Split returns, for each of hosts, what tr holds for it (as TranslateHost
 // would build it), and in rest what every other host refers to: the
-// clusters and secrets of the virtual hosts of g not in hosts, and the
-// clusters of its ExtensionServices (which Envoy gets even when unused).
+// clusters and secrets of the virtual hosts of g not in hosts, the
+// clusters of its ExtensionServices (which Envoy gets even when unused),
+// and what the fallback certificate's chain and route configuration refer
+// to (that of several hosts).
 func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[string]*Host, rest *Host) {
 	parts = make(map[string]*Host, len(hosts))
 	rest = &Host{Clusters: map[string]*graph.Cluster{}, Secrets: map[string]*graph.Secret{}}
@@ -146,6 +148,12 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 			}
 			continue
 		}
+		if rc.GetName() == FallbackRoutes { // the hosts' own, shared with rest
+			for _, vh := range rc.GetVirtualHosts() {
+				addClusters(rest.Clusters, vh)
+			}
+			continue
+		}
 		fqdn := rc.GetName()[len(HTTPSRoutesPrefix):]
 		h := at(fqdn)
 		if h != rest {
@@ -159,39 +167,53 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 		}
 	}
 	for _, fc := range chains {
+		if fc.GetName() == FallbackChain {
+			continue
+		}
 		if h := at(fc.GetFilterChainMatch().GetServerNames()[0]); h != rest {
 			h.Chain = fc
 		}
 	}
 	for name, vh := range g.SecureVirtualHosts {
-		h := at(name)
-		if !vh.Passthrough && vh.Secret != nil {
-			h.Secrets[SecretName(vh.Secret)] = vh.Secret
-		}
-		if vh.TCPProxy == nil {
-			for _, p := range vh.JWTProviders {
-				h.Clusters[ClusterName(p.Cluster)] = nil
-			}
-			if a := vh.Authorization; a != nil {
-				h.Clusters[ClusterName(a.Cluster)] = nil
-			}
-			if g.RateLimit != nil {
-				h.Clusters[ClusterName(g.RateLimit.Cluster)] = nil
-			}
-		}
-		if vh.TCPProxy != nil {
-			ws := normalizeWeights(vh.TCPProxy.Backends)
-			for i, b := range vh.TCPProxy.Backends {
-				if ws[i] != 0 {
-					h.Clusters[ClusterName(b.Cluster)] = nil
-				}
-			}
-		}
+		addChainRefs(at(name), vh, g.RateLimit)
 	}
 	for _, c := range g.Extensions {
 		rest.Clusters[ClusterName(c)] = nil
 	}
+	if fb := fallbackHosts(g); len(fb) > 0 { // the fallback chain
+		rest.Secrets[SecretName(fb[0].Fallback)] = fb[0].Fallback
+		if g.RateLimit != nil {
+			rest.Clusters[ClusterName(g.RateLimit.Cluster)] = nil
+		}
+	}
 	return parts, rest
+}
+
+// addChainRefs records in h the secret and clusters the filter chain of
+// vh refers to: its certificate, and its TCP proxy's backends or its
+// connection manager's JWT, authorization and rate limit services (rl).
+func addChainRefs(h *Host, vh *graph.SecureVirtualHost, rl *graph.GlobalRateLimit) {
+	if !vh.Passthrough && vh.Secret != nil {
+		h.Secrets[SecretName(vh.Secret)] = vh.Secret
+	}
+	if vh.TCPProxy != nil {
+		ws := normalizeWeights(vh.TCPProxy.Backends)
+		for i, b := range vh.TCPProxy.Backends {
+			if ws[i] != 0 {
+				h.Clusters[ClusterName(b.Cluster)] = nil
+			}
+		}
+		return
+	}
+	for _, p := range vh.JWTProviders {
+		h.Clusters[ClusterName(p.Cluster)] = nil
+	}
+	if a := vh.Authorization; a != nil {
+		h.Clusters[ClusterName(a.Cluster)] = nil
+	}
+	if rl != nil {
+		h.Clusters[ClusterName(rl.Cluster)] = nil
+	}
 }
 
 // addClusters records the clusters the routes of vh forward or mirror to.

@@ -46,6 +46,9 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 	for i, vh := range secure {
 		out = append(out, secureRoutes(vh.Name, translated[len(insecure)+i]))
 	}
+	if rc := fallbackRoutes(t.g, secure, translated[len(insecure):]); rc != nil {
+		out = append(out, rc)
+	}
 	return out
 }
 

@@ -28,6 +28,14 @@ const (
 	// HTTPSRoutesPrefix prefixes the route configuration of each secure
 	// virtual host: https/<fqdn>.
 	HTTPSRoutesPrefix = "https/"
+	// FallbackRoutes is the route configuration of the fallback
+	// certificate's filter chain: the virtual hosts of every host that
+	// enabled it.
+	FallbackRoutes = "ingress_fallbackcert"
+	// FallbackChain names ingress_https's filter chain for TLS clients
+	// that send no server name, present when a host enabled the fallback
+	// certificate.
+	FallbackChain = "fallback-certificate"
 )
 
 // validator is what every go-control-plane resource implements.
@@ -199,7 +207,9 @@ type validationItem struct {
 }
 
 // validationItems lists the messages of res in resource order. The shared
-// catch-all host of the https/<fqdn> configurations is listed once.
+// catch-all host of the https/<fqdn> configurations is listed once, and
+// the hosts of ingress_fallbackcert (theirs too) not again: validate may
+// check two items at once, and checking a host writes its routes.
 func validationItems(res *xds.Resources) []validationItem {
 	n := len(res.Listeners) + len(res.Clusters) + len(res.Endpoints) + len(res.Secrets)
 	for _, r := range res.Routes {
@@ -214,6 +224,9 @@ func validationItems(res *xds.Resources) []validationItem {
 	for i, r := range res.Routes {
 		shells[i].Name, shells[i].RequestHeadersToAdd = r.GetName(), r.GetRequestHeadersToAdd()
 		items = append(items, validationItem{&shells[i], -1})
+		if r.GetName() == FallbackRoutes {
+			continue // its hosts are those of https/<fqdn> configurations, checked there
+		}
 		for _, vh := range r.GetVirtualHosts() {
 			if vh == misdirected {
 				if listed {

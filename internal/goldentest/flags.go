@@ -48,6 +48,7 @@ var scopeFlags = map[string]caseFlag{
 var listenerFlags = map[string]caseFlag{
 	"--tls-minimum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MinimumTLSVersion = v; return nil },
 	"--tls-maximum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MaximumTLSVersion = v; return nil },
+	"--fallback-certificate":         func(o *controlplane.Options, _, v string) error { o.FallbackCertificate = v; return nil },
 	"--tls-cipher-suite": func(o *controlplane.Options, _, v string) error {
 		o.Connections.CipherSuites = joinLine(o.Connections.CipherSuites, v)
 		return nil

@@ -1,0 +1,67 @@
+package translate
+
+import (
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/controlplane/graph"
+)
+
+// fallbackHosts are the secure virtual hosts that enabled the fallback
+// certificate, sorted by name.
+func fallbackHosts(g *graph.Graph) []*graph.SecureVirtualHost {
+	var out []*graph.SecureVirtualHost
+	for _, vh := range graph.SortedSecureVirtualHosts(g) {
+		if vh.Fallback != nil {
+			out = append(out, vh)
+		}
+	}
+	return out
+}
+
+// fallbackRoutes is the ingress_fallbackcert route configuration, nil when
+// no host enabled the fallback certificate: the virtual hosts of those that
+// route HTTP, the very messages of their https/<fqdn> configurations
+// (secure are the hosts that route HTTP, translated their translations).
+// Unlike those, it has no catch-all: a Host that no fallback host serves
+// gets 404, as in Contour. It exists, empty, when only TCP proxies enabled
+// the fallback certificate, so that the chain's connection manager always
+// finds its configuration.
+func fallbackRoutes(g *graph.Graph, secure []*graph.SecureVirtualHost, translated []*routev3.VirtualHost) *routev3.RouteConfiguration {
+	if len(fallbackHosts(g)) == 0 {
+		return nil
+	}
+	var vhs []*routev3.VirtualHost
+	for i, vh := range secure {
+		if vh.Fallback != nil {
+			vhs = append(vhs, translated[i])
+		}
+	}
+	return RouteConfiguration(FallbackRoutes, vhs)
+}
+
+// fallbackChain is ingress_https's filter chain for TLS clients that send
+// no server name, as Contour builds it: it matches any TLS connection no
+// other chain takes, presents the fallback certificate with the listener's
+// TLS settings (no host's own versions), and routes with ingress_fallbackcert;
+// nil when no host enabled the fallback certificate.
+func (t *translator) fallbackChain(hosts []*graph.SecureVirtualHost) *listenerv3.FilterChain {
+	if len(hosts) == 0 {
+		return nil
+	}
+	tls := envoy.DownstreamTLSContext(t.secret(hosts[0].Fallback), tlsParams(t.kit.tls, &graph.SecureVirtualHost{}), t.kit.tls.ALPN, nil)
+	h := envoy.HostSettings{}
+	for _, vh := range hosts {
+		h.CookieRewrite = h.CookieRewrite || vh.TCPProxy == nil && rewritesCookies(&vh.VirtualHost)
+	}
+	var extra []*hcmv3.HttpFilter
+	if f := t.rateLimitFilter(); f != nil {
+		extra = append(extra, f)
+	}
+	fc := envoy.FilterChain(nil, tls, t.kit.managers.Filter(HTTPSListener, FallbackRoutes, h, extra...))
+	fc.Name = FallbackChain
+	fc.FilterChainMatch = &listenerv3.FilterChainMatch{TransportProtocol: "tls"}
+	return fc
+}
