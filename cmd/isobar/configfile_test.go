@@ -453,6 +453,7 @@ func TestConfigFileFromOperator(t *testing.T) {
 	c.Spec.IncludeGrants = &ext
 	c.Spec.VHDS = &ext
 	c.Spec.ExcludeRejected = &ext
+	c.Spec.FallbackCertificate = &operatorv1alpha1.SecretReference{Name: "fallback: cert", Namespace: "certs"}
 	path := filepath.Join(t.TempDir(), "isobar.yaml")
 	if err := os.WriteFile(path, []byte(objects.Config(c).Data["isobar.yaml"]), 0o644); err != nil {
 		t.Fatal(err)
@@ -479,7 +480,8 @@ func TestConfigFileFromOperator(t *testing.T) {
 	if err != nil || len(ignored) > 0 {
 		t.Fatalf("serve reads the operator's file: ignored %q, error %v", ignored, err)
 	}
-	for flag, want := range map[string]string{"enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": objects.Envoy} {
+	for flag, want := range map[string]string{"enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": objects.Envoy,
+		"fallback-certificate": "certs/fallback: cert"} {
 		if got := cmd.Flags().Lookup(flag).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", flag, got, want)
 		}

@@ -3,6 +3,7 @@ package objects
 import (
 	"fmt"
 	"sort"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -119,9 +120,13 @@ func RoleBinding(c *operatorv1alpha1.Contour) *rbacv1.RoleBinding {
 // reads it; the ingress class has no key there and is a flag).
 func Config(c *operatorv1alpha1.Contour) *corev1.ConfigMap {
 	ext := c.Spec.EnableExternalNameService != nil && *c.Spec.EnableExternalNameService
+	file := fmt.Sprintf("enableExternalNameService: %v\nenvoy-service-namespace: %s\nenvoy-service-name: %s\n", ext, c.Spec.Namespace.Name, Envoy)
+	if fb := c.Spec.FallbackCertificate; fb != nil {
+		// JSON strings are YAML strings: any name is quoted safely.
+		file += fmt.Sprintf("tls:\n  fallback-certificate: {name: %s, namespace: %s}\n", strconv.Quote(fb.Name), strconv.Quote(fb.Namespace))
+	}
 	return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(c, ConfigMap, nil),
-		Data: map[string]string{"isobar.yaml": fmt.Sprintf("enableExternalNameService: %v\nenvoy-service-namespace: %s\nenvoy-service-name: %s\n",
-			ext, c.Spec.Namespace.Name, Envoy)}}
+		Data: map[string]string{"isobar.yaml": file}}
 }
 
 // ContainerPort returns the named Envoy container port (http or https).

@@ -72,6 +72,21 @@ type ContourSpec struct {
 	// `serve --exclude-rejected`).
 	// +optional
 	ExcludeRejected *bool `json:"excludeRejected,omitempty"`
+	// FallbackCertificate, when set, is the TLS Secret served to clients
+	// that send no server name, for the HTTPProxies that set
+	// tls.enableFallbackCertificate (Contour's tls.fallback-certificate).
+	// +optional
+	FallbackCertificate *SecretReference `json:"fallbackCertificate,omitempty"`
+}
+
+// SecretReference names a Secret.
+type SecretReference struct {
+	// Name is the Secret's name.
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// Namespace is the Secret's namespace.
+	// +kubebuilder:validation:MinLength=1
+	Namespace string `json:"namespace"`
 }
 
 // NamespaceSpec is the namespace of the deployment.
