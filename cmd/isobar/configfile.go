@@ -46,6 +46,7 @@ var contourSettings = map[string]contourSetting{
 	"disableAllowChunkedLength":  {"disable-allow-chunked-length", "bool"},
 	"default-http-versions":      {"default-http-version", "list"},
 	"serverHeaderTransformation": {"server-header-transformation", "string"},
+	"compression.algorithm":      {"compression", "string"},
 	// The keys of the timeouts, network, cluster, tls, policy and listener mappings, by their
 	// paths.
 	"timeouts.request-timeout":                          {"request-timeout", "string"},
@@ -90,7 +91,7 @@ var contourSettings = map[string]contourSetting{
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "listener", "network", "policy", "rateLimitService", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "compression", "listener", "network", "policy", "rateLimitService", "timeouts", "tls"}
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
@@ -99,7 +100,8 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "gateway", "metrics", "server",
+	"debug", "featureFlags", "gateway", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "metrics",
+	"omEnforcedHealthListener", "runtime-settings", "server", "tracing",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -354,6 +356,8 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		err = graph.Upstream{DNSLookupFamily: value}.Check()
 	case k == "serverHeaderTransformation":
 		err = graph.Connections{ServerHeaderTransformation: value}.Check()
+	case k == "compression.algorithm":
+		err = graph.Connections{Compression: value}.Check()
 	case k == "listener.http2-max-concurrent-streams":
 		n, _ := strconv.ParseUint(value, 10, 32)
 		err = graph.Connections{HTTP2MaxConcurrentStreams: uint32(n)}.Check()

@@ -44,6 +44,16 @@ func TestConfigFile(t *testing.T) {
 			"default-http-version": "[HTTP/2,http/1.1]", "dns-lookup-family": "v6", "cluster-max-requests-per-connection": "1",
 			"fallback-certificate": "ns/fb"},
 	}, {
+		name: "compression, and Contour's keys Isobar does not implement",
+		file: "compression:\n  algorithm: zstd\ntracing:\n  extensionService: projectcontour/otel\nglobalExtAuth:\n  extensionService: projectcontour/auth\n" +
+			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5\nkubernetesClientBurst: 10\nruntime-settings: {a: b}\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
+		want:    map[string]string{"compression": "zstd"},
+		ignored: []string{"featureFlags", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings", "tracing"},
+	}, {
+		name: "a compression algorithm Envoy has not",
+		file: "compression:\n  algorithm: lz4\n",
+		err:  "compression.algorithm: compression \"lz4\": must be gzip, brotli, zstd or disabled",
+	}, {
 		name: "the fallback certificate: the command line wins; an empty one is none",
 		file: "tls:\n  fallback-certificate: {name: fb, namespace: ns}\n",
 		args: []string{"--fallback-certificate=other/cert"},

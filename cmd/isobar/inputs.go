@@ -178,6 +178,8 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 		"close a downstream connection after that many requests (Contour's listener.max-requests-per-connection; default: 0, no limit)")
 	cmd.Flags().Uint32Var(&f.connections.HTTP2MaxConcurrentStreams, "listener-http2-max-concurrent-streams", 0,
 		"concurrent streams a downstream HTTP/2 connection may open, at most 2147483647 (Contour's listener.http2-max-concurrent-streams; default: 0, Envoy's)")
+	cmd.Flags().StringVar(&f.connections.Compression, "compression", "",
+		"how responses are compressed when the client accepts it: gzip, brotli, zstd or disabled (Contour's compression.algorithm; default: gzip)")
 	cmd.Flags().StringVar(&f.connections.ServerHeaderTransformation, "server-header-transformation", "",
 		"the Server header of responses: overwrite (with envoy), append_if_absent or pass_through (Contour's serverHeaderTransformation; default: overwrite)")
 	cmd.Flags().Uint32Var(&f.connections.PerConnectionBufferLimitBytes, "listener-per-connection-buffer-limit-bytes", 0,

@@ -33,7 +33,7 @@ func NewConnectionManagers(logs []*accesslogv3.AccessLog, s *ConnectionSettings)
 	}
 	m := &ConnectionManagers{logs: logs, s: s}
 	for i, lua := range []bool{false, true} {
-		m.filters[i] = encode(&hcmv3.HttpConnectionManager{HttpFilters: managerFilters(lua, nil)})
+		m.filters[i] = encode(&hcmv3.HttpConnectionManager{HttpFilters: managerFilters(s, lua, nil)})
 	}
 	tail := &hcmv3.HttpConnectionManager{}
 	setManagerTail(tail, logs, s, nil)

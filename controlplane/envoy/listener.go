@@ -8,8 +8,6 @@ import (
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	gzipv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/compression/gzip/compressor/v3"
-	compressorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/compressor/v3"
 	corsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/cors/v3"
 	grpcstatsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_stats/v3"
 	grpcwebv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/grpc_web/v3"
@@ -137,7 +135,7 @@ func managerFilter(a *anypb.Any) *listenerv3.Filter {
 // connectionManager is the message of HTTPConnectionManager (s not nil).
 func connectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, h HostSettings, extra []*hcmv3.HttpFilter) *hcmv3.HttpConnectionManager {
 	hcm := managerHead(statPrefix, routeConfig, s)
-	hcm.HttpFilters = managerFilters(h.CookieRewrite, extra)
+	hcm.HttpFilters = managerFilters(s, h.CookieRewrite, extra)
 	setManagerTail(hcm, logs, s, h.ForwardClientCert)
 	return hcm
 }
@@ -154,11 +152,12 @@ func managerHead(statPrefix, routeConfig string, s *ConnectionSettings) *hcmv3.H
 	}
 }
 
-// managerFilters are the HTTP filters of a connection manager.
-func managerFilters(cookieRewrite bool, extra []*hcmv3.HttpFilter) []*hcmv3.HttpFilter {
-	filters := httpFilters
+// managerFilters are the HTTP filters of a connection manager with
+// settings s.
+func managerFilters(s *ConnectionSettings, cookieRewrite bool, extra []*hcmv3.HttpFilter) []*hcmv3.HttpFilter {
+	filters := s.filters[0]
 	if cookieRewrite {
-		filters = httpFiltersLua
+		filters = s.filters[1]
 	}
 	if len(extra) > 0 {
 		last := len(filters) - 1
@@ -257,6 +256,9 @@ type Connections struct {
 	// ServerHeader is what Envoy does with a response's Server header
 	// (ServerOverwrite, the zero value: Envoy's and Contour's default).
 	ServerHeader ServerHeaderTransformation
+	// Compression is how responses are compressed (Contour's
+	// compression.algorithm; the zero value is gzip).
+	Compression Compression
 }
 
 // ServerHeaderTransformation is what a connection manager does with the
@@ -292,6 +294,9 @@ type ConnectionSettings struct {
 	codec                                    Codec
 	request, streamIdle, drain, delayedClose *durationpb.Duration
 	trustedHops                              uint32
+	// filters are the HTTP filters without and with the Lua filter, with
+	// the compressor of the settings' Compression.
+	filters [2][]*hcmv3.HttpFilter
 }
 
 // NewConnectionSettings builds the shared messages of c. A max connection
@@ -314,7 +319,8 @@ func NewConnectionSettings(c Connections) *ConnectionSettings {
 	}
 	http1 := &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: !c.RejectChunkedLength}
 	return &ConnectionSettings{common: common, http1: http1, http2: http2, serverHeader: c.ServerHeader, keepSlashes: c.KeepSlashes, codec: c.Codec,
-		request: c.Request.proto(), streamIdle: c.StreamIdle.proto(), drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops}
+		request: c.Request.proto(), streamIdle: c.StreamIdle.proto(), drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops,
+		filters: [2][]*hcmv3.HttpFilter{compressedWith(httpFilters, c.Compression), compressedWith(httpFiltersLua, c.Compression)}}
 }
 
 // DefaultConnections are Contour's defaults: connections idle for 60 s are
@@ -394,12 +400,7 @@ var (
 	// CookieRewriteScript. It has no default script: only a route or
 	// weighted cluster naming CookieRewriteScript runs it.
 	httpFiltersLua = []*hcmv3.HttpFilter{
-		httpFilter("envoy.filters.http.compressor", &compressorv3.Compressor{
-			CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: Any(&gzipv3.Gzip{})},
-			ResponseDirectionConfig: &compressorv3.Compressor_ResponseDirectionConfig{
-				CommonConfig: &compressorv3.Compressor_CommonDirectionConfig{ContentType: compressedTypes},
-			},
-		}),
+		compressorFilter(CompressionGzip),
 		httpFilter(wellknown.GRPCWeb, &grpcwebv3.GrpcWeb{}),
 		httpFilter(wellknown.HTTPGRPCStats, &grpcstatsv3.FilterConfig{EmitFilterState: true, EnableUpstreamStats: true}),
 		httpFilter(CORSFilter, &corsv3.Cors{}),

@@ -60,6 +60,10 @@ type Connections struct {
 	// listener.socket-options.tos and listener.connection-balancer.
 	PerConnectionBufferLimitBytes, SocketTOS uint32
 	ConnectionBalancer                       string
+	// Compression is how every connection manager compresses responses:
+	// gzip ("" means it too), brotli, zstd or disabled (Contour's
+	// compression.algorithm).
+	Compression string
 }
 
 // Listener returns the settings of c that belong to the listeners
@@ -96,6 +100,12 @@ func (c Connections) Envoy() (envoy.Connections, error) {
 	var ok bool
 	if out.ServerHeader, ok = serverHeaderTransformations[c.ServerHeaderTransformation]; !ok {
 		return envoy.Connections{}, fmt.Errorf("server-header-transformation %q: must be overwrite, append_if_absent or pass_through", c.ServerHeaderTransformation)
+	}
+	switch a := envoy.Compression(c.Compression); a {
+	case "", envoy.CompressionGzip, envoy.CompressionBrotli, envoy.CompressionZstd, envoy.CompressionDisabled:
+		out.Compression = a
+	default:
+		return envoy.Connections{}, fmt.Errorf("compression %q: must be gzip, brotli, zstd or disabled", c.Compression)
 	}
 	alpn, err := c.alpn()
 	if err != nil {

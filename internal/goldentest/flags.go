@@ -49,6 +49,7 @@ var listenerFlags = map[string]caseFlag{
 	"--tls-minimum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MinimumTLSVersion = v; return nil },
 	"--tls-maximum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MaximumTLSVersion = v; return nil },
 	"--fallback-certificate":         func(o *controlplane.Options, _, v string) error { o.FallbackCertificate = v; return nil },
+	"--compression":                  func(o *controlplane.Options, _, v string) error { o.Connections.Compression = v; return nil },
 	"--tls-cipher-suite": func(o *controlplane.Options, _, v string) error {
 		o.Connections.CipherSuites = joinLine(o.Connections.CipherSuites, v)
 		return nil
