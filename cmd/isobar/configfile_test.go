@@ -45,9 +45,9 @@ func TestConfigFile(t *testing.T) {
 			"fallback-certificate": "ns/fb"},
 	}, {
 		name: "compression, and Contour's keys Isobar does not implement",
-		file: "compression:\n  algorithm: zstd\ntracing:\n  extensionService: projectcontour/otel\nglobalExtAuth:\n  extensionService: projectcontour/auth\n" +
+		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\ntracing:\n  extensionService: projectcontour/otel\nglobalExtAuth:\n  extensionService: projectcontour/auth\n" +
 			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5\nkubernetesClientBurst: 10\nruntime-settings: {a: b}\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
-		want:    map[string]string{"compression": "zstd"},
+		want:    map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true"},
 		ignored: []string{"featureFlags", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings", "tracing"},
 	}, {
 		name: "a compression algorithm Envoy has not",

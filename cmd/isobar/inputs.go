@@ -101,6 +101,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	}
 	cmd.Flags().Uint32Var(&f.connections.NumTrustedHops, "num-trusted-hops", 0,
 		"proxies in front of Envoy that append to X-Forwarded-For (Contour's network.num-trusted-hops)")
+	cmd.Flags().BoolVar(&f.connections.StripTrailingHostDot, "strip-trailing-host-dot", false,
+		"route a Host with a trailing dot (a.com.) as the name without it (Contour's network.strip-trailing-host-dot)")
 	cmd.Flags().BoolVar(&f.connections.DisableMergeSlashes, "disable-merge-slashes", false,
 		"keep repeated slashes in request paths instead of merging them before routing (Contour's disableMergeSlashes)")
 	cmd.Flags().BoolVar(&f.connections.DisableAllowChunkedLength, "disable-allow-chunked-length", false,

@@ -179,6 +179,7 @@ func setManagerTail(hcm *hcmv3.HttpConnectionManager, logs []*accesslogv3.Access
 	hcm.StripPortMode = &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true}
 	hcm.NormalizePath = wrapBool(true)
 	hcm.MergeSlashes = !s.keepSlashes
+	hcm.StripTrailingHostDot = s.stripHostDot
 	hcm.PreserveExternalRequestId = true
 	hcm.RequestTimeout = s.request
 	hcm.StreamIdleTimeout = s.streamIdle
@@ -244,6 +245,9 @@ type Connections struct {
 	// requests with both Content-Length and chunked encoding instead of
 	// dropping the length (Contour's disableAllowChunkedLength).
 	KeepSlashes, RejectChunkedLength bool
+	// StripHostDot removes a trailing dot from the Host before routing
+	// (Contour's network.strip-trailing-host-dot).
+	StripHostDot bool
 	// Codec is the HTTP version connection managers speak (CodecAuto:
 	// whichever the client does).
 	Codec Codec
@@ -290,7 +294,7 @@ type ConnectionSettings struct {
 	http1                                    *corev3.Http1ProtocolOptions
 	http2                                    *corev3.Http2ProtocolOptions
 	serverHeader                             ServerHeaderTransformation
-	keepSlashes                              bool
+	keepSlashes, stripHostDot                bool
 	codec                                    Codec
 	request, streamIdle, drain, delayedClose *durationpb.Duration
 	trustedHops                              uint32
@@ -318,7 +322,7 @@ func NewConnectionSettings(c Connections) *ConnectionSettings {
 		http2 = &corev3.Http2ProtocolOptions{MaxConcurrentStreams: wrapperspb.UInt32(c.MaxStreams)}
 	}
 	http1 := &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: !c.RejectChunkedLength}
-	return &ConnectionSettings{common: common, http1: http1, http2: http2, serverHeader: c.ServerHeader, keepSlashes: c.KeepSlashes, codec: c.Codec,
+	return &ConnectionSettings{common: common, http1: http1, http2: http2, serverHeader: c.ServerHeader, keepSlashes: c.KeepSlashes, stripHostDot: c.StripHostDot, codec: c.Codec,
 		request: c.Request.proto(), streamIdle: c.StreamIdle.proto(), drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops,
 		filters: [2][]*hcmv3.HttpFilter{compressedWith(httpFilters, c.Compression), compressedWith(httpFiltersLua, c.Compression)}}
 }

@@ -27,6 +27,10 @@ type Connections struct {
 	// both Content-Length and chunked encoding (Contour's settings of the
 	// same names).
 	DisableMergeSlashes, DisableAllowChunkedLength bool
+	// StripTrailingHostDot removes a trailing dot from the Host before
+	// routing ("a.com." is routed as "a.com"; Contour's
+	// network.strip-trailing-host-dot).
+	StripTrailingHostDot bool
 	// MinimumTLSVersion and MaximumTLSVersion ("1.2" or "1.3"; "": 1.2 and
 	// 1.3) bound the TLS versions of ingress_https: a virtual host may raise
 	// the minimum and lower the maximum, not go beyond them (Contour's
@@ -93,7 +97,7 @@ const maxHTTP2Streams = 1<<31 - 1
 // the first value that is not valid.
 func (c Connections) Envoy() (envoy.Connections, error) {
 	out := envoy.Connections{TrustedHops: c.NumTrustedHops, KeepSlashes: c.DisableMergeSlashes, RejectChunkedLength: c.DisableAllowChunkedLength,
-		MaxRequests: c.MaxRequestsPerConnection, MaxStreams: c.HTTP2MaxConcurrentStreams}
+		MaxRequests: c.MaxRequestsPerConnection, MaxStreams: c.HTTP2MaxConcurrentStreams, StripHostDot: c.StripTrailingHostDot}
 	if out.MaxStreams > maxHTTP2Streams {
 		return envoy.Connections{}, fmt.Errorf("listener-http2-max-concurrent-streams %d: Envoy accepts at most %d", out.MaxStreams, maxHTTP2Streams)
 	}

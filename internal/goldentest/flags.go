@@ -49,7 +49,11 @@ var listenerFlags = map[string]caseFlag{
 	"--tls-minimum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MinimumTLSVersion = v; return nil },
 	"--tls-maximum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MaximumTLSVersion = v; return nil },
 	"--fallback-certificate":         func(o *controlplane.Options, _, v string) error { o.FallbackCertificate = v; return nil },
-	"--compression":                  func(o *controlplane.Options, _, v string) error { o.Connections.Compression = v; return nil },
+	"--strip-trailing-host-dot": func(o *controlplane.Options, _, _ string) error {
+		o.Connections.StripTrailingHostDot = true
+		return nil
+	},
+	"--compression": func(o *controlplane.Options, _, v string) error { o.Connections.Compression = v; return nil },
 	"--tls-cipher-suite": func(o *controlplane.Options, _, v string) error {
 		o.Connections.CipherSuites = joinLine(o.Connections.CipherSuites, v)
 		return nil

@@ -113,6 +113,9 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 		return
 	}
 	authority := p.authority
+	if c.hcm.GetStripTrailingHostDot() {
+		authority = stripHostDot(authority)
+	}
 	if c.hcm.GetStripAnyHostPort() {
 		authority = stripPort(authority)
 	}
@@ -181,6 +184,16 @@ func source(rt *routev3.Route) string {
 		return kind + " " + name
 	}
 	return fmt.Sprintf("%s %s/%s", kind, ns, name)
+}
+
+// stripHostDot removes the trailing dot of authority's host, before any
+// port, as Envoy's strip_trailing_host_dot ("a.com.:8080" → "a.com:8080").
+func stripHostDot(authority string) string {
+	host, port := authority, ""
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
+		host, port = authority[:i], authority[i:]
+	}
+	return strings.TrimSuffix(host, ".") + port
 }
 
 func stripPort(authority string) string {
