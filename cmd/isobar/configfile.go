@@ -64,6 +64,7 @@ var contourSettings = map[string]contourSetting{
 	"cluster.upstream-tls.minimum-protocol-version":     {"cluster-upstream-tls-minimum-protocol-version", "version"},
 	"cluster.upstream-tls.maximum-protocol-version":     {"cluster-upstream-tls-maximum-protocol-version", "version"},
 	"cluster.upstream-tls.cipher-suites":                {"cluster-upstream-tls-cipher-suite", "list"},
+	"cluster.upstream-tls.ecdh-curves":                  {"cluster-upstream-tls-ecdh-curve", "list"},
 	"cluster.circuit-breakers.max-connections":          {"cluster-circuit-breakers-max-connections", "uint"},
 	"cluster.circuit-breakers.max-pending-requests":     {"cluster-circuit-breakers-max-pending-requests", "uint"},
 	"cluster.circuit-breakers.max-requests":             {"cluster-circuit-breakers-max-requests", "uint"},
@@ -72,6 +73,7 @@ var contourSettings = map[string]contourSetting{
 	"tls.minimum-protocol-version":                      {"tls-minimum-protocol-version", "version"},
 	"tls.maximum-protocol-version":                      {"tls-maximum-protocol-version", "version"},
 	"tls.cipher-suites":                                 {"tls-cipher-suite", "list"},
+	"tls.ecdh-curves":                                   {"tls-ecdh-curve", "list"},
 	"tls.fallback-certificate":                          {"fallback-certificate", "secret"},
 	"policy.request-headers":                            {"policy-request-header-set", "headers"},
 	"policy.response-headers":                           {"policy-response-header-set", "headers"},
@@ -431,6 +433,10 @@ func checkList(k string, entries []string) error {
 		check = graph.CheckCipherSuite
 	case "cluster.upstream-tls.cipher-suites":
 		check = func(e string) error { return graph.Upstream{TLSCipherSuites: e}.Check() }
+	case "tls.ecdh-curves":
+		check = func(e string) error { return graph.Connections{ECDHCurves: e}.Check() }
+	case "cluster.upstream-tls.ecdh-curves":
+		check = func(e string) error { return graph.Upstream{TLSECDHCurves: e}.Check() }
 	case "default-http-versions":
 		check = graph.CheckHTTPVersion
 	}

@@ -50,6 +50,14 @@ func TestConfigFile(t *testing.T) {
 		want:    map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true"},
 		ignored: []string{"featureFlags", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings", "tracing"},
 	}, {
+		name: "ECDH curves, for ingress_https and upstreams",
+		file: "tls:\n  ecdh-curves: [X25519MLKEM768, X25519]\ncluster:\n  upstream-tls:\n    ecdh-curves: [P-384]\n",
+		want: map[string]string{"tls-ecdh-curve": "[X25519MLKEM768,X25519]", "cluster-upstream-tls-ecdh-curve": "[P-384]"},
+	}, {
+		name: "a curve Contour does not accept",
+		file: "tls:\n  ecdh-curves: [X25519, secp256k1]\n",
+		err:  "tls.ecdh-curves: [1]: tls-ecdh-curve \"secp256k1\": not a curve Envoy offers (X25519, P-256, P-384, P-521, X25519MLKEM768, MLKEM1024)",
+	}, {
 		name: "a compression algorithm Envoy has not",
 		file: "compression:\n  algorithm: lz4\n",
 		err:  "compression.algorithm: compression \"lz4\": must be gzip, brotli, zstd or disabled",
@@ -205,8 +213,7 @@ func TestConfigFile(t *testing.T) {
 		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.3\n    maximum-protocol-version: \"1.3\"\n" +
 			"    cipher-suites:\n    - ECDHE-RSA-AES256-GCM-SHA384\n    ecdh-curves: [X25519]\n",
 		want: map[string]string{"cluster-upstream-tls-minimum-protocol-version": "1.3", "cluster-upstream-tls-maximum-protocol-version": "1.3",
-			"cluster-upstream-tls-cipher-suite": "[ECDHE-RSA-AES256-GCM-SHA384]"},
-		ignored: []string{"cluster.upstream-tls.ecdh-curves"},
+			"cluster-upstream-tls-cipher-suite": "[ECDHE-RSA-AES256-GCM-SHA384]", "cluster-upstream-tls-ecdh-curve": "[X25519]"},
 	}, {
 		name: "an upstream TLS minimum above its maximum",
 		file: "cluster:\n  upstream-tls:\n    minimum-protocol-version: 1.3\n    maximum-protocol-version: 1.2\n",

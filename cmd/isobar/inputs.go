@@ -35,13 +35,14 @@ type compileFlags struct {
 	jsonFields            []string
 	// cipherSuites and httpVersions are the repeatable flags joined into
 	// connections.
-	cipherSuites, httpVersions []string
-	// upstreamCipherSuites is the repeatable flag joined into upstream.
-	upstreamCipherSuites []string
-	headerFlags          headerFlags
-	headers              graph.GlobalHeaders
-	rateLimitFlags       rateLimitFlags
-	rateLimit            graph.RateLimitService
+	cipherSuites, httpVersions, curves []string
+	// upstreamCipherSuites and upstreamCurves are the repeatable flags
+	// joined into upstream.
+	upstreamCipherSuites, upstreamCurves []string
+	headerFlags                          headerFlags
+	headers                              graph.GlobalHeaders
+	rateLimitFlags                       rateLimitFlags
+	rateLimit                            graph.RateLimitService
 	// fallbackCertificate is --fallback-certificate (namespace/name).
 	fallbackCertificate string
 	// now is --now as given; at the time certificates are checked against.
@@ -143,6 +144,8 @@ func (f *compileFlags) registerTLS(cmd *cobra.Command) {
 		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
 	cmd.Flags().StringVar(&f.fallbackCertificate, "fallback-certificate", "",
 		"namespace/name of the TLS Secret served to clients that send no server name, for the HTTPProxies that set tls.enableFallbackCertificate (Contour's tls.fallback-certificate; default: none, and those HTTPProxies are invalid)")
+	cmd.Flags().StringArrayVar(&f.curves, "tls-ecdh-curve", nil,
+		"an ECDH curve ingress_https offers: X25519, P-256, P-384, P-521, X25519MLKEM768 or MLKEM1024; repeatable, in order of preference (Contour's tls.ecdh-curves; default: Envoy's)")
 	cmd.Flags().StringArrayVar(&f.httpVersions, "default-http-version", nil,
 		"an HTTP version offered, HTTP/1.1 or HTTP/2; repeatable (Contour's default-http-versions; default: both)")
 }
@@ -170,6 +173,8 @@ func (f *compileFlags) registerUpstream(cmd *cobra.Command) {
 		"highest TLS version Envoy offers upstreams, 1.2 or 1.3 (Contour's cluster.upstream-tls.maximum-protocol-version; default: Envoy's)")
 	cmd.Flags().StringArrayVar(&f.upstreamCipherSuites, "cluster-upstream-tls-cipher-suite", nil,
 		"a TLS 1.2 cipher suite Envoy offers upstreams, as --tls-cipher-suite; repeatable (Contour's cluster.upstream-tls.cipher-suites; default: Envoy's)")
+	cmd.Flags().StringArrayVar(&f.upstreamCurves, "cluster-upstream-tls-ecdh-curve", nil,
+		"an ECDH curve Envoy offers upstreams, as --tls-ecdh-curve; repeatable (Contour's cluster.upstream-tls.ecdh-curves; default: Envoy's)")
 	cmd.Flags().StringVar(&f.upstream.DNSLookupFamily, "dns-lookup-family", "",
 		"addresses Envoy looks up for ExternalName Services: auto (IPv6, else IPv4), v4, v6 or all (Contour's cluster.dns-lookup-family; default: auto)")
 }
@@ -216,6 +221,7 @@ func (f *compileFlags) validate(cmd *cobra.Command) error {
 		return exitWith(exitBadInput, fmt.Errorf("--accesslog-*: %w", err))
 	}
 	f.connections.CipherSuites = strings.Join(f.cipherSuites, "\n")
+	f.connections.ECDHCurves = strings.Join(f.curves, "\n")
 	f.connections.HTTPVersions = strings.Join(f.httpVersions, "\n")
 	if err := f.connections.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
@@ -224,6 +230,7 @@ func (f *compileFlags) validate(cmd *cobra.Command) error {
 		return exitWith(exitBadInput, fmt.Errorf("--fallback-certificate %q: must be namespace/name", f.fallbackCertificate))
 	}
 	f.upstream.TLSCipherSuites = strings.Join(f.upstreamCipherSuites, "\n")
+	f.upstream.TLSECDHCurves = strings.Join(f.upstreamCurves, "\n")
 	if err := f.upstream.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}

@@ -161,7 +161,7 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 func upstreamTLSContext(t *UpstreamTLS, alpn []string) *tlsv3.UpstreamTlsContext {
 	ctx := UpstreamTLSContext(t.SNI, t.CA, t.SubjectNames, alpn...)
 	if p := t.Params; p != nil {
-		ctx.CommonTlsContext.TlsParams = &tlsv3.TlsParameters{TlsMinimumProtocolVersion: p.Min, TlsMaximumProtocolVersion: p.Max, CipherSuites: p.CipherSuites}
+		ctx.CommonTlsContext.TlsParams = &tlsv3.TlsParameters{TlsMinimumProtocolVersion: p.Min, TlsMaximumProtocolVersion: p.Max, CipherSuites: p.CipherSuites, EcdhCurves: p.Curves}
 	}
 	return ctx
 }

@@ -35,6 +35,8 @@ type ClientValidation struct {
 type TLSParams struct {
 	Min, Max     tlsv3.TlsParameters_TlsProtocol
 	CipherSuites []string
+	// Curves are the ECDH curves, in order of preference (none: Envoy's).
+	Curves []string
 }
 
 // DownstreamTLSContext terminates TLS with the SDS secret secretName,
@@ -45,6 +47,7 @@ func DownstreamTLSContext(secretName string, p TLSParams, alpn []string, cv *Cli
 			TlsMinimumProtocolVersion: p.Min,
 			TlsMaximumProtocolVersion: p.Max,
 			CipherSuites:              p.CipherSuites,
+			EcdhCurves:                p.Curves,
 		},
 		TlsCertificateSdsSecretConfigs: []*tlsv3.SdsSecretConfig{{Name: secretName, SdsConfig: adsSource}},
 		AlpnProtocols:                  alpn,

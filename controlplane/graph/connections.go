@@ -40,6 +40,9 @@ type Connections struct {
 	// a line, in order of preference ("": Contour's default list; Contour's
 	// tls.cipher-suites).
 	CipherSuites string
+	// ECDHCurves are the ECDH curves ingress_https offers, one a line, in
+	// order of preference ("": Envoy's defaults; Contour's tls.ecdh-curves).
+	ECDHCurves string
 	// HTTPVersions are the HTTP versions offered, one a line: HTTP/1.1
 	// and/or HTTP/2 ("": both; Contour's default-http-versions). They set
 	// the ALPN protocols of ingress_https and, when only one is given, the

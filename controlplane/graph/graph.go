@@ -258,6 +258,9 @@ type Cluster struct {
 	// cluster's TLS context, all "" for Envoy's defaults; from
 	// Options.Upstream.
 	UpstreamTLSMin, UpstreamTLSMax, UpstreamTLSCipherSuites string
+	// UpstreamTLSCurves (one a line; "": Envoy's) are the ECDH curves of
+	// that context, from Options.Upstream.
+	UpstreamTLSCurves string
 	// DNSNameScheme is "http" or "https" for a cluster that is a DNS name
 	// and not a Kubernetes Service (a JWT provider's remote JWKS, Contour's
 	// DNSNameCluster): ExternalName is the host, Port.Port the port,

@@ -43,6 +43,9 @@ type ListenerTLS struct {
 	Min, Max     string
 	CipherSuites []string
 	ALPN         []string
+	// Curves are the ECDH curves offered, in order of preference (none:
+	// Envoy's defaults).
+	Curves []string
 }
 
 // TLS returns c's settings of ingress_https's TLS contexts, or an error
@@ -50,7 +53,7 @@ type ListenerTLS struct {
 // not above maximum), each cipher suite (a name Contour knows, or an
 // [a|b] group of them; repeats dropped) and each HTTP version.
 func (c Connections) TLS() (ListenerTLS, error) {
-	out, err := tlsSettings("tls-", c.MinimumTLSVersion, c.MaximumTLSVersion, c.CipherSuites)
+	out, err := tlsSettings("tls-", c.MinimumTLSVersion, c.MaximumTLSVersion, c.CipherSuites, c.ECDHCurves)
 	if err != nil {
 		return ListenerTLS{}, err
 	}
@@ -63,11 +66,12 @@ func (c Connections) TLS() (ListenerTLS, error) {
 }
 
 // tlsSettings reads TLS versions (1.2 or 1.3, "": 1.2 and 1.3; minimum
-// not above maximum) and cipher suites (one a line, each a name Contour
-// knows or an [a|b] group of them; repeats dropped; none: Contour's list);
+// not above maximum), cipher suites (one a line, each a name Contour
+// knows or an [a|b] group of them; repeats dropped; none: Contour's list)
+// and ECDH curves (one a line, each one Contour accepts; repeats dropped);
 // errors name the flags, prefix followed by minimum-protocol-version,
-// maximum-protocol-version and cipher-suite.
-func tlsSettings(prefix, minVersion, maxVersion, ciphers string) (ListenerTLS, error) {
+// maximum-protocol-version, cipher-suite and ecdh-curve.
+func tlsSettings(prefix, minVersion, maxVersion, ciphers, curves string) (ListenerTLS, error) {
 	var out ListenerTLS
 	for _, v := range []struct{ name, value string }{{"minimum-protocol-version", minVersion}, {"maximum-protocol-version", maxVersion}} {
 		if v.value != "" && v.value != "1.2" && v.value != "1.3" {
@@ -89,8 +93,20 @@ func tlsSettings(prefix, minVersion, maxVersion, ciphers string) (ListenerTLS, e
 	if len(out.CipherSuites) == 0 {
 		out.CipherSuites = contourCipherSuites
 	}
+	for _, c := range lines(curves) {
+		if !slices.Contains(ecdhCurves, c) {
+			return ListenerTLS{}, fmt.Errorf("%secdh-curve %q: not a curve Envoy offers (%s)", prefix, c, strings.Join(ecdhCurves, ", "))
+		}
+		if !slices.Contains(out.Curves, c) {
+			out.Curves = append(out.Curves, c)
+		}
+	}
 	return out, nil
 }
+
+// ecdhCurves are the ECDH curves Contour accepts (BoringSSL's names, as
+// Envoy passes them on).
+var ecdhCurves = []string{"X25519", "P-256", "P-384", "P-521", "X25519MLKEM768", "MLKEM1024"}
 
 // alpn is the ALPN protocols of c's HTTP versions, h2 first; both when
 // none is set.

@@ -34,6 +34,9 @@ type Upstream struct {
 	// no parameters (Envoy's defaults); when one is, the others take
 	// Contour's defaults (1.2, 1.3, Contour's cipher suites).
 	TLSMinimumVersion, TLSMaximumVersion, TLSCipherSuites string
+	// TLSECDHCurves (one a line) are the ECDH curves offered to those
+	// upstreams (Contour's cluster.upstream-tls.ecdh-curves; "": Envoy's).
+	TLSECDHCurves string
 }
 
 // upstreamTLSPrefix starts the names of the upstream TLS settings in
@@ -42,10 +45,10 @@ const upstreamTLSPrefix = "cluster-upstream-tls-"
 
 // tls is u's upstream TLS parameters, ok false when none is set.
 func (u Upstream) tls() (t ListenerTLS, ok bool, err error) {
-	if u.TLSMinimumVersion == "" && u.TLSMaximumVersion == "" && u.TLSCipherSuites == "" {
+	if u.TLSMinimumVersion == "" && u.TLSMaximumVersion == "" && u.TLSCipherSuites == "" && u.TLSECDHCurves == "" {
 		return ListenerTLS{}, false, nil
 	}
-	t, err = tlsSettings(upstreamTLSPrefix, u.TLSMinimumVersion, u.TLSMaximumVersion, u.TLSCipherSuites)
+	t, err = tlsSettings(upstreamTLSPrefix, u.TLSMinimumVersion, u.TLSMaximumVersion, u.TLSCipherSuites, u.TLSECDHCurves)
 	return t, err == nil, err
 }
 
@@ -92,6 +95,7 @@ func (u Upstream) connectTimeout() (time.Duration, error) {
 func (u Upstream) applyTLS(c *Cluster) {
 	if t, ok, _ := u.tls(); ok {
 		c.UpstreamTLSMin, c.UpstreamTLSMax, c.UpstreamTLSCipherSuites = t.Min, t.Max, strings.Join(t.CipherSuites, "\n")
+		c.UpstreamTLSCurves = strings.Join(t.Curves, "\n")
 	}
 }
 

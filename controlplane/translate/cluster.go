@@ -113,6 +113,9 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 		if c.UpstreamTLSMin != "" {
 			tls.Params = &envoy.TLSParams{Min: envoy.TLSVersion(c.UpstreamTLSMin), Max: envoy.TLSVersion(c.UpstreamTLSMax),
 				CipherSuites: strings.Split(c.UpstreamTLSCipherSuites, "\n")}
+			if c.UpstreamTLSCurves != "" {
+				tls.Params.Curves = strings.Split(c.UpstreamTLSCurves, "\n")
+			}
 		}
 		o.TLS = tls
 	}

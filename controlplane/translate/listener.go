@@ -142,7 +142,7 @@ func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 // maximum, vh's minimum is both: the host asked for at least that version,
 // and a context whose minimum is above its maximum would accept nothing.
 func tlsParams(l graph.ListenerTLS, vh *graph.SecureVirtualHost) envoy.TLSParams {
-	p := envoy.TLSParams{Min: envoy.TLSVersion(l.Min), Max: envoy.TLSVersion(l.Max), CipherSuites: l.CipherSuites}
+	p := envoy.TLSParams{Min: envoy.TLSVersion(l.Min), Max: envoy.TLSVersion(l.Max), CipherSuites: l.CipherSuites, Curves: l.Curves}
 	p.Min = max(p.Min, envoy.TLSVersion(vh.MinTLS))
 	if vh.MaxTLS != "" {
 		p.Max = min(p.Max, envoy.TLSVersion(vh.MaxTLS))

@@ -54,6 +54,10 @@ var listenerFlags = map[string]caseFlag{
 		return nil
 	},
 	"--compression": func(o *controlplane.Options, _, v string) error { o.Connections.Compression = v; return nil },
+	"--tls-ecdh-curve": func(o *controlplane.Options, _, v string) error {
+		o.Connections.ECDHCurves = joinLine(o.Connections.ECDHCurves, v)
+		return nil
+	},
 	"--tls-cipher-suite": func(o *controlplane.Options, _, v string) error {
 		o.Connections.CipherSuites = joinLine(o.Connections.CipherSuites, v)
 		return nil
@@ -83,6 +87,10 @@ var upstreamFlags = map[string]caseFlag{
 	},
 	"--cluster-upstream-tls-cipher-suite": func(o *controlplane.Options, _, v string) error {
 		o.Upstream.TLSCipherSuites = joinLine(o.Upstream.TLSCipherSuites, v)
+		return nil
+	},
+	"--cluster-upstream-tls-ecdh-curve": func(o *controlplane.Options, _, v string) error {
+		o.Upstream.TLSECDHCurves = joinLine(o.Upstream.TLSECDHCurves, v)
 		return nil
 	},
 }
