@@ -74,6 +74,8 @@ var contourSettings = map[string]contourSetting{
 	"tls.maximum-protocol-version":                      {"tls-maximum-protocol-version", "version"},
 	"tls.cipher-suites":                                 {"tls-cipher-suite", "list"},
 	"tls.ecdh-curves":                                   {"tls-ecdh-curve", "list"},
+	"tls.fingerprint.ja3":                               {"tls-fingerprint-ja3", "bool"},
+	"tls.fingerprint.ja4":                               {"tls-fingerprint-ja4", "bool"},
 	"tls.fallback-certificate":                          {"fallback-certificate", "secret"},
 	"policy.request-headers":                            {"policy-request-header-set", "headers"},
 	"policy.response-headers":                           {"policy-response-header-set", "headers"},
@@ -98,7 +100,7 @@ var contourMappings = []string{"cluster", "compression", "listener", "network", 
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
-var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-tls", "listener.socket-options"}
+var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-tls", "listener.socket-options", "tls.fingerprint"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.

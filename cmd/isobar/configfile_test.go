@@ -50,9 +50,10 @@ func TestConfigFile(t *testing.T) {
 		want:    map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true"},
 		ignored: []string{"featureFlags", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings", "tracing"},
 	}, {
-		name: "ECDH curves, for ingress_https and upstreams",
-		file: "tls:\n  ecdh-curves: [X25519MLKEM768, X25519]\ncluster:\n  upstream-tls:\n    ecdh-curves: [P-384]\n",
-		want: map[string]string{"tls-ecdh-curve": "[X25519MLKEM768,X25519]", "cluster-upstream-tls-ecdh-curve": "[P-384]"},
+		name: "ECDH curves, for ingress_https and upstreams, and TLS fingerprints",
+		file: "tls:\n  ecdh-curves: [X25519MLKEM768, X25519]\n  fingerprint: {ja3: true, ja4: false}\ncluster:\n  upstream-tls:\n    ecdh-curves: [P-384]\n",
+		want: map[string]string{"tls-ecdh-curve": "[X25519MLKEM768,X25519]", "cluster-upstream-tls-ecdh-curve": "[P-384]",
+			"tls-fingerprint-ja3": "true", "tls-fingerprint-ja4": "false"},
 	}, {
 		name: "a curve Contour does not accept",
 		file: "tls:\n  ecdh-curves: [X25519, secp256k1]\n",

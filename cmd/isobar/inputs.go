@@ -144,6 +144,10 @@ func (f *compileFlags) registerTLS(cmd *cobra.Command) {
 		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
 	cmd.Flags().StringVar(&f.fallbackCertificate, "fallback-certificate", "",
 		"namespace/name of the TLS Secret served to clients that send no server name, for the HTTPProxies that set tls.enableFallbackCertificate (Contour's tls.fallback-certificate; default: none, and those HTTPProxies are invalid)")
+	cmd.Flags().BoolVar(&f.connections.JA3Fingerprinting, "tls-fingerprint-ja3", false,
+		"ingress_https's TLS inspector computes the JA3 fingerprint of client hellos (Contour's tls.fingerprint.ja3)")
+	cmd.Flags().BoolVar(&f.connections.JA4Fingerprinting, "tls-fingerprint-ja4", false,
+		"ingress_https's TLS inspector computes the JA4 fingerprint of client hellos (Contour's tls.fingerprint.ja4)")
 	cmd.Flags().StringArrayVar(&f.curves, "tls-ecdh-curve", nil,
 		"an ECDH curve ingress_https offers: X25519, P-256, P-384, P-521, X25519MLKEM768 or MLKEM1024; repeatable, in order of preference (Contour's tls.ecdh-curves; default: Envoy's)")
 	cmd.Flags().StringArrayVar(&f.httpVersions, "default-http-version", nil,

@@ -81,6 +81,9 @@ type ListenerOptions struct {
 	// ExactBalance spreads connections evenly over Envoy's worker threads
 	// instead of leaving it to the kernel.
 	ExactBalance bool
+	// JA3 and JA4 make the TLS inspector fingerprint client hellos (JA3 and
+	// JA4 hashes, for access logs and filters).
+	JA3, JA4 bool
 }
 
 // Socket option levels and names of Linux, where Envoy runs.
@@ -96,10 +99,17 @@ const (
 )
 
 // TLSInspector is the listener filter that reads the SNI.
-func TLSInspector() *listenerv3.ListenerFilter {
+func TLSInspector(o ListenerOptions) *listenerv3.ListenerFilter {
+	inspector := &tlsinspectorv3.TlsInspector{}
+	if o.JA3 {
+		inspector.EnableJa3Fingerprinting = wrapperspb.Bool(true)
+	}
+	if o.JA4 {
+		inspector.EnableJa4Fingerprinting = wrapperspb.Bool(true)
+	}
 	return &listenerv3.ListenerFilter{
 		Name:       wellknown.TLSInspector,
-		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: Any(&tlsinspectorv3.TlsInspector{})},
+		ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: Any(inspector)},
 	}
 }
 

@@ -67,6 +67,10 @@ type Connections struct {
 	// listener.socket-options.tos and listener.connection-balancer.
 	PerConnectionBufferLimitBytes, SocketTOS uint32
 	ConnectionBalancer                       string
+	// JA3Fingerprinting and JA4Fingerprinting make ingress_https's TLS
+	// inspector fingerprint client hellos (Contour's tls.fingerprint.ja3
+	// and .ja4).
+	JA3Fingerprinting, JA4Fingerprinting bool
 	// Compression is how every connection manager compresses responses:
 	// gzip ("" means it too), brotli, zstd or disabled (Contour's
 	// compression.algorithm).
@@ -82,7 +86,8 @@ func (c Connections) Listener() (envoy.ListenerOptions, error) {
 	if c.ConnectionBalancer != "" && c.ConnectionBalancer != "exact" {
 		return envoy.ListenerOptions{}, fmt.Errorf("listener-connection-balancer %q: only exact is supported (as in Contour)", c.ConnectionBalancer)
 	}
-	return envoy.ListenerOptions{BufferLimit: c.PerConnectionBufferLimitBytes, TOS: uint8(c.SocketTOS), ExactBalance: c.ConnectionBalancer == "exact"}, nil
+	return envoy.ListenerOptions{BufferLimit: c.PerConnectionBufferLimitBytes, TOS: uint8(c.SocketTOS), ExactBalance: c.ConnectionBalancer == "exact",
+		JA3: c.JA3Fingerprinting, JA4: c.JA4Fingerprinting}, nil
 }
 
 // serverHeaderTransformations are the values of

@@ -35,7 +35,7 @@ func (t *translator) listeners() []*listenerv3.Listener {
 	if fc := t.fallbackChain(fallbackHosts(t.g)); fc != nil {
 		chains = append(chains, fc) // last, as Contour orders it
 	}
-	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector()))
+	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector(t.kit.listener)))
 }
 
 // httpFilters are the filters ingress_http's connection manager adds to

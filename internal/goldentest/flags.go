@@ -53,7 +53,9 @@ var listenerFlags = map[string]caseFlag{
 		o.Connections.StripTrailingHostDot = true
 		return nil
 	},
-	"--compression": func(o *controlplane.Options, _, v string) error { o.Connections.Compression = v; return nil },
+	"--compression":         func(o *controlplane.Options, _, v string) error { o.Connections.Compression = v; return nil },
+	"--tls-fingerprint-ja3": func(o *controlplane.Options, _, _ string) error { o.Connections.JA3Fingerprinting = true; return nil },
+	"--tls-fingerprint-ja4": func(o *controlplane.Options, _, _ string) error { o.Connections.JA4Fingerprinting = true; return nil },
 	"--tls-ecdh-curve": func(o *controlplane.Options, _, v string) error {
 		o.Connections.ECDHCurves = joinLine(o.Connections.ECDHCurves, v)
 		return nil
