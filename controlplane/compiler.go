@@ -46,9 +46,13 @@ type Compiler struct {
 	// (graph.Graph.RateLimit): only a full build resolves it, since a
 	// change to an ExtensionService needs one.
 	rateLimit *graph.GlobalRateLimit
-	clusters  map[string]*clusterUse
-	eds       map[string]*edsUse
-	secrets   map[string]*secretUse
+	// conn is the last full build's connection settings
+	// (graph.Graph.Connections): the options' with the tracing
+	// collector resolved, which only a full build does.
+	conn     graph.Connections
+	clusters map[string]*clusterUse
+	eds      map[string]*edsUse
+	secrets  map[string]*secretUse
 	// services lists, per Service, the ClusterLoadAssignments of its ports
 	// that some cluster uses.
 	services map[types.NamespacedName]map[string]bool
@@ -123,7 +127,7 @@ func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
 	}
 	consistent := make(chan error, 1)
 	go func() { consistent <- snapshot.Consistent(tr.Resources) }() // while the units are recorded
-	c.idx, c.pinned, c.rateLimit = idx, parts.Pinned, g.RateLimit
+	c.idx, c.pinned, c.rateLimit, c.conn = idx, parts.Pinned, g.RateLimit, g.Connections
 	for name, vh := range g.SecureVirtualHosts {
 		if vh.Fallback != nil { // ingress_fallbackcert holds several hosts
 			c.pinned[name] = true

@@ -58,7 +58,7 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 		c.addReads(fqdn, part.Reads)
 		c.ledger.Set(unitHost+fqdn, part.Report)
 		var err error
-		if tr, err = translate.TranslateHost(c.idx, part.Insecure, part.Secure, c.opts.AccessLog, c.opts.Connections, c.rateLimit); err != nil {
+		if tr, err = translate.TranslateHost(c.idx, part.Insecure, part.Secure, c.opts.AccessLog, c.conn, c.rateLimit); err != nil {
 			return err
 		}
 		part.Insecure, part.Secure = nil, nil // translated: let the graph go

@@ -47,6 +47,7 @@ var contourSettings = map[string]contourSetting{
 	"default-http-versions":      {"default-http-version", "list"},
 	"serverHeaderTransformation": {"server-header-transformation", "string"},
 	"compression.algorithm":      {"compression", "string"},
+	"tracing":                    {"tracing", "tracing"},
 	// The keys of the timeouts, network, cluster, tls, policy and listener mappings, by their
 	// paths.
 	"timeouts.request-timeout":                          {"request-timeout", "string"},
@@ -106,7 +107,7 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
 	"debug", "featureFlags", "gateway", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "metrics",
-	"omEnforcedHealthListener", "runtime-settings", "server", "tracing",
+	"omEnforcedHealthListener", "runtime-settings", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -152,7 +153,7 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 		case k == "incluster":
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)
-		case ok && s.kind == "policy":
+		case ok && (s.kind == "policy" || s.kind == "tracing"):
 			if err := setPolicyFromConfig(cmd, path, k, s, doc[k]); err != nil {
 				return nil, err
 			}
@@ -193,7 +194,9 @@ func setPolicyFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v
 		return fmt.Errorf("%s: %s: must be a mapping", path, k)
 	}
 	data, err := json.Marshal(v)
-	if err == nil {
+	if err == nil && s.kind == "tracing" {
+		_, err = graph.ParseTracing(string(data))
+	} else if err == nil {
 		_, err = parseDefaultPolicy(string(data))
 	}
 	if err != nil {

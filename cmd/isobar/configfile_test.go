@@ -45,10 +45,18 @@ func TestConfigFile(t *testing.T) {
 			"fallback-certificate": "ns/fb"},
 	}, {
 		name: "compression, and Contour's keys Isobar does not implement",
-		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\ntracing:\n  extensionService: projectcontour/otel\nglobalExtAuth:\n  extensionService: projectcontour/auth\n" +
+		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\nglobalExtAuth:\n  extensionService: projectcontour/auth\n" +
 			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5\nkubernetesClientBurst: 10\nruntime-settings: {a: b}\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
 		want:    map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true"},
-		ignored: []string{"featureFlags", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings", "tracing"},
+		ignored: []string{"featureFlags", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings"},
+	}, {
+		name: "tracing, as JSON on its flag",
+		file: "tracing:\n  extensionService: projectcontour/otel\n  serviceName: edge\n  overallSampling: \"50\"\n  customTags:\n  - {tagName: team, literal: pay}\n",
+		want: map[string]string{"tracing": `{"customTags":[{"literal":"pay","tagName":"team"}],"extensionService":"projectcontour/otel","overallSampling":"50","serviceName":"edge"}`},
+	}, {
+		name: "tracing with a tag of both kinds",
+		file: "tracing:\n  extensionService: projectcontour/otel\n  customTags:\n  - {tagName: team, literal: pay, requestHeaderName: X-Team}\n",
+		err:  "tracing: customTags[0]: must set exactly one of literal or requestHeaderName",
 	}, {
 		name: "ECDH curves, for ingress_https and upstreams, and TLS fingerprints",
 		file: "tls:\n  ecdh-curves: [X25519MLKEM768, X25519]\n  fingerprint: {ja3: true, ja4: false}\ncluster:\n  upstream-tls:\n    ecdh-curves: [P-384]\n",

@@ -45,6 +45,9 @@ type compileFlags struct {
 	rateLimit                            graph.RateLimitService
 	// fallbackCertificate is --fallback-certificate (namespace/name).
 	fallbackCertificate string
+	// tracingJSON is --tracing as given; tracing the setting it holds.
+	tracingJSON string
+	tracing     *graph.Tracing
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -189,6 +192,10 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 		"close a downstream connection after that many requests (Contour's listener.max-requests-per-connection; default: 0, no limit)")
 	cmd.Flags().Uint32Var(&f.connections.HTTP2MaxConcurrentStreams, "listener-http2-max-concurrent-streams", 0,
 		"concurrent streams a downstream HTTP/2 connection may open, at most 2147483647 (Contour's listener.http2-max-concurrent-streams; default: 0, Envoy's)")
+	cmd.Flags().StringVar(&f.tracingJSON, "tracing", "",
+		"trace requests with OpenTelemetry, Contour's tracing setting as JSON ({\"extensionService\": \"namespace/name\", \"serviceName\": ..., "+
+			"\"overallSampling\": \"10\", \"customTags\": [{\"tagName\": ..., \"literal\" or \"requestHeaderName\": ...}]}): "+
+			"every connection manager sends spans to that ExtensionService")
 	cmd.Flags().StringVar(&f.connections.Compression, "compression", "",
 		"how responses are compressed when the client accepts it: gzip, brotli, zstd or disabled (Contour's compression.algorithm; default: gzip)")
 	cmd.Flags().StringVar(&f.connections.ServerHeaderTransformation, "server-header-transformation", "",
@@ -239,6 +246,11 @@ func (f *compileFlags) validate(cmd *cobra.Command) error {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}
 	var err error
+	if f.tracingJSON != "" {
+		if f.tracing, err = graph.ParseTracing(f.tracingJSON); err != nil {
+			return exitWith(exitBadInput, fmt.Errorf("--tracing: %w", err))
+		}
+	}
 	if f.headers, err = f.headerFlags.headers(); err != nil {
 		return exitWith(exitBadInput, err)
 	}
@@ -276,6 +288,7 @@ func (f *compileFlags) options() controlplane.Options {
 		Headers:               f.headers,
 		RateLimitService:      f.rateLimit,
 		FallbackCertificate:   f.fallbackCertificate,
+		Tracing:               f.tracing,
 		Now:                   f.at,
 	}}
 }

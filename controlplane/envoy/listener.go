@@ -196,6 +196,7 @@ func setManagerTail(hcm *hcmv3.HttpConnectionManager, logs []*accesslogv3.Access
 	hcm.DrainTimeout = s.drain
 	hcm.DelayedCloseTimeout = s.delayedClose
 	hcm.AccessLog = logs
+	hcm.Tracing = s.tracing
 	if f != nil {
 		hcm.ForwardClientCertDetails = hcmv3.HttpConnectionManager_SANITIZE_SET
 		hcm.SetCurrentClientCertDetails = &hcmv3.HttpConnectionManager_SetCurrentClientCertDetails{
@@ -273,6 +274,9 @@ type Connections struct {
 	// Compression is how responses are compressed (Contour's
 	// compression.algorithm; the zero value is gzip).
 	Compression Compression
+	// Tracing, when set, is every connection manager's tracing (shared,
+	// never modified).
+	Tracing *hcmv3.HttpConnectionManager_Tracing
 }
 
 // ServerHeaderTransformation is what a connection manager does with the
@@ -308,6 +312,7 @@ type ConnectionSettings struct {
 	codec                                    Codec
 	request, streamIdle, drain, delayedClose *durationpb.Duration
 	trustedHops                              uint32
+	tracing                                  *hcmv3.HttpConnectionManager_Tracing
 	// filters are the HTTP filters without and with the Lua filter, with
 	// the compressor of the settings' Compression.
 	filters [2][]*hcmv3.HttpFilter
@@ -333,7 +338,7 @@ func NewConnectionSettings(c Connections) *ConnectionSettings {
 	}
 	http1 := &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: !c.RejectChunkedLength}
 	return &ConnectionSettings{common: common, http1: http1, http2: http2, serverHeader: c.ServerHeader, keepSlashes: c.KeepSlashes, stripHostDot: c.StripHostDot, codec: c.Codec,
-		request: c.Request.proto(), streamIdle: c.StreamIdle.proto(), drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops,
+		request: c.Request.proto(), streamIdle: c.StreamIdle.proto(), drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops, tracing: c.Tracing,
 		filters: [2][]*hcmv3.HttpFilter{compressedWith(httpFilters, c.Compression), compressedWith(httpFiltersLua, c.Compression)}}
 }
 

@@ -57,6 +57,9 @@ type Options struct {
 	// be allowed to use it as any other Secret (TLSCertificateDelegation
 	// when it lives in another namespace).
 	FallbackCertificate string
+	// Tracing, when set, is Contour's tracing setting (checked): every
+	// connection manager traces requests to its collector.
+	Tracing *Tracing
 	// Now, when set, is the time serving certificates are checked against:
 	// one expired or not yet valid gets a warning on the objects using it.
 	// The core reads no clock; callers pass one (zero: no check).
@@ -111,6 +114,7 @@ var processors = []func(*builder){
 	(*builder).claimHosts,
 	(*builder).processExtensionServices,
 	(*builder).rateLimitService,
+	(*builder).tracingService,
 	(*builder).processHTTPProxies,
 	(*builder).processIngressRoutes,
 	(*builder).processIngresses,

@@ -67,6 +67,9 @@ type Connections struct {
 	// listener.socket-options.tos and listener.connection-balancer.
 	PerConnectionBufferLimitBytes, SocketTOS uint32
 	ConnectionBalancer                       string
+	// Tracing is the resolved tracing setting (Options.Tracing; the
+	// graph's Connections carry it, set by Build; zero: none).
+	Tracing TracingSettings
 	// JA3Fingerprinting and JA4Fingerprinting make ingress_https's TLS
 	// inspector fingerprint client hellos (Contour's tls.fingerprint.ja3
 	// and .ja4).
@@ -122,6 +125,10 @@ func (c Connections) Envoy() (envoy.Connections, error) {
 	alpn, err := c.alpn()
 	if err != nil {
 		return envoy.Connections{}, err
+	}
+	if t := c.Tracing; t.On() {
+		out.Tracing = envoy.TracingConfig(envoy.Tracing{Cluster: t.Cluster, Authority: t.Authority, Timeout: t.Timeout.Proto(),
+			ServiceName: t.ServiceName, Overall: t.Overall, Client: t.Client, Random: t.Random, MaxPathTagLength: t.MaxPathTagLength, Tags: t.Tags})
 	}
 	if len(alpn) == 1 { // one version: no need to detect it (Contour's)
 		out.Codec = map[string]envoy.Codec{"h2": envoy.CodecHTTP2, "http/1.1": envoy.CodecHTTP1}[alpn[0]]

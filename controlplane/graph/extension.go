@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"google.golang.org/protobuf/types/known/durationpb"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
@@ -55,6 +56,18 @@ type Extension struct {
 type Timeout struct {
 	Duration time.Duration
 	Infinite bool
+}
+
+// Proto is Envoy's timeout for t: none (Envoy's default) when unset, 0
+// (no timeout) when infinite.
+func (t Timeout) Proto() *durationpb.Duration {
+	switch {
+	case t.Infinite:
+		return durationpb.New(0)
+	case t.Duration > 0:
+		return durationpb.New(t.Duration)
+	}
+	return nil
 }
 
 // processExtensionServices computes the status of every ExtensionService

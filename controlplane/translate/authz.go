@@ -8,7 +8,6 @@ import (
 	extauthzv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_authz/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
-	"google.golang.org/protobuf/types/known/durationpb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -34,7 +33,7 @@ func (t *translator) extAuthzFilter(vh *graph.SecureVirtualHost) *hcmv3.HttpFilt
 	cfg := &extauthzv3.ExtAuthz{
 		Services: &extauthzv3.ExtAuthz_GrpcService{GrpcService: &corev3.GrpcService{
 			TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{EnvoyGrpc: &corev3.GrpcService_EnvoyGrpc{ClusterName: name, Authority: authority}},
-			Timeout:         timeoutDuration(a.Timeout),
+			Timeout:         a.Timeout.Proto(),
 		}},
 		TransportApiVersion:    corev3.ApiVersion_V3,
 		FailureModeAllow:       a.FailOpen,
@@ -46,18 +45,6 @@ func (t *translator) extAuthzFilter(vh *graph.SecureVirtualHost) *hcmv3.HttpFilt
 		cfg.WithRequestBody = &extauthzv3.BufferSettings{MaxRequestBytes: b.MaxRequestBytes, AllowPartialMessage: b.AllowPartialMessage, PackAsBytes: b.PackAsBytes}
 	}
 	return &hcmv3.HttpFilter{Name: envoy.ExtAuthzFilter, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: envoy.Any(cfg)}}
-}
-
-// timeoutDuration is Envoy's timeout for t: none (Envoy's default) when
-// unset, 0 (no timeout) when infinite.
-func timeoutDuration(t graph.Timeout) *durationpb.Duration {
-	switch {
-	case t.Infinite:
-		return durationpb.New(0)
-	case t.Duration > 0:
-		return durationpb.New(t.Duration)
-	}
-	return nil
 }
 
 // routeAuthorization adds to the per-filter configuration of a route of

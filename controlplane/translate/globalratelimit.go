@@ -33,7 +33,7 @@ func (t *translator) rateLimitFilter() *hcmv3.HttpFilter {
 	}
 	cfg := &ratelimitv3.RateLimit{
 		Domain:          rl.Service.Domain,
-		Timeout:         timeoutDuration(rl.Timeout),
+		Timeout:         rl.Timeout.Proto(),
 		FailureModeDeny: !rl.Service.FailOpen,
 		RateLimitService: &ratelimitconfv3.RateLimitServiceConfig{
 			GrpcService: &corev3.GrpcService{TargetSpecifier: &corev3.GrpcService_EnvoyGrpc_{
