@@ -1,12 +1,21 @@
 package controlplane_test
 
 import (
+	"hash/fnv"
+
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
+
+// seedOf is the seed of a corpus's random changes, from its name.
+func seedOf(name string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
+}
 
 // withFallback returns idx with the fallback certificate enabled by every
 // other TLS root in namespace ns.

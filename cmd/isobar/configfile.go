@@ -48,6 +48,7 @@ var contourSettings = map[string]contourSetting{
 	"serverHeaderTransformation": {"server-header-transformation", "string"},
 	"compression.algorithm":      {"compression", "string"},
 	"tracing":                    {"tracing", "tracing"},
+	"globalExtAuth":              {"global-ext-auth", "globalauth"},
 	// The keys of the timeouts, network, cluster, tls, policy and listener mappings, by their
 	// paths.
 	"timeouts.request-timeout":                          {"request-timeout", "string"},
@@ -106,7 +107,7 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "featureFlags", "gateway", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "metrics",
+	"debug", "featureFlags", "gateway", "kubernetesClientBurst", "kubernetesClientQPS", "metrics",
 	"omEnforcedHealthListener", "runtime-settings", "server",
 }
 
@@ -153,7 +154,7 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 		case k == "incluster":
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)
-		case ok && (s.kind == "policy" || s.kind == "tracing"):
+		case ok && (s.kind == "policy" || s.kind == "tracing" || s.kind == "globalauth"):
 			if err := setPolicyFromConfig(cmd, path, k, s, doc[k]); err != nil {
 				return nil, err
 			}
@@ -183,9 +184,10 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 	return ignored, nil
 }
 
-// setPolicyFromConfig sets the flag of setting s, a global rate limit
-// policy, to v, the mapping of key k, as JSON, unless the command line set
-// it; the policy is checked here, so that an error names the file.
+// setPolicyFromConfig sets the flag of setting s, a mapping given to its
+// flag as JSON (a global rate limit policy, tracing or global
+// authorization), to v, the mapping of key k, unless the command line set
+// it; the setting is checked here, so that an error names the file.
 func setPolicyFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) error {
 	if v == nil {
 		return nil
@@ -194,9 +196,13 @@ func setPolicyFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v
 		return fmt.Errorf("%s: %s: must be a mapping", path, k)
 	}
 	data, err := json.Marshal(v)
-	if err == nil && s.kind == "tracing" {
+	switch {
+	case err != nil:
+	case s.kind == "tracing":
 		_, err = graph.ParseTracing(string(data))
-	} else if err == nil {
+	case s.kind == "globalauth":
+		_, err = graph.ParseGlobalAuthorization(string(data))
+	default:
 		_, err = parseDefaultPolicy(string(data))
 	}
 	if err != nil {

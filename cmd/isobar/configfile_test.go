@@ -45,10 +45,18 @@ func TestConfigFile(t *testing.T) {
 			"fallback-certificate": "ns/fb"},
 	}, {
 		name: "compression, and Contour's keys Isobar does not implement",
-		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\nglobalExtAuth:\n  extensionService: projectcontour/auth\n" +
+		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\n" +
 			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5\nkubernetesClientBurst: 10\nruntime-settings: {a: b}\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
 		want:    map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true"},
-		ignored: []string{"featureFlags", "globalExtAuth", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings"},
+		ignored: []string{"featureFlags", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings"},
+	}, {
+		name: "global authorization, as JSON on its flag",
+		file: "globalExtAuth:\n  extensionService: projectcontour/auth\n  failOpen: true\n  authPolicy:\n    context: {tier: edge}\n",
+		want: map[string]string{"global-ext-auth": `{"authPolicy":{"context":{"tier":"edge"}},"extensionService":"projectcontour/auth","failOpen":true}`},
+	}, {
+		name: "global authorization by an HTTP server",
+		file: "globalExtAuth:\n  extensionService: projectcontour/auth\n  serviceType: http\n",
+		err:  "globalExtAuth: serviceType \"http\": only grpc authorization servers are supported",
 	}, {
 		name: "tracing, as JSON on its flag",
 		file: "tracing:\n  extensionService: projectcontour/otel\n  serviceName: edge\n  overallSampling: \"50\"\n  customTags:\n  - {tagName: team, literal: pay}\n",

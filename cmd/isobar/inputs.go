@@ -48,6 +48,10 @@ type compileFlags struct {
 	// tracingJSON is --tracing as given; tracing the setting it holds.
 	tracingJSON string
 	tracing     *graph.Tracing
+	// globalAuthJSON is --global-ext-auth as given; globalAuth the
+	// setting it holds.
+	globalAuthJSON string
+	globalAuth     *graph.GlobalAuthorization
 	// now is --now as given; at the time certificates are checked against.
 	now string
 	at  time.Time
@@ -196,6 +200,10 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 		"trace requests with OpenTelemetry, Contour's tracing setting as JSON ({\"extensionService\": \"namespace/name\", \"serviceName\": ..., "+
 			"\"overallSampling\": \"10\", \"customTags\": [{\"tagName\": ..., \"literal\" or \"requestHeaderName\": ...}]}): "+
 			"every connection manager sends spans to that ExtensionService")
+	cmd.Flags().StringVar(&f.globalAuthJSON, "global-ext-auth", "",
+		"check requests with a gRPC authorization server, Contour's globalExtAuth setting as JSON ({\"extensionService\": \"namespace/name\", "+
+			"\"failOpen\": ..., \"responseTimeout\": ..., \"authPolicy\": {\"disabled\": ..., \"context\": {...}}, \"withRequestBody\": {...}}): "+
+			"every HTTPProxy virtual host without a server of its own, and ingress_http")
 	cmd.Flags().StringVar(&f.connections.Compression, "compression", "",
 		"how responses are compressed when the client accepts it: gzip, brotli, zstd or disabled (Contour's compression.algorithm; default: gzip)")
 	cmd.Flags().StringVar(&f.connections.ServerHeaderTransformation, "server-header-transformation", "",
@@ -251,6 +259,11 @@ func (f *compileFlags) validate(cmd *cobra.Command) error {
 			return exitWith(exitBadInput, fmt.Errorf("--tracing: %w", err))
 		}
 	}
+	if f.globalAuthJSON != "" {
+		if f.globalAuth, err = graph.ParseGlobalAuthorization(f.globalAuthJSON); err != nil {
+			return exitWith(exitBadInput, fmt.Errorf("--global-ext-auth: %w", err))
+		}
+	}
 	if f.headers, err = f.headerFlags.headers(); err != nil {
 		return exitWith(exitBadInput, err)
 	}
@@ -289,6 +302,7 @@ func (f *compileFlags) options() controlplane.Options {
 		RateLimitService:      f.rateLimit,
 		FallbackCertificate:   f.fallbackCertificate,
 		Tracing:               f.tracing,
+		GlobalAuthorization:   f.globalAuth,
 		Now:                   f.at,
 	}}
 }

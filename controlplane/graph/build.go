@@ -57,6 +57,10 @@ type Options struct {
 	// be allowed to use it as any other Secret (TLSCertificateDelegation
 	// when it lives in another namespace).
 	FallbackCertificate string
+	// GlobalAuthorization, when set, is Contour's globalExtAuth setting
+	// (checked): the authorization server of every HTTPProxy virtual host
+	// without one of its own, and of ingress_http's connection manager.
+	GlobalAuthorization *GlobalAuthorization
 	// Tracing, when set, is Contour's tracing setting (checked): every
 	// connection manager traces requests to its collector.
 	Tracing *Tracing
@@ -106,6 +110,9 @@ type builder struct {
 	reads []types.NamespacedName
 	// parts, when set, receives the reports split by unit (BuildParts).
 	parts *Parts
+	// global is the global authorization (Options.GlobalAuthorization),
+	// resolved once per build; nil when none is set.
+	global *globalAuth
 }
 
 // processors run in this order; each may read what the earlier ones did.
@@ -115,6 +122,7 @@ var processors = []func(*builder){
 	(*builder).processExtensionServices,
 	(*builder).rateLimitService,
 	(*builder).tracingService,
+	(*builder).globalAuthService,
 	(*builder).processHTTPProxies,
 	(*builder).processIngressRoutes,
 	(*builder).processIngresses,

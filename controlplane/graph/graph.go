@@ -32,6 +32,11 @@ type Graph struct {
 	// manager asks (Options.RateLimitService, when its ExtensionService
 	// is valid).
 	RateLimit *GlobalRateLimit
+	// GlobalAuthorization, when set, is the authorization server
+	// ingress_http's connection manager (and the fallback certificate's)
+	// calls (Options.GlobalAuthorization, when its ExtensionService is
+	// valid); secure virtual hosts carry theirs.
+	GlobalAuthorization *ExternalAuthorization
 }
 
 // New returns an empty graph with the given listener ports and access log.

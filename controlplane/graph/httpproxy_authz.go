@@ -65,6 +65,9 @@ type authScope struct {
 // serves nothing, as in Contour).
 func (b *builder) virtualHostAuthorization(ref status.Ref, p *contourv1.HTTPProxy, svh *SecureVirtualHost) (*ExternalAuthorization, *authScope, bool) {
 	a := p.Spec.VirtualHost.Authorization
+	if b.global != nil && (a == nil || a.ExtensionServiceRef.Name == "") {
+		return b.globalAuthorization(ref, p, svh, a)
+	}
 	if a == nil {
 		return nil, nil, true
 	}
@@ -166,7 +169,7 @@ func (b *builder) routeAuthorization(r *Route, p *contourv1.HTTPProxy, spec *con
 		ra.Context = ctx
 	}
 	r.Authorization = ra
-	if !ra.Disabled && spec.PermitInsecure && !b.opts.DisablePermitInsecure {
+	if !ra.Disabled && spec.PermitInsecure && !b.opts.DisablePermitInsecure && b.global == nil {
 		b.report.Warning(proxyRef(p), status.AuthError, ReasonAuthNotCheckedOverHTTP,
 			"Spec.Routes[%d]: permitInsecure also serves the route over HTTP, where the authorization server is not called", i)
 	}

@@ -50,15 +50,24 @@ type TracingTag struct {
 // refused) and checks it.
 func ParseTracing(s string) (*Tracing, error) {
 	var t Tracing
-	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&t); err != nil {
+	if err := decodeSetting(s, &t); err != nil {
 		return nil, fmt.Errorf("not a tracing setting: %w", err)
 	}
-	if dec.More() {
-		return nil, fmt.Errorf("not a tracing setting: more than one JSON value")
-	}
 	return &t, t.Check()
+}
+
+// decodeSetting decodes one JSON value, s, into v, refusing unknown
+// fields.
+func decodeSetting(s string, v any) error {
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("more than one JSON value")
+	}
+	return nil
 }
 
 // Check returns an error naming the first part of t that is not valid:

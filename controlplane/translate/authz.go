@@ -14,14 +14,18 @@ import (
 )
 
 // extAuthzFilter is the ext_authz HTTP filter of a secure virtual host
-// with an authorization server (nil without), as Contour writes it: a
-// gRPC call to the ExtensionService's cluster (registered here) with
-// the check's timeout, 403 when the server fails (unless failing open),
-// the route cache cleared after the check (the server may change
-// headers), the client's certificate included, and the request body when
-// asked.
+// with an authorization server (nil without).
 func (t *translator) extAuthzFilter(vh *graph.SecureVirtualHost) *hcmv3.HttpFilter {
-	a := vh.Authorization
+	return t.extAuthz(vh.Authorization)
+}
+
+// extAuthz is the ext_authz HTTP filter calling a (nil without), as
+// Contour writes it: a gRPC call to the ExtensionService's cluster
+// (registered here) with the check's timeout, 403 when the server fails
+// (unless failing open), the route cache cleared after the check (the
+// server may change headers), the client's certificate included, and the
+// request body when asked.
+func (t *translator) extAuthz(a *graph.ExternalAuthorization) *hcmv3.HttpFilter {
 	if a == nil {
 		return nil
 	}

@@ -3,7 +3,6 @@ package translate
 import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -45,8 +44,10 @@ func fallbackRoutes(g *graph.Graph, secure []*graph.SecureVirtualHost, translate
 // fallbackChain is ingress_https's filter chain for TLS clients that send
 // no server name, as Contour builds it: it matches any TLS connection no
 // other chain takes, presents the fallback certificate with the listener's
-// TLS settings (no host's own versions), and routes with ingress_fallbackcert;
-// nil when no host enabled the fallback certificate.
+// TLS settings (no host's own versions), and routes with ingress_fallbackcert
+// (with ingress_http's extra filters: the global authorization server's
+// and the rate limit service's); nil when no host enabled the fallback
+// certificate.
 func (t *translator) fallbackChain(hosts []*graph.SecureVirtualHost) *listenerv3.FilterChain {
 	if len(hosts) == 0 {
 		return nil
@@ -56,11 +57,7 @@ func (t *translator) fallbackChain(hosts []*graph.SecureVirtualHost) *listenerv3
 	for _, vh := range hosts {
 		h.CookieRewrite = h.CookieRewrite || vh.TCPProxy == nil && rewritesCookies(&vh.VirtualHost)
 	}
-	var extra []*hcmv3.HttpFilter
-	if f := t.rateLimitFilter(); f != nil {
-		extra = append(extra, f)
-	}
-	fc := envoy.FilterChain(nil, tls, t.kit.managers.Filter(HTTPSListener, FallbackRoutes, h, extra...))
+	fc := envoy.FilterChain(nil, tls, t.kit.managers.Filter(HTTPSListener, FallbackRoutes, h, t.httpFilters()...))
 	fc.Name = FallbackChain
 	fc.FilterChainMatch = &listenerv3.FilterChainMatch{TransportProtocol: "tls"}
 	return fc

@@ -39,12 +39,17 @@ func (t *translator) listeners() []*listenerv3.Listener {
 }
 
 // httpFilters are the filters ingress_http's connection manager adds to
-// the common ones: the ratelimit filter, when configured.
+// the common ones, in Contour's order: the global authorization server's
+// ext_authz filter and the ratelimit filter, when configured.
 func (t *translator) httpFilters() []*hcmv3.HttpFilter {
-	if f := t.rateLimitFilter(); f != nil {
-		return []*hcmv3.HttpFilter{f}
+	var out []*hcmv3.HttpFilter
+	if f := t.extAuthz(t.g.GlobalAuthorization); f != nil {
+		out = append(out, f)
 	}
-	return nil
+	if f := t.rateLimitFilter(); f != nil {
+		out = append(out, f)
+	}
+	return out
 }
 
 // filterChain serves one secure virtual host: TLS termination (unless

@@ -127,6 +127,10 @@ func setHeader(o *controlplane.Options, k, v string) error {
 // rateLimitFlags are the global rate limit service's.
 var rateLimitFlags = map[string]caseFlag{
 	"--rate-limit-service": func(o *controlplane.Options, _, v string) error { return o.RateLimitService.ParseRateLimitService(v) },
+	"--global-ext-auth": func(o *controlplane.Options, _, v string) (err error) {
+		o.GlobalAuthorization, err = graph.ParseGlobalAuthorization(v)
+		return err
+	},
 	"--tracing": func(o *controlplane.Options, _, v string) (err error) {
 		o.Tracing, err = graph.ParseTracing(v)
 		return err

@@ -19,7 +19,7 @@ const authzFilter = "envoy.filters.http.ext_authz"
 // server checks it, with which context (the simulator does not call the
 // server: the request is routed as if it were allowed), or that the route
 // disables the check. Nothing is said when the connection manager has no
-// such filter (port 80 never checks).
+// such filter (port 80 checks only with a global authorization server).
 func authzNote(hcm *hcmv3.HttpConnectionManager, rt *routev3.Route, res *Result) {
 	var cfg extauthzv3.ExtAuthz
 	found := false
