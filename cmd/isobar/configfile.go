@@ -79,6 +79,7 @@ var contourSettings = map[string]contourSetting{
 	"tls.fingerprint.ja3":                               {"tls-fingerprint-ja3", "bool"},
 	"tls.fingerprint.ja4":                               {"tls-fingerprint-ja4", "bool"},
 	"tls.fallback-certificate":                          {"fallback-certificate", "secret"},
+	"tls.envoy-client-certificate":                      {"envoy-client-certificate", "secret"},
 	"policy.request-headers":                            {"policy-request-header-set", "headers"},
 	"policy.response-headers":                           {"policy-response-header-set", "headers"},
 	"policy.applyToIngress":                             {"policy-apply-to-ingress", "bool"},

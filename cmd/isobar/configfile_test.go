@@ -84,6 +84,10 @@ func TestConfigFile(t *testing.T) {
 		args: []string{"--fallback-certificate=other/cert"},
 		want: map[string]string{"fallback-certificate": "other/cert"},
 	}, {
+		name: "Envoy's client certificate",
+		file: "tls:\n  envoy-client-certificate: {name: envoy, namespace: certs}\n",
+		want: map[string]string{"envoy-client-certificate": "certs/envoy"},
+	}, {
 		name: "an empty fallback certificate, as Contour's example file has",
 		file: "tls:\n  fallback-certificate: {name: \"\", namespace: \"\"}\n",
 		want: map[string]string{"fallback-certificate": ""},

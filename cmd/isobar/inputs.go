@@ -43,8 +43,9 @@ type compileFlags struct {
 	headers                              graph.GlobalHeaders
 	rateLimitFlags                       rateLimitFlags
 	rateLimit                            graph.RateLimitService
-	// fallbackCertificate is --fallback-certificate (namespace/name).
-	fallbackCertificate string
+	// fallbackCertificate is --fallback-certificate and clientCertificate
+	// --envoy-client-certificate (namespace/name).
+	fallbackCertificate, clientCertificate string
 	// tracingJSON is --tracing as given; tracing the setting it holds.
 	tracingJSON string
 	tracing     *graph.Tracing
@@ -149,6 +150,8 @@ func (f *compileFlags) registerTLS(cmd *cobra.Command) {
 		"highest TLS version of ingress_https, 1.2 or 1.3; a host may only lower it (Contour's tls.maximum-protocol-version; default: 1.3)")
 	cmd.Flags().StringArrayVar(&f.cipherSuites, "tls-cipher-suite", nil,
 		"a TLS 1.2 cipher suite of ingress_https, such as ECDHE-RSA-AES256-GCM-SHA384 or [A|B] (equal preference); repeatable, in order of preference (Contour's tls.cipher-suites; default: Contour's list)")
+	cmd.Flags().StringVar(&f.clientCertificate, "envoy-client-certificate", "",
+		"namespace/name of the TLS Secret Envoy presents to the upstreams it reaches over TLS (Contour's tls.envoy-client-certificate; default: none)")
 	cmd.Flags().StringVar(&f.fallbackCertificate, "fallback-certificate", "",
 		"namespace/name of the TLS Secret served to clients that send no server name, for the HTTPProxies that set tls.enableFallbackCertificate (Contour's tls.fallback-certificate; default: none, and those HTTPProxies are invalid)")
 	cmd.Flags().BoolVar(&f.connections.JA3Fingerprinting, "tls-fingerprint-ja3", false,
@@ -245,8 +248,10 @@ func (f *compileFlags) validate(cmd *cobra.Command) error {
 	if err := f.connections.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--%w", err))
 	}
-	if ns, name, ok := strings.Cut(f.fallbackCertificate, "/"); f.fallbackCertificate != "" && (!ok || ns == "" || name == "" || strings.Contains(name, "/")) {
-		return exitWith(exitBadInput, fmt.Errorf("--fallback-certificate %q: must be namespace/name", f.fallbackCertificate))
+	for _, p := range [][2]string{{"fallback-certificate", f.fallbackCertificate}, {"envoy-client-certificate", f.clientCertificate}} {
+		if ns, name, ok := strings.Cut(p[1], "/"); p[1] != "" && (!ok || ns == "" || name == "" || strings.Contains(name, "/")) {
+			return exitWith(exitBadInput, fmt.Errorf("--%s %q: must be namespace/name", p[0], p[1]))
+		}
 	}
 	f.upstream.TLSCipherSuites = strings.Join(f.upstreamCipherSuites, "\n")
 	f.upstream.TLSECDHCurves = strings.Join(f.upstreamCurves, "\n")
@@ -301,6 +306,7 @@ func (f *compileFlags) options() controlplane.Options {
 		Headers:               f.headers,
 		RateLimitService:      f.rateLimit,
 		FallbackCertificate:   f.fallbackCertificate,
+		ClientCertificate:     f.clientCertificate,
 		Tracing:               f.tracing,
 		GlobalAuthorization:   f.globalAuth,
 		Now:                   f.at,

@@ -71,6 +71,9 @@ type UpstreamTLS struct {
 	// Params, when set, are the versions and TLS 1.2 cipher suites the
 	// context offers (nil: Envoy's defaults).
 	Params *TLSParams
+	// ClientCert, when set, is the SDS secret of the certificate Envoy
+	// presents to the upstream.
+	ClientCert string
 }
 
 // HealthCheck is an active check; an empty Path means TCP.
@@ -160,6 +163,9 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 // upstreamTLSContext is the TLS context of t, with its parameters.
 func upstreamTLSContext(t *UpstreamTLS, alpn []string) *tlsv3.UpstreamTlsContext {
 	ctx := UpstreamTLSContext(t.SNI, t.CA, t.SubjectNames, alpn...)
+	if t.ClientCert != "" {
+		ctx.CommonTlsContext.TlsCertificateSdsSecretConfigs = []*tlsv3.SdsSecretConfig{{Name: t.ClientCert, SdsConfig: adsSource}}
+	}
 	if p := t.Params; p != nil {
 		ctx.CommonTlsContext.TlsParams = &tlsv3.TlsParameters{TlsMinimumProtocolVersion: p.Min, TlsMaximumProtocolVersion: p.Max, CipherSuites: p.CipherSuites, EcdhCurves: p.Curves}
 	}

@@ -57,6 +57,10 @@ type Options struct {
 	// be allowed to use it as any other Secret (TLSCertificateDelegation
 	// when it lives in another namespace).
 	FallbackCertificate string
+	// ClientCertificate, when set, is the namespace/name of the TLS Secret
+	// Envoy presents to the upstreams it reaches over TLS (Contour's
+	// tls.envoy-client-certificate; no delegation needed).
+	ClientCertificate string
 	// GlobalAuthorization, when set, is Contour's globalExtAuth setting
 	// (checked): the authorization server of every HTTPProxy virtual host
 	// without one of its own, and of ingress_http's connection manager.
@@ -113,12 +117,16 @@ type builder struct {
 	// global is the global authorization (Options.GlobalAuthorization),
 	// resolved once per build; nil when none is set.
 	global *globalAuth
+	// clientCert is the client certificate (Options.ClientCertificate)
+	// every cluster carries, resolved once per build; nil for none.
+	clientCert *Secret
 }
 
 // processors run in this order; each may read what the earlier ones did.
 var processors = []func(*builder){
 	(*builder).indexNotes,
 	(*builder).claimHosts,
+	(*builder).clientCertificate,
 	(*builder).processExtensionServices,
 	(*builder).rateLimitService,
 	(*builder).tracingService,

@@ -101,6 +101,7 @@ func (b *builder) buildExtension(e *contourv1alpha1.ExtensionService, report *st
 	c := &Cluster{Namespace: e.Namespace, Protocol: "h2", LoadBalancer: loadBalancer(e.Spec.LoadBalancerPolicy),
 		Extension: &ExtensionUpstream{Name: e.Name}}
 	b.opts.Upstream.applyTo(c)
+	c.ClientCertificate = b.clientCert
 	if c.LoadBalancer == Cookie || c.LoadBalancer == RequestHash {
 		report.Warning(ref, status.SpecError, ReasonIgnoredField,
 			"ignoring field %q; %s load balancer policy is not supported for ExtensionClusters", ".Spec.LoadBalancerPolicy", c.LoadBalancer)

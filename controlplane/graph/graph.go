@@ -37,6 +37,10 @@ type Graph struct {
 	// calls (Options.GlobalAuthorization, when its ExtensionService is
 	// valid); secure virtual hosts carry theirs.
 	GlobalAuthorization *ExternalAuthorization
+	// ClientCertificate, when set, is the certificate Envoy presents to
+	// upstreams over TLS (Options.ClientCertificate): an SDS secret the
+	// clusters' TLS contexts name.
+	ClientCertificate *Secret
 }
 
 // New returns an empty graph with the given listener ports and access log.
@@ -266,6 +270,9 @@ type Cluster struct {
 	// UpstreamTLSCurves (one a line; "": Envoy's) are the ECDH curves of
 	// that context, from Options.Upstream.
 	UpstreamTLSCurves string
+	// ClientCertificate, when set, is presented to the upstream when the
+	// cluster originates TLS (Options.ClientCertificate).
+	ClientCertificate *Secret
 	// DNSNameScheme is "http" or "https" for a cluster that is a DNS name
 	// and not a Kubernetes Service (a JWT provider's remote JWKS, Contour's
 	// DNSNameCluster): ExternalName is the host, Port.Port the port,

@@ -143,7 +143,7 @@ type rootPlan struct {
 // writes it).
 func (b *builder) forRoots() *builder {
 	return &builder{idx: b.idx, opts: b.opts, report: status.NewReportFor(rootChunk), owners: b.owners,
-		secretChecks: b.secretChecks, global: b.global}
+		secretChecks: b.secretChecks, global: b.global, clientCert: b.clientCert}
 }
 
 // commitRoot applies a plan to the graph.

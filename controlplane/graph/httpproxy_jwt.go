@@ -178,6 +178,7 @@ func (b *builder) jwtProvider(jp contourv1.JWTProvider, ns string) (JWTProvider,
 	if u.Scheme == "https" {
 		c.Protocol, c.SNI = "tls", u.Hostname()
 		b.opts.Upstream.applyTLS(c)
+		c.ClientCertificate = b.clientCert
 	}
 	switch f := r.DNSLookupFamily; f {
 	case "":

@@ -102,7 +102,8 @@ func BuildHost(idx *source.Index, opts Options, fqdn string, claimants []*contou
 	b := &builder{idx: idx, opts: &opts, g: New(opts.HTTPPort, opts.HTTPSPort, opts.AccessLog), report: part.Report,
 		owners: map[string]status.Ref{}, secretChecks: &sync.Map{}, services: &serviceMemo{}}
 	b.g.Connections = opts.Connections
-	b.global = b.resolveGlobalAuth() // its finding is the full build's
+	b.clientCert, _ = b.resolveClientCertificate() // first: the clusters below carry it
+	b.global = b.resolveGlobalAuth()               // its finding is the full build's
 	claims := make([]claim, len(claimants))
 	byRef := map[status.Ref]*contourv1.HTTPProxy{}
 	for i, p := range claimants {

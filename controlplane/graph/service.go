@@ -206,6 +206,7 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 	c.Protocol = upstreamProtocol(svc, sp)
 	c.CircuitBreakers = circuitBreakers(svc.Annotations)
 	b.opts.Upstream.applyTo(c)
+	c.ClientCertificate = b.clientCert
 	return c, nil
 }
 

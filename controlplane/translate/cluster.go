@@ -109,6 +109,9 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 				tls.SNI = c.Validation.SubjectNames[0]
 			}
 		}
+		if c.ClientCertificate != nil {
+			tls.ClientCert = SecretName(c.ClientCertificate)
+		}
 		tls.Params = defaultUpstreamTLS
 		if c.UpstreamTLSMin != "" {
 			tls.Params = &envoy.TLSParams{Min: envoy.TLSVersion(c.UpstreamTLSMin), Max: envoy.TLSVersion(c.UpstreamTLSMax),

@@ -120,6 +120,7 @@ type Translation struct {
 // would build it), and in rest what every other host refers to: the
 // clusters and secrets of the virtual hosts of g not in hosts, the
 // clusters of its ExtensionServices (which Envoy gets even when unused),
+// the client certificate upstreams are shown (any cluster may name it),
 // and what the fallback certificate's chain and route configuration refer
 // to (that of several hosts).
 func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[string]*Host, rest *Host) {
@@ -179,6 +180,9 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 	}
 	for _, c := range g.Extensions {
 		rest.Clusters[ClusterName(c)] = nil
+	}
+	if s := g.ClientCertificate; s != nil {
+		rest.Secrets[SecretName(s)] = s
 	}
 	if fb := fallbackHosts(g); len(fb) > 0 { // the fallback chain
 		rest.Secrets[SecretName(fb[0].Fallback)] = fb[0].Fallback

@@ -68,6 +68,9 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 	for _, c := range g.Extensions {
 		t.cluster(c)
 	}
+	if s := g.ClientCertificate; s != nil { // sent even before a cluster names it: Update may add one
+		t.secret(s)
+	}
 	clusterNames := sortedKeys(t.clusters)
 	res.Clusters = t.clusterResources(clusterNames)
 	res.Endpoints = t.endpoints(clusterNames, res.Clusters)

@@ -48,6 +48,7 @@ var scopeFlags = map[string]caseFlag{
 var listenerFlags = map[string]caseFlag{
 	"--tls-minimum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MinimumTLSVersion = v; return nil },
 	"--tls-maximum-protocol-version": func(o *controlplane.Options, _, v string) error { o.Connections.MaximumTLSVersion = v; return nil },
+	"--envoy-client-certificate":     func(o *controlplane.Options, _, v string) error { o.ClientCertificate = v; return nil },
 	"--fallback-certificate":         func(o *controlplane.Options, _, v string) error { o.FallbackCertificate = v; return nil },
 	"--strip-trailing-host-dot": func(o *controlplane.Options, _, _ string) error {
 		o.Connections.StripTrailingHostDot = true
