@@ -10,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/isobar-dev/isobar/controlplane/source"
 	operatorv1alpha1 "github.com/isobar-dev/isobar/operator/api/v1alpha1"
@@ -492,6 +493,10 @@ func TestConfigFileFromOperator(t *testing.T) {
 	c.Spec.VHDS = &ext
 	c.Spec.ExcludeRejected = &ext
 	c.Spec.FallbackCertificate = &operatorv1alpha1.SecretReference{Name: "fallback: cert", Namespace: "certs"}
+	// More of Contour's file, with keys the operator manages (they lose).
+	c.Spec.Config = &runtime.RawExtension{Raw: []byte(`{"compression": {"algorithm": "brotli"}, "kubeconfig": "/tmp/x",
+		"envoy-service-name": "mine", "tls": {"minimum-protocol-version": "1.3", "fallback-certificate": {"name": "a", "namespace": "b"}},
+		"tracing": {"extensionService": "obs/otel"}}`)}
 	path := filepath.Join(t.TempDir(), "isobar.yaml")
 	if err := os.WriteFile(path, []byte(objects.Config(c).Data["isobar.yaml"]), 0o644); err != nil {
 		t.Fatal(err)
@@ -519,7 +524,8 @@ func TestConfigFileFromOperator(t *testing.T) {
 		t.Fatalf("serve reads the operator's file: ignored %q, error %v", ignored, err)
 	}
 	for flag, want := range map[string]string{"enable-external-name": "true", "envoy-service-namespace": "edge", "envoy-service-name": objects.Envoy,
-		"fallback-certificate": "certs/fallback: cert"} {
+		"fallback-certificate": "certs/fallback: cert", "compression": "brotli", "tls-minimum-protocol-version": "1.3",
+		"tracing": `{"extensionService":"obs/otel"}`, "kubeconfig": ""} {
 		if got := cmd.Flags().Lookup(flag).Value.String(); got != want {
 			t.Errorf("--%s = %q, want %q", flag, got, want)
 		}

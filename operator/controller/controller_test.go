@@ -256,3 +256,25 @@ func TestConflictsAndInvalidSpec(t *testing.T) {
 		return apierrors.IsNotFound(err) || !ns.DeletionTimestamp.IsZero()
 	})
 }
+
+// TestSpecConfig: spec.config reaches the control plane's file through the
+// API server (nested mappings kept), under the keys the operator manages.
+func TestSpecConfig(t *testing.T) {
+	ctx := context.Background()
+	c := &operatorv1alpha1.Contour{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "configured"},
+		Spec: operatorv1alpha1.ContourSpec{Namespace: operatorv1alpha1.NamespaceSpec{Name: "configured"},
+			Config: &runtime.RawExtension{Raw: []byte(`{"compression":{"algorithm":"zstd"},"envoy-service-namespace":"elsewhere",` +
+				`"tracing":{"extensionService":"obs/otel","customTags":[{"tagName":"team","literal":"pay"}]}}`)}}}
+	if err := k8s.Create(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	var cm corev1.ConfigMap
+	eventually(t, "the ConfigMap", func() bool {
+		return k8s.Get(ctx, types.NamespacedName{Namespace: "configured", Name: "isobar"}, &cm) == nil
+	})
+	want := "compression:\n  algorithm: zstd\nenableExternalNameService: false\nenvoy-service-name: envoy\nenvoy-service-namespace: configured\n" +
+		"tracing:\n  customTags:\n  - literal: pay\n    tagName: team\n  extensionService: obs/otel\n"
+	if got := cm.Data["isobar.yaml"]; got != want {
+		t.Errorf("isobar.yaml:\n%s\nwant:\n%s", got, want)
+	}
+}

@@ -1,14 +1,15 @@
 package objects
 
 import (
+	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"sigs.k8s.io/yaml"
 
 	operatorv1alpha1 "github.com/isobar-dev/isobar/operator/api/v1alpha1"
 )
@@ -117,16 +118,36 @@ func RoleBinding(c *operatorv1alpha1.Contour) *rbacv1.RoleBinding {
 
 // Config is the ConfigMap holding the control plane's configuration, in
 // the format of Contour's configuration file (`isobar serve --config-path`
-// reads it; the ingress class has no key there and is a flag).
+// reads it; the ingress class has no key there and is a flag): spec.config,
+// with the spec's own fields and the keys the operator manages over it.
+// The file is YAML with sorted keys, so it only changes with the spec.
 func Config(c *operatorv1alpha1.Contour) *corev1.ConfigMap {
-	ext := c.Spec.EnableExternalNameService != nil && *c.Spec.EnableExternalNameService
-	file := fmt.Sprintf("enableExternalNameService: %v\nenvoy-service-namespace: %s\nenvoy-service-name: %s\n", ext, c.Spec.Namespace.Name, Envoy)
+	doc := map[string]any{}
+	if raw := c.Spec.Config; raw != nil && len(raw.Raw) > 0 {
+		// The API server keeps only objects here (the CRD's type); a value
+		// that is not one leaves the operator's keys alone.
+		_ = json.Unmarshal(raw.Raw, &doc)
+	}
+	delete(doc, "kubeconfig")
+	delete(doc, "incluster")
+	doc["envoy-service-namespace"], doc["envoy-service-name"] = c.Spec.Namespace.Name, Envoy
+	if v := c.Spec.EnableExternalNameService; v != nil || doc["enableExternalNameService"] == nil {
+		doc["enableExternalNameService"] = v != nil && *v
+	}
 	if fb := c.Spec.FallbackCertificate; fb != nil {
-		// JSON strings are YAML strings: any name is quoted safely.
-		file += fmt.Sprintf("tls:\n  fallback-certificate: {name: %s, namespace: %s}\n", strconv.Quote(fb.Name), strconv.Quote(fb.Namespace))
+		tls, _ := doc["tls"].(map[string]any)
+		if tls == nil {
+			tls = map[string]any{}
+		}
+		tls["fallback-certificate"] = map[string]any{"name": fb.Name, "namespace": fb.Namespace}
+		doc["tls"] = tls
+	}
+	file, err := yaml.Marshal(doc)
+	if err != nil {
+		panic(err) // cannot happen: decoded from JSON or built here
 	}
 	return &corev1.ConfigMap{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"}, ObjectMeta: meta(c, ConfigMap, nil),
-		Data: map[string]string{"isobar.yaml": file}}
+		Data: map[string]string{"isobar.yaml": string(file)}}
 }
 
 // ContainerPort returns the named Envoy container port (http or https).

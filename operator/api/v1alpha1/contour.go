@@ -3,6 +3,7 @@ package v1alpha1
 import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // Contour asks for an Isobar control plane (Deployment) and an Envoy fleet
@@ -77,6 +78,16 @@ type ContourSpec struct {
 	// tls.enableFallbackCertificate (Contour's tls.fallback-certificate).
 	// +optional
 	FallbackCertificate *SecretReference `json:"fallbackCertificate,omitempty"`
+	// Config is more of Contour's configuration file (contour.yaml), as
+	// a mapping: compression, tracing, globalExtAuth, timeouts, tls, ...
+	// It goes to the control plane's file, where the fields above and the
+	// keys the operator manages (envoy-service-*, kubeconfig, incluster)
+	// win; the control plane refuses a file with a key Contour does not
+	// know or a bad value, and reports the keys it ignores in its log.
+	// +optional
+	// +kubebuilder:pruning:PreserveUnknownFields
+	// +kubebuilder:validation:Type=object
+	Config *runtime.RawExtension `json:"config,omitempty"`
 }
 
 // SecretReference names a Secret.
