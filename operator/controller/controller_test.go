@@ -277,4 +277,22 @@ func TestSpecConfig(t *testing.T) {
 	if got := cm.Data["isobar.yaml"]; got != want {
 		t.Errorf("isobar.yaml:\n%s\nwant:\n%s", got, want)
 	}
+	// A new file rolls the control plane out: its pod template changes.
+	var d appsv1.Deployment
+	key := types.NamespacedName{Namespace: "configured", Name: "contour"}
+	eventually(t, "the Deployment", func() bool { return k8s.Get(ctx, key, &d) == nil })
+	before := d.Spec.Template.Annotations[objects.ConfigHashAnnotation]
+	if before == "" {
+		t.Fatalf("no %s on the pod template", objects.ConfigHashAnnotation)
+	}
+	if err := k8s.Get(ctx, client.ObjectKeyFromObject(c), c); err != nil {
+		t.Fatal(err)
+	}
+	c.Spec.Config = &runtime.RawExtension{Raw: []byte(`{"compression":{"algorithm":"brotli"}}`)}
+	if err := k8s.Update(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the pod template's new hash", func() bool {
+		return k8s.Get(ctx, key, &d) == nil && d.Spec.Template.Annotations[objects.ConfigHashAnnotation] != before
+	})
 }

@@ -1,6 +1,8 @@
 package objects
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -64,10 +66,18 @@ func Deployment(c *operatorv1alpha1.Contour, img Images) *appsv1.Deployment {
 	if c.Spec.NodePlacement != nil {
 		placement(c.Spec.NodePlacement.Contour, &pod)
 	}
+	// serve reads its file once: a new file rolls the pods out.
+	sum := sha256.Sum256([]byte(Config(c).Data["isobar.yaml"]))
+	annotations := map[string]string{ConfigHashAnnotation: hex.EncodeToString(sum[:8])}
 	return &appsv1.Deployment{TypeMeta: metav1.TypeMeta{APIVersion: "apps/v1", Kind: "Deployment"}, ObjectMeta: meta(c, ControlPlane, nil),
 		Spec: appsv1.DeploymentSpec{Replicas: &replicas, Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels}, Spec: pod}}}
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: labels, Annotations: annotations}, Spec: pod}}}
 }
+
+// ConfigHashAnnotation, on the control plane's pod template, is a digest
+// of its configuration file (the Config ConfigMap): the pods are replaced
+// when the file changes, since serve reads it at start.
+const ConfigHashAnnotation = "isobar.dev/config-hash"
 
 // DaemonSet runs Envoy on every node: an init container writes the
 // bootstrap with `isobar bootstrap`, whose admin endpoint stays on the
