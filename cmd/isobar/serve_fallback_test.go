@@ -1,20 +1,15 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/isobar-dev/isobar/internal/goldentest"
 )
@@ -23,27 +18,12 @@ import (
 // ingress_fallbackcert with the hosts that enabled it, and editing one of
 // them out (an update that reaches such a host) sends it again without.
 func TestServeFixturesFallback(t *testing.T) {
-	dir := t.TempDir()
 	src, err := os.ReadFile(goldentest.Path("fixtures/httpproxy-fallback-certificate/input.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(dir, "app.yaml")
-	if err := os.WriteFile(file, src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	xdsPort, httpPort := freePort(t), freePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go func() {
-		_ = runServe(ctx, serveFlags{fixtures: dir, xdsAddress: "127.0.0.1", xdsPort: xdsPort, httpAddress: "127.0.0.1",
-			httpPort: httpPort, insecure: true, compile: compileFlags{fallbackCertificate: "certs/fallback"}})
-	}()
-	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	srv := startFixtureServe(t, map[string]string{"app.yaml": string(src)}, serveFlags{compile: compileFlags{fallbackCertificate: "certs/fallback"}})
+	file, ctx, conn := filepath.Join(srv.dir, "app.yaml"), srv.ctx, srv.conn
 	var ads discoverygrpc.AggregatedDiscoveryService_DeltaAggregatedResourcesClient
 	untilServed(t, func() (err error) {
 		ads, err = discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)

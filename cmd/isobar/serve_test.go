@@ -46,6 +46,41 @@ func untilServed(t *testing.T, open func() error) {
 	}
 }
 
+// fixtureServe is a `serve --fixtures` a test runs: its folder, HTTP
+// port, context and a gRPC connection to its xDS port.
+type fixtureServe struct {
+	dir      string
+	httpPort int
+	ctx      context.Context
+	conn     *grpc.ClientConn
+}
+
+// startFixtureServe writes files (name → content) to a new folder and
+// runs serve --fixtures on it with f, its folder, loopback addresses, free
+// ports and plaintext xDS filled in, until the test ends (at most 30 s).
+func startFixtureServe(t *testing.T, files map[string]string, f serveFlags) fixtureServe {
+	t.Helper()
+	s := fixtureServe{dir: t.TempDir(), httpPort: freePort(t)}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(s.dir, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	xdsPort := freePort(t)
+	f.fixtures, f.xdsAddress, f.xdsPort, f.httpAddress, f.httpPort, f.insecure = s.dir, "127.0.0.1", xdsPort, "127.0.0.1", s.httpPort, true
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	s.ctx = ctx
+	go func() { _ = runServe(ctx, f) }()
+	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	s.conn = conn
+	return s
+}
+
 // TestServeFixtures runs `isobar serve --fixtures` against a folder, reads
 // the routes over a real ADS stream, edits a file and sees the change
 // arrive; /healthz and /metrics answer, and count findings (an expired

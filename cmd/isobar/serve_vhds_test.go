@@ -1,22 +1,17 @@
 package main
 
 import (
-	"context"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/isobar-dev/isobar/internal/goldentest"
 )
@@ -27,31 +22,14 @@ import (
 // both hosts; editing one HTTPProxy's weights sends that host alone; the
 // metrics count the hosts and their revisions.
 func TestServeFixturesVHDS(t *testing.T) {
-	dir := t.TempDir()
 	src, err := os.ReadFile(goldentest.Path("fixtures/seeds/talk-canary/input.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	other := strings.Replace(strings.Replace(strings.SplitN(string(src), "---", 2)[0],
 		"name: demo", "name: other", 1), "fqdn: demo.projectcontour.io", "fqdn: other.projectcontour.io", 1)
-	file := filepath.Join(dir, "app.yaml")
-	for name, body := range map[string]string{file: string(src), filepath.Join(dir, "other.yaml"): other} {
-		if err := os.WriteFile(name, []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	xdsPort, httpPort := freePort(t), freePort(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go func() {
-		_ = runServe(ctx, serveFlags{fixtures: dir, xdsAddress: "127.0.0.1", xdsPort: xdsPort, httpAddress: "127.0.0.1",
-			httpPort: httpPort, insecure: true, vhds: true, vhdsCluster: "contour"})
-	}()
-	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	srv := startFixtureServe(t, map[string]string{"app.yaml": string(src), "other.yaml": other}, serveFlags{vhds: true, vhdsCluster: "contour"})
+	file, ctx, conn, httpPort := filepath.Join(srv.dir, "app.yaml"), srv.ctx, srv.conn, srv.httpPort
 	var vhds routeservice.VirtualHostDiscoveryService_DeltaVirtualHostsClient
 	untilServed(t, func() (err error) {
 		vhds, err = routeservice.NewVirtualHostDiscoveryServiceClient(conn).DeltaVirtualHosts(ctx)

@@ -68,12 +68,7 @@ func TestConstructors(t *testing.T) {
 							{Name: "envoy.filters.http.compressor", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &compressorv3.Compressor{
 								CompressorLibrary: &corev3.TypedExtensionConfig{Name: "gzip", TypedConfig: mustAny(t, &gzipv3.Gzip{})},
 								ResponseDirectionConfig: &compressorv3.Compressor_ResponseDirectionConfig{CommonConfig: &compressorv3.Compressor_CommonDirectionConfig{
-									ContentType: []string{"text/html", "text/plain", "text/css", "application/javascript", "application/x-javascript",
-										"text/javascript", "text/x-javascript", "text/ecmascript", "text/js", "text/jscript", "text/x-js",
-										"application/ecmascript", "application/x-json", "application/xml", "application/json", "image/svg+xml",
-										"text/xml", "application/xhtml+xml", "application/grpc-web", "application/grpc-web+proto",
-										"application/grpc-web+json", "application/grpc-web+thrift", "application/grpc-web-text",
-										"application/grpc-web-text+proto", "application/grpc-web-text+thrift"}}},
+									ContentType: wantCompressedTypes}},
 							})}},
 							{Name: "envoy.filters.http.grpc_web", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t, &grpcwebv3.GrpcWeb{})}},
 							{Name: "envoy.filters.http.grpc_stats", ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(t,
