@@ -68,9 +68,9 @@ func TestConfigFile(t *testing.T) {
 		err:  "tracing: customTags[0]: must set exactly one of literal or requestHeaderName",
 	}, {
 		name: "ECDH curves, for ingress_https and upstreams, and TLS fingerprints",
-		file: "tls:\n  ecdh-curves: [X25519MLKEM768, X25519]\n  fingerprint: {ja3: true, ja4: false}\ncluster:\n  upstream-tls:\n    ecdh-curves: [P-384]\n",
+		file: "listener:\n  max-connections-to-accept-per-socket-event: 8\ntls:\n  ecdh-curves: [X25519MLKEM768, X25519]\n  fingerprint: {ja3: true, ja4: false}\ncluster:\n  upstream-tls:\n    ecdh-curves: [P-384]\n",
 		want: map[string]string{"tls-ecdh-curve": "[X25519MLKEM768,X25519]", "cluster-upstream-tls-ecdh-curve": "[P-384]",
-			"tls-fingerprint-ja3": "true", "tls-fingerprint-ja4": "false"},
+			"tls-fingerprint-ja3": "true", "tls-fingerprint-ja4": "false", "listener-max-connections-to-accept-per-socket-event": "8"},
 	}, {
 		name: "a curve Contour does not accept",
 		file: "tls:\n  ecdh-curves: [X25519, secp256k1]\n",

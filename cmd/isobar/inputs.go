@@ -215,6 +215,8 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 		"soft limit of each downstream connection's buffers, in bytes (Contour's listener.per-connection-buffer-limit-bytes; default: 0, Envoy's 1 MiB)")
 	cmd.Flags().Uint32Var(&f.connections.SocketTOS, "listener-socket-tos", 0,
 		"IPv4 TOS byte (DSCP and ECN) of the listeners' packets, 0 to 255 (Contour's listener.socket-options.tos; default: 0, not set)")
+	cmd.Flags().Uint32Var(&f.connections.MaxConnectionsToAcceptPerSocketEvent, "listener-max-connections-to-accept-per-socket-event", 0,
+		"connections each listener accepts per socket event (Contour's listener.max-connections-to-accept-per-socket-event; default: 0, Envoy's)")
 	cmd.Flags().StringVar(&f.connections.ConnectionBalancer, "listener-connection-balancer", "",
 		"exact: spread connections evenly over Envoy's worker threads (Contour's listener.connection-balancer; default: the kernel's balance)")
 }

@@ -47,6 +47,9 @@ func Listener(name string, port uint32, o ListenerOptions, chains []*listenerv3.
 		l.ConnectionBalanceConfig = &listenerv3.Listener_ConnectionBalanceConfig{
 			BalanceType: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance_{ExactBalance: &listenerv3.Listener_ConnectionBalanceConfig_ExactBalance{}}}
 	}
+	if o.AcceptPerEvent > 0 {
+		l.MaxConnectionsToAcceptPerSocketEvent = wrapperspb.UInt32(o.AcceptPerEvent)
+	}
 	return l
 }
 
@@ -84,6 +87,9 @@ type ListenerOptions struct {
 	// JA3 and JA4 make the TLS inspector fingerprint client hellos (JA3 and
 	// JA4 hashes, for access logs and filters).
 	JA3, JA4 bool
+	// AcceptPerEvent bounds the connections accepted per socket event (0:
+	// Envoy's default).
+	AcceptPerEvent uint32
 }
 
 // Socket option levels and names of Linux, where Envoy runs.

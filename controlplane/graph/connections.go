@@ -70,6 +70,10 @@ type Connections struct {
 	// Tracing is the resolved tracing setting (Options.Tracing; the
 	// graph's Connections carry it, set by Build; zero: none).
 	Tracing TracingSettings
+	// MaxConnectionsToAcceptPerSocketEvent bounds how many connections
+	// each listener accepts per socket event (0: Envoy's default; Contour's
+	// listener.max-connections-to-accept-per-socket-event).
+	MaxConnectionsToAcceptPerSocketEvent uint32
 	// JA3Fingerprinting and JA4Fingerprinting make ingress_https's TLS
 	// inspector fingerprint client hellos (Contour's tls.fingerprint.ja3
 	// and .ja4).
@@ -90,7 +94,7 @@ func (c Connections) Listener() (envoy.ListenerOptions, error) {
 		return envoy.ListenerOptions{}, fmt.Errorf("listener-connection-balancer %q: only exact is supported (as in Contour)", c.ConnectionBalancer)
 	}
 	return envoy.ListenerOptions{BufferLimit: c.PerConnectionBufferLimitBytes, TOS: uint8(c.SocketTOS), ExactBalance: c.ConnectionBalancer == "exact",
-		JA3: c.JA3Fingerprinting, JA4: c.JA4Fingerprinting}, nil
+		JA3: c.JA3Fingerprinting, JA4: c.JA4Fingerprinting, AcceptPerEvent: c.MaxConnectionsToAcceptPerSocketEvent}, nil
 }
 
 // serverHeaderTransformations are the values of

@@ -164,6 +164,9 @@ var numberFlags = merge(
 	number("--listener-http2-max-concurrent-streams", func(o *controlplane.Options) *uint32 { return &o.Connections.HTTP2MaxConcurrentStreams }),
 	number("--listener-per-connection-buffer-limit-bytes", func(o *controlplane.Options) *uint32 { return &o.Connections.PerConnectionBufferLimitBytes }),
 	number("--listener-socket-tos", func(o *controlplane.Options) *uint32 { return &o.Connections.SocketTOS }),
+	number("--listener-max-connections-to-accept-per-socket-event", func(o *controlplane.Options) *uint32 {
+		return &o.Connections.MaxConnectionsToAcceptPerSocketEvent
+	}),
 	number("--cluster-max-requests-per-connection", func(o *controlplane.Options) *uint32 { return &o.Upstream.MaxRequestsPerConnection }),
 	number("--cluster-per-connection-buffer-limit-bytes", func(o *controlplane.Options) *uint32 { return &o.Upstream.PerConnectionBufferLimitBytes }),
 	number("--cluster-circuit-breakers-max-connections", func(o *controlplane.Options) *uint32 { return &o.Upstream.CircuitBreakers.MaxConnections }),
