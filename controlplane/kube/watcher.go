@@ -75,7 +75,10 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 		Mapper:           mapper,
 		DefaultTransform: stripManagedFields,
 		ByObject: map[client.Object]cache.ByObject{
-			&corev1.Secret{}: {Field: secretSel, Transform: trimSecret},
+			&corev1.Secret{}:             {Field: secretSel, Transform: trimSecret},
+			&corev1.Service{}:            {Transform: trimService},
+			&discoveryv1.EndpointSlice{}: {Transform: trimEndpointSlice},
+			&corev1.Endpoints{}:          {Transform: trimEndpoints},
 		},
 	}
 	if len(opts.WatchNamespaces) > 0 {

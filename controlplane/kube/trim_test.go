@@ -1,0 +1,55 @@
+package kube
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+)
+
+// TestTrims checks what the informers keep of Services and endpoints:
+// what the core reads, written out by hand.
+func TestTrims(t *testing.T) {
+	yes, no := true, false
+	meta := metav1.ObjectMeta{Namespace: "ns", Name: "web", Labels: map[string]string{discoveryv1.LabelServiceName: "web"},
+		Annotations: map[string]string{"projectcontour.io/upstream-protocol.h2c": "80"}}
+	ports := []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}
+	lb := corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}}}
+	svc := &corev1.Service{ObjectMeta: meta, Status: lb, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: ports,
+		Selector: map[string]string{"app": "web"}, ClusterIP: "10.0.0.1", ClusterIPs: []string{"10.0.0.1"}, SessionAffinity: corev1.ServiceAffinityNone}}
+	if _, err := trimService(svc); err != nil {
+		t.Fatal(err)
+	}
+	want := &corev1.Service{ObjectMeta: meta, Status: lb, Spec: corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP, Ports: ports}}
+	if d := cmp.Diff(want, svc); d != "" {
+		t.Errorf("Service (-want +got):\n%s", d)
+	}
+	node, zone := "node-1", "a"
+	slice := &discoveryv1.EndpointSlice{ObjectMeta: meta, AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.1"}, NodeName: &node, Zone: &zone,
+			Conditions: discoveryv1.EndpointConditions{Ready: &yes, Serving: &yes, Terminating: &no},
+			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: "web-1", UID: "u"}}}}
+	if _, err := trimEndpointSlice(slice); err != nil {
+		t.Fatal(err)
+	}
+	wantSlice := &discoveryv1.EndpointSlice{ObjectMeta: meta, AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &no}}}}
+	if d := cmp.Diff(wantSlice, slice); d != "" {
+		t.Errorf("EndpointSlice (-want +got):\n%s", d)
+	}
+	ep := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{
+		Addresses:         []corev1.EndpointAddress{{IP: "10.1.0.1", NodeName: &node, TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: "web-1"}}},
+		NotReadyAddresses: []corev1.EndpointAddress{{IP: "10.1.0.2"}},
+		Ports:             []corev1.EndpointPort{{Name: "http", Port: 8080}}}}}
+	if _, err := trimEndpoints(ep); err != nil {
+		t.Fatal(err)
+	}
+	wantEp := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{
+		Addresses: []corev1.EndpointAddress{{IP: "10.1.0.1"}}, Ports: []corev1.EndpointPort{{Name: "http", Port: 8080}}}}}
+	if d := cmp.Diff(wantEp, ep); d != "" {
+		t.Errorf("Endpoints (-want +got):\n%s", d)
+	}
+}
