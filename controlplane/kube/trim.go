@@ -37,8 +37,8 @@ func trimEndpointSlice(o any) (any, error) {
 	return s, nil
 }
 
-// trimEndpoints keeps each ready address's IP and the ports of a v1
-// Endpoints object; addresses that are not ready are never routed to.
+// trimEndpoints keeps each address's IP, ready or not (a refused address
+// is reported either way), and the ports of a v1 Endpoints object.
 func trimEndpoints(o any) (any, error) {
 	ep, ok := o.(*corev1.Endpoints)
 	if !ok {
@@ -47,10 +47,11 @@ func trimEndpoints(o any) (any, error) {
 	_, _ = stripManagedFields(ep)
 	for i := range ep.Subsets {
 		sub := &ep.Subsets[i]
-		for j := range sub.Addresses {
-			sub.Addresses[j] = corev1.EndpointAddress{IP: sub.Addresses[j].IP}
+		for _, list := range [][]corev1.EndpointAddress{sub.Addresses, sub.NotReadyAddresses} {
+			for j := range list {
+				list[j] = corev1.EndpointAddress{IP: list[j].IP}
+			}
 		}
-		sub.NotReadyAddresses = nil
 	}
 	return ep, nil
 }

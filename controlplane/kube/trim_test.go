@@ -42,13 +42,14 @@ func TestTrims(t *testing.T) {
 	}
 	ep := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{
 		Addresses:         []corev1.EndpointAddress{{IP: "10.1.0.1", NodeName: &node, TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: "web-1"}}},
-		NotReadyAddresses: []corev1.EndpointAddress{{IP: "10.1.0.2"}},
+		NotReadyAddresses: []corev1.EndpointAddress{{IP: "10.1.0.2", NodeName: &node}},
 		Ports:             []corev1.EndpointPort{{Name: "http", Port: 8080}}}}}
 	if _, err := trimEndpoints(ep); err != nil {
 		t.Fatal(err)
 	}
 	wantEp := &corev1.Endpoints{ObjectMeta: meta, Subsets: []corev1.EndpointSubset{{
-		Addresses: []corev1.EndpointAddress{{IP: "10.1.0.1"}}, Ports: []corev1.EndpointPort{{Name: "http", Port: 8080}}}}}
+		Addresses: []corev1.EndpointAddress{{IP: "10.1.0.1"}}, NotReadyAddresses: []corev1.EndpointAddress{{IP: "10.1.0.2"}},
+		Ports: []corev1.EndpointPort{{Name: "http", Port: 8080}}}}}
 	if d := cmp.Diff(wantEp, ep); d != "" {
 		t.Errorf("Endpoints (-want +got):\n%s", d)
 	}
