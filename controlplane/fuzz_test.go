@@ -10,18 +10,24 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/xds"
+	"github.com/isobar-dev/isobar/internal/goldentest"
 )
 
 // FuzzTranslate feeds arbitrary manifests to the whole pipeline, seeded from
 // fixtures/. Properties: no panic; Compile succeeds (every emitted resource
 // passed Validate and the set is consistent); the output is deterministic.
+// An input whose args header is a seed's is compiled with those options
+// (the fallback certificate, global authorization, tracing, …), so that
+// mutated manifests meet them too; any other header is ignored.
 func FuzzTranslate(f *testing.F) {
 	matches, _ := filepath.Glob("../fixtures/*/input.yaml")
 	more, _ := filepath.Glob("../fixtures/*/*/input.yaml")
+	headers := map[string]bool{}
 	for _, m := range append(matches, more...) {
 		b, err := os.ReadFile(m)
 		if err == nil {
 			f.Add(b)
+			headers[goldentest.ArgsHeader(b)] = true
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -32,9 +38,15 @@ func FuzzTranslate(f *testing.F) {
 		if err := os.WriteFile(file, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		opts, ns := controlplane.Options{}, "default"
+		if h := goldentest.ArgsHeader(data); h != "" && headers[h] {
+			if o, n, err := goldentest.ParseCaseOptions(data); err == nil {
+				opts, ns = o, n
+			}
+		}
 		run := func() []byte {
-			idx, _ := source.Load(source.LoadOptions{DefaultNamespace: "default"}, file)
-			res, err := controlplane.Compile(idx, controlplane.Options{})
+			idx, _ := source.Load(source.LoadOptions{DefaultNamespace: ns}, file)
+			res, err := controlplane.Compile(idx, opts)
 			if err != nil {
 				t.Fatalf("compile: %v", err)
 			}

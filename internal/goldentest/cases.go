@@ -1,6 +1,7 @@
 package goldentest
 
 import (
+	"fmt"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -44,8 +45,19 @@ func Cases(t testing.TB) []Case {
 // commands' names and meanings, and --namespace / -n):
 //
 //	# args: --root-namespaces=roots,marketing --ingress-class=x --disable-permit-insecure
+//
+// An unknown option or a bad value fails t.
 func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 	t.Helper()
+	opts, ns, err := ParseCaseOptions(input)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts, ns
+}
+
+// ParseCaseOptions is CaseOptions, answering an error instead.
+func ParseCaseOptions(input []byte) (controlplane.Options, string, error) {
 	opts := controlplane.Options{}
 	ns := "default"
 	for _, line := range strings.Split(string(input), "\n") {
@@ -61,15 +73,27 @@ func CaseOptions(t testing.TB, input []byte) (controlplane.Options, string) {
 			}
 			set, ok := caseFlags[k]
 			if !ok {
-				t.Fatalf("unknown option %q in the args header", a)
+				return controlplane.Options{}, "", fmt.Errorf("unknown option %q in the args header", a)
 			}
 			if err := set(&opts, k, v); err != nil {
-				t.Fatalf("%s %q: %v", k, v, err)
+				return controlplane.Options{}, "", fmt.Errorf("%s %q: %v", k, v, err)
 			}
 		}
 	}
 	opts.Options = opts.Options.Defaults()
-	return opts, ns
+	return opts, ns, nil
+}
+
+// ArgsHeader returns the args header lines of input, one a line ("" when
+// it has none).
+func ArgsHeader(input []byte) string {
+	var out []string
+	for _, line := range strings.Split(string(input), "\n") {
+		if strings.HasPrefix(line, "# args:") {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // joinLine appends v to a setting of one entry a line.
