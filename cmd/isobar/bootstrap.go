@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/isobar-dev/isobar/controlplane/bootstrap"
 )
@@ -63,5 +64,27 @@ It runs as the init container of the Envoy pods:
 	f.StringVar(&o.KeyFile, "xds-key-file", "", "Envoy's client key for the xDS server")
 	f.StringVar(&o.ResourcesDir, "resources-dir", "", "write SDS files for the xDS certificates here (rotation without restart)")
 	f.StringVar((*string)(&o.Protocol), "xds-protocol", string(o.Protocol), "ADS variant: delta (only changed resources are sent) or sotw (state of the world)")
+	f.StringVar(&o.DNSLookupFamily, "dns-lookup-family", "", "how the xDS server's name resolves: auto, v4, v6 or all (as Contour's; default auto)")
+	f.Uint64Var(&o.MaxHeapBytes, "overload-max-heap", 0,
+		"Envoy's heap limit in bytes: its overload manager shrinks the heap at 95 % and stops accepting requests at 98 % (as Contour's; default: none)")
+	f.Int64Var(&o.MaxDownstreamConnections, "overload-downstream-max-conn", 0,
+		"Envoy's limit of downstream connections, over every listener (as Contour's; default: none)")
+	registerContourBootstrapFlags(f, &o)
 	return cmd
+}
+
+// registerContourBootstrapFlags accepts the arguments of Contour's
+// `contour bootstrap` that Isobar names differently or does not need, so
+// that an Envoy DaemonSet written for Contour runs unchanged: its xDS TLS
+// files, its namespace (Contour's alternative stat names; not used) and
+// the xDS resource version (v3 only). They are hidden from the help.
+func registerContourBootstrapFlags(f *pflag.FlagSet, o *bootstrap.Options) {
+	f.StringVar(&o.CAFile, "envoy-cafile", "", "Contour's name of --xds-ca-file")
+	f.StringVar(&o.CertFile, "envoy-cert-file", "", "Contour's name of --xds-cert-file")
+	f.StringVar(&o.KeyFile, "envoy-key-file", "", "Contour's name of --xds-key-file")
+	f.String("namespace", "projectcontour", "Contour's namespace of the Envoy pods (accepted, not used)")
+	f.StringVar(&o.ResourceVersion, "xds-resource-version", "v3", "the xDS API version: v3")
+	for _, name := range []string{"envoy-cafile", "envoy-cert-file", "envoy-key-file", "namespace", "xds-resource-version"} {
+		_ = f.MarkHidden(name)
+	}
 }

@@ -121,6 +121,27 @@ func TestBootstrapInitContainer(t *testing.T) {
 	}
 }
 
+// TestBootstrapTakesContourArgs: the init container of Contour's Envoy
+// DaemonSet (`contour bootstrap ...`) runs `isobar bootstrap` unchanged:
+// its TLS file flags name the xDS certificates, the overload limits and
+// DNS family apply, and the namespace and resource version are accepted.
+func TestBootstrapTakesContourArgs(t *testing.T) {
+	dir := t.TempDir()
+	out, errOut, code := run(t, "", "bootstrap", "-", "--xds-address=contour", "--xds-port=8001", "--admin-address=/admin/admin.sock",
+		"--envoy-cafile="+dir+"/ca.crt", "--envoy-cert-file="+dir+"/tls.crt", "--envoy-key-file="+dir+"/tls.key",
+		"--namespace=projectcontour", "--xds-resource-version=v3", "--dns-lookup-family=v4",
+		"--overload-max-heap=2147483648", "--overload-downstream-max-conn=50000")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{dir + "/ca.crt", dir + "/tls.crt", dir + "/tls.key", `"dns_lookup_family": "V4_ONLY"`,
+		`"max_heap_size_bytes": "2147483648"`, `"max_active_downstream_connections": "50000"`, `"path": "/admin/admin.sock"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("bootstrap lacks %s", want)
+		}
+	}
+}
+
 // TestListenerPortFlagsAreChecked: a listener port (or access log setting)
 // Envoy could not use is a usage error (exit 2) naming the flag, for every
 // command that compiles.

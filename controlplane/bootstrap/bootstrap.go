@@ -48,6 +48,17 @@ type Options struct {
 	// means no such listener.
 	StatsAddress string
 	StatsPort    uint32
+	// DNSLookupFamily is how the xDS server's name resolves: auto (or
+	// empty), v4, v6 or all (Contour's --dns-lookup-family).
+	DNSLookupFamily string
+	// MaxHeapBytes and MaxDownstreamConnections, when set, are limits of
+	// Envoy's overload manager (Contour's --overload-max-heap and
+	// --overload-downstream-max-conn).
+	MaxHeapBytes             uint64
+	MaxDownstreamConnections int64
+	// ResourceVersion is the xDS API version, v3 (or empty): Contour's
+	// --xds-resource-version, which offers no other.
+	ResourceVersion string
 }
 
 // Protocol is an ADS variant.
@@ -97,6 +108,9 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 	if err := checkStats(o); err != nil {
 		return nil, err
 	}
+	if err := checkContourOptions(o); err != nil {
+		return nil, err
+	}
 	b := &bootstrapv3.Bootstrap{
 		Node: &corev3.Node{Id: o.NodeID, Cluster: o.Cluster},
 		Admin: &bootstrapv3.Admin{
@@ -120,6 +134,7 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 			{Name: "admin", LayerSpecifier: &bootstrapv3.RuntimeLayer_AdminLayer_{AdminLayer: &bootstrapv3.RuntimeLayer_AdminLayer{}}},
 		}},
 	}
+	b.OverloadManager = overloadManager(o)
 	if o.StatsPort != 0 {
 		b.StaticResources.Listeners = append(b.StaticResources.Listeners, statsListener(o))
 		b.StaticResources.Clusters = append(b.StaticResources.Clusters, adminCluster(o))
@@ -161,6 +176,7 @@ func xdsCluster(o Options, withTLS bool) *clusterv3.Cluster {
 		Name:                 XDSCluster,
 		AltStatName:          "isobar_xds_" + fmt.Sprint(o.XDSPort),
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: typ},
+		DnsLookupFamily:      dnsLookupFamilies[o.DNSLookupFamily],
 		ConnectTimeout:       durationpb.New(5 * time.Second),
 		LoadAssignment: &endpointv3.ClusterLoadAssignment{ClusterName: XDSCluster, Endpoints: []*endpointv3.LocalityLbEndpoints{{
 			LbEndpoints: []*endpointv3.LbEndpoint{{HostIdentifier: &endpointv3.LbEndpoint_Endpoint{Endpoint: &endpointv3.Endpoint{
