@@ -46,8 +46,7 @@ func ParseGlobalAuthorization(s string) (*GlobalAuthorization, error) {
 
 // Check returns an error naming the first part of a that is not valid.
 func (a *GlobalAuthorization) Check() error {
-	var svc RateLimitService
-	if err := svc.ParseRateLimitService(a.ExtensionService); err != nil {
+	if _, _, err := parseExtensionServiceRef(a.ExtensionService); err != nil {
 		return fmt.Errorf("extensionService: %w", err)
 	}
 	if a.ServiceType != "" && a.ServiceType != "grpc" {

@@ -47,17 +47,26 @@ func (s RateLimitService) Configured() bool { return s.Name != "" }
 // ParseRateLimitService reads Contour's extensionService value,
 // "namespace/name" (both DNS labels), into s's Namespace and Name.
 func (s *RateLimitService) ParseRateLimitService(v string) error {
+	ns, name, err := parseExtensionServiceRef(v)
+	if err == nil {
+		s.Namespace, s.Name = ns, name
+	}
+	return err
+}
+
+// parseExtensionServiceRef reads the "namespace/name" (both DNS labels)
+// by which Contour's configuration names an ExtensionService.
+func parseExtensionServiceRef(v string) (namespace, name string, err error) {
 	ns, name, ok := strings.Cut(v, "/")
 	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
-		return fmt.Errorf("%q is not namespace/name of an ExtensionService", v)
+		return "", "", fmt.Errorf("%q is not namespace/name of an ExtensionService", v)
 	}
 	for _, part := range []string{ns, name} {
 		if err := dnsLabel(part); err != nil {
-			return fmt.Errorf("%q: %w", v, err)
+			return "", "", fmt.Errorf("%q: %w", v, err)
 		}
 	}
-	s.Namespace, s.Name = ns, name
-	return nil
+	return ns, name, nil
 }
 
 // dnsLabel checks a Kubernetes namespace or object name: 1 to 63

@@ -74,8 +74,7 @@ func decodeSetting(s string, v any) error {
 // Contour's rules (a collector; each tag named, once, with exactly one of
 // a literal and a header) and percentages from 0 to 100.
 func (t *Tracing) Check() error {
-	var svc RateLimitService
-	if err := svc.ParseRateLimitService(t.ExtensionService); err != nil {
+	if _, _, err := parseExtensionServiceRef(t.ExtensionService); err != nil {
 		return fmt.Errorf("extensionService: %w", err)
 	}
 	for _, p := range []struct {

@@ -8,11 +8,11 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// fallbackHosts are the secure virtual hosts that enabled the fallback
-// certificate, sorted by name.
-func fallbackHosts(g *graph.Graph) []*graph.SecureVirtualHost {
+// fallbackHosts are those of sorted, secure virtual hosts in name order,
+// that enabled the fallback certificate.
+func fallbackHosts(sorted []*graph.SecureVirtualHost) []*graph.SecureVirtualHost {
 	var out []*graph.SecureVirtualHost
-	for _, vh := range graph.SortedSecureVirtualHosts(g) {
+	for _, vh := range sorted {
 		if vh.Fallback != nil {
 			out = append(out, vh)
 		}
@@ -21,15 +21,16 @@ func fallbackHosts(g *graph.Graph) []*graph.SecureVirtualHost {
 }
 
 // fallbackRoutes is the ingress_fallbackcert route configuration, nil when
-// no host enabled the fallback certificate: the virtual hosts of those that
-// route HTTP, the very messages of their https/<fqdn> configurations
-// (secure are the hosts that route HTTP, translated their translations).
+// no host of all (the secure virtual hosts, sorted) enabled the
+// fallback certificate: the virtual hosts of those that route HTTP, the very
+// messages of their https/<fqdn> configurations (secure are the hosts that
+// route HTTP, translated their translations).
 // Unlike those, it has no catch-all: a Host that no fallback host serves
 // gets 404, as in Contour. It exists, empty, when only TCP proxies enabled
 // the fallback certificate, so that the chain's connection manager always
 // finds its configuration.
-func fallbackRoutes(g *graph.Graph, secure []*graph.SecureVirtualHost, translated []*routev3.VirtualHost) *routev3.RouteConfiguration {
-	if len(fallbackHosts(g)) == 0 {
+func fallbackRoutes(all, secure []*graph.SecureVirtualHost, translated []*routev3.VirtualHost) *routev3.RouteConfiguration {
+	if len(fallbackHosts(all)) == 0 {
 		return nil
 	}
 	var vhs []*routev3.VirtualHost

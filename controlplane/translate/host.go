@@ -184,7 +184,7 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 	if s := g.ClientCertificate; s != nil {
 		rest.Secrets[SecretName(s)] = s
 	}
-	if fb := fallbackHosts(g); len(fb) > 0 { // the fallback chain
+	if fb := fallbackHosts(graph.SortedSecureVirtualHosts(g)); len(fb) > 0 { // the fallback chain
 		rest.Secrets[SecretName(fb[0].Fallback)] = fb[0].Fallback
 		if g.RateLimit != nil {
 			rest.Clusters[ClusterName(g.RateLimit.Cluster)] = nil

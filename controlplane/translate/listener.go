@@ -32,7 +32,7 @@ func (t *translator) listeners() []*listenerv3.Listener {
 	}
 	chains := make([]*listenerv3.FilterChain, len(vhosts))
 	t.forEachForked(workersFor(len(vhosts)), len(vhosts), func(f *translator, i int) { chains[i] = f.filterChain(vhosts[i]) })
-	if fc := t.fallbackChain(fallbackHosts(t.g)); fc != nil {
+	if fc := t.fallbackChain(fallbackHosts(vhosts)); fc != nil {
 		chains = append(chains, fc) // last, as Contour orders it
 	}
 	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector(t.kit.listener)))

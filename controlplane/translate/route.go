@@ -29,9 +29,9 @@ const misdirectedBody = "misdirected request: the Host does not match the TLS se
 // routeConfigurations builds ingress_http and one https/<fqdn> per secure
 // virtual host that routes HTTP.
 func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
-	insecure := graph.SortedVirtualHosts(t.g)
+	insecure, all := graph.SortedVirtualHosts(t.g), graph.SortedSecureVirtualHosts(t.g)
 	var secure []*graph.SecureVirtualHost
-	for _, vh := range graph.SortedSecureVirtualHosts(t.g) {
+	for _, vh := range all {
 		if routesHTTP(vh) {
 			secure = append(secure, vh)
 		}
@@ -46,7 +46,7 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 	for i, vh := range secure {
 		out = append(out, secureRoutes(vh.Name, translated[len(insecure)+i]))
 	}
-	if rc := fallbackRoutes(t.g, secure, translated[len(insecure):]); rc != nil {
+	if rc := fallbackRoutes(all, secure, translated[len(insecure):]); rc != nil {
 		out = append(out, rc)
 	}
 	return out
