@@ -20,7 +20,7 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings), "headers" (set and remove) or "policy" (a global rate limit policy)
+	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings), "headers" (set and remove), "runtime" (a mapping of runtime keys) or "policy" (a global rate limit policy)
 }
 
 // kindNames say what a value of each kind must be, in errors.
@@ -89,6 +89,9 @@ var contourSettings = map[string]contourSetting{
 	"listener.connection-balancer":                        {"listener-connection-balancer", "string"},
 	"listener.max-connections-to-accept-per-socket-event": {"listener-max-connections-to-accept-per-socket-event", "count"},
 	"listener.socket-options.tos":                         {"listener-socket-tos", "uint"},
+	"listener.max-requests-per-io-cycle":                  {"listener-max-requests-per-io-cycle", "count"},
+	"listener.max-connections-per-listener":               {"listener-max-connections-per-listener", "count"},
+	"runtime-settings":                                    {"runtime-setting", "runtime"},
 	"rateLimitService.extensionService":                   {"rate-limit-service", "string"},
 	"rateLimitService.domain":                             {"rate-limit-domain", "string"},
 	"rateLimitService.failOpen":                           {"rate-limit-fail-open", "bool"},
@@ -110,7 +113,7 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
 	"debug", "featureFlags", "gateway", "kubernetesClientBurst", "kubernetesClientQPS", "metrics",
-	"omEnforcedHealthListener", "runtime-settings", "server",
+	"omEnforcedHealthListener", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -158,6 +161,10 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 			ignored = append(ignored, k)
 		case ok && (s.kind == "policy" || s.kind == "tracing" || s.kind == "globalauth"):
 			if err := setPolicyFromConfig(cmd, path, k, s, doc[k]); err != nil {
+				return nil, err
+			}
+		case ok && s.kind == "runtime":
+			if err := setRuntimeFromConfig(cmd, path, k, s, doc[k]); err != nil {
 				return nil, err
 			}
 		case ok && s.kind == "headers":

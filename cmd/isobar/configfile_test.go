@@ -47,9 +47,26 @@ func TestConfigFile(t *testing.T) {
 	}, {
 		name: "compression, and Contour's keys Isobar does not implement",
 		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\n" +
-			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5\nkubernetesClientBurst: 10\nruntime-settings: {a: b}\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
+			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5\nkubernetesClientBurst: 10\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
 		want:    map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true"},
-		ignored: []string{"featureFlags", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener", "runtime-settings"},
+		ignored: []string{"featureFlags", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener"},
+	}, {
+		name: "runtime settings: strings, numbers and booleans as text, in key order",
+		file: "runtime-settings:\n  envoy.reloadable_features.x: \"false\"\n  b.limit: 5\n  a.flag: true\n",
+		want: map[string]string{"runtime-setting": "[a.flag=true,b.limit=5,envoy.reloadable_features.x=false]"},
+	}, {
+		name: "runtime settings given on the command line win",
+		file: "runtime-settings:\n  a: b\n",
+		args: []string{"--runtime-setting", "c=d"},
+		want: map[string]string{"runtime-setting": "[c=d]"},
+	}, {
+		name: "runtime settings not a mapping",
+		file: "runtime-settings: [a]\n",
+		err:  "runtime-settings: must be a mapping of runtime keys to values",
+	}, {
+		name: "a runtime setting that is not a scalar",
+		file: "runtime-settings:\n  a: {b: c}\n",
+		err:  "runtime-settings: a: must be a string, a number or true/false",
 	}, {
 		name: "global authorization, as JSON on its flag",
 		file: "globalExtAuth:\n  extensionService: projectcontour/auth\n  failOpen: true\n  authPolicy:\n    context: {tier: edge}\n",
@@ -172,10 +189,14 @@ func TestConfigFile(t *testing.T) {
 	}, {
 		name: "listener settings",
 		file: "serverHeaderTransformation: append_if_absent\nlistener:\n  max-requests-per-connection: 1\n" +
-			"  http2-max-concurrent-streams: 2147483647\n  max-requests-per-io-cycle: 10\n",
+			"  http2-max-concurrent-streams: 2147483647\n  max-requests-per-io-cycle: 10\n  max-connections-per-listener: 100\n",
 		want: map[string]string{"server-header-transformation": "append_if_absent", "listener-max-requests-per-connection": "1",
-			"listener-http2-max-concurrent-streams": "2147483647"},
-		ignored: []string{"listener.max-requests-per-io-cycle"},
+			"listener-http2-max-concurrent-streams": "2147483647", "listener-max-requests-per-io-cycle": "10",
+			"listener-max-connections-per-listener": "100"},
+	}, {
+		name: "no request per I/O cycle",
+		file: "listener:\n  max-requests-per-io-cycle: 0\n",
+		err:  "listener.max-requests-per-io-cycle: must be a whole number from 1",
 	}, {
 		name: "listener options",
 		file: "listener:\n  per-connection-buffer-limit-bytes: 32768\n  connection-balancer: exact\n" +

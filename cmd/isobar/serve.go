@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	runtimev3 "github.com/envoyproxy/go-control-plane/envoy/service/runtime/v3"
 	"github.com/go-logr/logr"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -52,6 +53,7 @@ type serveFlags struct {
 	vhds                             bool
 	vhdsCluster                      string
 	excludeRejected                  bool
+	runtime                          runtimeFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -113,6 +115,7 @@ or --fixtures).`,
 	fl.BoolVar(&f.vhds, "vhds", false, "send ingress_http's virtual hosts one by one over VHDS (incremental xDS), so that a change to one insecure host sends that host, not every one")
 	fl.BoolVar(&f.excludeRejected, "exclude-rejected", false, "take an HTTPProxy Envoy rejected (a NACK naming what it built) out of the configuration, invalid with EnvoyRejected, until its spec changes")
 	fl.StringVar(&f.vhdsCluster, "vhds-cluster", bootstrap.XDSCluster, "with --vhds: the name of the xDS server's cluster in Envoy's bootstrap, which Envoy opens the VHDS stream to")
+	f.runtime.register(cmd)
 	contourFlags(cmd, &f)
 	return cmd
 }
@@ -149,6 +152,22 @@ func (f serveFlags) vhdsOption() *server.VHDS {
 	return &server.VHDS{RouteConfiguration: translate.HTTPRoutes, Cluster: f.vhdsCluster}
 }
 
+// runtimeLayer is the runtime layer the server serves, checked; the
+// settings it skipped (keys it manages) are logged.
+func (f serveFlags) runtimeLayer(log *slog.Logger) (*runtimev3.Runtime, error) {
+	layer, skipped, err := f.runtime.layer()
+	if err == nil {
+		err = server.CheckRuntime(layer)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(skipped) > 0 {
+		log.Warn("runtime settings that Isobar manages are not overridden", "keys", skipped)
+	}
+	return layer, nil
+}
+
 func runServe(parent context.Context, f serveFlags) error {
 	if parent == nil {
 		parent = context.Background()
@@ -161,10 +180,14 @@ func runServe(parent context.Context, f serveFlags) error {
 	if err != nil {
 		return exitWith(exitBadInput, err)
 	}
+	layer, err := f.runtimeLayer(log)
+	if err != nil {
+		return exitWith(exitBadInput, err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg,
-		VHDS: f.vhdsOption()})
+		VHDS: f.vhdsOption(), Runtime: layer})
 	go watchHeap(ctx, log, 15*time.Second)
 	bm := &buildMetrics{m: srv.Metrics(), log: log}
 	var latest atomic.Pointer[controlplane.Result] // what /debug/config shows

@@ -22,6 +22,8 @@ import (
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
 )
 
 // Options describe the bootstrap.
@@ -130,9 +132,7 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 			LdsConfig: ads(),
 			CdsConfig: ads(),
 		},
-		LayeredRuntime: &bootstrapv3.LayeredRuntime{Layers: []*bootstrapv3.RuntimeLayer{
-			{Name: "admin", LayerSpecifier: &bootstrapv3.RuntimeLayer_AdminLayer_{AdminLayer: &bootstrapv3.RuntimeLayer_AdminLayer{}}},
-		}},
+		LayeredRuntime: layeredRuntime(),
 	}
 	b.OverloadManager = overloadManager(o)
 	if o.StatsPort != 0 {
@@ -143,6 +143,18 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 		return nil, fmt.Errorf("bootstrap is not valid: %w", err)
 	}
 	return b, nil
+}
+
+// layeredRuntime is Contour's: the layer the xDS server serves over RTDS
+// (envoy.RuntimeLayerName: RE2's program size limits, the listener limits,
+// the operator's runtime settings), then the admin layer, last so that a
+// value set through Envoy's admin endpoint wins.
+func layeredRuntime() *bootstrapv3.LayeredRuntime {
+	return &bootstrapv3.LayeredRuntime{Layers: []*bootstrapv3.RuntimeLayer{
+		{Name: envoy.RuntimeLayerName, LayerSpecifier: &bootstrapv3.RuntimeLayer_RtdsLayer_{
+			RtdsLayer: &bootstrapv3.RuntimeLayer_RtdsLayer{Name: envoy.RuntimeLayerName, RtdsConfig: ads()}}},
+		{Name: "admin", LayerSpecifier: &bootstrapv3.RuntimeLayer_AdminLayer_{AdminLayer: &bootstrapv3.RuntimeLayer_AdminLayer{}}},
+	}}
 }
 
 func ads() *corev3.ConfigSource {

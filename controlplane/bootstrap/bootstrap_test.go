@@ -34,6 +34,15 @@ func TestBuildDefaults(t *testing.T) {
 	if d := cmp.Diff(want, b.GetDynamicResources(), protocmp.Transform()); d != "" {
 		t.Errorf("dynamic resources (-want +got):\n%s", d)
 	}
+	// Contour's layers: "dynamic" over RTDS (ADS), then the admin layer.
+	runtime := &bootstrapv3.LayeredRuntime{Layers: []*bootstrapv3.RuntimeLayer{
+		{Name: "dynamic", LayerSpecifier: &bootstrapv3.RuntimeLayer_RtdsLayer_{
+			RtdsLayer: &bootstrapv3.RuntimeLayer_RtdsLayer{Name: "dynamic", RtdsConfig: ads}}},
+		{Name: "admin", LayerSpecifier: &bootstrapv3.RuntimeLayer_AdminLayer_{AdminLayer: &bootstrapv3.RuntimeLayer_AdminLayer{}}},
+	}}
+	if d := cmp.Diff(runtime, b.GetLayeredRuntime(), protocmp.Transform()); d != "" {
+		t.Errorf("layered runtime (-want +got):\n%s", d)
+	}
 	adm := b.GetAdmin().GetAddress().GetSocketAddress()
 	if adm.GetAddress() != "0.0.0.0" || adm.GetPortValue() != 9001 {
 		t.Errorf("admin = %v", adm)

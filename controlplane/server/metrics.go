@@ -66,7 +66,7 @@ func newMetrics(r prometheus.Registerer) *Metrics {
 }
 
 // shortType turns a type URL into listeners/routes/clusters/endpoints/secrets
-// (or virtualhosts).
+// (or virtualhosts, runtime).
 func shortType(typeURL string) string {
 	switch {
 	case strings.HasSuffix(typeURL, "Listener"):
@@ -81,6 +81,8 @@ func shortType(typeURL string) string {
 		return "secrets"
 	case strings.HasSuffix(typeURL, "VirtualHost"):
 		return "virtualhosts"
+	case strings.HasSuffix(typeURL, "Runtime"):
+		return "runtime"
 	}
 	return typeURL
 }
@@ -113,7 +115,7 @@ func (r revisions) Collect(ch chan<- prometheus.Metric) {
 	for _, t := range servedTypes {
 		c, ok := r[t]
 		if !ok {
-			continue // no VHDS
+			continue // no VHDS, or no runtime layer
 		}
 		c.mu.Lock()
 		rev, acked, nacked := c.rev, c.acked, c.nacked

@@ -16,6 +16,7 @@ import (
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
+	runtimev3 "github.com/envoyproxy/go-control-plane/envoy/service/runtime/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	serverv3 "github.com/envoyproxy/go-control-plane/pkg/server/v3"
@@ -45,6 +46,12 @@ type Options struct {
 	// VHDS, when set, serves one route configuration's virtual hosts one
 	// by one (see VHDS).
 	VHDS *VHDS
+	// Runtime, when set, is the runtime layer served over RTDS (type
+	// Runtime, on ADS and on its own service) from the first resource set
+	// on: the layer Envoy's bootstrap asks for by name (Isobar's and
+	// Contour's, envoy.RuntimeLayerName). It never changes while the
+	// server runs.
+	Runtime *runtimev3.Runtime
 }
 
 // typeOrder is make-before-break: what others refer to is sent first.
@@ -52,22 +59,18 @@ var typeOrder = []string{resourcev3.SecretType, resourcev3.ClusterType, resource
 
 // servedTypes are all the types a server may serve, in delivery order:
 // typeOrder, then virtual hosts (VHDS) after the route configurations that
-// name their source.
-var servedTypes = append(slices.Clip(typeOrder), resourcev3.VirtualHostType)
+// name their source, then the runtime layer (set once, refers to nothing).
+var servedTypes = append(slices.Clip(typeOrder), resourcev3.VirtualHostType, resourcev3.RuntimeType)
 
 // deliveryOrder is the types this server serves, in delivery order.
-func (s *Server) deliveryOrder() []string {
-	if s.vhds == nil {
-		return typeOrder
-	}
-	return servedTypes
-}
+func (s *Server) deliveryOrder() []string { return s.order }
 
 // Server serves xDS. Create it with New, feed it with SetResources and
 // UpdateEndpoints, and run it with Run.
 type Server struct {
 	opts    Options
 	deltas  map[string]*deltaCache // both variants, by type
+	order   []string               // the types served, in delivery order (of servedTypes)
 	metrics *Metrics
 
 	mu       sync.Mutex
@@ -119,11 +122,18 @@ func New(opts Options) *Server {
 			s.vhds.opts.Cluster = bootstrap.XDSCluster
 		}
 	}
-	for _, t := range s.deliveryOrder() {
+	for _, t := range servedTypes {
+		if (t == resourcev3.VirtualHostType && s.vhds == nil) || (t == resourcev3.RuntimeType && opts.Runtime == nil) {
+			continue
+		}
+		s.order = append(s.order, t)
 		s.deltas[t] = newDeltaCache(t)
 		s.versions[t] = map[string]string{}
 	}
 	s.metrics = newMetrics(opts.Registry)
+	if opts.Runtime != nil {
+		s.setRuntime(opts.Runtime)
+	}
 	_ = opts.Registry.Register(revisions(s.deltas))
 	_ = opts.Registry.Register(rejectedObjects{&s.rejections})
 	return s
@@ -176,6 +186,7 @@ func (s *Server) Run(ctx context.Context) error {
 	clusterservice.RegisterClusterDiscoveryServiceServer(gs, xs)
 	endpointservice.RegisterEndpointDiscoveryServiceServer(gs, xs)
 	secretservice.RegisterSecretDiscoveryServiceServer(gs, xs)
+	runtimev3.RegisterRuntimeDiscoveryServiceServer(gs, xs)
 	lis, err := net.Listen("tcp", net.JoinHostPort(s.opts.Address, strconv.Itoa(s.opts.Port)))
 	if err != nil {
 		return err

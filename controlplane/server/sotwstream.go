@@ -2,6 +2,7 @@ package server
 
 import (
 	"hash/maphash"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -11,6 +12,7 @@ import (
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
 	listenerservice "github.com/envoyproxy/go-control-plane/envoy/service/listener/v3"
 	routeservice "github.com/envoyproxy/go-control-plane/envoy/service/route/v3"
+	runtimev3 "github.com/envoyproxy/go-control-plane/envoy/service/runtime/v3"
 	secretservice "github.com/envoyproxy/go-control-plane/envoy/service/secret/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -57,6 +59,11 @@ func (x *xdsServer) StreamSecrets(st secretservice.SecretDiscoveryService_Stream
 	return x.sotw.serve(st, resourcev3.SecretType)
 }
 
+// StreamRuntime serves state-of-the-world RTDS.
+func (x *xdsServer) StreamRuntime(st runtimev3.RuntimeDiscoveryService_StreamRuntimeServer) error {
+	return x.sotw.serve(st, resourcev3.RuntimeType)
+}
+
 // StreamHandler serves a state-of-the-world stream of typeURL.
 func (x *xdsServer) StreamHandler(st streamv3.Stream, typeURL string) error {
 	return x.sotw.serve(st, typeURL)
@@ -77,8 +84,12 @@ type sotwStreams struct {
 	ids atomic.Int64
 }
 
-// maxTypes is the number of types the server serves (typeOrder).
-const maxTypes = 5
+// sotwTypes are the types state-of-the-world streams are served: typeOrder
+// and the runtime layer (VHDS is incremental only).
+var sotwTypes = append(slices.Clip(typeOrder), resourcev3.RuntimeType)
+
+// maxTypes is the number of sotwTypes (serve selects on each by hand).
+const maxTypes = 6
 
 // sotwType is one type's state on a stream.
 type sotwType struct {
@@ -148,6 +159,8 @@ func (h *sotwStreams) serve(st streamv3.Stream, defaultType string) error {
 			t = 3
 		case resp = <-types[4].out:
 			t = 4
+		case resp = <-types[5].out:
+			t = 5
 		}
 		nonce++
 		if err := h.send(st, id, &types[t], resp, strconv.FormatInt(nonce, 10)); err != nil {
@@ -266,9 +279,9 @@ func (h *sotwStreams) subscribe(typ string, was *streamSub, names []string, set 
 	return sub
 }
 
-// typeIndex returns the position of typ in typeOrder, -1 if absent.
+// typeIndex returns the position of typ in sotwTypes, -1 if absent.
 func typeIndex(typ string) int {
-	for i, t := range typeOrder {
+	for i, t := range sotwTypes {
 		if t == typ {
 			return i
 		}
