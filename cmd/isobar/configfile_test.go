@@ -73,8 +73,12 @@ func TestConfigFile(t *testing.T) {
 		want: map[string]string{"global-ext-auth": `{"authPolicy":{"context":{"tier":"edge"}},"extensionService":"projectcontour/auth","failOpen":true}`},
 	}, {
 		name: "global authorization by an HTTP server",
-		file: "globalExtAuth:\n  extensionService: projectcontour/auth\n  serviceType: http\n",
-		err:  "globalExtAuth: serviceType \"http\": only grpc authorization servers are supported",
+		file: "globalExtAuth:\n  extensionService: projectcontour/auth\n  serviceType: http\n  httpSettings:\n    pathPrefix: /auth\n",
+		want: map[string]string{"global-ext-auth": `{"extensionService":"projectcontour/auth","httpSettings":{"pathPrefix":"/auth"},"serviceType":"http"}`},
+	}, {
+		name: "global authorization sending context to an HTTP server",
+		file: "globalExtAuth:\n  extensionService: projectcontour/auth\n  serviceType: http\n  authPolicy:\n    context: {a: b}\n",
+		err:  "globalExtAuth: globalExtAuth.AuthPolicy.Context are only applied to grpc service type",
 	}, {
 		name: "tracing, as JSON on its flag",
 		file: "tracing:\n  extensionService: projectcontour/otel\n  serviceName: edge\n  overallSampling: \"50\"\n  customTags:\n  - {tagName: team, literal: pay}\n",

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -20,8 +21,10 @@ const FindingGlobalAuthServiceNotFound = "GlobalAuthServiceNotFound"
 type GlobalAuthorization struct {
 	// ExtensionService is the server, namespace/name.
 	ExtensionService string `json:"extensionService"`
-	// ServiceType is "grpc" (or empty); HTTP servers are not supported.
-	ServiceType string `json:"serviceType,omitempty"`
+	// ServiceType is "grpc" (or empty) or "http", and HTTPServerSettings
+	// tune the requests to an http server.
+	ServiceType        contourv1.AuthorizationServiceType         `json:"serviceType,omitempty"`
+	HTTPServerSettings *contourv1.HTTPAuthorizationServerSettings `json:"httpSettings,omitempty"`
 	// AuthPolicy is the default of every virtual host and route: checks
 	// disabled, or context sent with them.
 	AuthPolicy *contourv1.AuthorizationPolicy `json:"authPolicy,omitempty"`
@@ -49,8 +52,10 @@ func (a *GlobalAuthorization) Check() error {
 	if _, _, err := parseExtensionServiceRef(a.ExtensionService); err != nil {
 		return fmt.Errorf("extensionService: %w", err)
 	}
-	if a.ServiceType != "" && a.ServiceType != "grpc" {
-		return fmt.Errorf("serviceType %q: only grpc authorization servers are supported", a.ServiceType)
+	if _, warning, err := httpAuthorization("globalExtAuth", a.ServiceType, a.HTTPServerSettings, a.AuthPolicy); err != nil {
+		return err
+	} else if warning != "" {
+		return errors.New(warning)
 	}
 	if a.ResponseTimeout != "" {
 		if _, _, err := parseTimeout(a.ResponseTimeout); err != nil {
@@ -84,16 +89,12 @@ func (b *builder) resolveGlobalAuth() *globalAuth {
 	if !ok {
 		return out
 	}
-	out.az = &ExternalAuthorization{Cluster: ext.Cluster, FailOpen: a.FailOpen, Timeout: ext.Timeout}
+	out.az = &ExternalAuthorization{Cluster: ext.Cluster, FailOpen: a.FailOpen, Timeout: ext.Timeout, Body: authorizationBody(a.WithRequestBody)}
 	if d, inf, _ := parseTimeout(a.ResponseTimeout); d > 0 || inf {
 		out.az.Timeout = Timeout{Duration: d, Infinite: inf}
 	}
-	if w := a.WithRequestBody; w != nil {
-		out.az.Body = &AuthorizationBody{MaxRequestBytes: w.MaxRequestBytes, AllowPartialMessage: w.AllowPartialMessage, PackAsBytes: w.PackAsBytes}
-		if out.az.Body.MaxRequestBytes == 0 {
-			out.az.Body.MaxRequestBytes = defaultAuthMaxRequestBytes
-		}
-	}
+	out.az.HTTP, _, _ = httpAuthorization("globalExtAuth", a.ServiceType, a.HTTPServerSettings, a.AuthPolicy) // checked by Check
+	out.scope.http = out.az.HTTP != nil
 	return out
 }
 
@@ -124,9 +125,13 @@ func (b *builder) globalAuthService() {
 func (b *builder) globalAuthorization(ref status.Ref, p *contourv1.HTTPProxy, svh *SecureVirtualHost, a *contourv1.AuthorizationServer) (*ExternalAuthorization, *authScope, bool) {
 	scope := b.global.scope
 	if a != nil {
-		scope = authScope{}
+		scope = authScope{http: scope.http}
 		if pol := a.AuthPolicy; pol != nil {
-			scope = authScope{disabled: pol.Disabled, context: pol.Context}
+			scope.disabled, scope.context = pol.Disabled, pol.Context
+			if scope.http && len(pol.Context) > 0 {
+				b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
+					"Spec.VirtualHost.Authorization.AuthPolicy.Context is not sent: the global authorization server is an HTTP one (context goes to grpc servers only)")
+			}
 		}
 	}
 	if b.global.az == nil && !scope.disabled {

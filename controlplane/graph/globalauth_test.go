@@ -13,10 +13,15 @@ func TestParseGlobalAuthorization(t *testing.T) {
 	for in, want := range map[string]string{
 		`{"extensionService":"auth/authz","failOpen":true,"authPolicy":{"disabled":true,"context":{"a":"b"}}}`:    "",
 		`{"extensionService":"auth/authz","responseTimeout":"infinity","withRequestBody":{"maxRequestBytes":10}}`: "",
-		`{"extensionService":"authz"}`:                                        `extensionService: "authz" is not namespace/name`,
-		`{"extensionService":"auth/authz","serviceType":"http"}`:              `serviceType "http": only grpc`,
-		`{"extensionService":"auth/authz","responseTimeout":"soon"}`:          `responseTimeout "soon": not a duration`,
-		`{"extensionService":"auth/authz","httpSettings":{"pathPrefix":"/"}}`: `unknown field "httpSettings"`,
+		`{"extensionService":"authz"}`:                           `extensionService: "authz" is not namespace/name`,
+		`{"extensionService":"auth/authz","serviceType":"http"}`: "",
+		`{"extensionService":"auth/authz","serviceType":"http","httpSettings":{"pathPrefix":"/auth","allowedUpstreamHeaders":[{"prefix":"x-"}]}}`: "",
+		`{"extensionService":"auth/authz","serviceType":"HTTP"}`:                                                                                  `ServiceType "HTTP" is not one of grpc or http`,
+		`{"extensionService":"auth/authz","serviceType":"http","authPolicy":{"context":{"a":"b"}}}`:                                               "AuthPolicy.Context are only applied to grpc service type",
+		`{"extensionService":"auth/authz","serviceType":"http","httpSettings":{"allowedAuthorizationHeaders":[{}]}}`:                              "AllowedAuthorizationHeaders is invalid: [0]: one of prefix, suffix, exact or contains is required",
+		`{"extensionService":"auth/authz","responseTimeout":"soon"}`:                                                                              `responseTimeout "soon": not a duration`,
+		`{"extensionService":"auth/authz","httpSettings":{"pathPrefix":"/"}}`:                                                                     `HTTPServerSettings is ignored: it applies to serviceType http only`,
+		`{"extensionService":"auth/authz","serviceType":"http","httpSettings":{"prefix":"/"}}`:                                                    `unknown field "prefix"`,
 	} {
 		_, err := ParseGlobalAuthorization(in)
 		switch {

@@ -24,8 +24,8 @@ const defaultAuthMaxRequestBytes = 1024
 
 // ExternalAuthorization is how a secure virtual host's requests are
 // checked by an authorization server (HTTPProxy
-// spec.virtualhost.authorization): Envoy's ext_authz filter calling the
-// gRPC service of an ExtensionService's cluster before routing.
+// spec.virtualhost.authorization): Envoy's ext_authz filter calling an
+// ExtensionService's cluster, over gRPC or HTTP, before routing.
 type ExternalAuthorization struct {
 	// Cluster is the ExtensionService's cluster (Extension is set).
 	Cluster *Cluster
@@ -37,6 +37,9 @@ type ExternalAuthorization struct {
 	Timeout Timeout
 	// Body, when set, sends the request body with the check.
 	Body *AuthorizationBody
+	// HTTP, when set, makes the server an HTTP one (serviceType http);
+	// nil is Envoy's gRPC authorization API.
+	HTTP *HTTPAuthorization
 }
 
 // AuthorizationBody is how much of the request body a check carries.
@@ -57,6 +60,7 @@ type RouteAuthorization struct {
 type authScope struct {
 	disabled bool
 	context  map[string]string
+	http     bool // the server is an HTTP one: context is not sent
 }
 
 // virtualHostAuthorization validates the authorization of root p (svh is
@@ -107,17 +111,33 @@ func (b *builder) virtualHostAuthorization(ref status.Ref, p *contourv1.HTTPProx
 			az.Timeout = Timeout{Duration: d, Infinite: inf}
 		}
 	}
-	if w := a.WithRequestBody; w != nil {
-		az.Body = &AuthorizationBody{MaxRequestBytes: w.MaxRequestBytes, AllowPartialMessage: w.AllowPartialMessage, PackAsBytes: w.PackAsBytes}
-		if az.Body.MaxRequestBytes == 0 {
-			az.Body.MaxRequestBytes = defaultAuthMaxRequestBytes
-		}
+	http, warning, perr := httpAuthorization("Spec.Virtualhost.Authorization", a.ServiceType, a.HTTPServerSettings, a.AuthPolicy)
+	if perr != nil {
+		b.report.Error(ref, status.AuthError, perr.reason, "%s", perr)
+		return nil, nil, false
 	}
-	as := &authScope{}
+	if warning != "" {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "%s", warning)
+	}
+	az.HTTP, az.Body = http, authorizationBody(a.WithRequestBody)
+	as := &authScope{http: http != nil}
 	if pol := a.AuthPolicy; pol != nil {
 		as.disabled, as.context = pol.Disabled, pol.Context
 	}
 	return az, as, true
+}
+
+// authorizationBody is how much of the request body a check sends (nil:
+// none), Contour's 1,024 bytes when the setting gives no size.
+func authorizationBody(w *contourv1.AuthorizationServerBufferSettings) *AuthorizationBody {
+	if w == nil {
+		return nil
+	}
+	body := &AuthorizationBody{MaxRequestBytes: w.MaxRequestBytes, AllowPartialMessage: w.AllowPartialMessage, PackAsBytes: w.PackAsBytes}
+	if body.MaxRequestBytes == 0 {
+		body.MaxRequestBytes = defaultAuthMaxRequestBytes
+	}
+	return body
 }
 
 // authorizationServer resolves an extensionRef (namespace defaults to the
@@ -167,6 +187,10 @@ func (b *builder) routeAuthorization(r *Route, p *contourv1.HTTPProxy, spec *con
 	}
 	if len(ctx) > 0 {
 		ra.Context = ctx
+	}
+	if as.http && pol != nil && len(pol.Context) > 0 {
+		b.report.Warning(proxyRef(p), status.SpecError, ReasonIgnoredField,
+			"Spec.Routes[%d].AuthPolicy.Context is not sent: the authorization server is an HTTP one (context goes to grpc servers only)", i)
 	}
 	r.Authorization = ra
 	if !ra.Disabled && spec.PermitInsecure && !b.opts.DisablePermitInsecure && b.global == nil {

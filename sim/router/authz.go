@@ -43,9 +43,14 @@ func authzNote(hcm *hcmv3.HttpConnectionManager, rt *routev3.Route, res *Result)
 		res.tracef("authorization: disabled for this route (the authorization server is not called)")
 		return
 	}
-	server := cfg.GetGrpcService().GetEnvoyGrpc().GetClusterName()
+	server := "the authorization server " + cfg.GetGrpcService().GetEnvoyGrpc().GetClusterName()
 	ctx := ""
-	if c := per.GetCheckSettings().GetContextExtensions(); len(c) > 0 {
+	if h := cfg.GetHttpService(); h != nil {
+		server = "the HTTP authorization server " + h.GetServerUri().GetCluster()
+		if p := h.GetPathPrefix(); p != "" {
+			server += " (the request's path after " + p + ")"
+		}
+	} else if c := per.GetCheckSettings().GetContextExtensions(); len(c) > 0 { // sent to gRPC servers only
 		keys := make([]string, 0, len(c))
 		for k := range c {
 			keys = append(keys, k)
@@ -61,6 +66,6 @@ func authzNote(hcm *hcmv3.HttpConnectionManager, rt *routev3.Route, res *Result)
 	if cfg.GetFailureModeAllow() {
 		failure = "allowed (failOpen)"
 	}
-	res.tracef("authorization: the request is checked by the authorization server %s%s; when it fails, requests are %s (not called by the simulator: the request is routed as if it were allowed)",
+	res.tracef("authorization: the request is checked by %s%s; when it fails, requests are %s (not called by the simulator: the request is routed as if it were allowed)",
 		server, ctx, failure)
 }

@@ -2,13 +2,23 @@ package v1
 
 import corev1 "k8s.io/api/core/v1"
 
-// The types in this file are read so that manifests using them decode;
-// Isobar reports the features they configure as not supported (warnings).
+// The types in this file are HTTPProxy's policies: authorization, CORS,
+// rate limits, JWT verification and the others Contour defines.
 
 // AuthorizationServer configures external authorization.
+// +kubebuilder:validation:XValidation:message="httpSettings can only be set when serviceType is 'http'",rule="!has(self.httpSettings) || self.serviceType == 'http'"
 type AuthorizationServer struct {
 	// +optional
 	ExtensionServiceRef ExtensionServiceReference `json:"extensionRef,omitempty"`
+	// ServiceType is the protocol of the server: Envoy's gRPC
+	// authorization API (grpc) or plain HTTP requests (http).
+	// +optional
+	// +kubebuilder:validation:Enum=http;grpc
+	// +kubebuilder:default=grpc
+	ServiceType AuthorizationServiceType `json:"serviceType,omitempty"`
+	// HTTPServerSettings tune the requests to an http server.
+	// +optional
+	HTTPServerSettings *HTTPAuthorizationServerSettings `json:"httpSettings,omitempty"`
 	// +optional
 	AuthPolicy *AuthorizationPolicy `json:"authPolicy,omitempty"`
 	// +optional
@@ -17,6 +27,49 @@ type AuthorizationServer struct {
 	FailOpen bool `json:"failOpen,omitempty"`
 	// +optional
 	WithRequestBody *AuthorizationServerBufferSettings `json:"withRequestBody,omitempty"`
+}
+
+// AuthorizationServiceType is the protocol of an authorization server.
+type AuthorizationServiceType string
+
+// The authorization server protocols.
+const (
+	AuthorizationGRPCService AuthorizationServiceType = "grpc"
+	AuthorizationHTTPService AuthorizationServiceType = "http"
+)
+
+// HTTPAuthorizationServerSettings tune the requests Envoy sends to an HTTP
+// authorization server.
+type HTTPAuthorizationServerSettings struct {
+	// PathPrefix is put before the request's path in the check's path.
+	// +optional
+	PathPrefix string `json:"pathPrefix,omitempty"`
+	// AllowedAuthorizationHeaders are the client's request headers sent
+	// to the server, besides Host, Method, Path, Content-Length and
+	// Authorization.
+	// +optional
+	AllowedAuthorizationHeaders []HTTPAuthorizationServerAllowedHeaders `json:"allowedAuthorizationHeaders,omitempty"`
+	// AllowedUpstreamHeaders are the server's response headers added to
+	// the request sent upstream.
+	// +optional
+	AllowedUpstreamHeaders []HTTPAuthorizationServerAllowedHeaders `json:"allowedUpstreamHeaders,omitempty"`
+}
+
+// HTTPAuthorizationServerAllowedHeaders matches header names by exactly
+// one of Exact, Prefix, Suffix or Contains.
+// +kubebuilder:validation:XValidation:message="only one of prefix, suffix, exact, and contains should be set in the allowedHeader",rule="(has(self.exact) ? 1 : 0) + (has(self.prefix) ? 1 : 0) + (has(self.suffix) ? 1 : 0) + (has(self.contains) ? 1 : 0) == 1"
+type HTTPAuthorizationServerAllowedHeaders struct {
+	// +optional
+	Exact string `json:"exact,omitempty"`
+	// +optional
+	Prefix string `json:"prefix,omitempty"`
+	// +optional
+	Suffix string `json:"suffix,omitempty"`
+	// +optional
+	Contains string `json:"contains,omitempty"`
+	// IgnoreCase matches names in any case.
+	// +optional
+	IgnoreCase bool `json:"ignoreCase,omitempty"`
 }
 
 // ExtensionServiceReference names an ExtensionService.
