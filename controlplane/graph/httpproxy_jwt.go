@@ -17,6 +17,8 @@ const (
 	ReasonDuplicateProviderName               = "DuplicateProviderName"
 	ReasonMultipleDefaultProvidersSpecified   = "MultipleDefaultProvidersSpecified"
 	ReasonJWKSSourceMissing                   = "JWKSSourceMissing"
+	ReasonJWKSSourceConflict                  = "JWKSSourceConflict"
+	ReasonLocalJWKSInvalid                    = "LocalJWKSInvalid"
 	ReasonRemoteJWKSURIInvalid                = "RemoteJWKSURIInvalid"
 	ReasonRemoteJWKSSchemeInvalid             = "RemoteJWKSSchemeInvalid"
 	ReasonRemoteJWKSPortInvalid               = "RemoteJWKSPortInvalid"
@@ -48,8 +50,8 @@ const (
 
 // JWTProvider is one HTTPProxy JWT provider of a secure virtual host: how
 // Envoy's jwt_authn filter verifies a token (signature against the keys
-// fetched from URI, issuer, audiences) before a route that requires it
-// forwards a request.
+// fetched from URI or given by LocalJWKS, issuer, audiences) before a route
+// that requires it forwards a request.
 type JWTProvider struct {
 	// Name is unique on the host; routes name it.
 	Name string
@@ -66,6 +68,9 @@ type JWTProvider struct {
 	Cluster       *Cluster
 	Timeout       time.Duration
 	CacheDuration time.Duration
+	// LocalJWKS, when set instead of URI, is the key set itself (JSON,
+	// from a Secret: localJWKS).
+	LocalJWKS string
 }
 
 // jwtScope is what the routes of a root with JWT providers are checked
@@ -133,14 +138,35 @@ func (b *builder) virtualHostJWT(ref status.Ref, p *contourv1.HTTPProxy, svh *Se
 	return providers, js, true
 }
 
-// jwtProvider validates one provider and builds it with its JWKS cluster.
+// jwtProvider validates one provider and builds it: with its local key
+// set, or with the cluster its remote one is fetched through.
 func (b *builder) jwtProvider(jp contourv1.JWTProvider, ns string) (JWTProvider, *jwtError) {
 	r := jp.RemoteJWKS
 	fail := func(reason, format string, args ...any) (JWTProvider, *jwtError) {
 		return JWTProvider{}, &jwtError{reason, fmt.Sprintf(format, args...)}
 	}
-	if r.URI == "" {
-		return fail(ReasonJWKSSourceMissing, ".remoteJWKS.uri: provider %q needs the address of its key set", jp.Name)
+	local := jp.LocalJWKS != (contourv1.LocalJWKS{})
+	switch {
+	case r.URI != "" && local:
+		return fail(ReasonJWKSSourceConflict, ": provider %q is invalid: at most one of remoteJWKS or localJWKS may be set", jp.Name)
+	case local:
+		jwks, err := b.localJWKS(jp.LocalJWKS, ns)
+		if err != nil {
+			return fail(ReasonLocalJWKSInvalid, ".localJWKS: provider %q is invalid: %s", jp.Name, err)
+		}
+		return JWTProvider{Name: jp.Name, Issuer: jp.Issuer, Audiences: jp.Audiences, ForwardJWT: jp.ForwardJWT, LocalJWKS: jwks}, nil
+	case r.URI == "":
+		return fail(ReasonJWKSSourceMissing, ": provider %q needs the address of its key set (remoteJWKS.uri) or a Secret holding it (localJWKS)", jp.Name)
+	}
+	return b.remoteJWTProvider(jp, ns)
+}
+
+// remoteJWTProvider validates a provider fetching its key set from
+// remoteJWKS.uri and builds it with its JWKS cluster.
+func (b *builder) remoteJWTProvider(jp contourv1.JWTProvider, ns string) (JWTProvider, *jwtError) {
+	r := jp.RemoteJWKS
+	fail := func(reason, format string, args ...any) (JWTProvider, *jwtError) {
+		return JWTProvider{}, &jwtError{reason, fmt.Sprintf(format, args...)}
 	}
 	u, err := url.Parse(r.URI)
 	switch {

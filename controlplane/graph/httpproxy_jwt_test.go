@@ -135,7 +135,7 @@ func TestJWTProviders(t *testing.T) {
 				"RemoteJWKSUpstreamValidationInvalid,RemoteJWKSUpstreamValidationInvalid"},
 			wantErrors: []string{
 				`ns/p DuplicateProviderName: Spec.VirtualHost.JWTProviders[1].name: duplicate name a`,
-				`ns/p JWKSSourceMissing: Spec.VirtualHost.JWTProviders[11].remoteJWKS.uri: provider "k" needs the address of its key set`,
+				`ns/p JWKSSourceMissing: Spec.VirtualHost.JWTProviders[11]: provider "k" needs the address of its key set (remoteJWKS.uri) or a Secret holding it (localJWKS)`,
 				`ns/p JWTProviderNameInvalid: Spec.VirtualHost.JWTProviders[12].name: a provider needs a name`,
 				`ns/p MultipleDefaultProvidersSpecified: Spec.VirtualHost.JWTProviders[2].default: at most one provider can be the default (a already is)`,
 				`ns/p RemoteJWKSCACertificateNotDelegated: Spec.VirtualHost.JWTProviders[6].remoteJWKS.validation: CA Secret "other/ca" is not delegated to namespace "ns"`,

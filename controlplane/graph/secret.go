@@ -7,7 +7,9 @@ import (
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
@@ -256,4 +259,46 @@ func validateCABundle(data []byte) error {
 	}
 	_, err := parseCertificates(data)
 	return err
+}
+
+// localJWKS returns the key set (JWKS) in key of the Opaque Secret name of
+// namespace ns (no delegation: it must be the HTTPProxy's own), as
+// Contour's localJWKS reads it: the value must be a JSON object with a
+// "keys" array.
+func (b *builder) localJWKS(l contourv1.LocalJWKS, ns string) (string, error) {
+	s, ok := b.idx.Secrets[source.Key(ns, l.SecretName)]
+	switch {
+	case l.SecretName == "" || l.Key == "":
+		return "", errors.New("secretName and key are required")
+	case !ok:
+		return "", fmt.Errorf("Secret %q not found", ns+"/"+l.SecretName)
+	case s.Type != "" && s.Type != corev1.SecretTypeOpaque:
+		return "", fmt.Errorf("Secret %q: type is %q, not %q", ns+"/"+l.SecretName, s.Type, corev1.SecretTypeOpaque)
+	}
+	data := s.Data[l.Key]
+	if len(data) == 0 {
+		return "", fmt.Errorf("Secret %q: missing %q key or empty value", ns+"/"+l.SecretName, l.Key)
+	}
+	if err := checkJWKS(data); err != nil {
+		return "", fmt.Errorf("Secret %q, key %q: %w", ns+"/"+l.SecretName, l.Key, err)
+	}
+	return string(data), nil
+}
+
+// checkJWKS returns an error unless data is a JSON object with a "keys"
+// array (RFC 7517's key set); the keys themselves are Envoy's to read.
+func checkJWKS(data []byte) error {
+	var set map[string]json.RawMessage
+	if err := json.Unmarshal(data, &set); err != nil {
+		return fmt.Errorf("not a JSON object: %w", err)
+	}
+	keys, ok := set["keys"]
+	if !ok {
+		return errors.New(`the key set has no "keys" array`)
+	}
+	var list []json.RawMessage
+	if err := json.Unmarshal(keys, &list); err != nil || list == nil {
+		return errors.New(`"keys" must be an array`)
+	}
+	return nil
 }

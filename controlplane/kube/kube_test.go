@@ -41,6 +41,25 @@ func TestTransformsDropWhatTheCoreNeverReads(t *testing.T) {
 	if s.ManagedFields != nil || s.Annotations != nil || s.StringData != nil || !cmp.Equal(s.Data, want) {
 		t.Errorf("Secret kept managedFields %v, annotations %v, stringData %v, data %v", s.ManagedFields, s.Annotations, s.StringData, s.Data)
 	}
+	// An Opaque Secret keeps what may be a JWT key set (localJWKS names
+	// any key), nothing else; another type keeps no such value.
+	jwks := []byte(` {"keys": [{"kty": "RSA"}]}`)
+	for typ, want := range map[corev1.SecretType]map[string][]byte{
+		corev1.SecretTypeOpaque: {"jwks.json": jwks},
+		corev1.SecretTypeTLS:    {"tls.crt": []byte("c")},
+	} {
+		s := &corev1.Secret{Type: typ, Data: map[string][]byte{"jwks.json": jwks, "config.json": []byte(`{"a": 1}`),
+			"password": []byte("p"), "tls.crt": []byte("c")}}
+		if typ == corev1.SecretTypeOpaque {
+			delete(s.Data, "tls.crt")
+		}
+		if _, err := trimSecret(s); err != nil {
+			t.Fatal(err)
+		}
+		if !cmp.Equal(s.Data, want) {
+			t.Errorf("%s Secret: data %q, want %q", typ, s.Data, want)
+		}
+	}
 }
 
 // TestStatusJobsOnlyForChangedStatuses: an object whose status already says

@@ -1,6 +1,7 @@
 package kube
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"reflect"
@@ -254,8 +255,9 @@ func stripManagedFields(o any) (any, error) {
 	return o, nil
 }
 
-// trimSecret keeps only the keys TLS uses, so large unrelated Secrets cost
-// little memory.
+// trimSecret keeps only the keys TLS uses and, of Opaque Secrets, the
+// values that may be a JWT key set (an HTTPProxy's localJWKS names any
+// key), so large unrelated Secrets cost little memory.
 func trimSecret(o any) (any, error) {
 	s, ok := o.(*corev1.Secret)
 	if !ok {
@@ -263,11 +265,26 @@ func trimSecret(o any) (any, error) {
 	}
 	_, _ = stripManagedFields(s)
 	keep := map[string][]byte{}
-	for _, k := range []string{corev1.TLSCertKey, corev1.TLSPrivateKeyKey, "ca.crt", "crl.pem"} {
-		if v, ok := s.Data[k]; ok {
+	for k, v := range s.Data {
+		switch k {
+		case corev1.TLSCertKey, corev1.TLSPrivateKeyKey, "ca.crt", "crl.pem":
 			keep[k] = v
+		default:
+			if s.Type == corev1.SecretTypeOpaque && mayBeJWKS(v) {
+				keep[k] = v
+			}
 		}
 	}
 	s.Data, s.StringData = keep, nil
 	return s, nil
+}
+
+// maxJWKSBytes bounds the key sets trimSecret keeps.
+const maxJWKSBytes = 1 << 20
+
+// mayBeJWKS says whether v may be a JSON key set: an object naming "keys",
+// of at most maxJWKSBytes (the core checks it when an HTTPProxy names it).
+func mayBeJWKS(v []byte) bool {
+	t := bytes.TrimSpace(v)
+	return len(t) <= maxJWKSBytes && len(t) > 0 && t[0] == '{' && bytes.Contains(t, []byte(`"keys"`))
 }

@@ -173,6 +173,9 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 		stored, why = dec.convert(obj)
 		l.note(status.SeverityWarning, FindingDeprecatedAPIVersion, ref, "%s: %s", h.APIVersion, why)
 	}
+	if s, ok := stored.(*corev1.Secret); ok {
+		mergeStringData(s)
+	}
 	origin := Origin{File: where.File, Doc: where.Doc, Line: where.Line}
 	key := refKey{h.Kind, ref.Namespace, ref.Name}
 	if prev, dup := l.seen[key]; dup {
@@ -308,4 +311,20 @@ func guessIdentity(lines []string) (kind, namespace, name string) {
 		}
 	}
 	return kind, namespace, name
+}
+
+// mergeStringData does what the API server does with a Secret's
+// stringData when the object is written: each entry goes into data (over
+// a data entry of the same key), and stringData is emptied.
+func mergeStringData(s *corev1.Secret) {
+	if len(s.StringData) == 0 {
+		return
+	}
+	if s.Data == nil {
+		s.Data = make(map[string][]byte, len(s.StringData))
+	}
+	for k, v := range s.StringData {
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
 }

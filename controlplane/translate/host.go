@@ -210,7 +210,9 @@ func addChainRefs(h *Host, vh *graph.SecureVirtualHost, rl *graph.GlobalRateLimi
 		return
 	}
 	for _, p := range vh.JWTProviders {
-		h.Clusters[ClusterName(p.Cluster)] = nil
+		if p.Cluster != nil { // a local key set has none
+			h.Clusters[ClusterName(p.Cluster)] = nil
+		}
 	}
 	if a := vh.Authorization; a != nil {
 		h.Clusters[ClusterName(a.Cluster)] = nil

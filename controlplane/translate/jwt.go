@@ -17,7 +17,8 @@ import (
 
 // jwtFilter is the jwt_authn HTTP filter of a secure virtual host with JWT
 // providers (nil without), as Contour writes it: every provider under its
-// name, fetching its key set through its JWKS cluster (registered here),
+// name, with its key set inline or fetched through its JWKS cluster
+// (registered here),
 // and one requirement per provider, of the same name, that a route's
 // per-filter configuration names. There are no rules: a request is
 // verified only on a route that requires a provider.
@@ -30,25 +31,33 @@ func (t *translator) jwtFilter(vh *graph.SecureVirtualHost) *hcmv3.HttpFilter {
 		RequirementMap: make(map[string]*jwtv3.JwtRequirement, len(vh.JWTProviders)),
 	}
 	for _, p := range vh.JWTProviders {
-		remote := &jwtv3.RemoteJwks{HttpUri: &corev3.HttpUri{
-			Uri:              p.URI,
-			HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: t.cluster(p.Cluster)},
-			Timeout:          durationpb.New(p.Timeout),
-		}}
-		if p.CacheDuration > 0 {
-			remote.CacheDuration = durationpb.New(p.CacheDuration)
-		}
-		cfg.Providers[p.Name] = &jwtv3.JwtProvider{
-			Issuer:              p.Issuer,
-			Audiences:           p.Audiences,
-			Forward:             p.ForwardJWT,
-			JwksSourceSpecifier: &jwtv3.JwtProvider_RemoteJwks{RemoteJwks: remote},
-		}
+		cfg.Providers[p.Name] = t.jwksSource(&jwtv3.JwtProvider{Issuer: p.Issuer, Audiences: p.Audiences, Forward: p.ForwardJWT}, p)
 		cfg.RequirementMap[p.Name] = &jwtv3.JwtRequirement{
 			RequiresType: &jwtv3.JwtRequirement_ProviderName{ProviderName: p.Name},
 		}
 	}
 	return &hcmv3.HttpFilter{Name: envoy.JWTAuthnFilter, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: envoy.Any(cfg)}}
+}
+
+// jwksSource sets where out, provider p, takes its keys from: inline
+// (localJWKS, as Contour writes it) or fetched from its URI through its
+// cluster; it returns out.
+func (t *translator) jwksSource(out *jwtv3.JwtProvider, p graph.JWTProvider) *jwtv3.JwtProvider {
+	if p.LocalJWKS != "" {
+		out.JwksSourceSpecifier = &jwtv3.JwtProvider_LocalJwks{LocalJwks: &corev3.DataSource{
+			Specifier: &corev3.DataSource_InlineString{InlineString: p.LocalJWKS}}}
+		return out
+	}
+	remote := &jwtv3.RemoteJwks{HttpUri: &corev3.HttpUri{
+		Uri:              p.URI,
+		HttpUpstreamType: &corev3.HttpUri_Cluster{Cluster: t.cluster(p.Cluster)},
+		Timeout:          durationpb.New(p.Timeout),
+	}}
+	if p.CacheDuration > 0 {
+		remote.CacheDuration = durationpb.New(p.CacheDuration)
+	}
+	out.JwksSourceSpecifier = &jwtv3.JwtProvider_RemoteJwks{RemoteJwks: remote}
+	return out
 }
 
 // routeJWT adds to a forwarding route's per-filter configuration the

@@ -191,7 +191,9 @@ type RequestHeaderValueMatchDescriptor struct {
 // RemoteAddressDescriptor takes the client address.
 type RemoteAddressDescriptor struct{}
 
-// JWTProvider verifies JSON Web Tokens.
+// JWTProvider verifies JSON Web Tokens with the keys of RemoteJWKS or
+// LocalJWKS (exactly one).
+// +kubebuilder:validation:XValidation:message="exactly one of remoteJWKS or localJWKS must be set",rule="(has(self.remoteJWKS) && !has(self.localJWKS)) || (!has(self.remoteJWKS) && has(self.localJWKS))"
 type JWTProvider struct {
 	Name string `json:"name"`
 	// +optional
@@ -201,9 +203,20 @@ type JWTProvider struct {
 	// +optional
 	Audiences []string `json:"audiences,omitempty"`
 	// +optional
-	RemoteJWKS RemoteJWKS `json:"remoteJWKS,omitempty"`
+	RemoteJWKS RemoteJWKS `json:"remoteJWKS,omitzero"`
+	// +optional
+	LocalJWKS LocalJWKS `json:"localJWKS,omitzero"`
 	// +optional
 	ForwardJWT bool `json:"forwardJWT,omitempty"`
+}
+
+// LocalJWKS reads the key set (JWKS, JSON) from a key of an Opaque
+// Secret of the HTTPProxy's namespace.
+type LocalJWKS struct {
+	// +kubebuilder:validation:MinLength=1
+	SecretName string `json:"secretName"`
+	// +kubebuilder:validation:MinLength=1
+	Key string `json:"key"`
 }
 
 // RemoteJWKS fetches keys over HTTP.
