@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/bootstrap"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/sim/gen"
 )
@@ -194,7 +195,7 @@ func sumOf(by map[string]int, types []string) int {
 }
 
 // compileCorpus compiles file in-process, as serve does with its default
-// flags.
+// flags (and counts the stats listener it serves beside).
 func compileCorpus(b testing.TB, file string) corpusSet {
 	b.Helper()
 	data, err := os.ReadFile(file)
@@ -225,6 +226,7 @@ func compileCorpus(b testing.TB, file string) corpusSet {
 	for _, r := range res.Resources.Listeners {
 		add(resourcev3.ListenerType, r)
 	}
+	add(resourcev3.ListenerType, bootstrap.StatsListenerAt("0.0.0.0", 8002)) // serve's default --stats-port
 	for _, r := range res.Resources.Routes {
 		add(resourcev3.RouteType, r)
 		rds = append(rds, r.GetName())

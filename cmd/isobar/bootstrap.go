@@ -22,10 +22,12 @@ xDS server; with --resources-dir as well, the certificates are referenced
 through SDS files Envoy watches, so they rotate without a restart.
 
 The admin endpoint controls Envoy (it can stop it and dump its secrets), so
-it stays on a local address. A static listener, stats-health on
---stats-address:--stats-port (0.0.0.0:8002, as Contour's; port 0 turns it
-off), forwards only GET /ready, /stats and /stats/prometheus to it: probe
-readiness and scrape metrics there.
+it stays on a local address; the static cluster envoy-admin reaches it. The
+listener that forwards only GET /ready, /stats and /stats/prometheus to it,
+stats-health (probe readiness and scrape metrics there), comes from
+isobar serve over LDS (its --stats-address:--stats-port, 0.0.0.0:8002), as
+Contour serves it; --stats-port here adds a static one instead, for an xDS
+server that does not serve it (then run serve with --stats-port 0).
 
 It runs as the init container of the Envoy pods:
   isobar bootstrap --xds-address=contour /config/envoy.json`,
@@ -55,8 +57,8 @@ It runs as the init container of the Envoy pods:
 	f.Uint32Var(&o.XDSPort, "xds-port", o.XDSPort, "port of the Isobar xDS server")
 	f.StringVar(&o.AdminAddress, "admin-address", o.AdminAddress, "Envoy admin address, or an absolute unix socket path")
 	f.Uint32Var(&o.AdminPort, "admin-port", o.AdminPort, "Envoy admin port")
-	f.StringVar(&o.StatsAddress, "stats-address", o.StatsAddress, "address of the stats-health listener (GET /ready, /stats, /stats/prometheus)")
-	f.Uint32Var(&o.StatsPort, "stats-port", o.StatsPort, "port of the stats-health listener; 0 turns it off")
+	f.StringVar(&o.StatsAddress, "stats-address", o.StatsAddress, "address of a static stats-health listener (GET /ready, /stats, /stats/prometheus)")
+	f.Uint32Var(&o.StatsPort, "stats-port", o.StatsPort, "port of a static stats-health listener; 0 (the default): none, serve sends it over LDS")
 	f.StringVar(&o.NodeID, "node-id", o.NodeID, "Envoy node id")
 	f.StringVar(&o.Cluster, "cluster", o.Cluster, "Envoy node cluster")
 	f.StringVar(&o.CAFile, "xds-ca-file", "", "CA bundle that signed the xDS server's certificate")

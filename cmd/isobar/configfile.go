@@ -92,6 +92,10 @@ var contourSettings = map[string]contourSetting{
 	"listener.max-requests-per-io-cycle":                  {"listener-max-requests-per-io-cycle", "count"},
 	"listener.max-connections-per-listener":               {"listener-max-connections-per-listener", "count"},
 	"runtime-settings":                                    {"runtime-setting", "runtime"},
+	"metrics.contour.address":                             {"http-address", "string"},
+	"metrics.contour.port":                                {"http-port", "uint"},
+	"metrics.envoy.address":                               {"envoy-metrics-address", "string"},
+	"metrics.envoy.port":                                  {"envoy-metrics-port", "uint"},
 	"rateLimitService.extensionService":                   {"rate-limit-service", "string"},
 	"rateLimitService.domain":                             {"rate-limit-domain", "string"},
 	"rateLimitService.failOpen":                           {"rate-limit-fail-open", "bool"},
@@ -103,16 +107,16 @@ var contourSettings = map[string]contourSetting{
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "compression", "listener", "network", "policy", "rateLimitService", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "compression", "listener", "metrics", "network", "policy", "rateLimitService", "timeouts", "tls"}
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
-var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-tls", "listener.socket-options", "tls.fingerprint"}
+var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-tls", "listener.socket-options", "metrics.contour", "metrics.envoy", "tls.fingerprint"}
 
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "featureFlags", "gateway", "kubernetesClientBurst", "kubernetesClientQPS", "metrics",
+	"debug", "featureFlags", "gateway", "kubernetesClientBurst", "kubernetesClientQPS",
 	"omEnforcedHealthListener", "server",
 }
 

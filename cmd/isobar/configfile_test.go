@@ -60,6 +60,11 @@ func TestConfigFile(t *testing.T) {
 		args: []string{"--runtime-setting", "c=d"},
 		want: map[string]string{"runtime-setting": "[c=d]"},
 	}, {
+		name:    "metrics: Isobar's HTTP endpoint and Envoy's statistics",
+		file:    "metrics:\n  contour: {address: 127.0.0.1, port: 9000}\n  envoy: {address: 0.0.0.0, port: 8003, server-certificate-path: /c.pem}\n",
+		want:    map[string]string{"http-address": "127.0.0.1", "http-port": "9000", "envoy-metrics-address": "0.0.0.0", "envoy-metrics-port": "8003"},
+		ignored: []string{"metrics.envoy.server-certificate-path"},
+	}, {
 		name: "runtime settings not a mapping",
 		file: "runtime-settings: [a]\n",
 		err:  "runtime-settings: must be a mapping of runtime keys to values",

@@ -22,7 +22,7 @@ import (
 
 // TestEnvoyPodWiring runs the operator's Envoy pod command lines through the
 // real commands and checks they agree: the kubelet probes readiness where
-// the bootstrap's stats listener serves /ready (not on the admin interface,
+// the control plane's stats listener serves /ready (not on the admin interface,
 // which stays on the loopback where the kubelet cannot reach it), and both
 // preStop hooks call the shutdown manager, which drains the admin the
 // bootstrap configures and leaves the stats listener's probes uncounted.
@@ -47,7 +47,26 @@ func TestEnvoyPodWiring(t *testing.T) {
 	if admin.GetAddress() != "127.0.0.1" {
 		t.Errorf("Envoy's admin listens on %s; it must stay on the loopback", admin.GetAddress())
 	}
-	stats := b.GetStaticResources().GetListeners()[0].GetAddress().GetSocketAddress()
+	if n := len(b.GetStaticResources().GetListeners()); n != 0 {
+		t.Errorf("the bootstrap has %d static listeners: the control plane serves the stats listener", n)
+	}
+	// The stats listener is the one serve serves with the Deployment's
+	// arguments.
+	dep := objects.Deployment(c, objects.Images{Isobar: "isobar", Envoy: "envoy"})
+	sc := newServeCmd()
+	if err := sc.Flags().Parse(dep.Spec.Template.Spec.Containers[0].Args[1:]); err != nil {
+		t.Fatal(err)
+	}
+	var sf statsFlags
+	sf.address = sc.Flags().Lookup("stats-address").Value.String()
+	if _, err := fmt.Sscan(sc.Flags().Lookup("stats-port").Value.String(), &sf.port); err != nil {
+		t.Fatal(err)
+	}
+	served, err := sf.listeners()
+	if err != nil || len(served) != 1 {
+		t.Fatalf("serve's stats listeners: %v, %v", served, err)
+	}
+	stats := served[0].GetAddress().GetSocketAddress()
 	var envoy, manager corev1.Container
 	for _, ct := range spec.Containers {
 		switch ct.Name {

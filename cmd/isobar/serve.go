@@ -54,6 +54,7 @@ type serveFlags struct {
 	vhdsCluster                      string
 	excludeRejected                  bool
 	runtime                          runtimeFlags
+	stats                            statsFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -116,6 +117,7 @@ or --fixtures).`,
 	fl.BoolVar(&f.excludeRejected, "exclude-rejected", false, "take an HTTPProxy Envoy rejected (a NACK naming what it built) out of the configuration, invalid with EnvoyRejected, until its spec changes")
 	fl.StringVar(&f.vhdsCluster, "vhds-cluster", bootstrap.XDSCluster, "with --vhds: the name of the xDS server's cluster in Envoy's bootstrap, which Envoy opens the VHDS stream to")
 	f.runtime.register(cmd)
+	f.stats.register(cmd)
 	contourFlags(cmd, &f)
 	return cmd
 }
@@ -184,10 +186,14 @@ func runServe(parent context.Context, f serveFlags) error {
 	if err != nil {
 		return exitWith(exitBadInput, err)
 	}
+	static, err := f.stats.listeners()
+	if err != nil {
+		return exitWith(exitBadInput, err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg,
-		VHDS: f.vhdsOption(), Runtime: layer})
+		VHDS: f.vhdsOption(), Runtime: layer, StaticListeners: static})
 	go watchHeap(ctx, log, 15*time.Second)
 	bm := &buildMetrics{m: srv.Metrics(), log: log}
 	var latest atomic.Pointer[controlplane.Result] // what /debug/config shows

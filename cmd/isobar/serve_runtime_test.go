@@ -1,10 +1,13 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	runtimev3 "github.com/envoyproxy/go-control-plane/envoy/service/runtime/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -18,8 +21,8 @@ import (
 // TestServeRuntimeLayer: an Envoy started from Contour's bootstrap asks,
 // on its state-of-the-world ADS stream, for the runtime layer "dynamic"
 // and gets RE2's limits as Contour sets them, the listener limits and the
-// operator's settings (not those over a managed key); then the rest of
-// its configuration on the same stream.
+// operator's settings (not those over a managed key); then its listeners
+// on the same stream, the stats listener included.
 func TestServeRuntimeLayer(t *testing.T) {
 	src, err := os.ReadFile(goldentest.Path("fixtures/seeds/talk-canary/input.yaml"))
 	if err != nil {
@@ -27,7 +30,8 @@ func TestServeRuntimeLayer(t *testing.T) {
 	}
 	srv := startFixtureServe(t, map[string]string{"app.yaml": string(src)}, serveFlags{runtime: runtimeFlags{
 		maxRequestsPerIOCycle: 10, maxConnectionsPerListener: 50,
-		settings: []string{"envoy.reloadable_features.strict_thing=false", "re2.max_program_size.error_level=5"}}})
+		settings: []string{"envoy.reloadable_features.strict_thing=false", "re2.max_program_size.error_level=5"}},
+		stats: statsFlags{address: "0.0.0.0", port: 8002}})
 	var ads discoverygrpc.AggregatedDiscoveryService_StreamAggregatedResourcesClient
 	untilServed(t, func() (err error) {
 		ads, err = discoverygrpc.NewAggregatedDiscoveryServiceClient(srv.conn).StreamAggregatedResources(srv.ctx)
@@ -68,6 +72,21 @@ func TestServeRuntimeLayer(t *testing.T) {
 	if r, err = ads.Recv(); err != nil || r.GetTypeUrl() != resourcev3.ListenerType || len(r.GetResources()) == 0 {
 		t.Fatalf("listeners after the runtime layer: %v, %d of %s", err, len(r.GetResources()), r.GetTypeUrl())
 	}
+	// Contour's bootstrap has no stats listener: it comes over LDS, on
+	// --stats-address:--stats-port, to the bootstrap's envoy-admin cluster.
+	var stats *listenerv3.Listener
+	for _, a := range r.GetResources() {
+		var l listenerv3.Listener
+		if err := a.UnmarshalTo(&l); err != nil {
+			t.Fatal(err)
+		}
+		if l.GetName() == "stats-health" {
+			stats = &l
+		}
+	}
+	if a := stats.GetAddress().GetSocketAddress(); a.GetAddress() != "0.0.0.0" || a.GetPortValue() != 8002 {
+		t.Fatalf("stats listener %v, want stats-health on 0.0.0.0:8002", stats)
+	}
 }
 
 // TestServeRuntimeSettingRefused: a setting that is not KEY=VALUE stops
@@ -76,5 +95,40 @@ func TestServeRuntimeSettingRefused(t *testing.T) {
 	_, stderr, code := run(t, "", "serve", "--fixtures", t.TempDir(), "--insecure", "--runtime-setting", "no-value")
 	if code != exitBadInput || !strings.Contains(stderr, `--runtime-setting "no-value": want KEY=VALUE`) {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+}
+
+// TestStatsListeners: one stats-health listener, or, when the statistics
+// listen elsewhere (Contour's metrics.envoy), "stats" for them and
+// "health" for readiness on --stats-address:--stats-port; none with port
+// 0; an address that is not an IP is refused.
+func TestStatsListeners(t *testing.T) {
+	for _, c := range []struct {
+		f    statsFlags
+		want []string // name@address:port
+		err  string
+	}{
+		{f: statsFlags{address: "0.0.0.0", port: 8002}, want: []string{"stats-health@0.0.0.0:8002"}},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, metricsPort: 8002}, want: []string{"stats-health@0.0.0.0:8002"}},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, metricsAddress: "::", metricsPort: 9102},
+			want: []string{"stats@:::9102", "health@0.0.0.0:8002"}},
+		{f: statsFlags{address: "0.0.0.0"}},
+		{f: statsFlags{address: "envoy", port: 8002}, err: `--stats-address "envoy" is not an IP address`},
+	} {
+		ls, err := c.f.listeners()
+		if c.err != "" {
+			if err == nil || !strings.Contains(err.Error(), c.err) {
+				t.Errorf("%+v: error %v, want %q", c.f, err, c.err)
+			}
+			continue
+		}
+		var got []string
+		for _, l := range ls {
+			a := l.GetAddress().GetSocketAddress()
+			got = append(got, fmt.Sprintf("%s@%s:%d", l.GetName(), a.GetAddress(), a.GetPortValue()))
+		}
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%+v: %v, %v; want %v", c.f, got, err, c.want)
+		}
 	}
 }

@@ -45,9 +45,11 @@ type Options struct {
 	ResourcesDir string
 	// Protocol is the ADS variant (default ProtocolDelta).
 	Protocol Protocol
-	// StatsAddress and StatsPort are where the static stats listener serves
-	// StatsPaths (readiness and statistics) from the admin endpoint; port 0
-	// means no such listener.
+	// StatsAddress and StatsPort, when the port is not 0 (the default),
+	// add a static stats listener serving StatsPaths (readiness and
+	// statistics) from the admin endpoint: for an xDS server that does not
+	// serve one. Isobar's serves it over LDS, as Contour's does
+	// (StatsListenerAt), so the bootstrap needs none.
 	StatsAddress string
 	StatsPort    uint32
 	// DNSLookupFamily is how the xDS server's name resolves: auto (or
@@ -76,7 +78,7 @@ const (
 // Defaults returns the defaults of `isobar bootstrap`.
 func Defaults() Options {
 	return Options{XDSAddress: "127.0.0.1", XDSPort: 8001, AdminAddress: "127.0.0.1", AdminPort: 9001,
-		NodeID: "envoy", Cluster: "isobar", Protocol: ProtocolDelta, StatsAddress: "0.0.0.0", StatsPort: 8002}
+		NodeID: "envoy", Cluster: "isobar", Protocol: ProtocolDelta, StatsAddress: "0.0.0.0"}
 }
 
 // XDSCluster is the name of the static cluster of the xDS server.
@@ -135,9 +137,9 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 		LayeredRuntime: layeredRuntime(),
 	}
 	b.OverloadManager = overloadManager(o)
+	b.StaticResources.Clusters = append(b.StaticResources.Clusters, adminCluster(o)) // the stats listener's, static or served
 	if o.StatsPort != 0 {
-		b.StaticResources.Listeners = append(b.StaticResources.Listeners, statsListener(o))
-		b.StaticResources.Clusters = append(b.StaticResources.Clusters, adminCluster(o))
+		b.StaticResources.Listeners = append(b.StaticResources.Listeners, StatsListenerAt(o.StatsAddress, o.StatsPort))
 	}
 	if err := b.Validate(); err != nil {
 		return nil, fmt.Errorf("bootstrap is not valid: %w", err)

@@ -14,6 +14,8 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/isobar-dev/isobar/controlplane/envoy"
 )
 
 // Names of the static stats listener and of the cluster it forwards to.
@@ -45,11 +47,22 @@ func checkStats(o Options) error {
 	return nil
 }
 
-// statsListener serves StatsPaths on StatsAddress:StatsPort, forwarded to
-// the admin endpoint through AdminCluster.
-func statsListener(o Options) *listenerv3.Listener {
-	routes := make([]*routev3.Route, 0, len(StatsPaths))
-	for _, p := range StatsPaths {
+// StatsListenerAt is the stats listener, StatsListener, on address:port:
+// StatsPaths forwarded to the admin endpoint (see AdminPathsListener).
+func StatsListenerAt(address string, port uint32) *listenerv3.Listener {
+	return AdminPathsListener(StatsListener, address, port, StatsPaths)
+}
+
+// AdminPathsListener is a listener called name on address:port that
+// forwards GET requests for paths (exact, after normalisation) to the
+// admin endpoint through AdminCluster, which every bootstrap has (Isobar's
+// and Contour's, whose Envoys get such listeners over LDS), and answers
+// 404 to anything else. As Contour's, it keeps TCP connections alive and
+// is not counted against the overload manager's global connection limit,
+// so that readiness probes are answered under load.
+func AdminPathsListener(name, address string, port uint32, paths []string) *listenerv3.Listener {
+	routes := make([]*routev3.Route, 0, len(paths))
+	for _, p := range paths {
 		routes = append(routes, &routev3.Route{
 			Match: &routev3.RouteMatch{
 				PathSpecifier: &routev3.RouteMatch_Path{Path: p},
@@ -63,8 +76,8 @@ func statsListener(o Options) *listenerv3.Listener {
 	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix: "stats",
 		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
-			Name:         StatsListener,
-			VirtualHosts: []*routev3.VirtualHost{{Name: StatsListener, Domains: []string{"*"}, Routes: routes}},
+			Name:         name,
+			VirtualHosts: []*routev3.VirtualHost{{Name: name, Domains: []string{"*"}, Routes: routes}},
 		}},
 		HttpFilters: []*hcmv3.HttpFilter{{Name: "envoy.filters.http.router",
 			ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: mustAny(&routerv3.Router{})}}},
@@ -72,12 +85,14 @@ func statsListener(o Options) *listenerv3.Listener {
 		MergeSlashes:  true,
 	}
 	return &listenerv3.Listener{
-		Name:    StatsListener,
-		Address: socket(o.StatsAddress, o.StatsPort),
+		Name:    name,
+		Address: socket(address, port),
 		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{
 			Name:       "envoy.filters.network.http_connection_manager",
 			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},
 		}}}},
+		SocketOptions:         envoy.TCPKeepalive(),
+		IgnoreGlobalConnLimit: true,
 	}
 }
 

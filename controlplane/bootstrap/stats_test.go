@@ -15,7 +15,9 @@ import (
 
 func TestStatsListener(t *testing.T) {
 	t.Parallel()
-	b, err := Build(Defaults())
+	o := Defaults()
+	o.StatsPort = 8002
+	b, err := Build(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,6 +34,9 @@ func TestStatsListener(t *testing.T) {
 	}
 	if err := hcm.Validate(); err != nil {
 		t.Fatalf("stats connection manager is not valid: %v", err)
+	}
+	if !ls[0].GetIgnoreGlobalConnLimit() || len(ls[0].GetSocketOptions()) != 4 {
+		t.Error("the stats listener must answer probes over the overload manager's connection limit, with TCP keepalive")
 	}
 	if !hcm.GetNormalizePath().GetValue() {
 		t.Error("paths must be normalised before matching, or /stats/../config_dump could reach the admin")
@@ -88,23 +93,28 @@ func TestStatsAdminAddresses(t *testing.T) {
 	}
 }
 
+// TestStatsOffAndRefused: by default the bootstrap has no stats listener
+// (the xDS server serves it) but has the envoy-admin cluster it forwards
+// to; a static one that collides with the admin endpoint is refused.
 func TestStatsOffAndRefused(t *testing.T) {
 	t.Parallel()
-	o := Defaults()
-	o.StatsPort = 0
-	b, err := Build(o)
+	b, err := Build(Defaults())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(b.GetStaticResources().GetListeners()); n != 0 || len(b.GetStaticResources().GetClusters()) != 1 {
-		t.Errorf("--stats-port 0 left %d listeners and clusters %v", n, b.GetStaticResources().GetClusters())
+	var clusters []string
+	for _, c := range b.GetStaticResources().GetClusters() {
+		clusters = append(clusters, c.GetName())
+	}
+	if n := len(b.GetStaticResources().GetListeners()); n != 0 || !cmp.Equal(clusters, []string{"contour", "envoy-admin"}) {
+		t.Errorf("by default: %d static listeners, clusters %v", n, clusters)
 	}
 	for _, c := range []struct {
 		mod  func(*Options)
 		want string
 	}{
 		{func(o *Options) { o.StatsPort = o.AdminPort }, "both 9001"},
-		{func(o *Options) { o.StatsAddress = "envoy.local" }, "not an IP address"},
+		{func(o *Options) { o.StatsAddress, o.StatsPort = "envoy.local", 8002 }, "not an IP address"},
 	} {
 		o := Defaults()
 		c.mod(&o)
@@ -113,7 +123,7 @@ func TestStatsOffAndRefused(t *testing.T) {
 		}
 	}
 	// A socket admin has no port to collide with.
-	o = Defaults()
+	o := Defaults()
 	o.AdminAddress, o.StatsPort = "/admin/admin.sock", o.AdminPort
 	if _, err := Build(o); err != nil {
 		t.Errorf("stats port equal to an unused admin port: %v", err)

@@ -2,6 +2,7 @@ package envoy
 
 import (
 	_ "embed" // the cookie rewrite script
+	"slices"
 	"strings"
 	"time"
 
@@ -65,6 +66,10 @@ var tcpKeepalive = []*corev3.SocketOption{
 	keepaliveOption("TCP keep-alive time between probes (s)", ipProtoTCP, tcpKeepIntvl, 5),
 	keepaliveOption("TCP keep-alive probes before the connection is dropped", ipProtoTCP, tcpKeepCnt, 9),
 }
+
+// TCPKeepalive returns the socket options of TCP keepalive every listener
+// has (see tcpKeepalive): a new slice of shared, never modified options.
+func TCPKeepalive() []*corev3.SocketOption { return slices.Clone(tcpKeepalive) }
 
 func keepaliveOption(description string, level, name, value int64) *corev3.SocketOption {
 	return &corev3.SocketOption{Description: description, Level: level, Name: name,

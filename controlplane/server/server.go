@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	clusterservice "github.com/envoyproxy/go-control-plane/envoy/service/cluster/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	endpointservice "github.com/envoyproxy/go-control-plane/envoy/service/endpoint/v3"
@@ -52,6 +53,12 @@ type Options struct {
 	// Contour's, envoy.RuntimeLayerName). It never changes while the
 	// server runs.
 	Runtime *runtimev3.Runtime
+	// StaticListeners are served to every Envoy beside the configuration's
+	// listeners, from the first resource set on, and never change: the
+	// stats listener Contour serves over LDS (bootstrap.StatsListenerAt),
+	// which an Envoy started from Contour's bootstrap has no other way to
+	// get.
+	StaticListeners []*listenerv3.Listener
 }
 
 // typeOrder is make-before-break: what others refer to is sent first.
@@ -71,6 +78,7 @@ type Server struct {
 	opts    Options
 	deltas  map[string]*deltaCache // both variants, by type
 	order   []string               // the types served, in delivery order (of servedTypes)
+	static  map[string]bool        // names of Options.StaticListeners
 	metrics *Metrics
 
 	mu       sync.Mutex
@@ -134,6 +142,8 @@ func New(opts Options) *Server {
 	if opts.Runtime != nil {
 		s.setRuntime(opts.Runtime)
 	}
+	s.static = map[string]bool{}
+	s.setStatic(opts.StaticListeners)
 	_ = opts.Registry.Register(revisions(s.deltas))
 	_ = opts.Registry.Register(rejectedObjects{&s.rejections})
 	return s

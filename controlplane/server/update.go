@@ -175,6 +175,9 @@ func (s *Server) sentForm(t string, it snapshot.Item) types.Resource {
 func (s *Server) stale(t string, next *snapshot.Set) []string {
 	var out []string
 	for name := range s.versions[t] {
+		if t == resourcev3.ListenerType && s.static[name] {
+			continue // Options.StaticListeners stay
+		}
 		if !holds(next.Resources(), kindOf(t), name) {
 			out = append(out, name)
 		}

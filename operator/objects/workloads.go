@@ -26,6 +26,7 @@ func Deployment(c *operatorv1alpha1.Contour, img Images) *appsv1.Deployment {
 	replicas := c.Spec.Replicas
 	args := []string{"serve", "--xds-address=0.0.0.0", fmt.Sprintf("--xds-port=%d", XDSPort),
 		"--http-address=0.0.0.0", fmt.Sprintf("--http-port=%d", MetricsPort),
+		"--stats-address=0.0.0.0", fmt.Sprintf("--stats-port=%d", EnvoyReady),
 		"--xds-ca-file=/certs/ca.crt", "--xds-cert-file=/certs/tls.crt", "--xds-key-file=/certs/tls.key",
 		"--config-path=/config/isobar.yaml",
 		"--leader-election-namespace=$(ISOBAR_NAMESPACE)", "--envoy-service-namespace=$(ISOBAR_NAMESPACE)",
@@ -81,9 +82,9 @@ const ConfigHashAnnotation = "isobar.dev/config-hash"
 
 // DaemonSet runs Envoy on every node: an init container writes the
 // bootstrap with `isobar bootstrap`, whose admin endpoint stays on the
-// pod's loopback; readiness is GET /ready on the bootstrap's stats-health
-// listener (EnvoyReady), the only admin paths reachable from outside the
-// pod; the shutdown-manager sidecar drains Envoy before either container
+// pod's loopback; readiness is GET /ready on the stats-health listener the
+// control plane serves (EnvoyReady, --stats-port), the only admin paths
+// reachable from outside the pod; the shutdown-manager sidecar drains Envoy before either container
 // is signalled.
 func DaemonSet(c *operatorv1alpha1.Contour, img Images) *appsv1.DaemonSet {
 	labels := map[string]string{"app": Envoy, OwnerNameLabel: c.Name}
@@ -94,8 +95,7 @@ func DaemonSet(c *operatorv1alpha1.Contour, img Images) *appsv1.DaemonSet {
 		InitContainers: []corev1.Container{{
 			Name: "envoy-initconfig", Image: img.Isobar,
 			Args: []string{"bootstrap", "/config/envoy.json", "--xds-address=" + ControlPlane, fmt.Sprintf("--xds-port=%d", XDSPort),
-				"--admin-address=127.0.0.1", fmt.Sprintf("--admin-port=%d", EnvoyAdmin),
-				"--stats-address=0.0.0.0", fmt.Sprintf("--stats-port=%d", EnvoyReady), "--resources-dir=/config/resources",
+				"--admin-address=127.0.0.1", fmt.Sprintf("--admin-port=%d", EnvoyAdmin), "--resources-dir=/config/resources",
 				"--xds-ca-file=/certs/ca.crt", "--xds-cert-file=/certs/tls.crt", "--xds-key-file=/certs/tls.key"},
 			VolumeMounts: []corev1.VolumeMount{{Name: "config", MountPath: "/config"}, {Name: "certs", MountPath: "/certs", ReadOnly: true}},
 		}},

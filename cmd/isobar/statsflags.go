@@ -1,0 +1,65 @@
+package main
+
+import (
+	"fmt"
+	"net/netip"
+
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	"github.com/spf13/cobra"
+
+	"github.com/isobar-dev/isobar/controlplane/bootstrap"
+	"github.com/isobar-dev/isobar/controlplane/server"
+	"github.com/isobar-dev/isobar/controlplane/translate"
+)
+
+// statsFlags are where the listeners that expose Envoy's readiness and
+// statistics listen, served over LDS as Contour serves them: Contour's
+// --stats-address/--stats-port (readiness, and statistics unless the
+// configuration file's metrics.envoy moves them).
+type statsFlags struct {
+	address, metricsAddress string
+	port, metricsPort       uint32
+}
+
+// register adds the flags to cmd.
+func (s *statsFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&s.address, "stats-address", "0.0.0.0", "address of Envoy's stats-health listener (GET /ready, /stats, /stats/prometheus from its admin endpoint), as Contour's")
+	fl.Uint32Var(&s.port, "stats-port", 8002, "port of Envoy's stats-health listener; 0: none (an Envoy whose bootstrap has its own, isobar bootstrap --stats-port)")
+	fl.StringVar(&s.metricsAddress, "envoy-metrics-address", "", "address of Envoy's statistics when not the stats listener's (Contour's metrics.envoy.address): /ready stays on --stats-address:--stats-port")
+	fl.Uint32Var(&s.metricsPort, "envoy-metrics-port", 0, "port of Envoy's statistics when not the stats listener's (Contour's metrics.envoy.port)")
+}
+
+// listeners are the listeners the flags describe, checked: one
+// stats-health listener, or "stats" and "health" when the statistics
+// listen elsewhere (Contour's names), none with --stats-port 0.
+func (s statsFlags) listeners() ([]*listenerv3.Listener, error) {
+	if s.port == 0 {
+		return nil, nil
+	}
+	maddr, mport := s.address, s.port
+	if s.metricsAddress != "" {
+		maddr = s.metricsAddress
+	}
+	if s.metricsPort != 0 {
+		mport = s.metricsPort
+	}
+	for flag, a := range map[string]string{"--stats-address": s.address, "--envoy-metrics-address": maddr} {
+		if _, err := netip.ParseAddr(a); err != nil {
+			return nil, fmt.Errorf("%s %q is not an IP address", flag, a)
+		}
+	}
+	var out []*listenerv3.Listener
+	if maddr == s.address && mport == s.port {
+		out = []*listenerv3.Listener{bootstrap.StatsListenerAt(s.address, s.port)}
+	} else {
+		out = []*listenerv3.Listener{
+			bootstrap.AdminPathsListener("stats", maddr, mport, []string{"/stats", "/stats/prometheus"}),
+			bootstrap.AdminPathsListener("health", s.address, s.port, []string{"/ready"}),
+		}
+	}
+	if err := server.CheckStaticListeners(out, translate.HTTPListener, translate.HTTPSListener); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
