@@ -20,11 +20,12 @@ import (
 // implements: the flag it sets, and the type its value must have.
 type contourSetting struct {
 	flag string
-	kind string // "bool", "string", "uint", "count" (a uint from 1), "version" (a string or a number), "list" (of strings), "headers" (set and remove), "runtime" (a mapping of runtime keys) or "policy" (a global rate limit policy)
+	kind string // "bool", "string", "uint", "count" (a uint from 1), "float" (above 0), "version" (a string or a number), "list" (of strings), "headers" (set and remove), "runtime" (a mapping of runtime keys) or "policy" (a global rate limit policy)
 }
 
 // kindNames say what a value of each kind must be, in errors.
 var kindNames = map[string]string{"bool": "true or false", "string": "a string", "uint": "a whole number from 0 to 4294967295",
+	"float":   "a number above 0",
 	"count":   "a whole number from 1 to 4294967295",
 	"version": "a version such as \"1.2\"", "list": "a list of strings",
 	"secret": "a mapping of a Secret's name and namespace"}
@@ -92,6 +93,8 @@ var contourSettings = map[string]contourSetting{
 	"listener.max-requests-per-io-cycle":                  {"listener-max-requests-per-io-cycle", "count"},
 	"listener.max-connections-per-listener":               {"listener-max-connections-per-listener", "count"},
 	"runtime-settings":                                    {"runtime-setting", "runtime"},
+	"kubernetesClientQPS":                                 {"kubernetes-client-qps", "float"},
+	"kubernetesClientBurst":                               {"kubernetes-client-burst", "count"},
 	"metrics.contour.address":                             {"http-address", "string"},
 	"metrics.contour.port":                                {"http-port", "uint"},
 	"metrics.envoy.address":                               {"envoy-metrics-address", "string"},
@@ -116,8 +119,7 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "featureFlags", "gateway", "kubernetesClientBurst", "kubernetesClientQPS",
-	"omEnforcedHealthListener", "server",
+	"debug", "featureFlags", "gateway", "omEnforcedHealthListener", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the
@@ -349,6 +351,8 @@ func setFromConfig(cmd *cobra.Command, path, k string, s contourSetting, v any) 
 		switch {
 		case s.kind == "version": // minimum-protocol-version: 1.2, unquoted
 			value = strconv.FormatFloat(x, 'f', -1, 64)
+		case s.kind == "float" && x > 0:
+			value = strconv.FormatFloat(x, 'f', -1, 32)
 		case s.kind != "uint" && s.kind != "count" || x < 0 || x != float64(uint32(x)) || s.kind == "count" && x < 1:
 			return fmt.Errorf("%s: %s: must be %s", path, k, kindNames[s.kind])
 		default:

@@ -47,9 +47,14 @@ func TestConfigFile(t *testing.T) {
 	}, {
 		name: "compression, and Contour's keys Isobar does not implement",
 		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\n" +
-			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5\nkubernetesClientBurst: 10\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
-		want:    map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true"},
-		ignored: []string{"featureFlags", "kubernetesClientBurst", "kubernetesClientQPS", "omEnforcedHealthListener"},
+			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5.5\nkubernetesClientBurst: 10\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
+		want: map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true", "kubernetes-client-qps": "5.5",
+			"kubernetes-client-burst": "10"},
+		ignored: []string{"featureFlags", "omEnforcedHealthListener"},
+	}, {
+		name: "no Kubernetes client budget",
+		file: "kubernetesClientQPS: 0\n",
+		err:  "kubernetesClientQPS: must be a number above 0",
 	}, {
 		name: "runtime settings: strings, numbers and booleans as text, in key order",
 		file: "runtime-settings:\n  envoy.reloadable_features.x: \"false\"\n  b.limit: 5\n  a.flag: true\n",

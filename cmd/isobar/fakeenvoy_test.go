@@ -42,7 +42,7 @@ func TestFakeEnvoys(t *testing.T) {
 	defer cancel()
 	go func() {
 		_ = runServe(ctx, serveFlags{fixtures: dir, xdsAddress: "127.0.0.1", xdsPort: xdsPort, httpAddress: "127.0.0.1",
-			httpPort: httpPort, insecure: true})
+			httpPort: httpPort, insecure: true, stats: statsFlags{address: "0.0.0.0", port: 8002}}) // serve's default stats listener
 	}()
 	addr := "127.0.0.1:" + strconv.Itoa(xdsPort)
 	edsRDS := []string{resourcev3.EndpointType, resourcev3.RouteType}

@@ -27,12 +27,15 @@ type compileFlags struct {
 	ingressClass          string
 	disablePermitInsecure bool
 	httpPort, httpsPort   uint32
-	enableExternalName    bool
-	includeGrants         bool
-	accessLog             graph.AccessLog
-	connections           graph.Connections
-	upstream              graph.Upstream
-	jsonFields            []string
+	// httpLog and httpsLog are Contour's per-listener access log paths
+	// (--envoy-http-access-log, --envoy-https-access-log).
+	httpLog, httpsLog  string
+	enableExternalName bool
+	includeGrants      bool
+	accessLog          graph.AccessLog
+	connections        graph.Connections
+	upstream           graph.Upstream
+	jsonFields         []string
 	// cipherSuites and httpVersions are the repeatable flags joined into
 	// connections.
 	cipherSuites, httpVersions, curves []string
@@ -219,6 +222,27 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 		"connections each listener accepts per socket event (Contour's listener.max-connections-to-accept-per-socket-event; default: 0, Envoy's)")
 	cmd.Flags().StringVar(&f.connections.ConnectionBalancer, "listener-connection-balancer", "",
 		"exact: spread connections evenly over Envoy's worker threads (Contour's listener.connection-balancer; default: the kernel's balance)")
+	cmd.Flags().BoolVar(&f.connections.UseProxyProtocol, "use-proxy-protocol", false,
+		"both listeners read a PROXY protocol header (v1 or v2) first, as a load balancer in front of Envoy sends it, and take the client address it names (Contour's)")
+	cmd.Flags().StringVar(&f.connections.HTTPAddress, "envoy-service-http-address", "0.0.0.0", "IP address of Envoy's HTTP listener (ingress_http; :: takes IPv4 too)")
+	cmd.Flags().StringVar(&f.connections.HTTPSAddress, "envoy-service-https-address", "0.0.0.0", "IP address of Envoy's HTTPS listener (ingress_https)")
+	cmd.Flags().StringVar(&f.httpLog, "envoy-http-access-log", "", "Contour's access log path of ingress_http: Isobar has one for both listeners (--accesslog-path), so it must equal --envoy-https-access-log when both are given")
+	cmd.Flags().StringVar(&f.httpsLog, "envoy-https-access-log", "", "Contour's access log path of ingress_https (see --envoy-http-access-log)")
+}
+
+// accessLogPaths applies Contour's per-listener access log paths to the
+// one Isobar writes, refusing two different ones.
+func (f *compileFlags) accessLogPaths() error {
+	switch {
+	case f.httpLog != "" && f.httpsLog != "" && f.httpLog != f.httpsLog:
+		return fmt.Errorf("--envoy-http-access-log %q and --envoy-https-access-log %q: Isobar writes one access log for both listeners (--accesslog-path)",
+			f.httpLog, f.httpsLog)
+	case f.httpLog != "":
+		f.accessLog.Path = f.httpLog
+	case f.httpsLog != "":
+		f.accessLog.Path = f.httpsLog
+	}
+	return nil
 }
 
 // validate refuses listener ports Envoy could not use, before anything is
@@ -241,6 +265,9 @@ func (f *compileFlags) validate(cmd *cobra.Command) error {
 		}
 	}
 	f.accessLog.JSONFields = strings.Join(f.jsonFields, "\n")
+	if err := f.accessLogPaths(); err != nil {
+		return exitWith(exitBadInput, err)
+	}
 	if err := f.accessLog.Check(); err != nil {
 		return exitWith(exitBadInput, fmt.Errorf("--accesslog-*: %w", err))
 	}

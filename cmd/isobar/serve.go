@@ -55,6 +55,7 @@ type serveFlags struct {
 	excludeRejected                  bool
 	runtime                          runtimeFlags
 	stats                            statsFlags
+	contour                          contourServeFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -81,7 +82,10 @@ a Contour Deployment work unchanged: --contour-cafile, --contour-cert-file and
 or --fixtures).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+			log, err := f.logger()
+			if err != nil {
+				return err
+			}
 			// klog's logger may only be set before any client runs.
 			routeLibraryLogs(log)
 			if ignored := f.compile.configIgnored; len(ignored) > 0 {
@@ -118,6 +122,7 @@ or --fixtures).`,
 	fl.StringVar(&f.vhdsCluster, "vhds-cluster", bootstrap.XDSCluster, "with --vhds: the name of the xDS server's cluster in Envoy's bootstrap, which Envoy opens the VHDS stream to")
 	f.runtime.register(cmd)
 	f.stats.register(cmd)
+	f.contour.register(cmd)
 	contourFlags(cmd, &f)
 	return cmd
 }
@@ -154,6 +159,34 @@ func (f serveFlags) vhdsOption() *server.VHDS {
 	return &server.VHDS{RouteConfiguration: translate.HTTPRoutes, Cluster: f.vhdsCluster}
 }
 
+// logger checks and applies Contour's other serve flags (contourServeFlags)
+// and returns serve's structured log, at debug level with --debug.
+func (f *serveFlags) logger() (*slog.Logger, error) {
+	level, err := f.contour.apply()
+	if err != nil {
+		return nil, exitWith(exitBadInput, err)
+	}
+	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// serverOptions are the xDS server's options the flags describe, checked.
+func (f serveFlags) serverOptions(log *slog.Logger, reg *prometheus.Registry) (server.Options, error) {
+	tlsFiles, err := f.tls()
+	if err != nil {
+		return server.Options{}, err
+	}
+	layer, err := f.runtimeLayer(log)
+	if err != nil {
+		return server.Options{}, err
+	}
+	static, err := f.stats.listeners()
+	if err != nil {
+		return server.Options{}, err
+	}
+	return server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg,
+		VHDS: f.vhdsOption(), Runtime: layer, StaticListeners: static}, nil
+}
+
 // runtimeLayer is the runtime layer the server serves, checked; the
 // settings it skipped (keys it manages) are logged.
 func (f serveFlags) runtimeLayer(log *slog.Logger) (*runtimev3.Runtime, error) {
@@ -174,26 +207,20 @@ func runServe(parent context.Context, f serveFlags) error {
 	if parent == nil {
 		parent = context.Background()
 	}
+	log, err := f.logger()
+	if err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	applyMemoryLimit(f.memoryLimitRatio, log)
-	tlsFiles, err := f.tls()
-	if err != nil {
-		return exitWith(exitBadInput, err)
-	}
-	layer, err := f.runtimeLayer(log)
-	if err != nil {
-		return exitWith(exitBadInput, err)
-	}
-	static, err := f.stats.listeners()
-	if err != nil {
-		return exitWith(exitBadInput, err)
-	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
-	srv := server.New(server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg,
-		VHDS: f.vhdsOption(), Runtime: layer, StaticListeners: static})
+	opts, err := f.serverOptions(log, reg)
+	if err != nil {
+		return exitWith(exitBadInput, err)
+	}
+	srv := server.New(opts)
 	go watchHeap(ctx, log, 15*time.Second)
 	bm := &buildMetrics{m: srv.Metrics(), log: log}
 	var latest atomic.Pointer[controlplane.Result] // what /debug/config shows
@@ -220,13 +247,11 @@ func runServe(parent context.Context, f serveFlags) error {
 	if sourceErr != nil {
 		return sourceErr
 	}
-	httpSrv := &http.Server{Addr: net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), Handler: httpMux(reg, health, srv), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		if err := httpSrv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Error("http server", "error", err)
-			stop()
-		}
-	}()
+	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(reg, health, srv), log, stop)
+	if addr := f.contour.healthEndpoint(f.httpAddress, f.httpPort); addr != "" {
+		healthSrv := serveHTTP(addr, healthMux(health), log, stop)
+		defer healthSrv.Close()
+	}
 	stopDebug := serveDebug(f.debugAddress, f.debugPort, log, &latest)
 	defer stopDebug()
 	errc := make(chan error, 2)
@@ -359,6 +384,41 @@ type healthState struct {
 	check func(context.Context) error
 }
 
+// healthz is a liveness answer: 200 while the API server is unreachable
+// too (the process keeps serving the last configuration, and a restart
+// could not sync anyway), saying so in its body.
+func (h *healthState) healthz(w http.ResponseWriter, r *http.Request) {
+	if h.check != nil {
+		if err := h.check(r.Context()); err != nil {
+			fmt.Fprintf(w, "ok: serving the last configuration; Kubernetes API unreachable: %v\n", err)
+			return
+		}
+	}
+	fmt.Fprintln(w, "ok")
+}
+
+// serveHTTP serves handler on addr until it is closed; a failure to serve
+// is logged and stops serve.
+func serveHTTP(addr string, handler http.Handler, log *slog.Logger, stop func()) *http.Server {
+	s := &http.Server{Addr: addr, Handler: handler, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		if err := s.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("http server", "address", addr, "error", err)
+			stop()
+		}
+	}()
+	return s
+}
+
+// healthMux serves /healthz alone (Contour's --health-address and
+// --health-port, when apart from the HTTP endpoint).
+func healthMux(h *healthState) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", h.healthz)
+	mux.HandleFunc("/health", h.healthz)
+	return mux
+}
+
 // httpMux serves /metrics, /healthz and /readyz. /healthz is a liveness
 // answer: it stays 200 while the API server is unreachable (the process keeps
 // serving the last configuration, and a restart could not sync anyway) and
@@ -366,17 +426,8 @@ type healthState struct {
 func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	healthz := func(w http.ResponseWriter, r *http.Request) {
-		if h.check != nil {
-			if err := h.check(r.Context()); err != nil {
-				fmt.Fprintf(w, "ok: serving the last configuration; Kubernetes API unreachable: %v\n", err)
-				return
-			}
-		}
-		fmt.Fprintln(w, "ok")
-	}
-	mux.HandleFunc("/healthz", healthz)
-	mux.HandleFunc("/health", healthz)
+	mux.HandleFunc("/healthz", h.healthz)
+	mux.HandleFunc("/health", h.healthz)
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if srv.Addr() == nil {
 			http.Error(w, "waiting for the first build", http.StatusServiceUnavailable)

@@ -32,8 +32,8 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 	if err != nil {
 		return exitWith(exitBadInput, err)
 	}
-	cfg.QPS, cfg.Burst = 100, 200 // status writes must not queue behind a tiny client budget
-	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces})
+	f.contour.client(cfg)
+	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces, DisableExtensionServices: f.contour.disableExtensionServices})
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func electLeader(ctx context.Context, f serveFlags, cs *kubernetes.Clientset, lo
 			Client:     cs.CoordinationV1(),
 			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
 		},
-		LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second, RetryPeriod: 2 * time.Second,
+		LeaseDuration: f.contour.leaseDuration, RenewDeadline: f.contour.renew, RetryPeriod: f.contour.retry,
 		ReleaseOnCancel: true,
 		Callbacks: leaderelection.LeaderCallbacks{
 			OnStartedLeading: func(lctx context.Context) {

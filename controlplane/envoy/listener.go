@@ -16,6 +16,7 @@ import (
 	luav3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/lua/v3"
 	rbacv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/rbac/v3"
 	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	proxyprotocolv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/proxy_protocol/v3"
 	tlsinspectorv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/listener/tls_inspector/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 	tcpproxyv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/tcp_proxy/v3"
@@ -27,11 +28,20 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 )
 
-// Listener is a TCP listener on 0.0.0.0:port with the options o.
-func Listener(name string, port uint32, o ListenerOptions, chains []*listenerv3.FilterChain, filters ...*listenerv3.ListenerFilter) *listenerv3.Listener {
+// Listener is a TCP listener on address:port with the options o: a
+// PROXY protocol listener filter first when o asks for it, then filters;
+// on "::" it takes IPv4 connections too, as Contour's.
+func Listener(name, address string, port uint32, o ListenerOptions, chains []*listenerv3.FilterChain, filters ...*listenerv3.ListenerFilter) *listenerv3.Listener {
+	if o.ProxyProtocol {
+		filters = append([]*listenerv3.ListenerFilter{proxyProtocolFilter}, filters...)
+	}
+	addr := SocketAddress(address, port)
+	if address == "::" {
+		addr.GetSocketAddress().Ipv4Compat = true
+	}
 	l := &listenerv3.Listener{
 		Name:            name,
-		Address:         SocketAddress("0.0.0.0", port),
+		Address:         addr,
 		FilterChains:    chains,
 		ListenerFilters: filters,
 	}
@@ -95,7 +105,18 @@ type ListenerOptions struct {
 	// AcceptPerEvent bounds the connections accepted per socket event (0:
 	// Envoy's default).
 	AcceptPerEvent uint32
+	// ProxyProtocol makes each listener read a PROXY protocol header first.
+	ProxyProtocol bool
+	// HTTPAddress and HTTPSAddress are where ingress_http and
+	// ingress_https listen (callers pass them to Listener).
+	HTTPAddress, HTTPSAddress string
 }
+
+// proxyProtocolFilter reads the PROXY protocol header (v1 or v2) a load
+// balancer sends before the connection's bytes: Envoy then takes the
+// client address it names. Shared, never modified.
+var proxyProtocolFilter = &listenerv3.ListenerFilter{Name: "envoy.filters.listener.proxy_protocol",
+	ConfigType: &listenerv3.ListenerFilter_TypedConfig{TypedConfig: Any(&proxyprotocolv3.ProxyProtocol{})}}
 
 // Socket option levels and names of Linux, where Envoy runs.
 const (

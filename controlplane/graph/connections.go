@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 )
@@ -82,6 +83,14 @@ type Connections struct {
 	// gzip ("" means it too), brotli, zstd or disabled (Contour's
 	// compression.algorithm).
 	Compression string
+	// HTTPAddress and HTTPSAddress are the IP addresses ingress_http and
+	// ingress_https listen on ("": 0.0.0.0; Contour's
+	// --envoy-service-http-address and --envoy-service-https-address).
+	HTTPAddress, HTTPSAddress string
+	// UseProxyProtocol makes both listeners read a PROXY protocol header
+	// (v1 or v2) first: the client address is then the one it names
+	// (Contour's --use-proxy-protocol).
+	UseProxyProtocol bool
 }
 
 // Listener returns the settings of c that belong to the listeners
@@ -93,8 +102,24 @@ func (c Connections) Listener() (envoy.ListenerOptions, error) {
 	if c.ConnectionBalancer != "" && c.ConnectionBalancer != "exact" {
 		return envoy.ListenerOptions{}, fmt.Errorf("listener-connection-balancer %q: only exact is supported (as in Contour)", c.ConnectionBalancer)
 	}
-	return envoy.ListenerOptions{BufferLimit: c.PerConnectionBufferLimitBytes, TOS: uint8(c.SocketTOS), ExactBalance: c.ConnectionBalancer == "exact",
-		JA3: c.JA3Fingerprinting, JA4: c.JA4Fingerprinting, AcceptPerEvent: c.MaxConnectionsToAcceptPerSocketEvent}, nil
+	o := envoy.ListenerOptions{BufferLimit: c.PerConnectionBufferLimitBytes, TOS: uint8(c.SocketTOS), ExactBalance: c.ConnectionBalancer == "exact",
+		JA3: c.JA3Fingerprinting, JA4: c.JA4Fingerprinting, AcceptPerEvent: c.MaxConnectionsToAcceptPerSocketEvent,
+		ProxyProtocol: c.UseProxyProtocol, HTTPAddress: "0.0.0.0", HTTPSAddress: "0.0.0.0"}
+	for _, a := range []struct {
+		flag string
+		in   string
+		to   *string
+	}{{"envoy-service-http-address", c.HTTPAddress, &o.HTTPAddress}, {"envoy-service-https-address", c.HTTPSAddress, &o.HTTPSAddress}} {
+		if a.in == "" {
+			continue
+		}
+		ip, err := netip.ParseAddr(a.in)
+		if err != nil || ip.Zone() != "" {
+			return envoy.ListenerOptions{}, fmt.Errorf("%s %q: not an IP address", a.flag, a.in)
+		}
+		*a.to = ip.String()
+	}
+	return o, nil
 }
 
 // serverHeaderTransformations are the values of

@@ -31,6 +31,10 @@ type Options struct {
 	// WatchNamespaces, when not empty, limits namespaced objects to these
 	// namespaces.
 	WatchNamespaces []string
+	// DisableExtensionServices starts no informer for ExtensionServices
+	// (Contour's --disable-feature=extensionservices): HTTPProxies that
+	// name one find none.
+	DisableExtensionServices bool
 }
 
 // secretFieldSelector keeps Secrets that can never be TLS material out of
@@ -94,6 +98,9 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 	}
 	w := &Watcher{cache: c, idx: source.NewIndex(), eps: map[types.NamespacedName]bool{}, proxies: map[types.NamespacedName]bool{}, notify: make(chan struct{}, 1)}
 	for _, obj := range watched() {
+		if _, ext := obj.(*contourv1alpha1.ExtensionService); ext && opts.DisableExtensionServices {
+			continue
+		}
 		gvk, err := apiutil.GVKForObject(obj, scheme)
 		if err != nil {
 			return nil, err

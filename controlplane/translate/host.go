@@ -253,10 +253,10 @@ func HTTPSListenerOf(port uint32, c graph.Connections, chains []*listenerv3.Filt
 	if err != nil {
 		return nil, fmt.Errorf("listener settings: %w", err)
 	}
-	if err := envoy.Listener(HTTPSListener, port, o, nil, envoy.TLSInspector(o)).Validate(); err != nil {
+	if err := envoy.Listener(HTTPSListener, o.HTTPSAddress, port, o, nil, envoy.TLSInspector(o)).Validate(); err != nil {
 		return nil, fmt.Errorf("listener %q is not valid (this is an Isobar bug): %w", HTTPSListener, err)
 	}
-	return envoy.Listener(HTTPSListener, port, o, chains, envoy.TLSInspector(o)), nil
+	return envoy.Listener(HTTPSListener, o.HTTPSAddress, port, o, chains, envoy.TLSInspector(o)), nil
 }
 
 // ClusterResource is the validated Envoy cluster called name for c.

@@ -20,7 +20,7 @@ import (
 // by server name. routeConfigurations must have run (it registers clusters
 // and secrets).
 func (t *translator) listeners() []*listenerv3.Listener {
-	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.g.HTTPPort, t.kit.listener, []*listenerv3.FilterChain{
+	out := []*listenerv3.Listener{envoy.Listener(HTTPListener, t.kit.listener.HTTPAddress, t.g.HTTPPort, t.kit.listener, []*listenerv3.FilterChain{
 		// ingress_http's one connection manager always holds the cookie
 		// rewrite script: whether a route of a plain host rewrites cookies
 		// must not change the listener.
@@ -35,7 +35,7 @@ func (t *translator) listeners() []*listenerv3.Listener {
 	if fc := t.fallbackChain(fallbackHosts(vhosts)); fc != nil {
 		chains = append(chains, fc) // last, as Contour orders it
 	}
-	return append(out, envoy.Listener(HTTPSListener, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector(t.kit.listener)))
+	return append(out, envoy.Listener(HTTPSListener, t.kit.listener.HTTPSAddress, t.g.HTTPSPort, t.kit.listener, chains, envoy.TLSInspector(t.kit.listener)))
 }
 
 // httpFilters are the filters ingress_http's connection manager adds to

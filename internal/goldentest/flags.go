@@ -74,6 +74,12 @@ var listenerFlags = map[string]caseFlag{
 		return nil
 	},
 	"--listener-connection-balancer": func(o *controlplane.Options, _, v string) error { o.Connections.ConnectionBalancer = v; return nil },
+	"--use-proxy-protocol":           func(o *controlplane.Options, _, _ string) error { o.Connections.UseProxyProtocol = true; return nil },
+	"--envoy-service-http-address":   func(o *controlplane.Options, _, v string) error { o.Connections.HTTPAddress = v; return nil },
+	"--envoy-service-https-address":  func(o *controlplane.Options, _, v string) error { o.Connections.HTTPSAddress = v; return nil },
+	// Contour's per-listener paths, which the command line requires equal.
+	"--envoy-http-access-log":  func(o *controlplane.Options, _, v string) error { o.AccessLog.Path = v; return nil },
+	"--envoy-https-access-log": func(o *controlplane.Options, _, v string) error { o.AccessLog.Path = v; return nil },
 }
 
 // upstreamFlags are the clusters' settings.
