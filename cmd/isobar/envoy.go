@@ -24,7 +24,7 @@ func newEnvoyCmd() *cobra.Command {
 		Short: "Commands that run next to Envoy in its pod",
 		Args:  cobra.NoArgs,
 	}
-	cmd.AddCommand(newShutdownManagerCmd())
+	cmd.AddCommand(newShutdownManagerCmd(), newShutdownCmd())
 	return cmd
 }
 
@@ -59,32 +59,34 @@ GET /healthz answers 200.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.address, "address", f.address, "address of /shutdown and /healthz")
 	fl.IntVar(&f.port, "port", f.port, "port of /shutdown and /healthz")
-	fl.StringVar(&f.adminAddress, "admin-address", f.adminAddress, "Envoy's admin address")
+	fl.StringVar(&f.adminAddress, "admin-address", f.adminAddress, "Envoy's admin address, or the path of its unix socket (Contour's bootstrap: /admin/admin.sock)")
 	fl.IntVar(&f.adminPort, "admin-port", f.adminPort, "Envoy's admin port")
 	fl.IntVar(&f.statsPort, "stats-port", f.statsPort, "port of Envoy's stats-health listener, whose connections are not counted")
 	fl.DurationVar(&f.drain.Delay, "drain-delay", f.drain.Delay, "wait this long after failing Envoy's health checks before counting connections")
 	fl.DurationVar(&f.drain.Interval, "check-interval", f.drain.Interval, "time between two counts of open connections")
 	fl.IntVar(&f.drain.MinOpen, "min-open-connections", 0, "Envoy is drained when at most this many connections are open")
 	fl.DurationVar(&f.drain.Timeout, "drain-timeout", f.drain.Timeout, "give up draining after this long (keep it below the pod's terminationGracePeriodSeconds)")
+	contourShutdownManagerFlags(cmd)
 	return cmd
 }
 
 func runShutdownManager(parent context.Context, f *shutdownFlags) error {
-	if f.port < 1 || f.port > 65535 || f.adminPort < 1 || f.adminPort > 65535 {
-		return exitWith(exitBadInput, fmt.Errorf("--port and --admin-port must be within 1-65535"))
+	if f.port < 1 || f.port > 65535 {
+		return exitWith(exitBadInput, fmt.Errorf("--port %d: not a port number (1-65535)", f.port))
 	}
+	d := &f.drain
+	admin, err := adminEndpoint(d, f.adminAddress, f.adminPort)
+	if err != nil {
+		return exitWith(exitBadInput, err)
+	}
+	ignoreStats(d, f.statsPort)
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
-	d := &f.drain
-	d.Admin = "http://" + net.JoinHostPort(f.adminAddress, strconv.Itoa(f.adminPort))
-	if f.statsPort > 0 {
-		d.Ignore = []string{"0.0.0.0_" + strconv.Itoa(f.statsPort), "[__]_" + strconv.Itoa(f.statsPort)}
-	}
 	handler := drain.Manager(d)
 	logged := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/shutdown" {
-			log.Info("draining Envoy", "admin", d.Admin, "caller", r.RemoteAddr)
+			log.Info("draining Envoy", "admin", admin, "caller", r.RemoteAddr)
 			defer log.Info("drain request answered", "caller", r.RemoteAddr)
 		}
 		handler.ServeHTTP(w, r)
@@ -94,7 +96,7 @@ func runShutdownManager(parent context.Context, f *shutdownFlags) error {
 	if err != nil {
 		return err
 	}
-	log.Info("shutdown manager listening", "address", ln.Addr().String(), "admin", d.Admin)
+	log.Info("shutdown manager listening", "address", ln.Addr().String(), "admin", admin)
 	go func() {
 		<-ctx.Done()
 		// The preStop hooks have returned by now (Kubernetes signals a
