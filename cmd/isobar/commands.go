@@ -15,5 +15,6 @@ func commands() []*cobra.Command {
 		newBootstrapCmd(),
 		newOperatorCmd(),
 		newEnvoyCmd(),
+		newCertgenCmd(),
 	}
 }

@@ -1,18 +1,14 @@
 package objects
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/isobar-dev/isobar/internal/xdscert"
 	operatorv1alpha1 "github.com/isobar-dev/isobar/operator/api/v1alpha1"
 )
 
@@ -41,61 +37,20 @@ func NeedsRotation(s *corev1.Secret, now time.Time) bool {
 // (the xDS server, valid for the Service names) and envoycert (the Envoy
 // client). Both carry ca.crt.
 func CertSecrets(c *operatorv1alpha1.Contour, now time.Time) ([]*corev1.Secret, error) {
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	set, err := xdscert.Issue(xdscert.Options{Namespace: c.Spec.Namespace.Name, Server: ControlPlane, Client: Envoy,
+		Now: now, Lifetime: CertValidity, CAName: "isobar-xds-ca"})
 	if err != nil {
 		return nil, err
 	}
-	caTmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: "isobar-xds-ca"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(CertValidity), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		return nil, err
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		return nil, err
-	}
-	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	ns := c.Spec.Namespace.Name
 	var out []*corev1.Secret
 	for _, leaf := range []struct {
-		name  string
-		cn    string
-		dns   []string
-		usage x509.ExtKeyUsage
-	}{
-		{ServerCert, ControlPlane, []string{ControlPlane, ControlPlane + "." + ns, ControlPlane + "." + ns + ".svc", ControlPlane + "." + ns + ".svc.cluster.local"}, x509.ExtKeyUsageServerAuth},
-		{EnvoyCert, Envoy, []string{Envoy}, x509.ExtKeyUsageClientAuth},
-	} {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return nil, err
-		}
-		tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: leaf.cn}, DNSNames: leaf.dns,
-			NotBefore: now.Add(-time.Hour), NotAfter: now.Add(CertValidity), KeyUsage: x509.KeyUsageDigitalSignature,
-			ExtKeyUsage: []x509.ExtKeyUsage{leaf.usage}}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			return nil, err
-		}
-		kder, err := x509.MarshalECPrivateKey(key)
-		if err != nil {
-			return nil, err
-		}
+		name      string
+		cert, key []byte
+	}{{ServerCert, set.ServerCert, set.ServerKey}, {EnvoyCert, set.ClientCert, set.ClientKey}} {
 		out = append(out, &corev1.Secret{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"}, ObjectMeta: meta(c, leaf.name, nil),
 			Type: corev1.SecretTypeTLS, Data: map[string][]byte{
-				"ca.crt":                pemCopy(caPEM),
-				corev1.TLSCertKey:       pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-				corev1.TLSPrivateKeyKey: pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}),
+				"ca.crt": append([]byte(nil), set.CA...), corev1.TLSCertKey: leaf.cert, corev1.TLSPrivateKeyKey: leaf.key,
 			}})
 	}
 	return out, nil
-}
-
-func pemCopy(b []byte) []byte { return append([]byte(nil), b...) }
-
-func serial() *big.Int {
-	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
-	return n
 }
