@@ -30,14 +30,14 @@ func newEnvoyCmd() *cobra.Command {
 
 // shutdownFlags are the flags of `isobar envoy shutdown-manager`.
 type shutdownFlags struct {
-	address, adminAddress string
-	port, adminPort       int
-	statsPort             int
-	drain                 drain.Drainer
+	address string
+	port    int
+	admin   adminFlags
+	drain   drain.Drainer
 }
 
 func newShutdownManagerCmd() *cobra.Command {
-	f := shutdownFlags{address: "0.0.0.0", port: 8090, adminAddress: "127.0.0.1", adminPort: 9001, statsPort: 8002,
+	f := shutdownFlags{address: "0.0.0.0", port: 8090, admin: adminFlags{adminAddress: "127.0.0.1", adminPort: 9001, statsPort: 8002},
 		drain: drain.Drainer{Delay: 5 * time.Second, Interval: time.Second, Timeout: 270 * time.Second}}
 	cmd := &cobra.Command{
 		Use:   "shutdown-manager",
@@ -59,13 +59,8 @@ GET /healthz answers 200.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.address, "address", f.address, "address of /shutdown and /healthz")
 	fl.IntVar(&f.port, "port", f.port, "port of /shutdown and /healthz")
-	fl.StringVar(&f.adminAddress, "admin-address", f.adminAddress, "Envoy's admin address, or the path of its unix socket (Contour's bootstrap: /admin/admin.sock)")
-	fl.IntVar(&f.adminPort, "admin-port", f.adminPort, "Envoy's admin port")
-	fl.IntVar(&f.statsPort, "stats-port", f.statsPort, "port of Envoy's stats-health listener, whose connections are not counted")
+	f.admin.register(fl, &f.drain)
 	fl.DurationVar(&f.drain.Delay, "drain-delay", f.drain.Delay, "wait this long after failing Envoy's health checks before counting connections")
-	fl.DurationVar(&f.drain.Interval, "check-interval", f.drain.Interval, "time between two counts of open connections")
-	fl.IntVar(&f.drain.MinOpen, "min-open-connections", 0, "Envoy is drained when at most this many connections are open")
-	fl.DurationVar(&f.drain.Timeout, "drain-timeout", f.drain.Timeout, "give up draining after this long (keep it below the pod's terminationGracePeriodSeconds)")
 	contourShutdownManagerFlags(cmd)
 	return cmd
 }
@@ -75,11 +70,10 @@ func runShutdownManager(parent context.Context, f *shutdownFlags) error {
 		return exitWith(exitBadInput, fmt.Errorf("--port %d: not a port number (1-65535)", f.port))
 	}
 	d := &f.drain
-	admin, err := adminEndpoint(d, f.adminAddress, f.adminPort)
+	admin, err := f.admin.apply(d)
 	if err != nil {
 		return exitWith(exitBadInput, err)
 	}
-	ignoreStats(d, f.statsPort)
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))

@@ -19,46 +19,57 @@ import (
 	"github.com/isobar-dev/isobar/operator/drain"
 )
 
-// adminEndpoint points d at Envoy's admin interface: address:port, or the
-// unix socket address when it is an absolute path (Contour's bootstrap
-// puts it at /admin/admin.sock). It returns a description for logs, or an
-// error for a port out of range.
-func adminEndpoint(d *drain.Drainer, address string, port int) (string, error) {
-	if filepath.IsAbs(address) {
+// adminFlags say where Envoy's admin interface is and which listener the
+// drains leave out of their counts: the flags both drain commands share.
+type adminFlags struct {
+	adminAddress         string
+	adminPort, statsPort int
+}
+
+// register adds the flags, and those of d's counts, to fl.
+func (a *adminFlags) register(fl *pflag.FlagSet, d *drain.Drainer) {
+	fl.StringVar(&a.adminAddress, "admin-address", a.adminAddress, "Envoy's admin address, or the path of its unix socket (Contour's bootstrap: /admin/admin.sock)")
+	fl.IntVar(&a.adminPort, "admin-port", a.adminPort, "Envoy's admin port")
+	fl.IntVar(&a.statsPort, "stats-port", a.statsPort, "port of Envoy's stats-health listener, whose connections are not counted")
+	fl.DurationVar(&d.Interval, "check-interval", d.Interval, "time between two counts of open connections")
+	fl.IntVar(&d.MinOpen, "min-open-connections", 0, "Envoy is drained when at most this many connections are open")
+	fl.DurationVar(&d.Timeout, "drain-timeout", d.Timeout, "give up draining after this long (keep it below the pod's terminationGracePeriodSeconds)")
+}
+
+// apply points d at the admin interface: address:port, or the unix socket
+// address when it is an absolute path; the stats listener is not counted.
+// It returns a description for logs, or an error for a port out of range.
+func (a adminFlags) apply(d *drain.Drainer) (string, error) {
+	if a.statsPort > 0 {
+		d.Ignore = []string{"0.0.0.0_" + strconv.Itoa(a.statsPort), "[__]_" + strconv.Itoa(a.statsPort)}
+	}
+	if filepath.IsAbs(a.adminAddress) {
 		d.Admin = "http://envoy-admin"
 		d.Client = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
 			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-				return (&net.Dialer{}).DialContext(ctx, "unix", address)
+				return (&net.Dialer{}).DialContext(ctx, "unix", a.adminAddress)
 			}}}
-		return "unix:" + address, nil
+		return "unix:" + a.adminAddress, nil
 	}
-	if port < 1 || port > 65535 {
-		return "", fmt.Errorf("--admin-port %d: not a port number (1-65535)", port)
+	if a.adminPort < 1 || a.adminPort > 65535 {
+		return "", fmt.Errorf("--admin-port %d: not a port number (1-65535)", a.adminPort)
 	}
-	d.Admin = "http://" + net.JoinHostPort(address, strconv.Itoa(port))
+	d.Admin = "http://" + net.JoinHostPort(a.adminAddress, strconv.Itoa(a.adminPort))
 	return d.Admin, nil
-}
-
-// ignoreStats leaves the stats listener on port out of the counts.
-func ignoreStats(d *drain.Drainer, port int) {
-	if port > 0 {
-		d.Ignore = []string{"0.0.0.0_" + strconv.Itoa(port), "[__]_" + strconv.Itoa(port)}
-	}
 }
 
 // envoyShutdownFlags are the flags of `isobar envoy shutdown`, Contour's.
 type envoyShutdownFlags struct {
-	adminAddress         string
-	adminPort, statsPort int
-	drainDelay           time.Duration
-	readyFile            string
-	drain                drain.Drainer
+	admin      adminFlags
+	drainDelay time.Duration
+	readyFile  string
+	drain      drain.Drainer
 }
 
 // newShutdownCmd is `isobar envoy shutdown`, the command Contour's Envoy
 // DaemonSet runs as the shutdown-manager container's preStop hook.
 func newShutdownCmd() *cobra.Command {
-	f := envoyShutdownFlags{adminAddress: "127.0.0.1", adminPort: 9001, statsPort: 8002, readyFile: "/admin/ok",
+	f := envoyShutdownFlags{admin: adminFlags{adminAddress: "127.0.0.1", adminPort: 9001, statsPort: 8002}, readyFile: "/admin/ok",
 		drain: drain.Drainer{Interval: 5 * time.Second, Timeout: 270 * time.Second}}
 	cmd := &cobra.Command{
 		Use:   "shutdown",
@@ -77,24 +88,18 @@ called: the two may run together.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runEnvoyShutdown(cmd.Context(), &f) },
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.adminAddress, "admin-address", f.adminAddress, "Envoy's admin address, or the path of its unix socket")
-	fl.IntVar(&f.adminPort, "admin-port", f.adminPort, "Envoy's admin port")
-	fl.IntVar(&f.statsPort, "stats-port", f.statsPort, "port of Envoy's stats-health listener, whose connections are not counted")
+	f.admin.register(fl, &f.drain)
 	fl.DurationVar(&f.drainDelay, "drain-delay", 0, "wait this long before failing Envoy's health checks")
 	fl.DurationVar(&f.drain.Delay, "check-delay", 0, "wait this long after that before counting connections")
-	fl.DurationVar(&f.drain.Interval, "check-interval", f.drain.Interval, "time between two counts of open connections")
-	fl.IntVar(&f.drain.MinOpen, "min-open-connections", 0, "Envoy is drained when at most this many connections are open")
-	fl.DurationVar(&f.drain.Timeout, "drain-timeout", f.drain.Timeout, "give up after this long (keep it below the pod's terminationGracePeriodSeconds)")
 	fl.StringVar(&f.readyFile, "ready-file", f.readyFile, "file created once Envoy is drained; empty: none")
 	return cmd
 }
 
 func runEnvoyShutdown(parent context.Context, f *envoyShutdownFlags) error {
-	admin, err := adminEndpoint(&f.drain, f.adminAddress, f.adminPort)
+	admin, err := f.admin.apply(&f.drain)
 	if err != nil {
 		return exitWith(exitBadInput, err)
 	}
-	ignoreStats(&f.drain, f.statsPort)
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))

@@ -31,15 +31,7 @@ func TestGlobalAuthorizationFilter(t *testing.T) {
 	g := globalRateLimitGraph(&graph.GlobalRateLimit{Cluster: rls, Service: graph.RateLimitService{Namespace: "rl", Name: "rls", Domain: "d"}})
 	g.Extensions = append(g.Extensions, authz)
 	g.GlobalAuthorization = &graph.ExternalAuthorization{Cluster: authz, FailOpen: true, Timeout: graph.Timeout{Duration: 2 * time.Second}}
-	res, _, err := Translate(g, source.NewIndex())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hcm hcmv3.HttpConnectionManager
-	if err := res.Listener("ingress_http").GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
-		t.Fatal(err)
-	}
-	filters := hcm.GetHttpFilters()
+	filters := httpManager(t, g).GetHttpFilters()
 	n := len(filters)
 	var names []string
 	for _, f := range filters[n-3:] {
@@ -118,16 +110,8 @@ func TestHTTPAuthorizationFilter(t *testing.T) {
 	} {
 		g := globalRateLimitGraph(nil)
 		g.Extensions, g.GlobalAuthorization = []*graph.Cluster{authz}, tc.az
-		res, _, err := Translate(g, source.NewIndex())
-		if err != nil {
-			t.Fatal(err)
-		}
-		var hcm hcmv3.HttpConnectionManager
-		if err := res.Listener("ingress_http").GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
-			t.Fatal(err)
-		}
 		var got extauthzv3.ExtAuthz
-		for _, f := range hcm.GetHttpFilters() {
+		for _, f := range httpManager(t, g).GetHttpFilters() {
 			if f.GetName() == "envoy.filters.http.ext_authz" {
 				if err := f.GetTypedConfig().UnmarshalTo(&got); err != nil {
 					t.Fatal(err)
@@ -141,4 +125,18 @@ func TestHTTPAuthorizationFilter(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}
+}
+
+// httpManager translates g and returns ingress_http's connection manager.
+func httpManager(t *testing.T, g *graph.Graph) *hcmv3.HttpConnectionManager {
+	t.Helper()
+	res, _, err := Translate(g, source.NewIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hcm hcmv3.HttpConnectionManager
+	if err := res.Listener("ingress_http").GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+		t.Fatal(err)
+	}
+	return &hcm
 }
