@@ -99,6 +99,8 @@ var contourSettings = map[string]contourSetting{
 	"metrics.contour.port":                                {"http-port", "uint"},
 	"metrics.envoy.address":                               {"envoy-metrics-address", "string"},
 	"metrics.envoy.port":                                  {"envoy-metrics-port", "uint"},
+	"omEnforcedHealthListener.address":                    {"envoy-om-health-address", "string"},
+	"omEnforcedHealthListener.port":                       {"envoy-om-health-port", "uint"},
 	"rateLimitService.extensionService":                   {"rate-limit-service", "string"},
 	"rateLimitService.domain":                             {"rate-limit-domain", "string"},
 	"rateLimitService.failOpen":                           {"rate-limit-fail-open", "bool"},
@@ -110,7 +112,7 @@ var contourSettings = map[string]contourSetting{
 // contourMappings are the top-level keys whose mappings applyConfigFile
 // reads key by key (as "timeouts.request-timeout"): their other keys are
 // reported as ignored one by one.
-var contourMappings = []string{"cluster", "compression", "listener", "metrics", "network", "policy", "rateLimitService", "timeouts", "tls"}
+var contourMappings = []string{"cluster", "compression", "listener", "metrics", "network", "omEnforcedHealthListener", "policy", "rateLimitService", "timeouts", "tls"}
 
 // contourSubMappings are the mappings inside those of contourMappings that
 // are read key by key too.
@@ -119,7 +121,7 @@ var contourSubMappings = []string{"cluster.circuit-breakers", "cluster.upstream-
 // contourUnimplemented are the other top-level keys of Contour's
 // configuration file: accepted, and reported as ignored.
 var contourUnimplemented = []string{
-	"debug", "featureFlags", "gateway", "omEnforcedHealthListener", "server",
+	"debug", "featureFlags", "gateway", "server",
 }
 
 // applyConfigFile reads Contour's configuration file at path and sets the

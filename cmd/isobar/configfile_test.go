@@ -47,10 +47,10 @@ func TestConfigFile(t *testing.T) {
 	}, {
 		name: "compression, and Contour's keys Isobar does not implement",
 		file: "compression:\n  algorithm: zstd\nnetwork:\n  strip-trailing-host-dot: true\n" +
-			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5.5\nkubernetesClientBurst: 10\nomEnforcedHealthListener: {address: 0.0.0.0}\n",
+			"featureFlags: [useEndpointSlices]\nkubernetesClientQPS: 5.5\nkubernetesClientBurst: 10\nomEnforcedHealthListener: {address: 127.0.0.1, port: 8003}\n",
 		want: map[string]string{"compression": "zstd", "strip-trailing-host-dot": "true", "kubernetes-client-qps": "5.5",
-			"kubernetes-client-burst": "10"},
-		ignored: []string{"featureFlags", "omEnforcedHealthListener"},
+			"kubernetes-client-burst": "10", "envoy-om-health-address": "127.0.0.1", "envoy-om-health-port": "8003"},
+		ignored: []string{"featureFlags"},
 	}, {
 		name: "no Kubernetes client budget",
 		file: "kubernetesClientQPS: 0\n",

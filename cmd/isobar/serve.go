@@ -183,6 +183,11 @@ func (f serveFlags) serverOptions(log *slog.Logger, reg *prometheus.Registry) (s
 	if err != nil {
 		return server.Options{}, err
 	}
+	for _, l := range static {
+		if p := l.GetAddress().GetSocketAddress().GetPortValue(); p == f.compile.httpPort || p == f.compile.httpsPort {
+			return server.Options{}, fmt.Errorf("listener %s on port %d: that port is Envoy's HTTP or HTTPS listener's (--envoy-service-http(s)-port)", l.GetName(), p)
+		}
+	}
 	return server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg,
 		VHDS: f.vhdsOption(), Runtime: layer, StaticListeners: static}, nil
 }

@@ -113,6 +113,10 @@ func TestStatsListeners(t *testing.T) {
 		{f: statsFlags{address: "0.0.0.0", port: 8002, metricsAddress: "::", metricsPort: 9102},
 			want: []string{"stats@:::9102", "health@0.0.0.0:8002"}},
 		{f: statsFlags{address: "0.0.0.0"}},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, omAddress: "0.0.0.0", omPort: 8003},
+			want: []string{"stats-health@0.0.0.0:8002", "health-om-enforced@0.0.0.0:8003"}},
+		{f: statsFlags{omAddress: "0.0.0.0", omPort: 8003}, want: []string{"health-om-enforced@0.0.0.0:8003"}},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, omAddress: "0.0.0.0", omPort: 8002}, err: "address"},
 		{f: statsFlags{address: "envoy", port: 8002}, err: `--stats-address "envoy" is not an IP address`},
 	} {
 		ls, err := c.f.listeners()

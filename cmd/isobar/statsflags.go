@@ -19,6 +19,10 @@ import (
 type statsFlags struct {
 	address, metricsAddress string
 	port, metricsPort       uint32
+	// omAddress and omPort are Contour's omEnforcedHealthListener (port 0:
+	// none).
+	omAddress string
+	omPort    uint32
 }
 
 // register adds the flags to cmd.
@@ -28,12 +32,33 @@ func (s *statsFlags) register(cmd *cobra.Command) {
 	fl.Uint32Var(&s.port, "stats-port", 8002, "port of Envoy's stats-health listener; 0: none (an Envoy whose bootstrap has its own, isobar bootstrap --stats-port)")
 	fl.StringVar(&s.metricsAddress, "envoy-metrics-address", "", "address of Envoy's statistics when not the stats listener's (Contour's metrics.envoy.address): /ready stays on --stats-address:--stats-port")
 	fl.Uint32Var(&s.metricsPort, "envoy-metrics-port", 0, "port of Envoy's statistics when not the stats listener's (Contour's metrics.envoy.port)")
+	fl.StringVar(&s.omAddress, "envoy-om-health-address", "0.0.0.0", "address of a listener answering GET /ready within the overload manager's connection limit (Contour's omEnforcedHealthListener.address)")
+	fl.Uint32Var(&s.omPort, "envoy-om-health-port", 0, "its port (Contour's omEnforcedHealthListener.port); 0: none")
 }
 
 // listeners are the listeners the flags describe, checked: one
 // stats-health listener, or "stats" and "health" when the statistics
-// listen elsewhere (Contour's names), none with --stats-port 0.
+// listen elsewhere (Contour's names), none with --stats-port 0; and
+// health-om-enforced with --envoy-om-health-port.
 func (s statsFlags) listeners() ([]*listenerv3.Listener, error) {
+	out, err := s.statsListeners()
+	if err != nil {
+		return nil, err
+	}
+	if s.omPort != 0 {
+		if _, err := netip.ParseAddr(s.omAddress); err != nil {
+			return nil, fmt.Errorf("--envoy-om-health-address %q is not an IP address", s.omAddress)
+		}
+		out = append(out, bootstrap.OverloadHealthListenerAt(s.omAddress, s.omPort))
+	}
+	if err := server.CheckStaticListeners(out, translate.HTTPListener, translate.HTTPSListener); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// statsListeners are the stats listener, or the stats and health ones.
+func (s statsFlags) statsListeners() ([]*listenerv3.Listener, error) {
 	if s.port == 0 {
 		return nil, nil
 	}
@@ -49,17 +74,11 @@ func (s statsFlags) listeners() ([]*listenerv3.Listener, error) {
 			return nil, fmt.Errorf("%s %q is not an IP address", flag, a)
 		}
 	}
-	var out []*listenerv3.Listener
 	if maddr == s.address && mport == s.port {
-		out = []*listenerv3.Listener{bootstrap.StatsListenerAt(s.address, s.port)}
-	} else {
-		out = []*listenerv3.Listener{
-			bootstrap.AdminPathsListener("stats", maddr, mport, []string{"/stats", "/stats/prometheus"}),
-			bootstrap.AdminPathsListener("health", s.address, s.port, []string{"/ready"}),
-		}
+		return []*listenerv3.Listener{bootstrap.StatsListenerAt(s.address, s.port)}, nil
 	}
-	if err := server.CheckStaticListeners(out, translate.HTTPListener, translate.HTTPSListener); err != nil {
-		return nil, err
-	}
-	return out, nil
+	return []*listenerv3.Listener{
+		bootstrap.AdminPathsListener("stats", maddr, mport, []string{"/stats", "/stats/prometheus"}),
+		bootstrap.AdminPathsListener("health", s.address, s.port, []string{"/ready"}),
+	}, nil
 }

@@ -53,6 +53,16 @@ func StatsListenerAt(address string, port uint32) *listenerv3.Listener {
 	return AdminPathsListener(StatsListener, address, port, StatsPaths)
 }
 
+// OverloadHealthListenerAt is Contour's health-om-enforced listener on
+// address:port: GET /ready like the stats listener, but counted against
+// the overload manager's global connection limit, so that a load balancer
+// probing it takes an Envoy that reached the limit out of rotation.
+func OverloadHealthListenerAt(address string, port uint32) *listenerv3.Listener {
+	l := AdminPathsListener("health-om-enforced", address, port, []string{"/ready"})
+	l.IgnoreGlobalConnLimit = false
+	return l
+}
+
 // AdminPathsListener is a listener called name on address:port that
 // forwards GET requests for paths (exact, after normalisation) to the
 // admin endpoint through AdminCluster, which every bootstrap has (Isobar's

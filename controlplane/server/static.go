@@ -2,6 +2,8 @@ package server
 
 import (
 	"fmt"
+	"net"
+	"strconv"
 
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
@@ -11,10 +13,10 @@ import (
 
 // CheckStaticListeners returns an error when ls cannot be served as
 // Options.StaticListeners: one is not valid (go-control-plane's Validate),
-// two share a name, or one has the name of a listener the configuration
-// has (ingress_http, ingress_https).
+// two share a name or an address and port, or one has the name of a
+// listener the configuration has (reserved: ingress_http, ingress_https).
 func CheckStaticListeners(ls []*listenerv3.Listener, reserved ...string) error {
-	seen := map[string]bool{}
+	seen, at := map[string]bool{}, map[string]string{}
 	for _, r := range reserved {
 		seen[r] = true
 	}
@@ -26,6 +28,12 @@ func CheckStaticListeners(ls []*listenerv3.Listener, reserved ...string) error {
 			return fmt.Errorf("listener %q: the name is taken", l.GetName())
 		}
 		seen[l.GetName()] = true
+		a := l.GetAddress().GetSocketAddress()
+		where := net.JoinHostPort(a.GetAddress(), strconv.FormatUint(uint64(a.GetPortValue()), 10))
+		if other, ok := at[where]; ok {
+			return fmt.Errorf("listeners %q and %q: both on address %s", other, l.GetName(), where)
+		}
+		at[where] = l.GetName()
 		if _, _, err := snapshot.Encode(l); err != nil {
 			return fmt.Errorf("listener %q: %w", l.GetName(), err)
 		}
