@@ -227,7 +227,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	}
 	srv := server.New(opts)
 	go watchHeap(ctx, log, 15*time.Second)
-	bm := &buildMetrics{m: srv.Metrics(), log: log}
+	bm := &buildMetrics{m: srv.Metrics(), contour: newContourMetrics(reg), log: log}
 	var latest atomic.Pointer[controlplane.Result] // what /debug/config shows
 	loop := &live.Loop{XDS: srv, Options: f.compile.options(), OnBuild: func(b live.Build) {
 		bm.record(b)
@@ -247,10 +247,17 @@ func runServe(parent context.Context, f serveFlags) error {
 	case f.fixtures != "":
 		sourceErr = serveFixtures(ctx, f, loop, log)
 	default:
-		sourceErr = serveCluster(ctx, f, loop, log, srv, health)
+		sourceErr = serveCluster(ctx, f, loop, log, srv, health, bm.contour.event)
 	}
 	if sourceErr != nil {
 		return sourceErr
+	}
+	statusWriter := loop.OnResult
+	loop.OnResult = func(idx *source.Index, res *controlplane.Result) {
+		bm.contour.proxies(idx, res)
+		if statusWriter != nil {
+			statusWriter(idx, res)
+		}
 	}
 	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(reg, health, srv), log, stop)
 	if addr := f.contour.healthEndpoint(f.httpAddress, f.httpPort); addr != "" {
@@ -320,8 +327,10 @@ func serveFixtures(ctx context.Context, f serveFlags, loop *live.Loop, log *slog
 // buildMetrics records every build of the live loop in the metrics. Its
 // methods run on the loop's goroutine, one at a time.
 type buildMetrics struct {
-	m   *server.Metrics
-	log *slog.Logger
+	m *server.Metrics
+	// contour are Contour's metrics, under its names.
+	contour *contourMetrics
+	log     *slog.Logger
 	// objectFindings counts, by code and severity, the findings the
 	// statuses of the last compile hold (an endpoint build keeps them).
 	objectFindings map[[2]string]float64
@@ -347,6 +356,9 @@ func (bm *buildMetrics) record(b live.Build) {
 		return
 	}
 	bm.m.LastBuild.SetToCurrentTime()
+	if kind != "endpoints" {
+		bm.contour.rebuilt(b.Duration.Seconds())
+	}
 	if kind != "endpoints" || bm.objectFindings == nil {
 		bm.countObjects(b.Result.Statuses)
 	}

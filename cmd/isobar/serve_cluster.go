@@ -27,13 +27,16 @@ import (
 
 // serveCluster feeds the loop from the Kubernetes API and starts leader
 // election and the status writer. It returns once the informers synced.
-func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger, srv *server.Server, h *healthState) error {
+// Each change an informer delivers is counted by onEvent.
+func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger, srv *server.Server, h *healthState,
+	onEvent func(op, kind string)) error {
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return exitWith(exitBadInput, err)
 	}
 	f.contour.client(cfg)
-	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces, DisableExtensionServices: f.contour.disableExtensionServices})
+	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces, DisableExtensionServices: f.contour.disableExtensionServices,
+		OnEvent: onEvent})
 	if err != nil {
 		return err
 	}

@@ -236,6 +236,14 @@ func TestServeCluster(t *testing.T) {
 	if !regexp.MustCompile(`isobar_builds_total\{kind="proxies",result="ok"\} [1-9]`).Match(body) {
 		t.Errorf("no incremental HTTPProxy build in the metrics:\n%s", grepLines(string(body), "isobar_builds_total"))
 	}
+	// Contour's names: the changes the informers delivered, the invalid
+	// HTTPProxy.
+	for _, want := range []string{`contour_eventhandler_operation_total\{kind="HTTPProxy",op="add"\} [1-9]`,
+		`contour_eventhandler_operation_total\{kind="HTTPProxy",op="update"\} [1-9]`, `contour_httpproxy_invalid\{namespace="[a-z-]+",vhost="[^"]*"\} 1`} {
+		if !regexp.MustCompile(want).Match(body) {
+			t.Errorf("no %s in the metrics:\n%s", want, grepLines(string(body), "contour_"))
+		}
+	}
 	checkStatusPatches(ctx, t, c)
 	srv.stop(t)
 }

@@ -171,7 +171,11 @@ func TestServeFixtures(t *testing.T) {
 		return rev >= 2 && m[`isobar_xds_acked_revision{type="routes"}`] == rev && m[`isobar_xds_nacked_revision{type="routes"}`] == 0 &&
 			m[`isobar_objects{kind="HTTPProxy",namespace="default",status="valid"}`] == 1 &&
 			m[`isobar_builds_total{kind="full",result="ok"}`]+m[`isobar_builds_total{kind="proxies",result="ok"}`] == 2 &&
-			m["isobar_build_timestamp_seconds"] > float64(start.Unix()-1)
+			m["isobar_build_timestamp_seconds"] > float64(start.Unix()-1) &&
+			// Contour's names, for its dashboard and alerts.
+			m[`contour_httpproxy_valid{namespace="default",vhost="demo.projectcontour.io"}`] == 1 &&
+			m[`contour_httpproxy{namespace="default"}`] == 1 && m[`contour_httpproxy_root{namespace="default"}`] == 1 &&
+			m["contour_dagrebuild_total"] == 2 && m["contour_dagrebuild_timestamp"] > float64(start.Unix()-1)
 	})
 	// /debug/config is the configuration served, which `isobar route --xds`
 	// explains requests against: the edited weights.

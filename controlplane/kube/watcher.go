@@ -35,6 +35,10 @@ type Options struct {
 	// (Contour's --disable-feature=extensionservices): HTTPProxies that
 	// name one find none.
 	DisableExtensionServices bool
+	// OnEvent, when set, is called with each change an informer delivers:
+	// op is "add", "update" or "delete", kind the object's kind (Contour's
+	// contour_eventhandler_operation_total). It must not block.
+	OnEvent func(op, kind string)
 }
 
 // secretFieldSelector keeps Secrets that can never be TLS material out of
@@ -116,16 +120,21 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 		if err != nil {
 			return nil, fmt.Errorf("informer for %s: %w", gvk, err)
 		}
+		kind, event := gvk.Kind, opts.OnEvent
+		if event == nil {
+			event = func(string, string) {}
+		}
 		reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc: func(o any) { w.upsert(o) },
+			AddFunc: func(o any) { event("add", kind); w.upsert(o) },
 			UpdateFunc: func(old, o any) {
+				event("update", kind)
 				if statusOnly(old, o) {
 					w.store(o) // keep the newest version without a rebuild
 					return
 				}
 				w.upsert(o)
 			},
-			DeleteFunc: func(o any) { w.remove(o) },
+			DeleteFunc: func(o any) { event("delete", kind); w.remove(o) },
 		})
 		if err != nil {
 			return nil, err

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"runtime/debug"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
+)
+
+// contourMetrics are Contour's own metrics, under Contour's names and
+// labels, so that its Grafana dashboard and the alerts written for it
+// keep working: build information, HTTPProxies by status, namespace and
+// root host, configuration rebuilds, and the Kubernetes changes received.
+type contourMetrics struct {
+	buildInfo             *prometheus.GaugeVec
+	total, root, orphaned *prometheus.GaugeVec // by namespace
+	valid, invalid        *prometheus.GaugeVec // by namespace and vhost
+	rebuildTimestamp      prometheus.Gauge
+	rebuildTotal          prometheus.Counter
+	rebuildSeconds        prometheus.Summary
+	events                *prometheus.CounterVec
+}
+
+func newContourMetrics(reg prometheus.Registerer) *contourMetrics {
+	gauge := func(name, help string, labels ...string) *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
+	}
+	m := &contourMetrics{
+		buildInfo: gauge("contour_build_info", "Build information (Contour's name): branch, git revision and version of Isobar.", "branch", "revision", "version"),
+		total:     gauge("contour_httpproxy", "HTTPProxies, whatever their status, by namespace (Contour's name).", "namespace"),
+		root:      gauge("contour_httpproxy_root", "Root HTTPProxies (with a virtual host), by namespace (Contour's name).", "namespace"),
+		orphaned:  gauge("contour_httpproxy_orphaned", "Orphaned HTTPProxies (no root includes them), by namespace (Contour's name).", "namespace"),
+		valid:     gauge("contour_httpproxy_valid", "Valid HTTPProxies by namespace and, for roots, virtual host (Contour's name).", "namespace", "vhost"),
+		invalid:   gauge("contour_httpproxy_invalid", "Invalid HTTPProxies by namespace and, for roots, virtual host (Contour's name).", "namespace", "vhost"),
+		rebuildTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "contour_dagrebuild_timestamp",
+			Help: "Unix time of the last configuration build (Contour's name; isobar_build_timestamp_seconds)."}),
+		rebuildTotal: prometheus.NewCounter(prometheus.CounterOpts{Name: "contour_dagrebuild_total",
+			Help: "Configuration builds from objects since start, endpoint-only ones excepted (Contour's name)."}),
+		rebuildSeconds: prometheus.NewSummary(prometheus.SummaryOpts{Name: "contour_dagrebuild_seconds",
+			Help:       "Duration of configuration builds from objects (Contour's name; isobar_build_duration_seconds).",
+			Objectives: map[float64]float64{0.5: 0.01, 0.9: 0.01, 0.99: 0.001}}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "contour_eventhandler_operation_total",
+			Help: "Kubernetes object changes received, by operation (add, update, delete) and kind (Contour's name)."}, []string{"op", "kind"}),
+	}
+	for _, c := range []prometheus.Collector{m.buildInfo, m.total, m.root, m.orphaned, m.valid, m.invalid, m.rebuildTimestamp,
+		m.rebuildTotal, m.rebuildSeconds, m.events} {
+		reg.MustRegister(c)
+	}
+	m.buildInfo.WithLabelValues(buildInfo()).Set(1)
+	return m
+}
+
+// buildInfo is the branch (unknown: ""), git revision and version of the
+// binary, from what Go recorded at build time.
+func buildInfo() (branch, revision, version string) {
+	version = "isobar"
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "", "", version
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		version = "isobar-" + strings.TrimPrefix(v, "v")
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" {
+			revision = s.Value
+		}
+	}
+	return "", revision, version
+}
+
+// event counts one change an informer delivered.
+func (m *contourMetrics) event(op, kind string) { m.events.WithLabelValues(op, kind).Inc() }
+
+// rebuilt counts a build from objects (full or of changed HTTPProxies).
+func (m *contourMetrics) rebuilt(seconds float64) {
+	m.rebuildTotal.Inc()
+	m.rebuildSeconds.Observe(seconds)
+	m.rebuildTimestamp.SetToCurrentTime()
+}
+
+// proxies sets the HTTPProxy gauges from a result's statuses, reading the
+// roots' hosts in idx, as Contour counts them: a root is an HTTPProxy
+// with a virtual host, whatever its status; vhost labels roots only.
+func (m *contourMetrics) proxies(idx *source.Index, res *controlplane.Result) {
+	type key struct{ ns, vhost string }
+	total, root, orphaned := map[string]float64{}, map[string]float64{}, map[string]float64{}
+	valid, invalid := map[key]float64{}, map[key]float64{}
+	for _, o := range res.Statuses {
+		if o.Kind != status.KindHTTPProxy {
+			continue
+		}
+		vhost := ""
+		if p, ok := idx.HTTPProxies.Get(source.Key(o.Namespace, o.Name)); ok && p.Spec.VirtualHost != nil {
+			vhost = strings.TrimSpace(p.Spec.VirtualHost.Fqdn)
+		}
+		total[o.Namespace]++
+		if vhost != "" {
+			root[o.Namespace]++
+		}
+		switch o.CurrentStatus {
+		case status.Valid:
+			valid[key{o.Namespace, vhost}]++
+		case status.Orphaned:
+			orphaned[o.Namespace]++
+		default:
+			invalid[key{o.Namespace, vhost}]++
+		}
+	}
+	for g, counts := range map[*prometheus.GaugeVec]map[string]float64{m.total: total, m.root: root, m.orphaned: orphaned} {
+		g.Reset()
+		for ns, n := range counts {
+			g.WithLabelValues(ns).Set(n)
+		}
+	}
+	for g, counts := range map[*prometheus.GaugeVec]map[key]float64{m.valid: valid, m.invalid: invalid} {
+		g.Reset()
+		for k, n := range counts {
+			g.WithLabelValues(k.ns, k.vhost).Set(n)
+		}
+	}
+}
