@@ -24,10 +24,17 @@ import (
 type adminFlags struct {
 	adminAddress         string
 	adminPort, statsPort int
+	// fs is the flag set, to tell whether --admin-address was given.
+	fs *pflag.FlagSet
 }
+
+// contourAdminSocket is where Contour's bootstrap puts Envoy's admin
+// interface, in a volume its DaemonSet shares with the shutdown manager.
+var contourAdminSocket = "/admin/admin.sock"
 
 // register adds the flags, and those of d's counts, to fl.
 func (a *adminFlags) register(fl *pflag.FlagSet, d *drain.Drainer) {
+	a.fs = fl
 	fl.StringVar(&a.adminAddress, "admin-address", a.adminAddress, "Envoy's admin address, or the path of its unix socket (Contour's bootstrap: /admin/admin.sock)")
 	fl.IntVar(&a.adminPort, "admin-port", a.adminPort, "Envoy's admin port")
 	fl.IntVar(&a.statsPort, "stats-port", a.statsPort, "port of Envoy's stats-health listener, whose connections are not counted")
@@ -37,9 +44,16 @@ func (a *adminFlags) register(fl *pflag.FlagSet, d *drain.Drainer) {
 }
 
 // apply points d at the admin interface: address:port, or the unix socket
-// address when it is an absolute path; the stats listener is not counted.
-// It returns a description for logs, or an error for a port out of range.
+// address when it is an absolute path; without --admin-address, Contour's
+// socket when it exists (an Envoy started from Contour's bootstrap). The
+// stats listener is not counted. It returns a description for logs, or an
+// error for a port out of range.
 func (a adminFlags) apply(d *drain.Drainer) (string, error) {
+	if a.fs != nil && !a.fs.Changed("admin-address") {
+		if fi, err := os.Stat(contourAdminSocket); err == nil && fi.Mode()&os.ModeSocket != 0 {
+			a.adminAddress = contourAdminSocket
+		}
+	}
 	if a.statsPort > 0 {
 		d.Ignore = []string{"0.0.0.0_" + strconv.Itoa(a.statsPort), "[__]_" + strconv.Itoa(a.statsPort)}
 	}
