@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/kube"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -14,7 +15,8 @@ import (
 // contourMetrics are Contour's own metrics, under Contour's names and
 // labels, so that its Grafana dashboard and the alerts written for it
 // keep working: build information, HTTPProxies by status, namespace and
-// root host, configuration rebuilds, and the Kubernetes changes received.
+// root host, configuration rebuilds, the Kubernetes changes received and
+// the status updates.
 type contourMetrics struct {
 	buildInfo             *prometheus.GaugeVec
 	total, root, orphaned *prometheus.GaugeVec // by namespace
@@ -23,6 +25,9 @@ type contourMetrics struct {
 	rebuildTotal          prometheus.Counter
 	rebuildSeconds        prometheus.Summary
 	events                *prometheus.CounterVec
+	// updates are the status update counters by kind: total, success,
+	// noop, failed and conflict.
+	updates map[string]*prometheus.CounterVec
 }
 
 func newContourMetrics(reg prometheus.Registerer) *contourMetrics {
@@ -45,6 +50,17 @@ func newContourMetrics(reg prometheus.Registerer) *contourMetrics {
 			Objectives: map[float64]float64{0.5: 0.01, 0.9: 0.01, 0.99: 0.001}}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "contour_eventhandler_operation_total",
 			Help: "Kubernetes object changes received, by operation (add, update, delete) and kind (Contour's name)."}, []string{"op", "kind"}),
+	}
+	m.updates = map[string]*prometheus.CounterVec{}
+	for what, help := range map[string]string{"total": "Status updates by object kind, no-ops included",
+		"success": "Status writes that succeeded, by object kind", "noop": "Status updates skipped (the status was already right), by object kind",
+		"failed": "Status writes that failed, by object kind", "conflict": "Status writes that met a newer version of the object, by object kind"} {
+		name := "contour_status_update_" + what + "_total"
+		if what == "total" {
+			name = "contour_status_update_total"
+		}
+		m.updates[what] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help + " (Contour's name)."}, []string{"kind"})
+		reg.MustRegister(m.updates[what])
 	}
 	for _, c := range []prometheus.Collector{m.buildInfo, m.total, m.root, m.orphaned, m.valid, m.invalid, m.rebuildTimestamp,
 		m.rebuildTotal, m.rebuildSeconds, m.events} {
@@ -71,6 +87,17 @@ func buildInfo() (branch, revision, version string) {
 		}
 	}
 	return "", revision, version
+}
+
+// statusUpdates counts what one status write did, by kind.
+func (m *contourMetrics) statusUpdates(r kube.WriteResult) {
+	for kind, k := range r.Kinds {
+		m.updates["total"].WithLabelValues(kind).Add(float64(k.Written + k.Skipped + k.Conflicts + k.Failed))
+		m.updates["success"].WithLabelValues(kind).Add(float64(k.Written))
+		m.updates["noop"].WithLabelValues(kind).Add(float64(k.Skipped))
+		m.updates["failed"].WithLabelValues(kind).Add(float64(k.Failed))
+		m.updates["conflict"].WithLabelValues(kind).Add(float64(k.Conflicts))
+	}
 }
 
 // event counts one change an informer delivered.

@@ -247,7 +247,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	case f.fixtures != "":
 		sourceErr = serveFixtures(ctx, f, loop, log)
 	default:
-		sourceErr = serveCluster(ctx, f, loop, log, srv, health, bm.contour.event)
+		sourceErr = serveCluster(ctx, f, loop, log, srv, health, bm.contour)
 	}
 	if sourceErr != nil {
 		return sourceErr

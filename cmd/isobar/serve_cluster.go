@@ -27,16 +27,16 @@ import (
 
 // serveCluster feeds the loop from the Kubernetes API and starts leader
 // election and the status writer. It returns once the informers synced.
-// Each change an informer delivers is counted by onEvent.
+// The informers' changes and the status writes are counted in cm.
 func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger, srv *server.Server, h *healthState,
-	onEvent func(op, kind string)) error {
+	cm *contourMetrics) error {
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
 		return exitWith(exitBadInput, err)
 	}
 	f.contour.client(cfg)
 	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces, DisableExtensionServices: f.contour.disableExtensionServices,
-		OnEvent: onEvent})
+		OnEvent: cm.event})
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 	if err != nil {
 		return err
 	}
-	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: srv.Metrics(), envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
+	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: srv.Metrics(), contour: cm, envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
 		statusAddress: f.statusAddress,
 		kick:          make(chan struct{}, 1), refresh: w.Snapshot, rejected: srv.Rejected(), rejections: srv.Rejections}
 	loop.OnResult = sw.offer
@@ -129,6 +129,7 @@ type statusLoop struct {
 	writer             *kube.StatusWriter
 	log                *slog.Logger
 	metrics            *server.Metrics
+	contour            *contourMetrics
 	envoyNS, envoyName string
 	// statusAddress, when set, is the address statuses carry instead of
 	// the Envoy Service's (--ingress-status-address).
@@ -184,6 +185,9 @@ func (s *statusLoop) run(ctx context.Context) {
 		s.metrics.StatusWrites.WithLabelValues("skipped").Add(float64(r.Skipped))
 		s.metrics.StatusWrites.WithLabelValues("conflict").Add(float64(r.Conflicts))
 		s.metrics.StatusWrites.WithLabelValues("failed").Add(float64(r.Failed))
+		if s.contour != nil {
+			s.contour.statusUpdates(r)
+		}
 		for _, err := range r.Errors {
 			s.log.Warn("status write failed", "error", err)
 		}

@@ -239,7 +239,8 @@ func TestServeCluster(t *testing.T) {
 	// Contour's names: the changes the informers delivered, the invalid
 	// HTTPProxy.
 	for _, want := range []string{`contour_eventhandler_operation_total\{kind="HTTPProxy",op="add"\} [1-9]`,
-		`contour_eventhandler_operation_total\{kind="HTTPProxy",op="update"\} [1-9]`, `contour_httpproxy_invalid\{namespace="[a-z-]+",vhost="[^"]*"\} 1`} {
+		`contour_eventhandler_operation_total\{kind="HTTPProxy",op="update"\} [1-9]`, `contour_httpproxy_invalid\{namespace="[a-z-]+",vhost="[^"]*"\} 1`,
+		`contour_status_update_success_total\{kind="HTTPProxy"\} [1-9]`, `contour_status_update_total\{kind="HTTPProxy"\} [1-9]`} {
 		if !regexp.MustCompile(want).Match(body) {
 			t.Errorf("no %s in the metrics:\n%s", want, grepLines(string(body), "contour_"))
 		}

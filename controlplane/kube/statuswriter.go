@@ -22,8 +22,15 @@ import (
 // WriteResult counts what one Write did.
 type WriteResult struct {
 	Written, Skipped, Conflicts, Failed int
+	// Kinds are the same counts by object kind.
+	Kinds map[string]*KindResult
 	// Errors holds up to ten errors, for the caller to log.
 	Errors []error
+}
+
+// KindResult counts one kind's objects by what Write did with them.
+type KindResult struct {
+	Written, Skipped, Conflicts, Failed int
 }
 
 // StatusWriter writes statuses to the API server. It never blocks xDS
@@ -40,6 +47,7 @@ type StatusWriter struct {
 type job struct {
 	obj     client.Object
 	desired client.Object
+	kind    string
 }
 
 // Write brings the status of every HTTPProxy, IngressRoute, Ingress and
@@ -49,10 +57,22 @@ type job struct {
 // without a request.
 func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) WriteResult {
 	jobs := w.jobs(current, objs, lb)
-	var res WriteResult
+	res := WriteResult{Kinds: map[string]*KindResult{}}
 	var written, conflicts, failed atomic.Int64
 	var mu sync.Mutex
 	res.Skipped = len(objs) - len(jobs)
+	kind := func(k string) *KindResult { // under mu
+		if res.Kinds[k] == nil {
+			res.Kinds[k] = &KindResult{}
+		}
+		return res.Kinds[k]
+	}
+	for _, o := range objs {
+		kind(string(o.Kind)).Skipped++
+	}
+	for _, j := range jobs {
+		kind(j.kind).Skipped--
+	}
 	ch := make(chan job)
 	var wg sync.WaitGroup
 	workers := w.Workers
@@ -70,20 +90,23 @@ func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []
 				// an update of the whole object could otherwise erase.
 				err := w.Client.Status().Patch(ctx, j.desired,
 					client.MergeFromWithOptions(j.obj, client.MergeFromWithOptimisticLock{}))
-				switch {
+				mu.Lock()
+				switch k := kind(j.kind); {
 				case err == nil:
 					written.Add(1)
+					k.Written++
 				case apierrors.IsConflict(err):
 					conflicts.Add(1) // the informer brings the new version; the next Write retries
+					k.Conflicts++
 				case apierrors.IsNotFound(err):
 				default:
 					failed.Add(1)
-					mu.Lock()
+					k.Failed++
 					if len(res.Errors) < 10 {
 						res.Errors = append(res.Errors, err)
 					}
-					mu.Unlock()
 				}
+				mu.Unlock()
 			}
 		}()
 	}
@@ -115,7 +138,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			if !apiequality.Semantic.DeepEqual(p.Status, st) { // most statuses did not change: copy only the others
 				d := p.DeepCopy()
 				d.Status = st
-				out = append(out, job{p, d})
+				out = append(out, job{p, d, string(o.Kind)})
 			}
 		case status.KindIngressRoute:
 			r, ok := current.IngressRoutes[key]
@@ -127,7 +150,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			if !apiequality.Semantic.DeepEqual(r.Status, st) {
 				d := r.DeepCopy()
 				d.Status = st
-				out = append(out, job{r, d})
+				out = append(out, job{r, d, string(o.Kind)})
 			}
 		case status.KindExtensionService:
 			e, ok := current.ExtensionServices[key]
@@ -138,7 +161,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			if !apiequality.Semantic.DeepEqual(e.Status, st) {
 				d := e.DeepCopy()
 				d.Status = st
-				out = append(out, job{e, d})
+				out = append(out, job{e, d, string(o.Kind)})
 			}
 		case status.KindIngress:
 			ing, ok := current.Ingresses[key]
@@ -149,7 +172,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			if !apiequality.Semantic.DeepEqual(ing.Status, st) {
 				d := ing.DeepCopy()
 				d.Status = st
-				out = append(out, job{ing, d})
+				out = append(out, job{ing, d, string(o.Kind)})
 			}
 		}
 	}
