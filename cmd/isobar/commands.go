@@ -16,5 +16,6 @@ func commands() []*cobra.Command {
 		newOperatorCmd(),
 		newEnvoyCmd(),
 		newCertgenCmd(),
+		newCliCmd(),
 	}
 }

@@ -49,10 +49,10 @@ func untilServed(t *testing.T, open func() error) {
 // fixtureServe is a `serve --fixtures` a test runs: its folder, HTTP
 // port, context and a gRPC connection to its xDS port.
 type fixtureServe struct {
-	dir      string
-	httpPort int
-	ctx      context.Context
-	conn     *grpc.ClientConn
+	dir               string
+	httpPort, xdsPort int
+	ctx               context.Context
+	conn              *grpc.ClientConn
 }
 
 // startFixtureServe writes files (name → content) to a new folder and
@@ -67,6 +67,7 @@ func startFixtureServe(t *testing.T, files map[string]string, f serveFlags) fixt
 		}
 	}
 	xdsPort := freePort(t)
+	s.xdsPort = xdsPort
 	f.fixtures, f.xdsAddress, f.xdsPort, f.httpAddress, f.httpPort, f.insecure = s.dir, "127.0.0.1", xdsPort, "127.0.0.1", s.httpPort, true
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)

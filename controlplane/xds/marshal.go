@@ -109,7 +109,7 @@ func (doc Document) lists(opts MarshalOptions) []list {
 	for i, s := range res.Secrets {
 		secrets[i] = s
 		if !opts.ShowSecrets {
-			secrets[i] = redact(s)
+			secrets[i] = Redact(s)
 		}
 	}
 	return []list{
@@ -253,8 +253,9 @@ func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// redact returns a copy of s with its private key replaced.
-func redact(s *tlsv3.Secret) *tlsv3.Secret {
+// Redact returns s, or when it holds a private key a copy of s with the
+// key replaced by Redacted.
+func Redact(s *tlsv3.Secret) *tlsv3.Secret {
 	c, ok := s.GetType().(*tlsv3.Secret_TlsCertificate)
 	if !ok || c.TlsCertificate.GetPrivateKey() == nil {
 		return s
