@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -273,6 +274,10 @@ func runServe(parent context.Context, f serveFlags) error {
 		select {
 		case <-srv.Listening():
 			log.Info("serving xDS", "address", srv.Addr().String())
+			// The first build's garbage (the decoded files or informer
+			// lists, the whole compile's temporaries) is gone: hand its
+			// pages back now rather than when the scavenger gets to them.
+			debug.FreeOSMemory()
 		case <-ctx.Done():
 		}
 	}()
