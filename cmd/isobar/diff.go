@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 
@@ -54,7 +52,7 @@ turns this into 1).`,
 				defer cleanup()
 				base = dir
 			}
-			tuneGCForBatch()
+			tuneBatchGC(diffHeapLimit)
 			bs, hs, err := diffStates(cmd, namespace, cf.options(), base, head)
 			if err != nil {
 				return err
@@ -168,19 +166,9 @@ func writeDiff(w io.Writer, rep *diff.Report, output string) error {
 	return nil
 }
 
-// tuneGCForBatch lets a short-lived diff of two large states trade memory
-// for speed: the collector runs only when the heap nears a 2 GiB soft limit
-// (two S10k states allocate about 1.8 GB in all, so it then does not run).
-// Past the limit it collects as often as the live heap requires. GOGC and
-// GOMEMLIMIT in the environment still win.
-func tuneGCForBatch() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(-1)
-	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(2 << 30)
-	}
-}
+// diffHeapLimit is the soft limit of a diff (tuneBatchGC): two S10k
+// states allocate about 1.8 GB in all, so the collector then does not run.
+const diffHeapLimit = 2 << 30
 
 // diffStates reads and compiles both sides. The head is read after the
 // base, reusing every document that did not change, while the base compiles

@@ -348,6 +348,7 @@ func (f *inputFlags) load(stdin io.Reader, stderr io.Writer) (*source.Index, []s
 	if len(f.files) == 0 {
 		return nil, nil, exitWith(exitBadInput, fmt.Errorf("no input: give -f FILE or -f FOLDER (- reads stdin)"))
 	}
+	tuneBatchGC(batchLimit(inputSize(f.files)))
 	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: f.namespace, Stdin: stdin}, f.files...)
 	for _, p := range problems {
 		fmt.Fprintln(stderr, "error:", p.Error())

@@ -12,8 +12,10 @@ import (
 
 // TestMain routes the Kubernetes libraries' logs (warnings and errors only)
 // to stderr before any test starts a client, as `isobar serve` does before
-// it runs.
+// it runs. Commands run in this process leave its collector alone
+// (batchGC): the tests share it.
 func TestMain(m *testing.M) {
+	batchGC = false
 	h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
 	ctrl.SetLogger(logr.FromSlogHandler(h))
 	klog.SetLogger(logr.FromSlogHandler(h))

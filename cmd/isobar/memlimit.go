@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -141,4 +142,63 @@ func liveHeap() uint64 {
 		return 0
 	}
 	return s[0].Value.Uint64()
+}
+
+// batchGC lets tuneBatchGC act: off in tests, whose commands run in the
+// test's own process.
+var batchGC = true
+
+// Sizes of tuneBatchGC's soft limit: a multiple of the input's bytes (the
+// live heap of a compile is about 13 times its YAML at S10k, which is
+// HTTPProxy-heavy, the costliest kind per byte), never under a floor.
+const (
+	batchHeapPerInputByte = 16
+	batchHeapFloor        = 448 << 20
+)
+
+// tuneBatchGC sets Go's collector for a command that reads its input,
+// computes and exits (translate, check, route, diff): no collection until
+// the heap nears the soft limit, at most 90 % of a container's limit,
+// instead of one at every doubling of the heap, which costs about a tenth of
+// such a run's time and CPU. When the live heap outgrows the limit, Go keeps
+// collecting at up to half the CPU: slower, never wrong. GOGC or GOMEMLIMIT
+// in the environment win. It returns the limit set, 0 if none.
+func tuneBatchGC(limit int64) int64 {
+	if !batchGC || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return 0
+	}
+	if self, err := os.ReadFile("/proc/self/cgroup"); err == nil {
+		if c, ok := cgroupMemoryLimit(string(self), "/sys/fs/cgroup"); ok {
+			limit = min(limit, c*9/10)
+		}
+	}
+	debug.SetMemoryLimit(limit)
+	debug.SetGCPercent(-1)
+	return limit
+}
+
+// batchLimit is the soft limit of a compile of inputBytes of input:
+// batchHeapPerInputByte times it, at least batchHeapFloor.
+func batchLimit(inputBytes int64) int64 {
+	return max(batchHeapPerInputByte*inputBytes, batchHeapFloor)
+}
+
+// inputSize is the bytes of the files under paths (folders walked; stdin
+// and unreadable paths count nothing).
+func inputSize(paths []string) int64 {
+	var n int64
+	for _, p := range paths {
+		if p == "-" {
+			continue
+		}
+		_ = filepath.WalkDir(p, func(_ string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				if info, err := d.Info(); err == nil {
+					n += info.Size()
+				}
+			}
+			return nil
+		})
+	}
+	return n
 }

@@ -83,3 +83,26 @@ func TestHeapWatch(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchLimit: a compile's soft limit follows the input and has a
+// floor; inputSize walks folders.
+func TestBatchLimit(t *testing.T) {
+	for input, want := range map[int64]int64{0: 448 << 20, 27 << 20: 448 << 20, 100 << 20: 1600 << 20} {
+		if got := batchLimit(input); got != want {
+			t.Errorf("input %d: %d, want %d", input, got, want)
+		}
+	}
+	dir := t.TempDir()
+	for name, n := range map[string]int{"a.yaml": 10, "sub/b.yaml": 32} {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, make([]byte, n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := inputSize([]string{dir, "-", filepath.Join(dir, "missing")}); got != 42 {
+		t.Errorf("inputSize = %d, want 42", got)
+	}
+}

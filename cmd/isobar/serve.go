@@ -160,6 +160,19 @@ func (f serveFlags) vhdsOption() *server.VHDS {
 	return &server.VHDS{RouteConfiguration: translate.HTTPRoutes, Cluster: f.vhdsCluster}
 }
 
+// whenListening logs the xDS address once the port opens, after the first
+// build was handed over, and gives that build's garbage (the decoded files
+// or informer lists, the compile's temporaries) back to the system now
+// rather than when Go's scavenger gets to it.
+func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger) {
+	select {
+	case <-srv.Listening():
+		log.Info("serving xDS", "address", srv.Addr().String())
+		debug.FreeOSMemory()
+	case <-ctx.Done():
+	}
+}
+
 // logger checks and applies Contour's other serve flags (contourServeFlags)
 // and returns serve's structured log, at debug level with --debug.
 func (f *serveFlags) logger() (*slog.Logger, error) {
@@ -270,17 +283,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Run(ctx) }()
 	go func() { errc <- loop.Run(ctx) }()
-	go func() {
-		select {
-		case <-srv.Listening():
-			log.Info("serving xDS", "address", srv.Addr().String())
-			// The first build's garbage (the decoded files or informer
-			// lists, the whole compile's temporaries) is gone: hand its
-			// pages back now rather than when the scavenger gets to them.
-			debug.FreeOSMemory()
-		case <-ctx.Done():
-		}
-	}()
+	go whenListening(ctx, srv, log)
 	var runErr error
 	select {
 	case <-ctx.Done():
