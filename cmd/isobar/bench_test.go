@@ -125,9 +125,10 @@ func BenchmarkDiffProcess(b *testing.B) {
 // BenchmarkServeProcess runs `isobar serve --fixtures` on S10k and connects
 // N delta-ADS clients (EDS and RDS, wildcard, every response ACKed) from the
 // benchmark's own process, so that the server's memory, read from
-// /proc/PID/status, is the server's alone. It reports the server's RSS once
-// ready and before any client (MB-server-rss-idle) and, once every client
-// has the full set, the time since the first dial, the server's CPU time over
+// /proc/PID/status, is the server's alone. It reports the server's RSS a
+// second after it is ready and before any client (MB-server-rss-idle)
+// and, once every client has the full set, the time since the first dial,
+// the server's CPU time over
 // that span (s-server-cpu: the clients share its cores), its RSS, peak
 // RSS (since it started) and Go heap (allocated, from /metrics), and its
 // peak Go heap (from the collector's trace).
@@ -249,6 +250,7 @@ type fakeEnvoy func(ctx context.Context, addr string, ready chan<- struct{}) err
 func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	p := startServeProcess(b, bin, fixtures)
 	p.waitReady(b, 3*time.Minute)
+	time.Sleep(time.Second) // serve hands the first build's garbage back once the port opens
 	idle, _ := p.memory(b)
 	cpu0 := p.gauge(b, "process_cpu_seconds_total")
 	ctx, cancel := context.WithCancel(context.Background())
