@@ -112,11 +112,11 @@ or --fixtures).`,
 	fl.StringVar(&f.keyFile, "xds-key-file", "", "xDS server key")
 	fl.BoolVar(&f.insecure, "insecure", false, "serve xDS without TLS (only when asked for: Envoy's configuration includes TLS keys)")
 	fl.StringSliceVar(&f.watchNamespaces, "watch-namespaces", nil, "only read objects from these namespaces")
-	fl.StringVar(&f.envoyServiceNS, "envoy-service-namespace", "projectcontour", "namespace of the Envoy Service whose address goes into statuses")
+	fl.StringVar(&f.envoyServiceNS, "envoy-service-namespace", contourNamespace(), "namespace of the Envoy Service whose address goes into statuses (default: $CONTOUR_NAMESPACE, else projectcontour, as Contour's)")
 	fl.StringVar(&f.envoyServiceName, "envoy-service-name", "envoy", "name of the Envoy Service whose address goes into statuses")
 	fl.StringVar(&f.statusAddress, "ingress-status-address", "", "the address (IP or host name) statuses carry instead of the Envoy Service's, as Contour's")
 	fl.BoolVar(&f.leaderElection, "leader-election", true, "elect a leader to write statuses (--leader-election=false: always write)")
-	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", "projectcontour", "namespace of the leader-election Lease")
+	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", contourNamespace(), "namespace of the leader-election Lease (default: $CONTOUR_NAMESPACE, else projectcontour, as Contour's)")
 	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")
 	fl.BoolVar(&f.vhds, "vhds", false, "send ingress_http's virtual hosts one by one over VHDS (incremental xDS), so that a change to one insecure host sends that host, not every one")
 	fl.BoolVar(&f.excludeRejected, "exclude-rejected", false, "take an HTTPProxy Envoy rejected (a NACK naming what it built) out of the configuration, invalid with EnvoyRejected, until its spec changes")
@@ -126,6 +126,16 @@ or --fixtures).`,
 	f.contour.register(cmd)
 	contourFlags(cmd, &f)
 	return cmd
+}
+
+// contourNamespace is where Contour's serve assumes it runs, for the
+// defaults of the Envoy Service's and the Lease's namespaces: the
+// CONTOUR_NAMESPACE its Deployment sets, else projectcontour.
+func contourNamespace() string {
+	if ns := os.Getenv("CONTOUR_NAMESPACE"); ns != "" {
+		return ns
+	}
+	return "projectcontour"
 }
 
 // rejectedProxies is the loop's Quarantine with --exclude-rejected: the

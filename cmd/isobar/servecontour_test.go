@@ -80,3 +80,21 @@ func TestContourServeFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestServeNamespaceFromContourEnv: as Contour's, serve defaults the
+// Envoy Service's and the Lease's namespaces to $CONTOUR_NAMESPACE, which
+// Contour's Deployment sets (a chart may install it elsewhere than
+// projectcontour).
+func TestServeNamespaceFromContourEnv(t *testing.T) {
+	t.Setenv("CONTOUR_NAMESPACE", "edge")
+	cmd := newServeCmd()
+	for _, flag := range []string{"envoy-service-namespace", "leader-election-namespace"} {
+		if got := cmd.Flags().Lookup(flag).Value.String(); got != "edge" {
+			t.Errorf("--%s = %q, want edge", flag, got)
+		}
+	}
+	t.Setenv("CONTOUR_NAMESPACE", "")
+	if got := newServeCmd().Flags().Lookup("leader-election-namespace").Value.String(); got != "projectcontour" {
+		t.Errorf("without CONTOUR_NAMESPACE: %q", got)
+	}
+}
