@@ -26,11 +26,7 @@ func applyMemoryLimit(ratio float64, log *slog.Logger) int64 {
 	if os.Getenv("GOMEMLIMIT") != "" || ratio <= 0 {
 		return 0
 	}
-	self, err := os.ReadFile("/proc/self/cgroup")
-	if err != nil {
-		return 0
-	}
-	limit, ok := cgroupMemoryLimit(string(self), "/sys/fs/cgroup")
+	limit, ok := containerMemoryLimit()
 	if !ok {
 		return 0
 	}
@@ -38,6 +34,16 @@ func applyMemoryLimit(ratio float64, log *slog.Logger) int64 {
 	debug.SetMemoryLimit(soft)
 	log.Info("memory limit from the cgroup", "cgroupBytes", limit, "goSoftLimitBytes", soft)
 	return soft
+}
+
+// containerMemoryLimit is this process's cgroup memory limit; ok is false
+// when none applies.
+func containerMemoryLimit() (limit int64, ok bool) {
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		return 0, false
+	}
+	return cgroupMemoryLimit(string(self), "/sys/fs/cgroup")
 }
 
 // cgroupMemoryLimit finds the memory limit of the cgroup that procSelf (the
@@ -167,10 +173,8 @@ func tuneBatchGC(limit int64) int64 {
 	if !batchGC || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
-	if self, err := os.ReadFile("/proc/self/cgroup"); err == nil {
-		if c, ok := cgroupMemoryLimit(string(self), "/sys/fs/cgroup"); ok {
-			limit = min(limit, c*9/10)
-		}
+	if c, ok := containerMemoryLimit(); ok {
+		limit = min(limit, c*9/10)
 	}
 	debug.SetMemoryLimit(limit)
 	debug.SetGCPercent(-1)

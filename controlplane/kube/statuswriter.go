@@ -3,7 +3,6 @@ package kube
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -21,8 +20,9 @@ import (
 
 // WriteResult counts what one Write did.
 type WriteResult struct {
+	// Written, Skipped, Conflicts and Failed are the sums of Kinds'.
 	Written, Skipped, Conflicts, Failed int
-	// Kinds are the same counts by object kind.
+	// Kinds are the counts by object kind.
 	Kinds map[string]*KindResult
 	// Errors holds up to ten errors, for the caller to log.
 	Errors []error
@@ -58,9 +58,7 @@ type job struct {
 func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) WriteResult {
 	jobs := w.jobs(current, objs, lb)
 	res := WriteResult{Kinds: map[string]*KindResult{}}
-	var written, conflicts, failed atomic.Int64
 	var mu sync.Mutex
-	res.Skipped = len(objs) - len(jobs)
 	kind := func(k string) *KindResult { // under mu
 		if res.Kinds[k] == nil {
 			res.Kinds[k] = &KindResult{}
@@ -93,14 +91,11 @@ func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []
 				mu.Lock()
 				switch k := kind(j.kind); {
 				case err == nil:
-					written.Add(1)
 					k.Written++
 				case apierrors.IsConflict(err):
-					conflicts.Add(1) // the informer brings the new version; the next Write retries
-					k.Conflicts++
+					k.Conflicts++ // the informer brings the new version; the next Write retries
 				case apierrors.IsNotFound(err):
 				default:
-					failed.Add(1)
 					k.Failed++
 					if len(res.Errors) < 10 {
 						res.Errors = append(res.Errors, err)
@@ -118,7 +113,9 @@ func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []
 	}
 	close(ch)
 	wg.Wait()
-	res.Written, res.Conflicts, res.Failed = int(written.Load()), int(conflicts.Load()), int(failed.Load())
+	for _, k := range res.Kinds {
+		res.Written, res.Skipped, res.Conflicts, res.Failed = res.Written+k.Written, res.Skipped+k.Skipped, res.Conflicts+k.Conflicts, res.Failed+k.Failed
+	}
 	return res
 }
 

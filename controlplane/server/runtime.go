@@ -26,17 +26,15 @@ func CheckRuntime(r *runtimev3.Runtime) error {
 	return nil
 }
 
-// setRuntime puts r in the runtime cache as its first revision. A layer
-// CheckRuntime refuses is not served (New's caller checks it first) and
-// the failure is logged.
+// setRuntime puts r in the runtime cache as its first revision; a layer
+// that is not valid is not served and the failure is logged.
 func (s *Server) setRuntime(r *runtimev3.Runtime) {
-	if err := CheckRuntime(r); err != nil {
+	if err := r.Validate(); err != nil {
 		s.opts.Logger.Error("runtime layer not served", "error", err)
 		return
 	}
-	b, v, _ := snapshot.Encode(r)
 	t := resourcev3.RuntimeType
-	s.deltas[t].update([]wired{newWired(t, r.GetName(), snapshot.Encoding{Head: b, Version: v})}, nil)
-	s.versions[t][r.GetName()] = v
-	s.metrics.resources.WithLabelValues(shortType(t)).Set(1)
+	if len(s.putFixed(t, []snapshot.Item{{Name: r.GetName(), Resource: r}})) == 1 {
+		s.metrics.resources.WithLabelValues(shortType(t)).Set(1)
+	}
 }

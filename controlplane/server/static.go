@@ -42,23 +42,37 @@ func CheckStaticListeners(ls []*listenerv3.Listener, reserved ...string) error {
 }
 
 // setStatic puts ls in the listener cache, beside what SetResources hands
-// over, which never removes them (stale skips them). A listener that
-// cannot be encoded is not served and the failure is logged (New's caller
-// checks them first).
+// over, which never removes them (stale skips them).
 func (s *Server) setStatic(ls []*listenerv3.Listener) {
-	t := resourcev3.ListenerType
+	items := make([]snapshot.Item, len(ls))
+	for i, l := range ls {
+		items[i] = snapshot.Item{Name: l.GetName(), Resource: l}
+	}
+	for _, name := range s.putFixed(resourcev3.ListenerType, items) {
+		s.static[name] = true
+	}
+}
+
+// putFixed puts resources of type t that are not part of the resource sets
+// (Options.Runtime and Options.StaticListeners) in its cache, and returns
+// the names put. One that cannot be encoded is not served and the failure
+// is logged (New's caller checks them first: CheckRuntime,
+// CheckStaticListeners).
+func (s *Server) putFixed(t string, items []snapshot.Item) []string {
 	var put []wired
-	for _, l := range ls {
-		b, v, err := snapshot.Encode(l)
+	var names []string
+	for _, it := range items {
+		b, v, err := snapshot.Encode(it.Resource)
 		if err != nil {
-			s.opts.Logger.Error("static listener not served", "listener", l.GetName(), "error", err)
+			s.opts.Logger.Error("resource not served", "type", shortType(t), "name", it.Name, "error", err)
 			continue
 		}
-		put = append(put, newWired(t, l.GetName(), snapshot.Encoding{Head: b, Version: v}))
-		s.versions[t][l.GetName()] = v
-		s.static[l.GetName()] = true
+		put = append(put, newWired(t, it.Name, snapshot.Encoding{Head: b, Version: v}))
+		s.versions[t][it.Name] = v
+		names = append(names, it.Name)
 	}
 	if len(put) > 0 {
 		s.deltas[t].update(put, nil)
 	}
+	return names
 }
