@@ -61,6 +61,7 @@ var contourSettings = map[string]contourSetting{
 	"timeouts.connect-timeout":                            {"connect-timeout", "string"},
 	"network.num-trusted-hops":                            {"num-trusted-hops", "uint"},
 	"network.strip-trailing-host-dot":                     {"strip-trailing-host-dot", "bool"},
+	"network.admin-port":                                  {"envoy-admin-port", "uint"},
 	"cluster.dns-lookup-family":                           {"dns-lookup-family", "string"},
 	"cluster.max-requests-per-connection":                 {"cluster-max-requests-per-connection", "count"},
 	"cluster.per-connection-buffer-limit-bytes":           {"cluster-per-connection-buffer-limit-bytes", "count"},

@@ -198,8 +198,7 @@ func TestConfigFile(t *testing.T) {
 			"network:\n  num-trusted-hops: 2\n  admin-port: 9001\n",
 		want: map[string]string{"request-timeout": "30s", "stream-idle-timeout": "infinity", "max-connection-duration": "1h",
 			"delayed-close-timeout": "2s", "connection-shutdown-grace-period": "10s", "num-trusted-hops": "2", "connection-idle-timeout": "",
-			"connect-timeout": "5s"},
-		ignored: []string{"network.admin-port"},
+			"connect-timeout": "5s", "envoy-admin-port": "9001"},
 	}, {
 		name: "listener settings",
 		file: "serverHeaderTransformation: append_if_absent\nlistener:\n  max-requests-per-connection: 1\n" +

@@ -118,6 +118,8 @@ func TestStatsListeners(t *testing.T) {
 		{f: statsFlags{omAddress: "0.0.0.0", omPort: 8003}, want: []string{"health-om-enforced@0.0.0.0:8003"}},
 		{f: statsFlags{address: "0.0.0.0", port: 8002, omAddress: "0.0.0.0", omPort: 8002}, err: "address"},
 		{f: statsFlags{address: "envoy", port: 8002}, err: `--stats-address "envoy" is not an IP address`},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, adminPort: 9001}, want: []string{"stats-health@0.0.0.0:8002", "envoy-admin@127.0.0.1:9001"}},
+		{f: statsFlags{address: "127.0.0.1", port: 9001, adminPort: 9001}, err: "address"},
 	} {
 		ls, err := c.f.listeners()
 		if c.err != "" {

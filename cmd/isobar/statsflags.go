@@ -23,6 +23,9 @@ type statsFlags struct {
 	// none).
 	omAddress string
 	omPort    uint32
+	// adminPort is Contour's network.admin-port: the envoy-admin listener
+	// on 127.0.0.1 (0: none).
+	adminPort uint32
 }
 
 // register adds the flags to cmd.
@@ -34,12 +37,14 @@ func (s *statsFlags) register(cmd *cobra.Command) {
 	fl.Uint32Var(&s.metricsPort, "envoy-metrics-port", 0, "port of Envoy's statistics when not the stats listener's (Contour's metrics.envoy.port)")
 	fl.StringVar(&s.omAddress, "envoy-om-health-address", "0.0.0.0", "address of a listener answering GET /ready within the overload manager's connection limit (Contour's omEnforcedHealthListener.address)")
 	fl.Uint32Var(&s.omPort, "envoy-om-health-port", 0, "its port (Contour's omEnforcedHealthListener.port); 0: none")
+	fl.Uint32Var(&s.adminPort, "envoy-admin-port", 0, "port of Contour's envoy-admin listener on 127.0.0.1, GET of Envoy's read-only admin pages (config_dump, clusters, stats...), for an Envoy whose admin is a unix socket (Contour's network.admin-port); 0: none")
 }
 
 // listeners are the listeners the flags describe, checked: one
 // stats-health listener, or "stats" and "health" when the statistics
-// listen elsewhere (Contour's names), none with --stats-port 0; and
-// health-om-enforced with --envoy-om-health-port.
+// listen elsewhere (Contour's names), none with --stats-port 0;
+// health-om-enforced with --envoy-om-health-port; envoy-admin with
+// --envoy-admin-port.
 func (s statsFlags) listeners() ([]*listenerv3.Listener, error) {
 	out, err := s.statsListeners()
 	if err != nil {
@@ -50,6 +55,9 @@ func (s statsFlags) listeners() ([]*listenerv3.Listener, error) {
 			return nil, fmt.Errorf("--envoy-om-health-address %q is not an IP address", s.omAddress)
 		}
 		out = append(out, bootstrap.OverloadHealthListenerAt(s.omAddress, s.omPort))
+	}
+	if s.adminPort != 0 {
+		out = append(out, bootstrap.EnvoyAdminListenerAt(s.adminPort))
 	}
 	if err := server.CheckStaticListeners(out, translate.HTTPListener, translate.HTTPSListener); err != nil {
 		return nil, err

@@ -18,10 +18,12 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 )
 
-// Names of the static stats listener and of the cluster it forwards to.
+// Names of the static stats listener, of the read-only admin listener and
+// of the cluster they forward to.
 const (
-	StatsListener = "stats-health"
-	AdminCluster  = "envoy-admin"
+	StatsListener      = "stats-health"
+	AdminCluster       = "envoy-admin"
+	EnvoyAdminListener = "envoy-admin"
 )
 
 // StatsPaths are the only admin paths the stats listener forwards, for GET
@@ -31,6 +33,17 @@ const (
 // first), answers 404, so the admin interface itself can stay on a local
 // address.
 var StatsPaths = []string{"/ready", "/stats", "/stats/prometheus"}
+
+// AdminReadPaths are the admin paths EnvoyAdminListenerAt forwards, for GET
+// requests alone: Contour's read-only view of Envoy's admin interface
+// (configuration dump, clusters, listeners, certificates, memory, runtime,
+// readiness, server information and statistics), without the paths that
+// change Envoy (/quitquitquit, /healthcheck/fail, /drain_listeners,
+// /logging, /runtime_modify, /reset_counters...).
+var AdminReadPaths = []string{
+	"/certs", "/clusters", "/config_dump", "/listeners", "/memory", "/ready", "/runtime",
+	"/server_info", "/stats", "/stats/prometheus", "/stats/recentlookups",
+}
 
 // checkStats refuses a stats listener that would collide with the admin
 // endpoint.
@@ -71,6 +84,22 @@ func OverloadHealthListenerAt(address string, port uint32) *listenerv3.Listener 
 // is not counted against the overload manager's global connection limit,
 // so that readiness probes are answered under load.
 func AdminPathsListener(name, address string, port uint32, paths []string) *listenerv3.Listener {
+	return adminPathsListener(name, "stats", address, port, paths)
+}
+
+// EnvoyAdminListenerAt is Contour's envoy-admin listener on
+// 127.0.0.1:port: AdminReadPaths forwarded to the admin endpoint, with
+// the statistics prefix envoy-admin. It is for an Envoy whose admin
+// endpoint is a unix socket (Contour's bootstrap, or isobar bootstrap
+// --admin-address /admin/admin.sock): one listening on 127.0.0.1:port
+// itself would make Envoy refuse the listener.
+func EnvoyAdminListenerAt(port uint32) *listenerv3.Listener {
+	return adminPathsListener(EnvoyAdminListener, "envoy-admin", "127.0.0.1", port, AdminReadPaths)
+}
+
+// adminPathsListener is AdminPathsListener with the connection manager's
+// statistics prefix.
+func adminPathsListener(name, statPrefix, address string, port uint32, paths []string) *listenerv3.Listener {
 	routes := make([]*routev3.Route, 0, len(paths))
 	for _, p := range paths {
 		routes = append(routes, &routev3.Route{
@@ -84,7 +113,7 @@ func AdminPathsListener(name, address string, port uint32, paths []string) *list
 		})
 	}
 	hcm := &hcmv3.HttpConnectionManager{
-		StatPrefix: "stats",
+		StatPrefix: statPrefix,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: &routev3.RouteConfiguration{
 			Name:         name,
 			VirtualHosts: []*routev3.VirtualHost{{Name: name, Domains: []string{"*"}, Routes: routes}},

@@ -129,3 +129,36 @@ func TestStatsOffAndRefused(t *testing.T) {
 		t.Errorf("stats port equal to an unused admin port: %v", err)
 	}
 }
+
+// TestEnvoyAdminListener: Contour's envoy-admin listener on 127.0.0.1
+// forwards GET of the read-only admin pages, and nothing that changes
+// Envoy, to the envoy-admin cluster, under its own statistics prefix.
+func TestEnvoyAdminListener(t *testing.T) {
+	t.Parallel()
+	l := EnvoyAdminListenerAt(9001)
+	if err := l.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if a := l.GetAddress().GetSocketAddress(); l.GetName() != "envoy-admin" || a.GetAddress() != "127.0.0.1" || a.GetPortValue() != 9001 {
+		t.Fatalf("listener %s at %v, want envoy-admin at 127.0.0.1:9001", l.GetName(), a)
+	}
+	var hcm hcmv3.HttpConnectionManager
+	if err := l.GetFilterChains()[0].GetFilters()[0].GetTypedConfig().UnmarshalTo(&hcm); err != nil {
+		t.Fatal(err)
+	}
+	if hcm.GetStatPrefix() != "envoy-admin" || !hcm.GetNormalizePath().GetValue() {
+		t.Errorf("stat prefix %q, normalize_path %v; want envoy-admin, true", hcm.GetStatPrefix(), hcm.GetNormalizePath())
+	}
+	var got []string
+	for _, r := range hcm.GetRouteConfig().GetVirtualHosts()[0].GetRoutes() {
+		if r.GetRoute().GetCluster() != "envoy-admin" || r.GetMatch().GetHeaders()[0].GetStringMatch().GetExact() != "GET" {
+			t.Errorf("route %v: want GET to envoy-admin", r)
+		}
+		got = append(got, r.GetMatch().GetPath())
+	}
+	want := []string{"/certs", "/clusters", "/config_dump", "/listeners", "/memory", "/ready", "/runtime",
+		"/server_info", "/stats", "/stats/prometheus", "/stats/recentlookups"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("paths (-want +got):\n%s", d)
+	}
+}
