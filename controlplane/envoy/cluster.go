@@ -154,6 +154,9 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 	}
 	if o.HealthCheck != nil {
 		c.HealthChecks = []*corev3.HealthCheck{healthCheck(o.HealthCheck)}
+		// An endpoint gone from the assignment is dropped at once, even
+		// while it still passes its checks (as Contour's clusters do).
+		c.IgnoreHealthOnHostRemoval = true
 	}
 	c.CircuitBreakers = circuitBreakers(o)
 	setSlowStart(c, o.SlowStart)
@@ -231,26 +234,29 @@ func healthCheck(h *HealthCheck) *corev3.HealthCheck {
 	return hc
 }
 
+// circuitBreakers are the thresholds of o, nil when it sets none. As
+// Contour writes them, any limit gives both a default-priority entry and a
+// per-host one (each with only the limits set, possibly none), and both
+// track what remains, so that Envoy publishes the remaining_* gauges.
 func circuitBreakers(o ClusterOptions) *clusterv3.CircuitBreakers {
 	if o.MaxConnections == 0 && o.MaxPendingRequests == 0 && o.MaxRequests == 0 && o.MaxRetries == 0 && o.PerHostMaxConnections == 0 {
 		return nil
 	}
-	cb := &clusterv3.CircuitBreakers{}
-	if o.MaxConnections != 0 || o.MaxPendingRequests != 0 || o.MaxRequests != 0 || o.MaxRetries != 0 { // not a sum: it could wrap to 0
-		cb.Thresholds = []*clusterv3.CircuitBreakers_Thresholds{{
+	return &clusterv3.CircuitBreakers{
+		Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
 			Priority:           corev3.RoutingPriority_DEFAULT,
 			MaxConnections:     UInt32(o.MaxConnections),
 			MaxPendingRequests: UInt32(o.MaxPendingRequests),
 			MaxRequests:        UInt32(o.MaxRequests),
 			MaxRetries:         UInt32(o.MaxRetries),
-		}}
+			TrackRemaining:     true,
+		}},
+		PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+			Priority:       corev3.RoutingPriority_DEFAULT,
+			MaxConnections: UInt32(o.PerHostMaxConnections),
+			TrackRemaining: true,
+		}},
 	}
-	if o.PerHostMaxConnections > 0 {
-		cb.PerHostThresholds = []*clusterv3.CircuitBreakers_Thresholds{{
-			Priority: corev3.RoutingPriority_DEFAULT, MaxConnections: UInt32(o.PerHostMaxConnections),
-		}}
-	}
-	return cb
 }
 
 // LbEndpoint is one endpoint address:port.

@@ -164,8 +164,45 @@ func TestConstructors(t *testing.T) {
 								}}},
 						})}},
 					CircuitBreakers: &clusterv3.CircuitBreakers{
-						Thresholds:        []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(10)}},
-						PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(2)}},
+						Thresholds:        []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(10), TrackRemaining: true}},
+						PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(2), TrackRemaining: true}},
+					},
+				}
+			},
+		},
+		{
+			name: "circuit breakers without a per-host limit still have a per-host entry tracking what remains",
+			got: Cluster(ClusterOptions{Name: "ns/s/80/abc", AltStatName: "ns_s_80", EDSName: "ns/s/http",
+				MaxConnections: 9000, MaxPendingRequests: 4096, MaxRequests: 404, MaxRetries: 7}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/s/80/abc", AltStatName: "ns_s_80",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/http"},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+					CircuitBreakers: &clusterv3.CircuitBreakers{
+						Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(9000),
+							MaxPendingRequests: wrapperspb.UInt32(4096), MaxRequests: wrapperspb.UInt32(404), MaxRetries: wrapperspb.UInt32(7),
+							TrackRemaining: true}},
+						PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{TrackRemaining: true}},
+					},
+				}
+			},
+		},
+		{
+			name: "a per-host limit alone still gives a cluster-wide entry tracking what remains",
+			got:  Cluster(ClusterOptions{Name: "ns/s/80/abc", AltStatName: "ns_s_80", EDSName: "ns/s/http", PerHostMaxConnections: 45}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/s/80/abc", AltStatName: "ns_s_80",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/http"},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+					CircuitBreakers: &clusterv3.CircuitBreakers{
+						Thresholds:        []*clusterv3.CircuitBreakers_Thresholds{{TrackRemaining: true}},
+						PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(45), TrackRemaining: true}},
 					},
 				}
 			},
@@ -230,6 +267,27 @@ func TestConstructors(t *testing.T) {
 						HealthChecker: &corev3.HealthCheck_HttpHealthCheck_{HttpHealthCheck: &corev3.HealthCheck_HttpHealthCheck{
 							Path: "/healthz", Host: "h", ExpectedStatuses: []*typev3.Int64Range{{Start: 200, End: 300}}}},
 					}},
+					IgnoreHealthOnHostRemoval: true,
+				}
+			},
+		},
+		{
+			name: "EDS cluster with a TCP health check",
+			got: Cluster(ClusterOptions{Name: "ns/s/443/abc", AltStatName: "ns_s_443", EDSName: "ns/s/https",
+				HealthCheck: &HealthCheck{Interval: 10 * time.Second, Timeout: 2 * time.Second, UnhealthyThreshold: 3, HealthyThreshold: 2}}),
+			want: func(t *testing.T) proto.Message {
+				return &clusterv3.Cluster{
+					Name: "ns/s/443/abc", AltStatName: "ns_s_443",
+					ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
+					EdsClusterConfig:     &clusterv3.Cluster_EdsClusterConfig{EdsConfig: ads(), ServiceName: "ns/s/https"},
+					ConnectTimeout:       durationpb.New(2 * time.Second),
+					CommonLbConfig:       &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+					HealthChecks: []*corev3.HealthCheck{{
+						Timeout: durationpb.New(2 * time.Second), Interval: durationpb.New(10 * time.Second),
+						UnhealthyThreshold: wrapperspb.UInt32(3), HealthyThreshold: wrapperspb.UInt32(2),
+						HealthChecker: &corev3.HealthCheck_TcpHealthCheck_{TcpHealthCheck: &corev3.HealthCheck_TcpHealthCheck{}},
+					}},
+					IgnoreHealthOnHostRemoval: true,
 				}
 			},
 		},

@@ -176,6 +176,17 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			continue
 		}
 		c = c.withOptions(clusterOptions{LoadBalancer: lb, HealthCheck: hc, SlowStart: ramp, HealthPort: hp, IdleConnection: idle})
+		requestHeaders, err := headersPolicy(svc.RequestHeadersPolicy, p.Namespace, svc, false)
+		if err != nil {
+			return err
+		}
+		if h := requestHeaders; h != nil && copiesRequestHeader(h.HostRewrite) {
+			// Envoy rewrites a weighted cluster's Host to a literal only.
+			b.report.Warning(ref, status.ServiceError, ReasonIgnoredField,
+				"Spec.Routes[%d].Services[%d].requestHeadersPolicy: Host %q copies a request header, which only a route's requestHeadersPolicy can do; it is ignored", i, j, h.HostRewrite)
+			h.HostRewrite = ""
+		}
+		c = c.withSNI(upstreamSNI(c, requestHeaders, r.RequestHeaders))
 		if svc.Mirror {
 			pct := uint32(100)
 			if svc.Weight > 0 && svc.Weight < 100 {
@@ -184,10 +195,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			r.Mirror = &Mirror{Cluster: c, Percent: pct}
 			continue
 		}
-		be := Backend{Cluster: c, Weight: weight(svc.Weight), CookieRewrites: cookies}
-		if be.RequestHeaders, err = headersPolicy(svc.RequestHeadersPolicy, p.Namespace, svc, false); err != nil {
-			return err
-		}
+		be := Backend{Cluster: c, Weight: weight(svc.Weight), CookieRewrites: cookies, RequestHeaders: requestHeaders}
 		if be.ResponseHeaders, err = headersPolicy(svc.ResponseHeadersPolicy, p.Namespace, svc, true); err != nil {
 			return err
 		}
@@ -232,6 +240,55 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 	cc := *c
 	cc.Protocol, cc.Validation = proto, uv
 	return &cc, nil
+}
+
+// upstreamSNI is the server name Envoy sends to the upstream of an
+// HTTPProxy's cluster c, picked as Contour picks it: the Host that the
+// service's request headers policy sets, else the one the route's sets,
+// else the name an ExternalName Service stands for. It is empty when c
+// does not originate TLS (protocol tls or h2), where no name is sent, so
+// that cleartext clusters do not split by Host.
+func upstreamSNI(c *Cluster, service, route *HeadersPolicy) string {
+	if c.Protocol != "tls" && c.Protocol != "h2" {
+		return ""
+	}
+	for _, h := range []*HeadersPolicy{service, route} {
+		// A Host copied from a request header is no name to send: Contour
+		// keeps such a value out of its host rewrite.
+		if h != nil && h.HostRewrite != "" && !copiesRequestHeader(h.HostRewrite) {
+			return h.HostRewrite
+		}
+	}
+	return c.ExternalName
+}
+
+// copiesRequestHeader reports whether a Host value names a request header
+// to copy, %REQ(name)% (name letters, digits and "-"), as Contour reads it.
+func copiesRequestHeader(host string) bool {
+	for rest := host; ; {
+		i := strings.Index(rest, "%REQ(")
+		if i < 0 {
+			return false
+		}
+		rest = rest[i+len("%REQ("):]
+		n := strings.IndexFunc(rest, func(r rune) bool {
+			return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+		})
+		if n > 0 && strings.HasPrefix(rest[n:], ")%") {
+			return true
+		}
+	}
+}
+
+// withSNI returns c sending the server name sni: c itself when it does
+// already (so that a shared Cluster stays shared), a copy otherwise.
+func (c *Cluster) withSNI(sni string) *Cluster {
+	if c.SNI == sni {
+		return c
+	}
+	cc := *c
+	cc.SNI = sni
+	return &cc
 }
 
 // loadBalancer reads a strategy; unknown values are RoundRobin (Contour).

@@ -171,7 +171,7 @@ func (b *builder) tcpProxy(p *contourv1.HTTPProxy, path []status.Ref) (*TCPProxy
 			le := err.(*LookupError)
 			return bad(status.TCPProxyError, le.Reason, "Spec.TCPProxy.Services[%d]: %s", i, le.Message)
 		}
-		c = c.withOptions(clusterOptions{LoadBalancer: lb, HealthCheck: hc})
+		c = c.withOptions(clusterOptions{LoadBalancer: lb, HealthCheck: hc}).withSNI(upstreamSNI(c, nil, nil))
 		out.Backends = append(out.Backends, Backend{Cluster: c, Weight: weight(s.Weight)})
 	}
 	b.report.Valid(ref)

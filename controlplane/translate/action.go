@@ -98,7 +98,8 @@ func sharing(weights []uint32) (n, first int) {
 }
 
 // weightedClusters splits r's traffic over the n of its backends whose
-// weight is not zero, with their header policies and cookie rewrites.
+// weight is not zero, with their header policies (a Host rewrite too) and
+// cookie rewrites.
 func (t *translator) weightedClusters(b *blocks, r *graph.Route, weights []uint32, n int) *routev3.RouteAction_WeightedClusters {
 	block := &take(&b.splits, 1)[0]
 	block.specifier.WeightedClusters = &block.clusters
@@ -112,6 +113,9 @@ func (t *translator) weightedClusters(b *blocks, r *graph.Route, weights []uint3
 		s.weight.Value = weights[i]
 		cw.Name, cw.Weight = t.cluster(backend.Cluster), &s.weight
 		cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(backend.RequestHeaders)
+		if h := backend.RequestHeaders; h != nil && h.HostRewrite != "" { // over the route's, in Envoy
+			cw.HostRewriteSpecifier = &routev3.WeightedCluster_ClusterWeight_HostRewriteLiteral{HostRewriteLiteral: h.HostRewrite}
+		}
 		cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(backend.ResponseHeaders)
 		addCookieRewrite(&cw.TypedPerFilterConfig, r.CookieRewrites, backend.CookieRewrites)
 		out = append(out, cw)

@@ -197,8 +197,11 @@ func TestExternalAuthorization(t *testing.T) {
 			ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS}, EdsClusterConfig: eds("extension/ns/auth"),
 			ConnectTimeout: &durationpb.Duration{Seconds: 2}, LbPolicy: clusterv3.Cluster_RANDOM,
 			TypedExtensionProtocolOptions: h2,
-			CircuitBreakers:               &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(7)}}},
-			CommonLbConfig:                &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
+			CircuitBreakers: &clusterv3.CircuitBreakers{
+				Thresholds:        []*clusterv3.CircuitBreakers_Thresholds{{MaxConnections: wrapperspb.UInt32(7), TrackRemaining: true}},
+				PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{TrackRemaining: true}},
+			},
+			CommonLbConfig: &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
 		},
 		{
 			Name: "extension/ns/unused", AltStatName: "extension_ns_unused",

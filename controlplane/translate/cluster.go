@@ -11,9 +11,10 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 )
 
-// Default active health-check settings (Contour's).
+// Default active health-check settings: those Contour's code applies
+// (its documentation says 5 s for the interval; its code, 10 s).
 const (
-	defaultHealthInterval  = 5 * time.Second
+	defaultHealthInterval  = 10 * time.Second
 	defaultHealthTimeout   = 2 * time.Second
 	defaultUnhealthy       = 3
 	defaultHealthy         = 2
@@ -105,9 +106,6 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 				tls.CA = c.Validation.CA.CA
 			}
 			tls.SubjectNames = c.Validation.SubjectNames
-			if tls.SNI == "" && len(c.Validation.SubjectNames) > 0 {
-				tls.SNI = c.Validation.SubjectNames[0]
-			}
 		}
 		if c.ClientCertificate != nil {
 			tls.ClientCert = SecretName(c.ClientCertificate)

@@ -139,8 +139,11 @@ func TestClusterCircuitBreakersLargest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := &clusterv3.CircuitBreakers{Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
-		MaxConnections: wrapperspb.UInt32(4294967295), MaxRetries: wrapperspb.UInt32(1)}}}
+	want := &clusterv3.CircuitBreakers{
+		Thresholds: []*clusterv3.CircuitBreakers_Thresholds{{
+			MaxConnections: wrapperspb.UInt32(4294967295), MaxRetries: wrapperspb.UInt32(1), TrackRemaining: true}},
+		PerHostThresholds: []*clusterv3.CircuitBreakers_Thresholds{{TrackRemaining: true}},
+	}
 	if d := cmp.Diff(want, got.GetCircuitBreakers(), protocmp.Transform()); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
@@ -196,5 +199,88 @@ func TestClusterNames(t *testing.T) {
 		if eds != tc.eds || stat != tc.stat || eds != ClusterEDSName(&tc.c) {
 			t.Errorf("clusterNames(%+v) = %q, %q; want %q, %q", tc.c, eds, stat, tc.eds, tc.stat)
 		}
+	}
+}
+
+// TestClusterHealthCheckDefaults: unset health-check numbers get the
+// defaults Contour's code applies (a 10 s interval, a 2 s timeout, 3 and 2
+// checks), an HTTP check the Host contour-envoy-healthcheck, and a
+// health-checked cluster drops an endpoint as soon as it leaves the
+// assignment.
+func TestClusterHealthCheckDefaults(t *testing.T) {
+	t.Parallel()
+	check := func(http *corev3.HealthCheck_HttpHealthCheck) []*corev3.HealthCheck {
+		hc := &corev3.HealthCheck{Timeout: durationpb.New(2 * time.Second), Interval: durationpb.New(10 * time.Second),
+			UnhealthyThreshold: wrapperspb.UInt32(3), HealthyThreshold: wrapperspb.UInt32(2),
+			HealthChecker: &corev3.HealthCheck_TcpHealthCheck_{TcpHealthCheck: &corev3.HealthCheck_TcpHealthCheck{}}}
+		if http != nil {
+			hc.HealthChecker = &corev3.HealthCheck_HttpHealthCheck_{HttpHealthCheck: http}
+		}
+		return []*corev3.HealthCheck{hc}
+	}
+	for _, tc := range []struct {
+		name string
+		hc   *graph.HealthCheck
+		want []*corev3.HealthCheck
+	}{
+		{"none", nil, nil},
+		{"HTTP", &graph.HealthCheck{Path: "/hc"}, check(&corev3.HealthCheck_HttpHealthCheck{Path: "/hc", Host: "contour-envoy-healthcheck"})},
+		{"TCP", &graph.HealthCheck{}, check(nil)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 80}, HealthCheck: tc.hc}
+			got, err := ClusterResource(ClusterName(&c), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(tc.want, got.GetHealthChecks(), protocmp.Transform()); d != "" {
+				t.Errorf("(-want +got):\n%s", d)
+			}
+			if got.GetIgnoreHealthOnHostRemoval() != (tc.hc != nil) {
+				t.Errorf("ignore_health_on_host_removal = %v, want %v", got.GetIgnoreHealthOnHostRemoval(), tc.hc != nil)
+			}
+		})
+	}
+}
+
+// TestClusterSNI: a TLS cluster sends the SNI its graph cluster carries,
+// and none without one, even when it validates the upstream's subject
+// names (as Contour: validation does not imply a server name).
+func TestClusterSNI(t *testing.T) {
+	t.Parallel()
+	ca := &graph.Secret{Namespace: "ns", Name: "ca", CA: []byte("CA PEM")}
+	for _, tc := range []struct {
+		name, protocol, sni string
+		validation          *graph.UpstreamValidation
+		wantTLS             bool
+		wantSNI             string
+	}{
+		{name: "validated, no SNI", protocol: "tls", validation: &graph.UpstreamValidation{CA: ca, SubjectNames: []string{"subjname"}}, wantTLS: true},
+		{name: "validated, with SNI", protocol: "h2", sni: "backend.internal", validation: &graph.UpstreamValidation{CA: ca, SubjectNames: []string{"subjname"}},
+			wantTLS: true, wantSNI: "backend.internal"},
+		{name: "an ExternalName's", protocol: "tls", sni: "api.example.com", wantTLS: true, wantSNI: "api.example.com"},
+		{name: "cleartext", protocol: "h2c", sni: "api.example.com"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Port: 443}, Protocol: tc.protocol,
+				SNI: tc.sni, Validation: tc.validation}
+			got, err := ClusterResource(ClusterName(&c), &c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got.GetTransportSocket() != nil) != tc.wantTLS {
+				t.Fatalf("transport socket %v, want TLS %v", got.GetTransportSocket(), tc.wantTLS)
+			}
+			if !tc.wantTLS {
+				return
+			}
+			var ctx tlsv3.UpstreamTlsContext
+			if err := got.GetTransportSocket().GetTypedConfig().UnmarshalTo(&ctx); err != nil {
+				t.Fatal(err)
+			}
+			if ctx.GetSni() != tc.wantSNI {
+				t.Errorf("sni = %q, want %q", ctx.GetSni(), tc.wantSNI)
+			}
+		})
 	}
 }

@@ -35,13 +35,14 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 	type wc struct {
 		name   string
 		weight uint32
+		host   string // the cluster's own Host rewrite
 	}
 	var clusters []wc
 	if c := a.GetCluster(); c != "" {
-		clusters = []wc{{c, 1}}
+		clusters = []wc{{c, 1, ""}}
 	}
 	for _, w := range a.GetWeightedClusters().GetClusters() {
-		clusters = append(clusters, wc{w.GetName(), w.GetWeight().GetValue()})
+		clusters = append(clusters, wc{w.GetName(), w.GetWeight().GetValue(), w.GetHostRewriteLiteral()})
 	}
 	var total uint32
 	for _, c := range clusters {
@@ -53,6 +54,7 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 			continue
 		}
 		b := r.backend(c.name)
+		b.UpstreamHost = c.host
 		b.Weight = int((uint64(c.weight)*100 + uint64(total)/2) / uint64(total))
 		if b.Endpoints > 0 {
 			healthy++
@@ -65,6 +67,9 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 	res.UpstreamPath, res.UpstreamHost = rewrite(a, path, p, rm), p.authority
 	if h := a.GetHostRewriteLiteral(); h != "" {
 		res.UpstreamHost = h
+	}
+	if len(res.Backends) == 1 && res.Backends[0].UpstreamHost != "" {
+		res.UpstreamHost = res.Backends[0].UpstreamHost // a cluster's rewrite wins over the route's
 	}
 	switch {
 	case len(res.Backends) == 0:

@@ -33,6 +33,9 @@ type Backend struct {
 	Cluster string `json:"cluster"`
 	// Endpoints is the number of endpoints Envoy knows for the cluster.
 	Endpoints int `json:"endpoints"`
+	// UpstreamHost, when set, is the Host the requests sent here carry:
+	// the cluster rewrites it (over the route's rewrite).
+	UpstreamHost string `json:"upstreamHost,omitempty"`
 }
 
 // RouteInfo names the route that answered.
@@ -105,7 +108,11 @@ func Format(w io.Writer, r Result) {
 		fmt.Fprintf(w, "  route:    %s from %s (listener %s, virtual host %s)\n", r.Route.Match, orDash(r.Route.Source), r.Listener, r.VirtualHost)
 	}
 	for _, b := range r.Backends {
-		fmt.Fprintf(w, "  backend:  %s/%s:%d  %d%%  (%d endpoints)\n", b.Namespace, b.Service, b.Port, b.Weight, b.Endpoints)
+		fmt.Fprintf(w, "  backend:  %s/%s:%d  %d%%  (%d endpoints)", b.Namespace, b.Service, b.Port, b.Weight, b.Endpoints)
+		if b.UpstreamHost != "" {
+			fmt.Fprintf(w, "  Host %s", b.UpstreamHost)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.Redirect != "" {
 		fmt.Fprintf(w, "  redirect: %s\n", r.Redirect)

@@ -179,3 +179,45 @@ func TestTraceNamesRejectedRoutes(t *testing.T) {
 		t.Errorf("trace (-want +got):\n%s", d)
 	}
 }
+
+// TestClusterHostRewrite: a weighted cluster's Host rewrite is what its
+// requests carry, over the route's; with one cluster it is the request's.
+func TestClusterHostRewrite(t *testing.T) {
+	t.Parallel()
+	res := fixture(t)
+	cw := func(name, host string) *routev3.WeightedCluster_ClusterWeight {
+		w := &routev3.WeightedCluster_ClusterWeight{Name: name, Weight: wrapperspb.UInt32(1)}
+		if host != "" {
+			w.HostRewriteSpecifier = &routev3.WeightedCluster_ClusterWeight_HostRewriteLiteral{HostRewriteLiteral: host}
+		}
+		return w
+	}
+	route := func(prefix string, clusters ...*routev3.WeightedCluster_ClusterWeight) *routev3.Route {
+		return &routev3.Route{Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: prefix}},
+			Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				HostRewriteSpecifier: &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: "route.example"},
+				ClusterSpecifier:     &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{Clusters: clusters}}}}}
+	}
+	vh := res.Routes[0].VirtualHosts[0]
+	vh.Routes = append([]*routev3.Route{
+		route("/one", cw("ns/a/80/h", "backend.internal")),
+		route("/two", cw("ns/a/80/h", "backend.internal"), cw("ns/b/80/h", "")),
+	}, vh.Routes...)
+	rt := New(res, Options{})
+	for _, tc := range []struct {
+		url, host     string
+		backendsHosts []string
+	}{
+		{"http://foo.com/one", "backend.internal", []string{"backend.internal"}},
+		{"http://foo.com/two", "route.example", []string{"backend.internal", ""}},
+	} {
+		got := rt.Evaluate(Request{URL: tc.url})
+		var hosts []string
+		for _, b := range got.Backends {
+			hosts = append(hosts, b.UpstreamHost)
+		}
+		if got.UpstreamHost != tc.host || !cmp.Equal(hosts, tc.backendsHosts) {
+			t.Errorf("%s: upstream host %q, backends' %q; want %q, %q", tc.url, got.UpstreamHost, hosts, tc.host, tc.backendsHosts)
+		}
+	}
+}
