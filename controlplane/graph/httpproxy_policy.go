@@ -116,14 +116,21 @@ func hashPolicy(h contourv1.RequestHashPolicy) (HashPolicy, error) {
 	return hp, nil
 }
 
-// retryPolicy reads retryPolicy: count 1 by default, -1 disables retries.
+// retryPolicy reads retryPolicy: count 1 by default; -1 keeps the policy
+// (conditions, per-try timeout) with no retries, as Contour does.
 func retryPolicy(r *Route, p *contourv1.RetryPolicy) error {
-	if p == nil || p.NumRetries < 0 {
+	if p == nil {
 		return nil
 	}
-	rp := &RetryPolicy{NumRetries: uint32(p.NumRetries), RetriableStatusCodes: p.RetriableStatusCodes}
-	if rp.NumRetries == 0 {
-		rp.NumRetries = 1
+	if p.NumRetries < -1 {
+		return routeError{status.RouteError, ReasonRetryPolicyNotValid, fmt.Sprintf("retryPolicy.count %d is below -1 (-1 disables retries)", p.NumRetries)}
+	}
+	rp := &RetryPolicy{NumRetries: 1, RetriableStatusCodes: p.RetriableStatusCodes} // unset or 0: one retry
+	switch {
+	case p.NumRetries == -1:
+		rp.NumRetries = 0
+	case p.NumRetries > 0:
+		rp.NumRetries = uint32(p.NumRetries)
 	}
 	for _, on := range p.RetryOn {
 		rp.RetryOn = append(rp.RetryOn, string(on))

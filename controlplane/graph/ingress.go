@@ -26,10 +26,12 @@ const (
 	FindingIgnoredByIngressClass = "IgnoredByIngressClass"
 )
 
-// processIngresses adds the rules of every Ingress whose class matches, the
-// oldest Ingress first so that the oldest keeps a contested TLS host.
+// processIngresses adds the Ingresses whose class matches, the oldest first
+// so that the oldest keeps a contested TLS host. As in Contour, the TLS hosts
+// of every Ingress are made first: a rule of any Ingress for a host another
+// Ingress serves over TLS is served over HTTPS too.
 func (b *builder) processIngresses() {
-	keys := make([]types.NamespacedName, 0, len(b.idx.Ingresses))
+	var ings []*networkingv1.Ingress
 	for _, k := range sortedIngressKeys(b) {
 		ing := b.idx.Ingresses[k]
 		ref := status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}
@@ -38,12 +40,25 @@ func (b *builder) processIngresses() {
 			b.ignoredByClass(b.report, ref, class)
 			continue
 		}
-		keys = append(keys, k)
+		ings = append(ings, ing)
 	}
-	for _, k := range keys {
-		b.processIngress(b.idx.Ingresses[k])
+	anns := make([]ingressAnnotations, len(ings))
+	own := make([]map[string]bool, len(ings))
+	secure := map[string]bool{}
+	for i, ing := range ings {
+		ref := status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}
+		b.report.Valid(ref)
+		anns[i] = b.ingressAnnotations(ref, ing.Annotations)
+		own[i] = b.ingressTLS(ref, ing, anns[i], secure)
+	}
+	for i, ing := range ings {
+		b.processIngress(ing, anns[i], tlsHosts{any: secure, own: own[i]})
 	}
 }
+
+// tlsHosts are the hosts Ingresses serve over TLS: any Ingress, and the
+// Ingress at hand.
+type tlsHosts struct{ any, own map[string]bool }
 
 // sortedIngressKeys orders Ingresses oldest first, then by namespace/name.
 func sortedIngressKeys(b *builder) []types.NamespacedName {
@@ -70,27 +85,43 @@ func (b *builder) ignoredByClass(rep *status.Report, ref status.Ref, class strin
 		Message: fmt.Sprintf("%s asks for ingress class %q; this control plane serves %s, so it is ignored", ref, class, want)})
 }
 
-// processIngress adds one Ingress: its TLS hosts, then its rules.
-func (b *builder) processIngress(ing *networkingv1.Ingress) {
+// processIngress adds the rules of one Ingress. The default backend is a
+// rule with no host and path "/", placed first; a rule of the Ingress with
+// no host and that path replaces it, as in Contour.
+func (b *builder) processIngress(ing *networkingv1.Ingress, ann ingressAnnotations, tls tlsHosts) {
 	ref := status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}
-	b.report.Valid(ref)
-	ann := b.ingressAnnotations(ref, ing.Annotations)
-	tlsHosts := b.ingressTLS(ref, ing, ann)
 	rules := ing.Spec.Rules
-	if db := ing.Spec.DefaultBackend; db != nil {
-		// The default backend is a rule with no host and path "/", placed
-		// first so explicit rules override it.
-		rules = append([]networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
-			Paths: []networkingv1.HTTPIngressPath{{Path: "/", Backend: *db}},
-		}}}}, rules...)
-	}
 	offset := 0
-	if ing.Spec.DefaultBackend != nil {
-		offset = -1
+	if db := ing.Spec.DefaultBackend; db != nil {
+		if field, ok := noHostRootPath(rules); ok {
+			b.report.Find(status.Finding{Code: ReasonIgnoredField, Severity: status.SeverityInfo, Objects: []status.Ref{ref},
+				Message: fmt.Sprintf("%s: spec.defaultBackend is not used: %s (no host, path \"/\") takes every request it would get", ref, field)})
+		} else {
+			rules = append([]networkingv1.IngressRule{{IngressRuleValue: networkingv1.IngressRuleValue{HTTP: &networkingv1.HTTPIngressRuleValue{
+				Paths: []networkingv1.HTTPIngressPath{{Path: "/", Backend: *db}},
+			}}}}, rules...)
+			offset = -1
+		}
 	}
 	for i, rule := range rules {
-		b.ingressRule(ref, ing, i+offset, rule, ann, tlsHosts)
+		b.ingressRule(ref, ing, i+offset, rule, ann, tls)
 	}
+}
+
+// noHostRootPath finds the first path of rules with no host whose match is
+// the default backend's (prefix "/"), and names it.
+func noHostRootPath(rules []networkingv1.IngressRule) (string, bool) {
+	for i, rule := range rules {
+		if rule.Host != "" || rule.HTTP == nil {
+			continue
+		}
+		for j, p := range rule.HTTP.Paths {
+			if pm, err := ingressPath(p); err == nil && p.Backend.Service != nil && pm == (PathMatch{Kind: PathPrefix, Value: "/"}) {
+				return fmt.Sprintf("%s.http.paths[%d]", ruleField(i), j), true
+			}
+		}
+	}
+	return "", false
 }
 
 // ruleField names rule i of an Ingress in messages; -1 is its default
@@ -103,7 +134,7 @@ func ruleField(i int) string {
 }
 
 // ingressRule adds the paths of rule i (see ruleField).
-func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, i int, rule networkingv1.IngressRule, ann ingressAnnotations, tlsHosts map[string]bool) {
+func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, i int, rule networkingv1.IngressRule, ann ingressAnnotations, tls tlsHosts) {
 	host := "*"
 	if rule.Host != "" {
 		h, err := normalizeFQDN(rule.Host, true)
@@ -137,16 +168,34 @@ func (b *builder) ingressRule(ref status.Ref, ing *networkingv1.Ingress, i int, 
 				continue
 			}
 		}
-		tls := tlsHosts[host]
-		switch {
-		case !ann.allowHTTP && tls:
-			b.addTo(&b.g.SecureVirtualHost(host).VirtualHost, r.Key(), r)
-		case !ann.allowHTTP:
-			// kubernetes.io/ingress.allow-http: "false" and no TLS: nothing to serve.
-		default:
-			b.addRoute(host, tls, r, !ann.forceSSLRedirect)
-		}
+		b.addIngressRoute(host, r, ann, tls.any[host] && host != "*", tls.own[host])
 	}
+}
+
+// addIngressRoute adds r, a path of an Ingress rule for host, as Contour
+// does: to the host's secure virtual host when an Ingress (this one or
+// another) serves the host over TLS, and on port 80 unless the Ingress has
+// kubernetes.io/ingress.allow-http "false". On port 80 it answers 301 to
+// https when the Ingress has ingress.kubernetes.io/force-ssl-redirect "true"
+// (with TLS for the host or not, and even with allow-http "false"), or, with
+// permitInsecure disabled globally (Isobar's reading of the setting), when
+// the Ingress itself has TLS for the host (own).
+func (b *builder) addIngressRoute(host string, r *Route, ann ingressAnnotations, secure, own bool) {
+	key := r.Key()
+	if secure {
+		b.addTo(&b.g.SecureVirtualHost(host).VirtualHost, key, r)
+	}
+	if !ann.allowHTTP && !ann.forceSSLRedirect {
+		return
+	}
+	if !ann.forceSSLRedirect && (!own || b.insecureAllowed(true)) {
+		b.addTo(b.g.VirtualHost(host), key, r)
+		return
+	}
+	redirect := b.newRoute()
+	*redirect = *r
+	redirect.HTTPSRedirect = true
+	b.addTo(b.g.VirtualHost(host), key, redirect)
 }
 
 type backendError struct{ reason, msg string }
@@ -224,9 +273,27 @@ func trimTrailingSlash(p string) string {
 }
 
 // ingressTLS creates the secure virtual hosts of spec.tls and returns the
-// hosts served over HTTPS.
-func (b *builder) ingressTLS(ref status.Ref, ing *networkingv1.Ingress, ann ingressAnnotations) map[string]bool {
-	hosts := map[string]bool{}
+// hosts the Ingress serves over HTTPS, which it also adds to secure. With a
+// minimum TLS version above the maximum it serves none (as Contour), and
+// says so.
+func (b *builder) ingressTLS(ref status.Ref, ing *networkingv1.Ingress, ann ingressAnnotations, secure map[string]bool) map[string]bool {
+	if ann.minTLS != "" && ann.maxTLS != "" && ann.minTLS > ann.maxTLS {
+		effect := "the Ingress has no spec.tls, so they have no effect"
+		if len(ing.Spec.TLS) > 0 {
+			effect = "no TLS version is left, so the hosts of spec.tls are not served over HTTPS"
+			for _, t := range ing.Spec.TLS {
+				for _, h := range t.Hosts {
+					if host, err := normalizeFQDN(h, true); err == nil {
+						b.pin(host)
+					}
+				}
+			}
+		}
+		b.report.Error(ref, status.TLSError, ReasonAnnotationNotValid, "annotation %s %q is above %s %q: %s",
+			annTLSMinimum, ann.minTLS, annTLSMaximum, ann.maxTLS, effect)
+		return nil
+	}
+	own := map[string]bool{}
 	for i, t := range ing.Spec.TLS {
 		secretRef := t.SecretName
 		if ann.certNamespace != "" {
@@ -254,14 +321,14 @@ func (b *builder) ingressTLS(ref status.Ref, ing *networkingv1.Ingress, ann ingr
 				b.report.Warning(ref, status.TLSError, "TLSHostConflict",
 					"spec.tls[%d] host %q already uses Secret %s/%s from %s (older); this Secret is ignored for it",
 					i, host, vh.Secret.Namespace, vh.Secret.Name, vh.Owner)
-				hosts[host] = true
+				secure[host], own[host] = true, true
 				continue
 			}
 			if vh.Secret == nil {
 				vh.Secret, vh.Owner, vh.MinTLS, vh.MaxTLS = secret, ref, ann.minTLS, ann.maxTLS
 			}
-			hosts[host] = true
+			secure[host], own[host] = true, true
 		}
 	}
-	return hosts
+	return own
 }

@@ -46,8 +46,10 @@ type ingressAnnotations struct {
 	retry            *RetryPolicy
 	timeouts         Timeouts
 	websocketPaths   map[string]bool
-	minTLS, maxTLS   string
-	certNamespace    string
+	// minTLS and maxTLS are "1.2", "1.3" or "" (unset); a minimum above
+	// the maximum is reported by ingressTLS, which then serves no TLS.
+	minTLS, maxTLS string
+	certNamespace  string
 }
 
 // ingressAnnotations reads and checks the annotations of an Ingress. Bad
@@ -122,10 +124,6 @@ func (b *builder) ingressAnnotations(ref status.Ref, ann map[string]string) ingr
 	}
 	out.minTLS = b.tlsVersionAnnotation(ref, annTLSMinimum, get, bad)
 	out.maxTLS = b.tlsVersionAnnotation(ref, annTLSMaximum, get, bad)
-	if out.minTLS != "" && out.maxTLS != "" && out.minTLS > out.maxTLS {
-		bad(annTLSMinimum, out.minTLS, "is above the maximum version "+out.maxTLS)
-		out.minTLS, out.maxTLS = "", ""
-	}
 	if v, ok := get(annTLSCertNamespace); ok {
 		out.certNamespace = strings.TrimSpace(v)
 	}

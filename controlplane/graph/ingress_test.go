@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -161,6 +162,72 @@ spec: {routes: [{match: /, delegate: {name: a}}]}
 			}
 			if d := cmp.Diff(tc.wantStatuses, statuses(r)); d != "" {
 				t.Errorf("statuses (-want +got):\n%s", d)
+			}
+		})
+	}
+}
+
+// TestIngressDefaultBackendOverridden: a rule of the same Ingress with no
+// host and path "/" replaces spec.defaultBackend, as in Contour, with an info
+// finding instead of a route conflict; another Ingress's rule does not (the
+// older object keeps the route).
+func TestIngressDefaultBackendOverridden(t *testing.T) {
+	t.Parallel()
+	withDefault := func(name, created string, paths ...string) string {
+		s := fmt.Sprintf("---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: %s, namespace: web, creationTimestamp: %q}\n", name, created)
+		s += "spec:\n  defaultBackend: {service: {name: fallback, port: {number: 80}}}\n"
+		if len(paths) > 0 {
+			s += "  rules:\n  - http:\n      paths:\n"
+			for _, p := range paths {
+				s += "      - " + p + "\n"
+			}
+		}
+		return s
+	}
+	const unused = "IgnoredField info"
+	for name, tc := range map[string]struct {
+		yaml         string
+		wantRoutes   []string
+		wantFindings []string
+	}{
+		"a Prefix / rule replaces it": {
+			yaml:         withDefault("i", "2026-01-01T00:00:00Z", "{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}"),
+			wantRoutes:   []string{"*: prefix:/ -> web/app:80"},
+			wantFindings: []string{unused},
+		},
+		"an empty ImplementationSpecific path replaces it": {
+			yaml:         withDefault("i", "2026-01-01T00:00:00Z", "{backend: {service: {name: app, port: {number: 80}}}}"),
+			wantRoutes:   []string{"*: prefix:/ -> web/app:80"},
+			wantFindings: []string{unused},
+		},
+		"an Exact / rule does not": {
+			yaml:       withDefault("i", "2026-01-01T00:00:00Z", "{path: /, pathType: Exact, backend: {service: {name: app, port: {number: 80}}}}"),
+			wantRoutes: []string{"*: exact:/ -> web/app:80", "*: prefix:/ -> web/fallback:80"},
+		},
+		"a longer path does not": {
+			yaml:       withDefault("i", "2026-01-01T00:00:00Z", "{path: /api, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}"),
+			wantRoutes: []string{"*: segment:/api -> web/app:80", "*: prefix:/ -> web/fallback:80"},
+		},
+		"another, newer Ingress's rule does not: the older keeps the route": {
+			yaml: withDefault("old", "2026-01-01T00:00:00Z") +
+				"---\napiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: new, namespace: web, creationTimestamp: \"2026-02-01T00:00:00Z\"}\n" +
+				"spec: {rules: [{http: {paths: [{path: /, pathType: Prefix, backend: {service: {name: app, port: {number: 80}}}}]}}]}\n",
+			wantRoutes:   []string{"*: prefix:/ -> web/fallback:80"},
+			wantFindings: []string{"DuplicateRoute error"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			g, r := build(t, Options{}, tc.yaml+svcs("web", "app", "fallback"))
+			if d := cmp.Diff(tc.wantRoutes, summary(g)); d != "" {
+				t.Errorf("routes (-want +got):\n%s", d)
+			}
+			var got []string
+			for _, f := range r.Findings() {
+				got = append(got, fmt.Sprintf("%s %s", f.Code, f.Severity))
+			}
+			if d := cmp.Diff(tc.wantFindings, got); d != "" {
+				t.Errorf("findings (-want +got):\n%s", d)
 			}
 		})
 	}

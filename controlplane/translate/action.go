@@ -7,6 +7,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
 	"github.com/isobar-dev/isobar/controlplane/graph"
@@ -49,7 +50,7 @@ func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *rou
 	if p := r.Retry; p != nil {
 		a.RetryPolicy = &routev3.RetryPolicy{
 			RetryOn:              strings.Join(p.RetryOn, ","),
-			NumRetries:           envoy.UInt32(p.NumRetries),
+			NumRetries:           wrapperspb.UInt32(p.NumRetries), // 0 is no retry: Envoy's default, when left out, is 1
 			PerTryTimeout:        envoy.Duration(p.PerTryTimeout),
 			RetriableStatusCodes: p.RetriableStatusCodes,
 		}

@@ -97,6 +97,14 @@ func TestRouteActions(t *testing.T) {
 			},
 		},
 		{
+			name: "no retry (count -1) is written as 0: Envoy retries once when it is left out",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}},
+				Retry: &graph.RetryPolicy{RetryOn: []string{"5xx"}, NumRetries: 0, PerTryTimeout: 105 * time.Second}},
+			want: &routev3.Route{Match: prefix("/"), Action: toWeb(&routev3.RouteAction{
+				RetryPolicy: &routev3.RetryPolicy{RetryOn: "5xx", NumRetries: wrapperspb.UInt32(0), PerTryTimeout: durationpb.New(105 * time.Second)},
+			})},
+		},
+		{
 			name:  "cookie affinity",
 			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: cookie}}},
 			want: &routev3.Route{Match: prefix("/"), Action: &routev3.Route_Route{Route: &routev3.RouteAction{
