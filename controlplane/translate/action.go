@@ -5,6 +5,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	previousroutesv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/internal_redirect/previous_routes/v3"
+	safecrossschemev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/internal_redirect/safe_cross_scheme/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -57,8 +59,13 @@ func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *rou
 	if p := r.PrefixRewrite; p != nil {
 		a.PrefixRewrite = p.Replacement
 	}
-	if r.RequestHeaders != nil && r.RequestHeaders.HostRewrite != "" {
-		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: r.RequestHeaders.HostRewrite}
+	if h := r.RequestHeaders; h != nil {
+		switch {
+		case h.HostRewrite != "":
+			a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: h.HostRewrite}
+		case h.HostRewriteHeader != "":
+			a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteHeader{HostRewriteHeader: h.HostRewriteHeader}
+		}
 	}
 	if m := r.Mirror; m != nil {
 		a.RequestMirrorPolicies = []*routev3.RouteAction_RequestMirrorPolicy{{
@@ -73,13 +80,41 @@ func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *rou
 		a.UpgradeConfigs = []*routev3.RouteAction_UpgradeConfig{{UpgradeType: "websocket"}}
 	}
 	if ir := r.InternalRedirect; ir != nil {
-		a.InternalRedirectPolicy = &routev3.InternalRedirectPolicy{
-			MaxInternalRedirects:     envoy.UInt32(ir.MaxRedirects),
-			RedirectResponseCodes:    ir.Codes,
-			AllowCrossSchemeRedirect: ir.AllowCrossScheme,
-		}
+		a.InternalRedirectPolicy = internalRedirectPolicy(ir)
 	}
 	return a
+}
+
+// Envoy's internal redirect predicates, as Contour names them; shared, never
+// modified.
+var (
+	safeCrossSchemePredicate = &corev3.TypedExtensionConfig{
+		Name:        "envoy.internal_redirect_predicates.safe_cross_scheme",
+		TypedConfig: envoy.Any(&safecrossschemev3.SafeCrossSchemeConfig{}),
+	}
+	previousRoutesPredicate = &corev3.TypedExtensionConfig{
+		Name:        "envoy.internal_redirect_predicates.previous_routes",
+		TypedConfig: envoy.Any(&previousroutesv3.PreviousRoutesConfig{}),
+	}
+)
+
+// internalRedirectPolicy is Contour's: a redirect to another scheme is
+// followed Always, or SafeOnly (from https requests only: the
+// safe_cross_scheme predicate), and DenyRepeatedRouteRedirect adds the
+// previous_routes predicate (no redirect to a route already taken).
+func internalRedirectPolicy(ir *graph.InternalRedirect) *routev3.InternalRedirectPolicy {
+	out := &routev3.InternalRedirectPolicy{
+		MaxInternalRedirects:     envoy.UInt32(ir.MaxRedirects),
+		RedirectResponseCodes:    ir.Codes,
+		AllowCrossSchemeRedirect: ir.CrossScheme == graph.CrossSchemeAlways || ir.CrossScheme == graph.CrossSchemeSafeOnly,
+	}
+	if ir.CrossScheme == graph.CrossSchemeSafeOnly {
+		out.Predicates = append(out.Predicates, safeCrossSchemePredicate)
+	}
+	if ir.DenyRepeatedRouteRedirect {
+		out.Predicates = append(out.Predicates, previousRoutesPredicate)
+	}
+	return out
 }
 
 // sharing is the number of backends with a share of the traffic (a
@@ -98,7 +133,8 @@ func sharing(weights []uint32) (n, first int) {
 }
 
 // weightedClusters splits r's traffic over the n of its backends whose
-// weight is not zero, with their header policies and cookie rewrites.
+// weight is not zero, with their header policies (a Host rewrite included)
+// and cookie rewrites.
 func (t *translator) weightedClusters(b *blocks, r *graph.Route, weights []uint32, n int) *routev3.RouteAction_WeightedClusters {
 	block := &take(&b.splits, 1)[0]
 	block.specifier.WeightedClusters = &block.clusters
@@ -112,6 +148,9 @@ func (t *translator) weightedClusters(b *blocks, r *graph.Route, weights []uint3
 		s.weight.Value = weights[i]
 		cw.Name, cw.Weight = t.cluster(backend.Cluster), &s.weight
 		cw.RequestHeadersToAdd, cw.RequestHeadersToRemove = headers(backend.RequestHeaders)
+		if h := backend.RequestHeaders; h != nil && h.HostRewrite != "" {
+			cw.HostRewriteSpecifier = &routev3.WeightedCluster_ClusterWeight_HostRewriteLiteral{HostRewriteLiteral: h.HostRewrite}
+		}
 		cw.ResponseHeadersToAdd, cw.ResponseHeadersToRemove = headers(backend.ResponseHeaders)
 		addCookieRewrite(&cw.TypedPerFilterConfig, r.CookieRewrites, backend.CookieRewrites)
 		out = append(out, cw)
