@@ -59,7 +59,8 @@ func mergeHeaders(global HeadersPolicy, own *HeadersPolicy, namespace string, sv
 	}
 	out := &HeadersPolicy{}
 	if own != nil {
-		out.Set, out.Remove, out.HostRewrite = append([]Header(nil), own.Set...), append([]string(nil), own.Remove...), own.HostRewrite
+		out.Set, out.Remove = append([]Header(nil), own.Set...), append([]string(nil), own.Remove...)
+		out.HostRewrite, out.HostRewriteHeader = own.HostRewrite, own.HostRewriteHeader
 	}
 	for _, h := range global.Set {
 		if !hasHeader(out.Set, h.Name) {

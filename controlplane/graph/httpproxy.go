@@ -276,7 +276,8 @@ func (vh *SecureVirtualHost) takeTLS(svh *SecureVirtualHost) {
 	vh.JWTProviders, vh.Authorization, vh.Fallback = svh.JWTProviders, svh.Authorization, svh.Fallback
 }
 
-// walk collects the routes of p under s, then follows its includes. path is
+// walk collects the routes of p under s, then follows its includes, then
+// adds the routes p's prefix rewrites need (expandPrefixRewrites). path is
 // the chain of objects from the root, for cycle detection.
 func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []status.Ref) {
 	ref := proxyRef(p)
@@ -286,7 +287,9 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 		w.invalidate(ref)
 		return
 	}
+	start := len(w.routes)
 	b.proxyRoutes(w, p, s)
+	own := len(w.routes)
 	seen := map[MatchKey]int{}
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
@@ -302,6 +305,9 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 		}
 		seen[key] = i
 		b.include(w, p, inc, childScope, path)
+	}
+	if !w.invalid[ref] {
+		expandPrefixRewrites(w, start, own)
 	}
 }
 

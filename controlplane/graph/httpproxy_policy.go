@@ -2,6 +2,8 @@ package graph
 
 import (
 	"fmt"
+	"net/http"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -43,7 +45,7 @@ func idleConnection(t *contourv1.TimeoutPolicy) (*time.Duration, error) {
 }
 
 // routePolicies applies the policies of a route that forwards to services.
-func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, s scope) error {
+func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int) error {
 	if t := spec.TimeoutPolicy; t != nil {
 		var err error
 		bad := func(field, v string) error {
@@ -63,7 +65,7 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 	if err := retryPolicy(r, spec.RetryPolicy); err != nil {
 		return err
 	}
-	if err := prefixRewrite(r, spec.PathRewritePolicy, s); err != nil {
+	if err := prefixRewrite(r, spec.PathRewritePolicy); err != nil {
 		return err
 	}
 	var err error
@@ -82,15 +84,33 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			r.HashPolicies = append(r.HashPolicies, hp)
 		}
 	}
-	if ir := spec.InternalRedirectPolicy; ir != nil {
-		out := &InternalRedirect{MaxRedirects: ir.MaxInternalRedirects, AllowCrossScheme: ir.AllowCrossSchemeRedirect == "Always",
-			DenyRepeatedRouteRedirect: ir.DenyRepeatedRouteRedirect}
-		for _, c := range ir.RedirectResponseCodes {
-			out.Codes = append(out.Codes, uint32(c))
-		}
-		r.InternalRedirect = out
-	}
+	r.InternalRedirect = b.internalRedirect(p, spec.InternalRedirectPolicy, i)
 	return nil
+}
+
+// internalRedirect reads route i's internalRedirectPolicy as Contour does.
+// An allowCrossSchemeRedirect other than Always, SafeOnly and Never (which
+// Contour's CRD refuses) is taken for Never, as Contour takes it, with an
+// IgnoredField warning.
+func (b *builder) internalRedirect(p *contourv1.HTTPProxy, ir *contourv1.HTTPInternalRedirectPolicy, i int) *InternalRedirect {
+	if ir == nil {
+		return nil
+	}
+	out := &InternalRedirect{MaxRedirects: ir.MaxInternalRedirects, CrossScheme: CrossSchemeRedirect(ir.AllowCrossSchemeRedirect),
+		DenyRepeatedRouteRedirect: ir.DenyRepeatedRouteRedirect}
+	switch out.CrossScheme {
+	case CrossSchemeAlways, CrossSchemeSafeOnly, CrossSchemeNever:
+	default:
+		if out.CrossScheme != "" {
+			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField,
+				"Spec.Routes[%d].internalRedirectPolicy.allowCrossSchemeRedirect %q is not Always, SafeOnly or Never: redirects to another scheme are not followed", i, ir.AllowCrossSchemeRedirect)
+		}
+		out.CrossScheme = CrossSchemeNever
+	}
+	for _, c := range ir.RedirectResponseCodes {
+		out.Codes = append(out.Codes, uint32(c))
+	}
+	return out
 }
 
 // hashPolicy reads one request hash policy: a header (a valid name), a
@@ -149,11 +169,11 @@ func retryPolicy(r *Route, p *contourv1.RetryPolicy) error {
 	return nil
 }
 
-// prefixRewrite picks the replacePrefix entry for the route's prefix: the
-// one naming exactly the route's prefix, else the one naming the include
-// prefix, else the one with no prefix. Envoy replaces the whole matched
-// prefix, so the remainder after the entry's prefix is kept.
-func prefixRewrite(r *Route, p *contourv1.PathRewritePolicy, s scope) error {
+// prefixRewrite picks the replacePrefix entry for the route as Contour
+// does: the entry naming exactly the route's routing prefix (its own prefix
+// after those of the include chain), else the entry without a prefix. Its
+// replacement takes the place of the whole routing prefix.
+func prefixRewrite(r *Route, p *contourv1.PathRewritePolicy) error {
 	if p == nil || len(p.ReplacePrefix) == 0 {
 		return nil
 	}
@@ -161,7 +181,7 @@ func prefixRewrite(r *Route, p *contourv1.PathRewritePolicy, s scope) error {
 	if r.Path.Kind != PathPrefix && r.Path.Kind != PathSegmentPrefix {
 		return bad(ReasonMustHavePrefix, "cannot specify prefix replacements without a prefix condition")
 	}
-	byPrefix := map[string]string{}
+	byPrefix := make(map[string]string, len(p.ReplacePrefix))
 	for _, rp := range p.ReplacePrefix {
 		if _, dup := byPrefix[rp.Prefix]; dup {
 			if rp.Prefix == "" {
@@ -169,30 +189,82 @@ func prefixRewrite(r *Route, p *contourv1.PathRewritePolicy, s scope) error {
 			}
 			return bad(ReasonDuplicateReplacement, fmt.Sprintf("duplicate replacement prefix %q", rp.Prefix))
 		}
+		if rp.Replacement == "" {
+			return bad(ReasonReplacementNotValid, fmt.Sprintf("the replacement of prefix %q is empty", rp.Prefix))
+		}
 		if strings.ContainsAny(rp.Replacement, "\r\n\x00") || strings.ContainsAny(rp.Prefix, "\r\n\x00") {
 			return bad(ReasonReplacementNotValid, fmt.Sprintf("prefix replacement %q → %q contains a line break or NUL", rp.Prefix, rp.Replacement))
 		}
 		byPrefix[rp.Prefix] = rp.Replacement
 	}
-	for _, candidate := range []string{r.Path.Value, s.prefix, ""} {
-		rep, ok := byPrefix[candidate]
-		if !ok || !strings.HasPrefix(r.Path.Value, candidate) {
-			continue
-		}
-		rest := strings.TrimPrefix(r.Path.Value, candidate)
-		out := rep + rest
-		if rep == "/" && strings.HasPrefix(rest, "/") {
-			out = rest
-		}
-		r.PrefixRewrite = &PrefixRewrite{Prefix: r.Path.Value, Replacement: out}
-		return nil
+	rep, ok := byPrefix[r.Path.Value]
+	if !ok {
+		rep, ok = byPrefix[""]
+	}
+	if ok {
+		r.PrefixRewrite = &PrefixRewrite{Prefix: r.Path.Value, Replacement: rep}
 	}
 	return nil
 }
 
-// headersPolicy validates a set/remove policy and expands Contour's dynamic
-// values. Setting Host rewrites the authority (request side only). Any other
-// "%" is escaped so Envoy treats the value as data.
+// expandPrefixRewrites adds, as Contour does, a second route for each
+// route of w.routes[start:own] (the routes of the HTTPProxy just walked;
+// the routes of its includes follow them) that rewrites a prefix /p or
+// /p/ when no other route of that walk has the prefix /p or /p/: the route
+// then matches /p and rewrites it to the replacement without its trailing
+// "/" (or to "/"), and the new one matches /p/ and rewrites it to that
+// replacement followed by "/". So /p/x becomes <replacement>/x whether the
+// replacement ends with "/" or not (with a single /p route, a replacement
+// "/" would make //x). The prefix "/" has only one form, and is left alone.
+func expandPrefixRewrites(w *proxyWalk, start, own int) {
+	rewrites := false
+	for _, pr := range w.routes[start:own] {
+		rewrites = rewrites || pr.route.PrefixRewrite != nil
+	}
+	if !rewrites {
+		return
+	}
+	forms := map[string]int{} // routes per prefix without its trailing "/"
+	for _, pr := range w.routes[start:] {
+		if k, ok := slashlessPrefix(pr.route); ok && !w.invalid[pr.route.Source] {
+			forms[k]++
+		}
+	}
+	for _, pr := range w.routes[start:own] {
+		r := pr.route
+		k, ok := slashlessPrefix(r)
+		if !ok || r.PrefixRewrite == nil || r.Path.Value == "/" || forms[k] != 1 {
+			continue
+		}
+		rep := strings.TrimRight(r.PrefixRewrite.Replacement, "/")
+		slash := *r
+		slash.Path.Value = k + "/"
+		slash.PrefixRewrite = &PrefixRewrite{Prefix: slash.Path.Value, Replacement: rep + "/"}
+		if rep == "" {
+			rep = "/"
+		}
+		r.Path.Value = k
+		r.PrefixRewrite = &PrefixRewrite{Prefix: k, Replacement: rep}
+		w.routes = append(w.routes, pendingRoute{route: &slash, permitInsecure: pr.permitInsecure})
+	}
+}
+
+// slashlessPrefix is the prefix of a prefix route without its trailing "/"
+// ("/" stays "/"); ok is false for other routes.
+func slashlessPrefix(r *Route) (string, bool) {
+	if r.Path.Kind != PathPrefix {
+		return "", false
+	}
+	if r.Path.Value == "/" {
+		return "/", true
+	}
+	return strings.TrimRight(r.Path.Value, "/"), true
+}
+
+// headersPolicy validates a set/remove policy and makes its values for
+// Envoy (expandDynamic). Setting Host rewrites the authority (request side
+// only): to the request header a %REQ(name)% in the value names, as in
+// Contour, otherwise to the value as written.
 func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.Service, response bool) (*HeadersPolicy, error) {
 	if p == nil {
 		return nil, nil
@@ -223,7 +295,11 @@ func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.S
 			if response {
 				return bad("rewriting \"Host\" header is not supported on response headers")
 			}
-			out.HostRewrite = h.Value
+			if m := hostRewriteHeader.FindStringSubmatch(h.Value); m != nil {
+				out.HostRewriteHeader = http.CanonicalHeaderKey(m[1])
+			} else {
+				out.HostRewrite = h.Value
+			}
 			continue
 		}
 		out.Set = append(out.Set, Header{Name: h.Name, Value: value})
@@ -239,34 +315,76 @@ func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.S
 	return out, nil
 }
 
-// expandDynamic replaces %CONTOUR_NAMESPACE%, %CONTOUR_SERVICE_NAME% and
-// %CONTOUR_SERVICE_PORT% and escapes every other "%".
+// hostRewriteHeader finds, anywhere in a Host value, the request header
+// %REQ(name)% names (Contour's pattern).
+var hostRewriteHeader = regexp.MustCompile(`%REQ\(([A-Za-z0-9-]+)\)%`)
+
+// envoyVariables are the Envoy command operators a header value may use
+// (%NAME%), Contour's list: escapeHeaderValue leaves them to Envoy.
+var envoyVariables = []string{
+	"DOWNSTREAM_REMOTE_ADDRESS",
+	"DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT",
+	"DOWNSTREAM_LOCAL_ADDRESS",
+	"DOWNSTREAM_LOCAL_ADDRESS_WITHOUT_PORT",
+	"DOWNSTREAM_LOCAL_PORT",
+	"DOWNSTREAM_LOCAL_URI_SAN",
+	"DOWNSTREAM_PEER_URI_SAN",
+	"DOWNSTREAM_LOCAL_SUBJECT",
+	"DOWNSTREAM_PEER_SUBJECT",
+	"DOWNSTREAM_PEER_ISSUER",
+	"DOWNSTREAM_TLS_SESSION_ID",
+	"DOWNSTREAM_TLS_CIPHER",
+	"DOWNSTREAM_TLS_VERSION",
+	"DOWNSTREAM_PEER_FINGERPRINT_256",
+	"DOWNSTREAM_PEER_FINGERPRINT_1",
+	"DOWNSTREAM_PEER_SERIAL",
+	"DOWNSTREAM_PEER_CERT",
+	"DOWNSTREAM_PEER_CERT_V_START",
+	"DOWNSTREAM_PEER_CERT_V_END",
+	"HOSTNAME",
+	"PROTOCOL",
+	"UPSTREAM_REMOTE_ADDRESS",
+	"RESPONSE_FLAGS",
+	"RESPONSE_CODE_DETAILS",
+	"TLS_JA3_FINGERPRINT",
+	"TLS_JA4_FINGERPRINT",
+}
+
+// reqVariable matches an escaped %REQ(name)% operator (a request header,
+// with an optional alternative header and maximum length), which Envoy
+// is left to expand.
+var reqVariable = regexp.MustCompile(`%(%REQ\(:?[\w-]+(\?:?[\w-]+)?\)(:\d+)?%)%`)
+
+// expandDynamic is escapeHeaderValue with Contour's dynamic values:
+// %CONTOUR_NAMESPACE% (namespace) and, for a service's policies (svc
+// named), %CONTOUR_SERVICE_NAME% and %CONTOUR_SERVICE_PORT%.
 func expandDynamic(v, namespace string, svc contourv1.Service) string {
-	known := map[string]string{
-		"%CONTOUR_NAMESPACE%":    namespace,
-		"%CONTOUR_SERVICE_NAME%": svc.Name,
-		"%CONTOUR_SERVICE_PORT%": strconv.Itoa(svc.Port),
+	if !strings.Contains(v, "%") {
+		return v
 	}
-	var b strings.Builder
-	for i := 0; i < len(v); {
-		if v[i] == '%' {
-			matched := false
-			for k, val := range known {
-				if strings.HasPrefix(v[i:], k) && (svc.Name != "" || k == "%CONTOUR_NAMESPACE%") {
-					b.WriteString(strings.ReplaceAll(val, "%", "%%"))
-					i += len(k)
-					matched = true
-					break
-				}
-			}
-			if !matched {
-				b.WriteString("%%")
-				i++
-			}
-			continue
-		}
-		b.WriteByte(v[i])
-		i++
+	dynamic := [][2]string{{"CONTOUR_NAMESPACE", namespace}}
+	if svc.Name != "" {
+		dynamic = append(dynamic, [2]string{"CONTOUR_SERVICE_NAME", svc.Name}, [2]string{"CONTOUR_SERVICE_PORT", strconv.Itoa(svc.Port)})
 	}
-	return b.String()
+	return escapeHeaderValue(v, dynamic)
+}
+
+// escapeHeaderValue makes a header value for Envoy as Contour does: every
+// "%" is escaped ("%%", so Envoy sends it as written), then the dynamic
+// values (name, value pairs, replaced in order) become their values
+// (escaped too: Kubernetes names hold no "%", other input might), and
+// the Envoy variables of envoyVariables and %REQ(header)% are unescaped,
+// for Envoy to expand.
+func escapeHeaderValue(v string, dynamic [][2]string) string {
+	if !strings.Contains(v, "%") {
+		return v
+	}
+	out := strings.ReplaceAll(v, "%", "%%")
+	for _, d := range dynamic {
+		out = strings.ReplaceAll(out, "%%"+d[0]+"%%", strings.ReplaceAll(d[1], "%", "%%"))
+	}
+	for _, name := range envoyVariables {
+		out = strings.ReplaceAll(out, "%%"+name+"%%", "%"+name+"%")
+	}
+	return reqVariable.ReplaceAllString(out, "$1")
 }

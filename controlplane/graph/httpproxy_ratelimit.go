@@ -53,7 +53,8 @@ type LocalRateLimit struct {
 	// StatusCode answers limited requests; 0 is Envoy's default, 429.
 	StatusCode uint32
 	// ResponseHeaders are added to limited answers: names in canonical
-	// form (X-Rate-Limited), sorted, values with "%" escaped.
+	// form (X-Rate-Limited), sorted, values made for Envoy by
+	// escapeHeaderValue (Envoy's variables kept, any other "%" escaped).
 	ResponseHeaders []Header
 }
 
@@ -101,7 +102,7 @@ func rateLimitPolicy(p *contourv1.RateLimitPolicy, field string) (*LocalRateLimi
 		if err := validateHeaderValue(h.Value); err != nil {
 			return bad(fmt.Sprintf("responseHeadersToAdd[%d].value", i), "%s", err)
 		}
-		out.ResponseHeaders = append(out.ResponseHeaders, Header{Name: name, Value: strings.ReplaceAll(h.Value, "%", "%%")})
+		out.ResponseHeaders = append(out.ResponseHeaders, Header{Name: name, Value: escapeHeaderValue(h.Value, nil)})
 	}
 	sort.Slice(out.ResponseHeaders, func(i, j int) bool { return out.ResponseHeaders[i].Name < out.ResponseHeaders[j].Name })
 	return out, nil

@@ -44,6 +44,12 @@ func TestRateLimitPolicy(t *testing.T) {
 			want: &LocalRateLimit{Requests: 1, Unit: RateLimitMinute, ResponseHeaders: []Header{
 				{Name: "Retry-After", Value: "60"}, {Name: "X-Quota", Value: "5%%"}, {Name: "X-Rate-Limited", Value: "yes"}}},
 		},
+		"header values: Envoy's variables kept, other % escaped (Contour's CustomResponseHeaders)": {
+			in: local(contourv1.LocalRateLimitPolicy{Requests: 100, Unit: "minute", Burst: 50,
+				ResponseHeadersToAdd: hdr("header-name-1", "header-value-1", "header-name-2", "%HOSTNAME%", "header-name-3", "%NON-ENVOY-VAR%")}),
+			want: &LocalRateLimit{Requests: 100, Burst: 50, Unit: RateLimitMinute, ResponseHeaders: []Header{
+				{Name: "Header-Name-1", Value: "header-value-1"}, {Name: "Header-Name-2", Value: "%HOSTNAME%"}, {Name: "Header-Name-3", Value: "%%NON-ENVOY-VAR%%"}}},
+		},
 		"largest bucket": {in: local(contourv1.LocalRateLimitPolicy{Requests: 1 << 31, Burst: 1<<31 - 1, Unit: "second"}),
 			want: &LocalRateLimit{Requests: 1 << 31, Burst: 1<<31 - 1, Unit: RateLimitSecond}},
 		"zero requests":    {in: local(contourv1.LocalRateLimitPolicy{Unit: "second"}), wantErr: "X.local.requests: must be at least 1"},

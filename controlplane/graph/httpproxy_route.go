@@ -120,7 +120,7 @@ func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contou
 		r.DirectResponse = &DirectResponse{Code: d.StatusCode, Body: d.Body}
 		return nil
 	}
-	if err := b.routePolicies(r, p, spec, s); err != nil {
+	if err := b.routePolicies(r, p, spec, i); err != nil {
 		return err
 	}
 	return b.routeServices(r, p, spec, i)
@@ -180,12 +180,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		if err != nil {
 			return err
 		}
-		if h := requestHeaders; h != nil && copiesRequestHeader(h.HostRewrite) {
-			// Envoy rewrites a weighted cluster's Host to a literal only.
-			b.report.Warning(ref, status.ServiceError, ReasonIgnoredField,
-				"Spec.Routes[%d].Services[%d].requestHeadersPolicy: Host %q copies a request header, which only a route's requestHeadersPolicy can do; it is ignored", i, j, h.HostRewrite)
-			h.HostRewrite = ""
-		}
+		requestHeaders = b.serviceHostFromHeader(p, requestHeaders, i, j)
 		c = c.withSNI(upstreamSNI(c, requestHeaders, r.RequestHeaders))
 		if svc.Mirror {
 			pct := uint32(100)
@@ -206,6 +201,24 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		r.Backends = append(r.Backends, be)
 	}
 	return nil
+}
+
+// serviceHostFromHeader drops the rewrite of the Host to a request header
+// from the request policy hp of service j of route i, with an IgnoredField
+// warning: Envoy has it per route only, and Contour drops it silently. It
+// returns what is left of hp (nil when nothing is).
+func (b *builder) serviceHostFromHeader(p *contourv1.HTTPProxy, hp *HeadersPolicy, i, j int) *HeadersPolicy {
+	if hp == nil || hp.HostRewriteHeader == "" {
+		return hp
+	}
+	b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
+		"Spec.Routes[%d].Services[%d].requestHeadersPolicy: the Host from request header %s is ignored: Envoy rewrites the Host from a header per route only (set it in the route's requestHeadersPolicy)",
+		i, j, hp.HostRewriteHeader)
+	hp.HostRewriteHeader = ""
+	if len(hp.Set) == 0 && len(hp.Remove) == 0 && hp.HostRewrite == "" {
+		return nil
+	}
+	return hp
 }
 
 // proxyService resolves one service reference with its protocol and

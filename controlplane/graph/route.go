@@ -184,12 +184,15 @@ type PrefixRewrite struct {
 	Prefix, Replacement string
 }
 
-// HeadersPolicy sets and removes headers; HostRewrite rewrites :authority.
+// HeadersPolicy sets and removes headers; HostRewrite rewrites :authority
+// to a literal, HostRewriteHeader (on a route's policy only) to the value
+// of that request header.
 type HeadersPolicy struct {
 	// Set is sorted by header name.
-	Set         []Header
-	Remove      []string
-	HostRewrite string
+	Set               []Header
+	Remove            []string
+	HostRewrite       string
+	HostRewriteHeader string
 }
 
 // Header is a name/value pair.
@@ -204,11 +207,27 @@ type HashPolicy struct {
 
 // InternalRedirect lets Envoy follow upstream redirects.
 type InternalRedirect struct {
-	MaxRedirects              uint32
-	Codes                     []uint32
-	AllowCrossScheme          bool
+	MaxRedirects uint32
+	Codes        []uint32
+	CrossScheme  CrossSchemeRedirect
+	// DenyRepeatedRouteRedirect refuses a redirect to a route the request
+	// has already been through.
 	DenyRepeatedRouteRedirect bool
 }
+
+// CrossSchemeRedirect says whether Envoy follows a redirect to another
+// scheme (http to https or back): the values of Contour's
+// allowCrossSchemeRedirect.
+type CrossSchemeRedirect string
+
+// Cross-scheme redirects: never followed, followed from https requests
+// only (Envoy's safe_cross_scheme predicate: an http request follows only
+// redirects to http), always followed.
+const (
+	CrossSchemeNever    CrossSchemeRedirect = "Never"
+	CrossSchemeSafeOnly CrossSchemeRedirect = "SafeOnly"
+	CrossSchemeAlways   CrossSchemeRedirect = "Always"
+)
 
 // MatchKey identifies a route's match conditions: two routes with the same key
 // match exactly the same requests.

@@ -5,6 +5,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	previousroutesv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/internal_redirect/previous_routes/v3"
+	safecrossschemev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/internal_redirect/safe_cross_scheme/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -58,8 +60,13 @@ func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *rou
 	if p := r.PrefixRewrite; p != nil {
 		a.PrefixRewrite = p.Replacement
 	}
-	if r.RequestHeaders != nil && r.RequestHeaders.HostRewrite != "" {
-		a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: r.RequestHeaders.HostRewrite}
+	if h := r.RequestHeaders; h != nil {
+		switch {
+		case h.HostRewrite != "":
+			a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: h.HostRewrite}
+		case h.HostRewriteHeader != "":
+			a.HostRewriteSpecifier = &routev3.RouteAction_HostRewriteHeader{HostRewriteHeader: h.HostRewriteHeader}
+		}
 	}
 	if m := r.Mirror; m != nil {
 		a.RequestMirrorPolicies = []*routev3.RouteAction_RequestMirrorPolicy{{
@@ -74,13 +81,41 @@ func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *rou
 		a.UpgradeConfigs = []*routev3.RouteAction_UpgradeConfig{{UpgradeType: "websocket"}}
 	}
 	if ir := r.InternalRedirect; ir != nil {
-		a.InternalRedirectPolicy = &routev3.InternalRedirectPolicy{
-			MaxInternalRedirects:     envoy.UInt32(ir.MaxRedirects),
-			RedirectResponseCodes:    ir.Codes,
-			AllowCrossSchemeRedirect: ir.AllowCrossScheme,
-		}
+		a.InternalRedirectPolicy = internalRedirectPolicy(ir)
 	}
 	return a
+}
+
+// Envoy's internal redirect predicates, as Contour names them; shared, never
+// modified.
+var (
+	safeCrossSchemePredicate = &corev3.TypedExtensionConfig{
+		Name:        "envoy.internal_redirect_predicates.safe_cross_scheme",
+		TypedConfig: envoy.Any(&safecrossschemev3.SafeCrossSchemeConfig{}),
+	}
+	previousRoutesPredicate = &corev3.TypedExtensionConfig{
+		Name:        "envoy.internal_redirect_predicates.previous_routes",
+		TypedConfig: envoy.Any(&previousroutesv3.PreviousRoutesConfig{}),
+	}
+)
+
+// internalRedirectPolicy is Contour's: a redirect to another scheme is
+// followed Always, or SafeOnly (from https requests only: the
+// safe_cross_scheme predicate), and DenyRepeatedRouteRedirect adds the
+// previous_routes predicate (no redirect to a route already taken).
+func internalRedirectPolicy(ir *graph.InternalRedirect) *routev3.InternalRedirectPolicy {
+	out := &routev3.InternalRedirectPolicy{
+		MaxInternalRedirects:     envoy.UInt32(ir.MaxRedirects),
+		RedirectResponseCodes:    ir.Codes,
+		AllowCrossSchemeRedirect: ir.CrossScheme == graph.CrossSchemeAlways || ir.CrossScheme == graph.CrossSchemeSafeOnly,
+	}
+	if ir.CrossScheme == graph.CrossSchemeSafeOnly {
+		out.Predicates = append(out.Predicates, safeCrossSchemePredicate)
+	}
+	if ir.DenyRepeatedRouteRedirect {
+		out.Predicates = append(out.Predicates, previousRoutesPredicate)
+	}
+	return out
 }
 
 // sharing is the number of backends with a share of the traffic (a

@@ -6,6 +6,8 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	previousroutesv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/internal_redirect/previous_routes/v3"
+	safecrossschemev3 "github.com/envoyproxy/go-control-plane/envoy/extensions/internal_redirect/safe_cross_scheme/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	"github.com/google/go-cmp/cmp"
@@ -103,6 +105,52 @@ func TestRouteActions(t *testing.T) {
 			want: &routev3.Route{Match: prefix("/"), Action: toWeb(&routev3.RouteAction{
 				RetryPolicy: &routev3.RetryPolicy{RetryOn: "5xx", NumRetries: wrapperspb.UInt32(0), PerTryTimeout: durationpb.New(105 * time.Second)},
 			})},
+		},
+		{
+			name: "Host from a request header",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}},
+				RequestHeaders: &graph.HeadersPolicy{HostRewriteHeader: "X-Goodbye-Planet"}},
+			want: &routev3.Route{Match: prefix("/"), Action: toWeb(&routev3.RouteAction{
+				HostRewriteSpecifier: &routev3.RouteAction_HostRewriteHeader{HostRewriteHeader: "X-Goodbye-Planet"}})},
+		},
+		{
+			name: "a service's Host rewrite goes on its weighted cluster",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{
+				{Cluster: web, Weight: 1, RequestHeaders: &graph.HeadersPolicy{HostRewrite: "web.internal"}}, {Cluster: other, Weight: 1}}},
+			want: &routev3.Route{Match: prefix("/"), Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{Clusters: []*routev3.WeightedCluster_ClusterWeight{
+					{Name: "ns/web/80/da39a3ee5e", Weight: wrapperspb.UInt32(1),
+						HostRewriteSpecifier: &routev3.WeightedCluster_ClusterWeight_HostRewriteLiteral{HostRewriteLiteral: "web.internal"}},
+					{Name: "ns/other/8080/da39a3ee5e", Weight: wrapperspb.UInt32(1)},
+				}}},
+			}}},
+		},
+		{
+			name: "internal redirects: cross-scheme SafeOnly, repeated routes refused",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}},
+				InternalRedirect: &graph.InternalRedirect{MaxRedirects: 2, Codes: []uint32{302, 307}, CrossScheme: graph.CrossSchemeSafeOnly, DenyRepeatedRouteRedirect: true}},
+			want: &routev3.Route{Match: prefix("/"), Action: toWeb(&routev3.RouteAction{InternalRedirectPolicy: &routev3.InternalRedirectPolicy{
+				MaxInternalRedirects: wrapperspb.UInt32(2), RedirectResponseCodes: []uint32{302, 307}, AllowCrossSchemeRedirect: true,
+				Predicates: []*corev3.TypedExtensionConfig{
+					{Name: "envoy.internal_redirect_predicates.safe_cross_scheme", TypedConfig: mustAny(t, &safecrossschemev3.SafeCrossSchemeConfig{})},
+					{Name: "envoy.internal_redirect_predicates.previous_routes", TypedConfig: mustAny(t, &previousroutesv3.PreviousRoutesConfig{})},
+				}}})},
+		},
+		{
+			name: "internal redirects: cross-scheme Always, no predicate",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}},
+				InternalRedirect: &graph.InternalRedirect{CrossScheme: graph.CrossSchemeAlways}},
+			want: &routev3.Route{Match: prefix("/"), Action: toWeb(&routev3.RouteAction{InternalRedirectPolicy: &routev3.InternalRedirectPolicy{
+				AllowCrossSchemeRedirect: true}})},
+		},
+		{
+			name: "internal redirects: cross-scheme Never, repeated routes refused",
+			route: graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/"}, Backends: []graph.Backend{{Cluster: web}},
+				InternalRedirect: &graph.InternalRedirect{CrossScheme: graph.CrossSchemeNever, DenyRepeatedRouteRedirect: true}},
+			want: &routev3.Route{Match: prefix("/"), Action: toWeb(&routev3.RouteAction{InternalRedirectPolicy: &routev3.InternalRedirectPolicy{
+				Predicates: []*corev3.TypedExtensionConfig{
+					{Name: "envoy.internal_redirect_predicates.previous_routes", TypedConfig: mustAny(t, &previousroutesv3.PreviousRoutesConfig{})},
+				}}})},
 		},
 		{
 			name:  "cookie affinity",

@@ -64,10 +64,7 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 		res.Backends = append(res.Backends, b)
 	}
 	sortBackends(res.Backends)
-	res.UpstreamPath, res.UpstreamHost = rewrite(a, path, p, rm), p.authority
-	if h := a.GetHostRewriteLiteral(); h != "" {
-		res.UpstreamHost = h
-	}
+	res.UpstreamPath, res.UpstreamHost = rewrite(a, path, p, rm), upstreamHost(a, p, res)
 	if len(res.Backends) == 1 && res.Backends[0].UpstreamHost != "" {
 		res.UpstreamHost = res.Backends[0].UpstreamHost // a cluster's rewrite wins over the route's
 	}
@@ -91,6 +88,36 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 			}
 		}
 	}
+}
+
+// upstreamHost is the Host the backend receives: the route's rewrite to a
+// literal, or to a request header's value when the request has it (Envoy
+// keeps the Host otherwise), or the rewrite every weighted cluster of the
+// split has.
+func upstreamHost(a *routev3.RouteAction, p *parsed, res *Result) string {
+	if h := a.GetHostRewriteLiteral(); h != "" {
+		return h
+	}
+	if name := a.GetHostRewriteHeader(); name != "" {
+		if v := p.headers[strings.ToLower(name)]; v != "" {
+			res.tracef("Host rewritten to the value of request header %s", name)
+			return v
+		}
+		res.tracef("Host kept: the request has no %s header to rewrite it to", name)
+		return p.authority
+	}
+	host := ""
+	for i, w := range a.GetWeightedClusters().GetClusters() {
+		h := w.GetHostRewriteLiteral()
+		if i > 0 && h != host {
+			return p.authority // the clusters differ: each request gets its cluster's
+		}
+		host = h
+	}
+	if host == "" {
+		return p.authority
+	}
+	return host
 }
 
 // backend describes a cluster: the Service it stands for (from Isobar's
@@ -121,13 +148,14 @@ func (r *Router) backend(name string) Backend {
 	return b
 }
 
-// rewrite applies prefix_rewrite / regex_rewrite to the path.
+// rewrite applies prefix_rewrite / regex_rewrite to the path. As Envoy, it
+// swaps the matched prefix for the rewrite and merges no slashes: /p with
+// the rewrite / makes /p/x //x (which is why Contour and Isobar add a /p/
+// route rewriting to /).
 func rewrite(a *routev3.RouteAction, path string, p *parsed, rm *routev3.RouteMatch) string {
 	out := path
 	if pr := a.GetPrefixRewrite(); pr != "" {
-		prefix := matchedPrefix(rm)
-		out = pr + strings.TrimPrefix(path, prefix)
-		out = strings.ReplaceAll(out, "//", "/")
+		out = pr + strings.TrimPrefix(path, matchedPrefix(rm))
 	}
 	if rr := a.GetRegexRewrite(); rr != nil {
 		if re, err := compile(rr.GetPattern().GetRegex()); err == nil {
@@ -175,7 +203,6 @@ func redirectURL(rd *routev3.RedirectAction, p *parsed, path string, rm *routev3
 		newPath = rd.GetPathRedirect()
 	case rd.GetPrefixRewrite() != "":
 		newPath = rd.GetPrefixRewrite() + strings.TrimPrefix(path, matchedPrefix(rm))
-		newPath = strings.ReplaceAll(newPath, "//", "/")
 	}
 	if p.rawQuery != "" && !rd.GetStripQuery() && !strings.Contains(newPath, "?") {
 		newPath += "?" + p.rawQuery
