@@ -179,7 +179,9 @@ func headerCondition(h *contourv1.HeaderMatchCondition) (HeaderMatch, error) {
 	return m, nil
 }
 
-// checkHeaderContradictions refuses conditions no request can satisfy.
+// checkHeaderContradictions refuses, as Contour does, conditions no request
+// can satisfy and a header named (without regard to case) by more than one
+// exact condition, even with the same value.
 func checkHeaderContradictions(hs []HeaderMatch) error {
 	for i, a := range hs {
 		for _, b := range hs[i+1:] {
@@ -189,8 +191,9 @@ func checkHeaderContradictions(hs []HeaderMatch) error {
 			switch {
 			case a.Kind == HeaderPresent && b.Kind == HeaderPresent && a.Invert != b.Invert:
 				return conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf("header %q cannot be both present and not present", a.Name)}
-			case a.Kind == HeaderExact && b.Kind == HeaderExact && !a.Invert && !b.Invert && a.Value != b.Value:
-				return conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf("header %q cannot equal both %q and %q", a.Name, a.Value, b.Value)}
+			case a.Kind == HeaderExact && b.Kind == HeaderExact && !a.Invert && !b.Invert:
+				return conditionError{ReasonHeaderMatchConditionsNotValid,
+					fmt.Sprintf("header %q has more than one exact condition (%q and %q): only one is allowed", a.Name, a.Value, b.Value)}
 			case a.Kind == b.Kind && a.Kind != HeaderPresent && a.Value == b.Value && a.Invert != b.Invert:
 				return conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf("header %q: %s and not %s %q contradict", a.Name, a.Kind, a.Kind, a.Value)}
 			}
@@ -250,5 +253,23 @@ func queryConditions(conds []contourv1.MatchCondition) ([]QueryMatch, error) {
 		}
 		out = append(out, m)
 	}
-	return out, nil
+	return out, checkQueryDuplicates(out)
+}
+
+// checkQueryDuplicates refuses, as Contour does, a query parameter named
+// (without regard to case) by more than one exact condition, whatever
+// their values.
+func checkQueryDuplicates(qs []QueryMatch) error {
+	for i, a := range qs {
+		if a.Kind != QueryExact {
+			continue
+		}
+		for _, b := range qs[i+1:] {
+			if b.Kind == QueryExact && strings.EqualFold(a.Name, b.Name) {
+				return conditionError{ReasonQueryMatchConditionsNotValid,
+					fmt.Sprintf("query parameter %q has more than one exact condition (%q and %q): only one is allowed", a.Name, a.Value, b.Value)}
+			}
+		}
+	}
+	return nil
 }

@@ -196,13 +196,15 @@ func (b *builder) extensionTargets(e *contourv1alpha1.ExtensionService, up *Exte
 		return false
 	}
 	for i, t := range e.Spec.Services {
-		c, err := b.lookupService(e.Namespace, t.Name, intstr.FromInt(t.Port))
-		if err == nil && c.ExternalName != "" {
+		if b.externalNameService(e.Namespace, t.Name, t.Port) {
+			// Whether or not ExternalName Services are enabled, as in
+			// Contour: an extension cluster balances over endpoints.
 			report.Error(ref, status.ServiceError, ReasonUnsupportedServiceType,
 				"Spec.Services[%d]: Service %q is of unsupported type %q", i, e.Namespace+"/"+t.Name, corev1.ServiceTypeExternalName)
 			ok = false
 			continue
 		}
+		c, err := b.lookupService(e.Namespace, t.Name, intstr.FromInt(t.Port))
 		if err != nil {
 			report.Error(ref, status.ServiceError, ReasonServiceUnresolved, "Spec.Services[%d]: %s", i, err)
 			ok = false
@@ -211,6 +213,18 @@ func (b *builder) extensionTargets(e *contourv1alpha1.ExtensionService, up *Exte
 		up.Targets = append(up.Targets, ExtensionTarget{Service: t.Name, Port: c.Port, Weight: t.Weight})
 	}
 	return ok
+}
+
+// externalNameService reports whether namespace/name is an ExternalName
+// Service with the given TCP port (without it, the reference is
+// unresolved, as any other).
+func (b *builder) externalNameService(namespace, name string, port int) bool {
+	svc, ok := b.idx.Services[source.Key(namespace, name)]
+	if !ok || svc.Spec.Type != corev1.ServiceTypeExternalName {
+		return false
+	}
+	sp, ok := findPort(svc, intstr.FromInt(port))
+	return ok && (sp.Protocol == "" || sp.Protocol == corev1.ProtocolTCP)
 }
 
 // ExtensionClusterName is the Envoy cluster (and ClusterLoadAssignment)

@@ -158,6 +158,9 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		b.report.Error(ref, status.SpecError, ReasonNothingDefined, "HTTPProxy.Spec must have at least one route, include or tcpproxy")
 		return plan
 	}
+	if !b.jwtPermitted(ref, p) {
+		return plan
+	}
 	b.warnGlobalRateLimitUnserved(ref, p.Spec.VirtualHost)
 	ipFilter, ok := b.virtualHostIPFilter(ref, p.Spec.VirtualHost)
 	if !ok {
@@ -172,7 +175,7 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 		}
 		w.tls = true
 	}
-	jwt, js, ok := b.virtualHostJWT(ref, p, svh)
+	jwt, js, ok := b.virtualHostJWT(ref, p)
 	if !ok {
 		return plan
 	}
@@ -294,16 +297,22 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
 		if err != nil {
-			b.report.Error(ref, status.IncludeError, err.(conditionError).reason, "Spec.Includes[%d]: %s", i, err)
+			ce := err.(conditionError)
+			b.report.Error(ref, includeConditionType(ce), ce.reason, "Spec.Includes[%d]: %s", i, err)
 			w.invalidate(ref)
 			continue
 		}
-		if j, dup := seen[key]; dup {
-			b.report.Error(ref, status.IncludeError, ReasonDuplicateMatchConditions,
-				"duplicate conditions defined on an include: Spec.Includes[%d] and Spec.Includes[%d]; the later one is ignored", j, i)
-			continue
+		// As in Contour, includes that match everything (no conditions, or
+		// a lone prefix /) are never duplicates: several may share a
+		// parent's scope, their routes telling them apart.
+		if !matchesEverything(key) {
+			if j, dup := seen[key]; dup {
+				b.report.Error(ref, status.IncludeError, ReasonDuplicateMatchConditions,
+					"duplicate conditions defined on an include: Spec.Includes[%d] and Spec.Includes[%d]; the later one is ignored", j, i)
+				continue
+			}
+			seen[key] = i
 		}
-		seen[key] = i
 		b.include(w, p, inc, childScope, path)
 	}
 	if !w.invalid[ref] {
@@ -342,6 +351,22 @@ func (b *builder) backendSlots(n int) []Backend {
 	return b.backends[have : have : have+n]
 }
 
+// includeConditionType is the condition type of an include's bad
+// condition: an IncludeError for its path, a RouteError for its header and
+// query-parameter conditions, as Contour files them.
+func includeConditionType(ce conditionError) status.ConditionType {
+	if ce.reason == ReasonPathMatchConditionsNotValid {
+		return status.IncludeError
+	}
+	return status.RouteError
+}
+
+// matchesEverything reports whether an include's key (includeScope's) is
+// that of no conditions or a lone prefix /.
+func matchesEverything(k MatchKey) bool {
+	return k.conds == "" && (k.Path.Value == "" || k.Path.Value == "/")
+}
+
 // includeScope validates an include's conditions and returns a key that
 // identifies them (for duplicate detection) and the scope for the child.
 func includeScope(s scope, inc contourv1.Include) (MatchKey, scope, error) {
@@ -367,7 +392,10 @@ func includeScope(s scope, inc contourv1.Include) (MatchKey, scope, error) {
 }
 
 // include follows one include of parent, or answers 502 for its scope when
-// the child is missing, a root, on a cycle, too deep or invalid.
+// the child is missing, a root, on a cycle, too deep or invalid. As in
+// Contour, an include without conditions answers nothing then: it has no
+// prefix of its own, and a 502 for the parent's whole scope would take
+// the paths its other routes and includes leave unmatched.
 func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contourv1.Include, s scope, path []status.Ref) {
 	pref := proxyRef(parent)
 	ns := inc.Namespace
@@ -377,14 +405,19 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 	cref := status.Ref{Kind: status.KindHTTPProxy, Namespace: ns, Name: inc.Name}
 	child, ok := b.lookupProxy(ns, inc.Name)
 	ok = ok && b.classMatches(objectClass(child.Annotations, stringPtr(child.Spec.IngressClassName))) // another class's is not ours to see
+	badGatewayRoute := func() {
+		if len(inc.Conditions) > 0 {
+			w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
+		}
+	}
 	fail := func(reason, format string, args ...any) {
 		b.report.Error(pref, status.IncludeError, reason, format, args...)
-		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
+		badGatewayRoute()
 	}
 	switch {
 	case !b.includeGranted(parent.Namespace, ns):
 		b.refuseInclude(pref, cref, ok, status.IncludeError)
-		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
+		badGatewayRoute()
 		return
 	case !ok:
 		fail(ReasonIncludeNotFound, "include %s/%s not found", ns, inc.Name)
@@ -409,7 +442,7 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 	if len(child.Spec.Routes) == 0 && len(child.Spec.Includes) == 0 {
 		b.report.Valid(cref)
 		b.report.Error(cref, status.SpecError, ReasonNothingDefined, "HTTPProxy.Spec must have at least one route or include")
-		w.routes = append(w.routes, pendingRoute{route: badGateway(s, pref, parent)})
+		badGatewayRoute()
 		return
 	}
 	before := len(w.routes)
@@ -419,8 +452,13 @@ func (b *builder) include(w *proxyWalk, parent *contourv1.HTTPProxy, inc contour
 	if w.invalid[cref] {
 		// The invalid child contributes nothing; its scope answers 502 and
 		// the parent says why, without becoming invalid itself.
-		w.routes = append(w.routes[:before], pendingRoute{route: badGateway(s, pref, parent)})
-		b.report.Warning(pref, status.IncludeError, ReasonIncludeNotValid, "included HTTPProxy %s/%s is invalid; its routes answer 502", ns, inc.Name)
+		w.routes = w.routes[:before]
+		badGatewayRoute()
+		answer := "its routes answer 502"
+		if len(inc.Conditions) == 0 {
+			answer = "its routes are not served"
+		}
+		b.report.Warning(pref, status.IncludeError, ReasonIncludeNotValid, "included HTTPProxy %s/%s is invalid; %s", ns, inc.Name, answer)
 	}
 }
 

@@ -83,19 +83,29 @@ type jwtScope struct {
 // jwtError is one problem with a JWT provider, with its Contour reason.
 type jwtError struct{ reason, msg string }
 
+// jwtPermitted reports whether root p may verify JWTs: when it has
+// providers, only if its TLS block names a serving certificate (so not
+// without TLS, with passthrough, or with the fallback certificate alone).
+// As in Contour, it is checked before the TLS block, whose own problems
+// then go unsaid; otherwise JWTVerificationNotPermitted is reported on ref.
+func (b *builder) jwtPermitted(ref status.Ref, p *contourv1.HTTPProxy) bool {
+	vh := p.Spec.VirtualHost
+	if len(vh.JWTProviders) == 0 || (vh.TLS != nil && vh.TLS.SecretName != "") {
+		return true
+	}
+	b.report.Error(ref, status.JWTVerificationError, ReasonJWTVerificationNotPermitted,
+		"Spec.VirtualHost.JWTProviders can only be defined for root HTTPProxies that terminate TLS (Spec.VirtualHost.TLS.SecretName)")
+	return false
+}
+
 // virtualHostJWT reads the root's JWT providers, reporting every problem as
-// a JWTVerificationError on ref. svh is the root's secure virtual host (nil
-// without TLS). ok is false when a provider is invalid or verification is
-// not permitted: the root is then not served, as in Contour.
-func (b *builder) virtualHostJWT(ref status.Ref, p *contourv1.HTTPProxy, svh *SecureVirtualHost) (providers []JWTProvider, js *jwtScope, ok bool) {
+// a JWTVerificationError on ref. A root with providers terminates TLS
+// (jwtPermitted came first). ok is false when a provider is invalid: the
+// root is then not served, as in Contour.
+func (b *builder) virtualHostJWT(ref status.Ref, p *contourv1.HTTPProxy) (providers []JWTProvider, js *jwtScope, ok bool) {
 	vh := p.Spec.VirtualHost
 	if len(vh.JWTProviders) == 0 {
 		return nil, nil, true
-	}
-	if svh == nil || svh.Passthrough {
-		b.report.Error(ref, status.JWTVerificationError, ReasonJWTVerificationNotPermitted,
-			"Spec.VirtualHost.JWTProviders can only be defined for root HTTPProxies that terminate TLS")
-		return nil, nil, false
 	}
 	if vh.TLS.EnableFallbackCertificate {
 		b.report.Error(ref, status.TLSError, ReasonTLSIncompatibleFeatures,

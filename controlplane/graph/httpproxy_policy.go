@@ -13,10 +13,14 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
-// Policy reasons, Contour's names.
+// Policy reasons, Contour's names. A bad response header policy is
+// ResponseHeaderPolicyInvalid on a route (a RouteError) and
+// ResponseHeadersPolicyInvalid on a service (a ServiceError), as Contour
+// spells them; a request one is RequestHeadersPolicyInvalid on both.
 const (
 	ReasonRequestHeadersPolicyInvalid  = "RequestHeadersPolicyInvalid"
-	ReasonResponseHeadersPolicyInvalid = "ResponseHeaderPolicyInvalid"
+	ReasonResponseHeaderPolicyInvalid  = "ResponseHeaderPolicyInvalid"
+	ReasonResponseHeadersPolicyInvalid = "ResponseHeadersPolicyInvalid"
 	ReasonMustHavePrefix               = "MustHavePrefix"
 	ReasonReplacementNotValid          = "ReplacementNotValid"
 	ReasonDuplicateReplacement         = "DuplicateReplacement"
@@ -70,10 +74,10 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 	}
 	var err error
 	if r.RequestHeaders, err = headersPolicy(spec.RequestHeadersPolicy, p.Namespace, contourv1.Service{}, false); err != nil {
-		return err
+		return routeError{status.RouteError, ReasonRequestHeadersPolicyInvalid, "requestHeadersPolicy: " + err.Error()}
 	}
 	if r.ResponseHeaders, err = headersPolicy(spec.ResponseHeadersPolicy, p.Namespace, contourv1.Service{}, true); err != nil {
-		return err
+		return routeError{status.RouteError, ReasonResponseHeaderPolicyInvalid, "responseHeadersPolicy: " + err.Error()}
 	}
 	if lb := spec.LoadBalancerPolicy; lb != nil && LoadBalancer(lb.Strategy) == RequestHash {
 		for i, h := range lb.RequestHashPolicies {
@@ -264,17 +268,14 @@ func slashlessPrefix(r *Route) (string, bool) {
 // headersPolicy validates a set/remove policy and makes its values for
 // Envoy (expandDynamic). Setting Host rewrites the authority (request side
 // only): to the request header a %REQ(name)% in the value names, as in
-// Contour, otherwise to the value as written.
+// Contour, otherwise to the value as written. The caller gives an error its condition
+// type and reason (a route's or a service's).
 func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.Service, response bool) (*HeadersPolicy, error) {
 	if p == nil {
 		return nil, nil
 	}
-	reason := ReasonRequestHeadersPolicyInvalid
-	if response {
-		reason = ReasonResponseHeadersPolicyInvalid
-	}
 	bad := func(format string, args ...any) (*HeadersPolicy, error) {
-		return nil, routeError{status.RouteError, reason, fmt.Sprintf(format, args...)}
+		return nil, fmt.Errorf(format, args...)
 	}
 	out := &HeadersPolicy{}
 	seen := map[string]bool{}

@@ -77,7 +77,12 @@ func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contou
 		Source:    proxyRef(p),
 		Age:       ageOf(p),
 	}
+	// The include's conditions count too (a route under an include with
+	// an exact condition on a header may not add another), as in Contour.
 	if err := checkHeaderContradictions(r.Headers); err != nil {
+		return err
+	}
+	if err := checkQueryDuplicates(r.Query); err != nil {
 		return err
 	}
 	actions := 0
@@ -151,6 +156,12 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 	}
 	mirrors := 0
 	for j, svc := range spec.Services {
+		// As Contour (and the CRD), before the Service is looked up: an
+		// out-of-range port makes the route, and so the object, invalid.
+		if svc.Port < 1 || svc.Port > 65535 {
+			return routeError{status.ServiceError, ReasonServicePortInvalid,
+				fmt.Sprintf("services[%d]: service %q: port %d must be in the range 1-65535", j, svc.Name, svc.Port)}
+		}
 		if svc.Mirror {
 			mirrors++
 			if mirrors > 1 {
@@ -171,14 +182,17 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			hp, err = b.healthPort(p, svc, hc)
 		}
 		if err != nil {
-			le := err.(*LookupError)
-			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
+			le, t := err.(*LookupError), status.ServiceError
+			if le.Reason == ReasonCACertificateNotDelegated {
+				t = status.TLSError // as Contour files it
+			}
+			b.report.Error(ref, t, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
 			continue
 		}
 		c = c.withOptions(clusterOptions{LoadBalancer: lb, HealthCheck: hc, SlowStart: ramp, HealthPort: hp, IdleConnection: idle})
 		requestHeaders, err := headersPolicy(svc.RequestHeadersPolicy, p.Namespace, svc, false)
 		if err != nil {
-			return err
+			return routeError{status.ServiceError, ReasonRequestHeadersPolicyInvalid, fmt.Sprintf("services[%d].requestHeadersPolicy: %s", j, err)}
 		}
 		requestHeaders = b.serviceHostFromHeader(p, requestHeaders, i, j)
 		c = c.withSNI(upstreamSNI(c, requestHeaders, r.RequestHeaders))
@@ -192,7 +206,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		}
 		be := Backend{Cluster: c, Weight: weight(svc.Weight), CookieRewrites: cookies, RequestHeaders: requestHeaders}
 		if be.ResponseHeaders, err = headersPolicy(svc.ResponseHeadersPolicy, p.Namespace, svc, true); err != nil {
-			return err
+			return routeError{status.ServiceError, ReasonResponseHeadersPolicyInvalid, fmt.Sprintf("services[%d].responseHeadersPolicy: %s", j, err)}
 		}
 		b.opts.Headers.applyTo(&be, p.Namespace, svc)
 		if r.Backends == nil {
@@ -241,6 +255,9 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 	var uv *UpstreamValidation
 	if v := svc.UpstreamValidation; v != nil {
 		if uv, err = b.upstreamValidation(v, p.Namespace); err != nil {
+			if le, ok := err.(*LookupError); ok && le.Reason == ReasonCACertificateNotDelegated {
+				return nil, le // Contour's reason for it, a TLSError
+			}
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
 		}
 		if proto == "" || proto == "h2c" {

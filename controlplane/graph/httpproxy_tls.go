@@ -57,6 +57,10 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 		svh.Secret = secret
 		b.checkCertificateTime(ref, "Spec.VirtualHost.TLS.SecretName", secret)
 	}
+	// Before the client validation's Secrets are looked up, as in Contour.
+	if tls.EnableFallbackCertificate && tls.ClientValidation != nil {
+		return bad(ReasonTLSIncompatibleFeatures, "Spec.VirtualHost.TLS: enableFallbackCertificate cannot be combined with clientValidation")
+	}
 	if cv := tls.ClientValidation; cv != nil {
 		v := &ClientValidation{SkipVerify: cv.SkipClientCertValidation, Optional: cv.OptionalClientCertificate}
 		if cv.CACertificate == "" && !cv.SkipClientCertValidation {
@@ -65,8 +69,13 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 		if cv.CACertificate != "" {
 			ca, err := b.lookupCASecret(cv.CACertificate, p.Namespace)
 			if err != nil {
-				le := err.(*LookupError)
-				return bad(le.Reason, "Spec.VirtualHost.TLS.ClientValidation: %s", le.Message)
+				// Contour's reasons for a client validation CA:
+				// CACertificateNotDelegated is an upstream CA's.
+				le, reason := err.(*LookupError), ReasonClientValidationInvalid
+				if le.Reason == ReasonCACertificateNotDelegated {
+					reason = ReasonDelegationNotPermitted
+				}
+				return bad(reason, "Spec.VirtualHost.TLS.ClientValidation: %s", le.Message)
 			}
 			v.CA = ca
 		}
@@ -82,9 +91,6 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 			v.CRL, v.OnlyLeafCRL = crl, cv.OnlyVerifyLeafCertCrl
 		}
 		svh.ClientValidation = v
-	}
-	if tls.EnableFallbackCertificate && tls.ClientValidation != nil {
-		return bad(ReasonTLSIncompatibleFeatures, "Spec.VirtualHost.TLS: enableFallbackCertificate cannot be combined with clientValidation")
 	}
 	return svh, true
 }
