@@ -291,8 +291,10 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
 		if err != nil {
+			// As in Contour, the include is skipped (no 502 either: its
+			// conditions say nothing that could be matched) and p, although
+			// invalid, keeps serving its own routes and other includes.
 			b.report.Error(ref, status.IncludeError, err.(conditionError).reason, "Spec.Includes[%d]: %s", i, err)
-			w.invalidate(ref)
 			continue
 		}
 		if j, dup := seen[key]; dup {

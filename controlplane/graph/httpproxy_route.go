@@ -20,7 +20,6 @@ const (
 	ReasonOnlyOneMirror            = "OnlyOneMirror"
 	ReasonTimeoutPolicyNotValid    = "TimeoutPolicyNotValid"
 	ReasonRetryPolicyNotValid      = "RetryPolicyNotValid"
-	ReasonRequestHashNotValid      = "RequestHashPolicyNotValid"
 	ReasonRequestRedirectPolicy    = "RequestRedirectPolicy"
 	ReasonDirectResponsePolicy     = "DirectResponsePolicy"
 	ReasonHealthCheckPolicyInvalid = "HealthCheckPolicyInvalid"
@@ -123,6 +122,7 @@ func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contou
 	if err := b.routePolicies(r, p, spec, s); err != nil {
 		return err
 	}
+	r.HashPolicies = b.requestHashPolicies(p, spec, i)
 	return b.routeServices(r, p, spec, i)
 }
 
@@ -141,6 +141,9 @@ func withScope[T any](scope, own []T) []T {
 func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int) error {
 	ref := proxyRef(p)
 	lb := loadBalancer(spec.LoadBalancerPolicy)
+	if lb == RequestHash && len(r.HashPolicies) == 0 {
+		lb = RoundRobin // no valid requestHashPolicies, as in Contour
+	}
 	hc, err := healthCheck(spec.HealthCheckPolicy)
 	if err != nil {
 		return err
@@ -172,6 +175,9 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		}
 		if err != nil {
 			le := err.(*LookupError)
+			if t, ok := upstreamValidationError(le); ok {
+				return routeError{t, le.Reason, fmt.Sprintf("services[%d].validation: %s", j, le.Message)}
+			}
 			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
 			continue
 		}
@@ -218,13 +224,19 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 		}
 	}
 	var uv *UpstreamValidation
-	if v := svc.UpstreamValidation; v != nil {
+	if v := svc.UpstreamValidation; v != nil && (proto == "tls" || proto == "h2") {
 		if uv, err = b.upstreamValidation(v, p.Namespace); err != nil {
+			if le, ok := err.(*LookupError); ok && le.Reason == ReasonCACertificateNotDelegated {
+				return nil, le
+			}
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
 		}
-		if proto == "" || proto == "h2c" {
-			proto = "tls"
-		}
+	} else if v != nil {
+		// As in Contour, validation applies to a service reached over TLS
+		// only: the cluster stays cleartext.
+		b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
+			"service %q port %d: validation is ignored: Envoy reaches the service in cleartext (validation needs protocol tls or h2, set on the service or by the Service's projectcontour.io/upstream-protocol.* annotation)",
+			svc.Name, svc.Port)
 	}
 	if proto == c.Protocol && uv == nil {
 		return c, nil
@@ -232,6 +244,20 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 	cc := *c
 	cc.Protocol, cc.Validation = proto, uv
 	return &cc, nil
+}
+
+// upstreamValidationError returns the condition type of a service's
+// validation that cannot be used, Contour's: a CA Secret not delegated is a
+// TLSError, any other problem a ServiceError. As in Contour, such an error
+// makes the HTTPProxy invalid, not only the service unresolved.
+func upstreamValidationError(le *LookupError) (status.ConditionType, bool) {
+	switch le.Reason {
+	case ReasonCACertificateNotDelegated:
+		return status.TLSError, true
+	case ReasonTLSUpstreamValidation:
+		return status.ServiceError, true
+	}
+	return "", false
 }
 
 // loadBalancer reads a strategy; unknown values are RoundRobin (Contour).

@@ -113,6 +113,35 @@ spec:
 			wantRoutes:   []string{"a.com: prefix:/c -> direct 502", "a.com: prefix:/ -> r/s:80"},
 			wantStatuses: []string{"HTTPProxy r/child: invalid PathMatchConditionsNotValid", "HTTPProxy r/root: valid warn:IncludeNotValid"},
 		},
+		"an include with invalid conditions is skipped; its proxy still serves its routes": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: root, namespace: r}
+spec:
+  virtualhost: {fqdn: a.com}
+  includes:
+  - {name: child, conditions: [{prefix: /v1}, {prefix: /api}]}
+  - {name: other, conditions: [{prefix: /other}]}
+  routes: [{services: [{name: s, port: 80}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: child, namespace: r}
+spec:
+  routes: [{services: [{name: s, port: 80}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: other, namespace: r}
+spec:
+  includes: [{name: child, conditions: [{exact: /x}]}]
+  routes: [{services: [{name: s, port: 80}]}]
+` + svcs("r", "s"),
+			wantRoutes: []string{"a.com: prefix:/other -> r/s:80", "a.com: prefix:/ -> r/s:80"},
+			wantStatuses: []string{"HTTPProxy r/child: orphaned Orphaned", "HTTPProxy r/other: invalid PathMatchConditionsNotValid",
+				"HTTPProxy r/root: invalid PathMatchConditionsNotValid"},
+		},
 		"nothing defined": {
 			yaml: `
 apiVersion: projectcontour.io/v1
@@ -202,28 +231,6 @@ func TestHealthCheckBounds(t *testing.T) {
 		_, err := healthCheck(&tc.p)
 		if got := fmt.Sprint(err); (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(got, tc.want)) {
 			t.Errorf("healthCheck(%+v) = %v, want %q", tc.p, err, tc.want)
-		}
-	}
-}
-
-// TestRequestHashPolicies: hash policies Envoy would refuse make the route
-// invalid (they failed the whole configuration's validation before).
-func TestRequestHashPolicies(t *testing.T) {
-	for _, tc := range []struct {
-		h    contourv1.RequestHashPolicy
-		want string
-	}{
-		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{HeaderName: "X-User"}}, ""},
-		{contourv1.RequestHashPolicy{QueryParameterHashOptions: &contourv1.QueryParameterHashOptions{ParameterName: "user"}}, ""},
-		{contourv1.RequestHashPolicy{HashSourceIP: true, Terminal: true}, ""},
-		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{HeaderName: "bad name\n"}}, "contains ' '"},
-		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{}}, "header name is empty"},
-		{contourv1.RequestHashPolicy{QueryParameterHashOptions: &contourv1.QueryParameterHashOptions{ParameterName: "a b"}}, "spaces or control"},
-		{contourv1.RequestHashPolicy{Terminal: true}, "none of"},
-	} {
-		_, err := hashPolicy(tc.h)
-		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("hashPolicy(%+v) = %v, want %q", tc.h, err, tc.want)
 		}
 	}
 }
