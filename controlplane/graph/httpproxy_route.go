@@ -305,10 +305,12 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 	}
 	r := &Redirect{Code: 302}
 	if p.StatusCode != nil {
-		if *p.StatusCode != 301 && *p.StatusCode != 302 {
-			return bad("statusCode must be 301 or 302")
+		switch c := *p.StatusCode; c {
+		case 301, 302, 303, 307, 308: // Contour's
+			r.Code = c
+		default:
+			return bad("statusCode must be 301, 302, 303, 307 or 308")
 		}
-		r.Code = *p.StatusCode
 	}
 	if p.Scheme != nil {
 		if *p.Scheme != "http" && *p.Scheme != "https" {

@@ -169,6 +169,32 @@ spec:
 			wantRoutes:   []string{"a.com: prefix:/teapot -> direct 418", "a.com: prefix:/old -> redirect 302 b.com/new"},
 			wantStatuses: []string{"HTTPProxy ns/p: valid"},
 		},
+		"redirect codes are Contour's: 301, 302, 303, 307 and 308": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+  routes:
+  - conditions: [{prefix: /see-other}]
+    requestRedirectPolicy: {hostname: b.com, statusCode: 303}
+  - conditions: [{prefix: /temporary}]
+    requestRedirectPolicy: {hostname: b.com, statusCode: 307}
+  - conditions: [{prefix: /permanent}]
+    requestRedirectPolicy: {hostname: b.com, statusCode: 308}
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: bad, namespace: ns}
+spec:
+  virtualhost: {fqdn: bad.com}
+  routes: [{requestRedirectPolicy: {hostname: b.com, statusCode: 304}}]
+`,
+			wantRoutes: []string{"a.com: prefix:/temporary -> redirect 307 b.com", "a.com: prefix:/see-other -> redirect 303 b.com",
+				"a.com: prefix:/permanent -> redirect 308 b.com"},
+			wantStatuses: []string{"HTTPProxy ns/bad: invalid RequestRedirectPolicy", "HTTPProxy ns/p: valid"},
+		},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
