@@ -227,7 +227,7 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 	if v := svc.UpstreamValidation; v != nil && (proto == "tls" || proto == "h2") {
 		if uv, err = b.upstreamValidation(v, p.Namespace); err != nil {
 			if le, ok := err.(*LookupError); ok && le.Reason == ReasonCACertificateNotDelegated {
-				return nil, le
+				return nil, le // Contour's reason for it, a TLSError
 			}
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
 		}
