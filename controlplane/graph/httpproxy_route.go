@@ -246,20 +246,6 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 	return &cc, nil
 }
 
-// upstreamValidationError returns the condition type of a service's
-// validation that cannot be used, Contour's: a CA Secret not delegated is a
-// TLSError, any other problem a ServiceError. As in Contour, such an error
-// makes the HTTPProxy invalid, not only the service unresolved.
-func upstreamValidationError(le *LookupError) (status.ConditionType, bool) {
-	switch le.Reason {
-	case ReasonCACertificateNotDelegated:
-		return status.TLSError, true
-	case ReasonTLSUpstreamValidation:
-		return status.ServiceError, true
-	}
-	return "", false
-}
-
 // loadBalancer reads a strategy; unknown values are RoundRobin (Contour).
 func loadBalancer(p *contourv1.LoadBalancerPolicy) LoadBalancer {
 	if p == nil {
@@ -425,4 +411,18 @@ func (b *builder) upstreamValidation(v *contourv1.UpstreamValidation, ns string)
 		}
 	}
 	return &UpstreamValidation{CA: ca, SubjectNames: names}, nil
+}
+
+// upstreamValidationError returns the condition type of a service's
+// validation that cannot be used, Contour's: a CA Secret not delegated is a
+// TLSError, any other problem a ServiceError. As in Contour, such an error
+// makes the HTTPProxy invalid, not only the service unresolved.
+func upstreamValidationError(le *LookupError) (status.ConditionType, bool) {
+	switch le.Reason {
+	case ReasonCACertificateNotDelegated:
+		return status.TLSError, true
+	case ReasonTLSUpstreamValidation:
+		return status.ServiceError, true
+	}
+	return "", false
 }
