@@ -76,16 +76,16 @@ func pathOf(conds []contourv1.MatchCondition, include bool) (PathKind, string, b
 	return kind, value, true, nil
 }
 
-// joinPrefix concatenates an inherited prefix and a child's path, collapsing
-// "//", and dropping a child "/" so that /blog + / stays /blog.
+// joinPrefix concatenates an inherited prefix and a child's path as Contour
+// does, merging the slash where they meet: /blog + / is /blog/ (which, as a
+// prefix, matches /blog/ and what follows, not /blog or /blogs), / + /a is
+// /a and /blog/ + /a is /blog/a. Neither holds "//" (pathOf refuses it), so
+// the junction is the only place one can appear.
 func joinPrefix(parent, child string) string {
-	if parent == "" || parent == "/" {
-		return child
-	}
-	if child == "" || child == "/" {
+	if child == "" {
 		return parent
 	}
-	return strings.ReplaceAll(parent+child, "//", "/")
+	return strings.TrimSuffix(parent, "/") + child
 }
 
 // routePath merges the inherited prefix with a route's own path condition.

@@ -297,9 +297,11 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 	for i, inc := range p.Spec.Includes {
 		key, childScope, err := includeScope(s, inc)
 		if err != nil {
+			// As in Contour, the include is skipped (no 502 either: its
+			// conditions say nothing that could be matched) and p, although
+			// invalid, keeps serving its own routes and other includes.
 			ce := err.(conditionError)
 			b.report.Error(ref, includeConditionType(ce), ce.reason, "Spec.Includes[%d]: %s", i, err)
-			w.invalidate(ref)
 			continue
 		}
 		// As in Contour, includes that match everything (no conditions, or

@@ -79,15 +79,6 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 	if r.ResponseHeaders, err = headersPolicy(spec.ResponseHeadersPolicy, p.Namespace, contourv1.Service{}, true); err != nil {
 		return routeError{status.RouteError, ReasonResponseHeaderPolicyInvalid, "responseHeadersPolicy: " + err.Error()}
 	}
-	if lb := spec.LoadBalancerPolicy; lb != nil && LoadBalancer(lb.Strategy) == RequestHash {
-		for i, h := range lb.RequestHashPolicies {
-			hp, err := hashPolicy(h)
-			if err != nil {
-				return routeError{status.RouteError, ReasonRequestHashNotValid, fmt.Sprintf("loadBalancerPolicy.requestHashPolicies[%d]: %v", i, err)}
-			}
-			r.HashPolicies = append(r.HashPolicies, hp)
-		}
-	}
 	r.InternalRedirect = b.internalRedirect(p, spec.InternalRedirectPolicy, i)
 	return nil
 }
@@ -115,29 +106,6 @@ func (b *builder) internalRedirect(p *contourv1.HTTPProxy, ir *contourv1.HTTPInt
 		out.Codes = append(out.Codes, uint32(c))
 	}
 	return out
-}
-
-// hashPolicy reads one request hash policy: a header (a valid name), a
-// query parameter (a name without spaces or control characters) or the
-// source address.
-func hashPolicy(h contourv1.RequestHashPolicy) (HashPolicy, error) {
-	hp := HashPolicy{Terminal: h.Terminal, SourceIP: h.HashSourceIP}
-	if o := h.HeaderHashOptions; o != nil {
-		if err := validateHeaderName(o.HeaderName, false); err != nil {
-			return hp, fmt.Errorf("headerHashOptions: %w", err)
-		}
-		hp.Header = o.HeaderName
-	}
-	if o := h.QueryParameterHashOptions; o != nil {
-		if o.ParameterName == "" || strings.IndexFunc(o.ParameterName, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {
-			return hp, fmt.Errorf("queryParameterHashOptions: parameter name %q is empty or has spaces or control characters", o.ParameterName)
-		}
-		hp.Query = o.ParameterName
-	}
-	if hp.Header == "" && hp.Query == "" && !hp.SourceIP {
-		return hp, fmt.Errorf("none of headerHashOptions, queryParameterHashOptions and hashSourceIP is set")
-	}
-	return hp, nil
 }
 
 // retryPolicy reads retryPolicy: count 1 by default; -1 keeps the policy

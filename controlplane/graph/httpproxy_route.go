@@ -20,7 +20,6 @@ const (
 	ReasonOnlyOneMirror            = "OnlyOneMirror"
 	ReasonTimeoutPolicyNotValid    = "TimeoutPolicyNotValid"
 	ReasonRetryPolicyNotValid      = "RetryPolicyNotValid"
-	ReasonRequestHashNotValid      = "RequestHashPolicyNotValid"
 	ReasonRequestRedirectPolicy    = "RequestRedirectPolicy"
 	ReasonDirectResponsePolicy     = "DirectResponsePolicy"
 	ReasonHealthCheckPolicyInvalid = "HealthCheckPolicyInvalid"
@@ -128,6 +127,7 @@ func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contou
 	if err := b.routePolicies(r, p, spec, i); err != nil {
 		return err
 	}
+	r.HashPolicies = b.requestHashPolicies(p, spec, i)
 	return b.routeServices(r, p, spec, i)
 }
 
@@ -146,6 +146,9 @@ func withScope[T any](scope, own []T) []T {
 func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int) error {
 	ref := proxyRef(p)
 	lb := loadBalancer(spec.LoadBalancerPolicy)
+	if lb == RequestHash && len(r.HashPolicies) == 0 {
+		lb = RoundRobin // no valid requestHashPolicies, as in Contour
+	}
 	hc, err := healthCheck(spec.HealthCheckPolicy)
 	if err != nil {
 		return err
@@ -182,11 +185,11 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 			hp, err = b.healthPort(p, svc, hc)
 		}
 		if err != nil {
-			le, t := err.(*LookupError), status.ServiceError
-			if le.Reason == ReasonCACertificateNotDelegated {
-				t = status.TLSError // as Contour files it
+			le := err.(*LookupError)
+			if t, ok := upstreamValidationError(le); ok {
+				return routeError{t, le.Reason, fmt.Sprintf("services[%d].validation: %s", j, le.Message)}
 			}
-			b.report.Error(ref, t, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
+			b.report.Error(ref, status.ServiceError, le.Reason, "Spec.Routes[%d].Services[%d]: %s", i, j, le.Message)
 			continue
 		}
 		c = c.withOptions(clusterOptions{LoadBalancer: lb, HealthCheck: hc, SlowStart: ramp, HealthPort: hp, IdleConnection: idle})
@@ -253,16 +256,19 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 		}
 	}
 	var uv *UpstreamValidation
-	if v := svc.UpstreamValidation; v != nil {
+	if v := svc.UpstreamValidation; v != nil && (proto == "tls" || proto == "h2") {
 		if uv, err = b.upstreamValidation(v, p.Namespace); err != nil {
 			if le, ok := err.(*LookupError); ok && le.Reason == ReasonCACertificateNotDelegated {
 				return nil, le // Contour's reason for it, a TLSError
 			}
 			return nil, &LookupError{Reason: ReasonTLSUpstreamValidation, Message: err.Error()}
 		}
-		if proto == "" || proto == "h2c" {
-			proto = "tls"
-		}
+	} else if v != nil {
+		// As in Contour, validation applies to a service reached over TLS
+		// only: the cluster stays cleartext.
+		b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
+			"service %q port %d: validation is ignored: Envoy reaches the service in cleartext (validation needs protocol tls or h2, set on the service or by the Service's projectcontour.io/upstream-protocol.* annotation)",
+			svc.Name, svc.Port)
 	}
 	if proto == c.Protocol && uv == nil {
 		return c, nil
@@ -366,10 +372,12 @@ func redirectPolicy(p *contourv1.HTTPRequestRedirectPolicy) (*Redirect, error) {
 	}
 	r := &Redirect{Code: 302}
 	if p.StatusCode != nil {
-		if *p.StatusCode != 301 && *p.StatusCode != 302 {
-			return bad("statusCode must be 301 or 302")
+		switch c := *p.StatusCode; c {
+		case 301, 302, 303, 307, 308: // Contour's
+			r.Code = c
+		default:
+			return bad("statusCode must be 301, 302, 303, 307 or 308")
 		}
-		r.Code = *p.StatusCode
 	}
 	if p.Scheme != nil {
 		if *p.Scheme != "http" && *p.Scheme != "https" {
@@ -484,4 +492,18 @@ func (b *builder) upstreamValidation(v *contourv1.UpstreamValidation, ns string)
 		}
 	}
 	return &UpstreamValidation{CA: ca, SubjectNames: names}, nil
+}
+
+// upstreamValidationError returns the condition type of a service's
+// validation that cannot be used, Contour's: a CA Secret not delegated is a
+// TLSError, any other problem a ServiceError. As in Contour, such an error
+// makes the HTTPProxy invalid, not only the service unresolved.
+func upstreamValidationError(le *LookupError) (status.ConditionType, bool) {
+	switch le.Reason {
+	case ReasonCACertificateNotDelegated:
+		return status.TLSError, true
+	case ReasonTLSUpstreamValidation:
+		return status.ServiceError, true
+	}
+	return "", false
 }

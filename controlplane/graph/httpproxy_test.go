@@ -113,6 +113,35 @@ spec:
 			wantRoutes:   []string{"a.com: prefix:/c -> direct 502", "a.com: prefix:/ -> r/s:80"},
 			wantStatuses: []string{"HTTPProxy r/child: invalid PathMatchConditionsNotValid", "HTTPProxy r/root: valid warn:IncludeNotValid"},
 		},
+		"an include with invalid conditions is skipped; its proxy still serves its routes": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: root, namespace: r}
+spec:
+  virtualhost: {fqdn: a.com}
+  includes:
+  - {name: child, conditions: [{prefix: /v1}, {prefix: /api}]}
+  - {name: other, conditions: [{prefix: /other}]}
+  routes: [{services: [{name: s, port: 80}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: child, namespace: r}
+spec:
+  routes: [{services: [{name: s, port: 80}]}]
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: other, namespace: r}
+spec:
+  includes: [{name: child, conditions: [{exact: /x}]}]
+  routes: [{services: [{name: s, port: 80}]}]
+` + svcs("r", "s"),
+			wantRoutes: []string{"a.com: prefix:/other -> r/s:80", "a.com: prefix:/ -> r/s:80"},
+			wantStatuses: []string{"HTTPProxy r/child: orphaned Orphaned", "HTTPProxy r/other: invalid PathMatchConditionsNotValid",
+				"HTTPProxy r/root: invalid PathMatchConditionsNotValid"},
+		},
 		"nothing defined": {
 			yaml: `
 apiVersion: projectcontour.io/v1
@@ -139,6 +168,32 @@ spec:
 `,
 			wantRoutes:   []string{"a.com: prefix:/teapot -> direct 418", "a.com: prefix:/old -> redirect 302 b.com/new"},
 			wantStatuses: []string{"HTTPProxy ns/p: valid"},
+		},
+		"redirect codes are Contour's: 301, 302, 303, 307 and 308": {
+			yaml: `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+  routes:
+  - conditions: [{prefix: /see-other}]
+    requestRedirectPolicy: {hostname: b.com, statusCode: 303}
+  - conditions: [{prefix: /temporary}]
+    requestRedirectPolicy: {hostname: b.com, statusCode: 307}
+  - conditions: [{prefix: /permanent}]
+    requestRedirectPolicy: {hostname: b.com, statusCode: 308}
+---
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: bad, namespace: ns}
+spec:
+  virtualhost: {fqdn: bad.com}
+  routes: [{requestRedirectPolicy: {hostname: b.com, statusCode: 304}}]
+`,
+			wantRoutes: []string{"a.com: prefix:/temporary -> redirect 307 b.com", "a.com: prefix:/see-other -> redirect 303 b.com",
+				"a.com: prefix:/permanent -> redirect 308 b.com"},
+			wantStatuses: []string{"HTTPProxy ns/bad: invalid RequestRedirectPolicy", "HTTPProxy ns/p: valid"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -202,28 +257,6 @@ func TestHealthCheckBounds(t *testing.T) {
 		_, err := healthCheck(&tc.p)
 		if got := fmt.Sprint(err); (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(got, tc.want)) {
 			t.Errorf("healthCheck(%+v) = %v, want %q", tc.p, err, tc.want)
-		}
-	}
-}
-
-// TestRequestHashPolicies: hash policies Envoy would refuse make the route
-// invalid (they failed the whole configuration's validation before).
-func TestRequestHashPolicies(t *testing.T) {
-	for _, tc := range []struct {
-		h    contourv1.RequestHashPolicy
-		want string
-	}{
-		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{HeaderName: "X-User"}}, ""},
-		{contourv1.RequestHashPolicy{QueryParameterHashOptions: &contourv1.QueryParameterHashOptions{ParameterName: "user"}}, ""},
-		{contourv1.RequestHashPolicy{HashSourceIP: true, Terminal: true}, ""},
-		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{HeaderName: "bad name\n"}}, "contains ' '"},
-		{contourv1.RequestHashPolicy{HeaderHashOptions: &contourv1.HeaderHashOptions{}}, "header name is empty"},
-		{contourv1.RequestHashPolicy{QueryParameterHashOptions: &contourv1.QueryParameterHashOptions{ParameterName: "a b"}}, "spaces or control"},
-		{contourv1.RequestHashPolicy{Terminal: true}, "none of"},
-	} {
-		_, err := hashPolicy(tc.h)
-		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
-			t.Errorf("hashPolicy(%+v) = %v, want %q", tc.h, err, tc.want)
 		}
 	}
 }

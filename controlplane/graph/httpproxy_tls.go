@@ -38,12 +38,8 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 	case tls.Passthrough && tls.EnableFallbackCertificate:
 		return bad(ReasonTLSIncompatibleFeatures, "Spec.VirtualHost.TLS: passthrough cannot be combined with enableFallbackCertificate")
 	}
-	min, max := tls.MinimumProtocolVersion, tls.MaximumProtocolVersion
-	for _, v := range []string{min, max} {
-		if v != "" && v != "1.2" && v != "1.3" {
-			return bad(ReasonTLSConfigNotValid, "Spec.VirtualHost.TLS: protocol version %q is not supported (1.2 or 1.3)", v)
-		}
-	}
+	min := b.tlsVersion(ref, "minimumProtocolVersion", tls.MinimumProtocolVersion)
+	max := b.tlsVersion(ref, "maximumProtocolVersion", tls.MaximumProtocolVersion)
 	if min != "" && max != "" && min > max {
 		return bad(ReasonTLSConfigNotValid, "Spec.VirtualHost.TLS: minimum protocol version %s is above the maximum %s", min, max)
 	}
@@ -93,6 +89,20 @@ func (b *builder) rootTLS(ref status.Ref, p *contourv1.HTTPProxy, tls *contourv1
 		svh.ClientValidation = v
 	}
 	return svh, true
+}
+
+// tlsVersion returns version, the value of a root's TLS field, when it is
+// 1.2 or 1.3, and "" (the listener's default) otherwise. As in Contour,
+// whose CRD admits any string there, another value is not an error: the
+// default is used, and a warning names the value ignored.
+func (b *builder) tlsVersion(ref status.Ref, field, version string) string {
+	switch version {
+	case "", "1.2", "1.3":
+		return version
+	}
+	b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
+		"Spec.VirtualHost.TLS.%s %q is ignored: it is not 1.2 or 1.3, so the default version is used", field, version)
+	return ""
 }
 
 // fallbackCertificate sets svh.Fallback, the fallback certificate

@@ -204,8 +204,10 @@ func (e *entry) objectIn(ref Ref, conds []Condition) Object {
 		if ref.Kind == KindIngressRoute {
 			msg = orphanedMsgRoute
 		}
+		// As Contour: the orphan is an error sub-condition like any
+		// other, while currentStatus and description say orphaned.
 		o.CurrentStatus, o.Description = Orphaned, msg
-		cond.Status, cond.Reason, cond.Message = "False", string(OrphanedError), msg
+		cond.Status, cond.Reason, cond.Message = "False", errorPresentReason, errorPresentMsg
 		cond.Errors = []SubCondition{{Type: OrphanedError, Status: "True", Reason: string(OrphanedError), Message: msg}}
 	default:
 		o.CurrentStatus, o.Description = Valid, validMessage(ref.Kind)

@@ -29,7 +29,7 @@ func TestReportObjects(t *testing.T) {
 		{Ref: valid, CurrentStatus: Valid, Description: "Valid HTTPProxy",
 			Conditions: []Condition{{Type: "Valid", Status: "True", Reason: "Valid", Message: "Valid HTTPProxy"}}},
 		{Ref: orphan, CurrentStatus: Orphaned, Description: orphanedMsgProxy,
-			Conditions: []Condition{{Type: "Valid", Status: "False", Reason: "Orphaned", Message: orphanedMsgProxy,
+			Conditions: []Condition{{Type: "Valid", Status: "False", Reason: "ErrorPresent", Message: "At least one error present, see Errors for details",
 				Errors: []SubCondition{{Type: OrphanedError, Status: "True", Reason: "Orphaned", Message: orphanedMsgProxy}}}}},
 		{Ref: ingress, CurrentStatus: Valid, Description: "Valid Ingress",
 			Conditions: []Condition{{Type: "Valid", Status: "True", Reason: "Valid", Message: "Valid Ingress"}}},

@@ -52,8 +52,10 @@ type HTTPProxySpec struct {
 
 // VirtualHost is the host a root HTTPProxy owns and what applies to all of it.
 type VirtualHost struct {
-	// Fqdn is the host name, e.g. www.example.com or *.example.com.
-	// +kubebuilder:validation:Pattern=`^(\*\.)?[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?(\.[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?)*$`
+	// Fqdn is the host name, in lower case, e.g. www.example.com or
+	// *.example.com.
+	// +kubebuilder:validation:Pattern="^(\\*\\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+	// +kubebuilder:validation:MinLength=1
 	Fqdn string `json:"fqdn"`
 	// TLS serves the host over HTTPS.
 	// +optional
@@ -84,13 +86,13 @@ type TLS struct {
 	// TLSCertificateDelegation).
 	// +optional
 	SecretName string `json:"secretName,omitempty"`
-	// MinimumProtocolVersion is "1.2" or "1.3".
+	// MinimumProtocolVersion is "1.2" (the default) or "1.3"; any other
+	// value is ignored (with a warning) and the default is used.
 	// +optional
-	// +kubebuilder:validation:Enum="1.2";"1.3";""
 	MinimumProtocolVersion string `json:"minimumProtocolVersion,omitempty"`
-	// MaximumProtocolVersion is "1.2" or "1.3".
+	// MaximumProtocolVersion is "1.2" or "1.3" (the default); any other
+	// value is ignored (with a warning) and the default is used.
 	// +optional
-	// +kubebuilder:validation:Enum="1.2";"1.3";""
 	MaximumProtocolVersion string `json:"maximumProtocolVersion,omitempty"`
 	// Passthrough forwards the encrypted stream to the tcpproxy Services.
 	// +optional
@@ -107,6 +109,7 @@ type TLS struct {
 type DownstreamValidation struct {
 	// CACertificate is the Secret (ca.crt) client certificates must chain to.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	CACertificate string `json:"caSecret,omitempty"`
 	// SkipClientCertValidation accepts any client certificate.
 	// +optional
@@ -116,6 +119,7 @@ type DownstreamValidation struct {
 	ForwardClientCertificate *ClientCertificateDetails `json:"forwardClientCertificate,omitempty"`
 	// CertificateRevocationList is a Secret (crl.pem) with CRLs.
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	CertificateRevocationList string `json:"crlSecret,omitempty"`
 	// OnlyVerifyLeafCertCrl checks the CRL of the leaf only.
 	// +optional
@@ -137,6 +141,7 @@ type ClientCertificateDetails struct {
 // Include delegates part of a host to another HTTPProxy.
 type Include struct {
 	// Name of the included HTTPProxy.
+	// +kubebuilder:validation:MinLength=1
 	Name string `json:"name"`
 	// Namespace of the included HTTPProxy; defaults to this one's.
 	// +optional
@@ -164,6 +169,7 @@ type MatchCondition struct {
 
 // HeaderMatchCondition matches a request header.
 type HeaderMatchCondition struct {
+	// +kubebuilder:validation:MinLength=1
 	Name string `json:"name"`
 	// +optional
 	Present bool `json:"present,omitempty"`

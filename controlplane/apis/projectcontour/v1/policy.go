@@ -22,6 +22,7 @@ type AuthorizationServer struct {
 	// +optional
 	AuthPolicy *AuthorizationPolicy `json:"authPolicy,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+|infinity|infinite)$`
 	ResponseTimeout string `json:"responseTimeout,omitempty"`
 	// +optional
 	FailOpen bool `json:"failOpen,omitempty"`
@@ -75,10 +76,13 @@ type HTTPAuthorizationServerAllowedHeaders struct {
 // ExtensionServiceReference names an ExtensionService.
 type ExtensionServiceReference struct {
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	APIVersion string `json:"apiVersion,omitempty"`
 	// +optional
+	// +kubebuilder:validation:MinLength=1
 	Namespace string `json:"namespace,omitempty"`
-	Name      string `json:"name"`
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name,omitempty"`
 }
 
 // AuthorizationPolicy tunes authorization per route.
@@ -92,6 +96,8 @@ type AuthorizationPolicy struct {
 // AuthorizationServerBufferSettings buffers request bodies for authorization.
 type AuthorizationServerBufferSettings struct {
 	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:default=1024
 	MaxRequestBytes uint32 `json:"maxRequestBytes,omitempty"`
 	// +optional
 	AllowPartialMessage bool `json:"allowPartialMessage,omitempty"`
@@ -100,6 +106,7 @@ type AuthorizationServerBufferSettings struct {
 }
 
 // CORSHeaderValue is a header name or method in a CORS policy.
+// +kubebuilder:validation:Pattern="^[a-zA-Z0-9!#$%&'*+.^_`|~-]+$"
 type CORSHeaderValue string
 
 // CORSPolicy configures cross-origin resource sharing.
@@ -107,14 +114,21 @@ type CORSPolicy struct {
 	// +optional
 	AllowCredentials bool `json:"allowCredentials,omitempty"`
 	// +optional
-	AllowPrivateNetwork bool              `json:"allowPrivateNetwork,omitempty"`
-	AllowOrigin         []string          `json:"allowOrigin"`
-	AllowMethods        []CORSHeaderValue `json:"allowMethods"`
+	AllowPrivateNetwork bool `json:"allowPrivateNetwork,omitempty"`
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinItems=1
+	AllowOrigin []string `json:"allowOrigin"`
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinItems=1
+	AllowMethods []CORSHeaderValue `json:"allowMethods"`
 	// +optional
+	// +kubebuilder:validation:MinItems=1
 	AllowHeaders []CORSHeaderValue `json:"allowHeaders,omitempty"`
 	// +optional
+	// +kubebuilder:validation:MinItems=1
 	ExposeHeaders []CORSHeaderValue `json:"exposeHeaders,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+|0)$`
 	MaxAge string `json:"maxAge,omitempty"`
 }
 
@@ -147,11 +161,13 @@ type GlobalRateLimitPolicy struct {
 	// +optional
 	Disabled bool `json:"disabled,omitempty"`
 	// +optional
+	// +kubebuilder:validation:MinItems=1
 	Descriptors []RateLimitDescriptor `json:"descriptors,omitempty"`
 }
 
 // RateLimitDescriptor is a list of entries.
 type RateLimitDescriptor struct {
+	// +kubebuilder:validation:MinItems=1
 	Entries []RateLimitDescriptorEntry `json:"entries"`
 }
 
@@ -170,22 +186,30 @@ type RateLimitDescriptorEntry struct {
 // GenericKeyDescriptor is a fixed key/value.
 type GenericKeyDescriptor struct {
 	// +optional
-	Key   string `json:"key,omitempty"`
+	Key string `json:"key,omitempty"`
+	// +kubebuilder:validation:MinLength=1
 	Value string `json:"value"`
 }
 
 // RequestHeaderDescriptor takes a header's value.
 type RequestHeaderDescriptor struct {
-	HeaderName    string `json:"headerName"`
+	// +kubebuilder:validation:MinLength=1
+	HeaderName string `json:"headerName"`
+	// +kubebuilder:validation:MinLength=1
 	DescriptorKey string `json:"descriptorKey"`
 }
 
 // RequestHeaderValueMatchDescriptor matches headers.
 type RequestHeaderValueMatchDescriptor struct {
-	Headers []HeaderMatchCondition `json:"headers"`
 	// +optional
-	ExpectMatch *bool  `json:"expectMatch,omitempty"`
-	Value       string `json:"value"`
+	// +kubebuilder:validation:MinItems=1
+	Headers []HeaderMatchCondition `json:"headers,omitempty"`
+	// ExpectMatch: true (the default) when the headers must match.
+	// +optional
+	// +kubebuilder:default=true
+	ExpectMatch *bool `json:"expectMatch,omitempty"`
+	// +kubebuilder:validation:MinLength=1
+	Value string `json:"value"`
 }
 
 // RemoteAddressDescriptor takes the client address.
@@ -195,6 +219,8 @@ type RemoteAddressDescriptor struct{}
 // LocalJWKS (exactly one).
 // +kubebuilder:validation:XValidation:message="exactly one of remoteJWKS or localJWKS must be set",rule="(has(self.remoteJWKS) && !has(self.localJWKS)) || (!has(self.remoteJWKS) && has(self.localJWKS))"
 type JWTProvider struct {
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	Name string `json:"name"`
 	// +optional
 	Default bool `json:"default,omitempty"`
@@ -221,12 +247,17 @@ type LocalJWKS struct {
 
 // RemoteJWKS fetches keys over HTTP.
 type RemoteJWKS struct {
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	URI string `json:"uri"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+)$`
 	Timeout string `json:"timeout,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+)$`
 	CacheDuration *string `json:"cacheDuration,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Enum=auto;v4;v6
 	DNSLookupFamily string `json:"dnsLookupFamily,omitempty"`
 	// +optional
 	UpstreamValidation *UpstreamValidation `json:"validation,omitempty"`

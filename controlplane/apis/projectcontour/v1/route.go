@@ -52,10 +52,14 @@ type Service struct {
 	Name string `json:"name"`
 	// Port of the Service.
 	// +kubebuilder:validation:Minimum=1
-	// +kubebuilder:validation:Maximum=65535
+	// +kubebuilder:validation:Maximum=65536
+	// +kubebuilder:validation:ExclusiveMinimum=false
+	// +kubebuilder:validation:ExclusiveMaximum=true
 	Port int `json:"port"`
 	// HealthPort is the port health checks go to.
 	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
 	HealthPort int `json:"healthPort,omitempty"`
 	// Protocol overrides the upstream protocol: h2, h2c or tls.
 	// +optional
@@ -63,6 +67,7 @@ type Service struct {
 	Protocol *string `json:"protocol,omitempty"`
 	// Weight is the relative share of traffic.
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	Weight int64 `json:"weight,omitempty"`
 	// UpstreamValidation verifies the upstream's certificate.
 	// +optional
@@ -81,36 +86,52 @@ type Service struct {
 }
 
 // UpstreamValidation verifies a TLS upstream.
+// +kubebuilder:validation:XValidation:message="subjectNames[0] must equal subjectName if set",rule="has(self.subjectNames) ? self.subjectNames[0] == self.subjectName : true"
 type UpstreamValidation struct {
-	// CACertificate is a Secret holding ca.crt.
+	// CACertificate is a Secret holding ca.crt ("name" or
+	// "namespace/name", at most 63 + 1 + 253 characters).
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=317
 	CACertificate string `json:"caSecret"`
 	// SubjectName is the name the upstream certificate must carry.
-	// +optional
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=250
 	SubjectName string `json:"subjectName,omitempty"`
-	// SubjectNames are names, any of which the certificate may carry.
+	// SubjectNames are names, any of which the certificate may carry; the
+	// first is SubjectName.
 	// +optional
+	// +kubebuilder:validation:MinItems=1
+	// +kubebuilder:validation:MaxItems=8
 	SubjectNames []string `json:"subjectNames,omitempty"`
 }
 
 // TimeoutPolicy sets route timeouts: durations such as "30s", or "infinity".
 type TimeoutPolicy struct {
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+|infinity|infinite)$`
 	Response string `json:"response,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+|infinity|infinite)$`
 	Idle string `json:"idle,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+|infinity|infinite)$`
 	IdleConnection string `json:"idleConnection,omitempty"`
 }
 
 // RetryOn is an Envoy retry condition.
+// +kubebuilder:validation:Enum="5xx";gateway-error;reset;reset-before-request;connect-failure;envoy-ratelimited;retriable-4xx;refused-stream;retriable-status-codes;retriable-headers;http3-post-connect-failure;cancelled;deadline-exceeded;internal;resource-exhausted;unavailable
 type RetryOn string
 
 // RetryPolicy configures retries.
 type RetryPolicy struct {
 	// NumRetries is the number of retries; -1 disables retries.
 	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=-1
 	NumRetries int64 `json:"count,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^(((\d*(\.\d*)?h)|(\d*(\.\d*)?m)|(\d*(\.\d*)?s)|(\d*(\.\d*)?ms)|(\d*(\.\d*)?us)|(\d*(\.\d*)?µs)|(\d*(\.\d*)?ns))+|infinity|infinite)$`
 	PerTryTimeout string `json:"perTryTimeout,omitempty"`
 	// +optional
 	RetryOn []RetryOn `json:"retryOn,omitempty"`
@@ -128,8 +149,10 @@ type HTTPHealthCheckPolicy struct {
 	// +optional
 	TimeoutSeconds int64 `json:"timeoutSeconds,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	UnhealthyThresholdCount int64 `json:"unhealthyThresholdCount,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=0
 	HealthyThresholdCount int64 `json:"healthyThresholdCount,omitempty"`
 	// +optional
 	ExpectedStatuses []StatusRange `json:"expectedStatuses,omitempty"`
@@ -137,8 +160,12 @@ type HTTPHealthCheckPolicy struct {
 
 // StatusRange is [Start, End) of HTTP status codes.
 type StatusRange struct {
+	// +kubebuilder:validation:Minimum=100
+	// +kubebuilder:validation:Maximum=599
 	Start int64 `json:"start"`
-	End   int64 `json:"end"`
+	// +kubebuilder:validation:Minimum=101
+	// +kubebuilder:validation:Maximum=600
+	End int64 `json:"end"`
 }
 
 // TCPHealthCheckPolicy is an active TCP health check.
@@ -176,11 +203,15 @@ type RequestHashPolicy struct {
 
 // HeaderHashOptions hashes a header.
 type HeaderHashOptions struct {
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	HeaderName string `json:"headerName"`
 }
 
 // QueryParameterHashOptions hashes a query parameter.
 type QueryParameterHashOptions struct {
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	ParameterName string `json:"parameterName"`
 }
 
@@ -194,7 +225,10 @@ type PathRewritePolicy struct {
 // Replacement.
 type ReplacePrefix struct {
 	// +optional
-	Prefix      string `json:"prefix,omitempty"`
+	// +kubebuilder:validation:MinLength=1
+	Prefix string `json:"prefix,omitempty"`
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	Replacement string `json:"replacement"`
 }
 
@@ -208,7 +242,11 @@ type HeadersPolicy struct {
 
 // HeaderValue is a header name and value.
 type HeaderValue struct {
-	Name  string `json:"name"`
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+	// +kubebuilder:validation:Required
+	// +kubebuilder:validation:MinLength=1
 	Value string `json:"value"`
 }
 
@@ -217,7 +255,7 @@ type CookieRewritePolicy struct {
 	// Name is the cookie's name: no separator, space or control character.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
-	// +kubebuilder:validation:Pattern=`^[^()<>@,;:\\"/\[\]?={} \t\x00-\x1f\x7f]+$`
+	// +kubebuilder:validation:Pattern=`^[^()<>@,;:\\"\/[\]?={} \t\x7f\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f]+$`
 	Name string `json:"name"`
 	// +optional
 	PathRewrite *CookiePathRewrite `json:"pathRewrite,omitempty"`
@@ -236,7 +274,7 @@ type CookiePathRewrite struct {
 	// Value has no ';' and no control character.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=4096
-	// +kubebuilder:validation:Pattern=`^[^;\x00-\x1f\x7f]+$`
+	// +kubebuilder:validation:Pattern=`^[^;\x7f\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09\x0a\x0b\x0c\x0d\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f]+$`
 	Value string `json:"value"`
 }
 
@@ -255,15 +293,25 @@ type HTTPRequestRedirectPolicy struct {
 	// +kubebuilder:validation:Enum=http;https
 	Scheme *string `json:"scheme,omitempty"`
 	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$`
 	Hostname *string `json:"hostname,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Minimum=1
+	// +kubebuilder:validation:Maximum=65535
 	Port *int32 `json:"port,omitempty"`
+	// StatusCode is 301, 302 (the default), 303, 307 or 308.
 	// +optional
-	// +kubebuilder:validation:Enum=301;302
+	// +kubebuilder:default=302
+	// +kubebuilder:validation:Enum=301;302;303;307;308
+	// +kubebuilder:validation:Format=int32
 	StatusCode *int `json:"statusCode,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^\/.*$`
 	Path *string `json:"path,omitempty"`
 	// +optional
+	// +kubebuilder:validation:Pattern=`^\/.*$`
 	Prefix *string `json:"prefix,omitempty"`
 }
 
@@ -276,7 +324,9 @@ type HTTPDirectResponsePolicy struct {
 	Body string `json:"body,omitempty"`
 }
 
-// RedirectResponseCode is a code Envoy follows internally.
+// RedirectResponseCode is an HTTP redirect status code: the code of a
+// redirect, or one Envoy follows internally.
+// +kubebuilder:validation:Enum=301;302;303;307;308
 type RedirectResponseCode uint32
 
 // HTTPInternalRedirectPolicy lets Envoy follow upstream redirects.
@@ -287,6 +337,7 @@ type HTTPInternalRedirectPolicy struct {
 	RedirectResponseCodes []RedirectResponseCode `json:"redirectResponseCodes,omitempty"`
 	// +optional
 	// +kubebuilder:validation:Enum=Always;Never;SafeOnly
+	// +kubebuilder:default=Never
 	AllowCrossSchemeRedirect string `json:"allowCrossSchemeRedirect,omitempty"`
 	// +optional
 	DenyRepeatedRouteRedirect bool `json:"denyRepeatedRouteRedirect,omitempty"`
