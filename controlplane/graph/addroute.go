@@ -34,6 +34,13 @@ func (b *builder) addRoute(fqdn string, tls bool, r *Route, permitInsecure bool)
 // https.
 func (b *builder) addSecureRoute(secure, insecure *VirtualHost, key MatchKey, r *Route, permitInsecure bool) {
 	b.addTo(secure, key, r)
+	b.addInsecureRoute(insecure, key, r, permitInsecure)
+}
+
+// addInsecureRoute adds the port-80 copy of route r of a TLS host to
+// insecure: r itself when it permits insecure requests (and that is
+// allowed), otherwise a redirect to https with r's match.
+func (b *builder) addInsecureRoute(insecure *VirtualHost, key MatchKey, r *Route, permitInsecure bool) {
 	if b.insecureAllowed(permitInsecure) {
 		b.addTo(insecure, key, r)
 		return

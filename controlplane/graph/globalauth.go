@@ -139,9 +139,8 @@ func (b *builder) globalAuthorization(ref status.Ref, p *contourv1.HTTPProxy, sv
 			"globalExtAuth: extension service %q not found (or not valid: see its status)", b.global.name)
 		return nil, nil, false
 	}
-	if p.Spec.TCPProxy != nil {
-		return nil, nil, true
-	}
+	// A tcpproxy root's routes (port 80 only) take the policy too; its
+	// secure host has no HTTP to check (planRoot gives it no server).
 	var az *ExternalAuthorization
 	if svh != nil {
 		az = b.global.az

@@ -122,7 +122,9 @@ type rootPlan struct {
 	// tcpproxy.
 	svh *SecureVirtualHost
 	tcp *TCPProxy
-	// tls: the routes go on the secure host (and redirect on port 80).
+	// tls: the root has TLS, so its routes redirect to https on port 80
+	// unless permitInsecure; they go on the secure host too when it routes
+	// HTTP (see secureRoutes).
 	tls    bool
 	routes []pendingRoute
 	// rateLimit is the virtual host's local rate limit, for both the
@@ -137,6 +139,11 @@ type rootPlan struct {
 	ipFilter *IPFilter
 }
 
+// secureRoutes reports whether the plan's routes are served over TLS too:
+// the root terminates TLS and has no tcpproxy. With a tcpproxy, or with
+// passthrough (no secure host then), they are served on port 80 only.
+func (plan *rootPlan) secureRoutes() bool { return plan.tls && plan.svh != nil && plan.tcp == nil }
+
 // forRoots returns a builder for planning roots in turn: its own report
 // (with room for a chunk's roots), recent Service answers (no
 // serviceMemo), the shared read-only state, and no graph (planning never
@@ -149,7 +156,11 @@ func (b *builder) forRoots() *builder {
 // commitRoot applies a plan to the graph.
 func (b *builder) commitRoot(plan rootPlan) { b.placeHosts(b.buildHosts(plan)) }
 
-// planRoot processes one root: TLS, then its routes and includes.
+// planRoot processes one root: TLS, its tcpproxy, then its routes and
+// includes. As in Contour, a root with a tcpproxy or with TLS passthrough
+// may also have routes: they are served on port 80 only (the TLS
+// connection is not Envoy's to route), redirecting to https unless
+// permitInsecure.
 func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	plan := rootPlan{fqdn: fqdn}
 	ref := proxyRef(p)
@@ -179,94 +190,99 @@ func (b *builder) planRoot(p *contourv1.HTTPProxy, fqdn string) rootPlan {
 	if !ok {
 		return plan
 	}
-	if p.Spec.TCPProxy != nil {
-		if _, _, ok := b.virtualHostAuthorization(ref, p, svh); !ok || !b.fallbackCertificate(ref, p, svh) {
-			return plan
-		}
-		if tp, ok := b.planTCPProxy(ref, p, svh, ipFilter != nil, len(jwt) > 0); ok {
-			plan.svh, plan.tcp = svh, tp
-		}
-		return plan
-	}
-	if svh != nil && svh.Passthrough {
-		b.report.Error(ref, status.TLSError, "TLSConfigNotValid", "Spec.VirtualHost.TLS.Passthrough requires a tcpproxy")
-		return plan
-	}
 	authz, as, ok := b.virtualHostAuthorization(ref, p, svh)
 	if !ok || !b.fallbackCertificate(ref, p, svh) {
 		return plan
 	}
-	if svh != nil {
+	var tcp *TCPProxy
+	switch {
+	case p.Spec.TCPProxy != nil:
+		if tcp, ok = b.planTCPProxy(ref, p, svh); !ok {
+			return plan
+		}
+	case svh != nil && svh.Passthrough:
+		b.report.Warning(ref, status.TLSError, ReasonTLSConfigNotValid,
+			"Spec.VirtualHost.TLS.Passthrough without a tcpproxy: port 443 serves nothing for this host; its routes are served on port 80 only, redirecting to https unless permitInsecure")
+		svh = nil // no TLS host: there is nothing to pass the connection to
+	case svh != nil:
 		svh.JWTProviders, svh.Authorization = jwt, authz
 	}
 	b.walk(w, p, scope{jwt: js, auth: as}, []status.Ref{ref})
-	rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
-	if w.invalid[ref] || !ok {
+	if !b.planVirtualHost(&plan, w, p, ipFilter) {
 		return plan
 	}
+	if tcp != nil {
+		b.warnTCPProxyIgnores(ref, p, len(jwt) > 0)
+	}
+	plan.svh, plan.tcp, plan.tls = svh, tcp, w.tls
+	return plan
+}
+
+// planVirtualHost completes plan with the routes root p's walk w collected
+// and its virtual host's HTTP policies (ipFilter already read); false when
+// the root is invalid, and its host then serves nothing.
+func (b *builder) planVirtualHost(plan *rootPlan, w *proxyWalk, p *contourv1.HTTPProxy, ipFilter *IPFilter) bool {
+	ref := proxyRef(p)
+	rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
+	if w.invalid[ref] || !ok {
+		return false
+	}
 	if plan.globalRateLimits, ok = b.vhostGlobalRateLimit(ref, p.Spec.VirtualHost); !ok {
-		return plan
+		return false
 	}
 	// As in Contour, the CORS policy is read after the routes, and a bad
 	// one invalidates the root (its host serves nothing).
 	cors, ok := b.proxyCORS(ref, p)
 	if !ok {
-		return plan
+		return false
 	}
-	plan.svh, plan.tls, plan.rateLimit, plan.cors, plan.ipFilter = svh, w.tls, rl, cors, ipFilter
+	plan.rateLimit, plan.cors, plan.ipFilter = rl, cors, ipFilter
 	plan.routes = w.routes[:0] // filtered in place: the walk is over
 	for _, pr := range w.routes {
 		if !w.invalid[pr.route.Source] {
 			plan.routes = append(plan.routes, pr)
 		}
 	}
-	return plan
+	return true
 }
 
 // planTCPProxy builds the tcpproxy of root p (svh is its secure virtual
-// host, nil without TLS), warning about the HTTP policies it ignores (the
-// root has an IP filter or JWT providers when ipFilter or jwt is set).
-func (b *builder) planTCPProxy(ref status.Ref, p *contourv1.HTTPProxy, svh *SecureVirtualHost, ipFilter, jwt bool) (*TCPProxy, bool) {
+// host, nil without TLS).
+func (b *builder) planTCPProxy(ref status.Ref, p *contourv1.HTTPProxy, svh *SecureVirtualHost) (*TCPProxy, bool) {
 	if svh == nil {
 		b.report.Error(ref, status.TCPProxyError, "TLSMustBeConfigured", "Spec.TCPProxy requires that either Spec.TLS.Passthrough or Spec.TLS.SecretName be set")
 		return nil, false
 	}
-	tp, ok := b.tcpProxy(p, []status.Ref{ref})
-	if !ok {
-		return nil, false
-	}
-	rl, ok := b.vhostRateLimit(ref, p.Spec.VirtualHost)
-	if !ok {
-		return nil, false
-	}
-	if rl != nil {
-		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.local is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
-	}
-	if _, _, err := globalRateLimit(p.Spec.VirtualHost.RateLimitPolicy, "Spec.VirtualHost.rateLimitPolicy.global"); err != nil {
-		b.report.Error(ref, status.VirtualHostError, ReasonRateLimitPolicyNotValid, "%s", err)
-		return nil, false
-	}
-	if rlp := p.Spec.VirtualHost.RateLimitPolicy; rlp != nil && rlp.Global != nil && b.opts.RateLimitService.Configured() {
-		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.global is ignored: it limits HTTP requests, and the tcpproxy takes the whole TLS connection")
-	}
-	if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
-		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "routes and includes are ignored: the tcpproxy takes the whole TLS connection")
-	}
-	if p.Spec.VirtualHost.CORSPolicy != nil {
-		if _, ok := b.proxyCORS(ref, p); !ok {
-			return nil, false
-		}
-		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.CORSPolicy is ignored: the tcpproxy takes the whole TLS connection")
-	}
-	if ipFilter {
-		b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
-			"Spec.VirtualHost: ipAllowPolicy and ipDenyPolicy filter HTTP requests and are ignored: the tcpproxy takes the whole TLS connection")
-	}
+	return b.tcpProxy(p, []status.Ref{ref})
+}
+
+// warnTCPProxyIgnores warns about the HTTP policies of tcpproxy root p
+// that have no effect: those of its virtual host when it has no routes or
+// includes (with some, they apply on port 80, as in Contour), and JWT
+// providers (jwt set), which nothing verifies on port 80 either.
+func (b *builder) warnTCPProxyIgnores(ref status.Ref, p *contourv1.HTTPProxy, jwt bool) {
+	const why = "the tcpproxy takes the whole TLS connection, and no route is served on port 80"
 	if jwt {
 		b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
-			"Spec.VirtualHost.JWTProviders verify HTTP requests and are ignored: the tcpproxy takes the whole TLS connection")
+			"Spec.VirtualHost.JWTProviders verify HTTP requests and are ignored: the tcpproxy takes the whole TLS connection, and port 80 verifies no tokens")
 	}
-	return tp, true
+	if len(p.Spec.Routes) > 0 || len(p.Spec.Includes) > 0 {
+		return
+	}
+	vh := p.Spec.VirtualHost
+	if rlp := vh.RateLimitPolicy; rlp != nil && rlp.Local != nil {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.local is ignored: it limits HTTP requests, and %s", why)
+	}
+	if rlp := vh.RateLimitPolicy; rlp != nil && rlp.Global != nil && b.opts.RateLimitService.Configured() {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.rateLimitPolicy.global is ignored: it limits HTTP requests, and %s", why)
+	}
+	if vh.CORSPolicy != nil {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "Spec.VirtualHost.CORSPolicy is ignored: %s", why)
+	}
+	if len(vh.IPAllowFilterPolicy) > 0 || len(vh.IPDenyFilterPolicy) > 0 {
+		b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
+			"Spec.VirtualHost: ipAllowPolicy and ipDenyPolicy filter HTTP requests and are ignored: %s", why)
+	}
 }
 
 // commitSecure records a validated secure virtual host in the graph.

@@ -90,9 +90,13 @@ func (b *builder) virtualHostAuthorization(ref status.Ref, p *contourv1.HTTPProx
 			"Spec.VirtualHost.TLS: enableFallbackCertificate cannot be combined with authorization")
 		return nil, nil, false
 	}
-	if p.Spec.TCPProxy != nil {
+	if p.Spec.TCPProxy != nil || svh.Passthrough {
+		why := "the tcpproxy takes the whole TLS connection"
+		if p.Spec.TCPProxy == nil {
+			why = "TLS is passed through"
+		}
 		b.report.Warning(ref, status.SpecError, ReasonIgnoredField,
-			"Spec.VirtualHost.Authorization checks HTTP requests and is ignored: the tcpproxy takes the whole TLS connection")
+			"Spec.VirtualHost.Authorization checks HTTP requests and is ignored: %s, and port 80 checks nothing", why)
 		return nil, nil, true
 	}
 	ext, ok := b.authorizationServer(ref, p.Namespace, a.ExtensionServiceRef)

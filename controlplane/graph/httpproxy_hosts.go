@@ -37,13 +37,16 @@ func (b *builder) buildHosts(plan rootPlan) rootHosts {
 	}
 	if plan.tcp != nil {
 		h.svh().TCPProxy = plan.tcp
-		return h
 	}
+	secure := plan.secureRoutes()
 	b.reserveRedirects(plan)
 	for _, pr := range plan.routes {
-		if plan.tls {
+		switch {
+		case secure:
 			b.addSecureRoute(&h.svh().VirtualHost, h.vh(), pr.route.Key(), pr.route, pr.permitInsecure)
-		} else {
+		case plan.tls: // TLS passed through, or to a tcpproxy: port 80 only
+			b.addInsecureRoute(h.vh(), pr.route.Key(), pr.route, pr.permitInsecure)
+		default:
 			b.addTo(h.vh(), pr.route.Key(), pr.route)
 		}
 	}
@@ -52,7 +55,7 @@ func (b *builder) buildHosts(plan rootPlan) rootHosts {
 		// redirects to https).
 		vh := h.vh()
 		vh.RateLimit, vh.CORS, vh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
-		if plan.tls {
+		if secure {
 			svh := h.svh()
 			svh.RateLimit, svh.CORS, svh.GlobalRateLimits = plan.rateLimit, plan.cors, plan.globalRateLimits
 		}
@@ -60,12 +63,12 @@ func (b *builder) buildHosts(plan rootPlan) rootHosts {
 	if plan.ipFilter == nil {
 		return h
 	}
-	// The policy goes on the hosts the root serves: the insecure one (its
-	// HTTPS redirects too, as in Contour) and the secure one.
+	// The policy goes on the hosts the root serves HTTP on: the insecure
+	// one (its HTTPS redirects too, as in Contour) and the secure one.
 	if h.insecure != nil {
 		h.insecure.IPFilter = plan.ipFilter
 	}
-	if plan.svh != nil {
+	if secure {
 		h.svh().IPFilter = plan.ipFilter
 	}
 	return h
