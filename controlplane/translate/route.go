@@ -101,7 +101,9 @@ type hostBlock struct {
 // For "*.example.com" the :authority must match
 // ^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?\.example\.com(:[0-9]+)?$ : one
 // label (letters, digits and inner hyphens), the literal domain, an
-// optional port.
+// optional port. Contour's label allows lower-case letters only, so that
+// FOO.example.com, which Envoy's domain match admits, answers 404 there;
+// here the label may be of either case, as DNS names are.
 func wildcardAuthority(name string) *routev3.HeaderMatcher {
 	re := `^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?` + regexp.QuoteMeta(name[1:]) + `(:[0-9]+)?$`
 	return &routev3.HeaderMatcher{Name: ":authority", HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
