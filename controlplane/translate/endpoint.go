@@ -129,7 +129,11 @@ func EndpointSourceFinding(idx *source.Index, namespace, service string) (status
 
 // ClusterLoadAssignment builds the endpoints of one Service port: from its
 // EndpointSlices when it has any, otherwise from its v1 Endpoints. Only
-// ready, non-terminating addresses are listed, sorted. A Service with no
+// ready addresses (a slice's endpoints whose ready condition is true or
+// unknown) are listed, sorted. As in Contour, the terminating condition
+// does not count: Kubernetes clears ready when a pod terminates, unless its
+// Service publishes not-ready addresses, whose terminating pods stay
+// listed as the Endpoints of such a Service list them. A Service with no
 // endpoints gets an empty assignment, so every EDS cluster has one. The
 // live control plane calls it directly for endpoint-only changes.
 func ClusterLoadAssignment(idx *source.Index, namespace, service string, port corev1.ServicePort) *endpointv3.ClusterLoadAssignment {
@@ -212,9 +216,6 @@ func sliceAddresses(out []envoy.HostPort, slices map[string]*discoveryv1.Endpoin
 			for i := range s.Endpoints {
 				e := &s.Endpoints[i] // not a copy: an Endpoint is large
 				if e.Conditions.Ready != nil && !*e.Conditions.Ready {
-					continue
-				}
-				if e.Conditions.Terminating != nil && *e.Conditions.Terminating {
 					continue
 				}
 				for _, a := range e.Addresses {

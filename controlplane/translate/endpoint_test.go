@@ -72,14 +72,14 @@ func TestClusterLoadAssignment(t *testing.T) {
 		want   *endpointv3.ClusterLoadAssignment
 	}{
 		{
-			name: "slices: ready (or unknown) only, sorted, duplicates merged, by port name",
+			name: "slices: ready (or unknown) only, terminating or not, sorted, duplicates merged, by port name",
 			slices: []*discoveryv1.EndpointSlice{
 				slice("web-b", httpPort, ep(nil, nil, "10.0.0.9"), ep(ptr(false), nil, "10.0.0.5"), ep(ptr(true), ptr(true), "10.0.0.6")),
 				slice("web-a", httpPort, ep(ptr(true), nil, "10.0.0.10", "10.0.0.1"), ep(nil, nil, "10.0.0.9")),
 			},
 			port: corev1.ServicePort{Name: "http", Port: 80},
 			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/http", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
-				lbEndpoint("10.0.0.1", 8080), lbEndpoint("10.0.0.10", 8080), lbEndpoint("10.0.0.9", 8080)}}}},
+				lbEndpoint("10.0.0.1", 8080), lbEndpoint("10.0.0.10", 8080), lbEndpoint("10.0.0.6", 8080), lbEndpoint("10.0.0.9", 8080)}}}},
 		},
 		{
 			name:   "slices: unnamed port",
