@@ -85,7 +85,6 @@ func TestConstructors(t *testing.T) {
 						CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(60 * time.Second)},
 						HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
 						UseRemoteAddress:          wrapperspb.Bool(true),
-						StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 						NormalizePath:             wrapperspb.Bool(true),
 						MergeSlashes:              true,
 						PreserveExternalRequestId: true,

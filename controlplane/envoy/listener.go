@@ -218,7 +218,6 @@ func setManagerTail(hcm *hcmv3.HttpConnectionManager, logs []*accesslogv3.Access
 	hcm.ServerHeaderTransformation = s.serverHeader
 	hcm.UseRemoteAddress = wrapBool(true)
 	hcm.XffNumTrustedHops = s.trustedHops
-	hcm.StripPortMode = &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true}
 	hcm.NormalizePath = wrapBool(true)
 	hcm.MergeSlashes = !s.keepSlashes
 	hcm.StripTrailingHostDot = s.stripHostDot

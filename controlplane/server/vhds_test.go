@@ -126,8 +126,9 @@ func TestVHDS(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &routev3.RouteConfiguration{
-		Name:                rc.GetName(),
-		RequestHeadersToAdd: rc.GetRequestHeadersToAdd(),
+		Name:                     rc.GetName(),
+		RequestHeadersToAdd:      rc.GetRequestHeadersToAdd(),
+		IgnorePortInHostMatching: true,
 		Vhds: &routev3.Vhds{ConfigSource: &corev3.ConfigSource{
 			ResourceApiVersion: corev3.ApiVersion_V3,
 			ConfigSourceSpecifier: &corev3.ConfigSource_ApiConfigSource{ApiConfigSource: &corev3.ApiConfigSource{

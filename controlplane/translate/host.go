@@ -94,9 +94,11 @@ var misdirected = &routev3.VirtualHost{Name: "misdirected", Domains: []string{"*
 // RouteConfiguration is the route configuration called name holding vhosts.
 // As Contour's, it adds x-request-start (t=<seconds.milliseconds> of when
 // Envoy started the request) to every request sent upstream: what
-// application monitors read queueing time from.
+// application monitors read queueing time from; and it picks a virtual
+// host ignoring any port in the Host header, which still reaches the
+// upstream as the client sent it.
 func RouteConfiguration(name string, vhosts []*routev3.VirtualHost) *routev3.RouteConfiguration {
-	return &routev3.RouteConfiguration{Name: name, VirtualHosts: vhosts, RequestHeadersToAdd: requestStart}
+	return &routev3.RouteConfiguration{Name: name, VirtualHosts: vhosts, RequestHeadersToAdd: requestStart, IgnorePortInHostMatching: true}
 }
 
 // requestStart is the header every route configuration adds; shared, never

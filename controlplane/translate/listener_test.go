@@ -69,7 +69,6 @@ func wantHCM(t *testing.T, statPrefix, rds string, lua bool) *listenerv3.Filter 
 			CommonHttpProtocolOptions: &corev3.HttpProtocolOptions{IdleTimeout: durationpb.New(60 * time.Second)},
 			HttpProtocolOptions:       &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: true},
 			UseRemoteAddress:          wrapperspb.Bool(true),
-			StripPortMode:             &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
 			NormalizePath:             wrapperspb.Bool(true),
 			MergeSlashes:              true,
 			PreserveExternalRequestId: true,
@@ -141,7 +140,7 @@ func TestListenersEmpty(t *testing.T) {
 	if d := cmp.Diff(want, res.Listeners, protocmp.Transform()); d != "" {
 		t.Errorf("listeners (-want +got):\n%s", d)
 	}
-	wantRoutes := []*routev3.RouteConfiguration{{Name: "ingress_http", RequestHeadersToAdd: wantRequestStart()}}
+	wantRoutes := []*routev3.RouteConfiguration{{Name: "ingress_http", RequestHeadersToAdd: wantRequestStart(), IgnorePortInHostMatching: true}}
 	if d := cmp.Diff(wantRoutes, res.Routes, protocmp.Transform()); d != "" {
 		t.Errorf("routes (-want +got):\n%s", d)
 	}

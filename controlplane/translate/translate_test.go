@@ -66,7 +66,7 @@ func TestTranslateRoute(t *testing.T) {
 				"io.projectcontour.name": structpb.NewStringValue("p"),
 			}}}},
 		}},
-	}}, RequestHeadersToAdd: wantRequestStart()}
+	}}, RequestHeadersToAdd: wantRequestStart(), IgnorePortInHostMatching: true}
 	if d := cmp.Diff([]*routev3.RouteConfiguration{wantRoutes}, res.Routes, protocmp.Transform()); d != "" {
 		t.Errorf("routes (-want +got):\n%s", d)
 	}

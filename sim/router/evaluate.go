@@ -118,8 +118,12 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 	}
 	if c.hcm.GetStripAnyHostPort() {
 		authority = stripPort(authority)
+		p.authority = stripPort(p.authority) // Envoy rewrites the header itself
 	}
 	vh := rc.virtualHost(authority)
+	if rc.rc.GetIgnorePortInHostMatching() {
+		vh = rc.virtualHost(stripPort(authority))
+	}
 	if vh == nil {
 		res.Status = 404
 		res.tracef("route configuration %s has no virtual host for %q: 404", name, authority)

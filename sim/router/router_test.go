@@ -38,8 +38,7 @@ func toCluster(name string) *routev3.Route_Route {
 }
 
 func fixture(t *testing.T) *xds.Resources {
-	hcm := &hcmv3.HttpConnectionManager{StripPortMode: &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true},
-		NormalizePath: wrapperspb.Bool(true), MergeSlashes: true,
+	hcm := &hcmv3.HttpConnectionManager{NormalizePath: wrapperspb.Bool(true), MergeSlashes: true,
 		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{RouteConfigName: "http"}}}
 	l := &listenerv3.Listener{Name: "http", Address: &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 		PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: 8080}}}},
@@ -47,7 +46,7 @@ func fixture(t *testing.T) *xds.Resources {
 	weighted := &routev3.Route_Route{Route: &routev3.RouteAction{ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{
 		Clusters: []*routev3.WeightedCluster_ClusterWeight{
 			{Name: "ns/a/80/h", Weight: wrapperspb.UInt32(1)}, {Name: "ns/b/80/h", Weight: wrapperspb.UInt32(1)}, {Name: "ns/c/80/h", Weight: wrapperspb.UInt32(2)}}}}}}
-	rc := &routev3.RouteConfiguration{Name: "http", VirtualHosts: []*routev3.VirtualHost{
+	rc := &routev3.RouteConfiguration{Name: "http", IgnorePortInHostMatching: true, VirtualHosts: []*routev3.VirtualHost{
 		{Name: "exact", Domains: []string{"foo.com"}, Routes: []*routev3.Route{
 			{Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Path{Path: "/exact"}}, Action: toCluster("ns/a/80/h")},
 			{Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_PathSeparatedPrefix{PathSeparatedPrefix: "/seg"}}, Action: toCluster("ns/b/80/h")},
@@ -219,5 +218,32 @@ func TestClusterHostRewrite(t *testing.T) {
 		if got.UpstreamHost != tc.host || !cmp.Equal(hosts, tc.backendsHosts) {
 			t.Errorf("%s: upstream host %q, backends' %q; want %q, %q", tc.url, got.UpstreamHost, hosts, tc.host, tc.backendsHosts)
 		}
+	}
+}
+
+// TestHostPortKept: a virtual host is chosen ignoring the Host's port
+// (ignore_port_in_host_matching, as Isobar and Contour write route
+// configurations), and the Host goes upstream with its port; a connection
+// manager stripping ports (strip_any_host_port) sends it without.
+func TestHostPortKept(t *testing.T) {
+	t.Parallel()
+	r := New(fixture(t), Options{}).Evaluate(Request{URL: "http://foo.com:8080/exact"})
+	if r.VirtualHost != "exact" || r.UpstreamHost != "foo.com:8080" {
+		t.Errorf("virtual host %q, upstream Host %q; want exact, foo.com:8080", r.VirtualHost, r.UpstreamHost)
+	}
+	res := fixture(t)
+	res.Routes[0].IgnorePortInHostMatching = false
+	if r := New(res, Options{}).Evaluate(Request{URL: "http://foo.com:8080/exact"}); r.VirtualHost == "exact" {
+		t.Errorf("without ignore_port_in_host_matching foo.com:8080 matched the virtual host of foo.com")
+	}
+	var hcm hcmv3.HttpConnectionManager
+	a := res.Listeners[0].FilterChains[0].Filters[0].GetTypedConfig()
+	if err := a.UnmarshalTo(&hcm); err != nil {
+		t.Fatal(err)
+	}
+	hcm.StripPortMode = &hcmv3.HttpConnectionManager_StripAnyHostPort{StripAnyHostPort: true}
+	res.Listeners[0].FilterChains[0].Filters[0].ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: anyOf(t, &hcm)}
+	if r := New(res, Options{}).Evaluate(Request{URL: "http://foo.com:8080/exact"}); r.VirtualHost != "exact" || r.UpstreamHost != "foo.com" {
+		t.Errorf("strip_any_host_port: virtual host %q, upstream Host %q; want exact, foo.com", r.VirtualHost, r.UpstreamHost)
 	}
 }
