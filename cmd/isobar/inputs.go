@@ -78,7 +78,7 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringSliceVar(&f.rootNamespaces, "root-namespaces", nil,
 		"namespaces where root HTTPProxies and IngressRoutes may live (default: all)")
 	cmd.Flags().StringVar(&f.ingressClass, "ingress-class", "",
-		"the only ingress class processed (default: objects with no class or class \"contour\")")
+		"the ingress class processed, or a comma-separated list of them, as Contour's --ingress-class-name (default: objects with no class or class \"contour\")")
 	cmd.Flags().BoolVar(&f.disablePermitInsecure, "disable-permit-insecure", false,
 		"ignore permitInsecure on every route")
 	cmd.Flags().Uint32Var(&f.httpPort, "envoy-service-http-port", 8080, "port of Envoy's HTTP listener (ingress_http)")

@@ -17,8 +17,9 @@ type Options struct {
 	// RootNamespaces, when not empty, are the only namespaces where root
 	// HTTPProxies and IngressRoutes may live.
 	RootNamespaces []string
-	// IngressClass, when set, is the only class processed; when empty,
-	// objects with no class or with class "contour" are processed.
+	// IngressClass, when set, is the class processed, or a comma-separated
+	// list of classes processed (as Contour's --ingress-class-name); when
+	// empty, objects with no class or with class "contour" are processed.
 	IngressClass string
 	// DisablePermitInsecure ignores permitInsecure on every route.
 	DisablePermitInsecure bool

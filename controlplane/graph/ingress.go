@@ -3,6 +3,7 @@ package graph
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -80,6 +81,9 @@ func (b *builder) ignoredByClass(rep *status.Report, ref status.Ref, class strin
 	want := `no class or "contour"`
 	if b.opts.IngressClass != "" {
 		want = fmt.Sprintf("%q", b.opts.IngressClass)
+		if strings.Contains(b.opts.IngressClass, ",") {
+			want = fmt.Sprintf("the classes %q", strings.Split(b.opts.IngressClass, ","))
+		}
 	}
 	rep.Find(status.Finding{Code: FindingIgnoredByIngressClass, Severity: status.SeverityInfo, Objects: []status.Ref{ref},
 		Message: fmt.Sprintf("%s asks for ingress class %q; this control plane serves %s, so it is ignored", ref, class, want)})
