@@ -26,6 +26,10 @@ type ClusterOptions struct {
 	DNSName   string
 	Port      uint32
 	DNSFamily clusterv3.Cluster_DnsLookupFamily
+	// DNSHealthPort, when set, is the port a DNS cluster's active health
+	// checks go to (the endpoint's health_check_config), as a Service's
+	// healthPort.
+	DNSHealthPort uint32
 	// ConnectTimeout bounds connection attempts (0: ConnectTimeout).
 	ConnectTimeout time.Duration
 	// MaxRequestsPerConnection closes a connection after that many
@@ -128,8 +132,12 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		}
 		c.ClusterDiscoveryType = &clusterv3.Cluster_Type{Type: kind}
 		c.DnsLookupFamily = o.DNSFamily
+		lb := LbEndpoint(o.DNSName, o.Port)
+		if o.DNSHealthPort != 0 {
+			lb.GetEndpoint().HealthCheckConfig = &endpointv3.Endpoint_HealthCheckConfig{PortValue: o.DNSHealthPort}
+		}
 		c.LoadAssignment = &endpointv3.ClusterLoadAssignment{ClusterName: o.Name, Endpoints: []*endpointv3.LocalityLbEndpoints{{
-			LbEndpoints: []*endpointv3.LbEndpoint{LbEndpoint(o.DNSName, o.Port)},
+			LbEndpoints: []*endpointv3.LbEndpoint{lb},
 		}}}
 	} else {
 		c.ClusterDiscoveryType = edsType
@@ -153,7 +161,7 @@ func Cluster(o ClusterOptions) *clusterv3.Cluster {
 		}
 	}
 	if o.HealthCheck != nil {
-		c.HealthChecks = []*corev3.HealthCheck{healthCheck(o.HealthCheck)}
+		c.HealthChecks = []*corev3.HealthCheck{healthCheck(o.HealthCheck, o.HTTP2)}
 		// An endpoint gone from the assignment is dropped at once, even
 		// while it still passes its checks (as Contour's clusters do).
 		c.IgnoreHealthOnHostRemoval = true
@@ -215,7 +223,10 @@ func setSlowStart(c *clusterv3.Cluster, s *SlowStart) {
 	}
 }
 
-func healthCheck(h *HealthCheck) *corev3.HealthCheck {
+// healthCheck is h as Envoy's active check: TCP without a path, else
+// HTTP, over HTTP/2 when the cluster speaks it (h2 and h2c upstreams, as
+// Contour's checks: an h2c-only server answers no HTTP/1.1 request).
+func healthCheck(h *HealthCheck, http2 bool) *corev3.HealthCheck {
 	hc := &corev3.HealthCheck{
 		Timeout:            Duration(h.Timeout),
 		Interval:           Duration(h.Interval),
@@ -227,6 +238,9 @@ func healthCheck(h *HealthCheck) *corev3.HealthCheck {
 		return hc
 	}
 	http := &corev3.HealthCheck_HttpHealthCheck{Path: h.Path, Host: h.Host}
+	if http2 {
+		http.CodecClientType = typev3.CodecClientType_HTTP2
+	}
 	for _, r := range h.ExpectedStatuses {
 		http.ExpectedStatuses = append(http.ExpectedStatuses, &typev3.Int64Range{Start: r[0], End: r[1]})
 	}

@@ -521,3 +521,49 @@ func TestClusterConnectTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestHealthCheckCodec: an HTTP health check speaks HTTP/2 to a cluster
+// that does (h2, h2c: a server speaking only h2c answers no HTTP/1.1
+// check), HTTP/1.1 otherwise; a TCP check has no codec.
+func TestHealthCheckCodec(t *testing.T) {
+	t.Parallel()
+	hc := &HealthCheck{Path: "/healthz", Interval: 10 * time.Second, Timeout: 2 * time.Second, UnhealthyThreshold: 3, HealthyThreshold: 2}
+	for _, c := range []struct {
+		http2 bool
+		check *HealthCheck
+		want  typev3.CodecClientType
+	}{
+		{true, hc, typev3.CodecClientType_HTTP2},
+		{false, hc, typev3.CodecClientType_HTTP1},
+	} {
+		cl := Cluster(ClusterOptions{Name: "ns/s/80/abc", EDSName: "ns/s/http", HTTP2: c.http2, HealthCheck: c.check})
+		if err := cl.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if got := cl.GetHealthChecks()[0].GetHttpHealthCheck().GetCodecClientType(); got != c.want {
+			t.Errorf("HTTP/2 cluster %v: health check codec %v, want %v", c.http2, got, c.want)
+		}
+	}
+	tcp := Cluster(ClusterOptions{Name: "ns/s/80/abc", EDSName: "ns/s/http", HTTP2: true, HealthCheck: &HealthCheck{Interval: time.Second, Timeout: time.Second}})
+	if tcp.GetHealthChecks()[0].GetTcpHealthCheck() == nil {
+		t.Errorf("a check without a path is TCP: %v", tcp.GetHealthChecks())
+	}
+}
+
+// TestDNSHealthPort: a DNS cluster's one endpoint names the port its
+// active checks go to when the Service has a health port.
+func TestDNSHealthPort(t *testing.T) {
+	t.Parallel()
+	c := Cluster(ClusterOptions{Name: "ns/ext/80/abc", DNSName: "foo.io", Port: 80, DNSHealthPort: 8998,
+		HealthCheck: &HealthCheck{Path: "/hc", Interval: time.Second, Timeout: time.Second, UnhealthyThreshold: 3, HealthyThreshold: 2}})
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ep := c.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint()
+	if ep.GetAddress().GetSocketAddress().GetPortValue() != 80 || ep.GetHealthCheckConfig().GetPortValue() != 8998 {
+		t.Errorf("endpoint %v: want traffic to port 80, checks to 8998", ep)
+	}
+	if plain := Cluster(ClusterOptions{Name: "ns/ext/80/abc", DNSName: "foo.io", Port: 80}); plain.GetLoadAssignment().GetEndpoints()[0].GetLbEndpoints()[0].GetEndpoint().GetHealthCheckConfig() != nil {
+		t.Error("no health port: no health_check_config")
+	}
+}

@@ -96,6 +96,9 @@ func clusterResource(name string, c *graph.Cluster) *clusterv3.Cluster {
 	}
 	if c.ExternalName != "" {
 		o.DNSName, o.Port, o.DNSFamily = c.ExternalName, uint32(c.Port.Port), dnsFamily(c.DNSLookupFamily)
+		if c.HealthPort != nil {
+			o.DNSHealthPort = uint32(c.HealthPort.Port)
+		}
 	}
 	o.ConnectTimeout, o.MaxRequestsPerConnection, o.BufferLimit = c.ConnectTimeout, c.MaxRequestsPerConnection, c.BufferLimit
 	o.IdleTimeout = c.IdleConnection
