@@ -119,6 +119,13 @@ func TestHTTPProxyContourReasons(t *testing.T) {
   routes: [{services: [{name: missing, port: -80}]}]`) + svcs("r", "s"),
 			wantStatuses: []string{"HTTPProxy r/big: invalid ServiceError/ServicePortInvalid", "HTTPProxy r/negative: invalid ServiceError/ServicePortInvalid"},
 		},
+		"a UDP Service port is unresolved, as in Contour": {
+			yaml: proxyDoc("r", "udp", `  virtualhost: {fqdn: a.com}
+  routes: [{services: [{name: dns, port: 53}]}]`) +
+				"---\napiVersion: v1\nkind: Service\nmetadata: {name: dns, namespace: r}\nspec: {ports: [{name: dns, port: 53, protocol: UDP}]}\n",
+			wantRoutes:   []string{"a.com: prefix:/ -> 503"},
+			wantStatuses: []string{"HTTPProxy r/udp: invalid ServiceError/ServiceUnresolvedReference"},
+		},
 		"header policies of a service and of a route": {
 			yaml: proxyDoc("r", "svc-response", `  virtualhost: {fqdn: a.com}
   routes: [{services: [{name: s, port: 80, responseHeadersPolicy: {set: [{name: Host, value: x}]}}]}]`) +

@@ -184,7 +184,7 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 			Message: fmt.Sprintf("unresolved service reference: port %q on service %q not matched", port.String(), namespace+"/"+name)}
 	}
 	if sp.Protocol != "" && sp.Protocol != corev1.ProtocolTCP {
-		return nil, &LookupError{Reason: ReasonServicePortInvalid,
+		return nil, &LookupError{Reason: ReasonServiceUnresolved,
 			Message: fmt.Sprintf("port %q on service %q uses protocol %s; only TCP can be routed", port.String(), namespace+"/"+name, sp.Protocol)}
 	}
 	c := &Cluster{Namespace: namespace, Service: name, Port: sp, LoadBalancer: RoundRobin}
