@@ -53,8 +53,9 @@ type job struct {
 // Write brings the status of every HTTPProxy, IngressRoute, Ingress and
 // ExtensionService in
 // current (the informer's view, which holds each object's present status)
-// to what objs and lb say. Objects whose status already matches are skipped
-// without a request.
+// to what objs and lb say (an lb with no address leaves the addresses in
+// place). Objects whose status already matches are skipped without a
+// request.
 func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) WriteResult {
 	jobs := w.jobs(current, objs, lb)
 	res := WriteResult{Kinds: map[string]*KindResult{}}
@@ -119,7 +120,10 @@ func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []
 	return res
 }
 
-// jobs computes the objects whose status must change.
+// jobs computes the objects whose status must change. An lb with no
+// address (the Envoy Service is missing or has none yet) changes no
+// object's load-balancer status: each keeps the address it has, as in
+// Contour, which writes addresses only when it has some.
 func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) []job {
 	now := metav1.NewTime(w.now())
 	var out []job
@@ -143,7 +147,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 				continue
 			}
 			st := *r.Status.DeepCopy()
-			st.CurrentStatus, st.Description, st.LoadBalancer = string(o.CurrentStatus), o.Description, lb
+			st.CurrentStatus, st.Description, st.LoadBalancer = string(o.CurrentStatus), o.Description, lbOrKept(lb, r.Status.LoadBalancer)
 			if !apiequality.Semantic.DeepEqual(r.Status, st) {
 				d := r.DeepCopy()
 				d.Status = st
@@ -162,7 +166,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			}
 		case status.KindIngress:
 			ing, ok := current.Ingresses[key]
-			if !ok {
+			if !ok || len(lb.Ingress) == 0 { // an Ingress's status is its address alone
 				continue
 			}
 			st := networkingv1.IngressStatus{LoadBalancer: ingressLB(lb)}
@@ -189,7 +193,7 @@ func proxyStatus(o status.Object, prev contourv1.HTTPProxyStatus, gen int64, lb 
 	out := contourv1.HTTPProxyStatus{
 		CurrentStatus: string(o.CurrentStatus),
 		Description:   o.Description,
-		LoadBalancer:  lb,
+		LoadBalancer:  lbOrKept(lb, prev.LoadBalancer),
 		Conditions:    detailedConditions(o, prev.Conditions, gen, now),
 	}
 	return out
@@ -220,11 +224,31 @@ func detailedConditions(o status.Object, prev []contourv1.DetailedCondition, gen
 	return out
 }
 
-// ingressLB converts the Envoy Service's load-balancer status to Ingress's.
+// lbOrKept is the load-balancer status an object whose status holds prev
+// gets: lb, or a copy of prev when lb has no address.
+func lbOrKept(lb, prev corev1.LoadBalancerStatus) corev1.LoadBalancerStatus {
+	if len(lb.Ingress) == 0 {
+		return *prev.DeepCopy()
+	}
+	return lb
+}
+
+// ingressLB converts the Envoy Service's load-balancer status to Ingress's:
+// each entry's IP, host name and ports (port, protocol and error), as
+// Contour copies them.
 func ingressLB(lb corev1.LoadBalancerStatus) networkingv1.IngressLoadBalancerStatus {
 	var out networkingv1.IngressLoadBalancerStatus
 	for _, i := range lb.Ingress {
-		out.Ingress = append(out.Ingress, networkingv1.IngressLoadBalancerIngress{IP: i.IP, Hostname: i.Hostname})
+		e := networkingv1.IngressLoadBalancerIngress{IP: i.IP, Hostname: i.Hostname}
+		for _, p := range i.Ports {
+			ps := networkingv1.IngressPortStatus{Port: p.Port, Protocol: p.Protocol}
+			if p.Error != nil {
+				msg := *p.Error
+				ps.Error = &msg
+			}
+			e.Ports = append(e.Ports, ps)
+		}
+		out.Ingress = append(out.Ingress, e)
 	}
 	return out
 }
