@@ -114,7 +114,7 @@ or --fixtures).`,
 	fl.StringSliceVar(&f.watchNamespaces, "watch-namespaces", nil, "only read objects from these namespaces")
 	fl.StringVar(&f.envoyServiceNS, "envoy-service-namespace", contourNamespace(), "namespace of the Envoy Service whose address goes into statuses (default: $CONTOUR_NAMESPACE, else projectcontour, as Contour's)")
 	fl.StringVar(&f.envoyServiceName, "envoy-service-name", "envoy", "name of the Envoy Service whose address goes into statuses")
-	fl.StringVar(&f.statusAddress, "ingress-status-address", "", "the address (IP or host name) statuses carry instead of the Envoy Service's, as Contour's")
+	fl.StringVar(&f.statusAddress, "ingress-status-address", "", "the addresses statuses carry instead of the Envoy Service's, as Contour's: a comma-separated list, each an IP address or a host name")
 	fl.BoolVar(&f.leaderElection, "leader-election", true, "elect a leader to write statuses (--leader-election=false: always write)")
 	fl.StringVar(&f.leaseNamespace, "leader-election-namespace", contourNamespace(), "namespace of the leader-election Lease (default: $CONTOUR_NAMESPACE, else projectcontour, as Contour's)")
 	fl.StringVar(&f.leaseName, "leader-election-name", "isobar-leader", "name of the leader-election Lease")

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,8 +132,8 @@ type statusLoop struct {
 	metrics            *server.Metrics
 	contour            *contourMetrics
 	envoyNS, envoyName string
-	// statusAddress, when set, is the address statuses carry instead of
-	// the Envoy Service's (--ingress-status-address).
+	// statusAddress, when set, is the list of addresses statuses carry
+	// instead of the Envoy Service's (--ingress-status-address).
 	statusAddress string
 	// refresh returns the newest objects, for retrying after a conflict.
 	refresh func() *source.Index
@@ -209,19 +210,35 @@ func withRejections(statuses []status.Object, rejected []server.Rejection) []sta
 	return status.WithWarnings(statuses, warn)
 }
 
-// loadBalancer is the address statuses carry: --ingress-status-address (an
-// IP address or a host name), else the Envoy Service's load balancer.
+// loadBalancer is the address statuses carry: --ingress-status-address's,
+// when set, else the Envoy Service's load balancer. No address (the Service
+// is missing or has none yet) leaves the statuses' addresses as they are
+// (kube.StatusWriter).
 func (s *statusLoop) loadBalancer(idx *source.Index) corev1.LoadBalancerStatus {
-	switch {
-	case s.statusAddress != "" && net.ParseIP(s.statusAddress) != nil:
-		return corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: s.statusAddress}}}
-	case s.statusAddress != "":
-		return corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{Hostname: s.statusAddress}}}
+	if s.statusAddress != "" {
+		return statusAddresses(s.statusAddress)
 	}
 	if svc, ok := idx.Services[source.Key(s.envoyNS, s.envoyName)]; ok {
 		return svc.Status.LoadBalancer
 	}
 	return corev1.LoadBalancerStatus{}
+}
+
+// statusAddresses reads --ingress-status-address as Contour does: a
+// comma-separated list whose items, trimmed of white space, are each an IP
+// address (ip) or else a host name (hostname); empty items are skipped.
+func statusAddresses(value string) corev1.LoadBalancerStatus {
+	var out corev1.LoadBalancerStatus
+	for _, item := range strings.Split(value, ",") {
+		switch item = strings.TrimSpace(item); {
+		case item == "":
+		case net.ParseIP(item) != nil:
+			out.Ingress = append(out.Ingress, corev1.LoadBalancerIngress{IP: item})
+		default:
+			out.Ingress = append(out.Ingress, corev1.LoadBalancerIngress{Hostname: item})
+		}
+	}
+	return out
 }
 
 func metav1ObjectMeta(ns, name string) metav1.ObjectMeta {
