@@ -71,6 +71,7 @@ update-golden:
 generate:
 	$(GO) tool controller-gen object paths=./controlplane/apis/... paths=./operator/api/...
 	$(GO) tool controller-gen crd:crdVersions=v1 paths=./controlplane/apis/... output:crd:dir=./deploy/crds
+	scripts/crd-port-error.sh deploy/crds/projectcontour.io_httpproxies.yaml deploy/crds/contour.heptio.com_ingressroutes.yaml
 	$(GO) tool controller-gen crd:crdVersions=v1 paths=./operator/api/... output:crd:dir=./deploy/operator/crds
 	$(GO) run ./operator/installgen > deploy/operator/install.yaml
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	corev1 "k8s.io/api/core/v1"
@@ -249,9 +251,10 @@ func TestServeCluster(t *testing.T) {
 	srv.stop(t)
 }
 
-// checkStatusPatches checks that the Envoy Service's address reaches an
-// Ingress's status, and that status writes leave alone what the informers
-// drop from their copies (kubectl's last-applied annotation).
+// checkStatusPatches checks that the Envoy Service's address, with its
+// ports, reaches an Ingress's status, that status writes leave alone what
+// the informers drop from their copies (kubectl's last-applied annotation),
+// and that the address stays when the Envoy Service goes, as in Contour.
 func checkStatusPatches(ctx context.Context, t *testing.T, c client.Client) {
 	const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 	prefix := networkingv1.PathTypePrefix
@@ -268,17 +271,50 @@ func checkStatusPatches(ctx context.Context, t *testing.T, c client.Client) {
 			t.Fatal(err)
 		}
 	}
-	envoy.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.7"}}
+	envoy.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.7",
+		Ports: []corev1.PortStatus{{Port: 80, Protocol: corev1.ProtocolTCP}}}}
 	if err := c.Status().Update(ctx, envoy); err != nil {
 		t.Fatal(err)
 	}
+	wantIngress := networkingv1.IngressLoadBalancerStatus{Ingress: []networkingv1.IngressLoadBalancerIngress{{IP: "192.0.2.7",
+		Ports: []networkingv1.IngressPortStatus{{Port: 80, Protocol: "TCP"}}}}}
 	var got networkingv1.Ingress
-	eventually(t, 30*time.Second, "the Envoy Service's address in the Ingress's status", func() bool {
-		return c.Get(ctx, client.ObjectKeyFromObject(ing), &got) == nil &&
-			len(got.Status.LoadBalancer.Ingress) == 1 && got.Status.LoadBalancer.Ingress[0].IP == "192.0.2.7"
+	eventually(t, 30*time.Second, "the Envoy Service's address and ports in the Ingress's status", func() bool {
+		return c.Get(ctx, client.ObjectKeyFromObject(ing), &got) == nil && reflect.DeepEqual(got.Status.LoadBalancer, wantIngress)
 	})
 	if got.Annotations[lastApplied] != `{"kept":true}` {
 		t.Errorf("after the status write the Ingress's annotations are %v", got.Annotations)
+	}
+	checkAddressKept(ctx, t, c, wantIngress)
+}
+
+// checkAddressKept deletes the Envoy Service and then the Service of the
+// HTTPProxy apps/web: once that HTTPProxy's status says invalid, a status
+// write has seen both deletions (one informer delivers a kind's changes in
+// order), and the HTTPProxy and the Ingress apps/web must still carry the
+// address the Envoy Service had.
+func checkAddressKept(ctx context.Context, t *testing.T, c client.Client, wantIngress networkingv1.IngressLoadBalancerStatus) {
+	for _, key := range []client.ObjectKey{{Namespace: "projectcontour", Name: "envoy"}, {Namespace: "apps", Name: "web"}} {
+		if err := c.Delete(ctx, &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var p contourv1.HTTPProxy
+	eventually(t, 30*time.Second, "apps/web invalid once its Service is gone", func() bool {
+		return c.Get(ctx, client.ObjectKey{Namespace: "apps", Name: "web"}, &p) == nil && p.Status.CurrentStatus == "invalid"
+	})
+	vip := corev1.LoadBalancerIPModeVIP // the API server's default on the Service
+	wantProxy := corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "192.0.2.7", IPMode: &vip,
+		Ports: []corev1.PortStatus{{Port: 80, Protocol: "TCP"}}}}}
+	if d := cmp.Diff(wantProxy, p.Status.LoadBalancer); d != "" {
+		t.Errorf("the HTTPProxy's address after the Envoy Service was deleted (-want +got):\n%s", d)
+	}
+	var ing networkingv1.Ingress
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "apps", Name: "web"}, &ing); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(wantIngress, ing.Status.LoadBalancer); d != "" {
+		t.Errorf("the Ingress's address after the Envoy Service was deleted (-want +got):\n%s", d)
 	}
 }
 
