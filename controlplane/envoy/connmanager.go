@@ -18,10 +18,10 @@ type ConnectionManagers struct {
 	logs []*accesslogv3.AccessLog
 	s    *ConnectionSettings
 	// filters are the encoded http_filters of a manager without extra
-	// filters, without and with the cookie rewrite script; tail the
-	// encoded fields after http_filters of a manager that forwards no
-	// client certificate details.
-	filters [2][]byte
+	// filters, for each HostSettings.filterSet; tail the encoded fields
+	// after http_filters of a manager that forwards no client certificate
+	// details.
+	filters [filterSets][]byte
 	tail    []byte
 }
 
@@ -32,8 +32,8 @@ func NewConnectionManagers(logs []*accesslogv3.AccessLog, s *ConnectionSettings)
 		s = defaultSettings
 	}
 	m := &ConnectionManagers{logs: logs, s: s}
-	for i, lua := range []bool{false, true} {
-		m.filters[i] = encode(&hcmv3.HttpConnectionManager{HttpFilters: managerFilters(s, lua, nil)})
+	for _, h := range []HostSettings{{}, {CookieRewrite: true}, {CheckServerName: true}, {CookieRewrite: true, CheckServerName: true}} {
+		m.filters[h.filterSet()] = encode(&hcmv3.HttpConnectionManager{HttpFilters: managerFilters(s, h, nil)})
 	}
 	tail := &hcmv3.HttpConnectionManager{}
 	setManagerTail(tail, logs, s, nil)
@@ -55,10 +55,7 @@ func (m *ConnectionManagers) Filter(statPrefix, routeConfig string, h HostSettin
 	if len(extra) > 0 || h.ForwardClientCert != nil {
 		return managerFilter(Any(connectionManager(statPrefix, routeConfig, m.logs, m.s, h, extra)))
 	}
-	filters := m.filters[0]
-	if h.CookieRewrite {
-		filters = m.filters[1]
-	}
+	filters := m.filters[h.filterSet()]
 	head := managerHead(statPrefix, routeConfig, m.s)
 	opts := proto.MarshalOptions{Deterministic: true}
 	b, err := opts.MarshalAppend(make([]byte, 0, opts.Size(head)+len(filters)+len(m.tail)), head)

@@ -25,7 +25,8 @@ func TestConnectionManagersSameMessage(t *testing.T) {
 	logs := AccessLogs(LogSettings{Format: LogJSON, Path: "/dev/stdout", Level: LogInfo}, false)
 	extra := []*hcmv3.HttpFilter{httpFilter(JWTAuthnFilter, &hcmv3.HttpConnectionManager{}), httpFilter(ExtAuthzFilter, &hcmv3.HttpConnectionManager{})}
 	hosts := []HostSettings{{}, {CookieRewrite: true}, {ForwardClientCert: &ForwardClientCert{Subject: true, DNS: true}},
-		{CookieRewrite: true, ForwardClientCert: &ForwardClientCert{Cert: true}}}
+		{CookieRewrite: true, ForwardClientCert: &ForwardClientCert{Cert: true}}, {CheckServerName: true},
+		{CookieRewrite: true, CheckServerName: true}, {CheckServerName: true, ForwardClientCert: &ForwardClientCert{URI: true}}}
 	for _, s := range []*ConnectionSettings{nil, custom} {
 		for _, l := range [][]*accesslogv3.AccessLog{nil, logs} {
 			m := NewConnectionManagers(l, s)

@@ -159,6 +159,8 @@ func TLSInspector(o ListenerOptions) *listenerv3.ListenerFilter {
 // local_ratelimit and rbac, as Contour places it), for a connection manager
 // whose routes rewrite cookies: Contour puts it in every one, but the
 // script is 2.3 KB and every TLS host has a connection manager of its own.
+// h.CheckServerName puts the misdirected request check (MisdirectedFilter)
+// first.
 // extra filters, when given, go between those of httpFilters and the router
 // (where Contour adds a virtual host's jwt_authn filter).
 // ConnectionManagers builds the same managers faster, for many hosts.
@@ -177,7 +179,7 @@ func managerFilter(a *anypb.Any) *listenerv3.Filter {
 // connectionManager is the message of HTTPConnectionManager (s not nil).
 func connectionManager(statPrefix, routeConfig string, logs []*accesslogv3.AccessLog, s *ConnectionSettings, h HostSettings, extra []*hcmv3.HttpFilter) *hcmv3.HttpConnectionManager {
 	hcm := managerHead(statPrefix, routeConfig, s)
-	hcm.HttpFilters = managerFilters(s, h.CookieRewrite, extra)
+	hcm.HttpFilters = managerFilters(s, h, extra)
 	setManagerTail(hcm, logs, s, h.ForwardClientCert)
 	return hcm
 }
@@ -195,12 +197,9 @@ func managerHead(statPrefix, routeConfig string, s *ConnectionSettings) *hcmv3.H
 }
 
 // managerFilters are the HTTP filters of a connection manager with
-// settings s.
-func managerFilters(s *ConnectionSettings, cookieRewrite bool, extra []*hcmv3.HttpFilter) []*hcmv3.HttpFilter {
-	filters := s.filters[0]
-	if cookieRewrite {
-		filters = s.filters[1]
-	}
+// settings s for hosts h.
+func managerFilters(s *ConnectionSettings, h HostSettings, extra []*hcmv3.HttpFilter) []*hcmv3.HttpFilter {
+	filters := s.filters[h.filterSet()]
 	if len(extra) > 0 {
 		last := len(filters) - 1
 		filters = append(append(append(make([]*hcmv3.HttpFilter, 0, len(filters)+len(extra)), filters[:last]...), extra...), filters[last])
@@ -236,12 +235,36 @@ func setManagerTail(hcm *hcmv3.HttpConnectionManager, logs []*accesslogv3.Access
 }
 
 // HostSettings are what one connection manager needs of the hosts it
-// serves: the cookie rewrite script (CookieRewrite), and which details of
-// a verified client certificate go upstream in x-forwarded-client-cert
-// (ForwardClientCert, nil: Envoy's default, the header is removed).
+// serves: the cookie rewrite script (CookieRewrite), the misdirected
+// request check (CheckServerName: a wildcard host's, whose filter chain
+// and virtual host take every name under the wildcard, so that a request
+// whose Host is not the connection's TLS server name gets 421 as on other
+// TLS hosts), and which details of a verified client certificate go
+// upstream in x-forwarded-client-cert (ForwardClientCert, nil: Envoy's
+// default, the header is removed).
 type HostSettings struct {
 	CookieRewrite     bool
+	CheckServerName   bool
 	ForwardClientCert *ForwardClientCert
+}
+
+// filterSets is how many HTTP filter lists the HostSettings select from:
+// with or without the cookie rewrite script, times with or without the
+// misdirected request check.
+const filterSets = 4
+
+// filterSet is the index of h's HTTP filter list (below filterSets):
+// bit 0 for the cookie rewrite script, bit 1 for the misdirected request
+// check.
+func (h HostSettings) filterSet() int {
+	i := 0
+	if h.CookieRewrite {
+		i |= 1
+	}
+	if h.CheckServerName {
+		i |= 2
+	}
+	return i
 }
 
 // ForwardClientCert selects the client certificate details Envoy sets in
@@ -344,9 +367,9 @@ type ConnectionSettings struct {
 	request, streamIdle, drain, delayedClose *durationpb.Duration
 	trustedHops                              uint32
 	tracing                                  *hcmv3.HttpConnectionManager_Tracing
-	// filters are the HTTP filters without and with the Lua filter, with
+	// filters are the HTTP filters of each HostSettings.filterSet, with
 	// the compressor of the settings' Compression.
-	filters [2][]*hcmv3.HttpFilter
+	filters [filterSets][]*hcmv3.HttpFilter
 }
 
 // NewConnectionSettings builds the shared messages of c. A max connection
@@ -368,9 +391,10 @@ func NewConnectionSettings(c Connections) *ConnectionSettings {
 		http2 = &corev3.Http2ProtocolOptions{MaxConcurrentStreams: wrapperspb.UInt32(c.MaxStreams)}
 	}
 	http1 := &corev3.Http1ProtocolOptions{AcceptHttp_10: true, AllowChunkedLength: !c.RejectChunkedLength}
+	plain, lua := compressedWith(httpFilters, c.Compression), compressedWith(httpFiltersLua, c.Compression)
 	return &ConnectionSettings{common: common, http1: http1, http2: http2, serverHeader: c.ServerHeader, keepSlashes: c.KeepSlashes, stripHostDot: c.StripHostDot, codec: c.Codec,
 		request: c.Request.proto(), streamIdle: c.StreamIdle.proto(), drain: c.Drain.proto(), delayedClose: c.DelayedClose.proto(), trustedHops: c.TrustedHops, tracing: c.Tracing,
-		filters: [2][]*hcmv3.HttpFilter{compressedWith(httpFilters, c.Compression), compressedWith(httpFiltersLua, c.Compression)}}
+		filters: [filterSets][]*hcmv3.HttpFilter{plain, lua, withMisdirected(plain), withMisdirected(lua)}}
 }
 
 // DefaultConnections are Contour's defaults: connections idle for 60 s are

@@ -81,13 +81,16 @@ func secureRoutes(fqdn string, vh *routev3.VirtualHost) *routev3.RouteConfigurat
 }
 
 // misdirected is the catch-all virtual host of every https/<fqdn> route
-// configuration: a request whose Host is not the chain's SNI reaches it and
-// gets 421, as Contour answers. One message shared by all of them, never
-// modified.
+// configuration: a request whose Host is not the chain's server name
+// reaches it and gets 421, as Contour answers. A wildcard host's chain
+// takes many names, which its virtual host matches as well: its connection
+// manager compares the Host with the connection's server name itself
+// (envoy.HostSettings.CheckServerName). One message shared by all of them,
+// never modified.
 var misdirected = &routev3.VirtualHost{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
 	Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
 	Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
-		Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: misdirectedBody}},
+		Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: envoy.MisdirectedBody}},
 	}},
 }}}
 

@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 
 	accesslogv3 "github.com/envoyproxy/go-control-plane/envoy/config/accesslog/v3"
@@ -84,13 +85,17 @@ func (t *translator) filterChain(vh *graph.SecureVirtualHost) *listenerv3.Filter
 	if f := t.rateLimitFilter(); f != nil { // Contour's order: after ext_authz
 		extra = append(extra, f)
 	}
-	h := envoy.HostSettings{CookieRewrite: rewritesCookies(&vh.VirtualHost)}
+	h := envoy.HostSettings{CookieRewrite: rewritesCookies(&vh.VirtualHost), CheckServerName: isWildcard(vh.Name)}
 	if v := vh.ClientValidation; v != nil && v.Forward != nil {
 		f := v.Forward
 		h.ForwardClientCert = &envoy.ForwardClientCert{Subject: f.Subject, Cert: f.Cert, Chain: f.Chain, DNS: f.DNS, URI: f.URI}
 	}
 	return envoy.FilterChain(names, tls, t.kit.managers.Filter(HTTPSListener, HTTPSRoutesPrefix+vh.Name, h, extra...))
 }
+
+// isWildcard reports whether a host name is a wildcard (*.example.com),
+// whose filter chain takes every server name under it.
+func isWildcard(name string) bool { return strings.HasPrefix(name, "*.") }
 
 // listenerKit is what every connection manager and TCP proxy of a
 // translation shares: the connection managers (with their access loggers

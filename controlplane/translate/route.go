@@ -2,7 +2,6 @@ package translate
 
 import (
 	"regexp"
-	"strings"
 	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -21,10 +20,6 @@ const (
 	MetadataNamespace = "io.projectcontour.namespace"
 	MetadataName      = "io.projectcontour.name"
 )
-
-// misdirectedBody is the answer of the catch-all virtual host of an HTTPS
-// route configuration: the request's host is not the connection's SNI.
-const misdirectedBody = "misdirected request: the Host does not match the TLS server name\n"
 
 // routeConfigurations builds ingress_http and one https/<fqdn> per secure
 // virtual host that routes HTTP.
@@ -77,7 +72,7 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	addCORS(out, vh)
 	out.RateLimits = globalRateLimits(vh.GlobalRateLimits)
 	var authority *routev3.HeaderMatcher
-	if strings.HasPrefix(vh.Name, "*.") && vh.Name != "*" {
+	if isWildcard(vh.Name) {
 		authority = wildcardAuthority(vh.Name)
 	}
 	sorted := graph.SortedRoutes(vh)

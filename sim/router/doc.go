@@ -1,6 +1,8 @@
 // Package router answers "where does this request go?" the way Envoy would,
 // from an xDS configuration alone: the listener by port, the filter chain
-// by SNI, the HTTP connection manager's route configuration, the virtual
+// by SNI, the misdirected request check of a wildcard TLS host's
+// connection manager (Isobar's Lua script: 421 when the Host is not the
+// SNI), the HTTP connection manager's route configuration, the virtual
 // host by :authority, the first matching route (path, headers, query), the
 // RBAC IP filter of the route or virtual host (when the request has a
 // client address), and the route's action — the full weighted split of

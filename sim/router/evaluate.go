@@ -102,16 +102,10 @@ func (r *Router) filterChain(l *listener, p *parsed, res *Result) *chain {
 	return best
 }
 
-// http runs the HTTP connection manager: route configuration, virtual host,
-// route, action.
+// http runs the HTTP connection manager: the Lua scripts it runs on every
+// request (the misdirected request check), route configuration, virtual
+// host, route, action.
 func (r *Router) http(c *chain, p *parsed, res *Result) {
-	name := c.hcm.GetRds().GetRouteConfigName()
-	rc, ok := r.routes[name]
-	if !ok {
-		res.Status = 404
-		res.tracef("route configuration %q does not exist: 404", name)
-		return
-	}
 	authority := p.authority
 	if c.hcm.GetStripTrailingHostDot() {
 		authority = stripHostDot(authority)
@@ -119,6 +113,16 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 	if c.hcm.GetStripAnyHostPort() {
 		authority = stripPort(authority)
 		p.authority = stripPort(p.authority) // Envoy rewrites the header itself
+	}
+	if misdirected(c.lua, authority, p.sni, res) {
+		return
+	}
+	name := c.hcm.GetRds().GetRouteConfigName()
+	rc, ok := r.routes[name]
+	if !ok {
+		res.Status = 404
+		res.tracef("route configuration %q does not exist: 404", name)
+		return
 	}
 	vh := rc.virtualHost(authority)
 	if rc.rc.GetIgnorePortInHostMatching() {

@@ -51,6 +51,7 @@ type chain struct {
 	transport   string // transport_protocol match
 	tls         bool   // terminates TLS
 	hcm         *hcmv3.HttpConnectionManager
+	lua         luaScripts // of hcm
 	tcp         *tcpproxyv3.TcpProxy
 }
 
@@ -113,7 +114,7 @@ func indexListener(l *listenerv3.Listener) *listener {
 			var tcp tcpproxyv3.TcpProxy
 			switch {
 			case tc.MessageIs(&hcm) && tc.UnmarshalTo(&hcm) == nil:
-				c.hcm = &hcm
+				c.hcm, c.lua = &hcm, readLuaScripts(&hcm)
 			case tc.MessageIs(&tcp) && tc.UnmarshalTo(&tcp) == nil:
 				c.tcp = &tcp
 			}
@@ -204,7 +205,7 @@ func parseRequest(req Request) (*parsed, error) {
 		return nil, err
 	}
 	p := &parsed{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), rawQuery: u.RawQuery,
-		query: u.Query(), headers: map[string]string{}, method: strings.ToUpper(req.Method), sni: req.SNI}
+		query: u.Query(), headers: map[string]string{}, method: strings.ToUpper(req.Method), sni: strings.ToLower(req.SNI)} // Envoy lower-cases the SNI
 	if p.scheme != "http" && p.scheme != "https" {
 		return nil, errScheme(u.Scheme)
 	}
