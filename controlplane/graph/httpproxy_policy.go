@@ -236,8 +236,9 @@ func slashlessPrefix(r *Route) (string, bool) {
 // headersPolicy validates a set/remove policy and makes its values for
 // Envoy (expandDynamic). Setting Host rewrites the authority (request side
 // only): to the request header a %REQ(name)% in the value names, as in
-// Contour, otherwise to the value as written. The caller gives an error its condition
-// type and reason (a route's or a service's).
+// Contour, otherwise to the value as written. A header named twice (in any
+// case) in set, or twice in remove, is an error, as in Contour. The caller
+// gives an error its condition type and reason (a route's or a service's).
 func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.Service, response bool) (*HeadersPolicy, error) {
 	if p == nil {
 		return nil, nil
@@ -273,10 +274,16 @@ func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.S
 		}
 		out.Set = append(out.Set, Header{Name: h.Name, Value: value})
 	}
+	removed := map[string]bool{}
 	for _, n := range p.Remove {
+		key := strings.ToLower(n)
 		if err := validateHeaderName(n, false); err != nil {
 			return bad("%s", err)
 		}
+		if removed[key] {
+			return bad("duplicate header removal: %q", n)
+		}
+		removed[key] = true
 		out.Remove = append(out.Remove, n)
 	}
 	sort.Slice(out.Set, func(i, j int) bool { return out.Set[i].Name < out.Set[j].Name })

@@ -315,3 +315,67 @@ spec:
 		t.Errorf("warnings (-want +got):\n%s", d)
 	}
 }
+
+// TestHeadersPolicyDuplicates: as in Contour, a header named twice in set,
+// or twice in remove, in any case, makes the policy invalid; one name set
+// and removed is not a duplicate. Where the policy is decides the
+// condition: a route's is a RouteError (RequestHeadersPolicyInvalid or
+// ResponseHeaderPolicyInvalid), a service's a ServiceError
+// (RequestHeadersPolicyInvalid or ResponseHeadersPolicyInvalid).
+func TestHeadersPolicyDuplicates(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		route, service string // policies of the route and of its service
+		wantErrors     []string
+	}{
+		"route response remove, same case": {
+			route:      `responseHeadersPolicy: {remove: [X-Header, X-Header]}`,
+			wantErrors: []string{`RouteError ResponseHeaderPolicyInvalid: Spec.Routes[0]: responseHeadersPolicy: duplicate header removal: "X-Header"`},
+		},
+		"route request remove, other case": {
+			route:      `requestHeadersPolicy: {remove: [K-Foo, k-foo]}`,
+			wantErrors: []string{`RouteError RequestHeadersPolicyInvalid: Spec.Routes[0]: requestHeadersPolicy: duplicate header removal: "k-foo"`},
+		},
+		"service request remove": {
+			service:    `requestHeadersPolicy: {remove: [x-a, X-B, X-A]}`,
+			wantErrors: []string{`ServiceError RequestHeadersPolicyInvalid: Spec.Routes[0]: services[0].requestHeadersPolicy: duplicate header removal: "X-A"`},
+		},
+		"service response remove": {
+			service:    `responseHeadersPolicy: {remove: [x-a, x-a]}`,
+			wantErrors: []string{`ServiceError ResponseHeadersPolicyInvalid: Spec.Routes[0]: services[0].responseHeadersPolicy: duplicate header removal: "x-a"`},
+		},
+		"route request set, other case": {
+			route:      `requestHeadersPolicy: {set: [{name: X-A, value: "1"}, {name: x-a, value: "2"}]}`,
+			wantErrors: []string{`RouteError RequestHeadersPolicyInvalid: Spec.Routes[0]: requestHeadersPolicy: duplicate header addition: "x-a"`},
+		},
+		"set and removed once each: valid": {
+			route: `requestHeadersPolicy: {set: [{name: X-A, value: "1"}], remove: [x-a, x-b]}`,
+		},
+		"the same name in the route's and the service's remove: valid": {
+			route: `requestHeadersPolicy: {remove: [x-a]}`, service: `requestHeadersPolicy: {remove: [x-a]}`,
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, r := build(t, Options{}, `
+apiVersion: projectcontour.io/v1
+kind: HTTPProxy
+metadata: {name: p, namespace: ns}
+spec:
+  virtualhost: {fqdn: a.com}
+  routes:
+  - services: [{name: s, port: 80, `+tc.service+`}]
+    `+tc.route+`
+`+svcs("ns", "s"))
+			var errs []string
+			for _, c := range r.Objects()[0].Conditions {
+				for _, e := range c.Errors {
+					errs = append(errs, string(e.Type)+" "+e.Reason+": "+e.Message)
+				}
+			}
+			if d := cmp.Diff(tc.wantErrors, errs); d != "" {
+				t.Errorf("errors (-want +got):\n%s", d)
+			}
+		})
+	}
+}
