@@ -32,9 +32,43 @@ type scope struct {
 	auth *authScope
 }
 
+// conditionBlock is one block of match conditions (a route's or an
+// include's) once checked: its path condition, if any, and its header and
+// query-parameter conditions.
+type conditionBlock struct {
+	kind    PathKind
+	value   string
+	hasPath bool
+	headers []HeaderMatch
+	query   []QueryMatch
+	// notes are what the block's conditions leave out or can never match,
+	// which Contour accepts silently; the caller reports them as warnings
+	// (the reason and the message of each).
+	notes []conditionError
+}
+
+// conditionsOf checks a block of conditions (include: an include's, which
+// allows a prefix only) and returns what it says.
+func conditionsOf(conds []contourv1.MatchCondition, include bool) (conditionBlock, error) {
+	var b conditionBlock
+	var err error
+	if b.kind, b.value, b.hasPath, err = pathOf(conds, include, &b.notes); err != nil {
+		return b, err
+	}
+	if b.headers, err = headerConditions(conds, &b.notes); err != nil {
+		return b, err
+	}
+	b.query, err = queryConditions(conds)
+	return b, err
+}
+
 // pathOf returns the single path condition of a block (kind, value), or
-// none. More than one is an error; include blocks allow prefixes only.
-func pathOf(conds []contourv1.MatchCondition, include bool) (PathKind, string, bool, error) {
+// none. More than one is an error; include blocks allow prefixes only. As
+// in Contour, a prefix or exact path need only start with "/", and each
+// run of slashes in it (or in a regex) becomes one: Envoy merges them in
+// request paths before matching. A prefix or exact path that can still
+// never match a request is kept, as Contour keeps it, with a note.
+func pathOf(conds []contourv1.MatchCondition, include bool, notes *[]conditionError) (PathKind, string, bool, error) {
 	var kind PathKind
 	var value string
 	found := false
@@ -67,20 +101,27 @@ func pathOf(conds []contourv1.MatchCondition, include bool) (PathKind, string, b
 	if include && kind != PathPrefix {
 		return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, "exact and regex conditions are not allowed in includes"}
 	}
-	if kind != PathRegex && !strings.HasPrefix(value, "/") {
+	if kind == PathRegex {
+		if err := validatePath(kind, value); err != nil {
+			return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, err.Error()}
+		}
+		return kind, mergeSlashes(value), true, nil
+	}
+	if !strings.HasPrefix(value, "/") {
 		return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, fmt.Sprintf("%s conditions must start with /", kind)}
 	}
-	if err := validatePath(kind, value); err != nil {
-		return 0, "", false, conditionError{ReasonPathMatchConditionsNotValid, err.Error()}
+	if why := unmatchablePath(kind, value); why != "" {
+		*notes = append(*notes, conditionError{ReasonPathMatchConditionsNotValid,
+			fmt.Sprintf("%s %q can never match a request: %s", kind, value, why)})
 	}
-	return kind, value, true, nil
+	return kind, mergeSlashes(value), true, nil
 }
 
 // joinPrefix concatenates an inherited prefix and a child's path as Contour
 // does, merging the slash where they meet: /blog + / is /blog/ (which, as a
 // prefix, matches /blog/ and what follows, not /blog or /blogs), / + /a is
-// /a and /blog/ + /a is /blog/a. Neither holds "//" (pathOf refuses it), so
-// the junction is the only place one can appear.
+// /a and /blog/ + /a is /blog/a. Neither holds "//" (pathOf merges runs of
+// slashes), so the junction is the only place one can appear.
 func joinPrefix(parent, child string) string {
 	if child == "" {
 		return parent
@@ -108,62 +149,77 @@ func routePath(s scope, kind PathKind, value string, has bool) PathMatch {
 	}
 }
 
-// headerConditions converts and checks a block's header conditions.
-func headerConditions(conds []contourv1.MatchCondition) ([]HeaderMatch, error) {
+// headerConditions converts and checks a block's header conditions, adding
+// to notes what they leave out (headerCondition).
+func headerConditions(conds []contourv1.MatchCondition, notes *[]conditionError) ([]HeaderMatch, error) {
 	var out []HeaderMatch
 	for _, c := range conds {
 		h := c.Header
 		if h == nil {
 			continue
 		}
-		m, err := headerCondition(h)
+		m, ok, err := headerCondition(h, notes)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, m)
+		if ok {
+			out = append(out, m)
+		}
 	}
 	return out, checkHeaderContradictions(out)
 }
 
-func headerCondition(h *contourv1.HeaderMatchCondition) (HeaderMatch, error) {
-	bad := func(format string, args ...any) (HeaderMatch, error) {
-		return HeaderMatch{}, conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf(format, args...)}
+// headerMatchFields names a header condition's match fields in the order
+// Contour reads them.
+const headerMatchFields = "present, notpresent, contains, notcontains, exact, notexact or regex"
+
+// headerCondition converts one header condition. As in Contour (whose CRD
+// requires only the name), one without a match field is ignored (ok is
+// false), and of several the first in headerMatchFields' order is used;
+// either adds an IgnoredField note. With notes nil (a rate limit's
+// requestHeaderValueMatch), either is an error instead.
+func headerCondition(h *contourv1.HeaderMatchCondition, notes *[]conditionError) (HeaderMatch, bool, error) {
+	bad := func(format string, args ...any) (HeaderMatch, bool, error) {
+		return HeaderMatch{}, false, conditionError{ReasonHeaderMatchConditionsNotValid, fmt.Sprintf(format, args...)}
 	}
 	if err := validateHeaderName(h.Name, false); err != nil {
 		return bad("%s", err)
 	}
 	m := HeaderMatch{Name: h.Name, IgnoreCase: h.IgnoreCase, TreatMissingAsEmpty: h.TreatMissingAsEmpty}
-	n := 0
-	set := func(kind HeaderMatchKind, value string, invert bool) {
-		n++
-		m.Kind, m.Value, m.Invert = kind, value, invert
-	}
-	if h.Present {
-		set(HeaderPresent, "", false)
-	}
-	if h.NotPresent {
-		set(HeaderPresent, "", true)
-	}
-	if h.Contains != "" {
-		set(HeaderContains, h.Contains, false)
-	}
-	if h.NotContains != "" {
-		set(HeaderContains, h.NotContains, true)
-	}
-	if h.Exact != "" {
-		set(HeaderExact, h.Exact, false)
-	}
-	if h.NotExact != "" {
-		set(HeaderExact, h.NotExact, true)
-	}
-	if h.Regex != "" {
-		set(HeaderRegex, h.Regex, false)
+	var set []string // the match fields set, in Contour's order
+	for _, f := range []struct {
+		field  string
+		on     bool
+		kind   HeaderMatchKind
+		value  string
+		invert bool
+	}{
+		{"present", h.Present, HeaderPresent, "", false}, {"notpresent", h.NotPresent, HeaderPresent, "", true},
+		{"contains", h.Contains != "", HeaderContains, h.Contains, false}, {"notcontains", h.NotContains != "", HeaderContains, h.NotContains, true},
+		{"exact", h.Exact != "", HeaderExact, h.Exact, false}, {"notexact", h.NotExact != "", HeaderExact, h.NotExact, true},
+		{"regex", h.Regex != "", HeaderRegex, h.Regex, false},
+	} {
+		if !f.on {
+			continue
+		}
+		if len(set) == 0 {
+			m.Kind, m.Value, m.Invert = f.kind, f.value, f.invert
+		}
+		set = append(set, f.field)
 	}
 	switch {
-	case n == 0:
-		return bad("header %q: one of present, notpresent, contains, notcontains, exact, notexact or regex is required", h.Name)
-	case n > 1:
-		return bad("header %q: only one of present, notpresent, contains, notcontains, exact, notexact or regex may be set", h.Name)
+	case notes == nil && len(set) == 0:
+		return bad("header %q: one of %s is required", h.Name, headerMatchFields)
+	case notes == nil && len(set) > 1:
+		return bad("header %q: only one of %s may be set", h.Name, headerMatchFields)
+	case len(set) == 0:
+		*notes = append(*notes, conditionError{ReasonIgnoredField,
+			fmt.Sprintf("header %q: the condition has no match field (one of %s) and is ignored", h.Name, headerMatchFields)})
+		return HeaderMatch{}, false, nil
+	case len(set) > 1:
+		*notes = append(*notes, conditionError{ReasonIgnoredField,
+			fmt.Sprintf("header %q: %s is used and %s ignored (a condition uses one match field, the first of %s)",
+				h.Name, set[0], strings.Join(set[1:], " and "), headerMatchFields)})
 	}
 	if err := validateHeaderValue(m.Value); err != nil {
 		return bad("%s", err)
@@ -176,7 +232,7 @@ func headerCondition(h *contourv1.HeaderMatchCondition) (HeaderMatch, error) {
 			return bad("header %q: %s", h.Name, err)
 		}
 	}
-	return m, nil
+	return m, true, nil
 }
 
 // checkHeaderContradictions refuses, as Contour does, conditions no request

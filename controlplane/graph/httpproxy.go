@@ -311,7 +311,7 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 	own := len(w.routes)
 	seen := map[MatchKey]int{}
 	for i, inc := range p.Spec.Includes {
-		key, childScope, err := includeScope(s, inc)
+		key, childScope, notes, err := includeScope(s, inc)
 		if err != nil {
 			// As in Contour, the include is skipped (no 502 either: its
 			// conditions say nothing that could be matched) and p, although
@@ -319,6 +319,9 @@ func (b *builder) walk(w *proxyWalk, p *contourv1.HTTPProxy, s scope, path []sta
 			ce := err.(conditionError)
 			b.report.Error(ref, includeConditionType(ce), ce.reason, "Spec.Includes[%d]: %s", i, err)
 			continue
+		}
+		for _, n := range notes {
+			b.report.Warning(ref, includeConditionType(n), n.reason, "Spec.Includes[%d]: %s", i, n.msg)
 		}
 		// As in Contour, includes that match everything (no conditions, or
 		// a lone prefix /) are never duplicates: several may share a
@@ -386,27 +389,20 @@ func matchesEverything(k MatchKey) bool {
 }
 
 // includeScope validates an include's conditions and returns a key that
-// identifies them (for duplicate detection) and the scope for the child.
-func includeScope(s scope, inc contourv1.Include) (MatchKey, scope, error) {
-	_, prefix, has, err := pathOf(inc.Conditions, true)
+// identifies them (for duplicate detection), the scope for the child and
+// the notes for warnings (conditionBlock's).
+func includeScope(s scope, inc contourv1.Include) (MatchKey, scope, []conditionError, error) {
+	cb, err := conditionsOf(inc.Conditions, true)
 	if err != nil {
-		return MatchKey{}, s, err
+		return MatchKey{}, s, nil, err
 	}
-	hs, err := headerConditions(inc.Conditions)
-	if err != nil {
-		return MatchKey{}, s, err
+	child := scope{prefix: s.prefix, jwt: s.jwt, auth: s.auth, headers: append(append([]HeaderMatch(nil), s.headers...), cb.headers...),
+		query: append(append([]QueryMatch(nil), s.query...), cb.query...)}
+	if cb.hasPath {
+		child.prefix = joinPrefix(s.prefix, cb.value)
 	}
-	qs, err := queryConditions(inc.Conditions)
-	if err != nil {
-		return MatchKey{}, s, err
-	}
-	child := scope{prefix: s.prefix, jwt: s.jwt, auth: s.auth, headers: append(append([]HeaderMatch(nil), s.headers...), hs...),
-		query: append(append([]QueryMatch(nil), s.query...), qs...)}
-	if has {
-		child.prefix = joinPrefix(s.prefix, prefix)
-	}
-	probe := &Route{Path: PathMatch{Kind: PathPrefix, Value: prefix}, Headers: hs, Query: qs}
-	return probe.Key(), child, nil
+	probe := &Route{Path: PathMatch{Kind: PathPrefix, Value: cb.value}, Headers: cb.headers, Query: cb.query}
+	return probe.Key(), child, cb.notes, nil
 }
 
 // include follows one include of parent, or answers 502 for its scope when

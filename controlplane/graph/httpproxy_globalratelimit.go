@@ -205,7 +205,7 @@ func headerValueMatchEntry(m *contourv1.RequestHeaderValueMatchDescriptor) (Rate
 	}
 	e := RateLimitEntry{Kind: HeaderValueMatchEntry, Value: m.Value, ExpectMatch: m.ExpectMatch == nil || *m.ExpectMatch}
 	for i := range m.Headers {
-		h, err := headerCondition(&m.Headers[i])
+		h, _, err := headerCondition(&m.Headers[i], nil)
 		if err != nil {
 			return RateLimitEntry{}, fmt.Errorf(".requestHeaderValueMatch.headers[%d]: %w", i, err)
 		}

@@ -56,22 +56,17 @@ func (b *builder) proxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contourv1.R
 
 // buildProxyRoute does proxyRoute's work, filling r (a zero Route).
 func (b *builder) buildProxyRoute(r *Route, p *contourv1.HTTPProxy, spec *contourv1.Route, i int, s scope) error {
-	kind, value, has, err := pathOf(spec.Conditions, false)
+	cb, err := conditionsOf(spec.Conditions, false)
 	if err != nil {
 		return err
 	}
-	hs, err := headerConditions(spec.Conditions)
-	if err != nil {
-		return err
-	}
-	qs, err := queryConditions(spec.Conditions)
-	if err != nil {
-		return err
+	for _, n := range cb.notes {
+		b.report.Warning(proxyRef(p), status.RouteError, n.reason, "Spec.Routes[%d]: %s", i, n.msg)
 	}
 	*r = Route{
-		Path:      routePath(s, kind, value, has),
-		Headers:   withScope(s.headers, hs),
-		Query:     withScope(s.query, qs),
+		Path:      routePath(s, cb.kind, cb.value, cb.hasPath),
+		Headers:   withScope(s.headers, cb.headers),
+		Query:     withScope(s.query, cb.query),
 		Websocket: spec.EnableWebsockets,
 		Source:    proxyRef(p),
 		Age:       ageOf(p),

@@ -51,7 +51,7 @@ func TestIncludeScopePrefix(t *testing.T) {
 		{"/blog", "/a", "/blog/a"},
 		{"/", "/a", "/a"},
 	} {
-		_, s, err := includeScope(scope{prefix: tc.parent}, contourv1.Include{Conditions: []contourv1.MatchCondition{{Prefix: tc.include}}})
+		_, s, _, err := includeScope(scope{prefix: tc.parent}, contourv1.Include{Conditions: []contourv1.MatchCondition{{Prefix: tc.include}}})
 		if err != nil || s.prefix != tc.want {
 			t.Errorf("%q + include %q: prefix %q, %v; want %q", tc.parent, tc.include, s.prefix, err, tc.want)
 		}

@@ -49,6 +49,48 @@ func validatePath(kind PathKind, p string) error {
 	return nil
 }
 
+// mergeSlashes replaces each run of "/" in p by one, as Contour does to an
+// HTTPProxy's joined path conditions (a regex's too), whether or not Envoy
+// merges them in request paths (--disable-merge-slashes).
+func mergeSlashes(p string) string {
+	if !strings.Contains(p, "//") {
+		return p
+	}
+	var b strings.Builder
+	b.Grow(len(p))
+	for i := 0; i < len(p); i++ {
+		if p[i] == '/' && i > 0 && p[i-1] == '/' {
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return b.String()
+}
+
+// unmatchablePath says why an HTTPProxy's prefix or exact path p can never
+// match a request path as Envoy routes it, or returns "": it holds
+// whitespace or a control character, or "#" (never part of a request
+// path), or a "." or ".." segment, which Envoy's path normalisation
+// removes (a prefix's last segment may be the start of a longer one, so
+// only an exact path's counts).
+func unmatchablePath(kind PathKind, p string) string {
+	for _, r := range p {
+		if r < 0x21 || r == 0x7f || r == '#' {
+			return fmt.Sprintf("it holds %q, which is never part of a request path", r)
+		}
+	}
+	segs := strings.Split(p, "/")
+	if kind == PathPrefix {
+		segs = segs[:len(segs)-1]
+	}
+	for _, seg := range segs {
+		if seg == "." || seg == ".." {
+			return fmt.Sprintf("Envoy removes its %q segment from request paths before matching", seg)
+		}
+	}
+	return ""
+}
+
 // validateRegex checks that re is RE2 syntax (Go's regexp/syntax is RE2),
 // valid UTF-8, and small enough.
 func validateRegex(re string) error {
