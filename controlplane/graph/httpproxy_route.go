@@ -262,7 +262,7 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 		// As in Contour, validation applies to a service reached over TLS
 		// only: the cluster stays cleartext.
 		b.report.Warning(proxyRef(p), status.ServiceError, ReasonIgnoredField,
-			"service %q port %d: validation is ignored: Envoy reaches the service in cleartext (validation needs protocol tls or h2, set on the service or by the Service's projectcontour.io/upstream-protocol.* annotation)",
+			"service %q port %d: validation is ignored: Envoy reaches the service in cleartext (validation needs protocol tls or h2, set on the service, by the Service port's appProtocol or by the Service's projectcontour.io/upstream-protocol.* annotation)",
 			svc.Name, svc.Port)
 	}
 	if proto == c.Protocol && uv == nil {

@@ -35,13 +35,13 @@ func TestUpstreamValidationProtocol(t *testing.T) {
 			service:    `{name: s, port: 80, validation: {caSecret: ca, subjectName: s.ns}}`,
 			wantRoutes: []string{"a.com: prefix:/ -> ns/s:80"},
 			wantWarnings: []string{`ServiceError IgnoredField: service "s" port 80: validation is ignored: Envoy reaches the service in cleartext ` +
-				`(validation needs protocol tls or h2, set on the service or by the Service's projectcontour.io/upstream-protocol.* annotation)`},
+				`(validation needs protocol tls or h2, set on the service, by the Service port's appProtocol or by the Service's projectcontour.io/upstream-protocol.* annotation)`},
 		},
 		"h2c: ignored, cleartext": {
 			service:    `{name: s, port: 80, protocol: h2c, validation: {caSecret: other/ca, subjectName: s.ns}}`,
 			wantRoutes: []string{"a.com: prefix:/ -> ns/s:80"}, wantProtocol: "h2c",
 			wantWarnings: []string{`ServiceError IgnoredField: service "s" port 80: validation is ignored: Envoy reaches the service in cleartext ` +
-				`(validation needs protocol tls or h2, set on the service or by the Service's projectcontour.io/upstream-protocol.* annotation)`},
+				`(validation needs protocol tls or h2, set on the service, by the Service port's appProtocol or by the Service's projectcontour.io/upstream-protocol.* annotation)`},
 		},
 		"CA Secret not delegated: nothing served": {
 			service:    `{name: s, port: 80, protocol: tls, validation: {caSecret: other/ca, subjectName: s.ns}}`,

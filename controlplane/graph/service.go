@@ -231,42 +231,52 @@ func findPort(svc *corev1.Service, port intstr.IntOrString) (corev1.ServicePort,
 }
 
 // upstreamProtocols pairs each upstream-protocol annotation (current and
-// heptio-era prefix) with the protocol it selects, in the order they are
-// read.
+// heptio-era prefix) with the protocol it selects, the one that wins first
+// (a port listed under several: tls over h2c over h2, as in Contour).
 var upstreamProtocols = [...]struct{ key, proto string }{
-	{annotationUpstreamPrefix + "h2", "h2"}, {legacyUpstreamPrefix + "h2", "h2"},
-	{annotationUpstreamPrefix + "h2c", "h2c"}, {legacyUpstreamPrefix + "h2c", "h2c"},
 	{annotationUpstreamPrefix + "tls", "tls"}, {legacyUpstreamPrefix + "tls", "tls"},
+	{annotationUpstreamPrefix + "h2c", "h2c"}, {legacyUpstreamPrefix + "h2c", "h2c"},
+	{annotationUpstreamPrefix + "h2", "h2"}, {legacyUpstreamPrefix + "h2", "h2"},
 }
 
-// upstreamProtocol reads projectcontour.io/upstream-protocol.{h2,h2c,tls}
-// (and the heptio-era prefix), whose values list port names or numbers, then
-// the port's appProtocol.
+// upstreamProtocol is the protocol Envoy speaks to Service port sp, as
+// Contour decides it. A port with an appProtocol takes it from there only
+// (appProtocolUpstream). Otherwise the projectcontour.io/upstream-protocol.
+// {h2,h2c,tls} annotations (and the heptio-era prefix), whose values list
+// port names or numbers, are read: a listing of the port's name before one
+// of its number.
 func upstreamProtocol(svc *corev1.Service, sp corev1.ServicePort) string {
-	if len(svc.Annotations) > 0 {
-		number := strconv.Itoa(int(sp.Port))
+	if sp.AppProtocol != nil {
+		return appProtocolUpstream(*sp.AppProtocol)
+	}
+	if len(svc.Annotations) == 0 {
+		return ""
+	}
+	for _, key := range [...]string{sp.Name, strconv.Itoa(int(sp.Port))} {
+		if key == "" {
+			continue
+		}
 		for _, a := range upstreamProtocols {
-			v, ok := svc.Annotations[a.key]
-			if !ok {
-				continue
-			}
-			for p := range strings.SplitSeq(v, ",") {
-				p = strings.TrimSpace(p)
-				if p != "" && (p == sp.Name || p == number) {
+			for p := range strings.SplitSeq(svc.Annotations[a.key], ",") {
+				if strings.TrimSpace(p) == key {
 					return a.proto
 				}
 			}
 		}
 	}
-	if sp.AppProtocol != nil {
-		switch *sp.AppProtocol {
-		case "h2", "kubernetes.io/h2":
-			return "h2"
-		case "h2c", "kubernetes.io/h2c":
-			return "h2c"
-		case "tls", "https", "kubernetes.io/tls":
-			return "tls"
-		}
+	return ""
+}
+
+// appProtocolUpstream maps a Service port's appProtocol to an upstream
+// protocol with Contour's table: kubernetes.io/h2c is h2c, https is tls,
+// and every other value (http, kubernetes.io/ws, kubernetes.io/wss, h2,
+// ...) plain HTTP/1.1 ("").
+func appProtocolUpstream(appProtocol string) string {
+	switch appProtocol {
+	case "kubernetes.io/h2c":
+		return "h2c"
+	case "https":
+		return "tls"
 	}
 	return ""
 }

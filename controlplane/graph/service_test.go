@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 )
 
@@ -176,5 +178,58 @@ spec:
 		if d := cmp.Diff(want, *c); d != "" {
 			t.Errorf("cluster %d (-want +got):\n%s", i, d)
 		}
+	}
+}
+
+// TestUpstreamProtocol: Contour's rules for the protocol Envoy speaks to a
+// Service port. A port's appProtocol alone decides when set
+// (kubernetes.io/h2c is h2c, https is tls, any other value plain HTTP/1.1),
+// whatever the annotations say; otherwise the upstream-protocol
+// annotations, the port's name before its number, tls over h2c over h2.
+func TestUpstreamProtocol(t *testing.T) {
+	t.Parallel()
+	tlsBoth := map[string]string{"projectcontour.io/upstream-protocol.tls": "8443, 8444"}
+	for name, tc := range map[string]struct {
+		annotations map[string]string
+		appProtocol string // "" for none
+		port        int32
+		portName    string
+		want        string
+	}{
+		"no annotation, no appProtocol":          {port: 80, want: ""},
+		"tls annotation by number":               {annotations: tlsBoth, port: 8443, want: "tls"},
+		"appProtocol kubernetes.io/h2c wins":     {annotations: tlsBoth, port: 8443, appProtocol: "kubernetes.io/h2c", want: "h2c"},
+		"appProtocol kubernetes.io/wss: plain":   {annotations: tlsBoth, port: 8444, appProtocol: "kubernetes.io/wss", want: ""},
+		"appProtocol http: plain":                {annotations: tlsBoth, port: 8443, appProtocol: "http", want: ""},
+		"appProtocol kubernetes.io/ws: plain":    {port: 80, appProtocol: "kubernetes.io/ws", want: ""},
+		"appProtocol https: tls":                 {port: 443, appProtocol: "https", want: "tls"},
+		"appProtocol h2: plain":                  {port: 443, appProtocol: "h2", want: ""},
+		"appProtocol kubernetes.io/h2: plain":    {port: 443, appProtocol: "kubernetes.io/h2", want: ""},
+		"appProtocol tls: plain":                 {port: 443, appProtocol: "tls", want: ""},
+		"appProtocol kubernetes.io/tls: plain":   {port: 443, appProtocol: "kubernetes.io/tls", want: ""},
+		"appProtocol h2c (no prefix): plain":     {port: 80, appProtocol: "h2c", want: ""},
+		"an empty appProtocol is set: plain":     {annotations: tlsBoth, port: 8443, appProtocol: "-", want: ""},
+		"h2c annotation by name":                 {annotations: map[string]string{"projectcontour.io/upstream-protocol.h2c": "grpc"}, port: 50051, portName: "grpc", want: "h2c"},
+		"heptio-era prefix":                      {annotations: map[string]string{"contour.heptio.com/upstream-protocol.h2": "80"}, port: 80, want: "h2"},
+		"listed under h2 and tls: tls":           {annotations: map[string]string{"projectcontour.io/upstream-protocol.h2": "443", "projectcontour.io/upstream-protocol.tls": "443"}, port: 443, want: "tls"},
+		"listed under h2c and h2: h2c":           {annotations: map[string]string{"projectcontour.io/upstream-protocol.h2": "web", "projectcontour.io/upstream-protocol.h2c": "web"}, port: 80, portName: "web", want: "h2c"},
+		"the name's listing before the number's": {annotations: map[string]string{"projectcontour.io/upstream-protocol.tls": "80", "projectcontour.io/upstream-protocol.h2": "web"}, port: 80, portName: "web", want: "h2"},
+		"another port listed":                    {annotations: tlsBoth, port: 80, portName: "web", want: ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: tc.annotations}}
+			sp := corev1.ServicePort{Name: tc.portName, Port: tc.port}
+			switch tc.appProtocol {
+			case "":
+			case "-":
+				sp.AppProtocol = new(string)
+			default:
+				sp.AppProtocol = &tc.appProtocol
+			}
+			if got := upstreamProtocol(svc, sp); got != tc.want {
+				t.Errorf("upstreamProtocol = %q, want %q", got, tc.want)
+			}
+		})
 	}
 }
