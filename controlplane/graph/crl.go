@@ -1,9 +1,7 @@
 package graph
 
 import (
-	"bytes"
 	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -41,16 +39,16 @@ func (b *builder) lookupCRLSecret(ref, from string) ([]byte, error) {
 }
 
 // validateCRL checks that data holds one or more PEM "X509 CRL" blocks and
-// nothing else, each a revocation list Go can parse.
+// no other block, each a revocation list Go can parse. Text outside the
+// blocks is ignored, as Contour and OpenSSL ignore it (nextPEMBlock).
 func validateCRL(data []byte) error {
 	n := 0
 	for rest := data; ; n++ {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
+		block, next, err := nextPEMBlock(rest)
+		if err != nil {
+			return fmt.Errorf("%s: after block %d: %v", crlKey, n, err)
+		}
 		if block == nil {
-			if len(bytes.TrimSpace(rest)) > 0 {
-				return fmt.Errorf("%s: data after block %d is not PEM", crlKey, n)
-			}
 			break
 		}
 		if block.Type != "X509 CRL" {
@@ -59,6 +57,7 @@ func validateCRL(data []byte) error {
 		if _, err := x509.ParseRevocationList(block.Bytes); err != nil {
 			return fmt.Errorf("%s: block %d: %v", crlKey, n+1, err)
 		}
+		rest = next
 	}
 	if n == 0 {
 		return fmt.Errorf("no %s with a PEM X509 CRL", crlKey)

@@ -40,7 +40,8 @@ func testCRL(t *testing.T) (crl, caPEM []byte) {
 	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: list}), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 }
 
-// TestValidateCRL: crl.pem must hold PEM X509 CRLs and nothing else.
+// TestValidateCRL: crl.pem must hold PEM X509 CRLs and no other block;
+// text outside the blocks is ignored, as in Contour.
 func TestValidateCRL(t *testing.T) {
 	crl, ca := testCRL(t)
 	for _, tc := range []struct {
@@ -53,7 +54,9 @@ func TestValidateCRL(t *testing.T) {
 		{"empty", nil, "no crl.pem with a PEM X509 CRL"},
 		{"a certificate", ca, `crl.pem: block 1 is a "CERTIFICATE", not an X509 CRL`},
 		{"a CRL, then a certificate", append(append([]byte{}, crl...), ca...), `block 2 is a "CERTIFICATE"`},
-		{"text after the CRL", append(append([]byte{}, crl...), "oops"...), "crl.pem: data after block 1 is not PEM"},
+		{"text around the CRL, as Contour and OpenSSL", append(append([]byte("revocation list\n"), crl...), "oops"...), ""},
+		{"text only", []byte("not a CRL\n"), "no crl.pem with a PEM X509 CRL"},
+		{"a header with no block after it", append(append([]byte{}, crl...), "-----BEGIN X509 CRL-----\nnot base64!\n"...), "crl.pem: after block 1: malformed PEM block"},
 		{"a block that does not parse", pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: []byte("junk")}), "crl.pem: block 1: "},
 	} {
 		err := validateCRL(tc.data)

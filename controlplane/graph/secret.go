@@ -60,7 +60,10 @@ func (b *builder) lookupTLSSecret(ref, from string) (*Secret, error) {
 		NotBefore: check.notBefore, NotAfter: check.notAfter}, nil
 }
 
-// lookupCASecret resolves a CA bundle (ca.crt) referenced from namespace from.
+// lookupCASecret resolves a CA bundle (ca.crt) referenced from namespace
+// from. As in Contour, the Secret must be of type kubernetes.io/tls or
+// Opaque (a Secret read offline without a type is taken for Opaque, as the
+// API server would default it).
 func (b *builder) lookupCASecret(ref, from string) (*Secret, error) {
 	ns, name := splitSecretRef(ref, from)
 	if !b.delegationPermitted(ns, name, from) {
@@ -71,6 +74,10 @@ func (b *builder) lookupCASecret(ref, from string) (*Secret, error) {
 	if !ok {
 		return nil, &LookupError{Reason: ReasonSecretNotValid,
 			Message: fmt.Sprintf("CA Secret %q not found", ns+"/"+name)}
+	}
+	if s.Type != corev1.SecretTypeTLS && s.Type != corev1.SecretTypeOpaque && s.Type != "" {
+		return nil, &LookupError{Reason: ReasonSecretNotValid,
+			Message: fmt.Sprintf("CA Secret %q is of type %q, not %q or %q", ns+"/"+name, s.Type, corev1.SecretTypeTLS, corev1.SecretTypeOpaque)}
 	}
 	ca := s.Data["ca.crt"]
 	if err := validateCABundle(ca); err != nil {
@@ -172,14 +179,17 @@ func validateTLSSecret(s *corev1.Secret) (*x509.Certificate, error) {
 
 // parseCertificates decodes a PEM chain; any block other than CERTIFICATE is
 // an error (a private key in tls.crt leaks it to Envoy's certificate list).
+// Text outside the blocks is ignored (nextPEMBlock); data with no block at
+// all is not PEM.
 func parseCertificates(data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
-	rest := bytes.TrimSpace(data)
-	for len(rest) > 0 {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
+	for rest := data; ; {
+		block, next, err := nextPEMBlock(rest)
+		if err != nil {
+			return nil, fmt.Errorf("invalid TLS certificate: %w", err)
+		}
 		if block == nil {
-			return nil, fmt.Errorf("invalid TLS certificate: data is not PEM")
+			break
 		}
 		if block.Type != "CERTIFICATE" {
 			return nil, fmt.Errorf("invalid TLS certificate: unexpected PEM block %q", block.Type)
@@ -189,30 +199,64 @@ func parseCertificates(data []byte) ([]*x509.Certificate, error) {
 			return nil, fmt.Errorf("invalid TLS certificate: %w", err)
 		}
 		certs = append(certs, c)
-		rest = bytes.TrimSpace(rest)
+		rest = next
 	}
 	if len(certs) == 0 {
+		if len(bytes.TrimSpace(data)) > 0 {
+			return nil, fmt.Errorf("invalid TLS certificate: data is not PEM")
+		}
 		return nil, fmt.Errorf("missing TLS certificate")
 	}
 	return certs, nil
 }
 
-// parsePrivateKey decodes exactly one unencrypted PEM private key.
+// nextPEMBlock returns the next PEM block of data and what follows it. As
+// OpenSSL (which Envoy uses) and Contour do, it ignores text around and
+// between blocks: block is nil when no "-----BEGIN ...-----" line is left.
+// Such a line with no block that decodes after it is an error.
+func nextPEMBlock(data []byte) (block *pem.Block, rest []byte, err error) {
+	if !hasPEMHeader(data) {
+		return nil, nil, nil
+	}
+	if block, rest = pem.Decode(data); block == nil {
+		return nil, nil, errors.New("malformed PEM block")
+	}
+	return block, rest, nil
+}
+
+// hasPEMHeader reports whether data holds what looks like a PEM header: a
+// "-----BEGIN" followed, on the same line, by "-----" (Contour's test).
+func hasPEMHeader(data []byte) bool {
+	_, after, ok := bytes.Cut(data, []byte("-----BEGIN"))
+	if !ok {
+		return false
+	}
+	end := bytes.Index(after, []byte("-----"))
+	return end >= 0 && !bytes.Contains(after[:end], []byte("\n"))
+}
+
+// parsePrivateKey decodes exactly one unencrypted PEM private key. Text
+// outside the blocks is ignored (nextPEMBlock); data with no block at all
+// is not PEM.
 func parsePrivateKey(data []byte) (crypto.PrivateKey, error) {
 	var keys []*pem.Block
-	rest := bytes.TrimSpace(data)
-	for len(rest) > 0 {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
+	blocks := 0
+	for rest := data; ; blocks++ {
+		block, next, err := nextPEMBlock(rest)
+		if err != nil {
+			return nil, fmt.Errorf("invalid TLS private key: %w", err)
+		}
 		if block == nil {
-			return nil, fmt.Errorf("invalid TLS private key: data is not PEM")
+			break
 		}
 		if strings.Contains(block.Type, "PRIVATE KEY") {
 			keys = append(keys, block)
 		}
-		rest = bytes.TrimSpace(rest)
+		rest = next
 	}
 	switch {
+	case blocks == 0 && len(bytes.TrimSpace(data)) > 0:
+		return nil, fmt.Errorf("invalid TLS private key: data is not PEM")
 	case len(keys) == 0:
 		return nil, fmt.Errorf("invalid TLS private key: no private key found")
 	case len(keys) > 1:

@@ -69,6 +69,11 @@ func TestValidateTLSSecret(t *testing.T) {
 		"two keys":            {tlsSecret("ns", "s", cert, append(append([]byte{}, key...), otherKey...)), "more than one private key"},
 		"no CN or SAN":        {tlsSecret("ns", "s", noName, noNameKey), "neither a common name"},
 		"garbage certificate": {tlsSecret("ns", "s", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("x")}), key), "invalid TLS certificate"},
+		"text around and between the blocks, as Contour and OpenSSL": {tlsSecret("ns", "s",
+			[]byte("leaf\n"+string(cert)+"intermediate\n"+string(otherCert)+"end of chain\n"), []byte("the key\n"+string(key)+"end\n")), ""},
+		"text only in tls.key":      {tlsSecret("ns", "s", cert, []byte("no key here\n")), "invalid TLS private key: data is not PEM"},
+		"a header, no block":        {tlsSecret("ns", "s", []byte(string(cert)+"-----BEGIN CERTIFICATE-----\nnot base64!\n"), key), "invalid TLS certificate: malformed PEM block"},
+		"a BEGIN that is no header": {tlsSecret("ns", "s", []byte(string(cert)+"-----BEGIN\nCERTIFICATE-----\n"), key), ""},
 		"wrong type": {&corev1.Secret{Type: "kubernetes.io/dockerconfigjson",
 			Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}}, "secret type"},
 	} {
@@ -115,5 +120,54 @@ func TestDelegationPermitted(t *testing.T) {
 		if got := b.delegationPermitted(tc.ns, tc.name, tc.target); got != tc.want {
 			t.Errorf("delegationPermitted(%s/%s → %s) = %v, want %v", tc.ns, tc.name, tc.target, got, tc.want)
 		}
+	}
+}
+
+// TestLookupCASecret: as in Contour, a CA Secret is of type
+// kubernetes.io/tls or Opaque (no type, offline, is Opaque) and its ca.crt
+// holds at least one PEM certificate; text outside the blocks is ignored.
+func TestLookupCASecret(t *testing.T) {
+	t.Parallel()
+	ca, _ := testCert(t, "ca", "ca")
+	other, _ := testCert(t, "other-ca", "other-ca")
+	for name, tc := range map[string]struct {
+		typ     corev1.SecretType
+		caCrt   string
+		wantErr string // "" when valid
+	}{
+		"Opaque":            {typ: corev1.SecretTypeOpaque, caCrt: string(ca)},
+		"kubernetes.io/tls": {typ: corev1.SecretTypeTLS, caCrt: string(ca)},
+		"no type (offline)": {caCrt: string(ca)},
+		"kubernetes.io/dockercfg": {typ: corev1.SecretTypeDockercfg, caCrt: string(ca),
+			wantErr: `CA Secret "ns/ca" is of type "kubernetes.io/dockercfg", not "kubernetes.io/tls" or "Opaque"`},
+		"kubernetes.io/basic-auth": {typ: corev1.SecretTypeBasicAuth, caCrt: string(ca),
+			wantErr: `CA Secret "ns/ca" is of type "kubernetes.io/basic-auth", not "kubernetes.io/tls" or "Opaque"`},
+		"a bundle with text around and between its blocks": {typ: corev1.SecretTypeOpaque,
+			caCrt: "start of CA bundle\ncertificate 0\n" + string(ca) + "certificate 1\n" + string(other) + "end of CA bundle\n"},
+		"text and no certificate": {typ: corev1.SecretTypeOpaque, caCrt: "no certificate here\n",
+			wantErr: `CA Secret "ns/ca" is invalid: invalid TLS certificate: data is not PEM`},
+		"empty": {typ: corev1.SecretTypeOpaque, wantErr: `CA Secret "ns/ca" is invalid: missing ca.crt`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			idx := source.NewIndex()
+			if err := idx.Upsert(&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "ca"}, Type: tc.typ,
+				Data: map[string][]byte{"ca.crt": []byte(tc.caCrt)}}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := (&builder{idx: idx}).lookupCASecret("ca", "ns")
+			if tc.wantErr != "" {
+				if err == nil || err.(*LookupError).Message != tc.wantErr {
+					t.Fatalf("error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(got.CA) != tc.caCrt {
+				t.Errorf("CA %q, want the Secret's ca.crt as it is", got.CA)
+			}
+		})
 	}
 }
