@@ -284,31 +284,13 @@ func upstreamSNI(c *Cluster, service, route *HeadersPolicy) string {
 		return ""
 	}
 	for _, h := range []*HeadersPolicy{service, route} {
-		// A Host copied from a request header is no name to send: Contour
-		// keeps such a value out of its host rewrite.
-		if h != nil && h.HostRewrite != "" && !copiesRequestHeader(h.HostRewrite) {
+		// A Host copied from a request header (HostRewriteHeader) is no
+		// name to send.
+		if h != nil && h.HostRewrite != "" {
 			return h.HostRewrite
 		}
 	}
 	return c.ExternalName
-}
-
-// copiesRequestHeader reports whether a Host value names a request header
-// to copy, %REQ(name)% (name letters, digits and "-"), as Contour reads it.
-func copiesRequestHeader(host string) bool {
-	for rest := host; ; {
-		i := strings.Index(rest, "%REQ(")
-		if i < 0 {
-			return false
-		}
-		rest = rest[i+len("%REQ("):]
-		n := strings.IndexFunc(rest, func(r rune) bool {
-			return !(r == '-' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-		})
-		if n > 0 && strings.HasPrefix(rest[n:], ")%") {
-			return true
-		}
-	}
 }
 
 // withSNI returns c sending the server name sni: c itself when it does

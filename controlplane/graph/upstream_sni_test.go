@@ -127,17 +127,3 @@ spec:
 		t.Errorf("statuses (-want +got):\n%s", d)
 	}
 }
-
-// TestCopiesRequestHeader: Contour's %REQ(name)% reference, anywhere in a
-// Host value, with a name of letters, digits and "-".
-func TestCopiesRequestHeader(t *testing.T) {
-	t.Parallel()
-	for host, want := range map[string]bool{
-		"%REQ(x-host)%": true, "a%REQ(X-Forwarded-Host2)%b": true, "%REQ()%%REQ(x)%": true,
-		"example.com": false, "%REQ()%": false, "%REQ(x_host)%": false, "%REQ(x)": false, "": false,
-	} {
-		if got := copiesRequestHeader(host); got != want {
-			t.Errorf("copiesRequestHeader(%q) = %v, want %v", host, got, want)
-		}
-	}
-}

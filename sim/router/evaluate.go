@@ -124,10 +124,11 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 		res.tracef("route configuration %q does not exist: 404", name)
 		return
 	}
-	vh := rc.virtualHost(authority)
+	host := authority
 	if rc.rc.GetIgnorePortInHostMatching() {
-		vh = rc.virtualHost(stripPort(authority))
+		host = stripPort(authority)
 	}
+	vh := rc.virtualHost(host)
 	if vh == nil {
 		res.Status = 404
 		res.tracef("route configuration %s has no virtual host for %q: 404", name, authority)
