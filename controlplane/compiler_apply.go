@@ -83,7 +83,7 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 		was = *old.tr
 	}
 	if tr.Insecure != was.Insecure {
-		ch.insecure[fqdn] = tr.Insecure
+		ch.insecure[translate.VirtualHostName(fqdn)] = tr.Insecure
 	}
 	if tr.Routes != was.Routes {
 		ch.routes[translate.HTTPSRoutesPrefix+fqdn] = tr.Routes

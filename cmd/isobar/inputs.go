@@ -207,7 +207,8 @@ func (f *compileFlags) registerListener(cmd *cobra.Command) {
 			"\"overallSampling\": \"10\", \"customTags\": [{\"tagName\": ..., \"literal\" or \"requestHeaderName\": ...}]}): "+
 			"every connection manager sends spans to that ExtensionService")
 	cmd.Flags().StringVar(&f.globalAuthJSON, "global-ext-auth", "",
-		"check requests with a gRPC authorization server, Contour's globalExtAuth setting as JSON ({\"extensionService\": \"namespace/name\", "+
+		"check requests with an authorization server, Contour's globalExtAuth setting as JSON ({\"extensionService\": \"namespace/name\", "+
+			"\"serviceType\": \"grpc\" (the default) or \"http\", \"httpSettings\": {...}, "+
 			"\"failOpen\": ..., \"responseTimeout\": ..., \"authPolicy\": {\"disabled\": ..., \"context\": {...}}, \"withRequestBody\": {...}}): "+
 			"every HTTPProxy virtual host without a server of its own, and ingress_http")
 	cmd.Flags().StringVar(&f.connections.Compression, "compression", "",

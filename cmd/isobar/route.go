@@ -18,6 +18,7 @@ import (
 func newRouteCmd() *cobra.Command {
 	var in inputFlags
 	var xdsFile, url, method, sni, clientIP, requestsFile, output string
+	var noClientCert bool
 	var headers []string
 	cmd := &cobra.Command{
 		Use:   "route (-f PATH... | --xds FILE) (--url URL | --requests FILE)",
@@ -34,8 +35,13 @@ are evaluated: a denied request gets 403. Peer rules match ADDR; Remote
 rules match the address X-Forwarded-For gives (-H 'X-Forwarded-For: ...')
 with the listener's trusted hops (--num-trusted-hops), else ADDR.
 
+An https request to a host that asks for client certificates
+(clientValidation) is taken to present one that validates; with
+--without-client-cert it presents none, and a host requiring one fails
+the handshake.
+
 With --requests FILE (a YAML list of {name, url, method, headers, sni,
-clientIP, expect}) it checks every request's expectations and prints the
+clientIP, withoutClientCertificate, expect}) it checks every request's expectations and prints the
 routes no request exercised, per source object.
 
 Exit codes: 0 routed (every expectation met), 1 not routed or an expectation
@@ -60,7 +66,7 @@ failed, 2 bad input.`,
 			if _, err := netip.ParseAddr(clientIP); clientIP != "" && err != nil {
 				return exitWith(exitBadInput, fmt.Errorf("--client-ip %q is not an IP address", clientIP))
 			}
-			result := rt.Evaluate(router.Request{URL: url, Method: method, Headers: hs, SNI: sni, ClientIP: clientIP})
+			result := rt.Evaluate(router.Request{URL: url, Method: method, Headers: hs, SNI: sni, ClientIP: clientIP, WithoutClientCertificate: noClientCert})
 			annotate(&result, findings)
 			if err := writeResult(cmd.OutOrStdout(), result, output); err != nil {
 				return err
@@ -77,6 +83,7 @@ failed, 2 bad input.`,
 	cmd.Flags().StringVarP(&method, "request", "X", "GET", "the request method")
 	cmd.Flags().StringArrayVarP(&headers, "header", "H", nil, "a request header 'Name: value' (repeatable; Host sets :authority)")
 	cmd.Flags().StringVar(&sni, "sni", "", "the TLS server name (default: the URL's host for https)")
+	cmd.Flags().BoolVar(&noClientCert, "without-client-cert", false, "the client presents no TLS certificate (a host requiring one fails the handshake); by default a client asked for one presents one that validates")
 	cmd.Flags().StringVar(&clientIP, "client-ip", "", "the client's address, for HTTPProxy IP filters (default: none, filters not evaluated)")
 	cmd.Flags().StringVar(&requestsFile, "requests", "", "a YAML list of requests with expectations")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")

@@ -198,14 +198,17 @@ func TestNeverUpstream(t *testing.T) {
 			t.Errorf("NeverUpstream(%s) = %v, want %v", s, got, want)
 		}
 	}
-	for name, want := range map[string]bool{
-		"localhost": true, "LocalHost.": true, "db.localhost": true, "localhost.localdomain": true,
-		"127.0.0.1": true, "169.254.169.254": true, "example.org": false, "10.0.0.1": false, "local.example.org": false,
-		"127.0.0.1.nip.io": true, "127-0-0-1.sslip.io": true, "app.127.0.0.1.nip.io": true, "www-127-0-0-1.sslip.io": true, "10.0.0.1.nip.io": false,
-		"169-254-169-254.sslip.io": true, "1.2.3.example.org": false,
+	const local, address = "localhost", "a loopback, link-local or unspecified IP address"
+	const viaDNS = address + " through wildcard DNS"
+	for name, want := range map[string]string{
+		"localhost": local, "LocalHost.": local, "db.localhost": local, "localhost.localdomain": local,
+		"local.projectcontour.io": local, "Local.ProjectContour.io.": local, "other.projectcontour.io": "",
+		"127.0.0.1": address, "169.254.169.254": address, "example.org": "", "10.0.0.1": "", "local.example.org": "",
+		"127.0.0.1.nip.io": viaDNS, "127-0-0-1.sslip.io": viaDNS, "app.127.0.0.1.nip.io": viaDNS, "www-127-0-0-1.sslip.io": viaDNS,
+		"10.0.0.1.nip.io": "", "169-254-169-254.sslip.io": viaDNS, "1.2.3.example.org": "",
 	} {
 		if got := reachesEnvoy(name); got != want {
-			t.Errorf("reachesEnvoy(%q) = %v, want %v", name, got, want)
+			t.Errorf("reachesEnvoy(%q) = %q, want %q", name, got, want)
 		}
 	}
 	for name, want := range map[string]string{

@@ -20,9 +20,22 @@ const (
 	ReasonUnsupportedServiceType = "UnsupportedServiceType"
 )
 
-// ReasonExtensionNotHTTP2 is Isobar's warning for an ExtensionService
-// reached over HTTP/1.1, which Contour accepts silently: gRPC needs HTTP/2.
+// ReasonExtensionNotHTTP2 is Isobar's warning (and finding code) for an
+// ExtensionService of protocol http/1.1 called with gRPC, which needs
+// HTTP/2 (Contour says nothing): a gRPC authorization server, the rate
+// limit service or the tracing collector. An HTTP authorization server
+// (serviceType http) may speak HTTP/1.1.
 const ReasonExtensionNotHTTP2 = "ExtensionNotHTTP2"
+
+// notHTTP2 is what to say when use, a gRPC client of x, reaches x over
+// HTTP/1.1 (its calls will fail); "" when x speaks HTTP/2.
+func notHTTP2(x *Extension, use string) string {
+	if x.Cluster.Protocol != "" {
+		return ""
+	}
+	return fmt.Sprintf("%s calls ExtensionService %s/%s with gRPC, which needs HTTP/2, but its Spec.Protocol is http/1.1: "+
+		"its calls will fail (use h2 or h2c)", use, x.Cluster.Namespace, x.Cluster.Extension.Name)
+}
 
 // ExtensionUpstream is what an ExtensionService balances over: Services of
 // its own namespace, each with a relative weight.
@@ -114,10 +127,8 @@ func (b *builder) buildExtension(e *contourv1alpha1.ExtensionService, report *st
 	switch proto {
 	case "h2", "h2c":
 		c.Protocol = proto
-	case "http/1.1": // Contour's CRD allows it: a plain HTTP/1 cluster
+	case "http/1.1": // Contour's CRD allows it: a plain HTTP/1 cluster (an HTTP authorization server's; gRPC users are warned)
 		c.Protocol = ""
-		report.Warning(ref, status.SpecError, ReasonExtensionNotHTTP2,
-			"Spec.Protocol http/1.1: Envoy calls the extension with gRPC, which needs HTTP/2 (h2 or h2c); its calls will fail")
 	default:
 		report.Error(ref, status.SpecError, ReasonUnsupportedProtocol, "Spec.Protocol %q is not supported: use h2 or h2c", proto)
 		ok = false

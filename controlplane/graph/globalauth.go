@@ -69,6 +69,7 @@ func (a *GlobalAuthorization) Check() error {
 // its ExtensionService cannot be used) and the default policy.
 type globalAuth struct {
 	az    *ExternalAuthorization
+	ext   *Extension // az's server
 	scope authScope
 	name  string // namespace/name
 }
@@ -89,6 +90,7 @@ func (b *builder) resolveGlobalAuth() *globalAuth {
 	if !ok {
 		return out
 	}
+	out.ext = ext
 	out.az = &ExternalAuthorization{Cluster: ext.Cluster, FailOpen: a.FailOpen, Timeout: ext.Timeout, Body: authorizationBody(a.WithRequestBody)}
 	if d, inf, _ := parseTimeout(a.ResponseTimeout); d > 0 || inf {
 		out.az.Timeout = Timeout{Duration: d, Infinite: inf}
@@ -115,6 +117,19 @@ func (b *builder) globalAuthService() {
 		return
 	}
 	b.g.GlobalAuthorization = b.global.az
+	if b.global.az.HTTP == nil {
+		b.findNotHTTP2(b.global.ext, "globalExtAuth")
+	}
+}
+
+// findNotHTTP2 reports, as a finding on x, a global setting (use) calling
+// x with gRPC over HTTP/1.1.
+func (b *builder) findNotHTTP2(x *Extension, use string) {
+	if why := notHTTP2(x, use); why != "" {
+		b.report.Find(status.Finding{Code: ReasonExtensionNotHTTP2, Severity: status.SeverityWarning,
+			Objects: []status.Ref{{Kind: status.KindExtensionService, Namespace: x.Cluster.Namespace, Name: x.Cluster.Extension.Name}},
+			Message: why})
+	}
 }
 
 // globalAuthorization is virtualHostAuthorization for root p when it has

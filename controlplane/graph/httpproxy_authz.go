@@ -123,6 +123,9 @@ func (b *builder) virtualHostAuthorization(ref status.Ref, p *contourv1.HTTPProx
 	if warning != "" {
 		b.report.Warning(ref, status.SpecError, ReasonIgnoredField, "%s", warning)
 	}
+	if why := notHTTP2(ext, "Spec.VirtualHost.Authorization"); why != "" && http == nil {
+		b.report.Warning(ref, status.AuthError, ReasonExtensionNotHTTP2, "%s", why)
+	}
 	az.HTTP, az.Body = http, authorizationBody(a.WithRequestBody)
 	as := &authScope{http: http != nil}
 	if pol := a.AuthPolicy; pol != nil {

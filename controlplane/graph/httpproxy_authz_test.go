@@ -64,7 +64,7 @@ func TestExtensionServices(t *testing.T) {
 			yaml: extensionDoc("ns", "auth", "{services: [{name: a, port: 80}], protocol: http/1.1}"),
 			want: []*Cluster{{Namespace: "ns", LoadBalancer: RoundRobin,
 				Extension: &ExtensionUpstream{Name: "auth", Targets: []ExtensionTarget{{Service: "a", Port: http}}}}},
-			wantStatuses: []string{"ExtensionService ns/auth: valid warn:ExtensionNotHTTP2"},
+			wantStatuses: []string{"ExtensionService ns/auth: valid"}, // its users are warned (TestExtensionNotHTTP2)
 		},
 		"errors: each named; an invalid ExtensionService has no cluster": {
 			yaml: extensionDoc("ns", "a", "{services: [{name: nope, port: 80}, {name: a, port: 81}, {name: ext, port: 80}]}") +
@@ -82,7 +82,7 @@ func TestExtensionServices(t *testing.T) {
 				"ExtensionService ns/b: invalid InconsistentProtocol", "ExtensionService ns/c: invalid CACertificateNotDelegated",
 				"ExtensionService ns/d: invalid TimeoutPolicyNotValid", "ExtensionService ns/e: invalid TLSUpstreamValidation",
 				"ExtensionService ns/f: invalid ServiceUnresolvedReference", "ExtensionService ns/g: invalid UnsupportedProtocol",
-				"ExtensionService ns/h: invalid InconsistentProtocol,warn:ExtensionNotHTTP2",
+				"ExtensionService ns/h: invalid InconsistentProtocol",
 				"ExtensionService ns/i: invalid TimeoutPolicyNotValid",
 			},
 			wantErrors: []string{
@@ -265,5 +265,33 @@ spec:
 				}
 			}
 		})
+	}
+}
+
+// TestExtensionNotHTTP2: an ExtensionService of protocol http/1.1 is valid
+// (Contour's CRD allows it, for HTTP authorization servers); who calls it
+// with gRPC is warned: a root's gRPC authorization (on the root), the rate
+// limit service (a finding on the ExtensionService); an HTTP authorization
+// server is not.
+func TestExtensionNotHTTP2(t *testing.T) {
+	t.Parallel()
+	svc := `  - services: [{name: s, port: 80}]`
+	yaml := authRoot("{extensionRef: {name: plain}}", svc) +
+		strings.NewReplacer("name: p,", "name: q,", "a.com", "b.com").Replace(authRoot("{extensionRef: {name: plain}, serviceType: http}", svc)) +
+		extensionDoc("ns", "plain", "{services: [{name: s, port: 80}], protocol: http/1.1}") + svcs("ns", "s") + certSecret(t, "ns", "cert")
+	g, r := build(t, Options{RateLimitService: RateLimitService{Namespace: "ns", Name: "plain", Domain: "d"}}, yaml)
+	want := []string{"ExtensionService ns/plain: valid", "HTTPProxy ns/p: valid warn:ExtensionNotHTTP2", "HTTPProxy ns/q: valid"}
+	if d := cmp.Diff(want, statuses(r)); d != "" {
+		t.Errorf("statuses (-want +got):\n%s", d)
+	}
+	if g.SecureVirtualHosts["a.com"].Authorization == nil || g.SecureVirtualHosts["b.com"].Authorization.HTTP == nil {
+		t.Errorf("both roots keep their authorization servers")
+	}
+	var codes []string
+	for _, f := range r.Findings() {
+		codes = append(codes, f.Code+" "+f.Objects[0].String())
+	}
+	if d := cmp.Diff([]string{"ExtensionNotHTTP2 ExtensionService ns/plain"}, codes); d != "" {
+		t.Errorf("findings (-want +got):\n%s", d)
 	}
 }

@@ -288,5 +288,6 @@ func (b *builder) rateLimitService() {
 				"no connection manager asks a rate limit service, and global rate limits do not apply (Contour refuses to start)", s.Namespace, s.Name)})
 		return
 	}
+	b.findNotHTTP2(x, "rateLimitService")
 	b.g.RateLimit = &GlobalRateLimit{Service: s, Cluster: x.Cluster, Timeout: x.Timeout}
 }

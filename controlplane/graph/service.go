@@ -193,9 +193,9 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
 				Message: fmt.Sprintf("service %q is of type ExternalName, which is disabled (enable it with --enable-external-name)", namespace+"/"+name)}
 		}
-		if reachesEnvoy(svc.Spec.ExternalName) {
+		if to := reachesEnvoy(svc.Spec.ExternalName); to != "" {
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
-				Message: fmt.Sprintf("service %q is an ExternalName Service for %q, which would reach Envoy itself or its node; this is not allowed", namespace+"/"+name, svc.Spec.ExternalName)}
+				Message: fmt.Sprintf("service %q is an ExternalName service that points to %s (%q, which would reach Envoy itself or its node), this is not allowed", namespace+"/"+name, to, svc.Spec.ExternalName)}
 		}
 		if other, ok := serviceNamespace(svc.Spec.ExternalName); ok && other != namespace {
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
@@ -328,28 +328,32 @@ func NeverUpstream(a netip.Addr) bool {
 	return a.IsUnspecified() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()
 }
 
-// reachesEnvoy reports whether an ExternalName names the machine Envoy
-// runs on: "localhost" in any form, an address NeverUpstream refuses, or a
-// wildcard-DNS name that embeds one ("app.127.0.0.1.nip.io",
-// "www-127-0-0-1.sslip.io").
-func reachesEnvoy(name string) bool {
+// reachesEnvoy says what an ExternalName names of the machine Envoy runs
+// on, in Contour's words where Contour refuses it too: "localhost" (the
+// name in any form, and Contour's local.projectcontour.io), "a loopback,
+// link-local or unspecified IP address" (an address NeverUpstream refuses),
+// or such an address through wildcard DNS ("app.127.0.0.1.nip.io",
+// "www-127-0-0-1.sslip.io"); "" for any other name.
+func reachesEnvoy(name string) string {
 	n := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(name)), ".")
-	if strings.Contains(n, "localhost") { // as Contour refuses it
-		return true
+	if strings.Contains(n, "localhost") || n == "local.projectcontour.io" {
+		return "localhost"
 	}
 	if a, err := netip.ParseAddr(n); err == nil {
-		return NeverUpstream(a)
+		if NeverUpstream(a) {
+			return "a loopback, link-local or unspecified IP address"
+		}
+		return ""
 	}
 	labels := strings.Split(n, ".")
-	if embedsRefused(labels) {
-		return true
-	}
+	refused := embedsRefused(labels)
 	for _, l := range labels {
-		if embedsRefused(strings.Split(l, "-")) {
-			return true
-		}
+		refused = refused || embedsRefused(strings.Split(l, "-"))
 	}
-	return false
+	if refused {
+		return "a loopback, link-local or unspecified IP address through wildcard DNS"
+	}
+	return ""
 }
 
 // embedsRefused reports whether four consecutive parts form an IPv4

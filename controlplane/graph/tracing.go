@@ -155,6 +155,7 @@ func (b *builder) tracingService() {
 				"no request is traced (Contour refuses to start)", ns, name)})
 		return
 	}
+	b.findNotHTTP2(x, "tracing")
 	b.g.Connections.Tracing = t.settings(x)
 }
 

@@ -176,6 +176,13 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 	if s, ok := stored.(*corev1.Secret); ok {
 		mergeStringData(s)
 	}
+	if s, ok := stored.(*corev1.Service); ok {
+		if field, message, bad := invalidService(s); bad {
+			where.Field, where.Message = field, message
+			l.problem(where)
+			return
+		}
+	}
 	origin := Origin{File: where.File, Doc: where.Doc, Line: where.Line}
 	key := refKey{h.Kind, ref.Namespace, ref.Name}
 	if prev, dup := l.seen[key]; dup {

@@ -73,7 +73,7 @@ func clusterNames(c *graph.Cluster) (eds, stat string) {
 	if c.Port.Name != "" {
 		both = c.Namespace + "/" + c.Service + "/" + c.Port.Name + c.Namespace + "_" + c.Service + "_" + string(port)
 	} else {
-		both = c.Namespace + "/" + c.Service + "/" + string(port) + c.Namespace + "_" + c.Service + "_" + string(port)
+		both = c.Namespace + "/" + c.Service + c.Namespace + "_" + c.Service + "_" + string(port)
 	}
 	n := len(both) - (len(c.Namespace) + len(c.Service) + len(port) + 2)
 	return both[:n], both[n:]

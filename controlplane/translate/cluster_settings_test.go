@@ -190,10 +190,10 @@ func TestClusterNames(t *testing.T) {
 		eds, stat string
 	}{
 		{graph.Cluster{Namespace: "ns", Service: "svc", Port: corev1.ServicePort{Name: "http", Port: 8080}}, "ns/svc/http", "ns_svc_8080"},
-		{graph.Cluster{Namespace: "team-1", Service: "s", Port: corev1.ServicePort{Port: 80}}, "team-1/s/80", "team-1_s_80"},
-		{graph.Cluster{Namespace: "ns", Service: "svc", Port: corev1.ServicePort{Port: 443}, DNSNameScheme: "https"}, "ns/svc/443", ""},
+		{graph.Cluster{Namespace: "team-1", Service: "s", Port: corev1.ServicePort{Port: 80}}, "team-1/s", "team-1_s_80"},
+		{graph.Cluster{Namespace: "ns", Service: "svc", Port: corev1.ServicePort{Port: 443}, DNSNameScheme: "https"}, "ns/svc", ""},
 		{graph.Cluster{Namespace: "ns", Service: "svc", Port: corev1.ServicePort{Port: 8080},
-			HealthPort: &corev1.ServicePort{Name: "health", Port: 9000}}, "ns/svc/8080/health/health", "ns_svc_8080"},
+			HealthPort: &corev1.ServicePort{Name: "health", Port: 9000}}, "ns/svc/health/health", "ns_svc_8080"},
 	} {
 		eds, stat := clusterNames(&tc.c)
 		if eds != tc.eds || stat != tc.stat || eds != ClusterEDSName(&tc.c) {

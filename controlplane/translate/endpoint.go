@@ -137,7 +137,7 @@ func EndpointSourceFinding(idx *source.Index, namespace, service string) (status
 // endpoints gets an empty assignment, so every EDS cluster has one. The
 // live control plane calls it directly for endpoint-only changes.
 func ClusterLoadAssignment(idx *source.Index, namespace, service string, port corev1.ServicePort) *endpointv3.ClusterLoadAssignment {
-	return assignment(idx, EDSName(namespace, service, port.Name, port.Port), namespace, service, port)
+	return assignment(idx, EDSName(namespace, service, port.Name), namespace, service, port)
 }
 
 // assignment is ClusterLoadAssignment, named name.

@@ -85,7 +85,7 @@ func TestClusterLoadAssignment(t *testing.T) {
 			name:   "slices: unnamed port",
 			slices: []*discoveryv1.EndpointSlice{slice("web-a", unnamed, ep(nil, nil, "10.0.0.1"))},
 			port:   corev1.ServicePort{Port: 80},
-			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web/80", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
+			want: &endpointv3.ClusterLoadAssignment{ClusterName: "ns/web", Endpoints: []*endpointv3.LocalityLbEndpoints{{LbEndpoints: []*endpointv3.LbEndpoint{
 				lbEndpoint("10.0.0.1", 3000)}}}},
 		},
 		{

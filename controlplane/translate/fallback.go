@@ -39,7 +39,7 @@ func fallbackRoutes(all, secure []*graph.SecureVirtualHost, translated []*routev
 			vhs = append(vhs, translated[i])
 		}
 	}
-	return RouteConfiguration(FallbackRoutes, vhs)
+	return RouteConfiguration(FallbackRoutes, byHostName(vhs))
 }
 
 // fallbackChain is ingress_https's filter chain for TLS clients that send

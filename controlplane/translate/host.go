@@ -146,7 +146,7 @@ func Split(tr *Translation, g *graph.Graph, hosts map[string]bool) (parts map[st
 	for _, rc := range tr.Resources.Routes {
 		if rc.GetName() == HTTPRoutes {
 			for _, vh := range rc.GetVirtualHosts() {
-				h := at(vh.GetName())
+				h := at(vh.GetDomains()[0]) // its fqdn (its name may be a hash)
 				if h != rest {
 					h.Insecure = vh
 				}

@@ -50,6 +50,18 @@ func shorten(l int, s, suffix string) string {
 	return s[:l-len(suffix)-1] + "-" + suffix
 }
 
+// VirtualHostName is the Envoy name of the virtual host of fqdn: the fqdn
+// itself, or, from 60 characters on, Contour's hashed name (its Hashname
+// with the same limit: the SHA-256 hex of the fqdn cut to 60 characters),
+// so that long hosts' names, and the stats named after them, are Contour's.
+// Route configurations list their virtual hosts sorted by this name.
+func VirtualHostName(fqdn string) string {
+	if len(fqdn) < maxNameLength {
+		return fqdn
+	}
+	return hashname(maxNameLength, fqdn)
+}
+
 // emptyHash is shortHash(""), the hash of a cluster without options.
 const emptyHash = "da39a3ee5e"
 
@@ -92,7 +104,7 @@ func ClusterEDSName(c *graph.Cluster) string {
 	if x := c.Extension; x != nil {
 		return graph.ExtensionClusterName(c.Namespace, x.Name)
 	}
-	name := EDSName(c.Namespace, c.Service, c.Port.Name, c.Port.Port)
+	name := EDSName(c.Namespace, c.Service, c.Port.Name)
 	if hp := c.HealthPort; hp != nil {
 		// Its endpoints carry health-check ports: not the Service port's
 		// assignment (Contour gives both one name, and one overwrites the
@@ -110,11 +122,13 @@ func portName(name string, port int32) string {
 	return name
 }
 
-// EDSName is the ClusterLoadAssignment name of a Service port:
-// namespace/service/<port name, or number when unnamed>.
-func EDSName(namespace, service string, portName string, port int32) string {
+// EDSName is the ClusterLoadAssignment name of a Service port, Contour's:
+// namespace/service/<port name>, or namespace/service for an unnamed port
+// (the only port of its Service: the API server requires names of
+// several, and so does the loader).
+func EDSName(namespace, service, portName string) string {
 	if portName == "" {
-		portName = strconv.Itoa(int(port))
+		return namespace + "/" + service
 	}
 	return namespace + "/" + service + "/" + portName
 }

@@ -2,6 +2,8 @@ package translate
 
 import (
 	"regexp"
+	"slices"
+	"strings"
 	"sync"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -37,7 +39,7 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 		hosts = append(hosts, &vh.VirtualHost)
 	}
 	translated := t.virtualHosts(hosts)
-	out := []*routev3.RouteConfiguration{RouteConfiguration(HTTPRoutes, translated[:len(insecure):len(insecure)])}
+	out := []*routev3.RouteConfiguration{RouteConfiguration(HTTPRoutes, byHostName(translated[:len(insecure):len(insecure)]))}
 	for i, vh := range secure {
 		out = append(out, secureRoutes(vh.Name, translated[len(insecure)+i]))
 	}
@@ -46,6 +48,18 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 	}
 	return out
 }
+
+// byHostName sorts vhs, which are sorted by fqdn, by name (as Contour
+// sorts them): the order differs only when a long fqdn's name is its hash.
+func byHostName(vhs []*routev3.VirtualHost) []*routev3.VirtualHost {
+	if !slices.IsSortedFunc(vhs, compareHostNames) {
+		vhs = slices.SortedFunc(slices.Values(vhs), compareHostNames)
+	}
+	return vhs
+}
+
+// compareHostNames orders virtual hosts by name.
+func compareHostNames(a, b *routev3.VirtualHost) int { return strings.Compare(a.GetName(), b.GetName()) }
 
 // virtualHosts translates hosts, in order, spread over the CPUs when they
 // are many.
@@ -65,7 +79,7 @@ func (t *translator) virtualHost(vh *graph.VirtualHost) *routev3.VirtualHost {
 	block := &hostBlock{}
 	out := &block.host
 	block.domain[0] = vh.Name
-	out.Name, out.Domains = vh.Name, block.domain[:]
+	out.Name, out.Domains = VirtualHostName(vh.Name), block.domain[:]
 	if vh.RateLimit != nil {
 		setLocalRateLimit(&out.TypedPerFilterConfig, vh.RateLimit, vh.Name)
 	}

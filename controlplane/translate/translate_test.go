@@ -73,7 +73,7 @@ func TestTranslateRoute(t *testing.T) {
 	wantCluster := &clusterv3.Cluster{
 		Name: "ns/canary/8080/da39a3ee5e", AltStatName: "ns_canary_8080",
 		ClusterDiscoveryType: &clusterv3.Cluster_Type{Type: clusterv3.Cluster_EDS},
-		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{ServiceName: "ns/canary/8080", EdsConfig: &corev3.ConfigSource{
+		EdsClusterConfig: &clusterv3.Cluster_EdsClusterConfig{ServiceName: "ns/canary", EdsConfig: &corev3.ConfigSource{
 			ResourceApiVersion: corev3.ApiVersion_V3, ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}}}},
 		ConnectTimeout: durationpb.New(2 * time.Second),
 		CommonLbConfig: &clusterv3.Cluster_CommonLbConfig{HealthyPanicThreshold: &typev3.Percent{}},
@@ -81,7 +81,7 @@ func TestTranslateRoute(t *testing.T) {
 	if d := cmp.Diff(wantCluster, res.Clusters[0], protocmp.Transform()); d != "" {
 		t.Errorf("cluster (-want +got):\n%s", d)
 	}
-	if len(res.Endpoints) != 2 || res.Endpoints[0].GetClusterName() != "ns/canary/8080" || len(res.Endpoints[0].GetEndpoints()) != 0 {
+	if len(res.Endpoints) != 2 || res.Endpoints[0].GetClusterName() != "ns/canary" || len(res.Endpoints[0].GetEndpoints()) != 0 {
 		t.Errorf("every EDS cluster needs an (empty) assignment: %v", res.Endpoints)
 	}
 }
@@ -133,6 +133,23 @@ func TestHashname(t *testing.T) {
 				t.Errorf("hashname(%d, %q) = %q, want %q", tc.l, tc.parts, got, tc.want)
 			}
 		})
+	}
+}
+
+func TestVirtualHostName(t *testing.T) {
+	t.Parallel()
+	// Hashes are the SHA-256 of the fqdn (sha256sum), cut to 60 characters:
+	// what Contour's Hashname(60, fqdn) gives for one part that long.
+	long60 := strings.Repeat("a", 48) + ".example.com"
+	for _, tc := range []struct{ fqdn, want string }{
+		{"shop.example.com", "shop.example.com"},
+		{long60[1:], long60[1:]}, // 59 characters: kept
+		{long60, "adc0a4a059bb4181bfdbc984ce335e3e68f7a1a7f4648d08230459cec5fa"},
+		{"preview-1234-a-rather-long-feature-branch-name.team-shop.example.com", "f2bcc64e92de4509b4fbbd8baececa1c913336d2e9376fa4c440dc356c15"},
+	} {
+		if got := VirtualHostName(tc.fqdn); got != tc.want {
+			t.Errorf("VirtualHostName(%q) = %q, want %q", tc.fqdn, got, tc.want)
+		}
 	}
 }
 

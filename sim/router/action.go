@@ -120,9 +120,11 @@ func upstreamHost(a *routev3.RouteAction, p *parsed, res *Result) string {
 	return host
 }
 
-// backend describes a cluster: the Service it stands for (from Isobar's
-// and Contour's name namespace/service/port/hash, or alt_stat_name) and
-// how many endpoints it has.
+// backend describes a cluster: the Service it stands for and how many
+// endpoints it has. The Service is read from the cluster's alt_stat_name
+// (namespace_service_port, whole even when the name is shortened: Contour
+// cuts names of 60 characters or more), else from its name
+// (namespace/service/port/hash).
 func (r *Router) backend(name string) Backend {
 	b := Backend{Cluster: name}
 	parts := strings.Split(name, "/")
@@ -133,6 +135,11 @@ func (r *Router) backend(name string) Backend {
 	c, ok := r.clusters[name]
 	if !ok {
 		return b
+	}
+	if stat := strings.Split(c.GetAltStatName(), "_"); len(stat) == 3 && !strings.HasPrefix(name, "extension/") {
+		if port, err := strconv.Atoi(stat[2]); err == nil { // Kubernetes names have no "_"
+			b.Namespace, b.Service, b.Port = stat[0], stat[1], port
+		}
 	}
 	if la := c.GetLoadAssignment(); la != nil {
 		for _, l := range la.GetEndpoints() {

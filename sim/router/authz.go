@@ -48,7 +48,7 @@ func authzNote(hcm *hcmv3.HttpConnectionManager, rt *routev3.Route, res *Result)
 	if h := cfg.GetHttpService(); h != nil {
 		server = "the HTTP authorization server " + h.GetServerUri().GetCluster()
 		if p := h.GetPathPrefix(); p != "" {
-			server += " (the request's path after " + p + ")"
+			server += " (path: " + p + " followed by the request's path)"
 		}
 	} else if c := per.GetCheckSettings().GetContextExtensions(); len(c) > 0 { // sent to gRPC servers only
 		keys := make([]string, 0, len(c))

@@ -34,7 +34,7 @@ func (r *Router) Evaluate(req Request) Result {
 	res.Listener = l.name
 	res.tracef("listener %s on port %d (request port %d)", l.name, lport, p.port)
 	c := r.filterChain(l, p, &res)
-	if c == nil {
+	if c == nil || !clientHandshake(c, p, &res) {
 		return res
 	}
 	if c.tcp != nil {

@@ -20,13 +20,15 @@ type Case struct {
 	Headers map[string]string `json:"headers,omitempty"`
 	SNI     string            `json:"sni,omitempty"`
 	// ClientIP is the connection's peer address (see Request.ClientIP).
-	ClientIP string  `json:"clientIP,omitempty"`
-	Expect   *Expect `json:"expect,omitempty"`
+	ClientIP string `json:"clientIP,omitempty"`
+	// WithoutClientCertificate: see Request.WithoutClientCertificate.
+	WithoutClientCertificate bool    `json:"withoutClientCertificate,omitempty"`
+	Expect                   *Expect `json:"expect,omitempty"`
 }
 
 // Request returns the request of the case.
 func (c Case) Request() Request {
-	return Request{URL: c.URL, Method: c.Method, Headers: c.Headers, SNI: c.SNI, ClientIP: c.ClientIP}
+	return Request{URL: c.URL, Method: c.Method, Headers: c.Headers, SNI: c.SNI, ClientIP: c.ClientIP, WithoutClientCertificate: c.WithoutClientCertificate}
 }
 
 // Expect lists what must hold; unset fields are not checked.

@@ -21,6 +21,10 @@ type Request struct {
 	// filters match (Peer; Remote too unless X-Forwarded-For names a
 	// trusted hop). Empty: IP filters are not evaluated.
 	ClientIP string `json:"clientIP,omitempty"`
+	// WithoutClientCertificate: the client presents no TLS certificate,
+	// which fails the handshake of a host requiring one; otherwise a
+	// client asked for one is taken to present one that validates.
+	WithoutClientCertificate bool `json:"withoutClientCertificate,omitempty"`
 }
 
 // Backend is one destination of a routed request with its share.

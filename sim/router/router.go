@@ -53,6 +53,7 @@ type chain struct {
 	hcm         *hcmv3.HttpConnectionManager
 	lua         luaScripts // of hcm
 	tcp         *tcpproxyv3.TcpProxy
+	clientCert  string // what its TLS context asks of clients (clientCertificate)
 }
 
 type routeConfig struct {
@@ -104,7 +105,7 @@ func indexListener(l *listenerv3.Listener) *listener {
 	}
 	for i, fc := range l.GetFilterChains() {
 		c := &chain{index: i, serverNames: fc.GetFilterChainMatch().GetServerNames(),
-			transport: fc.GetFilterChainMatch().GetTransportProtocol(), tls: fc.GetTransportSocket() != nil}
+			transport: fc.GetFilterChainMatch().GetTransportProtocol(), tls: fc.GetTransportSocket() != nil, clientCert: clientCertificate(fc)}
 		for _, f := range fc.GetFilters() {
 			tc := f.GetTypedConfig()
 			if tc == nil {
@@ -197,6 +198,8 @@ type parsed struct {
 	sni                                     string
 	// clientIP is the connection's peer address; invalid when not given.
 	clientIP netip.Addr
+	// noClientCert: the client presents no TLS certificate.
+	noClientCert bool
 }
 
 func parseRequest(req Request) (*parsed, error) {
@@ -205,7 +208,7 @@ func parseRequest(req Request) (*parsed, error) {
 		return nil, err
 	}
 	p := &parsed{scheme: strings.ToLower(u.Scheme), host: strings.ToLower(u.Hostname()), rawQuery: u.RawQuery,
-		query: u.Query(), headers: map[string]string{}, method: strings.ToUpper(req.Method), sni: strings.ToLower(req.SNI)} // Envoy lower-cases the SNI
+		query: u.Query(), headers: map[string]string{}, method: strings.ToUpper(req.Method), sni: strings.ToLower(req.SNI), noClientCert: req.WithoutClientCertificate} // Envoy lower-cases the SNI
 	if p.scheme != "http" && p.scheme != "https" {
 		return nil, errScheme(u.Scheme)
 	}
