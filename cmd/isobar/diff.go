@@ -114,7 +114,7 @@ func diffIndex(cmd *cobra.Command, namespace string, reuse *source.Reuse, paths 
 		fmt.Fprintf(cmd.ErrOrStderr(), "error: %s: %s\n", flag, p.Error())
 	}
 	if len(problems) > 0 {
-		return nil, exitWith(exitBadInput, fmt.Errorf("%s: %d document(s) could not be read", flag, len(problems)))
+		return nil, exitWith(exitBadInput, fmt.Errorf("%s: %w", flag, unreadable(problems)))
 	}
 	return idx, nil
 }

@@ -371,3 +371,37 @@ func (f *inputFlags) compileInputs(cmd *cobra.Command) (*controlplane.Result, []
 	timings.mark("compiled")
 	return res, problems, nil
 }
+
+// unreadable is the summary of problems after each was printed: how many
+// paths could not be read and how many documents could not be used (a
+// document with several bad fields counts once).
+func unreadable(problems []source.Problem) error {
+	type doc struct {
+		file string
+		n    int
+	}
+	paths, docs := map[string]bool{}, map[doc]bool{}
+	for _, p := range problems {
+		if p.Doc == 0 {
+			paths[p.File] = true
+		} else {
+			docs[doc{p.File, p.Doc}] = true
+		}
+	}
+	var parts []string
+	if n := len(paths); n > 0 {
+		parts = append(parts, plural(n, "path")+" could not be read")
+	}
+	if n := len(docs); n > 0 {
+		parts = append(parts, plural(n, "document")+" could not be used")
+	}
+	return fmt.Errorf("%s", strings.Join(parts, "; "))
+}
+
+// plural is "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}

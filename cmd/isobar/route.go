@@ -112,7 +112,7 @@ func routeResources(cmd *cobra.Command, in *inputFlags, xdsFile string) (*xds.Re
 		return nil, nil, err
 	}
 	if len(problems) > 0 {
-		return nil, nil, exitWith(exitBadInput, fmt.Errorf("%d document(s) could not be read", len(problems)))
+		return nil, nil, exitWith(exitBadInput, unreadable(problems))
 	}
 	return result.Resources, result.Findings, nil
 }

@@ -157,6 +157,12 @@ func TestServeCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Before any controller, the CRD's default, as Contour's: NotReconciled.
+	var fresh contourv1.HTTPProxy
+	if err := c.Get(ctx, client.ObjectKeyFromObject(proxy), &fresh); err != nil || fresh.Status.CurrentStatus != "NotReconciled" ||
+		fresh.Status.Description != "Waiting for controller" {
+		t.Fatalf("a new HTTPProxy's status: %+v, %v; want NotReconciled, Waiting for controller", fresh.Status, err)
+	}
 	srv := startServe(ctx, t, kubeconfig, true)
 	xdsPort := srv.xdsPort
 	// The leader writes the statuses: the ExtensionService's too (its CRD,

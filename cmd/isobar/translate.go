@@ -44,7 +44,7 @@ Exit codes: 0 ok, 2 bad input (what could be read is still printed).`,
 			}
 			timings.mark("written")
 			if len(problems) > 0 {
-				return exitWith(exitBadInput, fmt.Errorf("%d document(s) could not be read", len(problems)))
+				return exitWith(exitBadInput, unreadable(problems))
 			}
 			return nil
 		},

@@ -34,7 +34,7 @@ func TestExtensionServices(t *testing.T) {
 		},
 		"every field; the SNI is the first subject name": {
 			yaml: extensionDoc("ns", "auth", `{services: [{name: a, port: 80, weight: 3}, {name: b, port: 80}],
-  validation: {caSecret: ca, subjectNames: [auth.ns, other]}, loadBalancerPolicy: {strategy: Random},
+  validation: {caSecret: ca, subjectName: auth.ns, subjectNames: [auth.ns, other]}, loadBalancerPolicy: {strategy: Random},
   timeoutPolicy: {response: 2s}, protocolVersion: v3,
   circuitBreakerPolicy: {maxConnections: 1, maxPendingRequests: 2, maxRequests: 3, maxRetries: 4, perHostMaxConnections: 5}}`),
 			want: []*Cluster{{Namespace: "ns", Protocol: "h2", LoadBalancer: Random, SNI: "auth.ns",
@@ -92,7 +92,7 @@ func TestExtensionServices(t *testing.T) {
 				`ns/b InconsistentProtocol: upstream TLS validation not supported for "h2c" protocol`,
 				`ns/c CACertificateNotDelegated: Spec.UpstreamValidation: CA Secret "other/ca" is not delegated to namespace "ns"`,
 				`ns/d TimeoutPolicyNotValid: Spec.TimeoutPolicy.Response "soon" is not a duration or "infinity"`,
-				`ns/e TLSUpstreamValidation: TLS upstream validation policy error: validation needs subjectName or subjectNames`,
+				`ns/e TLSUpstreamValidation: TLS upstream validation policy error: validation needs subjectName (missing subject alternative name)`,
 				`ns/f ServiceUnresolvedReference: Spec.Services must name at least one Service`,
 				`ns/g UnsupportedProtocol: Spec.Protocol "tls" is not supported: use h2 or h2c`,
 				`ns/h InconsistentProtocol: upstream TLS validation not supported for "http/1.1" protocol`,

@@ -148,7 +148,7 @@ func TestJWTProviders(t *testing.T) {
 				`ns/p RemoteJWKSURIInvalid: Spec.VirtualHost.JWTProviders[14].remoteJWKS.uri is invalid: parse "%zz": invalid URL escape "%zz"`,
 				`ns/p RemoteJWKSURIInvalid: Spec.VirtualHost.JWTProviders[3].remoteJWKS.uri "https:///jwks" has no host`,
 				`ns/p RemoteJWKSUpstreamValidationInvalid: Spec.VirtualHost.JWTProviders[5].remoteJWKS.validation must not be set when the uri's scheme is http`,
-				`ns/p RemoteJWKSUpstreamValidationInvalid: Spec.VirtualHost.JWTProviders[7].remoteJWKS.validation is invalid: validation needs subjectName or subjectNames`,
+				`ns/p RemoteJWKSUpstreamValidationInvalid: Spec.VirtualHost.JWTProviders[7].remoteJWKS.validation is invalid: validation needs subjectName (missing subject alternative name)`,
 			},
 		},
 		"providers need TLS termination": {

@@ -69,6 +69,7 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 	if err := retryPolicy(r, spec.RetryPolicy); err != nil {
 		return err
 	}
+	b.dropUnknownRetryOn(r, p, i)
 	if err := prefixRewrite(r, spec.PathRewritePolicy); err != nil {
 		return err
 	}
@@ -103,9 +104,45 @@ func (b *builder) internalRedirect(p *contourv1.HTTPProxy, ir *contourv1.HTTPInt
 		out.CrossScheme = CrossSchemeNever
 	}
 	for _, c := range ir.RedirectResponseCodes {
-		out.Codes = append(out.Codes, uint32(c))
+		switch c {
+		case 301, 302, 303, 307, 308:
+			out.Codes = append(out.Codes, uint32(c))
+		default:
+			b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField,
+				"Spec.Routes[%d].internalRedirectPolicy.redirectResponseCodes: %d is not a redirect Envoy follows (301, 302, 303, 307 or 308); ignored", i, c)
+		}
 	}
 	return out
+}
+
+// retryConditions are the retryOn values Contour's CRD admits: Envoy's
+// HTTP and gRPC retry conditions.
+var retryConditions = map[string]bool{"5xx": true, "gateway-error": true, "reset": true, "reset-before-request": true,
+	"connect-failure": true, "envoy-ratelimited": true, "retriable-4xx": true, "refused-stream": true,
+	"retriable-status-codes": true, "retriable-headers": true, "http3-post-connect-failure": true, "cancelled": true,
+	"deadline-exceeded": true, "internal": true, "resource-exhausted": true, "unavailable": true}
+
+// dropUnknownRetryOn removes from route i's retry policy the conditions
+// Envoy does not know (which Contour's CRD refuses; a file read offline
+// may hold them), with an IgnoredField warning; none left is the default,
+// 5xx.
+func (b *builder) dropUnknownRetryOn(r *Route, p *contourv1.HTTPProxy, i int) {
+	if r.Retry == nil {
+		return
+	}
+	known := r.Retry.RetryOn[:0:0]
+	for _, on := range r.Retry.RetryOn {
+		if retryConditions[on] {
+			known = append(known, on)
+			continue
+		}
+		b.report.Warning(proxyRef(p), status.RouteError, ReasonIgnoredField,
+			"Spec.Routes[%d].retryPolicy.retryOn: %q is not a retry condition Envoy knows; ignored", i, on)
+	}
+	if len(known) == 0 {
+		known = []string{"5xx"}
+	}
+	r.Retry.RetryOn = known
 }
 
 // retryPolicy reads retryPolicy: count 1 by default; -1 keeps the policy

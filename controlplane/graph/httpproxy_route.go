@@ -456,12 +456,17 @@ func (b *builder) upstreamValidation(v *contourv1.UpstreamValidation, ns string)
 	if err != nil {
 		return nil, err
 	}
-	names := v.SubjectNames
-	if len(names) == 0 && v.SubjectName != "" {
-		names = []string{v.SubjectName}
+	// As Contour (whose CRD rules hold this in a cluster): subjectName is
+	// required, and subjectNames, when given, start with it.
+	if v.SubjectName == "" {
+		return nil, fmt.Errorf("validation needs subjectName (missing subject alternative name)")
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("validation needs subjectName or subjectNames")
+	names := v.SubjectNames
+	switch {
+	case len(names) == 0:
+		names = []string{v.SubjectName}
+	case names[0] != v.SubjectName:
+		return nil, fmt.Errorf("first entry of subjectNames (%s) does not match subjectName (%s)", names[0], v.SubjectName)
 	}
 	for _, n := range names {
 		if n == "" || strings.IndexFunc(n, func(r rune) bool { return r <= ' ' || r == 0x7f }) >= 0 {

@@ -91,16 +91,16 @@ func (m *matcher) matchPath(rm *routev3.RouteMatch) (bool, string) {
 }
 
 // matchHeader follows Envoy's HeaderUtility: a missing header (unless
-// treated as empty) matches an inverted matcher of any type but present,
-// and a non-inverted present_match: false.
+// treated as empty) matches only a present_match saying it is absent
+// (present_match: false, or true inverted); any other matcher, inverted or
+// not, does not match it (Envoy's treat_missing_header_as_empty
+// documentation: the rule "will not match"; Contour's notcontains and
+// notexact conditions need the header).
 func (m *matcher) matchHeader(h *routev3.HeaderMatcher) bool {
 	v, present := m.header(h.GetName())
 	_, isPresent := h.GetHeaderMatchSpecifier().(*routev3.HeaderMatcher_PresentMatch)
 	if !present && !h.GetTreatMissingHeaderAsEmpty() {
-		if h.GetInvertMatch() {
-			return !isPresent
-		}
-		return isPresent && !h.GetPresentMatch()
+		return isPresent && h.GetPresentMatch() == h.GetInvertMatch()
 	}
 	var ok bool
 	switch spec := h.GetHeaderMatchSpecifier().(type) {

@@ -129,7 +129,7 @@ func TestEvaluate(t *testing.T) {
 		"case-insensitive prefix":        {Request{URL: "http://foo.com/ci/x"}, answer{200, true, "c:100", ""}},
 		"regex matches whole path":       {Request{URL: "http://foo.com/v12"}, answer{200, true, "a:100", ""}},
 		"regex is anchored":              {Request{URL: "http://foo.com/v12/x"}, answer{404, false, "", ""}},
-		"inverted header, header absent": {Request{URL: "http://foo.com/h"}, answer{200, true, "a:100", ""}},
+		"inverted header, header absent": {Request{URL: "http://foo.com/h"}, answer{404, false, "", ""}}, // Envoy: a missing header matches no inverted matcher
 		"inverted header, other value":   {Request{URL: "http://foo.com/h", Headers: map[string]string{"X-Env": "dev"}}, answer{200, true, "a:100", ""}},
 		"inverted header fails, next":    {Request{URL: "http://foo.com/h", Headers: map[string]string{"x-env": "prod"}}, answer{200, true, "b:100", ""}},
 		"query present":                  {Request{URL: "http://foo.com/q?debug"}, answer{200, true, "b:100", ""}},

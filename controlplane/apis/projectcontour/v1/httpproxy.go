@@ -18,7 +18,11 @@ type HTTPProxy struct {
 	metav1.ObjectMeta `json:"metadata"`
 
 	Spec HTTPProxySpec `json:"spec"`
+	// Status is what the controller says of the HTTPProxy; the API server
+	// starts it as Contour's CRD does, NotReconciled until a controller
+	// writes it (an HTTPProxy outside the watched namespaces keeps it).
 	// +optional
+	// +kubebuilder:default={currentStatus: "NotReconciled", description:"Waiting for controller"}
 	Status HTTPProxyStatus `json:"status,omitempty"`
 }
 
