@@ -79,11 +79,12 @@ func unmatchablePath(kind PathKind, p string) string {
 			return fmt.Sprintf("it holds %q, which is never part of a request path", r)
 		}
 	}
-	segs := strings.Split(p, "/")
-	if kind == PathPrefix {
-		segs = segs[:len(segs)-1]
+	if kind == PathPrefix { // its last segment may go on in a request
+		p = p[:strings.LastIndexByte(p, '/')+1]
 	}
-	for _, seg := range segs {
+	for rest := p; rest != ""; {
+		var seg string
+		seg, rest, _ = strings.Cut(rest, "/")
 		if seg == "." || seg == ".." {
 			return fmt.Sprintf("Envoy removes its %q segment from request paths before matching", seg)
 		}
