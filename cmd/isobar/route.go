@@ -27,7 +27,10 @@ func newRouteCmd() *cobra.Command {
 translated from -f manifests or read from --xds (a translate document or an
 Envoy admin /config_dump), and explains each step: which route matched, which
 object it came from, which routes before it were rejected and why, and the
-full weighted split of backends.
+full weighted split of backends. It shows the header changes of the route
+configuration, virtual host, route and weighted clusters (request headers
+the upstream receives, response headers), in Envoy's order, against the
+request's own headers (-H).
 
 With --client-ip ADDR, the request comes from that address, and the IP
 filters of HTTPProxy ipAllowPolicy and ipDenyPolicy (Envoy's RBAC filter)

@@ -7,8 +7,14 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 )
 
-// action applies the route's action: forward, redirect or direct response.
-func (r *Router) action(rt *routev3.Route, p *parsed, path string, res *Result) {
+// action applies the route's action: forward, redirect or direct response;
+// s is the route with its virtual host and route configuration, whose
+// header mutations it applies too.
+func (r *Router) action(s headerScope, p *parsed, path string, res *Result) {
+	rt := s.rt
+	if s.rc.GetMostSpecificHeaderMutationsWins() {
+		res.tracef("route configuration %s sets most_specific_header_mutations_wins: header changes are applied weighted cluster, route configuration, virtual host, route", s.rc.GetName())
+	}
 	switch a := rt.GetAction().(type) {
 	case *routev3.Route_DirectResponse:
 		res.Status = int(a.DirectResponse.GetStatus())
@@ -17,32 +23,35 @@ func (r *Router) action(rt *routev3.Route, p *parsed, path string, res *Result) 
 			res.Body = string(a.DirectResponse.GetBody().GetInlineBytes())
 		}
 		res.Routed = res.Status < 400
+		res.ResponseHeaderChanges = s.localResponseChanges(p)
 		res.tracef("direct response %d", res.Status)
 	case *routev3.Route_Redirect:
 		res.Redirect, res.Status = redirectURL(a.Redirect, p, path, rt.GetMatch())
 		res.Routed = true
+		res.ResponseHeaderChanges = s.localResponseChanges(p)
 		res.tracef("redirect %d to %s", res.Status, res.Redirect)
 	case *routev3.Route_Route:
-		r.forward(a.Route, p, path, rt.GetMatch(), res)
+		r.forward(s, a.Route, p, path, res)
 	default:
 		res.Status = 404
 		res.tracef("the route has no action: 404")
 	}
 }
 
-// forward reports the full weighted split and the upstream request.
-func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *routev3.RouteMatch, res *Result) {
+// forward reports the full weighted split and the upstream request, with
+// the header changes of each backend.
+func (r *Router) forward(s headerScope, a *routev3.RouteAction, p *parsed, path string, res *Result) {
 	type wc struct {
 		name   string
 		weight uint32
-		host   string // the cluster's own Host rewrite
+		w      *routev3.WeightedCluster_ClusterWeight // nil for a single cluster
 	}
 	var clusters []wc
 	if c := a.GetCluster(); c != "" {
-		clusters = []wc{{c, 1, ""}}
+		clusters = []wc{{c, 1, nil}}
 	}
 	for _, w := range a.GetWeightedClusters().GetClusters() {
-		clusters = append(clusters, wc{w.GetName(), w.GetWeight().GetValue(), w.GetHostRewriteLiteral()})
+		clusters = append(clusters, wc{w.GetName(), w.GetWeight().GetValue(), w})
 	}
 	var total uint32
 	for _, c := range clusters {
@@ -54,7 +63,8 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 			continue
 		}
 		b := r.backend(c.name)
-		b.UpstreamHost = c.host
+		b.UpstreamHost = c.w.GetHostRewriteLiteral()
+		b.RequestHeaderChanges, b.ResponseHeaderChanges = s.headerChangesFor(c.w, p)
 		b.Weight = int((uint64(c.weight)*100 + uint64(total)/2) / uint64(total))
 		if b.Endpoints > 0 {
 			healthy++
@@ -64,7 +74,11 @@ func (r *Router) forward(a *routev3.RouteAction, p *parsed, path string, rm *rou
 		res.Backends = append(res.Backends, b)
 	}
 	sortBackends(res.Backends)
-	res.UpstreamPath, res.UpstreamHost = rewrite(a, path, p, rm), upstreamHost(a, p, res)
+	hoistHeaderChanges(res)
+	if len(res.Backends) == 0 {
+		res.ResponseHeaderChanges = s.localResponseChanges(p) // on the 503
+	}
+	res.UpstreamPath, res.UpstreamHost = rewrite(a, path, p, s.rt.GetMatch()), upstreamHost(a, p, res)
 	if len(res.Backends) == 1 && res.Backends[0].UpstreamHost != "" {
 		res.UpstreamHost = res.Backends[0].UpstreamHost // a cluster's rewrite wins over the route's
 	}

@@ -8,8 +8,10 @@
 // client address), and the route's action — the full weighted split of
 // clusters (with, for each, the Set-Cookie rewriting its LuaPerRoute
 // describes: there is no response to apply it to), a redirect, or a direct
-// response. Every step is recorded in a trace that names the object behind
-// the chosen route and why the routes before it were rejected.
+// response — with the header changes of the route configuration, virtual
+// host, route and weighted cluster (headers.go). Every step is recorded in
+// a trace that names the object behind the chosen route and why the routes
+// before it were rejected.
 //
 // It works on go-control-plane protos (xds.Resources), whether they came
 // from Isobar's translate or from an Envoy config dump.

@@ -170,7 +170,7 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 		jwtNote(c.hcm, rt, res)
 		authzNote(c.hcm, rt, res)
 		globalRateLimitNote(c.hcm, vh, rt, m, p, res)
-		r.action(rt, p, path, res)
+		r.action(headerScope{rc.rc, vh, rt}, p, path, res)
 		f.respond(res)
 		return
 	}

@@ -41,9 +41,18 @@ type Expect struct {
 	Route *string `json:"route,omitempty"`
 	// Source is the expected source object, e.g. "HTTPProxy ns/name".
 	Source *string `json:"source,omitempty"`
-	// ResponseHeaders are headers Envoy must put on the answer (see
-	// Result.ResponseHeaders), by name; a null value means it must not.
+	// ResponseHeaders are headers the answer must carry, by name: those
+	// Envoy's filters put on it (Result.ResponseHeaders) and those the
+	// route configuration sets (Result.ResponseHeaderChanges); a null value
+	// means it must not carry the header (it is removed, or nothing adds
+	// it). With backends whose responses are changed differently, each
+	// backend's must match.
 	ResponseHeaders map[string]*string `json:"responseHeaders,omitempty"`
+	// RequestHeaders are headers the upstream must receive, by name: the
+	// request's own headers as Envoy changes them (RequestHeaderChanges); a
+	// null value means it must not receive the header. Every backend of a
+	// split must receive them; with none, the expectation fails.
+	RequestHeaders map[string]*string `json:"requestHeaders,omitempty"`
 }
 
 // ExpectBackend is an expected destination; zero fields are not checked.
@@ -106,12 +115,89 @@ func Check(c Case, res Result) []string {
 	if e.Backends != nil {
 		out = append(out, checkBackends(e.Backends, res.Backends)...)
 	}
-	return append(out, checkResponseHeaders(e.ResponseHeaders, res.ResponseHeaders)...)
+	out = append(out, checkResponseHeaders(e.ResponseHeaders, res)...)
+	return append(out, checkRequestHeaders(e.RequestHeaders, res)...)
 }
 
-// checkResponseHeaders compares the expected response headers, in name
-// order; names are compared without regard to case.
-func checkResponseHeaders(want map[string]*string, got map[string]string) []string {
+// checkResponseHeaders compares the expected response headers with the
+// answer's, or with each backend's when their responses are changed
+// differently.
+func checkResponseHeaders(want map[string]*string, res Result) []string {
+	if len(want) == 0 {
+		return nil
+	}
+	perBackend := false
+	for _, b := range res.Backends {
+		perBackend = perBackend || len(b.ResponseHeaderChanges) > 0
+	}
+	if !perBackend {
+		got := changedHeaders(nil, res.ResponseHeaderChanges)
+		return compareHeaders("response header", want, answerValues(got, res.ResponseHeaders))
+	}
+	var out []string
+	for _, b := range res.Backends {
+		got := changedHeaders(nil, append(append([]HeaderChange(nil), res.ResponseHeaderChanges...), b.ResponseHeaderChanges...))
+		out = append(out, compareHeaders("response header from "+backendName(b), want, answerValues(got, res.ResponseHeaders))...)
+	}
+	return out
+}
+
+// checkRequestHeaders compares the expected upstream request headers with
+// what every backend receives.
+func checkRequestHeaders(want map[string]*string, res Result) []string {
+	if len(want) == 0 {
+		return nil
+	}
+	if len(res.Backends) == 0 {
+		return []string{"request headers: no backend receives the request"}
+	}
+	var out []string
+	for _, b := range res.Backends {
+		changes := append(append([]HeaderChange(nil), res.RequestHeaderChanges...), b.RequestHeaderChanges...)
+		what := "request header"
+		if len(res.Backends) > 1 {
+			what += " at " + backendName(b)
+		}
+		out = append(out, compareHeaders(what, want, changedHeaders(res.Request.Headers, changes))...)
+	}
+	return out
+}
+
+// changedHeaders is own (by any case; Host is not a header here) after
+// changes, by lower-case name.
+func changedHeaders(own map[string]string, changes []HeaderChange) map[string]string {
+	out := map[string]string{}
+	for k, v := range own {
+		if k = strings.ToLower(k); k != "host" && k != ":authority" {
+			out[k] = v
+		}
+	}
+	for _, c := range changes {
+		if c.Action == headerRemoved {
+			delete(out, c.Name)
+		} else {
+			out[c.Name] = c.Value
+		}
+	}
+	return out
+}
+
+// answerValues puts the headers of Envoy's filters over those the route
+// configuration leaves on the answer.
+func answerValues(route, filters map[string]string) map[string]string {
+	for k, v := range filters {
+		route[k] = v
+	}
+	return route
+}
+
+func backendName(b Backend) string {
+	return fmt.Sprintf("%s/%s:%d", b.Namespace, b.Service, b.Port)
+}
+
+// compareHeaders compares expected headers with got (by lower-case name),
+// in name order; what names the headers in the messages.
+func compareHeaders(what string, want map[string]*string, got map[string]string) []string {
 	names := make([]string, 0, len(want))
 	for n := range want {
 		names = append(names, n)
@@ -122,11 +208,11 @@ func checkResponseHeaders(want map[string]*string, got map[string]string) []stri
 		v, ok := got[strings.ToLower(n)]
 		switch w := want[n]; {
 		case w == nil && ok:
-			out = append(out, fmt.Sprintf("response header %s: want none, got %q", n, v))
+			out = append(out, fmt.Sprintf("%s %s: want none, got %q", what, n, v))
 		case w != nil && !ok:
-			out = append(out, fmt.Sprintf("response header %s: want %q, got none", n, *w))
+			out = append(out, fmt.Sprintf("%s %s: want %q, got none", what, n, *w))
 		case w != nil && v != *w:
-			out = append(out, fmt.Sprintf("response header %s: want %q, got %q", n, *w, v))
+			out = append(out, fmt.Sprintf("%s %s: want %q, got %q", what, n, *w, v))
 		}
 	}
 	return out

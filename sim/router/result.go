@@ -40,6 +40,12 @@ type Backend struct {
 	// UpstreamHost, when set, is the Host the requests sent here carry:
 	// the cluster rewrites it (over the route's rewrite).
 	UpstreamHost string `json:"upstreamHost,omitempty"`
+	// RequestHeaderChanges and ResponseHeaderChanges are what Envoy does to
+	// the headers of the requests sent here and of their responses besides
+	// the Result's changes (which every backend of the split gets): those
+	// of this backend's weighted cluster that the others do not share.
+	RequestHeaderChanges  []HeaderChange `json:"requestHeaderChanges,omitempty"`
+	ResponseHeaderChanges []HeaderChange `json:"responseHeaderChanges,omitempty"`
 }
 
 // RouteInfo names the route that answered.
@@ -72,7 +78,16 @@ type Result struct {
 	// ResponseHeaders are headers Envoy itself puts on the answer (its CORS
 	// filter's Access-Control-*), by lower-case name.
 	ResponseHeaders map[string]string `json:"responseHeaders,omitempty"`
-	Trace           []string          `json:"trace"`
+	// RequestHeaderChanges is what the route configuration makes Envoy do to
+	// the request's headers (-H) before sending it upstream, the headers set
+	// or appended by name then those removed: the changes every backend
+	// gets (a backend's own are Backend.RequestHeaderChanges).
+	// ResponseHeaderChanges likewise for the headers of the answer (of a
+	// redirect, a direct response or a 503 too); ResponseHeaders win over
+	// them.
+	RequestHeaderChanges  []HeaderChange `json:"requestHeaderChanges,omitempty"`
+	ResponseHeaderChanges []HeaderChange `json:"responseHeaderChanges,omitempty"`
+	Trace                 []string       `json:"trace"`
 }
 
 func (r *Result) tracef(format string, args ...any) {
@@ -112,11 +127,7 @@ func Format(w io.Writer, r Result) {
 		fmt.Fprintf(w, "  route:    %s from %s (listener %s, virtual host %s)\n", r.Route.Match, orDash(r.Route.Source), r.Listener, r.VirtualHost)
 	}
 	for _, b := range r.Backends {
-		fmt.Fprintf(w, "  backend:  %s/%s:%d  %d%%  (%d endpoints)", b.Namespace, b.Service, b.Port, b.Weight, b.Endpoints)
-		if b.UpstreamHost != "" {
-			fmt.Fprintf(w, "  Host %s", b.UpstreamHost)
-		}
-		fmt.Fprintln(w)
+		formatBackend(w, b)
 	}
 	if r.Redirect != "" {
 		fmt.Fprintf(w, "  redirect: %s\n", r.Redirect)
@@ -127,13 +138,62 @@ func Format(w io.Writer, r Result) {
 	if r.UpstreamPath != "" {
 		fmt.Fprintf(w, "  upstream: %s%s\n", r.UpstreamHost, r.UpstreamPath)
 	}
-	if len(r.ResponseHeaders) > 0 {
-		fmt.Fprintf(w, "  response: %s\n", renderHeaders(r.ResponseHeaders))
+	if len(r.RequestHeaderChanges) > 0 {
+		fmt.Fprintf(w, "  headers:  %s\n", renderChanges(r.RequestHeaderChanges))
+	}
+	if resp := answerHeaders(r.ResponseHeaderChanges, r.ResponseHeaders); len(resp) > 0 {
+		fmt.Fprintf(w, "  response: %s\n", renderChanges(resp))
 	}
 	fmt.Fprintln(w, "  trace:")
 	for _, t := range r.Trace {
 		fmt.Fprintf(w, "    - %s\n", strings.ReplaceAll(t, "\n", "\n      "))
 	}
+}
+
+// formatBackend writes a backend's line, and the header changes of its
+// own below it.
+func formatBackend(w io.Writer, b Backend) {
+	fmt.Fprintf(w, "  backend:  %s/%s:%d  %d%%  (%d endpoints)", b.Namespace, b.Service, b.Port, b.Weight, b.Endpoints)
+	if b.UpstreamHost != "" {
+		fmt.Fprintf(w, "  Host %s", b.UpstreamHost)
+	}
+	fmt.Fprintln(w)
+	if len(b.RequestHeaderChanges) > 0 {
+		fmt.Fprintf(w, "    headers:  %s\n", renderChanges(b.RequestHeaderChanges))
+	}
+	if len(b.ResponseHeaderChanges) > 0 {
+		fmt.Fprintf(w, "    response: %s\n", renderChanges(b.ResponseHeaderChanges))
+	}
+}
+
+// renderChanges writes header changes as "set name: value", "appended
+// name: value" or "removed name", separated by semicolons.
+func renderChanges(cs []HeaderChange) string {
+	parts := make([]string, len(cs))
+	for i, c := range cs {
+		parts[i] = c.Action + " " + c.Name
+		if c.Action != headerRemoved {
+			parts[i] += ": " + c.Value
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// answerHeaders merges the route configuration's changes to the answer's
+// headers with the headers Envoy's filters put on it (set after the
+// route's changes, so theirs win), in the order of sortChanges.
+func answerHeaders(changes []HeaderChange, filters map[string]string) []HeaderChange {
+	out := make([]HeaderChange, 0, len(changes)+len(filters))
+	for _, c := range changes {
+		if _, ok := filters[c.Name]; !ok {
+			out = append(out, c)
+		}
+	}
+	for n, v := range filters {
+		out = append(out, HeaderChange{Name: n, Action: headerSet, Value: v})
+	}
+	sortChanges(out)
+	return out
 }
 
 func orDash(s string) string {
