@@ -77,9 +77,9 @@ func (s statsFlags) statsListeners() ([]*listenerv3.Listener, error) {
 	if s.metricsPort != 0 {
 		mport = s.metricsPort
 	}
-	for flag, a := range map[string]string{"--stats-address": s.address, "--envoy-metrics-address": maddr} {
-		if _, err := netip.ParseAddr(a); err != nil {
-			return nil, fmt.Errorf("%s %q is not an IP address", flag, a)
+	for _, f := range [...]struct{ flag, address string }{{"--stats-address", s.address}, {"--envoy-metrics-address", maddr}} {
+		if _, err := netip.ParseAddr(f.address); err != nil { // in this order: the same error every time
+			return nil, fmt.Errorf("%s %q is not an IP address", f.flag, f.address)
 		}
 	}
 	if maddr == s.address && mport == s.port {
