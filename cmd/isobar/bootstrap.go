@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -29,10 +31,19 @@ isobar serve over LDS (its --stats-address:--stats-port, 0.0.0.0:8002), as
 Contour serves it; --stats-port here adds a static one instead, for an xDS
 server that does not serve it (then run serve with --stats-port 0).
 
+Without --admin-address and --admin-port, in a container where the folder
+/admin exists (Contour's Envoy DaemonSet shares it between Envoy and its
+shutdown manager), the admin endpoint is the unix socket /admin/admin.sock,
+as Contour's bootstrap puts it: nothing in the pod's network, nor a
+kubectl port-forward, reaches it; elsewhere it is 127.0.0.1:9001.
+
 It runs as the init container of the Envoy pods:
   isobar bootstrap --xds-address=contour /config/envoy.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("admin-address") && !cmd.Flags().Changed("admin-port") {
+				o.AdminAddress = defaultAdminAddress(o.AdminAddress)
+			}
 			if args[0] == "-" {
 				b, err := bootstrap.Build(o)
 				if err != nil {
@@ -89,4 +100,17 @@ func registerContourBootstrapFlags(f *pflag.FlagSet, o *bootstrap.Options) {
 	for _, name := range []string{"envoy-cafile", "envoy-cert-file", "envoy-key-file", "namespace", "xds-resource-version"} {
 		_ = f.MarkHidden(name)
 	}
+}
+
+// contourAdminDir is the folder Contour's Envoy DaemonSet shares between
+// Envoy and its shutdown manager, holding the admin socket.
+var contourAdminDir = "/admin"
+
+// defaultAdminAddress is the admin endpoint when none is given: Contour's
+// socket in contourAdminDir when that folder exists, else fallback.
+func defaultAdminAddress(fallback string) string {
+	if info, err := os.Stat(contourAdminDir); err == nil && info.IsDir() {
+		return filepath.Join(contourAdminDir, "admin.sock")
+	}
+	return fallback
 }

@@ -100,6 +100,12 @@ var contourSettings = map[string]contourSetting{
 	"metrics.contour.port":                                {"http-port", "uint"},
 	"metrics.envoy.address":                               {"envoy-metrics-address", "string"},
 	"metrics.envoy.port":                                  {"envoy-metrics-port", "uint"},
+	"metrics.envoy.server-certificate-path":               {"envoy-metrics-cert-file", "string"},
+	"metrics.envoy.server-key-path":                       {"envoy-metrics-key-file", "string"},
+	"metrics.envoy.ca-certificate-path":                   {"envoy-metrics-ca-file", "string"},
+	"metrics.contour.server-certificate-path":             {"", "refused"},
+	"metrics.contour.server-key-path":                     {"", "refused"},
+	"metrics.contour.ca-certificate-path":                 {"", "refused"},
 	"omEnforcedHealthListener.address":                    {"envoy-om-health-address", "string"},
 	"omEnforcedHealthListener.port":                       {"envoy-om-health-port", "uint"},
 	"rateLimitService.extensionService":                   {"rate-limit-service", "string"},
@@ -166,6 +172,13 @@ func applyConfigFile(cmd *cobra.Command, path string) (ignored []string, err err
 		case k == "incluster" && cmd.Flags().Lookup("kubeconfig") == nil: // serve's
 			ignored = append(ignored, k)
 		case k == "incluster":
+		case ok && s.kind == "refused" && cmd.Flags().Lookup("kubeconfig") == nil: // serve's alone
+			ignored = append(ignored, k)
+		case ok && s.kind == "refused":
+			if v, _ := doc[k].(string); v != "" {
+				return nil, fmt.Errorf("%s: %s: Isobar serves its metrics over plain HTTP only; refusing to start rather "+
+					"than serve them unprotected (remove the key, or put the endpoint behind a TLS proxy)", path, k)
+			}
 		case ok && cmd.Flags().Lookup(s.flag) == nil: // serve's, read by another command
 			ignored = append(ignored, k)
 		case ok && (s.kind == "policy" || s.kind == "tracing" || s.kind == "globalauth"):

@@ -62,10 +62,14 @@ func TestConfigFile(t *testing.T) {
 		args: []string{"--runtime-setting", "c=d"},
 		want: map[string]string{"runtime-setting": "[c=d]"},
 	}, {
-		name:    "metrics: Isobar's HTTP endpoint and Envoy's statistics",
-		file:    "metrics:\n  contour: {address: 127.0.0.1, port: 9000}\n  envoy: {address: 0.0.0.0, port: 8003, server-certificate-path: /c.pem}\n",
-		want:    map[string]string{"http-address": "127.0.0.1", "http-port": "9000", "envoy-metrics-address": "0.0.0.0", "envoy-metrics-port": "8003"},
-		ignored: []string{"metrics.envoy.server-certificate-path"},
+		name: "metrics: Isobar's HTTP endpoint and Envoy's statistics, over TLS",
+		file: "metrics:\n  contour: {address: 127.0.0.1, port: 9000}\n  envoy: {address: 0.0.0.0, port: 8003, server-certificate-path: /c.pem, server-key-path: /k.pem, ca-certificate-path: /ca.pem}\n",
+		want: map[string]string{"http-address": "127.0.0.1", "http-port": "9000", "envoy-metrics-address": "0.0.0.0", "envoy-metrics-port": "8003",
+			"envoy-metrics-cert-file": "/c.pem", "envoy-metrics-key-file": "/k.pem", "envoy-metrics-ca-file": "/ca.pem"},
+	}, {
+		name: "Isobar's own metrics over TLS are refused, not served in the clear",
+		file: "metrics:\n  contour: {port: 8000, server-certificate-path: /c.pem, server-key-path: /k.pem}\n",
+		err:  "metrics.contour.server-certificate-path: Isobar serves its metrics over plain HTTP only",
 	}, {
 		name: "runtime settings not a mapping",
 		file: "runtime-settings: [a]\n",

@@ -142,6 +142,36 @@ func TestBootstrapTakesContourArgs(t *testing.T) {
 	}
 }
 
+// TestBootstrapAdminInContourPods: without admin flags, where Contour's
+// DaemonSet shares /admin (here a temporary folder standing for it), the
+// admin endpoint is the socket there; elsewhere, and with a flag given,
+// it is the address.
+func TestBootstrapAdminInContourPods(t *testing.T) {
+	saved := contourAdminDir
+	t.Cleanup(func() { contourAdminDir = saved })
+	contourAdminDir = filepath.Join(t.TempDir(), "admin")
+	for _, tc := range []struct {
+		mkdir bool
+		args  []string
+		want  string
+	}{
+		{false, nil, `"port_value": 9001`},
+		{true, nil, `"path": "` + contourAdminDir + `/admin.sock"`},
+		{true, []string{"--admin-port=9001"}, `"port_value": 9001`},
+		{true, []string{"--admin-address=127.0.0.1"}, `"address": "127.0.0.1"`},
+	} {
+		if tc.mkdir {
+			if err := os.MkdirAll(contourAdminDir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out, errOut, code := run(t, "", append([]string{"bootstrap", "-"}, tc.args...)...)
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("/admin there: %v, %v: exit %d %s; want %s in\n%s", tc.mkdir, tc.args, code, errOut, tc.want, out)
+		}
+	}
+}
+
 // TestListenerPortFlagsAreChecked: a listener port (or access log setting)
 // Envoy could not use is a usage error (exit 2) naming the flag, for every
 // command that compiles.

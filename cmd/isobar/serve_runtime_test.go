@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/isobar-dev/isobar/controlplane/bootstrap"
 	"github.com/isobar-dev/isobar/internal/goldentest"
 )
 
@@ -120,6 +121,10 @@ func TestStatsListeners(t *testing.T) {
 		{f: statsFlags{address: "envoy", port: 8002}, err: `--stats-address "envoy" is not an IP address`},
 		{f: statsFlags{address: "0.0.0.0", port: 8002, adminPort: 9001}, want: []string{"stats-health@0.0.0.0:8002", "envoy-admin@127.0.0.1:9001"}},
 		{f: statsFlags{address: "127.0.0.1", port: 9001, adminPort: 9001}, err: "address"},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, metricsPort: 8003, metricsTLS: bootstrap.StatsTLS{CertFile: "/c/tls.crt", KeyFile: "/c/tls.key"}},
+			want: []string{"stats@0.0.0.0:8003", "health@0.0.0.0:8002"}},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, metricsTLS: bootstrap.StatsTLS{CertFile: "/c/tls.crt", KeyFile: "/c/tls.key"}}, err: "own port"},
+		{f: statsFlags{address: "0.0.0.0", port: 8002, metricsPort: 8003, metricsTLS: bootstrap.StatsTLS{CertFile: "/c/tls.crt"}}, err: "both a certificate and a key"},
 	} {
 		ls, err := c.f.listeners()
 		if c.err != "" {
@@ -135,6 +140,11 @@ func TestStatsListeners(t *testing.T) {
 		}
 		if err != nil || !slices.Equal(got, c.want) {
 			t.Errorf("%+v: %v, %v; want %v", c.f, got, err, c.want)
+		}
+		for _, l := range ls {
+			if tls := l.GetFilterChains()[0].GetTransportSocket() != nil; tls != (c.f.metricsTLS.Enabled() && l.GetName() == "stats") {
+				t.Errorf("%+v: listener %s over TLS: %v", c.f, l.GetName(), tls)
+			}
 		}
 	}
 }

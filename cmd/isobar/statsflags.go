@@ -26,6 +26,9 @@ type statsFlags struct {
 	// adminPort is Contour's network.admin-port: the envoy-admin listener
 	// on 127.0.0.1 (0: none).
 	adminPort uint32
+	// metricsTLS is Contour's metrics.envoy TLS: the statistics served
+	// over HTTPS.
+	metricsTLS bootstrap.StatsTLS
 }
 
 // register adds the flags to cmd.
@@ -36,6 +39,9 @@ func (s *statsFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&s.metricsAddress, "envoy-metrics-address", "", "address of Envoy's statistics when not the stats listener's (Contour's metrics.envoy.address): /ready stays on --stats-address:--stats-port")
 	fl.Uint32Var(&s.metricsPort, "envoy-metrics-port", 0, "port of Envoy's statistics when not the stats listener's (Contour's metrics.envoy.port)")
 	fl.StringVar(&s.omAddress, "envoy-om-health-address", "0.0.0.0", "address of a listener answering GET /ready within the overload manager's connection limit (Contour's omEnforcedHealthListener.address)")
+	fl.StringVar(&s.metricsTLS.CertFile, "envoy-metrics-cert-file", "", "certificate file, in Envoy's container, of Envoy's statistics served over HTTPS (TLS 1.3) on their own listener (Contour's metrics.envoy.server-certificate-path)")
+	fl.StringVar(&s.metricsTLS.KeyFile, "envoy-metrics-key-file", "", "its private key file (Contour's metrics.envoy.server-key-path)")
+	fl.StringVar(&s.metricsTLS.CAFile, "envoy-metrics-ca-file", "", "CA bundle file client certificates of the statistics must verify against; given, they are required (Contour's metrics.envoy.ca-certificate-path)")
 	fl.Uint32Var(&s.omPort, "envoy-om-health-port", 0, "its port (Contour's omEnforcedHealthListener.port); 0: none")
 	fl.Uint32Var(&s.adminPort, "envoy-admin-port", 0, "port of Contour's envoy-admin listener on 127.0.0.1, GET of Envoy's read-only admin pages (config_dump, clusters, stats...), for an Envoy whose admin is a unix socket (Contour's network.admin-port); 0: none")
 }
@@ -82,11 +88,20 @@ func (s statsFlags) statsListeners() ([]*listenerv3.Listener, error) {
 			return nil, fmt.Errorf("%s %q is not an IP address", f.flag, f.address)
 		}
 	}
-	if maddr == s.address && mport == s.port {
+	if err := s.metricsTLS.Check(); err != nil {
+		return nil, fmt.Errorf("--envoy-metrics-cert-file, --envoy-metrics-key-file: %w", err)
+	}
+	shared := maddr == s.address && mport == s.port
+	switch {
+	case shared && s.metricsTLS.Enabled():
+		return nil, fmt.Errorf("statistics over TLS need their own port (--envoy-metrics-port, Contour's metrics.envoy.port): "+
+			"readiness stays plain HTTP on --stats-port %d", s.port)
+	case shared:
 		return []*listenerv3.Listener{bootstrap.StatsListenerAt(s.address, s.port)}, nil
 	}
-	return []*listenerv3.Listener{
-		bootstrap.AdminPathsListener("stats", maddr, mport, []string{"/stats", "/stats/prometheus"}),
-		bootstrap.AdminPathsListener("health", s.address, s.port, []string{"/ready"}),
-	}, nil
+	stats := bootstrap.AdminPathsListener("stats", maddr, mport, []string{"/stats", "/stats/prometheus"})
+	if s.metricsTLS.Enabled() {
+		stats = bootstrap.SecureStatsListenerAt(maddr, mport, s.metricsTLS)
+	}
+	return []*listenerv3.Listener{stats, bootstrap.AdminPathsListener("health", s.address, s.port, []string{"/ready"})}, nil
 }

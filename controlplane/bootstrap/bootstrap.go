@@ -168,7 +168,7 @@ func adminAddress(o Options) *corev3.Address {
 	if isPipe(o.AdminAddress) {
 		return &corev3.Address{Address: &corev3.Address_Pipe{Pipe: &corev3.Pipe{Path: o.AdminAddress, Mode: 0o644}}}
 	}
-	return socket(o.AdminAddress, o.AdminPort)
+	return listenSocket(o.AdminAddress, o.AdminPort)
 }
 
 // isPipe reports whether an admin address is a unix socket path.
@@ -177,6 +177,17 @@ func isPipe(addr string) bool { return filepath.IsAbs(addr) }
 func socket(host string, port uint32) *corev3.Address {
 	return &corev3.Address{Address: &corev3.Address_SocketAddress{SocketAddress: &corev3.SocketAddress{
 		Address: host, PortSpecifier: &corev3.SocketAddress_PortValue{PortValue: port}}}}
+}
+
+// listenSocket is the address Envoy binds host:port on: on "::" with IPv4
+// compatibility, as Contour binds it, so that IPv4 clients (a kubelet's
+// probes in an IPv4 cluster) reach a listener told to take every address.
+func listenSocket(host string, port uint32) *corev3.Address {
+	a := socket(host, port)
+	if host == "::" {
+		a.GetSocketAddress().Ipv4Compat = true
+	}
+	return a
 }
 
 // xdsCluster is the static cluster of the xDS server: STATIC for an IP,

@@ -125,7 +125,7 @@ func adminPathsListener(name, statPrefix, address string, port uint32, paths []s
 	}
 	return &listenerv3.Listener{
 		Name:    name,
-		Address: socket(address, port),
+		Address: listenSocket(address, port),
 		FilterChains: []*listenerv3.FilterChain{{Filters: []*listenerv3.Filter{{
 			Name:       "envoy.filters.network.http_connection_manager",
 			ConfigType: &listenerv3.Filter_TypedConfig{TypedConfig: mustAny(hcm)},

@@ -8,6 +8,7 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
@@ -160,5 +161,64 @@ func TestEnvoyAdminListener(t *testing.T) {
 		"/server_info", "/stats", "/stats/prometheus", "/stats/recentlookups"}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("paths (-want +got):\n%s", d)
+	}
+}
+
+// TestListenersOnAnyIPv6TakeIPv4: a stats or health listener, and the
+// admin endpoint, bound to "::" accept IPv4 too (ipv4_compat), as
+// Contour's; other addresses are left alone.
+func TestListenersOnAnyIPv6TakeIPv4(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		addr *corev3.SocketAddress
+		want bool
+	}{
+		{StatsListenerAt("::", 8002).GetAddress().GetSocketAddress(), true},
+		{OverloadHealthListenerAt("::", 8005).GetAddress().GetSocketAddress(), true},
+		{AdminPathsListener("stats", "::", 8003, StatsPaths).GetAddress().GetSocketAddress(), true},
+		{adminAddress(Options{AdminAddress: "::", AdminPort: 9001}).GetSocketAddress(), true},
+		{StatsListenerAt("0.0.0.0", 8002).GetAddress().GetSocketAddress(), false},
+		{StatsListenerAt("fd00::1", 8002).GetAddress().GetSocketAddress(), false},
+	} {
+		if tc.addr.GetIpv4Compat() != tc.want {
+			t.Errorf("%s:%d: ipv4_compat %v, want %v", tc.addr.GetAddress(), tc.addr.GetPortValue(), tc.addr.GetIpv4Compat(), tc.want)
+		}
+	}
+}
+
+// TestSecureStatsListener: Contour's metrics.envoy TLS: TLS 1.3 only, the
+// files named as given, a client certificate required with a CA bundle.
+func TestSecureStatsListener(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		tls           StatsTLS
+		requireClient bool
+	}{
+		{StatsTLS{CertFile: "/certs/tls.crt", KeyFile: "/certs/tls.key"}, false},
+		{StatsTLS{CertFile: "/certs/tls.crt", KeyFile: "/certs/tls.key", CAFile: "/certs/ca.crt"}, true},
+	} {
+		l := SecureStatsListenerAt("0.0.0.0", 8003, tc.tls)
+		if err := l.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		var ctx tlsv3.DownstreamTlsContext
+		if err := l.GetFilterChains()[0].GetTransportSocket().GetTypedConfig().UnmarshalTo(&ctx); err != nil {
+			t.Fatal(err)
+		}
+		common := ctx.GetCommonTlsContext()
+		cert := common.GetTlsCertificates()[0]
+		if p := common.GetTlsParams(); p.GetTlsMinimumProtocolVersion() != tlsv3.TlsParameters_TLSv1_3 || p.GetTlsMaximumProtocolVersion() != tlsv3.TlsParameters_TLSv1_3 {
+			t.Errorf("TLS versions %v", p)
+		}
+		if cert.GetCertificateChain().GetFilename() != "/certs/tls.crt" || cert.GetPrivateKey().GetFilename() != "/certs/tls.key" {
+			t.Errorf("certificate %v", cert)
+		}
+		if got := ctx.GetRequireClientCertificate().GetValue(); got != tc.requireClient ||
+			common.GetValidationContext().GetTrustedCa().GetFilename() != tc.tls.CAFile {
+			t.Errorf("%+v: client certificate required %v, CA %v", tc.tls, got, common.GetValidationContext())
+		}
+		if l.GetName() != "stats" || l.GetAddress().GetSocketAddress().GetPortValue() != 8003 {
+			t.Errorf("listener %s at %v", l.GetName(), l.GetAddress())
+		}
 	}
 }

@@ -59,7 +59,9 @@ func byHostName(vhs []*routev3.VirtualHost) []*routev3.VirtualHost {
 }
 
 // compareHostNames orders virtual hosts by name.
-func compareHostNames(a, b *routev3.VirtualHost) int { return strings.Compare(a.GetName(), b.GetName()) }
+func compareHostNames(a, b *routev3.VirtualHost) int {
+	return strings.Compare(a.GetName(), b.GetName())
+}
 
 // virtualHosts translates hosts, in order, spread over the CPUs when they
 // are many.
