@@ -205,17 +205,18 @@ func (f *certgenFlags) writeKube(ctx context.Context, secrets []*corev1.Secret, 
 	for _, s := range secrets {
 		_, err := cs.CoreV1().Secrets(s.Namespace).Create(ctx, s, metav1.CreateOptions{})
 		switch {
+		case err == nil:
+			fmt.Fprintf(out, "secret/%s created\n", s.Name)
 		case apierrors.IsAlreadyExists(err) && !f.overwrite:
 			fmt.Fprintf(out, "secret/%s already exists\n", s.Name)
-			continue
 		case apierrors.IsAlreadyExists(err):
 			if _, err := cs.CoreV1().Secrets(s.Namespace).Update(ctx, s, metav1.UpdateOptions{}); err != nil {
 				return err
 			}
-		case err != nil:
+			fmt.Fprintf(out, "secret/%s updated\n", s.Name)
+		default:
 			return err
 		}
-		fmt.Fprintf(out, "secret/%s updated\n", s.Name)
 	}
 	return nil
 }

@@ -30,6 +30,9 @@ func TestCertgenKube(t *testing.T) {
 	if err := runCertgen(ctx, &f, &out); err != nil {
 		t.Fatal(err)
 	}
+	if want := "secret/contourcert created\nsecret/envoycert created\n"; out.String() != want {
+		t.Errorf("first run said %q, want %q", out.String(), want)
+	}
 	get := func(name string) *corev1.Secret {
 		var s corev1.Secret
 		if err := c.Get(ctx, client.ObjectKey{Namespace: "edge", Name: name}, &s); err != nil {
@@ -52,8 +55,12 @@ func TestCertgenKube(t *testing.T) {
 		t.Fatal("a second run without --overwrite replaced the Secret")
 	}
 	f.overwrite = true
+	out.Reset()
 	if err := runCertgen(ctx, &f, &out); err != nil {
 		t.Fatal(err)
+	}
+	if want := "secret/contourcert updated\nsecret/envoycert updated\n"; out.String() != want {
+		t.Errorf("--overwrite said %q, want %q", out.String(), want)
 	}
 	if bytes.Equal(get("contourcert").Data["tls.crt"], first.Data["tls.crt"]) {
 		t.Fatal("--overwrite kept the old certificate")

@@ -266,27 +266,37 @@ func runServe(parent context.Context, f serveFlags) error {
 		loop.Quarantine = rejectedProxies{srv: srv, changed: srv.Rejected()}
 	}
 	health := &healthState{}
+	// /healthz and /metrics answer while the informers sync, which on a
+	// large cluster takes a while: a liveness probe never kills a replica
+	// that is still starting.
+	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(reg, health, srv), log, stop)
+	if addr := f.contour.healthEndpoint(f.httpAddress, f.httpPort); addr != "" {
+		healthSrv := serveHTTP(addr, healthMux(health), log, stop)
+		defer healthSrv.Close()
+	}
+	defer func() {
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(shutdownCtx)
+	}()
 	var sourceErr error
+	waitSource := func() {}
 	switch {
 	case f.fixtures != "":
 		sourceErr = serveFixtures(ctx, f, loop, log)
 	default:
-		sourceErr = serveCluster(ctx, f, loop, log, srv, health, bm.contour)
+		waitSource, sourceErr = serveCluster(ctx, f, loop, log, srv, health, bm.contour)
 	}
 	if sourceErr != nil {
 		return sourceErr
 	}
+	defer waitSource()
 	statusWriter := loop.OnResult
 	loop.OnResult = func(idx *source.Index, res *controlplane.Result) {
 		bm.contour.proxies(idx, res)
 		if statusWriter != nil {
 			statusWriter(idx, res)
 		}
-	}
-	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(reg, health, srv), log, stop)
-	if addr := f.contour.healthEndpoint(f.httpAddress, f.httpPort); addr != "" {
-		healthSrv := serveHTTP(addr, healthMux(health), log, stop)
-		defer healthSrv.Close()
 	}
 	stopDebug := serveDebug(f.debugAddress, f.debugPort, log, &latest)
 	defer stopDebug()
@@ -300,9 +310,6 @@ func runServe(parent context.Context, f serveFlags) error {
 	case runErr = <-errc:
 		stop()
 	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = httpSrv.Shutdown(shutdownCtx)
 	log.Info("stopped")
 	return runErr
 }
@@ -416,15 +423,19 @@ func (bm *buildMetrics) countFindings(findings []status.Finding) {
 
 // healthState tracks what /healthz reports.
 type healthState struct {
-	check func(context.Context) error
+	// check, when set, says whether the Kubernetes API answers.
+	check atomic.Pointer[func(context.Context) error]
 }
+
+// setCheck sets the check of the Kubernetes API /healthz reports on.
+func (h *healthState) setCheck(check func(context.Context) error) { h.check.Store(&check) }
 
 // healthz is a liveness answer: 200 while the API server is unreachable
 // too (the process keeps serving the last configuration, and a restart
 // could not sync anyway), saying so in its body.
 func (h *healthState) healthz(w http.ResponseWriter, r *http.Request) {
-	if h.check != nil {
-		if err := h.check(r.Context()); err != nil {
+	if check := h.check.Load(); check != nil {
+		if err := (*check)(r.Context()); err != nil {
 			fmt.Fprintf(w, "ok: serving the last configuration; Kubernetes API unreachable: %v\n", err)
 			return
 		}

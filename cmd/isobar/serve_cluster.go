@@ -11,11 +11,15 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	typedcorev1 "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
+	"k8s.io/client-go/tools/record"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -27,31 +31,36 @@ import (
 )
 
 // serveCluster feeds the loop from the Kubernetes API and starts leader
-// election and the status writer. It returns once the informers synced.
-// The informers' changes and the status writes are counted in cm.
+// election and the status writer. It returns once the informers synced,
+// with a function that waits until leader election has let the Lease go
+// after ctx ends. The informers' changes and the status writes are counted
+// in cm.
 func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger, srv *server.Server, h *healthState,
-	cm *contourMetrics) error {
+	cm *contourMetrics) (wait func(), err error) {
 	cfg, err := restConfig(f.kubeconfig)
 	if err != nil {
-		return exitWith(exitBadInput, err)
+		return nil, exitWith(exitBadInput, err)
 	}
 	f.contour.client(cfg)
 	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces, DisableExtensionServices: f.contour.disableExtensionServices,
 		OnEvent: cm.event})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, k := range w.Skipped() {
 		log.Warn("kind not served by the cluster; its CRD is not installed", "kind", k)
 	}
+	for _, k := range w.Forbidden() {
+		log.Warn("kind not read: the account serve runs as may not list and watch it", "kind", k)
+	}
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	h.check = func(ctx context.Context) error {
+	h.setCheck(func(ctx context.Context) error {
 		_, err := cs.Discovery().ServerVersion()
 		return err
-	}
+	})
 	go func() {
 		if err := w.Start(ctx); err != nil {
 			log.Error("informers stopped", "error", err)
@@ -59,20 +68,20 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 	}()
 	log.Info("waiting for informers to sync")
 	if !w.WaitForSync(ctx) {
-		return ctx.Err()
+		return nil, ctx.Err()
 	}
 	loop.Source = w
 	c, err := client.New(cfg, client.Options{Scheme: kube.NewScheme()})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sw := &statusLoop{writer: &kube.StatusWriter{Client: c}, log: log, metrics: srv.Metrics(), contour: cm, envoyNS: f.envoyServiceNS, envoyName: f.envoyServiceName,
 		statusAddress: f.statusAddress,
-		kick:          make(chan struct{}, 1), refresh: w.Snapshot, rejected: srv.Rejected(), rejections: srv.Rejections}
+		kick:          make(chan struct{}, 1), refresh: w.Snapshot, statusChanged: w.StatusChanged(), rejected: srv.Rejected(), rejections: srv.Rejections}
 	loop.OnResult = sw.offer
 	if !f.leaderElection {
 		go sw.run(ctx)
-		return nil
+		return func() {}, nil
 	}
 	return electLeader(ctx, f, cs, log, sw)
 }
@@ -87,15 +96,21 @@ func restConfig(kubeconfig string) (*rest.Config, error) {
 // electLeader runs the status writer only while this replica holds the
 // Lease; every replica keeps serving xDS. A replica that loses the Lease (an
 // API server outage longer than the renew deadline) campaigns again until
-// ctx ends.
-func electLeader(ctx context.Context, f serveFlags, cs *kubernetes.Clientset, log *slog.Logger, sw *statusLoop) error {
+// ctx ends. Its identity is the host name and a UUID, as Contour's, and
+// each change of leader is a LeaderElection Event on the Lease. The
+// function it returns waits (five seconds at most) until the Lease is let
+// go after ctx ends, so the next replica takes over at once.
+func electLeader(ctx context.Context, f serveFlags, cs *kubernetes.Clientset, log *slog.Logger, sw *statusLoop) (func(), error) {
 	id, _ := os.Hostname()
-	id += "-" + time.Now().UTC().Format("150405.000000")
+	id += "_" + string(uuid.NewUUID())
+	events := record.NewBroadcaster()
+	events.StartRecordingToSink(&typedcorev1.EventSinkImpl{Interface: cs.CoreV1().Events(f.leaseNamespace)})
 	cfg := leaderelection.LeaderElectionConfig{
 		Lock: &resourcelock.LeaseLock{
-			LeaseMeta:  metav1ObjectMeta(f.leaseNamespace, f.leaseName),
-			Client:     cs.CoordinationV1(),
-			LockConfig: resourcelock.ResourceLockConfig{Identity: id},
+			LeaseMeta: metav1ObjectMeta(f.leaseNamespace, f.leaseName),
+			Client:    cs.CoordinationV1(),
+			LockConfig: resourcelock.ResourceLockConfig{Identity: id,
+				EventRecorder: events.NewRecorder(clientgoscheme.Scheme, corev1.EventSource{Component: "isobar"})},
 		},
 		LeaseDuration: f.contour.leaseDuration, RenewDeadline: f.contour.renew, RetryPeriod: f.contour.retry,
 		ReleaseOnCancel: true,
@@ -108,19 +123,29 @@ func electLeader(ctx context.Context, f serveFlags, cs *kubernetes.Clientset, lo
 		},
 	}
 	if _, err := leaderelection.NewLeaderElector(cfg); err != nil {
-		return err
+		events.Shutdown()
+		return nil, err
 	}
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		for ctx.Err() == nil {
 			le, err := leaderelection.NewLeaderElector(cfg)
 			if err != nil {
 				log.Error("leader election", "error", err)
 				return
 			}
-			le.Run(ctx) // returns when the Lease is lost or ctx ends
+			le.Run(ctx) // returns when the Lease is lost, or let go once ctx ends
 		}
 	}()
-	return nil
+	return func() {
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			log.Warn("leader election did not let the Lease go in time; the next leader waits for it to expire")
+		}
+		events.Shutdown() // flushes the Events already recorded
+	}, nil
 }
 
 // statusLoop writes the latest statuses whenever a build offers new ones,
@@ -135,8 +160,12 @@ type statusLoop struct {
 	// statusAddress, when set, is the list of addresses statuses carry
 	// instead of the Envoy Service's (--ingress-status-address).
 	statusAddress string
-	// refresh returns the newest objects, for retrying after a conflict.
+	// refresh returns the newest objects: statuses are compared with the
+	// newest ones, never with those of the build they come from.
 	refresh func() *source.Index
+	// statusChanged signals an update of some object's status alone: our
+	// own write coming back, or another writer's, which is put right.
+	statusChanged <-chan struct{}
 	// rejected signals a change of the server's standing rejections, which
 	// rejections returns: the objects they name carry a warning.
 	rejected   <-chan struct{}
@@ -163,38 +192,67 @@ func (s *statusLoop) offer(idx *source.Index, res *controlplane.Result) {
 	}
 }
 
+// recheckDelay is how long the loop waits after an object's status
+// changed before it compares every status again: the status updates of
+// one write arrive together and cost one pass.
+const recheckDelay = time.Second
+
 func (s *statusLoop) run(ctx context.Context) {
 	select { // write once on becoming leader
 	case s.kick <- struct{}{}:
 	default:
 	}
+	var recheck <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-s.statusChanged:
+			if recheck == nil {
+				recheck = time.After(recheckDelay)
+			}
+			continue
+		case <-recheck:
+			recheck = nil
 		case <-s.kick:
 		case <-s.rejected:
 		}
-		s.mu.Lock()
-		p := s.latest
-		s.mu.Unlock()
-		if p == nil {
-			continue
-		}
-		r := s.writer.Write(ctx, p.idx, withRejections(p.res.Statuses, s.rejections()), s.loadBalancer(p.idx))
-		s.metrics.StatusWrites.WithLabelValues("written").Add(float64(r.Written))
-		s.metrics.StatusWrites.WithLabelValues("skipped").Add(float64(r.Skipped))
-		s.metrics.StatusWrites.WithLabelValues("conflict").Add(float64(r.Conflicts))
-		s.metrics.StatusWrites.WithLabelValues("failed").Add(float64(r.Failed))
-		if s.contour != nil {
-			s.contour.statusUpdates(r)
-		}
-		for _, err := range r.Errors {
-			s.log.Warn("status write failed", "error", err)
-		}
-		if r.Conflicts > 0 || r.Failed > 0 {
-			time.AfterFunc(time.Second, func() { s.offer(s.refresh(), p.res) })
-		}
+		s.write(ctx)
+	}
+}
+
+// write brings statuses to the newest result, compared with the newest
+// objects; after a conflict or a failure it tries again a second later.
+func (s *statusLoop) write(ctx context.Context) {
+	s.mu.Lock()
+	p := s.latest
+	s.mu.Unlock()
+	if p == nil {
+		return
+	}
+	current := s.refresh()
+	r := s.writer.Write(ctx, current, p.idx, withRejections(p.res.Statuses, s.rejections()), s.loadBalancer(current))
+	s.metrics.StatusWrites.WithLabelValues("written").Add(float64(r.Written))
+	s.metrics.StatusWrites.WithLabelValues("skipped").Add(float64(r.Skipped))
+	s.metrics.StatusWrites.WithLabelValues("conflict").Add(float64(r.Conflicts))
+	s.metrics.StatusWrites.WithLabelValues("failed").Add(float64(r.Failed))
+	if s.contour != nil {
+		s.contour.statusUpdates(r)
+	}
+	for _, err := range r.Errors {
+		s.log.Warn("status write failed", "error", err)
+	}
+	if r.Conflicts > 0 || r.Failed > 0 {
+		time.AfterFunc(time.Second, s.retry)
+	}
+}
+
+// retry asks for another write of the newest result: a result offered
+// since the failed write is never replaced by an older one.
+func (s *statusLoop) retry() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/client-go/util/retry"
@@ -54,6 +55,17 @@ func startAPIServer(t *testing.T) (*envtest.Environment, string, client.Client) 
 		t.Fatalf("envtest: %v", err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
+	c, err := client.New(cfg, client.Options{Scheme: kube.NewScheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, writeKubeconfig(t, cfg), c
+}
+
+// writeKubeconfig writes a kubeconfig file for cfg's server and client
+// certificate, and returns its path.
+func writeKubeconfig(t *testing.T, cfg *rest.Config) string {
+	t.Helper()
 	kc := clientcmdapi.NewConfig()
 	kc.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cfg.Host, CertificateAuthorityData: cfg.CAData}
 	kc.AuthInfos["envtest"] = &clientcmdapi.AuthInfo{ClientCertificateData: cfg.CertData, ClientKeyData: cfg.KeyData}
@@ -63,11 +75,7 @@ func startAPIServer(t *testing.T) (*envtest.Environment, string, client.Client) 
 	if err := clientcmd.WriteToFile(*kc, path); err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.New(cfg, client.Options{Scheme: kube.NewScheme()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return env, path, c
+	return path
 }
 
 // testServe is `isobar serve` running against an envtest API server.
@@ -178,6 +186,22 @@ func TestServeCluster(t *testing.T) {
 			e.Status.Conditions[0].Type == "Valid" && e.Status.Conditions[0].Status == metav1.ConditionTrue &&
 			e.Status.Conditions[0].ObservedGeneration == e.Generation
 	})
+	// Another writer's status (a replica of an older version, a person) is
+	// put right, although the update changed only the status.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		var cur contourv1.HTTPProxy
+		if err := c.Get(ctx, client.ObjectKeyFromObject(proxy), &cur); err != nil {
+			return err
+		}
+		cur.Status.CurrentStatus, cur.Status.Description = "invalid", "overwritten"
+		return c.Status().Update(ctx, &cur)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "the overwritten status put right", func() bool {
+		var p contourv1.HTTPProxy
+		return c.Get(ctx, client.ObjectKeyFromObject(proxy), &p) == nil && p.Status.CurrentStatus == "valid" && p.Status.Description != "overwritten"
+	})
 	conn, err := grpc.NewClient("127.0.0.1:"+strconv.Itoa(xdsPort), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -262,7 +286,6 @@ func TestServeCluster(t *testing.T) {
 // the informers drop from their copies (kubectl's last-applied annotation),
 // and that the address stays when the Envoy Service goes, as in Contour.
 func checkStatusPatches(ctx context.Context, t *testing.T, c client.Client) {
-	const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
 	prefix := networkingv1.PathTypePrefix
 	ing := &networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web",
 		Annotations: map[string]string{lastApplied: `{"kept":true}`}},

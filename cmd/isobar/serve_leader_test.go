@@ -9,6 +9,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
+	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -67,6 +69,10 @@ func TestLeaderHandoverAndSecretDeletion(t *testing.T) {
 	a := startServe(ctx, t, kubeconfig, true)
 	eventually(t, 30*time.Second, "a leader", func() bool { return holder() != "" })
 	first := holder()
+	host, _ := os.Hostname()
+	if !regexp.MustCompile("^" + regexp.QuoteMeta(host) + "_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$").MatchString(first) {
+		t.Errorf("leader identity %q, want Contour's host name, an underscore and a UUID", first)
+	}
 	eventually(t, 30*time.Second, "statuses from the leader", func() bool { return proxyStatus("secure") == "valid" && proxyStatus("plain") == "valid" })
 	b := startServe(ctx, t, kubeconfig, true)
 	defer b.stop(t)
@@ -74,8 +80,13 @@ func TestLeaderHandoverAndSecretDeletion(t *testing.T) {
 	if holder() != first {
 		t.Fatalf("the second replica took the lease while the first was alive: %q → %q", first, holder())
 	}
+	// Stopping lets the Lease go before serve returns, so the second
+	// replica leads within its retry period, not once the Lease expired.
 	a.stop(t)
-	eventually(t, 40*time.Second, "the second replica to lead", func() bool { h := holder(); return h != "" && h != first })
+	if h := holder(); h == first {
+		t.Errorf("the stopped leader still holds the Lease")
+	}
+	eventually(t, 10*time.Second, "the second replica to lead", func() bool { h := holder(); return h != "" && h != first })
 	// The new leader writes statuses: deleting the Secret in use makes only
 	// the TLS proxy invalid.
 	if err := c.Delete(ctx, objs[1]); err != nil {

@@ -85,7 +85,7 @@ func TestStatusJobsOnlyForChangedStatuses(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	jobs := w.jobs(idx, []status.Object{valid, changed}, corev1.LoadBalancerStatus{})
+	jobs := w.jobs(idx, nil, []status.Object{valid, changed}, corev1.LoadBalancerStatus{})
 	if len(jobs) != 1 || jobs[0].obj.GetName() != "changed" {
 		t.Fatalf("jobs for %v, want one for a/changed", jobs)
 	}
@@ -116,7 +116,7 @@ func TestExtensionServiceStatusJobs(t *testing.T) {
 		Status: contourv1alpha1.ExtensionServiceStatus{Conditions: prev}}); err != nil {
 		t.Fatal(err)
 	}
-	jobs := w.jobs(idx, []status.Object{invalid}, corev1.LoadBalancerStatus{})
+	jobs := w.jobs(idx, nil, []status.Object{invalid}, corev1.LoadBalancerStatus{})
 	if len(jobs) != 1 {
 		t.Fatalf("jobs for %v, want one for a/auth", jobs)
 	}
@@ -130,7 +130,37 @@ func TestExtensionServiceStatusJobs(t *testing.T) {
 		t.Errorf("desired status (-want +got):\n%s", d)
 	}
 	idx.ExtensionServices[source.Key("a", "auth")] = jobs[0].desired.(*contourv1alpha1.ExtensionService)
-	if again := w.jobs(idx, []status.Object{invalid}, corev1.LoadBalancerStatus{}); len(again) != 0 {
+	if again := w.jobs(idx, nil, []status.Object{invalid}, corev1.LoadBalancerStatus{}); len(again) != 0 {
 		t.Errorf("a second write for an unchanged status: %v", again)
+	}
+}
+
+// TestStatusJobsSkipOutdatedObjects: a status computed from an object's
+// older spec (its generation in the build differs from the newest) is not
+// written: the build of the new spec writes it, with its generation.
+func TestStatusJobsSkipOutdatedObjects(t *testing.T) {
+	w := &StatusWriter{Now: func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }}
+	valid := func(name string) status.Object {
+		return status.Object{Ref: status.Ref{Kind: status.KindHTTPProxy, Namespace: "a", Name: name}, CurrentStatus: "valid",
+			Conditions: []status.Condition{{Type: "Valid", Status: "True", Reason: "Valid", Message: "Valid HTTPProxy"}}}
+	}
+	index := func(gens map[string]int64) *source.Index {
+		idx := source.NewIndex()
+		for name, gen := range gens {
+			if err := idx.Upsert(&contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: name, Generation: gen}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return idx
+	}
+	built := index(map[string]int64{"edited": 1, "same": 1})
+	current := index(map[string]int64{"edited": 2, "same": 1})
+	objs := []status.Object{valid("edited"), valid("same")}
+	jobs := w.jobs(current, built, objs, corev1.LoadBalancerStatus{})
+	if len(jobs) != 1 || jobs[0].obj.GetName() != "same" {
+		t.Fatalf("jobs for %v, want one for a/same", jobs)
+	}
+	if got := len(w.jobs(current, nil, objs, corev1.LoadBalancerStatus{})); got != 2 {
+		t.Errorf("without the build's objects: %d jobs, want 2", got)
 	}
 }

@@ -2,7 +2,9 @@ package kube
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -10,8 +12,10 @@ import (
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	contourv1alpha1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1alpha1"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -42,6 +46,11 @@ type StatusWriter struct {
 	Workers int
 	// Now is the clock for lastTransitionTime (default time.Now).
 	Now func() time.Time
+
+	// patchForbidden is set once the API server refused a status patch:
+	// Contour's ClusterRole grants update on the status subresources, not
+	// patch, and writes then read the object and update its status.
+	patchForbidden atomic.Bool
 }
 
 type job struct {
@@ -52,12 +61,15 @@ type job struct {
 
 // Write brings the status of every HTTPProxy, IngressRoute, Ingress and
 // ExtensionService in
-// current (the informer's view, which holds each object's present status)
-// to what objs and lb say (an lb with no address leaves the addresses in
-// place). Objects whose status already matches are skipped without a
-// request.
-func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) WriteResult {
-	jobs := w.jobs(current, objs, lb)
+// current (the informer's newest view, which holds each object's present
+// status) to what objs and lb say (an lb with no address leaves the
+// addresses in place). Objects whose status already matches are skipped
+// without a request. built, when not nil, is the view objs were computed
+// from: an object whose spec changed since (its generation differs in
+// current) is left for the build of its new spec, so a status never claims
+// a generation it was not computed from.
+func (w *StatusWriter) Write(ctx context.Context, current, built *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) WriteResult {
+	jobs := w.jobs(current, built, objs, lb)
 	res := WriteResult{Kinds: map[string]*KindResult{}}
 	var mu sync.Mutex
 	kind := func(k string) *KindResult { // under mu
@@ -83,12 +95,7 @@ func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []
 		go func() {
 			defer wg.Done()
 			for j := range ch {
-				// A merge patch of the status alone, tied to the version
-				// read: the informer's copy lacks what its transforms drop
-				// (managedFields, kubectl's last-applied annotation), which
-				// an update of the whole object could otherwise erase.
-				err := w.Client.Status().Patch(ctx, j.desired,
-					client.MergeFromWithOptions(j.obj, client.MergeFromWithOptimisticLock{}))
+				err := w.write(ctx, j)
 				mu.Lock()
 				switch k := kind(j.kind); {
 				case err == nil:
@@ -120,11 +127,52 @@ func (w *StatusWriter) Write(ctx context.Context, current *source.Index, objs []
 	return res
 }
 
+// write changes the status of one object. A merge patch of the status
+// alone, tied to the version read: the informer's copy lacks what its
+// transforms drop (managedFields, kubectl's last-applied annotation), which
+// an update of the whole object could otherwise erase. Where patch is
+// forbidden, update reads the object first.
+func (w *StatusWriter) write(ctx context.Context, j job) error {
+	if !w.patchForbidden.Load() {
+		err := w.Client.Status().Patch(ctx, j.desired, client.MergeFromWithOptions(j.obj, client.MergeFromWithOptimisticLock{}))
+		if !apierrors.IsForbidden(err) {
+			return err
+		}
+		w.patchForbidden.Store(true)
+	}
+	return w.update(ctx, j)
+}
+
+// update reads the object from the API server, gives it the desired status
+// and updates its status subresource, tied to the version read. An object
+// whose spec changed since the informer's copy is a conflict: the status
+// was computed from the older spec.
+func (w *StatusWriter) update(ctx context.Context, j job) error {
+	fresh := j.obj.DeepCopyObject().(client.Object)
+	if err := w.Client.Get(ctx, client.ObjectKeyFromObject(j.obj), fresh); err != nil {
+		return err
+	}
+	if fresh.GetGeneration() != j.obj.GetGeneration() {
+		return apierrors.NewConflict(schema.GroupResource{}, j.obj.GetName(), errors.New("the object changed since it was read"))
+	}
+	switch f := fresh.(type) {
+	case *contourv1.HTTPProxy:
+		f.Status = j.desired.(*contourv1.HTTPProxy).Status
+	case *heptiov1beta1.IngressRoute:
+		f.Status = j.desired.(*heptiov1beta1.IngressRoute).Status
+	case *contourv1alpha1.ExtensionService:
+		f.Status = j.desired.(*contourv1alpha1.ExtensionService).Status
+	case *networkingv1.Ingress:
+		f.Status = j.desired.(*networkingv1.Ingress).Status
+	}
+	return w.Client.Status().Update(ctx, fresh)
+}
+
 // jobs computes the objects whose status must change. An lb with no
 // address (the Envoy Service is missing or has none yet) changes no
 // object's load-balancer status: each keeps the address it has, as in
 // Contour, which writes addresses only when it has some.
-func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) []job {
+func (w *StatusWriter) jobs(current, built *source.Index, objs []status.Object, lb corev1.LoadBalancerStatus) []job {
 	now := metav1.NewTime(w.now())
 	var out []job
 	for _, o := range objs {
@@ -132,7 +180,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 		switch o.Kind {
 		case status.KindHTTPProxy:
 			p, ok := current.HTTPProxies.Get(key)
-			if !ok {
+			if !ok || outdated(built, o, p.Generation) {
 				continue
 			}
 			st := proxyStatus(o, p.Status, p.Generation, lb, now)
@@ -143,7 +191,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			}
 		case status.KindIngressRoute:
 			r, ok := current.IngressRoutes[key]
-			if !ok {
+			if !ok || outdated(built, o, r.Generation) {
 				continue
 			}
 			st := *r.Status.DeepCopy()
@@ -155,7 +203,7 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 			}
 		case status.KindExtensionService:
 			e, ok := current.ExtensionServices[key]
-			if !ok {
+			if !ok || outdated(built, o, e.Generation) {
 				continue
 			}
 			st := contourv1alpha1.ExtensionServiceStatus{Conditions: detailedConditions(o, e.Status.Conditions, e.Generation, now)}
@@ -178,6 +226,31 @@ func (w *StatusWriter) jobs(current *source.Index, objs []status.Object, lb core
 		}
 	}
 	return out
+}
+
+// outdated reports whether the object o names had another generation in
+// built than gen: its spec changed after the build o comes from.
+func outdated(built *source.Index, o status.Object, gen int64) bool {
+	if built == nil {
+		return false
+	}
+	key := source.Key(o.Namespace, o.Name)
+	var was metav1.Object
+	switch o.Kind {
+	case status.KindHTTPProxy:
+		if p, ok := built.HTTPProxies.Get(key); ok {
+			was = p
+		}
+	case status.KindIngressRoute:
+		if r, ok := built.IngressRoutes[key]; ok {
+			was = r
+		}
+	case status.KindExtensionService:
+		if e, ok := built.ExtensionServices[key]; ok {
+			was = e
+		}
+	}
+	return was != nil && was.GetGeneration() != gen
 }
 
 func (w *StatusWriter) now() time.Time {

@@ -133,7 +133,7 @@ func TestStatusJobsLoadBalancer(t *testing.T) {
 			idx := newIndex(t)
 			w := &StatusWriter{Now: func() time.Time { return now }}
 			got := map[string]any{}
-			for _, j := range w.jobs(idx, objs, tc.lb) {
+			for _, j := range w.jobs(idx, nil, objs, tc.lb) {
 				key := j.kind + "/" + j.obj.GetName()
 				switch d := j.desired.(type) {
 				case *contourv1.HTTPProxy:

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,8 +49,9 @@ const secretFieldSelector = "type!=helm.sh/release.v1,type!=kubernetes.io/servic
 
 // Watcher mirrors the cluster's objects into a source.Index.
 type Watcher struct {
-	cache   cache.Cache
-	skipped []string
+	cache     cache.Cache
+	skipped   []string
+	forbidden []string
 
 	mu   sync.Mutex
 	idx  *source.Index
@@ -58,12 +60,16 @@ type Watcher struct {
 	// proxies are the HTTPProxies changed since the last Take.
 	proxies map[types.NamespacedName]bool
 	notify  chan struct{}
-	regs    []toolscache.ResourceEventHandlerRegistration
+	// statusNotify is signalled when only an object's status changed.
+	statusNotify chan struct{}
+	regs         []toolscache.ResourceEventHandlerRegistration
 }
 
 // NewWatcher prepares informers for every kind the core reads that the
 // cluster serves. Custom resources the cluster does not serve are skipped
-// and listed by Skipped.
+// and listed by Skipped; optional kinds the account may not list and watch
+// are skipped and listed by Forbidden, and a required one is an error
+// naming the kind and the missing verbs.
 func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 	scheme := NewScheme()
 	httpClient, err := rest.HTTPClientFor(cfg)
@@ -100,7 +106,12 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &Watcher{cache: c, idx: source.NewIndex(), eps: map[types.NamespacedName]bool{}, proxies: map[types.NamespacedName]bool{}, notify: make(chan struct{}, 1)}
+	access, err := newAccessChecker(cfg, httpClient, opts.WatchNamespaces)
+	if err != nil {
+		return nil, err
+	}
+	w := &Watcher{cache: c, idx: source.NewIndex(), eps: map[types.NamespacedName]bool{}, proxies: map[types.NamespacedName]bool{},
+		notify: make(chan struct{}, 1), statusNotify: make(chan struct{}, 1)}
 	for _, obj := range watched() {
 		if _, ext := obj.(*contourv1alpha1.ExtensionService); ext && opts.DisableExtensionServices {
 			continue
@@ -109,12 +120,20 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+		mapping, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
 			if meta.IsNoMatchError(err) {
 				w.skipped = append(w.skipped, gvk.String())
 				continue
 			}
 			return nil, fmt.Errorf("discovering %s: %w", gvk, err)
+		}
+		if denied := access.denied(context.Background(), mapping); len(denied) > 0 {
+			if required(obj) {
+				return nil, forbiddenError(gvk.String(), denied)
+			}
+			w.forbidden = append(w.forbidden, gvk.String()+" ("+strings.Join(denied, ", ")+")")
+			continue
 		}
 		inf, err := c.GetInformer(context.Background(), obj)
 		if err != nil {
@@ -147,6 +166,12 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 // Skipped lists the kinds the cluster does not serve (their CRDs are not
 // installed); the caller logs them.
 func (w *Watcher) Skipped() []string { return w.skipped }
+
+// Forbidden lists the optional kinds the account serve runs as may not
+// list and watch, each with what it may not do; their objects are not
+// read, and the caller logs them. A required kind that is forbidden makes
+// NewWatcher fail instead.
+func (w *Watcher) Forbidden() []string { return w.forbidden }
 
 // Start runs the informers until ctx ends. It blocks.
 func (w *Watcher) Start(ctx context.Context) error { return w.cache.Start(ctx) }
@@ -188,12 +213,22 @@ func (w *Watcher) upsert(o any) {
 	w.mark(o)
 }
 
-// store replaces an object without signalling a change.
+// store replaces an object without signalling a change to the
+// configuration; it signals StatusChanged.
 func (w *Watcher) store(o any) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	_ = w.idx.Upsert(o)
+	select {
+	case w.statusNotify <- struct{}{}:
+	default:
+	}
 }
+
+// StatusChanged is signalled (coalesced) whenever an update changed only
+// an object's status: usually a status write coming back, sometimes
+// another writer's, which the status writer then puts right.
+func (w *Watcher) StatusChanged() <-chan struct{} { return w.statusNotify }
 
 // Snapshot returns a snapshot of the current index without consuming
 // changes.

@@ -103,10 +103,14 @@ func ClusterRoleBinding(c *operatorv1alpha1.Contour) *rbacv1.ClusterRoleBinding 
 		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Name: ControlPlane, Namespace: c.Spec.Namespace.Name}}}
 }
 
-// Role lets the control plane hold the leader-election Lease.
+// Role lets the control plane hold the leader-election Lease and record
+// the LeaderElection Events on it.
 func Role(c *operatorv1alpha1.Contour) *rbacv1.Role {
 	return &rbacv1.Role{TypeMeta: metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "Role"}, ObjectMeta: meta(c, "isobar-leader-election", nil),
-		Rules: []rbacv1.PolicyRule{{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create", "get", "update"}}}}
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: []string{"create", "get", "update"}},
+			{APIGroups: []string{""}, Resources: []string{"events"}, Verbs: []string{"create", "patch"}},
+		}}
 }
 
 // RoleBinding binds Role to the control plane.
