@@ -106,7 +106,9 @@ func TestServeWithContourRBAC(t *testing.T) {
 	}
 	s := startServeFlags(ctx, t, kubeconfig, true, func(f *serveFlags) { f.statusAddress = "192.0.2.10" })
 	defer s.stop(t)
-	eventually(t, 30*time.Second, "serve ready", func() bool { return httpStatus("http://127.0.0.1:"+strconv.Itoa(s.httpPort)+"/readyz") == http.StatusOK })
+	eventually(t, 30*time.Second, "serve ready", func() bool {
+		return httpStatus("http://127.0.0.1:"+strconv.Itoa(s.httpPort)+"/readyz") == http.StatusOK
+	})
 	eventually(t, 30*time.Second, "the HTTPProxy's status written by update", func() bool {
 		var p contourv1.HTTPProxy
 		return c.Get(ctx, client.ObjectKey{Namespace: "apps", Name: "web"}, &p) == nil && p.Status.CurrentStatus == "valid" &&
