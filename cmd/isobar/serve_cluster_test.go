@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,6 +84,9 @@ type testServe struct {
 	xdsPort, httpPort int
 	cancel            context.CancelFunc
 	done              chan error
+	// stopping is set before serve is asked to stop: serve ending
+	// otherwise is logged with its error.
+	stopping atomic.Bool
 }
 
 // startServe runs `isobar serve` against kubeconfig on free local ports,
@@ -106,13 +110,30 @@ func startServeFlags(ctx context.Context, t *testing.T, kubeconfig string, lead 
 	if set != nil {
 		set(&f)
 	}
-	go func() { s.done <- runServe(ctx, f) }()
+	ended := make(chan struct{})
+	go func() {
+		defer close(ended)
+		err := runServe(ctx, f)
+		if !s.stopping.Load() {
+			t.Logf("serve ended by itself: %v", err)
+		}
+		s.done <- err
+	}()
+	t.Cleanup(func() { // serve never outlives the test, nor logs after it
+		s.stopping.Store(true)
+		cancel()
+		select {
+		case <-ended:
+		case <-time.After(15 * time.Second):
+		}
+	})
 	return s
 }
 
 // stop ends serve and fails the test if it does not return.
 func (s *testServe) stop(t *testing.T) {
 	t.Helper()
+	s.stopping.Store(true)
 	s.cancel()
 	select {
 	case <-s.done:

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/util/retry"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -184,14 +185,16 @@ func TestSeedSample(t *testing.T) {
 		return k8s.Get(ctx, client.ObjectKeyFromObject(&d), &again) == nil && again.UID != d.UID
 	})
 	var svc corev1.Service
-	if err := k8s.Get(ctx, types.NamespacedName{Namespace: "projectcontour", Name: "envoy"}, &svc); err != nil {
-		t.Fatal(err)
-	}
-	if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
-		t.Fatalf("envoy Service type %s", svc.Spec.Type)
-	}
-	svc.Spec.Type = corev1.ServiceTypeNodePort
-	if err := k8s.Update(ctx, &svc); err != nil {
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error { // the operator may be applying it meanwhile
+		if err := k8s.Get(ctx, types.NamespacedName{Namespace: "projectcontour", Name: "envoy"}, &svc); err != nil {
+			return err
+		}
+		if svc.Spec.Type != corev1.ServiceTypeLoadBalancer {
+			t.Fatalf("envoy Service type %s", svc.Spec.Type)
+		}
+		svc.Spec.Type = corev1.ServiceTypeNodePort
+		return k8s.Update(ctx, &svc)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the Service type reverted", func() bool {
@@ -285,11 +288,14 @@ func TestSpecConfig(t *testing.T) {
 	if before == "" {
 		t.Fatalf("no %s on the pod template", objects.ConfigHashAnnotation)
 	}
-	if err := k8s.Get(ctx, client.ObjectKeyFromObject(c), c); err != nil {
-		t.Fatal(err)
-	}
-	c.Spec.Config = &runtime.RawExtension{Raw: []byte(`{"compression":{"algorithm":"brotli"}}`)}
-	if err := k8s.Update(ctx, c); err != nil {
+	// The operator writes the Contour's status meanwhile: retry on conflict.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := k8s.Get(ctx, client.ObjectKeyFromObject(c), c); err != nil {
+			return err
+		}
+		c.Spec.Config = &runtime.RawExtension{Raw: []byte(`{"compression":{"algorithm":"brotli"}}`)}
+		return k8s.Update(ctx, c)
+	}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the pod template's new hash", func() bool {
