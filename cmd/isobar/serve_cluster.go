@@ -66,8 +66,7 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 			log.Error("informers stopped", "error", err)
 		}
 	}()
-	log.Info("waiting for informers to sync")
-	if !w.WaitForSync(ctx) {
+	if !waitForSync(ctx, w, log) {
 		return nil, ctx.Err()
 	}
 	loop.Source = w
@@ -84,6 +83,32 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 		return func() {}, nil
 	}
 	return electLeader(ctx, f, cs, log, sw)
+}
+
+// syncReport is how often a slow start says which kinds it waits for.
+const syncReport = 10 * time.Second
+
+// waitForSync waits until w's informers synced, or ctx ends, logging every
+// syncReport the kinds still listing (a large cluster, or a kind the API
+// server fails to list: its error is logged by the informer).
+func waitForSync(ctx context.Context, w *kube.Watcher, log *slog.Logger) bool {
+	log.Info("waiting for informers to sync")
+	done := make(chan struct{})
+	defer close(done)
+	start := time.Now()
+	go func() {
+		tick := time.NewTicker(syncReport)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				log.Warn("still waiting for informers to sync", "kinds", w.Unsynced(), "waited", time.Since(start).Round(time.Second).String())
+			}
+		}
+	}()
+	return w.WaitForSync(ctx)
 }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/kube"
 )
 
 // contourClusterRules are the grants of the ClusterRole Contour's example
@@ -104,6 +106,7 @@ func TestServeWithContourRBAC(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	checkWatcherAccess(ctx, t, kubeconfig)
 	s := startServeFlags(ctx, t, kubeconfig, true, func(f *serveFlags) { f.statusAddress = "192.0.2.10" })
 	defer s.stop(t)
 	eventually(t, 30*time.Second, "serve ready", func() bool {
@@ -132,6 +135,40 @@ func TestServeWithContourRBAC(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// checkWatcherAccess checks what a watcher for Contour's account skips:
+// the kinds Contour's ClusterRole does not grant, and that every other
+// kind is unsynced before the informers start and synced after.
+func checkWatcherAccess(ctx context.Context, t *testing.T, kubeconfig string) {
+	t.Helper()
+	cfg, err := restConfig(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := kube.NewWatcher(cfg, kube.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"/v1, Kind=Endpoints (list endpoints, watch endpoints)",
+		"networking.k8s.io/v1, Kind=IngressClass (list ingressclasses.networking.k8s.io, watch ingressclasses.networking.k8s.io)",
+		"contour.heptio.com/v1beta1, Kind=IngressRoute (list ingressroutes.contour.heptio.com, watch ingressroutes.contour.heptio.com)",
+		"contour.heptio.com/v1beta1, Kind=TLSCertificateDelegation (list tlscertificatedelegations.contour.heptio.com, watch tlscertificatedelegations.contour.heptio.com)",
+	}
+	if d := cmp.Diff(want, w.Forbidden()); d != "" {
+		t.Errorf("forbidden kinds (-want +got):\n%s", d)
+	}
+	wantKinds := []string{"Namespace", "Service", "EndpointSlice", "Secret", "Ingress", "HTTPProxy", "TLSCertificateDelegation", "ExtensionService"}
+	if d := cmp.Diff(wantKinds, w.Unsynced()); d != "" {
+		t.Errorf("kinds read, unsynced before start (-want +got):\n%s", d)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	go func() { _ = w.Start(wctx) }()
+	if !w.WaitForSync(wctx) || len(w.Unsynced()) > 0 {
+		t.Errorf("after sync, unsynced kinds %v", w.Unsynced())
+	}
 }
 
 // TestServeRefusesWithoutRequiredAccess: an account that may not read

@@ -63,6 +63,7 @@ type Watcher struct {
 	// statusNotify is signalled when only an object's status changed.
 	statusNotify chan struct{}
 	regs         []toolscache.ResourceEventHandlerRegistration
+	kinds        []string // the kind of each of regs
 }
 
 // NewWatcher prepares informers for every kind the core reads that the
@@ -158,7 +159,7 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 		if err != nil {
 			return nil, err
 		}
-		w.regs = append(w.regs, reg)
+		w.regs, w.kinds = append(w.regs, reg), append(w.kinds, gvk.Kind)
 	}
 	return w, nil
 }
@@ -188,6 +189,18 @@ func (w *Watcher) WaitForSync(ctx context.Context) bool {
 		}
 	}
 	return true
+}
+
+// Unsynced lists the kinds whose informers have not yet listed and indexed
+// their objects, for the caller to say what a slow start waits for.
+func (w *Watcher) Unsynced() []string {
+	var out []string
+	for i, r := range w.regs {
+		if !r.HasSynced() {
+			out = append(out, w.kinds[i])
+		}
+	}
+	return out
 }
 
 // Changed is signalled (coalesced) whenever the index changes.
