@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -123,6 +125,22 @@ func TestServeWithContourRBAC(t *testing.T) {
 			len(ing.Status.LoadBalancer.Ingress) == 1 && ing.Status.LoadBalancer.Ingress[0].IP == "192.0.2.10" &&
 			ing.Annotations[lastApplied] == `{"kept":true}`
 	})
+	// Once written, statuses stay: the status updates coming back make the
+	// writer compare again, and it finds nothing more to write.
+	written := func() string {
+		resp, err := http.Get("http://127.0.0.1:" + strconv.Itoa(s.httpPort) + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return regexp.MustCompile(`isobar_status_writes_total\{result="written"\} \d+`).FindString(string(body))
+	}
+	first := written()
+	time.Sleep(3 * recheckDelay)
+	if again := written(); again != first || first == "" {
+		t.Errorf("status writes went on after the statuses were written: %q, then %q", first, again)
+	}
 	eventually(t, 30*time.Second, "a LeaderElection Event on the Lease", func() bool {
 		var events corev1.EventList
 		if err := c.List(ctx, &events, client.InNamespace("projectcontour")); err != nil {
