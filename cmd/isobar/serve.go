@@ -266,19 +266,7 @@ func runServe(parent context.Context, f serveFlags) error {
 		loop.Quarantine = rejectedProxies{srv: srv, changed: srv.Rejected()}
 	}
 	health := &healthState{}
-	// /healthz and /metrics answer while the informers sync, which on a
-	// large cluster takes a while: a liveness probe never kills a replica
-	// that is still starting.
-	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(reg, health, srv), log, stop)
-	if addr := f.contour.healthEndpoint(f.httpAddress, f.httpPort); addr != "" {
-		healthSrv := serveHTTP(addr, healthMux(health), log, stop)
-		defer healthSrv.Close()
-	}
-	defer func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = httpSrv.Shutdown(shutdownCtx)
-	}()
+	defer serveOperations(f, reg, health, srv, log, stop)()
 	var sourceErr error
 	waitSource := func() {}
 	switch {
@@ -441,6 +429,27 @@ func (h *healthState) healthz(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	fmt.Fprintln(w, "ok")
+}
+
+// serveOperations serves /healthz, /metrics and /readyz (and Contour's
+// separate health endpoint, when asked for) from the start: while the
+// informers sync, which on a large cluster takes a while, a liveness probe
+// never kills a replica that is still starting. It returns the function
+// that stops them.
+func serveOperations(f serveFlags, reg *prometheus.Registry, health *healthState, srv *server.Server, log *slog.Logger, stop func()) func() {
+	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(reg, health, srv), log, stop)
+	var healthSrv *http.Server
+	if addr := f.contour.healthEndpoint(f.httpAddress, f.httpPort); addr != "" {
+		healthSrv = serveHTTP(addr, healthMux(health), log, stop)
+	}
+	return func() {
+		if healthSrv != nil {
+			healthSrv.Close()
+		}
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = httpSrv.Shutdown(shutdownCtx)
+	}
 }
 
 // serveHTTP serves handler on addr until it is closed; a failure to serve

@@ -136,32 +136,40 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 			w.forbidden = append(w.forbidden, gvk.String()+" ("+strings.Join(denied, ", ")+")")
 			continue
 		}
-		inf, err := c.GetInformer(context.Background(), obj)
-		if err != nil {
+		if err := w.watch(c, obj, gvk.Kind, opts.OnEvent); err != nil {
 			return nil, fmt.Errorf("informer for %s: %w", gvk, err)
 		}
-		kind, event := gvk.Kind, opts.OnEvent
-		if event == nil {
-			event = func(string, string) {}
-		}
-		reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc: func(o any) { event("add", kind); w.upsert(o) },
-			UpdateFunc: func(old, o any) {
-				event("update", kind)
-				if statusOnly(old, o) {
-					w.store(o) // keep the newest version without a rebuild
-					return
-				}
-				w.upsert(o)
-			},
-			DeleteFunc: func(o any) { event("delete", kind); w.remove(o) },
-		})
-		if err != nil {
-			return nil, err
-		}
-		w.regs, w.kinds = append(w.regs, reg), append(w.kinds, gvk.Kind)
 	}
 	return w, nil
+}
+
+// watch starts c's informer for obj's kind and indexes what it delivers,
+// reporting each change to event when not nil.
+func (w *Watcher) watch(c cache.Cache, obj client.Object, kind string, event func(op, kind string)) error {
+	inf, err := c.GetInformer(context.Background(), obj)
+	if err != nil {
+		return err
+	}
+	if event == nil {
+		event = func(string, string) {}
+	}
+	reg, err := inf.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
+		AddFunc: func(o any) { event("add", kind); w.upsert(o) },
+		UpdateFunc: func(old, o any) {
+			event("update", kind)
+			if statusOnly(old, o) {
+				w.store(o) // keep the newest version without a rebuild
+				return
+			}
+			w.upsert(o)
+		},
+		DeleteFunc: func(o any) { event("delete", kind); w.remove(o) },
+	})
+	if err != nil {
+		return err
+	}
+	w.regs, w.kinds = append(w.regs, reg), append(w.kinds, kind)
+	return nil
 }
 
 // Skipped lists the kinds the cluster does not serve (their CRDs are not
