@@ -199,6 +199,8 @@ type statusLoop struct {
 	mu     sync.Mutex
 	latest *pending
 	kick   chan struct{}
+	// failures counts the writes in a row that had failures (nextRetry).
+	failures int
 }
 
 type pending struct {
@@ -267,9 +269,28 @@ func (s *statusLoop) write(ctx context.Context) {
 	for _, err := range r.Errors {
 		s.log.Warn("status write failed", "error", err)
 	}
-	if r.Conflicts > 0 || r.Failed > 0 {
-		time.AfterFunc(time.Second, s.retry)
+	if delay, again := s.nextRetry(r); again {
+		time.AfterFunc(delay, s.retry)
 	}
+}
+
+// maxRetryDelay bounds the wait before writing again after failures.
+const maxRetryDelay = 5 * time.Minute
+
+// nextRetry says whether and when to write again after r: a second after
+// conflicts (the informers catch up meanwhile); after failures (a status
+// the account may not write, an API server that refuses) a delay doubling
+// from a second with each write that fails again, up to maxRetryDelay, so
+// a failure that lasts is neither a storm of requests nor of warnings. A
+// write with no failure resets the delay. It runs on the loop's goroutine.
+func (s *statusLoop) nextRetry(r kube.WriteResult) (time.Duration, bool) {
+	if r.Failed == 0 {
+		s.failures = 0
+		return time.Second, r.Conflicts > 0
+	}
+	delay := min(time.Second<<min(s.failures, 16), maxRetryDelay)
+	s.failures++
+	return delay, true
 }
 
 // retry asks for another write of the newest result: a result offered

@@ -378,3 +378,32 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestStatusRetryDelays: conflicts are retried a second later; failures
+// with a delay doubling up to five minutes, reset by a write that does not
+// fail; a clean write is not retried.
+func TestStatusRetryDelays(t *testing.T) {
+	var s statusLoop
+	type step struct {
+		r     kube.WriteResult
+		delay time.Duration
+		again bool
+	}
+	steps := []step{
+		{kube.WriteResult{Written: 3}, time.Second, false},
+		{kube.WriteResult{Conflicts: 1}, time.Second, true},
+		{kube.WriteResult{Failed: 1}, time.Second, true},
+		{kube.WriteResult{Failed: 1, Conflicts: 2}, 2 * time.Second, true},
+		{kube.WriteResult{Failed: 4}, 4 * time.Second, true},
+	}
+	for i := 0; i < 7; i++ {
+		steps = append(steps, step{kube.WriteResult{Failed: 1}, min(8*time.Second<<i, 5*time.Minute), true})
+	}
+	steps = append(steps, step{kube.WriteResult{Written: 1, Conflicts: 1}, time.Second, true}, step{kube.WriteResult{Failed: 1}, time.Second, true})
+	for i, st := range steps {
+		delay, again := s.nextRetry(st.r)
+		if delay != st.delay && st.again || again != st.again {
+			t.Errorf("step %d %+v: retry %v after %s, want %v after %s", i, st.r, again, delay, st.again, st.delay)
+		}
+	}
+}
