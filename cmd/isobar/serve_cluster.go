@@ -43,7 +43,7 @@ func serveCluster(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.
 	}
 	f.contour.client(cfg)
 	w, err := kube.NewWatcher(cfg, kube.Options{WatchNamespaces: f.watchNamespaces, DisableExtensionServices: f.contour.disableExtensionServices,
-		OnEvent: cm.event})
+		RequireNamespaces: f.compile.includeGrants, OnEvent: cm.event})
 	if err != nil {
 		return nil, err
 	}

@@ -225,3 +225,64 @@ func httpStatus(url string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestServeWithNamespaceRoles: with --watch-namespaces, an account granted
+// Contour's rules by Roles in the watched namespaces alone (no cluster-wide
+// grant at all) is enough: the cluster-scoped kinds are skipped, the
+// namespaced ones read, and statuses written.
+func TestServeWithNamespaceRoles(t *testing.T) {
+	env, _, c := startAPIServer(t)
+	ctx := context.Background()
+	createNamespaces(ctx, t, c, "projectcontour", "apps", "other")
+	subjects := []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: "tenant"}}
+	for _, ns := range []string{"projectcontour", "apps"} {
+		rules := contourClusterRules()
+		if ns == "projectcontour" {
+			rules = append(rules, contourNamespaceRules()...)
+		}
+		for _, o := range []client.Object{
+			&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"}, Rules: rules},
+			&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "tenant"}, Subjects: subjects,
+				RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: "tenant"}},
+		} {
+			if err := c.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, o := range []client.Object{
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}},
+		&contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
+			Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "web.example.com"},
+				Routes: []contourv1.Route{{Services: []contourv1.Service{{Name: "web", Port: 80}}}}}},
+	} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kubeconfig := userKubeconfig(t, env, "tenant")
+	s := startServeFlags(ctx, t, kubeconfig, true, func(f *serveFlags) {
+		f.watchNamespaces = []string{"projectcontour", "apps"}
+	})
+	defer s.stop(t)
+	eventually(t, 30*time.Second, "the HTTPProxy's status", func() bool {
+		var p contourv1.HTTPProxy
+		return c.Get(ctx, client.ObjectKey{Namespace: "apps", Name: "web"}, &p) == nil && p.Status.CurrentStatus == "valid"
+	})
+	// With include grants, Namespaces hold the grants: not reading them
+	// would refuse every include across namespaces, so serve refuses to
+	// start instead.
+	grants := startServeFlags(ctx, t, kubeconfig, false, func(f *serveFlags) {
+		f.watchNamespaces = []string{"projectcontour", "apps"}
+		f.compile.includeGrants = true
+	})
+	select {
+	case err := <-grants.done:
+		if err == nil || !strings.Contains(err.Error(), "list namespaces") {
+			t.Fatalf("with --include-grants serve ended with %v, want an error naming list namespaces", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("with --include-grants serve started without access to Namespaces")
+	}
+}

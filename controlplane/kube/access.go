@@ -25,13 +25,17 @@ var readVerbs = []string{"list", "watch"}
 // required says whether the core cannot do without obj's kind: with it
 // unreadable the configuration would be wrong, not merely poorer, so the
 // watcher refuses to start. Endpoints (EndpointSlices are read),
-// IngressClasses, Namespaces, ExtensionServices and the heptio kinds are
-// optional: Contour's own ClusterRole grants some of them no access.
-func required(obj client.Object) bool {
+// IngressClasses, ExtensionServices, the heptio kinds and Namespaces are
+// optional (Contour's own ClusterRole grants some of them no access);
+// Namespaces are required with Options.RequireNamespaces, where their
+// annotations grant includes.
+func required(obj client.Object, opts Options) bool {
 	switch obj.(type) {
 	case *corev1.Service, *corev1.Secret, *discoveryv1.EndpointSlice, *networkingv1.Ingress,
 		*contourv1.HTTPProxy, *contourv1.TLSCertificateDelegation:
 		return true
+	case *corev1.Namespace:
+		return opts.RequireNamespaces
 	}
 	return false
 }

@@ -36,6 +36,9 @@ type Options struct {
 	// (Contour's --disable-feature=extensionservices): HTTPProxies that
 	// name one find none.
 	DisableExtensionServices bool
+	// RequireNamespaces makes Namespaces a kind serve cannot start without
+	// (the core reads their include grants).
+	RequireNamespaces bool
 	// OnEvent, when set, is called with each change an informer delivers:
 	// op is "add", "update" or "delete", kind the object's kind (Contour's
 	// contour_eventhandler_operation_total). It must not block.
@@ -130,7 +133,7 @@ func NewWatcher(cfg *rest.Config, opts Options) (*Watcher, error) {
 			return nil, fmt.Errorf("discovering %s: %w", gvk, err)
 		}
 		if denied := access.denied(context.Background(), mapping); len(denied) > 0 {
-			if required(obj) {
+			if required(obj, opts) {
 				return nil, forbiddenError(gvk.String(), denied)
 			}
 			w.forbidden = append(w.forbidden, gvk.String()+" ("+strings.Join(denied, ", ")+")")
