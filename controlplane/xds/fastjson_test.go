@@ -232,11 +232,11 @@ func TestItemEncoderFallsBack(t *testing.T) {
 	}
 	for _, yaml := range []bool{true, false} {
 		var e itemEncoder
-		accepted, err := e.encode(plain(), yaml)
+		accepted, err := e.encode(plain(), yaml, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		declined, err := e.encode(withUnknown(plain()), yaml)
+		declined, err := e.encode(withUnknown(plain()), yaml, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -249,6 +249,17 @@ func TestItemEncoderFallsBack(t *testing.T) {
 		}
 		if !bytes.Equal(accepted, declined) {
 			t.Errorf("yaml=%v: fast path wrote\n%s\nfallback wrote\n%s", yaml, accepted, declined)
+		}
+		// A size hint only sizes the scratch buffer: a fresh encoder told
+		// the size writes the same bytes.
+		var sized itemEncoder
+		hinted, err := sized.encode(plain(), yaml, proto.Size(plain()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, _ := e.encode(plain(), yaml, 0)
+		if !bytes.Equal(hinted, again) || cap(sized.raw) < proto.Size(plain())*jsonPerProtoByte/4 {
+			t.Errorf("yaml=%v: with a size hint wrote\n%s\nwithout\n%s (scratch capacity %d)", yaml, hinted, again, cap(sized.raw))
 		}
 	}
 }

@@ -180,7 +180,7 @@ func startEncoding(lists []list, yaml bool) *encoding {
 					return
 				}
 				r := order[n]
-				b, err := enc.encode(lists[r.list].items[r.item], yaml)
+				b, err := enc.encode(lists[r.list].items[r.item], yaml, r.size)
 				if err != nil {
 					e.mu.Lock()
 					e.errs = append(e.errs, fmt.Errorf("%s: %w", lists[r.list].key, err))
@@ -219,10 +219,21 @@ type itemEncoder struct {
 	fast jsonEncoder
 }
 
-func (e *itemEncoder) encode(item any, yaml bool) ([]byte, error) {
+// jsonPerProtoByte bounds, in quarters, the JSON bytes of one byte of
+// binary protobuf for route configurations and listeners (about 1.6).
+const jsonPerProtoByte = 7
+
+// encode returns item as compact JSON or as a YAML block-sequence item.
+// size, when not 0, is item's binary protobuf size: the scratch buffer is
+// sized for it at once, since growing it by appending to megabytes costs
+// several times its size in allocations and copies.
+func (e *itemEncoder) encode(item any, yaml bool, size int) ([]byte, error) {
 	var js []byte
 	if m, ok := item.(proto.Message); ok {
 		var err error
+		if want := size * jsonPerProtoByte / 4; cap(e.raw) < want {
+			e.raw = make([]byte, 0, want)
+		}
 		if e.raw, ok = e.fast.appendJSON(e.raw[:0], m); !ok {
 			// The fast encoder declined m: protojson writes it (or says
 			// why it cannot).
