@@ -493,16 +493,43 @@ func numberLike(v string) bool {
 	if !(c == '+' || c == '-' || c == '.' || (c >= '0' && c <= '9')) {
 		return false
 	}
-	if _, err := strconv.ParseFloat(strings.ReplaceAll(v, "_", ""), 64); err == nil {
-		return true
-	}
-	if _, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 0, 64); err == nil {
-		return true
+	if mayParseAsNumber(v) {
+		if _, err := strconv.ParseFloat(strings.ReplaceAll(v, "_", ""), 64); err == nil {
+			return true
+		}
+		if _, err := strconv.ParseInt(strings.ReplaceAll(v, "_", ""), 0, 64); err == nil {
+			return true
+		}
 	}
 	if strings.ContainsRune(v, ':') {
 		return true
 	}
 	return len(v) >= 5 && v[4] == '-' && isInt(v[:4])
+}
+
+// numberBytes are the letters strconv.ParseFloat and ParseInt (base 0)
+// may accept: hex digits, the prefixes' x, o and b, the binary exponent's
+// p, and those of inf, infinity and nan.
+const numberBytes = "abcdefABCDEFxXoOpPiInNtTyY"
+
+// mayParseAsNumber is false when neither strconv.ParseFloat nor ParseInt
+// (base 0) can accept v with its underscores removed: it holds a byte
+// neither accepts, or two dots (an IPv4 address). numberLike then skips the
+// parses, whose errors allocate (63,000 endpoint addresses at S10k).
+func mayParseAsNumber(v string) bool {
+	dots := 0
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c >= '0' && c <= '9', c == '+', c == '-', c == '_':
+		case c == '.':
+			if dots++; dots > 1 {
+				return false
+			}
+		case strings.IndexByte(numberBytes, c) < 0:
+			return false
+		}
+	}
+	return true
 }
 
 // isPlainKey matches [A-Za-z0-9_][A-Za-z0-9_./-]*: every key of a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -103,5 +104,44 @@ func FuzzFastYAML(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		sameAsFullParser(t, "fuzz", strings.Split(s, "\n"))
+	})
+}
+
+// TestMayParseAsNumber: whenever strconv.ParseFloat or ParseInt (base 0)
+// accepts a string (underscores removed), mayParseAsNumber says it may, so
+// numberLike's answers do not change; IP addresses and durations skip the
+// parses.
+func TestMayParseAsNumber(t *testing.T) {
+	accepted := func(v string) bool {
+		v = strings.ReplaceAll(v, "_", "")
+		_, ferr := strconv.ParseFloat(v, 64)
+		_, ierr := strconv.ParseInt(v, 0, 64)
+		return ferr == nil || ierr == nil
+	}
+	for _, v := range []string{"1", "-1.5", "+.5", "1e3", "1E-3", "0x1F", "0x1.8p3", "0o17", "0b101", "1_000", "inf", "-Infinity",
+		"NaN", "1.", ".5e+7", "0X_1f", "10.0.0.1", "10s", "1.2.3", "1h30m", "192.168.1.1:80", "2026-12-01", "abc", "1-2", "--1", "0xg"} {
+		if accepted(v) && !mayParseAsNumber(v) {
+			t.Errorf("%q is a number but mayParseAsNumber says no", v)
+		}
+	}
+	for _, v := range []string{"10.0.0.1", "10s", "1.2.3", "1h30m", "250ms"} {
+		if mayParseAsNumber(v) {
+			t.Errorf("%q: mayParseAsNumber says it may parse", v)
+		}
+	}
+}
+
+// FuzzMayParseAsNumber: no string strconv accepts as a number is refused.
+func FuzzMayParseAsNumber(f *testing.F) {
+	for _, v := range []string{"1", "0x1.8p3", "-inf", "10.0.0.1", "1_0"} {
+		f.Add(v)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		w := strings.ReplaceAll(v, "_", "")
+		_, ferr := strconv.ParseFloat(w, 64)
+		_, ierr := strconv.ParseInt(w, 0, 64)
+		if (ferr == nil || ierr == nil) && !mayParseAsNumber(v) {
+			t.Errorf("%q is a number but mayParseAsNumber says no", v)
+		}
 	})
 }
