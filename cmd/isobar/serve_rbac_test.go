@@ -49,6 +49,18 @@ func contourNamespaceRules() []rbacv1.PolicyRule {
 	}
 }
 
+// webObjects are the Service apps/web and the root HTTPProxy apps/web
+// (web.example.com) routing to it.
+func webObjects() []client.Object {
+	return []client.Object{
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
+			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}},
+		&contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
+			Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "web.example.com"},
+				Routes: []contourv1.Route{{Services: []contourv1.Service{{Name: "web", Port: 80}}}}}},
+	}
+}
+
 // grant creates a ClusterRole with cluster rules and a Role in
 // projectcontour with namespace rules, both bound to the user called name.
 func grant(ctx context.Context, t *testing.T, c client.Client, name string, cluster, namespace []rbacv1.PolicyRule) {
@@ -94,16 +106,11 @@ func TestServeWithContourRBAC(t *testing.T) {
 	createNamespaces(ctx, t, c, "projectcontour", "apps")
 	grant(ctx, t, c, "contour", contourClusterRules(), contourNamespaceRules())
 	kubeconfig := userKubeconfig(t, env, "contour")
-	for _, o := range []client.Object{
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}},
-		&contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
-			Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "web.example.com"},
-				Routes: []contourv1.Route{{Services: []contourv1.Service{{Name: "web", Port: 80}}}}}},
+	for _, o := range append(webObjects(),
 		&networkingv1.Ingress{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "site", Annotations: map[string]string{lastApplied: `{"kept":true}`}},
 			Spec: networkingv1.IngressSpec{DefaultBackend: &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
 				Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}}},
-	} {
+	) {
 		if err := c.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
@@ -250,13 +257,7 @@ func TestServeWithNamespaceRoles(t *testing.T) {
 			}
 		}
 	}
-	for _, o := range []client.Object{
-		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
-			Spec: corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}},
-		&contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web"},
-			Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "web.example.com"},
-				Routes: []contourv1.Route{{Services: []contourv1.Service{{Name: "web", Port: 80}}}}}},
-	} {
+	for _, o := range webObjects() {
 		if err := c.Create(ctx, o); err != nil {
 			t.Fatal(err)
 		}
