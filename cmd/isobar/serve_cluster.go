@@ -249,7 +249,7 @@ func (s *statusLoop) run(ctx context.Context) {
 }
 
 // write brings statuses to the newest result, compared with the newest
-// objects; after a conflict or a failure it tries again a second later.
+// objects; after conflicts or failures it tries again when nextRetry says.
 func (s *statusLoop) write(ctx context.Context) {
 	s.mu.Lock()
 	p := s.latest

@@ -73,7 +73,7 @@ func decodeReusing(r *Reuse, rec *recorder, file string, d document) {
 		return
 	}
 	decodeYAML(rec, file, d)
-	if rec.single != nil && len(rec.ops) == 1 {
-		r.put(key, *rec.single)
+	if d, ok := rec.only(); ok {
+		r.put(key, d)
 	}
 }

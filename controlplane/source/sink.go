@@ -19,8 +19,6 @@ type sink interface {
 // documents decoded in parallel can be applied in order.
 type recorder struct {
 	ops []op
-	// single is the last object added, for Reuse.
-	single *decoded
 }
 
 // op is one recorded result: an object added (fn nil: where and d), or a
@@ -40,7 +38,15 @@ func (r *recorder) note(sev status.Severity, code string, ref status.Ref, format
 
 func (r *recorder) add(where Problem, h header, dec decoder, obj metav1.Object) {
 	r.ops = append(r.ops, op{where: where, d: decoded{h, dec, obj}})
-	r.single = &r.ops[len(r.ops)-1].d
+}
+
+// only returns the object of a document that yielded one object and
+// nothing else (no problem, no note), for Reuse.
+func (r *recorder) only() (decoded, bool) {
+	if len(r.ops) != 1 || r.ops[0].fn != nil {
+		return decoded{}, false
+	}
+	return r.ops[0].d, true
 }
 
 // replay applies the recorded results to s.
