@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -139,6 +140,9 @@ func BenchmarkDiffProcess(b *testing.B) {
 // for every ClusterLoadAssignment and RouteConfiguration by name and send
 // all the names again with every ACK, as Envoy does with Contour's
 // bootstrap.
+//
+// With ISOBAR_BENCH_HEAP_PROFILES=DIR, each run also saves the server's
+// heap profile, once every client has the full set, as DIR/<run>.pb.gz.
 func BenchmarkServeProcess(b *testing.B) {
 	bin := buildBinary(b)
 	fixtures := writeCorpus(b, b.TempDir(), "s10k", func(d []byte) []byte { return d })
@@ -281,6 +285,9 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	cpu := p.gauge(b, "process_cpu_seconds_total") - cpu0
 	rss, hwm := p.memory(b)
 	heap := p.gauge(b, "go_memstats_heap_alloc_bytes")
+	if dir := os.Getenv("ISOBAR_BENCH_HEAP_PROFILES"); dir != "" {
+		p.saveHeapProfile(b, filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pb.gz"))
+	}
 	p.stop(b)
 	b.ReportMetric(connected.Seconds(), "s-all-connected")
 	// The server's own CPU time until then: the clients share its cores
@@ -299,14 +306,17 @@ type serveProcess struct {
 	cmd     *exec.Cmd
 	xdsAddr string
 	httpURL string
+	// debugURL serves Go's profiles (/debug/pprof/).
+	debugURL string
 	log     string
 	exited  chan struct{}
 }
 
 func startServeProcess(b *testing.B, bin, fixtures string) *serveProcess {
 	b.Helper()
-	ports := freePorts(b, 2)
+	ports := freePorts(b, 3)
 	p := &serveProcess{xdsAddr: "127.0.0.1:" + strconv.Itoa(ports[0]), httpURL: "http://127.0.0.1:" + strconv.Itoa(ports[1]),
+		debugURL: "http://127.0.0.1:" + strconv.Itoa(ports[2]),
 		log: filepath.Join(b.TempDir(), "serve.log"), exited: make(chan struct{})}
 	stderr, err := os.Create(p.log)
 	if err != nil {
@@ -315,7 +325,8 @@ func startServeProcess(b *testing.B, bin, fixtures string) *serveProcess {
 	defer stderr.Close()
 	p.cmd = exec.Command(bin, "serve", "--fixtures", fixtures, "--insecure",
 		"--xds-address", "127.0.0.1", "--xds-port", strconv.Itoa(ports[0]),
-		"--http-address", "127.0.0.1", "--http-port", strconv.Itoa(ports[1]))
+		"--http-address", "127.0.0.1", "--http-port", strconv.Itoa(ports[1]),
+		"--debug-http-address", "127.0.0.1", "--debug-http-port", strconv.Itoa(ports[2]))
 	p.cmd.Env = append(os.Environ(), "GODEBUG=gctrace=1")
 	p.cmd.Stderr = stderr
 	if err := p.cmd.Start(); err != nil {
@@ -334,6 +345,24 @@ func startServeProcess(b *testing.B, bin, fixtures string) *serveProcess {
 		}
 	})
 	return p
+}
+
+// saveHeapProfile writes the server's heap profile, taken after a
+// collection, to file.
+func (p *serveProcess) saveHeapProfile(b *testing.B, file string) {
+	b.Helper()
+	resp, err := http.Get(p.debugURL + "/debug/pprof/heap?gc=1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		b.Fatalf("heap profile: %v, HTTP %d", err, resp.StatusCode)
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		b.Fatal(err)
+	}
 }
 
 // freePorts returns n distinct free ports of 127.0.0.1 (the tests'

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/isobar-dev/isobar/internal/hugeheap"
 )
 
 // memoryLimitRatio's flag text, shared by the long-running commands.
@@ -162,19 +164,33 @@ const (
 	batchHeapFloor        = 448 << 20
 )
 
+// hugePagesEnv set to "off" keeps tuneBatchGC from advising huge pages
+// (to compare, or should a kernel misbehave with them).
+const hugePagesEnv = "ISOBAR_HUGE_PAGES"
+
 // tuneBatchGC sets Go's collector for a command that reads its input,
 // computes and exits (translate, check, route, diff): no collection until
 // the heap nears the soft limit, at most 90 % of a container's limit,
 // instead of one at every doubling of the heap, which costs about a tenth of
 // such a run's time and CPU. When the live heap outgrows the limit, Go keeps
 // collecting at up to half the CPU: slower, never wrong. GOGC or GOMEMLIMIT
-// in the environment win. It returns the limit set, 0 if none.
+// in the environment win. It also readies that much heap for huge pages
+// (hugeheap.Prepare): where each first touch of a page is slow, as on many
+// virtual machines, that is most of such a run's time. It returns the limit
+// set, 0 if none.
 func tuneBatchGC(limit int64) int64 {
-	if !batchGC || os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+	if !batchGC {
 		return 0
 	}
 	if c, ok := containerMemoryLimit(); ok {
 		limit = min(limit, c*9/10)
+	}
+	if os.Getenv(hugePagesEnv) != "off" {
+		// Only speed is at stake: without the advice the heap is as before.
+		_, _ = hugeheap.Prepare(limit)
+	}
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return 0
 	}
 	debug.SetMemoryLimit(limit)
 	debug.SetGCPercent(-1)

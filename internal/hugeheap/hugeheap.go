@@ -1,0 +1,39 @@
+package hugeheap
+
+import (
+	"os"
+	"strings"
+)
+
+// Region is a range of addresses [Start, End); the zero Region is empty.
+type Region struct {
+	Start, End uintptr
+}
+
+// Len is the region's size in bytes.
+func (r Region) Len() uintptr { return r.End - r.Start }
+
+// enabledPath is the kernel's transparent huge page setting.
+const enabledPath = "/sys/kernel/mm/transparent_hugepage/enabled"
+
+// Mode is the kernel's transparent huge page setting: "always", "madvise"
+// or "never" (the bracketed word of enabledPath), "" where it cannot be read
+// (not Linux, or a kernel without transparent huge pages).
+func Mode() string {
+	data, err := os.ReadFile(enabledPath)
+	if err != nil {
+		return ""
+	}
+	return selected(string(data))
+}
+
+// selected is the bracketed word of a sysfs choice such as
+// "always [madvise] never", "" when none is.
+func selected(choice string) string {
+	for _, word := range strings.Fields(choice) {
+		if len(word) > 2 && word[0] == '[' && word[len(word)-1] == ']' {
+			return word[1 : len(word)-1]
+		}
+	}
+	return ""
+}
