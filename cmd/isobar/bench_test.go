@@ -308,8 +308,8 @@ type serveProcess struct {
 	httpURL string
 	// debugURL serves Go's profiles (/debug/pprof/).
 	debugURL string
-	log     string
-	exited  chan struct{}
+	log      string
+	exited   chan struct{}
 }
 
 func startServeProcess(b *testing.B, bin, fixtures string) *serveProcess {
@@ -317,7 +317,7 @@ func startServeProcess(b *testing.B, bin, fixtures string) *serveProcess {
 	ports := freePorts(b, 3)
 	p := &serveProcess{xdsAddr: "127.0.0.1:" + strconv.Itoa(ports[0]), httpURL: "http://127.0.0.1:" + strconv.Itoa(ports[1]),
 		debugURL: "http://127.0.0.1:" + strconv.Itoa(ports[2]),
-		log: filepath.Join(b.TempDir(), "serve.log"), exited: make(chan struct{})}
+		log:      filepath.Join(b.TempDir(), "serve.log"), exited: make(chan struct{})}
 	stderr, err := os.Create(p.log)
 	if err != nil {
 		b.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // TestMain routes the Kubernetes libraries' logs (warnings and errors only)
 // to stderr before any test starts a client, as `isobar serve` does before
 // it runs. Commands run in this process leave its collector alone
-// (batchGC): the tests share it. With runAsIsobarEnv set, the test binary
+// (ownProcess): the tests share it. With runAsIsobarEnv set, the test binary
 // is isobar itself (the arguments are a command's), so that tests can run a
 // command in a process of its own, collector settings included.
 func TestMain(m *testing.M) {
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	batchGC = false
+	ownProcess = false
 	h := slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})
 	ctrl.SetLogger(logr.FromSlogHandler(h))
 	klog.SetLogger(logr.FromSlogHandler(h))

@@ -152,9 +152,10 @@ func liveHeap() uint64 {
 	return s[0].Value.Uint64()
 }
 
-// batchGC lets tuneBatchGC act: off in tests, whose commands run in the
+// ownProcess lets commands tune the process's collector and heap
+// (tuneBatchGC, serve's huge pages): off in tests, whose commands run in the
 // test's own process.
-var batchGC = true
+var ownProcess = true
 
 // Sizes of tuneBatchGC's soft limit: a multiple of the input's bytes (the
 // live heap of a compile is about 13 times its YAML at S10k, which is
@@ -179,7 +180,7 @@ const hugePagesEnv = "ISOBAR_HUGE_PAGES"
 // virtual machines, that is most of such a run's time. It returns the limit
 // set, 0 if none.
 func tuneBatchGC(limit int64) int64 {
-	if !batchGC {
+	if !ownProcess {
 		return 0
 	}
 	if c, ok := containerMemoryLimit(); ok {
@@ -195,6 +196,31 @@ func tuneBatchGC(limit int64) int64 {
 	debug.SetMemoryLimit(limit)
 	debug.SetGCPercent(-1)
 	return limit
+}
+
+// serveFirstBuildHeap is how much heap serve readies for huge pages when it
+// watches a cluster, whose size it cannot know before listing it: about
+// what S10k's first build takes.
+const serveFirstBuildHeap = 512 << 20
+
+// prepareServeHeap readies the heap of serve's first build for huge pages
+// (hugeheap.Prepare): as much as a batch command would for the fixtures, or
+// serveFirstBuildHeap for a cluster, at most 90 % of a container's limit.
+// serve releases the region once the build is served (whenListening). The
+// region is empty where nothing was done.
+func prepareServeHeap(fixtures string) hugeheap.Region {
+	if !ownProcess || os.Getenv(hugePagesEnv) == "off" {
+		return hugeheap.Region{}
+	}
+	n := int64(serveFirstBuildHeap)
+	if fixtures != "" {
+		n = batchLimit(inputSize([]string{fixtures}))
+	}
+	if c, ok := containerMemoryLimit(); ok {
+		n = min(n, c*9/10)
+	}
+	r, _ := hugeheap.Prepare(n) // only speed is at stake
+	return r
 }
 
 // batchLimit is the soft limit of a compile of inputBytes of input:

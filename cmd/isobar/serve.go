@@ -33,6 +33,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/controlplane/translate"
+	"github.com/isobar-dev/isobar/internal/hugeheap"
 )
 
 // serveFlags are the flags of `isobar serve`.
@@ -171,13 +172,17 @@ func (f serveFlags) vhdsOption() *server.VHDS {
 }
 
 // whenListening logs the xDS address once the port opens, after the first
-// build was handed over, and gives that build's garbage (the decoded files
-// or informer lists, the compile's temporaries) back to the system now
-// rather than when Go's scavenger gets to it.
-func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger) {
+// build was handed over, withdraws the huge page advice the first build had
+// (firstBuild) and gives that build's garbage (the decoded files or
+// informer lists, the compile's temporaries) back to the system now rather
+// than when Go's scavenger gets to it.
+func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, firstBuild hugeheap.Region) {
 	select {
 	case <-srv.Listening():
 		log.Info("serving xDS", "address", srv.Addr().String())
+		if err := firstBuild.Release(); err != nil {
+			log.Warn("huge pages stay advised for the first build's heap", "error", err)
+		}
 		debug.FreeOSMemory()
 	case <-ctx.Done():
 	}
@@ -242,6 +247,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	firstBuild := prepareServeHeap(f.fixtures)
 	applyMemoryLimit(f.memoryLimitRatio, log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
@@ -291,7 +297,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Run(ctx) }()
 	go func() { errc <- loop.Run(ctx) }()
-	go whenListening(ctx, srv, log)
+	go whenListening(ctx, srv, log, firstBuild)
 	var runErr error
 	select {
 	case <-ctx.Done():

@@ -4,7 +4,8 @@
 // Debian and Ubuntu). Go does not advise its heap, so there every 4 KiB page
 // of it costs a page fault when first touched; on virtual machines such a
 // fault can take 10–20 µs, and a command that builds a 400 MB heap spends
-// seconds in them. Prepare is for short-lived processes that know how large
-// their heap will grow: a long-running one should not call it, because a
-// huge page is resident as a whole once any of it is touched.
+// seconds in them. Prepare is for a process that knows how large its heap
+// will grow in a burst (a command's whole run, a server's first build); a
+// long-running process should Release the region after the burst, because
+// a huge page is resident as a whole once any of it is touched.
 package hugeheap

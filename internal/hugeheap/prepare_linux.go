@@ -11,8 +11,11 @@ import (
 // Go runs Linux on that matter here (amd64, arm64 with 4 KiB pages).
 const hugePageSize = 2 << 20
 
-// madvHugePage is MADV_HUGEPAGE, which package syscall does not name.
-const madvHugePage = 14
+// MADV_HUGEPAGE and MADV_NOHUGEPAGE, which package syscall does not name.
+const (
+	madvHugePage   = 14
+	madvNoHugePage = 15
+)
 
 // Prepare readies about n bytes of the Go heap for huge pages, when the
 // kernel's Mode is "madvise" (with "always" the kernel does so unasked, with
@@ -33,11 +36,33 @@ func Prepare(n int64) (Region, error) {
 	if r.End <= r.Start {
 		return Region{}, nil
 	}
-	// The range is addressed by number: it holds no Go object any more.
-	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, r.Start, r.Len(), madvHugePage); errno != 0 {
-		return Region{}, fmt.Errorf("madvise(MADV_HUGEPAGE) of %d bytes of heap: %w", r.Len(), errno)
+	if err := r.advise(madvHugePage); err != nil {
+		return Region{}, err
 	}
 	return r, nil
+}
+
+// Release withdraws the advice from r, for a long-running process once
+// its first, biggest burst of allocation is over: from then on the kernel
+// backs what is touched anew with small pages, and khugepaged does not
+// gather r's small pages into huge ones. Huge pages already there stay
+// until the memory they hold is freed, which splits them (Go's scavenger
+// and debug.FreeOSMemory free memory 4 KiB pages at a time). The empty
+// region releases nothing.
+func (r Region) Release() error {
+	if r.Len() == 0 {
+		return nil
+	}
+	return r.advise(madvNoHugePage)
+}
+
+// advise gives the kernel advice about r. The range is addressed by
+// number: no Go object refers to it as such.
+func (r Region) advise(advice uintptr) error {
+	if _, _, errno := syscall.Syscall(syscall.SYS_MADVISE, r.Start, r.Len(), advice); errno != 0 {
+		return fmt.Errorf("madvise(%d) of %d bytes of heap at %#x: %w", advice, r.Len(), r.Start, errno)
+	}
+	return nil
 }
 
 // reserve has the runtime map n bytes of heap it has never used and hands

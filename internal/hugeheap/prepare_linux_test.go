@@ -117,6 +117,18 @@ func TestPrepare(t *testing.T) {
 	if huge < hugePageSize {
 		t.Errorf("after touching 32 MiB of the advised range, its mappings hold %d bytes of huge pages", huge)
 	}
+
+	if err := r.Release(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range overlapping(readSmaps(t), r.Start, r.End) {
+		if contains(m.flags, "hg") || !contains(m.flags, "nh") {
+			t.Errorf("after Release, mapping %#x-%#x of the range has flags %v, want nh and not hg", m.start, m.end, m.flags)
+		}
+	}
+	if err := (Region{}).Release(); err != nil {
+		t.Errorf("releasing the empty region: %v", err)
+	}
 }
 
 func contains(list []string, s string) bool {
