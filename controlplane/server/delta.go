@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"sync"
+	"weak"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -80,8 +81,12 @@ type deltaCache struct {
 	// the first answers of streams that know nothing yet (1,000 Envoys
 	// connecting at once would otherwise each sort 20,000 names): every
 	// resource under "*" for wildcard streams, and in a namespaced cache
-	// what one subscribed name covers, under that name.
-	wholes   map[string]*deltaResponse
+	// what one subscribed name covers, under that name. They are held
+	// weakly: an answer lives while a stream still has a copy to send
+	// (each copy keeps its origin), and once a burst of connections is
+	// over its framing (about 19 MB for S10k's EDS and RDS) is collected
+	// instead of kept until the next revision.
+	wholes   map[string]weak.Pointer[deltaResponse]
 	wholeRev uint64
 
 	// entryBytes is the entries' own bytes, logBytes what the log holds
@@ -90,11 +95,12 @@ type deltaCache struct {
 
 	// State-of-the-world streams (see sotw.go): their open watches, the
 	// epoch of versions, subscriptions by digest, and the whole answers at
-	// the current revision by digest (dropped when the revision changes).
+	// the current revision by digest (dropped when the revision changes;
+	// held weakly, as wholes are).
 	sotw       map[*sotwWatch]struct{}
 	epoch      string
 	sotwSubs   sotwSubscriptions
-	sotwShared map[uint64]*sotwResponse
+	sotwShared map[uint64]weak.Pointer[sotwResponse]
 }
 
 // change says what happened to a name at a revision.
@@ -231,7 +237,10 @@ func (w *deltaWatch) plainWildcard() bool {
 // answer is never changed once built).
 func (r *deltaResponse) forRequest(req *cachev3.DeltaRequest) *deltaResponse {
 	out := *r
-	out.req = req
+	out.req, out.origin = req, r
+	if r.origin != nil {
+		out.origin = r.origin
+	}
 	return &out
 }
 
@@ -511,7 +520,7 @@ func (c *deltaCache) everything(w *deltaWatch, key string) *deltaResponse {
 	if c.wholeRev != c.rev {
 		c.wholes, c.wholeRev = nil, c.rev
 	}
-	if r, ok := c.wholes[key]; ok {
+	if r := c.wholes[key].Value(); r != nil {
 		return r.forRequest(w.req)
 	}
 	all := make([]wired, 0, len(c.entries))
@@ -529,9 +538,9 @@ func (c *deltaCache) everything(w *deltaWatch, key string) *deltaResponse {
 		return r // one resource by name: cheap to build, and not kept per name
 	}
 	if c.wholes == nil {
-		c.wholes = map[string]*deltaResponse{}
+		c.wholes = map[string]weak.Pointer[deltaResponse]{}
 	}
-	c.wholes[key] = r
+	c.wholes[key] = weak.Make(r)
 	return r.forRequest(w.req)
 }
 
@@ -560,16 +569,28 @@ type deltaResponse struct {
 	framed    [][]byte // all of them framed, for an answer shared by many streams
 	removed   []string
 	rev       uint64
+	// origin is the shared answer this one is a copy of (forRequest),
+	// kept alive by it: the cache holds shared answers weakly.
+	origin *deltaResponse
 }
 
 // GetDeltaDiscoveryResponse returns a new message sharing the resources,
 // and hands their encodings to wireCodec for when the stream sends it.
+//
+// It is called once per response (the stream's send), and the response
+// then lets go of its resources: a stream's goroutine keeps the last
+// response it received (a select's receive slot stays live until the next
+// receive), which would otherwise pin the shared answer behind it (see
+// deltaCache.wholes) for as long as the stream lives. Responses are
+// therefore never shared between streams: each gets its own copy
+// (forRequest), and the shared answers themselves are never sent.
 func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoverygrpc.DeltaDiscoveryResponse, error) {
 	msg := &discoverygrpc.DeltaDiscoveryResponse{SystemVersionInfo: r.GetResponseVersion(), Resources: r.resources,
 		RemovedResources: r.removed, TypeUrl: r.req.GetTypeUrl()}
 	if len(r.resources) > 0 {
 		preEncoded.Store(msg, encodedResources{wires: r.wires, framed: r.framed})
 	}
+	r.resources, r.wires, r.framed, r.origin = nil, nil, nil, nil
 	return msg, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand"
 	"reflect"
+	"runtime"
 	"sort"
 	"testing"
 
@@ -170,7 +171,7 @@ func TestDeltaCacheNamespaces(t *testing.T) {
 	expect(t, "ack", s.ack())
 	_, again := openStream(c, []string{"rc"}, nil)
 	expect(t, "another stream", again, "rc/a@1", "rc/b@1")
-	if shared := c.wholes["rc"]; shared == nil || len(c.wholes) != 1 {
+	if shared := c.wholes["rc"].Value(); shared == nil || len(c.wholes) != 1 {
 		t.Fatalf("the namespace's first answer is not shared: %v", c.wholes)
 	}
 	c.update([]wired{res("rc/c", "1"), res("other/b", "1")}, []string{"rc/a"})
@@ -491,5 +492,66 @@ func TestDeltaCacheEmptyStart(t *testing.T) {
 	cache := newDeltaCache("t")
 	if _, first := openStream(cache, []string{"a"}, nil); first != nil {
 		t.Fatalf("a named subscription was answered with %v", first)
+	}
+}
+
+// firstAnswer opens a wildcard stream on c and returns its first answer as
+// the cache built it, before the stream would turn it into a message.
+func firstAnswer(t *testing.T, c *deltaCache) *deltaResponse {
+	t.Helper()
+	out := make(chan cachev3.DeltaResponse, 1)
+	sub := streamv3.NewDeltaSubscription([]string{"*"}, nil, nil, true)
+	cancel, err := c.createWatch(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL, ResourceNamesSubscribe: []string{"*"}}, &sub, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	select {
+	case r := <-out:
+		return r.(*deltaResponse)
+	default:
+		t.Fatal("no first answer")
+		return nil
+	}
+}
+
+// TestDeltaCacheSharedAnswersHeldWeakly: streams connecting at the same
+// revision share one sorted and framed answer while any of them still holds
+// it; once none does it is collected, and the next stream's answer is built
+// again, the same.
+func TestDeltaCacheSharedAnswersHeldWeakly(t *testing.T) {
+	c := newDeltaCache("t")
+	c.update([]wired{res("b", "1"), res("a", "1")}, nil)
+	first, second := firstAnswer(t, c), firstAnswer(t, c)
+	if len(first.framed) == 0 || len(second.framed) == 0 || &first.framed[0][0] != &second.framed[0][0] {
+		t.Fatal("two streams' first answers do not share their framing")
+	}
+	runtime.GC()
+	if c.wholes["*"].Value() == nil {
+		t.Fatal("the shared answer was collected while streams still hold copies of it")
+	}
+	runtime.KeepAlive(first)
+	runtime.KeepAlive(second)
+	first, second = nil, nil
+	runtime.GC()
+	if c.wholes["*"].Value() != nil {
+		t.Fatal("the shared answer is kept after every stream let go of it")
+	}
+	third := firstAnswer(t, c)
+	if shared := c.wholes["*"].Value(); shared == nil || shared == third {
+		t.Fatal("the answer built again is not shared, or is sent itself")
+	}
+	m, err := third.GetDeltaDiscoveryResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	expect(t, "answer built again", m, "a@1", "b@1")
+	// A stream's goroutine may keep its last response for long: once its
+	// message is built, the response holds none of the shared answer.
+	if third.origin != nil || third.framed != nil || third.wires != nil || third.resources != nil {
+		t.Error("a response still holds the shared answer once its message is built")
+	}
+	if got := third.GetNextVersionMap()[revisionKey]; got != "1" {
+		t.Errorf("the response's version map after its message: %q, want revision 1", got)
 	}
 }

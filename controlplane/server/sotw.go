@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"weak"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -254,7 +255,7 @@ func (c *deltaCache) sotwIncremental(w *sotwWatch, changed []string, fresh []str
 func (c *deltaCache) sotwEverything(w *sotwWatch, rev uint64, evenIfEmpty bool) *sotwResponse {
 	shared := rev == c.rev
 	if shared {
-		if r, ok := c.sotwShared[w.digest]; ok && (len(r.wires) > 0 || evenIfEmpty) {
+		if r := c.sotwShared[w.digest].Value(); r != nil && (len(r.wires) > 0 || evenIfEmpty) {
 			return r.forWatch(w)
 		}
 	}
@@ -285,14 +286,27 @@ func (c *deltaCache) sotwEverything(w *sotwWatch, rev uint64, evenIfEmpty bool) 
 	r := c.sotwAnswer(w, updated, rev)
 	if shared {
 		if c.sotwShared == nil {
-			c.sotwShared = map[uint64]*sotwResponse{}
+			c.sotwShared = map[uint64]weak.Pointer[sotwResponse]{}
+		}
+		if len(c.sotwShared) >= sharedAnswers {
+			c.dropCollectedSotW()
 		}
 		if len(c.sotwShared) < sharedAnswers {
 			r.framed = frameSotW(r.wires)
-			c.sotwShared[w.digest] = r
+			c.sotwShared[w.digest] = weak.Make(r)
+			return r.forWatch(w) // the shared answer itself is never sent
 		}
 	}
 	return r
+}
+
+// dropCollectedSotW forgets the shared answers no stream holds any more.
+func (c *deltaCache) dropCollectedSotW() {
+	for digest, p := range c.sotwShared {
+		if p.Value() == nil {
+			delete(c.sotwShared, digest)
+		}
+	}
 }
 
 // sotwAnswer sorts an answer that brings w to revision rev.
@@ -321,12 +335,12 @@ func (c *deltaCache) answerSotW(since func(uint64) sinceView) {
 		if !ok {
 			r = c.sotwIncremental(w, since(w.since).names, nil, true, false)
 			shared[k] = r
-		} else if r != nil {
-			r = r.forWatch(w)
 		}
 		if r != nil {
 			delete(c.sotw, w)
-			w.out <- r // the stream holds at most one watch per type: its buffer has room
+			// Each watch gets its own copy (see GetDiscoveryResponse); the
+			// stream holds at most one watch per type: its buffer has room.
+			w.out <- r.forWatch(w)
 		}
 	}
 }
@@ -357,22 +371,32 @@ type sotwResponse struct {
 	rev       uint64
 	version   string
 	returned  map[string]string
+	// origin is the shared answer this one is a copy of (forWatch), kept
+	// alive by it: the cache holds shared answers weakly (see
+	// deltaCache.wholes).
+	origin *sotwResponse
 }
 
 // forWatch returns r for another watch with the same subscription.
 func (r *sotwResponse) forWatch(w *sotwWatch) *sotwResponse {
 	out := *r
-	out.req, out.returned = w.req, w.mark(r.rev)
+	out.req, out.returned, out.origin = w.req, w.mark(r.rev), r
+	if r.origin != nil {
+		out.origin = r.origin
+	}
 	return &out
 }
 
 // GetDiscoveryResponse returns a new message sharing the resources, and
-// hands their encodings to wireCodec for when the stream sends it.
+// hands their encodings to wireCodec for when the stream sends it. It is
+// called once per response, which then lets go of its resources as
+// GetDeltaDiscoveryResponse does.
 func (r *sotwResponse) GetDiscoveryResponse() (*discoverygrpc.DiscoveryResponse, error) {
 	msg := &discoverygrpc.DiscoveryResponse{VersionInfo: r.version, Resources: r.resources, TypeUrl: r.req.GetTypeUrl()}
 	if len(r.resources) > 0 {
 		preEncoded.Store(msg, encodedResources{wires: r.wires, framed: r.framed, sotw: true})
 	}
+	r.resources, r.wires, r.framed, r.origin = nil, nil, nil, nil
 	return msg, nil
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"runtime"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -473,5 +475,70 @@ func TestSotWEmptyStart(t *testing.T) {
 		expectSotW(t, tc.typ+": its ACK", s.request())
 		c.update([]wired{sotwRes("a", "1")}, nil)
 		expectSotW(t, tc.typ+": the first revision", s.take(), "a@1")
+	}
+}
+
+// firstSotWAnswer opens a wildcard state-of-the-world stream on c and
+// returns its first answer as the cache built it.
+func firstSotWAnswer(t *testing.T, c *deltaCache) *sotwResponse {
+	t.Helper()
+	out := make(chan cachev3.Response, 1)
+	sub := streamv3.NewSotwSubscription(nil, true)
+	cancel, err := c.createSotwWatch(&discoverygrpc.DiscoveryRequest{TypeUrl: c.typeURL}, sub, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cancel()
+	select {
+	case r := <-out:
+		return r.(*sotwResponse)
+	default:
+		t.Fatal("no first answer")
+		return nil
+	}
+}
+
+// TestSotWSharedAnswersHeldWeakly is TestDeltaCacheSharedAnswersHeldWeakly
+// for state-of-the-world streams.
+func TestSotWSharedAnswersHeldWeakly(t *testing.T) {
+	c := newDeltaCache(resourcev3.ClusterType)
+	c.update([]wired{sotwRes("b", "1"), sotwRes("a", "1")}, nil)
+	first, second := firstSotWAnswer(t, c), firstSotWAnswer(t, c)
+	if len(first.framed) == 0 || len(second.framed) == 0 || &first.framed[0][0] != &second.framed[0][0] {
+		t.Fatal("two streams' first answers do not share their framing")
+	}
+	digest := uint64(0)
+	for d := range c.sotwShared {
+		digest = d
+	}
+	if len(c.sotwShared) != 1 {
+		t.Fatalf("%d shared answers, want 1", len(c.sotwShared))
+	}
+	// Each stream got a copy of the shared answer, which lives as long
+	// as any copy does.
+	first = nil
+	runtime.GC()
+	if c.sotwShared[digest].Value() == nil {
+		t.Fatal("the shared answer was collected while a stream still holds a copy of it")
+	}
+	runtime.KeepAlive(second)
+	second = nil
+	runtime.GC()
+	if c.sotwShared[digest].Value() != nil {
+		t.Fatal("the shared answer is kept after every stream let go of it")
+	}
+	third := firstSotWAnswer(t, c)
+	if shared := c.sotwShared[digest].Value(); shared == nil || shared == third {
+		t.Fatal("the answer built again is not shared, or is sent itself")
+	}
+	m, err := third.GetDiscoveryResponse()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sotwSummary(m), []string{"a@1", "b@1"}; !slices.Equal(got, want) {
+		t.Errorf("answer built again: %v, want %v", got, want)
+	}
+	if third.origin != nil || third.framed != nil || third.wires != nil || third.resources != nil {
+		t.Error("a response still holds the shared answer once its message is built")
 	}
 }
