@@ -128,7 +128,7 @@ func TestTranslateProcessHugePages(t *testing.T) {
 		t.Fatalf("translate printed %d bytes with huge pages and %d without; want the same bytes", len(with), len(without))
 	}
 	t.Logf("transparent huge pages %q: %d page faults with, %d without", hugeheap.Mode(), faultsWith, faultsWithout)
-	if hugeheap.Mode() == "madvise" && faultsWith*2 > faultsWithout {
+	if hugeheap.Supported() && faultsWith*2 > faultsWithout {
 		t.Errorf("with huge pages requested, translate of S1k took %d page faults, against %d without; want fewer than half", faultsWith, faultsWithout)
 	}
 }
@@ -169,7 +169,7 @@ func TestServeProcessReleasesHugePages(t *testing.T) {
 		switch {
 		case off && nh >= released:
 			t.Errorf("with %s=off, %d MiB of serve's mappings are marked nh; want none of the first build's", hugePagesEnv, nh>>20)
-		case !off && hugeheap.Mode() == "madvise" && nh < released:
+		case !off && hugeheap.Supported() && nh < released:
 			t.Errorf("serve's mappings marked nh (advice withdrawn) hold %d MiB; want at least %d", nh>>20, released>>20)
 		}
 	}

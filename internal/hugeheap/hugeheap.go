@@ -27,6 +27,25 @@ func Mode() string {
 	return selected(string(data))
 }
 
+// Supported reports whether Prepare does anything here: the kernel gives
+// huge pages to programs that ask (Mode "madvise") and overcommits memory.
+func Supported() bool { return Mode() == "madvise" && !strictOvercommit() }
+
+// overcommitPath is the kernel's overcommit policy.
+const overcommitPath = "/proc/sys/vm/overcommit_memory"
+
+// strictOvercommit reports whether the kernel refuses to map more memory
+// than it can back (policy 2): there, mapping a whole heap in advance
+// could fail, and Go's runtime does not survive a failed mapping.
+func strictOvercommit() bool { return strictPolicyIn(overcommitPath) }
+
+// strictPolicyIn reports whether the overcommit policy file at path says
+// 2; an unreadable file says no.
+func strictPolicyIn(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && strings.TrimSpace(string(data)) == "2"
+}
+
 // selected is the bracketed word of a sysfs choice such as
 // "always [madvise] never", "" when none is.
 func selected(choice string) string {

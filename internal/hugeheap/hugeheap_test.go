@@ -1,6 +1,10 @@
 package hugeheap
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestSelected(t *testing.T) {
 	for choice, want := range map[string]string{
@@ -23,5 +27,21 @@ func TestRegionLen(t *testing.T) {
 	}
 	if got := (Region{}).Len(); got != 0 {
 		t.Errorf("empty Len = %d", got)
+	}
+}
+
+func TestStrictPolicyIn(t *testing.T) {
+	dir := t.TempDir()
+	for content, want := range map[string]bool{"2\n": true, "0\n": false, "1": false, "": false} {
+		path := filepath.Join(dir, "overcommit")
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := strictPolicyIn(path); got != want {
+			t.Errorf("policy %q: strict = %v, want %v", content, got, want)
+		}
+	}
+	if strictPolicyIn(filepath.Join(dir, "missing")) {
+		t.Error("a missing policy file says strict")
 	}
 }

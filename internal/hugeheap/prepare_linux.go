@@ -19,7 +19,8 @@ const (
 
 // Prepare readies about n bytes of the Go heap for huge pages, when the
 // kernel's Mode is "madvise" (with "always" the kernel does so unasked, with
-// "never" it cannot): it has the runtime map n bytes of fresh heap by
+// "never" it cannot) and it overcommits memory (under strict accounting
+// the mapping below could fail): it has the runtime map n bytes of fresh heap by
 // allocating them, which touches none of them, frees them with a
 // collection and advises the kernel to back that range with huge pages. The
 // allocations that follow reuse the range, lowest addresses first, and each
@@ -28,7 +29,7 @@ const (
 // held: RSS grows only with what the program allocates, by up to one huge
 // page per 2 MiB it touches.
 func Prepare(n int64) (Region, error) {
-	if n < 2*hugePageSize || Mode() != "madvise" {
+	if n < 2*hugePageSize || !Supported() {
 		return Region{}, nil
 	}
 	lo, hi := reserve(n)
