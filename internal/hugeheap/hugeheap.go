@@ -2,6 +2,7 @@ package hugeheap
 
 import (
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -30,6 +31,27 @@ func Mode() string {
 // Supported reports whether Prepare does anything here: the kernel gives
 // huge pages to programs that ask (Mode "madvise") and overcommits memory.
 func Supported() bool { return Mode() == "madvise" && !strictOvercommit() }
+
+// meminfoPath lists the machine's memory.
+const meminfoPath = "/proc/meminfo"
+
+// memTotal is the machine's memory in bytes (MemTotal in the meminfo file
+// at path), 0 when unknown.
+func memTotal(path string) int64 {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) == 3 && fields[0] == "MemTotal:" && fields[2] == "kB" {
+			if kb, err := strconv.ParseInt(fields[1], 10, 64); err == nil {
+				return kb << 10
+			}
+		}
+	}
+	return 0
+}
 
 // overcommitPath is the kernel's overcommit policy.
 const overcommitPath = "/proc/sys/vm/overcommit_memory"

@@ -45,3 +45,16 @@ func TestStrictPolicyIn(t *testing.T) {
 		t.Error("a missing policy file says strict")
 	}
 }
+
+func TestMemTotal(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "meminfo")
+	if err := os.WriteFile(path, []byte("MemTotal:       24584916 kB\nMemFree:        23000000 kB\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := memTotal(path), int64(24584916)<<10; got != want {
+		t.Errorf("memTotal = %d, want %d", got, want)
+	}
+	if got := memTotal(filepath.Join(t.TempDir(), "missing")); got != 0 {
+		t.Errorf("memTotal of a missing file = %d, want 0", got)
+	}
+}

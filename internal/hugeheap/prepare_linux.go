@@ -27,8 +27,13 @@ const (
 // first touch of it then faults in 2 MiB instead of 4 KiB. It returns the
 // advised range, empty when nothing was done. Memory is neither touched nor
 // held: RSS grows only with what the program allocates, by up to one huge
-// page per 2 MiB it touches.
+// page per 2 MiB it touches. At most half the machine's memory is readied.
 func Prepare(n int64) (Region, error) {
+	if total := memTotal(meminfoPath); total > 0 {
+		// Even overcommitting, Linux refuses one mapping bigger than the
+		// machine's memory; half of it is always granted.
+		n = min(n, total/2)
+	}
 	if n < 2*hugePageSize || !Supported() {
 		return Region{}, nil
 	}
