@@ -364,6 +364,9 @@ func (f *inputFlags) compileInputs(cmd *cobra.Command) (*controlplane.Result, []
 		return nil, nil, err
 	}
 	timings.mark("read")
+	if collectLoadGarbage() {
+		timings.mark("collected")
+	}
 	res, err := controlplane.Compile(idx, f.compile.options())
 	if err != nil {
 		return nil, problems, fmt.Errorf("internal error (please report it): %w", err)

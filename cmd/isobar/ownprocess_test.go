@@ -21,18 +21,18 @@ import (
 const runAsIsobarEnv = "ISOBAR_TEST_RUN_AS_ISOBAR"
 
 // runIsobar runs isobar with args in a process of its own, with env added
-// to the test's environment; it returns stdout and the process's minor page
-// faults.
-func runIsobar(t *testing.T, env []string, args ...string) ([]byte, int64) {
+// to the test's environment; it returns stdout, stderr and the process's
+// minor page faults.
+func runIsobar(t *testing.T, env []string, args ...string) (stdout, stderr []byte, faults int64) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(append(os.Environ(), runAsIsobarEnv+"=1"), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	var out, errs bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errs
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("isobar %v: %v\n%s", args, err, stderr.Bytes())
+		t.Fatalf("isobar %v: %v\n%s", args, err, errs.Bytes())
 	}
-	return stdout.Bytes(), cmd.ProcessState.SysUsage().(*syscall.Rusage).Minflt
+	return out.Bytes(), errs.Bytes(), cmd.ProcessState.SysUsage().(*syscall.Rusage).Minflt
 }
 
 // startIsobar starts isobar with args as a process of its own, its output
@@ -122,8 +122,8 @@ func writeS1k(t *testing.T, file string) {
 func TestTranslateProcessHugePages(t *testing.T) {
 	corpus := filepath.Join(t.TempDir(), "s1k.yaml")
 	writeS1k(t, corpus)
-	without, faultsWithout := runIsobar(t, []string{hugePagesEnv + "=off"}, "translate", "-f", corpus)
-	with, faultsWith := runIsobar(t, nil, "translate", "-f", corpus)
+	without, _, faultsWithout := runIsobar(t, []string{hugePagesEnv + "=off"}, "translate", "-f", corpus)
+	with, _, faultsWith := runIsobar(t, nil, "translate", "-f", corpus)
 	if !bytes.Equal(with, without) {
 		t.Fatalf("translate printed %d bytes with huge pages and %d without; want the same bytes", len(with), len(without))
 	}
@@ -172,5 +172,35 @@ func TestServeProcessReleasesHugePages(t *testing.T) {
 		case !off && hugeheap.Supported() && nh < released:
 			t.Errorf("serve's mappings marked nh (advice withdrawn) hold %d MiB; want at least %d", nh>>20, released>>20)
 		}
+	}
+}
+
+// TestTranslateProcessCollectsBeforeCompile: `isobar translate`, as a
+// process, collects what decoding left between reading and compiling (its
+// --timings show the step), unless GOGC in its environment says how to
+// collect; commands run in the test's own process leave its collector
+// alone.
+func TestTranslateProcessCollectsBeforeCompile(t *testing.T) {
+	corpus := filepath.Join(t.TempDir(), "s1k.yaml")
+	writeS1k(t, corpus)
+	phases := func(stderr []byte) []string {
+		var out []string
+		for _, line := range strings.Split(string(stderr), "\n") {
+			if fields := strings.Fields(line); len(fields) >= 3 && fields[0] == "timing:" {
+				out = append(out, fields[1])
+			}
+		}
+		return out
+	}
+	_, stderr, _ := runIsobar(t, nil, "translate", "--timings", "-f", corpus)
+	if got, want := phases(stderr), []string{"read", "collected", "compiled", "written"}; !slices.Equal(got, want) {
+		t.Errorf("translate as a process: phases %v, want %v", got, want)
+	}
+	_, stderr, _ = runIsobar(t, []string{"GOGC=100"}, "translate", "--timings", "-f", corpus)
+	if got, want := phases(stderr), []string{"read", "compiled", "written"}; !slices.Equal(got, want) {
+		t.Errorf("translate with GOGC set: phases %v, want %v", got, want)
+	}
+	if collectLoadGarbage() {
+		t.Error("a command run in the test's process collected")
 	}
 }
