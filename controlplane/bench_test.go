@@ -3,6 +3,8 @@ package controlplane_test
 import (
 	"bytes"
 	"io"
+	"runtime"
+	"runtime/debug"
 	"sync"
 	"testing"
 
@@ -89,6 +91,32 @@ func BenchmarkCompile(b *testing.B) {
 			idx := loadCorpus(b, name)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				if _, err := controlplane.Compile(idx, controlplane.Options{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkCompileAsTranslate is BenchmarkCompile with Go's collector set
+// as `isobar translate` sets it (cmd/isobar's tuneBatchGC and
+// collectLoadGarbage): a collection before each compile, not timed, and
+// none during it unless the heap nears a soft limit of 16 times the
+// corpus's bytes, at least 448 MiB. Its heap is not readied for huge pages
+// as the command's is (internal/hugeheap): that is the process's.
+func BenchmarkCompileAsTranslate(b *testing.B) {
+	for _, name := range []string{"S1k", "S10k"} {
+		b.Run(name, func(b *testing.B) {
+			idx := loadCorpus(b, name)
+			limit := max(16*int64(len(corpus(b, name))), 448<<20)
+			defer debug.SetGCPercent(debug.SetGCPercent(-1))
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				runtime.GC()
+				b.StartTimer()
 				if _, err := controlplane.Compile(idx, controlplane.Options{}); err != nil {
 					b.Fatal(err)
 				}
