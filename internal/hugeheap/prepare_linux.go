@@ -19,8 +19,9 @@ const (
 
 // Prepare readies about n bytes of the Go heap for huge pages, when the
 // kernel's Mode is "madvise" (with "always" the kernel does so unasked, with
-// "never" it cannot) and it overcommits memory (under strict accounting
-// the mapping below could fail): it has the runtime map n bytes of fresh heap by
+// "never" it cannot), it overcommits memory and the address space is not
+// limited (under strict accounting or ulimit -v the mapping below could
+// fail): it has the runtime map n bytes of fresh heap by
 // allocating them, which touches none of them, frees them with a
 // collection and advises the kernel to back that range with huge pages. The
 // allocations that follow reuse the range, lowest addresses first, and each
@@ -34,7 +35,7 @@ func Prepare(n int64) (Region, error) {
 		// machine's memory; half of it is always granted.
 		n = min(n, total/2)
 	}
-	if n < 2*hugePageSize || !Supported() {
+	if n < 2*hugePageSize || !Supported() || addressSpaceLimited() {
 		return Region{}, nil
 	}
 	lo, hi := reserve(n)
@@ -81,6 +82,17 @@ func reserve(n int64) (lo, hi uintptr) {
 	block = nil
 	runtime.GC()
 	return lo, hi
+}
+
+// addressSpaceLimited reports whether the process's address space is
+// limited (RLIMIT_AS, ulimit -v): mapping a heap in advance could then
+// exceed the limit, and Go's runtime does not survive a failed mapping.
+func addressSpaceLimited() bool {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_AS, &lim); err != nil {
+		return true
+	}
+	return lim.Cur != ^uint64(0) // RLIM_INFINITY
 }
 
 func alignUp(p uintptr) uintptr { return (p + hugePageSize - 1) &^ (hugePageSize - 1) }

@@ -3,6 +3,7 @@ package hugeheap
 import (
 	"bufio"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -76,9 +77,10 @@ func TestPrepare(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if mode := Mode(); !Supported() {
+	if mode := Mode(); !Supported() || addressSpaceLimited() {
 		if r != (Region{}) {
-			t.Fatalf("with transparent huge pages %q (strict overcommit: %v) Prepare advised %#x-%#x; want nothing", mode, strictOvercommit(), r.Start, r.End)
+			t.Fatalf("with transparent huge pages %q (strict overcommit: %v, address space limited: %v) Prepare advised %#x-%#x; want nothing",
+				mode, strictOvercommit(), addressSpaceLimited(), r.Start, r.End)
 		}
 		return
 	}
@@ -143,5 +145,26 @@ func contains(list []string, s string) bool {
 func TestPrepareSmallIsNothing(t *testing.T) {
 	if r, err := Prepare(hugePageSize); err != nil || r != (Region{}) {
 		t.Errorf("Prepare(one huge page) = %+v, %v; want nothing", r, err)
+	}
+}
+
+// TestPrepareUnderAddressSpaceLimit runs itself again under ulimit -v:
+// there Prepare maps nothing, since mapping a heap in advance could exceed
+// the limit and take the process down.
+func TestPrepareUnderAddressSpaceLimit(t *testing.T) {
+	if os.Getenv("HUGEHEAP_TEST_CHILD") == "1" {
+		if !addressSpaceLimited() {
+			t.Fatal("the child does not see its address space limit")
+		}
+		if r, err := Prepare(256 << 20); err != nil || r != (Region{}) {
+			t.Fatalf("Prepare under ulimit -v = %+v, %v; want nothing", r, err)
+		}
+		return
+	}
+	cmd := exec.Command("sh", "-c", `ulimit -v 8000000 && exec "$0" -test.run '^TestPrepareUnderAddressSpaceLimit$' -test.v`, os.Args[0])
+	cmd.Env = append(os.Environ(), "HUGEHEAP_TEST_CHILD=1")
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--- PASS: TestPrepareUnderAddressSpaceLimit") {
+		t.Fatalf("the child under ulimit -v: %v\n%s", err, out)
 	}
 }
