@@ -35,7 +35,8 @@ func Prepare(n int64) (Region, error) {
 		// machine's memory; half of it is always granted.
 		n = min(n, total/2)
 	}
-	if n < 2*hugePageSize || !Supported() || addressSpaceLimited() {
+	if n < 2*hugePageSize || !Supported() || addressSpaceLimited() || ^uintptr(0)>>32 == 0 {
+		// (The last: a 32-bit address space has no room to map ahead.)
 		return Region{}, nil
 	}
 	lo, hi := reserve(n)
