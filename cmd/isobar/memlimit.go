@@ -184,13 +184,8 @@ func tuneBatchGC(limit int64) int64 {
 	if !ownProcess {
 		return 0
 	}
-	if c, ok := containerMemoryLimit(); ok {
-		limit = min(limit, c*9/10)
-	}
-	if os.Getenv(hugePagesEnv) != "off" {
-		// Only speed is at stake: without the advice the heap is as before.
-		_, _ = hugeheap.Prepare(limit)
-	}
+	limit = withinContainer(limit)
+	adviseHugePages(limit)
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return 0
 	}
@@ -230,17 +225,32 @@ const serveFirstBuildHeap = 512 << 20
 // serve releases the region once the build is served (whenListening). The
 // region is empty where nothing was done.
 func prepareServeHeap(fixtures string) hugeheap.Region {
-	if !ownProcess || os.Getenv(hugePagesEnv) == "off" {
+	if !ownProcess {
 		return hugeheap.Region{}
 	}
 	n := int64(serveFirstBuildHeap)
 	if fixtures != "" {
 		n = batchLimit(inputSize([]string{fixtures}))
 	}
+	return adviseHugePages(withinContainer(n))
+}
+
+// withinContainer is n, at most 90 % of the container's memory limit.
+func withinContainer(n int64) int64 {
 	if c, ok := containerMemoryLimit(); ok {
-		n = min(n, c*9/10)
+		return min(n, c*9/10)
 	}
-	r, _ := hugeheap.Prepare(n) // only speed is at stake
+	return n
+}
+
+// adviseHugePages readies n bytes of heap for huge pages
+// (hugeheap.Prepare) unless hugePagesEnv says off, and returns the region.
+// Only speed is at stake: a failure leaves the heap as it would have been.
+func adviseHugePages(n int64) hugeheap.Region {
+	if os.Getenv(hugePagesEnv) == "off" {
+		return hugeheap.Region{}
+	}
+	r, _ := hugeheap.Prepare(n)
 	return r
 }
 

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"hash/maphash"
 	"sort"
 	"strconv"
@@ -231,17 +230,6 @@ func (w *deltaWatch) plainWildcard() bool {
 		}
 	}
 	return true
-}
-
-// forRequest returns r as the answer to req (r's slices are shared: an
-// answer is never changed once built).
-func (r *deltaResponse) forRequest(req *cachev3.DeltaRequest) *deltaResponse {
-	out := *r
-	out.req, out.origin = req, r
-	if r.origin != nil {
-		out.origin = r.origin
-	}
-	return &out
 }
 
 // sinceView is what changed after a revision, and the resources then.
@@ -559,57 +547,3 @@ func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string, 
 	}
 	return r
 }
-
-// deltaResponse is one incremental answer. Its version map holds only the
-// revision it brings the stream to (see deltaCache).
-type deltaResponse struct {
-	req       *cachev3.DeltaRequest
-	resources []*discoverygrpc.Resource
-	wires     []wired  // resources with their encodings, shared by every stream
-	framed    [][]byte // all of them framed, for an answer shared by many streams
-	removed   []string
-	rev       uint64
-	// origin is the shared answer this one is a copy of (forRequest),
-	// kept alive by it: the cache holds shared answers weakly.
-	origin *deltaResponse
-}
-
-// GetDeltaDiscoveryResponse returns a new message sharing the resources,
-// and hands their encodings to wireCodec for when the stream sends it.
-//
-// It is called once per response (the stream's send), and the response
-// then lets go of its resources: a stream's goroutine keeps the last
-// response it received (a select's receive slot stays live until the next
-// receive), which would otherwise pin the shared answer behind it (see
-// deltaCache.wholes) for as long as the stream lives. Responses are
-// therefore never shared between streams: each gets its own copy
-// (forRequest), and the shared answers themselves are never sent.
-func (r *deltaResponse) GetDeltaDiscoveryResponse() (*discoverygrpc.DeltaDiscoveryResponse, error) {
-	msg := &discoverygrpc.DeltaDiscoveryResponse{SystemVersionInfo: r.GetResponseVersion(), Resources: r.resources,
-		RemovedResources: r.removed, TypeUrl: r.req.GetTypeUrl()}
-	if len(r.resources) > 0 {
-		preEncoded.Store(msg, encodedResources{wires: r.wires, framed: r.framed})
-	}
-	r.resources, r.wires, r.framed, r.origin = nil, nil, nil, nil
-	return msg, nil
-}
-
-// GetDeltaRequest returns the request the watch answered.
-func (r *deltaResponse) GetDeltaRequest() *cachev3.DeltaRequest { return r.req }
-
-// GetSystemVersion returns the cache revision as a string.
-func (r *deltaResponse) GetSystemVersion() (string, error) { return r.GetResponseVersion(), nil }
-
-// GetResponseVersion returns the cache revision as a string.
-func (r *deltaResponse) GetResponseVersion() string { return strconv.FormatUint(r.rev, 10) }
-
-// GetNextVersionMap returns the stream's next state: the revision only.
-func (r *deltaResponse) GetNextVersionMap() map[string]string {
-	return map[string]string{revisionKey: strconv.FormatUint(r.rev, 10)}
-}
-
-// GetReturnedResources is GetNextVersionMap.
-func (r *deltaResponse) GetReturnedResources() map[string]string { return r.GetNextVersionMap() }
-
-// GetContext returns a background context.
-func (r *deltaResponse) GetContext() context.Context { return context.Background() }

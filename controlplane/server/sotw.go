@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"hash/maphash"
 	"sort"
@@ -380,10 +381,7 @@ type sotwResponse struct {
 // forWatch returns r for another watch with the same subscription.
 func (r *sotwResponse) forWatch(w *sotwWatch) *sotwResponse {
 	out := *r
-	out.req, out.returned, out.origin = w.req, w.mark(r.rev), r
-	if r.origin != nil {
-		out.origin = r.origin
-	}
+	out.req, out.returned, out.origin = w.req, w.mark(r.rev), cmp.Or(r.origin, r)
 	return &out
 }
 
