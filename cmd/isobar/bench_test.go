@@ -131,8 +131,12 @@ func BenchmarkDiffProcess(b *testing.B) {
 // and, once every client has the full set, the time since the first dial,
 // the server's CPU time over
 // that span (s-server-cpu: the clients share its cores), its RSS, peak
-// RSS (since it started) and Go heap (allocated, from /metrics), and its
-// peak Go heap (from the collector's trace).
+// RSS (since it started) and Go heap (allocated, from /metrics), its
+// peak Go heap (from the collector's trace), the part of its RSS that is
+// the binary's pages (MB-server-rss-file), its goroutines and their
+// stacks, and its live heap by part (MB-live-*: decoded objects, xDS
+// messages, encodings and streams, statuses...; see budgetParts), read
+// from a heap profile taken after two collections.
 //
 // The full- runs subscribe to all five types (clusters, endpoints,
 // listeners, routes and secrets: the whole configuration an Envoy gets).
@@ -285,8 +289,17 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	cpu := p.gauge(b, "process_cpu_seconds_total") - cpu0
 	rss, hwm := p.memory(b)
 	heap := p.gauge(b, "go_memstats_heap_alloc_bytes")
+	stacks, goroutines := p.gauge(b, "go_memstats_stack_inuse_bytes"), p.gauge(b, "go_goroutines")
+	fileRSS := p.statusField(b, "RssFile")
+	profile := p.heapProfile(b)
 	if dir := os.Getenv("ISOBAR_BENCH_HEAP_PROFILES"); dir != "" {
-		p.saveHeapProfile(b, filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pb.gz"))
+		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pb.gz"), profile, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	budget, err := liveByPart(profile)
+	if err != nil {
+		b.Fatalf("the server's heap profile: %v", err)
 	}
 	p.stop(b)
 	b.ReportMetric(connected.Seconds(), "s-all-connected")
@@ -297,6 +310,12 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	b.ReportMetric(float64(rss)/(1<<20), "MB-server-rss")
 	b.ReportMetric(float64(hwm)/(1<<20), "MB-server-peak-rss")
 	b.ReportMetric(heap/(1<<20), "MB-server-heap")
+	b.ReportMetric(float64(fileRSS)/(1<<20), "MB-server-rss-file")
+	b.ReportMetric(stacks/(1<<20), "MB-server-stacks")
+	for _, part := range budget.parts() {
+		b.ReportMetric(float64(budget[part])/(1<<20), metricName(part))
+	}
+	b.ReportMetric(goroutines, "server-goroutines")
 	b.ReportMetric(float64(p.peakHeap(b))/(1<<20), "MB-server-peak-heap")
 }
 
@@ -347,11 +366,11 @@ func startServeProcess(b *testing.B, bin, fixtures string) *serveProcess {
 	return p
 }
 
-// saveHeapProfile writes the server's heap profile to file. It asks twice
-// with a collection each time and keeps the second: a profile counts what
-// the collection before the last one left, so what the last one freed
-// still shows in the first.
-func (p *serveProcess) saveHeapProfile(b *testing.B, file string) {
+// heapProfile returns the server's heap profile. It asks twice with a
+// collection each time and keeps the second: a profile counts what the
+// collection before the last one left, so what the last one freed still
+// shows in the first.
+func (p *serveProcess) heapProfile(b *testing.B) []byte {
 	b.Helper()
 	var data []byte
 	for range 2 {
@@ -365,9 +384,7 @@ func (p *serveProcess) saveHeapProfile(b *testing.B, file string) {
 			b.Fatalf("heap profile: %v, HTTP %d", err, resp.StatusCode)
 		}
 	}
-	if err := os.WriteFile(file, data, 0o644); err != nil {
-		b.Fatal(err)
-	}
+	return data
 }
 
 // freePorts returns n distinct free ports of 127.0.0.1 (the tests'
@@ -412,24 +429,28 @@ func (p *serveProcess) waitReady(b *testing.B, within time.Duration) {
 // memory returns the server's resident set size and its peak, in bytes.
 func (p *serveProcess) memory(b *testing.B) (rss, peak int64) {
 	b.Helper()
+	return p.statusField(b, "VmRSS"), p.statusField(b, "VmHWM")
+}
+
+// statusField returns a size field of the server's /proc/PID/status (as
+// VmRSS or RssFile), in bytes.
+func (p *serveProcess) statusField(b *testing.B, field string) int64 {
+	b.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		b.Fatal(err)
 	}
-	kB := func(field string) int64 {
-		for _, line := range strings.Split(string(data), "\n") {
-			if v, ok := strings.CutPrefix(line, field+":"); ok {
-				n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(v, "kB")), 10, 64)
-				if err != nil {
-					b.Fatalf("%s: %v", field, err)
-				}
-				return n << 10
+	for _, line := range strings.Split(string(data), "\n") {
+		if v, ok := strings.CutPrefix(line, field+":"); ok {
+			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				b.Fatalf("%s: %v", field, err)
 			}
+			return n << 10
 		}
-		b.Fatalf("no %s in /proc/PID/status", field)
-		return 0
 	}
-	return kB("VmRSS"), kB("VmHWM")
+	b.Fatalf("no %s in /proc/PID/status", field)
+	return 0
 }
 
 // gauge returns the value of an unlabelled gauge (or counter) of /metrics.
