@@ -2,6 +2,7 @@ package controlplane
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
@@ -27,9 +28,29 @@ type Result struct {
 }
 
 // AllFindings is what a person is told of r: Findings and every error and
-// warning condition of Statuses, as findings, most severe first.
+// warning condition of Statuses, as findings, most severe first. A
+// condition is told once: not again when a finding of the same code and
+// severity names its object (a DuplicateVhost finding names every root
+// claiming the fqdn, and each newcomer's status says the same).
 func (r *Result) AllFindings() []status.Finding {
-	return status.SortFindings(append(status.ObjectFindings(r.Statuses), r.Findings...))
+	type told struct {
+		code     string
+		severity status.Severity
+		object   status.Ref
+	}
+	byFindings := map[told]bool{}
+	for _, f := range r.Findings {
+		for _, o := range f.Objects {
+			byFindings[told{f.Code, f.Severity, o}] = true
+		}
+	}
+	all := slices.Clone(r.Findings)
+	for _, f := range status.ObjectFindings(r.Statuses) {
+		if !byFindings[told{f.Code, f.Severity, f.Objects[0]}] {
+			all = append(all, f)
+		}
+	}
+	return status.SortFindings(all)
 }
 
 // Compile turns the objects of idx into xDS resources, statuses and
