@@ -2,8 +2,6 @@ package translate
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -137,23 +135,16 @@ func (t *translator) clusterResources(names []string) []*clusterv3.Cluster {
 func validate(res *xds.Resources) error {
 	items := validationItems(res)
 	errs := make([]error, len(items))
-	workers := min(runtime.GOMAXPROCS(0), 1+len(items)/256)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var scratch []*corev3.Metadata
-			for i := w; i < len(items); i += workers {
-				if vh, ok := items[i].v.(*routev3.VirtualHost); ok {
-					errs[i] = validateVirtualHost(vh, &scratch)
-				} else {
-					errs[i] = items[i].v.Validate()
-				}
+	parallel.Workers(len(items), 256, func() func(int) {
+		var scratch []*corev3.Metadata
+		return func(i int) {
+			if vh, ok := items[i].v.(*routev3.VirtualHost); ok {
+				errs[i] = validateVirtualHost(vh, &scratch)
+			} else {
+				errs[i] = items[i].v.Validate()
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	for i, err := range errs {
 		if err != nil {
 			return fmt.Errorf("%s is not valid (this is an Isobar bug): %w", items[i].describe(res), err)

@@ -14,20 +14,40 @@ import (
 // (typically out[i]); callers read the results in index order, so the
 // outcome does not depend on scheduling.
 func For(n, minPerWorker int, fn func(i int)) {
+	Workers(n, minPerWorker, func() func(int) { return fn })
+}
+
+// Workers is For with state of each goroutine's own: worker is called once
+// per goroutine and returns the function that goroutine calls for its
+// items (a scratch buffer in its closure is used by one goroutine at a
+// time). Items are handed out in runs of consecutive indexes as goroutines
+// ask for them, so that a goroutine that gets less of the machine does
+// less of the work, and two never write next to each other in out[i].
+func Workers(n, minPerWorker int, worker func() func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/max(1, minPerWorker)))
 	if workers == 1 {
+		fn := worker()
 		for i := range n {
 			fn(i)
 		}
 		return
 	}
+	run := max(1, min(256, n/(8*workers)))
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range workers {
+	for range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := w; i < n; i += workers {
-				fn(i)
+			fn := worker()
+			for {
+				lo := int(next.Add(int64(run))) - run
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(n, lo+run); i++ {
+					fn(i)
+				}
 			}
 		}()
 	}

@@ -21,6 +21,40 @@ func TestForCallsEachIndexOnce(t *testing.T) {
 	}
 }
 
+// TestWorkersStateIsEachGoroutines: every index once, worker called at most
+// once per core, and the function it returns never called by two
+// goroutines at a time.
+func TestWorkersStateIsEachGoroutines(t *testing.T) {
+	for _, n := range []int{0, 1, 5, 64, 1000, 5000} {
+		counts := make([]atomic.Int32, n)
+		var workers atomic.Int32
+		var shared atomic.Bool
+		Workers(n, 1, func() func(int) {
+			workers.Add(1)
+			var busy atomic.Bool
+			return func(i int) {
+				if !busy.CompareAndSwap(false, true) {
+					shared.Store(true)
+				}
+				counts[i].Add(1)
+				runtime.Gosched()
+				busy.Store(false)
+			}
+		})
+		for i := range counts {
+			if c := counts[i].Load(); c != 1 {
+				t.Fatalf("n=%d: index %d called %d times", n, i, c)
+			}
+		}
+		if w := workers.Load(); w < 1 || int(w) > runtime.GOMAXPROCS(0) {
+			t.Errorf("n=%d: worker called %d times, GOMAXPROCS is %d", n, w, runtime.GOMAXPROCS(0))
+		}
+		if shared.Load() {
+			t.Errorf("n=%d: a worker's function ran on two goroutines at once", n)
+		}
+	}
+}
+
 func TestForUsesSeveralGoroutines(t *testing.T) {
 	if runtime.GOMAXPROCS(0) < 2 {
 		t.Skip("one core")
