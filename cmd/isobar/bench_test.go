@@ -287,10 +287,10 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	}
 	connected := time.Since(start)
 	cpu := p.gauge(b, "process_cpu_seconds_total") - cpu0
-	rss, hwm := p.memory(b)
+	mem := p.statusFields(b, "VmRSS", "VmHWM", "RssFile")
+	rss, hwm, fileRSS := mem[0], mem[1], mem[2]
 	heap := p.gauge(b, "go_memstats_heap_alloc_bytes")
 	stacks, goroutines := p.gauge(b, "go_memstats_stack_inuse_bytes"), p.gauge(b, "go_goroutines")
-	fileRSS := p.statusField(b, "RssFile")
 	profile := p.heapProfile(b)
 	if dir := os.Getenv("ISOBAR_BENCH_HEAP_PROFILES"); dir != "" {
 		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pb.gz"), profile, 0o644); err != nil {
@@ -429,28 +429,36 @@ func (p *serveProcess) waitReady(b *testing.B, within time.Duration) {
 // memory returns the server's resident set size and its peak, in bytes.
 func (p *serveProcess) memory(b *testing.B) (rss, peak int64) {
 	b.Helper()
-	return p.statusField(b, "VmRSS"), p.statusField(b, "VmHWM")
+	f := p.statusFields(b, "VmRSS", "VmHWM")
+	return f[0], f[1]
 }
 
-// statusField returns a size field of the server's /proc/PID/status (as
-// VmRSS or RssFile), in bytes.
-func (p *serveProcess) statusField(b *testing.B, field string) int64 {
+// statusFields returns size fields of the server's /proc/PID/status (as
+// VmRSS or RssFile), in bytes, in the order asked, from one read.
+func (p *serveProcess) statusFields(b *testing.B, fields ...string) []int64 {
 	b.Helper()
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if v, ok := strings.CutPrefix(line, field+":"); ok {
-			n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				b.Fatalf("%s: %v", field, err)
+	out := make([]int64, len(fields))
+	for i, field := range fields {
+		v, ok := "", false
+		for _, line := range strings.Split(string(data), "\n") {
+			if v, ok = strings.CutPrefix(line, field+":"); ok {
+				break
 			}
-			return n << 10
 		}
+		if !ok {
+			b.Fatalf("no %s in /proc/PID/status", field)
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		if err != nil {
+			b.Fatalf("%s: %v", field, err)
+		}
+		out[i] = n << 10
 	}
-	b.Fatalf("no %s in /proc/PID/status", field)
-	return 0
+	return out
 }
 
 // gauge returns the value of an unlabelled gauge (or counter) of /metrics.

@@ -68,7 +68,7 @@ func partOf(s *profile.Sample) string {
 				continue
 			}
 			if pkg, ok := modulePackage(line.Function.Name); ok {
-				if part, ok := partOfPackage(pkg); ok {
+				if part, ok := budgetParts[pkg]; ok {
 					return part
 				}
 				return "other Isobar code"
@@ -92,12 +92,6 @@ func modulePackage(name string) (string, bool) {
 		return rest, true
 	}
 	return rest[:slash+1+dot], true
-}
-
-// partOfPackage is the part budgetParts gives pkg.
-func partOfPackage(pkg string) (string, bool) {
-	part, ok := budgetParts[pkg]
-	return part, ok
 }
 
 // parts returns the budget's parts, largest first (then by name).

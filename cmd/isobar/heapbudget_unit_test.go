@@ -54,10 +54,8 @@ func TestLiveByPart(t *testing.T) {
 			sample(9, loc("google.golang.org/grpc/mem.NewBuffer"),
 				loc("github.com/isobar-dev/isobar/controlplane/server.newWired.func1")),
 		},
-		Location: nil,
-		Function: nil,
+		Location: locs,
 	}
-	p.Location = locs
 	for _, f := range fns {
 		p.Function = append(p.Function, f)
 	}

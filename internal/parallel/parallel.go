@@ -22,7 +22,8 @@ func For(n, minPerWorker int, fn func(i int)) {
 // items (a scratch buffer in its closure is used by one goroutine at a
 // time). Items are handed out in runs of consecutive indexes as goroutines
 // ask for them, so that a goroutine that gets less of the machine does
-// less of the work, and two never write next to each other in out[i].
+// less of the work, and two write next to each other in out[i] only where
+// their runs meet.
 func Workers(n, minPerWorker int, worker func() func(i int)) {
 	workers := min(runtime.GOMAXPROCS(0), max(1, n/max(1, minPerWorker)))
 	if workers == 1 {
