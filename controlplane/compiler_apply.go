@@ -97,7 +97,7 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 // keepEqual replaces *m by was when both have the same content, so that
 // what did not change keeps its pointer.
 func keepEqual[T proto.Message](m *T, was T) {
-	if proto.Equal(*m, was) {
+	if xds.Equal(*m, was) {
 		*m = was
 	}
 }
@@ -114,7 +114,7 @@ func keepUnchanged[T interface {
 			continue
 		}
 		i := sort.Search(len(list), func(i int) bool { return name(list[i]) >= k })
-		if i < len(list) && name(list[i]) == k && proto.Equal(list[i], v) {
+		if i < len(list) && name(list[i]) == k && xds.Equal(list[i], v) {
 			changes[k] = list[i]
 		}
 	}

@@ -34,7 +34,9 @@ import (
 func sameResult(t *testing.T, step string, got, want *controlplane.Result) {
 	t.Helper()
 	// proto.Equal first: go-cmp over thousands of resources per step is
-	// slow, and its diff is only needed to explain a difference.
+	// slow, and its diff is only needed to explain a difference. got's
+	// frozen resources (freezeResult) are compared as what they were.
+	got = &controlplane.Result{Resources: xds.Thawed(got.Resources), Statuses: got.Statuses, Findings: got.Findings}
 	if !want.Resources.Equal(got.Resources) {
 		d := cmp.Diff(want.Resources, got.Resources, protocmp.Transform(), cmpopts.EquateEmpty())
 		t.Fatalf("%s: resources differ from Compile's (-want +got):\n%s", step, d)
@@ -52,6 +54,38 @@ func sameResult(t *testing.T, step string, got, want *controlplane.Result) {
 	}
 }
 
+// freezeResult freezes, as the xDS server does with Freeze set, every
+// ClusterLoadAssignment and virtual host of res not yet frozen,
+// and returns how many it froze.
+func freezeResult(t *testing.T, res *xds.Resources) int {
+	t.Helper()
+	n := 0
+	freeze := func(m proto.Message, f func([]byte) error) {
+		if xds.Frozen(m) {
+			return
+		}
+		b, err := proto.MarshalOptions{Deterministic: true}.Marshal(m)
+		if err == nil {
+			err = f(b)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if xds.Frozen(m) {
+			n++
+		}
+	}
+	for _, cla := range res.Endpoints {
+		freeze(cla, func(b []byte) error { return xds.FreezeClusterLoadAssignment(cla, b) })
+	}
+	for _, rc := range res.Routes {
+		for _, vh := range rc.GetVirtualHosts() {
+			freeze(vh, func(b []byte) error { return xds.FreezeVirtualHost(vh, b) })
+		}
+	}
+	return n
+}
+
 // samePointers fails t when a resource of got has the same name and content
 // as one of prev but another pointer: the xDS server relies on unchanged
 // resources keeping theirs.
@@ -63,7 +97,7 @@ func samePointers(t *testing.T, step string, prev, got *xds.Resources) {
 			byName[name(m)] = m
 		}
 		for _, m := range b {
-			if was, ok := byName[name(m)]; ok && was != m && proto.Equal(was, m) {
+			if was, ok := byName[name(m)]; ok && was != m && xds.Equal(was, m) {
 				t.Fatalf("%s: %s %q did not change but is a new pointer", step, kind, name(m))
 			}
 		}
@@ -184,7 +218,7 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 		fb := controlplane.Options{Options: graph.Options{FallbackCertificate: keys[0].String()}}
 		corpora = append(corpora, corpus{"generated-with-fallback-certificate", withFallback(idx, keys[0].Namespace), fb, 120})
 	}
-	updates, fulls, authorized, limited, fallbacks := 0, 0, 0, 0, 0
+	updates, fulls, authorized, limited, fallbacks, frozen := 0, 0, 0, 0, 0, 0
 	for _, c := range corpora {
 		t.Run(c.name, func(t *testing.T) {
 			m := newMutator(c.idx, seedOf(c.name)) // by name: a new golden case changes no other corpus's changes
@@ -229,6 +263,12 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 				if comp.FullCompiles() == fullsBefore {
 					samePointers(t, where, prev, comp.Last().Resources)
 				}
+				if step%2 == 1 {
+					// As serve's xDS server does once it has the
+					// encodings: the next updates compare and reuse
+					// frozen resources.
+					frozen += freezeResult(t, comp.Last().Resources)
+				}
 				idx = next
 			}
 			updates += c.steps
@@ -244,6 +284,9 @@ func TestCompilerUpdateEqualsCompile(t *testing.T) {
 	}
 	if fallbacks < 100 {
 		t.Errorf("only %d results had hosts with the fallback certificate; the test barely exercises it", fallbacks)
+	}
+	if frozen < 4000 {
+		t.Errorf("only %d messages were frozen; the test barely exercises updates over frozen results", frozen)
 	}
 	if fulls*4 > updates {
 		t.Errorf("%d of %d updates took a full compile; the test barely exercises Update", fulls, updates)

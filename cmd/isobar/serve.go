@@ -218,7 +218,7 @@ func (f serveFlags) serverOptions(log *slog.Logger, reg *prometheus.Registry) (s
 		}
 	}
 	return server.Options{Address: f.xdsAddress, Port: f.xdsPort, TLS: tlsFiles, Logger: log, Registry: reg,
-		VHDS: f.vhdsOption(), Runtime: layer, StaticListeners: static}, nil
+		VHDS: f.vhdsOption(), Runtime: layer, StaticListeners: static, Freeze: true}, nil
 }
 
 // runtimeLayer is the runtime layer the server serves, checked; the

@@ -321,23 +321,23 @@ func LbEndpoints(addrs []HostPort) []*endpointv3.LbEndpoint {
 	return out
 }
 
-// assignmentBlock holds the messages of a ClusterLoadAssignment with one
-// locality.
-type assignmentBlock struct {
-	cla  endpointv3.ClusterLoadAssignment
+// localityBlock holds a ClusterLoadAssignment's one locality and the list
+// of it. It is not allocated with the assignment: once the xDS server has
+// frozen the assignment (xds.FreezeClusterLoadAssignment), nothing holds
+// the locality and its endpoints any more.
+type localityBlock struct {
 	loc  endpointv3.LocalityLbEndpoints
 	locs [1]*endpointv3.LocalityLbEndpoints
 }
 
 // ClusterLoadAssignment lists endpoints for name (possibly none), in one
-// locality allocated with the assignment.
+// locality.
 func ClusterLoadAssignment(name string, endpoints []*endpointv3.LbEndpoint) *endpointv3.ClusterLoadAssignment {
 	if len(endpoints) == 0 {
 		return &endpointv3.ClusterLoadAssignment{ClusterName: name}
 	}
-	b := &assignmentBlock{}
+	b := &localityBlock{}
 	b.loc.LbEndpoints = endpoints
 	b.locs[0] = &b.loc
-	b.cla.ClusterName, b.cla.Endpoints = name, b.locs[:]
-	return &b.cla
+	return &endpointv3.ClusterLoadAssignment{ClusterName: name, Endpoints: b.locs[:]}
 }

@@ -50,7 +50,7 @@ func BenchmarkProxyChange(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			opts := server.Options{Address: "127.0.0.1"}
+			opts := server.Options{Address: "127.0.0.1", Freeze: true} // as serve runs it
 			if c.vhds {
 				opts.VHDS = &server.VHDS{}
 			}

@@ -212,7 +212,7 @@ func waitReady(b *testing.B, ready <-chan struct{}, n int, within time.Duration,
 }
 
 func fanOut(b *testing.B, res *xds.Resources, n int, vhds bool) {
-	opts, types := Options{}, []string{resourcev3.EndpointType, resourcev3.RouteType}
+	opts, types := Options{Freeze: true}, []string{resourcev3.EndpointType, resourcev3.RouteType} // as serve runs it
 	want := len(res.Endpoints) + len(res.Routes)
 	plain := res.RouteConfiguration("ingress_http")
 	plainHost := "ingress_http/" + plain.GetVirtualHosts()[len(plain.GetVirtualHosts())/2].GetName()
@@ -255,7 +255,7 @@ func fanOut(b *testing.B, res *xds.Resources, n int, vhds bool) {
 	b.ReportMetric(float64(added)/(1<<20), "MB-heap-added")
 	b.ReportMetric(float64(byClients)/(1<<20), "MB-of-it-clients")
 	// One endpoint change.
-	cla := proto.Clone(res.Endpoints[len(res.Endpoints)/2]).(*endpointv3.ClusterLoadAssignment)
+	cla := proto.Clone(xds.Thaw(res.Endpoints[len(res.Endpoints)/2])).(*endpointv3.ClusterLoadAssignment) // the server froze it
 	cla.Endpoints = nil
 	t0 := time.Now()
 	if err := s.UpdateEndpoints(ctx, []*endpointv3.ClusterLoadAssignment{cla}); err != nil {
@@ -290,7 +290,7 @@ func changePlainHost(b *testing.B, s *Server, clients []*deltaClient, res *xds.R
 	i := slices.IndexFunc(next.Routes, func(rc *routev3.RouteConfiguration) bool { return rc.GetName() == "ingress_http" })
 	rc := withHosts(next.Routes[i], slices.Clone(res.Routes[i].GetVirtualHosts())) // the same hosts but one
 	j := slices.IndexFunc(rc.VirtualHosts, func(vh *routev3.VirtualHost) bool { return "ingress_http/"+vh.GetName() == name })
-	vh := proto.Clone(rc.VirtualHosts[j]).(*routev3.VirtualHost)
+	vh := proto.Clone(xds.Thaw(rc.VirtualHosts[j])).(*routev3.VirtualHost) // the server may have frozen it
 	vh.IncludeRequestAttemptCount = !vh.IncludeRequestAttemptCount
 	rc.VirtualHosts[j] = vh
 	next.Routes[i] = rc

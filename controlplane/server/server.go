@@ -59,6 +59,16 @@ type Options struct {
 	// which an Envoy started from Contour's bootstrap has no other way to
 	// get.
 	StaticListeners []*listenerv3.Listener
+	// Freeze, when set, lets SetResources and UpdateEndpoints freeze, in
+	// place, the ClusterLoadAssignments and virtual hosts of route
+	// configurations they take, once the caches hold their
+	// encodings (see xds.FreezeVirtualHost): they keep encoding to the
+	// same bytes, but hold most of their fields as those bytes, a fraction
+	// of the messages' memory. Afterwards the caller must read those
+	// resources' fields only through xds's thawing functions (xds.Thaw,
+	// xds.Thawed), from the goroutine that calls SetResources or once it
+	// has returned; it may hand the same messages over again.
+	Freeze bool
 }
 
 // typeOrder is make-before-break: what others refer to is sent first.

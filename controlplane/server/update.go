@@ -40,7 +40,7 @@ import (
 func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	full := s.applied == nil
+	full, prev := s.applied == nil, s.applied
 	diff, next := snapshot.Diff(s.applied, res)
 	updates, err := s.encodeChanges(diff, full)
 	if err != nil {
@@ -95,6 +95,15 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 		s.vhds.commit(split)
 		s.metrics.resources.WithLabelValues(shortType(resourcev3.VirtualHostType)).Set(float64(len(split.hosts)))
 	}
+	if s.opts.Freeze {
+		// Before the port opens: what freezing lets go is part of the
+		// first build's garbage that serve hands back to the system then.
+		var was *xds.Resources
+		if prev != nil {
+			was = prev.Resources()
+		}
+		s.logFreezing(freezeUpdates(updates, was, s.vhds))
+	}
 	s.once.Do(func() { close(s.ready) })
 	return nil
 }
@@ -123,8 +132,10 @@ type update struct {
 	typ  string
 	item snapshot.Item
 	enc  encoded
-	push bool             // its content differs from what the caches hold
-	out  [][]snapshot.Ref // what it refers to, when the tracker needs it
+	push bool // its content differs from what the caches hold
+	// encoding is its encoding, as the encoder gave it.
+	encoding snapshot.Encoding
+	out      [][]snapshot.Ref // what it refers to, when the tracker needs it
 }
 
 // encodeChanges encodes, in parallel, the resources diff reports, and
@@ -143,6 +154,7 @@ func (s *Server) encodeChanges(diff snapshot.Changes, full bool) ([]update, erro
 		u := &updates[i]
 		sent := s.sentForm(u.typ, u.item)
 		enc, err := s.encoder.Encode(kindOf(u.typ), u.item.Name, sent)
+		u.encoding = enc
 		if err == nil && s.versions[u.typ][u.item.Name] != enc.Version {
 			u.push = true
 			u.enc = encoded{sent, newWired(u.typ, u.item.Name, enc)}
@@ -271,6 +283,13 @@ func (s *Server) UpdateEndpoints(_ context.Context, clas []*endpointv3.ClusterLo
 	if err := s.apply(t, changed, nil); err != nil {
 		s.applied, s.tracker = nil, nil
 		return err
+	}
+	if s.opts.Freeze {
+		todo := make([]freezing, len(changed))
+		for i, e := range changed {
+			todo[i] = freezing{e.msg, e.res.GetResource().GetValue()}
+		}
+		s.logFreezing(freezeAll(todo))
 	}
 	return nil
 }

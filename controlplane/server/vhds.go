@@ -101,6 +101,7 @@ func hostResource(vh *routev3.VirtualHost, name string) *routev3.VirtualHost {
 		dst.Set(fd, val)
 		return true
 	})
+	dst.SetUnknown(vh.ProtoReflect().GetUnknown()) // a frozen host's fields (xds.FreezeVirtualHost)
 	out.Name = name
 	return out
 }

@@ -49,3 +49,21 @@ func matchOrdered[E comparable](prev, next []E, found func(i, at int)) int {
 	}
 	return n
 }
+
+// NewElements returns, in order, the indexes of the elements of next that
+// are not elements of prev (compared by identity: for messages, the same
+// pointer), each element of prev standing for one of next at most. Lists
+// that changed little since prev cost a walk of both.
+func NewElements[E comparable](prev, next []E) []int {
+	found := make([]bool, len(next))
+	if matchOrdered(prev, next, func(i, _ int) { found[i] = true }) == len(next) {
+		return nil
+	}
+	var out []int
+	for i, f := range found {
+		if !f {
+			out = append(out, i)
+		}
+	}
+	return out
+}

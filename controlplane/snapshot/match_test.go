@@ -52,3 +52,24 @@ func shifted(n int) map[int]int {
 	}
 	return out
 }
+
+// TestNewElements: the indexes of next whose elements prev does not hold,
+// each of prev standing for one element of next at most.
+func TestNewElements(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		prev, next []int
+		want       string
+	}{
+		"same":       {[]int{1, 2, 3}, []int{1, 2, 3}, "[]"},
+		"replaced":   {[]int{1, 2, 3}, []int{1, 9, 3}, "[1]"},
+		"added":      {[]int{1, 3}, []int{0, 1, 2, 3, 4}, "[0 2 4]"},
+		"repeated":   {[]int{1, 2}, []int{1, 2, 1}, "[2]"},
+		"empty prev": {nil, []int{5, 6}, "[0 1]"},
+		"empty next": {[]int{5, 6}, nil, "[]"},
+	} {
+		if got := fmt.Sprint(NewElements(tc.prev, tc.next)); got != tc.want {
+			t.Errorf("%s: got %s, want %s", name, got, tc.want)
+		}
+	}
+}

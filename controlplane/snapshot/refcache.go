@@ -5,6 +5,8 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/isobar-dev/isobar/controlplane/xds"
 )
 
 // RefCache gives Outgoing, remembering what each filter chain of the
@@ -62,7 +64,7 @@ func (c *RefCache) Outgoing(m proto.Message) ([][]Ref, error) {
 // the order ConsistentWith checks them; never nil.
 func hostRefs(vh *routev3.VirtualHost) []Ref {
 	out := []Ref{}
-	for _, r := range vh.GetRoutes() {
+	for _, r := range xds.ThawVirtualHost(vh).GetRoutes() {
 		forRouteClusters(r, func(c string) { out = append(out, Ref{KindCluster, c}) })
 	}
 	return out

@@ -10,6 +10,8 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/isobar-dev/isobar/controlplane/xds"
 )
 
 // ErrInconsistent is what Tracker.Apply's errors wrap: the change would
@@ -278,7 +280,7 @@ func (t *Tracker) dangles(n node) bool {
 func (t *Tracker) describe(r Ref, n node) string {
 	if rc, ok := n.msg.(*routev3.RouteConfiguration); ok {
 		for _, vh := range rc.GetVirtualHosts() {
-			for i, route := range vh.GetRoutes() {
+			for i, route := range xds.ThawVirtualHost(vh).GetRoutes() {
 				for _, c := range routeClusters(route) {
 					if _, ok := t.nodes[Ref{KindCluster, c}]; !ok {
 						return fmt.Sprintf("route configuration %q, virtual host %q, route %d: cluster %q does not exist", rc.GetName(), vh.GetName(), i, c)

@@ -77,22 +77,38 @@ func routesHTTP(vh *graph.SecureVirtualHost) bool {
 // secureRoutes is the https/<fqdn> route configuration of a secure host
 // whose virtual host translated to vh.
 func secureRoutes(fqdn string, vh *routev3.VirtualHost) *routev3.RouteConfiguration {
-	return RouteConfiguration(HTTPSRoutesPrefix+fqdn, []*routev3.VirtualHost{vh, misdirected})
+	return RouteConfiguration(HTTPSRoutesPrefix+fqdn, []*routev3.VirtualHost{vh, misdirectedHost()})
 }
 
-// misdirected is the catch-all virtual host of every https/<fqdn> route
-// configuration: a request whose Host is not the chain's server name
+// misdirectedHost returns the catch-all virtual host of an https/<fqdn>
+// route configuration: a request whose Host is not the chain's server name
 // reaches it and gets 421, as Contour answers. A wildcard host's chain
 // takes many names, which its virtual host matches as well: its connection
 // manager compares the Host with the connection's server name itself
-// (envoy.HostSettings.CheckServerName). One message shared by all of them,
-// never modified.
-var misdirected = &routev3.VirtualHost{Name: "misdirected", Domains: []string{"*"}, Routes: []*routev3.Route{{
-	Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
-	Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
-		Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: envoy.MisdirectedBody}},
-	}},
-}}}
+// (envoy.HostSettings.CheckServerName). Each route configuration has a
+// message of its own, which the xDS server may freeze
+// (xds.FreezeVirtualHost), but they all share misdirectedRoutes.
+func misdirectedHost() *routev3.VirtualHost {
+	return &routev3.VirtualHost{Name: "misdirected", Domains: misdirectedDomains, Routes: misdirectedRoutes}
+}
+
+// misdirectedDomains and misdirectedRoutes are the domains and routes of
+// every catch-all host: shared, never modified.
+var (
+	misdirectedDomains = []string{"*"}
+	misdirectedRoutes  = []*routev3.Route{{
+		Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: "/"}},
+		Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{
+			Status: 421, Body: &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: envoy.MisdirectedBody}},
+		}},
+	}}
+)
+
+// isMisdirected reports whether vh is a catch-all host (misdirectedHost).
+func isMisdirected(vh *routev3.VirtualHost) bool {
+	r := vh.GetRoutes()
+	return len(r) == 1 && r[0] == misdirectedRoutes[0]
+}
 
 // RouteConfiguration is the route configuration called name holding vhosts.
 // As Contour's, it adds x-request-start (t=<seconds.milliseconds> of when

@@ -222,7 +222,7 @@ func validationItems(res *xds.Resources) []validationItem {
 			continue // its hosts are those of https/<fqdn> configurations, checked there
 		}
 		for _, vh := range r.GetVirtualHosts() {
-			if vh == misdirected {
+			if isMisdirected(vh) {
 				if listed {
 					continue
 				}

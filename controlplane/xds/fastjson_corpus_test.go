@@ -2,7 +2,6 @@ package xds_test
 
 import (
 	"bytes"
-	"os"
 	"strings"
 	"testing"
 
@@ -80,18 +79,7 @@ func TestFastJSONGoldenCases(t *testing.T) {
 	t.Parallel()
 	accepted, total := 0, 0
 	for _, c := range goldentest.Cases(t) {
-		raw, err := os.ReadFile(c.Input)
-		if err != nil {
-			t.Fatal(err)
-		}
-		opts, ns := goldentest.CaseOptions(t, raw)
-		idx, _ := source.LoadBytes(source.LoadOptions{DefaultNamespace: ns}, c.Input, raw)
-		res, err := controlplane.Compile(idx, opts)
-		if err != nil {
-			t.Errorf("%s: %v", c.Name, err)
-			continue
-		}
-		a, n := checkCorpus(t, res.Resources)
+		a, n := checkCorpus(t, compileCase(t, c))
 		accepted, total = accepted+a, total+n
 	}
 	t.Logf("accepted %d of %d resources", accepted, total)

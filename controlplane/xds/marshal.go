@@ -52,8 +52,10 @@ const Redacted = "[redacted]"
 // Marshal writes doc as one YAML (or JSON) mapping with the keys listeners,
 // routes, clusters, endpoints, secrets, status and findings, in that order.
 // Resources are protojson with proto field names, as in Envoy's config dump.
-// The output is byte-identical for equal documents.
+// The output is byte-identical for equal documents; frozen virtual hosts
+// (FreezeVirtualHost) are written as the hosts they were.
 func Marshal(w io.Writer, doc Document, opts MarshalOptions) error {
+	doc.Resources = Thawed(doc.Resources)
 	lists := doc.lists(opts)
 	yaml := opts.Format != JSON
 	enc := startEncoding(lists, yaml)
