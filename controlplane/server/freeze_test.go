@@ -8,8 +8,10 @@ import (
 	"time"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
+	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/grpc"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -32,7 +34,7 @@ type deltaWire struct {
 	held   wire
 }
 
-func newDeltaWire(t *testing.T, ctx context.Context, conn *grpc.ClientConn) *deltaWire {
+func newDeltaWire(t *testing.T, ctx context.Context, conn *grpc.ClientConn, vhds bool) *deltaWire {
 	t.Helper()
 	stream, err := discoverygrpc.NewAggregatedDiscoveryServiceClient(conn).DeltaAggregatedResources(ctx)
 	if err != nil {
@@ -41,6 +43,11 @@ func newDeltaWire(t *testing.T, ctx context.Context, conn *grpc.ClientConn) *del
 	w := &deltaWire{stream: stream, in: pump(stream.Recv), held: wire{}}
 	for _, typ := range typeOrder {
 		if err := stream.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: typ, ResourceNamesSubscribe: []string{"*"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if vhds { // ingress_http's hosts, by its namespace, as newer Envoys ask
+		if err := stream.Send(&discoverygrpc.DeltaDiscoveryRequest{TypeUrl: resourcev3.VirtualHostType, ResourceNamesSubscribe: []string{"ingress_http"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,8 +83,15 @@ func (w *deltaWire) settle(t *testing.T) {
 // freezing what it takes (Options.Freeze), as serve does: Envoys receive
 // the same resources, byte for byte, from both; what was handed over is
 // frozen, and thawed equals what was compiled. The corpus has enough hosts
-// for ingress_http to be encoded host by host.
+// for ingress_http to be encoded host by host. With VHDS, ingress_http's
+// hosts are served one by one (and frozen from encodings of their own).
 func TestFreezeServesTheSameBytes(t *testing.T) {
+	for _, vhds := range []bool{false, true} {
+		t.Run(fmt.Sprintf("vhds=%v", vhds), func(t *testing.T) { freezeServesTheSameBytes(t, vhds) })
+	}
+}
+
+func freezeServesTheSameBytes(t *testing.T, vhds bool) {
 	o := gen.S1k()
 	o.Proxies, o.Ingresses = 700, 20
 	var buf bytes.Buffer
@@ -102,8 +116,12 @@ func TestFreezeServesTheSameBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv, conn := startWith(t, Options{Freeze: freeze}, res.Resources)
-		sides[i] = side{comp, srv, newDeltaWire(t, ctx, conn)}
+		opts := Options{Freeze: freeze}
+		if vhds {
+			opts.VHDS = &VHDS{}
+		}
+		srv, conn := startWith(t, opts, res.Resources)
+		sides[i] = side{comp, srv, newDeltaWire(t, ctx, conn, vhds)}
 	}
 	if n := len(sides[1].comp.Last().Resources.RouteConfiguration("ingress_http").GetVirtualHosts()); n < 512 {
 		t.Fatalf("ingress_http has %d hosts, too few to be encoded host by host", n)
@@ -113,7 +131,7 @@ func TestFreezeServesTheSameBytes(t *testing.T) {
 		for _, s := range sides {
 			s.wire.settle(t)
 		}
-		if len(sides[0].wire.held) != len(typeOrder) {
+		if types := len(typeOrder) + map[bool]int{true: 1}[vhds]; len(sides[0].wire.held) != types {
 			t.Fatalf("%s: the client holds %d types", step, len(sides[0].wire.held))
 		}
 		if d := cmp.Diff(sides[0].wire.held, sides[1].wire.held); d != "" {
@@ -205,5 +223,38 @@ func checkFrozen(t *testing.T, step string, idx *source.Index, res *xds.Resource
 	}
 	if d := cmp.Diff(want.Resources, xds.Thawed(res), protocmp.Transform()); d != "" {
 		t.Fatalf("%s: thawed, the set differs from a compile's (-want +got):\n%s", step, d)
+	}
+}
+
+// TestHostResourceOfAFrozenHost: the VHDS resource of a frozen host is the
+// same bytes as that of the host before it was frozen (a full build
+// encodes every host again, frozen or not).
+func TestHostResourceOfAFrozenHost(t *testing.T) {
+	res := compiled(t, "fixtures/seeds/talk-canary")
+	rc := res.RouteConfiguration("ingress_http")
+	if len(rc.GetVirtualHosts()) == 0 {
+		t.Fatal("ingress_http has no hosts")
+	}
+	deterministic := proto.MarshalOptions{Deterministic: true}
+	for _, vh := range rc.GetVirtualHosts() {
+		name := "ingress_http/" + vh.GetName()
+		want, err := deterministic.Marshal(hostResource(vh, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		enc, err := deterministic.Marshal(vh)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := xds.FreezeVirtualHost(vh, enc); err != nil || !xds.Frozen(vh) {
+			t.Fatalf("host %s: frozen %v, error %v", vh.GetName(), xds.Frozen(vh), err)
+		}
+		got, err := deterministic.Marshal(hostResource(vh, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("host %s: its VHDS resource differs once frozen", vh.GetName())
+		}
 	}
 }
