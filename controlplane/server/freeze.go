@@ -17,7 +17,7 @@ import (
 // routeVirtualHosts is RouteConfiguration.virtual_hosts.
 const routeVirtualHosts protowire.Number = 2
 
-// freezing is one message to freeze (Options.FreezeHosts) from enc, its
+// freezing is one message to freeze (Options.Freeze) from enc, its
 // encoding as the caches hold it; nil enc: encode it again.
 type freezing struct {
 	m   proto.Message
@@ -116,51 +116,22 @@ func wholeEncoding(u update) []byte {
 // hold (or, when u's content was already there, of the encoder's answer);
 // nil when it cannot be found.
 func hostEncodings(u update, n int) func(i int) []byte {
+	none := func(int) []byte { return nil }
 	if len(u.encoding.Elems) == 0 {
-		all := fieldValues(wholeEncoding(u), routeVirtualHosts)
-		return func(i int) []byte {
-			if len(all) != n {
-				return nil
-			}
-			return all[i]
+		all := snapshot.FieldValues(wholeEncoding(u), routeVirtualHosts)
+		if len(all) != n {
+			return none
 		}
+		return func(i int) []byte { return all[i] }
 	}
-	// Element by element: each piece is one host, framed.
+	if len(u.encoding.Elems) != n {
+		return none
+	}
+	// Element by element: each piece is one host, framed as the field.
 	return func(i int) []byte {
-		if len(u.encoding.Elems) != n {
-			return nil
+		if v := snapshot.FieldValues(u.encoding.Elems[i], routeVirtualHosts); len(v) == 1 {
+			return v[0]
 		}
-		p := u.encoding.Elems[i]
-		num, typ, k := protowire.ConsumeTag(p)
-		if k < 0 || num != routeVirtualHosts || typ != protowire.BytesType {
-			return nil
-		}
-		v, m := protowire.ConsumeBytes(p[k:])
-		if m < 0 || k+m != len(p) {
-			return nil
-		}
-		return v[:len(v):len(v)]
+		return nil
 	}
-}
-
-// fieldValues returns the values of the length-delimited field num of the
-// message encoded in b, in order; nil when b does not parse.
-func fieldValues(b []byte, num protowire.Number) [][]byte {
-	var out [][]byte
-	for len(b) > 0 {
-		n, typ, k := protowire.ConsumeTag(b)
-		if k < 0 {
-			return nil
-		}
-		m := protowire.ConsumeFieldValue(n, typ, b[k:])
-		if m < 0 {
-			return nil
-		}
-		if n == num && typ == protowire.BytesType {
-			v, _ := protowire.ConsumeBytes(b[k:])
-			out = append(out, v[:len(v):len(v)])
-		}
-		b = b[k+m:]
-	}
-	return out
 }

@@ -108,7 +108,7 @@ func consistencyChecks(res *xds.Resources, refs func(*listenerv3.Listener) (Refs
 // configuration rc) naming a cluster that does not exist.
 func checkRouteClusters(rc string, vhs []*routev3.VirtualHost, clusters map[string]bool) error {
 	for _, vh := range vhs {
-		for i, r := range xds.ThawVirtualHost(vh).GetRoutes() {
+		for i, r := range xds.Thaw(vh).GetRoutes() {
 			missing := ""
 			forRouteClusters(r, func(c string) {
 				if missing == "" && !clusters[c] {

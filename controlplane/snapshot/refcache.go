@@ -64,7 +64,7 @@ func (c *RefCache) Outgoing(m proto.Message) ([][]Ref, error) {
 // the order ConsistentWith checks them; never nil.
 func hostRefs(vh *routev3.VirtualHost) []Ref {
 	out := []Ref{}
-	for _, r := range xds.ThawVirtualHost(vh).GetRoutes() {
+	for _, r := range xds.Thaw(vh).GetRoutes() {
 		forRouteClusters(r, func(c string) { out = append(out, Ref{KindCluster, c}) })
 	}
 	return out

@@ -280,7 +280,7 @@ func (t *Tracker) dangles(n node) bool {
 func (t *Tracker) describe(r Ref, n node) string {
 	if rc, ok := n.msg.(*routev3.RouteConfiguration); ok {
 		for _, vh := range rc.GetVirtualHosts() {
-			for i, route := range xds.ThawVirtualHost(vh).GetRoutes() {
+			for i, route := range xds.Thaw(vh).GetRoutes() {
 				for _, c := range routeClusters(route) {
 					if _, ok := t.nodes[Ref{KindCluster, c}]; !ok {
 						return fmt.Sprintf("route configuration %q, virtual host %q, route %d: cluster %q does not exist", rc.GetName(), vh.GetName(), i, c)

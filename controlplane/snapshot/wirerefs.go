@@ -64,6 +64,23 @@ func (f *fields) next() bool {
 	return true
 }
 
+// FieldValues returns the contents of each length-delimited field num of
+// the message encoded in b, in order, each a slice of b with no room to
+// grow; nil when b does not parse.
+func FieldValues(b []byte, num protowire.Number) [][]byte {
+	var out [][]byte
+	f := fields{b: b}
+	for f.next() {
+		if f.is(num) {
+			out = append(out, f.val[:len(f.val):len(f.val)])
+		}
+	}
+	if f.err != nil {
+		return nil
+	}
+	return out
+}
+
 // is reports whether the current field is field num, length-delimited (a
 // message, string or bytes field); proto.Unmarshal keeps a field of another
 // wire type as an unknown field.

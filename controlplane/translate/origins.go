@@ -74,7 +74,7 @@ func routeOrigins(rc *routev3.RouteConfiguration, mention string) []status.Ref {
 
 // hostOrigins appends the sources of vh's routes to out.
 func hostOrigins(out []status.Ref, vh *routev3.VirtualHost) []status.Ref {
-	for _, r := range xds.ThawVirtualHost(vh).GetRoutes() {
+	for _, r := range xds.Thaw(vh).GetRoutes() {
 		md := r.GetMetadata().GetFilterMetadata()[MetadataFilter].GetFields()
 		if kind := md[MetadataKind].GetStringValue(); kind != "" {
 			out = append(out, status.Ref{Kind: kind, Namespace: md[MetadataNamespace].GetStringValue(), Name: md[MetadataName].GetStringValue()})

@@ -49,8 +49,8 @@ func FreezeClusterLoadAssignment(cla *endpointv3.ClusterLoadAssignment, enc []by
 
 // freeze freezes m in place: every field but those numbered in keep is
 // cleared and held instead as enc, m's deterministic encoding
-// (proto.MarshalOptions{Deterministic: true}), after the kept fields. enc is kept, not copied: it must not change
-// afterwards. An encoding that is not m's own is refused (m is left as it
+// (proto.MarshalOptions{Deterministic: true}), after the kept fields. enc
+// is kept, not copied: it must not change afterwards. An encoding that is not m's own is refused (m is left as it
 // was); a frozen m is left as it is. Only a message nothing else reads
 // concurrently may be frozen.
 func freeze(m proto.Message, keep []protowire.Number, enc []byte) error {
@@ -142,9 +142,6 @@ func Thaw[T proto.Message](m T) T {
 	}
 	return out.Interface().(T)
 }
-
-// ThawVirtualHost is Thaw for a virtual host.
-func ThawVirtualHost(vh *routev3.VirtualHost) *routev3.VirtualHost { return Thaw(vh) }
 
 // ThawRouteConfiguration returns rc when none of its virtual hosts is
 // frozen, otherwise a copy of rc with every virtual host thawed. rc is not
