@@ -3,6 +3,7 @@ package controlplane
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
@@ -39,8 +40,9 @@ type Compiler struct {
 	hosts  map[string]*hostState
 	// readers lists, per HTTPProxy, the hosts whose walks looked it up;
 	// claimants, per fqdn, the HTTPProxies validly claiming it.
-	readers   map[types.NamespacedName]map[string]bool
-	claimants map[string]map[types.NamespacedName]bool
+	// Both sorted (see setAdd).
+	readers   map[types.NamespacedName][]string
+	claimants map[string][]types.NamespacedName
 	ledger    *status.Ledger
 	// rateLimit is the last full build's rate limit service
 	// (graph.Graph.RateLimit): only a full build resolves it, since a
@@ -54,8 +56,8 @@ type Compiler struct {
 	eds      map[string]*edsUse
 	secrets  map[string]*secretUse
 	// services lists, per Service, the ClusterLoadAssignments of its ports
-	// that some cluster uses.
-	services map[types.NamespacedName]map[string]bool
+	// that some cluster uses, sorted.
+	services map[types.NamespacedName][]string
 	// fulls counts full compiles.
 	fulls int
 }
@@ -133,7 +135,7 @@ func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
 			c.pinned[name] = true
 		}
 	}
-	c.hosts, c.readers, c.claimants = map[string]*hostState{}, map[types.NamespacedName]map[string]bool{}, map[string]map[types.NamespacedName]bool{}
+	c.hosts, c.readers, c.claimants = map[string]*hostState{}, map[types.NamespacedName][]string{}, map[string][]types.NamespacedName{}
 	c.ledger = status.NewLedger()
 	c.ledger.Set(unitBase, parts.Base)
 	for key, r := range parts.Proxies {
@@ -168,7 +170,7 @@ func (c *Compiler) Compile(idx *source.Index) (*Result, error) {
 // translation split by host.
 func (c *Compiler) countUses(tr *translate.Translation, split map[string]*translate.Host, rest *translate.Host) error {
 	c.clusters, c.eds, c.secrets = map[string]*clusterUse{}, map[string]*edsUse{}, map[string]*secretUse{}
-	c.services = map[types.NamespacedName]map[string]bool{}
+	c.services = map[types.NamespacedName][]string{}
 	for _, r := range tr.Resources.Clusters {
 		c.clusters[r.GetName()] = &clusterUse{c: tr.Clusters[r.GetName()], res: r}
 	}
@@ -241,7 +243,9 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 	}
 	for _, pc := range proxies {
 		if pc.was != "" {
-			delete(c.claimants[pc.was], pc.key)
+			if c.claimants[pc.was] = setRemove(c.claimants[pc.was], pc.key, compareKeys); len(c.claimants[pc.was]) == 0 {
+				delete(c.claimants, pc.was)
+			}
 		}
 		if pc.now != "" {
 			c.claim(pc.now, pc.key)
@@ -256,7 +260,7 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 	ch := newChanges()
 	for _, fqdn := range dirty {
 		var claimants []*contourv1.HTTPProxy
-		for _, k := range source.SortedKeys(c.claimants[fqdn]) {
+		for _, k := range c.claimants[fqdn] {
 			p, _ := idx.HTTPProxies.Get(k)
 			claimants = append(claimants, p)
 		}
@@ -307,7 +311,7 @@ func (c *Compiler) dirtyHosts(idx *source.Index, changed []types.NamespacedName)
 				dirty[fqdn] = true
 			}
 		}
-		for fqdn := range c.readers[k] {
+		for _, fqdn := range c.readers[k] {
 			dirty[fqdn] = true
 		}
 	}
@@ -338,17 +342,11 @@ func (c *Compiler) claimOf(p *contourv1.HTTPProxy) (string, bool) {
 }
 
 func (c *Compiler) claim(fqdn string, k types.NamespacedName) {
-	if c.claimants[fqdn] == nil {
-		c.claimants[fqdn] = map[types.NamespacedName]bool{}
-	}
-	c.claimants[fqdn][k] = true
+	c.claimants[fqdn] = setAdd(c.claimants[fqdn], k, compareKeys)
 }
 
 func (c *Compiler) addReads(fqdn string, reads []types.NamespacedName) {
 	for _, k := range reads {
-		if c.readers[k] == nil {
-			c.readers[k] = map[string]bool{}
-		}
-		c.readers[k][fqdn] = true
+		c.readers[k] = setAdd(c.readers[k], fqdn, strings.Compare)
 	}
 }

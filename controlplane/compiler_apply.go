@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strings"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -44,8 +45,7 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 	old := c.hosts[fqdn]
 	if old != nil {
 		for _, k := range old.part.Reads {
-			delete(c.readers[k], fqdn)
-			if len(c.readers[k]) == 0 {
+			if c.readers[k] = setRemove(c.readers[k], fqdn, strings.Compare); len(c.readers[k]) == 0 {
 				delete(c.readers, k)
 			}
 		}
@@ -191,7 +191,7 @@ func (c *Compiler) release(h *translate.Host, ch *changes) {
 		ch.endpoints[u.eds] = nil
 		for _, name := range translate.ClusterServices(e.c) {
 			svc := source.Key(e.c.Namespace, name)
-			if delete(c.services[svc], u.eds); len(c.services[svc]) == 0 {
+			if c.services[svc] = setRemove(c.services[svc], u.eds, strings.Compare); len(c.services[svc]) == 0 {
 				delete(c.services, svc)
 				c.ledger.Set(unitService+svc.String(), nil)
 			}
@@ -213,10 +213,9 @@ func (c *Compiler) useService(gc *graph.Cluster, eds string) {
 	for _, name := range translate.ClusterServices(gc) {
 		svc := source.Key(gc.Namespace, name)
 		if c.services[svc] == nil {
-			c.services[svc] = map[string]bool{}
 			c.noteEndpointSource(svc)
 		}
-		c.services[svc][eds] = true
+		c.services[svc] = setAdd(c.services[svc], eds, strings.Compare)
 	}
 }
 
@@ -325,7 +324,7 @@ func (c *Compiler) Endpoints(idx *source.Index, services []types.NamespacedName)
 	c.idx = idx
 	ch := map[string]*endpointv3.ClusterLoadAssignment{}
 	for _, svc := range services {
-		names := slices.Sorted(maps.Keys(c.services[svc]))
+		names := c.services[svc]
 		for _, name := range names {
 			e := c.eds[name]
 			cla := translate.ClusterEndpoints(idx, e.c)

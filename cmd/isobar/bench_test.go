@@ -255,6 +255,11 @@ func compileCorpus(b testing.TB, file string) corpusSet {
 // has the full set.
 type fakeEnvoy func(ctx context.Context, addr string, ready chan<- struct{}) error
 
+// settleAfterFanOut is how long serveFanOut waits, once every client has
+// the full set, before it reads the settled RSS: a few of serve's heap
+// samples (handBackTick) and one full collection.
+const settleAfterFanOut = 5 * time.Second
+
 func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	p := startServeProcess(b, bin, fixtures)
 	p.waitReady(b, 3*time.Minute)
@@ -291,6 +296,10 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	rss, hwm, fileRSS := mem[0], mem[1], mem[2]
 	heap := p.gauge(b, "go_memstats_heap_alloc_bytes")
 	stacks, goroutines := p.gauge(b, "go_memstats_stack_inuse_bytes"), p.gauge(b, "go_goroutines")
+	// What stays resident once the connection storm is over and serve has
+	// handed its garbage back (quietHandBack), the clients still connected.
+	time.Sleep(settleAfterFanOut)
+	settled := p.statusFields(b, "VmRSS")[0]
 	profile := p.heapProfile(b)
 	if dir := os.Getenv("ISOBAR_BENCH_HEAP_PROFILES"); dir != "" {
 		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pb.gz"), profile, 0o644); err != nil {
@@ -308,6 +317,7 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	b.ReportMetric(cpu, "s-server-cpu")
 	b.ReportMetric(float64(idle)/(1<<20), "MB-server-rss-idle")
 	b.ReportMetric(float64(rss)/(1<<20), "MB-server-rss")
+	b.ReportMetric(float64(settled)/(1<<20), "MB-server-rss-settled")
 	b.ReportMetric(float64(hwm)/(1<<20), "MB-server-peak-rss")
 	b.ReportMetric(heap/(1<<20), "MB-server-heap")
 	b.ReportMetric(float64(fileRSS)/(1<<20), "MB-server-rss-file")

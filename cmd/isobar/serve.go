@@ -175,7 +175,8 @@ func (f serveFlags) vhdsOption() *server.VHDS {
 // build was handed over, withdraws the huge page advice the first build had
 // (firstBuild) and gives that build's garbage (the decoded files or
 // informer lists, the compile's temporaries) back to the system now rather
-// than when Go's scavenger gets to it.
+// than when Go's scavenger gets to it; from then on, the garbage of each
+// later burst too, once it has quieted down (quietHandBack).
 func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, firstBuild hugeheap.Region) {
 	select {
 	case <-srv.Listening():
@@ -184,6 +185,9 @@ func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, fi
 			log.Warn("huge pages stay advised for the first build's heap", "error", err)
 		}
 		debug.FreeOSMemory()
+		if ownProcess {
+			go quietHandBack(ctx, log)
+		}
 	case <-ctx.Done():
 	}
 }

@@ -3,55 +3,34 @@ package kube
 import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+
+	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
-// trimService keeps what the core reads of a Service: its metadata
-// (annotations name protocols and limits), type, ExternalName and ports,
-// and its status (the Envoy Service's load balancer address). Selectors,
-// cluster IPs and the rest are dropped from the informer's cache.
-func trimService(o any) (any, error) {
-	s, ok := o.(*corev1.Service)
-	if !ok {
-		return o, nil
-	}
-	_, _ = stripManagedFields(s)
-	s.Spec = corev1.ServiceSpec{Type: s.Spec.Type, ExternalName: s.Spec.ExternalName, Ports: s.Spec.Ports}
-	return s, nil
-}
+// trimService keeps what the core reads of a Service (source.Trim): its
+// metadata but the managed fields, type, ExternalName, ports and status.
+// Selectors, cluster IPs and the rest are dropped from the informer's cache.
+func trimService(o any) (any, error) { return trimmed[*corev1.Service](o) }
 
 // trimEndpointSlice keeps each endpoint's addresses and its ready and
-// terminating conditions, all the core reads: target references, node
-// names, zones and hints (hundreds of bytes per endpoint) are dropped, and
-// a Pod replaced at the same address no longer changes the object.
-func trimEndpointSlice(o any) (any, error) {
-	s, ok := o.(*discoveryv1.EndpointSlice)
-	if !ok {
-		return o, nil
-	}
-	_, _ = stripManagedFields(s)
-	for i := range s.Endpoints {
-		e := &s.Endpoints[i]
-		*e = discoveryv1.Endpoint{Addresses: e.Addresses,
-			Conditions: discoveryv1.EndpointConditions{Ready: e.Conditions.Ready, Terminating: e.Conditions.Terminating}}
-	}
-	return s, nil
-}
+// terminating conditions, all the core reads (source.Trim): target
+// references, node names, zones and hints (hundreds of bytes per endpoint)
+// are dropped, and a Pod replaced at the same address no longer changes
+// the object.
+func trimEndpointSlice(o any) (any, error) { return trimmed[*discoveryv1.EndpointSlice](o) }
 
 // trimEndpoints keeps each address's IP, ready or not (a refused address
 // is reported either way), and the ports of a v1 Endpoints object.
-func trimEndpoints(o any) (any, error) {
-	ep, ok := o.(*corev1.Endpoints)
+func trimEndpoints(o any) (any, error) { return trimmed[*corev1.Endpoints](o) }
+
+// trimmed strips the managed fields of o and trims it (source.Trim) when
+// it is a T; anything else (a tombstone) is returned as it is.
+func trimmed[T *corev1.Service | *discoveryv1.EndpointSlice | *corev1.Endpoints](o any) (any, error) {
+	t, ok := o.(T)
 	if !ok {
 		return o, nil
 	}
-	_, _ = stripManagedFields(ep)
-	for i := range ep.Subsets {
-		sub := &ep.Subsets[i]
-		for _, list := range [][]corev1.EndpointAddress{sub.Addresses, sub.NotReadyAddresses} {
-			for j := range list {
-				list[j] = corev1.EndpointAddress{IP: list[j].IP}
-			}
-		}
-	}
-	return ep, nil
+	_, _ = stripManagedFields(t)
+	source.Trim(t)
+	return t, nil
 }

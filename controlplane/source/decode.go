@@ -161,7 +161,8 @@ func decodeJSON(l sink, file string, doc, line int, data []byte) {
 	l.add(where, h, dec, obj)
 }
 
-// add defaults the namespace, converts old versions and indexes obj.
+// add defaults the namespace, converts old versions, trims what the core
+// does not read (Trim) and indexes obj.
 func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 	if !dec.clusterScoped && obj.GetNamespace() == "" {
 		obj.SetNamespace(l.opts.DefaultNamespace)
@@ -183,6 +184,7 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 			return
 		}
 	}
+	Trim(stored)
 	origin := Origin{File: where.File, Doc: where.Doc, Line: where.Line}
 	key := refKey{h.Kind, ref.Namespace, ref.Name}
 	if prev, dup := l.seen[key]; dup {

@@ -53,10 +53,10 @@ func (l *Ledger) Set(unit string, r *Report) {
 	}
 	var touched []Ref
 	if old != nil {
-		for ref := range old.objects {
+		old.each(func(ref Ref, _ *entry) {
 			l.users[ref] = slices.DeleteFunc(l.users[ref], func(u string) bool { return u == unit })
 			touched = append(touched, ref)
-		}
+		})
 		for k := range old.findings {
 			if c := l.findings[k]; c.n == 1 {
 				delete(l.findings, k)
@@ -67,10 +67,10 @@ func (l *Ledger) Set(unit string, r *Report) {
 		l.sortedFindings = nil
 	}
 	if r != nil {
-		for ref := range r.objects {
+		r.each(func(ref Ref, _ *entry) {
 			l.users[ref] = append(l.users[ref], unit)
 			touched = append(touched, ref)
-		}
+		})
 		for k, f := range r.findings {
 			if c, ok := l.findings[k]; ok {
 				c.n++
@@ -97,11 +97,13 @@ func (l *Ledger) recompute(ref Ref) bool {
 	}
 	var o Object
 	if len(users) == 1 {
-		o = l.units[users[0]].objects[ref].object(ref)
+		e, _ := l.units[users[0]].get(ref)
+		o = e.object(ref)
 	} else {
 		merged := &entry{}
 		for _, u := range users {
-			merged.add(l.units[u].objects[ref])
+			e, _ := l.units[u].get(ref)
+			merged.add(e)
 		}
 		o = merged.object(ref)
 	}

@@ -9,10 +9,17 @@ import (
 // Report collects statuses and findings while the graph is built. The zero
 // value is not usable; call NewReport. A Report is not safe for concurrent use.
 type Report struct {
-	// objects holds what is said of each object; a nil entry is an object
-	// tracked and nothing else (most are: Track allocates no entry).
+	// What is said of each object; a nil entry is an object tracked and
+	// nothing else (most are: Track allocates no entry). A report of one
+	// object (that of an HTTPProxy, kept by the compiler for each of them)
+	// holds it in one and oneEntry; objects is made for the second one,
+	// sized by hint.
+	one      Ref
+	oneEntry *entry
+	hasOne   bool
 	objects  map[Ref]*entry
-	findings map[string]Finding
+	hint     int
+	findings map[string]Finding // made by the first finding
 	// last is the entry of lastRef: calls about one object often come in
 	// a row, and need not hash its reference again.
 	lastRef Ref
@@ -31,7 +38,61 @@ func NewReport() *Report { return NewReportFor(0) }
 
 // NewReportFor returns an empty report with room for about n objects.
 func NewReportFor(n int) *Report {
-	return &Report{objects: make(map[Ref]*entry, n), findings: map[string]Finding{}}
+	r := &Report{hint: n}
+	if n > 1 {
+		r.objects = make(map[Ref]*entry, n)
+	}
+	return r
+}
+
+// get returns what is said of ref and whether it is tracked.
+func (r *Report) get(ref Ref) (*entry, bool) {
+	if r.objects != nil {
+		e, ok := r.objects[ref]
+		return e, ok
+	}
+	if r.hasOne && r.one == ref {
+		return r.oneEntry, true
+	}
+	return nil, false
+}
+
+// put sets what is said of ref.
+func (r *Report) put(ref Ref, e *entry) {
+	switch {
+	case r.objects != nil:
+		r.objects[ref] = e
+	case !r.hasOne || r.one == ref:
+		r.one, r.oneEntry, r.hasOne = ref, e, true
+	default:
+		r.objects = make(map[Ref]*entry, max(r.hint, 2))
+		r.objects[r.one], r.objects[ref] = r.oneEntry, e
+		r.one, r.oneEntry, r.hasOne = Ref{}, nil, false
+	}
+}
+
+// count is how many objects r tracks.
+func (r *Report) count() int {
+	if r.objects != nil {
+		return len(r.objects)
+	}
+	if r.hasOne {
+		return 1
+	}
+	return 0
+}
+
+// each calls fn with every object r tracks, in no order.
+func (r *Report) each(fn func(Ref, *entry)) {
+	if r.objects == nil {
+		if r.hasOne {
+			fn(r.one, r.oneEntry)
+		}
+		return
+	}
+	for ref, e := range r.objects {
+		fn(ref, e)
+	}
 }
 
 // entry returns the entry of ref, creating it.
@@ -39,10 +100,10 @@ func (r *Report) entry(ref Ref) *entry {
 	if r.last != nil && r.lastRef == ref {
 		return r.last
 	}
-	e := r.objects[ref]
+	e, _ := r.get(ref)
 	if e == nil {
 		e = &entry{}
-		r.objects[ref] = e
+		r.put(ref, e)
 	}
 	r.lastRef, r.last = ref, e
 	return e
@@ -53,8 +114,8 @@ func (r *Report) entry(ref Ref) *entry {
 // error is reported as orphaned for HTTPProxy and IngressRoute (it was not
 // reached from a root) and valid otherwise.
 func (r *Report) Track(ref Ref) {
-	if _, ok := r.objects[ref]; !ok {
-		r.objects[ref] = nil
+	if _, ok := r.get(ref); !ok {
+		r.put(ref, nil)
 	}
 }
 
@@ -91,15 +152,15 @@ func (r *Report) Warning(ref Ref, t ConditionType, reason, format string, args .
 // takes what it can of o (the entries of objects r knows nothing of): o
 // must not be used afterwards.
 func (r *Report) Merge(o *Report) {
-	for ref, oe := range o.objects {
-		if e, ok := r.objects[ref]; e != nil {
+	o.each(func(ref Ref, oe *entry) {
+		if e, ok := r.get(ref); e != nil {
 			e.add(oe)
 		} else if !ok || oe != nil {
-			r.objects[ref] = oe
+			r.put(ref, oe)
 		}
-	}
+	})
 	for k, f := range o.findings {
-		r.findings[k] = f
+		r.setFinding(k, f)
 	}
 }
 
@@ -127,31 +188,38 @@ func (r *Report) Orphan(ref Ref) { r.entry(ref).orphaned = true }
 
 // HasErrors reports whether ref has at least one error sub-condition.
 func (r *Report) HasErrors(ref Ref) bool {
-	e := r.objects[ref]
+	e, _ := r.get(ref)
 	return e != nil && len(e.errors) > 0
 }
 
 // Find records a finding. Identical findings are kept once.
 func (r *Report) Find(f Finding) {
 	f.Objects = sortRefs(append([]Ref(nil), f.Objects...))
-	r.findings[f.key()] = f
+	r.setFinding(f.key(), f)
+}
+
+func (r *Report) setFinding(key string, f Finding) {
+	if r.findings == nil {
+		r.findings = map[string]Finding{}
+	}
+	r.findings[key] = f
 }
 
 // Objects returns the status of every tracked object, sorted by reference.
 func (r *Report) Objects() []Object {
-	out := make([]Object, 0, len(r.objects))
-	conds := make([]Condition, len(r.objects)) // their Conditions, in one block
-	for ref, e := range r.objects {
+	out := make([]Object, 0, r.count())
+	conds := make([]Condition, r.count()) // their Conditions, in one block
+	r.each(func(ref Ref, e *entry) {
 		i := len(out)
 		out = append(out, e.objectIn(ref, conds[i:i+1:i+1]))
-	}
+	})
 	slices.SortFunc(out, func(a, b Object) int { return a.Ref.Compare(b.Ref) })
 	return out
 }
 
 // Object returns the status of one object and whether it is tracked.
 func (r *Report) Object(ref Ref) (Object, bool) {
-	e, ok := r.objects[ref]
+	e, ok := r.get(ref)
 	if !ok {
 		return Object{}, false
 	}

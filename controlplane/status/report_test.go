@@ -107,3 +107,48 @@ func TestReportMerge(t *testing.T) {
 		}
 	}
 }
+
+// TestReportOfOneObjectGrows checks a report through its one-object form
+// and its growth to a map: what is said before the second object arrives
+// is kept, and a merge of one-object reports says what their calls say.
+func TestReportOfOneObjectGrows(t *testing.T) {
+	t.Parallel()
+	a := Ref{Kind: KindHTTPProxy, Namespace: "n", Name: "a"}
+	b := Ref{Kind: KindHTTPProxy, Namespace: "n", Name: "b"}
+	r := NewReport()
+	if got := r.Objects(); len(got) != 0 {
+		t.Fatalf("empty report: %v", got)
+	}
+	r.Track(a)
+	if o, ok := r.Object(a); !ok || o.CurrentStatus != Orphaned {
+		t.Fatalf("a tracked only: %v %v", o.CurrentStatus, ok)
+	}
+	if _, ok := r.Object(b); ok {
+		t.Fatal("b is not tracked yet")
+	}
+	r.Error(a, SpecError, "Bad", "bad a")
+	r.Valid(b) // the second object: the report grows
+	r.Warning(a, IgnoredFieldWarning, "IgnoredField", "w")
+	if !r.HasErrors(a) || r.HasErrors(b) {
+		t.Fatalf("errors: a %v, b %v", r.HasErrors(a), r.HasErrors(b))
+	}
+	got := map[Ref]CurrentStatus{}
+	for _, o := range r.Objects() {
+		got[o.Ref] = o.CurrentStatus
+	}
+	if d := cmp.Diff(map[Ref]CurrentStatus{a: Invalid, b: Valid}, got); d != "" {
+		t.Errorf("statuses (-want +got):\n%s", d)
+	}
+
+	one, other := NewReport(), NewReport()
+	one.Valid(a)
+	other.Error(a, SpecError, "Bad", "bad a")
+	other.Find(Finding{Code: "C", Severity: SeverityWarning, Objects: []Ref{a}, Message: "m"})
+	one.Merge(other)
+	if o, _ := one.Object(a); o.CurrentStatus != Invalid {
+		t.Errorf("merged a: %v, want invalid", o.CurrentStatus)
+	}
+	if f := one.Findings(); len(f) != 1 || f[0].Code != "C" {
+		t.Errorf("merged findings: %v", f)
+	}
+}

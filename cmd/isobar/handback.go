@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
+	"syscall"
+	"time"
+)
+
+// Go's scavenger returns free heap memory to the system only above about
+// 110 % of the collector's goal, which is twice the live heap: after a
+// burst (a thousand Envoys connecting, a reconnect storm, a big change) a
+// server's resident memory stays near the burst's peak although the burst's
+// garbage is long dead. serve hands it back itself once work has quieted
+// down (quietHandBack).
+const (
+	// handBackTick is how often serve samples its heap.
+	handBackTick = time.Second
+	// handBackQuietCPU is the share of one core under which serve counts a
+	// tick as quiet. Allocation says nothing here: sending the same encoded
+	// set to a thousand Envoys keeps the process busy writing but allocates
+	// little.
+	handBackQuietCPU = 0.1
+	// handBackFloor is the least memory worth a collection: below it the
+	// collection's CPU is not worth the pages.
+	handBackFloor = 48 << 20
+	// handBackLiveShare: and at least this fraction of the live heap.
+	handBackLiveShare = 8
+	// handBackEvery is the least time between two hand-backs, which bounds
+	// the collector's extra work under steady slow churn to one full
+	// collection per interval.
+	handBackEvery = 30 * time.Second
+)
+
+// handBackEnv set to "off" keeps serve from handing memory back after
+// bursts (to compare, or to leave it all to Go's scavenger).
+const handBackEnv = "ISOBAR_HAND_BACK"
+
+// heapSample is what quietHandBack reads of the heap at one tick.
+type heapSample struct {
+	at time.Time
+	// cpu is the process's CPU time (user and system) since it started.
+	cpu time.Duration
+	// live is the heap the last collection found reachable.
+	live uint64
+	// reclaimable is resident heap memory holding nothing live: garbage
+	// not yet collected, and free spans not yet returned to the system.
+	reclaimable uint64
+}
+
+// handBackPolicy decides, tick by tick, when to hand memory back.
+type handBackPolicy struct {
+	prev heapSample
+	last time.Time // the last hand-back
+}
+
+// due reports whether to hand memory back now: the last tick was quiet
+// (the process used under handBackQuietCPU of a core), there is at least handBackFloor and
+// an eighth of the live heap to gain, and the last hand-back is at least
+// handBackEvery ago. The first sample only primes the policy.
+func (p *handBackPolicy) due(s heapSample) bool {
+	prev := p.prev
+	p.prev = s
+	if prev.at.IsZero() || !s.at.After(prev.at) || s.at.Sub(p.last) < handBackEvery {
+		return false
+	}
+	if busy := float64(s.cpu-prev.cpu) / float64(s.at.Sub(prev.at)); busy >= handBackQuietCPU {
+		return false
+	}
+	return s.reclaimable >= max(handBackFloor, s.live/handBackLiveShare)
+}
+
+// handedBack records a hand-back at now.
+func (p *handBackPolicy) handedBack(now time.Time) { p.last = now }
+
+// heapMetrics are the runtime metrics a heapSample is read from.
+var heapMetrics = []string{
+	"/gc/heap/live:bytes",
+	"/memory/classes/heap/objects:bytes",
+	"/memory/classes/heap/free:bytes",
+}
+
+// heapSampleBuffer returns the runtime metrics samples readHeapSample
+// fills.
+func heapSampleBuffer() []metrics.Sample {
+	buf := make([]metrics.Sample, len(heapMetrics))
+	for i, name := range heapMetrics {
+		buf[i].Name = name
+	}
+	return buf
+}
+
+// readHeapSample reads the heap's counters into a sample taken at now.
+func readHeapSample(now time.Time, buf []metrics.Sample) heapSample {
+	metrics.Read(buf)
+	v := make([]uint64, len(buf))
+	for i, s := range buf {
+		if s.Value.Kind() == metrics.KindUint64 {
+			v[i] = s.Value.Uint64()
+		}
+	}
+	s := heapSample{at: now, cpu: processCPU(), live: v[0], reclaimable: v[2]}
+	if v[1] > v[0] {
+		s.reclaimable += v[1] - v[0]
+	}
+	return s
+}
+
+// processCPU is the CPU time the process has used, 0 if unknown.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// quietHandBack samples the heap every handBackTick until ctx ends and,
+// when the policy says so, collects and returns the free memory to the
+// system (two collections, then debug.FreeOSMemory), logging what it gave back.
+func quietHandBack(ctx context.Context, log *slog.Logger) {
+	if os.Getenv(handBackEnv) == "off" {
+		return
+	}
+	buf := heapSampleBuffer()
+	var policy handBackPolicy
+	tick := time.NewTicker(handBackTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			s := readHeapSample(now, buf)
+			if !policy.due(s) {
+				continue
+			}
+			// The first collection moves what sync.Pools hold (gRPC's
+			// shared write buffers: 32 KiB for each connection that wrote)
+			// to their victim caches, the second frees it.
+			runtime.GC()
+			debug.FreeOSMemory()
+			after := readHeapSample(time.Now(), buf)
+			policy.handedBack(after.at)
+			policy.prev = after
+			log.Debug("heap memory handed back to the system after a burst", "reclaimableBytes", s.reclaimable,
+				"liveBytes", after.live, "took", after.at.Sub(now).String())
+		}
+	}
+}
