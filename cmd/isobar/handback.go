@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"syscall"
 	"time"
 )
 
@@ -108,15 +107,6 @@ func readHeapSample(now time.Time, buf []metrics.Sample) heapSample {
 		s.reclaimable += v[1] - v[0]
 	}
 	return s
-}
-
-// processCPU is the CPU time the process has used, 0 if unknown.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // quietHandBack samples the heap every handBackTick until ctx ends and,
