@@ -333,7 +333,9 @@ func (f serveFlags) tls() (*server.TLSFiles, error) {
 // serveFixtures feeds the loop from a watched folder.
 func serveFixtures(ctx context.Context, f serveFlags, loop *live.Loop, log *slog.Logger) error {
 	folder := &live.Folder{Dir: f.fixtures,
-		Load: func(dir string) (*source.Index, []source.Problem) { return source.Load(source.LoadOptions{}, dir) },
+		Load: func(dir string) (*source.Index, []source.Problem) {
+			return source.Load(source.LoadOptions{Trim: true}, dir)
+		},
 		OnProblems: func(ps []source.Problem) {
 			for _, p := range ps {
 				log.Warn("fixture problem", "error", p.Error())

@@ -162,7 +162,7 @@ func decodeJSON(l sink, file string, doc, line int, data []byte) {
 }
 
 // add defaults the namespace, converts old versions, trims what the core
-// does not read (Trim) and indexes obj.
+// does not read when asked to (LoadOptions.Trim) and indexes obj.
 func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 	if !dec.clusterScoped && obj.GetNamespace() == "" {
 		obj.SetNamespace(l.opts.DefaultNamespace)
@@ -184,7 +184,9 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 			return
 		}
 	}
-	Trim(stored)
+	if l.opts.Trim {
+		Trim(stored)
+	}
 	origin := Origin{File: where.File, Doc: where.Doc, Line: where.Line}
 	key := refKey{h.Kind, ref.Namespace, ref.Name}
 	if prev, dup := l.seen[key]; dup {

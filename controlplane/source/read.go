@@ -23,6 +23,13 @@ type LoadOptions struct {
 	// Reuse, when set, shares decoded documents with other loads that use
 	// it (see Reuse).
 	Reuse *Reuse
+	// Trim drops what the core never reads of Services and endpoints as
+	// they are read (see Trim), as the cluster informers do: for a process
+	// that holds objects for long (`serve --fixtures`). Commands that show
+	// objects or compare them (`diff`) leave it off, so that a change to a
+	// Service's selector still shows. Not for use with Reuse: trimming
+	// changes the objects a Reuse shares.
+	Trim bool
 }
 
 // RequestsFile reports whether a file holds requests for `isobar route`

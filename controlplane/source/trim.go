@@ -14,10 +14,11 @@ import (
 // ready and terminating conditions (not the target, node, zone, hints or
 // serving condition); of each address of an Endpoints object, its IP.
 //
-// The loader trims what it reads and the cluster informers what they
-// cache, so that a file and a cluster give the core the same objects and an
-// edit to a field the core does not read changes nothing it holds. At S10k
-// the Services' selectors alone were 7 MB.
+// The cluster informers trim what they cache, and the loader what it reads
+// when asked to (LoadOptions.Trim, which `serve --fixtures` sets), so that
+// a file and a cluster give the server the same objects and an edit to a
+// field the core does not read changes nothing it holds. At S10k the
+// Services' selectors alone were 7 MB.
 func Trim(obj any) {
 	switch o := obj.(type) {
 	case *corev1.Service:
