@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
-	"sort"
 	"testing"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -378,14 +377,8 @@ func (m *mutator) endpoints(idx *source.Index) (*source.Index, types.NamespacedN
 	next := idx.Clone()
 	svcs := idx.EndpointSlices.SortedKeys()
 	svc := svcs[m.rng.IntN(len(svcs))]
-	slices, _ := idx.EndpointSlices.Get(svc)
-	var names []string
-	for n := range slices {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	name := names[m.rng.IntN(len(names))]
-	es := slices[name].DeepCopy()
+	slices, _ := idx.EndpointSlices.Get(svc) // sorted by name
+	es := slices[m.rng.IntN(len(slices))].DeepCopy()
 	what := "drop an endpoint of " + svc.String()
 	if len(es.Endpoints) > 1 && m.rng.IntN(2) == 0 {
 		es.Endpoints = es.Endpoints[1:]

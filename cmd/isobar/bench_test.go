@@ -300,6 +300,7 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	// handed its garbage back (quietHandBack), the clients still connected.
 	time.Sleep(settleAfterFanOut)
 	settled := p.statusFields(b, "VmRSS")[0]
+	handBacks := p.optionalGauge(b, "isobar_heap_handbacks_total") // absent from older builds (ISOBAR_BENCH_BIN)
 	profile := p.heapProfile(b)
 	if dir := os.Getenv("ISOBAR_BENCH_HEAP_PROFILES"); dir != "" {
 		if err := os.WriteFile(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".pb.gz"), profile, 0o644); err != nil {
@@ -318,6 +319,7 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	b.ReportMetric(float64(idle)/(1<<20), "MB-server-rss-idle")
 	b.ReportMetric(float64(rss)/(1<<20), "MB-server-rss")
 	b.ReportMetric(float64(settled)/(1<<20), "MB-server-rss-settled")
+	b.ReportMetric(handBacks, "server-handbacks")
 	b.ReportMetric(float64(hwm)/(1<<20), "MB-server-peak-rss")
 	b.ReportMetric(heap/(1<<20), "MB-server-heap")
 	b.ReportMetric(float64(fileRSS)/(1<<20), "MB-server-rss-file")
@@ -469,6 +471,16 @@ func (p *serveProcess) statusFields(b *testing.B, fields ...string) []int64 {
 		out[i] = n << 10
 	}
 	return out
+}
+
+// optionalGauge is gauge, 0 when /metrics has no such sample.
+func (p *serveProcess) optionalGauge(b *testing.B, name string) float64 {
+	b.Helper()
+	samples, _, err := scrapeMetrics(p.httpURL)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return samples[name]
 }
 
 // gauge returns the value of an unlabelled gauge (or counter) of /metrics.

@@ -8,6 +8,8 @@ import (
 	"runtime/debug"
 	"runtime/metrics"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Go's scavenger returns free heap memory to the system only above about
@@ -49,6 +51,8 @@ type heapSample struct {
 	// reclaimable is resident heap memory holding nothing live: garbage
 	// not yet collected, and free spans not yet returned to the system.
 	reclaimable uint64
+	// released is heap memory returned to the system and not reused.
+	released uint64
 }
 
 // handBackPolicy decides, tick by tick, when to hand memory back.
@@ -81,6 +85,26 @@ var heapMetrics = []string{
 	"/gc/heap/live:bytes",
 	"/memory/classes/heap/objects:bytes",
 	"/memory/classes/heap/free:bytes",
+	"/memory/classes/heap/released:bytes",
+}
+
+// handBackMetrics count hand-backs on serve's /metrics.
+type handBackMetrics struct {
+	count    prometheus.Counter
+	released prometheus.Counter
+}
+
+// newHandBackMetrics registers isobar_heap_handbacks_total and
+// isobar_heap_handed_back_bytes_total with reg.
+func newHandBackMetrics(reg prometheus.Registerer) *handBackMetrics {
+	m := &handBackMetrics{
+		count: prometheus.NewCounter(prometheus.CounterOpts{Name: "isobar_heap_handbacks_total",
+			Help: "Times serve collected and returned its free heap to the system after a burst had quieted down."}),
+		released: prometheus.NewCounter(prometheus.CounterOpts{Name: "isobar_heap_handed_back_bytes_total",
+			Help: "Heap memory those hand-backs returned to the system."}),
+	}
+	reg.MustRegister(m.count, m.released)
+	return m
 }
 
 // heapSampleBuffer returns the runtime metrics samples readHeapSample
@@ -102,7 +126,7 @@ func readHeapSample(now time.Time, buf []metrics.Sample) heapSample {
 			v[i] = s.Value.Uint64()
 		}
 	}
-	s := heapSample{at: now, cpu: processCPU(), live: v[0], reclaimable: v[2]}
+	s := heapSample{at: now, cpu: processCPU(), live: v[0], reclaimable: v[2], released: v[3]}
 	if v[1] > v[0] {
 		s.reclaimable += v[1] - v[0]
 	}
@@ -111,8 +135,9 @@ func readHeapSample(now time.Time, buf []metrics.Sample) heapSample {
 
 // quietHandBack samples the heap every handBackTick until ctx ends and,
 // when the policy says so, collects and returns the free memory to the
-// system (two collections, then debug.FreeOSMemory), logging what it gave back.
-func quietHandBack(ctx context.Context, log *slog.Logger) {
+// system (two collections, then debug.FreeOSMemory), counting it in m and
+// logging what it gave back.
+func quietHandBack(ctx context.Context, log *slog.Logger, m *handBackMetrics) {
 	if os.Getenv(handBackEnv) == "off" {
 		return
 	}
@@ -137,8 +162,13 @@ func quietHandBack(ctx context.Context, log *slog.Logger) {
 			after := readHeapSample(time.Now(), buf)
 			policy.handedBack(after.at)
 			policy.prev = after
+			m.count.Inc()
+			if after.released > s.released {
+				m.released.Add(float64(after.released - s.released))
+			}
 			log.Debug("heap memory handed back to the system after a burst", "reclaimableBytes", s.reclaimable,
-				"liveBytes", after.live, "took", after.at.Sub(now).String())
+				"releasedBytes", after.released-min(s.released, after.released), "liveBytes", after.live,
+				"took", after.at.Sub(now).String())
 		}
 	}
 }

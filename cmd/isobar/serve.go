@@ -177,7 +177,7 @@ func (f serveFlags) vhdsOption() *server.VHDS {
 // informer lists, the compile's temporaries) back to the system now rather
 // than when Go's scavenger gets to it; from then on, the garbage of each
 // later burst too, once it has quieted down (quietHandBack).
-func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, firstBuild hugeheap.Region) {
+func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, firstBuild hugeheap.Region, hb *handBackMetrics) {
 	select {
 	case <-srv.Listening():
 		log.Info("serving xDS", "address", srv.Addr().String())
@@ -186,7 +186,7 @@ func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, fi
 		}
 		debug.FreeOSMemory()
 		if ownProcess {
-			go quietHandBack(ctx, log)
+			go quietHandBack(ctx, log, hb)
 		}
 	case <-ctx.Done():
 	}
@@ -301,7 +301,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Run(ctx) }()
 	go func() { errc <- loop.Run(ctx) }()
-	go whenListening(ctx, srv, log, firstBuild)
+	go whenListening(ctx, srv, log, firstBuild, newHandBackMetrics(reg))
 	var runErr error
 	select {
 	case <-ctx.Done():

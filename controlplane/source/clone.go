@@ -2,6 +2,7 @@ package source
 
 import (
 	"maps"
+	"slices"
 
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -16,7 +17,7 @@ func (idx *Index) Clone() *Index {
 	c := &Index{
 		Namespaces:        cloneMap(idx.Namespaces),
 		Services:          cloneMap(idx.Services),
-		EndpointSlices:    idx.EndpointSlices.clone(cloneMap[string, *discoveryv1.EndpointSlice]),
+		EndpointSlices:    idx.EndpointSlices.clone(slices.Clone[[]*discoveryv1.EndpointSlice]),
 		Endpoints:         cloneMap(idx.Endpoints),
 		Secrets:           cloneMap(idx.Secrets),
 		Ingresses:         cloneMap(idx.Ingresses),

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -87,24 +89,53 @@ func TestProxiesKeys(t *testing.T) {
 	}
 }
 
-// TestCloneCopiesSliceMaps: an index never snapshotted writes a Service's
-// map of EndpointSlices in place, so a Clone must not share those maps.
-func TestCloneCopiesSliceMaps(t *testing.T) {
+// TestCloneCopiesSliceLists: an index never snapshotted writes a
+// Service's list of EndpointSlices in place, so a Clone must not share
+// those lists; and a list stays sorted by name through insertions,
+// replacements and deletions.
+func TestCloneCopiesSliceLists(t *testing.T) {
 	idx := NewIndex()
-	add := func(name string) {
+	add := func(idx *Index, name string) *discoveryv1.EndpointSlice {
 		t.Helper()
 		s := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name, Labels: map[string]string{ServiceLabel: "svc"}}}
 		if err := idx.Upsert(s); err != nil {
 			t.Fatal(err)
 		}
+		return s
 	}
-	add("a")
+	names := func(idx *Index) []string {
+		list, _ := idx.EndpointSlices.Get(Key("ns", "svc"))
+		var out []string
+		for _, s := range list {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	a := add(idx, "a")
 	c := idx.Clone()
-	add("b")
-	if got, _ := c.EndpointSlices.Get(Key("ns", "svc")); len(got) != 1 {
-		t.Errorf("the clone holds %d slices of ns/svc, want 1", len(got))
+	add(idx, "c")
+	add(idx, "b")
+	if d := cmp.Diff([]string{"a"}, names(c)); d != "" {
+		t.Errorf("the clone's slices (-want +got):\n%s", d)
 	}
-	if got, _ := idx.EndpointSlices.Get(Key("ns", "svc")); len(got) != 2 {
-		t.Errorf("the index holds %d slices of ns/svc, want 2", len(got))
+	if d := cmp.Diff([]string{"a", "b", "c"}, names(idx)); d != "" {
+		t.Errorf("the index's slices (-want +got):\n%s", d)
+	}
+	c2 := idx.Clone()
+	a2 := add(idx, "a") // replaced in place: the clone keeps the first
+	if list, _ := c2.EndpointSlices.Get(Key("ns", "svc")); list[0] != a {
+		t.Error("replacing a slice in the index changed the clone's")
+	}
+	if list, _ := idx.EndpointSlices.Get(Key("ns", "svc")); list[0] != a2 {
+		t.Error("the index did not take the new slice a")
+	}
+	if err := idx.Delete(a2); err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff([]string{"b", "c"}, names(idx)); d != "" {
+		t.Errorf("after deleting a (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff([]string{"a", "b", "c"}, names(c2)); d != "" {
+		t.Errorf("the clone after the index's deletion (-want +got):\n%s", d)
 	}
 }

@@ -37,7 +37,10 @@ func TestLoadTrims(t *testing.T) {
 	slices, _ := idx.EndpointSlices.Get(types.NamespacedName{Namespace: "ns", Name: "web"})
 	yes, no := true, false
 	want := []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &no}}}
-	if d := cmp.Diff(want, slices["web-1"].Endpoints); d != "" {
+	if len(slices) != 1 || slices[0].Name != "web-1" {
+		t.Fatalf("slices of web: %v", slices)
+	}
+	if d := cmp.Diff(want, slices[0].Endpoints); d != "" {
 		t.Errorf("endpoints (-want +got):\n%s", d)
 	}
 }

@@ -2,6 +2,8 @@ package source
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -26,18 +28,7 @@ func (idx *Index) Upsert(obj any) error {
 	case *discoveryv1.EndpointSlice:
 		svc := nn(o.Namespace, o.Labels[ServiceLabel])
 		prev, _ := idx.EndpointSlices.Get(svc)
-		slices := prev
-		if slices == nil || idx.snapshotted {
-			// A Service's slices are few: once idx has been snapshotted,
-			// its map is copied on every write, so that a map shared with
-			// a snapshot is never written.
-			slices = make(map[string]*discoveryv1.EndpointSlice, len(prev)+1)
-			for k, v := range prev {
-				slices[k] = v
-			}
-		}
-		slices[o.Name] = o
-		idx.EndpointSlices.set(svc, slices)
+		idx.EndpointSlices.set(svc, withSlice(prev, o, idx.snapshotted))
 	case *corev1.Endpoints:
 		own(idx, bitEndpoints, &idx.Endpoints)
 		idx.Endpoints[nn(o.Namespace, o.Name)] = o
@@ -83,16 +74,11 @@ func (idx *Index) Delete(obj any) error {
 	case *discoveryv1.EndpointSlice:
 		svc := nn(o.Namespace, o.Labels[ServiceLabel])
 		prev, _ := idx.EndpointSlices.Get(svc)
-		slices := map[string]*discoveryv1.EndpointSlice{}
-		for k, v := range prev {
-			if k != o.Name {
-				slices[k] = v
-			}
-		}
-		if len(slices) == 0 {
+		rest := slices.DeleteFunc(slices.Clone(prev), func(s *discoveryv1.EndpointSlice) bool { return s.Name == o.Name })
+		if len(rest) == 0 {
 			idx.EndpointSlices.remove(svc)
 		} else {
-			idx.EndpointSlices.set(svc, slices)
+			idx.EndpointSlices.set(svc, rest)
 		}
 	case *corev1.Endpoints:
 		own(idx, bitEndpoints, &idx.Endpoints)
@@ -124,6 +110,27 @@ func (idx *Index) Delete(obj any) error {
 		return fmt.Errorf("%w: %T", ErrUnsupportedType, obj)
 	}
 	return nil
+}
+
+// withSlice returns the slices of a Service, sorted by name, with s added
+// or put in place of the one of its name. A Service's slices are few: once
+// the index has been snapshotted (shared), they are copied on every write,
+// so that a list shared with a snapshot is never written.
+func withSlice(list []*discoveryv1.EndpointSlice, s *discoveryv1.EndpointSlice, shared bool) []*discoveryv1.EndpointSlice {
+	if shared {
+		list = list[:len(list):len(list)] // an insertion copies
+	}
+	i, found := slices.BinarySearchFunc(list, s.Name, func(e *discoveryv1.EndpointSlice, name string) int {
+		return strings.Compare(e.Name, name)
+	})
+	if !found {
+		return slices.Insert(list, i, s)
+	}
+	if shared {
+		list = slices.Clone(list)
+	}
+	list[i] = s
+	return list
 }
 
 func nn(namespace, name string) types.NamespacedName {

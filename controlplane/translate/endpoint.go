@@ -196,7 +196,7 @@ func portMatches(sp corev1.ServicePort, name string) bool {
 
 // sliceAddresses appends to out the ready addresses of slices that serve
 // sp, with their ports.
-func sliceAddresses(out []envoy.HostPort, slices map[string]*discoveryv1.EndpointSlice, sp corev1.ServicePort) []envoy.HostPort {
+func sliceAddresses(out []envoy.HostPort, slices []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []envoy.HostPort {
 	for _, s := range slices {
 		if s.AddressType == discoveryv1.AddressTypeFQDN {
 			continue

@@ -113,11 +113,11 @@ func (o *offense) finish(namespace, service string) {
 func endpointOffenses(idx *source.Index, namespace, service string) (addrs, ports offense) {
 	key := source.Key(namespace, service)
 	if eps, _ := idx.EndpointSlices.Get(key); len(eps) > 0 {
-		for name, es := range eps {
+		for _, es := range eps {
 			na, np := len(addrs.values), len(ports.values)
 			addrs.values, ports.values = sliceOffenses(es, addrs.values, ports.values)
-			addrs.note(na, status.KindEndpointSlice, namespace, name)
-			ports.note(np, status.KindEndpointSlice, namespace, name)
+			addrs.note(na, status.KindEndpointSlice, namespace, es.Name)
+			ports.note(np, status.KindEndpointSlice, namespace, es.Name)
 		}
 	} else if ep, ok := idx.Endpoints[key]; ok {
 		addrs.values, ports.values = endpointsOffenses(ep)
