@@ -35,6 +35,10 @@ type encodedResources struct {
 // were changed after deltaCache built it.
 var errResourcesChanged = errors.New("isobar: a delta response's resources changed after it was built")
 
+// errNotPreEncoded is wireCodec's answer to a response with resources
+// that deltaCache did not hand over (or that is sent a second time).
+var errNotPreEncoded = errors.New("isobar: a response's resources were not encoded by the cache")
+
 // resourcesField is DeltaDiscoveryResponse.resources, sotwResourcesField
 // DiscoveryResponse.resources: both field 2.
 var (
@@ -80,13 +84,19 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	}
 	w, ok := preEncoded.LoadAndDelete(msg)
 	if !ok {
+		if count > 0 {
+			// Every answer with resources is built by deltaCache, whose
+			// resources are placeholders (see resourcesOf): encoded as
+			// they are, they would tell Envoy to use empty resources.
+			return nil, errNotPreEncoded
+		}
 		return standard.Marshal(v)
 	}
 	enc := w.(encodedResources)
 	wires := enc.wires
 	if len(wires) != count || enc.sotw != (field == sotwResourcesField) {
-		// The message is not what deltaCache built, and the messages of
-		// big resources do not hold their values: refuse rather than send
+		// The message is not what deltaCache built, and its resources
+		// are placeholders (see resourcesOf): refuse rather than send
 		// them empty.
 		return nil, errResourcesChanged
 	}

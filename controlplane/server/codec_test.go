@@ -12,7 +12,8 @@ import (
 
 // TestWireCodecSharesEncodings: a response built by deltaCache is written
 // from the shared encodings of its resources and reads back as the same
-// message; any other message is plain protobuf.
+// message with the resources' values; a message without resources is plain
+// protobuf, and one with resources the cache did not encode is refused.
 func TestWireCodecSharesEncodings(t *testing.T) {
 	c := newDeltaCache("type.googleapis.com/envoy.config.endpoint.v3.ClusterLoadAssignment")
 	c.update([]wired{
@@ -25,7 +26,7 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 	}
 	// Build a response the way the stream does and send it through the codec.
 	r := &deltaResponse{req: &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL}, rev: 9,
-		resources: []*discoverygrpc.Resource{c.entries["a"].res, c.entries["b"].res},
+		resources: resourcesOf([]wired{c.entries["a"], c.entries["b"]}),
 		wires:     []wired{c.entries["a"], c.entries["b"]}, removed: []string{"gone"}}
 	msg, _ := r.GetDeltaDiscoveryResponse()
 	msg.Nonce = "17"
@@ -43,7 +44,7 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 	if err := proto.Unmarshal(out.Materialize(), &got); err != nil {
 		t.Fatal(err)
 	}
-	if d := cmp.Diff(msg, &got, protocmp.Transform()); d != "" {
+	if d := cmp.Diff(withValues(msg, []wired{c.entries["a"], c.entries["b"]}), &got, protocmp.Transform()); d != "" {
 		t.Errorf("read back (-sent +got):\n%s", d)
 	}
 	// A first answer of a wildcard stream is shared by every such stream:
@@ -69,7 +70,7 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 		if err := proto.Unmarshal(out.Materialize(), &got); err != nil {
 			t.Fatal(err)
 		}
-		if d := cmp.Diff(m, &got, protocmp.Transform()); d != "" {
+		if d := cmp.Diff(withValues(m, []wired{c.entries["a"], c.entries["b"]}), &got, protocmp.Transform()); d != "" {
 			t.Errorf("shared answer read back (-sent +got):\n%s", d)
 		}
 	}
@@ -77,7 +78,7 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 		t.Error("two streams' first answers do not share their framed resources")
 	}
 	// A message the cache did not build is ordinary protobuf.
-	plain := &discoverygrpc.DeltaDiscoveryResponse{Nonce: "1", Resources: []*discoverygrpc.Resource{{Name: "x"}}}
+	plain := &discoverygrpc.DeltaDiscoveryResponse{Nonce: "1", RemovedResources: []string{"x"}}
 	b, err := wireCodec{}.Marshal(plain)
 	if err != nil {
 		t.Fatal(err)
@@ -86,4 +87,39 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 	if string(b.Materialize()) != string(want) {
 		t.Error("a plain message was not encoded as protobuf")
 	}
+	if _, err := (wireCodec{}).Marshal(&discoverygrpc.DeltaDiscoveryResponse{Resources: []*discoverygrpc.Resource{{Name: "x"}}}); err == nil {
+		t.Error("resources the cache did not encode were sent")
+	}
+	if _, err := (wireCodec{}).Marshal(msg); err == nil {
+		t.Error("a response was encoded a second time, its resources without values")
+	}
+	if !proto.Equal(placeholderResource, &discoverygrpc.Resource{}) || !proto.Equal(placeholderAny, &anypb.Any{}) {
+		t.Error("a placeholder shared by every answer was written")
+	}
+}
+
+// withValues is msg as Envoy reads it: its resources (placeholders) are
+// those of wires, in order, with their values.
+func withValues(msg *discoverygrpc.DeltaDiscoveryResponse, wires []wired) *discoverygrpc.DeltaDiscoveryResponse {
+	out := proto.CloneOf(msg)
+	out.Resources = nil
+	for _, w := range wires {
+		out.Resources = append(out.Resources, &discoverygrpc.Resource{Name: w.name, Version: w.version, Resource: w.any()})
+	}
+	return out
+}
+
+// received is m as a client reads it: written by wireCodec (from the
+// cache's encodings of its resources, whose messages hold no values) and
+// read back.
+func received[M proto.Message](m M) M {
+	out, err := wireCodec{}.Marshal(m)
+	if err != nil {
+		panic(err)
+	}
+	got := m.ProtoReflect().New().Interface().(M)
+	if err := proto.Unmarshal(out.Materialize(), got); err != nil {
+		panic(err)
+	}
+	return got
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"weak"
 
-	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc/codes"
@@ -145,11 +144,11 @@ func (c *deltaCache) update(changed []wired, removed []string) {
 	first := c.rev == 0 && !c.subscribedEarly
 	var names []string
 	for _, e := range changed {
-		name := e.res.GetName()
+		name := e.name
 		what := created
 		old, ok := c.entries[name]
 		if ok {
-			if old.res.GetVersion() == e.res.GetVersion() {
+			if old.version == e.version {
 				continue
 			}
 			what = modified
@@ -493,7 +492,7 @@ func (c *deltaCache) full(w *deltaWatch) *deltaResponse {
 			if isKnown {
 				removed = append(removed, name)
 			}
-		case !isKnown || version != entry.res.GetVersion():
+		case !isKnown || version != entry.version:
 			updated = append(updated, entry)
 		}
 	}
@@ -538,12 +537,7 @@ func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string, 
 	if len(updated) == 0 && len(removed) == 0 {
 		return nil
 	}
-	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
+	sort.Slice(updated, func(i, j int) bool { return updated[i].name < updated[j].name })
 	sort.Strings(removed)
-	r := &deltaResponse{req: w.req, removed: removed, rev: rev,
-		resources: make([]*discoverygrpc.Resource, len(updated)), wires: updated}
-	for i, u := range updated {
-		r.resources[i] = u.res
-	}
-	return r
+	return &deltaResponse{req: w.req, removed: removed, rev: rev, resources: resourcesOf(updated), wires: updated}
 }

@@ -103,7 +103,7 @@ func freezeAll(todo []freezing) error {
 // pushed, the encoder's answer otherwise.
 func wholeEncoding(u update) []byte {
 	if u.push {
-		return u.enc.res.GetResource().GetValue()
+		return u.enc.value()
 	}
 	if len(u.encoding.Elems) > 0 || len(u.encoding.Tail) > 0 {
 		return nil

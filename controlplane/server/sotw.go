@@ -312,13 +312,9 @@ func (c *deltaCache) dropCollectedSotW() {
 
 // sotwAnswer sorts an answer that brings w to revision rev.
 func (c *deltaCache) sotwAnswer(w *sotwWatch, updated []wired, rev uint64) *sotwResponse {
-	sort.Slice(updated, func(i, j int) bool { return updated[i].res.GetName() < updated[j].res.GetName() })
-	r := &sotwResponse{req: w.req, rev: rev, version: c.sotwVersion(rev), wires: updated,
-		resources: make([]*anypb.Any, len(updated)), returned: w.mark(rev)}
-	for i, u := range updated {
-		r.resources[i] = u.res.GetResource()
-	}
-	return r
+	sort.Slice(updated, func(i, j int) bool { return updated[i].name < updated[j].name })
+	return &sotwResponse{req: w.req, rev: rev, version: c.sotwVersion(rev), wires: updated,
+		resources: anysOf(updated), returned: w.mark(rev)}
 }
 
 // answerSotW answers the open state-of-the-world watches a change

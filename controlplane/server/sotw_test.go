@@ -83,7 +83,7 @@ func (s *fakeSotW) take() *discoverygrpc.DiscoveryResponse {
 			panic(err)
 		}
 		s.version = m.GetVersionInfo()
-		return m
+		return received(m)
 	default:
 		return nil
 	}
@@ -535,7 +535,7 @@ func TestSotWSharedAnswersHeldWeakly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := sotwSummary(m), []string{"a@1", "b@1"}; !slices.Equal(got, want) {
+	if got, want := sotwSummary(received(m)), []string{"a@1", "b@1"}; !slices.Equal(got, want) {
 		t.Errorf("answer built again: %v, want %v", got, want)
 	}
 	if third.origin != nil || third.framed != nil || third.wires != nil || third.resources != nil {

@@ -230,7 +230,7 @@ func (s *Server) apply(t string, changed []encoded, removed []string) error {
 		resources := make([]wired, len(changed))
 		for i, e := range changed {
 			resources[i] = e.wired
-			s.versions[t][e.res.GetName()] = e.res.GetVersion()
+			s.versions[t][e.name] = e.version
 		}
 		s.deltas[t].update(resources, nil)
 		s.metrics.updated.WithLabelValues(shortType(t)).Add(float64(len(changed)))
@@ -287,7 +287,7 @@ func (s *Server) UpdateEndpoints(_ context.Context, clas []*endpointv3.ClusterLo
 	if s.opts.Freeze {
 		todo := make([]freezing, len(changed))
 		for i, e := range changed {
-			todo[i] = freezing{e.msg, e.res.GetResource().GetValue()}
+			todo[i] = freezing{e.msg, e.value()}
 		}
 		s.logFreezing(freezeAll(todo))
 	}

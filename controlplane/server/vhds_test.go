@@ -255,7 +255,7 @@ func TestVHDSChangesAgainstCaches(t *testing.T) {
 		t.Fatalf("full: %d changed (want %d), removed %v", len(c.changed), len(rc.GetVirtualHosts()), c.removed)
 	}
 	for _, e := range c.changed {
-		versions[e.res.GetName()] = e.res.GetVersion()
+		versions[e.name] = e.version
 	}
 	delete(versions, "ingress_http/gone.example.com")
 	v.commit(c)

@@ -9,30 +9,29 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 )
 
-// wired is a resource as the incremental caches hold it: its Resource
-// message, and the Resource's encoding framed as one resources entry of a
-// DeltaDiscoveryResponse (tag, length, bytes), which every stream's
+// wired is a resource as the incremental caches hold it: its type, name
+// and version, and its Resource's encoding framed as one resources entry
+// of a DeltaDiscoveryResponse (tag, length, bytes), which every stream's
 // response reuses (see wireCodec). The framed encoding is head, then each
 // of body, then tail, byte for byte the framing of proto's deterministic
 // encoding of the Resource with its value.
 //
-// A resource the encoder gave in one piece is all in head, and the
-// message's Any value is a slice of head. A big resource the encoder gave
-// element by element (see snapshot.Encoding) keeps those pieces in body,
-// shared with its versions before and after, and its message's Any holds
-// the type but no value: its bytes are held once, and only the wire is
-// ever sent (any gives the Any with its value, assembled, to the rare
-// answer that needs the message).
+// A resource the encoder gave in one piece is all in head. A big resource
+// the encoder gave element by element (see snapshot.Encoding) keeps those
+// pieces in body, shared with its versions before and after: its bytes are
+// held once, and only the wire is ever sent. No message is held: an
+// answer's message carries placeholders (resourcesOf), and any gives the
+// Any with its value to what needs it (a copy for a big resource).
 type wired struct {
-	res  *discoverygrpc.Resource
-	head []byte
-	body [][]byte
-	tail []byte
+	typ, name, version string
+	head               []byte
+	body               [][]byte
+	tail               []byte
 	// from and to are where the value starts in head and ends in tail,
-	// when body is not empty; when it is, to is where the Any ends in
-	// head. anyAt is where the Any's field (tag, length, Any) starts in
-	// head (see sotwPieces).
-	from, to, anyAt int
+	// when body is not empty; when it is, where it starts and ends in
+	// head (the Any ends there too). anyAt is where the Any's field (tag,
+	// length, Any) starts in head (see sotwPieces).
+	from, to, anyAt int32
 }
 
 // Field numbers of envoy.service.discovery.v3.Resource and of Any.
@@ -69,29 +68,38 @@ func newWired(t, name string, enc snapshot.Encoding) wired {
 		head = protowire.AppendTag(head, anyValue, protowire.BytesType)
 		head = protowire.AppendVarint(head, uint64(n))
 	}
-	w := wired{res: &discoverygrpc.Resource{Name: name, Version: enc.Version, Resource: &anypb.Any{TypeUrl: t}}, anyAt: anyAt}
+	w := wired{typ: t, name: name, version: enc.Version, anyAt: int32(anyAt)}
 	start := len(head)
 	head = append(head, enc.Head...)
 	if whole {
 		head = append(head, enc.Tail...)
-		w.res.Resource.Value = head[start:len(head):len(head)]
-		w.head, w.to = appendString(head, resourceName, name), len(head)
+		w.from, w.to = int32(start), int32(len(head))
+		w.head = appendString(head, resourceName, name)
 		return w
 	}
-	w.head, w.body, w.from, w.to = head, enc.Elems, start, len(enc.Tail)
+	w.head, w.body, w.from, w.to = head, enc.Elems, int32(start), int32(len(enc.Tail))
 	w.tail = make([]byte, 0, len(enc.Tail)+sizeString(resourceName, name))
 	w.tail = appendString(append(w.tail, enc.Tail...), resourceName, name)
 	return w
 }
 
-// any returns the resource as an Any with its value: the message's own
-// when it holds the value, else a new one with the value assembled from
-// the pieces (a copy, for the rare answers that need the message whole).
+// value is the resource's encoding when it is in one piece (a slice of
+// head), nil for a big one.
+func (w wired) value() []byte {
+	if len(w.body) > 0 {
+		return nil
+	}
+	return w.head[w.from:w.to:w.to]
+}
+
+// any returns the resource as a new Any with its value: a slice of head
+// when it is in one piece, else assembled from the pieces (a copy, for
+// what needs the message whole: tests, and reading what was sent).
 func (w wired) any() *anypb.Any {
 	if len(w.body) == 0 {
-		return w.res.GetResource()
+		return &anypb.Any{TypeUrl: w.typ, Value: w.value()}
 	}
-	n := len(w.head) - w.from + w.to
+	n := len(w.head) - int(w.from) + int(w.to)
 	for _, p := range w.body {
 		n += len(p)
 	}
@@ -101,7 +109,38 @@ func (w wired) any() *anypb.Any {
 		v = append(v, p...)
 	}
 	v = append(v, w.tail[:w.to]...)
-	return &anypb.Any{TypeUrl: w.res.GetResource().GetTypeUrl(), Value: v}
+	return &anypb.Any{TypeUrl: w.typ, Value: v}
+}
+
+// An answer's message only counts its resources: wireCodec sends the
+// bytes of its wires in their place, and refuses to encode such a message
+// any other way. So every entry of its resources is the same empty
+// message, shared by every answer and never written; a thousand streams
+// answered with a thousand resources each cost a pointer per resource
+// each, not a message.
+var (
+	placeholderResource = &discoverygrpc.Resource{}
+	placeholderAny      = &anypb.Any{}
+)
+
+// resourcesOf returns the resources of a delta answer carrying wires:
+// placeholders (see placeholderResource).
+func resourcesOf(wires []wired) []*discoverygrpc.Resource {
+	out := make([]*discoverygrpc.Resource, len(wires))
+	for i := range out {
+		out[i] = placeholderResource
+	}
+	return out
+}
+
+// anysOf returns the resources of a state-of-the-world answer carrying
+// wires: placeholders (see placeholderResource).
+func anysOf(wires []wired) []*anypb.Any {
+	out := make([]*anypb.Any, len(wires))
+	for i := range out {
+		out[i] = placeholderAny
+	}
+	return out
 }
 
 // sizeString is the size of a proto3 string field: nothing when empty.
