@@ -40,7 +40,7 @@ type Compiler struct {
 	hosts  map[string]*hostState
 	// readers lists, per HTTPProxy, the hosts whose walks looked it up;
 	// claimants, per fqdn, the HTTPProxies validly claiming it.
-	// Both sorted (see setAdd).
+	// Both sorted (see setAdd, setDelete).
 	readers   map[types.NamespacedName][]string
 	claimants map[string][]types.NamespacedName
 	ledger    *status.Ledger
@@ -243,9 +243,7 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 	}
 	for _, pc := range proxies {
 		if pc.was != "" {
-			if c.claimants[pc.was] = setRemove(c.claimants[pc.was], pc.key, compareKeys); len(c.claimants[pc.was]) == 0 {
-				delete(c.claimants, pc.was)
-			}
+			setDelete(c.claimants, pc.was, pc.key, compareKeys)
 		}
 		if pc.now != "" {
 			c.claim(pc.now, pc.key)

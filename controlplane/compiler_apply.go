@@ -45,9 +45,7 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 	old := c.hosts[fqdn]
 	if old != nil {
 		for _, k := range old.part.Reads {
-			if c.readers[k] = setRemove(c.readers[k], fqdn, strings.Compare); len(c.readers[k]) == 0 {
-				delete(c.readers, k)
-			}
+			setDelete(c.readers, k, fqdn, strings.Compare)
 		}
 	}
 	var tr *translate.Host
@@ -191,8 +189,7 @@ func (c *Compiler) release(h *translate.Host, ch *changes) {
 		ch.endpoints[u.eds] = nil
 		for _, name := range translate.ClusterServices(e.c) {
 			svc := source.Key(e.c.Namespace, name)
-			if c.services[svc] = setRemove(c.services[svc], u.eds, strings.Compare); len(c.services[svc]) == 0 {
-				delete(c.services, svc)
+			if setDelete(c.services, svc, u.eds, strings.Compare) {
 				c.ledger.Set(unitService+svc.String(), nil)
 			}
 		}

@@ -22,13 +22,19 @@ func setAdd[K any](s []K, k K, cmp func(K, K) int) []K {
 	return slices.Insert(s, i, k)
 }
 
-// setRemove returns s, sorted by cmp, without k.
-func setRemove[K any](s []K, k K, cmp func(K, K) int) []K {
-	i, found := slices.BinarySearchFunc(s, k, cmp)
-	if !found {
-		return s
+// setDelete removes v from the set, sorted by cmp, that m holds for k,
+// and k from m once its set is empty, which it reports.
+func setDelete[K comparable, V any](m map[K][]V, k K, v V, cmp func(V, V) int) (emptied bool) {
+	s := m[k]
+	if i, found := slices.BinarySearchFunc(s, v, cmp); found {
+		s = slices.Delete(s, i, i+1)
 	}
-	return slices.Delete(s, i, i+1)
+	if len(s) > 0 {
+		m[k] = s
+		return false
+	}
+	delete(m, k)
+	return true
 }
 
 // compareKeys orders keys by namespace, then name, as source.SortedKeys

@@ -77,8 +77,8 @@ func (p *handBackPolicy) due(s heapSample) bool {
 	return s.reclaimable >= max(handBackFloor, s.live/handBackLiveShare)
 }
 
-// handedBack records a hand-back at now.
-func (p *handBackPolicy) handedBack(now time.Time) { p.last = now }
+// handedBack records a hand-back that ended with the heap as s.
+func (p *handBackPolicy) handedBack(s heapSample) { p.prev, p.last = s, s.at }
 
 // heapMetrics are the runtime metrics a heapSample is read from.
 var heapMetrics = []string{
@@ -160,15 +160,12 @@ func quietHandBack(ctx context.Context, log *slog.Logger, m *handBackMetrics) {
 			runtime.GC()
 			debug.FreeOSMemory()
 			after := readHeapSample(time.Now(), buf)
-			policy.handedBack(after.at)
-			policy.prev = after
+			policy.handedBack(after)
+			released := after.released - min(s.released, after.released)
 			m.count.Inc()
-			if after.released > s.released {
-				m.released.Add(float64(after.released - s.released))
-			}
+			m.released.Add(float64(released))
 			log.Debug("heap memory handed back to the system after a burst", "reclaimableBytes", s.reclaimable,
-				"releasedBytes", after.released-min(s.released, after.released), "liveBytes", after.live,
-				"took", after.at.Sub(now).String())
+				"releasedBytes", released, "liveBytes", after.live, "took", after.at.Sub(now).String())
 		}
 	}
 }

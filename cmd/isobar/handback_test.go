@@ -35,7 +35,7 @@ func TestHandBackPolicy(t *testing.T) {
 			t.Fatalf("%s: due = %v, want %v", step.name, got, step.want)
 		}
 		if got {
-			p.handedBack(step.s.at)
+			p.handedBack(step.s)
 		}
 	}
 }

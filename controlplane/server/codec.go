@@ -86,7 +86,7 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if !ok {
 		if count > 0 {
 			// Every answer with resources is built by deltaCache, whose
-			// resources are placeholders (see resourcesOf): encoded as
+			// resources are placeholders (see placeholders): encoded as
 			// they are, they would tell Envoy to use empty resources.
 			return nil, errNotPreEncoded
 		}
@@ -96,7 +96,7 @@ func (wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	wires := enc.wires
 	if len(wires) != count || enc.sotw != (field == sotwResourcesField) {
 		// The message is not what deltaCache built, and its resources
-		// are placeholders (see resourcesOf): refuse rather than send
+		// are placeholders (see placeholders): refuse rather than send
 		// them empty.
 		return nil, errResourcesChanged
 	}

@@ -26,7 +26,7 @@ func TestWireCodecSharesEncodings(t *testing.T) {
 	}
 	// Build a response the way the stream does and send it through the codec.
 	r := &deltaResponse{req: &discoverygrpc.DeltaDiscoveryRequest{TypeUrl: c.typeURL}, rev: 9,
-		resources: resourcesOf([]wired{c.entries["a"], c.entries["b"]}),
+		resources: placeholders(2, placeholderResource),
 		wires:     []wired{c.entries["a"], c.entries["b"]}, removed: []string{"gone"}}
 	msg, _ := r.GetDeltaDiscoveryResponse()
 	msg.Nonce = "17"

@@ -539,5 +539,5 @@ func (c *deltaCache) response(w *deltaWatch, updated []wired, removed []string, 
 	}
 	sort.Slice(updated, func(i, j int) bool { return updated[i].name < updated[j].name })
 	sort.Strings(removed)
-	return &deltaResponse{req: w.req, removed: removed, rev: rev, resources: resourcesOf(updated), wires: updated}
+	return &deltaResponse{req: w.req, removed: removed, rev: rev, resources: placeholders(len(updated), placeholderResource), wires: updated}
 }

@@ -82,7 +82,7 @@ func freezeAll(todo []freezing) error {
 			return
 		}
 		if f.enc == nil {
-			if f.enc, errs[i] = (proto.MarshalOptions{Deterministic: true}).Marshal(f.m); errs[i] != nil {
+			if f.enc, errs[i] = deterministic.Marshal(f.m); errs[i] != nil {
 				return
 			}
 		}

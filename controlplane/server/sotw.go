@@ -314,7 +314,7 @@ func (c *deltaCache) dropCollectedSotW() {
 func (c *deltaCache) sotwAnswer(w *sotwWatch, updated []wired, rev uint64) *sotwResponse {
 	sort.Slice(updated, func(i, j int) bool { return updated[i].name < updated[j].name })
 	return &sotwResponse{req: w.req, rev: rev, version: c.sotwVersion(rev), wires: updated,
-		resources: anysOf(updated), returned: w.mark(rev)}
+		resources: placeholders(len(updated), placeholderAny), returned: w.mark(rev)}
 }
 
 // answerSotW answers the open state-of-the-world watches a change

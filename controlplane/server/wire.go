@@ -20,7 +20,7 @@ import (
 // the encoder gave element by element (see snapshot.Encoding) keeps those
 // pieces in body, shared with its versions before and after: its bytes are
 // held once, and only the wire is ever sent. No message is held: an
-// answer's message carries placeholders (resourcesOf), and any gives the
+// answer's message carries placeholders (see placeholders), and any gives the
 // Any with its value to what needs it (a copy for a big resource).
 type wired struct {
 	typ, name, version string
@@ -123,22 +123,13 @@ var (
 	placeholderAny      = &anypb.Any{}
 )
 
-// resourcesOf returns the resources of a delta answer carrying wires:
-// placeholders (see placeholderResource).
-func resourcesOf(wires []wired) []*discoverygrpc.Resource {
-	out := make([]*discoverygrpc.Resource, len(wires))
+// placeholders returns the resources of an answer carrying n wires: n
+// times placeholder (placeholderResource for a delta answer, placeholderAny
+// for a state-of-the-world one).
+func placeholders[M any](n int, placeholder M) []M {
+	out := make([]M, n)
 	for i := range out {
-		out[i] = placeholderResource
-	}
-	return out
-}
-
-// anysOf returns the resources of a state-of-the-world answer carrying
-// wires: placeholders (see placeholderResource).
-func anysOf(wires []wired) []*anypb.Any {
-	out := make([]*anypb.Any, len(wires))
-	for i := range out {
-		out[i] = placeholderAny
+		out[i] = placeholder
 	}
 	return out
 }

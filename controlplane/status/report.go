@@ -12,13 +12,12 @@ type Report struct {
 	// What is said of each object; a nil entry is an object tracked and
 	// nothing else (most are: Track allocates no entry). A report of one
 	// object (that of an HTTPProxy, kept by the compiler for each of them)
-	// holds it in one and oneEntry; objects is made for the second one,
-	// sized by hint.
+	// holds it in one and oneEntry; objects is made for the second one
+	// (NewReportFor makes it at once for more).
 	one      Ref
 	oneEntry *entry
 	hasOne   bool
 	objects  map[Ref]*entry
-	hint     int
 	findings map[string]Finding // made by the first finding
 	// last is the entry of lastRef: calls about one object often come in
 	// a row, and need not hash its reference again.
@@ -38,7 +37,7 @@ func NewReport() *Report { return NewReportFor(0) }
 
 // NewReportFor returns an empty report with room for about n objects.
 func NewReportFor(n int) *Report {
-	r := &Report{hint: n}
+	r := &Report{}
 	if n > 1 {
 		r.objects = make(map[Ref]*entry, n)
 	}
@@ -65,7 +64,7 @@ func (r *Report) put(ref Ref, e *entry) {
 	case !r.hasOne || r.one == ref:
 		r.one, r.oneEntry, r.hasOne = ref, e, true
 	default:
-		r.objects = make(map[Ref]*entry, max(r.hint, 2))
+		r.objects = make(map[Ref]*entry, 2)
 		r.objects[r.one], r.objects[ref] = r.oneEntry, e
 		r.one, r.oneEntry, r.hasOne = Ref{}, nil, false
 	}
