@@ -19,7 +19,7 @@ import (
 var corpora sync.Map // name → []byte
 
 // corpus generates (once) the named corpus with the project's generator.
-func corpus(b *testing.B, name string) []byte {
+func corpus(b testing.TB, name string) []byte {
 	b.Helper()
 	if v, ok := corpora.Load(name); ok {
 		return v.([]byte)

@@ -9,7 +9,6 @@ import (
 	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/kube"
 	"github.com/isobar-dev/isobar/controlplane/source"
-	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
 // contourMetrics are Contour's own metrics, under Contour's names and
@@ -18,13 +17,12 @@ import (
 // root host, configuration rebuilds, the Kubernetes changes received and
 // the status updates.
 type contourMetrics struct {
-	buildInfo             *prometheus.GaugeVec
-	total, root, orphaned *prometheus.GaugeVec // by namespace
-	valid, invalid        *prometheus.GaugeVec // by namespace and vhost
-	rebuildTimestamp      prometheus.Gauge
-	rebuildTotal          prometheus.Counter
-	rebuildSeconds        prometheus.Summary
-	events                *prometheus.CounterVec
+	buildInfo        *prometheus.GaugeVec
+	proxyGauges      *proxyGauges
+	rebuildTimestamp prometheus.Gauge
+	rebuildTotal     prometheus.Counter
+	rebuildSeconds   prometheus.Summary
+	events           *prometheus.CounterVec
 	// updates are the status update counters by kind: total, success,
 	// noop, failed and conflict.
 	updates map[string]*prometheus.CounterVec
@@ -35,12 +33,8 @@ func newContourMetrics(reg prometheus.Registerer) *contourMetrics {
 		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, labels)
 	}
 	m := &contourMetrics{
-		buildInfo: gauge("contour_build_info", "Build information (Contour's name): branch, git revision and version of Isobar.", "branch", "revision", "version"),
-		total:     gauge("contour_httpproxy", "HTTPProxies, whatever their status, by namespace (Contour's name).", "namespace"),
-		root:      gauge("contour_httpproxy_root", "Root HTTPProxies (with a virtual host), by namespace (Contour's name).", "namespace"),
-		orphaned:  gauge("contour_httpproxy_orphaned", "Orphaned HTTPProxies (no root includes them), by namespace (Contour's name).", "namespace"),
-		valid:     gauge("contour_httpproxy_valid", "Valid HTTPProxies by namespace and, for roots, virtual host (Contour's name).", "namespace", "vhost"),
-		invalid:   gauge("contour_httpproxy_invalid", "Invalid HTTPProxies by namespace and, for roots, virtual host (Contour's name).", "namespace", "vhost"),
+		buildInfo:   gauge("contour_build_info", "Build information (Contour's name): branch, git revision and version of Isobar.", "branch", "revision", "version"),
+		proxyGauges: newProxyGauges(),
 		rebuildTimestamp: prometheus.NewGauge(prometheus.GaugeOpts{Name: "contour_dagrebuild_timestamp",
 			Help: "Unix time of the last configuration build (Contour's name; isobar_build_timestamp_seconds)."}),
 		rebuildTotal: prometheus.NewCounter(prometheus.CounterOpts{Name: "contour_dagrebuild_total",
@@ -62,7 +56,7 @@ func newContourMetrics(reg prometheus.Registerer) *contourMetrics {
 		m.updates[what] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help + " (Contour's name)."}, []string{"kind"})
 		reg.MustRegister(m.updates[what])
 	}
-	for _, c := range []prometheus.Collector{m.buildInfo, m.total, m.root, m.orphaned, m.valid, m.invalid, m.rebuildTimestamp,
+	for _, c := range []prometheus.Collector{m.buildInfo, m.proxyGauges, m.rebuildTimestamp,
 		m.rebuildTotal, m.rebuildSeconds, m.events} {
 		reg.MustRegister(c)
 	}
@@ -110,44 +104,8 @@ func (m *contourMetrics) rebuilt(seconds float64) {
 	m.rebuildTimestamp.SetToCurrentTime()
 }
 
-// proxies sets the HTTPProxy gauges from a result's statuses, reading the
-// roots' hosts in idx, as Contour counts them: a root is an HTTPProxy
-// with a virtual host, whatever its status; vhost labels roots only.
+// proxies sets the HTTPProxy gauges from a result's statuses (see
+// proxyGauges.set).
 func (m *contourMetrics) proxies(idx *source.Index, res *controlplane.Result) {
-	type key struct{ ns, vhost string }
-	total, root, orphaned := map[string]float64{}, map[string]float64{}, map[string]float64{}
-	valid, invalid := map[key]float64{}, map[key]float64{}
-	for _, o := range res.Statuses {
-		if o.Kind != status.KindHTTPProxy {
-			continue
-		}
-		vhost := ""
-		if p, ok := idx.HTTPProxies.Get(source.Key(o.Namespace, o.Name)); ok && p.Spec.VirtualHost != nil {
-			vhost = strings.TrimSpace(p.Spec.VirtualHost.Fqdn)
-		}
-		total[o.Namespace]++
-		if vhost != "" {
-			root[o.Namespace]++
-		}
-		switch o.CurrentStatus {
-		case status.Valid:
-			valid[key{o.Namespace, vhost}]++
-		case status.Orphaned:
-			orphaned[o.Namespace]++
-		default:
-			invalid[key{o.Namespace, vhost}]++
-		}
-	}
-	for g, counts := range map[*prometheus.GaugeVec]map[string]float64{m.total: total, m.root: root, m.orphaned: orphaned} {
-		g.Reset()
-		for ns, n := range counts {
-			g.WithLabelValues(ns).Set(n)
-		}
-	}
-	for g, counts := range map[*prometheus.GaugeVec]map[key]float64{m.valid: valid, m.invalid: invalid} {
-		g.Reset()
-		for k, n := range counts {
-			g.WithLabelValues(k.ns, k.vhost).Set(n)
-		}
-	}
+	m.proxyGauges.set(idx, res)
 }

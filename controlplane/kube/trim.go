@@ -13,10 +13,11 @@ import (
 func trimService(o any) (any, error) { return trimmed[*corev1.Service](o) }
 
 // trimEndpointSlice keeps each endpoint's addresses and its ready and
-// terminating conditions, all the core reads (source.Trim): target
-// references, node names, zones and hints (hundreds of bytes per endpoint)
-// are dropped, and a Pod replaced at the same address no longer changes
-// the object.
+// terminating conditions, all the core reads, with consecutive endpoints
+// of the same conditions folded into one (source.Trim): target references,
+// node names, zones and hints (hundreds of bytes per endpoint) are
+// dropped, and a Pod replaced at the same address no longer changes the
+// object.
 func trimEndpointSlice(o any) (any, error) { return trimmed[*discoveryv1.EndpointSlice](o) }
 
 // trimEndpoints keeps each address's IP, ready or not (a refused address

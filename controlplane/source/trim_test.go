@@ -72,3 +72,41 @@ endpoints:
   zone: a
   targetRef: {kind: Pod, namespace: ns, name: web-1}
 `
+
+// TestFoldEndpoints checks that runs of endpoints with the same conditions
+// become one endpoint each, addresses in order, and that the runs' address
+// lists do not share room to grow.
+func TestFoldEndpoints(t *testing.T) {
+	yes, no, alsoYes := true, false, true
+	node := "node-1"
+	in := []discoveryv1.Endpoint{
+		{Addresses: []string{"10.0.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes}, NodeName: &node},
+		{Addresses: []string{"10.0.0.2", "10.0.0.3"}, Conditions: discoveryv1.EndpointConditions{Ready: &alsoYes}},
+		{Addresses: []string{"10.0.0.4"}, Conditions: discoveryv1.EndpointConditions{Ready: &no}},
+		{Addresses: []string{"10.0.0.5"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &no}},
+		{Addresses: []string{"10.0.0.6"}},
+		{Addresses: []string{"10.0.0.7"}},
+		{Addresses: []string{"10.0.0.8"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &yes}},
+	}
+	want := []discoveryv1.Endpoint{
+		{Addresses: []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes}},
+		{Addresses: []string{"10.0.0.4"}, Conditions: discoveryv1.EndpointConditions{Ready: &no}},
+		{Addresses: []string{"10.0.0.5"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &no}},
+		{Addresses: []string{"10.0.0.6", "10.0.0.7"}},
+		{Addresses: []string{"10.0.0.8"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &yes}},
+	}
+	got := foldEndpoints(in)
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("folded (-want +got):\n%s", d)
+	}
+	if cap(got) != len(want) {
+		t.Errorf("endpoints: capacity %d for %d", cap(got), len(want))
+	}
+	_ = append(got[0].Addresses, "192.0.2.1")
+	if got[1].Addresses[0] != "10.0.0.4" {
+		t.Errorf("appending to the first run wrote the second: %v", got[1].Addresses)
+	}
+	if out := foldEndpoints(nil); out != nil {
+		t.Errorf("no endpoints: %v", out)
+	}
+}
