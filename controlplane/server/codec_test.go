@@ -2,6 +2,7 @@ package server
 
 import (
 	"testing"
+	"unsafe"
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	"github.com/google/go-cmp/cmp"
@@ -122,4 +123,12 @@ func received[M proto.Message](m M) M {
 		panic(err)
 	}
 	return got
+}
+
+// TestWiredStaysSmall keeps a cached resource's entry at 80 bytes: the
+// caches, their logs and the shared first answers hold one per resource.
+func TestWiredStaysSmall(t *testing.T) {
+	if n := unsafe.Sizeof(wired{}); n > 80 {
+		t.Errorf("a wired is %d bytes, want at most 80", n)
+	}
 }

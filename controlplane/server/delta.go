@@ -36,7 +36,7 @@ const logEntryCost = 128
 
 // owned returns the bytes of w's encoding that are its own: its head and
 // tail (the pieces between are shared with the resource's other versions).
-func (w wired) owned() int { return len(w.head) + len(w.tail) }
+func (w wired) owned() int { return len(w.head) + len(w.tail()) }
 
 // errLagging ends a stream whose last answer is older than the change log:
 // Envoy reconnects with the versions it has, and is answered from those.

@@ -9,29 +9,76 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
 )
 
-// wired is a resource as the incremental caches hold it: its type, name
-// and version, and its Resource's encoding framed as one resources entry
-// of a DeltaDiscoveryResponse (tag, length, bytes), which every stream's
+// wired is a resource as the incremental caches hold it: its name and
+// version, and its Resource's encoding framed as one resources entry of a
+// DeltaDiscoveryResponse (tag, length, bytes), which every stream's
 // response reuses (see wireCodec). The framed encoding is head, then each
-// of body, then tail, byte for byte the framing of proto's deterministic
-// encoding of the Resource with its value.
+// piece of big's body, then big's tail, byte for byte the framing of
+// proto's deterministic encoding of the Resource with its value. Its type
+// is written in head (typeURL reads it back).
 //
-// A resource the encoder gave in one piece is all in head. A big resource
-// the encoder gave element by element (see snapshot.Encoding) keeps those
-// pieces in body, shared with its versions before and after: its bytes are
-// held once, and only the wire is ever sent. No message is held: an
-// answer's message carries placeholders (see placeholders), and any gives the
-// Any with its value to what needs it (a copy for a big resource).
+// A resource the encoder gave in one piece is all in head, and big is nil.
+// A big resource the encoder gave element by element (see
+// snapshot.Encoding) keeps those pieces in big's body, shared with its
+// versions before and after: its bytes are held once, and only the wire is
+// ever sent. No message is held: an answer's message carries placeholders
+// (see placeholders), and any gives the Any with its value to what needs
+// it (a copy for a big resource). A wired is 80 bytes: caches, logs and
+// shared answers hold one per resource (63,000 at S10k).
 type wired struct {
-	typ, name, version string
-	head               []byte
-	body               [][]byte
-	tail               []byte
-	// from and to are where the value starts in head and ends in tail,
-	// when body is not empty; when it is, where it starts and ends in
-	// head (the Any ends there too). anyAt is where the Any's field (tag,
+	name, version string
+	head          []byte
+	big           *bigWire
+	// from and to are where the value starts in head and ends in big's
+	// tail, for a big resource; otherwise where it starts and ends in head
+	// (the Any ends there too). anyAt is where the Any's field (tag,
 	// length, Any) starts in head (see sotwPieces).
 	from, to, anyAt int32
+}
+
+// bigWire is the rest of a big resource's framed encoding, after head.
+type bigWire struct {
+	body [][]byte
+	tail []byte
+}
+
+// body is the pieces of a big resource's encoding between head and tail;
+// none for one in one piece.
+func (w wired) body() [][]byte {
+	if w.big == nil {
+		return nil
+	}
+	return w.big.body
+}
+
+// tail is what follows a big resource's body; nothing for one in one
+// piece.
+func (w wired) tail() []byte {
+	if w.big == nil {
+		return nil
+	}
+	return w.big.tail
+}
+
+// typeURL reads the resource's type back from head, where newWired wrote
+// it as the Any's first field; "" if head does not hold it.
+func (w wired) typeURL() string {
+	b := w.head[w.anyAt:]
+	if _, _, n := protowire.ConsumeTag(b); n > 0 { // the Resource's Any field
+		b = b[n:]
+	}
+	if _, n := protowire.ConsumeVarint(b); n > 0 { // its length
+		b = b[n:]
+	}
+	num, _, n := protowire.ConsumeTag(b)
+	if n < 0 || num != anyTypeURL {
+		return ""
+	}
+	v, m := protowire.ConsumeBytes(b[n:])
+	if m < 0 {
+		return ""
+	}
+	return string(v)
 }
 
 // Field numbers of envoy.service.discovery.v3.Resource and of Any.
@@ -68,7 +115,7 @@ func newWired(t, name string, enc snapshot.Encoding) wired {
 		head = protowire.AppendTag(head, anyValue, protowire.BytesType)
 		head = protowire.AppendVarint(head, uint64(n))
 	}
-	w := wired{typ: t, name: name, version: enc.Version, anyAt: int32(anyAt)}
+	w := wired{name: name, version: enc.Version, anyAt: int32(anyAt)}
 	start := len(head)
 	head = append(head, enc.Head...)
 	if whole {
@@ -77,16 +124,16 @@ func newWired(t, name string, enc snapshot.Encoding) wired {
 		w.head = appendString(head, resourceName, name)
 		return w
 	}
-	w.head, w.body, w.from, w.to = head, enc.Elems, int32(start), int32(len(enc.Tail))
-	w.tail = make([]byte, 0, len(enc.Tail)+sizeString(resourceName, name))
-	w.tail = appendString(append(w.tail, enc.Tail...), resourceName, name)
+	tail := make([]byte, 0, len(enc.Tail)+sizeString(resourceName, name))
+	tail = appendString(append(tail, enc.Tail...), resourceName, name)
+	w.head, w.big, w.from, w.to = head, &bigWire{body: enc.Elems, tail: tail}, int32(start), int32(len(enc.Tail))
 	return w
 }
 
 // value is the resource's encoding when it is in one piece (a slice of
 // head), nil for a big one.
 func (w wired) value() []byte {
-	if len(w.body) > 0 {
+	if w.big != nil {
 		return nil
 	}
 	return w.head[w.from:w.to:w.to]
@@ -96,20 +143,20 @@ func (w wired) value() []byte {
 // when it is in one piece, else assembled from the pieces (a copy, for
 // what needs the message whole: tests, and reading what was sent).
 func (w wired) any() *anypb.Any {
-	if len(w.body) == 0 {
-		return &anypb.Any{TypeUrl: w.typ, Value: w.value()}
+	if w.big == nil {
+		return &anypb.Any{TypeUrl: w.typeURL(), Value: w.value()}
 	}
 	n := len(w.head) - int(w.from) + int(w.to)
-	for _, p := range w.body {
+	for _, p := range w.big.body {
 		n += len(p)
 	}
 	v := make([]byte, 0, n)
 	v = append(v, w.head[w.from:]...)
-	for _, p := range w.body {
+	for _, p := range w.big.body {
 		v = append(v, p...)
 	}
-	v = append(v, w.tail[:w.to]...)
-	return &anypb.Any{TypeUrl: w.typ, Value: v}
+	v = append(v, w.big.tail[:w.to]...)
+	return &anypb.Any{TypeUrl: w.typeURL(), Value: v}
 }
 
 // An answer's message only counts its resources: wireCodec sends the
@@ -160,11 +207,11 @@ func appendString(b []byte, num protowire.Number, s string) []byte {
 // order.
 func (w wired) pieces(fn func([]byte)) {
 	fn(w.head)
-	for _, p := range w.body {
+	for _, p := range w.body() {
 		fn(p)
 	}
-	if len(w.tail) > 0 {
-		fn(w.tail)
+	if t := w.tail(); len(t) > 0 {
+		fn(t)
 	}
 }
 
@@ -173,16 +220,16 @@ func (w wired) pieces(fn func([]byte)) {
 // the Resource's own Any field, byte for byte: both are field 2 holding an
 // Any. So the pieces are slices of w's framed encoding, shared with it.
 func (w wired) sotwPieces(fn func([]byte)) {
-	if len(w.body) == 0 {
+	if w.big == nil {
 		fn(w.head[w.anyAt:w.to])
 		return
 	}
 	fn(w.head[w.anyAt:])
-	for _, p := range w.body {
+	for _, p := range w.big.body {
 		fn(p)
 	}
 	if w.to > 0 {
-		fn(w.tail[:w.to])
+		fn(w.big.tail[:w.to])
 	}
 }
 
