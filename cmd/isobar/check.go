@@ -30,12 +30,13 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.`,
 			if err != nil {
 				return err
 			}
+			in.wantOrigins = true
 			res, problems, err := in.compileInputs(cmd)
 			if err != nil {
 				return err
 			}
 			findings := res.AllFindings()
-			rep := checkReport{Findings: findings, Problems: problemsJSON(problems), Summary: summarize(res.Statuses, findings)}
+			rep := checkReport{Findings: locate(findings, in.origins), Problems: problemsJSON(problems), Summary: summarize(res.Statuses, findings)}
 			switch output {
 			case "json":
 				enc := json.NewEncoder(cmd.OutOrStdout())
@@ -45,8 +46,10 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.`,
 				}
 			case "text", "":
 				writeCheckText(cmd.OutOrStdout(), rep)
+			case "github":
+				writeCheckGitHub(cmd.OutOrStdout(), rep, problems)
 			default:
-				return exitWith(exitBadInput, fmt.Errorf("unknown output format %q: use text or json", output))
+				return exitWith(exitBadInput, fmt.Errorf("unknown output format %q: use text, json or github", output))
 			}
 			switch {
 			case len(problems) > 0:
@@ -58,16 +61,16 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.`,
 		},
 	}
 	in.register(cmd)
-	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json, or github (GitHub Actions annotations on each object's file and line)")
 	cmd.Flags().StringVar(&failOn, "fail-on", "error", "exit 1 when a finding is at least this severe: error, warning, info or never")
 	return cmd
 }
 
 // checkReport is what `isobar check -o json` prints.
 type checkReport struct {
-	Findings []status.Finding `json:"findings"`
-	Problems []problemJSON    `json:"problems"`
-	Summary  checkSummary     `json:"summary"`
+	Findings []checkFinding `json:"findings"`
+	Problems []problemJSON  `json:"problems"`
+	Summary  checkSummary   `json:"summary"`
 }
 
 type problemJSON struct {
@@ -120,17 +123,22 @@ func summarize(objs []status.Object, findings []status.Finding) checkSummary {
 func writeCheckText(w io.Writer, rep checkReport) {
 	if len(rep.Findings) > 0 {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "SEVERITY\tCODE\tOBJECT\tMESSAGE")
+		fmt.Fprintln(tw, "SEVERITY\tCODE\tOBJECT\tWHERE\tMESSAGE")
 		for _, f := range rep.Findings {
 			objs := make([]string, len(f.Objects))
 			for i, o := range f.Objects {
 				objs[i] = o.String()
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Severity, f.Code, strings.Join(objs, ", "), f.Message)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Severity, f.Code, strings.Join(objs, ", "), f.where(), f.Message)
 		}
 		tw.Flush()
 	}
-	s := rep.Summary
+	writeSummary(w, rep.Summary)
+}
+
+// writeSummary prints the closing line: objects by status, findings by
+// severity.
+func writeSummary(w io.Writer, s checkSummary) {
 	fmt.Fprintf(w, "%d objects: %d valid, %d invalid, %d orphaned; %d errors, %d warnings, %d info\n",
 		s.Objects, s.Valid, s.Invalid, s.Orphaned, s.Errors, s.Warnings, s.Info)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane"
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
 // inputFlags are the flags of every command that reads objects from files.
@@ -18,6 +19,10 @@ type inputFlags struct {
 	files     []string
 	namespace string
 	compile   compileFlags
+	// wantOrigins asks the load to record where each object was read
+	// (source.LoadOptions.Origins); origins is that record after the load.
+	wantOrigins bool
+	origins     map[status.Ref]source.Origin
 }
 
 // compileFlags are the options of the core shared by translate, check,
@@ -350,7 +355,8 @@ func (f *inputFlags) load(stdin io.Reader, stderr io.Writer) (*source.Index, []s
 		return nil, nil, exitWith(exitBadInput, fmt.Errorf("no input: give -f FILE or -f FOLDER (- reads stdin)"))
 	}
 	tuneBatchGC(batchLimit(inputSize(f.files)))
-	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: f.namespace, Stdin: stdin}, f.files...)
+	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: f.namespace, Stdin: stdin, Origins: f.wantOrigins}, f.files...)
+	f.origins = idx.Origins
 	for _, p := range problems {
 		fmt.Fprintln(stderr, "error:", p.Error())
 	}

@@ -199,7 +199,9 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 		l.problem(where)
 		return
 	}
-	l.idx.Origins[ref] = origin
+	if l.opts.Origins {
+		l.idx.Origins[ref] = origin
+	}
 }
 
 // unknown reports a kind the core does not read: known Kubernetes kinds
@@ -208,8 +210,10 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 func unknown(l sink, where Problem, h header) {
 	ref := status.Ref{Kind: h.Kind, Namespace: h.Metadata.Namespace, Name: h.Metadata.Name}
 	gv, err := schema.ParseGroupVersion(h.APIVersion)
+	recognized := err == nil && clientgoscheme.Scheme.Recognizes(gv.WithKind(h.Kind))
+	l.skipped(where, ref)
 	switch {
-	case err == nil && clientgoscheme.Scheme.Recognizes(gv.WithKind(h.Kind)):
+	case recognized:
 		l.note(status.SeverityInfo, FindingIgnoredObject, ref, "%s %s is not read by Isobar; ignored", h.APIVersion, h.Kind)
 	case h.APIVersion == "operator.projectcontour.io/v1alpha1" && h.Kind == "Contour":
 		l.note(status.SeverityInfo, FindingIgnoredObject, ref, "a Contour resource configures `isobar operator`; translate ignores it")
@@ -219,6 +223,13 @@ func unknown(l sink, where Problem, h header) {
 		where.Message = fmt.Sprintf("unknown kind %s %q; Isobar reads %s", h.APIVersion, h.Kind, describeKinds())
 		where.Field = "kind"
 		l.problem(where)
+	}
+}
+
+// skipped records where an ignored object was read, when asked to.
+func (l *loader) skipped(where Problem, ref status.Ref) {
+	if l.opts.Origins {
+		l.idx.Origins[ref] = Origin{File: where.File, Doc: where.Doc, Line: where.Line}
 	}
 }
 

@@ -50,7 +50,8 @@ type Index struct {
 	// ExtensionServices are projectcontour.io/v1alpha1 ExtensionServices.
 	ExtensionServices map[types.NamespacedName]*contourv1alpha1.ExtensionService
 
-	// Origins records where each object came from, when known.
+	// Origins records where each object came from, when known and asked
+	// for (LoadOptions.Origins).
 	Origins map[status.Ref]Origin
 	// Notes are observations made while indexing that are not errors (an
 	// object converted from a removed API version, a default namespace

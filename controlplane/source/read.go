@@ -30,6 +30,10 @@ type LoadOptions struct {
 	// Service's selector still shows. Not for use with Reuse: trimming
 	// changes the objects a Reuse shares.
 	Trim bool
+	// Origins records where each object was read (Index.Origins), for
+	// commands that point at files (`check`). Off, the map stays empty:
+	// nothing else reads it, and at S10k it is 55,000 entries (5 MB).
+	Origins bool
 }
 
 // RequestsFile reports whether a file holds requests for `isobar route`
@@ -210,7 +214,9 @@ func (l *loader) stream(name string, text string) {
 	docs := splitDocuments(text)
 	if len(l.seen) == 0 && len(l.idx.Origins) == 0 { // size the maps once, not by doubling
 		l.seen = make(map[refKey]Origin, len(docs))
-		l.idx.Origins = make(map[status.Ref]Origin, len(docs))
+		if l.opts.Origins {
+			l.idx.Origins = make(map[status.Ref]Origin, len(docs))
+		}
 	}
 	recs := make([]recorder, len(docs))
 	reuse := l.opts.Reuse

@@ -34,7 +34,7 @@ metadata: {name: x}
 `)
 	r := NewReuse()
 	b, bp := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "team"}, "base.yaml", base)
-	h, hp := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "team"}, "head.yaml", head)
+	h, hp := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "team", Origins: true}, "head.yaml", head)
 	if len(bp) != 0 || len(hp) != 1 || hp[0].File != "head.yaml" || hp[0].Doc != 3 {
 		t.Fatalf("problems: base %v, head %v", bp, hp)
 	}

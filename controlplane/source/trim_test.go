@@ -8,6 +8,8 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
 // TestLoadTrims checks that the loader, asked to trim, keeps of Services
@@ -108,5 +110,22 @@ func TestFoldEndpoints(t *testing.T) {
 	}
 	if out := foldEndpoints(nil); out != nil {
 		t.Errorf("no endpoints: %v", out)
+	}
+}
+
+// TestOriginsOnlyWhenAsked checks that where objects were read is
+// recorded only for loads that ask for it.
+func TestOriginsOnlyWhenAsked(t *testing.T) {
+	plain, _ := LoadBytes(LoadOptions{}, "t.yaml", []byte(trimInput))
+	if len(plain.Origins) != 0 {
+		t.Errorf("origins without asking: %v", plain.Origins)
+	}
+	idx, _ := LoadBytes(LoadOptions{Origins: true}, "t.yaml", []byte(trimInput))
+	want := map[status.Ref]Origin{
+		{Kind: status.KindService, Namespace: "ns", Name: "web"}:         {File: "t.yaml", Doc: 1, Line: 1},
+		{Kind: status.KindEndpointSlice, Namespace: "ns", Name: "web-1"}: {File: "t.yaml", Doc: 2, Line: 14},
+	}
+	if d := cmp.Diff(want, idx.Origins); d != "" {
+		t.Errorf("origins (-want +got):\n%s", d)
 	}
 }
