@@ -65,13 +65,13 @@ func (c *Compiler) setHost(fqdn string, part *graph.HostPart, ch *changes) error
 			keepEqual(&tr.Routes, old.tr.Routes)
 			keepEqual(&tr.Chain, old.tr.Chain)
 		}
-		c.hosts[fqdn] = &hostState{part: part, tr: tr}
 		if err := c.acquire(tr, ch); err != nil {
 			return err
 		}
+		c.hosts[fqdn] = newHostState(part, tr)
 	}
-	if old != nil && old.tr != nil {
-		c.release(old.tr, ch)
+	if old != nil {
+		c.release(old, ch)
 	}
 	if tr == nil {
 		tr = &translate.Host{}
@@ -170,8 +170,8 @@ func (c *Compiler) useEDS(name string, gc *graph.Cluster, ch *changes) error {
 
 // release counts one user less of what h refers to, dropping what nothing
 // uses any more.
-func (c *Compiler) release(h *translate.Host, ch *changes) {
-	for name := range h.Clusters {
+func (c *Compiler) release(h *hostState, ch *changes) {
+	for _, name := range h.clusters {
 		u := c.clusters[name]
 		if u.users--; u.users > 0 {
 			continue
@@ -194,7 +194,7 @@ func (c *Compiler) release(h *translate.Host, ch *changes) {
 			}
 		}
 	}
-	for name := range h.Secrets {
+	for _, name := range h.secrets {
 		u := c.secrets[name]
 		if u.users--; u.users == 0 {
 			delete(c.secrets, name)
