@@ -126,7 +126,7 @@ func freshVersion(t *testing.T, res *xds.Resources) string {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.versions[resourcev3.RouteType][res.Routes[0].GetName()]
+	return s.deltas[resourcev3.RouteType].version(res.Routes[0].GetName())
 }
 
 // TestNewWiredIsProtoFraming: a resource framed around its encoder's

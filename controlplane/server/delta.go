@@ -135,6 +135,32 @@ func newDeltaCache(typeURL string) *deltaCache {
 // update stores changed resources and deletes removed names (a resource
 // whose version did not change is no change), then answers every open
 // watch the change concerns.
+// heldVersions is what the server asks a cache of what it holds, to
+// tell what changed (the cache's entries are the only record of it).
+type heldVersions interface {
+	// version is the version of the resource called name; "" when the
+	// cache does not hold one.
+	version(name string) string
+	// names are the names of the resources held, in no order.
+	names() []string
+}
+
+func (c *deltaCache) version(name string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.entries[name].version
+}
+
+func (c *deltaCache) names() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]string, 0, len(c.entries))
+	for name := range c.entries {
+		out = append(out, name)
+	}
+	return out
+}
+
 func (c *deltaCache) update(changed []wired, removed []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -91,8 +91,7 @@ type Server struct {
 	static  map[string]bool        // names of Options.StaticListeners
 	metrics *Metrics
 
-	mu       sync.Mutex
-	versions map[string]map[string]string // type → name → content hash
+	mu sync.Mutex
 	// applied is the last resource set the caches took (with
 	// UpdateEndpoints' assignments put in), and tracker its references;
 	// nil when SetResources must start over (before the first set, and
@@ -129,7 +128,7 @@ func New(opts Options) *Server {
 	if opts.Registry == nil {
 		opts.Registry = prometheus.NewRegistry()
 	}
-	s := &Server{opts: opts, deltas: map[string]*deltaCache{}, versions: map[string]map[string]string{},
+	s := &Server{opts: opts, deltas: map[string]*deltaCache{},
 		ready: make(chan struct{}), listened: make(chan struct{}), rejections: newRejections()}
 	if v := opts.VHDS; v != nil {
 		s.vhds = &vhdsSplit{opts: *v}
@@ -146,7 +145,6 @@ func New(opts Options) *Server {
 		}
 		s.order = append(s.order, t)
 		s.deltas[t] = newDeltaCache(t)
-		s.versions[t] = map[string]string{}
 	}
 	s.metrics = newMetrics(opts.Registry)
 	if opts.Runtime != nil {

@@ -68,7 +68,6 @@ func (s *Server) putFixed(t string, items []snapshot.Item) []string {
 			continue
 		}
 		put = append(put, newWired(t, it.Name, snapshot.Encoding{Head: b, Version: v}))
-		s.versions[t][it.Name] = v
 		names = append(names, it.Name)
 	}
 	if len(put) > 0 {

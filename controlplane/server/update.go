@@ -60,7 +60,7 @@ func (s *Server) SetResources(_ context.Context, res *xds.Resources) error {
 	}
 	var split vhdsChange
 	if s.vhds != nil {
-		if split, err = s.vhds.changes(next.Resources(), s.versions[resourcev3.VirtualHostType], full); err != nil {
+		if split, err = s.vhds.changes(next.Resources(), s.deltas[resourcev3.VirtualHostType], full); err != nil {
 			s.forgetNew(updates)
 			return err
 		}
@@ -155,7 +155,7 @@ func (s *Server) encodeChanges(diff snapshot.Changes, full bool) ([]update, erro
 		sent := s.sentForm(u.typ, u.item)
 		enc, err := s.encoder.Encode(kindOf(u.typ), u.item.Name, sent)
 		u.encoding = enc
-		if err == nil && s.versions[u.typ][u.item.Name] != enc.Version {
+		if err == nil && s.deltas[u.typ].version(u.item.Name) != enc.Version {
 			u.push = true
 			u.enc = encoded{sent, newWired(u.typ, u.item.Name, enc)}
 		}
@@ -186,7 +186,7 @@ func (s *Server) sentForm(t string, it snapshot.Item) types.Resource {
 // does not.
 func (s *Server) stale(t string, next *snapshot.Set) []string {
 	var out []string
-	for name := range s.versions[t] {
+	for _, name := range s.deltas[t].names() {
 		if t == resourcev3.ListenerType && s.static[name] {
 			continue // Options.StaticListeners stay
 		}
@@ -202,7 +202,7 @@ func (s *Server) stale(t string, next *snapshot.Set) []string {
 // that the caches do not hold.
 func (s *Server) forgetNew(updates []update) {
 	for _, u := range updates {
-		if _, ok := s.versions[u.typ][u.item.Name]; !ok {
+		if s.deltas[u.typ].version(u.item.Name) == "" {
 			s.forget(u.typ, u.item.Name)
 		}
 	}
@@ -230,7 +230,6 @@ func (s *Server) apply(t string, changed []encoded, removed []string) error {
 		resources := make([]wired, len(changed))
 		for i, e := range changed {
 			resources[i] = e.wired
-			s.versions[t][e.name] = e.version
 		}
 		s.deltas[t].update(resources, nil)
 		s.metrics.updated.WithLabelValues(shortType(t)).Add(float64(len(changed)))
@@ -238,7 +237,6 @@ func (s *Server) apply(t string, changed []encoded, removed []string) error {
 	if len(removed) > 0 {
 		s.deltas[t].update(nil, removed)
 		for _, n := range removed {
-			delete(s.versions[t], n)
 			s.forget(t, n)
 		}
 	}
@@ -256,14 +254,18 @@ func (s *Server) UpdateEndpoints(_ context.Context, clas []*endpointv3.ClusterLo
 	t := resourcev3.EndpointType
 	var changed []encoded
 	var put []snapshot.Node
-	have := s.versions[t]
+	have, pushed := s.deltas[t], map[string]string{}
 	for _, c := range clas {
 		enc, err := s.encoder.Encode(snapshot.KindEndpoint, c.GetClusterName(), c)
 		if err != nil {
 			return err
 		}
-		if have[c.GetClusterName()] != enc.Version {
-			have[c.GetClusterName()] = enc.Version
+		held, ok := pushed[c.GetClusterName()] // an assignment given twice
+		if !ok {
+			held = have.version(c.GetClusterName())
+		}
+		if held != enc.Version {
+			pushed[c.GetClusterName()] = enc.Version
 			changed = append(changed, encoded{c, newWired(t, c.GetClusterName(), enc)})
 			put = append(put, snapshot.Node{Ref: snapshot.Ref{Kind: snapshot.KindEndpoint, Name: c.GetClusterName()}, Resource: c})
 		}

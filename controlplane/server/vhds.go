@@ -117,7 +117,7 @@ func (v *vhdsSplit) resourceName(vh *routev3.VirtualHost) string {
 // Both lists of hosts are sorted by name, so one merge pass over them
 // finds what changed, comparing messages by pointer. When full, every
 // host is encoded and every name the caches hold and next lacks removed.
-func (v *vhdsSplit) changes(next *xds.Resources, versions map[string]string, full bool) (vhdsChange, error) {
+func (v *vhdsSplit) changes(next *xds.Resources, versions heldVersions, full bool) (vhdsChange, error) {
 	rc := next.RouteConfiguration(v.opts.RouteConfiguration)
 	if rc == v.src && rc != nil && !full {
 		return vhdsChange{src: v.src, hosts: v.hosts}, nil
@@ -156,7 +156,7 @@ func (v *vhdsSplit) changes(next *xds.Resources, versions map[string]string, ful
 		name := v.resourceName(todo[i])
 		res := hostResource(todo[i], name)
 		b, version, err := snapshot.Encode(res)
-		if err == nil && versions[name] != version {
+		if err == nil && versions.version(name) != version {
 			encs[i] = encoded{res, newWired(resourcev3.VirtualHostType, name, snapshot.Encoding{Head: b, Version: version})}
 		}
 		errs[i] = err
@@ -177,9 +177,9 @@ func byName(a, b *routev3.VirtualHost) int { return strings.Compare(a.GetName(),
 
 // stale returns, sorted, the names the caches hold (versions) that hosts
 // (sorted) has no host for.
-func (v *vhdsSplit) stale(hosts []*routev3.VirtualHost, versions map[string]string) []string {
+func (v *vhdsSplit) stale(hosts []*routev3.VirtualHost, versions heldVersions) []string {
 	var out []string
-	for name := range versions {
+	for _, name := range versions.names() {
 		short, _ := strings.CutPrefix(name, v.opts.RouteConfiguration+"/")
 		if _, found := slices.BinarySearchFunc(hosts, short, func(vh *routev3.VirtualHost, n string) int {
 			return strings.Compare(vh.GetName(), n)

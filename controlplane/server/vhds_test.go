@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -246,7 +247,7 @@ func TestVHDSChangesAgainstCaches(t *testing.T) {
 	res := compiled(t, "fixtures/ingressroute-delegation")
 	rc := res.RouteConfiguration("ingress_http")
 	v := &vhdsSplit{opts: VHDS{RouteConfiguration: "ingress_http", Cluster: "contour"}}
-	versions := map[string]string{"ingress_http/gone.example.com": "x"}
+	versions := versionMap{"ingress_http/gone.example.com": "x"}
 	c, err := v.changes(res, versions, true)
 	if err != nil {
 		t.Fatal(err)
@@ -269,3 +270,10 @@ func TestVHDSChangesAgainstCaches(t *testing.T) {
 		t.Fatalf("without ingress_http: %d changed, removed %v", len(c.changed), c.removed)
 	}
 }
+
+// versionMap holds versions by name for vhdsSplit.changes, as a cache does.
+type versionMap map[string]string
+
+func (m versionMap) version(name string) string { return m[name] }
+
+func (m versionMap) names() []string { return slices.Collect(maps.Keys(m)) }
