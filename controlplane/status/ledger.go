@@ -15,12 +15,12 @@ import (
 type Ledger struct {
 	units map[string]*Report
 	// users lists, per object, the units whose reports mention it.
-	users   map[Ref][]string
-	objects map[Ref]Object
+	users map[Ref][]string
 	// findings counts, per finding key, the units that report it.
 	findings map[string]*countedFinding
-	// sorted is the last answer of Objects; changed lists the objects
-	// whose units changed since (recomputed by Objects, once each).
+	// sorted is the last answer of Objects, the only record of the
+	// statuses; changed lists the objects whose units changed since
+	// (merged again by Objects, once each).
 	sorted  []Object
 	changed map[Ref]bool
 	// sortedFindings is the last answer of Findings, nil when stale.
@@ -34,7 +34,7 @@ type countedFinding struct {
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger {
-	return &Ledger{units: map[string]*Report{}, users: map[Ref][]string{}, objects: map[Ref]Object{},
+	return &Ledger{units: map[string]*Report{}, users: map[Ref][]string{},
 		findings: map[string]*countedFinding{}, changed: map[Ref]bool{}}
 }
 
@@ -85,60 +85,63 @@ func (l *Ledger) Set(unit string, r *Report) {
 	}
 }
 
-// recompute merges what every unit says of ref and reports whether its
-// status changed (appeared, went or differs).
-func (l *Ledger) recompute(ref Ref) bool {
+// merged merges what every unit says of ref; ok is false when no unit
+// mentions it any more.
+func (l *Ledger) merged(ref Ref) (o Object, ok bool) {
 	users := l.users[ref]
-	was, had := l.objects[ref]
 	if len(users) == 0 {
 		delete(l.users, ref)
-		delete(l.objects, ref)
-		return had
+		return Object{}, false
 	}
-	var o Object
 	if len(users) == 1 {
 		e, _ := l.units[users[0]].get(ref)
-		o = e.object(ref)
-	} else {
-		merged := &entry{}
-		for _, u := range users {
-			e, _ := l.units[u].get(ref)
-			merged.add(e)
-		}
-		o = merged.object(ref)
+		return e.object(ref), true
 	}
-	l.objects[ref] = o
-	return !had || !reflect.DeepEqual(was, o)
+	m := &entry{}
+	for _, u := range users {
+		e, _ := l.units[u].get(ref)
+		m.add(e)
+	}
+	return m.object(ref), true
+}
+
+// last returns ref's status in the last answer of Objects.
+func (l *Ledger) last(ref Ref) (Object, bool) {
+	i, found := slices.BinarySearchFunc(l.sorted, ref, func(o Object, r Ref) int { return o.Ref.Compare(r) })
+	if !found {
+		return Object{}, false
+	}
+	return l.sorted[i], true
 }
 
 // Objects returns the status of every object some unit mentions, sorted by
 // reference. The slice is shared with the ledger and with earlier answers
 // when nothing changed: callers must not modify it (the ledger never
-// does: a change makes a new slice).
+// does: a change makes a new slice). The last answer is the ledger's only
+// record of the statuses: the objects whose units changed since are
+// merged again and put in place of theirs.
 func (l *Ledger) Objects() []Object {
+	fresh := make(map[Ref]Object, len(l.changed))
 	for ref := range l.changed {
-		if !l.recompute(ref) && l.sorted != nil {
+		o, ok := l.merged(ref)
+		was, had := l.last(ref)
+		if ok == had && (!ok || reflect.DeepEqual(was, o)) && l.sorted != nil {
 			delete(l.changed, ref) // same status: the last answer holds
+			continue
+		}
+		if ok {
+			fresh[ref] = o
 		}
 	}
 	if l.sorted != nil && len(l.changed) == 0 {
 		return l.sorted
-	}
-	if l.sorted == nil || len(l.changed) > len(l.sorted)/8 {
-		out := make([]Object, 0, len(l.objects))
-		for _, o := range l.objects {
-			out = append(out, o)
-		}
-		slices.SortFunc(out, func(a, b Object) int { return a.Ref.Compare(b.Ref) })
-		l.sorted, l.changed = out, map[Ref]bool{}
-		return out
 	}
 	changed := make([]Ref, 0, len(l.changed))
 	for ref := range l.changed {
 		changed = append(changed, ref)
 	}
 	slices.SortFunc(changed, Ref.Compare)
-	out := make([]Object, 0, len(l.objects))
+	out := make([]Object, 0, len(l.sorted)+len(fresh))
 	i := 0
 	for _, ref := range changed {
 		for i < len(l.sorted) && l.sorted[i].Ref.Less(ref) {
@@ -148,7 +151,7 @@ func (l *Ledger) Objects() []Object {
 		if i < len(l.sorted) && l.sorted[i].Ref == ref {
 			i++ // replaced or removed
 		}
-		if o, ok := l.objects[ref]; ok {
+		if o, ok := fresh[ref]; ok {
 			out = append(out, o)
 		}
 	}
