@@ -22,6 +22,8 @@ func newCheckCmd() *cobra.Command {
 		Long: `check reads Kubernetes manifests and prints every finding: invalid objects
 (with Contour's status reasons), routes two objects claim, duplicate hosts,
 shadowed routes, missing Services, undelegated Secrets, ignored objects.
+Each finding says where its objects are (file and line); -o github prints
+them as GitHub Actions annotations on those lines.
 
 Exit codes: 0 clean, 1 findings at or above --fail-on, 2 bad input.`,
 		Args: cobra.NoArgs,
