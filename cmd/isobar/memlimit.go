@@ -254,6 +254,27 @@ func adviseHugePages(n int64) hugeheap.Region {
 	return r
 }
 
+// firstBuildGCPercent is Go's collector target (GOGC) while `serve` reads
+// its objects and makes its first build. Collecting four times as often as
+// Go's default reuses the room of that phase's garbage (decoding, the
+// first compile) for the objects that stay, rather than leaving them
+// scattered among free slots for the life of the process: at S10k the heap
+// in use after the first build is 7–8 MB smaller for the same live objects,
+// and the first build about a second (a quarter) slower on 2 cores.
+const firstBuildGCPercent = 25
+
+// collectOftenForFirstBuild sets the collector's target for serve's first
+// build (firstBuildGCPercent) and returns what sets it back. It does
+// nothing when GOGC is set (the operator's choice stands) or when serve
+// runs inside tests.
+func collectOftenForFirstBuild() (restore func()) {
+	if !ownProcess || os.Getenv("GOGC") != "" {
+		return func() {}
+	}
+	prev := debug.SetGCPercent(firstBuildGCPercent)
+	return func() { debug.SetGCPercent(prev) }
+}
+
 // batchLimit is the soft limit of a compile of inputBytes of input:
 // batchHeapPerInputByte times it, at least batchHeapFloor.
 func batchLimit(inputBytes int64) int64 {

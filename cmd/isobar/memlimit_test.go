@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -104,5 +105,30 @@ func TestBatchLimit(t *testing.T) {
 	}
 	if got := inputSize([]string{dir, "-", filepath.Join(dir, "missing")}); got != 42 {
 		t.Errorf("inputSize = %d, want 42", got)
+	}
+}
+
+// TestCollectOftenForFirstBuild checks that serve's first build runs with
+// the collector at firstBuildGCPercent and gets the earlier target back,
+// and that GOGC, when set, is left alone.
+func TestCollectOftenForFirstBuild(t *testing.T) {
+	defer func(was bool) { ownProcess = was }(ownProcess)
+	ownProcess = true
+	prev := debug.SetGCPercent(140)
+	defer debug.SetGCPercent(prev)
+	t.Setenv("GOGC", "")
+	os.Unsetenv("GOGC")
+	restore := collectOftenForFirstBuild()
+	if got := debug.SetGCPercent(firstBuildGCPercent); got != firstBuildGCPercent {
+		t.Errorf("during the first build: GOGC %d, want %d", got, firstBuildGCPercent)
+	}
+	restore()
+	if got := debug.SetGCPercent(140); got != 140 {
+		t.Errorf("after it: GOGC %d, want 140 back", got)
+	}
+	t.Setenv("GOGC", "140")
+	collectOftenForFirstBuild()()
+	if got := debug.SetGCPercent(140); got != 140 {
+		t.Errorf("with GOGC set: %d, want it left at 140", got)
 	}
 }
