@@ -136,7 +136,10 @@ func BenchmarkDiffProcess(b *testing.B) {
 // the binary's pages (MB-server-rss-file), its goroutines and their
 // stacks, and its live heap by part (MB-live-*: decoded objects, xDS
 // messages, encodings and streams, statuses...; see budgetParts), read
-// from a heap profile taken after two collections.
+// from a heap profile taken after two collections. Five seconds later it
+// reads the RSS again (MB-server-rss-settled), with the stacks and the
+// heap spans in use (MB-server-stacks-settled,
+// MB-server-heap-inuse-settled).
 //
 // The full- runs subscribe to all five types (clusters, endpoints,
 // listeners, routes and secrets: the whole configuration an Envoy gets).
@@ -300,6 +303,7 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	// handed its garbage back (quietHandBack), the clients still connected.
 	time.Sleep(settleAfterFanOut)
 	settled := p.statusFields(b, "VmRSS")[0]
+	settledStacks, settledInUse := p.gauge(b, "go_memstats_stack_inuse_bytes"), p.gauge(b, "go_memstats_heap_inuse_bytes")
 	handBacks := p.optionalGauge(b, "isobar_heap_handbacks_total") // absent from older builds (ISOBAR_BENCH_BIN)
 	profile := p.heapProfile(b)
 	if dir := os.Getenv("ISOBAR_BENCH_HEAP_PROFILES"); dir != "" {
@@ -324,6 +328,8 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	b.ReportMetric(heap/(1<<20), "MB-server-heap")
 	b.ReportMetric(float64(fileRSS)/(1<<20), "MB-server-rss-file")
 	b.ReportMetric(stacks/(1<<20), "MB-server-stacks")
+	b.ReportMetric(settledStacks/(1<<20), "MB-server-stacks-settled")
+	b.ReportMetric(settledInUse/(1<<20), "MB-server-heap-inuse-settled")
 	for _, part := range budget.parts() {
 		b.ReportMetric(float64(budget[part])/(1<<20), metricName(part))
 	}
