@@ -260,7 +260,7 @@ func (c *Compiler) Update(idx *source.Index, changed []types.NamespacedName) (*R
 	}
 	for _, pc := range proxies {
 		if pc.was != "" {
-			setDelete(c.claimants, pc.was, pc.key, compareKeys)
+			setDelete(c.claimants, pc.was, pc.key, source.CompareKeys)
 		}
 		if pc.now != "" {
 			c.claim(pc.now, pc.key)
@@ -357,7 +357,7 @@ func (c *Compiler) claimOf(p *contourv1.HTTPProxy) (string, bool) {
 }
 
 func (c *Compiler) claim(fqdn string, k types.NamespacedName) {
-	c.claimants[fqdn] = setAdd(c.claimants[fqdn], k, compareKeys)
+	c.claimants[fqdn] = setAdd(c.claimants[fqdn], k, source.CompareKeys)
 }
 
 func (c *Compiler) addReads(fqdn string, reads []types.NamespacedName) {

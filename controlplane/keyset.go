@@ -1,11 +1,6 @@
 package controlplane
 
-import (
-	"slices"
-	"strings"
-
-	"k8s.io/apimachinery/pkg/types"
-)
+import "slices"
 
 // The compiler keeps, per host, per HTTPProxy and per Service, the few keys
 // related to it: a host's claimants, the hosts that read a proxy, the
@@ -35,13 +30,4 @@ func setDelete[K comparable, V any](m map[K][]V, k K, v V, cmp func(V, V) int) (
 	}
 	delete(m, k)
 	return true
-}
-
-// compareKeys orders keys by namespace, then name, as source.SortedKeys
-// does.
-func compareKeys(a, b types.NamespacedName) int {
-	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Name, b.Name)
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -127,11 +126,7 @@ func writeCheckText(w io.Writer, rep checkReport) {
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "SEVERITY\tCODE\tOBJECT\tWHERE\tMESSAGE")
 		for _, f := range rep.Findings {
-			objs := make([]string, len(f.Objects))
-			for i, o := range f.Objects {
-				objs[i] = o.String()
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Severity, f.Code, strings.Join(objs, ", "), f.where(), f.Message)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Severity, f.Code, objectNames(f.Finding), f.where(), f.Message)
 		}
 		tw.Flush()
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,43 +43,58 @@ func locate(findings []status.Finding, origins map[status.Ref]source.Origin) []c
 	return out
 }
 
-// String is "file:line", or "file document N" when the line is unknown.
-func (l location) String() string {
+// at is where in its file l is: the line, or "document N" when the line
+// is unknown.
+func (l location) at() string {
 	if l.Line > 0 {
-		return l.File + ":" + strconv.Itoa(l.Line)
+		return strconv.Itoa(l.Line)
 	}
-	return l.File + " document " + strconv.Itoa(l.Doc)
+	return "document " + strconv.Itoa(l.Doc)
 }
 
-// where is the distinct places of f's objects, the lines of one file
+// String is "file:line", or "file document N" when the line is unknown.
+func (l location) String() string { return l.inFile() + l.at() }
+
+// inFile is what precedes at in String: "file:", or "file " when the line
+// is unknown.
+func (l location) inFile() string {
+	if l.Line > 0 {
+		return l.File + ":"
+	}
+	return l.File + " "
+}
+
+// where is the distinct places of f's objects, the places in one file
 // after its name ("a.yaml:6,21, b.yaml:3"); "-" when none is known.
 func (f checkFinding) where() string {
-	var files []string
+	var files []location // the first location in each file
 	places := map[string][]string{}
 	for _, l := range f.Locations {
-		at := strconv.Itoa(l.Line)
-		if l.Line == 0 {
-			at = "document " + strconv.Itoa(l.Doc)
+		p, ok := places[l.File]
+		if !ok {
+			files = append(files, l)
 		}
-		if _, ok := places[l.File]; !ok {
-			files = append(files, l.File)
-		}
-		if p := places[l.File]; len(p) == 0 || p[len(p)-1] != at {
-			places[l.File] = append(p, at)
+		if !slices.Contains(p, l.at()) {
+			places[l.File] = append(p, l.at())
 		}
 	}
 	if len(files) == 0 {
 		return "-"
 	}
 	out := make([]string, len(files))
-	for i, file := range files {
-		sep := ":"
-		if strings.HasPrefix(places[file][0], "document") {
-			sep = " "
-		}
-		out[i] = file + sep + strings.Join(places[file], ",")
+	for i, first := range files {
+		out[i] = first.inFile() + strings.Join(places[first.File], ",")
 	}
 	return strings.Join(out, ", ")
+}
+
+// objectNames is the objects of f, as the text and GitHub outputs name them.
+func objectNames(f status.Finding) string {
+	objs := make([]string, len(f.Objects))
+	for i, o := range f.Objects {
+		objs[i] = o.String()
+	}
+	return strings.Join(objs, ", ")
 }
 
 // writeCheckGitHub prints the report as GitHub Actions workflow commands:
@@ -97,11 +113,7 @@ func writeCheckGitHub(w io.Writer, rep checkReport, problems []source.Problem) {
 		if level == "" {
 			level = "notice"
 		}
-		objs := make([]string, len(f.Objects))
-		for i, o := range f.Objects {
-			objs[i] = o.String()
-		}
-		msg := escapeData(strings.Join(objs, ", ") + ": " + f.Message)
+		msg := escapeData(objectNames(f.Finding) + ": " + f.Message)
 		seen := map[string]bool{}
 		for _, l := range f.Locations {
 			if s := l.String(); !seen[s] {

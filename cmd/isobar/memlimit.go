@@ -219,20 +219,37 @@ func collectLoadGarbage() bool {
 // what S10k's first build takes.
 const serveFirstBuildHeap = 512 << 20
 
-// prepareServeHeap readies the heap of serve's first build for huge pages
-// (hugeheap.Prepare): as much as a batch command would for the fixtures, or
-// serveFirstBuildHeap for a cluster, at most 90 % of a container's limit.
-// serve releases the region once the build is served (whenListening). The
-// region is empty where nothing was done.
-func prepareServeHeap(fixtures string) hugeheap.Region {
+// firstBuildHeap is how serve's heap is set for its first build: a region
+// readied for huge pages, and the collector's target to set back.
+type firstBuildHeap struct {
+	huge      hugeheap.Region
+	restoreGC func()
+}
+
+// prepareServeHeap sets the heap for serve's first build: the collector
+// runs often (collectOftenForFirstBuild), and a region is readied for huge
+// pages (hugeheap.Prepare): as much as a batch command would for the
+// fixtures, or serveFirstBuildHeap for a cluster, at most 90 % of a
+// container's limit. serve ends both once the build is served
+// (whenListening). Nothing is done inside tests.
+func prepareServeHeap(fixtures string) firstBuildHeap {
+	h := firstBuildHeap{restoreGC: collectOftenForFirstBuild()}
 	if !ownProcess {
-		return hugeheap.Region{}
+		return h
 	}
 	n := int64(serveFirstBuildHeap)
 	if fixtures != "" {
 		n = batchLimit(inputSize([]string{fixtures}))
 	}
-	return adviseHugePages(withinContainer(n))
+	h.huge = adviseHugePages(withinContainer(n))
+	return h
+}
+
+// end sets the collector's target back and withdraws the huge page
+// advice; the error is the advice's, which then stays.
+func (h firstBuildHeap) end() error {
+	h.restoreGC()
+	return h.huge.Release()
 }
 
 // withinContainer is n, at most 90 % of the container's memory limit.

@@ -33,7 +33,6 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/controlplane/translate"
-	"github.com/isobar-dev/isobar/internal/hugeheap"
 )
 
 // serveFlags are the flags of `isobar serve`.
@@ -176,15 +175,13 @@ func (f serveFlags) vhdsOption() *server.VHDS {
 // (firstBuild) and gives that build's garbage (the decoded files or
 // informer lists, the compile's temporaries) back to the system now rather
 // than when Go's scavenger gets to it; from then on, the garbage of each
-// later burst too, once it has quieted down (quietHandBack). restoreGC
-// gives the collector back the target it had before the first build
-// (collectOftenForFirstBuild).
-func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, firstBuild hugeheap.Region, restoreGC func(), hb *handBackMetrics) {
+// later burst too, once it has quieted down (quietHandBack). The
+// collector gets back the target it had before the first build.
+func whenListening(ctx context.Context, srv *server.Server, log *slog.Logger, firstBuild firstBuildHeap, hb *handBackMetrics) {
 	select {
 	case <-srv.Listening():
-		restoreGC()
 		log.Info("serving xDS", "address", srv.Addr().String())
-		if err := firstBuild.Release(); err != nil {
+		if err := firstBuild.end(); err != nil {
 			log.Warn("huge pages stay advised for the first build's heap", "error", err)
 		}
 		debug.FreeOSMemory()
@@ -255,7 +252,6 @@ func runServe(parent context.Context, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	firstBuild := prepareServeHeap(f.fixtures)
-	restoreGC := collectOftenForFirstBuild()
 	applyMemoryLimit(f.memoryLimitRatio, log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
@@ -305,7 +301,7 @@ func runServe(parent context.Context, f serveFlags) error {
 	errc := make(chan error, 2)
 	go func() { errc <- srv.Run(ctx) }()
 	go func() { errc <- loop.Run(ctx) }()
-	go whenListening(ctx, srv, log, firstBuild, restoreGC, newHandBackMetrics(reg))
+	go whenListening(ctx, srv, log, firstBuild, newHandBackMetrics(reg))
 	var runErr error
 	select {
 	case <-ctx.Done():

@@ -14,17 +14,16 @@ import (
 // DeltaDiscoveryResponse (tag, length, bytes), which every stream's
 // response reuses (see wireCodec). The framed encoding is head, then each
 // piece of big's body, then big's tail, byte for byte the framing of
-// proto's deterministic encoding of the Resource with its value. Its type
-// is written in head (typeURL reads it back).
+// proto's deterministic encoding of the Resource with its value, its type
+// included.
 //
 // A resource the encoder gave in one piece is all in head, and big is nil.
 // A big resource the encoder gave element by element (see
 // snapshot.Encoding) keeps those pieces in big's body, shared with its
 // versions before and after: its bytes are held once, and only the wire is
 // ever sent. No message is held: an answer's message carries placeholders
-// (see placeholders), and any gives the Any with its value to what needs
-// it (a copy for a big resource). A wired is 80 bytes: caches, logs and
-// shared answers hold one per resource (63,000 at S10k).
+// (see placeholders). A wired is 80 bytes: caches, logs and shared answers
+// hold one per resource (63,000 at S10k).
 type wired struct {
 	name, version string
 	head          []byte
@@ -58,27 +57,6 @@ func (w wired) tail() []byte {
 		return nil
 	}
 	return w.big.tail
-}
-
-// typeURL reads the resource's type back from head, where newWired wrote
-// it as the Any's first field; "" if head does not hold it.
-func (w wired) typeURL() string {
-	b := w.head[w.anyAt:]
-	if _, _, n := protowire.ConsumeTag(b); n > 0 { // the Resource's Any field
-		b = b[n:]
-	}
-	if _, n := protowire.ConsumeVarint(b); n > 0 { // its length
-		b = b[n:]
-	}
-	num, _, n := protowire.ConsumeTag(b)
-	if n < 0 || num != anyTypeURL {
-		return ""
-	}
-	v, m := protowire.ConsumeBytes(b[n:])
-	if m < 0 {
-		return ""
-	}
-	return string(v)
 }
 
 // Field numbers of envoy.service.discovery.v3.Resource and of Any.
@@ -137,26 +115,6 @@ func (w wired) value() []byte {
 		return nil
 	}
 	return w.head[w.from:w.to:w.to]
-}
-
-// any returns the resource as a new Any with its value: a slice of head
-// when it is in one piece, else assembled from the pieces (a copy, for
-// what needs the message whole: tests, and reading what was sent).
-func (w wired) any() *anypb.Any {
-	if w.big == nil {
-		return &anypb.Any{TypeUrl: w.typeURL(), Value: w.value()}
-	}
-	n := len(w.head) - int(w.from) + int(w.to)
-	for _, p := range w.big.body {
-		n += len(p)
-	}
-	v := make([]byte, 0, n)
-	v = append(v, w.head[w.from:]...)
-	for _, p := range w.big.body {
-		v = append(v, p...)
-	}
-	v = append(v, w.big.tail[:w.to]...)
-	return &anypb.Any{TypeUrl: w.typeURL(), Value: v}
 }
 
 // An answer's message only counts its resources: wireCodec sends the

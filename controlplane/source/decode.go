@@ -187,7 +187,7 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 	if l.opts.Trim {
 		Trim(stored)
 	}
-	origin := Origin{File: where.File, Doc: where.Doc, Line: where.Line}
+	origin := originOf(where)
 	key := refKey{h.Kind, ref.Namespace, ref.Name}
 	if prev, dup := l.seen[key]; dup {
 		l.note(status.SeverityWarning, FindingDuplicateObject, ref,
@@ -199,9 +199,7 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 		l.problem(where)
 		return
 	}
-	if l.opts.Origins {
-		l.idx.Origins[ref] = origin
-	}
+	l.located(where, ref)
 }
 
 // unknown reports a kind the core does not read: known Kubernetes kinds
@@ -210,10 +208,9 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 func unknown(l sink, where Problem, h header) {
 	ref := status.Ref{Kind: h.Kind, Namespace: h.Metadata.Namespace, Name: h.Metadata.Name}
 	gv, err := schema.ParseGroupVersion(h.APIVersion)
-	recognized := err == nil && clientgoscheme.Scheme.Recognizes(gv.WithKind(h.Kind))
-	l.skipped(where, ref)
+	l.located(where, ref)
 	switch {
-	case recognized:
+	case err == nil && clientgoscheme.Scheme.Recognizes(gv.WithKind(h.Kind)):
 		l.note(status.SeverityInfo, FindingIgnoredObject, ref, "%s %s is not read by Isobar; ignored", h.APIVersion, h.Kind)
 	case h.APIVersion == "operator.projectcontour.io/v1alpha1" && h.Kind == "Contour":
 		l.note(status.SeverityInfo, FindingIgnoredObject, ref, "a Contour resource configures `isobar operator`; translate ignores it")
@@ -226,12 +223,15 @@ func unknown(l sink, where Problem, h header) {
 	}
 }
 
-// skipped records where an ignored object was read, when asked to.
-func (l *loader) skipped(where Problem, ref status.Ref) {
+// located records where ref was read, when asked to (LoadOptions.Origins).
+func (l *loader) located(where Problem, ref status.Ref) {
 	if l.opts.Origins {
-		l.idx.Origins[ref] = Origin{File: where.File, Doc: where.Doc, Line: where.Line}
+		l.idx.Origins[ref] = originOf(where)
 	}
 }
+
+// originOf is where the document of p was read.
+func originOf(p Problem) Origin { return Origin{File: p.File, Doc: p.Doc, Line: p.Line} }
 
 func (l *loader) note(sev status.Severity, code string, ref status.Ref, format string, args ...any) {
 	l.idx.Notes = append(l.idx.Notes, status.Finding{Code: code, Severity: sev, Objects: []status.Ref{ref},

@@ -98,13 +98,14 @@ func SortedKeys[V any](m map[types.NamespacedName]V) []types.NamespacedName {
 }
 
 // sortKeys sorts keys by namespace, then name.
-func sortKeys(keys []types.NamespacedName) {
-	slices.SortFunc(keys, func(a, b types.NamespacedName) int {
-		if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Name, b.Name)
-	})
+func sortKeys(keys []types.NamespacedName) { slices.SortFunc(keys, CompareKeys) }
+
+// CompareKeys orders keys by namespace, then name: SortedKeys' order.
+func CompareKeys(a, b types.NamespacedName) int {
+	if c := strings.Compare(a.Namespace, b.Namespace); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Name, b.Name)
 }
 
 // ServiceLabel is the EndpointSlice label naming the Service it belongs to.

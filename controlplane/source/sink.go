@@ -13,9 +13,9 @@ type sink interface {
 	problem(Problem)
 	note(sev status.Severity, code string, ref status.Ref, format string, args ...any)
 	add(where Problem, h header, dec decoder, obj metav1.Object)
-	// skipped records where an object that is not indexed (an ignored
+	// located records where an object that is not indexed (an ignored
 	// kind) was read, for the findings that name it.
-	skipped(where Problem, ref status.Ref)
+	located(where Problem, ref status.Ref)
 }
 
 // recorder is a sink that keeps the results of one document so that
@@ -39,8 +39,8 @@ func (r *recorder) note(sev status.Severity, code string, ref status.Ref, format
 	r.ops = append(r.ops, op{fn: func(s sink) { s.note(sev, code, ref, "%s", msg) }})
 }
 
-func (r *recorder) skipped(where Problem, ref status.Ref) {
-	r.ops = append(r.ops, op{fn: func(s sink) { s.skipped(where, ref) }})
+func (r *recorder) located(where Problem, ref status.Ref) {
+	r.ops = append(r.ops, op{fn: func(s sink) { s.located(where, ref) }})
 }
 
 func (r *recorder) add(where Problem, h header, dec decoder, obj metav1.Object) {
