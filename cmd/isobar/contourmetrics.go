@@ -56,7 +56,7 @@ func newContourMetrics(reg prometheus.Registerer) *contourMetrics {
 		m.updates[what] = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help + " (Contour's name)."}, []string{"kind"})
 		reg.MustRegister(m.updates[what])
 	}
-	for _, c := range []prometheus.Collector{m.buildInfo, m.proxyGauges, m.rebuildTimestamp,
+	for _, c := range []prometheus.Collector{m.buildInfo, m.rebuildTimestamp,
 		m.rebuildTotal, m.rebuildSeconds, m.events} {
 		reg.MustRegister(c)
 	}

@@ -27,10 +27,14 @@ const (
 	// little.
 	handBackQuietCPU = 0.1
 	// handBackFloor is the least memory worth a collection: below it the
-	// collection's CPU is not worth the pages.
-	handBackFloor = 48 << 20
-	// handBackLiveShare: and at least this fraction of the live heap.
-	handBackLiveShare = 8
+	// collection's CPU is not worth the pages. It bounds how far an idle
+	// server's resident memory drifts above what it needs: scrapes, the
+	// clients' keepalives and slow churn leave garbage that the collector,
+	// whose goal is twice the live heap, would let grow by 200 MB at S10k.
+	handBackFloor = 16 << 20
+	// handBackLiveShare: and at least this fraction of the live heap (13 MB
+	// at S10k, where a full collection takes about 0.2 s of CPU).
+	handBackLiveShare = 16
 	// handBackEvery is the least time between two hand-backs, which bounds
 	// the collector's extra work under steady slow churn to one full
 	// collection per interval.
@@ -63,7 +67,7 @@ type handBackPolicy struct {
 
 // due reports whether to hand memory back now: the last tick was quiet
 // (the process used under handBackQuietCPU of a core), there is at least handBackFloor and
-// an eighth of the live heap to gain, and the last hand-back is at least
+// a sixteenth of the live heap to gain, and the last hand-back is at least
 // handBackEvery ago. The first sample only primes the policy.
 func (p *handBackPolicy) due(s heapSample) bool {
 	prev := p.prev

@@ -23,9 +23,9 @@ func TestHandBackPolicy(t *testing.T) {
 		{"busy: just over a tenth of a core", heapSample{at: at(42), cpu: 1100 * time.Millisecond, live: 260 * mb, reclaimable: 200 * mb}, false},
 		{"quiet, plenty to gain", heapSample{at: at(43), cpu: 1150 * time.Millisecond, live: 260 * mb, reclaimable: 200 * mb}, true},
 		{"quiet, but the last hand-back was 1 s ago", heapSample{at: at(44), cpu: 1150 * time.Millisecond, live: 260 * mb, reclaimable: 200 * mb}, false},
-		{"quiet, 30 s later, under the floor", heapSample{at: at(73), cpu: 1200 * time.Millisecond, live: 100 * mb, reclaimable: 40 * mb}, false},
-		{"quiet, over the floor but under an eighth of the live heap", heapSample{at: at(74), cpu: 1200 * time.Millisecond, live: 800 * mb, reclaimable: 90 * mb}, false},
-		{"quiet, over both", heapSample{at: at(75), cpu: 1200 * time.Millisecond, live: 800 * mb, reclaimable: 100 * mb}, true},
+		{"quiet, 30 s later, under the floor", heapSample{at: at(73), cpu: 1200 * time.Millisecond, live: 100 * mb, reclaimable: 15 * mb}, false},
+		{"quiet, over the floor but under a sixteenth of the live heap", heapSample{at: at(74), cpu: 1200 * time.Millisecond, live: 800 * mb, reclaimable: 49 * mb}, false},
+		{"quiet, over both", heapSample{at: at(75), cpu: 1200 * time.Millisecond, live: 800 * mb, reclaimable: 50 * mb}, true},
 		{"a sample out of order is ignored", heapSample{at: at(70), cpu: 1200 * time.Millisecond, live: 260 * mb, reclaimable: 200 * mb}, false},
 	}
 	var p handBackPolicy

@@ -1,14 +1,19 @@
 package main
 
 import (
+	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/isobar-dev/isobar/controlplane"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
+	"github.com/isobar-dev/isobar/controlplane/kube"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
@@ -61,7 +66,7 @@ contour_httpproxy_root{namespace="b"} 1
 contour_httpproxy_valid{namespace="a",vhost=""} 1
 contour_httpproxy_valid{namespace="a",vhost="x.example.com"} 1
 `
-	if err := testutil.CollectAndCompare(g, strings.NewReader(want)); err != nil {
+	if err := testutil.GatherAndCompare(g, strings.NewReader(want)); err != nil {
 		t.Error(err)
 	}
 	g.set(idx, &controlplane.Result{Statuses: []status.Object{obj(status.KindHTTPProxy, "b", "dup", status.Valid)}})
@@ -76,7 +81,54 @@ contour_httpproxy_root{namespace="b"} 1
 # TYPE contour_httpproxy_valid gauge
 contour_httpproxy_valid{namespace="b",vhost="y.example.com"} 1
 `
-	if err := testutil.CollectAndCompare(g, strings.NewReader(want)); err != nil {
+	if err := testutil.GatherAndCompare(g, strings.NewReader(want)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestMetricsServeProxyGauges checks that /metrics serves the registry's
+// families and the HTTPProxy gauges, which the registry does not hold,
+// each family once and all sorted by name, as a registry alone serves them.
+func TestMetricsServeProxyGauges(t *testing.T) {
+	idx := source.NewIndex()
+	p := &contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "root"},
+		Spec: contourv1.HTTPProxySpec{VirtualHost: &contourv1.VirtualHost{Fqdn: "x.example.com"}}}
+	if err := idx.Upsert(p); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	m := newContourMetrics(reg)
+	m.rebuilt(0.5)
+	m.statusUpdates(kube.WriteResult{Kinds: map[string]*kube.KindResult{"HTTPProxy": {Written: 1}}})
+	m.proxies(idx, &controlplane.Result{Statuses: []status.Object{
+		{Ref: status.Ref{Kind: status.KindHTTPProxy, Namespace: "a", Name: "root"}, CurrentStatus: status.Valid}}})
+	own, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range own {
+		if strings.HasPrefix(mf.GetName(), "contour_httpproxy") {
+			t.Errorf("the registry holds %s, which is gathered apart", mf.GetName())
+		}
+	}
+	w := httptest.NewRecorder()
+	httpMux(metricsGatherer(reg, m), &healthState{}, nil).ServeHTTP(w, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if w.Code != http.StatusOK {
+		t.Fatalf("status %d: %s", w.Code, w.Body)
+	}
+	var names []string
+	for _, line := range strings.Split(w.Body.String(), "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			names = append(names, strings.Fields(name)[0])
+		}
+	}
+	want := []string{"contour_build_info", "contour_dagrebuild_seconds", "contour_dagrebuild_timestamp", "contour_dagrebuild_total",
+		"contour_httpproxy", "contour_httpproxy_root", "contour_httpproxy_valid",
+		"contour_status_update_conflict_total", "contour_status_update_failed_total", "contour_status_update_noop_total", "contour_status_update_success_total", "contour_status_update_total"}
+	if !slices.Equal(names, want) {
+		t.Errorf("families served:\n%q\nwant\n%q", names, want)
+	}
+	if !strings.Contains(w.Body.String(), `contour_httpproxy_valid{namespace="a",vhost="x.example.com"} 1`+"\n") {
+		t.Errorf("the valid root's series is missing:\n%s", w.Body)
 	}
 }

@@ -11,7 +11,9 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -23,6 +25,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -276,7 +279,7 @@ func runServe(parent context.Context, f serveFlags) error {
 		loop.Quarantine = rejectedProxies{srv: srv, changed: srv.Rejected()}
 	}
 	health := &healthState{}
-	defer serveOperations(f, reg, health, srv, log, stop)()
+	defer serveOperations(f, metricsGatherer(reg, bm.contour), health, srv, log, stop)()
 	var sourceErr error
 	waitSource := func() {}
 	switch {
@@ -448,8 +451,8 @@ func (h *healthState) healthz(w http.ResponseWriter, r *http.Request) {
 // informers sync, which on a large cluster takes a while, a liveness probe
 // never kills a replica that is still starting. It returns the function
 // that stops them.
-func serveOperations(f serveFlags, reg *prometheus.Registry, health *healthState, srv *server.Server, log *slog.Logger, stop func()) func() {
-	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(reg, health, srv), log, stop)
+func serveOperations(f serveFlags, metrics prometheus.Gatherer, health *healthState, srv *server.Server, log *slog.Logger, stop func()) func() {
+	httpSrv := serveHTTP(net.JoinHostPort(f.httpAddress, strconv.Itoa(f.httpPort)), httpMux(metrics, health, srv), log, stop)
 	var healthSrv *http.Server
 	if addr := f.contour.healthEndpoint(f.httpAddress, f.httpPort); addr != "" {
 		healthSrv = serveHTTP(addr, healthMux(health), log, stop)
@@ -490,9 +493,9 @@ func healthMux(h *healthState) *http.ServeMux {
 // answer: it stays 200 while the API server is unreachable (the process keeps
 // serving the last configuration, and a restart could not sync anyway) and
 // says so in its body; /readyz is 503 until the first build is served.
-func httpMux(reg *prometheus.Registry, h *healthState, srv *server.Server) *http.ServeMux {
+func httpMux(metrics prometheus.Gatherer, h *healthState, srv *server.Server) *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/metrics", promhttp.HandlerFor(metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/healthz", h.healthz)
 	mux.HandleFunc("/health", h.healthz)
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
@@ -556,4 +559,28 @@ func contourFlags(cmd *cobra.Command, f *serveFlags) {
 		}
 		return nil
 	}
+}
+
+// metricsGatherer is what /metrics serves: reg's metrics and Contour's
+// HTTPProxy gauges of m, which are gathered apart (see proxyGauges).
+func metricsGatherer(reg *prometheus.Registry, m *contourMetrics) prometheus.Gatherer {
+	return withProxyGauges{reg: reg, gauges: m.proxyGauges}
+}
+
+// withProxyGauges gathers a registry's families and the HTTPProxy gauges,
+// sorted by name. The gauges are never registered, so their names are the
+// registry's to check, not each scrape's: prometheus.Gatherers would hash
+// every series of both at every scrape to find duplicates that cannot be.
+type withProxyGauges struct {
+	reg    *prometheus.Registry
+	gauges *proxyGauges
+}
+
+// Gather implements prometheus.Gatherer.
+func (w withProxyGauges) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := w.reg.Gather()
+	gauges, _ := w.gauges.Gather() // never fails
+	mfs = append(mfs, gauges...)
+	slices.SortStableFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return mfs, err
 }
