@@ -26,6 +26,9 @@ import (
 type proxyGauges struct {
 	mu     sync.Mutex
 	counts proxyCounts // replaced whole by set, never written once published
+	// sets counts the calls to set, so that families built from counts
+	// replaced meanwhile are not kept.
+	sets uint64
 	// families are counts as gathered: built by the first Gather after
 	// set, never written afterwards; nil until then.
 	families []*dto.MetricFamily
@@ -92,6 +95,7 @@ func (g *proxyGauges) set(idx *source.Index, res *controlplane.Result) {
 	}
 	g.mu.Lock()
 	g.counts, g.families = c, nil
+	g.sets++
 	g.mu.Unlock()
 }
 
@@ -100,13 +104,21 @@ func (g *proxyGauges) set(idx *source.Index, res *controlplane.Result) {
 // (prometheus.Gatherer). It never fails. The families are shared by every
 // scrape until the next set: callers must not write them (neither
 // withProxyGauges nor prometheus.Gatherers does).
+// They are built outside the lock: a build's set never waits on a scrape.
 func (g *proxyGauges) Gather() ([]*dto.MetricFamily, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
-	if g.families == nil {
-		g.families = g.counts.families()
+	c, sets, families := g.counts, g.sets, g.families
+	g.mu.Unlock()
+	if families != nil {
+		return families, nil
 	}
-	return g.families, nil
+	families = c.families()
+	g.mu.Lock()
+	if g.sets == sets && g.families == nil {
+		g.families = families
+	}
+	g.mu.Unlock()
+	return families, nil
 }
 
 // families builds the gauges' families from c, in Gather's order.

@@ -132,3 +132,38 @@ func TestMetricsServeProxyGauges(t *testing.T) {
 		t.Errorf("the valid root's series is missing:\n%s", w.Body)
 	}
 }
+
+// TestProxyGaugesNeverStale races scrapes with new results: once a result
+// is set, every later scrape has its counts, even when a scrape that read
+// the previous counts finishes building their families afterwards.
+func TestProxyGaugesNeverStale(t *testing.T) {
+	idx := source.NewIndex()
+	if err := idx.Upsert(&contourv1.HTTPProxy{ObjectMeta: metav1.ObjectMeta{Namespace: "a", Name: "p"}}); err != nil {
+		t.Fatal(err)
+	}
+	result := func(n int) *controlplane.Result {
+		res := &controlplane.Result{}
+		for range n {
+			res.Statuses = append(res.Statuses, status.Object{Ref: status.Ref{Kind: status.KindHTTPProxy, Namespace: "a", Name: "p"}, CurrentStatus: status.Valid})
+		}
+		return res
+	}
+	total := func(g *proxyGauges) float64 {
+		families, _ := g.Gather()
+		return families[0].GetMetric()[0].GetGauge().GetValue()
+	}
+	g := newProxyGauges()
+	for round := 1; round <= 500; round++ {
+		g.set(idx, result(round))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = g.Gather()
+		}()
+		g.set(idx, result(round+1))
+		<-done
+		if got := total(g); got != float64(round+1) {
+			t.Fatalf("round %d: contour_httpproxy = %v after a result of %d", round, got, round+1)
+		}
+	}
+}
