@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -103,8 +104,8 @@ func (g *proxyGauges) set(idx *source.Index, res *controlplane.Result) {
 // name and series by label values, gauges with no series left out
 // (prometheus.Gatherer). It never fails. The families are shared by every
 // scrape until the next set: callers must not write them (neither
-// withProxyGauges nor prometheus.Gatherers does).
-// They are built outside the lock: a build's set never waits on a scrape.
+// withProxyGauges nor prometheus.Gatherers does). They are built outside
+// the lock, so that a build's set never waits on a scrape.
 func (g *proxyGauges) Gather() ([]*dto.MetricFamily, error) {
 	g.mu.Lock()
 	c, sets, families := g.counts, g.sets, g.families
@@ -188,4 +189,28 @@ func gaugeFamily(name string, counts map[nsHost]float64, withHost bool) *dto.Met
 	}
 	help, kind := gaugeHelp[name], dto.MetricType_GAUGE
 	return &dto.MetricFamily{Name: &name, Help: &help, Type: &kind, Metric: metrics}
+}
+
+// metricsGatherer is what /metrics serves: reg's metrics and Contour's
+// HTTPProxy gauges of m, which are gathered apart (see proxyGauges).
+func metricsGatherer(reg *prometheus.Registry, m *contourMetrics) prometheus.Gatherer {
+	return withProxyGauges{reg: reg, gauges: m.proxyGauges}
+}
+
+// withProxyGauges gathers a registry's families and the HTTPProxy gauges,
+// sorted by name. The gauges are never registered in the registry, so no
+// family can come from both: prometheus.Gatherers, which would check that
+// by hashing every series of both at every scrape, is not needed.
+type withProxyGauges struct {
+	reg    *prometheus.Registry
+	gauges *proxyGauges
+}
+
+// Gather implements prometheus.Gatherer.
+func (w withProxyGauges) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := w.reg.Gather()
+	gauges, _ := w.gauges.Gather() // never fails
+	mfs = append(mfs, gauges...)
+	slices.SortStableFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return mfs, err
 }

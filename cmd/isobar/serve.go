@@ -11,9 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"slices"
 	"strconv"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -25,7 +23,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -559,28 +556,4 @@ func contourFlags(cmd *cobra.Command, f *serveFlags) {
 		}
 		return nil
 	}
-}
-
-// metricsGatherer is what /metrics serves: reg's metrics and Contour's
-// HTTPProxy gauges of m, which are gathered apart (see proxyGauges).
-func metricsGatherer(reg *prometheus.Registry, m *contourMetrics) prometheus.Gatherer {
-	return withProxyGauges{reg: reg, gauges: m.proxyGauges}
-}
-
-// withProxyGauges gathers a registry's families and the HTTPProxy gauges,
-// sorted by name. The gauges are never registered, so their names are the
-// registry's to check, not each scrape's: prometheus.Gatherers would hash
-// every series of both at every scrape to find duplicates that cannot be.
-type withProxyGauges struct {
-	reg    *prometheus.Registry
-	gauges *proxyGauges
-}
-
-// Gather implements prometheus.Gatherer.
-func (w withProxyGauges) Gather() ([]*dto.MetricFamily, error) {
-	mfs, err := w.reg.Gather()
-	gauges, _ := w.gauges.Gather() // never fails
-	mfs = append(mfs, gauges...)
-	slices.SortStableFunc(mfs, func(a, b *dto.MetricFamily) int { return strings.Compare(a.GetName(), b.GetName()) })
-	return mfs, err
 }
