@@ -47,9 +47,9 @@ func withExtensions(idx *source.Index) *source.Index {
 	byNS := map[string][]contourv1alpha1.ExtensionServiceTarget{}
 	for _, k := range source.SortedKeys(idx.Services) {
 		svc := idx.Services[k]
-		if len(byNS[k.Namespace]) < 2 && len(svc.Spec.Ports) > 0 && svc.Spec.ExternalName == "" {
+		if len(byNS[k.Namespace]) < 2 && len(svc.Ports) > 0 && svc.ExternalName == "" {
 			byNS[k.Namespace] = append(byNS[k.Namespace], contourv1alpha1.ExtensionServiceTarget{
-				Name: k.Name, Port: int(svc.Spec.Ports[0].Port), Weight: uint32(len(byNS[k.Namespace]))})
+				Name: k.Name, Port: int(svc.Ports[0].Port), Weight: uint32(len(byNS[k.Namespace]))})
 		}
 	}
 	for ns, targets := range byNS {

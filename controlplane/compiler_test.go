@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"testing"
 
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -377,13 +378,16 @@ func (m *mutator) endpoints(idx *source.Index) (*source.Index, types.NamespacedN
 	next := idx.Clone()
 	svcs := idx.EndpointSlices.SortedKeys()
 	svc := svcs[m.rng.IntN(len(svcs))]
-	slices, _ := idx.EndpointSlices.Get(svc) // sorted by name
-	es := slices[m.rng.IntN(len(slices))].DeepCopy()
+	list, _ := idx.EndpointSlices.Get(svc) // sorted by name
+	es := new(source.EndpointSlice)
+	*es = *list[m.rng.IntN(len(list))]
+	es.Object, es.Endpoints = nil, slices.Clip(es.Endpoints) // an append copies
 	what := "drop an endpoint of " + svc.String()
-	if len(es.Endpoints) > 1 && m.rng.IntN(2) == 0 {
-		es.Endpoints = es.Endpoints[1:]
+	if len(es.Endpoints) > 0 && len(es.Endpoints[0].Addresses) > 1 && m.rng.IntN(2) == 0 {
+		es.Endpoints = slices.Clone(es.Endpoints)
+		es.Endpoints[0].Addresses = es.Endpoints[0].Addresses[1:]
 	} else if len(es.Endpoints) > 0 {
-		e := *es.Endpoints[0].DeepCopy()
+		e := es.Endpoints[0]
 		e.Addresses = []string{fmt.Sprintf("10.250.%d.%d", m.serial%200, m.rng.IntN(200))}
 		what = "add an endpoint to " + svc.String()
 		if m.rng.IntN(4) == 0 { // one Envoy must never be sent to: a finding appears

@@ -323,7 +323,7 @@ func (s *statusLoop) loadBalancer(idx *source.Index) corev1.LoadBalancerStatus {
 		return statusAddresses(s.statusAddress)
 	}
 	if svc, ok := idx.Services[source.Key(s.envoyNS, s.envoyName)]; ok {
-		return svc.Status.LoadBalancer
+		return svc.LoadBalancer
 	}
 	return corev1.LoadBalancerStatus{}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 	"google.golang.org/grpc"
@@ -131,5 +133,42 @@ func TestServeClusterDelta(t *testing.T) {
 		t.Fatalf("after the new HTTPProxy: %v", r)
 	}
 	quiet("the new HTTPProxy")
+
+	// The Service's limits (informers cache what the core reads of a
+	// Service): its cluster only.
+	svc := &corev1.Service{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "apps", Name: "web"}, svc); err != nil {
+		t.Fatal(err)
+	}
+	svc.Annotations = map[string]string{"projectcontour.io/max-connections": "7", "meta.helm.sh/release-name": "web"}
+	if err := c.Update(ctx, svc); err != nil {
+		t.Fatal(err)
+	}
+	r = next(30 * time.Second)
+	var cluster clusterv3.Cluster
+	if r == nil || r.GetTypeUrl() != resourcev3.ClusterType || len(r.GetResources()) != 1 ||
+		r.GetResources()[0].GetResource().UnmarshalTo(&cluster) != nil ||
+		cluster.GetCircuitBreakers().GetThresholds()[0].GetMaxConnections().GetValue() != 7 {
+		t.Fatalf("after the Service change: %v", r)
+	}
+	quiet("the Service change")
+
+	// The slice deleted (the informer hands back what it cached): the
+	// assignment, with no endpoint left.
+	if err := c.Delete(ctx, slice); err != nil {
+		t.Fatal(err)
+	}
+	r = next(30 * time.Second)
+	var cla endpointv3.ClusterLoadAssignment
+	if r == nil || r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != 1 ||
+		r.GetResources()[0].GetResource().UnmarshalTo(&cla) != nil || cla.GetClusterName() != "apps/web/http" {
+		t.Fatalf("after the EndpointSlice was deleted: %v", r)
+	}
+	for _, l := range cla.GetEndpoints() {
+		if len(l.GetLbEndpoints()) > 0 {
+			t.Fatalf("after the EndpointSlice was deleted, endpoints remain: %v", &cla)
+		}
+	}
+	quiet("the EndpointSlice deletion")
 	srv.stop(t)
 }

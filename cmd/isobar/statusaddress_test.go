@@ -19,7 +19,9 @@ func TestStatusLoadBalancer(t *testing.T) {
 	idx := source.NewIndex()
 	svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Namespace: "projectcontour", Name: "envoy"}}
 	svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.1", Ports: []corev1.PortStatus{{Port: 80, Protocol: "TCP"}}}}
-	idx.Services[source.Key("projectcontour", "envoy")] = svc
+	if err := idx.Upsert(svc); err != nil {
+		t.Fatal(err)
+	}
 	for name, tc := range map[string]struct {
 		envoyName, address string
 		want               []corev1.LoadBalancerIngress

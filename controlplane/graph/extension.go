@@ -231,7 +231,7 @@ func (b *builder) extensionTargets(e *contourv1alpha1.ExtensionService, up *Exte
 // unresolved, as any other).
 func (b *builder) externalNameService(namespace, name string, port int) bool {
 	svc, ok := b.idx.Services[source.Key(namespace, name)]
-	if !ok || svc.Spec.Type != corev1.ServiceTypeExternalName {
+	if !ok || svc.Type != corev1.ServiceTypeExternalName {
 		return false
 	}
 	sp, ok := findPort(svc, intstr.FromInt(port))

@@ -188,20 +188,20 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 			Message: fmt.Sprintf("port %q on service %q uses protocol %s; only TCP can be routed", port.String(), namespace+"/"+name, sp.Protocol)}
 	}
 	c := &Cluster{Namespace: namespace, Service: name, Port: sp, LoadBalancer: RoundRobin}
-	if svc.Spec.Type == corev1.ServiceTypeExternalName {
+	if svc.Type == corev1.ServiceTypeExternalName {
 		if !b.opts.EnableExternalName {
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
 				Message: fmt.Sprintf("service %q is of type ExternalName, which is disabled (enable it with --enable-external-name)", namespace+"/"+name)}
 		}
-		if to := reachesEnvoy(svc.Spec.ExternalName); to != "" {
+		if to := reachesEnvoy(svc.ExternalName); to != "" {
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
-				Message: fmt.Sprintf("service %q is an ExternalName service that points to %s (%q, which would reach Envoy itself or its node), this is not allowed", namespace+"/"+name, to, svc.Spec.ExternalName)}
+				Message: fmt.Sprintf("service %q is an ExternalName service that points to %s (%q, which would reach Envoy itself or its node), this is not allowed", namespace+"/"+name, to, svc.ExternalName)}
 		}
-		if other, ok := serviceNamespace(svc.Spec.ExternalName); ok && other != namespace {
+		if other, ok := serviceNamespace(svc.ExternalName); ok && other != namespace {
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
-				Message: fmt.Sprintf("service %q is an ExternalName Service for %q, a Service of namespace %q; routes reach other namespaces only through includes or delegation", namespace+"/"+name, svc.Spec.ExternalName, other)}
+				Message: fmt.Sprintf("service %q is an ExternalName Service for %q, a Service of namespace %q; routes reach other namespaces only through includes or delegation", namespace+"/"+name, svc.ExternalName, other)}
 		}
-		c.ExternalName = svc.Spec.ExternalName
+		c.ExternalName = svc.ExternalName
 	}
 	c.Protocol = upstreamProtocol(svc, sp)
 	c.CircuitBreakers = circuitBreakers(svc.Annotations)
@@ -212,8 +212,8 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 
 // findPort finds the Service port a reference names: by port number, or by
 // name when the reference is a string.
-func findPort(svc *corev1.Service, port intstr.IntOrString) (corev1.ServicePort, bool) {
-	for _, sp := range svc.Spec.Ports {
+func findPort(svc *source.Service, port intstr.IntOrString) (corev1.ServicePort, bool) {
+	for _, sp := range svc.Ports {
 		if port.Type == intstr.Int && sp.Port == port.IntVal {
 			return sp, true
 		}
@@ -245,7 +245,7 @@ var upstreamProtocols = [...]struct{ key, proto string }{
 // {h2,h2c,tls} annotations (and the heptio-era prefix), whose values list
 // port names or numbers, are read: a listing of the port's name before one
 // of its number.
-func upstreamProtocol(svc *corev1.Service, sp corev1.ServicePort) string {
+func upstreamProtocol(svc *source.Service, sp corev1.ServicePort) string {
 	if sp.AppProtocol != nil {
 		return appProtocolUpstream(*sp.AppProtocol)
 	}

@@ -6,8 +6,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
 // TestSharedServiceClusters: routes that leave a Service's cluster options
@@ -218,7 +219,7 @@ func TestUpstreamProtocol(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			svc := &corev1.Service{ObjectMeta: metav1.ObjectMeta{Annotations: tc.annotations}}
+			svc := &source.Service{Annotations: tc.annotations}
 			sp := corev1.ServicePort{Name: tc.portName, Port: tc.port}
 			switch tc.appProtocol {
 			case "":

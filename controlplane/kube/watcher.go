@@ -294,8 +294,8 @@ func (w *Watcher) remove(o any) {
 // mark records what kind of change o is and signals Changed.
 func (w *Watcher) mark(o any) {
 	switch e := o.(type) {
-	case *discoveryv1.EndpointSlice:
-		w.eps[types.NamespacedName{Namespace: e.Namespace, Name: e.Labels[source.ServiceLabel]}] = true
+	case *source.EndpointSlice:
+		w.eps[types.NamespacedName{Namespace: e.Namespace, Name: e.Service}] = true
 	case *corev1.Endpoints:
 		w.eps[types.NamespacedName{Namespace: e.Namespace, Name: e.Name}] = true
 	case *contourv1.HTTPProxy:

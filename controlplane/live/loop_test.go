@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -49,8 +48,8 @@ func (m *memorySource) upsert(t *testing.T, o any) {
 	switch e := o.(type) {
 	case *contourv1.HTTPProxy:
 		m.proxies[source.Key(e.Namespace, e.Name)] = true
-	case *discoveryv1.EndpointSlice:
-		m.services[source.Key(e.Namespace, e.Labels[source.ServiceLabel])] = true
+	case *source.EndpointSlice:
+		m.services[source.Key(e.Namespace, e.Service)] = true
 	default:
 		m.full = true
 	}
@@ -107,14 +106,15 @@ func TestLoopTakesTheCheapestRightPath(t *testing.T) {
 	proxy = proxy.DeepCopy()
 	proxy.Spec.Routes[0].Conditions = []contourv1.MatchCondition{{Prefix: "/moved"}}
 	svcKey := idx.EndpointSlices.SortedKeys()[0]
-	var slice *discoveryv1.EndpointSlice
+	slice := new(source.EndpointSlice)
 	slices, _ := idx.EndpointSlices.Get(svcKey)
-	for _, s := range slices {
-		slice = s.DeepCopy()
-	}
-	slice.Endpoints = slice.Endpoints[:len(slice.Endpoints)-1]
-	svc := idx.Services[svcKey].DeepCopy()
-	svc.Annotations = map[string]string{"projectcontour.io/max-connections": "7"}
+	*slice = *slices[len(slices)-1]
+	tail := slice.Endpoints[len(slice.Endpoints)-1]
+	slice.Object, slice.Endpoints = nil, append(slice.Endpoints[:len(slice.Endpoints)-1:len(slice.Endpoints)-1],
+		source.EndpointRun{Addresses: tail.Addresses[:len(tail.Addresses)-1], Ready: tail.Ready, Terminating: tail.Terminating})
+	svc := new(source.Service)
+	*svc = *idx.Services[svcKey]
+	svc.Object, svc.Annotations = nil, map[string]string{"projectcontour.io/max-connections": "7"}
 	for _, step := range []struct {
 		name  string
 		obj   any

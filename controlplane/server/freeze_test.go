@@ -171,8 +171,8 @@ func freezeServesTheSameBytes(t *testing.T, vhds bool) {
 	svc := idx.EndpointSlices.SortedKeys()[0]
 	slices, _ := idx.EndpointSlices.Get(svc)
 	next := idx.Clone()
-	for _, es := range slices {
-		es = es.DeepCopy()
+	for _, s := range slices {
+		es := s.Object.DeepCopy()
 		es.Endpoints = es.Endpoints[:len(es.Endpoints)-1]
 		if err := next.Upsert(es); err != nil {
 			t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"maps"
 	"slices"
 
-	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/isobar-dev/isobar/controlplane/status"
@@ -17,7 +16,7 @@ func (idx *Index) Clone() *Index {
 	c := &Index{
 		Namespaces:        cloneMap(idx.Namespaces),
 		Services:          cloneMap(idx.Services),
-		EndpointSlices:    idx.EndpointSlices.clone(slices.Clone[[]*discoveryv1.EndpointSlice]),
+		EndpointSlices:    idx.EndpointSlices.clone(slices.Clone[[]*EndpointSlice]),
 		Endpoints:         cloneMap(idx.Endpoints),
 		Secrets:           cloneMap(idx.Secrets),
 		Ingresses:         cloneMap(idx.Ingresses),

@@ -185,7 +185,7 @@ func (l *loader) add(where Problem, h header, dec decoder, obj metav1.Object) {
 		}
 	}
 	if l.opts.Trim {
-		Trim(stored)
+		stored = Trim(stored)
 	}
 	origin := originOf(where)
 	key := refKey{h.Kind, ref.Namespace, ref.Name}

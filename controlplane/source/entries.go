@@ -36,11 +36,11 @@ func (idx *Index) EntriesUnordered() []Entry {
 		add(status.KindNamespace, "", name, o)
 	}
 	for k, o := range idx.Services {
-		add(status.KindService, k.Namespace, k.Name, o)
+		add(status.KindService, k.Namespace, k.Name, o.entry())
 	}
 	for _, slices := range idx.EndpointSlices.All() {
 		for _, o := range slices {
-			add(status.KindEndpointSlice, o.Namespace, o.Name, o)
+			add(status.KindEndpointSlice, o.Namespace, o.Name, o.entry())
 		}
 	}
 	for k, o := range idx.Endpoints {

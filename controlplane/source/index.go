@@ -30,13 +30,14 @@ type Origin struct {
 // NewIndex.
 type Index struct {
 	Namespaces map[string]*corev1.Namespace
-	Services   map[types.NamespacedName]*corev1.Service
+	// Services are what the core reads of each Service (see Service).
+	Services map[types.NamespacedName]*Service
 	// EndpointSlices, by Service, each Service's sorted by name (most
 	// Services have one: a slice of one pointer, where a map took 250
 	// bytes), are copied on write shard by shard (see Objects); a
 	// Service's slice is replaced, never written, once the index has been
 	// snapshotted.
-	EndpointSlices Objects[[]*discoveryv1.EndpointSlice]
+	EndpointSlices Objects[[]*EndpointSlice]
 	Endpoints      map[types.NamespacedName]*corev1.Endpoints
 	Secrets        map[types.NamespacedName]*corev1.Secret
 	Ingresses      map[types.NamespacedName]*networkingv1.Ingress
@@ -68,7 +69,7 @@ type Index struct {
 func NewIndex() *Index {
 	return &Index{
 		Namespaces:        map[string]*corev1.Namespace{},
-		Services:          map[types.NamespacedName]*corev1.Service{},
+		Services:          map[types.NamespacedName]*Service{},
 		Endpoints:         map[types.NamespacedName]*corev1.Endpoints{},
 		Secrets:           map[types.NamespacedName]*corev1.Secret{},
 		Ingresses:         map[types.NamespacedName]*networkingv1.Ingress{},

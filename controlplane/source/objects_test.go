@@ -123,10 +123,10 @@ func TestCloneCopiesSliceLists(t *testing.T) {
 	}
 	c2 := idx.Clone()
 	a2 := add(idx, "a") // replaced in place: the clone keeps the first
-	if list, _ := c2.EndpointSlices.Get(Key("ns", "svc")); list[0] != a {
+	if list, _ := c2.EndpointSlices.Get(Key("ns", "svc")); list[0].Object != a {
 		t.Error("replacing a slice in the index changed the clone's")
 	}
-	if list, _ := idx.EndpointSlices.Get(Key("ns", "svc")); list[0] != a2 {
+	if list, _ := idx.EndpointSlices.Get(Key("ns", "svc")); list[0].Object != a2 {
 		t.Error("the index did not take the new slice a")
 	}
 	if err := idx.Delete(a2); err != nil {

@@ -38,11 +38,11 @@ metadata: {name: x}
 	if len(bp) != 0 || len(hp) != 1 || hp[0].File != "head.yaml" || hp[0].Doc != 3 {
 		t.Fatalf("problems: base %v, head %v", bp, hp)
 	}
-	if b.Services[Key("apps", "web")] != h.Services[Key("apps", "web")] {
+	if b.Services[Key("apps", "web")].Object != h.Services[Key("apps", "web")].Object {
 		t.Error("the unchanged Service was decoded twice")
 	}
 	bapi, hapi := b.Services[Key("team", "api")], h.Services[Key("team", "api")]
-	if bapi == nil || hapi == nil || bapi == hapi || hapi.Spec.Ports[0].Port != 8080 || bapi.Spec.Ports[0].Port != 80 {
+	if bapi == nil || hapi == nil || bapi == hapi || hapi.Ports[0].Port != 8080 || bapi.Ports[0].Port != 80 {
 		t.Errorf("the changed Service: base %v, head %v", bapi, hapi)
 	}
 	if o := h.Origins[status.Ref{Kind: "Service", Namespace: "apps", Name: "web"}]; o.File != "head.yaml" || o.Doc != 1 {
@@ -50,7 +50,7 @@ metadata: {name: x}
 	}
 	// Another default namespace does not reuse.
 	o, _ := LoadBytes(LoadOptions{Reuse: r, DefaultNamespace: "other"}, "base.yaml", base)
-	if o.Services[Key("apps", "web")] == b.Services[Key("apps", "web")] {
+	if o.Services[Key("apps", "web")].Object == b.Services[Key("apps", "web")].Object {
 		t.Error("a load with another default namespace reused objects")
 	}
 }

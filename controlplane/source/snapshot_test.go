@@ -67,7 +67,7 @@ func TestSnapshotNeverChanges(t *testing.T) {
 		if _, ok := idx.HTTPProxies.Get(Key("ns", name)); !ok {
 			t.Fatalf("round %d: the index lost its write", round)
 		}
-		if list, _ := idx.EndpointSlices.Get(Key("ns", "svc")); !slices.ContainsFunc(list, func(s *discoveryv1.EndpointSlice) bool { return s.Name == name }) {
+		if list, _ := idx.EndpointSlices.Get(Key("ns", "svc")); !slices.ContainsFunc(list, func(s *EndpointSlice) bool { return s.Name == name }) {
 			t.Fatalf("round %d: the index lost its EndpointSlice write", round)
 		}
 		if _, ok := idx.Services[Key("ns", "a")]; ok {

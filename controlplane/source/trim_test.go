@@ -17,33 +17,29 @@ import (
 // out by hand; and that without Trim it keeps everything.
 func TestLoadTrims(t *testing.T) {
 	whole, _ := LoadBytes(LoadOptions{}, "t.yaml", []byte(trimInput))
-	if sel := whole.Services[types.NamespacedName{Namespace: "ns", Name: "web"}].Spec.Selector; sel["app"] != "web" {
+	if sel := whole.Services[types.NamespacedName{Namespace: "ns", Name: "web"}].Object.Spec.Selector; sel["app"] != "web" {
 		t.Errorf("untrimmed selector: %v", sel)
+	}
+	if s, _ := whole.EndpointSlices.Get(types.NamespacedName{Namespace: "ns", Name: "web"}); len(s) != 1 || s[0].Object.Endpoints[0].Zone == nil {
+		t.Errorf("untrimmed slice: %v", s)
 	}
 	idx, problems := LoadBytes(LoadOptions{Trim: true}, "t.yaml", []byte(trimInput))
 	if len(problems) > 0 {
 		t.Fatalf("problems: %v", problems)
 	}
-	svc := idx.Services[types.NamespacedName{Namespace: "ns", Name: "web"}]
-	wantSpec := corev1.ServiceSpec{Type: corev1.ServiceTypeClusterIP,
-		Ports: []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}}}
-	if d := cmp.Diff(wantSpec, svc.Spec); d != "" {
-		t.Errorf("Service spec (-want +got):\n%s", d)
-	}
-	if d := cmp.Diff([]corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}, svc.Status.LoadBalancer.Ingress); d != "" {
-		t.Errorf("Service status (-want +got):\n%s", d)
-	}
-	if svc.Annotations["projectcontour.io/upstream-protocol.h2c"] != "80" {
-		t.Errorf("annotations: %v", svc.Annotations)
+	want := &Service{Namespace: "ns", Name: "web", Type: corev1.ServiceTypeClusterIP,
+		Ports:        []corev1.ServicePort{{Name: "http", Port: 80, TargetPort: intstr.FromInt32(8080)}},
+		LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{{IP: "192.0.2.1"}}},
+		Annotations:  map[string]string{"projectcontour.io/upstream-protocol.h2c": "80"}}
+	if d := cmp.Diff(want, idx.Services[types.NamespacedName{Namespace: "ns", Name: "web"}]); d != "" {
+		t.Errorf("Service (-want +got):\n%s", d)
 	}
 	slices, _ := idx.EndpointSlices.Get(types.NamespacedName{Namespace: "ns", Name: "web"})
-	yes, no := true, false
-	want := []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.1"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &no}}}
-	if len(slices) != 1 || slices[0].Name != "web-1" {
-		t.Fatalf("slices of web: %v", slices)
-	}
-	if d := cmp.Diff(want, slices[0].Endpoints); d != "" {
-		t.Errorf("endpoints (-want +got):\n%s", d)
+	wantSlice := []*EndpointSlice{{Namespace: "ns", Name: "web-1", Service: "web", AddressType: discoveryv1.AddressTypeIPv4,
+		Ports:     []EndpointPort{{Name: "http", Port: 8080, HasPort: true}},
+		Endpoints: []EndpointRun{{Addresses: []string{"10.1.0.1"}, Ready: ConditionTrue, Terminating: ConditionFalse}}}}
+	if d := cmp.Diff(wantSlice, slices); d != "" {
+		t.Errorf("slices of web (-want +got):\n%s", d)
 	}
 }
 
@@ -51,7 +47,7 @@ func TestLoadTrims(t *testing.T) {
 // not read.
 const trimInput = `apiVersion: v1
 kind: Service
-metadata: {name: web, namespace: ns, annotations: {projectcontour.io/upstream-protocol.h2c: "80"}}
+metadata: {name: web, namespace: ns, annotations: {projectcontour.io/upstream-protocol.h2c: "80", meta.helm.sh/release-name: web}}
 spec:
   type: ClusterIP
   selector: {app: web}
@@ -90,12 +86,12 @@ func TestFoldEndpoints(t *testing.T) {
 		{Addresses: []string{"10.0.0.7"}},
 		{Addresses: []string{"10.0.0.8"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &yes}},
 	}
-	want := []discoveryv1.Endpoint{
-		{Addresses: []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes}},
-		{Addresses: []string{"10.0.0.4"}, Conditions: discoveryv1.EndpointConditions{Ready: &no}},
-		{Addresses: []string{"10.0.0.5"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &no}},
+	want := []EndpointRun{
+		{Addresses: []string{"10.0.0.1", "10.0.0.2", "10.0.0.3"}, Ready: ConditionTrue},
+		{Addresses: []string{"10.0.0.4"}, Ready: ConditionFalse},
+		{Addresses: []string{"10.0.0.5"}, Ready: ConditionTrue, Terminating: ConditionFalse},
 		{Addresses: []string{"10.0.0.6", "10.0.0.7"}},
-		{Addresses: []string{"10.0.0.8"}, Conditions: discoveryv1.EndpointConditions{Ready: &yes, Terminating: &yes}},
+		{Addresses: []string{"10.0.0.8"}, Ready: ConditionTrue, Terminating: ConditionTrue},
 	}
 	got := foldEndpoints(in)
 	if d := cmp.Diff(want, got); d != "" {

@@ -16,17 +16,24 @@ import (
 )
 
 // Upsert stores obj, replacing any object of the same kind, namespace and
-// name. It returns an error for a type the core does not read.
+// name. A corev1.Service or a discoveryv1.EndpointSlice is held as a
+// Service or an EndpointSlice of this package that keeps it (NewService,
+// NewEndpointSlice); one of those (Trim's) as it is. It returns an error
+// for a type the core does not read.
 func (idx *Index) Upsert(obj any) error {
 	switch o := obj.(type) {
 	case *corev1.Namespace:
 		own(idx, bitNamespaces, &idx.Namespaces)
 		idx.Namespaces[o.Name] = o
 	case *corev1.Service:
+		return idx.Upsert(NewService(o))
+	case *Service:
 		own(idx, bitServices, &idx.Services)
 		idx.Services[nn(o.Namespace, o.Name)] = o
 	case *discoveryv1.EndpointSlice:
-		svc := nn(o.Namespace, o.Labels[ServiceLabel])
+		return idx.Upsert(NewEndpointSlice(o))
+	case *EndpointSlice:
+		svc := nn(o.Namespace, o.Service)
 		prev, _ := idx.EndpointSlices.Get(svc)
 		idx.EndpointSlices.set(svc, withSlice(prev, o, idx.snapshotted))
 	case *corev1.Endpoints:
@@ -69,12 +76,16 @@ func (idx *Index) Delete(obj any) error {
 		own(idx, bitNamespaces, &idx.Namespaces)
 		delete(idx.Namespaces, o.Name)
 	case *corev1.Service:
+		return idx.Delete(&Service{Namespace: o.Namespace, Name: o.Name})
+	case *Service:
 		own(idx, bitServices, &idx.Services)
 		delete(idx.Services, nn(o.Namespace, o.Name))
 	case *discoveryv1.EndpointSlice:
-		svc := nn(o.Namespace, o.Labels[ServiceLabel])
+		return idx.Delete(&EndpointSlice{Namespace: o.Namespace, Name: o.Name, Service: o.Labels[ServiceLabel]})
+	case *EndpointSlice:
+		svc := nn(o.Namespace, o.Service)
 		prev, _ := idx.EndpointSlices.Get(svc)
-		rest := slices.DeleteFunc(slices.Clone(prev), func(s *discoveryv1.EndpointSlice) bool { return s.Name == o.Name })
+		rest := slices.DeleteFunc(slices.Clone(prev), func(s *EndpointSlice) bool { return s.Name == o.Name })
 		if len(rest) == 0 {
 			idx.EndpointSlices.remove(svc)
 		} else {
@@ -116,11 +127,11 @@ func (idx *Index) Delete(obj any) error {
 // or put in place of the one of its name. A Service's slices are few: once
 // the index has been snapshotted (shared), they are copied on every write,
 // so that a list shared with a snapshot is never written.
-func withSlice(list []*discoveryv1.EndpointSlice, s *discoveryv1.EndpointSlice, shared bool) []*discoveryv1.EndpointSlice {
+func withSlice(list []*EndpointSlice, s *EndpointSlice, shared bool) []*EndpointSlice {
 	if shared {
 		list = list[:len(list):len(list)] // an insertion copies
 	}
-	i, found := slices.BinarySearchFunc(list, s.Name, func(e *discoveryv1.EndpointSlice, name string) int {
+	i, found := slices.BinarySearchFunc(list, s.Name, func(e *EndpointSlice, name string) int {
 		return strings.Compare(e.Name, name)
 	})
 	if !found {

@@ -196,31 +196,25 @@ func portMatches(sp corev1.ServicePort, name string) bool {
 
 // sliceAddresses appends to out the ready addresses of slices that serve
 // sp, with their ports.
-func sliceAddresses(out []envoy.HostPort, slices []*discoveryv1.EndpointSlice, sp corev1.ServicePort) []envoy.HostPort {
+func sliceAddresses(out []envoy.HostPort, slices []*source.EndpointSlice, sp corev1.ServicePort) []envoy.HostPort {
 	for _, s := range slices {
 		if s.AddressType == discoveryv1.AddressTypeFQDN {
 			continue
 		}
-		for i := range s.Ports {
-			p := &s.Ports[i]
-			name := ""
-			if p.Name != nil {
-				name = *p.Name
-			}
-			if !portMatches(sp, name) || p.Port == nil || !portNumber(*p.Port) {
+		for _, p := range s.Ports {
+			if !portMatches(sp, p.Name) || !p.HasPort || !portNumber(p.Port) {
 				continue
 			}
-			if p.Protocol != nil && *p.Protocol != corev1.ProtocolTCP {
+			if p.Protocol != "" && p.Protocol != corev1.ProtocolTCP {
 				continue
 			}
-			for i := range s.Endpoints {
-				e := &s.Endpoints[i] // not a copy: an Endpoint is large
-				if e.Conditions.Ready != nil && !*e.Conditions.Ready {
+			for _, e := range s.Endpoints {
+				if e.Ready == source.ConditionFalse {
 					continue
 				}
 				for _, a := range e.Addresses {
 					if upstream(a) {
-						out = append(out, envoy.HostPort{Host: a, Port: uint32(*p.Port)})
+						out = append(out, envoy.HostPort{Host: a, Port: uint32(p.Port)})
 					}
 				}
 			}

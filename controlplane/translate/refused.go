@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -131,10 +130,10 @@ func endpointOffenses(idx *source.Index, namespace, service string) (addrs, port
 
 // sliceOffenses appends to addrs and ports the refused addresses and the
 // ports that are not port numbers of s.
-func sliceOffenses(s *discoveryv1.EndpointSlice, addrs, ports []string) ([]string, []string) {
+func sliceOffenses(s *source.EndpointSlice, addrs, ports []string) ([]string, []string) {
 	for _, p := range s.Ports {
-		if p.Port != nil && !portNumber(*p.Port) {
-			ports = append(ports, strconv.Itoa(int(*p.Port)))
+		if p.HasPort && !portNumber(p.Port) {
+			ports = append(ports, strconv.Itoa(int(p.Port)))
 		}
 	}
 	for i := range s.Endpoints {
