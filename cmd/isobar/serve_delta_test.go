@@ -153,22 +153,35 @@ func TestServeClusterDelta(t *testing.T) {
 	}
 	quiet("the Service change")
 
-	// The slice deleted (the informer hands back what it cached): the
-	// assignment, with no endpoint left.
-	if err := c.Delete(ctx, slice); err != nil {
-		t.Fatal(err)
-	}
-	r = next(30 * time.Second)
-	var cla endpointv3.ClusterLoadAssignment
-	if r == nil || r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != 1 ||
-		r.GetResources()[0].GetResource().UnmarshalTo(&cla) != nil || cla.GetClusterName() != "apps/web/http" {
-		t.Fatalf("after the EndpointSlice was deleted: %v", r)
-	}
-	for _, l := range cla.GetEndpoints() {
-		if len(l.GetLbEndpoints()) > 0 {
-			t.Fatalf("after the EndpointSlice was deleted, endpoints remain: %v", &cla)
+	// The slice moved to another Service, back, then deleted (the
+	// informer hands back what it cached): web's assignment each time,
+	// with no endpoint, both, and none.
+	for _, step := range []struct {
+		what      string
+		change    func() error
+		endpoints int
+	}{
+		{"moved to another Service", func() error { slice.Labels[discoveryv1.LabelServiceName] = "other"; return c.Update(ctx, slice) }, 0},
+		{"moved back", func() error { slice.Labels[discoveryv1.LabelServiceName] = "web"; return c.Update(ctx, slice) }, 2},
+		{"deleted", func() error { return c.Delete(ctx, slice) }, 0},
+	} {
+		if err := step.change(); err != nil {
+			t.Fatal(err)
 		}
+		r = next(30 * time.Second)
+		var cla endpointv3.ClusterLoadAssignment
+		if r == nil || r.GetTypeUrl() != resourcev3.EndpointType || len(r.GetResources()) != 1 ||
+			r.GetResources()[0].GetResource().UnmarshalTo(&cla) != nil || cla.GetClusterName() != "apps/web/http" {
+			t.Fatalf("after the EndpointSlice was %s: %v", step.what, r)
+		}
+		n := 0
+		for _, l := range cla.GetEndpoints() {
+			n += len(l.GetLbEndpoints())
+		}
+		if n != step.endpoints {
+			t.Fatalf("after the EndpointSlice was %s: %d endpoints, want %d: %v", step.what, n, step.endpoints, &cla)
+		}
+		quiet("the EndpointSlice " + step.what)
 	}
-	quiet("the EndpointSlice deletion")
 	srv.stop(t)
 }

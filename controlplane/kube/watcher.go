@@ -164,6 +164,9 @@ func (w *Watcher) watch(c cache.Cache, obj client.Object, kind string, event fun
 				w.store(o) // keep the newest version without a rebuild
 				return
 			}
+			if movedSlice(old, o) {
+				w.remove(old) // the index groups slices by Service
+			}
 			w.upsert(o)
 		},
 		DeleteFunc: func(o any) { event("delete", kind); w.remove(o) },
@@ -277,6 +280,14 @@ func statusOnly(old, cur any) bool {
 		return false
 	}
 	return reflect.DeepEqual(a.GetLabels(), b.GetLabels()) && reflect.DeepEqual(a.GetAnnotations(), b.GetAnnotations())
+}
+
+// movedSlice reports an EndpointSlice update that moved the slice to
+// another Service (its kubernetes.io/service-name label changed).
+func movedSlice(old, cur any) bool {
+	a, ok1 := old.(*source.EndpointSlice)
+	b, ok2 := cur.(*source.EndpointSlice)
+	return ok1 && ok2 && a.Service != b.Service
 }
 
 func (w *Watcher) remove(o any) {

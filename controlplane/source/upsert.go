@@ -18,8 +18,10 @@ import (
 // Upsert stores obj, replacing any object of the same kind, namespace and
 // name. A corev1.Service or a discoveryv1.EndpointSlice is held as a
 // Service or an EndpointSlice of this package that keeps it (NewService,
-// NewEndpointSlice); one of those (Trim's) as it is. It returns an error
-// for a type the core does not read.
+// NewEndpointSlice); one of those (Trim's) as it is. EndpointSlices are
+// found by Service: a caller giving a slice another Service deletes the
+// slice as it was first. It returns an error for a type the core does not
+// read.
 func (idx *Index) Upsert(obj any) error {
 	switch o := obj.(type) {
 	case *corev1.Namespace:

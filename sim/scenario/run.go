@@ -127,7 +127,19 @@ func stepObjects(sc *Scenario, st Step) ([]source.Entry, error) {
 // apply returns prev with objs upserted and refs deleted, compiled.
 func apply(prev *source.Index, objs []source.Entry, deletes []status.Ref, opts controlplane.Options) (state, error) {
 	idx := prev.Clone()
+	var held map[status.Ref]any // idx's EndpointSlices, made when a step has one
 	for _, e := range objs {
+		if e.Ref.Kind == status.KindEndpointSlice {
+			if held == nil {
+				held = slicesOf(idx)
+			}
+			// The index groups slices by Service: a slice may have moved.
+			if old, ok := held[e.Ref]; ok {
+				if err := idx.Delete(old); err != nil {
+					return state{}, err
+				}
+			}
+		}
 		if err := idx.Upsert(e.Object); err != nil {
 			return state{}, err
 		}
@@ -151,6 +163,17 @@ func apply(prev *source.Index, objs []source.Entry, deletes []status.Ref, opts c
 		return state{}, err
 	}
 	return state{idx: idx, res: res}, nil
+}
+
+// slicesOf returns the EndpointSlices idx holds, by reference.
+func slicesOf(idx *source.Index) map[status.Ref]any {
+	out := map[status.Ref]any{}
+	for _, list := range idx.EndpointSlices.All() {
+		for _, s := range list {
+			out[status.Ref{Kind: status.KindEndpointSlice, Namespace: s.Namespace, Name: s.Name}] = s
+		}
+	}
+	return out
 }
 
 // checkExpect compares a step's expectations with its result.
