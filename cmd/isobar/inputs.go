@@ -355,7 +355,9 @@ func (f *inputFlags) load(stdin io.Reader, stderr io.Writer) (*source.Index, []s
 		return nil, nil, exitWith(exitBadInput, fmt.Errorf("no input: give -f FILE or -f FOLDER (- reads stdin)"))
 	}
 	tuneBatchGC(batchLimit(inputSize(f.files)))
-	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: f.namespace, Stdin: stdin, Origins: f.wantOrigins}, f.files...)
+	// What the core reads of Services and endpoints, as serve holds them:
+	// these commands never show objects (diff, which does, loads its own).
+	idx, problems := source.Load(source.LoadOptions{DefaultNamespace: f.namespace, Stdin: stdin, Origins: f.wantOrigins, Trim: true}, f.files...)
 	f.origins = idx.Origins
 	for _, p := range problems {
 		fmt.Fprintln(stderr, "error:", p.Error())
