@@ -34,7 +34,7 @@ func corpus(b testing.TB, name string) []byte {
 }
 
 func loadCorpus(b *testing.B, name string) *source.Index {
-	idx, problems := source.LoadBytes(source.LoadOptions{}, name, corpus(b, name))
+	idx, problems := source.LoadBytes(source.LoadOptions{Trim: true}, name, corpus(b, name)) // as translate loads
 	if len(problems) > 0 {
 		b.Fatalf("%s: %d problems, first: %v", name, len(problems), problems[0])
 	}
