@@ -133,7 +133,8 @@ type update struct {
 	item snapshot.Item
 	enc  encoded
 	push bool // its content differs from what the caches hold
-	// encoding is its encoding, as the encoder gave it.
+	// encoding is its encoding, as the encoder gave it; only its version
+	// when it was pushed in one piece (then enc holds the bytes).
 	encoding snapshot.Encoding
 	out      [][]snapshot.Ref // what it refers to, when the tracker needs it
 }
@@ -158,6 +159,12 @@ func (s *Server) encodeChanges(diff snapshot.Changes, full bool) ([]update, erro
 		if err == nil && s.deltas[u.typ].version(u.item.Name) != enc.Version {
 			u.push = true
 			u.enc = encoded{sent, newWired(u.typ, u.item.Name, enc)}
+			if len(enc.Elems) == 0 {
+				// The wired copy is all that is read of it now
+				// (wholeEncoding): a first build of S10k no longer
+				// holds 9 MB of encodings twice until it is applied.
+				u.encoding = snapshot.Encoding{Version: enc.Version}
+			}
 		}
 		if err == nil && (u.push || full) {
 			if u.out, err = s.refs.Outgoing(u.item.Resource); err != nil {
