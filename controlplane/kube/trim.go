@@ -26,14 +26,18 @@ func trimEndpointSlice(o any) (any, error) { return trimmed[*discoveryv1.Endpoin
 // is reported either way), and the ports of a v1 Endpoints object.
 func trimEndpoints(o any) (any, error) { return trimmed[*corev1.Endpoints](o) }
 
-// trimmed strips the managed fields of o and returns what the index holds
-// of it (source.Trim) when it is a T; anything else (a tombstone) is
+// trimmed returns what the index holds of o (source.Trim) when it is a T,
+// stripped of its managed fields when that is o itself (a Service or a
+// slice becomes a new value that has none); anything else (a tombstone) is
 // returned as it is.
 func trimmed[T *corev1.Service | *discoveryv1.EndpointSlice | *corev1.Endpoints](o any) (any, error) {
 	t, ok := o.(T)
 	if !ok {
 		return o, nil
 	}
-	_, _ = stripManagedFields(t)
-	return source.Trim(t), nil
+	out := source.Trim(t)
+	if out == any(t) {
+		return stripManagedFields(t)
+	}
+	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/utils/ptr"
 
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
@@ -37,7 +38,7 @@ func TestTrims(t *testing.T) {
 		Endpoints: []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.1"}, NodeName: &node, Zone: &zone,
 			Conditions: discoveryv1.EndpointConditions{Ready: &yes, Serving: &yes, Terminating: &no},
 			TargetRef:  &corev1.ObjectReference{Kind: "Pod", Namespace: "ns", Name: "web-1", UID: "u"}}},
-		Ports: []discoveryv1.EndpointPort{{Name: ptr("http"), Protocol: ptr(corev1.ProtocolTCP), Port: ptr(int32(8080))}}}
+		Ports: []discoveryv1.EndpointPort{{Name: ptr.To("http"), Protocol: ptr.To(corev1.ProtocolTCP), Port: ptr.To(int32(8080))}}}
 	gotSlice, err := trimEndpointSlice(slice)
 	if err != nil {
 		t.Fatal(err)
@@ -62,5 +63,3 @@ func TestTrims(t *testing.T) {
 		t.Errorf("Endpoints (-want +got):\n%s", d)
 	}
 }
-
-func ptr[T any](v T) *T { return &v }
