@@ -12,6 +12,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/controlplane/translate"
 )
 
 // inputFlags are the flags of every command that reads objects from files.
@@ -100,6 +101,8 @@ func (f *compileFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.accessLog.Path, "accesslog-path", log.Path, "file Envoy writes its request log to")
 	cmd.Flags().StringVar(&f.accessLog.Text, "accesslog-format-string", "",
 		"the line of the envoy format, with Envoy's command operators, ending with \\n (Contour's accesslog-format-string; default: Envoy's line)")
+	cmd.Flags().StringVar(&f.accessLog.RouteMetadata, "route-source-metadata", log.RouteMetadata,
+		"when routes carry Contour's metadata naming their object (io.projectcontour.kind, .namespace, .name under "+translate.MetadataFilter+"): auto (only when the access log reads it with %METADATA(ROUTE:...)%, as the json format's kind, namespace and name fields do) or always (as Contour); routes are named after their object either way (%ROUTE_NAME%: httpproxy/<namespace>/<name>)")
 	cmd.Flags().StringArrayVar(&f.jsonFields, "accesslog-json-field", nil,
 		"a field of JSON log lines, as Contour's json-fields: a name (@timestamp, grpc_status...) or name=format with Envoy's command operators; repeatable (default: Isobar's set)")
 	for _, t := range []struct {

@@ -187,6 +187,7 @@ func TestListenerPortFlagsAreChecked(t *testing.T) {
 		{[]string{"diff", "--base", in, "--head", in, "--envoy-service-http-port", "99999"}, "--envoy-service-http-port 99999"},
 		{[]string{"translate", "-f", in, "--accesslog-format", "text"}, `access log format "text": use envoy or json`},
 		{[]string{"check", "-f", in, "--accesslog-level", "debug"}, `access log level "debug"`},
+		{[]string{"translate", "-f", in, "--route-source-metadata", "never"}, `route metadata "never": use auto or always`},
 		{[]string{"translate", "-f", in, "--now", "yesterday"}, `--now "yesterday": not an RFC 3339 time`},
 	} {
 		_, errOut, code := run(t, "", tc.args...)

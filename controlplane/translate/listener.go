@@ -106,6 +106,9 @@ type listenerKit struct {
 	tcp      []*accesslogv3.AccessLog
 	tls      graph.ListenerTLS
 	listener envoy.ListenerOptions
+	// sourceMetadata says whether routes carry the metadata naming their
+	// source object (graph.AccessLog.SourceMetadata).
+	sourceMetadata bool
 }
 
 // kits memoises listenerKit per setting (immutable once built).
@@ -142,7 +145,7 @@ func kitFor(a graph.AccessLog, c graph.Connections) (listenerKit, error) {
 	}
 	log := envoy.LogSettings{Format: a.Format, Path: a.Path, Level: a.Level, Text: a.Text, JSONFields: fields}
 	managers := envoy.NewConnectionManagers(envoy.AccessLogs(log, false), envoy.NewConnectionSettings(conn))
-	v, _ := kits.LoadOrStore(key, listenerKit{managers, envoy.AccessLogs(log, true), tls, lo})
+	v, _ := kits.LoadOrStore(key, listenerKit{managers, envoy.AccessLogs(log, true), tls, lo, a.SourceMetadata()})
 	return v.(listenerKit), nil
 }
 

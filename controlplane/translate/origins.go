@@ -15,7 +15,7 @@ import (
 // Origins returns, sorted, the Kubernetes objects the resource of type
 // typeURL called name in res was built from, as far as its name and
 // content tell: the sources of a route configuration's routes (their
-// provenance metadata), of a VHDS virtual host's (named
+// names or provenance metadata, see RouteSource), of a VHDS virtual host's (named
 // "<route configuration>/<host>"), or of the route configurations a
 // listener's filter chains use; the Service (or ExtensionService) of a
 // cluster or an assignment; the Secret of a secret. When mention (Envoy's
@@ -75,9 +75,8 @@ func routeOrigins(rc *routev3.RouteConfiguration, mention string) []status.Ref {
 // hostOrigins appends the sources of vh's routes to out.
 func hostOrigins(out []status.Ref, vh *routev3.VirtualHost) []status.Ref {
 	for _, r := range xds.Thaw(vh).GetRoutes() {
-		md := r.GetMetadata().GetFilterMetadata()[MetadataFilter].GetFields()
-		if kind := md[MetadataKind].GetStringValue(); kind != "" {
-			out = append(out, status.Ref{Kind: kind, Namespace: md[MetadataNamespace].GetStringValue(), Name: md[MetadataName].GetStringValue()})
+		if src, ok := RouteSource(r); ok {
+			out = append(out, src)
 		}
 	}
 	return out

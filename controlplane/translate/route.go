@@ -15,14 +15,6 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
-// Route metadata keys naming the source object, Contour's (#5534).
-const (
-	MetadataFilter    = "envoy.access_loggers.file"
-	MetadataKind      = "io.projectcontour.kind"
-	MetadataNamespace = "io.projectcontour.namespace"
-	MetadataName      = "io.projectcontour.name"
-)
-
 // routeConfigurations builds ingress_http and one https/<fqdn> per secure
 // virtual host that routes HTTP.
 func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
@@ -134,7 +126,8 @@ func (t *translator) route(b *blocks, r *graph.Route, vhost string, authority *r
 	s := &take(&b.routes, 1)[0]
 	out := &s.route
 	routeMatch(s, r, b.headerMatchers(r, authority))
-	out.Match, out.Metadata = &s.match, t.sourceMetadata(r)
+	src := t.source(r)
+	out.Match, out.Name, out.Metadata = &s.match, src.name, src.metadata
 	if !forwards(r) {
 		answer(out, r)
 	} else {
@@ -212,58 +205,70 @@ func redirect(r *graph.Redirect) *routev3.RedirectAction {
 	return out
 }
 
-// sourceMetadata is the metadata naming r's source object (nil when it has
-// none). The routes of one object share one message, built by the first of
-// them and never modified.
-func (t *translator) sourceMetadata(r *graph.Route) *corev3.Metadata {
-	if t.lastMetadata != nil && t.lastSource == r.Source {
-		return t.lastMetadata
+// source returns what names r's source object on its routes: its name
+// (SourceName) and, when the kit says so, its metadata (nil otherwise, and
+// both empty when r has no source). The routes of one object share them,
+// built by the first of them and never modified.
+func (t *translator) source(r *graph.Route) routeSource {
+	if t.lastSource == r.Source { // the zero Ref's routeSource is the zero value
+		return t.last
 	}
-	md := t.metadata.get(r.Source)
-	t.lastSource, t.lastMetadata = r.Source, md
-	return md
+	s := t.metadata.get(r.Source, t.kit.sourceMetadata)
+	t.lastSource, t.last = r.Source, s
+	return s
 }
 
-// metadataMemo holds the source metadata of each object, shared by the
+// routeSource is what names a route's source object: the route's name and
+// its metadata.
+type routeSource struct {
+	name     string
+	metadata *corev3.Metadata
+}
+
+// metadataMemo holds the routeSource of each object, shared by the
 // goroutines that translate virtual hosts together so that all the routes
 // of an object (a TLS root's routes and its HTTPS redirect fall to
-// different goroutines) share one (immutable) message.
+// different goroutines) share one (immutable) name and message.
 type metadataMemo struct {
 	mu sync.Mutex
-	m  map[status.Ref]*corev3.Metadata
+	m  map[status.Ref]routeSource
 }
 
 // newMetadataMemo is an empty memo with room for n objects.
 func newMetadataMemo(n int) *metadataMemo {
-	return &metadataMemo{m: make(map[status.Ref]*corev3.Metadata, n)}
+	return &metadataMemo{m: make(map[status.Ref]routeSource, n)}
 }
 
-// get returns the metadata of src, built on first use. The lock is held
-// for the lookups only, never while building: held across the allocations,
-// it serialised the goroutines.
-func (m *metadataMemo) get(src status.Ref) *corev3.Metadata {
+// get returns the routeSource of src, built on first use (with its
+// metadata when withMetadata: a translation always asks the same). The
+// lock is held for the lookups only, never while building: held across the
+// allocations, it serialised the goroutines.
+func (m *metadataMemo) get(src status.Ref, withMetadata bool) routeSource {
+	if src.Kind == "" {
+		return routeSource{}
+	}
 	m.mu.Lock()
-	md, ok := m.m[src]
+	s, ok := m.m[src]
 	m.mu.Unlock()
 	if ok {
-		return md
+		return s
 	}
-	md = newSourceMetadata(src)
+	s.name = SourceName(src)
+	if withMetadata {
+		s.metadata = newSourceMetadata(src)
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if first, ok := m.m[src]; ok { // built meanwhile by another goroutine
 		return first
 	}
-	m.m[src] = md
-	return md
+	m.m[src] = s
+	return s
 }
 
-// newSourceMetadata records a route's source object for access logs and
-// the simulator; nil when there is none.
+// newSourceMetadata records a route's source object for access logs, under
+// Contour's keys.
 func newSourceMetadata(src status.Ref) *corev3.Metadata {
-	if src.Kind == "" {
-		return nil
-	}
 	b := &metadataBlock{}
 	for i, v := range [...]string{src.Kind, src.Namespace, src.Name} {
 		b.strings[i].StringValue = v

@@ -87,14 +87,14 @@ type translator struct {
 	secrets  map[string]*graph.Secret  // by SDS name
 	findings []status.Finding
 	// names memoises ClusterName; metadata shares one (immutable) source
-	// metadata message between the routes of an object, in all the forks
-	// of a translation.
+	// name and metadata message between the routes of an object, in all
+	// the forks of a translation.
 	names    map[*graph.Cluster]string
 	metadata *metadataMemo
-	// lastSource and lastMetadata skip the map for consecutive routes of
-	// one object.
-	lastSource   status.Ref
-	lastMetadata *corev3.Metadata
+	// lastSource and last skip the map for consecutive routes of one
+	// object.
+	lastSource status.Ref
+	last       routeSource
 	// kit is what every connection manager and TCP proxy shares.
 	kit listenerKit
 	// rateLimit, when set, is the rate limit service every connection

@@ -17,7 +17,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/durationpb"
-	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
 
@@ -61,10 +60,7 @@ func TestTranslateRoute(t *testing.T) {
 				}}},
 				Timeout: durationpb.New(30 * time.Second),
 			}},
-			Metadata: &corev3.Metadata{FilterMetadata: map[string]*structpb.Struct{"envoy.access_loggers.file": {Fields: map[string]*structpb.Value{
-				"io.projectcontour.kind": structpb.NewStringValue("HTTPProxy"), "io.projectcontour.namespace": structpb.NewStringValue("ns"),
-				"io.projectcontour.name": structpb.NewStringValue("p"),
-			}}}},
+			Name: "httpproxy/ns/p", // and no metadata: Envoy's default log line does not read it
 		}},
 	}}, RequestHeadersToAdd: wantRequestStart(), IgnorePortInHostMatching: true}
 	if d := cmp.Diff([]*routev3.RouteConfiguration{wantRoutes}, res.Routes, protocmp.Transform()); d != "" {

@@ -2,10 +2,12 @@ package router
 
 import (
 	"fmt"
-	"google.golang.org/protobuf/types/known/anypb"
 	"strings"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+
+	"github.com/isobar-dev/isobar/controlplane/translate"
 )
 
 // maxRejected bounds how many rejected routes a trace lists one by one.
@@ -181,18 +183,17 @@ func (r *Router) http(c *chain, p *parsed, res *Result) {
 	res.tracef("no route of virtual host %s matches: 404", vh.GetName())
 }
 
-// source reads the route's source object from its metadata.
+// source reads the route's source object from its name or metadata
+// (translate.RouteSource): "HTTPProxy shop/web"; "" when neither names one.
 func source(rt *routev3.Route) string {
-	md := rt.GetMetadata().GetFilterMetadata()["envoy.access_loggers.file"].GetFields()
-	kind := md["io.projectcontour.kind"].GetStringValue()
-	if kind == "" {
+	src, ok := translate.RouteSource(rt)
+	switch {
+	case !ok:
 		return ""
+	case src.Namespace == "":
+		return src.Kind + " " + src.Name
 	}
-	ns, name := md["io.projectcontour.namespace"].GetStringValue(), md["io.projectcontour.name"].GetStringValue()
-	if ns == "" {
-		return kind + " " + name
-	}
-	return fmt.Sprintf("%s %s/%s", kind, ns, name)
+	return fmt.Sprintf("%s %s/%s", src.Kind, src.Namespace, src.Name)
 }
 
 // stripHostDot removes the trailing dot of authority's host, before any
