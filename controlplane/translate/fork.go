@@ -38,7 +38,7 @@ func (t *translator) forEachForked(workers, n int, do func(f *translator, i int)
 		// Sized for about one cluster per item.
 		forks[w] = &translator{g: t.g, idx: t.idx, clusters: make(map[string]*graph.Cluster, hi-lo),
 			secrets: map[string]*graph.Secret{}, names: make(map[*graph.Cluster]string, hi-lo),
-			metadata: t.metadata, kit: t.kit, rateLimit: t.rateLimit}
+			sources: t.sources, kit: t.kit, rateLimit: t.rateLimit}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -213,7 +213,7 @@ func (t *translator) source(r *graph.Route) routeSource {
 	if t.lastSource == r.Source { // the zero Ref's routeSource is the zero value
 		return t.last
 	}
-	s := t.metadata.get(r.Source, t.kit.sourceMetadata)
+	s := t.sources.get(r.Source, t.kit.sourceMetadata)
 	t.lastSource, t.last = r.Source, s
 	return s
 }
@@ -225,25 +225,25 @@ type routeSource struct {
 	metadata *corev3.Metadata
 }
 
-// metadataMemo holds the routeSource of each object, shared by the
+// sourceMemo holds the routeSource of each object, shared by the
 // goroutines that translate virtual hosts together so that all the routes
 // of an object (a TLS root's routes and its HTTPS redirect fall to
 // different goroutines) share one (immutable) name and message.
-type metadataMemo struct {
+type sourceMemo struct {
 	mu sync.Mutex
 	m  map[status.Ref]routeSource
 }
 
-// newMetadataMemo is an empty memo with room for n objects.
-func newMetadataMemo(n int) *metadataMemo {
-	return &metadataMemo{m: make(map[status.Ref]routeSource, n)}
+// newSourceMemo is an empty memo with room for n objects.
+func newSourceMemo(n int) *sourceMemo {
+	return &sourceMemo{m: make(map[status.Ref]routeSource, n)}
 }
 
 // get returns the routeSource of src, built on first use (with its
 // metadata when withMetadata: a translation always asks the same). The
 // lock is held for the lookups only, never while building: held across the
 // allocations, it serialised the goroutines.
-func (m *metadataMemo) get(src status.Ref, withMetadata bool) routeSource {
+func (m *sourceMemo) get(src status.Ref, withMetadata bool) routeSource {
 	if src.Kind == "" {
 		return routeSource{}
 	}

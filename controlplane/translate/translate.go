@@ -59,7 +59,7 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 		return nil, err
 	}
 	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, metadata: newMetadataMemo(len(g.VirtualHosts) + len(g.SecureVirtualHosts)), kit: kit, rateLimit: g.RateLimit}
+		names: map[*graph.Cluster]string{}, sources: newSourceMemo(len(g.VirtualHosts) + len(g.SecureVirtualHosts)), kit: kit, rateLimit: g.RateLimit}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()
@@ -86,11 +86,11 @@ type translator struct {
 	clusters map[string]*graph.Cluster // by Envoy name
 	secrets  map[string]*graph.Secret  // by SDS name
 	findings []status.Finding
-	// names memoises ClusterName; metadata shares one (immutable) source
+	// names memoises ClusterName; sources shares one (immutable) source
 	// name and metadata message between the routes of an object, in all
 	// the forks of a translation.
-	names    map[*graph.Cluster]string
-	metadata *metadataMemo
+	names   map[*graph.Cluster]string
+	sources *sourceMemo
 	// lastSource and last skip the map for consecutive routes of one
 	// object.
 	lastSource status.Ref
