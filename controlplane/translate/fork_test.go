@@ -38,7 +38,7 @@ func TestFilterChainsForked(t *testing.T) {
 	}
 	newT := func() *translator {
 		return &translator{g: g, idx: source.NewIndex(), clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-			names: map[*graph.Cluster]string{}, sources: newSourceMemo(0), kit: kit}
+			names: map[*graph.Cluster]string{}, sources: newSourceMemo(0, kit.sourceMetadata), kit: kit}
 	}
 	one, three := newT(), newT()
 	want, got := make([]*listenerv3.FilterChain, len(hosts)), make([]*listenerv3.FilterChain, len(hosts))

@@ -44,7 +44,7 @@ func TranslateHost(idx *source.Index, insecure *graph.VirtualHost, secure *graph
 		return nil, err
 	}
 	t := &translator{idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, sources: newSourceMemo(0), kit: kit, rateLimit: rl}
+		names: map[*graph.Cluster]string{}, sources: newSourceMemo(0, kit.sourceMetadata), kit: kit, rateLimit: rl}
 	h := &Host{}
 	if insecure != nil {
 		h.Insecure = t.virtualHost(insecure)

@@ -213,7 +213,7 @@ func (t *translator) source(r *graph.Route) routeSource {
 	if t.lastSource == r.Source { // the zero Ref's routeSource is the zero value
 		return t.last
 	}
-	s := t.sources.get(r.Source, t.kit.sourceMetadata)
+	s := t.sources.get(r.Source)
 	t.lastSource, t.last = r.Source, s
 	return s
 }
@@ -232,18 +232,21 @@ type routeSource struct {
 type sourceMemo struct {
 	mu sync.Mutex
 	m  map[status.Ref]routeSource
+	// withMetadata says whether sources carry their metadata
+	// (listenerKit.sourceMetadata).
+	withMetadata bool
 }
 
-// newSourceMemo is an empty memo with room for n objects.
-func newSourceMemo(n int) *sourceMemo {
-	return &sourceMemo{m: make(map[status.Ref]routeSource, n)}
+// newSourceMemo is an empty memo with room for n objects, whose sources
+// carry their metadata when withMetadata.
+func newSourceMemo(n int, withMetadata bool) *sourceMemo {
+	return &sourceMemo{m: make(map[status.Ref]routeSource, n), withMetadata: withMetadata}
 }
 
-// get returns the routeSource of src, built on first use (with its
-// metadata when withMetadata: a translation always asks the same). The
-// lock is held for the lookups only, never while building: held across the
-// allocations, it serialised the goroutines.
-func (m *sourceMemo) get(src status.Ref, withMetadata bool) routeSource {
+// get returns the routeSource of src, built on first use. The lock is held
+// for the lookups only, never while building: held across the allocations,
+// it serialised the goroutines.
+func (m *sourceMemo) get(src status.Ref) routeSource {
 	if src.Kind == "" {
 		return routeSource{}
 	}
@@ -254,7 +257,7 @@ func (m *sourceMemo) get(src status.Ref, withMetadata bool) routeSource {
 		return s
 	}
 	s.name = SourceName(src)
-	if withMetadata {
+	if m.withMetadata {
 		s.metadata = newSourceMetadata(src)
 	}
 	m.mu.Lock()

@@ -59,7 +59,7 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 		return nil, err
 	}
 	t := &translator{g: g, idx: idx, clusters: map[string]*graph.Cluster{}, secrets: map[string]*graph.Secret{},
-		names: map[*graph.Cluster]string{}, sources: newSourceMemo(len(g.VirtualHosts) + len(g.SecureVirtualHosts)), kit: kit, rateLimit: g.RateLimit}
+		names: map[*graph.Cluster]string{}, sources: newSourceMemo(len(g.VirtualHosts)+len(g.SecureVirtualHosts), kit.sourceMetadata), kit: kit, rateLimit: g.RateLimit}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
 	res.Listeners = t.listeners()

@@ -212,7 +212,7 @@ func TestVirtualHostsParallel(t *testing.T) {
 	}
 	newT := func() *translator {
 		return &translator{g: g, idx: source.NewIndex(), clusters: map[string]*graph.Cluster{},
-			names: map[*graph.Cluster]string{}, sources: newSourceMemo(0)}
+			names: map[*graph.Cluster]string{}, sources: newSourceMemo(0, false)}
 	}
 	one, three := newT(), newT()
 	want := one.virtualHostsOn(1, hosts)

@@ -127,11 +127,11 @@ func stepObjects(sc *Scenario, st Step) ([]source.Entry, error) {
 // apply returns prev with objs upserted and refs deleted, compiled.
 func apply(prev *source.Index, objs []source.Entry, deletes []status.Ref, opts controlplane.Options) (state, error) {
 	idx := prev.Clone()
-	var held map[status.Ref]any // idx's EndpointSlices, made when a step has one
+	var held map[status.Ref]any // idx's objects by reference, made when a step has a slice
 	for _, e := range objs {
 		if e.Ref.Kind == status.KindEndpointSlice {
 			if held == nil {
-				held = slicesOf(idx)
+				held = objectsOf(idx)
 			}
 			// The index groups slices by Service: a slice may have moved.
 			if old, ok := held[e.Ref]; ok {
@@ -139,6 +139,7 @@ func apply(prev *source.Index, objs []source.Entry, deletes []status.Ref, opts c
 					return state{}, err
 				}
 			}
+			held[e.Ref] = e.Object
 		}
 		if err := idx.Upsert(e.Object); err != nil {
 			return state{}, err
@@ -165,13 +166,11 @@ func apply(prev *source.Index, objs []source.Entry, deletes []status.Ref, opts c
 	return state{idx: idx, res: res}, nil
 }
 
-// slicesOf returns the EndpointSlices idx holds, by reference.
-func slicesOf(idx *source.Index) map[status.Ref]any {
+// objectsOf returns the objects idx holds, by reference.
+func objectsOf(idx *source.Index) map[status.Ref]any {
 	out := map[status.Ref]any{}
-	for _, list := range idx.EndpointSlices.All() {
-		for _, s := range list {
-			out[status.Ref{Kind: status.KindEndpointSlice, Namespace: s.Namespace, Name: s.Name}] = s
-		}
+	for _, e := range idx.EntriesUnordered() {
+		out[e.Ref] = e.Object
 	}
 	return out
 }
