@@ -1,14 +1,7 @@
 package translate
 
 import (
-	"fmt"
-
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
-	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
-	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -62,6 +55,8 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 		names: map[*graph.Cluster]string{}, sources: newSourceMemo(len(g.VirtualHosts)+len(g.SecureVirtualHosts), kit.sourceMetadata), kit: kit, rateLimit: g.RateLimit}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
+	sortRoutes(res.Routes)
+	routesChecked := startValidation(routeValidationItems(res.Routes))
 	res.Listeners = t.listeners()
 	for _, c := range g.Extensions {
 		t.cluster(c)
@@ -74,7 +69,7 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 	res.Endpoints = t.endpoints(clusterNames, res.Clusters)
 	res.Secrets = t.secretResources()
 	res.Sort()
-	if err := validate(res); err != nil {
+	if err := validateResources(res, routesChecked); err != nil {
 		return nil, err
 	}
 	return &Translation{Resources: res, Findings: t.findings, Clusters: t.clusters}, nil
@@ -127,137 +122,4 @@ func (t *translator) clusterResources(names []string) []*clusterv3.Cluster {
 	out := make([]*clusterv3.Cluster, len(names))
 	parallel.For(len(names), minParallelHosts, func(i int) { out[i] = clusterResource(names[i], t.clusters[names[i]]) })
 	return out
-}
-
-// validate runs Envoy's validation on every resource, spread over the
-// available CPUs. The error reported is the first in resource order, so the
-// answer does not depend on scheduling.
-func validate(res *xds.Resources) error {
-	items := validationItems(res)
-	errs := make([]error, len(items))
-	parallel.Workers(len(items), 256, func() func(int) {
-		var scratch []*corev3.Metadata
-		return func(i int) {
-			if vh, ok := items[i].v.(*routev3.VirtualHost); ok {
-				errs[i] = validateVirtualHost(vh, &scratch)
-			} else {
-				errs[i] = items[i].v.Validate()
-			}
-		}
-	})
-	for i, err := range errs {
-		if err != nil {
-			return fmt.Errorf("%s is not valid (this is an Isobar bug): %w", items[i].describe(res), err)
-		}
-	}
-	return nil
-}
-
-// validateVirtualHost is vh.Validate(), except that each source metadata
-// message, which the routes of an object share, is validated once rather
-// than once per route: the routes' metadata are set aside (in *scratch,
-// reused from host to host) while vh is validated, then put back. vh is
-// not handed out yet and validate checks each of its routes on one
-// goroutine, so nothing else reads the routes meanwhile; a route without
-// metadata (such as those of the shared catch-all host) is not written.
-func validateVirtualHost(vh *routev3.VirtualHost, scratch *[]*corev3.Metadata) error {
-	routes := vh.GetRoutes()
-	saved := (*scratch)[:0]
-	var last *corev3.Metadata
-	var err error
-	for i, r := range routes {
-		md := r.GetMetadata()
-		saved = append(saved, md)
-		if md == nil {
-			continue
-		}
-		if md != last && err == nil {
-			if e := md.Validate(); e != nil {
-				err = fmt.Errorf("route %d metadata: %w", i, e)
-			}
-			last = md
-		}
-		r.Metadata = nil
-	}
-	if e := vh.Validate(); err == nil {
-		err = e
-	}
-	for i, md := range saved {
-		if md != nil {
-			routes[i].Metadata = md
-		}
-	}
-	*scratch = saved
-	return err
-}
-
-// validationItem is one message validate checks: a whole resource, or a
-// virtual host of route configuration res.Routes[routes] (checked on its
-// own so that ingress_http, which holds most of them, is spread over the
-// workers; its configuration is then checked without them).
-type validationItem struct {
-	v      validator
-	routes int // -1 unless v is a virtual host
-}
-
-// validationItems lists the messages of res in resource order. The shared
-// catch-all host of the https/<fqdn> configurations is listed once, and
-// the hosts of ingress_fallbackcert (theirs too) not again: validate may
-// check two items at once, and checking a host writes its routes.
-func validationItems(res *xds.Resources) []validationItem {
-	n := len(res.Listeners) + len(res.Clusters) + len(res.Endpoints) + len(res.Secrets)
-	for _, r := range res.Routes {
-		n += 1 + len(r.GetVirtualHosts())
-	}
-	items := make([]validationItem, 0, n)
-	for _, r := range res.Listeners {
-		items = append(items, validationItem{r, -1})
-	}
-	shells := make([]routev3.RouteConfiguration, len(res.Routes))
-	listed := false // misdirected
-	for i, r := range res.Routes {
-		shells[i].Name, shells[i].RequestHeadersToAdd = r.GetName(), r.GetRequestHeadersToAdd()
-		items = append(items, validationItem{&shells[i], -1})
-		if r.GetName() == FallbackRoutes {
-			continue // its hosts are those of https/<fqdn> configurations, checked there
-		}
-		for _, vh := range r.GetVirtualHosts() {
-			if isMisdirected(vh) {
-				if listed {
-					continue
-				}
-				listed = true
-			}
-			items = append(items, validationItem{vh, i})
-		}
-	}
-	for _, r := range res.Clusters {
-		items = append(items, validationItem{r, -1})
-	}
-	for _, r := range res.Endpoints {
-		items = append(items, validationItem{r, -1})
-	}
-	for _, r := range res.Secrets {
-		items = append(items, validationItem{r, -1})
-	}
-	return items
-}
-
-// describe names the item for an error message.
-func (it validationItem) describe(res *xds.Resources) string {
-	switch m := it.v.(type) {
-	case *listenerv3.Listener:
-		return fmt.Sprintf("listener %q", m.GetName())
-	case *routev3.RouteConfiguration:
-		return fmt.Sprintf("route configuration %q", m.GetName())
-	case *routev3.VirtualHost:
-		return fmt.Sprintf("route configuration %s virtual host %q", res.Routes[it.routes].GetName(), m.GetName())
-	case *clusterv3.Cluster:
-		return fmt.Sprintf("cluster %q", m.GetName())
-	case *endpointv3.ClusterLoadAssignment:
-		return fmt.Sprintf("cluster load assignment %q", m.GetClusterName())
-	case *tlsv3.Secret:
-		return fmt.Sprintf("secret %q", m.GetName())
-	}
-	return fmt.Sprintf("%T", it.v)
 }

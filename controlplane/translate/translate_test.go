@@ -251,7 +251,7 @@ func TestValidationItemsOrderAndNames(t *testing.T) {
 	}
 	var got []string
 	for _, it := range validationItems(res) {
-		got = append(got, it.describe(res))
+		got = append(got, it.describe())
 	}
 	want := []string{`listener "l"`, `route configuration "ingress_http"`,
 		`route configuration ingress_http virtual host "a"`, `route configuration ingress_http virtual host "b"`,
@@ -311,7 +311,7 @@ func TestValidationItemsMisdirectedOnce(t *testing.T) {
 	}}
 	var got []string
 	for _, it := range validationItems(res) {
-		got = append(got, it.describe(res))
+		got = append(got, it.describe())
 	}
 	want := []string{`route configuration "https/a.com"`, `route configuration https/a.com virtual host "a.com"`,
 		`route configuration https/a.com virtual host "misdirected"`,
