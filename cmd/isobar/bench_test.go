@@ -19,6 +19,7 @@ import (
 
 	discoverygrpc "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -184,12 +185,13 @@ var allTypes = []string{resourcev3.ClusterType, resourcev3.EndpointType, resourc
 
 // corpusSet is what serve, with its default flags, serves of a corpus: by
 // type, how many resources a wildcard client receives, the size of their
-// encodings and, for ClusterLoadAssignments and RouteConfigurations, their
-// names encoded as a DiscoveryRequest's resource_names (one encoding that
-// every state-of-the-world client sends).
+// encodings, the size they take in delta responses and, for
+// ClusterLoadAssignments and RouteConfigurations, their names encoded as a
+// DiscoveryRequest's resource_names (one encoding that every
+// state-of-the-world client sends).
 type corpusSet struct {
-	counts, sizes map[string]int
-	names         map[string][]byte
+	counts, sizes, wire map[string]int
+	names               map[string][]byte
 }
 
 // count is how many resources of types a wildcard client receives.
@@ -197,6 +199,22 @@ func (c corpusSet) count(types ...string) int { return sumOf(c.counts, types) }
 
 // size is the size of their encodings.
 func (c corpusSet) size(types ...string) int { return sumOf(c.sizes, types) }
+
+// wireSize is the size they take in delta responses, where each is a
+// Resource with its name, its version and its encoding in an Any with its
+// type URL: at S10k a ClusterLoadAssignment's 98 bytes become 216.
+func (c corpusSet) wireSize(types ...string) int { return sumOf(c.wire, types) }
+
+// deltaResourceSize is the size of a resource of type typ called name,
+// whose encoding is size bytes, in a DeltaDiscoveryResponse: a Resource
+// (name, a version of Isobar's 16 characters, the Any) in its repeated
+// field.
+func deltaResourceSize(typ, name string, size int) int {
+	anySize := protowire.SizeTag(1) + protowire.SizeBytes(len(typ)) + protowire.SizeTag(2) + protowire.SizeBytes(size)
+	res := protowire.SizeTag(3) + protowire.SizeBytes(len(name)) + protowire.SizeTag(1) + protowire.SizeBytes(16) +
+		protowire.SizeTag(2) + protowire.SizeBytes(anySize)
+	return protowire.SizeTag(2) + protowire.SizeBytes(res)
+}
 
 func sumOf(by map[string]int, types []string) int {
 	n := 0
@@ -222,29 +240,32 @@ func compileCorpus(b testing.TB, file string) corpusSet {
 	if err != nil {
 		b.Fatal(err)
 	}
-	set := corpusSet{counts: map[string]int{}, sizes: map[string]int{}, names: map[string][]byte{}}
+	set := corpusSet{counts: map[string]int{}, sizes: map[string]int{}, wire: map[string]int{}, names: map[string][]byte{}}
 	var eds, rds []string
-	add := func(t string, m proto.Message) {
+	add := func(t, name string, m proto.Message) {
 		set.counts[t]++
-		set.sizes[t] += proto.Size(m)
+		n := proto.Size(m)
+		set.sizes[t] += n
+		set.wire[t] += deltaResourceSize(t, name, n)
 	}
 	for _, r := range res.Resources.Clusters {
-		add(resourcev3.ClusterType, r)
+		add(resourcev3.ClusterType, r.GetName(), r)
 	}
 	for _, r := range res.Resources.Endpoints {
-		add(resourcev3.EndpointType, r)
+		add(resourcev3.EndpointType, r.GetClusterName(), r)
 		eds = append(eds, r.GetClusterName())
 	}
 	for _, r := range res.Resources.Listeners {
-		add(resourcev3.ListenerType, r)
+		add(resourcev3.ListenerType, r.GetName(), r)
 	}
-	add(resourcev3.ListenerType, bootstrap.StatsListenerAt("0.0.0.0", 8002)) // serve's default --stats-port
+	stats := bootstrap.StatsListenerAt("0.0.0.0", 8002) // serve's default --stats-port
+	add(resourcev3.ListenerType, stats.GetName(), stats)
 	for _, r := range res.Resources.Routes {
-		add(resourcev3.RouteType, r)
+		add(resourcev3.RouteType, r.GetName(), r)
 		rds = append(rds, r.GetName())
 	}
 	for _, r := range res.Resources.Secrets {
-		add(resourcev3.SecretType, r)
+		add(resourcev3.SecretType, r.GetName(), r)
 	}
 	for typ, list := range map[string][]string{resourcev3.EndpointType: eds, resourcev3.RouteType: rds} {
 		if set.names[typ], err = proto.Marshal(&discoverygrpc.DiscoveryRequest{ResourceNames: list}); err != nil {

@@ -54,10 +54,16 @@ type h2Conn struct {
 	ended     bool
 }
 
-// h2Window is how far the server may run ahead of a client: its stream and
-// connection flow-control windows. WINDOW_UPDATEs are sent each time half
-// of it has been received, so at most about 1.5 times this is in flight.
-const h2Window = 1 << 20
+// The flow-control windows a client opens, Envoy's defaults for its
+// HTTP/2 connections (Http2ProtocolOptions' initial_stream_window_size
+// and initial_connection_window_size, which `isobar bootstrap` leaves
+// unset): how far the server may run ahead of it on the stream and on the
+// connection. WINDOW_UPDATEs for both are sent each time half the
+// stream's window has been received.
+const (
+	h2StreamWindow     = 16 << 20
+	h2ConnectionWindow = 24 << 20
+)
 
 // dialH2 opens a connection to addr, starts one call of the gRPC method
 // path (its first request messages in first, already encoded) and returns
@@ -83,10 +89,10 @@ func dialH2(ctx context.Context, addr, path string, first [][]byte) (*h2Conn, er
 	}
 	_, err = c.w.WriteString(http2.ClientPreface)
 	if err == nil {
-		err = c.fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: h2Window})
+		err = c.fr.WriteSettings(http2.Setting{ID: http2.SettingEnablePush}, http2.Setting{ID: http2.SettingInitialWindowSize, Val: h2StreamWindow})
 	}
 	if err == nil {
-		err = c.fr.WriteWindowUpdate(0, h2Window-65535) // the connection's window starts at 65,535
+		err = c.fr.WriteWindowUpdate(0, h2ConnectionWindow-65535) // the connection's window starts at 65,535
 	}
 	if err == nil {
 		err = c.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: block.Bytes(), EndHeaders: true})
@@ -303,7 +309,7 @@ func (c *h2Conn) data(length int, flags http2.Flags) error {
 		}
 	}
 	c.ended = flags.Has(http2.FlagDataEndStream)
-	if c.unacked += length; c.unacked < h2Window/2 {
+	if c.unacked += length; c.unacked < h2StreamWindow/2 {
 		return nil
 	}
 	n := uint32(c.unacked)
