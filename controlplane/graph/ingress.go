@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
@@ -33,9 +32,8 @@ const (
 // Ingress serves over TLS is served over HTTPS too.
 func (b *builder) processIngresses() {
 	var ings []*networkingv1.Ingress
-	for _, k := range sortedIngressKeys(b) {
-		ing := b.idx.Ingresses[k]
-		ref := status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}
+	for _, o := range sortedIngresses(b) {
+		ing, ref := o.ing, o.ref
 		class := objectClass(ing.Annotations, ing.Spec.IngressClassName)
 		if !b.classMatches(class) {
 			b.ignoredByClass(b.report, ref, class)
@@ -61,19 +59,23 @@ func (b *builder) processIngresses() {
 // Ingress at hand.
 type tlsHosts struct{ any, own map[string]bool }
 
-// sortedIngressKeys orders Ingresses oldest first, then by namespace/name.
-func sortedIngressKeys(b *builder) []types.NamespacedName {
-	keys := make([]types.NamespacedName, 0, len(b.idx.Ingresses))
-	for k := range b.idx.Ingresses {
-		keys = append(keys, k)
+// agedIngress is an Ingress with its reference and age, read once for
+// sorting.
+type agedIngress struct {
+	ing *networkingv1.Ingress
+	ref status.Ref
+	age Age
+}
+
+// sortedIngresses returns the Ingresses oldest first, then by
+// namespace/name.
+func sortedIngresses(b *builder) []agedIngress {
+	list := make([]agedIngress, 0, len(b.idx.Ingresses))
+	for _, ing := range b.idx.Ingresses {
+		list = append(list, agedIngress{ing, status.Ref{Kind: status.KindIngress, Namespace: ing.Namespace, Name: ing.Name}, ageOf(ing)})
 	}
-	sort.Slice(keys, func(i, j int) bool {
-		a, c := b.idx.Ingresses[keys[i]], b.idx.Ingresses[keys[j]]
-		ra := status.Ref{Kind: status.KindIngress, Namespace: a.Namespace, Name: a.Name}
-		rc := status.Ref{Kind: status.KindIngress, Namespace: c.Namespace, Name: c.Name}
-		return Older(ra, ageOf(a), rc, ageOf(c))
-	})
-	return keys
+	sort.Slice(list, func(i, j int) bool { return Older(list[i].ref, list[i].age, list[j].ref, list[j].age) })
+	return list
 }
 
 // ignoredByClass reports, in rep, an object skipped for its ingress class.
