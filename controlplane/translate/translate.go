@@ -55,7 +55,7 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 		names: map[*graph.Cluster]string{}, sources: newSourceMemo(len(g.VirtualHosts)+len(g.SecureVirtualHosts), kit.sourceMetadata), kit: kit, rateLimit: g.RateLimit}
 	res := &xds.Resources{}
 	res.Routes = t.routeConfigurations()
-	sortRoutes(res.Routes)
+	res.SortRoutes() // checked from now on, in the order of the result
 	routesChecked := startValidation(routeValidationItems(res.Routes))
 	res.Listeners = t.listeners()
 	for _, c := range g.Extensions {

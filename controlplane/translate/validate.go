@@ -3,7 +3,6 @@ package translate
 import (
 	"fmt"
 	"slices"
-	"sort"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
@@ -29,9 +28,14 @@ type validation struct {
 
 // runValidation validates items and returns once all are checked.
 func runValidation(items []validationItem) *validation {
-	v := &validation{items: items, errs: make([]error, len(items)), done: make(chan struct{})}
+	v := newValidation(items)
 	v.run()
 	return v
+}
+
+// newValidation is a validation of items, not started.
+func newValidation(items []validationItem) *validation {
+	return &validation{items: items, errs: make([]error, len(items)), done: make(chan struct{})}
 }
 
 // startValidation validates items in the background, on one goroutine,
@@ -43,7 +47,7 @@ func runValidation(items []validationItem) *validation {
 // not touch the items' messages until wait has returned (checking a
 // virtual host writes its routes for a moment).
 func startValidation(items []validationItem) *validation {
-	v := &validation{items: items, errs: make([]error, len(items)), done: make(chan struct{})}
+	v := newValidation(items)
 	go func() {
 		defer close(v.done)
 		check := v.checker()
@@ -93,9 +97,9 @@ func firstError(items []validationItem, errs []error) error {
 
 // validateResources validates res, whose route configurations a
 // validation started with startValidation (routeValidationItems of
-// res.Routes, sorted) is checking, on every CPU, and waits for both: the
-// error reported is that of the first resource in order (listeners, route
-// configurations, clusters, assignments, secrets).
+// res.Routes, sorted by SortRoutes) is checking, on every CPU, and waits
+// for both: the error reported is that of the first resource in order
+// (listeners, route configurations, clusters, assignments, secrets).
 func validateResources(res *xds.Resources, routes *validation) error {
 	items := listenerItems(nil, res.Listeners)
 	listeners := len(items)
@@ -108,13 +112,6 @@ func validateResources(res *xds.Resources, routes *validation) error {
 		return routesErr
 	}
 	return firstError(rest.items[listeners:], rest.errs[listeners:])
-}
-
-// sortRoutes puts routes in the order xds.Resources.Sort gives them (by
-// name, which is unique), so that they can be checked before the other
-// resources are built.
-func sortRoutes(routes []*routev3.RouteConfiguration) {
-	sort.Slice(routes, func(i, j int) bool { return routes[i].GetName() < routes[j].GetName() })
 }
 
 // validateVirtualHost is vh.Validate(), except that each source metadata

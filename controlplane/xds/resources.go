@@ -27,10 +27,17 @@ type Resources struct {
 // cluster_name).
 func (r *Resources) Sort() {
 	sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].GetName() < r.Listeners[j].GetName() })
-	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].GetName() < r.Routes[j].GetName() })
+	r.SortRoutes()
 	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].GetName() < r.Clusters[j].GetName() })
 	sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].GetClusterName() < r.Endpoints[j].GetClusterName() })
 	sort.Slice(r.Secrets, func(i, j int) bool { return r.Secrets[i].GetName() < r.Secrets[j].GetName() })
+}
+
+// SortRoutes orders the route configurations as Sort does (by name, which
+// is unique): a caller that has them before the rest can sort them
+// first, and Sort then leaves them as they are.
+func (r *Resources) SortRoutes() {
+	sort.Slice(r.Routes, func(i, j int) bool { return r.Routes[i].GetName() < r.Routes[j].GetName() })
 }
 
 // Listener returns the listener called name, or nil.
