@@ -18,6 +18,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/status"
 	"github.com/isobar-dev/isobar/controlplane/xds"
 	"github.com/isobar-dev/isobar/internal/goldentest"
+	"github.com/isobar-dev/isobar/internal/typedconfig"
 )
 
 // compileCase loads and compiles one case, returning the translate document
@@ -61,6 +62,7 @@ func TestGolden(t *testing.T) {
 			if problems != "" {
 				goldentest.CheckText(t, ppath, []byte(problems))
 			}
+			checkTypedConfigs(t, doc.Resources)
 			if goldentest.Write(t, gpath, got.Bytes()) {
 				return
 			}
@@ -68,6 +70,27 @@ func TestGolden(t *testing.T) {
 		})
 	}
 	goldentest.Orphans(t, "golden", withPrefixesOf(used, "golden/scenarios/", "golden/route/", "golden/diff/", "golden/readme/"))
+}
+
+// checkTypedConfigs fails t if a typed configuration in res (an HTTP
+// connection manager, a filter's, a TLS context, …) is one Envoy would
+// refuse: Compile validates each resource, which stops at its Anys.
+func checkTypedConfigs(t testing.TB, res *xds.Resources) {
+	t.Helper()
+	if err := typedConfigError(res); err != nil {
+		t.Fatalf("a typed configuration Envoy would refuse: %v", err)
+	}
+}
+
+// typedConfigError is the first typed configuration in res that Envoy
+// would refuse, or nil.
+func typedConfigError(res *xds.Resources) error {
+	for _, m := range res.Messages() {
+		if err := typedconfig.Validate(m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // withPrefixesOf marks every existing golden under the given prefixes as

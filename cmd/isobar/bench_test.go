@@ -150,7 +150,9 @@ func BenchmarkDiffProcess(b *testing.B) {
 // bootstrap.
 //
 // With ISOBAR_BENCH_HEAP_PROFILES=DIR, each run also saves the server's
-// heap profile, once every client has the full set, as DIR/<run>.pb.gz.
+// heap profile, once every client has the full set, as DIR/<run>.pb.gz;
+// with ISOBAR_BENCH_CPU_PROFILES=DIR, its CPU profile of the first eight
+// seconds of the clients' connection storm, as DIR/<run>.cpu.pb.gz.
 func BenchmarkServeProcess(b *testing.B) {
 	bin := buildBinary(b)
 	fixtures := writeCorpus(b, b.TempDir(), "s10k", func(d []byte) []byte { return d })
@@ -293,6 +295,18 @@ func serveFanOut(b *testing.B, bin, fixtures string, n int, client fakeEnvoy) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel() // closes the clients' connections
 	ready, failed := make(chan struct{}, n), make(chan error, n)
+	if dir := os.Getenv("ISOBAR_BENCH_CPU_PROFILES"); dir != "" {
+		// The server's CPU profile of the storm's first eight seconds.
+		go func() {
+			resp, err := http.Get(p.debugURL + "/debug/pprof/profile?seconds=8")
+			if err != nil {
+				return
+			}
+			defer resp.Body.Close()
+			data, _ := io.ReadAll(resp.Body)
+			_ = os.WriteFile(filepath.Join(dir, strings.ReplaceAll(b.Name(), "/", "_")+".cpu.pb.gz"), data, 0o644)
+		}()
+	}
 	start := time.Now()
 	for range n {
 		go func() {

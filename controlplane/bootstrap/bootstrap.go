@@ -24,6 +24,7 @@ import (
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
+	"github.com/isobar-dev/isobar/internal/typedconfig"
 )
 
 // Options describe the bootstrap.
@@ -90,7 +91,8 @@ const (
 	sdsValidationContext = "isobar_xds_tls_validation_context"
 )
 
-// Build returns the bootstrap o describes.
+// Build returns the bootstrap o describes, checked as Envoy checks it on
+// loading (Validate, and that of every typed configuration it holds).
 func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 	tlsFiles := 0
 	for _, f := range []string{o.CAFile, o.CertFile, o.KeyFile} {
@@ -142,6 +144,9 @@ func Build(o Options) (*bootstrapv3.Bootstrap, error) {
 		b.StaticResources.Listeners = append(b.StaticResources.Listeners, StatsListenerAt(o.StatsAddress, o.StatsPort))
 	}
 	if err := b.Validate(); err != nil {
+		return nil, fmt.Errorf("bootstrap is not valid: %w", err)
+	}
+	if err := typedconfig.Validate(b); err != nil {
 		return nil, fmt.Errorf("bootstrap is not valid: %w", err)
 	}
 	return b, nil

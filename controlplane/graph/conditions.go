@@ -258,6 +258,9 @@ func checkHeaderContradictions(hs []HeaderMatch) error {
 	return nil
 }
 
+// maxQueryNameBytes is the longest query parameter name Envoy matches.
+const maxQueryNameBytes = 1024
+
 // queryConditions converts and checks a block's query-parameter conditions.
 func queryConditions(conds []contourv1.MatchCondition) ([]QueryMatch, error) {
 	var out []QueryMatch
@@ -271,6 +274,9 @@ func queryConditions(conds []contourv1.MatchCondition) ([]QueryMatch, error) {
 		}
 		if q.Name == "" {
 			return bad("query parameter conditions need a name")
+		}
+		if len(q.Name) > maxQueryNameBytes {
+			return bad("a query parameter name is %d bytes long; Envoy takes at most %d", len(q.Name), maxQueryNameBytes)
 		}
 		m := QueryMatch{Name: q.Name, IgnoreCase: q.IgnoreCase}
 		n := 0

@@ -151,6 +151,11 @@ func (b *builder) buildExtension(e *contourv1alpha1.ExtensionService, report *st
 			}
 			return nil, false
 		}
+		if len(uv.SubjectNames[0]) > maxServerName {
+			report.Error(ref, status.SpecError, ReasonTLSUpstreamValidation,
+				"TLS upstream validation policy error: the subject name (%d bytes) is sent as the server name (SNI), which TLS limits to %d bytes", len(uv.SubjectNames[0]), maxServerName)
+			return nil, false
+		}
 		c.Validation, c.SNI = uv, uv.SubjectNames[0]
 		if proto != "h2" {
 			report.Error(ref, status.SpecError, ReasonInconsistentProtocol, "upstream TLS validation not supported for %q protocol", proto)
@@ -215,9 +220,9 @@ func (b *builder) extensionTargets(e *contourv1alpha1.ExtensionService, up *Exte
 			ok = false
 			continue
 		}
-		c, err := b.lookupService(e.Namespace, t.Name, intstr.FromInt(t.Port))
+		c, err := b.lookupServicePort(e.Namespace, t.Name, t.Port)
 		if err != nil {
-			report.Error(ref, status.ServiceError, ReasonServiceUnresolved, "Spec.Services[%d]: %s", i, err)
+			report.Error(ref, status.ServiceError, err.(*LookupError).Reason, "Spec.Services[%d]: %s", i, err)
 			ok = false
 			continue
 		}
@@ -231,10 +236,10 @@ func (b *builder) extensionTargets(e *contourv1alpha1.ExtensionService, up *Exte
 // unresolved, as any other).
 func (b *builder) externalNameService(namespace, name string, port int) bool {
 	svc, ok := b.idx.Services[source.Key(namespace, name)]
-	if !ok || svc.Type != corev1.ServiceTypeExternalName {
+	if !ok || svc.Type != corev1.ServiceTypeExternalName || !validPort(port) {
 		return false
 	}
-	sp, ok := findPort(svc, intstr.FromInt(port))
+	sp, ok := findPort(svc, intstr.FromInt32(int32(port)))
 	return ok && (sp.Protocol == "" || sp.Protocol == corev1.ProtocolTCP)
 }
 

@@ -2,7 +2,6 @@ package graph
 
 import (
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 )
@@ -16,7 +15,7 @@ func (b *builder) healthPort(p *contourv1.HTTPProxy, svc contourv1.Service, hc *
 	if hc == nil || svc.HealthPort <= 0 || svc.HealthPort == svc.Port {
 		return nil, nil
 	}
-	c, err := b.lookupService(p.Namespace, svc.Name, intstr.FromInt(svc.HealthPort))
+	c, err := b.lookupServicePort(p.Namespace, svc.Name, svc.HealthPort)
 	if err != nil {
 		return nil, err
 	}

@@ -76,6 +76,8 @@ func TestExtensionServices(t *testing.T) {
 				extensionDoc("ns", "f", "{services: []}") +
 				extensionDoc("ns", "g", "{services: [{name: a, port: 80}], protocol: tls}") +
 				extensionDoc("ns", "h", "{services: [{name: a, port: 80}], protocol: http/1.1, validation: {caSecret: ca, subjectName: x}}") +
+				extensionDoc("ns", "j", "{services: [{name: a, port: 80}], validation: {caSecret: ca, subjectName: "+strings.Repeat("x", 256)+"}}") +
+				extensionDoc("ns", "k", "{services: [{name: a, port: 4294967376}]}") +
 				"---\napiVersion: v1\nkind: Service\nmetadata: {name: ext, namespace: ns}\nspec: {type: ExternalName, externalName: x.com, ports: [{port: 80}]}\n",
 			wantStatuses: []string{
 				"ExtensionService ns/a: invalid ServiceUnresolvedReference,ServiceUnresolvedReference,UnsupportedServiceType",
@@ -84,6 +86,8 @@ func TestExtensionServices(t *testing.T) {
 				"ExtensionService ns/f: invalid ServiceUnresolvedReference", "ExtensionService ns/g: invalid UnsupportedProtocol",
 				"ExtensionService ns/h: invalid InconsistentProtocol",
 				"ExtensionService ns/i: invalid TimeoutPolicyNotValid",
+				"ExtensionService ns/j: invalid TLSUpstreamValidation",
+				"ExtensionService ns/k: invalid ServicePortInvalid",
 			},
 			wantErrors: []string{
 				`ns/a ServiceUnresolvedReference: Spec.Services[0]: unresolved service reference: service "ns/nope" not found`,
@@ -97,6 +101,9 @@ func TestExtensionServices(t *testing.T) {
 				`ns/g UnsupportedProtocol: Spec.Protocol "tls" is not supported: use h2 or h2c`,
 				`ns/h InconsistentProtocol: upstream TLS validation not supported for "http/1.1" protocol`,
 				`ns/i TimeoutPolicyNotValid: Spec.TimeoutPolicy.IdleConnection "a while" is not a duration or "infinity"`,
+				`ns/j TLSUpstreamValidation: TLS upstream validation policy error: the subject name (256 bytes) is sent as the server name (SNI), which TLS limits to 255 bytes`,
+				// Not truncated to 32 bits, which is port 80.
+				`ns/k ServicePortInvalid: Spec.Services[0]: service "ns/a": port 4294967376 must be in the range 1-65535`,
 			},
 		},
 	} {

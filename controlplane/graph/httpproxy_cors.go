@@ -99,6 +99,9 @@ func originMatch(o string) (OriginMatch, error) {
 	if o == "*" {
 		return OriginMatch{Value: o}, nil
 	}
+	if o == "" {
+		return OriginMatch{}, errors.New("empty (an empty regular expression, which Envoy refuses)")
+	}
 	if u, err := url.Parse(o); err == nil && u.Scheme != "" && u.Host != "" && u.Scheme+"://"+u.Host == o {
 		return OriginMatch{Value: o}, nil
 	}

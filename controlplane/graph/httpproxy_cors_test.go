@@ -49,6 +49,7 @@ func TestParseCORSPolicy(t *testing.T) {
 		},
 		"no origin":            {in: contourv1.CORSPolicy{AllowMethods: methods}, wantErr: ".AllowOrigin: at least one origin is required"},
 		"invalid regex":        {in: contourv1.CORSPolicy{AllowOrigin: []string{"*", "^https://(a"}, AllowMethods: methods}, wantErr: `.AllowOrigin[1]: "^https://(a" is neither`},
+		"empty origin":         {in: contourv1.CORSPolicy{AllowOrigin: []string{"*", ""}, AllowMethods: methods}, wantErr: ".AllowOrigin[1]: empty"},
 		"no method":            {in: contourv1.CORSPolicy{AllowOrigin: []string{"*"}}, wantErr: ".AllowMethods: at least one method is required"},
 		"two methods in one":   {in: contourv1.CORSPolicy{AllowOrigin: []string{"*"}, AllowMethods: []contourv1.CORSHeaderValue{"GET, POST"}}, wantErr: `.AllowMethods[0]: "GET, POST" contains ','`},
 		"empty header":         {in: contourv1.CORSPolicy{AllowOrigin: []string{"*"}, AllowMethods: methods, AllowHeaders: []contourv1.CORSHeaderValue{"a", ""}}, wantErr: ".AllowHeaders[1]: empty"},

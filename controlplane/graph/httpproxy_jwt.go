@@ -3,8 +3,10 @@ package graph
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
@@ -186,6 +188,8 @@ func (b *builder) remoteJWTProvider(jp contourv1.JWTProvider, ns string) (JWTPro
 		return fail(ReasonRemoteJWKSSchemeInvalid, ".remoteJWKS.uri has invalid scheme %q, must be http or https", u.Scheme)
 	case u.Hostname() == "":
 		return fail(ReasonRemoteJWKSURIInvalid, ".remoteJWKS.uri %q has no host", r.URI)
+	case !hostOrAddress(u.Hostname()):
+		return fail(ReasonRemoteJWKSURIInvalid, ".remoteJWKS.uri's host %q is neither a DNS name nor an IP address", u.Hostname())
 	}
 	port := 80
 	if u.Scheme == "https" {
@@ -280,4 +284,14 @@ func (b *builder) warnUnverifiedHTTP(p *contourv1.HTTPProxy, spec *contourv1.Rou
 	}
 	b.report.Warning(proxyRef(p), status.JWTVerificationError, ReasonJWTNotVerifiedOverHTTP,
 		"Spec.Routes[%d]: permitInsecure also serves the route over HTTP, where its JWT (provider %q) is not verified", i, r.JWTProvider)
+}
+
+// hostOrAddress reports whether host, a URL's, is an IP address or a DNS
+// name (any case, a trailing dot allowed): Envoy resolves it and sends it
+// to a TLS server as its name, which TLS limits to 255 bytes.
+func hostOrAddress(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	return dnsSubdomain(strings.ToLower(strings.TrimSuffix(host, ".")))
 }

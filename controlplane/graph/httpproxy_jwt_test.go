@@ -128,10 +128,13 @@ func TestJWTProviders(t *testing.T) {
     - {name: k, remoteJWKS: {uri: ""}}
     - {name: "", remoteJWKS: {uri: "https://k.a.com"}}
     - {name: l, remoteJWKS: {uri: "https://k.a.com", timeout: 5000000h}}
-    - {name: m, remoteJWKS: {uri: "%zz"}}`, `  - services: [{name: s, port: 80}]`),
+    - {name: m, remoteJWKS: {uri: "%zz"}}
+    - {name: p15, remoteJWKS: {uri: "https://keys_a.com/jwks"}}
+    - {name: p16, remoteJWKS: {uri: "https://[::1]/jwks"}}
+    - {name: p17, remoteJWKS: {uri: "https://Keys.A.com./jwks"}}`, `  - services: [{name: s, port: 80}]`),
 			wantStatuses: []string{"HTTPProxy ns/p: invalid DuplicateProviderName,JWKSSourceMissing,JWTProviderNameInvalid,MultipleDefaultProvidersSpecified," +
 				"RemoteJWKSCACertificateNotDelegated,RemoteJWKSCacheDurationInvalid,RemoteJWKSDNSLookupFamilyInvalid,RemoteJWKSPortInvalid," +
-				"RemoteJWKSSchemeInvalid,RemoteJWKSTimeoutInvalid,RemoteJWKSTimeoutInvalid,RemoteJWKSURIInvalid,RemoteJWKSURIInvalid," +
+				"RemoteJWKSSchemeInvalid,RemoteJWKSTimeoutInvalid,RemoteJWKSTimeoutInvalid,RemoteJWKSURIInvalid,RemoteJWKSURIInvalid,RemoteJWKSURIInvalid," +
 				"RemoteJWKSUpstreamValidationInvalid,RemoteJWKSUpstreamValidationInvalid"},
 			wantErrors: []string{
 				`ns/p DuplicateProviderName: Spec.VirtualHost.JWTProviders[1].name: duplicate name a`,
@@ -147,6 +150,8 @@ func TestJWTProviders(t *testing.T) {
 				`ns/p RemoteJWKSTimeoutInvalid: Spec.VirtualHost.JWTProviders[8].remoteJWKS.timeout "-1s" is invalid: want a duration such as 1s, from 0s to 1193046h28m15s`,
 				`ns/p RemoteJWKSURIInvalid: Spec.VirtualHost.JWTProviders[14].remoteJWKS.uri is invalid: parse "%zz": invalid URL escape "%zz"`,
 				`ns/p RemoteJWKSURIInvalid: Spec.VirtualHost.JWTProviders[3].remoteJWKS.uri "https:///jwks" has no host`,
+				// An IP address and a DNS name in any case pass (p16, p17).
+				`ns/p RemoteJWKSURIInvalid: Spec.VirtualHost.JWTProviders[15].remoteJWKS.uri's host "keys_a.com" is neither a DNS name nor an IP address`,
 				`ns/p RemoteJWKSUpstreamValidationInvalid: Spec.VirtualHost.JWTProviders[5].remoteJWKS.validation must not be set when the uri's scheme is http`,
 				`ns/p RemoteJWKSUpstreamValidationInvalid: Spec.VirtualHost.JWTProviders[7].remoteJWKS.validation is invalid: validation needs subjectName (missing subject alternative name)`,
 			},

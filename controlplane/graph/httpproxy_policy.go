@@ -298,6 +298,9 @@ func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.S
 		}
 		seen[key] = true
 		value := expandDynamic(h.Value, namespace, svc)
+		if err := headerValueLength(value); err != nil {
+			return bad("header %q: %s", h.Name, err)
+		}
 		if key == "host" {
 			if response {
 				return bad("rewriting \"Host\" header is not supported on response headers")

@@ -92,6 +92,9 @@ func rateLimitPolicy(p *contourv1.RateLimitPolicy, field string) (*LocalRateLimi
 	seen := map[string]bool{}
 	for i, h := range in.ResponseHeadersToAdd {
 		name := http.CanonicalHeaderKey(h.Name)
+		if len(name) > maxHeaderBytes {
+			return bad(fmt.Sprintf("responseHeadersToAdd[%d].name", i), "the name is %d bytes long; Envoy takes at most %d", len(name), maxHeaderBytes)
+		}
 		if msgs := validation.IsHTTPHeaderName(name); len(msgs) > 0 {
 			return bad(fmt.Sprintf("responseHeadersToAdd[%d].name", i), "%q is not a valid header name: %s", h.Name, strings.Join(msgs, "; "))
 		}
@@ -102,7 +105,11 @@ func rateLimitPolicy(p *contourv1.RateLimitPolicy, field string) (*LocalRateLimi
 		if err := validateHeaderValue(h.Value); err != nil {
 			return bad(fmt.Sprintf("responseHeadersToAdd[%d].value", i), "%s", err)
 		}
-		out.ResponseHeaders = append(out.ResponseHeaders, Header{Name: name, Value: escapeHeaderValue(h.Value, nil)})
+		value := escapeHeaderValue(h.Value, nil)
+		if err := headerValueLength(value); err != nil {
+			return bad(fmt.Sprintf("responseHeadersToAdd[%d].value", i), "%s", err)
+		}
+		out.ResponseHeaders = append(out.ResponseHeaders, Header{Name: name, Value: value})
 	}
 	sort.Slice(out.ResponseHeaders, func(i, j int) bool { return out.ResponseHeaders[i].Name < out.ResponseHeaders[j].Name })
 	return out, nil

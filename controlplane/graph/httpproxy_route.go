@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/status"
@@ -194,6 +193,11 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		}
 		requestHeaders = b.serviceHostFromHeader(p, requestHeaders, i, j)
 		c = c.withSNI(upstreamSNI(c, requestHeaders, r.RequestHeaders))
+		if len(c.SNI) > maxServerName {
+			return routeError{status.ServiceError, ReasonRequestHeadersPolicyInvalid, fmt.Sprintf(
+				"services[%d]: the Host a request headers policy sets (%d bytes) is this TLS upstream's server name (SNI), which TLS limits to %d bytes",
+				j, len(c.SNI), maxServerName)}
+		}
 		if svc.Mirror {
 			pct := uint32(100)
 			if svc.Weight > 0 && svc.Weight < 100 {
@@ -237,7 +241,7 @@ func (b *builder) serviceHostFromHeader(p *contourv1.HTTPProxy, hp *HeadersPolic
 // upstream validation. The Cluster is lookupService's, shared, when the
 // reference sets neither; a copy otherwise.
 func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*Cluster, error) {
-	c, err := b.lookupService(p.Namespace, svc.Name, intstr.FromInt(svc.Port))
+	c, err := b.lookupServicePort(p.Namespace, svc.Name, svc.Port)
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +276,9 @@ func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*
 	cc.Protocol, cc.Validation = proto, uv
 	return &cc, nil
 }
+
+// maxServerName is the longest server name TLS can send (SNI), in bytes.
+const maxServerName = 255
 
 // upstreamSNI is the server name Envoy sends to the upstream of an
 // HTTPProxy's cluster c, picked as Contour picks it: the Host that the

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/util/intstr"
-
 	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
@@ -225,6 +223,11 @@ func (b *builder) ingressRouteRoute(r *heptiov1beta1.IngressRoute, rt heptiov1be
 		return nil, err
 	}
 	if rt.PrefixRewrite != "" {
+		if strings.ContainsAny(rt.PrefixRewrite, "\r\n\x00") {
+			err := fmt.Errorf("routes[%d].prefixRewrite %q contains a line break or NUL", i, rt.PrefixRewrite)
+			b.report.Error(ref, status.RouteError, ReasonReplacementNotValid, "%s", err)
+			return nil, err
+		}
 		out.PrefixRewrite = &PrefixRewrite{Prefix: rt.Match, Replacement: rt.PrefixRewrite}
 	}
 	if t := rt.TimeoutPolicy; t != nil && t.Request != "" {
@@ -261,7 +264,7 @@ func (b *builder) ingressRouteRoute(r *heptiov1beta1.IngressRoute, rt heptiov1be
 // ingressRouteService resolves a service with its strategy, health check
 // and upstream validation.
 func (b *builder) ingressRouteService(r *heptiov1beta1.IngressRoute, s heptiov1beta1.Service) (*Cluster, error) {
-	shared, err := b.lookupService(r.Namespace, s.Name, intstr.FromInt(s.Port))
+	shared, err := b.lookupServicePort(r.Namespace, s.Name, s.Port)
 	if err != nil {
 		return nil, err
 	}

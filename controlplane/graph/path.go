@@ -112,11 +112,19 @@ func validateRegex(re string) error {
 	return nil
 }
 
+// maxHeaderBytes is the longest header name or value Envoy takes in its
+// configuration.
+const maxHeaderBytes = 16384
+
 // validateHeaderName checks an HTTP header name (an RFC 7230 token, lower
-// or upper case; pseudo-headers only when pseudo is true).
+// or upper case; pseudo-headers only when pseudo is true) of at most
+// maxHeaderBytes.
 func validateHeaderName(n string, pseudo bool) error {
 	if n == "" {
 		return fmt.Errorf("header name is empty")
+	}
+	if len(n) > maxHeaderBytes {
+		return fmt.Errorf("header name is %d bytes long; Envoy takes at most %d", len(n), maxHeaderBytes)
 	}
 	if strings.HasPrefix(n, ":") {
 		if !pseudo {
@@ -140,10 +148,20 @@ func isTokenChar(r rune) bool {
 	return strings.ContainsRune("!#$%&'*+-.^_`|~", r)
 }
 
-// validateHeaderValue refuses CR, LF and NUL.
+// validateHeaderValue refuses CR, LF and NUL, and values longer than
+// maxHeaderBytes.
 func validateHeaderValue(v string) error {
 	if strings.ContainsAny(v, "\r\n\x00") {
 		return fmt.Errorf("header value %q contains a line break or NUL", v)
+	}
+	return headerValueLength(v)
+}
+
+// headerValueLength refuses a value longer than maxHeaderBytes (once
+// escaped for Envoy, a value can grow: check what Envoy is sent).
+func headerValueLength(v string) error {
+	if len(v) > maxHeaderBytes {
+		return fmt.Errorf("header value is %d bytes long; Envoy takes at most %d", len(v), maxHeaderBytes)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -9,6 +10,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
@@ -89,6 +91,20 @@ func (m *serviceMemo) put(k serviceKey, l serviceLookup) {
 	}
 	m.answers[k] = l
 }
+
+// lookupServicePort is lookupService of a port number, which must be a
+// port (1-65535): another number is a ServicePortInvalid error, never
+// truncated to 32 bits (4294967376 is not port 80).
+func (b *builder) lookupServicePort(namespace, name string, port int) (*Cluster, error) {
+	if !validPort(port) {
+		return nil, &LookupError{Reason: ReasonServicePortInvalid,
+			Message: fmt.Sprintf("service %q: port %d must be in the range 1-65535", namespace+"/"+name, port)}
+	}
+	return b.lookupService(namespace, name, intstr.FromInt32(int32(port)))
+}
+
+// validPort reports whether n is a port number.
+func validPort(n int) bool { return n >= 1 && n <= 65535 }
 
 // lookupService resolves namespace/name and port (a number, or a port name)
 // to the Cluster of that Service port with its protocol and circuit
@@ -201,6 +217,10 @@ func (b *builder) resolveService(namespace, name string, port intstr.IntOrString
 			return nil, &LookupError{Reason: ReasonServiceUnresolved,
 				Message: fmt.Sprintf("service %q is an ExternalName Service for %q, a Service of namespace %q; routes reach other namespaces only through includes or delegation", namespace+"/"+name, svc.ExternalName, other)}
 		}
+		if err := externalNameValid(svc.ExternalName); err != nil {
+			return nil, &LookupError{Reason: ReasonServiceUnresolved,
+				Message: fmt.Sprintf("service %q is an ExternalName Service whose externalName %s", namespace+"/"+name, err)}
+		}
 		c.ExternalName = svc.ExternalName
 	}
 	c.Protocol = upstreamProtocol(svc, sp)
@@ -223,7 +243,7 @@ func findPort(svc *source.Service, port intstr.IntOrString) (corev1.ServicePort,
 	}
 	// A string that is a number names a port number.
 	if port.Type == intstr.String {
-		if n, err := strconv.Atoi(port.StrVal); err == nil {
+		if n, err := strconv.Atoi(port.StrVal); err == nil && validPort(n) {
 			return findPort(svc, intstr.FromInt32(int32(n)))
 		}
 	}
@@ -326,6 +346,24 @@ func circuitBreakers(ann map[string]string) CircuitBreakers {
 func NeverUpstream(a netip.Addr) bool {
 	a = a.Unmap()
 	return a.IsUnspecified() || a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()
+}
+
+// externalNameValid checks an ExternalName Service's name as the API
+// server does (a DNS-1123 subdomain, a trailing dot allowed): Envoy
+// resolves it and, to a TLS upstream, sends it as the server name, which
+// TLS limits to 255 bytes. Manifests read offline meet no API server.
+func externalNameValid(name string) error {
+	trimmed := strings.TrimSuffix(name, ".")
+	if trimmed == "" {
+		return errors.New("is empty")
+	}
+	if len(trimmed) > 253 {
+		return fmt.Errorf("is %d characters long; a DNS name has at most 253", len(trimmed))
+	}
+	if !dnsSubdomain(trimmed) {
+		return fmt.Errorf("%q is not a DNS name: %s", name, strings.Join(validation.IsDNS1123Subdomain(trimmed), "; "))
+	}
+	return nil
 }
 
 // reachesEnvoy says what an ExternalName names of the machine Envoy runs

@@ -2,6 +2,7 @@ package graph
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -232,5 +233,51 @@ func TestUpstreamProtocol(t *testing.T) {
 				t.Errorf("upstreamProtocol = %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+func TestFindPort(t *testing.T) {
+	t.Parallel()
+	svc := &source.Service{Ports: []corev1.ServicePort{{Name: "http", Port: 80}, {Name: "8443", Port: 443}}}
+	for _, tc := range []struct {
+		ref    intstr.IntOrString
+		want   int32 // 0: not found
+		reason string
+	}{
+		{intstr.FromInt32(80), 80, "a number"},
+		{intstr.FromString("http"), 80, "a name"},
+		{intstr.FromString("80"), 80, "a string that is a number names a port number"},
+		{intstr.FromString("8443"), 443, "a port named like a number is found by its name first"},
+		{intstr.FromString("4294967376"), 0, "a number beyond 65535 is not truncated to 32 bits (which is 80)"},
+		{intstr.FromString("-80"), 0, "a negative number"},
+		{intstr.FromInt32(81), 0, "no such port"},
+	} {
+		sp, ok := findPort(svc, tc.ref)
+		if got := sp.Port; ok != (tc.want != 0) || got != tc.want {
+			t.Errorf("%s: findPort(%s) = %d, %v; want %d", tc.reason, tc.ref.String(), got, ok, tc.want)
+		}
+	}
+}
+
+func TestExternalNameValid(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"api.example.com":        "",
+		"api.example.com.":       "", // a trailing dot, as the API server allows
+		"10.0.0.1":               "", // a DNS subdomain by its syntax, as for the API server
+		"":                       "is empty",
+		".":                      "is empty",
+		"API.example.com":        "is not a DNS name",
+		"api_1.example.com":      "is not a DNS name",
+		"api example.com":        "is not a DNS name",
+		strings.Repeat("a", 254): "is 254 characters long; a DNS name has at most 253",
+	} {
+		err := externalNameValid(name)
+		switch {
+		case want == "" && err != nil:
+			t.Errorf("externalNameValid(%q) = %v, want nil", name, err)
+		case want != "" && (err == nil || !strings.Contains(err.Error(), want)):
+			t.Errorf("externalNameValid(%q) = %v, want an error containing %q", name, err, want)
+		}
 	}
 }

@@ -9,10 +9,12 @@ import (
 	resourcev3 "github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/internal/typedconfig"
 )
 
 // CheckStaticListeners returns an error when ls cannot be served as
-// Options.StaticListeners: one is not valid (go-control-plane's Validate),
+// Options.StaticListeners: one is not valid (go-control-plane's Validate,
+// of the listener and of each typed configuration it holds),
 // two share a name or an address and port, or one has the name of a
 // listener the configuration has (reserved: ingress_http, ingress_https).
 func CheckStaticListeners(ls []*listenerv3.Listener, reserved ...string) error {
@@ -22,6 +24,9 @@ func CheckStaticListeners(ls []*listenerv3.Listener, reserved ...string) error {
 	}
 	for _, l := range ls {
 		if err := l.Validate(); err != nil {
+			return fmt.Errorf("listener %q: %w", l.GetName(), err)
+		}
+		if err := typedconfig.Validate(l); err != nil {
 			return fmt.Errorf("listener %q: %w", l.GetName(), err)
 		}
 		if seen[l.GetName()] {

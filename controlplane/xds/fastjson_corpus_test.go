@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protopath"
 	"google.golang.org/protobuf/reflect/protorange"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -18,28 +17,6 @@ import (
 	"github.com/isobar-dev/isobar/sim/gen"
 )
 
-// messages lists every resource of res, secrets redacted or not (both are
-// printed).
-func messages(res *xds.Resources) []proto.Message {
-	var out []proto.Message
-	for _, m := range res.Listeners {
-		out = append(out, m)
-	}
-	for _, m := range res.Routes {
-		out = append(out, m)
-	}
-	for _, m := range res.Clusters {
-		out = append(out, m)
-	}
-	for _, m := range res.Endpoints {
-		out = append(out, m)
-	}
-	for _, m := range res.Secrets {
-		out = append(out, m)
-	}
-	return out
-}
-
 // checkCorpus compares the fast encoder with protojson on every resource
 // and returns how many it accepted. It also checks that every message in
 // the resources (outside Anys) is of a type the encoder reads through its
@@ -48,7 +25,7 @@ func checkCorpus(t *testing.T, res *xds.Resources) (accepted, total int) {
 	t.Helper()
 	var f xds.FastJSON // one encoder for the whole corpus, as Marshal does
 	noPlan := map[protoreflect.FullName]bool{}
-	for _, m := range messages(res) {
+	for _, m := range res.Messages() {
 		total++
 		if f.Check(t, m) {
 			accepted++
@@ -130,7 +107,7 @@ func BenchmarkFastJSON(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	msgs := messages(res.Resources)
+	msgs := res.Resources.Messages()
 	b.Run("protojson", func(b *testing.B) {
 		opts := protojson.MarshalOptions{UseProtoNames: true}
 		var out []byte

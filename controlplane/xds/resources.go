@@ -96,3 +96,21 @@ func equalList[T proto.Message](a, b []T) bool {
 	}
 	return true
 }
+
+// Messages lists every resource of r: listeners, route configurations,
+// clusters, assignments, then secrets, each list in its order.
+func (r *Resources) Messages() []proto.Message {
+	out := make([]proto.Message, 0, len(r.Listeners)+len(r.Routes)+len(r.Clusters)+len(r.Endpoints)+len(r.Secrets))
+	out = appendMessages(out, r.Listeners)
+	out = appendMessages(out, r.Routes)
+	out = appendMessages(out, r.Clusters)
+	out = appendMessages(out, r.Endpoints)
+	return appendMessages(out, r.Secrets)
+}
+
+func appendMessages[T proto.Message](out []proto.Message, list []T) []proto.Message {
+	for _, m := range list {
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,203 @@
+package controlplane_test
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/isobar-dev/isobar/controlplane"
+	"github.com/isobar-dev/isobar/controlplane/snapshot"
+	"github.com/isobar-dev/isobar/controlplane/source"
+	"github.com/isobar-dev/isobar/internal/goldentest"
+)
+
+// badStrings and badNumbers are values users get wrong: empty, with a line
+// break, longer than any name Envoy takes (a TLS server name is at most
+// 255 bytes), a regular expression that does not compile; zero, negative,
+// beyond 32 bits (4294967376 truncated to 32 bits is 80), huge.
+var (
+	badStrings = []any{"", "a\nb", strings.Repeat("x", 300), "("}
+	badNumbers = []any{0, -1, 4294967376, 1e12}
+)
+
+// TestOneBadValue replaces, one at a time, every value under the spec and
+// the annotations of each fixture's objects (Secrets, endpoints and
+// Namespaces aside) by each bad value of its type, and flips every
+// boolean. Whatever the value, the compile succeeds (an object Envoy
+// would refuse is reported invalid, never a failed build), the set is
+// consistent, and every typed configuration is one Envoy accepts: a value
+// that slipped into a listener's or cluster's typed configuration would
+// have Envoy refuse the whole resource, every host's with it.
+func TestOneBadValue(t *testing.T) {
+	for _, c := range goldentest.Cases(t) {
+		raw, err := os.ReadFile(c.Input)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts, ns := goldentest.CaseOptions(t, raw)
+		docs := yamlDocuments(raw)
+		t.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			for i, doc := range docs {
+				for _, l := range mutableLeaves(doc) {
+					for _, v := range badValuesFor(l.value) {
+						docs := slices.Clone(docs)
+						docs[i] = withValue(doc, l.path, v)
+						if msg := compileProblem(opts, ns, docs); msg != "" {
+							t.Errorf("document %d, %s set to %q: %s", i, formatPath(l.path), truncate(fmt.Sprint(v), 40), msg)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// compileProblem compiles docs and says what is wrong with the result, or
+// "" when nothing is.
+func compileProblem(opts controlplane.Options, ns string, docs []any) string {
+	var b strings.Builder
+	for _, d := range docs {
+		y, err := yaml.Marshal(d)
+		if err != nil {
+			return err.Error()
+		}
+		b.Write(y)
+		b.WriteString("---\n")
+	}
+	idx, _ := source.LoadBytes(source.LoadOptions{DefaultNamespace: ns}, "input.yaml", []byte(b.String()))
+	res, err := controlplane.Compile(idx, opts)
+	if err != nil {
+		return "compile: " + err.Error()
+	}
+	if err := snapshot.Consistent(res.Resources); err != nil {
+		return "inconsistent: " + err.Error()
+	}
+	if err := typedConfigError(res.Resources); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// yamlDocuments splits a fixture into its documents, as generic values.
+// Those that do not parse (the cases of bad input have some) are left
+// out.
+func yamlDocuments(raw []byte) []any {
+	var docs []any
+	for _, part := range strings.Split(string(raw), "\n---") {
+		var d any
+		if err := yaml.Unmarshal([]byte(part), &d); err == nil && d != nil {
+			docs = append(docs, d)
+		}
+	}
+	return docs
+}
+
+// A leaf is a scalar of a document and where it is: map keys and list
+// indexes from the document's root.
+type leaf struct {
+	path  []any
+	value any
+}
+
+// mutableLeaves lists the scalars under the spec and the annotations of
+// doc, unless it is a kind whose values the test leaves alone, in path
+// order.
+func mutableLeaves(doc any) []leaf {
+	m, ok := doc.(map[string]any)
+	if !ok {
+		return nil
+	}
+	switch m["kind"] {
+	case "Secret", "EndpointSlice", "Endpoints", "Namespace":
+		return nil
+	}
+	var out []leaf
+	if s, ok := m["spec"]; ok {
+		out = appendLeaves(out, s, []any{"spec"})
+	}
+	if md, ok := m["metadata"].(map[string]any); ok {
+		if a, ok := md["annotations"]; ok {
+			out = appendLeaves(out, a, []any{"metadata", "annotations"})
+		}
+	}
+	slices.SortFunc(out, func(a, b leaf) int { return strings.Compare(formatPath(a.path), formatPath(b.path)) })
+	return out
+}
+
+func appendLeaves(out []leaf, v any, path []any) []leaf {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, c := range x {
+			out = appendLeaves(out, c, append(slices.Clone(path), k))
+		}
+	case []any:
+		for i, c := range x {
+			out = appendLeaves(out, c, append(slices.Clone(path), i))
+		}
+	default:
+		out = append(out, leaf{path, v})
+	}
+	return out
+}
+
+// badValuesFor lists the values that replace v.
+func badValuesFor(v any) []any {
+	switch x := v.(type) {
+	case string:
+		return badStrings
+	case float64:
+		return badNumbers
+	case bool:
+		return []any{!x}
+	}
+	return nil
+}
+
+// withValue returns a copy of doc with the scalar at path set to v (the
+// rest shared with doc, which is not modified).
+func withValue(doc any, path []any, v any) any {
+	if len(path) == 0 {
+		return v
+	}
+	switch x := doc.(type) {
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, c := range x {
+			m[k] = c
+		}
+		k := path[0].(string)
+		m[k] = withValue(x[k], path[1:], v)
+		return m
+	case []any:
+		s := slices.Clone(x)
+		i := path[0].(int)
+		s[i] = withValue(x[i], path[1:], v)
+		return s
+	}
+	panic(fmt.Sprintf("no container at %v", path))
+}
+
+func formatPath(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch x := p.(type) {
+		case string:
+			b.WriteString("." + x)
+		case int:
+			fmt.Fprintf(&b, "[%d]", x)
+		}
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
