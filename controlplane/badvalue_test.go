@@ -5,8 +5,10 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
 	"github.com/isobar-dev/isobar/controlplane"
@@ -31,8 +33,18 @@ var (
 // would refuse is reported invalid, never a failed build), the set is
 // consistent, and every typed configuration is one Envoy accepts: a value
 // that slipped into a listener's or cluster's typed configuration would
-// have Envoy refuse the whole resource, every host's with it.
+// have Envoy refuse the whole resource, every host's with it. A changed
+// HTTPProxy is also applied as serve applies it (Compiler.Update), then
+// undone the same way: both must give what a full compile gives.
 func TestOneBadValue(t *testing.T) {
+	var updates atomic.Int64
+	t.Cleanup(func() { // after the parallel subtests
+		if n := updates.Load(); n < 5000 {
+			t.Errorf("only %d changes were applied by Update; the test barely exercises it", n)
+		} else {
+			t.Logf("%d changes applied and undone by Update", n)
+		}
+	})
 	for _, c := range goldentest.Cases(t) {
 		raw, err := os.ReadFile(c.Input)
 		if err != nil {
@@ -42,13 +54,29 @@ func TestOneBadValue(t *testing.T) {
 		docs := yamlDocuments(raw)
 		t.Run(c.Name, func(t *testing.T) {
 			t.Parallel()
+			base, baseResult, msg := compileDocuments(opts, ns, docs)
+			if msg != "" {
+				t.Fatalf("the case itself: %s", msg)
+			}
+			comp := controlplane.NewCompiler(opts)
+			if _, err := comp.Compile(base); err != nil {
+				t.Fatal(err)
+			}
 			for i, doc := range docs {
+				proxy, isProxy := proxyKey(doc, ns)
 				for _, l := range mutableLeaves(doc) {
 					for _, v := range badValuesFor(l.value) {
 						docs := slices.Clone(docs)
 						docs[i] = withValue(doc, l.path, v)
-						if msg := compileProblem(opts, ns, docs); msg != "" {
-							t.Errorf("document %d, %s set to %q: %s", i, formatPath(l.path), truncate(fmt.Sprint(v), 40), msg)
+						where := fmt.Sprintf("document %d, %s set to %q", i, formatPath(l.path), truncate(fmt.Sprint(v), 40))
+						idx, res, msg := compileDocuments(opts, ns, docs)
+						if msg != "" {
+							t.Errorf("%s: %s", where, msg)
+							continue
+						}
+						if isProxy {
+							updateBothWays(t, where, comp, proxy, idx, res, base, baseResult)
+							updates.Add(1)
 						}
 					}
 				}
@@ -57,14 +85,48 @@ func TestOneBadValue(t *testing.T) {
 	}
 }
 
-// compileProblem compiles docs and says what is wrong with the result, or
-// "" when nothing is.
-func compileProblem(opts controlplane.Options, ns string, docs []any) string {
+// updateBothWays has comp, which holds base's result, apply the change of
+// HTTPProxy key that makes idx, then undo it, and checks each result
+// against a full compile's (res, then baseResult).
+func updateBothWays(t *testing.T, where string, comp *controlplane.Compiler, key types.NamespacedName,
+	idx *source.Index, res *controlplane.Result, base *source.Index, baseResult *controlplane.Result) {
+	t.Helper()
+	got, err := comp.Update(idx, []types.NamespacedName{key})
+	if err != nil {
+		t.Fatalf("%s: Update: %v", where, err)
+	}
+	sameResult(t, where+", applied by Update", got, res)
+	back, err := comp.Update(base, []types.NamespacedName{key})
+	if err != nil {
+		t.Fatalf("%s: Update back: %v", where, err)
+	}
+	sameResult(t, where+", undone by Update", back, baseResult)
+}
+
+// proxyKey is the namespace and name of doc when it is an HTTPProxy (ns
+// when it names none).
+func proxyKey(doc any, ns string) (types.NamespacedName, bool) {
+	m, _ := doc.(map[string]any)
+	md, _ := m["metadata"].(map[string]any)
+	if m["kind"] != "HTTPProxy" || md == nil {
+		return types.NamespacedName{}, false
+	}
+	k := types.NamespacedName{Namespace: ns}
+	k.Name, _ = md["name"].(string)
+	if n, ok := md["namespace"].(string); ok && n != "" {
+		k.Namespace = n
+	}
+	return k, true
+}
+
+// compileDocuments loads and compiles docs, and says what is wrong with
+// the result, or "" when nothing is.
+func compileDocuments(opts controlplane.Options, ns string, docs []any) (*source.Index, *controlplane.Result, string) {
 	var b strings.Builder
 	for _, d := range docs {
 		y, err := yaml.Marshal(d)
 		if err != nil {
-			return err.Error()
+			return nil, nil, err.Error()
 		}
 		b.Write(y)
 		b.WriteString("---\n")
@@ -72,15 +134,15 @@ func compileProblem(opts controlplane.Options, ns string, docs []any) string {
 	idx, _ := source.LoadBytes(source.LoadOptions{DefaultNamespace: ns}, "input.yaml", []byte(b.String()))
 	res, err := controlplane.Compile(idx, opts)
 	if err != nil {
-		return "compile: " + err.Error()
+		return nil, nil, "compile: " + err.Error()
 	}
 	if err := snapshot.Consistent(res.Resources); err != nil {
-		return "inconsistent: " + err.Error()
+		return nil, nil, "inconsistent: " + err.Error()
 	}
 	if err := typedConfigError(res.Resources); err != nil {
-		return err.Error()
+		return nil, nil, err.Error()
 	}
-	return ""
+	return idx, res, ""
 }
 
 // yamlDocuments splits a fixture into its documents, as generic values.
