@@ -18,11 +18,12 @@ import (
 )
 
 // badStrings and badNumbers are values users get wrong: empty, with a line
-// break, longer than any name Envoy takes (a TLS server name is at most
-// 255 bytes), a regular expression that does not compile; zero, negative,
-// beyond 32 bits (4294967376 truncated to 32 bits is 80), huge.
+// break, longer than a name Envoy takes (a TLS server name is at most 255
+// bytes), longer than a header Envoy takes (16,384 bytes), a regular
+// expression that does not compile; zero, negative, beyond 32 bits
+// (4294967376 truncated to 32 bits is 80), huge.
 var (
-	badStrings = []any{"", "a\nb", strings.Repeat("x", 300), "("}
+	badStrings = []any{"", "a\nb", strings.Repeat("x", 300), strings.Repeat("y", 17000), "("}
 	badNumbers = []any{0, -1, 4294967376, 1e12}
 )
 
