@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/ed25519"
 	"crypto/rsa"
 	"crypto/x509"
@@ -146,8 +147,8 @@ func (b *builder) validateTLSSecretOnce(s *corev1.Secret) tlsCheck {
 
 // validateTLSSecret checks a serving certificate: type kubernetes.io/tls (or
 // Opaque with the same keys), PEM certificates that parse, exactly one
-// unencrypted private key that matches the leaf, a leaf with a CN or SAN.
-// It returns the leaf.
+// unencrypted private key that matches the leaf, a leaf with a CN or SAN
+// and a key Envoy takes (keyEnvoyTakes). It returns the leaf.
 func validateTLSSecret(s *corev1.Secret) (*x509.Certificate, error) {
 	if s.Type != corev1.SecretTypeTLS && s.Type != corev1.SecretTypeOpaque && s.Type != "" {
 		return nil, fmt.Errorf("secret type is %q, not %q", s.Type, corev1.SecretTypeTLS)
@@ -174,7 +175,30 @@ func validateTLSSecret(s *corev1.Secret) (*x509.Certificate, error) {
 	if !publicKeysMatch(leaf.PublicKey, key) {
 		return nil, fmt.Errorf("private key does not match the certificate")
 	}
+	if err := keyEnvoyTakes(leaf.PublicKey); err != nil {
+		return nil, err
+	}
 	return leaf, nil
+}
+
+// keyEnvoyTakes refuses the certificate keys Envoy refuses to load (and
+// with them the listener or cluster whose TLS context needs the
+// certificate): RSA keys under 2048 bits and ECDSA keys on curves other
+// than P-256, P-384 and P-521.
+func keyEnvoyTakes(pub any) error {
+	switch p := pub.(type) {
+	case *rsa.PublicKey:
+		if n := p.N.BitLen(); n < 2048 {
+			return fmt.Errorf("the certificate's RSA key has %d bits; Envoy takes 2048 or more", n)
+		}
+	case *ecdsa.PublicKey:
+		switch p.Curve {
+		case elliptic.P256(), elliptic.P384(), elliptic.P521():
+		default:
+			return fmt.Errorf("the certificate's ECDSA key is on %s; Envoy takes P-256, P-384 or P-521", p.Curve.Params().Name)
+		}
+	}
+	return nil
 }
 
 // parseCertificates decodes a PEM chain; any block other than CERTIFICATE is

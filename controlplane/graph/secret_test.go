@@ -1,9 +1,12 @@
 package graph
 
 import (
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -19,27 +22,35 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
-// testCert returns a PEM certificate and key for cn (and dnsNames).
+// testCert returns a PEM certificate and key (ECDSA, P-256) for cn (and
+// dnsNames).
 func testCert(t *testing.T, cn string, dnsNames ...string) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return certWithKey(t, key, cn, dnsNames...)
+}
+
+// certWithKey returns a PEM certificate for cn (and dnsNames), self-signed
+// with key, and key in PKCS #8.
+func certWithKey(t *testing.T, key crypto.Signer, cn string, dnsNames ...string) (certPEM, keyPEM []byte) {
+	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn}, DNSNames: dnsNames,
 		NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1<<33, 0),
 	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kder, err := x509.MarshalECPrivateKey(key)
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder})
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder})
 }
 
 func tlsSecret(ns, name string, cert, key []byte) *corev1.Secret {
@@ -55,6 +66,20 @@ func TestValidateTLSSecret(t *testing.T) {
 	cert, key := testCert(t, "a.example.com", "a.example.com")
 	otherCert, otherKey := testCert(t, "b.example.com")
 	noName, noNameKey := testCert(t, "")
+	keyed := func(generate func() (crypto.Signer, error)) *corev1.Secret {
+		k, err := generate()
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, kp := certWithKey(t, k, "a.example.com")
+		return tlsSecret("ns", "s", c, kp)
+	}
+	ec := func(c elliptic.Curve) func() (crypto.Signer, error) {
+		return func() (crypto.Signer, error) { return ecdsa.GenerateKey(c, rand.Reader) }
+	}
+	rsaKey := func(bits int) func() (crypto.Signer, error) {
+		return func() (crypto.Signer, error) { return rsa.GenerateKey(rand.Reader, bits) }
+	}
 	for name, tc := range map[string]struct {
 		secret *corev1.Secret
 		want   string // substring of the error; "" means valid
@@ -71,9 +96,18 @@ func TestValidateTLSSecret(t *testing.T) {
 		"garbage certificate": {tlsSecret("ns", "s", pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("x")}), key), "invalid TLS certificate"},
 		"text around and between the blocks, as Contour and OpenSSL": {tlsSecret("ns", "s",
 			[]byte("leaf\n"+string(cert)+"intermediate\n"+string(otherCert)+"end of chain\n"), []byte("the key\n"+string(key)+"end\n")), ""},
-		"text only in tls.key":      {tlsSecret("ns", "s", cert, []byte("no key here\n")), "invalid TLS private key: data is not PEM"},
-		"a header, no block":        {tlsSecret("ns", "s", []byte(string(cert)+"-----BEGIN CERTIFICATE-----\nnot base64!\n"), key), "invalid TLS certificate: malformed PEM block"},
-		"a BEGIN that is no header": {tlsSecret("ns", "s", []byte(string(cert)+"-----BEGIN\nCERTIFICATE-----\n"), key), ""},
+		"text only in tls.key":             {tlsSecret("ns", "s", cert, []byte("no key here\n")), "invalid TLS private key: data is not PEM"},
+		"a header, no block":               {tlsSecret("ns", "s", []byte(string(cert)+"-----BEGIN CERTIFICATE-----\nnot base64!\n"), key), "invalid TLS certificate: malformed PEM block"},
+		"a BEGIN that is no header":        {tlsSecret("ns", "s", []byte(string(cert)+"-----BEGIN\nCERTIFICATE-----\n"), key), ""},
+		"RSA, 2048 bits":                   {keyed(rsaKey(2048)), ""},
+		"RSA, 1024 bits: Envoy refuses it": {keyed(rsaKey(1024)), "the certificate's RSA key has 1024 bits; Envoy takes 2048 or more"},
+		"ECDSA, P-384":                     {keyed(ec(elliptic.P384())), ""},
+		"ECDSA, P-521":                     {keyed(ec(elliptic.P521())), ""},
+		"ECDSA, P-224: Envoy refuses it":   {keyed(ec(elliptic.P224())), "the certificate's ECDSA key is on P-224; Envoy takes P-256, P-384 or P-521"},
+		"Ed25519": {keyed(func() (crypto.Signer, error) {
+			_, k, err := ed25519.GenerateKey(rand.Reader)
+			return k, err
+		}), ""},
 		"wrong type": {&corev1.Secret{Type: "kubernetes.io/dockerconfigjson",
 			Data: map[string][]byte{corev1.TLSCertKey: cert, corev1.TLSPrivateKeyKey: key}}, "secret type"},
 	} {
