@@ -20,10 +20,11 @@ import (
 // badStrings and badNumbers are values users get wrong: empty, with a line
 // break, longer than a name Envoy takes (a TLS server name is at most 255
 // bytes), longer than a header Envoy takes (16,384 bytes), a regular
-// expression that does not compile; zero, negative, beyond 32 bits
+// expression that does not compile, the name of the one header Envoy
+// refuses to set or remove (host); zero, negative, beyond 32 bits
 // (4294967376 truncated to 32 bits is 80), huge.
 var (
-	badStrings = []any{"", "a\nb", strings.Repeat("x", 300), strings.Repeat("y", 17000), "("}
+	badStrings = []any{"", "a\nb", strings.Repeat("x", 300), strings.Repeat("y", 17000), "(", "host"}
 	badNumbers = []any{0, -1, 4294967376, 1e12}
 )
 
@@ -32,9 +33,10 @@ var (
 // Namespaces aside) by each bad value of its type, and flips every
 // boolean. Whatever the value, the compile succeeds (an object Envoy
 // would refuse is reported invalid, never a failed build), the set is
-// consistent, and every typed configuration is one Envoy accepts: a value
-// that slipped into a listener's or cluster's typed configuration would
-// have Envoy refuse the whole resource, every host's with it. A changed
+// consistent, and Envoy would accept all of it (envoyRefusal): a value
+// that slipped into a listener's, cluster's or route configuration's
+// typed configuration or header lists would have Envoy refuse the whole
+// resource, every host's with it. A changed
 // HTTPProxy is also applied as serve applies it (Compiler.Update), then
 // undone the same way: both must give what a full compile gives.
 func TestOneBadValue(t *testing.T) {
@@ -144,7 +146,7 @@ func compileDocuments(opts controlplane.Options, ns string, docs []any) (*source
 	if err := snapshot.Consistent(res.Resources); err != nil {
 		return nil, nil, "inconsistent: " + err.Error()
 	}
-	if err := typedConfigError(res.Resources); err != nil {
+	if err := envoyRefusal(res.Resources); err != nil {
 		return nil, nil, err.Error()
 	}
 	return idx, res, ""

@@ -62,7 +62,7 @@ func TestGolden(t *testing.T) {
 			if problems != "" {
 				goldentest.CheckText(t, ppath, []byte(problems))
 			}
-			checkTypedConfigs(t, doc.Resources)
+			checkEnvoyAccepts(t, doc.Resources)
 			if goldentest.Write(t, gpath, got.Bytes()) {
 				return
 			}
@@ -72,25 +72,25 @@ func TestGolden(t *testing.T) {
 	goldentest.Orphans(t, "golden", withPrefixesOf(used, "golden/scenarios/", "golden/route/", "golden/diff/", "golden/readme/"))
 }
 
-// checkTypedConfigs fails t if a typed configuration in res (an HTTP
-// connection manager, a filter's, a TLS context, …) is one Envoy would
-// refuse: Compile validates each resource, which stops at its Anys.
-func checkTypedConfigs(t testing.TB, res *xds.Resources) {
+// checkEnvoyAccepts fails t if Envoy would refuse something in res: a
+// typed configuration (an HTTP connection manager, a filter's, a TLS
+// context, …; Compile validates each resource, which stops at its Anys),
+// or a rule Envoy checks in code (loadRuleError).
+func checkEnvoyAccepts(t testing.TB, res *xds.Resources) {
 	t.Helper()
-	if err := typedConfigError(res); err != nil {
-		t.Fatalf("a typed configuration Envoy would refuse: %v", err)
+	if err := envoyRefusal(res); err != nil {
+		t.Fatalf("Envoy would refuse it: %v", err)
 	}
 }
 
-// typedConfigError is the first typed configuration in res that Envoy
-// would refuse, or nil.
-func typedConfigError(res *xds.Resources) error {
+// envoyRefusal is the first thing in res Envoy would refuse, or nil.
+func envoyRefusal(res *xds.Resources) error {
 	for _, m := range res.Messages() {
 		if err := typedconfig.Validate(m); err != nil {
 			return err
 		}
 	}
-	return nil
+	return loadRuleError(res)
 }
 
 // withPrefixesOf marks every existing golden under the given prefixes as

@@ -320,6 +320,9 @@ func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.S
 		if err := validateHeaderName(n, false); err != nil {
 			return bad("%s", err)
 		}
+		if key == "host" {
+			return bad("removing %q is not supported: Envoy refuses to remove the Host header", n)
+		}
 		if removed[key] {
 			return bad("duplicate header removal: %q", n)
 		}

@@ -224,12 +224,14 @@ func TestHeadersPolicyHost(t *testing.T) {
 		want     *HeadersPolicy
 		wantErr  string
 	}{
-		"literal":             {in: set("internal.app"), want: &HeadersPolicy{HostRewrite: "internal.app"}},
-		"request header":      {in: set("%REQ(x-goodbye-planet)%"), want: &HeadersPolicy{HostRewriteHeader: "X-Goodbye-Planet"}},
-		"header within text":  {in: set("a-%REQ(X-Tenant)%-b"), want: &HeadersPolicy{HostRewriteHeader: "X-Tenant"}},
-		"pseudo-header":       {in: set("%REQ(:authority)%"), want: &HeadersPolicy{HostRewrite: "%REQ(:authority)%"}},
-		"on a response":       {in: set("%REQ(x-a)%"), response: true, wantErr: `rewriting "Host" header is not supported on response headers`},
-		"with another header": {in: &contourv1.HeadersPolicy{Set: []contourv1.HeaderValue{{Name: "X-A", Value: "%HOSTNAME%"}, {Name: "Host", Value: "%REQ(x-b)%"}}}, want: &HeadersPolicy{Set: []Header{{Name: "X-A", Value: "%HOSTNAME%"}}, HostRewriteHeader: "X-B"}},
+		"literal":                      {in: set("internal.app"), want: &HeadersPolicy{HostRewrite: "internal.app"}},
+		"request header":               {in: set("%REQ(x-goodbye-planet)%"), want: &HeadersPolicy{HostRewriteHeader: "X-Goodbye-Planet"}},
+		"header within text":           {in: set("a-%REQ(X-Tenant)%-b"), want: &HeadersPolicy{HostRewriteHeader: "X-Tenant"}},
+		"pseudo-header":                {in: set("%REQ(:authority)%"), want: &HeadersPolicy{HostRewrite: "%REQ(:authority)%"}},
+		"on a response":                {in: set("%REQ(x-a)%"), response: true, wantErr: `rewriting "Host" header is not supported on response headers`},
+		"removed, which Envoy refuses": {in: &contourv1.HeadersPolicy{Remove: []string{"x-a", "HOST"}}, wantErr: `removing "HOST" is not supported: Envoy refuses to remove the Host header`},
+		"removed from a response":      {in: &contourv1.HeadersPolicy{Remove: []string{"Host"}}, response: true, wantErr: `removing "Host" is not supported`},
+		"with another header":          {in: &contourv1.HeadersPolicy{Set: []contourv1.HeaderValue{{Name: "X-A", Value: "%HOSTNAME%"}, {Name: "Host", Value: "%REQ(x-b)%"}}}, want: &HeadersPolicy{Set: []Header{{Name: "X-A", Value: "%HOSTNAME%"}}, HostRewriteHeader: "X-B"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()

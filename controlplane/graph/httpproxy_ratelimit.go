@@ -95,6 +95,9 @@ func rateLimitPolicy(p *contourv1.RateLimitPolicy, field string) (*LocalRateLimi
 		if len(name) > maxHeaderBytes {
 			return bad(fmt.Sprintf("responseHeadersToAdd[%d].name", i), "the name is %d bytes long; Envoy takes at most %d", len(name), maxHeaderBytes)
 		}
+		if name == "Host" {
+			return bad(fmt.Sprintf("responseHeadersToAdd[%d].name", i), "setting Host is not supported: Envoy refuses to set the Host header")
+		}
 		if msgs := validation.IsHTTPHeaderName(name); len(msgs) > 0 {
 			return bad(fmt.Sprintf("responseHeadersToAdd[%d].name", i), "%q is not a valid header name: %s", h.Name, strings.Join(msgs, "; "))
 		}

@@ -69,6 +69,8 @@ func TestRateLimitPolicy(t *testing.T) {
 			wantErr: `responseHeadersToAdd[0].name: "" is not a valid header name`},
 		"duplicate once canonical": {in: local(contourv1.LocalRateLimitPolicy{Requests: 1, Unit: "second", ResponseHeadersToAdd: hdr("x-a", "1", "X-A", "2")}),
 			wantErr: `X.local.responseHeadersToAdd[1].name: duplicate header addition: "X-A"`},
+		"Host, which Envoy refuses to set": {in: local(contourv1.LocalRateLimitPolicy{Requests: 1, Unit: "second", ResponseHeadersToAdd: hdr("host", "x")}),
+			wantErr: `X.local.responseHeadersToAdd[0].name: setting Host is not supported: Envoy refuses to set the Host header`},
 		"value with a line break": {in: local(contourv1.LocalRateLimitPolicy{Requests: 1, Unit: "second", ResponseHeadersToAdd: hdr("x-a", "1\r\nx-b: 2")}),
 			wantErr: `X.local.responseHeadersToAdd[0].value: header value "1\r\nx-b: 2" contains a line break or NUL`},
 	} {
