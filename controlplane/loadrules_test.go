@@ -6,8 +6,10 @@ import (
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	localratelimitv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/local_ratelimit/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/isobar-dev/isobar/controlplane/xds"
@@ -17,8 +19,14 @@ import (
 // breaks a rule Envoy checks in code when it loads a route configuration,
 // beyond the constraints Validate checks: no header list may set or remove
 // Host or a pseudo-header (its HeaderParser), no two virtual hosts may share
-// a domain, and weighted clusters must weigh more than 0 in all.
+// a domain, and weighted clusters must weigh more than 0 in all; nor, in
+// a listener, two filter chains with the same match.
 func loadRuleError(res *xds.Resources) error {
+	for _, l := range res.Listeners {
+		if err := filterChainMatches(l); err != nil {
+			return err
+		}
+	}
 	for _, rc := range res.Routes {
 		where := "route configuration " + rc.GetName()
 		if err := headerLists(where, rc.GetRequestHeadersToAdd(), rc.GetRequestHeadersToRemove(),
@@ -37,6 +45,24 @@ func loadRuleError(res *xds.Resources) error {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// filterChainMatches refuses, as Envoy does, a listener with two filter
+// chains whose matches are the same ("multiple filter chains with the
+// same matching rules are defined").
+func filterChainMatches(l *listenerv3.Listener) error {
+	seen := map[string]int{}
+	for i, fc := range l.GetFilterChains() {
+		key, err := proto.MarshalOptions{Deterministic: true}.Marshal(fc.GetFilterChainMatch())
+		if err != nil {
+			return err
+		}
+		if j, ok := seen[string(key)]; ok {
+			return fmt.Errorf("listener %s: filter chains %d and %d have the same match", l.GetName(), j, i)
+		}
+		seen[string(key)] = i
 	}
 	return nil
 }
@@ -124,6 +150,11 @@ func TestLoadRuleError(t *testing.T) {
 		}), `weighted cluster 0: sets ":status"`},
 		"weights of 0": {route(func(r *routev3.Route) { r.GetRoute().GetWeightedClusters().Clusters[0].Weight = wrapperspb.UInt32(0) }),
 			"weigh 0 in all"},
+		"two filter chains matching the same": {&xds.Resources{Listeners: []*listenerv3.Listener{{Name: "l", FilterChains: []*listenerv3.FilterChain{
+			{FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"a.com"}}},
+			{FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"b.com"}}},
+			{FilterChainMatch: &listenerv3.FilterChainMatch{ServerNames: []string{"a.com"}}}}}}},
+			"listener l: filter chains 0 and 2 have the same match"},
 		"a shared domain": {&xds.Resources{Routes: []*routev3.RouteConfiguration{{Name: "rc", VirtualHosts: []*routev3.VirtualHost{
 			{Name: "a", Domains: []string{"a.com"}}, {Name: "b", Domains: []string{"b.com", "A.com"}}}}}},
 			`virtual hosts "a" and "b" share the domain "A.com"`},
