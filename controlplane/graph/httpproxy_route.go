@@ -155,7 +155,7 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 	for j, svc := range spec.Services {
 		// As Contour (and the CRD), before the Service is looked up: an
 		// out-of-range port makes the route, and so the object, invalid.
-		if svc.Port < 1 || svc.Port > 65535 {
+		if !validPort(svc.Port) {
 			return routeError{status.ServiceError, ReasonServicePortInvalid,
 				fmt.Sprintf("services[%d]: service %q: port %d must be in the range 1-65535", j, svc.Name, svc.Port)}
 		}

@@ -90,17 +90,8 @@ func visit(m protoreflect.Message, path string) error {
 // walk skips the many fields (matches, addresses, durations, …) that
 // cannot.
 func mayHoldAny(fd protoreflect.FieldDescriptor) bool {
-	var md protoreflect.MessageDescriptor
-	switch {
-	case fd.IsMap():
-		md = fd.MapValue().Message()
-	case fd.Message() != nil:
-		md = fd.Message()
-	}
-	if md == nil {
-		return false
-	}
-	return reaches(md)
+	md := fd.Message() // a map's entry, whose value field search reads
+	return md != nil && reaches(md)
 }
 
 // reachable memoises reaches by message name.
@@ -131,12 +122,7 @@ func search(md protoreflect.MessageDescriptor, seen map[protoreflect.FullName]bo
 	defer delete(seen, md.FullName())
 	fields := md.Fields()
 	for i := 0; i < fields.Len(); i++ {
-		fd := fields.Get(i)
-		sub := fd.Message()
-		if fd.IsMap() {
-			sub = fd.MapValue().Message()
-		}
-		if sub != nil && search(sub, seen) {
+		if sub := fields.Get(i).Message(); sub != nil && search(sub, seen) {
 			return true
 		}
 	}
