@@ -3,7 +3,6 @@ package graph
 import (
 	"fmt"
 	"net/netip"
-	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -11,6 +10,7 @@ import (
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
 	"github.com/isobar-dev/isobar/controlplane/source"
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // Reasons for virtual host claims, Contour's names.
@@ -44,14 +44,7 @@ type claim struct {
 // (see admitProxy), so that processHTTPProxies need not go through them
 // again; it builds the proxyRoots, in claim order.
 func (b *builder) claimHosts() {
-	claims := make([]claim, 0, b.idx.HTTPProxies.Len()+len(b.idx.IngressRoutes))
-	// In map order: what admitProxy says concerns each object alone, and
-	// the claims are sorted.
-	for key, p := range b.idx.HTTPProxies.All() {
-		if fqdn, ok := b.admitProxy(b.proxyReport(key), p); ok {
-			claims = append(claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
-		}
-	}
+	claims := b.proxyClaims()
 	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {
 		r := b.idx.IngressRoutes[key]
 		if r.Spec.VirtualHost == nil || !b.classMatches(objectClass(r.Annotations, nil)) {
@@ -82,6 +75,46 @@ func (b *builder) claimHosts() {
 	}
 }
 
+// minParallelAdmissions is the number of HTTPProxies below which
+// proxyClaims admits them on one goroutine (a variable for the tests).
+var minParallelAdmissions = 512
+
+// proxyClaims admits every HTTPProxy (admitProxy) and returns the claims
+// of those that may claim their fqdn, in no particular order (they are
+// sorted next). What admitProxy says concerns each object alone: without
+// parts, the proxies are admitted on every CPU by shards of the index,
+// each shard's statuses and findings in a report of its own, merged into
+// b.report afterwards in shard order.
+func (b *builder) proxyClaims() []claim {
+	proxies := &b.idx.HTTPProxies
+	if b.parts != nil || proxies.Len() < minParallelAdmissions {
+		claims := make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
+		for key, p := range proxies.All() {
+			if fqdn, ok := b.admitProxy(b.proxyReport(key), p); ok {
+				claims = append(claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
+			}
+		}
+		return claims
+	}
+	reports := make([]*status.Report, source.Shards)
+	shardClaims := make([][]claim, source.Shards)
+	parallel.For(source.Shards, 1, func(i int) {
+		rep := status.NewReportFor(2 * proxies.Len() / source.Shards)
+		for _, p := range proxies.Shard(i) {
+			if fqdn, ok := b.admitProxy(rep, p); ok {
+				shardClaims[i] = append(shardClaims[i], claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
+			}
+		}
+		reports[i] = rep
+	})
+	claims := make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
+	for i, rep := range reports {
+		b.report.Merge(rep)
+		claims = append(claims, shardClaims[i]...)
+	}
+	return claims
+}
+
 // admitProxy says in rep what concerns HTTPProxy p alone: that it is
 // ignored for its class, or tracked (orphaned unless a root reaches it)
 // and, for a root, whether it may claim its fqdn. It returns the fqdn p
@@ -103,7 +136,7 @@ func (b *builder) admitProxy(rep *status.Report, p *contourv1.HTTPProxy) (string
 // sortClaims orders claims by fqdn, then oldest first. The order is total
 // (no two claims have the same object), so it needs no stable sort.
 func sortClaims(claims []claim) {
-	slices.SortFunc(claims, func(a, b claim) int {
+	parallel.SortFunc(claims, func(a, b claim) int {
 		if c := strings.Compare(a.fqdn, b.fqdn); c != 0 {
 			return c
 		}

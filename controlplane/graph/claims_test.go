@@ -1,7 +1,7 @@
 package graph
 
 import (
-	"k8s.io/apimachinery/pkg/util/validation"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strings"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	heptiov1beta1 "github.com/isobar-dev/isobar/controlplane/apis/contour/v1beta1"
 	contourv1 "github.com/isobar-dev/isobar/controlplane/apis/projectcontour/v1"
@@ -218,5 +219,55 @@ func TestNeverUpstream(t *testing.T) {
 		if got, ok := serviceNamespace(name); got != want || ok != (want != "") {
 			t.Errorf("serviceNamespace(%q) = %q, %v; want %q", name, got, ok, want)
 		}
+	}
+}
+
+// TestClaimHostsSameOnShards: admitting HTTPProxies by shards on every CPU
+// gives the owners, roots, statuses and findings of admitting them one by
+// one, over proxies of every kind (owners, duplicates, missing and invalid
+// fqdns, other classes, roots outside the root namespaces, non-roots).
+func TestClaimHostsSameOnShards(t *testing.T) {
+	idx := source.NewIndex()
+	rng := rand.New(rand.NewPCG(3, 4))
+	fqdns := []string{"", "10.0.0.1", "*.*.example.com", "a.com", "b.com", "*.c.com", "D.com."}
+	for i := range 600 {
+		ns := []string{"roots", "team", "other"}[rng.IntN(3)]
+		p := rootProxy(ns, fmt.Sprintf("p%d", i), fqdns[rng.IntN(len(fqdns))]+"", rng.Int64N(5))
+		if i%7 == 0 {
+			p.Spec.VirtualHost.Fqdn = fmt.Sprintf("h%d.example.com", i)
+		}
+		switch rng.IntN(6) {
+		case 0:
+			p.Spec.VirtualHost = nil
+		case 1:
+			p.Spec.IngressClassName = "nginx"
+		}
+		if err := idx.Upsert(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	claim := func(min int) *builder {
+		defer func(old int) { minParallelAdmissions = old }(minParallelAdmissions)
+		minParallelAdmissions = min
+		opts := Options{RootNamespaces: []string{"roots", "team"}}.Defaults()
+		b := &builder{idx: idx, opts: &opts, g: New(8080, 8443, AccessLog{}), report: status.NewReport(), owners: map[string]status.Ref{}}
+		b.claimHosts()
+		return b
+	}
+	one, shards := claim(1<<30), claim(1)
+	if d := cmp.Diff(one.owners, shards.owners); d != "" {
+		t.Errorf("owners (-one by one +by shards):\n%s", d)
+	}
+	if d := cmp.Diff(one.proxyRoots, shards.proxyRoots, cmp.AllowUnexported(proxyRoot{})); d != "" {
+		t.Errorf("roots (-one by one +by shards):\n%s", d)
+	}
+	if d := cmp.Diff(one.report.Objects(), shards.report.Objects()); d != "" {
+		t.Errorf("statuses (-one by one +by shards):\n%s", d)
+	}
+	if d := cmp.Diff(one.report.Findings(), shards.report.Findings()); d != "" {
+		t.Errorf("findings (-one by one +by shards):\n%s", d)
+	}
+	if len(one.owners) < 5 || len(one.report.Findings()) == 0 {
+		t.Errorf("too little to compare: %d owners, %d findings", len(one.owners), len(one.report.Findings()))
 	}
 }

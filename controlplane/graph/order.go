@@ -4,6 +4,8 @@ import (
 	"cmp"
 	"slices"
 	"strings"
+
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // SortedRoutes returns the routes of vh in the order Envoy must try them,
@@ -127,7 +129,7 @@ func SortedVirtualHosts(g *Graph) []*VirtualHost {
 	for _, vh := range g.VirtualHosts {
 		out = append(out, vh)
 	}
-	slices.SortFunc(out, func(a, b *VirtualHost) int { return strings.Compare(a.Name, b.Name) })
+	parallel.SortFunc(out, func(a, b *VirtualHost) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }
 
@@ -137,6 +139,6 @@ func SortedSecureVirtualHosts(g *Graph) []*SecureVirtualHost {
 	for _, vh := range g.SecureVirtualHosts {
 		out = append(out, vh)
 	}
-	slices.SortFunc(out, func(a, b *SecureVirtualHost) int { return strings.Compare(a.Name, b.Name) })
+	parallel.SortFunc(out, func(a, b *SecureVirtualHost) int { return strings.Compare(a.Name, b.Name) })
 	return out
 }

@@ -66,8 +66,8 @@ type consistencyCheck func() error
 const checkChunk = 512
 
 // consistencyChecks cuts ConsistentWith's work into independent checks,
-// listed in resource order: each listener, the virtual hosts of each route
-// configuration by chunks, the clusters by chunks.
+// listed in resource order: each listener, the virtual hosts of the route
+// configurations by chunks (hostChunks), the clusters by chunks.
 func consistencyChecks(res *xds.Resources, refs func(*listenerv3.Listener) (Refs, error),
 	routes, clusters, secrets, claNames map[string]bool) []consistencyCheck {
 	var checks []consistencyCheck
@@ -83,12 +83,15 @@ func consistencyChecks(res *xds.Resources, refs func(*listenerv3.Listener) (Refs
 			return nil
 		})
 	}
-	for _, rc := range res.Routes {
-		vhs := rc.GetVirtualHosts()
-		for lo := 0; lo < len(vhs); lo += checkChunk {
-			chunk := vhs[lo:min(lo+checkChunk, len(vhs))]
-			checks = append(checks, func() error { return checkRouteClusters(rc.GetName(), chunk, clusters) })
-		}
+	for _, chunk := range hostChunks(res.Routes) {
+		checks = append(checks, func() error {
+			for _, p := range chunk {
+				if err := checkRouteClusters(p.rc, p.vhs, clusters); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 	}
 	for lo := 0; lo < len(res.Clusters); lo += checkChunk {
 		chunk := res.Clusters[lo:min(lo+checkChunk, len(res.Clusters))]
@@ -102,6 +105,36 @@ func consistencyChecks(res *xds.Resources, refs func(*listenerv3.Listener) (Refs
 		})
 	}
 	return checks
+}
+
+// hostPiece is some of the virtual hosts of route configuration rc.
+type hostPiece struct {
+	rc  string
+	vhs []*routev3.VirtualHost
+}
+
+// hostChunks cuts the virtual hosts of rcs, in order, into chunks of
+// checkChunk hosts (the last may have fewer), each of pieces of one or more
+// route configurations: many small configurations (one per TLS host) make
+// chunks as large as those of one large configuration.
+func hostChunks(rcs []*routev3.RouteConfiguration) [][]hostPiece {
+	var chunks [][]hostPiece
+	var chunk []hostPiece
+	room := checkChunk
+	for _, rc := range rcs {
+		for vhs := rc.GetVirtualHosts(); len(vhs) > 0; {
+			k := min(room, len(vhs))
+			chunk = append(chunk, hostPiece{rc.GetName(), vhs[:k]})
+			vhs, room = vhs[k:], room-k
+			if room == 0 {
+				chunks, chunk, room = append(chunks, chunk), nil, checkChunk
+			}
+		}
+	}
+	if len(chunk) > 0 {
+		chunks = append(chunks, chunk)
+	}
+	return chunks
 }
 
 // checkRouteClusters returns the first route of vhs (virtual hosts of route

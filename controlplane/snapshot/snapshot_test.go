@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -147,5 +149,42 @@ func TestVersions(t *testing.T) {
 	v2, _ := Version(changed.Clusters[0])
 	if v1 == v2 {
 		t.Errorf("Version of two different clusters is the same: %s", v1)
+	}
+}
+
+// TestHostChunks: the virtual hosts of every route configuration, in
+// order, each once, in chunks of checkChunk (the last may be short), a
+// chunk spanning configurations when they are small.
+func TestHostChunks(t *testing.T) {
+	var rcs []*routev3.RouteConfiguration
+	var want []string
+	for i, n := range []int{3, checkChunk + 5, 0, 1, 2 * checkChunk, 7} {
+		rc := &routev3.RouteConfiguration{Name: fmt.Sprintf("rc%d", i)}
+		for j := range n {
+			name := fmt.Sprintf("%d/%d", i, j)
+			rc.VirtualHosts = append(rc.VirtualHosts, &routev3.VirtualHost{Name: name})
+			want = append(want, rc.Name+" "+name)
+		}
+		rcs = append(rcs, rc)
+	}
+	chunks := hostChunks(rcs)
+	var got []string
+	for c, chunk := range chunks {
+		size := 0
+		for _, p := range chunk {
+			for _, vh := range p.vhs {
+				got = append(got, p.rc+" "+vh.GetName())
+			}
+			size += len(p.vhs)
+		}
+		if size != checkChunk && c != len(chunks)-1 || size == 0 || size > checkChunk {
+			t.Errorf("chunk %d of %d has %d hosts", c, len(chunks), size)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("the chunks hold %d hosts, not the %d in order", len(got), len(want))
+	}
+	if len(chunks) != (len(want)+checkChunk-1)/checkChunk {
+		t.Errorf("%d chunks for %d hosts", len(chunks), len(want))
 	}
 }

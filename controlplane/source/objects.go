@@ -68,6 +68,24 @@ func (p *Objects[V]) All() iter.Seq2[types.NamespacedName, V] {
 	}
 }
 
+// Shards is the number of parts Shard cuts the keys into.
+const Shards = objectShards
+
+// Shard yields the keys of part i (of Shards) with their values, in no
+// particular order: the parts are disjoint, and together they are All.
+func (p *Objects[V]) Shard(i int) iter.Seq2[types.NamespacedName, V] {
+	return func(yield func(types.NamespacedName, V) bool) {
+		if p.shards == nil {
+			return
+		}
+		for k, v := range p.shards[i] {
+			if !yield(k, v) {
+				return
+			}
+		}
+	}
+}
+
 // SortedKeys returns the keys sorted by namespace, then name.
 func (p *Objects[V]) SortedKeys() []types.NamespacedName {
 	keys := make([]types.NamespacedName, 0, p.n)

@@ -89,6 +89,36 @@ func TestProxiesKeys(t *testing.T) {
 	}
 }
 
+// TestShardsPartitionAll: the shards' keys, together, are All's, each
+// once, with the same values; the zero value's shards are empty.
+func TestShardsPartitionAll(t *testing.T) {
+	var p Objects[*contourv1.HTTPProxy]
+	for range p.Shard(0) {
+		t.Fatal("the zero value's shard yielded a key")
+	}
+	for i := range 500 {
+		k := Key(fmt.Sprintf("ns%d", i%7), fmt.Sprintf("p%d", i))
+		p.set(k, proxyNamed(k.Namespace, k.Name))
+	}
+	seen := map[types.NamespacedName]int{}
+	for i := range Shards {
+		for k, v := range p.Shard(i) {
+			seen[k]++
+			if w, _ := p.Get(k); v != w {
+				t.Errorf("shard %d: %v has another value than Get's", i, k)
+			}
+		}
+	}
+	for k := range p.All() {
+		if seen[k] != 1 {
+			t.Errorf("%v in %d shards, want 1", k, seen[k])
+		}
+	}
+	if len(seen) != p.Len() {
+		t.Errorf("shards yielded %d keys, want %d", len(seen), p.Len())
+	}
+}
+
 // TestCloneCopiesSliceLists: an index never snapshotted writes a
 // Service's list of EndpointSlices in place, so a Clone must not share
 // those lists; and a list stays sorted by name through insertions,

@@ -24,10 +24,10 @@ import (
 // and which one was used.
 const FindingEndpointSource = "EndpointSourceChoice"
 
-// endpoints builds one ClusterLoadAssignment per EDS cluster; clusterNames
-// are the registered clusters, sorted, and clusters their resources.
-func (t *translator) endpoints(clusterNames []string, clusters []*clusterv3.Cluster) []*endpointv3.ClusterLoadAssignment {
-	todo, services := t.edsClusters(clusterNames, clusters)
+// endpoints builds one ClusterLoadAssignment per EDS cluster; keys are
+// those of the registered clusters, in the order of their names.
+func (t *translator) endpoints(keys []edsKey) []*endpointv3.ClusterLoadAssignment {
+	todo, services := edsClusters(keys)
 	// Each assignment and each Service's findings only read the index:
 	// they are built on every CPU, a Service's findings with the first
 	// assignment that reads it (its objects are then in the cache), and
@@ -60,33 +60,48 @@ type edsCluster struct {
 	services int
 }
 
-// edsClusters lists the EDS clusters of clusterNames, one per assignment
-// name, and the Services they read, each once, in the order of the first
-// cluster that reads it. clusters are their resources: an EDS cluster's
-// assignment name, ClusterEDSName, is the one clusterResource gave it.
-func (t *translator) edsClusters(clusterNames []string, clusters []*clusterv3.Cluster) ([]edsCluster, []types.NamespacedName) {
-	seen := make(map[string]bool, len(clusterNames))
-	noted := make(map[types.NamespacedName]bool, len(clusterNames))
-	todo := make([]edsCluster, 0, len(clusterNames))
-	services := make([]types.NamespacedName, 0, len(clusterNames))
-	for i, name := range clusterNames {
-		c := t.clusters[name]
-		if c.ExternalName != "" {
+// edsKey is what planning a cluster's assignment reads of it, taken while
+// its resource is built on every CPU (the plan is made on one): the
+// cluster, its assignment's name (ClusterEDSName, which clusterResource
+// gave it; "" for a cluster without one) and, unless it is an extension's,
+// its Service.
+type edsKey struct {
+	c         *graph.Cluster
+	name      string
+	svc       types.NamespacedName
+	extension bool
+}
+
+// edsKeyOf is the edsKey of c, whose resource is r.
+func edsKeyOf(c *graph.Cluster, r *clusterv3.Cluster) edsKey {
+	if c.ExternalName != "" {
+		return edsKey{}
+	}
+	return edsKey{c: c, name: r.GetEdsClusterConfig().GetServiceName(),
+		svc: types.NamespacedName{Namespace: c.Namespace, Name: c.Service}, extension: c.Extension != nil}
+}
+
+// edsClusters lists the EDS clusters of keys, one per assignment name (the
+// first), and the Services they read, each once, in the order of the first
+// cluster that reads it.
+func edsClusters(keys []edsKey) ([]edsCluster, []types.NamespacedName) {
+	seen := make(map[string]bool, len(keys))
+	noted := make(map[types.NamespacedName]bool, len(keys))
+	todo := make([]edsCluster, 0, len(keys))
+	services := make([]types.NamespacedName, 0, len(keys))
+	for _, k := range keys {
+		if k.c == nil || seen[k.name] {
 			continue
 		}
-		eds := clusters[i].GetEdsClusterConfig().GetServiceName()
-		if seen[eds] {
-			continue
-		}
-		seen[eds] = true
-		if c.Extension == nil { // the common case, without allocating
-			services = noteService(noted, services, types.NamespacedName{Namespace: c.Namespace, Name: c.Service})
+		seen[k.name] = true
+		if !k.extension { // the common case, without allocating
+			services = noteService(noted, services, k.svc)
 		} else {
-			for _, svc := range ClusterServices(c) {
-				services = noteService(noted, services, types.NamespacedName{Namespace: c.Namespace, Name: svc})
+			for _, svc := range ClusterServices(k.c) {
+				services = noteService(noted, services, types.NamespacedName{Namespace: k.c.Namespace, Name: svc})
 			}
 		}
-		todo = append(todo, edsCluster{c: c, name: eds, services: len(services)})
+		todo = append(todo, edsCluster{c: k.c, name: k.name, services: len(services)})
 	}
 	return todo, services
 }

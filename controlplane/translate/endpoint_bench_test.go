@@ -25,13 +25,12 @@ func BenchmarkEndpoints(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	names := sortedKeys(tr.Clusters)
-	clusters := (&translator{clusters: tr.Clusters}).clusterResources(names)
+	_, keys := (&translator{clusters: tr.Clusters}).clusterResources(sortedKeys(tr.Clusters))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t := &translator{idx: idx, clusters: tr.Clusters}
-		if out := t.endpoints(names, clusters); len(out) == 0 {
+		if out := t.endpoints(keys); len(out) == 0 {
 			b.Fatal("no assignments")
 		}
 	}

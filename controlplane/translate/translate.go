@@ -64,9 +64,9 @@ func TranslateAll(g *graph.Graph, idx *source.Index) (*Translation, error) {
 	if s := g.ClientCertificate; s != nil { // sent even before a cluster names it: Update may add one
 		t.secret(s)
 	}
-	clusterNames := sortedKeys(t.clusters)
-	res.Clusters = t.clusterResources(clusterNames)
-	res.Endpoints = t.endpoints(clusterNames, res.Clusters)
+	var keys []edsKey
+	res.Clusters, keys = t.clusterResources(sortedKeys(t.clusters))
+	res.Endpoints = t.endpoints(keys)
 	res.Secrets = t.secretResources()
 	res.Sort()
 	if err := validateResources(res, routesChecked); err != nil {
@@ -95,6 +95,8 @@ type translator struct {
 	// rateLimit, when set, is the rate limit service every connection
 	// manager asks (Graph.RateLimit).
 	rateLimit *graph.GlobalRateLimit
+	// log, in a fork of forEachForked, records its registrations.
+	log *forkLog
 }
 
 // cluster registers c and returns its Envoy name.
@@ -106,6 +108,9 @@ func (t *translator) cluster(c *graph.Cluster) string {
 	}
 	if _, ok := t.clusters[name]; !ok {
 		t.clusters[name] = c
+		if t.log != nil {
+			t.log.clusters = append(t.log.clusters, namedCluster{name, c})
+		}
 	}
 	return name
 }
@@ -114,12 +119,22 @@ func (t *translator) cluster(c *graph.Cluster) string {
 func (t *translator) secret(s *graph.Secret) string {
 	name := SecretName(s)
 	t.secrets[name] = s
+	if t.log != nil {
+		t.log.secrets = append(t.log.secrets, namedSecret{name, s})
+	}
 	return name
 }
 
-// clusterResources builds the clusters called names (sorted).
-func (t *translator) clusterResources(names []string) []*clusterv3.Cluster {
+// clusterResources builds the clusters called names (sorted) and, with
+// each, what planning its assignment reads of it (edsKeyOf), in the same
+// order.
+func (t *translator) clusterResources(names []string) ([]*clusterv3.Cluster, []edsKey) {
 	out := make([]*clusterv3.Cluster, len(names))
-	parallel.For(len(names), minParallelHosts, func(i int) { out[i] = clusterResource(names[i], t.clusters[names[i]]) })
-	return out
+	keys := make([]edsKey, len(names))
+	parallel.For(len(names), minParallelHosts, func(i int) {
+		c := t.clusters[names[i]]
+		out[i] = clusterResource(names[i], c)
+		keys[i] = edsKeyOf(c, out[i])
+	})
+	return out, keys
 }
