@@ -29,8 +29,10 @@ unit:
 	KUBEBUILDER_ASSETS="$$(./scripts/envtest-assets.sh)" $(GO) test -count=1 -timeout 15m ./...
 
 # race runs the packages whose code runs concurrently (the xDS server and
-# its streams, the live loop, parallel decoding) under the race detector.
-RACE_PKGS := ./controlplane/server/ ./controlplane/live/ ./controlplane/snapshot/ ./controlplane/source/ ./internal/parallel/
+# its streams, the live loop, parallel decoding, the graph's and the
+# translation's work on every core) under the race detector.
+RACE_PKGS := ./controlplane/server/ ./controlplane/live/ ./controlplane/snapshot/ ./controlplane/source/ ./internal/parallel/ \
+	./controlplane/graph/ ./controlplane/translate/
 race:
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
 
