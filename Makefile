@@ -30,11 +30,13 @@ unit:
 
 # race runs the packages whose code runs concurrently (the xDS server and
 # its streams, the live loop, parallel decoding, the graph's and the
-# translation's work on every core) under the race detector.
+# translation's work on every core, and a whole compile of a generated
+# cluster on four cores) under the race detector.
 RACE_PKGS := ./controlplane/server/ ./controlplane/live/ ./controlplane/snapshot/ ./controlplane/source/ ./internal/parallel/ \
 	./controlplane/graph/ ./controlplane/translate/
 race:
 	$(GO) test -race -count=1 -timeout 10m $(RACE_PKGS)
+	$(GO) test -race -count=1 -timeout 10m -run 'TestCompileSameOnAnyCoreCount' ./controlplane/
 
 # fuzz runs every Fuzz target for FUZZTIME each (a smoke run in `make test`).
 # The test binary is built without coverage instrumentation: instrumenting the
