@@ -10,6 +10,8 @@ import (
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
+
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // Resources is the full xDS output of one build. Every list is sorted by
@@ -24,14 +26,36 @@ type Resources struct {
 }
 
 // Sort orders every list by resource name (ClusterLoadAssignments by
-// cluster_name).
+// cluster_name). The lists are sorted side by side on every core when they
+// are long enough to be worth it.
 func (r *Resources) Sort() {
-	sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].GetName() < r.Listeners[j].GetName() })
-	r.SortRoutes()
-	sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].GetName() < r.Clusters[j].GetName() })
-	sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].GetClusterName() < r.Endpoints[j].GetClusterName() })
-	sort.Slice(r.Secrets, func(i, j int) bool { return r.Secrets[i].GetName() < r.Secrets[j].GetName() })
+	sorts := [...]func(){
+		func() {
+			sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].GetName() < r.Listeners[j].GetName() })
+		},
+		r.SortRoutes,
+		func() {
+			sort.Slice(r.Clusters, func(i, j int) bool { return r.Clusters[i].GetName() < r.Clusters[j].GetName() })
+		},
+		func() {
+			sort.Slice(r.Endpoints, func(i, j int) bool { return r.Endpoints[i].GetClusterName() < r.Endpoints[j].GetClusterName() })
+		},
+		func() {
+			sort.Slice(r.Secrets, func(i, j int) bool { return r.Secrets[i].GetName() < r.Secrets[j].GetName() })
+		},
+	}
+	if len(r.Routes)+len(r.Clusters)+len(r.Endpoints)+len(r.Secrets) < minParallelSort {
+		for _, s := range sorts {
+			s()
+		}
+		return
+	}
+	parallel.For(len(sorts), 1, func(i int) { sorts[i]() })
 }
+
+// minParallelSort is the number of resources below which Sort sorts its
+// lists one after another.
+const minParallelSort = 4096
 
 // SortRoutes orders the route configurations as Sort does (by name, which
 // is unique): a caller that has them before the rest can sort them
