@@ -30,8 +30,8 @@ unit:
 
 # race runs the packages whose code runs concurrently (the xDS server and
 # its streams, the live loop, parallel decoding, the graph's and the
-# translation's work on every core, the resource sorts, and a whole compile of a generated
-# cluster on four cores) under the race detector.
+# translation's work on every core, the resource sorts, and a whole
+# compile of a generated cluster on four cores) under the race detector.
 RACE_PKGS := ./controlplane/server/ ./controlplane/live/ ./controlplane/snapshot/ ./controlplane/source/ ./internal/parallel/ \
 	./controlplane/graph/ ./controlplane/translate/ ./controlplane/xds/
 race:
