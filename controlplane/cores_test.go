@@ -14,12 +14,13 @@ import (
 )
 
 // TestCompileSameOnAnyCoreCount compiles a generated cluster large enough
-// for every parallel stage (roots, shadow checks, clusters, endpoints,
-// hosts, validation) on one core and on several: the results must be equal.
+// for every parallel stage (admissions, roots, shadow checks, host sorts,
+// hosts, clusters, endpoints, validation, resource sorts) on one core and
+// on several: the results must be equal.
 func TestCompileSameOnAnyCoreCount(t *testing.T) {
 	var buf bytes.Buffer
 	o := gen.S1k()
-	o.Proxies, o.Ingresses = 600, 60
+	o.Proxies, o.Ingresses = 6000, 600
 	if _, err := gen.Write(&buf, o); err != nil {
 		t.Fatal(err)
 	}
