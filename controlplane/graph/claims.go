@@ -3,7 +3,9 @@ package graph
 import (
 	"fmt"
 	"net/netip"
+	"runtime"
 	"strings"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/util/validation"
 
@@ -83,8 +85,9 @@ var minParallelAdmissions = 512
 // of those that may claim their fqdn, in no particular order (they are
 // sorted next). What admitProxy says concerns each object alone: without
 // parts, the proxies are admitted on every CPU by shards of the index,
-// each shard's statuses and findings in a report of its own, merged into
-// b.report afterwards in shard order.
+// each goroutine's statuses and findings in a report of its own, merged
+// into b.report afterwards (in no particular order: the reports are of
+// different objects, and what they say does not depend on it).
 func (b *builder) proxyClaims() []claim {
 	proxies := &b.idx.HTTPProxies
 	if b.parts != nil || proxies.Len() < minParallelAdmissions {
@@ -96,21 +99,38 @@ func (b *builder) proxyClaims() []claim {
 		}
 		return claims
 	}
-	reports := make([]*status.Report, source.Shards)
-	shardClaims := make([][]claim, source.Shards)
-	parallel.For(source.Shards, 1, func(i int) {
-		rep := status.NewReportFor(2 * proxies.Len() / source.Shards)
-		for _, p := range proxies.Shard(i) {
-			if fqdn, ok := b.admitProxy(rep, p); ok {
-				shardClaims[i] = append(shardClaims[i], claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
+	// One report and list of claims per goroutine. The first goroutine's
+	// report has room for every object the build reports on, as b.report
+	// had: merged first, it is taken as it is (Report.Take), and the
+	// others go into it without it growing.
+	type admissions struct {
+		rep    *status.Report
+		claims []claim
+	}
+	total := proxies.Len() + len(b.idx.IngressRoutes) + len(b.idx.Ingresses)
+	var mu sync.Mutex
+	var all []*admissions
+	parallel.Workers(source.Shards, 1, func() func(int) {
+		mu.Lock()
+		size := total
+		if len(all) > 0 {
+			size = 2 * proxies.Len() / runtime.GOMAXPROCS(0)
+		}
+		a := &admissions{rep: status.NewReportFor(size)}
+		all = append(all, a)
+		mu.Unlock()
+		return func(shard int) {
+			for _, p := range proxies.Shard(shard) {
+				if fqdn, ok := b.admitProxy(a.rep, p); ok {
+					a.claims = append(a.claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
+				}
 			}
 		}
-		reports[i] = rep
 	})
 	claims := make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
-	for i, rep := range reports {
-		b.report.Merge(rep)
-		claims = append(claims, shardClaims[i]...)
+	for _, a := range all {
+		b.report.Take(a.rep)
+		claims = append(claims, a.claims...)
 	}
 	return claims
 }

@@ -13,12 +13,13 @@ import (
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/status"
+	"github.com/isobar-dev/isobar/internal/parallel"
 )
 
 // routeConfigurations builds ingress_http and one https/<fqdn> per secure
 // virtual host that routes HTTP.
 func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
-	insecure, all := graph.SortedVirtualHosts(t.g), graph.SortedSecureVirtualHosts(t.g)
+	insecure, all := t.sortedHosts()
 	var secure []*graph.SecureVirtualHost
 	for _, vh := range all {
 		if routesHTTP(vh) {
@@ -39,6 +40,22 @@ func (t *translator) routeConfigurations() []*routev3.RouteConfiguration {
 		out = append(out, rc)
 	}
 	return out
+}
+
+// sortedHosts returns the graph's virtual hosts and secure virtual hosts,
+// each sorted by name; many are sorted side by side.
+func (t *translator) sortedHosts() (insecure []*graph.VirtualHost, secure []*graph.SecureVirtualHost) {
+	if len(t.g.VirtualHosts) < minParallelHosts || len(t.g.SecureVirtualHosts) < minParallelHosts {
+		return graph.SortedVirtualHosts(t.g), graph.SortedSecureVirtualHosts(t.g)
+	}
+	parallel.For(2, 1, func(i int) {
+		if i == 0 {
+			insecure = graph.SortedVirtualHosts(t.g)
+		} else {
+			secure = graph.SortedSecureVirtualHosts(t.g)
+		}
+	})
+	return insecure, secure
 }
 
 // byHostName sorts vhs, which are sorted by fqdn, by name (as Contour
