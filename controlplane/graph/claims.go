@@ -94,45 +94,50 @@ func (b *builder) proxyClaims() []claim {
 		claims := make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
 		for key, p := range proxies.All() {
 			if fqdn, ok := b.admitProxy(b.proxyReport(key), p); ok {
-				claims = append(claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
+				claims = append(claims, proxyClaim(p, fqdn))
 			}
 		}
 		return claims
 	}
-	// One report and list of claims per goroutine. The first goroutine's
-	// report has room for every object the build reports on, as b.report
-	// had: merged first, it is taken as it is (Report.Take), and the
-	// others go into it without it growing.
+	// A report and list of claims per goroutine: the first goroutine's
+	// report is b.report itself (nothing else writes it meanwhile, and it
+	// has room for every object the build reports on); the others are
+	// merged into it afterwards.
 	type admissions struct {
 		rep    *status.Report
 		claims []claim
 	}
-	total := proxies.Len() + len(b.idx.IngressRoutes) + len(b.idx.Ingresses)
 	var mu sync.Mutex
 	var all []*admissions
 	parallel.Workers(source.Shards, 1, func() func(int) {
 		mu.Lock()
-		size := total
+		a := &admissions{rep: b.report}
 		if len(all) > 0 {
-			size = 2 * proxies.Len() / runtime.GOMAXPROCS(0)
+			a.rep = status.NewReportFor(2 * proxies.Len() / runtime.GOMAXPROCS(0))
 		}
-		a := &admissions{rep: status.NewReportFor(size)}
 		all = append(all, a)
 		mu.Unlock()
 		return func(shard int) {
 			for _, p := range proxies.Shard(shard) {
 				if fqdn, ok := b.admitProxy(a.rep, p); ok {
-					a.claims = append(a.claims, claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p})
+					a.claims = append(a.claims, proxyClaim(p, fqdn))
 				}
 			}
 		}
 	})
 	claims := make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
 	for _, a := range all {
-		b.report.Take(a.rep)
+		if a.rep != b.report {
+			b.report.Merge(a.rep)
+		}
 		claims = append(claims, a.claims...)
 	}
 	return claims
+}
+
+// proxyClaim is root HTTPProxy p's claim of fqdn.
+func proxyClaim(p *contourv1.HTTPProxy, fqdn string) claim {
+	return claim{ref: proxyRef(p), age: ageOf(p), fqdn: fqdn, proxy: p}
 }
 
 // admitProxy says in rep what concerns HTTPProxy p alone: that it is

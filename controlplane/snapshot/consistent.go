@@ -35,18 +35,12 @@ func Consistent(res *xds.Resources) error {
 // refs (References, or a cache of it).
 func ConsistentWith(res *xds.Resources, refs func(*listenerv3.Listener) (Refs, error)) error {
 	var routes, clusters, secrets, claNames map[string]bool
-	parallel.For(4, 1, func(i int) {
-		switch i {
-		case 0:
-			routes = names(res.Routes, (*routev3.RouteConfiguration).GetName)
-		case 1:
-			clusters = names(res.Clusters, (*clusterv3.Cluster).GetName)
-		case 2:
-			secrets = names(res.Secrets, (*tlsv3.Secret).GetName)
-		case 3:
-			claNames = names(res.Endpoints, (*endpointv3.ClusterLoadAssignment).GetClusterName)
-		}
-	})
+	parallel.Do(
+		func() { routes = names(res.Routes, (*routev3.RouteConfiguration).GetName) },
+		func() { clusters = names(res.Clusters, (*clusterv3.Cluster).GetName) },
+		func() { secrets = names(res.Secrets, (*tlsv3.Secret).GetName) },
+		func() { claNames = names(res.Endpoints, (*endpointv3.ClusterLoadAssignment).GetClusterName) },
+	)
 	checks := consistencyChecks(res, refs, routes, clusters, secrets, claNames)
 	errs := make([]error, len(checks))
 	parallel.For(len(checks), 1, func(i int) { errs[i] = checks[i]() })

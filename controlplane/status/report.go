@@ -163,21 +163,6 @@ func (r *Report) Merge(o *Report) {
 	}
 }
 
-// Take is Merge for an o that nothing holds afterwards: when r tracks no
-// object yet, it takes o's objects as they are instead of copying them
-// one by one (o is left empty).
-func (r *Report) Take(o *Report) {
-	if r.count() > 0 || o.objects == nil {
-		r.Merge(o)
-		return
-	}
-	r.objects, r.one, r.oneEntry, r.hasOne = o.objects, Ref{}, nil, false
-	o.objects, o.last = nil, nil
-	for k, f := range o.findings {
-		r.setFinding(k, f)
-	}
-}
-
 // add merges what o says of an object into e; o may be nil (nothing).
 func (e *entry) add(o *entry) {
 	if o == nil {

@@ -93,30 +93,26 @@ func TestReportMerge(t *testing.T) {
 		c(whole)
 	}
 	want := whole.Objects()
-	// Every split of the calls between two reports, merged either way
-	// with Merge and with Take, the reports made small (held as one object
-	// until a second) or with room for many (a report that has nothing
-	// takes the other's objects as they are); a later call on the merged
-	// report counts too.
+	// Every split of the calls between two reports, merged either way,
+	// the reports made small (held as one object until a second) or with
+	// room for many; a later call on the merged report counts too.
 	later := func(r *Report) { r.Error(ref("tracked"), SpecError, "L", "l") }
 	later(whole)
 	wantLater := whole.Objects()
 	for _, newReport := range []func() *Report{NewReport, func() *Report { return NewReportFor(8) }} {
-		for _, merge := range []func(r, o *Report){(*Report).Merge, (*Report).Take} {
-			for mask := 0; mask < 1<<len(calls); mask++ {
-				for _, into := range []int{0, 1} {
-					parts := [2]*Report{newReport(), newReport()}
-					for i, c := range calls {
-						c(parts[mask>>i&1])
-					}
-					merge(parts[into], parts[1-into])
-					if d := cmp.Diff(want, parts[into].Objects()); d != "" {
-						t.Fatalf("split %b into %d (-want +got):\n%s", mask, into, d)
-					}
-					later(parts[into])
-					if d := cmp.Diff(wantLater, parts[into].Objects()); d != "" {
-						t.Fatalf("split %b into %d, then a call (-want +got):\n%s", mask, into, d)
-					}
+		for mask := 0; mask < 1<<len(calls); mask++ {
+			for _, into := range []int{0, 1} {
+				parts := [2]*Report{newReport(), newReport()}
+				for i, c := range calls {
+					c(parts[mask>>i&1])
+				}
+				parts[into].Merge(parts[1-into])
+				if d := cmp.Diff(want, parts[into].Objects()); d != "" {
+					t.Fatalf("split %b into %d (-want +got):\n%s", mask, into, d)
+				}
+				later(parts[into])
+				if d := cmp.Diff(wantLater, parts[into].Objects()); d != "" {
+					t.Fatalf("split %b into %d, then a call (-want +got):\n%s", mask, into, d)
 				}
 			}
 		}

@@ -48,13 +48,7 @@ func (t *translator) sortedHosts() (insecure []*graph.VirtualHost, secure []*gra
 	if len(t.g.VirtualHosts) < minParallelHosts || len(t.g.SecureVirtualHosts) < minParallelHosts {
 		return graph.SortedVirtualHosts(t.g), graph.SortedSecureVirtualHosts(t.g)
 	}
-	parallel.For(2, 1, func(i int) {
-		if i == 0 {
-			insecure = graph.SortedVirtualHosts(t.g)
-		} else {
-			secure = graph.SortedSecureVirtualHosts(t.g)
-		}
-	})
+	parallel.Do(func() { insecure = graph.SortedVirtualHosts(t.g) }, func() { secure = graph.SortedSecureVirtualHosts(t.g) })
 	return insecure, secure
 }
 

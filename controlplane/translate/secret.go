@@ -1,8 +1,6 @@
 package translate
 
 import (
-	"sort"
-
 	tlsv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/transport_sockets/tls/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/envoy"
@@ -12,11 +10,7 @@ import (
 // secretResources builds the registered secrets, sorted by name, on every
 // CPU when they are many.
 func (t *translator) secretResources() []*tlsv3.Secret {
-	names := make([]string, 0, len(t.secrets))
-	for n := range t.secrets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+	names := sortedKeys(t.secrets)
 	out := make([]*tlsv3.Secret, len(names))
 	parallel.For(len(names), minParallelHosts, func(i int) {
 		s := t.secrets[names[i]]

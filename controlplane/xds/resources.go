@@ -29,7 +29,7 @@ type Resources struct {
 // cluster_name). The lists are sorted side by side on every core when they
 // are long enough to be worth it.
 func (r *Resources) Sort() {
-	sorts := [...]func(){
+	sorts := []func(){
 		func() {
 			sort.Slice(r.Listeners, func(i, j int) bool { return r.Listeners[i].GetName() < r.Listeners[j].GetName() })
 		},
@@ -50,7 +50,7 @@ func (r *Resources) Sort() {
 		}
 		return
 	}
-	parallel.For(len(sorts), 1, func(i int) { sorts[i]() })
+	parallel.Do(sorts...)
 }
 
 // minParallelSort is the number of resources below which Sort sorts its

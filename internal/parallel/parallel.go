@@ -55,6 +55,12 @@ func Workers(n, minPerWorker int, worker func() func(i int)) {
 	wg.Wait()
 }
 
+// Do calls every fn side by side, on up to GOMAXPROCS goroutines, and
+// returns when all have returned. Each must only write what is its own.
+func Do(fns ...func()) {
+	For(len(fns), 1, func(i int) { fns[i]() })
+}
+
 // Ordered calls work(i) for every i in [0, n) on up to GOMAXPROCS
 // goroutines, handing out chunks of chunk consecutive items, and calls
 // then(i) on the caller's goroutine in index order, each as soon as

@@ -115,3 +115,18 @@ func TestOrderedConsumesInOrderAfterWork(t *testing.T) {
 		}
 	}
 }
+
+// TestDoCallsEachOnce: Do calls every function once and returns after all.
+func TestDoCallsEachOnce(t *testing.T) {
+	var calls [5]atomic.Int32
+	fns := make([]func(), len(calls))
+	for i := range fns {
+		fns[i] = func() { calls[i].Add(1) }
+	}
+	Do(fns...)
+	for i := range calls {
+		if c := calls[i].Load(); c != 1 {
+			t.Errorf("function %d called %d times", i, c)
+		}
+	}
+}
