@@ -18,9 +18,47 @@ import (
 // sessionCookie is the cookie of the Cookie load-balancing strategy.
 const sessionCookie = "X-Contour-Session-Affinity"
 
+// forwardAction is the action of r, which forwards: that of an earlier
+// route of the host when both forward to the same plain cluster (shared,
+// never modified), otherwise built in a slot of b.
+func (t *translator) forwardAction(b *blocks, r *graph.Route) *routev3.Route_Route {
+	c := plainCluster(r)
+	if c != nil {
+		if shared, ok := b.plain.find(c); ok {
+			return shared
+		}
+	}
+	f := &take(&b.forwards, 1)[0]
+	f.forward.Route = t.routeAction(b, r, f)
+	if c != nil {
+		b.plain.add(c, &f.forward)
+	}
+	return &f.forward
+}
+
+// plainCluster is the cluster r forwards all its traffic to when its
+// action names that cluster and nothing else (routeAction sets no other
+// field), nil otherwise: every such route to one cluster has the same
+// action.
+func plainCluster(r *graph.Route) *graph.Cluster {
+	if len(r.Backends) != 1 || weighsEach(r) || r.Timeouts != (graph.Timeouts{}) || r.Retry != nil ||
+		r.PrefixRewrite != nil || r.Mirror != nil || r.Websocket || r.InternalRedirect != nil || len(r.GlobalRateLimits) > 0 {
+		return nil
+	}
+	if h := r.RequestHeaders; h != nil && (h.HostRewrite != "" || h.HostRewriteHeader != "") {
+		return nil
+	}
+	c := r.Backends[0].Cluster
+	if c.LoadBalancer == graph.Cookie || c.LoadBalancer == graph.RequestHash { // hash policies
+		return nil
+	}
+	return c
+}
+
 // routeAction fills f's action, which it returns, to forward to the route's
 // backends with its policies (f's cluster when a single cluster is named,
-// weighted clusters from b otherwise).
+// weighted clusters from b otherwise). Nothing else writes the action:
+// plainCluster relies on it.
 func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *routev3.RouteAction {
 	a, one := &f.action, &f.cluster
 	weighted := weighsEach(r)
@@ -82,6 +120,9 @@ func (t *translator) routeAction(b *blocks, r *graph.Route, f *forwardSlot) *rou
 	}
 	if ir := r.InternalRedirect; ir != nil {
 		a.InternalRedirectPolicy = internalRedirectPolicy(ir)
+	}
+	if len(r.GlobalRateLimits) > 0 {
+		a.RateLimits = globalRateLimits(r.GlobalRateLimits)
 	}
 	return a
 }

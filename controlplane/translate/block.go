@@ -21,12 +21,14 @@ type blocks struct {
 	splits   []weightedBlock
 	weights  []clusterWeightSlot
 	weighted []*routev3.WeightedCluster_ClusterWeight
+	plain    plainForwards
 }
 
 // newBlocks sizes the blocks of routes; with authority, every route gets
 // that header condition before its own.
 func newBlocks(routes []*graph.Route, authority bool) blocks {
 	var forwarding, headers, matchers, splits, weights int
+	var seen plainForwards // as forwardAction will meet them
 	for _, r := range routes {
 		headers += len(r.Headers)
 		matchers += len(r.Headers)
@@ -34,6 +36,17 @@ func newBlocks(routes []*graph.Route, authority bool) blocks {
 			matchers++
 		}
 		if forwards(r) {
+			// The routes to a cluster met before share its action, unless
+			// one has options (plainCluster, not asked here: it would cost
+			// more than the rare route that takes its slot from a new
+			// allocation).
+			if len(r.Backends) == 1 {
+				c := r.Backends[0].Cluster
+				if _, ok := seen.find(c); ok {
+					continue
+				}
+				seen.add(c, nil)
+			}
 			forwarding++
 			if len(r.Backends) > 1 || weighsEach(r) {
 				splits++
@@ -115,4 +128,36 @@ func (b *blocks) headerMatchers(r *graph.Route, authority *routev3.HeaderMatcher
 		out[i+k] = own[k].fill(h)
 	}
 	return out
+}
+
+// plainForwards are the first plainShared plain clusters (plainCluster)
+// the routes of a host forward to, each with the action built for the
+// first route: the later routes to that cluster share it (one message
+// fewer to build, and to validate: see validateVirtualHost).
+type plainForwards struct {
+	clusters [plainShared]*graph.Cluster
+	actions  [plainShared]*routev3.Route_Route
+	n        int
+}
+
+// plainShared is how many plain clusters a host's routes share actions
+// for: the routes of an object mostly name a few Services.
+const plainShared = 4
+
+// find returns the action kept for c, and whether c is kept.
+func (p *plainForwards) find(c *graph.Cluster) (*routev3.Route_Route, bool) {
+	for i := range p.n {
+		if p.clusters[i] == c {
+			return p.actions[i], true
+		}
+	}
+	return nil, false
+}
+
+// add keeps action as that of c while there is room.
+func (p *plainForwards) add(c *graph.Cluster, action *routev3.Route_Route) {
+	if p.n < plainShared {
+		p.clusters[p.n], p.actions[p.n] = c, action
+		p.n++
+	}
 }

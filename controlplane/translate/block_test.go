@@ -2,11 +2,13 @@ package translate
 
 import (
 	"testing"
+	"time"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"github.com/google/go-cmp/cmp"
 	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 	corev1 "k8s.io/api/core/v1"
 
@@ -62,6 +64,68 @@ func TestHostBlocks(t *testing.T) {
 	}
 	if d := cmp.Diff(want, res.Routes[0].GetVirtualHosts()[0].GetRoutes(), protocmp.Transform()); d != "" {
 		t.Errorf("routes (-want +got):\n%s", d)
+	}
+}
+
+// TestPlainActionsShared translates a host whose routes forward to one
+// cluster, some with options of their own: the plain ones share one
+// action, the others each get theirs, and the host's blocks hold one
+// action per cluster.
+func TestPlainActionsShared(t *testing.T) {
+	t.Parallel()
+	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
+	other := &graph.Cluster{Namespace: "ns", Service: "other", Port: corev1.ServicePort{Port: 8080}}
+	g := graph.New(8080, 8443, graph.AccessLog{})
+	vh := g.VirtualHost("a.com")
+	add := func(prefix string, r graph.Route) {
+		r.Path = graph.PathMatch{Kind: graph.PathPrefix, Value: prefix}
+		if r.Backends == nil {
+			r.Backends = []graph.Backend{{Cluster: web}}
+		}
+		vh.AddRoute(&r)
+	}
+	add("/a", graph.Route{})
+	add("/b", graph.Route{Headers: []graph.HeaderMatch{{Name: "x-b", Kind: graph.HeaderPresent}}})
+	add("/c", graph.Route{Timeouts: graph.Timeouts{Response: time.Second}})
+	add("/d", graph.Route{GlobalRateLimits: []graph.RateLimitDescriptor{{Entries: []graph.RateLimitEntry{{Kind: graph.GenericKeyEntry, Value: "d"}}}}})
+	add("/e", graph.Route{Backends: []graph.Backend{{Cluster: other}}})
+	add("/f", graph.Route{Websocket: true})
+	add("/g", graph.Route{})
+	if got := newBlocks(graph.SortedRoutes(vh), false); len(got.forwards) != 2 {
+		t.Errorf("newBlocks: %d forward slots, want 2, one per cluster (routes with options take theirs from new allocations)", len(got.forwards))
+	}
+	res, _, err := Translate(g, source.NewIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]*routev3.RouteAction{}
+	for _, r := range res.Routes[0].GetVirtualHosts()[0].GetRoutes() {
+		actions[r.GetMatch().GetPrefix()] = r.GetRoute()
+	}
+	for _, same := range []string{"/b", "/g"} {
+		if actions[same] != actions["/a"] {
+			t.Errorf("route %s has an action of its own, want the one of /a (plain, to the same cluster)", same)
+		}
+	}
+	for _, own := range []string{"/c", "/d", "/e", "/f"} {
+		if actions[own] == actions["/a"] {
+			t.Errorf("route %s shares the action of /a, want its own", own)
+		}
+	}
+	cluster := func(name string) *routev3.RouteAction_Cluster { return &routev3.RouteAction_Cluster{Cluster: name} }
+	const webName = "ns/web/80/da39a3ee5e"
+	want := map[string]*routev3.RouteAction{
+		"/a": {ClusterSpecifier: cluster(webName)},
+		"/b": {ClusterSpecifier: cluster(webName)},
+		"/c": {ClusterSpecifier: cluster(webName), Timeout: durationpb.New(time.Second)},
+		"/d": {ClusterSpecifier: cluster(webName), RateLimits: []*routev3.RateLimit{{Actions: []*routev3.RateLimit_Action{{
+			ActionSpecifier: &routev3.RateLimit_Action_GenericKey_{GenericKey: &routev3.RateLimit_Action_GenericKey{DescriptorValue: "d"}}}}}}},
+		"/e": {ClusterSpecifier: cluster("ns/other/8080/da39a3ee5e")},
+		"/f": {ClusterSpecifier: cluster(webName), UpgradeConfigs: []*routev3.RouteAction_UpgradeConfig{{UpgradeType: "websocket"}}},
+		"/g": {ClusterSpecifier: cluster(webName)},
+	}
+	if d := cmp.Diff(want, actions, protocmp.Transform()); d != "" {
+		t.Errorf("actions (-want +got):\n%s", d)
 	}
 }
 

@@ -83,14 +83,12 @@ func rateLimitAction(e graph.RateLimitEntry) *routev3.RateLimit_Action {
 		RemoteAddress: &routev3.RateLimit_Action_RemoteAddress{}}}
 }
 
-// routeGlobalRateLimit adds to forwarding route out what its global
-// policy says: its descriptors on its action, and, when it ignores its
-// virtual host's, the ratelimit filter's per-route configuration saying
-// so (added to the route's typed_per_filter_config, as Contour writes it).
+// routeGlobalRateLimit adds to forwarding route out, when its global
+// policy ignores its virtual host's, the ratelimit filter's per-route
+// configuration saying so (added to the route's typed_per_filter_config,
+// as Contour writes it); routeAction puts the policy's descriptors on the
+// action.
 func routeGlobalRateLimit(out *routev3.Route, r *graph.Route) {
-	if a := out.GetRoute(); a != nil && len(r.GlobalRateLimits) > 0 {
-		a.RateLimits = globalRateLimits(r.GlobalRateLimits)
-	}
 	if !r.IgnoreHostRateLimits {
 		return
 	}

@@ -142,9 +142,7 @@ func (t *translator) route(b *blocks, r *graph.Route, vhost string, authority *r
 	if !forwards(r) {
 		answer(out, r)
 	} else {
-		f := &take(&b.forwards, 1)[0]
-		f.forward.Route = t.routeAction(b, r, f)
-		out.Action = &f.forward
+		out.Action = t.forwardAction(b, r)
 		out.RequestHeadersToAdd, out.RequestHeadersToRemove = headers(r.RequestHeaders)
 		out.ResponseHeadersToAdd, out.ResponseHeadersToRemove = headers(r.ResponseHeaders)
 		if r.RateLimit != nil {

@@ -1,6 +1,7 @@
 package translate
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -282,7 +283,7 @@ func TestValidateVirtualHostSharedMetadata(t *testing.T) {
 		{Match: match(), Action: &c},
 		{Match: match(), Metadata: other, Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 99}}},
 	}}
-	var scratch []*corev3.Metadata
+	var scratch hostScratch
 	err := validateVirtualHost(vh, &scratch)
 	if err == nil || !strings.Contains(err.Error(), "Routes[3]") {
 		t.Errorf("validateVirtualHost error = %v, want one about Routes[3]", err)
@@ -298,6 +299,64 @@ func TestValidateVirtualHostSharedMetadata(t *testing.T) {
 	}
 	if want := vh.Validate(); want != nil {
 		t.Errorf("Validate of valid routes: %v", want)
+	}
+}
+
+// TestValidateVirtualHostSharedActions checks that validating a host whose
+// routes share actions (a plain forward, the HTTPS redirect) gives
+// Validate's verdict, finds a shared action that is invalid, and leaves
+// every route with its own action pointer.
+func TestValidateVirtualHostSharedActions(t *testing.T) {
+	t.Parallel()
+	forward := func(cluster string) *routev3.Route_Route {
+		return &routev3.Route_Route{Route: &routev3.RouteAction{
+			ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: cluster}}}
+	}
+	route := func(prefix string, action any) *routev3.Route {
+		r := &routev3.Route{Match: &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: prefix}}}
+		switch a := action.(type) {
+		case *routev3.Route_Route:
+			r.Action = a
+		case *routev3.Route_Redirect:
+			r.Action = a
+		}
+		return r
+	}
+	good, bad := forward("ns/a/80/da39a3ee5e"), forward("") // a cluster name may not be empty
+	for _, tc := range []struct {
+		name    string
+		actions []any
+		wantErr string // "" for a valid host
+	}{
+		{"shared forward and redirects", []any{good, httpsRedirect, good, httpsRedirect, forward("ns/b/80/da39a3ee5e"), good}, ""},
+		{"invalid shared forward", []any{good, bad, good, bad}, "Routes[1]"},
+		{"invalid forward after a shared one", []any{good, good, bad}, "Routes[2]"},
+		{"invalid shared forward, later", []any{httpsRedirect, httpsRedirect, bad, bad}, "Routes[2]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			vh := &routev3.VirtualHost{Name: "a.com", Domains: []string{"a.com"}}
+			for i, a := range tc.actions {
+				vh.Routes = append(vh.Routes, route(fmt.Sprintf("/%d", i), a))
+			}
+			want := vh.Validate()
+			if (want == nil) != (tc.wantErr == "") {
+				t.Fatalf("Validate() = %v, want an error about %q", want, tc.wantErr)
+			}
+			var scratch hostScratch
+			err := validateVirtualHost(vh, &scratch)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Errorf("validateVirtualHost error = %v, want none", err)
+			case tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)):
+				t.Errorf("validateVirtualHost error = %v, want one about %s", err, tc.wantErr)
+			}
+			for i, a := range tc.actions {
+				var got any = vh.Routes[i].Action
+				if got != a {
+					t.Errorf("route %d action = %p after validation, want %p", i, got, a)
+				}
+			}
+		})
 	}
 }
 

@@ -67,7 +67,7 @@ func (v *validation) run() {
 // checker returns a function that checks item i, with scratch space of
 // its own: it must be called from one goroutine.
 func (v *validation) checker() func(i int) {
-	var scratch []*corev3.Metadata
+	var scratch hostScratch
 	return func(i int) {
 		if vh, ok := v.items[i].v.(*routev3.VirtualHost); ok {
 			v.errs[i] = validateVirtualHost(vh, &scratch)
@@ -114,43 +114,99 @@ func validateResources(res *xds.Resources, routes *validation) error {
 	return firstError(rest.items[listeners:], rest.errs[listeners:])
 }
 
-// validateVirtualHost is vh.Validate(), except that each source metadata
-// message, which the routes of an object share, is validated once rather
-// than once per route: the routes' metadata are set aside (in *scratch,
-// reused from host to host) while vh is validated, then put back. vh is
-// not handed out yet and a validation checks each host on one goroutine,
-// so nothing else reads the routes meanwhile; a route without metadata
-// (such as those of the shared catch-all host) is not written.
-func validateVirtualHost(vh *routev3.VirtualHost, scratch *[]*corev3.Metadata) error {
+// validateVirtualHost is vh.Validate(), except that a message several
+// routes share is validated once rather than once per route: each source
+// metadata (shared by the routes of an object), and each action met again
+// in the host (routes to one plain cluster share theirs, see
+// forwardAction; every HTTPS redirect is the one httpsRedirect). The
+// shared messages are set aside while vh is validated (a repeated action
+// stands in as an empty, valid one), then put back; s is scratch space
+// reused from host to host. vh is not handed out yet and a validation
+// checks each host on one goroutine, so nothing else reads the routes
+// meanwhile; a route without metadata or repeated action (such as those of
+// the shared catch-all host) is not written.
+func validateVirtualHost(vh *routev3.VirtualHost, s *hostScratch) error {
 	routes := vh.GetRoutes()
-	saved := (*scratch)[:0]
+	saved, seen := s.saved[:0], s.seen[:0]
 	var last *corev3.Metadata
 	var err error
+	redirects := 0
 	for i, r := range routes {
-		md := r.GetMetadata()
-		saved = append(saved, md)
-		if md == nil {
-			continue
-		}
-		if md != last && err == nil {
-			if e := md.Validate(); e != nil {
-				err = fmt.Errorf("route %d metadata: %w", i, e)
+		keep := setAside{route: r, metadata: r.Metadata}
+		if md := keep.metadata; md != nil {
+			if md != last && err == nil {
+				if e := md.Validate(); e != nil {
+					err = fmt.Errorf("route %d metadata: %w", i, e)
+				}
+				last = md
 			}
-			last = md
+			r.Metadata = nil
 		}
-		r.Metadata = nil
+		switch a := r.Action.(type) {
+		case *routev3.Route_Route:
+			if slices.Contains(seen, a) {
+				keep.action, r.Action = a, standInAction
+			} else if len(seen) < maxSeenActions {
+				seen = append(seen, a)
+			}
+		case *routev3.Route_Redirect:
+			if a == httpsRedirect {
+				if redirects > 0 { // the first is validated with its route
+					keep.redirect, r.Action = true, standInAction
+				}
+				redirects++
+			}
+		}
+		if keep.metadata != nil || keep.action != nil || keep.redirect {
+			saved = append(saved, keep)
+		}
 	}
 	if e := vh.Validate(); err == nil {
 		err = e
 	}
-	for i, md := range saved {
-		if md != nil {
-			routes[i].Metadata = md
-		}
+	for _, k := range saved {
+		k.restore()
 	}
-	*scratch = saved
+	s.saved, s.seen = saved, seen
 	return err
 }
+
+// hostScratch is validateVirtualHost's scratch space: what it set aside of
+// the routes, and the forwarding actions met in the host.
+type hostScratch struct {
+	saved []setAside
+	seen  []*routev3.Route_Route
+}
+
+// maxSeenActions is how many distinct actions validateVirtualHost looks
+// for again in a host.
+const maxSeenActions = 8
+
+// setAside is what validateVirtualHost took from a route: its metadata, and
+// its action when that was met before in the host.
+type setAside struct {
+	route    *routev3.Route
+	metadata *corev3.Metadata
+	action   *routev3.Route_Route
+	redirect bool // the action was httpsRedirect
+}
+
+// restore puts back in the route what was taken from it.
+func (k setAside) restore() {
+	if k.metadata != nil {
+		k.route.Metadata = k.metadata
+	}
+	switch {
+	case k.action != nil:
+		k.route.Action = k.action
+	case k.redirect:
+		k.route.Action = httpsRedirect
+	}
+}
+
+// standInAction replaces, while its host is validated, a route's action
+// validated already: the smallest valid action. Shared, never modified.
+var standInAction = &routev3.Route_NonForwardingAction{NonForwardingAction: &routev3.NonForwardingAction{}}
 
 // validationItem is one message validate checks: a whole resource, or a
 // virtual host of the route configuration called config (checked on its
