@@ -43,7 +43,7 @@ func (g GlobalHeaders) empty() bool {
 
 // applyTo merges g into the header policies of a backend of namespace
 // routing to svc (its name and port, for the dynamic values).
-func (g GlobalHeaders) applyTo(be *Backend, namespace string, svc contourv1.Service) {
+func (g GlobalHeaders) applyTo(be *Backend, namespace string, svc *contourv1.Service) {
 	if g.empty() {
 		return
 	}
@@ -53,7 +53,7 @@ func (g GlobalHeaders) applyTo(be *Backend, namespace string, svc contourv1.Serv
 
 // mergeHeaders returns own with the headers of global it does not set or
 // remove already (own is not modified; nil when both are empty).
-func mergeHeaders(global HeadersPolicy, own *HeadersPolicy, namespace string, svc contourv1.Service) *HeadersPolicy {
+func mergeHeaders(global HeadersPolicy, own *HeadersPolicy, namespace string, svc *contourv1.Service) *HeadersPolicy {
 	if len(global.Set) == 0 && len(global.Remove) == 0 {
 		return own
 	}

@@ -11,7 +11,7 @@ import (
 // as Contour does. It counts only with a health check policy and a port
 // other than the service's own (nil otherwise); a port the Service does
 // not have is a lookup error, as an unresolved service port.
-func (b *builder) healthPort(p *contourv1.HTTPProxy, svc contourv1.Service, hc *HealthCheck) (*corev1.ServicePort, error) {
+func (b *builder) healthPort(p *contourv1.HTTPProxy, svc *contourv1.Service, hc *HealthCheck) (*corev1.ServicePort, error) {
 	if hc == nil || svc.HealthPort <= 0 || svc.HealthPort == svc.Port {
 		return nil, nil
 	}

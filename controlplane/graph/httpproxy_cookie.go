@@ -129,7 +129,7 @@ func (b *builder) routeCookieRewrites(r *Route, p *contourv1.HTTPProxy, spec *co
 // serviceCookieRewrites reads service j's cookieRewritePolicies of route i.
 // A mirror's are checked, then reported as ignored: Envoy discards the
 // mirror's responses.
-func (b *builder) serviceCookieRewrites(p *contourv1.HTTPProxy, svc contourv1.Service, i, j int) ([]CookieRewrite, error) {
+func (b *builder) serviceCookieRewrites(p *contourv1.HTTPProxy, svc *contourv1.Service, i, j int) ([]CookieRewrite, error) {
 	if len(svc.CookieRewritePolicies) == 0 {
 		return nil, nil // (most services: no field name to format)
 	}

@@ -74,10 +74,10 @@ func (b *builder) routePolicies(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		return err
 	}
 	var err error
-	if r.RequestHeaders, err = headersPolicy(spec.RequestHeadersPolicy, p.Namespace, contourv1.Service{}, false); err != nil {
+	if r.RequestHeaders, err = headersPolicy(spec.RequestHeadersPolicy, p.Namespace, &noService, false); err != nil {
 		return routeError{status.RouteError, ReasonRequestHeadersPolicyInvalid, "requestHeadersPolicy: " + err.Error()}
 	}
-	if r.ResponseHeaders, err = headersPolicy(spec.ResponseHeadersPolicy, p.Namespace, contourv1.Service{}, true); err != nil {
+	if r.ResponseHeaders, err = headersPolicy(spec.ResponseHeadersPolicy, p.Namespace, &noService, true); err != nil {
 		return routeError{status.RouteError, ReasonResponseHeaderPolicyInvalid, "responseHeadersPolicy: " + err.Error()}
 	}
 	r.InternalRedirect = b.internalRedirect(p, spec.InternalRedirectPolicy, i)
@@ -276,7 +276,7 @@ func slashlessPrefix(r *Route) (string, bool) {
 // Contour, otherwise to the value as written. A header named twice (in any
 // case) in set, or twice in remove, is an error, as in Contour. The caller
 // gives an error its condition type and reason (a route's or a service's).
-func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc contourv1.Service, response bool) (*HeadersPolicy, error) {
+func headersPolicy(p *contourv1.HeadersPolicy, namespace string, svc *contourv1.Service, response bool) (*HeadersPolicy, error) {
 	if p == nil {
 		return nil, nil
 	}
@@ -374,10 +374,14 @@ var envoyVariables = []string{
 // is left to expand.
 var reqVariable = regexp.MustCompile(`%(%REQ\(:?[\w-]+(\?:?[\w-]+)?\)(:\d+)?%)%`)
 
+// noService is the service of a route's own header policies: none.
+// Never modified.
+var noService contourv1.Service
+
 // expandDynamic is escapeHeaderValue with Contour's dynamic values:
 // %CONTOUR_NAMESPACE% (namespace) and, for a service's policies (svc
 // named), %CONTOUR_SERVICE_NAME% and %CONTOUR_SERVICE_PORT%.
-func expandDynamic(v, namespace string, svc contourv1.Service) string {
+func expandDynamic(v, namespace string, svc *contourv1.Service) string {
 	if !strings.Contains(v, "%") {
 		return v
 	}

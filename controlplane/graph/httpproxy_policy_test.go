@@ -200,7 +200,7 @@ func TestEscapeHeaderValue(t *testing.T) {
 		{in: "%CONTOUR_SERVICE_NAME%:%CONTOUR_SERVICE_PORT%", svc: svc, want: "web:8080"},
 		{in: "%%HOSTNAME%%", want: "%%%HOSTNAME%%%"}, // a literal % around the variable
 	} {
-		if got := expandDynamic(tc.in, "ns", tc.svc); got != tc.want {
+		if got := expandDynamic(tc.in, "ns", &tc.svc); got != tc.want {
 			t.Errorf("expandDynamic(%q, svc %q) = %q, want %q", tc.in, tc.svc.Name, got, tc.want)
 		}
 	}
@@ -235,7 +235,7 @@ func TestHeadersPolicyHost(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			got, err := headersPolicy(tc.in, "ns", contourv1.Service{}, tc.response)
+			got, err := headersPolicy(tc.in, "ns", &contourv1.Service{}, tc.response)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tc.wantErr)

@@ -152,7 +152,8 @@ func (b *builder) routeServices(r *Route, p *contourv1.HTTPProxy, spec *contourv
 		return err
 	}
 	mirrors := 0
-	for j, svc := range spec.Services {
+	for j := range spec.Services {
+		svc := &spec.Services[j]
 		// As Contour (and the CRD), before the Service is looked up: an
 		// out-of-range port makes the route, and so the object, invalid.
 		if !validPort(svc.Port) {
@@ -240,7 +241,7 @@ func (b *builder) serviceHostFromHeader(p *contourv1.HTTPProxy, hp *HeadersPolic
 // proxyService resolves one service reference with its protocol and
 // upstream validation. The Cluster is lookupService's, shared, when the
 // reference sets neither; a copy otherwise.
-func (b *builder) proxyService(p *contourv1.HTTPProxy, svc contourv1.Service) (*Cluster, error) {
+func (b *builder) proxyService(p *contourv1.HTTPProxy, svc *contourv1.Service) (*Cluster, error) {
 	c, err := b.lookupServicePort(p.Namespace, svc.Name, svc.Port)
 	if err != nil {
 		return nil, err

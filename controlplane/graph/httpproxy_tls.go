@@ -181,7 +181,8 @@ func (b *builder) tcpProxy(p *contourv1.HTTPProxy, path []status.Ref) (*TCPProxy
 			UnhealthyThreshold: h.UnhealthyThresholdCount, HealthyThreshold: h.HealthyThresholdCount}
 	}
 	out := &TCPProxy{Source: ref}
-	for i, s := range tp.Services {
+	for i := range tp.Services {
+		s := &tp.Services[i]
 		c, err := b.proxyService(p, s)
 		if err != nil {
 			le := err.(*LookupError)

@@ -232,7 +232,7 @@ func (b *builder) ingressRoute(ref status.Ref, ing *networkingv1.Ingress, p netw
 	}
 	r.Backends = []Backend{{Cluster: c, Weight: 1}}
 	if b.opts.Headers.ApplyToIngress {
-		b.opts.Headers.applyTo(&r.Backends[0], ing.Namespace, contourv1.Service{Name: svc.Name, Port: int(svc.Port.Number)})
+		b.opts.Headers.applyTo(&r.Backends[0], ing.Namespace, &contourv1.Service{Name: svc.Name, Port: int(svc.Port.Number)})
 	}
 	return r, nil
 }

@@ -24,7 +24,7 @@ func TestEnvoyLengthLimits(t *testing.T) {
 		{"a header value at the limit", validateHeaderValue(long[1:]), ""},
 		{"a header value over it", validateHeaderValue(long), "header value is 16385 bytes long; Envoy takes at most 16384"},
 		{"a header value that escaping takes over it", func() error {
-			_, err := headersPolicy(&contourv1.HeadersPolicy{Set: []contourv1.HeaderValue{{Name: "x-a", Value: "%" + long[2:]}}}, "ns", contourv1.Service{}, false)
+			_, err := headersPolicy(&contourv1.HeadersPolicy{Set: []contourv1.HeaderValue{{Name: "x-a", Value: "%" + long[2:]}}}, "ns", &contourv1.Service{}, false)
 			return err
 		}(), `header "x-a": header value is 16385 bytes long`}, // 16384 bytes, "%" escaped to "%%"
 		{"a query parameter name at the limit", func() error {

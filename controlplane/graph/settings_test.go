@@ -148,7 +148,7 @@ func TestGlobalHeaders(t *testing.T) {
 				copied := *own
 				before = &copied
 			}
-			tc.g.applyTo(&tc.be, "app", svc)
+			tc.g.applyTo(&tc.be, "app", &svc)
 			if diff := cmp.Diff(tc.want, tc.be); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
