@@ -132,10 +132,18 @@ func hostChunks(rcs []*routev3.RouteConfiguration) [][]hostPiece {
 }
 
 // checkRouteClusters returns the first route of vhs (virtual hosts of route
-// configuration rc) naming a cluster that does not exist.
+// configuration rc) naming a cluster that does not exist. An action that
+// one of the last few routes of the host had too (routes may share one) is
+// not looked at again.
 func checkRouteClusters(rc string, vhs []*routev3.VirtualHost, clusters map[string]bool) error {
 	for _, vh := range vhs {
+		var recent [4]*routev3.RouteAction
 		for i, r := range xds.Thaw(vh).GetRoutes() {
+			a := r.GetRoute()
+			if a == nil || slices.Contains(recent[:], a) {
+				continue
+			}
+			recent[i%len(recent)] = a
 			missing := ""
 			forRouteClusters(r, func(c string) {
 				if missing == "" && !clusters[c] {

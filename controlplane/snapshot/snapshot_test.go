@@ -88,6 +88,19 @@ func TestConsistent(t *testing.T) {
 			wantErr: `listener "ingress_https": secret "ns/s/1" does not exist`},
 		{name: "missing routed cluster", breakIt: func(r *xds.Resources) { r.Clusters = r.Clusters[1:]; r.Endpoints = r.Endpoints[:1] },
 			wantErr: `route configuration "https/a.com", virtual host "a.com", route 0: cluster "c1" does not exist`},
+		{name: "missing cluster after routes sharing an action", breakIt: func(r *xds.Resources) {
+			vh := r.Routes[0].VirtualHosts[0]
+			shared := vh.Routes[0]
+			other := &routev3.Route{Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+				ClusterSpecifier: &routev3.RouteAction_Cluster{Cluster: "nope"}}}}
+			vh.Routes = []*routev3.Route{shared, {Action: shared.Action}, {Action: shared.Action}, other, {Action: other.Action}}
+		}, wantErr: `route configuration "https/a.com", virtual host "a.com", route 3: cluster "nope" does not exist`},
+		{name: "missing cluster of a shared action", breakIt: func(r *xds.Resources) {
+			vh := r.Routes[0].VirtualHosts[0]
+			vh.Routes = append(vh.Routes, &routev3.Route{Action: vh.Routes[0].Action})
+			r.Clusters = r.Clusters[1:]
+			r.Endpoints = r.Endpoints[:1]
+		}, wantErr: `route configuration "https/a.com", virtual host "a.com", route 0: cluster "c1" does not exist`},
 		{name: "missing TCP proxy cluster", breakIt: func(r *xds.Resources) {
 			r.Clusters = append(r.Clusters[:1:1], r.Clusters[2], r.Clusters[3])
 			r.Routes[0].VirtualHosts[0].Routes[0].GetRoute().RequestMirrorPolicies = nil
