@@ -45,6 +45,9 @@ func (b *builder) findShadowedRoutes() {
 		found[i] = shadows(hosts[i])
 	})
 	for i, fs := range found {
+		if len(fs) == 0 {
+			continue
+		}
 		rep := b.report
 		if part := b.hostPart(hosts[i].Name); part != nil {
 			rep = part.Report
