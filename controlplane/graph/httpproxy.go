@@ -350,6 +350,8 @@ func (b *builder) proxyRoutes(w *proxyWalk, p *contourv1.HTTPProxy, s scope) {
 		services += len(p.Spec.Routes[i].Services)
 	}
 	b.backends = make([]Backend, 0, services) // see backendSlots
+	// The routes share one SourceName, computed once.
+	var name string
 	for i := range p.Spec.Routes {
 		r := &block[i]
 		permitInsecure, err := b.proxyRoute(r, p, &p.Spec.Routes[i], i, s)
@@ -357,6 +359,10 @@ func (b *builder) proxyRoutes(w *proxyWalk, p *contourv1.HTTPProxy, s scope) {
 			w.invalidate(proxyRef(p))
 			continue
 		}
+		if name == "" {
+			name = SourceName(r.Source)
+		}
+		r.SourceName = name
 		w.routes = append(w.routes, pendingRoute{route: r, permitInsecure: permitInsecure})
 	}
 }

@@ -140,6 +140,17 @@ type Route struct {
 	// Source is the object the route came from; Age its creation time.
 	Source status.Ref
 	Age    Age
+	// SourceName is SourceName(Source), when the builder set it (on the
+	// routes of HTTPProxies: computed once per object); "" otherwise.
+	SourceName string
+}
+
+// SourceName is the name of a route built from src, which Envoy's
+// %ROUTE_NAME% logs: its kind in lower case, its namespace and its name
+// ("httpproxy/shop/web", as Envoy Gateway names routes after their
+// objects). Kubernetes names have no slash, so it reads back.
+func SourceName(src status.Ref) string {
+	return strings.ToLower(src.Kind) + "/" + src.Namespace + "/" + src.Name
 }
 
 // Redirect is an HTTP redirect answer. Empty fields keep the request's value.

@@ -5,6 +5,7 @@ import (
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
+	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/status"
 )
 
@@ -19,13 +20,9 @@ const (
 // sourceKinds are the kinds of objects routes come from.
 var sourceKinds = [...]string{status.KindHTTPProxy, status.KindIngress, status.KindIngressRoute}
 
-// SourceName is the name of a route built from src, which Envoy's
-// %ROUTE_NAME% logs: its kind in lower case, its namespace and its name
-// ("httpproxy/shop/web", as Envoy Gateway names routes after their
-// objects). Kubernetes names have no slash, so RouteSource reads it back.
-func SourceName(src status.Ref) string {
-	return strings.ToLower(src.Kind) + "/" + src.Namespace + "/" + src.Name
-}
+// SourceName is graph.SourceName: the name of a route built from src,
+// which RouteSource reads back.
+func SourceName(src status.Ref) string { return graph.SourceName(src) }
 
 // RouteSource returns the object route r was built from: read from its
 // name (SourceName), or from its metadata (Contour's keys) when its name is

@@ -219,6 +219,9 @@ func redirect(r *graph.Redirect) *routev3.RedirectAction {
 // both empty when r has no source). The routes of one object share them,
 // built by the first of them and never modified.
 func (t *translator) source(r *graph.Route) routeSource {
+	if r.SourceName != "" && !t.sources.withMetadata { // its name alone, given
+		return routeSource{name: r.SourceName}
+	}
 	if t.lastSource == r.Source { // the zero Ref's routeSource is the zero value
 		return t.last
 	}
