@@ -16,15 +16,21 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
+// hostOfTwoClusters is a graph with the empty virtual host name and two
+// clusters for its routes: ns/web port 80 (named http) and ns/other 8080.
+func hostOfTwoClusters(name string) (g *graph.Graph, vh *graph.VirtualHost, web, other *graph.Cluster) {
+	web = &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
+	other = &graph.Cluster{Namespace: "ns", Service: "other", Port: corev1.ServicePort{Port: 8080}}
+	g = graph.New(8080, 8443, graph.AccessLog{})
+	return g, g.VirtualHost(name), web, other
+}
+
 // TestHostBlocks translates a wildcard host whose routes take header
 // conditions and weighted clusters from the host's blocks: each route must
 // get its own, after the :authority condition.
 func TestHostBlocks(t *testing.T) {
 	t.Parallel()
-	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
-	other := &graph.Cluster{Namespace: "ns", Service: "other", Port: corev1.ServicePort{Port: 8080}}
-	g := graph.New(8080, 8443, graph.AccessLog{})
-	vh := g.VirtualHost("*.a.com")
+	g, vh, web, other := hostOfTwoClusters("*.a.com")
 	vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: "/a"},
 		Headers:  []graph.HeaderMatch{{Name: "x-a", Kind: graph.HeaderExact, Value: "1"}, {Name: "x-b", Kind: graph.HeaderPresent}},
 		Backends: []graph.Backend{{Cluster: web, Weight: 1}, {Cluster: other, Weight: 3}}})
@@ -73,10 +79,7 @@ func TestHostBlocks(t *testing.T) {
 // action per cluster.
 func TestPlainActionsShared(t *testing.T) {
 	t.Parallel()
-	web := &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
-	other := &graph.Cluster{Namespace: "ns", Service: "other", Port: corev1.ServicePort{Port: 8080}}
-	g := graph.New(8080, 8443, graph.AccessLog{})
-	vh := g.VirtualHost("a.com")
+	g, vh, web, other := hostOfTwoClusters("a.com")
 	add := func(prefix string, r graph.Route) {
 		r.Path = graph.PathMatch{Kind: graph.PathPrefix, Value: prefix}
 		if r.Backends == nil {
