@@ -16,7 +16,7 @@ import (
 	"github.com/isobar-dev/isobar/controlplane/source"
 )
 
-// hostOfTwoClusters is a graph with the empty virtual host name and two
+// hostOfTwoClusters is a graph with one, empty, virtual host (name) and two
 // clusters for its routes: ns/web port 80 (named http) and ns/other 8080.
 func hostOfTwoClusters(name string) (g *graph.Graph, vh *graph.VirtualHost, web, other *graph.Cluster) {
 	web = &graph.Cluster{Namespace: "ns", Service: "web", Port: corev1.ServicePort{Name: "http", Port: 80}}
