@@ -46,7 +46,7 @@ type claim struct {
 // (see admitProxy), so that processHTTPProxies need not go through them
 // again; it builds the proxyRoots, in claim order.
 func (b *builder) claimHosts() {
-	claims := b.proxyClaims()
+	claims, pending := b.proxyClaims()
 	for _, key := range source.SortedKeys(b.idx.IngressRoutes) {
 		r := b.idx.IngressRoutes[key]
 		if r.Spec.VirtualHost == nil || !b.classMatches(objectClass(r.Annotations, nil)) {
@@ -57,7 +57,14 @@ func (b *builder) claimHosts() {
 			claims = append(claims, claim{ref: ref, age: ageOf(r), fqdn: fqdn})
 		}
 	}
-	sortClaims(claims)
+	// The admission reports left are merged while the claims are sorted:
+	// they are of other objects than the IngressRoutes', and nothing
+	// reads b.report meanwhile.
+	parallel.Do(func() {
+		for _, rep := range pending {
+			b.report.Merge(rep)
+		}
+	}, func() { sortClaims(claims) })
 	b.recordClaims(claims)
 	b.owners = make(map[string]status.Ref, len(claims)) // empty until now, shared with no one yet
 	b.proxyRoots = make([]proxyRoot, 0, len(claims))
@@ -85,19 +92,20 @@ var minParallelAdmissions = 512
 // of those that may claim their fqdn, in no particular order (they are
 // sorted next). What admitProxy says concerns each object alone: without
 // parts, the proxies are admitted on every CPU by shards of the index,
-// each goroutine's statuses and findings in a report of its own, merged
-// into b.report afterwards (in no particular order: the reports are of
-// different objects, and what they say does not depend on it).
-func (b *builder) proxyClaims() []claim {
+// each goroutine's statuses and findings in a report of its own, the
+// first b.report itself; the others are returned, for the caller to merge
+// into b.report (in any order: the reports are of different objects, and
+// what they say does not depend on it).
+func (b *builder) proxyClaims() (claims []claim, pending []*status.Report) {
 	proxies := &b.idx.HTTPProxies
 	if b.parts != nil || proxies.Len() < minParallelAdmissions {
-		claims := make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
+		claims = make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
 		for key, p := range proxies.All() {
 			if fqdn, ok := b.admitProxy(b.proxyReport(key), p); ok {
 				claims = append(claims, proxyClaim(p, fqdn))
 			}
 		}
-		return claims
+		return claims, nil
 	}
 	// A report and list of claims per goroutine: the first goroutine's
 	// report is b.report itself (nothing else writes it meanwhile, and it
@@ -125,14 +133,14 @@ func (b *builder) proxyClaims() []claim {
 			}
 		}
 	})
-	claims := make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
+	claims = make([]claim, 0, proxies.Len()+len(b.idx.IngressRoutes))
 	for _, a := range all {
 		if a.rep != b.report {
-			b.report.Merge(a.rep)
+			pending = append(pending, a.rep)
 		}
 		claims = append(claims, a.claims...)
 	}
-	return claims
+	return claims, pending
 }
 
 // proxyClaim is root HTTPProxy p's claim of fqdn.
