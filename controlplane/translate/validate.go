@@ -118,19 +118,18 @@ func validateResources(res *xds.Resources, routes *validation) error {
 // routes share is validated once rather than once per route: each source
 // metadata (shared by the routes of an object), and each action met again
 // in the host (routes to one plain cluster share theirs, see
-// forwardAction; every HTTPS redirect is the one httpsRedirect). The
-// shared messages are set aside while vh is validated (a repeated action
-// stands in as an empty, valid one), then put back; s is scratch space
-// reused from host to host. vh is not handed out yet and a validation
-// checks each host on one goroutine, so nothing else reads the routes
-// meanwhile; a route without metadata or repeated action (such as those of
-// the shared catch-all host) is not written.
+// forwardAction; the HTTPS redirect and the 503 answer are one message
+// each). The shared messages are set aside while vh is validated (a
+// repeated action stands in as an empty, valid one), then put back; s is
+// scratch space reused from host to host. vh is not handed out yet and a
+// validation checks each host on one goroutine, so nothing else reads the
+// routes meanwhile; a route without metadata or repeated action (such as
+// those of the shared catch-all host) is not written.
 func validateVirtualHost(vh *routev3.VirtualHost, s *hostScratch) error {
 	routes := vh.GetRoutes()
 	saved, seen := s.saved[:0], s.seen[:0]
 	var last *corev3.Metadata
 	var err error
-	redirects := 0
 	for i, r := range routes {
 		keep := setAside{route: r, metadata: r.Metadata}
 		if md := keep.metadata; md != nil {
@@ -142,22 +141,15 @@ func validateVirtualHost(vh *routev3.VirtualHost, s *hostScratch) error {
 			}
 			r.Metadata = nil
 		}
-		switch a := r.Action.(type) {
-		case *routev3.Route_Route:
-			if slices.Contains(seen, a) {
+		switch r.Action.(type) {
+		case *routev3.Route_Route, *routev3.Route_Redirect, *routev3.Route_DirectResponse: // the kinds restore puts back
+			if a := any(r.Action); slices.Contains(seen, a) {
 				keep.action, r.Action = a, standInAction
 			} else if len(seen) < maxSeenActions {
 				seen = append(seen, a)
 			}
-		case *routev3.Route_Redirect:
-			if a == httpsRedirect {
-				if redirects > 0 { // the first is validated with its route
-					keep.redirect, r.Action = true, standInAction
-				}
-				redirects++
-			}
 		}
-		if keep.metadata != nil || keep.action != nil || keep.redirect {
+		if keep.metadata != nil || keep.action != nil {
 			saved = append(saved, keep)
 		}
 	}
@@ -172,10 +164,10 @@ func validateVirtualHost(vh *routev3.VirtualHost, s *hostScratch) error {
 }
 
 // hostScratch is validateVirtualHost's scratch space: what it set aside of
-// the routes, and the forwarding actions met in the host.
+// the routes, and the actions met in the host.
 type hostScratch struct {
 	saved []setAside
-	seen  []*routev3.Route_Route
+	seen  []any
 }
 
 // maxSeenActions is how many distinct actions validateVirtualHost looks
@@ -187,8 +179,7 @@ const maxSeenActions = 8
 type setAside struct {
 	route    *routev3.Route
 	metadata *corev3.Metadata
-	action   *routev3.Route_Route
-	redirect bool // the action was httpsRedirect
+	action   any
 }
 
 // restore puts back in the route what was taken from it.
@@ -196,11 +187,13 @@ func (k setAside) restore() {
 	if k.metadata != nil {
 		k.route.Metadata = k.metadata
 	}
-	switch {
-	case k.action != nil:
-		k.route.Action = k.action
-	case k.redirect:
-		k.route.Action = httpsRedirect
+	switch a := k.action.(type) {
+	case *routev3.Route_Route:
+		k.route.Action = a
+	case *routev3.Route_Redirect:
+		k.route.Action = a
+	case *routev3.Route_DirectResponse:
+		k.route.Action = a
 	}
 }
 
