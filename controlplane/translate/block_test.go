@@ -132,6 +132,60 @@ func TestPlainActionsShared(t *testing.T) {
 	}
 }
 
+// TestHeaderConditionsShared translates two hosts whose routes repeat
+// header conditions: the routes share one message per distinct condition,
+// across hosts, and each route's conditions are its own, in its order.
+func TestHeaderConditionsShared(t *testing.T) {
+	t.Parallel()
+	g, vh, web, _ := hostOfTwoClusters("a.com")
+	other := g.VirtualHost("b.com")
+	v1 := graph.HeaderMatch{Name: "x-variant", Kind: graph.HeaderExact, Value: "v1"}
+	v2 := graph.HeaderMatch{Name: "x-variant", Kind: graph.HeaderExact, Value: "v2"}
+	notV1 := graph.HeaderMatch{Name: "x-variant", Kind: graph.HeaderExact, Value: "v1", Invert: true}
+	add := func(vh *graph.VirtualHost, prefix string, headers ...graph.HeaderMatch) {
+		vh.AddRoute(&graph.Route{Path: graph.PathMatch{Kind: graph.PathPrefix, Value: prefix}, Headers: headers,
+			Backends: []graph.Backend{{Cluster: web}}})
+	}
+	add(vh, "/a", v1)
+	add(vh, "/b", v2, v1)
+	add(vh, "/c", notV1)
+	add(other, "/a", v1)
+	add(other, "/d")
+	res, _, err := Translate(g, source.NewIndex())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]*routev3.HeaderMatcher{}
+	for _, h := range res.Routes[0].GetVirtualHosts() {
+		for _, r := range h.GetRoutes() {
+			got[h.GetName()+r.GetMatch().GetPrefix()] = r.GetMatch().GetHeaders()
+		}
+	}
+	exact := func(value string, invert bool) *routev3.HeaderMatcher {
+		return &routev3.HeaderMatcher{Name: "x-variant", InvertMatch: invert, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+			StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: value}}}}
+	}
+	want := map[string][]*routev3.HeaderMatcher{
+		"a.com/a": {exact("v1", false)},
+		"a.com/b": {exact("v2", false), exact("v1", false)},
+		"a.com/c": {exact("v1", true)},
+		"b.com/a": {exact("v1", false)},
+		"b.com/d": nil,
+	}
+	if d := cmp.Diff(want, got, protocmp.Transform()); d != "" {
+		t.Fatalf("header conditions (-want +got):\n%s", d)
+	}
+	shared := got["a.com/a"][0]
+	for _, at := range [][]*routev3.HeaderMatcher{got["a.com/b"][1:], got["b.com/a"]} {
+		if at[0] != shared {
+			t.Errorf("condition x-variant: v1 is a message of its own, want the one of a.com/a")
+		}
+	}
+	if got["a.com/b"][0] == shared || got["a.com/c"][0] == shared {
+		t.Errorf("a different condition shares the message of x-variant: v1")
+	}
+}
+
 // TestTake: a block hands out disjoint slices without room to grow into
 // the next, and allocates once it runs short.
 func TestTake(t *testing.T) {

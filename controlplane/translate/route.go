@@ -136,7 +136,7 @@ func forwards(r *graph.Route) bool {
 func (t *translator) route(b *blocks, r *graph.Route, vhost string, authority *routev3.HeaderMatcher) *routev3.Route {
 	s := &take(&b.routes, 1)[0]
 	out := &s.route
-	routeMatch(s, r, b.headerMatchers(r, authority))
+	routeMatch(s, r, t.headerMatchers(b, r, authority))
 	src := t.source(r)
 	out.Match, out.Name, out.Metadata = &s.match, src.name, src.metadata
 	if !forwards(r) {

@@ -2,6 +2,7 @@ package translate
 
 import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/isobar-dev/isobar/controlplane/graph"
 	"github.com/isobar-dev/isobar/controlplane/source"
@@ -97,6 +98,9 @@ type translator struct {
 	rateLimit *graph.GlobalRateLimit
 	// log, in a fork of forEachForked, records its registrations.
 	log *forkLog
+	// headerMemo holds the message of each header condition met
+	// (headerMatcher).
+	headerMemo map[graph.HeaderMatch]*routev3.HeaderMatcher
 }
 
 // cluster registers c and returns its Envoy name.

@@ -2,6 +2,7 @@ package translate
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -357,6 +358,58 @@ func TestValidateVirtualHostSharedActions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateVirtualHostSharedHeaders validates, with one scratch space as
+// a validation does, hosts whose routes share header condition messages:
+// each host gets Validate's verdict (the first host holding an invalid
+// shared condition is the one reported), and every route keeps its own
+// list of conditions.
+func TestValidateVirtualHostSharedHeaders(t *testing.T) {
+	t.Parallel()
+	exact := func(name, value string) *routev3.HeaderMatcher {
+		return &routev3.HeaderMatcher{Name: name, HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{
+			StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: value}}}}
+	}
+	good, other := exact("x-variant", "v1"), exact("x-variant", "v2")
+	bad := exact("", "v1") // a header condition names a header
+	host := func(name string, conditions ...[]*routev3.HeaderMatcher) *routev3.VirtualHost {
+		vh := &routev3.VirtualHost{Name: name, Domains: []string{name}}
+		for i, hs := range conditions {
+			vh.Routes = append(vh.Routes, &routev3.Route{
+				Match:  &routev3.RouteMatch{PathSpecifier: &routev3.RouteMatch_Prefix{Prefix: fmt.Sprintf("/%d", i)}, Headers: hs},
+				Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 200}}})
+		}
+		return vh
+	}
+	hosts := []*routev3.VirtualHost{
+		host("a.com", []*routev3.HeaderMatcher{good}, nil, []*routev3.HeaderMatcher{other, good}),
+		host("b.com", []*routev3.HeaderMatcher{good}, []*routev3.HeaderMatcher{good, bad}),
+		host("c.com", nil, []*routev3.HeaderMatcher{other}),
+	}
+	wantErr := []string{"", "route 1 header condition", ""}
+	var scratch hostScratch
+	for i, vh := range hosts {
+		before := make([][]*routev3.HeaderMatcher, len(vh.Routes))
+		for j, r := range vh.Routes {
+			before[j] = r.Match.Headers
+		}
+		if want := vh.Validate(); (want == nil) != (wantErr[i] == "") {
+			t.Fatalf("%s: Validate() = %v, want an error: %t", vh.Name, want, wantErr[i] != "")
+		}
+		err := validateVirtualHost(vh, &scratch)
+		switch {
+		case wantErr[i] == "" && err != nil:
+			t.Errorf("%s: validateVirtualHost error = %v, want none", vh.Name, err)
+		case wantErr[i] != "" && (err == nil || !strings.Contains(err.Error(), wantErr[i])):
+			t.Errorf("%s: validateVirtualHost error = %v, want one about %s", vh.Name, err, wantErr[i])
+		}
+		for j, r := range vh.Routes {
+			if got := r.Match.Headers; !slices.Equal(got, before[j]) || (got != nil) != (before[j] != nil) {
+				t.Errorf("%s route %d: header conditions %v after validation, want %v", vh.Name, j, got, before[j])
+			}
+		}
 	}
 }
 

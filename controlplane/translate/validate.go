@@ -116,15 +116,21 @@ func validateResources(res *xds.Resources, routes *validation) error {
 
 // validateVirtualHost is vh.Validate(), except that a message several
 // routes share is validated once rather than once per route: each source
-// metadata (shared by the routes of an object), and each action met again
-// in the host (routes to one plain cluster share theirs, see
-// forwardAction; the HTTPS redirect and the 503 answer are one message
-// each). The shared messages are set aside while vh is validated (a
-// repeated action stands in as an empty, valid one), then put back; s is
+// metadata (shared by the routes of an object), each action met again in
+// the host (routes to one plain cluster share theirs, see forwardAction;
+// the HTTPS redirect and the 503 answer are one message each), and each
+// header condition, once for every host s checks (the routes of a
+// translation share one message per distinct condition, see
+// translator.headerMatcher, and a wildcard host's authority condition is
+// on all its routes). The shared messages are set aside while vh is
+// validated (a repeated action stands in as an empty, valid one; a route's
+// header conditions are taken from its match), then put back; s is
 // scratch space reused from host to host. vh is not handed out yet and a
 // validation checks each host on one goroutine, so nothing else reads the
-// routes meanwhile; a route without metadata or repeated action (such as
-// those of the shared catch-all host) is not written.
+// routes meanwhile; a route without metadata, repeated action or header
+// condition (such as those of the shared catch-all host) is not written.
+// Checking a message apart gives Validate's verdict: Envoy's rules each
+// concern one message's own fields.
 func validateVirtualHost(vh *routev3.VirtualHost, s *hostScratch) error {
 	routes := vh.GetRoutes()
 	saved, seen := s.saved[:0], s.seen[:0]
@@ -149,7 +155,13 @@ func validateVirtualHost(vh *routev3.VirtualHost, s *hostScratch) error {
 				seen = append(seen, a)
 			}
 		}
-		if keep.metadata != nil || keep.action != nil {
+		if m := r.GetMatch(); m != nil && len(m.Headers) > 0 {
+			if e := s.checkHeaders(m.Headers); e != nil && err == nil {
+				err = fmt.Errorf("route %d header condition: %w", i, e)
+			}
+			keep.headers, m.Headers = m.Headers, nil
+		}
+		if keep.metadata != nil || keep.action != nil || keep.headers != nil {
 			saved = append(saved, keep)
 		}
 	}
@@ -164,28 +176,54 @@ func validateVirtualHost(vh *routev3.VirtualHost, s *hostScratch) error {
 }
 
 // hostScratch is validateVirtualHost's scratch space: what it set aside of
-// the routes, and the actions met in the host.
+// the routes, the actions met in the host, and the header conditions
+// checked in any host.
 type hostScratch struct {
-	saved []setAside
-	seen  []any
+	saved   []setAside
+	seen    []any
+	headers map[*routev3.HeaderMatcher]bool
+}
+
+// checkHeaders validates the header conditions in hs not checked before
+// with s, and returns the error of the first invalid one.
+func (s *hostScratch) checkHeaders(hs []*routev3.HeaderMatcher) error {
+	var err error
+	for _, h := range hs {
+		if s.headers[h] {
+			continue
+		}
+		if s.headers == nil {
+			s.headers = map[*routev3.HeaderMatcher]bool{}
+		}
+		s.headers[h] = true
+		if e := h.Validate(); e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // maxSeenActions is how many distinct actions validateVirtualHost looks
 // for again in a host.
 const maxSeenActions = 8
 
-// setAside is what validateVirtualHost took from a route: its metadata, and
-// its action when that was met before in the host.
+// setAside is what validateVirtualHost took from a route: its metadata,
+// its action when that was met before in the host, and its header
+// conditions.
 type setAside struct {
 	route    *routev3.Route
 	metadata *corev3.Metadata
 	action   any
+	headers  []*routev3.HeaderMatcher
 }
 
 // restore puts back in the route what was taken from it.
 func (k setAside) restore() {
 	if k.metadata != nil {
 		k.route.Metadata = k.metadata
+	}
+	if k.headers != nil {
+		k.route.Match.Headers = k.headers
 	}
 	switch a := k.action.(type) {
 	case *routev3.Route_Route:
